@@ -1,0 +1,68 @@
+import Crypto
+
+/// The per-namespace hash chain that makes history tamper-evident.
+///
+/// `hash(N) = SHA-256(domainTag ‖ hash(N-1) ‖ canonical(event N))`, with 32 zero bytes standing in for
+/// `hash(0)`. The domain tag keeps these hashes from ever colliding with SHA-256 uses elsewhere; the canonical
+/// encoding is described in ``CanonicalEncoding``.
+public enum HashChain {
+    /// The domain separation tag: the ASCII bytes of `statehouse.event.v1` followed by one zero byte.
+    public static let domainTag: [UInt8] = Array("statehouse.event.v1".utf8) + [0]
+
+    /// The previous hash of a namespace's first event.
+    public static let genesisHash = [UInt8](repeating: 0, count: 32)
+
+    /// Computes the hash of an event from its content and its predecessor's hash.
+    public static func hash(
+        prevHash: [UInt8],
+        commitTS: CommitTS,
+        namespace: String,
+        txnID: String,
+        committedAt: Microseconds,
+        metadata: CommitMetadata,
+        operations: [AppliedOperation]
+    ) -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(
+            Self.domainTag.count + 32 + 64 + operations.reduce(0) { $0 + 24 + $1.agentID.utf8.count
+                + $1.key.utf8.count + ($1.value?.utf8.count ?? 0) }
+        )
+        buffer.append(contentsOf: Self.domainTag)
+        buffer.append(contentsOf: prevHash)
+        CanonicalEncoding.encode(
+            commitTS: commitTS,
+            namespace: namespace,
+            txnID: txnID,
+            committedAt: committedAt,
+            metadata: metadata,
+            operations: operations,
+            into: &buffer
+        )
+        return Array(SHA256.hash(data: buffer))
+    }
+
+    /// Recomputes the hash of a stored event from its stored content.
+    public static func recompute(_ event: Event) -> [UInt8] {
+        Self.hash(
+            prevHash: event.prevHash,
+            commitTS: event.commitTS,
+            namespace: event.namespace,
+            txnID: event.txnID,
+            committedAt: event.committedAt,
+            metadata: event.metadata,
+            operations: event.operations
+        )
+    }
+
+    /// Lowercase hexadecimal of a hash, for logs and messages.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,154 @@
+import Crypto
+import Logging
+
+/// A one-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
+public struct AtomicCommit: Sendable, Hashable {
+    /// A condition on one key's current version.
+    public struct Condition: Sendable, Hashable {
+        public var agentID: String
+        public var key: String
+        public var expected: ExpectedVersion
+
+        public init(agentID: String, key: String, expected: ExpectedVersion) {
+            self.agentID = agentID
+            self.key = key
+            self.expected = expected
+        }
+    }
+
+    public var namespace: String
+    /// The writes; at most one per (agent_id, key).
+    public var operations: [Operation]
+    /// Every condition must hold when the transaction commits, or nothing is applied.
+    public var conditions: [Condition]
+    /// Makes retries safe: a second commit with the same key and content returns the first result.
+    public var idempotencyKey: String?
+    public var metadata: CommitMetadata
+
+    public init(
+        namespace: String = "default",
+        operations: [Operation],
+        conditions: [Condition] = [],
+        idempotencyKey: String? = nil,
+        metadata: CommitMetadata = CommitMetadata()
+    ) {
+        self.namespace = namespace
+        self.operations = operations
+        self.conditions = conditions
+        self.idempotencyKey = idempotencyKey
+        self.metadata = metadata
+    }
+}
+
+extension StatehouseEngine {
+    /// Commits operations atomically, subject to conditions, and returns once the commit is durable.
+    ///
+    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad input (nothing is queued);
+    ///   ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition does not hold.
+    public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
+        let request = try self.makeRequest(commit)
+        let result = try await self.pipeline.submit(request)
+        self.logger.debug("Atomic commit", metadata: [
+            "namespace": "\(commit.namespace)", "commit.ts": "\(result.commitTS)",
+            "operations": "\(commit.operations.count)",
+        ])
+        return result
+    }
+
+    /// Validates a one-shot commit and turns it into a pipeline request.
+    func makeRequest(_ commit: AtomicCommit) throws -> CommitRequest {
+        try self.validateNamespace(commit.namespace)
+        guard commit.operations.count <= self.limits.maxOperationsPerTransaction else {
+            throw StatehouseError.invalidArgument(
+                "transaction has \(commit.operations.count) operations; the limit is "
+                    + "\(self.limits.maxOperationsPerTransaction)"
+            )
+        }
+        var bytes = 0
+        var seen = Set<TransactionTable.AgentKey>()
+        seen.reserveCapacity(commit.operations.count)
+        for operation in commit.operations {
+            try self.validate(operation)
+            bytes += operation.accountedBytes
+            guard seen.insert(.init(agentID: operation.agentID, key: operation.key)).inserted else {
+                throw StatehouseError.invalidArgument(
+                    "agent '\(operation.agentID.prefix(64))' key '\(operation.key.prefix(64))' appears more than "
+                        + "once in the transaction"
+                )
+            }
+        }
+        guard bytes <= self.limits.maxTransactionBytes else {
+            throw StatehouseError.invalidArgument(
+                "transaction would write \(bytes) bytes; the limit is \(self.limits.maxTransactionBytes) bytes"
+            )
+        }
+        guard commit.conditions.count <= self.limits.maxOperationsPerTransaction else {
+            throw StatehouseError.invalidArgument(
+                "transaction has \(commit.conditions.count) conditions; the limit is "
+                    + "\(self.limits.maxOperationsPerTransaction)"
+            )
+        }
+        var conditioned = Set<TransactionTable.AgentKey>()
+        for condition in commit.conditions {
+            try NameValidation.validateAgentID(condition.agentID, limits: self.limits)
+            try NameValidation.validateKey(condition.key, limits: self.limits)
+            if case .version(0) = condition.expected {
+                throw StatehouseError.invalidArgument("expected version must be at least 1; use absent for a new key")
+            }
+            guard conditioned.insert(.init(agentID: condition.agentID, key: condition.key)).inserted else {
+                throw StatehouseError.invalidArgument(
+                    "agent '\(condition.agentID.prefix(64))' key '\(condition.key.prefix(64))' has more than one "
+                        + "condition"
+                )
+            }
+        }
+        try self.validate(commit.metadata)
+        var digest: [UInt8] = []
+        if let idempotencyKey = commit.idempotencyKey {
+            try NameValidation.validateText(
+                idempotencyKey,
+                field: "idempotency key",
+                maxBytes: self.limits.maxIdempotencyKeyBytes,
+                allowEmpty: false
+            )
+            digest = Self.digest(of: commit)
+        }
+        return CommitRequest(
+            namespace: commit.namespace,
+            txnID: TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds()),
+            operations: commit.operations,
+            conditions: commit.conditions.map {
+                KeyCondition(agentID: $0.agentID, key: $0.key, requirement: .expected($0.expected))
+            },
+            idempotencyKey: commit.idempotencyKey,
+            requestDigest: digest,
+            metadata: commit.metadata
+        )
+    }
+
+    /// A digest of everything a one-shot commit asks for, to detect an idempotency key reused for other content.
+    static func digest(of commit: AtomicCommit) -> [UInt8] {
+        var buffer: [UInt8] = []
+        CanonicalEncoding.appendString(commit.namespace, to: &buffer)
+        CanonicalEncoding.appendUInt32(UInt32(commit.operations.count), to: &buffer)
+        for operation in commit.operations {
+            CanonicalEncoding.appendString(operation.agentID, to: &buffer)
+            CanonicalEncoding.appendString(operation.key, to: &buffer)
+            buffer.append(operation.kind.rawValue)
+            let value = operation.value?.utf8 ?? []
+            CanonicalEncoding.appendUInt32(UInt32(value.count), to: &buffer)
+            buffer.append(contentsOf: value)
+        }
+        CanonicalEncoding.appendUInt32(UInt32(commit.conditions.count), to: &buffer)
+        for condition in commit.conditions {
+            CanonicalEncoding.appendString(condition.agentID, to: &buffer)
+            CanonicalEncoding.appendString(condition.key, to: &buffer)
+            switch condition.expected {
+            case .absent: CanonicalEncoding.appendUInt64(0, to: &buffer)
+            case .version(let version): CanonicalEncoding.appendUInt64(version, to: &buffer)
+            }
+        }
+        CanonicalEncoding.appendMetadata(commit.metadata, to: &buffer)
+        return Array(SHA256.hash(data: buffer))
+    }
+}

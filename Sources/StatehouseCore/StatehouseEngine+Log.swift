@@ -1,0 +1,271 @@
+import Logging
+
+/// Which part of a namespace's log to read.
+public struct LogFilter: Sendable, Hashable {
+    public var namespace: String
+    /// Only this agent's operations, and only events that have one.
+    public var agentID: String?
+    /// Only operations on keys with this prefix, and only events that have one.
+    public var keyPrefix: String?
+    /// First commit_ts (inclusive); default 1.
+    public var fromCommitTS: CommitTS?
+    /// Last commit_ts (inclusive); default the end of the log.
+    public var toCommitTS: CommitTS?
+    /// Only events committed at or after this time (µs since the epoch).
+    public var since: Microseconds?
+    /// Only events committed at or before this time (µs since the epoch).
+    public var until: Microseconds?
+
+    public init(
+        namespace: String = "default",
+        agentID: String? = nil,
+        keyPrefix: String? = nil,
+        fromCommitTS: CommitTS? = nil,
+        toCommitTS: CommitTS? = nil,
+        since: Microseconds? = nil,
+        until: Microseconds? = nil
+    ) {
+        self.namespace = namespace
+        self.agentID = agentID
+        self.keyPrefix = keyPrefix
+        self.fromCommitTS = fromCommitTS
+        self.toCommitTS = toCommitTS
+        self.since = since
+        self.until = until
+    }
+}
+
+/// The outcome of ``StatehouseEngine/verify(namespace:from:to:)``.
+public struct VerificationReport: Sendable, Hashable {
+    public var namespace: String
+    public var fromCommitTS: CommitTS
+    public var toCommitTS: CommitTS
+    /// Events whose hash and link were recomputed and matched.
+    public var eventsChecked: Int
+    /// The end of the log when verification ran.
+    public var head: LogHead
+    /// The first commit_ts whose stored content or link does not match; `nil` when everything verified.
+    public var firstBadCommitTS: CommitTS?
+    /// Why that commit_ts failed.
+    public var reason: String?
+
+    public var isValid: Bool { self.firstBadCommitTS == nil }
+}
+
+extension StatehouseEngine {
+    /// Reads one page of committed events in commit_ts order.
+    ///
+    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for an inverted range, a bad filter or a cursor of
+    ///   another query.
+    public func readLog(_ filter: LogFilter, limit: Int = 1000, cursor: String? = nil) async throws -> Page<Event> {
+        let limit = try self.validatePageSize(limit)
+        let query = Self.cursorQuery(filter)
+        var range = try await self.resolveRange(filter)
+        if let cursor {
+            range = max(range.lowerBound, try PageCursor.decodeNumber(cursor, kind: .log, query: query))...range.upperBound
+        }
+        guard range.lowerBound <= range.upperBound, range.upperBound >= 1 else {
+            return Page(items: [], nextCursor: nil)
+        }
+        let events = try await self.backend.events(
+            EventQuery(
+                namespace: filter.namespace,
+                fromCommitTS: range.lowerBound,
+                toCommitTS: range.upperBound,
+                agentID: filter.agentID,
+                keyPrefix: filter.keyPrefix,
+                limit: limit
+            )
+        )
+        guard let last = events.last, last.commitTS < range.upperBound else {
+            return Page(items: events, nextCursor: nil)
+        }
+        let more = events.count == limit || events.count > 0
+        return Page(
+            items: events,
+            nextCursor: more ? PageCursor.encodeNumber(kind: .log, query: query, position: last.commitTS + 1) : nil
+        )
+    }
+
+    /// Reads the events of `filter` as an async sequence, page by page, ending at the end of the log as it was
+    /// when each page was read. Use ``watch(namespace:agentID:from:)`` to follow new events.
+    public func log(_ filter: LogFilter, pageSize: Int = 1000) -> LogSequence {
+        LogSequence(engine: self, filter: filter, pageSize: pageSize)
+    }
+
+    /// Validates a filter and turns its commit_ts and time bounds into one inclusive commit_ts range.
+    func resolveRange(_ filter: LogFilter) async throws -> ClosedRange<CommitTS> {
+        try self.validateNamespace(filter.namespace)
+        if let agentID = filter.agentID { try NameValidation.validateAgentID(agentID, limits: self.limits) }
+        if let keyPrefix = filter.keyPrefix { try NameValidation.validatePrefix(keyPrefix, limits: self.limits) }
+        var lower = filter.fromCommitTS ?? 1
+        var upper = filter.toCommitTS ?? .max
+        if let from = filter.fromCommitTS, let to = filter.toCommitTS, from > to {
+            throw StatehouseError.invalidArgument("commit_ts range is inverted: from \(from) is after to \(to)")
+        }
+        if let since = filter.since, let until = filter.until, since > until {
+            throw StatehouseError.invalidArgument("time range is inverted: since is after until")
+        }
+        if let since = filter.since {
+            let before = since == .min ? 0 : try await self.backend.commitTS(namespace: filter.namespace, atOrBefore: since - 1)
+            lower = max(lower, before + 1)
+        }
+        if let until = filter.until {
+            upper = min(upper, try await self.backend.commitTS(namespace: filter.namespace, atOrBefore: until))
+        }
+        return max(lower, 1)...max(upper, 0)
+    }
+
+    static func cursorQuery(_ filter: LogFilter) -> [String] {
+        [
+            filter.namespace, filter.agentID ?? "\u{0}", filter.keyPrefix ?? "\u{0}",
+            filter.fromCommitTS.map { "\($0)" } ?? "", filter.toCommitTS.map { "\($0)" } ?? "",
+            filter.since.map { "\($0)" } ?? "", filter.until.map { "\($0)" } ?? "",
+        ]
+    }
+
+    /// Follows a namespace's log from `from` (default: the next commit), catching up from storage first.
+    ///
+    /// - Parameters:
+    ///   - agentID: only this agent's operations.
+    ///   - from: first commit_ts to deliver; `nil` for only commits after the call.
+    /// - Throws: ``StatehouseError/resourceExhausted(_:)`` when ``EngineLimits/maxWatchers`` subscriptions exist.
+    public func watch(namespace: String = "default", agentID: String? = nil, from: CommitTS? = nil) async throws
+        -> WatchSubscription
+    {
+        try self.validateNamespace(namespace)
+        if let agentID { try NameValidation.validateAgentID(agentID, limits: self.limits) }
+        let start: CommitTS
+        if let from {
+            start = from
+        } else {
+            start = try await self.backend.head(namespace: namespace).commitTS + 1
+        }
+        return try WatchSubscription(
+            namespace: namespace,
+            agentID: agentID,
+            from: start,
+            backend: self.backend,
+            hub: self.hub,
+            bufferCapacity: self.limits.watchBufferEvents,
+            pageSize: 1000
+        )
+    }
+
+    /// Recomputes the hash chain of a namespace over `from…to` and reports the first commit_ts that does not match.
+    ///
+    /// Detects any change to a stored event's content (values, keys, versions, metadata, times, ids), a changed or
+    /// reordered link, a missing event, and a head that does not match the last event.
+    public func verify(namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil) async throws
+        -> VerificationReport
+    {
+        try self.validateNamespace(namespace)
+        let head = try await self.backend.head(namespace: namespace)
+        let upper = to ?? head.commitTS
+        let lower = max(from, 1)
+        guard lower <= upper || head.commitTS == 0 else {
+            throw StatehouseError.invalidArgument("commit_ts range is inverted: from \(lower) is after to \(upper)")
+        }
+        var report = VerificationReport(
+            namespace: namespace,
+            fromCommitTS: lower,
+            toCommitTS: upper,
+            eventsChecked: 0,
+            head: head,
+            firstBadCommitTS: nil,
+            reason: nil
+        )
+        func fail(_ commitTS: CommitTS, _ reason: String) -> VerificationReport {
+            report.firstBadCommitTS = commitTS
+            report.reason = reason
+            self.logger.warning("History does not verify", metadata: [
+                "namespace": "\(namespace)", "commit.ts": "\(commitTS)", "reason": "\(reason)",
+            ])
+            return report
+        }
+        guard head.commitTS > 0 || upper == 0 else { return report }
+        if upper > head.commitTS {
+            return fail(head.commitTS + 1, "the log ends at commit_ts \(head.commitTS)")
+        }
+        do {
+            var previousHash = HashChain.genesisHash
+            if lower > 1 {
+                let previous = try await self.backend.events(
+                    EventQuery(namespace: namespace, fromCommitTS: lower - 1, toCommitTS: lower - 1, limit: 1)
+                )
+                guard let event = previous.first, event.commitTS == lower - 1 else {
+                    return fail(lower - 1, "event is missing")
+                }
+                previousHash = event.hash
+            }
+            var next = lower
+            while next <= upper {
+                let events = try await self.backend.events(
+                    EventQuery(namespace: namespace, fromCommitTS: next, toCommitTS: upper, limit: 1000)
+                )
+                guard !events.isEmpty else { break }
+                for event in events {
+                    guard event.commitTS == next else { return fail(next, "event is missing") }
+                    guard event.prevHash == previousHash else {
+                        return fail(next, "prev_hash does not match the hash of commit_ts \(next - 1)")
+                    }
+                    guard HashChain.recompute(event) == event.hash else {
+                        return fail(next, "stored content does not match its hash")
+                    }
+                    previousHash = event.hash
+                    report.eventsChecked += 1
+                    next += 1
+                }
+            }
+            if next <= upper { return fail(next, "event is missing") }
+            if upper == head.commitTS && previousHash != head.hash {
+                return fail(upper, "the namespace head does not match the hash of the last event")
+            }
+        } catch StatehouseError.dataCorruption(let commitTS, let reason) {
+            return fail(commitTS, reason)
+        }
+        return report
+    }
+}
+
+/// The events of a ``LogFilter`` as an async sequence; see ``StatehouseEngine/log(_:pageSize:)``.
+public struct LogSequence: AsyncSequence, Sendable {
+    public typealias Element = Event
+
+    let engine: StatehouseEngine
+    let filter: LogFilter
+    let pageSize: Int
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(engine: self.engine, filter: self.filter, pageSize: self.pageSize)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let engine: StatehouseEngine
+        let filter: LogFilter
+        let pageSize: Int
+        var cursor: String?
+        var buffer: [Event] = []
+        var index = 0
+        var exhausted = false
+
+        init(engine: StatehouseEngine, filter: LogFilter, pageSize: Int) {
+            self.engine = engine
+            self.filter = filter
+            self.pageSize = pageSize
+        }
+
+        public mutating func next() async throws -> Event? {
+            while self.index == self.buffer.count {
+                if self.exhausted { return nil }
+                let page = try await self.engine.readLog(self.filter, limit: self.pageSize, cursor: self.cursor)
+                self.buffer = page.items
+                self.index = 0
+                self.cursor = page.nextCursor
+                self.exhausted = page.nextCursor == nil
+            }
+            defer { self.index += 1 }
+            return self.buffer[self.index]
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Logging
+
+extension StatehouseEngine {
+    /// Reads one key at a point in history. A key that does not exist there is a normal result
+    /// (`exists == false`), not an error.
+    ///
+    /// - Parameters:
+    ///   - at: ``ReadPoint/latest`` (default), a key version, a commit_ts, or a wall-clock time.
+    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad names or version 0.
+    public func get(
+        namespace: String = "default",
+        agentID: String,
+        key: String,
+        at point: ReadPoint = .latest
+    ) async throws -> StateRecord {
+        try self.validateAddress(namespace: namespace, agentID: agentID, key: key)
+        let storagePoint: StoragePoint
+        switch point {
+        case .latest:
+            storagePoint = .latest
+        case .version(let version):
+            guard version >= 1 else { throw StatehouseError.invalidArgument("versions start at 1") }
+            storagePoint = .version(version)
+        case .commit(let commitTS):
+            storagePoint = .commit(commitTS)
+        case .time(let time):
+            storagePoint = .commit(try await self.backend.commitTS(namespace: namespace, atOrBefore: time))
+        }
+        return try await self.backend.get(namespace: namespace, agentID: agentID, key: key, at: storagePoint)
+    }
+
+    /// Lists an agent's keys in byte order, without values; deleted keys are hidden unless asked for.
+    ///
+    /// - Parameters:
+    ///   - prefix: only keys starting with it.
+    ///   - includeDeleted: also list keys whose latest version is a tombstone.
+    ///   - limit: most keys in the page (1 … ``EngineLimits/maxPageSize``).
+    ///   - cursor: `nextCursor` of the previous page.
+    public func listKeys(
+        namespace: String = "default",
+        agentID: String,
+        prefix: String = "",
+        includeDeleted: Bool = false,
+        limit: Int = 1000,
+        cursor: String? = nil
+    ) async throws -> Page<KeyEntry> {
+        try self.validateNamespace(namespace)
+        try NameValidation.validateAgentID(agentID, limits: self.limits)
+        try NameValidation.validatePrefix(prefix, limits: self.limits)
+        let limit = try self.validatePageSize(limit)
+        let query = [namespace, agentID, prefix, includeDeleted ? "1" : "0"]
+        let after = try cursor.map { try PageCursor.decodeString($0, kind: .keys, query: query) }
+        let items = try await self.backend.listKeys(
+            namespace: namespace,
+            agentID: agentID,
+            prefix: prefix,
+            after: after,
+            includeDeleted: includeDeleted,
+            limit: limit + 1
+        )
+        return self.page(items, limit: limit) { PageCursor.encodeString(kind: .keys, query: query, position: $0.key) }
+    }
+
+    /// Reads an agent's live keys with their values in byte order, at the latest state or as of a point.
+    ///
+    /// - Parameters:
+    ///   - at: ``ReadPoint/latest``, ``ReadPoint/commit(_:)`` or ``ReadPoint/time(_:)``; a key version is refused.
+    public func scan(
+        namespace: String = "default",
+        agentID: String,
+        prefix: String = "",
+        at point: ReadPoint = .latest,
+        limit: Int = 1000,
+        cursor: String? = nil
+    ) async throws -> Page<StateRecord> {
+        try self.validateNamespace(namespace)
+        try NameValidation.validateAgentID(agentID, limits: self.limits)
+        try NameValidation.validatePrefix(prefix, limits: self.limits)
+        let limit = try self.validatePageSize(limit)
+        let atCommit: CommitTS?
+        switch point {
+        case .latest: atCommit = nil
+        case .commit(let commitTS): atCommit = commitTS
+        case .time(let time): atCommit = try await self.backend.commitTS(namespace: namespace, atOrBefore: time)
+        case .version: throw StatehouseError.invalidArgument("a prefix scan cannot be pinned to a key version")
+        }
+        let query = [namespace, agentID, prefix, atCommit.map { "\($0)" } ?? "latest"]
+        let after = try cursor.map { try PageCursor.decodeString($0, kind: .scan, query: query) }
+        let items = try await self.backend.scan(
+            namespace: namespace,
+            agentID: agentID,
+            prefix: prefix,
+            after: after,
+            atCommit: atCommit,
+            limit: limit + 1
+        )
+        return self.page(items, limit: limit) { PageCursor.encodeString(kind: .scan, query: query, position: $0.key) }
+    }
+
+    /// Every version of one key, newest first, tombstones included.
+    public func history(
+        namespace: String = "default",
+        agentID: String,
+        key: String,
+        limit: Int = 1000,
+        cursor: String? = nil
+    ) async throws -> Page<StateRecord> {
+        try self.validateAddress(namespace: namespace, agentID: agentID, key: key)
+        let limit = try self.validatePageSize(limit)
+        let query = [namespace, agentID, key]
+        let before = try cursor.map { try PageCursor.decodeNumber($0, kind: .history, query: query) }
+        let items = try await self.backend.history(
+            namespace: namespace,
+            agentID: agentID,
+            key: key,
+            beforeVersion: before,
+            limit: limit + 1
+        )
+        return self.page(items, limit: limit) {
+            PageCursor.encodeNumber(kind: .history, query: query, position: $0.version)
+        }
+    }
+
+    /// Agents that have written at least one key in the namespace, sorted.
+    public func listAgents(namespace: String = "default", limit: Int = 1000, cursor: String? = nil) async throws -> Page<String> {
+        try self.validateNamespace(namespace)
+        let limit = try self.validatePageSize(limit)
+        let query = [namespace]
+        let after = try cursor.map { try PageCursor.decodeString($0, kind: .agents, query: query) }
+        let items = try await self.backend.listAgents(namespace: namespace, after: after, limit: limit + 1)
+        return self.page(items, limit: limit) { PageCursor.encodeString(kind: .agents, query: query, position: $0) }
+    }
+
+    /// Namespaces that have at least one commit, sorted by name, with the end of each log.
+    public func listNamespaces(limit: Int = 1000, cursor: String? = nil) async throws -> Page<LogHead> {
+        let limit = try self.validatePageSize(limit)
+        let after = try cursor.map { try PageCursor.decodeString($0, kind: .namespaces, query: []) }
+        let items = try await self.backend.namespaces(after: after, limit: limit + 1)
+        return self.page(items, limit: limit) {
+            PageCursor.encodeString(kind: .namespaces, query: [], position: $0.namespace)
+        }
+    }
+
+    /// The end of a namespace's log: last commit_ts and hash (commit_ts 0 for a namespace with no commits).
+    public func head(namespace: String = "default") async throws -> LogHead {
+        try self.validateNamespace(namespace)
+        return try await self.backend.head(namespace: namespace)
+    }
+
+    /// Cuts a `limit + 1` result down to a page whose cursor points after its last item.
+    func page<Item>(_ items: [Item], limit: Int, cursor: (Item) -> String) -> Page<Item> {
+        guard items.count > limit else { return Page(items: items, nextCursor: nil) }
+        let pageItems = Array(items.prefix(limit))
+        return Page(items: pageItems, nextCursor: cursor(pageItems[pageItems.count - 1]))
+    }
+}

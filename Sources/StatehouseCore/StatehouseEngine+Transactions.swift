@@ -1,0 +1,141 @@
+import Logging
+
+/// An interactive transaction as returned by ``StatehouseEngine/beginTransaction(namespace:timeout:)``.
+public struct TransactionInfo: Sendable, Hashable {
+    public var txnID: String
+    public var namespace: String
+    /// The transaction's timeout; it is rolled back if not committed within it.
+    public var timeout: Duration
+}
+
+extension StatehouseEngine {
+    /// Begins an interactive transaction in `namespace`.
+    ///
+    /// - Parameters:
+    ///   - namespace: the namespace every operation of the transaction goes to.
+    ///   - timeout: how long the transaction may stay open; defaults to ``EngineLimits/defaultTransactionTimeout``.
+    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for a bad namespace or a timeout that is not positive or
+    ///   above ``EngineLimits/maxTransactionTimeout``; ``StatehouseError/resourceExhausted(_:)`` when too many
+    ///   transactions are open.
+    public func beginTransaction(namespace: String = "default", timeout: Duration? = nil) throws -> TransactionInfo {
+        try self.validateNamespace(namespace)
+        let timeout = timeout ?? self.limits.defaultTransactionTimeout
+        guard timeout > .zero else {
+            throw StatehouseError.invalidArgument("transaction timeout must be positive")
+        }
+        guard timeout <= self.limits.maxTransactionTimeout else {
+            throw StatehouseError.invalidArgument(
+                "transaction timeout \(timeout) is above the limit of \(self.limits.maxTransactionTimeout)"
+            )
+        }
+        let id = TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds())
+        let now = self.clock.monotonicNanoseconds()
+        try self.transactions.withState { try $0.begin(id: id, namespace: namespace, timeout: timeout, now: now) }
+        self.logger.info("Transaction began", metadata: ["txn.id": "\(id)", "namespace": "\(namespace)"])
+        return TransactionInfo(txnID: id, namespace: namespace, timeout: timeout)
+    }
+
+    /// Stages a write of `value` to `key` in an open transaction; a later write of the same key replaces it.
+    ///
+    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad names, an oversized value or a transaction over
+    ///   its operation or byte limit; ``StatehouseError/transactionNotFound(_:)`` or
+    ///   ``StatehouseError/transactionExpired(_:)`` when the transaction is not open.
+    public func put(txnID: String, agentID: String, key: String, value: JSONValue) throws {
+        try self.stage(.put(agentID: agentID, key: key, value: value), txnID: txnID)
+    }
+
+    /// Stages a delete of `key` (a tombstone version) in an open transaction.
+    public func delete(txnID: String, agentID: String, key: String) throws {
+        try self.stage(.delete(agentID: agentID, key: key), txnID: txnID)
+    }
+
+    private func stage(_ operation: Operation, txnID: String) throws {
+        try self.validate(operation)
+        let now = self.clock.monotonicNanoseconds()
+        try self.transactions.withState { try $0.stage(operation, in: txnID, now: now) }
+        self.logger.debug("Staged operation", metadata: [
+            "txn.id": "\(txnID)", "agent.id": "\(operation.agentID)", "key": "\(operation.key)",
+        ])
+    }
+
+    /// Attaches metadata (actor, reason, tags) to the event an interactive transaction will commit.
+    public func setMetadata(txnID: String, metadata: CommitMetadata) throws {
+        try self.validate(metadata)
+        let now = self.clock.monotonicNanoseconds()
+        try self.transactions.withState { try $0.setMetadata(metadata, in: txnID, now: now) }
+    }
+
+    /// Reads a key inside a transaction: its own staged write if any, else the latest committed version.
+    ///
+    /// A committed read is recorded in the transaction's read set: if that key changes before the commit, the
+    /// commit fails with ``StatehouseError/conflict(agentID:key:expected:actual:)`` and applies nothing.
+    public func get(txnID: String, agentID: String, key: String) async throws -> StateRecord {
+        try NameValidation.validateAgentID(agentID, limits: self.limits)
+        try NameValidation.validateKey(key, limits: self.limits)
+        let now = self.clock.monotonicNanoseconds()
+        let lookup = try self.transactions.withState { try $0.lookupStaged(agentID: agentID, key: key, in: txnID, now: now) }
+        switch lookup {
+        case .staged(let operation):
+            return StateRecord(
+                agentID: agentID,
+                key: key,
+                value: operation.value,
+                version: 0,
+                commitTS: 0,
+                committedAt: 0,
+                deleted: operation.kind == .delete
+            )
+        case .notStaged(let namespace):
+            let record = try await self.backend.get(namespace: namespace, agentID: agentID, key: key, at: .latest)
+            let readAt = self.clock.monotonicNanoseconds()
+            try self.transactions.withState {
+                try $0.recordRead(agentID: agentID, key: key, version: record.version, in: txnID, now: readAt)
+            }
+            return record
+        }
+    }
+
+    /// Commits an interactive transaction and returns once it is durable.
+    ///
+    /// Retrying the commit of a transaction that already committed (for example after a lost reply, even across a
+    /// restart) returns the original result and applies nothing twice.
+    ///
+    /// - Throws: ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed;
+    ///   ``StatehouseError/transactionExpired(_:)`` after its timeout; ``StatehouseError/transactionNotFound(_:)``
+    ///   for an unknown or aborted transaction.
+    public func commit(txnID: String) async throws -> CommitResult {
+        let now = self.clock.monotonicNanoseconds()
+        let decision = try self.transactions.withState { try $0.beginCommit(txnID, now: now) }
+        switch decision {
+        case .alreadyCommitted(let result):
+            return result
+        case .unknown:
+            if let result = try await self.backend.committedResult(txnID: txnID) { return result }
+            throw StatehouseError.transactionNotFound("transaction \(txnID) not found")
+        case .submit(let request):
+            do {
+                let result = try await self.pipeline.submit(request)
+                self.transactions.withState { $0.finishCommit(txnID, result: .success(result)) }
+                self.logger.info("Transaction committed", metadata: [
+                    "txn.id": "\(txnID)", "namespace": "\(request.namespace)", "commit.ts": "\(result.commitTS)",
+                    "operations": "\(request.operations.count)",
+                ])
+                return result
+            } catch let error as StatehouseError {
+                self.transactions.withState { $0.finishCommit(txnID, result: .failure(error)) }
+                self.logger.info("Transaction commit failed", metadata: ["txn.id": "\(txnID)", "error": "\(error)"])
+                throw error
+            }
+        }
+    }
+
+    /// Aborts an open transaction, discarding its staged writes.
+    ///
+    /// - Throws: ``StatehouseError/transactionNotFound(_:)`` or ``StatehouseError/transactionExpired(_:)`` when it
+    ///   is not open.
+    public func abort(txnID: String) throws {
+        let now = self.clock.monotonicNanoseconds()
+        try self.transactions.withState { try $0.abort(txnID, now: now) }
+        self.logger.info("Transaction aborted", metadata: ["txn.id": "\(txnID)"])
+    }
+}

@@ -1,0 +1,170 @@
+public import Logging
+
+/// The Statehouse engine: transactions, the commit pipeline, reads, the log and watches over one storage backend.
+///
+/// Everything the daemon serves is a method here; the gRPC layer only validates transport-level input and maps
+/// errors. The engine does no I/O of its own: storage goes through the ``StorageBackend``, whose blocking work runs
+/// on its own threads. Call ``run()`` (for example as a service) for as long as the engine should accept commits.
+///
+/// ```swift
+/// let engine = StatehouseEngine(backend: try SQLiteBackend(configuration: .inMemory()), logger: logger)
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { await engine.run() }
+///     let result = try await engine.commit(AtomicCommit(operations: [
+///         .put(agentID: "planner", key: "plan/1", value: try JSONValue(validating: #"{"step":1}"#)),
+///     ]))
+///     print(result.commitTS)
+///     group.cancelAll()
+/// }
+/// ```
+public final class StatehouseEngine: Sendable {
+    public let configuration: EngineConfiguration
+    let backend: any StorageBackend
+    let clock: any StatehouseClock
+    let logger: Logger
+    let transactions: TransactionTable
+    let hub: WatchHub
+    let pipeline: CommitPipeline
+
+    var limits: EngineLimits { self.configuration.limits }
+
+    /// Creates an engine over `backend`.
+    ///
+    /// - Parameters:
+    ///   - backend: where state is stored; the engine closes it when ``run()`` ends.
+    ///   - configuration: limits and pipeline settings.
+    ///   - clock: wall and monotonic time; inject a ``ManualClock`` in tests.
+    ///   - logger: receives transaction lifecycle logs (info for lifecycle, debug for per-operation detail).
+    public init(
+        backend: any StorageBackend,
+        configuration: EngineConfiguration = EngineConfiguration(),
+        clock: any StatehouseClock = SystemClock(),
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.backend = backend
+        self.clock = clock
+        self.logger = logger
+        self.transactions = TransactionTable(
+            limits: configuration.limits,
+            finishedMemory: configuration.finishedTransactionMemory
+        )
+        self.hub = WatchHub(maxWatchers: configuration.limits.maxWatchers)
+        self.pipeline = CommitPipeline(
+            backend: backend,
+            hub: self.hub,
+            clock: clock,
+            maxBatchTransactions: configuration.maxBatchTransactions,
+            maxBatchBytes: max(configuration.limits.maxTransactionBytes, 64 << 20),
+            logger: logger
+        )
+    }
+
+    /// Runs the commit pipeline and the transaction reaper until the task is cancelled.
+    ///
+    /// On cancellation it stops taking new commits, finishes every commit already queued, ends watches with
+    /// ``StatehouseError/unavailable(_:)`` and closes the backend. Commits submitted before `run()` starts wait
+    /// for it.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runReaper() }
+            await self.pipeline.run()
+            group.cancelAll()
+        }
+        self.hub.close(with: .unavailable("Statehouse is shutting down; reconnect and resume the watch"))
+        await self.backend.close()
+        self.logger.info("Engine stopped")
+    }
+
+    private func runReaper() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: self.configuration.reapInterval)
+            } catch {
+                return
+            }
+            self.reapExpiredTransactions()
+        }
+    }
+
+    /// Rolls back every interactive transaction whose deadline passed and frees its memory.
+    ///
+    /// - Returns: the ids of the transactions that expired.
+    @discardableResult
+    public func reapExpiredTransactions() -> [String] {
+        let now = self.clock.monotonicNanoseconds()
+        let expired = self.transactions.withState { $0.reapExpired(now: now) }
+        for id in expired {
+            self.logger.info("Transaction expired", metadata: ["txn.id": "\(id)"])
+        }
+        return expired
+    }
+
+    /// Number of interactive transactions currently open.
+    public var openTransactionCount: Int { self.transactions.openCount }
+
+    /// Number of watch subscriptions currently holding a slot.
+    public var watcherCount: Int { self.hub.subscriberCount }
+}
+
+extension StatehouseEngine {
+    func validateNamespace(_ namespace: String) throws {
+        try NameValidation.validateNamespace(namespace, limits: self.limits)
+    }
+
+    func validateAddress(namespace: String, agentID: String, key: String) throws {
+        try NameValidation.validateNamespace(namespace, limits: self.limits)
+        try NameValidation.validateAgentID(agentID, limits: self.limits)
+        try NameValidation.validateKey(key, limits: self.limits)
+    }
+
+    /// Validates an operation's names and value against the limits.
+    func validate(_ operation: Operation) throws {
+        try NameValidation.validateAgentID(operation.agentID, limits: self.limits)
+        try NameValidation.validateKey(operation.key, limits: self.limits)
+        switch operation.kind {
+        case .put:
+            guard let value = operation.value else {
+                throw StatehouseError.invalidArgument("a put needs a value")
+            }
+            guard value.utf8.count <= self.limits.maxValueBytes else {
+                throw StatehouseError.invalidArgument(
+                    "value of key '\(operation.key.prefix(64))' is \(value.utf8.count) bytes; "
+                        + "the limit is \(self.limits.maxValueBytes) bytes"
+                )
+            }
+        case .delete:
+            guard operation.value == nil else {
+                throw StatehouseError.invalidArgument("a delete takes no value")
+            }
+        }
+    }
+
+    func validate(_ metadata: CommitMetadata) throws {
+        let maxBytes = self.limits.maxMetadataStringBytes
+        if let actor = metadata.actor {
+            try NameValidation.validateText(actor, field: "metadata actor", maxBytes: maxBytes, allowEmpty: true)
+        }
+        if let reason = metadata.reason {
+            try NameValidation.validateText(reason, field: "metadata reason", maxBytes: maxBytes, allowEmpty: true)
+        }
+        guard metadata.tags.count <= self.limits.maxMetadataTags else {
+            throw StatehouseError.invalidArgument(
+                "metadata has \(metadata.tags.count) tags; the limit is \(self.limits.maxMetadataTags)"
+            )
+        }
+        for (key, value) in metadata.tags {
+            try NameValidation.validateText(key, field: "metadata tag name", maxBytes: maxBytes, allowEmpty: false)
+            try NameValidation.validateText(value, field: "metadata tag value", maxBytes: maxBytes, allowEmpty: true)
+        }
+    }
+
+    func validatePageSize(_ limit: Int) throws -> Int {
+        guard limit >= 1 && limit <= self.limits.maxPageSize else {
+            throw StatehouseError.invalidArgument(
+                "page size must be between 1 and \(self.limits.maxPageSize); got \(limit)"
+            )
+        }
+        return limit
+    }
+}

@@ -1,0 +1,59 @@
+/// The one error type of Statehouse.
+///
+/// Every failure a caller can see is one of these cases, so that the gRPC layer maps each case to exactly one
+/// status code and the SDKs map that code back to the same case. Messages are written for the user and never
+/// contain SQL, file paths of the server or stored values.
+public enum StatehouseError: Error, Sendable, Equatable, Hashable {
+    /// The request is malformed or over a limit; nothing was changed.
+    case invalidArgument(String)
+    /// The named transaction does not exist (never began, already finished, or forgotten after a restart).
+    case transactionNotFound(String)
+    /// The transaction outlived its timeout; it was rolled back.
+    case transactionExpired(String)
+    /// A key the transaction read or made a condition on changed before the commit; nothing was applied.
+    ///
+    /// `expected` and `actual` are key versions; `nil` means "no version" (the key was never written).
+    case conflict(agentID: String, key: String, expected: Version?, actual: Version?)
+    /// A capacity limit (open transactions, watchers, disk space) was reached; retry later.
+    case resourceExhausted(String)
+    /// A watch subscriber fell too far behind the live log and was ended; resume from `resumeFrom`.
+    case subscriberTooSlow(resumeFrom: CommitTS)
+    /// The engine is shutting down or the store cannot serve now.
+    case unavailable(String)
+    /// Stored history does not verify; `commitTS` is the first bad position.
+    case dataCorruption(commitTS: CommitTS, reason: String)
+    /// An unexpected failure; the message is safe to show to clients.
+    case internalError(String)
+}
+
+extension StatehouseError: CustomStringConvertible {
+    /// One sentence a user can act on.
+    public var description: String {
+        switch self {
+        case .invalidArgument(let message):
+            return message
+        case .transactionNotFound(let message):
+            return message
+        case .transactionExpired(let message):
+            return message
+        case .conflict(let agentID, let key, let expected, let actual):
+            return "conflict on agent '\(agentID)' key '\(key)': expected \(Self.describe(expected)), "
+                + "found \(Self.describe(actual)); re-read and retry"
+        case .resourceExhausted(let message):
+            return message
+        case .subscriberTooSlow(let resumeFrom):
+            return "watch subscriber fell too far behind the log and was ended; resume from commit_ts \(resumeFrom)"
+        case .unavailable(let message):
+            return message
+        case .dataCorruption(let commitTS, let reason):
+            return "history does not verify at commit_ts \(commitTS): \(reason)"
+        case .internalError(let message):
+            return message
+        }
+    }
+
+    private static func describe(_ version: Version?) -> String {
+        guard let version else { return "no version (key absent)" }
+        return "version \(version)"
+    }
+}

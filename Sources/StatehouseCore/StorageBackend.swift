@@ -1,0 +1,171 @@
+/// A transaction on its way into the log, with everything the writer needs to decide and apply it.
+public struct CommitRequest: Sendable, Hashable {
+    public var namespace: String
+    /// Globally unique; a second commit with the same id returns the first commit's result (exactly-once).
+    public var txnID: String
+    /// The writes, at most one per (agent_id, key).
+    public var operations: [Operation]
+    /// Conditions on key versions: expected versions and the read set of an interactive transaction.
+    public var conditions: [KeyCondition]
+    /// A client-chosen key that makes a one-shot commit safe to retry.
+    public var idempotencyKey: String?
+    /// A digest of the request's content, so a reused idempotency key with different content is refused.
+    public var requestDigest: [UInt8]
+    public var metadata: CommitMetadata
+
+    public init(
+        namespace: String,
+        txnID: String,
+        operations: [Operation],
+        conditions: [KeyCondition] = [],
+        idempotencyKey: String? = nil,
+        requestDigest: [UInt8] = [],
+        metadata: CommitMetadata = CommitMetadata()
+    ) {
+        self.namespace = namespace
+        self.txnID = txnID
+        self.operations = operations
+        self.conditions = conditions
+        self.idempotencyKey = idempotencyKey
+        self.requestDigest = requestDigest
+        self.metadata = metadata
+    }
+}
+
+/// Which version of a key a storage read returns. Time-based reads are resolved to a commit_ts by the engine.
+public enum StoragePoint: Sendable, Hashable {
+    case latest
+    case version(Version)
+    case commit(CommitTS)
+}
+
+/// A range of a namespace's log, optionally filtered.
+public struct EventQuery: Sendable, Hashable {
+    public var namespace: String
+    /// First commit_ts to return (inclusive).
+    public var fromCommitTS: CommitTS
+    /// Last commit_ts to return (inclusive).
+    public var toCommitTS: CommitTS
+    /// Only operations of this agent, and only events that have one.
+    public var agentID: String?
+    /// Only operations whose key starts with this prefix, and only events that have one.
+    public var keyPrefix: String?
+    /// Most events to return.
+    public var limit: Int
+    /// A soft bound on the bytes of values returned; at least one event is always returned.
+    public var maxBytes: Int
+
+    public init(
+        namespace: String,
+        fromCommitTS: CommitTS,
+        toCommitTS: CommitTS,
+        agentID: String? = nil,
+        keyPrefix: String? = nil,
+        limit: Int,
+        maxBytes: Int = 8 << 20
+    ) {
+        self.namespace = namespace
+        self.fromCommitTS = fromCommitTS
+        self.toCommitTS = toCommitTS
+        self.agentID = agentID
+        self.keyPrefix = keyPrefix
+        self.limit = limit
+        self.maxBytes = maxBytes
+    }
+
+    /// Whether any operation can match: the filter keeps an operation when it matches agent and prefix.
+    func keeps(_ operation: AppliedOperation) -> Bool {
+        if let agentID = self.agentID, operation.agentID != agentID { return false }
+        if let keyPrefix = self.keyPrefix, !operation.key.utf8.starts(with: keyPrefix.utf8) { return false }
+        return true
+    }
+}
+
+/// Where committed state lives: SQLite by default, PostgreSQL for scale-out.
+///
+/// A backend stores what the ``CommitPipeline`` decided and answers reads. It never decides commit order or
+/// conflicts itself: inside its write transaction it calls ``CommitResolver`` with a ``CommitStateReader`` over
+/// its own uncommitted view, so every backend applies exactly the same rules. Reads must not wait for the writer.
+public protocol StorageBackend: Sendable {
+    /// Applies a batch of transactions in one durable storage transaction and returns when it is durable.
+    ///
+    /// - Throws: a ``StatehouseError`` when the storage transaction as a whole failed; nothing was applied.
+    func commit(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution
+
+    /// The result of an earlier commit of `txnID`, if it committed.
+    func committedResult(txnID: String) async throws -> CommitResult?
+
+    /// The end of a namespace's log; ``LogHead/empty(_:)`` when it has no commits.
+    func head(namespace: String) async throws -> LogHead
+
+    /// Namespaces with at least one commit, sorted by name, after `after`.
+    func namespaces(after: String?, limit: Int) async throws -> [LogHead]
+
+    /// One key at one point in history.
+    func get(namespace: String, agentID: String, key: String, at point: StoragePoint) async throws -> StateRecord
+
+    /// Keys of an agent in byte order, latest state only.
+    func listKeys(
+        namespace: String,
+        agentID: String,
+        prefix: String,
+        after: String?,
+        includeDeleted: Bool,
+        limit: Int
+    ) async throws -> [KeyEntry]
+
+    /// Live keys with values of an agent in byte order, at the latest state or as of a commit_ts.
+    func scan(
+        namespace: String,
+        agentID: String,
+        prefix: String,
+        after: String?,
+        atCommit: CommitTS?,
+        limit: Int
+    ) async throws -> [StateRecord]
+
+    /// Versions of one key, newest first, with versions below `beforeVersion` when given.
+    func history(
+        namespace: String,
+        agentID: String,
+        key: String,
+        beforeVersion: Version?,
+        limit: Int
+    ) async throws -> [StateRecord]
+
+    /// Agents that have written at least one key in the namespace, sorted, after `after`.
+    func listAgents(namespace: String, after: String?, limit: Int) async throws -> [String]
+
+    /// Committed events in commit_ts order.
+    func events(_ query: EventQuery) async throws -> [Event]
+
+    /// The last commit_ts whose committed_at is at or before `time`; 0 if none.
+    func commitTS(namespace: String, atOrBefore time: Microseconds) async throws -> CommitTS
+
+    /// Finishes pending work and releases files and connections.
+    func close() async
+}
+
+/// What the writer decided for a batch.
+public struct BatchResolution: Sendable {
+    /// One result per request, in request order.
+    public var results: [Result<CommitResult, StatehouseError>]
+    /// The events to store, in commit order (duplicates and failures produce none).
+    public var events: [Event]
+    /// For each event, the index in the batch of the request that produced it.
+    public var eventRequestIndices: [Int]
+    /// The new head of every namespace that got events.
+    public var heads: [String: LogHead]
+
+    public init(
+        results: [Result<CommitResult, StatehouseError>],
+        events: [Event],
+        eventRequestIndices: [Int],
+        heads: [String: LogHead]
+    ) {
+        self.results = results
+        self.events = events
+        self.eventRequestIndices = eventRequestIndices
+        self.heads = heads
+    }
+}

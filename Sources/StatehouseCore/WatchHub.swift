@@ -1,0 +1,190 @@
+import Synchronization
+
+/// Fans committed events out to live watch subscribers.
+///
+/// The pipeline publishes each durable batch here; every subscriber of the namespace (optionally one agent) gets
+/// the matching events appended to its own bounded buffer. A subscriber whose buffer is full is cut off instead
+/// of growing without bound; it resumes from storage using the commit_ts in its error.
+final class WatchHub: Sendable {
+    private struct State {
+        var subscribers: [String: [ObjectIdentifier: WatchSubscriber]] = [:]
+        var reserved = 0
+        var closedError: StatehouseError?
+    }
+
+    private let state = Mutex(State())
+    private let maxWatchers: Int
+
+    init(maxWatchers: Int) {
+        self.maxWatchers = maxWatchers
+    }
+
+    /// Number of subscriptions that hold a slot (catching up or live).
+    var subscriberCount: Int { self.state.withLock { $0.reserved } }
+
+    /// Takes one of the bounded subscriber slots.
+    func reserveSlot() throws {
+        try self.state.withLock { state in
+            if let error = state.closedError { throw error }
+            guard state.reserved < self.maxWatchers else {
+                throw StatehouseError.resourceExhausted(
+                    "too many watch subscribers (limit \(self.maxWatchers)); close some and retry"
+                )
+            }
+            state.reserved += 1
+        }
+    }
+
+    /// Gives back a slot taken by ``reserveSlot()``, unregistering the subscriber if it was live.
+    func releaseSlot(_ subscriber: WatchSubscriber?) {
+        self.state.withLock { state in
+            state.reserved -= 1
+            if let subscriber {
+                state.subscribers[subscriber.namespace]?[ObjectIdentifier(subscriber)] = nil
+                if state.subscribers[subscriber.namespace]?.isEmpty == true {
+                    state.subscribers[subscriber.namespace] = nil
+                }
+            }
+        }
+    }
+
+    /// Starts delivering live events to `subscriber`.
+    func register(_ subscriber: WatchSubscriber) throws {
+        try self.state.withLock { state in
+            if let error = state.closedError { throw error }
+            state.subscribers[subscriber.namespace, default: [:]][ObjectIdentifier(subscriber)] = subscriber
+        }
+    }
+
+    /// Delivers durable events, in commit order, to the subscribers of their namespaces.
+    func publish(_ events: [Event]) {
+        guard !events.isEmpty else { return }
+        let targets = self.state.withLock { state -> [String: [WatchSubscriber]] in
+            guard !state.subscribers.isEmpty else { return [:] }
+            var targets: [String: [WatchSubscriber]] = [:]
+            for event in events where targets[event.namespace] == nil {
+                if let subscribers = state.subscribers[event.namespace] {
+                    targets[event.namespace] = Array(subscribers.values)
+                }
+            }
+            return targets
+        }
+        guard !targets.isEmpty else { return }
+        for event in events {
+            guard let subscribers = targets[event.namespace] else { continue }
+            for subscriber in subscribers { subscriber.deliver(event) }
+        }
+    }
+
+    /// Ends every subscriber with `error` and refuses new ones (engine shutdown).
+    func close(with error: StatehouseError) {
+        let subscribers = self.state.withLock { state -> [WatchSubscriber] in
+            state.closedError = error
+            return state.subscribers.values.flatMap(\.values)
+        }
+        for subscriber in subscribers { subscriber.end(with: error) }
+    }
+}
+
+/// The live side of one watch: a bounded buffer filled by the hub and drained by the subscription.
+final class WatchSubscriber: Sendable {
+    private struct State {
+        var buffer: [Event] = []
+        var bufferStart = 0
+        var waiter: CheckedContinuation<Void, Never>?
+        var overflowed = false
+        var endError: StatehouseError?
+        var cancelled = false
+    }
+
+    let namespace: String
+    let agentID: String?
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(namespace: String, agentID: String?, capacity: Int) {
+        self.namespace = namespace
+        self.agentID = agentID
+        self.capacity = max(1, capacity)
+    }
+
+    /// Appends an event (filtered to the agent) or cuts the subscriber off when its buffer is full.
+    func deliver(_ event: Event) {
+        var event = event
+        if let agentID = self.agentID {
+            event.operations.removeAll { $0.agentID != agentID }
+            if event.operations.isEmpty { return }
+        }
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.overflowed, state.endError == nil else { return nil }
+            if state.buffer.count - state.bufferStart >= self.capacity {
+                state.overflowed = true
+                state.buffer = []
+                state.bufferStart = 0
+            } else {
+                state.buffer.append(event)
+            }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func end(with error: StatehouseError) {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.endError == nil { state.endError = error }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// What the consumer gets from the live buffer.
+    enum Take {
+        case events([Event])
+        case overflowed
+        case ended(StatehouseError)
+        case cancelled
+    }
+
+    /// Waits for and takes every buffered event.
+    func take() async -> Take {
+        while true {
+            let taken = self.state.withLock { state -> Take? in
+                if state.overflowed { return .overflowed }
+                if state.bufferStart < state.buffer.count {
+                    let events = Array(state.buffer[state.bufferStart...])
+                    state.buffer.removeAll(keepingCapacity: true)
+                    state.bufferStart = 0
+                    return .events(events)
+                }
+                if let error = state.endError { return .ended(error) }
+                if state.cancelled { return .cancelled }
+                return nil
+            }
+            if let taken { return taken }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = self.state.withLock { state -> Bool in
+                        if state.overflowed || state.bufferStart < state.buffer.count || state.endError != nil
+                            || state.cancelled || Task.isCancelled
+                        {
+                            if Task.isCancelled { state.cancelled = true }
+                            return true
+                        }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    state.cancelled = true
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+/// A live follow of a namespace's log from any commit_ts: catch-up from storage, then live events.
+///
+/// The handover has no gap and no duplicate: the subscription registers with the hub *before* its last storage
+/// read, so every event is either in that read (committed before registration) or in the live buffer (published
+/// after it), and events below the next expected commit_ts are dropped. A subscriber that falls behind ends with
+/// ``StatehouseError/subscriberTooSlow(resumeFrom:)``. Consume it from one task.
+///
+/// ```swift
+/// for try await event in try engine.watch(namespace: "prod", from: 1) {
+///     print(event.commitTS, event.operations.count)
+/// }
+/// ```
+public final class WatchSubscription: AsyncSequence {
+    public typealias Element = Event
+
+    private enum Phase {
+        case catchingUp
+        case registeredCatchingUp
+        case live
+        case finished
+    }
+
+    public let namespace: String
+    public let agentID: String?
+    /// The commit_ts of the next event this subscription will deliver.
+    public private(set) var nextCommitTS: CommitTS
+
+    private let backend: any StorageBackend
+    private let hub: WatchHub
+    private let subscriber: WatchSubscriber
+    private let pageSize: Int
+    private var phase = Phase.catchingUp
+    private var registered = false
+
+    init(
+        namespace: String,
+        agentID: String?,
+        from: CommitTS,
+        backend: any StorageBackend,
+        hub: WatchHub,
+        bufferCapacity: Int,
+        pageSize: Int
+    ) throws {
+        try hub.reserveSlot()
+        self.namespace = namespace
+        self.agentID = agentID
+        self.nextCommitTS = Swift.max(1, from)
+        self.backend = backend
+        self.hub = hub
+        self.subscriber = WatchSubscriber(namespace: namespace, agentID: agentID, capacity: bufferCapacity)
+        self.pageSize = Swift.max(1, Swift.min(pageSize, bufferCapacity))
+    }
+
+    deinit {
+        self.hub.releaseSlot(self.registered ? self.subscriber : nil)
+    }
+
+    /// Returns the next events in commit order, or `nil` when the consuming task was cancelled.
+    ///
+    /// - Throws: ``StatehouseError/subscriberTooSlow(resumeFrom:)`` when the live buffer overflowed,
+    ///   ``StatehouseError/unavailable(_:)`` when the engine shuts down, or a storage error during catch-up.
+    public func nextBatch() async throws -> [Event]? {
+        while true {
+            switch self.phase {
+            case .finished:
+                return nil
+            case .catchingUp, .registeredCatchingUp:
+                let page = try await self.backend.events(
+                    EventQuery(
+                        namespace: self.namespace,
+                        fromCommitTS: self.nextCommitTS,
+                        toCommitTS: .max,
+                        agentID: self.agentID,
+                        limit: self.pageSize
+                    )
+                )
+                if let last = page.last { self.nextCommitTS = last.commitTS + 1 }
+                if page.count < self.pageSize {
+                    // Near the head: register (once) and read once more, then go live.
+                    if self.phase == .catchingUp {
+                        try self.hub.register(self.subscriber)
+                        self.registered = true
+                        self.phase = .registeredCatchingUp
+                    } else {
+                        self.phase = .live
+                    }
+                }
+                if !page.isEmpty { return page }
+                if Task.isCancelled {
+                    self.phase = .finished
+                    return nil
+                }
+            case .live:
+                switch await self.subscriber.take() {
+                case .events(let events):
+                    let fresh = events.filter { $0.commitTS >= self.nextCommitTS }
+                    guard let last = fresh.last else { continue }
+                    self.nextCommitTS = last.commitTS + 1
+                    return fresh
+                case .overflowed:
+                    self.phase = .finished
+                    throw StatehouseError.subscriberTooSlow(resumeFrom: self.nextCommitTS)
+                case .ended(let error):
+                    self.phase = .finished
+                    throw error
+                case .cancelled:
+                    self.phase = .finished
+                    return nil
+                }
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(subscription: self)
+    }
+
+    /// Yields the subscription's events one at a time.
+    public struct Iterator: AsyncIteratorProtocol {
+        let subscription: WatchSubscription
+        var pending: [Event] = []
+        var index = 0
+
+        public mutating func next() async throws -> Event? {
+            if self.index == self.pending.count {
+                guard let batch = try await self.subscription.nextBatch() else { return nil }
+                self.pending = batch
+                self.index = 0
+            }
+            defer { self.index += 1 }
+            return self.pending[self.index]
+        }
+    }
+}
