@@ -74,7 +74,7 @@ public struct EventQuery: Sendable, Hashable {
     }
 
     /// Whether any operation can match: the filter keeps an operation when it matches agent and prefix.
-    func keeps(_ operation: AppliedOperation) -> Bool {
+    package func keeps(_ operation: AppliedOperation) -> Bool {
         if let agentID = self.agentID, operation.agentID != agentID { return false }
         if let keyPrefix = self.keyPrefix, !operation.key.utf8.starts(with: keyPrefix.utf8) { return false }
         return true

@@ -1,0 +1,89 @@
+public import StatehouseCore
+
+extension SQLiteBackend {
+    public func commit(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution {
+        try await self.onWriter { try $0.commit(batch, now: now) }
+    }
+
+    public func committedResult(txnID: String) async throws -> CommitResult? {
+        try await self.onReader { try SQLiteQueries.committedResult(txnID: txnID, on: $0.connection) }
+    }
+
+    public func head(namespace: String) async throws -> LogHead {
+        try await self.onReader { try $0.head(namespace: namespace) }
+    }
+
+    public func namespaces(after: String?, limit: Int) async throws -> [LogHead] {
+        try await self.onReader { try $0.namespaces(after: after, limit: limit) }
+    }
+
+    public func get(namespace: String, agentID: String, key: String, at point: StoragePoint) async throws -> StateRecord {
+        try await self.onReader { reader in
+            if case .version = point {
+                return try reader.snapshot { try reader.get(namespace: namespace, agentID: agentID, key: key, at: point) }
+            }
+            return try reader.get(namespace: namespace, agentID: agentID, key: key, at: point)
+        }
+    }
+
+    public func listKeys(
+        namespace: String,
+        agentID: String,
+        prefix: String,
+        after: String?,
+        includeDeleted: Bool,
+        limit: Int
+    ) async throws -> [KeyEntry] {
+        try await self.onReader {
+            try $0.listKeys(
+                namespace: namespace,
+                agentID: agentID,
+                prefix: prefix,
+                after: after,
+                includeDeleted: includeDeleted,
+                limit: limit
+            )
+        }
+    }
+
+    public func scan(
+        namespace: String,
+        agentID: String,
+        prefix: String,
+        after: String?,
+        atCommit: CommitTS?,
+        limit: Int
+    ) async throws -> [StateRecord] {
+        try await self.onReader {
+            try $0.scan(namespace: namespace, agentID: agentID, prefix: prefix, after: after, atCommit: atCommit, limit: limit)
+        }
+    }
+
+    public func history(
+        namespace: String,
+        agentID: String,
+        key: String,
+        beforeVersion: Version?,
+        limit: Int
+    ) async throws -> [StateRecord] {
+        try await self.onReader {
+            try $0.history(namespace: namespace, agentID: agentID, key: key, beforeVersion: beforeVersion, limit: limit)
+        }
+    }
+
+    public func listAgents(namespace: String, after: String?, limit: Int) async throws -> [String] {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.listAgents(namespace: namespace, after: after, limit: limit) }
+        }
+    }
+
+    public func events(_ query: EventQuery) async throws -> [Event] {
+        try await self.onReader { try $0.events(query) }
+    }
+
+    public func commitTS(namespace: String, atOrBefore time: Microseconds) async throws -> CommitTS {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.commitTS(namespace: namespace, atOrBefore: time) }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import StatehouseCore
+
+/// Settings of the SQLite backend.
+public struct SQLiteConfiguration: Sendable {
+    /// Where the database lives.
+    public enum Location: Sendable, Hashable {
+        /// `statehouse.db` inside this directory, which is created if missing and locked while open.
+        case directory(String)
+        /// A private in-memory database, gone when the backend closes; for tests and demos.
+        case memory
+    }
+
+    /// How commits reach the disk.
+    public enum Durability: Sendable, Hashable {
+        /// fsync before every acknowledgement (`synchronous=FULL`): acknowledged commits survive power loss.
+        case full
+        /// fsync at checkpoints only (`synchronous=NORMAL`): survives a daemon crash, may lose the last commits on
+        /// power loss. Never the default.
+        case relaxed
+    }
+
+    public var location: Location
+    /// The default is ``Durability/full``.
+    public var durability: Durability = .full
+    /// Read connections, each on its own thread. The default is 2.
+    public var readerCount: Int = 2
+    /// Page cache per connection in KiB. The default is 65,536 (64 MiB).
+    public var cacheSizeKiB: Int = 65_536
+
+    public init(location: Location) {
+        self.location = location
+    }
+
+    /// A database in `directory`.
+    public static func directory(_ path: String) -> Self { Self(location: .directory(path)) }
+
+    /// A private in-memory database.
+    public static func inMemory() -> Self { Self(location: .memory) }
+
+    /// The name of the database file inside the data directory.
+    public static let databaseFileName = "statehouse.db"
+}

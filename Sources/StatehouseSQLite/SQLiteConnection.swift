@@ -1,0 +1,231 @@
+import CSQLite
+import StatehouseCore
+
+/// SQLite's "copy this buffer now" destructor, which the C macro `SQLITE_TRANSIENT` cannot express in Swift.
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A failed sqlite3 call: its result code and SQLite's message, kept for the operator's log only.
+struct SQLiteError: Error, CustomStringConvertible {
+    var code: Int32
+    var message: String
+
+    var description: String { "SQLite error \(self.code): \(self.message)" }
+
+    /// The client-safe error for this failure: no SQL, no paths, no stored values.
+    var statehouseError: StatehouseError {
+        switch self.code & 0xFF {
+        case SQLITE_FULL:
+            return .resourceExhausted("the disk holding the data directory is full; free space and retry")
+        case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM:
+            return .unavailable("the data directory is not writable; the store cannot accept writes")
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return .internalError("the database file is corrupt; stop the daemon and run verification")
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return .unavailable("the store is busy; retry")
+        case SQLITE_IOERR:
+            return .unavailable("the store had an I/O error; retry later")
+        case SQLITE_INTERRUPT:
+            return .unavailable("the read was interrupted")
+        default:
+            return .internalError("internal storage error")
+        }
+    }
+}
+
+/// One SQLite connection, confined to the thread of the worker that owns it.
+///
+/// Not `Sendable`: a connection is only touched by its worker thread (see ``SQLiteWorkerPool``). Prepared
+/// statements are cached by SQL text, so hot paths never re-parse SQL.
+final class SQLiteConnection {
+    let handle: OpaquePointer
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// Opens `path` with `flags` (the connection is used from one thread at a time, so SQLite's own mutexes
+    /// are off).
+    init(path: String, flags: Int32) throws {
+        var handle: OpaquePointer?
+        let result = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard result == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let handle { sqlite3_close_v2(handle) }
+            throw SQLiteError(code: result, message: message)
+        }
+        self.handle = handle
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit {
+        self.close()
+    }
+
+    private var closed = false
+
+    func close() {
+        guard !self.closed else { return }
+        self.closed = true
+        for statement in self.statements.values { statement.finalize() }
+        self.statements = [:]
+        sqlite3_close_v2(self.handle)
+    }
+
+    func error(_ code: Int32) -> SQLiteError {
+        SQLiteError(code: code, message: String(cString: sqlite3_errmsg(self.handle)))
+    }
+
+    /// Runs SQL that returns no rows (may contain several statements).
+    func execute(_ sql: String) throws {
+        let result = sqlite3_exec(self.handle, sql, nil, nil, nil)
+        guard result == SQLITE_OK else { throw self.error(result) }
+    }
+
+    /// Runs a single-row, single-column query and returns its text (for PRAGMAs).
+    func scalarText(_ sql: String) throws -> String? {
+        let statement = try self.prepare(sql)
+        defer { statement.finalize() }
+        guard try statement.step() else { return nil }
+        return statement.isNull(0) ? nil : statement.text(0)
+    }
+
+    /// Statements handed out since the last ``releaseStatements()``.
+    private var inUse: [SQLiteStatement] = []
+
+    /// A cached prepared statement for `sql`, reset and with its bindings cleared.
+    ///
+    /// The statement stays "in use" until ``releaseStatements()``, which every job calls when it ends: a statement
+    /// left mid-iteration would keep a read transaction (and so an old snapshot) open on this connection.
+    func statement(_ sql: String) throws -> SQLiteStatement {
+        let statement: SQLiteStatement
+        if let cached = self.statements[sql] {
+            cached.reset()
+            statement = cached
+        } else {
+            statement = try self.prepare(sql)
+            self.statements[sql] = statement
+        }
+        self.inUse.append(statement)
+        return statement
+    }
+
+    /// Resets every statement handed out since the last call, ending any implicit read transaction.
+    func releaseStatements() {
+        for statement in self.inUse { statement.reset() }
+        self.inUse.removeAll(keepingCapacity: true)
+    }
+
+    private func prepare(_ sql: String) throws -> SQLiteStatement {
+        var handle: OpaquePointer?
+        let result = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard result == SQLITE_OK, let handle else { throw self.error(result) }
+        return SQLiteStatement(handle: handle, connection: self.handle)
+    }
+
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(self.handle) }
+}
+
+/// A prepared statement; binding and column indexes are zero-based here (SQLite binds from 1).
+final class SQLiteStatement {
+    let handle: OpaquePointer
+    private let connection: OpaquePointer
+
+    init(handle: OpaquePointer, connection: OpaquePointer) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    func finalize() {
+        sqlite3_finalize(self.handle)
+    }
+
+    func reset() {
+        sqlite3_reset(self.handle)
+        sqlite3_clear_bindings(self.handle)
+    }
+
+    func bind(_ index: Int32, _ value: Int64) {
+        sqlite3_bind_int64(self.handle, index + 1, value)
+    }
+
+    func bind(_ index: Int32, _ value: UInt64) {
+        sqlite3_bind_int64(self.handle, index + 1, Int64(bitPattern: value))
+    }
+
+    func bind(_ index: Int32, _ value: Bool) {
+        sqlite3_bind_int64(self.handle, index + 1, value ? 1 : 0)
+    }
+
+    func bind(_ index: Int32, _ value: String) {
+        var value = value
+        value.withUTF8 { self.bindText(index, $0) }
+    }
+
+    /// Binds raw bytes as TEXT, without UTF-8 validation (used for range bounds above any valid key).
+    func bindText(_ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        if bytes.isEmpty {
+            sqlite3_bind_text(self.handle, index + 1, "", 0, sqliteTransient)
+        } else {
+            bytes.withMemoryRebound(to: CChar.self) {
+                _ = sqlite3_bind_text(self.handle, index + 1, $0.baseAddress, Int32($0.count), sqliteTransient)
+            }
+        }
+    }
+
+    func bindTextBytes(_ index: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { self.bindText(index, $0) }
+    }
+
+    func bind(_ index: Int32, blob: [UInt8]?) {
+        guard let blob else {
+            sqlite3_bind_null(self.handle, index + 1)
+            return
+        }
+        if blob.isEmpty {
+            sqlite3_bind_zeroblob(self.handle, index + 1, 0)
+            return
+        }
+        blob.withUnsafeBytes {
+            _ = sqlite3_bind_blob(self.handle, index + 1, $0.baseAddress, Int32($0.count), sqliteTransient)
+        }
+    }
+
+    func bindNull(_ index: Int32) {
+        sqlite3_bind_null(self.handle, index + 1)
+    }
+
+    /// Steps once; `true` when a row is available, `false` when done.
+    func step() throws -> Bool {
+        let result = sqlite3_step(self.handle)
+        switch result {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let error = SQLiteError(code: result, message: String(cString: sqlite3_errmsg(self.connection)))
+            sqlite3_reset(self.handle)
+            throw error
+        }
+    }
+
+    /// Steps a statement that returns no rows.
+    func run() throws {
+        _ = try self.step()
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(self.handle, column) == SQLITE_NULL }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(self.handle, column) }
+
+    func uint64(_ column: Int32) -> UInt64 { UInt64(bitPattern: sqlite3_column_int64(self.handle, column)) }
+
+    func bool(_ column: Int32) -> Bool { sqlite3_column_int64(self.handle, column) != 0 }
+
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(self.handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(self.handle, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+    }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        guard let pointer = sqlite3_column_blob(self.handle, column) else { return [] }
+        let count = Int(sqlite3_column_bytes(self.handle, column))
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count).bindMemory(to: UInt8.self))
+    }
+}

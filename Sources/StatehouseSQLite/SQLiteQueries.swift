@@ -1,0 +1,129 @@
+import StatehouseCore
+
+/// Queries shared by the writer and the readers.
+enum SQLiteQueries {
+    /// Bytes that sort after every valid UTF-8 string: an upper bound for "every key with this prefix".
+    static let aboveAnyKey: [UInt8] = [0xF4, 0x90]
+
+    /// The exclusive upper bound of the keys that start with `prefix`.
+    static func upperBound(forPrefix prefix: String) -> [UInt8] {
+        Array(prefix.utf8) + self.aboveAnyKey
+    }
+
+    /// Converts a commit_ts to SQLite's signed integers, saturating (commit_ts never comes near 2^63).
+    static func sqlInteger(_ commitTS: CommitTS) -> Int64 {
+        commitTS > UInt64(Int64.max) ? Int64.max : Int64(commitTS)
+    }
+
+    static func committedResult(txnID: String, on connection: SQLiteConnection) throws -> CommitResult? {
+        let event = try connection.statement(
+            """
+            SELECT n.name, e.commit_ts, e.committed_at, e.first_version_id, e.op_count, e.hash
+            FROM events e JOIN namespaces n ON n.id = e.ns_id WHERE e.txn_id = ?
+            """
+        )
+        event.bind(0, txnID)
+        guard try event.step() else { return nil }
+        let namespace = event.text(0)
+        let commitTS = event.uint64(1)
+        let committedAt = event.int64(2)
+        let firstVersionID = event.int64(3)
+        let count = event.int64(4)
+        let hash = event.blob(5)
+        let versions = try connection.statement("SELECT version FROM versions WHERE id >= ? AND id < ? ORDER BY id")
+        versions.bind(0, firstVersionID)
+        versions.bind(1, firstVersionID + count)
+        var numbers: [Version] = []
+        while try versions.step() { numbers.append(versions.uint64(0)) }
+        return CommitResult(
+            namespace: namespace,
+            txnID: txnID,
+            commitTS: commitTS,
+            committedAt: committedAt,
+            versions: numbers,
+            hash: hash
+        )
+    }
+
+    /// Reads events of one namespace, grouped from one row per operation.
+    static func events(_ query: EventQuery, namespaceID: Int64, on connection: SQLiteConnection) throws -> [Event] {
+        guard query.limit > 0, query.fromCommitTS <= query.toCommitTS else { return [] }
+        let statement: SQLiteStatement
+        var upper = query.toCommitTS
+        if let agentID = query.agentID {
+            statement = try connection.statement(
+                """
+                SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
+                       v.agent_id, v.key, v.version, v.deleted, v.value
+                FROM versions v JOIN events e ON e.ns_id = v.ns_id AND e.commit_ts = v.commit_ts
+                WHERE v.ns_id = ?1 AND v.agent_id = ?4 AND v.commit_ts >= ?2 AND v.commit_ts <= ?3
+                ORDER BY v.commit_ts, v.id
+                """
+            )
+            statement.bind(3, agentID)
+        } else {
+            if query.keyPrefix == nil {
+                // commit_ts is gap-free, so `limit` events end at from + limit - 1.
+                let (end, overflow) = query.fromCommitTS.addingReportingOverflow(UInt64(query.limit) - 1)
+                if !overflow { upper = min(upper, end) }
+            }
+            statement = try connection.statement(
+                """
+                SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
+                       v.agent_id, v.key, v.version, v.deleted, v.value
+                FROM events e JOIN versions v ON v.id >= e.first_version_id AND v.id < e.first_version_id + e.op_count
+                WHERE e.ns_id = ?1 AND e.commit_ts >= ?2 AND e.commit_ts <= ?3
+                ORDER BY e.commit_ts, v.id
+                """
+            )
+        }
+        statement.bind(0, namespaceID)
+        statement.bind(1, self.sqlInteger(query.fromCommitTS))
+        statement.bind(2, self.sqlInteger(upper))
+
+        var events: [Event] = []
+        var current: Event?
+        var bytes = 0
+        while try statement.step() {
+            let commitTS = statement.uint64(0)
+            if current?.commitTS != commitTS {
+                if let finished = current, !finished.operations.isEmpty {
+                    events.append(finished)
+                    if events.count == query.limit || bytes >= query.maxBytes { return events }
+                }
+                current = Event(
+                    namespace: query.namespace,
+                    commitTS: commitTS,
+                    txnID: statement.text(1),
+                    committedAt: statement.int64(2),
+                    operations: [],
+                    metadata: try self.metadata(statement, column: 3, commitTS: commitTS),
+                    prevHash: statement.blob(4),
+                    hash: statement.blob(5)
+                )
+            }
+            let deleted = statement.bool(9)
+            let operation = AppliedOperation(
+                agentID: statement.text(6),
+                key: statement.text(7),
+                kind: deleted ? .delete : .put,
+                value: deleted ? nil : JSONValue(trusted: statement.blob(10)),
+                version: statement.uint64(8)
+            )
+            if query.keeps(operation) {
+                bytes += operation.value?.utf8.count ?? 0
+                current!.operations.append(operation)
+            }
+        }
+        if let finished = current, !finished.operations.isEmpty { events.append(finished) }
+        return events
+    }
+
+    private static func metadata(_ statement: SQLiteStatement, column: Int32, commitTS: CommitTS) throws -> CommitMetadata {
+        if statement.isNull(column) { return CommitMetadata() }
+        guard let metadata = CanonicalEncoding.decodeMetadata(statement.blob(column)) else {
+            throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "stored metadata is unreadable")
+        }
+        return metadata
+    }
+}

@@ -1,0 +1,106 @@
+import StatehouseCore
+
+/// The database schema, as numbered migrations recorded in the database itself.
+///
+/// Layout (see docs/architecture.md): `namespaces` holds each namespace's head; `versions` holds every version
+/// of every key and is the only place a value is stored; `events` holds one row per commit and points at its
+/// versions by a contiguous range of version ids; `latest` maps each key to its newest version for fast reads.
+enum SQLiteSchema {
+    /// Migrations in order; a migration never changes once released.
+    static let migrations: [(version: Int, sql: String)] = [
+        (
+            1,
+            """
+            CREATE TABLE namespaces(
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                last_commit_ts INTEGER NOT NULL,
+                last_hash BLOB NOT NULL,
+                last_committed_at INTEGER NOT NULL
+            ) STRICT;
+            CREATE TABLE versions(
+                id INTEGER PRIMARY KEY,
+                ns_id INTEGER NOT NULL,
+                agent_id TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                commit_ts INTEGER NOT NULL,
+                committed_at INTEGER NOT NULL,
+                deleted INTEGER NOT NULL,
+                value BLOB
+            ) STRICT;
+            CREATE UNIQUE INDEX versions_by_key ON versions(ns_id, agent_id, key, version);
+            CREATE INDEX versions_by_agent ON versions(ns_id, agent_id, commit_ts);
+            CREATE TABLE events(
+                ns_id INTEGER NOT NULL,
+                commit_ts INTEGER NOT NULL,
+                txn_id TEXT NOT NULL,
+                committed_at INTEGER NOT NULL,
+                first_version_id INTEGER NOT NULL,
+                op_count INTEGER NOT NULL,
+                metadata BLOB,
+                idempotency_key TEXT,
+                request_digest BLOB,
+                prev_hash BLOB NOT NULL,
+                hash BLOB NOT NULL,
+                PRIMARY KEY(ns_id, commit_ts)
+            ) STRICT, WITHOUT ROWID;
+            CREATE UNIQUE INDEX events_by_txn ON events(txn_id);
+            CREATE UNIQUE INDEX events_by_idempotency_key ON events(ns_id, idempotency_key)
+                WHERE idempotency_key IS NOT NULL;
+            CREATE TABLE latest(
+                ns_id INTEGER NOT NULL,
+                agent_id TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                version_id INTEGER NOT NULL,
+                deleted INTEGER NOT NULL,
+                PRIMARY KEY(ns_id, agent_id, key)
+            ) STRICT, WITHOUT ROWID;
+            """
+        )
+    ]
+
+    /// The newest schema version this build knows.
+    static var latestVersion: Int { self.migrations.last?.version ?? 0 }
+
+    /// Applies every migration newer than the database's version, each in its own transaction.
+    ///
+    /// - Throws: ``StatehouseError/unavailable(_:)`` when the database was written by a newer build.
+    static func migrate(_ connection: SQLiteConnection, now: Microseconds) throws -> [Int] {
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations(
+                version INTEGER PRIMARY KEY,
+                applied_at INTEGER NOT NULL
+            ) STRICT
+            """
+        )
+        let current = Int(try connection.scalarText("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? "0") ?? 0
+        guard current <= self.latestVersion else {
+            throw StatehouseError.unavailable(
+                "the database has schema version \(current), newer than this build supports "
+                    + "(\(self.latestVersion)); upgrade Statehouse"
+            )
+        }
+        var applied: [Int] = []
+        for migration in self.migrations where migration.version > current {
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                try connection.execute(migration.sql)
+                let record = try connection.statement(
+                    "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)"
+                )
+                record.bind(0, Int64(migration.version))
+                record.bind(1, now)
+                try record.run()
+                try connection.execute("COMMIT")
+                applied.append(migration.version)
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+        return applied
+    }
+}

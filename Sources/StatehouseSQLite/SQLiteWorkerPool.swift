@@ -1,0 +1,95 @@
+import Foundation
+import StatehouseCore
+
+/// Dedicated threads that own SQLite connections and run blocking jobs on them.
+///
+/// Every sqlite3 call and every fsync runs here, never on Swift's cooperative pool: with two cores there are only
+/// two cooperative threads, and one blocked fsync must not stall every RPC. Jobs queue under one lock; each thread
+/// takes the next job and runs it with its own context (a connection and its caches). Callers suspend on a
+/// continuation that the worker resumes.
+final class SQLiteWorkerPool<Context: AnyObject>: @unchecked Sendable {
+    // Safe: `jobs`, `stopping` and `running` are only touched while holding `condition`; each context is only
+    // touched by the one thread it was handed to.
+    private typealias Job = (Context) -> Void
+
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var jobsStart = 0
+    private var stopping = false
+    private var running = 0
+    private let finished = DispatchGroup()
+
+    /// Starts one thread per context.
+    init(name: String, contexts: [Context]) {
+        for (index, context) in contexts.enumerated() {
+            self.finished.enter()
+            let box = UncheckedBox(context)
+            let thread = Thread { [self] in
+                self.work(box.value)
+                self.finished.leave()
+            }
+            thread.name = "\(name)-\(index)"
+            thread.stackSize = 4 << 20
+            self.running += 1
+            thread.start()
+        }
+    }
+
+    /// Runs `body` on one of the pool's threads with its context and returns its result.
+    ///
+    /// - Throws: what `body` throws, or ``StatehouseCore/StatehouseError/unavailable(_:)`` after shutdown.
+    func run<T: Sendable>(_ body: @escaping (Context) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job: Job = { context in
+                continuation.resume(with: Result { try body(context) })
+            }
+            self.condition.lock()
+            if self.stopping {
+                self.condition.unlock()
+                continuation.resume(throwing: StatehouseError.unavailable("the store is closed"))
+                return
+            }
+            self.jobs.append(job)
+            self.condition.signal()
+            self.condition.unlock()
+        }
+    }
+
+    /// The loop of one worker thread: take a job, run it, until shutdown and no jobs are left.
+    private func work(_ context: Context) {
+        while true {
+            self.condition.lock()
+            while self.jobsStart == self.jobs.count && !self.stopping {
+                self.condition.wait()
+            }
+            if self.jobsStart == self.jobs.count {
+                self.condition.unlock()
+                return
+            }
+            let job = self.jobs[self.jobsStart]
+            self.jobsStart += 1
+            if self.jobsStart == self.jobs.count {
+                self.jobs.removeAll(keepingCapacity: true)
+                self.jobsStart = 0
+            }
+            self.condition.unlock()
+            job(context)
+        }
+    }
+
+    /// Finishes queued jobs, then stops the threads and waits for them to exit.
+    func shutdown() {
+        self.condition.lock()
+        self.stopping = true
+        self.condition.broadcast()
+        self.condition.unlock()
+        self.finished.wait()
+    }
+}
+
+/// Moves a non-Sendable value to the one thread that will own it from then on.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    // Safe: used only to hand a value to a new thread that becomes its sole user.
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,191 @@
+import Logging
+import StatehouseCore
+
+/// The only writer of the database; lives on the writer thread of ``SQLiteBackend``.
+///
+/// It caches every namespace's id and head: being the only writer, its cache is always the truth, and a commit
+/// needs no read of the heads table. The cache is updated only after a batch's COMMIT succeeded.
+final class SQLiteWriter: CommitStateReader {
+    private struct NamespaceEntry {
+        var id: Int64
+        var head: LogHead
+    }
+
+    let connection: SQLiteConnection
+    private let logger: Logger
+    private var namespaces: [String: NamespaceEntry] = [:]
+
+    init(connection: SQLiteConnection, logger: Logger) throws {
+        self.connection = connection
+        self.logger = logger
+        let statement = try connection.statement(
+            "SELECT id, name, last_commit_ts, last_hash, last_committed_at FROM namespaces"
+        )
+        while try statement.step() {
+            let name = statement.text(1)
+            self.namespaces[name] = NamespaceEntry(
+                id: statement.int64(0),
+                head: LogHead(
+                    namespace: name,
+                    commitTS: statement.uint64(2),
+                    hash: statement.blob(3),
+                    committedAt: statement.int64(4)
+                )
+            )
+        }
+    }
+
+    /// Decides and stores a batch in one SQLite transaction; returns once COMMIT (and its fsync) returned.
+    func commit(_ batch: [CommitRequest], now: Microseconds) throws -> BatchResolution {
+        try self.connection.statement("BEGIN IMMEDIATE").run()
+        do {
+            let resolution = try CommitResolver.resolve(batch, reader: self, now: now)
+            var newNamespaces: [String: Int64] = [:]
+            for (index, event) in resolution.events.enumerated() {
+                let request = batch[resolution.eventRequestIndices[index]]
+                let namespaceID = try self.namespaces[event.namespace]?.id ?? newNamespaces[event.namespace]
+                    ?? self.insertNamespace(event.namespace, into: &newNamespaces)
+                try self.insert(event, namespaceID: namespaceID, request: request)
+            }
+            let updateHead = try self.connection.statement(
+                "UPDATE namespaces SET last_commit_ts = ?, last_hash = ?, last_committed_at = ? WHERE id = ?"
+            )
+            for head in resolution.heads.values {
+                updateHead.reset()
+                updateHead.bind(0, head.commitTS)
+                updateHead.bind(1, blob: head.hash)
+                updateHead.bind(2, head.committedAt)
+                updateHead.bind(3, self.namespaces[head.namespace]?.id ?? newNamespaces[head.namespace]!)
+                try updateHead.run()
+            }
+            try self.connection.statement("COMMIT").run()
+            for (name, head) in resolution.heads {
+                let id = self.namespaces[name]?.id ?? newNamespaces[name]!
+                self.namespaces[name] = NamespaceEntry(id: id, head: head)
+            }
+            return resolution
+        } catch {
+            try? self.connection.statement("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    private func insertNamespace(_ name: String, into created: inout [String: Int64]) throws -> Int64 {
+        let statement = try self.connection.statement(
+            "INSERT INTO namespaces(name, last_commit_ts, last_hash, last_committed_at) VALUES (?, 0, ?, 0)"
+        )
+        statement.bind(0, name)
+        statement.bind(1, blob: HashChain.genesisHash)
+        try statement.run()
+        let id = self.connection.lastInsertRowID
+        created[name] = id
+        return id
+    }
+
+    private func insert(_ event: Event, namespaceID: Int64, request: CommitRequest) throws {
+        let insertVersion = try self.connection.statement(
+            """
+            INSERT INTO versions(ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        )
+        let upsertLatest = try self.connection.statement(
+            """
+            INSERT INTO latest(ns_id, agent_id, key, version, version_id, deleted) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(ns_id, agent_id, key) DO UPDATE
+            SET version = excluded.version, version_id = excluded.version_id, deleted = excluded.deleted
+            """
+        )
+        var firstVersionID: Int64 = 0
+        for (index, operation) in event.operations.enumerated() {
+            let deleted = operation.kind == .delete
+            if index > 0 { insertVersion.reset() }
+            insertVersion.bind(0, namespaceID)
+            insertVersion.bind(1, operation.agentID)
+            insertVersion.bind(2, operation.key)
+            insertVersion.bind(3, operation.version)
+            insertVersion.bind(4, event.commitTS)
+            insertVersion.bind(5, event.committedAt)
+            insertVersion.bind(6, deleted)
+            insertVersion.bind(7, blob: deleted ? nil : operation.value?.utf8 ?? [])
+            try insertVersion.run()
+            let versionID = self.connection.lastInsertRowID
+            if index == 0 { firstVersionID = versionID }
+            if index > 0 { upsertLatest.reset() }
+            upsertLatest.bind(0, namespaceID)
+            upsertLatest.bind(1, operation.agentID)
+            upsertLatest.bind(2, operation.key)
+            upsertLatest.bind(3, operation.version)
+            upsertLatest.bind(4, versionID)
+            upsertLatest.bind(5, deleted)
+            try upsertLatest.run()
+        }
+        let insertEvent = try self.connection.statement(
+            """
+            INSERT INTO events(ns_id, commit_ts, txn_id, committed_at, first_version_id, op_count, metadata,
+                               idempotency_key, request_digest, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        )
+        insertEvent.bind(0, namespaceID)
+        insertEvent.bind(1, event.commitTS)
+        insertEvent.bind(2, event.txnID)
+        insertEvent.bind(3, event.committedAt)
+        insertEvent.bind(4, firstVersionID)
+        insertEvent.bind(5, Int64(event.operations.count))
+        if event.metadata.isEmpty {
+            insertEvent.bindNull(6)
+        } else {
+            var metadata: [UInt8] = []
+            CanonicalEncoding.appendMetadata(event.metadata, to: &metadata)
+            insertEvent.bind(6, blob: metadata)
+        }
+        if let idempotencyKey = request.idempotencyKey {
+            insertEvent.bind(7, idempotencyKey)
+            insertEvent.bind(8, blob: request.requestDigest)
+        } else {
+            insertEvent.bindNull(7)
+            insertEvent.bindNull(8)
+        }
+        insertEvent.bind(9, blob: event.prevHash)
+        insertEvent.bind(10, blob: event.hash)
+        try insertEvent.run()
+    }
+
+    // MARK: CommitStateReader
+
+    func head(namespace: String) throws -> LogHead {
+        self.namespaces[namespace]?.head ?? .empty(namespace)
+    }
+
+    func latestVersion(namespace: String, agentID: String, key: String) throws -> KeyVersionState? {
+        guard let namespaceID = self.namespaces[namespace]?.id else { return nil }
+        let statement = try self.connection.statement(
+            "SELECT version, deleted FROM latest WHERE ns_id = ? AND agent_id = ? AND key = ?"
+        )
+        statement.bind(0, namespaceID)
+        statement.bind(1, agentID)
+        statement.bind(2, key)
+        guard try statement.step() else { return nil }
+        return KeyVersionState(version: statement.uint64(0), deleted: statement.bool(1))
+    }
+
+    func committedResult(txnID: String) throws -> CommitResult? {
+        try SQLiteQueries.committedResult(txnID: txnID, on: self.connection)
+    }
+
+    func idempotentCommit(namespace: String, idempotencyKey: String) throws -> (digest: [UInt8], result: CommitResult)? {
+        guard let namespaceID = self.namespaces[namespace]?.id else { return nil }
+        let statement = try self.connection.statement(
+            "SELECT request_digest, txn_id FROM events WHERE ns_id = ? AND idempotency_key = ?"
+        )
+        statement.bind(0, namespaceID)
+        statement.bind(1, idempotencyKey)
+        guard try statement.step() else { return nil }
+        let digest = statement.blob(0)
+        let txnID = statement.text(1)
+        statement.reset()
+        guard let result = try self.committedResult(txnID: txnID) else { return nil }
+        return (digest, result)
+    }
+}
