@@ -71,6 +71,7 @@ let package = Package(
                 "StatehouseSQLite",
                 "CSQLite",
                 "statehouse-crash-child",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

@@ -62,29 +62,25 @@ extension StatehouseEngine {
         let query = Self.cursorQuery(filter)
         var range = try await self.resolveRange(filter)
         if let cursor {
-            range = max(range.lowerBound, try PageCursor.decodeNumber(cursor, kind: .log, query: query))...range.upperBound
+            range.lower = max(range.lower, try PageCursor.decodeNumber(cursor, kind: .log, query: query))
         }
-        guard range.lowerBound <= range.upperBound, range.upperBound >= 1 else {
-            return Page(items: [], nextCursor: nil)
-        }
+        guard range.lower <= range.upper else { return Page(items: [], nextCursor: nil) }
         let events = try await self.backend.events(
             EventQuery(
                 namespace: filter.namespace,
-                fromCommitTS: range.lowerBound,
-                toCommitTS: range.upperBound,
+                fromCommitTS: range.lower,
+                toCommitTS: range.upper,
                 agentID: filter.agentID,
                 keyPrefix: filter.keyPrefix,
                 limit: limit
             )
         )
-        guard let last = events.last, last.commitTS < range.upperBound else {
+        // A short page of an agent or prefix filter may still have matches later, so only the range end or an
+        // empty page ends the listing.
+        guard let last = events.last, last.commitTS < range.upper else {
             return Page(items: events, nextCursor: nil)
         }
-        let more = events.count == limit || events.count > 0
-        return Page(
-            items: events,
-            nextCursor: more ? PageCursor.encodeNumber(kind: .log, query: query, position: last.commitTS + 1) : nil
-        )
+        return Page(items: events, nextCursor: PageCursor.encodeNumber(kind: .log, query: query, position: last.commitTS + 1))
     }
 
     /// Reads the events of `filter` as an async sequence, page by page, ending at the end of the log as it was
@@ -93,8 +89,9 @@ extension StatehouseEngine {
         LogSequence(engine: self, filter: filter, pageSize: pageSize)
     }
 
-    /// Validates a filter and turns its commit_ts and time bounds into one inclusive commit_ts range.
-    func resolveRange(_ filter: LogFilter) async throws -> ClosedRange<CommitTS> {
+    /// Validates a filter and turns its commit_ts and time bounds into one inclusive commit_ts range (empty when
+    /// `lower > upper`).
+    func resolveRange(_ filter: LogFilter) async throws -> (lower: CommitTS, upper: CommitTS) {
         try self.validateNamespace(filter.namespace)
         if let agentID = filter.agentID { try NameValidation.validateAgentID(agentID, limits: self.limits) }
         if let keyPrefix = filter.keyPrefix { try NameValidation.validatePrefix(keyPrefix, limits: self.limits) }
@@ -113,7 +110,7 @@ extension StatehouseEngine {
         if let until = filter.until {
             upper = min(upper, try await self.backend.commitTS(namespace: filter.namespace, atOrBefore: until))
         }
-        return max(lower, 1)...max(upper, 0)
+        return (max(lower, 1), upper)
     }
 
     static func cursorQuery(_ filter: LogFilter) -> [String] {

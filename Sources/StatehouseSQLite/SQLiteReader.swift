@@ -3,7 +3,7 @@ import StatehouseCore
 /// One read connection and its caches; lives on one reader thread of ``SQLiteBackend``.
 ///
 /// Reads that take several statements run inside one read transaction so they see one snapshot.
-final class SQLiteReader {
+final class SQLiteReader: SQLiteConnectionOwner {
     let connection: SQLiteConnection
     /// Namespace ids never change once assigned, so a found id is cached for good; a missing one is not.
     private var namespaceIDs: [String: Int64] = [:]

@@ -7,7 +7,7 @@ import StatehouseCore
 /// two cooperative threads, and one blocked fsync must not stall every RPC. Jobs queue under one lock; each thread
 /// takes the next job and runs it with its own context (a connection and its caches). Callers suspend on a
 /// continuation that the worker resumes.
-final class SQLiteWorkerPool<Context: AnyObject>: @unchecked Sendable {
+final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendable {
     // Safe: `jobs`, `stopping` and `running` are only touched while holding `condition`; each context is only
     // touched by the one thread it was handed to.
     private typealias Job = (Context) -> Void
@@ -26,6 +26,7 @@ final class SQLiteWorkerPool<Context: AnyObject>: @unchecked Sendable {
             let box = UncheckedBox(context)
             let thread = Thread { [self] in
                 self.work(box.value)
+                box.value.connection.close()
                 self.finished.leave()
             }
             thread.name = "\(name)-\(index)"
@@ -85,6 +86,11 @@ final class SQLiteWorkerPool<Context: AnyObject>: @unchecked Sendable {
         self.condition.unlock()
         self.finished.wait()
     }
+}
+
+/// A worker context: something that owns one connection, closed by its thread when the pool shuts down.
+protocol SQLiteConnectionOwner: AnyObject {
+    var connection: SQLiteConnection { get }
 }
 
 /// Moves a non-Sendable value to the one thread that will own it from then on.

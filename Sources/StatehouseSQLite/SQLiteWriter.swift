@@ -5,7 +5,7 @@ import StatehouseCore
 ///
 /// It caches every namespace's id and head: being the only writer, its cache is always the truth, and a commit
 /// needs no read of the heads table. The cache is updated only after a batch's COMMIT succeeded.
-final class SQLiteWriter: CommitStateReader {
+final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     private struct NamespaceEntry {
         var id: Int64
         var head: LogHead

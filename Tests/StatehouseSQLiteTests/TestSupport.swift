@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import StatehouseCore
@@ -94,4 +95,9 @@ extension StatehouseEngine {
         for try await event in self.log(LogFilter(namespace: namespace)) { events.append(event) }
         return events
     }
+}
+
+/// SHA-256 through swift-crypto's public API, for checking documented hashes independently of the engine.
+func sha256(_ bytes: [UInt8]) throws -> [UInt8] {
+    Array(SHA256.hash(data: bytes))
 }

@@ -1,0 +1,137 @@
+import CSQLite
+import StatehouseCore
+import StatehouseSQLite
+import Testing
+
+/// Runs SQL directly against a stopped store's database file, as an attacker or a broken disk would.
+func tamper(directory: String, _ sql: String) throws {
+    var db: OpaquePointer?
+    guard sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK else { throw StatehouseError.internalError("open") }
+    defer { sqlite3_close(db) }
+    var message: UnsafeMutablePointer<CChar>?
+    guard sqlite3_exec(db, sql, nil, nil, &message) == SQLITE_OK else {
+        let text = message.map { String(cString: $0) } ?? "?"
+        sqlite3_free(message)
+        throw StatehouseError.internalError(text)
+    }
+    #expect(sqlite3_changes(db) > 0, "tampering SQL changed nothing: \(sql)")
+}
+
+@Suite("Log, hash chain and verification")
+struct LogAndVerifyTests {
+    @Test("the log carries every field and filters by agent, key prefix, commit_ts and time", arguments: StoreKind.allCases)
+    func logFilters(_ kind: StoreKind) async throws {
+        let clock = ManualClock(wall: 10_000_000)
+        try await withTestEngine(kind, clock: clock) { engine in
+            let metadata = CommitMetadata(actor: "planner", reason: "initial plan", tags: ["run": "7", "env": "test"])
+            let first = try await engine.commit(AtomicCommit(
+                operations: [
+                    .put(agentID: "planner", key: "plan/1", value: json(#"{"step":1}"#)),
+                    .put(agentID: "worker", key: "task/1", value: json("\"queued\"")),
+                ],
+                metadata: metadata
+            ))
+            clock.advance(by: .seconds(10))
+            _ = try await engine.commit(AtomicCommit(operations: [.delete(agentID: "planner", key: "plan/1")]))
+            clock.advance(by: .seconds(10))
+            try await engine.put(agent: "worker", key: "memory/x", json: "1")
+
+            let events = try await engine.allEvents()
+            #expect(events.map(\.commitTS) == [1, 2, 3])
+            #expect(events[0].txnID == first.txnID)
+            #expect(events[0].metadata == metadata)
+            #expect(events[0].committedAt == 10_000_000)
+            #expect(events[0].prevHash == HashChain.genesisHash)
+            #expect(events[1].prevHash == events[0].hash)
+            #expect(events[0].hash == first.hash)
+            #expect(events[0].operations == [
+                AppliedOperation(agentID: "planner", key: "plan/1", kind: .put, value: json(#"{"step":1}"#), version: 1),
+                AppliedOperation(agentID: "worker", key: "task/1", kind: .put, value: json("\"queued\""), version: 1),
+            ])
+            #expect(events[1].operations == [
+                AppliedOperation(agentID: "planner", key: "plan/1", kind: .delete, value: nil, version: 2)
+            ])
+
+            let planner = try await engine.readLog(LogFilter(agentID: "planner")).items
+            #expect(planner.map(\.commitTS) == [1, 2])
+            #expect(planner[0].operations.map(\.key) == ["plan/1"])
+            let worker = try await engine.readLog(LogFilter(agentID: "worker", keyPrefix: "memory/")).items
+            #expect(worker.map(\.commitTS) == [3])
+            #expect(try await engine.readLog(LogFilter(keyPrefix: "task/")).items.map(\.commitTS) == [1])
+            #expect(try await engine.readLog(LogFilter(fromCommitTS: 2, toCommitTS: 3)).items.map(\.commitTS) == [2, 3])
+            #expect(try await engine.readLog(LogFilter(since: 10_000_001)).items.map(\.commitTS) == [2, 3])
+            #expect(try await engine.readLog(LogFilter(since: 20_000_000, until: 20_000_000)).items.map(\.commitTS) == [2])
+            #expect(try await engine.readLog(LogFilter(until: 9_999_999)).items.isEmpty)
+            #expect(try await engine.readLog(LogFilter(namespace: "empty")).items.isEmpty)
+        }
+    }
+
+    @Test("the hash chain follows the documented canonical encoding")
+    func documentedHash() async throws {
+        try await withTestEngine(clock: ManualClock(wall: 1_700_000_000_000_000)) { engine in
+            let result = try await engine.put(agent: "a", key: "k", json: "1")
+            var content: [UInt8] = HashChain.domainTag + HashChain.genesisHash
+            func u64(_ value: UInt64) { content += (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) } }
+            func u32(_ value: Int) { content += (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+            func str(_ text: String) { u32(text.utf8.count); content += Array(text.utf8) }
+            u64(1); str("default"); str(result.txnID); u64(1_700_000_000_000_000)
+            content += [0, 0]; u32(0)  // no actor, no reason, no tags
+            u32(1); str("a"); str("k"); content.append(1); u64(1); u32(1); content += Array("1".utf8)
+            let expected = try sha256(content)
+            #expect(result.hash == expected)
+        }
+    }
+
+    @Test("verify passes on an untouched log", arguments: StoreKind.allCases)
+    func verifiesCleanLog(_ kind: StoreKind) async throws {
+        try await withTestEngine(kind) { engine in
+            #expect(try await engine.verify().isValid)
+            for index in 0..<25 { try await engine.put(agent: "a", key: "k\(index % 4)", json: "\(index)") }
+            let report = try await engine.verify()
+            #expect(report.isValid && report.eventsChecked == 25 && report.head.commitTS == 25)
+            let partial = try await engine.verify(from: 10, to: 12)
+            #expect(partial.isValid && partial.eventsChecked == 3)
+        }
+    }
+
+    @Test(
+        "verify names the first commit_ts whose stored bytes were changed",
+        arguments: [
+            ("a value byte", "UPDATE versions SET value = CAST('\"x\"' AS BLOB) WHERE commit_ts = 4", CommitTS(4)),
+            ("a key", "UPDATE versions SET key = 'k9' WHERE commit_ts = 3", CommitTS(3)),
+            ("a version", "UPDATE versions SET version = version + 10 WHERE commit_ts = 6", CommitTS(6)),
+            ("a tombstone flag", "UPDATE versions SET deleted = 1, value = NULL WHERE commit_ts = 2", CommitTS(2)),
+            ("committed_at", "UPDATE events SET committed_at = committed_at + 1 WHERE commit_ts = 5", CommitTS(5)),
+            ("a txn id", "UPDATE events SET txn_id = 'forged' WHERE commit_ts = 7", CommitTS(7)),
+            ("a stored hash", "UPDATE events SET hash = zeroblob(32) WHERE commit_ts = 8", CommitTS(8)),
+            ("a removed event", "DELETE FROM events WHERE commit_ts = 5", CommitTS(5)),
+            ("the last event", "DELETE FROM events WHERE commit_ts = 10", CommitTS(10)),
+            ("metadata", "UPDATE events SET metadata = X'00' WHERE commit_ts = 9", CommitTS(9)),
+            ("two swapped events",
+             "UPDATE events SET commit_ts = 0 WHERE commit_ts = 3; UPDATE events SET commit_ts = 3 WHERE commit_ts = 4; "
+                + "UPDATE events SET commit_ts = 4 WHERE commit_ts = 0",
+             CommitTS(3)),
+        ]
+    )
+    func tamperDetected(_ what: String, _ sql: String, _ firstBad: CommitTS) async throws {
+        try await withTemporaryDirectory { directory in
+            let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            try await runEngine(backend: backend) { engine in
+                for index in 1...10 {
+                    _ = try await engine.commit(AtomicCommit(
+                        operations: [.put(agentID: "a", key: "k\(index % 3)", value: json("\(index)"))],
+                        metadata: CommitMetadata(actor: "tester")
+                    ))
+                }
+                #expect(try await engine.verify().isValid)
+            }
+            try tamper(directory: directory, sql)
+            let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            try await runEngine(backend: reopened) { engine in
+                let report = try await engine.verify()
+                #expect(report.firstBadCommitTS == firstBad, "\(what): \(report.reason ?? "verified")")
+                #expect(report.reason != nil)
+            }
+        }
+    }
+}
