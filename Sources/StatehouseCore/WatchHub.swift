@@ -130,6 +130,16 @@ final class WatchSubscriber: Sendable {
         waiter?.resume()
     }
 
+    /// Drops buffered events and a past overflow; used while the subscription still catches up from storage,
+    /// whose next read covers everything published before this call.
+    func clearBacklog() {
+        self.state.withLock { state in
+            state.overflowed = false
+            state.buffer.removeAll(keepingCapacity: true)
+            state.bufferStart = 0
+        }
+    }
+
     func end(with error: StatehouseError) {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.endError == nil { state.endError = error }

@@ -65,6 +65,11 @@ public final class WatchSubscription: AsyncSequence {
             case .finished:
                 return nil
             case .catchingUp, .registeredCatchingUp:
+                if self.phase == .registeredCatchingUp {
+                    // The storage read below covers everything published so far; a backlog (or an overflow)
+                    // from while this subscription was catching up does not matter.
+                    self.subscriber.clearBacklog()
+                }
                 let page = try await self.backend.events(
                     EventQuery(
                         namespace: self.namespace,
