@@ -127,7 +127,7 @@ struct LogAndVerifyTests {
             }
             try tamper(directory: directory, sql)
             let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
-            try await runEngine(backend: reopened) { engine in
+            try await runEngine(backend: reopened) { (engine: StatehouseEngine) async throws in
                 let report = try await engine.verify()
                 #expect(report.firstBadCommitTS == firstBad, "\(what): \(report.reason ?? "verified")")
                 #expect(report.reason != nil)

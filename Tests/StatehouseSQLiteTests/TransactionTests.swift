@@ -175,7 +175,7 @@ struct TransactionTests {
                 return (txn.txnID, try await engine.commit(txnID: txn.txnID))
             }
             let second = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
-            try await runEngine(backend: second) { engine in
+            try await runEngine(backend: second) { (engine: StatehouseEngine) async throws in
                 let retried = try await engine.commit(txnID: txnID)
                 #expect(retried == original)
                 let head = try await engine.head()

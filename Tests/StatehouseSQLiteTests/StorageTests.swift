@@ -1,0 +1,137 @@
+import CSQLite
+import Foundation
+import StatehouseCore
+import StatehouseSQLite
+import Testing
+
+@Suite("SQLite storage: files, locking, migrations")
+struct StorageTests {
+    /// Reads one integer with a raw connection (the store must be closed or in WAL mode).
+    static func scalar(_ directory: String, _ sql: String) throws -> Int64 {
+        var db: OpaquePointer?
+        guard sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK else { throw StatehouseError.internalError("open") }
+        defer { sqlite3_close(db) }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else {
+            throw StatehouseError.internalError(String(cString: sqlite3_errmsg(db)))
+        }
+        defer { sqlite3_finalize(statement) }
+        guard sqlite3_step(statement) == SQLITE_ROW else { throw StatehouseError.internalError("no row") }
+        return sqlite3_column_int64(statement, 0)
+    }
+
+    static func openError(_ configuration: SQLiteConfiguration) async -> StatehouseError? {
+        do {
+            let backend = try await SQLiteBackend.open(configuration: configuration, logger: testLogger)
+            await backend.close()
+            return nil
+        } catch let error as StatehouseError {
+            return error
+        } catch {
+            return .internalError("\(error)")
+        }
+    }
+
+    @Test("state, heads and the chain survive a restart, and commit_ts continues gap-free")
+    func persistence() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            try await runEngine(backend: first) { engine in
+                for index in 1...5 { try await engine.put(agent: "a", key: "k", json: "\(index)") }
+                try await engine.put(namespace: "other", agent: "a", key: "k", json: "1")
+            }
+            let second = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            try await runEngine(backend: second) { (engine: StatehouseEngine) async throws in
+                #expect(try await engine.get(agentID: "a", key: "k").value == json("5"))
+                #expect(try await engine.put(agent: "a", key: "k", json: "6").commitTS == 6)
+                #expect(try await engine.put(namespace: "other", agent: "a", key: "k", json: "2").commitTS == 2)
+                #expect(try await engine.verify().isValid)
+                #expect(try await engine.verify(namespace: "other").isValid)
+            }
+        }
+    }
+
+    @Test("a second opener of a data directory fails with a clear message")
+    func directoryLock() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            let error = await Self.openError(.directory(directory))
+            #expect(error == .unavailable(
+                "data directory \(directory) is locked by another Statehouse process (pid \(getpid()))"
+            ))
+            await first.close()
+            #expect(await Self.openError(.directory(directory)) == nil)
+        }
+    }
+
+    @Test("migrations are recorded in the database and applied once; WAL mode is on")
+    func migrations() async throws {
+        try await withTemporaryDirectory { directory in
+            for _ in 0..<2 {
+                let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+                await backend.close()
+            }
+            #expect(try Self.scalar(directory, "SELECT COUNT(*) FROM schema_migrations") == 1)
+            #expect(try Self.scalar(directory, "SELECT MAX(version) FROM schema_migrations") == 1)
+            #expect(try Self.scalar(directory, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1)
+        }
+    }
+
+    @Test("a database from a newer build is refused")
+    func newerSchemaRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            await backend.close()
+            try tamper(directory: directory, "INSERT INTO schema_migrations(version, applied_at) VALUES (99, 0)")
+            let error = await Self.openError(.directory(directory))
+            #expect(error == .unavailable(
+                "the database has schema version 99, newer than this build supports (1); upgrade Statehouse"
+            ))
+        }
+    }
+
+    @Test("a file that is not a database is refused at open")
+    func corruptFileRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 * 31) })
+            try garbage.write(to: URL(fileURLWithPath: directory + "/statehouse.db"))
+            let error = await Self.openError(.directory(directory))
+            #expect(error == .unavailable("the database file in the data directory is corrupt or not a Statehouse database"))
+            // The lock was released: a later open (after repair) is not blocked by the failed one.
+            try FileManager.default.removeItem(atPath: directory + "/statehouse.db")
+            #expect(await Self.openError(.directory(directory)) == nil)
+        }
+    }
+
+    @Test("a data directory that cannot be created is refused")
+    func uncreatableDirectory() async throws {
+        try await withTemporaryDirectory { directory in
+            try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/file"))
+            let error = await Self.openError(.directory(directory + "/file/sub"))
+            #expect(error == .unavailable("cannot create data directory \(directory)/file/sub"))
+        }
+    }
+
+    @Test("in-memory stores are private to their backend")
+    func memoryStoresAreIndependent() async throws {
+        try await withTestEngine(.memory) { first in
+            try await first.put(agent: "a", key: "k", json: "1")
+            try await withTestEngine(.memory) { (second: StatehouseEngine) async throws in
+                #expect(try await second.get(agentID: "a", key: "k").exists == false)
+            }
+        }
+    }
+
+    @Test("each value is stored once, in the versions table")
+    func valueStoredOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            let marker = String(repeating: "q", count: 5000)
+            try await runEngine(backend: backend) { engine in
+                try await engine.put(agent: "a", key: "k", json: "\"\(marker)\"")
+            }
+            #expect(try Self.scalar(directory, "SELECT COUNT(*) FROM versions WHERE instr(value, '\(marker)') > 0") == 1)
+            #expect(try Self.scalar(directory, "SELECT COUNT(*) FROM events WHERE instr(metadata, '\(marker)') > 0") == 0)
+        }
+    }
+}
