@@ -1,5 +1,5 @@
 /// One change a transaction makes to one key.
-public struct Operation: Sendable, Hashable {
+public struct WriteOperation: Sendable, Hashable {
     /// Whether an operation writes a value or deletes the key (a tombstone version).
     public enum Kind: UInt8, Sendable, Hashable {
         case put = 1
@@ -37,11 +37,11 @@ public struct Operation: Sendable, Hashable {
 public struct AppliedOperation: Sendable, Hashable {
     public var agentID: String
     public var key: String
-    public var kind: Operation.Kind
+    public var kind: WriteOperation.Kind
     public var value: JSONValue?
     public var version: Version
 
-    public init(agentID: String, key: String, kind: Operation.Kind, value: JSONValue?, version: Version) {
+    public init(agentID: String, key: String, kind: WriteOperation.Kind, value: JSONValue?, version: Version) {
         self.agentID = agentID
         self.key = key
         self.kind = kind

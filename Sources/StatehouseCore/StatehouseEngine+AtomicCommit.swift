@@ -18,7 +18,7 @@ public struct AtomicCommit: Sendable, Hashable {
 
     public var namespace: String
     /// The writes; at most one per (agent_id, key).
-    public var operations: [Operation]
+    public var operations: [WriteOperation]
     /// Every condition must hold when the transaction commits, or nothing is applied.
     public var conditions: [Condition]
     /// Makes retries safe: a second commit with the same key and content returns the first result.
@@ -27,7 +27,7 @@ public struct AtomicCommit: Sendable, Hashable {
 
     public init(
         namespace: String = "default",
-        operations: [Operation],
+        operations: [WriteOperation],
         conditions: [Condition] = [],
         idempotencyKey: String? = nil,
         metadata: CommitMetadata = CommitMetadata()

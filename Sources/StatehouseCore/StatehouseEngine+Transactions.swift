@@ -49,7 +49,7 @@ extension StatehouseEngine {
         try self.stage(.delete(agentID: agentID, key: key), txnID: txnID)
     }
 
-    private func stage(_ operation: Operation, txnID: String) throws {
+    private func stage(_ operation: WriteOperation, txnID: String) throws {
         try self.validate(operation)
         let now = self.clock.monotonicNanoseconds()
         try self.transactions.withState { try $0.stage(operation, in: txnID, now: now) }

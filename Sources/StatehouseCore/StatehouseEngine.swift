@@ -119,7 +119,7 @@ extension StatehouseEngine {
     }
 
     /// Validates an operation's names and value against the limits.
-    func validate(_ operation: Operation) throws {
+    func validate(_ operation: WriteOperation) throws {
         try NameValidation.validateAgentID(operation.agentID, limits: self.limits)
         try NameValidation.validateKey(operation.key, limits: self.limits)
         switch operation.kind {

@@ -4,7 +4,7 @@ public struct CommitRequest: Sendable, Hashable {
     /// Globally unique; a second commit with the same id returns the first commit's result (exactly-once).
     public var txnID: String
     /// The writes, at most one per (agent_id, key).
-    public var operations: [Operation]
+    public var operations: [WriteOperation]
     /// Conditions on key versions: expected versions and the read set of an interactive transaction.
     public var conditions: [KeyCondition]
     /// A client-chosen key that makes a one-shot commit safe to retry.
@@ -16,7 +16,7 @@ public struct CommitRequest: Sendable, Hashable {
     public init(
         namespace: String,
         txnID: String,
-        operations: [Operation],
+        operations: [WriteOperation],
         conditions: [KeyCondition] = [],
         idempotencyKey: String? = nil,
         requestDigest: [UInt8] = [],

@@ -28,7 +28,7 @@ extension TransactionTable {
     struct OpenTransaction {
         var namespace: String
         var deadline: UInt64
-        var operations: [Operation] = []
+        var operations: [WriteOperation] = []
         var operationIndex: [AgentKey: Int] = [:]
         var reads: [AgentKey: Version] = [:]
         var readOrder: [AgentKey] = []
@@ -55,7 +55,7 @@ extension TransactionTable {
 
     /// A staged write of the key, if the transaction has one.
     enum StagedLookup {
-        case staged(Operation)
+        case staged(WriteOperation)
         case notStaged(namespace: String)
     }
 
@@ -108,7 +108,7 @@ extension TransactionTable {
             }
         }
 
-        mutating func stage(_ operation: Operation, in id: String, now: UInt64) throws {
+        mutating func stage(_ operation: WriteOperation, in id: String, now: UInt64) throws {
             var transaction = try self.requireOpen(id, now: now)
             guard transaction.committing == nil else {
                 throw StatehouseError.invalidArgument("transaction \(id) is committing; it cannot take more writes")

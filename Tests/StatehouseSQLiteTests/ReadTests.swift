@@ -97,7 +97,7 @@ struct ReadTests {
     func pagination(_ pageSize: Int) async throws {
         try await withTestEngine { engine in
             let keys = (0..<23).map { "key/\(String(format: "%03d", $0))" }.shuffled()
-            var operations = keys.map { Operation.put(agentID: "a", key: $0, value: json("1")) }
+            var operations = keys.map { WriteOperation.put(agentID: "a", key: $0, value: json("1")) }
             operations.append(.put(agentID: "b", key: "x", value: json("1")))
             operations.append(.put(agentID: "c", key: "x", value: json("1")))
             _ = try await engine.commit(AtomicCommit(operations: operations))
@@ -155,7 +155,7 @@ struct ReadTests {
     @Test("a cursor that was altered or belongs to another query is refused")
     func cursorTampering() async throws {
         try await withTestEngine { engine in
-            let operations = (0..<5).map { Operation.put(agentID: "a", key: "k\($0)", value: json("1")) }
+            let operations = (0..<5).map { WriteOperation.put(agentID: "a", key: "k\($0)", value: json("1")) }
             _ = try await engine.commit(AtomicCommit(operations: operations))
             let page = try await engine.listKeys(agentID: "a", limit: 2)
             let cursor = try #require(page.nextCursor)

@@ -20,7 +20,7 @@ struct ReplayPropertyTests {
 
     /// Decodes one generated integer into a transaction: operations, and a condition when the seed asks for one.
     static func transaction(_ seeds: [Int]) -> AtomicCommit {
-        var operations: [Address: Operation] = [:]
+        var operations: [Address: WriteOperation] = [:]
         for seed in seeds {
             let address = self.universe[seed % self.universe.count]
             operations[address] = seed / 8 % 4 == 0

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: builds once (debug) and runs every Swift Testing suite.
+# Usage: scripts/test.sh [extra swift test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The SQLite headers are needed to build; install them where they are missing (CI machines start clean).
+if [ ! -f /usr/include/sqlite3.h ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null
+    else
+        echo "error: SQLite headers (libsqlite3-dev) are missing" >&2
+        exit 1
+    fi
+fi
+
+swift build --build-tests
+swift test --skip-build "$@"
