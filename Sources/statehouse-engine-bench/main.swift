@@ -1,0 +1,213 @@
+// Benchmarks of the engine itself (no network): durable commits, reads, history and log scans on the SQLite
+// store in a temporary directory with synchronous=FULL. Prints a table; never fails on speed.
+//
+// Usage: statehouse-engine-bench [--seconds S] [--data-dir DIR]
+import Foundation
+import Logging
+import StatehouseCore
+import StatehouseSQLite
+
+struct Options {
+    var seconds = 3.0
+    var dataDirectory: String?
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--seconds": self.seconds = Double(iterator.next() ?? "") ?? self.seconds
+            case "--data-dir": self.dataDirectory = iterator.next()
+            default:
+                FileHandle.standardError.write(Data("usage: statehouse-engine-bench [--seconds S] [--data-dir DIR]\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+/// Latencies of one run, in microseconds.
+struct Measurement {
+    var name: String
+    var operations: Int
+    var elapsed: Duration
+    var latencies: [Double]
+    var unit = "ops/s"
+
+    var rate: Double { Double(self.operations) / self.seconds }
+    var seconds: Double { Double(self.elapsed.components.seconds) + Double(self.elapsed.components.attoseconds) / 1e18 }
+
+    func percentile(_ p: Double) -> Double {
+        guard !self.latencies.isEmpty else { return 0 }
+        let sorted = self.latencies.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    var row: String {
+        let latency = self.latencies.isEmpty
+            ? String(repeating: " ", count: 30) + "-"
+            : String(format: "%9.0f %9.0f %9.0f", self.percentile(0.5), self.percentile(0.99), self.percentile(0.999))
+        return self.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            + String(format: "%12.0f %-9@", self.rate, self.unit as NSString) + latency
+    }
+}
+
+let options = Options(CommandLine.arguments)
+let logger = Logger(label: "statehouse.bench", factory: { _ in SwiftLogNoOpLogHandler() })
+let directory = options.dataDirectory
+    ?? FileManager.default.temporaryDirectory.appendingPathComponent("statehouse-bench-\(UUID().uuidString)").path
+let clock = ContinuousClock()
+let keySpread = 1000
+let value = try JSONValue(validating: #"{"role":"planner","step":42,"note":"benchmark value of about one hundred bytes....."}"#)
+
+/// Runs `body` from `concurrency` tasks until `seconds` pass; each call is one operation.
+func measure(
+    _ name: String,
+    concurrency: Int,
+    seconds: Double,
+    operationsPerCall: Int = 1,
+    _ body: @escaping @Sendable (_ worker: Int, _ iteration: Int) async throws -> Void
+) async throws -> Measurement {
+    let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+    let start = clock.now
+    let results = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for worker in 0..<concurrency {
+            group.addTask {
+                var latencies: [Double] = []
+                var iteration = 0
+                while clock.now < deadline && iteration < 50_000_000 {
+                    let before = clock.now
+                    try await body(worker, iteration)
+                    let took = before.duration(to: clock.now)
+                    latencies.append(Double(took.components.attoseconds) / 1e12 + Double(took.components.seconds) * 1e6)
+                    iteration += 1
+                }
+                return latencies
+            }
+        }
+        var all: [Double] = []
+        for try await latencies in group { all += latencies }
+        return all
+    }
+    let elapsed = start.duration(to: clock.now)
+    return Measurement(name: name, operations: results.count * operationsPerCall, elapsed: elapsed, latencies: results)
+}
+
+print("Statehouse engine benchmark: SQLite store at \(directory), synchronous=FULL, \(options.seconds) s per run")
+print("Each row: throughput, then latency per call in µs (p50, p99, p99.9).")
+print("")
+print("benchmark".padding(toLength: 44, withPad: " ", startingAt: 0)
+    + "  throughput"
+    + String(repeating: " ", count: 11) + "p50       p99     p99.9")
+
+let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: logger)
+let engine = StatehouseEngine(backend: backend, logger: logger)
+try await withThrowingTaskGroup(of: Void.self) { group in
+    group.addTask { await engine.run() }
+    defer { group.cancelAll() }
+
+    for concurrency in [1, 16, 64] {
+        let result = try await measure("durable 1-write commits, \(concurrency) committers", concurrency: concurrency,
+                                       seconds: options.seconds) { worker, iteration in
+            _ = try await engine.commit(AtomicCommit(operations: [
+                .put(agentID: "writer-\(worker)", key: "key/\(iteration % keySpread)", value: value),
+            ]))
+        }
+        print(result.row)
+    }
+    for concurrency in [1, 64] {
+        let result = try await measure("10-write transactions, \(concurrency) committers", concurrency: concurrency,
+                                       seconds: options.seconds) { worker, iteration in
+            _ = try await engine.commit(AtomicCommit(operations: (0..<10).map {
+                .put(agentID: "txn-\(worker)", key: "key/\((iteration * 10 + $0) % 5000)", value: value)
+            }))
+        }
+        print(result.row)
+    }
+    do {
+        let result = try await measure("interactive begin/put/commit, 64 clients", concurrency: 64,
+                                       seconds: options.seconds) { worker, iteration in
+            let txn = try engine.beginTransaction()
+            try engine.put(txnID: txn.txnID, agentID: "interactive-\(worker)", key: "key/\(iteration % 100)", value: value)
+            _ = try await engine.commit(txnID: txn.txnID)
+        }
+        print(result.row)
+    }
+
+    // Reads: 10,000 keys of one agent, and one key with a long history.
+    for chunk in 0..<10 {
+        _ = try await engine.commit(AtomicCommit(operations: (0..<1000).map {
+            .put(agentID: "reader", key: "key/\(chunk * 1000 + $0)", value: value)
+        }))
+    }
+    for concurrency in [1, 2, 64] {
+        let result = try await measure("point reads (latest), \(concurrency) readers", concurrency: concurrency,
+                                       seconds: options.seconds) { worker, iteration in
+            _ = try await engine.get(agentID: "reader", key: "key/\((iteration * 7919 + worker) % 10_000)")
+        }
+        print(result.row)
+    }
+    let short = try await measure("latest read, key with 1 version", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+        _ = try await engine.get(agentID: "reader", key: "key/1")
+    }
+    for start in stride(from: 0, to: 10_000, by: 1000) {
+        _ = try await withThrowingTaskGroup(of: Void.self) { group in
+            for version in start..<(start + 1000) {
+                group.addTask { _ = try await engine.put(agentID: "reader", key: "hot", value: "\(version)") }
+            }
+            try await group.waitForAll()
+        }
+    }
+    let long = try await measure("latest read, key with 10,000 versions", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+        _ = try await engine.get(agentID: "reader", key: "hot")
+    }
+    print(short.row)
+    print(long.row)
+    let asOf = try await measure("read as of a commit_ts, 10,000 versions", concurrency: 1, seconds: options.seconds / 2) { _, iteration in
+        _ = try await engine.get(agentID: "reader", key: "hot", at: .commit(CommitTS(1000 + iteration % 1000)))
+    }
+    print(asOf.row)
+    var history = try await measure("key history, pages of 100 versions", concurrency: 1, seconds: options.seconds) { _, _ in
+        _ = try await engine.history(agentID: "reader", key: "hot", limit: 100)
+    }
+    history.name = "key history, pages of 100 versions"
+    history.operations *= 100
+    history.unit = "versions/s"
+    print(history.row)
+    let scan = try await measure("prefix scan, pages of 100 keys", concurrency: 1, seconds: options.seconds) { _, iteration in
+        _ = try await engine.scan(agentID: "reader", prefix: "key/\(iteration % 10)", limit: 100)
+    }
+    print(scan.row)
+
+    // The log: read every event of the namespace in pages of 1,000.
+    let head = try await engine.head()
+    let logStart = clock.now
+    var events = 0
+    var pages: [Double] = []
+    var cursor: String?
+    repeat {
+        let before = clock.now
+        let page = try await engine.readLog(LogFilter(), limit: 1000, cursor: cursor)
+        let took = before.duration(to: clock.now)
+        pages.append(Double(took.components.attoseconds) / 1e12 + Double(took.components.seconds) * 1e6)
+        events += page.items.count
+        cursor = page.nextCursor
+    } while cursor != nil
+    var log = Measurement(name: "log read, \(events) events in pages of 1,000", operations: events,
+                          elapsed: logStart.duration(to: clock.now), latencies: pages)
+    log.unit = "events/s"
+    print(log.row)
+    precondition(CommitTS(events) == head.commitTS, "log read returned \(events) of \(head.commitTS) events")
+    let verifyStart = clock.now
+    let report = try await engine.verify()
+    var verify = Measurement(name: "verify the hash chain", operations: report.eventsChecked,
+                             elapsed: verifyStart.duration(to: clock.now), latencies: [])
+    verify.unit = "events/s"
+    print(verify.row)
+}
+
+extension StatehouseEngine {
+    fileprivate func put(agentID: String, key: String, value: String) async throws -> CommitResult {
+        try await self.commit(AtomicCommit(operations: [.put(agentID: agentID, key: key, value: try JSONValue(validating: value))]))
+    }
+}
+if options.dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) }
