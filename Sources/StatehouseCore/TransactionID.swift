@@ -6,16 +6,25 @@ package enum TransactionID {
     package static func make(wallMicroseconds: Microseconds) -> String {
         var generator = SystemRandomNumberGenerator()
         let milliseconds = UInt64(max(0, wallMicroseconds / 1000))
-        let random1 = generator.next() as UInt64
-        let random2 = generator.next() as UInt64
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> UInt64(40 - 8 * index)) }
-        for index in 6..<16 { bytes[index] = UInt8(truncatingIfNeeded: (index < 8 ? random1 : random2) >> UInt64(8 * (index % 8))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = HashChain.hex(bytes)
-        let characters = Array(hex)
-        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
-            + String(characters[16..<20]) + "-" + String(characters[20..<32])
+        // 48 bits of milliseconds, version 7, 12 random bits, variant 10, 62 random bits.
+        let high = milliseconds << 16 | 0x7000 | ((generator.next() as UInt64) & 0x0FFF)
+        let low = ((generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            var index = 0
+            func put(_ value: UInt64, nibbles: Int) {
+                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
+                    if index == 8 || index == 13 || index == 18 || index == 23 {
+                        buffer[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    buffer[index] = digits.utf8Start[Int((value >> UInt64(shift)) & 0xF)]
+                    index += 1
+                }
+            }
+            put(high, nibbles: 16)
+            put(low, nibbles: 16)
+            return index
+        }
     }
 }

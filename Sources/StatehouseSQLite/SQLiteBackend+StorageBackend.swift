@@ -19,10 +19,10 @@ extension SQLiteBackend {
 
     public func get(namespace: String, agentID: String, key: String, at point: StoragePoint) async throws -> StateRecord {
         try await self.onReader { reader in
-            if case .version = point {
-                return try reader.snapshot { try reader.get(namespace: namespace, agentID: agentID, key: key, at: point) }
+            if case .latest = point {
+                return try reader.get(namespace: namespace, agentID: agentID, key: key, at: point)
             }
-            return try reader.get(namespace: namespace, agentID: agentID, key: key, at: point)
+            return try reader.snapshot { try reader.get(namespace: namespace, agentID: agentID, key: key, at: point) }
         }
     }
 
@@ -34,15 +34,17 @@ extension SQLiteBackend {
         includeDeleted: Bool,
         limit: Int
     ) async throws -> [KeyEntry] {
-        try await self.onReader {
-            try $0.listKeys(
-                namespace: namespace,
-                agentID: agentID,
-                prefix: prefix,
-                after: after,
-                includeDeleted: includeDeleted,
-                limit: limit
-            )
+        try await self.onReader { reader in
+            try reader.snapshot {
+                try reader.listKeys(
+                    namespace: namespace,
+                    agentID: agentID,
+                    prefix: prefix,
+                    after: after,
+                    includeDeleted: includeDeleted,
+                    limit: limit
+                )
+            }
         }
     }
 
@@ -54,8 +56,17 @@ extension SQLiteBackend {
         atCommit: CommitTS?,
         limit: Int
     ) async throws -> [StateRecord] {
-        try await self.onReader {
-            try $0.scan(namespace: namespace, agentID: agentID, prefix: prefix, after: after, atCommit: atCommit, limit: limit)
+        try await self.onReader { reader in
+            try reader.snapshot {
+                try reader.scan(
+                    namespace: namespace,
+                    agentID: agentID,
+                    prefix: prefix,
+                    after: after,
+                    atCommit: atCommit,
+                    limit: limit
+                )
+            }
         }
     }
 

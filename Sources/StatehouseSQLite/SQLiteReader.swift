@@ -73,49 +73,23 @@ final class SQLiteReader: SQLiteConnectionOwner {
         guard let namespaceID = try self.namespaceID(namespace) else {
             return .missing(agentID: agentID, key: key)
         }
-        let statement: SQLiteStatement
+        let found: StateRecord?
         switch point {
         case .latest:
-            statement = try self.connection.statement(
-                """
-                SELECT l.version, l.deleted, v.value, v.commit_ts, v.committed_at
-                FROM latest l JOIN versions v ON v.id = l.version_id
-                WHERE l.ns_id = ? AND l.agent_id = ? AND l.key = ?
-                """
-            )
-        case .version(let version):
-            statement = try self.connection.statement(
-                """
-                SELECT version, deleted, value, commit_ts, committed_at FROM versions
-                WHERE ns_id = ? AND agent_id = ? AND key = ? AND version = ?
-                """
-            )
-            statement.bind(3, version)
+            found = try self.newestVersion(namespaceID: namespaceID, agentID: agentID, key: key, atCommit: nil)
         case .commit(let commitTS):
-            statement = try self.connection.statement(
-                """
-                SELECT version, deleted, value, commit_ts, committed_at FROM versions
-                WHERE ns_id = ? AND agent_id = ? AND key = ? AND commit_ts <= ?
-                ORDER BY version DESC LIMIT 1
-                """
-            )
-            statement.bind(3, SQLiteQueries.sqlInteger(commitTS))
-        }
-        statement.bind(0, namespaceID)
-        statement.bind(1, agentID)
-        statement.bind(2, key)
-        guard try statement.step() else {
-            if case .version(let version) = point {
-                let latest = try self.get(namespace: namespace, agentID: agentID, key: key, at: .latest)
-                if latest.version > 0 {
-                    throw StatehouseError.invalidArgument(
-                        "key '\(key.prefix(64))' has no version \(version); its latest version is \(latest.version)"
-                    )
-                }
+            found = try self.newestVersion(namespaceID: namespaceID, agentID: agentID, key: key, atCommit: commitTS)
+        case .version(let version):
+            found = try self.version(namespaceID: namespaceID, agentID: agentID, key: key, version: version)
+            if found == nil,
+                let latest = try self.newestVersion(namespaceID: namespaceID, agentID: agentID, key: key, atCommit: nil)
+            {
+                throw StatehouseError.invalidArgument(
+                    "key '\(key.prefix(64))' has no version \(version); its latest version is \(latest.version)"
+                )
             }
-            return .missing(agentID: agentID, key: key)
         }
-        return Self.record(statement, agentID: agentID, key: key)
+        return found ?? .missing(agentID: agentID, key: key)
     }
 
     /// Decodes `version, deleted, value, commit_ts, committed_at` starting at `column`.
@@ -132,6 +106,110 @@ final class SQLiteReader: SQLiteConnectionOwner {
         )
     }
 
+    /// The next key of an agent in byte order within `[prefix, prefix + ∞)` and after `after`: one index seek.
+    private func nextKey(namespaceID: Int64, agentID: String, prefix: String, after: String?) throws -> String? {
+        let statement = try self.connection.statement(
+            """
+            SELECT key FROM versions INDEXED BY versions_by_key
+            WHERE ns_id = ?1 AND agent_id = ?2 AND key >= ?3 AND key < ?4 AND key > ?5 ORDER BY key LIMIT 1
+            """
+        )
+        statement.bind(0, namespaceID)
+        statement.bind(1, agentID)
+        statement.bind(2, prefix)
+        statement.bindTextBytes(3, SQLiteQueries.upperBound(forPrefix: prefix))
+        statement.bind(4, after ?? "")
+        guard try statement.step() else { return nil }
+        return statement.text(0)
+    }
+
+    /// The newest version of a key, or the newest at or before `atCommit` when given.
+    ///
+    /// A key's versions and their commit_ts rise together, so "as of commit_ts S" is a binary search over versions:
+    /// O(log versions) index seeks however far back S is, instead of walking the key's history backwards.
+    func newestVersion(
+        namespaceID: Int64,
+        agentID: String,
+        key: String,
+        atCommit: CommitTS?
+    ) throws -> StateRecord? {
+        let newest = try self.connection.statement(
+            """
+            SELECT version, deleted, value, commit_ts, committed_at FROM versions INDEXED BY versions_by_key
+            WHERE ns_id = ? AND agent_id = ? AND key = ? ORDER BY version DESC LIMIT 1
+            """
+        )
+        newest.bind(0, namespaceID)
+        newest.bind(1, agentID)
+        newest.bind(2, key)
+        guard try newest.step() else { return nil }
+        let latest = Self.record(newest, agentID: agentID, key: key)
+        guard let atCommit, latest.commitTS > atCommit else { return latest }
+        let probe = try self.connection.statement(
+            """
+            SELECT commit_ts FROM versions INDEXED BY versions_by_key
+            WHERE ns_id = ? AND agent_id = ? AND key = ? AND version = ?
+            """
+        )
+        var low: Version = 0  // commit_ts(low) <= atCommit; 0 stands for "before the first version"
+        var high = latest.version  // commit_ts(high) > atCommit
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            probe.reset()
+            probe.bind(0, namespaceID)
+            probe.bind(1, agentID)
+            probe.bind(2, key)
+            probe.bind(3, middle)
+            guard try probe.step() else {
+                throw StatehouseError.dataCorruption(commitTS: 0, reason: "a version of a key is missing")
+            }
+            if probe.uint64(0) <= atCommit { low = middle } else { high = middle }
+        }
+        guard low > 0 else { return nil }
+        return try self.version(namespaceID: namespaceID, agentID: agentID, key: key, version: low)
+    }
+
+    private func version(namespaceID: Int64, agentID: String, key: String, version: Version) throws -> StateRecord? {
+        let statement = try self.connection.statement(
+            """
+            SELECT version, deleted, value, commit_ts, committed_at FROM versions INDEXED BY versions_by_key
+            WHERE ns_id = ? AND agent_id = ? AND key = ? AND version = ?
+            """
+        )
+        statement.bind(0, namespaceID)
+        statement.bind(1, agentID)
+        statement.bind(2, key)
+        statement.bind(3, version)
+        guard try statement.step() else { return nil }
+        return Self.record(statement, agentID: agentID, key: key)
+    }
+
+    /// Walks an agent's keys in byte order with two index seeks per key (next key, its newest version), so a
+    /// listing costs O(keys listed), however long each key's history is.
+    private func walkKeys(
+        namespace: String,
+        agentID: String,
+        prefix: String,
+        after: String?,
+        atCommit: CommitTS?,
+        limit: Int,
+        keep: (StateRecord) -> Bool
+    ) throws -> [StateRecord] {
+        guard let namespaceID = try self.namespaceID(namespace) else { return [] }
+        var records: [StateRecord] = []
+        var cursor = after
+        while records.count < limit,
+            let key = try self.nextKey(namespaceID: namespaceID, agentID: agentID, prefix: prefix, after: cursor)
+        {
+            cursor = key
+            guard let record = try self.newestVersion(namespaceID: namespaceID, agentID: agentID, key: key, atCommit: atCommit),
+                keep(record)
+            else { continue }
+            records.append(record)
+        }
+        return records
+    }
+
     func listKeys(
         namespace: String,
         agentID: String,
@@ -140,36 +218,15 @@ final class SQLiteReader: SQLiteConnectionOwner {
         includeDeleted: Bool,
         limit: Int
     ) throws -> [KeyEntry] {
-        guard let namespaceID = try self.namespaceID(namespace) else { return [] }
-        let statement = try self.connection.statement(
-            """
-            SELECT key, version, deleted FROM latest
-            WHERE ns_id = ?1 AND agent_id = ?2 AND key >= ?3 AND key < ?4 AND key > ?5 AND (deleted = 0 OR ?6)
-            ORDER BY key LIMIT ?7
-            """
-        )
-        self.bindKeyRange(statement, namespaceID: namespaceID, agentID: agentID, prefix: prefix, after: after)
-        statement.bind(5, includeDeleted)
-        statement.bind(6, Int64(limit))
-        var entries: [KeyEntry] = []
-        while try statement.step() {
-            entries.append(KeyEntry(key: statement.text(0), version: statement.uint64(1), deleted: statement.bool(2)))
-        }
-        return entries
-    }
-
-    private func bindKeyRange(
-        _ statement: SQLiteStatement,
-        namespaceID: Int64,
-        agentID: String,
-        prefix: String,
-        after: String?
-    ) {
-        statement.bind(0, namespaceID)
-        statement.bind(1, agentID)
-        statement.bind(2, prefix)
-        statement.bindTextBytes(3, SQLiteQueries.upperBound(forPrefix: prefix))
-        statement.bind(4, after ?? "")
+        try self.walkKeys(
+            namespace: namespace,
+            agentID: agentID,
+            prefix: prefix,
+            after: after,
+            atCommit: nil,
+            limit: limit,
+            keep: { includeDeleted || !$0.deleted }
+        ).map { KeyEntry(key: $0.key, version: $0.version, deleted: $0.deleted) }
     }
 
     func scan(
@@ -180,36 +237,15 @@ final class SQLiteReader: SQLiteConnectionOwner {
         atCommit: CommitTS?,
         limit: Int
     ) throws -> [StateRecord] {
-        guard let namespaceID = try self.namespaceID(namespace) else { return [] }
-        let statement: SQLiteStatement
-        if let atCommit {
-            // Per key, the newest version at or before the commit (SQLite returns the bare columns of the MAX row).
-            statement = try self.connection.statement(
-                """
-                SELECT key, MAX(version), deleted, value, commit_ts, committed_at FROM versions
-                WHERE ns_id = ?1 AND agent_id = ?2 AND key >= ?3 AND key < ?4 AND key > ?5 AND commit_ts <= ?6
-                GROUP BY key HAVING deleted = 0 ORDER BY key LIMIT ?7
-                """
-            )
-            statement.bind(5, SQLiteQueries.sqlInteger(atCommit))
-        } else {
-            statement = try self.connection.statement(
-                """
-                SELECT l.key, l.version, l.deleted, v.value, v.commit_ts, v.committed_at
-                FROM latest l JOIN versions v ON v.id = l.version_id
-                WHERE l.ns_id = ?1 AND l.agent_id = ?2 AND l.key >= ?3 AND l.key < ?4 AND l.key > ?5
-                  AND l.deleted = 0
-                ORDER BY l.key LIMIT ?7
-                """
-            )
-        }
-        self.bindKeyRange(statement, namespaceID: namespaceID, agentID: agentID, prefix: prefix, after: after)
-        statement.bind(6, Int64(limit))
-        var records: [StateRecord] = []
-        while try statement.step() {
-            records.append(Self.record(statement, agentID: agentID, key: statement.text(0), column: 1))
-        }
-        return records
+        try self.walkKeys(
+            namespace: namespace,
+            agentID: agentID,
+            prefix: prefix,
+            after: after,
+            atCommit: atCommit,
+            limit: limit,
+            keep: { !$0.deleted }
+        )
     }
 
     func history(
@@ -222,7 +258,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
         let statement = try self.connection.statement(
             """
-            SELECT version, deleted, value, commit_ts, committed_at FROM versions
+            SELECT version, deleted, value, commit_ts, committed_at FROM versions INDEXED BY versions_by_key
             WHERE ns_id = ? AND agent_id = ? AND key = ? AND version < ?
             ORDER BY version DESC LIMIT ?
             """
@@ -243,7 +279,10 @@ final class SQLiteReader: SQLiteConnectionOwner {
     func listAgents(namespace: String, after: String?, limit: Int) throws -> [String] {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
         let statement = try self.connection.statement(
-            "SELECT agent_id FROM latest WHERE ns_id = ? AND agent_id > ? ORDER BY agent_id LIMIT 1"
+            """
+            SELECT agent_id FROM versions INDEXED BY versions_by_key
+            WHERE ns_id = ? AND agent_id > ? ORDER BY agent_id LIMIT 1
+            """
         )
         var agents: [String] = []
         var last = after ?? ""

@@ -89,13 +89,6 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """
         )
-        let upsertLatest = try self.connection.statement(
-            """
-            INSERT INTO latest(ns_id, agent_id, key, version, version_id, deleted) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(ns_id, agent_id, key) DO UPDATE
-            SET version = excluded.version, version_id = excluded.version_id, deleted = excluded.deleted
-            """
-        )
         var firstVersionID: Int64 = 0
         for (index, operation) in event.operations.enumerated() {
             let deleted = operation.kind == .delete
@@ -111,14 +104,6 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             try insertVersion.run()
             let versionID = self.connection.lastInsertRowID
             if index == 0 { firstVersionID = versionID }
-            if index > 0 { upsertLatest.reset() }
-            upsertLatest.bind(0, namespaceID)
-            upsertLatest.bind(1, operation.agentID)
-            upsertLatest.bind(2, operation.key)
-            upsertLatest.bind(3, operation.version)
-            upsertLatest.bind(4, versionID)
-            upsertLatest.bind(5, deleted)
-            try upsertLatest.run()
         }
         let insertEvent = try self.connection.statement(
             """
@@ -161,7 +146,10 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     func latestVersion(namespace: String, agentID: String, key: String) throws -> KeyVersionState? {
         guard let namespaceID = self.namespaces[namespace]?.id else { return nil }
         let statement = try self.connection.statement(
-            "SELECT version, deleted FROM latest WHERE ns_id = ? AND agent_id = ? AND key = ?"
+            """
+            SELECT version, deleted FROM versions INDEXED BY versions_by_key
+            WHERE ns_id = ? AND agent_id = ? AND key = ? ORDER BY version DESC LIMIT 1
+            """
         )
         statement.bind(0, namespaceID)
         statement.bind(1, agentID)
