@@ -1,7 +1,7 @@
 // Benchmarks of the engine itself (no network): durable commits, reads, history and log scans on the SQLite
 // store in a temporary directory with synchronous=FULL. Prints a table; never fails on speed.
 //
-// Usage: statehouse-engine-bench [--seconds S] [--data-dir DIR]
+// Usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT]
 import Foundation
 import Logging
 import StatehouseCore
@@ -10,6 +10,8 @@ import StatehouseSQLite
 struct Options {
     var seconds = 3.0
     var dataDirectory: String?
+    /// Only runs whose name contains this text.
+    var filter: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -17,8 +19,9 @@ struct Options {
             switch argument {
             case "--seconds": self.seconds = Double(iterator.next() ?? "") ?? self.seconds
             case "--data-dir": self.dataDirectory = iterator.next()
+            case "--filter": self.filter = iterator.next()
             default:
-                FileHandle.standardError.write(Data("usage: statehouse-engine-bench [--seconds S] [--data-dir DIR]\n".utf8))
+                FileHandle.standardError.write(Data("usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT]\n".utf8))
                 exit(2)
             }
         }
@@ -32,6 +35,7 @@ struct Measurement {
     var elapsed: Duration
     var latencies: [Double]
     var unit = "ops/s"
+    var skipped = false
 
     var rate: Double { Double(self.operations) / self.seconds }
     var seconds: Double { Double(self.elapsed.components.seconds) + Double(self.elapsed.components.attoseconds) / 1e18 }
@@ -52,6 +56,14 @@ struct Measurement {
 }
 
 let options = Options(CommandLine.arguments)
+
+func selected(_ name: String) -> Bool {
+    options.filter.map { name.contains($0) } ?? true
+}
+
+func report(_ measurement: Measurement) {
+    if !measurement.skipped { print(measurement.row) }
+}
 let logger = Logger(label: "statehouse.bench", factory: { _ in SwiftLogNoOpLogHandler() })
 let directory = options.dataDirectory
     ?? FileManager.default.temporaryDirectory.appendingPathComponent("statehouse-bench-\(UUID().uuidString)").path
@@ -67,6 +79,9 @@ func measure(
     operationsPerCall: Int = 1,
     _ body: @escaping @Sendable (_ worker: Int, _ iteration: Int) async throws -> Void
 ) async throws -> Measurement {
+    guard selected(name) else {
+        return Measurement(name: name, operations: 0, elapsed: .zero, latencies: [], skipped: true)
+    }
     let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
     let start = clock.now
     let results = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -112,7 +127,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 .put(agentID: "writer-\(worker)", key: "key/\(iteration % keySpread)", value: value),
             ]))
         }
-        print(result.row)
+        report(result)
     }
     for concurrency in [1, 64] {
         let result = try await measure("10-write transactions, \(concurrency) committers", concurrency: concurrency,
@@ -121,7 +136,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 .put(agentID: "txn-\(worker)", key: "key/\((iteration * 10 + $0) % 5000)", value: value)
             }))
         }
-        print(result.row)
+        report(result)
     }
     do {
         let result = try await measure("interactive begin/put/commit, 64 clients", concurrency: 64,
@@ -130,7 +145,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             try engine.put(txnID: txn.txnID, agentID: "interactive-\(worker)", key: "key/\(iteration % 100)", value: value)
             _ = try await engine.commit(txnID: txn.txnID)
         }
-        print(result.row)
+        report(result)
     }
 
     // Reads: 10,000 keys of one agent, and one key with a long history.
@@ -144,7 +159,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                                        seconds: options.seconds) { worker, iteration in
             _ = try await engine.get(agentID: "reader", key: "key/\((iteration * 7919 + worker) % 10_000)")
         }
-        print(result.row)
+        report(result)
     }
     let short = try await measure("latest read, key with 1 version", concurrency: 1, seconds: options.seconds / 2) { _, _ in
         _ = try await engine.get(agentID: "reader", key: "key/1")
@@ -160,49 +175,62 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     let long = try await measure("latest read, key with 10,000 versions", concurrency: 1, seconds: options.seconds / 2) { _, _ in
         _ = try await engine.get(agentID: "reader", key: "hot")
     }
-    print(short.row)
-    print(long.row)
+    report(short)
+    report(long)
     let asOf = try await measure("read as of a commit_ts, 10,000 versions", concurrency: 1, seconds: options.seconds / 2) { _, iteration in
         _ = try await engine.get(agentID: "reader", key: "hot", at: .commit(CommitTS(1000 + iteration % 1000)))
     }
-    print(asOf.row)
+    report(asOf)
     var history = try await measure("key history, pages of 100 versions", concurrency: 1, seconds: options.seconds) { _, _ in
         _ = try await engine.history(agentID: "reader", key: "hot", limit: 100)
     }
     history.name = "key history, pages of 100 versions"
     history.operations *= 100
     history.unit = "versions/s"
-    print(history.row)
+    report(history)
     let scan = try await measure("prefix scan, pages of 100 keys", concurrency: 1, seconds: options.seconds) { _, iteration in
         _ = try await engine.scan(agentID: "reader", prefix: "key/\(iteration % 10)", limit: 100)
     }
-    print(scan.row)
+    report(scan)
 
-    // The log: read every event of the namespace in pages of 1,000.
+    // The log: at least 100,000 events (committed 1,000 at a time by concurrent committers), read in pages of 1,000.
+    guard selected("log read") || selected("verify") else { return }
+    while try await engine.head().commitTS < 100_000 {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<1000 {
+                group.addTask { _ = try await engine.put(agentID: "log-\(index % 64)", key: "key/\(index)", value: "\(index)") }
+            }
+            try await group.waitForAll()
+        }
+    }
     let head = try await engine.head()
-    let logStart = clock.now
-    var events = 0
-    var pages: [Double] = []
-    var cursor: String?
-    repeat {
-        let before = clock.now
-        let page = try await engine.readLog(LogFilter(), limit: 1000, cursor: cursor)
-        let took = before.duration(to: clock.now)
-        pages.append(Double(took.components.attoseconds) / 1e12 + Double(took.components.seconds) * 1e6)
-        events += page.items.count
-        cursor = page.nextCursor
-    } while cursor != nil
-    var log = Measurement(name: "log read, \(events) events in pages of 1,000", operations: events,
-                          elapsed: logStart.duration(to: clock.now), latencies: pages)
-    log.unit = "events/s"
-    print(log.row)
-    precondition(CommitTS(events) == head.commitTS, "log read returned \(events) of \(head.commitTS) events")
-    let verifyStart = clock.now
-    let report = try await engine.verify()
-    var verify = Measurement(name: "verify the hash chain", operations: report.eventsChecked,
-                             elapsed: verifyStart.duration(to: clock.now), latencies: [])
-    verify.unit = "events/s"
-    print(verify.row)
+    if selected("log read") {
+        let logStart = clock.now
+        var events = 0
+        var pages: [Double] = []
+        var cursor: String?
+        repeat {
+            let before = clock.now
+            let page = try await engine.readLog(LogFilter(), limit: 1000, cursor: cursor)
+            let took = before.duration(to: clock.now)
+            pages.append(Double(took.components.attoseconds) / 1e12 + Double(took.components.seconds) * 1e6)
+            events += page.items.count
+            cursor = page.nextCursor
+        } while cursor != nil
+        var log = Measurement(name: "log read, \(events) events in pages of 1,000", operations: events,
+                              elapsed: logStart.duration(to: clock.now), latencies: pages)
+        log.unit = "events/s"
+        report(log)
+        precondition(CommitTS(events) == head.commitTS, "log read returned \(events) of \(head.commitTS) events")
+    }
+    if selected("verify") {
+        let verifyStart = clock.now
+        let verification = try await engine.verify()
+        var verify = Measurement(name: "verify the hash chain", operations: verification.eventsChecked,
+                                 elapsed: verifyStart.duration(to: clock.now), latencies: [])
+        verify.unit = "events/s"
+        report(verify)
+    }
 }
 
 extension StatehouseEngine {
