@@ -44,11 +44,15 @@ public final class SQLiteBackend: StorageBackend {
         }
         let (writerContext, readerContexts, lock) = opened.value
         return SQLiteBackend(
-            writer: SQLiteWorkerPool(name: "statehouse-sqlite-writer", contexts: [writerContext]),
+            writer: SQLiteWorkerPool(
+                name: "statehouse-sqlite-writer",
+                contexts: [writerContext],
+                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanosecondsClamped))
+            ),
             readers: SQLiteWorkerPool(
                 name: "statehouse-sqlite-reader",
                 contexts: readerContexts,
-                spinNanoseconds: UInt64(max(0, configuration.readerIdleSpin.nanosecondsClamped))
+                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanosecondsClamped))
             ),
             lock: lock,
             logger: logger

@@ -26,12 +26,12 @@ public struct SQLiteConfiguration: Sendable {
     public var readerCount: Int = 2
     /// Page cache per connection in KiB. The default is 65,536 (64 MiB).
     public var cacheSizeKiB: Int = 65_536
-    /// How long an idle reader thread polls for the next read before it sleeps. The default is 50 µs.
+    /// How long an idle reader or writer thread polls for its next job before it sleeps. The default is 50 µs.
     ///
     /// Waking a sleeping thread costs more than a point read (measured here: 24k reads/s from one client without
-    /// polling, 53k/s with 50 µs), so a short poll after each read keeps readers hot under load; an idle daemon
-    /// still sleeps. Zero turns polling off.
-    public var readerIdleSpin: Duration = .microseconds(50)
+    /// polling, 53k/s with 50 µs; one committer 2.3k → 2.7k commits/s), so a short poll after each job keeps the
+    /// threads hot under load; an idle daemon still sleeps. Zero turns polling off.
+    public var workerIdleSpin: Duration = .microseconds(50)
 
     public init(location: Location) {
         self.location = location
