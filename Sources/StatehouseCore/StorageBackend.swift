@@ -104,6 +104,9 @@ public protocol StorageBackend: Sendable {
     /// One key at one point in history.
     func get(namespace: String, agentID: String, key: String, at point: StoragePoint) async throws -> StateRecord
 
+    /// Many keys at one point (``StoragePoint/latest`` or ``StoragePoint/commit(_:)``), from one snapshot.
+    func get(namespace: String, keys: [KeyAddress], at point: StoragePoint) async throws -> [StateRecord]
+
     /// Keys of an agent in byte order, latest state only.
     func listKeys(
         namespace: String,

@@ -1,7 +1,7 @@
 // Benchmarks of the engine itself (no network): durable commits, reads, history and log scans on the SQLite
 // store in a temporary directory with synchronous=FULL. Prints a table; never fails on speed.
 //
-// Usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT]
+// Usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT] [--readers N]
 import Foundation
 import Logging
 import StatehouseCore
@@ -12,6 +12,8 @@ struct Options {
     var dataDirectory: String?
     /// Only runs whose name contains this text.
     var filter: String?
+    /// Reader threads of the SQLite store.
+    var readers = SQLiteConfiguration.inMemory().readerCount
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -20,8 +22,9 @@ struct Options {
             case "--seconds": self.seconds = Double(iterator.next() ?? "") ?? self.seconds
             case "--data-dir": self.dataDirectory = iterator.next()
             case "--filter": self.filter = iterator.next()
+            case "--readers": self.readers = Int(iterator.next() ?? "") ?? self.readers
             default:
-                FileHandle.standardError.write(Data("usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT]\n".utf8))
+                FileHandle.standardError.write(Data("usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT] [--readers N]\n".utf8))
                 exit(2)
             }
         }
@@ -107,14 +110,17 @@ func measure(
     return Measurement(name: name, operations: results.count * operationsPerCall, elapsed: elapsed, latencies: results)
 }
 
-print("Statehouse engine benchmark: SQLite store at \(directory), synchronous=FULL, \(options.seconds) s per run")
+print("Statehouse engine benchmark: SQLite store at \(directory), synchronous=FULL, \(options.readers) reader threads, "
+    + "\(options.seconds) s per run")
 print("Each row: throughput, then latency per call in µs (p50, p99, p99.9).")
 print("")
 print("benchmark".padding(toLength: 44, withPad: " ", startingAt: 0)
     + "  throughput"
     + String(repeating: " ", count: 11) + "p50       p99     p99.9")
 
-let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: logger)
+var storeConfiguration = SQLiteConfiguration.directory(directory)
+storeConfiguration.readerCount = options.readers
+let backend = try await SQLiteBackend.open(configuration: storeConfiguration, logger: logger)
 let engine = StatehouseEngine(backend: backend, logger: logger)
 try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { await engine.run() }
@@ -159,6 +165,16 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                                        seconds: options.seconds) { worker, iteration in
             _ = try await engine.get(agentID: "reader", key: "key/\((iteration * 7919 + worker) % 10_000)")
         }
+        report(result)
+    }
+    for concurrency in [1, 2] {
+        var result = try await measure("multi-key reads of 100 keys, \(concurrency) readers", concurrency: concurrency,
+                                       seconds: options.seconds) { worker, iteration in
+            let keys = (0..<100).map { KeyAddress(agentID: "reader", key: "key/\((iteration * 7919 + worker * 100 + $0) % 10_000)") }
+            _ = try await engine.get(keys: keys)
+        }
+        result.operations *= 100
+        result.unit = "keys/s"
         report(result)
     }
     let short = try await measure("latest read, key with 1 version", concurrency: 1, seconds: options.seconds / 2) { _, _ in

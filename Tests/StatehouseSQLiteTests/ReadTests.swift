@@ -180,3 +180,25 @@ struct ReadTests {
         }
     }
 }
+
+@Suite("Multi-key reads")
+struct MultiKeyReadTests {
+    @Test("many keys are read from one snapshot, in order, missing keys included", arguments: StoreKind.allCases)
+    func multiGet(_ kind: StoreKind) async throws {
+        try await withTestEngine(kind) { engine in
+            try await engine.put(agent: "a", key: "x", json: "1")
+            try await engine.put(agent: "b", key: "y", json: "2")
+            try await engine.put(agent: "a", key: "x", json: "3")
+            let keys = [KeyAddress(agentID: "a", key: "x"), KeyAddress(agentID: "c", key: "none"), KeyAddress(agentID: "b", key: "y")]
+            let latest = try await engine.get(keys: keys)
+            #expect(latest.map(\.value) == [json("3"), nil, json("2")])
+            #expect(latest.map(\.key) == ["x", "none", "y"])
+            let early = try await engine.get(keys: keys, at: .commit(1))
+            #expect(early.map(\.value) == [json("1"), nil, nil])
+            await #expect(throws: StatehouseError.self) { _ = try await engine.get(keys: keys, at: .version(1)) }
+            let tooMany = (0...10_000).map { KeyAddress(agentID: "a", key: "k\($0)") }
+            await #expect(throws: StatehouseError.self) { _ = try await engine.get(keys: tooMany) }
+            #expect(try await engine.get(keys: Array(tooMany.prefix(10_000))).count == 10_000)
+        }
+    }
+}
