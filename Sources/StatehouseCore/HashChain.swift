@@ -10,25 +10,25 @@ public enum HashChain {
     public static let domainTag: [UInt8] = Array("statehouse.event.v1".utf8) + [0]
 
     /// The previous hash of a namespace's first event.
-    public static let genesisHash = [UInt8](repeating: 0, count: 32)
+    public static let genesisHash = EventHash.zero
 
     /// Computes the hash of an event from its content and its predecessor's hash.
     public static func hash(
-        prevHash: [UInt8],
+        prevHash: EventHash,
         commitTS: CommitTS,
         namespace: String,
         txnID: String,
         committedAt: Microseconds,
         metadata: CommitMetadata,
         operations: [AppliedOperation]
-    ) -> [UInt8] {
+    ) -> EventHash {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(
             Self.domainTag.count + 32 + 64 + operations.reduce(0) { $0 + 24 + $1.agentID.utf8.count
                 + $1.key.utf8.count + ($1.value?.utf8.count ?? 0) }
         )
         buffer.append(contentsOf: Self.domainTag)
-        buffer.append(contentsOf: prevHash)
+        prevHash.append(to: &buffer)
         CanonicalEncoding.encode(
             commitTS: commitTS,
             namespace: namespace,
@@ -38,11 +38,11 @@ public enum HashChain {
             operations: operations,
             into: &buffer
         )
-        return Array(SHA256.hash(data: buffer))
+        return SHA256.hash(data: buffer).withUnsafeBytes { EventHash(unsafeBytes: $0.baseAddress!) }
     }
 
     /// Recomputes the hash of a stored event from its stored content.
-    public static func recompute(_ event: Event) -> [UInt8] {
+    public static func recompute(_ event: Event) -> EventHash {
         Self.hash(
             prevHash: event.prevHash,
             commitTS: event.commitTS,

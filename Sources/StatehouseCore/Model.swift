@@ -131,12 +131,12 @@ public struct LogHead: Sendable, Hashable {
     public var namespace: String
     /// The last commit_ts; 0 when the namespace has no commits.
     public var commitTS: CommitTS
-    /// The hash of the last event; 32 zero bytes when the namespace has no commits.
-    public var hash: [UInt8]
+    /// The hash of the last event; ``EventHash/zero`` when the namespace has no commits.
+    public var hash: EventHash
     /// When the last event was committed; 0 when the namespace has no commits.
     public var committedAt: Microseconds
 
-    public init(namespace: String, commitTS: CommitTS, hash: [UInt8], committedAt: Microseconds) {
+    public init(namespace: String, commitTS: CommitTS, hash: EventHash, committedAt: Microseconds) {
         self.namespace = namespace
         self.commitTS = commitTS
         self.hash = hash
@@ -157,8 +157,8 @@ public struct Event: Sendable, Hashable {
     public var committedAt: Microseconds
     public var operations: [AppliedOperation]
     public var metadata: CommitMetadata
-    public var prevHash: [UInt8]
-    public var hash: [UInt8]
+    public var prevHash: EventHash
+    public var hash: EventHash
 
     public init(
         namespace: String,
@@ -167,8 +167,8 @@ public struct Event: Sendable, Hashable {
         committedAt: Microseconds,
         operations: [AppliedOperation],
         metadata: CommitMetadata,
-        prevHash: [UInt8],
-        hash: [UInt8]
+        prevHash: EventHash,
+        hash: EventHash
     ) {
         self.namespace = namespace
         self.commitTS = commitTS
@@ -189,7 +189,7 @@ public struct CommitResult: Sendable, Hashable {
     public var committedAt: Microseconds
     /// The new version of each operation's key, in the order of the operations.
     public var versions: [Version]
-    public var hash: [UInt8]
+    public var hash: EventHash
 
     public init(
         namespace: String,
@@ -197,7 +197,7 @@ public struct CommitResult: Sendable, Hashable {
         commitTS: CommitTS,
         committedAt: Microseconds,
         versions: [Version],
-        hash: [UInt8]
+        hash: EventHash
     ) {
         self.namespace = namespace
         self.txnID = txnID

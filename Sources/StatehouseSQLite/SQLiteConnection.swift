@@ -223,6 +223,17 @@ final class SQLiteStatement {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
+    /// A 32-byte hash column; `nil` when the stored blob has another length (tampered or corrupt).
+    func hash(_ column: Int32) -> EventHash? {
+        guard let pointer = sqlite3_column_blob(self.handle, column), sqlite3_column_bytes(self.handle, column) == 32
+        else { return nil }
+        return EventHash(unsafeBytes: pointer)
+    }
+
+    func bind(_ index: Int32, hash: EventHash) {
+        self.bind(index, blob: hash.bytes)
+    }
+
     func blob(_ column: Int32) -> [UInt8] {
         guard let pointer = sqlite3_column_blob(self.handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(self.handle, column))

@@ -29,7 +29,7 @@ enum SQLiteQueries {
         let committedAt = event.int64(2)
         let firstVersionID = event.int64(3)
         let count = event.int64(4)
-        let hash = event.blob(5)
+        let hash = try self.hash(event, column: 5, commitTS: commitTS)
         let versions = try connection.statement("SELECT version FROM versions WHERE id >= ? AND id < ? ORDER BY id")
         versions.bind(0, firstVersionID)
         versions.bind(1, firstVersionID + count)
@@ -98,8 +98,8 @@ enum SQLiteQueries {
                     committedAt: statement.int64(2),
                     operations: [],
                     metadata: try self.metadata(statement, column: 3, commitTS: commitTS),
-                    prevHash: statement.blob(4),
-                    hash: statement.blob(5)
+                    prevHash: try self.hash(statement, column: 4, commitTS: commitTS),
+                    hash: try self.hash(statement, column: 5, commitTS: commitTS)
                 )
             }
             let deleted = statement.bool(9)
@@ -117,6 +117,14 @@ enum SQLiteQueries {
         }
         if let finished = current, !finished.operations.isEmpty { events.append(finished) }
         return events
+    }
+
+    /// A stored hash, or a corruption error naming the commit it belongs to.
+    static func hash(_ statement: SQLiteStatement, column: Int32, commitTS: CommitTS) throws -> EventHash {
+        guard let hash = statement.hash(column) else {
+            throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "a stored hash is not 32 bytes")
+        }
+        return hash
     }
 
     private static func metadata(_ statement: SQLiteStatement, column: Int32, commitTS: CommitTS) throws -> CommitMetadata {

@@ -41,7 +41,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
         return LogHead(
             namespace: namespace,
             commitTS: statement.uint64(0),
-            hash: statement.blob(1),
+            hash: try SQLiteQueries.hash(statement, column: 1, commitTS: statement.uint64(0)),
             committedAt: statement.int64(2)
         )
     }
@@ -61,7 +61,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
                 LogHead(
                     namespace: statement.text(0),
                     commitTS: statement.uint64(1),
-                    hash: statement.blob(2),
+                    hash: try SQLiteQueries.hash(statement, column: 2, commitTS: statement.uint64(1)),
                     committedAt: statement.int64(3)
                 )
             )

@@ -28,7 +28,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
                 head: LogHead(
                     namespace: name,
                     commitTS: statement.uint64(2),
-                    hash: statement.blob(3),
+                    hash: try SQLiteQueries.hash(statement, column: 3, commitTS: statement.uint64(2)),
                     committedAt: statement.int64(4)
                 )
             )
@@ -53,7 +53,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             for head in resolution.heads.values {
                 updateHead.reset()
                 updateHead.bind(0, head.commitTS)
-                updateHead.bind(1, blob: head.hash)
+                updateHead.bind(1, hash: head.hash)
                 updateHead.bind(2, head.committedAt)
                 updateHead.bind(3, self.namespaces[head.namespace]?.id ?? newNamespaces[head.namespace]!)
                 try updateHead.run()
@@ -75,7 +75,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             "INSERT INTO namespaces(name, last_commit_ts, last_hash, last_committed_at) VALUES (?, 0, ?, 0)"
         )
         statement.bind(0, name)
-        statement.bind(1, blob: HashChain.genesisHash)
+        statement.bind(1, hash: HashChain.genesisHash)
         try statement.run()
         let id = self.connection.lastInsertRowID
         created[name] = id
@@ -132,8 +132,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             insertEvent.bindNull(7)
             insertEvent.bindNull(8)
         }
-        insertEvent.bind(9, blob: event.prevHash)
-        insertEvent.bind(10, blob: event.hash)
+        insertEvent.bind(9, hash: event.prevHash)
+        insertEvent.bind(10, hash: event.hash)
         try insertEvent.run()
     }
 

@@ -48,7 +48,7 @@ struct CommitResolverTests {
 
     @Test("a transaction id that already committed returns its stored result and writes nothing")
     func exactlyOnce() throws {
-        let stored = CommitResult(namespace: "n", txnID: "t1", commitTS: 7, committedAt: 1, versions: [3], hash: [1])
+        let stored = CommitResult(namespace: "n", txnID: "t1", commitTS: 7, committedAt: 1, versions: [3], hash: .zero)
         var store = FakeStore()
         store.committed["t1"] = stored
         let resolution = try CommitResolver.resolve(
@@ -136,6 +136,17 @@ struct EncodingTests {
         #expect(first == second)
         #expect(CanonicalEncoding.decodeMetadata(first) == metadata)
         #expect(CanonicalEncoding.decodeMetadata(Array(first.dropLast())) == nil)
+    }
+
+    @Test("event hashes round-trip through their 32 bytes")
+    func eventHash() throws {
+        let bytes = (0..<32).map { UInt8($0 * 7 + 1) }
+        let hash = try #require(EventHash(bytes: bytes))
+        #expect(hash.bytes == bytes)
+        #expect(hash.hex == HashChain.hex(bytes))
+        #expect(EventHash(bytes: bytes.dropLast()) == nil)
+        #expect(EventHash.zero.bytes == [UInt8](repeating: 0, count: 32))
+        #expect(bytes.withUnsafeBytes { EventHash(unsafeBytes: $0.baseAddress!) } == hash)
     }
 
     @Test("transaction ids are time-ordered UUIDs")

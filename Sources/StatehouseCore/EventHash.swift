@@ -1,0 +1,53 @@
+/// A SHA-256 hash of the chain: 32 bytes, stored inline.
+///
+/// A fixed-size value rather than a byte array: every event carries two of them, and keeping them out of the heap
+/// saves two allocations per event on every log read.
+public struct EventHash: Sendable, Hashable, CustomStringConvertible {
+    // The 32 bytes as four big-endian words.
+    private var w0: UInt64
+    private var w1: UInt64
+    private var w2: UInt64
+    private var w3: UInt64
+
+    /// 32 zero bytes: the previous hash of a namespace's first event.
+    public static let zero = EventHash(w0: 0, w1: 0, w2: 0, w3: 0)
+
+    private init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
+        self.w0 = w0
+        self.w1 = w1
+        self.w2 = w2
+        self.w3 = w3
+    }
+
+    /// A hash from exactly 32 bytes; `nil` for any other length.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (index, byte) in bytes.enumerated() { words[index / 8] = words[index / 8] << 8 | UInt64(byte) }
+        self.init(w0: words[0], w1: words[1], w2: words[2], w3: words[3])
+    }
+
+    /// A hash from 32 bytes at `pointer` (no allocation).
+    package init(unsafeBytes pointer: UnsafeRawPointer) {
+        func word(_ offset: Int) -> UInt64 { UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        self.init(w0: word(0), w1: word(8), w2: word(16), w3: word(24))
+    }
+
+    /// The 32 bytes.
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        self.append(to: &out)
+        return out
+    }
+
+    /// Appends the 32 bytes to `buffer`.
+    public func append(to buffer: inout [UInt8]) {
+        for word in [self.w0, self.w1, self.w2, self.w3] { CanonicalEncoding.appendUInt64(word, to: &buffer) }
+    }
+
+    /// Lowercase hexadecimal, 64 characters.
+    public var hex: String { HashChain.hex(self.bytes) }
+
+    public var description: String { self.hex }
+}
