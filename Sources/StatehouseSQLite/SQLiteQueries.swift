@@ -54,7 +54,7 @@ enum SQLiteQueries {
             statement = try connection.statement(
                 """
                 SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
-                       v.agent_id, v.key, v.version, v.deleted, v.value
+                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count
                 FROM versions v JOIN events e ON e.ns_id = v.ns_id AND e.commit_ts = v.commit_ts
                 WHERE v.ns_id = ?1 AND v.agent_id = ?4 AND v.commit_ts >= ?2 AND v.commit_ts <= ?3
                 ORDER BY v.commit_ts, v.id
@@ -70,7 +70,7 @@ enum SQLiteQueries {
             statement = try connection.statement(
                 """
                 SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
-                       v.agent_id, v.key, v.version, v.deleted, v.value
+                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count
                 FROM events e JOIN versions v ON v.id >= e.first_version_id AND v.id < e.first_version_id + e.op_count
                 WHERE e.ns_id = ?1 AND e.commit_ts >= ?2 AND e.commit_ts <= ?3
                 ORDER BY e.commit_ts, v.id
@@ -82,6 +82,7 @@ enum SQLiteQueries {
         statement.bind(2, self.sqlInteger(upper))
 
         var events: [Event] = []
+        events.reserveCapacity(min(query.limit, 1024))
         var current: Event?
         var bytes = 0
         while try statement.step() {
@@ -91,12 +92,14 @@ enum SQLiteQueries {
                     events.append(finished)
                     if events.count == query.limit || bytes >= query.maxBytes { return events }
                 }
+                var operations: [AppliedOperation] = []
+                operations.reserveCapacity(query.agentID == nil ? Int(statement.int64(11)) : 1)
                 current = Event(
                     namespace: query.namespace,
                     commitTS: commitTS,
                     txnID: statement.text(1),
                     committedAt: statement.int64(2),
-                    operations: [],
+                    operations: operations,
                     metadata: try self.metadata(statement, column: 3, commitTS: commitTS),
                     prevHash: try self.hash(statement, column: 4, commitTS: commitTS),
                     hash: try self.hash(statement, column: 5, commitTS: commitTS)
