@@ -235,8 +235,8 @@ public struct StateRecord: Sendable, Hashable {
     /// Whether this version is a delete.
     public var deleted: Bool
 
-    /// Whether the key has a value at that point.
-    public var exists: Bool { self.version > 0 && !self.deleted }
+    /// Whether the key has a value at that point (it was written and its newest version there is not a delete).
+    public var exists: Bool { self.value != nil }
 
     public init(
         agentID: String,

@@ -67,6 +67,9 @@ extension StatehouseEngine {
 
     /// Reads a key inside a transaction: its own staged write if any, else the latest committed version.
     ///
+    /// A staged write is returned with version and commit_ts 0 (it has neither until the commit) and is not added
+    /// to the read set: writing a key without reading it never conflicts.
+    ///
     /// A committed read is recorded in the transaction's read set: if that key changes before the commit, the
     /// commit fails with ``StatehouseError/conflict(agentID:key:expected:actual:)`` and applies nothing.
     public func get(txnID: String, agentID: String, key: String) async throws -> StateRecord {

@@ -50,7 +50,8 @@ struct TransactionTests {
             let txn = try engine.beginTransaction()
             #expect(try await engine.get(txnID: txn.txnID, agentID: "a", key: "k").value == json("1"))
             try engine.put(txnID: txn.txnID, agentID: "a", key: "k", value: json("5"))
-            #expect(try await engine.get(txnID: txn.txnID, agentID: "a", key: "k").value == json("5"))
+            let staged = try await engine.get(txnID: txn.txnID, agentID: "a", key: "k")
+            #expect(staged.value == json("5") && staged.exists && staged.version == 0)
             try engine.delete(txnID: txn.txnID, agentID: "a", key: "k")
             #expect(try await engine.get(txnID: txn.txnID, agentID: "a", key: "k").exists == false)
             // Committed state is untouched until commit.
