@@ -104,6 +104,10 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             try insertVersion.run()
             let versionID = self.connection.lastInsertRowID
             if index == 0 { firstVersionID = versionID }
+            // Events find their operations as a contiguous id range; never store one that is not.
+            guard versionID == firstVersionID + Int64(index) else {
+                throw StatehouseError.internalError("internal storage error: version ids are not contiguous")
+            }
         }
         let insertEvent = try self.connection.statement(
             """
