@@ -47,12 +47,12 @@ public final class SQLiteBackend: StorageBackend {
             writer: SQLiteWorkerPool(
                 name: "statehouse-sqlite-writer",
                 contexts: [writerContext],
-                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanosecondsClamped))
+                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanoseconds))
             ),
             readers: SQLiteWorkerPool(
                 name: "statehouse-sqlite-reader",
                 contexts: readerContexts,
-                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanosecondsClamped))
+                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanoseconds))
             ),
             lock: lock,
             logger: logger

@@ -46,13 +46,3 @@ public struct SQLiteConfiguration: Sendable {
     /// The name of the database file inside the data directory.
     public static let databaseFileName = "statehouse.db"
 }
-
-extension Duration {
-    /// Whole nanoseconds, saturating at the bounds of `Int64`.
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = self.components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        return product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
-    }
-}

@@ -17,7 +17,7 @@ func tamper(directory: String, _ sql: String) throws {
     #expect(sqlite3_changes(db) > 0, "tampering SQL changed nothing: \(sql)")
 }
 
-@Suite("Log, hash chain and verification")
+@Suite("Log, hash chain and verification", .timeLimit(.minutes(2)))
 struct LogAndVerifyTests {
     @Test("the log carries every field and filters by agent, key prefix, commit_ts and time", arguments: StoreKind.allCases)
     func logFilters(_ kind: StoreKind) async throws {

@@ -3,7 +3,7 @@ import StatehouseCore
 import StatehouseSQLite
 import Testing
 
-@Suite("Reads: points in history, listings, pagination")
+@Suite("Reads: points in history, listings, pagination", .timeLimit(.minutes(2)))
 struct ReadTests {
     @Test("reads at a key version, as of a commit_ts and as of a time", arguments: StoreKind.allCases)
     func historicalReads(_ kind: StoreKind) async throws {
@@ -104,52 +104,34 @@ struct ReadTests {
             for version in 2...9 { try await engine.put(agent: "a", key: "key/000", json: "\(version)") }
             _ = try await engine.commit(AtomicCommit(operations: [.delete(agentID: "a", key: "key/005")]))
 
-            var listed: [String] = []
-            var cursor: String?
-            repeat {
-                let page = try await engine.listKeys(agentID: "a", limit: pageSize, cursor: cursor)
-                #expect(page.items.count <= pageSize)
-                listed += page.items.map(\.key)
-                cursor = page.nextCursor
-            } while cursor != nil
-            #expect(listed == keys.sorted().filter { $0 != "key/005" })
-
-            var scanned: [String] = []
-            cursor = nil
-            repeat {
-                let page = try await engine.scan(agentID: "a", prefix: "key/", limit: pageSize, cursor: cursor)
-                scanned += page.items.map(\.key)
-                cursor = page.nextCursor
-            } while cursor != nil
-            #expect(scanned == listed)
-
-            var versions: [Version] = []
-            cursor = nil
-            repeat {
-                let page = try await engine.history(agentID: "a", key: "key/000", limit: pageSize, cursor: cursor)
-                versions += page.items.map(\.version)
-                cursor = page.nextCursor
-            } while cursor != nil
-            #expect(versions == Array((1...9).reversed()))
-
-            var agents: [String] = []
-            cursor = nil
-            repeat {
-                let page = try await engine.listAgents(limit: pageSize, cursor: cursor)
-                agents += page.items
-                cursor = page.nextCursor
-            } while cursor != nil
+            let listed = try await collectPages(pageSize) { try await engine.listKeys(agentID: "a", limit: pageSize, cursor: $0) }
+            #expect(listed.map(\.key) == keys.sorted().filter { $0 != "key/005" })
+            let scanned = try await collectPages(pageSize) {
+                try await engine.scan(agentID: "a", prefix: "key/", limit: pageSize, cursor: $0)
+            }
+            #expect(scanned.map(\.key) == listed.map(\.key))
+            let versions = try await collectPages(pageSize) {
+                try await engine.history(agentID: "a", key: "key/000", limit: pageSize, cursor: $0)
+            }
+            #expect(versions.map(\.version) == Array((1...9).reversed()))
+            let agents = try await collectPages(pageSize) { try await engine.listAgents(limit: pageSize, cursor: $0) }
             #expect(agents == ["a", "b", "c"])
-
-            var commits: [CommitTS] = []
-            cursor = nil
-            repeat {
-                let page = try await engine.readLog(LogFilter(), limit: pageSize, cursor: cursor)
-                commits += page.items.map(\.commitTS)
-                cursor = page.nextCursor
-            } while cursor != nil
-            #expect(commits == Array(1...10))
+            let events = try await collectPages(pageSize) { try await engine.readLog(LogFilter(), limit: pageSize, cursor: $0) }
+            #expect(events.map(\.commitTS) == Array(1...10))
         }
+    }
+
+    /// Follows cursors to the end, checking that no page is larger than asked for.
+    func collectPages<Item>(_ pageSize: Int, _ read: (String?) async throws -> Page<Item>) async throws -> [Item] {
+        var items: [Item] = []
+        var cursor: String?
+        repeat {
+            let page = try await read(cursor)
+            #expect(page.items.count <= pageSize)
+            items += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return items
     }
 
     @Test("a cursor that was altered or belongs to another query is refused")
@@ -181,7 +163,7 @@ struct ReadTests {
     }
 }
 
-@Suite("Multi-key reads")
+@Suite("Multi-key reads", .timeLimit(.minutes(2)))
 struct MultiKeyReadTests {
     @Test("many keys are read from one snapshot, in order, missing keys included", arguments: StoreKind.allCases)
     func multiGet(_ kind: StoreKind) async throws {

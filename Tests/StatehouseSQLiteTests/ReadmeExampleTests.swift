@@ -4,7 +4,7 @@ import StatehouseSQLite
 import Testing
 
 /// The README's Swift example, kept compiling and passing here (in memory instead of ./statehouse-data).
-@Suite("README example")
+@Suite("README example", .timeLimit(.minutes(2)))
 struct ReadmeExampleTests {
     @Test("the README example runs as written", .timeLimit(.minutes(1)))
     func readmeExample() async throws {

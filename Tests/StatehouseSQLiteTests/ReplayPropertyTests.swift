@@ -6,7 +6,7 @@ import Testing
 /// Deterministic replay, checked on random histories: replaying events 1…S into an empty model gives exactly the
 /// state that reads return as of commit_ts S, for every S; and a simple model of the commit rules predicts which
 /// transactions commit and which conflict.
-@Suite("Replay property")
+@Suite("Replay property", .timeLimit(.minutes(2)))
 struct ReplayPropertyTests {
     struct Address: Hashable, Comparable {
         var agent: String

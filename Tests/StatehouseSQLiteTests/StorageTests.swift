@@ -4,7 +4,7 @@ import StatehouseCore
 import StatehouseSQLite
 import Testing
 
-@Suite("SQLite storage: files, locking, migrations")
+@Suite("SQLite storage: files, locking, migrations", .timeLimit(.minutes(2)))
 struct StorageTests {
     /// Reads one integer with a raw connection (the store must be closed or in WAL mode).
     static func scalar(_ directory: String, _ sql: String) throws -> Int64 {

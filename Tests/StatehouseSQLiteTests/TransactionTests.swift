@@ -2,7 +2,7 @@ import StatehouseCore
 import StatehouseSQLite
 import Testing
 
-@Suite("Interactive and one-shot transactions")
+@Suite("Interactive and one-shot transactions", .timeLimit(.minutes(2)))
 struct TransactionTests {
     @Test("commits are atomic, versioned and gap-free", arguments: StoreKind.allCases)
     func atomicCommit(_ kind: StoreKind) async throws {

@@ -2,7 +2,7 @@ import StatehouseCore
 import StatehouseSQLite
 import Testing
 
-@Suite("Watch: catch-up, live handover, slow subscribers")
+@Suite("Watch: catch-up, live handover, slow subscribers", .timeLimit(.minutes(2)))
 struct WatchTests {
     @Test("catch-up hands over to live events with no gap and no duplicate under concurrent commits",
           .timeLimit(.minutes(1)), arguments: StoreKind.allCases)
