@@ -256,3 +256,90 @@ struct TransactionTests {
         }
     }
 }
+
+@Suite("Transaction details", .timeLimit(.minutes(2)))
+struct TransactionDetailTests {
+    @Test("metadata set on an interactive transaction is stored with its event")
+    func interactiveMetadata() async throws {
+        try await withTestEngine { engine in
+            let txn = try engine.beginTransaction()
+            try engine.put(txnID: txn.txnID, agentID: "a", key: "k", value: json("1"))
+            let metadata = CommitMetadata(actor: "agent-7", reason: "tool result", tags: ["tool": "search"])
+            try engine.setMetadata(txnID: txn.txnID, metadata: metadata)
+            let result = try await engine.commit(txnID: txn.txnID)
+            let event = try #require(try await engine.allEvents().first)
+            #expect(event.metadata == metadata)
+            #expect(event.hash == result.hash)
+        }
+    }
+
+    @Test("a transaction that only reads commits without writing an event, and still detects conflicts")
+    func readOnlyTransactions() async throws {
+        try await withTestEngine { engine in
+            try await engine.put(agent: "a", key: "k", json: "1")
+            let clean = try engine.beginTransaction()
+            _ = try await engine.get(txnID: clean.txnID, agentID: "a", key: "k")
+            let result = try await engine.commit(txnID: clean.txnID)
+            #expect(result.commitTS == 1 && result.versions.isEmpty)
+            #expect(try await engine.head().commitTS == 1)
+
+            let stale = try engine.beginTransaction()
+            _ = try await engine.get(txnID: stale.txnID, agentID: "a", key: "k")
+            try await engine.put(agent: "a", key: "k", json: "2")
+            await #expect(throws: StatehouseError.conflict(agentID: "a", key: "k", expected: 1, actual: 2)) {
+                try await engine.commit(txnID: stale.txnID)
+            }
+        }
+    }
+
+    @Test("writes to a committed, aborted or unknown transaction fail with the precise reason")
+    func writesAfterTheEnd() async throws {
+        try await withTestEngine { engine in
+            let committed = try engine.beginTransaction()
+            _ = try await engine.commit(txnID: committed.txnID)
+            #expect(throws: StatehouseError.transactionNotFound("transaction \(committed.txnID) is already committed")) {
+                try engine.put(txnID: committed.txnID, agentID: "a", key: "k", value: json("1"))
+            }
+            #expect(throws: StatehouseError.transactionNotFound("transaction nope not found")) {
+                try engine.delete(txnID: "nope", agentID: "a", key: "k")
+            }
+            #expect(throws: StatehouseError.transactionNotFound("transaction nope not found")) {
+                try engine.abort(txnID: "nope")
+            }
+            #expect(try await engine.head().commitTS == 0)
+        }
+    }
+
+    @Test("concurrent read-modify-write transactions on one key lose no update")
+    func concurrentReadModifyWrite() async throws {
+        try await withTestEngine(.file) { engine in
+            try await engine.put(agent: "a", key: "counter", json: "0")
+            let succeeded = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var wins = 0
+                        for _ in 0..<25 {
+                            let txn = try engine.beginTransaction()
+                            let current = try await engine.get(txnID: txn.txnID, agentID: "a", key: "counter")
+                            let next = Int(current.value!.text)! + 1
+                            try engine.put(txnID: txn.txnID, agentID: "a", key: "counter", value: json("\(next)"))
+                            do {
+                                _ = try await engine.commit(txnID: txn.txnID)
+                                wins += 1
+                            } catch StatehouseError.conflict {
+                                continue
+                            }
+                        }
+                        return wins
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            // No lost update: the counter equals the number of successful increments.
+            let counter = try await engine.get(agentID: "a", key: "counter")
+            #expect(counter.value == json("\(succeeded)"))
+            #expect(counter.version == Version(succeeded + 1))
+            #expect(succeeded >= 1)
+        }
+    }
+}
