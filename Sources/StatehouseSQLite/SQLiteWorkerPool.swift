@@ -9,15 +9,14 @@ import Synchronization
 /// takes the next job and runs it with its own context (a connection and its caches). Callers suspend on a
 /// continuation that the worker resumes.
 final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendable {
-    // Safe: `jobs`, `stopping` and `running` are only touched while holding `condition`; each context is only
-    // touched by the one thread it was handed to.
+    // Safe: `jobs`, `jobsStart` and `stopping` are only touched while holding `condition`; `queued` is atomic;
+    // each context is only touched by the one thread it was handed to.
     private typealias Job = (Context) -> Void
 
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var jobsStart = 0
     private var stopping = false
-    private var running = 0
     private let finished = DispatchGroup()
     /// Jobs queued and not yet taken; read without the lock by idle workers deciding whether to keep spinning.
     private let queued = Atomic<Int>(0)
@@ -37,7 +36,6 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
             }
             thread.name = "\(name)-\(index)"
             thread.stackSize = 4 << 20
-            self.running += 1
             thread.start()
         }
     }
