@@ -59,28 +59,30 @@ extension StatehouseEngine {
     ///   another query.
     public func readLog(_ filter: LogFilter, limit: Int = 1000, cursor: String? = nil) async throws -> Page<Event> {
         let limit = try self.validatePageSize(limit)
-        let query = Self.cursorQuery(filter)
+        let cursorQuery = Self.cursorQuery(filter)
         var range = try await self.resolveRange(filter)
         if let cursor {
-            range.lower = max(range.lower, try PageCursor.decodeNumber(cursor, kind: .log, query: query))
+            range.lower = max(range.lower, try PageCursor.decodeNumber(cursor, kind: .log, query: cursorQuery))
         }
         guard range.lower <= range.upper else { return Page(items: [], nextCursor: nil) }
-        let events = try await self.backend.events(
-            EventQuery(
-                namespace: filter.namespace,
-                fromCommitTS: range.lower,
-                toCommitTS: range.upper,
-                agentID: filter.agentID,
-                keyPrefix: filter.keyPrefix,
-                limit: limit
-            )
+        let query = EventQuery(
+            namespace: filter.namespace,
+            fromCommitTS: range.lower,
+            toCommitTS: range.upper,
+            agentID: filter.agentID,
+            keyPrefix: filter.keyPrefix,
+            limit: limit
         )
-        // A short page of an agent or prefix filter may still have matches later, so only the range end or an
-        // empty page ends the listing.
-        guard let last = events.last, last.commitTS < range.upper else {
+        let events = try await self.backend.events(query)
+        // The backend returns fewer than `limit` events only at the end of the range or at its byte bound.
+        let bytes = events.reduce(0) { total, event in
+            event.operations.reduce(total) { $0 + ($1.value?.utf8.count ?? 0) }
+        }
+        guard let last = events.last, last.commitTS < range.upper, events.count == limit || bytes >= query.maxBytes
+        else {
             return Page(items: events, nextCursor: nil)
         }
-        return Page(items: events, nextCursor: PageCursor.encodeNumber(kind: .log, query: query, position: last.commitTS + 1))
+        return Page(items: events, nextCursor: PageCursor.encodeNumber(kind: .log, query: cursorQuery, position: last.commitTS + 1))
     }
 
     /// Reads the events of `filter` as an async sequence, page by page, ending at the end of the log as it was

@@ -139,7 +139,8 @@ public protocol StorageBackend: Sendable {
     /// Agents that have written at least one key in the namespace, sorted, after `after`.
     func listAgents(namespace: String, after: String?, limit: Int) async throws -> [String]
 
-    /// Committed events in commit_ts order.
+    /// Committed events in commit_ts order: `query.limit` of them, or fewer only when the range has no more
+    /// matching events or the values returned reached `query.maxBytes`.
     func events(_ query: EventQuery) async throws -> [Event]
 
     /// The last commit_ts whose committed_at is at or before `time`; 0 if none.

@@ -52,7 +52,13 @@ struct LogAndVerifyTests {
                 AppliedOperation(agentID: "planner", key: "plan/1", kind: .delete, value: nil, version: 2)
             ])
 
-            let planner = try await engine.readLog(LogFilter(agentID: "planner")).items
+            let plannerPage = try await engine.readLog(LogFilter(agentID: "planner"))
+            #expect(plannerPage.nextCursor == nil)  // a short page is the last one
+            let firstPage = try await engine.readLog(LogFilter(), limit: 2)
+            #expect(firstPage.items.map(\.commitTS) == [1, 2])
+            let secondPage = try await engine.readLog(LogFilter(), limit: 2, cursor: firstPage.nextCursor)
+            #expect(secondPage.items.map(\.commitTS) == [3] && secondPage.nextCursor == nil)
+            let planner = plannerPage.items
             #expect(planner.map(\.commitTS) == [1, 2])
             #expect(planner[0].operations.map(\.key) == ["plan/1"])
             let worker = try await engine.readLog(LogFilter(agentID: "worker", keyPrefix: "memory/")).items
