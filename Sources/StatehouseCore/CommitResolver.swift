@@ -70,7 +70,7 @@ public enum CommitResolver {
                 continue
             }
             resultIndexByTxnID[request.txnID] = index
-            if let prior = try reader.committedResult(txnID: request.txnID) {
+            if request.mayBeRetry, let prior = try reader.committedResult(txnID: request.txnID) {
                 results.append(.success(prior))
                 continue
             }

@@ -122,7 +122,8 @@ extension StatehouseEngine {
             },
             idempotencyKey: commit.idempotencyKey,
             requestDigest: digest,
-            metadata: commit.metadata
+            metadata: commit.metadata,
+            mayBeRetry: false
         )
     }
 

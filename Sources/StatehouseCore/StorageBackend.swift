@@ -12,6 +12,9 @@ public struct CommitRequest: Sendable, Hashable {
     /// A digest of the request's content, so a reused idempotency key with different content is refused.
     public var requestDigest: [UInt8]
     public var metadata: CommitMetadata
+    /// Whether `txnID` may have been committed before (an interactive transaction's commit can be a retry). A
+    /// one-shot commit's id is new, so the writer skips the exactly-once lookup for it.
+    public var mayBeRetry: Bool
 
     public init(
         namespace: String,
@@ -20,7 +23,8 @@ public struct CommitRequest: Sendable, Hashable {
         conditions: [KeyCondition] = [],
         idempotencyKey: String? = nil,
         requestDigest: [UInt8] = [],
-        metadata: CommitMetadata = CommitMetadata()
+        metadata: CommitMetadata = CommitMetadata(),
+        mayBeRetry: Bool = true
     ) {
         self.namespace = namespace
         self.txnID = txnID
@@ -29,6 +33,7 @@ public struct CommitRequest: Sendable, Hashable {
         self.idempotencyKey = idempotencyKey
         self.requestDigest = requestDigest
         self.metadata = metadata
+        self.mayBeRetry = mayBeRetry
     }
 }
 
