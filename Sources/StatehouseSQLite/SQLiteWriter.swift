@@ -58,6 +58,10 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
                 updateHead.bind(3, self.namespaces[head.namespace]?.id ?? newNamespaces[head.namespace]!)
                 try updateHead.run()
             }
+            // Reset every statement of the batch first: a statement left mid-row keeps the connection in a read
+            // transaction, and SQLite's automatic checkpoint after COMMIT then fails silently (SQLITE_LOCKED), so the
+            // WAL would grow without bound.
+            self.connection.releaseStatements()
             try self.connection.statement("COMMIT").run()
             for (name, head) in resolution.heads {
                 let id = self.namespaces[name]?.id ?? newNamespaces[name]!
