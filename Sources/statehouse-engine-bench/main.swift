@@ -223,6 +223,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     if selected("log read") {
         let logStart = clock.now
         var events = 0
+        var operations = 0
         var pages: [Double] = []
         var cursor: String?
         repeat {
@@ -231,9 +232,10 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             let took = before.duration(to: clock.now)
             pages.append(Double(took.components.attoseconds) / 1e12 + Double(took.components.seconds) * 1e6)
             events += page.items.count
+            operations += page.items.reduce(0) { $0 + $1.operations.count }
             cursor = page.nextCursor
         } while cursor != nil
-        var log = Measurement(name: "log read, \(events) events in pages of 1,000", operations: events,
+        var log = Measurement(name: "log read, \(events) events (\(operations) ops)", operations: events,
                               elapsed: logStart.duration(to: clock.now), latencies: pages)
         log.unit = "events/s"
         report(log)
