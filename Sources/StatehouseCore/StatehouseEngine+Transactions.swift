@@ -100,15 +100,20 @@ extension StatehouseEngine {
 
     /// Commits an interactive transaction and returns once it is durable.
     ///
+    /// - Parameters:
+    ///   - metadata: stored with the event (replacing any set with ``setMetadata(txnID:metadata:)``); ignored when
+    ///     the call is a retry of a commit that already happened.
+    ///
     /// Retrying the commit of a transaction that already committed (for example after a lost reply, even across a
     /// restart) returns the original result and applies nothing twice.
     ///
     /// - Throws: ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed;
     ///   ``StatehouseError/transactionExpired(_:)`` after its timeout; ``StatehouseError/transactionNotFound(_:)``
     ///   for an unknown or aborted transaction.
-    public func commit(txnID: String) async throws -> CommitResult {
+    public func commit(txnID: String, metadata: CommitMetadata? = nil) async throws -> CommitResult {
+        if let metadata { try self.validate(metadata) }
         let now = self.clock.monotonicNanoseconds()
-        let decision = try self.transactions.withState { try $0.beginCommit(txnID, now: now) }
+        let decision = try self.transactions.withState { try $0.beginCommit(txnID, metadata: metadata, now: now) }
         switch decision {
         case .alreadyCommitted(let result):
             return result

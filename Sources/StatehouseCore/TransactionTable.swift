@@ -170,7 +170,7 @@ extension TransactionTable {
             self.open[id] = transaction
         }
 
-        mutating func beginCommit(_ id: String, now: UInt64) throws -> CommitDecision {
+        mutating func beginCommit(_ id: String, metadata: CommitMetadata?, now: UInt64) throws -> CommitDecision {
             if self.open[id] == nil {
                 if case .committed(let result) = self.finished[id] { return .alreadyCommitted(result) }
                 if self.finished[id] != nil { throw self.notOpenError(id) }
@@ -178,6 +178,7 @@ extension TransactionTable {
             }
             var transaction = try self.requireOpen(id, now: now)
             if let request = transaction.committing { return .submit(request) }
+            if let metadata { transaction.metadata = metadata }
             let request = CommitRequest(
                 namespace: transaction.namespace,
                 txnID: id,

@@ -140,6 +140,16 @@ final class WatchSubscriber: Sendable {
         }
     }
 
+    /// Makes the consumer's current and next `take()` return `.cancelled` (the watch's client went away).
+    func cancel() {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.cancelled = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
     func end(with error: StatehouseError) {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.endError == nil { state.endError = error }
@@ -148,6 +158,8 @@ final class WatchSubscriber: Sendable {
         }
         waiter?.resume()
     }
+
+    var isCancelled: Bool { self.state.withLock { $0.cancelled } }
 
     /// What the consumer gets from the live buffer.
     enum Take {

@@ -91,7 +91,7 @@ public final class WatchSubscription: AsyncSequence {
                     }
                 }
                 if !page.isEmpty { return page }
-                if Task.isCancelled {
+                if Task.isCancelled || self.subscriber.isCancelled {
                     self.phase = .finished
                     return nil
                 }
@@ -115,6 +115,19 @@ public final class WatchSubscription: AsyncSequence {
             }
         }
     }
+
+    /// Ends the subscription from any task: a waiting ``nextBatch()`` returns `nil` (as it does when its own task is
+    /// cancelled). Servers use it when the remote client cancels the call.
+    public struct Canceller: Sendable {
+        fileprivate let subscriber: WatchSubscriber
+
+        public func cancel() {
+            self.subscriber.cancel()
+        }
+    }
+
+    /// A handle that ends this subscription from another task.
+    public var canceller: Canceller { Canceller(subscriber: self.subscriber) }
 
     public func makeAsyncIterator() -> Iterator {
         Iterator(subscription: self)

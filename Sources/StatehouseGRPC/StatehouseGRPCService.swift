@@ -1,0 +1,306 @@
+public import GRPCCore
+public import Logging
+public import StatehouseCore
+import StatehouseProto
+
+/// The Statehouse gRPC service (`statehouse.v1.StatehouseService`) over one ``StatehouseCore/StatehouseEngine``.
+///
+/// It validates transport-level input, calls the engine and lets ``StatehouseCore/StatehouseError`` map itself to a
+/// status code; nothing else. Register it with a `GRPCServer`:
+///
+/// ```swift
+/// let service = StatehouseGRPCService(engine: engine, build: .init(version: "0.1.0", gitSHA: "abc123"))
+/// try await withGRPCServer(transport: transport, services: [service]) { server in ... }
+/// ```
+public struct StatehouseGRPCService: RegistrableRPCService {
+    /// What `Version` reports.
+    public struct BuildInfo: Sendable, Hashable {
+        public var version: String
+        public var gitSHA: String
+
+        public init(version: String, gitSHA: String) {
+            self.version = version
+            self.gitSHA = gitSHA
+        }
+    }
+
+    private let implementation: ServiceImplementation
+
+    /// - Parameters:
+    ///   - engine: the engine to serve; it must be running.
+    ///   - build: reported by the `Version` RPC.
+    ///   - maxSessionRequestsInFlight: requests of one session handled at once; more wait. The default is 256.
+    ///   - logger: receives replay and watch start/end at info level.
+    public init(
+        engine: StatehouseEngine,
+        build: BuildInfo,
+        maxSessionRequestsInFlight: Int = 256,
+        logger: Logger
+    ) {
+        self.implementation = ServiceImplementation(
+            engine: engine,
+            build: build,
+            maxSessionRequestsInFlight: max(1, maxSessionRequestsInFlight),
+            logger: logger
+        )
+    }
+
+    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        self.implementation.registerMethods(with: &router)
+    }
+}
+
+/// The generated protocol's implementation; internal so that generated types stay out of the public API.
+struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProtocol {
+    let engine: StatehouseEngine
+    let build: StatehouseGRPCService.BuildInfo
+    let maxSessionRequestsInFlight: Int
+    let logger: Logger
+
+    var limits: EngineLimits { self.engine.configuration.limits }
+
+    func health(request: Statehouse_V1_HealthRequest, context: ServerContext) async throws
+        -> Statehouse_V1_HealthResponse
+    {
+        var response = Statehouse_V1_HealthResponse()
+        response.status = "ok"
+        return response
+    }
+
+    func version(request: Statehouse_V1_VersionRequest, context: ServerContext) async throws
+        -> Statehouse_V1_VersionResponse
+    {
+        var response = Statehouse_V1_VersionResponse()
+        response.version = self.build.version
+        response.gitSha = self.build.gitSHA
+        return response
+    }
+
+    func beginTransaction(request: Statehouse_V1_BeginTransactionRequest, context: ServerContext) async throws
+        -> Statehouse_V1_BeginTransactionResponse
+    {
+        let timeout: Duration? = request.timeoutMs == 0 ? nil : .milliseconds(Int64(clamping: request.timeoutMs))
+        let transaction = try self.engine.beginTransaction(
+            namespace: ProtoConversions.namespace(request.namespace),
+            timeout: timeout
+        )
+        var response = Statehouse_V1_BeginTransactionResponse()
+        response.txnID = transaction.txnID
+        response.namespace = transaction.namespace
+        let (seconds, attoseconds) = transaction.timeout.components
+        response.timeoutMs = UInt64(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        return response
+    }
+
+    func write(request: Statehouse_V1_WriteRequest, context: ServerContext) async throws -> Statehouse_V1_WriteResponse {
+        let value = try ProtoConversions.value(request.value, limits: self.limits)
+        try self.engine.put(txnID: request.txnID, agentID: request.agentID, key: request.key, value: value)
+        return Statehouse_V1_WriteResponse()
+    }
+
+    func delete(request: Statehouse_V1_DeleteRequest, context: ServerContext) async throws
+        -> Statehouse_V1_DeleteResponse
+    {
+        try self.engine.delete(txnID: request.txnID, agentID: request.agentID, key: request.key)
+        return Statehouse_V1_DeleteResponse()
+    }
+
+    func transactionGet(request: Statehouse_V1_TransactionGetRequest, context: ServerContext) async throws
+        -> Statehouse_V1_GetStateResponse
+    {
+        let record = try await self.engine.get(txnID: request.txnID, agentID: request.agentID, key: request.key)
+        return Self.response(record)
+    }
+
+    func commit(request: Statehouse_V1_CommitRequest, context: ServerContext) async throws
+        -> Statehouse_V1_CommitResponse
+    {
+        let metadata = request.hasMetadata ? ProtoConversions.metadata(request.metadata) : nil
+        return ProtoConversions.proto(try await self.engine.commit(txnID: request.txnID, metadata: metadata))
+    }
+
+    func abort(request: Statehouse_V1_AbortRequest, context: ServerContext) async throws -> Statehouse_V1_AbortResponse {
+        try self.engine.abort(txnID: request.txnID)
+        return Statehouse_V1_AbortResponse()
+    }
+
+    func apply(request: Statehouse_V1_ApplyRequest, context: ServerContext) async throws -> Statehouse_V1_CommitResponse {
+        guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
+            throw StatehouseError.invalidArgument(
+                "transaction has \(request.operations.count) operations; the limit is "
+                    + "\(self.limits.maxOperationsPerTransaction)"
+            )
+        }
+        let commit = AtomicCommit(
+            namespace: ProtoConversions.namespace(request.namespace),
+            operations: try request.operations.map { try ProtoConversions.operation($0, limits: self.limits) },
+            conditions: try request.conditions.map(ProtoConversions.condition),
+            idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
+            metadata: request.hasMetadata ? ProtoConversions.metadata(request.metadata) : CommitMetadata()
+        )
+        return ProtoConversions.proto(try await self.engine.commit(commit))
+    }
+
+    func getState(request: Statehouse_V1_GetStateRequest, context: ServerContext) async throws
+        -> Statehouse_V1_GetStateResponse
+    {
+        let record = try await self.engine.get(
+            namespace: ProtoConversions.namespace(request.namespace),
+            agentID: request.agentID,
+            key: request.key,
+            at: ProtoConversions.readPoint(request.hasAt ? request.at : nil)
+        )
+        return Self.response(record)
+    }
+
+    func getStateAtVersion(request: Statehouse_V1_GetStateAtVersionRequest, context: ServerContext) async throws
+        -> Statehouse_V1_GetStateResponse
+    {
+        let record = try await self.engine.get(
+            namespace: ProtoConversions.namespace(request.namespace),
+            agentID: request.agentID,
+            key: request.key,
+            at: .version(request.version)
+        )
+        return Self.response(record)
+    }
+
+    func getMany(request: Statehouse_V1_GetManyRequest, context: ServerContext) async throws
+        -> Statehouse_V1_GetManyResponse
+    {
+        let records = try await self.engine.get(
+            namespace: ProtoConversions.namespace(request.namespace),
+            keys: request.keys.map { KeyAddress(agentID: $0.agentID, key: $0.key) },
+            at: ProtoConversions.readPoint(request.hasAt ? request.at : nil)
+        )
+        var response = Statehouse_V1_GetManyResponse()
+        response.records = records.map(ProtoConversions.proto)
+        return response
+    }
+
+    func listKeys(request: Statehouse_V1_ListKeysRequest, context: ServerContext) async throws
+        -> Statehouse_V1_ListKeysResponse
+    {
+        let page = try await self.engine.listKeys(
+            namespace: ProtoConversions.namespace(request.namespace),
+            agentID: request.agentID,
+            prefix: request.prefix,
+            includeDeleted: request.includeDeleted,
+            limit: ProtoConversions.limit(request.limit),
+            cursor: ProtoConversions.cursor(request.cursor)
+        )
+        var response = Statehouse_V1_ListKeysResponse()
+        response.keys = page.items.map { entry in
+            var proto = Statehouse_V1_KeyEntry()
+            proto.key = entry.key
+            proto.version = entry.version
+            proto.deleted = entry.deleted
+            return proto
+        }
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func scanPrefix(request: Statehouse_V1_ScanPrefixRequest, context: ServerContext) async throws
+        -> Statehouse_V1_ScanPrefixResponse
+    {
+        let page = try await self.engine.scan(
+            namespace: ProtoConversions.namespace(request.namespace),
+            agentID: request.agentID,
+            prefix: request.prefix,
+            at: ProtoConversions.readPoint(request.hasAt ? request.at : nil),
+            limit: ProtoConversions.limit(request.limit),
+            cursor: ProtoConversions.cursor(request.cursor)
+        )
+        var response = Statehouse_V1_ScanPrefixResponse()
+        response.records = page.items.map(ProtoConversions.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func history(request: Statehouse_V1_HistoryRequest, context: ServerContext) async throws
+        -> Statehouse_V1_HistoryResponse
+    {
+        let page = try await self.engine.history(
+            namespace: ProtoConversions.namespace(request.namespace),
+            agentID: request.agentID,
+            key: request.key,
+            limit: ProtoConversions.limit(request.limit),
+            cursor: ProtoConversions.cursor(request.cursor)
+        )
+        var response = Statehouse_V1_HistoryResponse()
+        response.versions = page.items.map(ProtoConversions.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func listAgents(request: Statehouse_V1_ListAgentsRequest, context: ServerContext) async throws
+        -> Statehouse_V1_ListAgentsResponse
+    {
+        let page = try await self.engine.listAgents(
+            namespace: ProtoConversions.namespace(request.namespace),
+            limit: ProtoConversions.limit(request.limit),
+            cursor: ProtoConversions.cursor(request.cursor)
+        )
+        var response = Statehouse_V1_ListAgentsResponse()
+        response.agentIds = page.items
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func listNamespaces(request: Statehouse_V1_ListNamespacesRequest, context: ServerContext) async throws
+        -> Statehouse_V1_ListNamespacesResponse
+    {
+        let page = try await self.engine.listNamespaces(
+            limit: ProtoConversions.limit(request.limit),
+            cursor: ProtoConversions.cursor(request.cursor)
+        )
+        var response = Statehouse_V1_ListNamespacesResponse()
+        response.namespaces = page.items.map(ProtoConversions.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func getHead(request: Statehouse_V1_GetHeadRequest, context: ServerContext) async throws -> Statehouse_V1_LogHead {
+        ProtoConversions.proto(try await self.engine.head(namespace: ProtoConversions.namespace(request.namespace)))
+    }
+
+    func readLog(request: Statehouse_V1_ReadLogRequest, context: ServerContext) async throws
+        -> Statehouse_V1_ReadLogResponse
+    {
+        let page = try await self.engine.readLog(
+            ProtoConversions.filter(request.filter),
+            limit: ProtoConversions.limit(request.limit),
+            cursor: ProtoConversions.cursor(request.cursor)
+        )
+        var response = Statehouse_V1_ReadLogResponse()
+        response.events = page.items.map(ProtoConversions.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func verify(request: Statehouse_V1_VerifyRequest, context: ServerContext) async throws
+        -> Statehouse_V1_VerifyResponse
+    {
+        let report = try await self.engine.verify(
+            namespace: ProtoConversions.namespace(request.namespace),
+            from: max(1, request.fromCommitTs),
+            to: request.toCommitTs == 0 ? nil : request.toCommitTs
+        )
+        var response = Statehouse_V1_VerifyResponse()
+        response.ok = report.isValid
+        response.firstBadCommitTs = report.firstBadCommitTS ?? 0
+        response.reason = report.reason ?? ""
+        response.eventsChecked = UInt64(report.eventsChecked)
+        response.head = ProtoConversions.proto(report.head)
+        response.fromCommitTs = report.fromCommitTS
+        response.toCommitTs = report.toCommitTS
+        return response
+    }
+
+    static func response(_ record: StateRecord) -> Statehouse_V1_GetStateResponse {
+        var response = Statehouse_V1_GetStateResponse()
+        response.record = ProtoConversions.proto(record)
+        return response
+    }
+}

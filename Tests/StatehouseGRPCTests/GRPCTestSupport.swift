@@ -1,0 +1,81 @@
+import Foundation
+import GRPCCore
+import GRPCInProcessTransport
+import Logging
+import StatehouseCore
+import StatehouseGRPC
+import StatehouseProto
+import StatehouseSQLite
+import Testing
+
+typealias Client = Statehouse_V1_StatehouseService.Client<InProcessTransport.Client>
+
+let grpcTestLogger = Logger(label: "statehouse.grpc-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Runs `body` with a client connected over an in-process transport to a service over a fresh in-memory engine.
+func withTestService(
+    configuration: EngineConfiguration = EngineConfiguration(),
+    clock: any StatehouseClock = SystemClock(),
+    _ body: @Sendable (Client, StatehouseEngine) async throws -> Void
+) async throws {
+    let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: grpcTestLogger)
+    let engine = StatehouseEngine(backend: backend, configuration: configuration, clock: clock, logger: grpcTestLogger)
+    let service = StatehouseGRPCService(
+        engine: engine,
+        build: .init(version: "1.2.3", gitSHA: "abcdef0"),
+        logger: grpcTestLogger
+    )
+    let transport = InProcessTransport()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await engine.run() }
+        try await withGRPCServer(transport: transport.server, services: [service]) { _ in
+            try await withGRPCClient(transport: transport.client) { grpcClient in
+                try await body(Client(wrapping: grpcClient), engine)
+            }
+        }
+        group.cancelAll()
+    }
+}
+
+/// Expects `body` to fail with `code`, and returns the error's message.
+@discardableResult
+func expectCode<T>(
+    _ code: RPCError.Code,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> T
+) async -> String {
+    do {
+        _ = try await body()
+        Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
+        return ""
+    } catch let error as RPCError {
+        #expect(error.code == code, "message: \(error.message)", sourceLocation: sourceLocation)
+        return error.message
+    } catch {
+        Issue.record("expected RPCError \(code), got \(error)", sourceLocation: sourceLocation)
+        return ""
+    }
+}
+
+func putRequest(_ agent: String, _ key: String, _ json: String, namespace: String = "") -> Statehouse_V1_ApplyRequest {
+    var operation = Statehouse_V1_Operation()
+    operation.agentID = agent
+    operation.key = key
+    operation.kind = .put
+    operation.value = Data(json.utf8)
+    var request = Statehouse_V1_ApplyRequest()
+    request.namespace = namespace
+    request.operations = [operation]
+    return request
+}
+
+func getRequest(_ agent: String, _ key: String) -> Statehouse_V1_GetStateRequest {
+    var request = Statehouse_V1_GetStateRequest()
+    request.agentID = agent
+    request.key = key
+    return request
+}
+
+extension Statehouse_V1_StateRecord {
+    var text: String { String(decoding: self.value, as: UTF8.self) }
+}
