@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "StatehouseCore", targets: ["StatehouseCore"]),
         .library(name: "StatehouseSQLite", targets: ["StatehouseSQLite"]),
         .library(name: "StatehouseGRPC", targets: ["StatehouseGRPC"]),
+        .library(name: "StatehouseServer", targets: ["StatehouseServer"]),
+        .executable(name: "statehoused", targets: ["statehoused"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -22,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
@@ -62,6 +67,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "StatehouseServer",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseSQLite",
+                "StatehouseGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "statehoused",
+            dependencies: [
+                "StatehouseServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "statehouse-engine-bench",
             dependencies: [
@@ -85,6 +112,20 @@ let package = Package(
             dependencies: [
                 "StatehouseCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatehouseServerTests",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseSQLite",
+                "StatehouseServer",
+                "StatehouseProto",
+                "statehoused",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -71,7 +71,7 @@ public final class StatehouseEngine: Sendable {
             await self.pipeline.run()
             group.cancelAll()
         }
-        self.hub.close(with: .unavailable("Statehouse is shutting down; reconnect and resume the watch"))
+        self.endWatches()
         await self.backend.close()
         self.logger.info("Engine stopped")
     }
@@ -85,6 +85,14 @@ public final class StatehouseEngine: Sendable {
             }
             self.reapExpiredTransactions()
         }
+    }
+
+    /// Ends every watch with ``StatehouseError/unavailable(_:)`` and refuses new ones.
+    ///
+    /// The first step of a graceful shutdown: a watch otherwise waits for the next commit forever, and a server that
+    /// finishes its in-flight calls before stopping would wait with it.
+    public func endWatches() {
+        self.hub.close(with: .unavailable("Statehouse is shutting down; reconnect and resume the watch"))
     }
 
     /// Rolls back every interactive transaction whose deadline passed and frees its memory.

@@ -1,0 +1,151 @@
+import Foundation
+import StatehouseCore
+
+extension ServerConfiguration {
+    /// What the command line asked for.
+    public enum Command: Sendable {
+        case run(ServerConfiguration)
+        case help(String)
+        case version
+        /// `--example-config`: print a config file with every setting and its default.
+        case exampleConfig
+    }
+
+    /// Builds the configuration: defaults, then the config file (`--config FILE` or `STATEHOUSE_CONFIG`), then
+    /// environment variables, then flags. A later source wins.
+    ///
+    /// - Throws: ``ServerSettings/InvalidSetting`` naming the flag, variable or file line that is wrong.
+    public static func load(arguments: [String], environment: [String: String]) throws -> Command {
+        var flags: [(name: String, value: String)] = []
+        var configFile = environment["STATEHOUSE_CONFIG"]
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            switch argument {
+            case "-h", "--help": return .help(Self.helpText)
+            case "--version": return .version
+            case "--example-config": return .exampleConfig
+            default: break
+            }
+            guard argument.hasPrefix("--") else {
+                throw ServerSettings.InvalidSetting(description: "unexpected argument '\(argument)'; see --help")
+            }
+            var name = String(argument.dropFirst(2))
+            var value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            if name == "config" {
+                guard let path = value ?? (index < arguments.count ? arguments[index] : nil) else {
+                    throw ServerSettings.InvalidSetting(description: "--config needs a file path")
+                }
+                if value == nil { index += 1 }
+                configFile = path
+                continue
+            }
+            guard let setting = ServerSettings.setting(named: name) else {
+                throw ServerSettings.InvalidSetting(description: "unknown option --\(name); see --help")
+            }
+            if value == nil {
+                if setting.isSwitch {
+                    value = "true"
+                } else {
+                    guard index < arguments.count else {
+                        throw ServerSettings.InvalidSetting(description: "--\(name) needs a value")
+                    }
+                    value = arguments[index]
+                    index += 1
+                }
+            }
+            flags.append((name, value!))
+        }
+
+        var configuration = ServerConfiguration()
+        if let configFile {
+            try Self.applyFile(configFile, to: &configuration)
+        }
+        for setting in ServerSettings.all {
+            if let value = environment[setting.environment] {
+                do {
+                    try setting.apply(&configuration, value)
+                } catch let error as ServerSettings.InvalidSetting {
+                    throw ServerSettings.InvalidSetting(description: "\(setting.environment): \(error.description)")
+                }
+            }
+        }
+        for (name, value) in flags {
+            do {
+                try ServerSettings.setting(named: name)!.apply(&configuration, value)
+            } catch let error as ServerSettings.InvalidSetting {
+                throw ServerSettings.InvalidSetting(description: "--\(name): \(error.description)")
+            }
+        }
+        guard configuration.engine.limits.defaultTransactionTimeout <= configuration.engine.limits.maxTransactionTimeout else {
+            throw ServerSettings.InvalidSetting(
+                description: "transaction-timeout must not be above max-transaction-timeout"
+            )
+        }
+        return .run(configuration)
+    }
+
+    /// Applies `key = value` lines; `#` starts a comment.
+    static func applyFile(_ path: String, to configuration: inout ServerConfiguration) throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ServerSettings.InvalidSetting(description: "cannot read config file \(path)")
+        }
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let setting = ServerSettings.setting(named: parts[0]) else {
+                throw ServerSettings.InvalidSetting(
+                    description: "\(path):\(number + 1): expected 'setting = value' with a known setting, got '\(trimmed)'"
+                )
+            }
+            do {
+                try setting.apply(&configuration, parts[1])
+            } catch let error as ServerSettings.InvalidSetting {
+                throw ServerSettings.InvalidSetting(description: "\(path):\(number + 1): \(error.description)")
+            }
+        }
+    }
+
+    /// `statehoused --help`.
+    public static var helpText: String {
+        var lines = [
+            "USAGE: statehoused [--NAME VALUE ...] [--config FILE]",
+            "",
+            "Serves the Statehouse gRPC API. Flags override environment variables, which override the config file",
+            "(--config FILE or STATEHOUSE_CONFIG), which overrides the defaults.",
+            "",
+            "OPTIONS:",
+        ]
+        for setting in ServerSettings.all {
+            let flag = setting.isSwitch ? "--\(setting.name)" : "--\(setting.name) VALUE"
+            lines.append("  \(flag.padding(toLength: 40, withPad: " ", startingAt: 0))\(setting.help)")
+            lines.append("  \(String(repeating: " ", count: 40))env \(setting.environment); default \(setting.example)")
+        }
+        lines.append("  --config FILE                           Read settings from FILE (lines of 'setting = value').")
+        lines.append("  --example-config                        Print a config file with every setting and its default.")
+        lines.append("  --version                               Print the version and exit.")
+        lines.append("  -h, --help                              Print this help and exit.")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The text of `statehouse.conf.example`: every setting with its default.
+    public static var exampleConfigFile: String {
+        var lines = ["# statehoused configuration: every setting with its default. Flags and STATEHOUSE_* variables win."]
+        for setting in ServerSettings.all {
+            lines.append("")
+            lines.append("# \(setting.help) (env \(setting.environment))")
+            lines.append("# \(setting.name) = \(setting.example)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

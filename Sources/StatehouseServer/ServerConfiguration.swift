@@ -1,0 +1,49 @@
+public import Logging
+public import StatehouseCore
+public import StatehouseSQLite
+
+/// Everything `statehoused` can be configured with.
+///
+/// Flags, environment variables (`STATEHOUSE_*`) and an optional config file only fill this struct; see
+/// ``ServerSettings`` for the names and ``ServerConfiguration/load(flags:environment:)`` for the precedence.
+public struct ServerConfiguration: Sendable {
+    /// The address the gRPC server listens on. The default is 127.0.0.1:50051 (loopback only).
+    public var host = "127.0.0.1"
+    public var port = 50051
+    /// Where the SQLite store lives. The default is `./statehouse-data`.
+    public var dataDirectory = "./statehouse-data"
+    /// Keep everything in memory (nothing on disk). The default is `false`.
+    public var useMemory = false
+    /// The default is ``SQLiteConfiguration/Durability/full`` (fsync before every acknowledgement).
+    public var durability: SQLiteConfiguration.Durability = .full
+    /// Read connections of the SQLite store. The default is 2.
+    public var readerThreads = 2
+    /// Engine limits and settings.
+    public var engine = EngineConfiguration()
+    /// Largest gRPC message accepted. The default is 32 MiB.
+    public var maxMessageBytes = 32 << 20
+    /// The default is `info`.
+    public var logLevel: Logger.Level = .info
+    /// Text for people, JSON lines for log collectors. The default is text.
+    public var logFormat: LogFormat = .text
+    /// How long in-flight RPCs may run once shutdown begins. The default is 30 seconds.
+    public var shutdownGracePeriod: Duration = .seconds(30)
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
+
+    public init() {}
+
+    /// The SQLite configuration this server configuration describes.
+    public var storage: SQLiteConfiguration {
+        var storage = self.useMemory ? SQLiteConfiguration.inMemory() : .directory(self.dataDirectory)
+        storage.durability = self.durability
+        storage.readerCount = self.readerThreads
+        return storage
+    }
+
+    /// `host:port` as given to `--listen`.
+    public var listenAddress: String { "\(self.host):\(self.port)" }
+}

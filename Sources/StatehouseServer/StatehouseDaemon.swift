@@ -1,0 +1,130 @@
+public import GRPCCore
+import GRPCNIOTransportHTTP2
+public import Logging
+import ServiceLifecycle
+import UnixSignals
+public import StatehouseCore
+import StatehouseGRPC
+import StatehouseSQLite
+
+/// Runs Statehouse as a daemon: the store, the engine and the gRPC server, as one service group.
+///
+/// SIGTERM and SIGINT start a graceful shutdown in reverse order: watches end, the gRPC server stops accepting calls
+/// and finishes the ones in flight, then the engine finishes queued commits and closes the store.
+public enum StatehouseDaemon {
+    /// The version reported by `Version` and the startup banner.
+    public static let version = "0.1.0"
+
+    /// Opens the store and serves until a shutdown signal (or until the calling task is cancelled).
+    ///
+    /// - Parameter onListening: called with the bound port once the server accepts calls.
+    /// - Throws: a ``StatehouseCore/StatehouseError`` with a one-line cause when the store cannot be opened, or the
+    ///   transport's error when the address cannot be bound.
+    public static func run(
+        configuration: ServerConfiguration,
+        gitSHA: String,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws {
+        logger.info("Statehouse starting", metadata: [
+            "version": "\(Self.version)", "git.sha": "\(gitSHA)", "listen": "\(configuration.listenAddress)",
+            "store": "\(configuration.useMemory ? "memory" : configuration.dataDirectory)",
+            "durability": "\(configuration.durability)",
+        ])
+        let backend = try await SQLiteBackend.open(configuration: configuration.storage, logger: logger)
+        let engine = StatehouseEngine(backend: backend, configuration: configuration.engine, logger: logger)
+        let service = StatehouseGRPCService(
+            engine: engine,
+            build: .init(version: Self.version, gitSHA: gitSHA),
+            logger: logger
+        )
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: configuration.host, port: configuration.port),
+            transportSecurity: .plaintext,
+            config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxMessageBytes }
+        )
+        let server = GRPCServer(transport: transport, services: [service])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: GRPCServerService(server: server, engine: engine, onListening: onListening, logger: logger),
+                        successTerminationBehavior: .gracefullyShutdownGroup
+                    ),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch let error as RuntimeError where error.code == .transportError {
+            await backend.close()
+            throw Self.listenError(error, address: configuration.listenAddress)
+        } catch {
+            await backend.close()
+            throw error
+        }
+        logger.info("Statehouse stopped")
+    }
+}
+
+extension StatehouseDaemon {
+    /// A one-line cause for a server that could not start listening.
+    static func listenError(_ error: RuntimeError, address: String) -> StatehouseError {
+        let cause = error.cause.map { "\($0)" } ?? error.message
+        if cause.contains("Address already in use") {
+            return .unavailable("cannot listen on \(address): the address is already in use")
+        }
+        if cause.contains("Cannot assign requested address") {
+            return .unavailable("cannot listen on \(address): no such local address")
+        }
+        return .unavailable("cannot listen on \(address): \(cause)")
+    }
+}
+
+/// The engine as a service: runs its pipeline until graceful shutdown, then drains and closes the store.
+struct EngineService: Service {
+    let engine: StatehouseEngine
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await self.engine.run()
+        }
+    }
+}
+
+/// The gRPC server as a service. On graceful shutdown it ends watches first (they would otherwise wait for the next
+/// commit forever), then lets the server finish the calls in flight.
+struct GRPCServerService: Service {
+    let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let engine: StatehouseEngine
+    let onListening: @Sendable (Int) -> Void
+    let logger: Logger
+
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try await withGracefulShutdownHandler {
+                    try await self.server.serve()
+                } onGracefulShutdown: {
+                    self.engine.endWatches()
+                    self.server.beginGracefulShutdown()
+                }
+            }
+            let address: SocketAddress.IPv4
+            do {
+                guard let bound = try await self.server.listeningAddress?.ipv4 else { return }
+                address = bound
+            } catch {
+                // The server could not bind; `serve()` fails with the cause (for example, the address is in use)
+                // and the group rethrows that.
+                return
+            }
+            self.logger.info("Listening", metadata: ["address": "\(address.host):\(address.port)"])
+            self.onListening(address.port)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import StatehouseCore
+import StatehouseSQLite
+import StatehouseServer
+import Testing
+
+@Suite("Daemon configuration")
+struct ConfigurationTests {
+    static func load(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServerConfiguration {
+        guard case .run(let configuration) = try ServerConfiguration.load(arguments: arguments, environment: environment) else {
+            throw ServerSettings.InvalidSetting(description: "expected a run command")
+        }
+        return configuration
+    }
+
+    @Test("defaults: loopback, ./statehouse-data, full durability")
+    func defaults() throws {
+        let configuration = try Self.load([])
+        #expect(configuration.listenAddress == "127.0.0.1:50051")
+        #expect(configuration.dataDirectory == "./statehouse-data")
+        #expect(!configuration.useMemory && configuration.durability == .full)
+        #expect(configuration.engine.limits.maxValueBytes == 1 << 20)
+    }
+
+    @Test("flags win over environment, environment over the config file")
+    func precedence() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statehouse-\(UUID()).conf").path
+        try "listen = 127.0.0.1:7000\ndata-dir = /from/file  # a comment\nmax-value-bytes = 100\nlog-format = json\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configuration = try Self.load(
+            ["--config", file, "--listen", "127.0.0.1:9000", "--memory"],
+            ["STATEHOUSE_LISTEN": "127.0.0.1:8000", "STATEHOUSE_DATA_DIR": "/from/env"]
+        )
+        #expect(configuration.port == 9000)
+        #expect(configuration.dataDirectory == "/from/env")
+        #expect(configuration.engine.limits.maxValueBytes == 100)
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.useMemory)
+        let fromEnvironmentFile = try Self.load([], ["STATEHOUSE_CONFIG": file, "STATEHOUSE_USE_MEMORY": "1"])
+        #expect(fromEnvironmentFile.port == 7000 && fromEnvironmentFile.useMemory)
+        #expect(try Self.load(["--listen=[::1]:5"]).host == "::1")
+    }
+
+    @Test(
+        "bad input names the setting",
+        arguments: [
+            (["--listen", "nope"], [:], "--listen: listen must be HOST:PORT"),
+            (["--bogus", "1"], [:], "unknown option --bogus"),
+            (["--durability", "sometimes"], [:], "--durability: durability must be full or relaxed"),
+            (["--max-value-bytes", "-1"], [:], "--max-value-bytes: max-value-bytes must be a whole number"),
+            ([], ["STATEHOUSE_LOG_LEVEL": "loud"], "STATEHOUSE_LOG_LEVEL: log-level must be"),
+            (["--data-dir"], [:], "--data-dir needs a value"),
+            (["stray"], [:], "unexpected argument 'stray'"),
+            (["--transaction-timeout", "700"], [:], "transaction-timeout must not be above max-transaction-timeout"),
+        ] as [([String], [String: String], String)]
+    )
+    func badInput(_ arguments: [String], _ environment: [String: String], _ message: String) {
+        do {
+            _ = try ServerConfiguration.load(arguments: arguments, environment: environment)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".hasPrefix(message), "\(error)")
+        }
+    }
+
+    @Test("statehouse.conf.example documents every setting and matches the code")
+    func exampleFile() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let committed = try String(contentsOf: repository.appendingPathComponent("statehouse.conf.example"), encoding: .utf8)
+        #expect(committed == ServerConfiguration.exampleConfigFile)
+        // Every example value is valid: uncomment them all and load the file.
+        let uncommented = committed.split(separator: "\n").filter { $0.hasPrefix("# ") && $0.contains(" = ") }
+            .map { $0.dropFirst(2) }.joined(separator: "\n")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statehouse-\(UUID()).conf").path
+        try uncommented.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let loaded = try Self.load(["--config", file])
+        let defaults = try Self.load([])
+        #expect(loaded.listenAddress == defaults.listenAddress && loaded.engine.limits == defaults.engine.limits)
+        for setting in ServerSettings.all { #expect(ServerConfiguration.helpText.contains("--\(setting.name)")) }
+    }
+}
