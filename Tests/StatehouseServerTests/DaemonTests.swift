@@ -169,3 +169,74 @@ struct DaemonTests {
         #expect(badFlag.stderr().contains("durability must be full or relaxed"))
     }
 }
+
+/// Commits acknowledged by the daemon: commit_ts → txn_id.
+final class Acknowledged: Sendable {
+    private let state = Mutex<[UInt64: String]>([:])
+
+    func withLock<T>(_ body: (inout [UInt64: String]) -> T) -> T { self.state.withLock { body(&$0) } }
+}
+
+@Suite("statehoused shutdown under load", .timeLimit(.minutes(3)))
+struct DaemonShutdownTests {
+    @Test("SIGTERM during concurrent commits loses no acknowledged commit")
+    func sigtermUnderLoad() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
+        let port = try daemon.port()
+        let acknowledged = Acknowledged()
+        try await withDaemonClient(port: port) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<16 {
+                    group.addTask {
+                        for index in 0..<10_000 {
+                            var operation = Statehouse_V1_Operation()
+                            operation.agentID = "writer-\(writer)"
+                            operation.key = "k\(index % 50)"
+                            operation.kind = .put
+                            operation.value = Data("\(index)".utf8)
+                            var apply = Statehouse_V1_ApplyRequest()
+                            apply.operations = [operation]
+                            do {
+                                let result = try await client.apply(apply).result
+                                acknowledged.withLock { $0[result.commitTs] = result.txnID }
+                            } catch {
+                                return  // the daemon is shutting down: later commits are refused, not lost
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    while acknowledged.withLock({ $0.count }) < 300 { try await Task.sleep(for: .milliseconds(5)) }
+                    #expect(daemon.stop() == 0)
+                }
+                try await group.waitForAll()
+            }
+        }
+        let acks = acknowledged.withLock { $0 }
+        #expect(acks.count >= 300)
+
+        let restarted = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
+        let newPort = try restarted.port()
+        let stored = try await withDaemonClient(port: newPort) { client in
+            var events: [UInt64: String] = [:]
+            var request = Statehouse_V1_ReplayRequest()
+            request.filter.namespace = "default"
+            try await client.replay(request) { response in
+                var collected: [UInt64: String] = [:]
+                for try await batch in response.messages {
+                    for event in batch.events { collected[event.commitTs] = event.txnID }
+                }
+                return collected
+            }.forEach { events[$0.key] = $0.value }
+            let report = try await client.verify(Statehouse_V1_VerifyRequest())
+            #expect(report.ok)
+            return events
+        }
+        for (commitTS, txnID) in acks {
+            #expect(stored[commitTS] == txnID, "acknowledged commit \(commitTS) is missing after SIGTERM")
+        }
+        #expect(restarted.stop() == 0)
+    }
+}
