@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "StatehouseSQLite", targets: ["StatehouseSQLite"]),
         .library(name: "StatehouseGRPC", targets: ["StatehouseGRPC"]),
         .library(name: "StatehouseServer", targets: ["StatehouseServer"]),
+        .library(name: "StatehouseClient", targets: ["StatehouseClient"]),
         .executable(name: "statehoused", targets: ["statehoused"]),
     ],
     dependencies: [
@@ -80,6 +81,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "StatehouseClient",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "statehoused",
             dependencies: [
@@ -123,6 +135,19 @@ let package = Package(
                 "StatehouseServer",
                 "StatehouseProto",
                 "statehoused",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatehouseClientTests",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseSQLite",
+                "StatehouseGRPC",
+                "StatehouseClient",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -50,6 +50,24 @@ public struct VerificationReport: Sendable, Hashable {
     public var reason: String?
 
     public var isValid: Bool { self.firstBadCommitTS == nil }
+
+    public init(
+        namespace: String,
+        fromCommitTS: CommitTS,
+        toCommitTS: CommitTS,
+        eventsChecked: Int,
+        head: LogHead,
+        firstBadCommitTS: CommitTS?,
+        reason: String?
+    ) {
+        self.namespace = namespace
+        self.fromCommitTS = fromCommitTS
+        self.toCommitTS = toCommitTS
+        self.eventsChecked = eventsChecked
+        self.head = head
+        self.firstBadCommitTS = firstBadCommitTS
+        self.reason = reason
+    }
 }
 
 extension StatehouseEngine {

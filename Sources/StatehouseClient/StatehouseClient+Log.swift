@@ -1,0 +1,101 @@
+public import GRPCCore
+public import StatehouseCore
+import StatehouseProto
+
+/// The events of a replay or watch, one at a time, valid inside the closure that received it.
+public struct ClientEventSequence: AsyncSequence, Sendable {
+    public typealias Element = Event
+
+    let batches: RPCAsyncSequence<Statehouse_V1_EventBatch, any Error>
+    let address: String
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(batches: self.batches.makeAsyncIterator(), address: self.address)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        var batches: RPCAsyncSequence<Statehouse_V1_EventBatch, any Error>.AsyncIterator
+        let address: String
+        var pending: [Statehouse_V1_Event] = []
+        var index = 0
+
+        public mutating func next() async throws -> Event? {
+            while self.index == self.pending.count {
+                do {
+                    guard let batch = try await self.batches.next() else { return nil }
+                    self.pending = batch.events
+                    self.index = 0
+                } catch {
+                    throw ClientConversions.error(error, address: self.address)
+                }
+            }
+            defer { self.index += 1 }
+            return ClientConversions.event(self.pending[self.index])
+        }
+    }
+}
+
+extension StatehouseClient {
+    /// One page of the log.
+    public func readLog(_ filter: LogFilter, limit: Int = 1000, cursor: String? = nil) async throws -> Page<Event> {
+        var request = Statehouse_V1_ReadLogRequest()
+        request.filter = ClientConversions.filter(filter)
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        let response = try await self.call { try await self.stub.readLog(request) }
+        return Page(items: response.events.map(ClientConversions.event), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+
+    /// Streams the events of `filter` (up to the end of the log) to `body`.
+    public func replay<Result: Sendable>(
+        _ filter: LogFilter,
+        _ body: @Sendable @escaping (ClientEventSequence) async throws -> Result
+    ) async throws -> Result {
+        var request = Statehouse_V1_ReplayRequest()
+        request.filter = ClientConversions.filter(filter)
+        return try await self.call {
+            try await self.stub.replay(request) { response in
+                try await body(ClientEventSequence(batches: response.messages, address: self.address))
+            }
+        }
+    }
+
+    /// Follows a namespace's log from `from` (default: only new commits); ends when `body` returns.
+    ///
+    /// A watcher that falls behind gets ``StatehouseError/subscriberTooSlow(resumeFrom:)``; call `watch` again from
+    /// that commit_ts.
+    public func watch<Result: Sendable>(
+        namespace: String = "default",
+        agentID: String? = nil,
+        from: CommitTS? = nil,
+        _ body: @Sendable @escaping (ClientEventSequence) async throws -> Result
+    ) async throws -> Result {
+        var request = Statehouse_V1_WatchRequest()
+        request.namespace = namespace
+        request.agentID = agentID ?? ""
+        if let from { request.fromCommitTs = from }
+        return try await self.call {
+            try await self.stub.watch(request) { response in
+                try await body(ClientEventSequence(batches: response.messages, address: self.address))
+            }
+        }
+    }
+
+    /// Recomputes a namespace's hash chain on the daemon.
+    public func verify(namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil) async throws -> VerificationReport {
+        var request = Statehouse_V1_VerifyRequest()
+        request.namespace = namespace
+        request.fromCommitTs = from
+        request.toCommitTs = to ?? 0
+        let response = try await self.call { try await self.stub.verify(request) }
+        return VerificationReport(
+            namespace: namespace,
+            fromCommitTS: response.fromCommitTs,
+            toCommitTS: response.toCommitTs,
+            eventsChecked: Int(response.eventsChecked),
+            head: ClientConversions.head(response.head),
+            firstBadCommitTS: response.ok ? nil : response.firstBadCommitTs,
+            reason: response.ok ? nil : response.reason
+        )
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+public import GRPCCore
+import GRPCNIOTransportHTTP2
+public import StatehouseCore
+import StatehouseProto
+
+/// The Swift client of `statehoused`: async/await, Statehouse types in and out, errors as ``StatehouseError``.
+///
+/// Use it inside ``withStatehouseClient(host:port:_:)``, which connects and disconnects:
+///
+/// ```swift
+/// try await withStatehouseClient(host: "127.0.0.1", port: 50051) { client in
+///     let result = try await client.withTransaction { tx in
+///         let plan = try await tx.get(agentID: "planner", key: "plan")
+///         try await tx.put(agentID: "planner", key: "plan", value: try JSONValue(validating: #"{"step":2}"#))
+///     }
+///     print(result.commit.commitTS)
+/// }
+/// ```
+public struct StatehouseClient: Sendable {
+    typealias Stub = Statehouse_V1_StatehouseService.Client<HTTP2ClientTransport.Posix>
+
+    let stub: Stub
+    /// `host:port` of the daemon, for error messages.
+    public let address: String
+
+    init(stub: Stub, address: String) {
+        self.stub = stub
+        self.address = address
+    }
+
+    /// Runs a call and maps its failure to ``StatehouseError``.
+    func call<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw ClientConversions.error(error, address: self.address)
+        }
+    }
+
+    /// "ok" while the daemon serves.
+    public func health() async throws -> String {
+        try await self.call { try await self.stub.health(Statehouse_V1_HealthRequest()).status }
+    }
+
+    /// The daemon's version and git commit.
+    public func version() async throws -> (version: String, gitSHA: String) {
+        try await self.call {
+            let response = try await self.stub.version(Statehouse_V1_VersionRequest())
+            return (response.version, response.gitSha)
+        }
+    }
+}
+
+/// Connects to `statehoused` at `host:port` (plaintext HTTP/2), runs `body`, and disconnects.
+///
+/// - Throws: what `body` throws; calls fail with ``StatehouseError/unavailable(_:)`` naming the address when the
+///   daemon cannot be reached.
+public func withStatehouseClient<Result: Sendable>(
+    host: String = "127.0.0.1",
+    port: Int = 50051,
+    _ body: (StatehouseClient) async throws -> Result
+) async throws -> Result {
+    let transport = try HTTP2ClientTransport.Posix(
+        target: .ipv4(address: host, port: port),
+        transportSecurity: .plaintext,
+        config: .defaults { $0.connection.maxIdleTime = nil }
+    )
+    return try await withGRPCClient(transport: transport) { grpcClient in
+        try await body(StatehouseClient(stub: .init(wrapping: grpcClient), address: "\(host):\(port)"))
+    }
+}

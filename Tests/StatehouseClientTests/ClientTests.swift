@@ -1,0 +1,146 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import StatehouseClient
+import StatehouseCore
+import StatehouseGRPC
+import StatehouseSQLite
+import Testing
+
+let clientTestLogger = Logger(label: "statehouse.client-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A gRPC server over an in-memory engine on a loopback port, and a client connected to it.
+func withTestDaemon(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
+    let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: clientTestLogger)
+    let engine = StatehouseEngine(backend: backend, logger: clientTestLogger)
+    let service = StatehouseGRPCService(engine: engine, build: .init(version: "t", gitSHA: "t"), logger: clientTestLogger)
+    let server = GRPCServer(
+        transport: HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext),
+        services: [service]
+    )
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await engine.run() }
+        group.addTask { try await server.serve() }
+        let port = try #require(try await server.listeningAddress?.ipv4?.port)
+        do {
+            try await withStatehouseClient(host: "127.0.0.1", port: port) { try await body($0) }
+        } catch {
+            engine.endWatches()
+            server.beginGracefulShutdown()
+            group.cancelAll()
+            throw error
+        }
+        engine.endWatches()
+        server.beginGracefulShutdown()
+        group.cancelAll()
+    }
+}
+
+func json(_ text: String) -> JSONValue { try! JSONValue(validating: text) }
+
+@Suite("Swift client against a loopback server", .timeLimit(.minutes(2)))
+struct ClientTests {
+    @Test("withTransaction commits on return and aborts on throw")
+    func transactionScope() async throws {
+        struct Oops: Error {}
+        try await withTestDaemon { client in
+            let (value, commit) = try await client.withTransaction(metadata: CommitMetadata(actor: "swift")) { tx in
+                try await tx.put(agentID: "a", key: "k", value: json(#"{"n":1}"#))
+                return try await tx.get(agentID: "a", key: "k").value
+            }
+            #expect(value == json(#"{"n":1}"#) && commit.commitTS == 1)
+            await #expect(throws: Oops.self) {
+                _ = try await client.withTransaction { tx in
+                    try await tx.put(agentID: "a", key: "k", value: json("2"))
+                    throw Oops()
+                }
+            }
+            #expect(try await client.get(agentID: "a", key: "k").value == json(#"{"n":1}"#))
+            #expect(try await client.head().commitTS == 1)
+            #expect(try await client.readLog(LogFilter()).items.first?.metadata.actor == "swift")
+        }
+    }
+
+    @Test("errors come back as StatehouseError, conflicts with their key and versions")
+    func errors() async throws {
+        try await withTestDaemon { client in
+            _ = try await client.commit(AtomicCommit(operations: [.put(agentID: "a", key: "k", value: json("1"))]))
+            let stale = AtomicCommit(
+                operations: [.put(agentID: "a", key: "k", value: json("2"))],
+                conditions: [.init(agentID: "a", key: "k", expected: .absent)]
+            )
+            await #expect(throws: StatehouseError.conflict(agentID: "a", key: "k", expected: nil, actual: 1)) {
+                _ = try await client.commit(stale)
+            }
+            let reader = try await client.beginTransaction()
+            _ = try await reader.get(agentID: "a", key: "k")
+            try await reader.put(agentID: "a", key: "k", value: json("3"))
+            _ = try await client.commit(AtomicCommit(operations: [.put(agentID: "a", key: "k", value: json("4"))]))
+            await #expect(throws: StatehouseError.conflict(agentID: "a", key: "k", expected: 1, actual: 2)) {
+                _ = try await reader.commit()
+            }
+            await #expect(throws: StatehouseError.self) { _ = try await client.get(agentID: "", key: "k") }
+            let aborted = try await client.beginTransaction()
+            try await aborted.abort()
+            await #expect(throws: StatehouseError.transactionNotFound("transaction \(aborted.txnID) was aborted")) {
+                _ = try await aborted.commit()
+            }
+        }
+    }
+
+    @Test("reads, listings, history, log, replay and watch")
+    func readsAndLog() async throws {
+        try await withTestDaemon { client in
+            for index in 1...5 {
+                _ = try await client.commit(AtomicCommit(operations: [.put(agentID: "a", key: "k\(index % 3)", value: json("\(index)"))]))
+            }
+            #expect(try await client.get(agentID: "a", key: "k1", at: .commit(1)).value == json("1"))
+            #expect(try await client.get(agentID: "a", key: "k1", at: .version(2)).value == json("4"))
+            #expect(try await client.get(keys: [KeyAddress(agentID: "a", key: "k2"), KeyAddress(agentID: "z", key: "k")]).map(\.exists) == [true, false])
+            let keys = try await client.listKeys(agentID: "a", limit: 2)
+            #expect(keys.items.map(\.key) == ["k0", "k1"] && keys.nextCursor != nil)
+            #expect(try await client.listKeys(agentID: "a", limit: 2, cursor: keys.nextCursor).items.map(\.key) == ["k2"])
+            #expect(try await client.scan(agentID: "a", prefix: "k").items.count == 3)
+            #expect(try await client.history(agentID: "a", key: "k1").items.map(\.version) == [2, 1])
+            #expect(try await client.listAgents().items == ["a"])
+            #expect(try await client.listNamespaces().items.map(\.commitTS) == [5])
+            let replayed = try await client.replay(LogFilter(fromCommitTS: 2)) { events in
+                var seen: [CommitTS] = []
+                for try await event in events { seen.append(event.commitTS) }
+                return seen
+            }
+            #expect(replayed == [2, 3, 4, 5])
+            let watched = try await client.watch(from: 4) { events in
+                var seen: [CommitTS] = []
+                for try await event in events {
+                    seen.append(event.commitTS)
+                    if event.commitTS == 5 {
+                        _ = try await client.commit(AtomicCommit(operations: [.put(agentID: "a", key: "live", value: json("6"))]))
+                    }
+                    if event.commitTS == 6 { break }
+                }
+                return seen
+            }
+            #expect(watched == [4, 5, 6])
+            let report = try await client.verify()
+            #expect(report.isValid && report.eventsChecked == 6)
+            #expect(try await client.health() == "ok")
+        }
+    }
+
+    @Test("an unreachable daemon fails with unavailable naming the address")
+    func unreachable() async throws {
+        do {
+            try await withStatehouseClient(host: "127.0.0.1", port: 1) { client in
+                _ = try await client.health()
+            }
+            Issue.record("expected an error")
+        } catch let error as StatehouseError {
+            guard case .unavailable(let message) = error else {
+                Issue.record("expected unavailable, got \(error)")
+                return
+            }
+            #expect(message.contains("127.0.0.1:1"))
+        }
+    }
+}
