@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "StatehouseServer", targets: ["StatehouseServer"]),
         .library(name: "StatehouseClient", targets: ["StatehouseClient"]),
         .executable(name: "statehoused", targets: ["statehoused"]),
+        .executable(name: "statehousectl", targets: ["statehousectl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -102,6 +103,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "statehousectl",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "statehouse-engine-bench",
             dependencies: [
                 "StatehouseCore",
@@ -135,6 +145,8 @@ let package = Package(
                 "StatehouseServer",
                 "StatehouseProto",
                 "statehoused",
+                "statehousectl",
+                "CSQLite",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

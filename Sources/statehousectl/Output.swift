@@ -1,0 +1,146 @@
+import Foundation
+import StatehouseCore
+
+/// A JSON value under construction; raw JSON text (stored values) is embedded as is, never re-encoded.
+enum JSONOutput {
+    case string(String)
+    case number(String)
+    case bool(Bool)
+    case null
+    case raw(String)
+    case array([JSONOutput])
+    case object([(String, JSONOutput)])
+
+    var text: String {
+        switch self {
+        case .string(let value): return Self.quote(value)
+        case .number(let value): return value
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return "null"
+        case .raw(let value): return value
+        case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
+        case .object(let fields): return "{" + fields.map { Self.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let control where control.value < 0x20 || control.value == 0x7F:
+                out += String(format: "\\u%04x", control.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    static func int<T: BinaryInteger>(_ value: T) -> JSONOutput { .number("\(value)") }
+}
+
+enum Render {
+    static func time(_ micros: Microseconds) -> String {
+        guard micros > 0 else { return "-" }
+        let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        return ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+    }
+
+    static func record(_ record: StateRecord, namespace: String) -> JSONOutput {
+        .object([
+            ("namespace", .string(namespace)),
+            ("agent_id", .string(record.agentID)),
+            ("key", .string(record.key)),
+            ("value", record.value.map { .raw($0.text) } ?? .null),
+            ("version", .int(record.version)),
+            ("commit_ts", .int(record.commitTS)),
+            ("committed_at", .string(self.time(record.committedAt))),
+            ("exists", .bool(record.exists)),
+            ("deleted", .bool(record.deleted)),
+        ])
+    }
+
+    static func commit(_ result: CommitResult) -> JSONOutput {
+        .object([
+            ("namespace", .string(result.namespace)),
+            ("txn_id", .string(result.txnID)),
+            ("commit_ts", .int(result.commitTS)),
+            ("committed_at", .string(self.time(result.committedAt))),
+            ("versions", .array(result.versions.map { .int($0) })),
+            ("hash", .string(result.hash.hex)),
+        ])
+    }
+
+    static func event(_ event: Event) -> JSONOutput {
+        var metadata: [(String, JSONOutput)] = []
+        if let actor = event.metadata.actor { metadata.append(("actor", .string(actor))) }
+        if let reason = event.metadata.reason { metadata.append(("reason", .string(reason))) }
+        if !event.metadata.tags.isEmpty {
+            metadata.append(("tags", .object(event.metadata.tags.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        }
+        return .object([
+            ("namespace", .string(event.namespace)),
+            ("commit_ts", .int(event.commitTS)),
+            ("txn_id", .string(event.txnID)),
+            ("committed_at", .string(self.time(event.committedAt))),
+            ("operations", .array(event.operations.map { operation in
+                .object([
+                    ("agent_id", .string(operation.agentID)),
+                    ("key", .string(operation.key)),
+                    ("op", .string(operation.kind == .put ? "put" : "delete")),
+                    ("value", operation.value.map { .raw($0.text) } ?? .null),
+                    ("version", .int(operation.version)),
+                ])
+            })),
+            ("metadata", .object(metadata)),
+            ("prev_hash", .string(event.prevHash.hex)),
+            ("hash", .string(event.hash.hex)),
+        ])
+    }
+
+    /// Aligned columns for text output.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in all { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        return all.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func eventText(_ event: Event) -> String {
+        var lines = ["commit_ts \(event.commitTS)  \(self.time(event.committedAt))  txn \(event.txnID)"]
+        if let actor = event.metadata.actor { lines[0] += "  actor \(actor)" }
+        if let reason = event.metadata.reason { lines[0] += "  reason \(reason)" }
+        for operation in event.operations {
+            let change = operation.kind == .put ? "put    " : "delete "
+            lines.append("  \(change) \(operation.agentID) \(operation.key) v\(operation.version)"
+                + (operation.value.map { " = \($0.text)" } ?? ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Parses RFC 3339 times for `--as-of`, `--since` and `--until`.
+enum TimeArgument {
+    static func micros(_ text: String) throws -> Microseconds {
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return Microseconds((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+        }
+        throw UsageError("'\(text)' is not an RFC 3339 time (for example 2026-11-22T10:00:00Z)")
+    }
+}
+
+/// A usage problem found after parsing (exit code 2).
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,114 @@
+import CSQLite
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `statehousectl` (built next to the test bundle) and returns its exit code, stdout and stderr.
+func statehousectl(_ arguments: [String], port: Int) throws -> (code: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent()
+        .appendingPathComponent("statehousectl")
+    process.arguments = ["--addr", "127.0.0.1:\(port)"] + arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+@Suite("statehousectl against a real daemon", .timeLimit(.minutes(3)))
+struct CLITests {
+    @Test("put, get, keys, scan, history, agents, namespaces, replay, dump, verify; exit codes and JSON output")
+    func commands() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
+        let port = try daemon.port()
+
+        #expect(try statehousectl(["health"], port: port).out == "ok\n")
+        #expect(try statehousectl(["put", "planner", "plan/1", #"{"step":1}"#], port: port).code == 0)
+        #expect(try statehousectl(["put", "planner", "plan/1", #"{"step":2}"#, "--expect-version", "1"], port: port).code == 0)
+        let conflict = try statehousectl(["put", "planner", "plan/1", "3", "--expect-version", "1"], port: port)
+        #expect(conflict.code == 1 && conflict.err.contains("conflict on agent 'planner' key 'plan/1'"))
+        #expect(try statehousectl(["-n", "other", "put", "worker", "task", "\"x\""], port: port).code == 0)
+        #expect(try statehousectl(["delete", "planner", "plan/1"], port: port).code == 0)
+        #expect(try statehousectl(["put", "planner", "memo", #""note""#], port: port).code == 0)
+
+        let current = try statehousectl(["get", "planner", "memo"], port: port)
+        #expect(current.code == 0 && current.out == "\"note\"\n")
+        let old = try statehousectl(["get", "planner", "plan/1", "--version", "1", "-o", "json"], port: port)
+        #expect(old.out.contains(#""value":{"step":1}"#) && old.out.contains(#""exists":true"#) && old.out.contains(#""commit_ts":1"#))
+        #expect(try statehousectl(["get", "planner", "plan/1", "--at", "2"], port: port).out == "{\"step\":2}\n")
+        let deleted = try statehousectl(["get", "planner", "plan/1", "-o", "json"], port: port)
+        #expect(deleted.code == 3 && deleted.out.contains(#""exists":false"#) && deleted.err.contains("not found"))
+        let missing = try statehousectl(["get", "planner", "nothing"], port: port)
+        #expect(missing.code == 3 && missing.out.isEmpty && missing.err == "not found\n")
+        #expect(try statehousectl(["get", "planner"], port: port).code == 2)
+        #expect(try statehousectl(["put", "a", "k", "{bad"], port: port).code == 2)
+        #expect(try statehousectl(["get", "a", "k", "--as-of", "yesterday"], port: port).code == 2)
+
+        #expect(try statehousectl(["keys", "planner"], port: port).out.contains("memo"))
+        #expect(!(try statehousectl(["keys", "planner"], port: port).out.contains("plan/1")))
+        #expect(try statehousectl(["keys", "planner", "--include-deleted", "-o", "json"], port: port).out.contains(#""deleted":true"#))
+        #expect(try statehousectl(["scan", "planner", "me"], port: port).out.contains("\"note\""))
+        let history = try statehousectl(["history", "planner", "plan/1", "-o", "json"], port: port)
+        #expect(history.out.components(separatedBy: #""version":"#).count - 1 == 3)
+        #expect(try statehousectl(["agents"], port: port).out == "planner\n")
+        #expect(try statehousectl(["namespaces", "-o", "json"], port: port).out.contains(#""namespace":"other""#))
+
+        let replay = try statehousectl(["replay", "-o", "json"], port: port)
+        let lines = replay.out.split(separator: "\n")
+        #expect(lines.count == 4 && lines[0].contains(#""commit_ts":1"#) && lines[2].contains(#""op":"delete""#))
+        #expect(try statehousectl(["replay", "--from", "2", "--to", "3"], port: port).out.contains("commit_ts 3"))
+        let dump = try statehousectl(["dump"], port: port)
+        #expect(dump.out.split(separator: "\n").count == 1 && dump.out.contains(#""key":"memo""#))
+        let verify = try statehousectl(["verify"], port: port)
+        #expect(verify.code == 0 && verify.out.hasPrefix("ok: 4 events verified"))
+        #expect(daemon.stop() == 0)
+
+        // Tamper with a stored value while stopped: verify exits 1 and names the commit.
+        var db: OpaquePointer?
+        #expect(sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK)
+        #expect(sqlite3_exec(db, "UPDATE versions SET value = CAST('{\"step\":9}' AS BLOB) WHERE commit_ts = 2", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(db)
+        let restarted = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
+        let newPort = try restarted.port()
+        let tampered = try statehousectl(["verify"], port: newPort)
+        #expect(tampered.code == 1 && tampered.err.contains("history does not verify at commit_ts 2"))
+        #expect(restarted.stop() == 0)
+    }
+
+    @Test("tail follows new commits")
+    func tail() throws {
+        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--memory"])
+        let port = try daemon.port()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent()
+            .appendingPathComponent("statehousectl")
+        process.arguments = ["tail", "--addr", "127.0.0.1:\(port)", "-o", "json"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        usleep(300_000)
+        for index in 1...3 { _ = try statehousectl(["put", "a", "k", "\(index)"], port: port) }
+        var seen = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !seen.contains(#""commit_ts":3"#) && Date() < deadline {
+            var readable = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&readable, 1, 100) > 0 { seen += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        }
+        #expect(seen.split(separator: "\n").count == 3)
+        #expect(seen.contains(#""commit_ts":1"#) && seen.contains(#""commit_ts":3"#))
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(daemon.stop() == 0)
+    }
+}
