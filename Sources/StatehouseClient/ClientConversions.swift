@@ -122,6 +122,32 @@ enum ClientConversions {
         }
     }
 
+    static func apply(_ commit: AtomicCommit) -> Statehouse_V1_ApplyRequest {
+        var request = Statehouse_V1_ApplyRequest()
+        request.namespace = commit.namespace
+        request.operations = commit.operations.map { operation in
+            var proto = Statehouse_V1_Operation()
+            proto.agentID = operation.agentID
+            proto.key = operation.key
+            proto.kind = operation.kind == .put ? .put : .delete
+            if let value = operation.value { proto.value = Data(value.utf8) }
+            return proto
+        }
+        request.conditions = commit.conditions.map { condition in
+            var proto = Statehouse_V1_Condition()
+            proto.agentID = condition.agentID
+            proto.key = condition.key
+            switch condition.expected {
+            case .absent: proto.mustNotExist = true
+            case .version(let version): proto.version = version
+            }
+            return proto
+        }
+        request.idempotencyKey = commit.idempotencyKey ?? ""
+        if !commit.metadata.isEmpty { request.metadata = self.metadata(commit.metadata) }
+        return request
+    }
+
     static func filter(_ filter: LogFilter) -> Statehouse_V1_LogFilter {
         var proto = Statehouse_V1_LogFilter()
         proto.namespace = filter.namespace

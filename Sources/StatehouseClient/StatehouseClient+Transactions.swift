@@ -89,28 +89,7 @@ extension StatehouseClient {
 
     /// Commits operations atomically, subject to conditions (one request; no transaction to manage).
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
-        var request = Statehouse_V1_ApplyRequest()
-        request.namespace = commit.namespace
-        request.operations = commit.operations.map { operation in
-            var proto = Statehouse_V1_Operation()
-            proto.agentID = operation.agentID
-            proto.key = operation.key
-            proto.kind = operation.kind == .put ? .put : .delete
-            if let value = operation.value { proto.value = Data(value.utf8) }
-            return proto
-        }
-        request.conditions = commit.conditions.map { condition in
-            var proto = Statehouse_V1_Condition()
-            proto.agentID = condition.agentID
-            proto.key = condition.key
-            switch condition.expected {
-            case .absent: proto.mustNotExist = true
-            case .version(let version): proto.version = version
-            }
-            return proto
-        }
-        request.idempotencyKey = commit.idempotencyKey ?? ""
-        if !commit.metadata.isEmpty { request.metadata = ClientConversions.metadata(commit.metadata) }
+        let request = ClientConversions.apply(commit)
         return try await self.call { ClientConversions.result(try await self.stub.apply(request)) }
     }
 }

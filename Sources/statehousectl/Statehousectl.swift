@@ -13,7 +13,7 @@ struct Statehousectl: AsyncParsableCommand {
         discussion: "Exit codes: 0 success, 1 failure, 2 usage error, 3 key not found (get).",
         subcommands: [
             Health.self, VersionCommand.self, Put.self, Delete.self, Get.self, Keys.self, Scan.self, History.self,
-            Agents.self, Namespaces.self, Replay.self, Tail.self, Dump.self, Verify.self,
+            Agents.self, Namespaces.self, Replay.self, Tail.self, Dump.self, Verify.self, Bench.self,
         ]
     )
 

@@ -85,6 +85,27 @@ struct CLITests {
         #expect(restarted.stop() == 0)
     }
 
+    @Test("bench runs each workload over the session and unary calls, bounded by --ops, and reports JSON")
+    func bench() throws {
+        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--memory"])
+        let port = try daemon.port()
+        for workload in ["put", "txn", "interactive", "get", "scan", "replay"] {
+            for mode in [[], ["--unary"]] {
+                let result = try statehousectl(
+                    ["bench", "-n", "bench", "--workload", workload, "--clients", "4", "--ops", "40", "--keys", "50",
+                     "--duration", "60", "-o", "json", "--daemon-pid", "\(daemon.process.processIdentifier)"] + mode,
+                    port: port
+                )
+                #expect(result.code == 0, "\(workload) \(mode): \(result.err)")
+                #expect(result.out.contains(#""ops":40"#) && result.out.contains(#""p99_us":"#), "\(result.out)")
+                #expect(result.out.contains(#""daemon_cpu_us_per_op":"#))
+                #expect(result.out.contains(mode.isEmpty ? #""mode":"session""# : #""mode":"unary""#))
+            }
+        }
+        #expect(try statehousectl(["bench", "--clients", "0"], port: port).code == 2)
+        #expect(daemon.stop() == 0)
+    }
+
     @Test("tail follows new commits")
     func tail() throws {
         let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--memory"])
