@@ -62,16 +62,11 @@ struct Dump: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let namespace = self.global.namespace
         try await withStatehouseClient(host: host, port: port) { client in
-            var agents: [String] = []
+            let agents: [String]
             if let agent = self.agent {
                 agents = [agent]
             } else {
-                var cursor: String?
-                repeat {
-                    let page = try await client.listAgents(namespace: namespace, cursor: cursor)
-                    agents += page.items
-                    cursor = page.nextCursor
-                } while cursor != nil
+                agents = try await allPages { try await client.listAgents(namespace: namespace, cursor: $0) }
             }
             for agent in agents {
                 var cursor: String?

@@ -123,15 +123,8 @@ struct Keys: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let entries = try await withStatehouseClient(host: host, port: port) { client in
-            var all: [KeyEntry] = []
-            var cursor: String?
-            repeat {
-                let page = try await client.listKeys(namespace: self.global.namespace, agentID: self.agent, prefix: self.prefix,
-                                                     includeDeleted: self.includeDeleted, cursor: cursor)
-                all += page.items
-                cursor = page.nextCursor
-            } while cursor != nil
-            return all
+            try await allPages { try await client.listKeys(namespace: self.global.namespace, agentID: self.agent, prefix: self.prefix,
+                                                     includeDeleted: self.includeDeleted, cursor: $0) }
         }
         if self.global.output == .json {
             print(JSONOutput.array(entries.map {
@@ -154,15 +147,8 @@ struct Scan: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let point: ReadPoint = self.at.map { .commit($0) } ?? .latest
         let records = try await withStatehouseClient(host: host, port: port) { client in
-            var all: [StateRecord] = []
-            var cursor: String?
-            repeat {
-                let page = try await client.scan(namespace: self.global.namespace, agentID: self.agent, prefix: self.prefix,
-                                                 at: point, cursor: cursor)
-                all += page.items
-                cursor = page.nextCursor
-            } while cursor != nil
-            return all
+            try await allPages { try await client.scan(namespace: self.global.namespace, agentID: self.agent, prefix: self.prefix,
+                                                 at: point, cursor: $0) }
         }
         if self.global.output == .json {
             print(JSONOutput.array(records.map { Render.record($0, namespace: self.global.namespace) }).text)
@@ -182,14 +168,7 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let versions = try await withStatehouseClient(host: host, port: port) { client in
-            var all: [StateRecord] = []
-            var cursor: String?
-            repeat {
-                let page = try await client.history(namespace: self.global.namespace, agentID: self.agent, key: self.key, cursor: cursor)
-                all += page.items
-                cursor = page.nextCursor
-            } while cursor != nil
-            return all
+            try await allPages { try await client.history(namespace: self.global.namespace, agentID: self.agent, key: self.key, cursor: $0) }
         }
         if self.global.output == .json {
             print(JSONOutput.array(versions.map { Render.record($0, namespace: self.global.namespace) }).text)
@@ -208,14 +187,7 @@ struct Agents: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let agents = try await withStatehouseClient(host: host, port: port) { client in
-            var all: [String] = []
-            var cursor: String?
-            repeat {
-                let page = try await client.listAgents(namespace: self.global.namespace, cursor: cursor)
-                all += page.items
-                cursor = page.nextCursor
-            } while cursor != nil
-            return all
+            try await allPages { try await client.listAgents(namespace: self.global.namespace, cursor: $0) }
         }
         print(self.global.output == .json ? JSONOutput.array(agents.map { .string($0) }).text : agents.joined(separator: "\n"))
     }
@@ -228,14 +200,7 @@ struct Namespaces: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let heads = try await withStatehouseClient(host: host, port: port) { client in
-            var all: [LogHead] = []
-            var cursor: String?
-            repeat {
-                let page = try await client.listNamespaces(cursor: cursor)
-                all += page.items
-                cursor = page.nextCursor
-            } while cursor != nil
-            return all
+            try await allPages { try await client.listNamespaces(cursor: $0) }
         }
         if self.global.output == .json {
             print(JSONOutput.array(heads.map {

@@ -144,3 +144,15 @@ struct UsageError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Follows a listing's cursors to the end.
+func allPages<Item>(_ read: (String?) async throws -> Page<Item>) async throws -> [Item] {
+    var items: [Item] = []
+    var cursor: String?
+    repeat {
+        let page = try await read(cursor)
+        items += page.items
+        cursor = page.nextCursor
+    } while cursor != nil
+    return items
+}
