@@ -113,6 +113,9 @@ public final class StatehouseEngine: Sendable {
 
     /// Number of watch subscriptions currently holding a slot.
     public var watcherCount: Int { self.hub.subscriberCount }
+
+    /// Number of watch subscriptions that caught up and receive live events.
+    public var liveWatcherCount: Int { self.hub.registeredCount }
 }
 
 extension StatehouseEngine {

@@ -22,6 +22,9 @@ final class WatchHub: Sendable {
     /// Number of subscriptions that hold a slot (catching up or live).
     var subscriberCount: Int { self.state.withLock { $0.reserved } }
 
+    /// Number of subscriptions registered for live events (near or at the head of the log).
+    var registeredCount: Int { self.state.withLock { $0.subscribers.values.reduce(0) { $0 + $1.count } } }
+
     /// Takes one of the bounded subscriber slots.
     func reserveSlot() throws {
         try self.state.withLock { state in

@@ -80,9 +80,9 @@ struct WatchTests {
                     }
                     return (received, nil)
                 }
-                // Wait until the subscriber is live (it has seen commit 1 through the live path), then overload it.
-                while engine.watcherCount == 0 { await Task.yield() }
-                try await Task.sleep(for: .milliseconds(50))
+                // Once the subscriber is registered for live events, commit 1 reaches it with the subscription live
+                // (through its last storage read or its buffer); then overload it while it waits at the gate.
+                while engine.liveWatcherCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
                 try await engine.put(agent: "a", key: "k", json: "0")
                 for await _ in liveSignal { break }
                 for index in 1...100 { try await engine.put(agent: "a", key: "k", json: "\(index)") }
