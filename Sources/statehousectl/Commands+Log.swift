@@ -1,11 +1,28 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import StatehouseClient
 import StatehouseCore
 
 /// Writes a line to standard output at once (no buffering), so that streams show up as they happen.
+///
+/// A reader that goes away (`statehousectl replay | head`) ends the command quietly, as it does for other Unix tools,
+/// instead of failing on the closed pipe.
 func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    var bytes = Array((line + "\n").utf8)
+    bytes.withUnsafeMutableBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                exit(errno == EPIPE ? 0 : 1)
+            }
+            offset += written
+        }
+    }
 }
 
 struct Replay: AsyncParsableCommand {

@@ -67,6 +67,18 @@ struct CLITests {
         let lines = replay.out.split(separator: "\n")
         #expect(lines.count == 4 && lines[0].contains(#""commit_ts":1"#) && lines[2].contains(#""op":"delete""#))
         #expect(try statehousectl(["replay", "--from", "2", "--to", "3"], port: port).out.contains("commit_ts 3"))
+        // A reader that stops early (like `| head -1`) ends the command quietly. The output (one 100 kB value) is
+        // larger than a pipe's buffer, so the writer does meet the closed pipe.
+        #expect(try statehousectl(["-n", "big", "put", "a", "k", "\"" + String(repeating: "x", count: 100_000) + "\""], port: port).code == 0)
+        let early = Process()
+        early.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let ctl = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent().appendingPathComponent("statehousectl").path
+        early.arguments = ["-c", "\(ctl) --addr 127.0.0.1:\(port) -n big replay -o json | head -c 1 > /dev/null"]
+        let earlyErr = Pipe()
+        early.standardError = earlyErr
+        try early.run()
+        early.waitUntilExit()
+        #expect(!String(decoding: earlyErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("Fatal error"))
         let dump = try statehousectl(["dump"], port: port)
         #expect(dump.out.split(separator: "\n").count == 1 && dump.out.contains(#""key":"memo""#))
         let verify = try statehousectl(["verify"], port: port)
