@@ -57,10 +57,7 @@ extension StatehouseClient {
     public func beginTransaction(namespace: String = "default", timeout: Duration? = nil) async throws -> ClientTransaction {
         var request = Statehouse_V1_BeginTransactionRequest()
         request.namespace = namespace
-        if let timeout {
-            let (seconds, attoseconds) = timeout.components
-            request.timeoutMs = UInt64(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
-        }
+        if let timeout { request.timeoutMs = UInt64(max(1, timeout.nanoseconds / 1_000_000)) }
         let response = try await self.call { try await self.stub.beginTransaction(request) }
         return ClientTransaction(client: self, txnID: response.txnID, namespace: response.namespace)
     }

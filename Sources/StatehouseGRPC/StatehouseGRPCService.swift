@@ -87,8 +87,7 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         var response = Statehouse_V1_BeginTransactionResponse()
         response.txnID = transaction.txnID
         response.namespace = transaction.namespace
-        let (seconds, attoseconds) = transaction.timeout.components
-        response.timeoutMs = UInt64(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        response.timeoutMs = UInt64(max(0, transaction.timeout.nanoseconds / 1_000_000))
         return response
     }
 
