@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates the Swift code for proto/statehouse/v1/*.proto into Sources/StatehouseProto (committed; never edit it).
+# Regenerates the code for proto/statehouse/v1/*.proto (committed; never edit it):
+#   Swift  -> Sources/StatehouseProto
+#   Python -> python/statehouse/_proto (imports rewritten so they resolve inside the SDK package)
 #
-# Needs protoc (Debian: protobuf-compiler, installed here when missing) and builds the two Swift protoc plugins once
-# from scripts/protoc-plugins (about a minute; cached in scripts/protoc-plugins/.build).
+# Needs protoc (Debian: protobuf-compiler, installed here when missing), builds the two Swift protoc plugins once
+# from scripts/protoc-plugins (about a minute; cached in scripts/protoc-plugins/.build) and uses grpcio-tools
+# (installed with pip at the pinned version when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +28,21 @@ protoc -I proto \
     --grpc-swift-2_opt=Visibility=Public,Client=true,Server=true,FileNaming=PathToUnderscores \
     proto/statehouse/v1/statehouse.proto
 echo "generated: $(ls "$out")"
+
+grpc_tools_version=1.85.1
+if ! python3 -c "import grpc_tools, importlib.metadata as m; assert m.version('grpcio-tools') == '$grpc_tools_version'" 2>/dev/null
+then
+    python3 -m pip install -q "grpcio-tools==$grpc_tools_version"
+fi
+pyout=python/statehouse/_proto
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+python3 -m grpc_tools.protoc -I proto \
+    --python_out="$scratch" --pyi_out="$scratch" --grpc_python_out="$scratch" \
+    proto/statehouse/v1/statehouse.proto
+rm -f "$pyout"/statehouse_pb2*
+mkdir -p "$pyout"
+for file in "$scratch"/statehouse/v1/*; do
+    sed 's/^from statehouse\.v1 import /from statehouse._proto import /' "$file" >"$pyout/$(basename "$file")"
+done
+echo "generated: $(ls "$pyout")"

@@ -107,13 +107,25 @@ extension StatehouseEngine {
     /// Retrying the commit of a transaction that already committed (for example after a lost reply, even across a
     /// restart) returns the original result and applies nothing twice.
     ///
+    ///   - staging: writes and deletes to stage first, in order, as ``put(txnID:agentID:key:value:)`` and
+    ///     ``delete(txnID:agentID:key:)`` would: lets a client send a buffered transaction with its commit. All are
+    ///     checked before any is staged, so a bad one leaves the transaction as it was; ignored on a retry of a commit
+    ///     that already happened or is in flight.
+    ///
     /// - Throws: ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed;
     ///   ``StatehouseError/transactionExpired(_:)`` after its timeout; ``StatehouseError/transactionNotFound(_:)``
-    ///   for an unknown or aborted transaction.
-    public func commit(txnID: String, metadata: CommitMetadata? = nil) async throws -> CommitResult {
+    ///   for an unknown or aborted transaction; ``StatehouseError/invalidArgument(_:)`` for a bad staged operation.
+    public func commit(
+        txnID: String,
+        staging operations: [WriteOperation] = [],
+        metadata: CommitMetadata? = nil
+    ) async throws -> CommitResult {
         if let metadata { try self.validate(metadata) }
+        for operation in operations { try self.validate(operation) }
         let now = self.clock.monotonicNanoseconds()
-        let decision = try self.transactions.withState { try $0.beginCommit(txnID, metadata: metadata, now: now) }
+        let decision = try self.transactions.withState {
+            try $0.beginCommit(txnID, staging: operations, metadata: metadata, now: now)
+        }
         switch decision {
         case .alreadyCommitted(let result):
             return result

@@ -170,14 +170,28 @@ extension TransactionTable {
             self.open[id] = transaction
         }
 
-        mutating func beginCommit(_ id: String, metadata: CommitMetadata?, now: UInt64) throws -> CommitDecision {
+        /// Decides what a commit does; first stages `staging` (all or none) into a transaction that is open and not
+        /// yet committing.
+        mutating func beginCommit(
+            _ id: String,
+            staging: [WriteOperation] = [],
+            metadata: CommitMetadata?,
+            now: UInt64
+        ) throws -> CommitDecision {
             if self.open[id] == nil {
                 if case .committed(let result) = self.finished[id] { return .alreadyCommitted(result) }
                 if self.finished[id] != nil { throw self.notOpenError(id) }
                 return .unknown
             }
-            var transaction = try self.requireOpen(id, now: now)
-            if let request = transaction.committing { return .submit(request) }
+            let before = try self.requireOpen(id, now: now)
+            if let request = before.committing { return .submit(request) }
+            do {
+                for operation in staging { try self.stage(operation, in: id, now: now) }
+            } catch {
+                self.open[id] = before
+                throw error
+            }
+            var transaction = self.open[id]!
             if let metadata { transaction.metadata = metadata }
             let request = CommitRequest(
                 namespace: transaction.namespace,

@@ -115,7 +115,16 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         -> Statehouse_V1_CommitResponse
     {
         let metadata = request.hasMetadata ? ProtoConversions.metadata(request.metadata) : nil
-        return ProtoConversions.proto(try await self.engine.commit(txnID: request.txnID, metadata: metadata))
+        guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
+            throw StatehouseError.invalidArgument(
+                "commit stages \(request.operations.count) operations; the limit is "
+                    + "\(self.limits.maxOperationsPerTransaction)"
+            )
+        }
+        let staging = try request.operations.map { try ProtoConversions.operation($0, limits: self.limits) }
+        return ProtoConversions.proto(
+            try await self.engine.commit(txnID: request.txnID, staging: staging, metadata: metadata)
+        )
     }
 
     func abort(request: Statehouse_V1_AbortRequest, context: ServerContext) async throws -> Statehouse_V1_AbortResponse {

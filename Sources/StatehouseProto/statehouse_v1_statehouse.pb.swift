@@ -438,6 +438,11 @@ public nonisolated struct Statehouse_V1_CommitRequest: Sendable {
   /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
   public mutating func clearMetadata() {self._metadata = nil}
 
+  /// Writes and deletes staged just before the commit, in order, exactly as if sent with Write and Delete first: a
+  /// client can buffer a transaction's writes and send them with its commit (one round trip instead of one per
+  /// write). All are validated before any is staged; a retry of a commit that already happened ignores them.
+  public var operations: [Statehouse_V1_Operation] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2170,7 +2175,7 @@ nonisolated extension Statehouse_V1_TransactionGetRequest: SwiftProtobuf.Message
 
 nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CommitRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}metadata\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}metadata\0\u{1}operations\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2180,6 +2185,7 @@ nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
       default: break
       }
     }
@@ -2196,12 +2202,16 @@ nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftP
     try { if let v = self._metadata {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.operations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.operations, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_CommitRequest, rhs: Statehouse_V1_CommitRequest) -> Bool {
     if lhs.txnID != rhs.txnID {return false}
     if lhs._metadata != rhs._metadata {return false}
+    if lhs.operations != rhs.operations {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

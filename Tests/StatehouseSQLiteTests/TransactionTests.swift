@@ -163,6 +163,40 @@ struct TransactionTests {
         }
     }
 
+    @Test("a commit can stage buffered writes: all or none, and a retry ignores them", arguments: StoreKind.allCases)
+    func commitWithStagedOperations(_ kind: StoreKind) async throws {
+        let configuration = EngineConfiguration.defaults { $0.limits.maxOperationsPerTransaction = 3 }
+        try await withTestEngine(kind, configuration: configuration) { engine in
+            let txn = try engine.beginTransaction()
+            try engine.put(txnID: txn.txnID, agentID: "a", key: "early", value: json("0"))
+            // Over the operation limit (1 staged + 3 more): nothing of the batch is staged, the transaction stays open.
+            let tooMany: [WriteOperation] = (1...3).map { .put(agentID: "a", key: "k\($0)", value: json("\($0)")) }
+            await #expect(throws: StatehouseError.self) {
+                try await engine.commit(txnID: txn.txnID, staging: tooMany)
+            }
+            // A bad name in the batch is refused before anything is staged.
+            await #expect(throws: StatehouseError.self) {
+                try await engine.commit(txnID: txn.txnID, staging: [.put(agentID: "a", key: "", value: json("1"))])
+            }
+            let staged = try await engine.get(txnID: txn.txnID, agentID: "a", key: "k1")
+            #expect(staged.exists == false)
+
+            let batch: [WriteOperation] = [
+                .put(agentID: "a", key: "k1", value: json("1")),
+                .put(agentID: "a", key: "early", value: json("9")),
+                .delete(agentID: "b", key: "gone"),
+            ]
+            let result = try await engine.commit(txnID: txn.txnID, staging: Array(batch.prefix(2)))
+            #expect(result.versions == [1, 1])
+            #expect(try await engine.get(agentID: "a", key: "early").value == json("9"))
+            // A retry with a different batch returns the first result and applies nothing more.
+            let retry = try await engine.commit(txnID: txn.txnID, staging: batch)
+            #expect(retry == result)
+            #expect(try await engine.get(agentID: "b", key: "gone").version == 0)
+            #expect(try await engine.head().commitTS == 1)
+        }
+    }
+
     @Test("a commit retried after a restart returns the original result")
     func exactlyOnceAcrossRestart() async throws {
         try await withTemporaryDirectory { directory in

@@ -1,0 +1,600 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OperationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OPERATION_KIND_UNSPECIFIED: _ClassVar[OperationKind]
+    OPERATION_KIND_PUT: _ClassVar[OperationKind]
+    OPERATION_KIND_DELETE: _ClassVar[OperationKind]
+OPERATION_KIND_UNSPECIFIED: OperationKind
+OPERATION_KIND_PUT: OperationKind
+OPERATION_KIND_DELETE: OperationKind
+
+class Metadata(_message.Message):
+    __slots__ = ("actor", "reason", "tags")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    reason: str
+    tags: _containers.ScalarMap[str, str]
+    def __init__(self, actor: _Optional[str] = ..., reason: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class KeyAddress(_message.Message):
+    __slots__ = ("agent_id", "key")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    key: str
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class StateRecord(_message.Message):
+    __slots__ = ("agent_id", "key", "value", "exists", "version", "commit_ts", "committed_at_micros", "deleted")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    EXISTS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    COMMITTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    key: str
+    value: bytes
+    exists: bool
+    version: int
+    commit_ts: int
+    committed_at_micros: int
+    deleted: bool
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ..., exists: _Optional[bool] = ..., version: _Optional[int] = ..., commit_ts: _Optional[int] = ..., committed_at_micros: _Optional[int] = ..., deleted: _Optional[bool] = ...) -> None: ...
+
+class KeyEntry(_message.Message):
+    __slots__ = ("key", "version", "deleted")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    version: int
+    deleted: bool
+    def __init__(self, key: _Optional[str] = ..., version: _Optional[int] = ..., deleted: _Optional[bool] = ...) -> None: ...
+
+class CommitResult(_message.Message):
+    __slots__ = ("namespace", "txn_id", "commit_ts", "committed_at_micros", "versions", "hash")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    COMMITTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    txn_id: str
+    commit_ts: int
+    committed_at_micros: int
+    versions: _containers.RepeatedScalarFieldContainer[int]
+    hash: bytes
+    def __init__(self, namespace: _Optional[str] = ..., txn_id: _Optional[str] = ..., commit_ts: _Optional[int] = ..., committed_at_micros: _Optional[int] = ..., versions: _Optional[_Iterable[int]] = ..., hash: _Optional[bytes] = ...) -> None: ...
+
+class LogHead(_message.Message):
+    __slots__ = ("namespace", "commit_ts", "hash", "committed_at_micros")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    COMMITTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    commit_ts: int
+    hash: bytes
+    committed_at_micros: int
+    def __init__(self, namespace: _Optional[str] = ..., commit_ts: _Optional[int] = ..., hash: _Optional[bytes] = ..., committed_at_micros: _Optional[int] = ...) -> None: ...
+
+class AppliedOperation(_message.Message):
+    __slots__ = ("agent_id", "key", "kind", "value", "version")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    key: str
+    kind: OperationKind
+    value: bytes
+    version: int
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., kind: _Optional[_Union[OperationKind, str]] = ..., value: _Optional[bytes] = ..., version: _Optional[int] = ...) -> None: ...
+
+class Event(_message.Message):
+    __slots__ = ("namespace", "commit_ts", "txn_id", "committed_at_micros", "operations", "metadata", "prev_hash", "hash")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMITTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    OPERATIONS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    PREV_HASH_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    commit_ts: int
+    txn_id: str
+    committed_at_micros: int
+    operations: _containers.RepeatedCompositeFieldContainer[AppliedOperation]
+    metadata: Metadata
+    prev_hash: bytes
+    hash: bytes
+    def __init__(self, namespace: _Optional[str] = ..., commit_ts: _Optional[int] = ..., txn_id: _Optional[str] = ..., committed_at_micros: _Optional[int] = ..., operations: _Optional[_Iterable[_Union[AppliedOperation, _Mapping]]] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ..., prev_hash: _Optional[bytes] = ..., hash: _Optional[bytes] = ...) -> None: ...
+
+class EventBatch(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[Event]
+    def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
+
+class HealthRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class HealthResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    def __init__(self, status: _Optional[str] = ...) -> None: ...
+
+class VersionRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class VersionResponse(_message.Message):
+    __slots__ = ("version", "git_sha")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    GIT_SHA_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    git_sha: str
+    def __init__(self, version: _Optional[str] = ..., git_sha: _Optional[str] = ...) -> None: ...
+
+class BeginTransactionRequest(_message.Message):
+    __slots__ = ("namespace", "timeout_ms")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    timeout_ms: int
+    def __init__(self, namespace: _Optional[str] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class BeginTransactionResponse(_message.Message):
+    __slots__ = ("txn_id", "namespace", "timeout_ms")
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    txn_id: str
+    namespace: str
+    timeout_ms: int
+    def __init__(self, txn_id: _Optional[str] = ..., namespace: _Optional[str] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class WriteRequest(_message.Message):
+    __slots__ = ("txn_id", "agent_id", "key", "value")
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    txn_id: str
+    agent_id: str
+    key: str
+    value: bytes
+    def __init__(self, txn_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
+
+class WriteResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DeleteRequest(_message.Message):
+    __slots__ = ("txn_id", "agent_id", "key")
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    txn_id: str
+    agent_id: str
+    key: str
+    def __init__(self, txn_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class DeleteResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TransactionGetRequest(_message.Message):
+    __slots__ = ("txn_id", "agent_id", "key")
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    txn_id: str
+    agent_id: str
+    key: str
+    def __init__(self, txn_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class CommitRequest(_message.Message):
+    __slots__ = ("txn_id", "metadata", "operations")
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    OPERATIONS_FIELD_NUMBER: _ClassVar[int]
+    txn_id: str
+    metadata: Metadata
+    operations: _containers.RepeatedCompositeFieldContainer[Operation]
+    def __init__(self, txn_id: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ..., operations: _Optional[_Iterable[_Union[Operation, _Mapping]]] = ...) -> None: ...
+
+class CommitResponse(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: CommitResult
+    def __init__(self, result: _Optional[_Union[CommitResult, _Mapping]] = ...) -> None: ...
+
+class AbortRequest(_message.Message):
+    __slots__ = ("txn_id",)
+    TXN_ID_FIELD_NUMBER: _ClassVar[int]
+    txn_id: str
+    def __init__(self, txn_id: _Optional[str] = ...) -> None: ...
+
+class AbortResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Operation(_message.Message):
+    __slots__ = ("agent_id", "key", "kind", "value")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    key: str
+    kind: OperationKind
+    value: bytes
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., kind: _Optional[_Union[OperationKind, str]] = ..., value: _Optional[bytes] = ...) -> None: ...
+
+class Condition(_message.Message):
+    __slots__ = ("agent_id", "key", "must_not_exist", "version")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MUST_NOT_EXIST_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    key: str
+    must_not_exist: bool
+    version: int
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., must_not_exist: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ApplyRequest(_message.Message):
+    __slots__ = ("namespace", "operations", "conditions", "idempotency_key", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    OPERATIONS_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    operations: _containers.RepeatedCompositeFieldContainer[Operation]
+    conditions: _containers.RepeatedCompositeFieldContainer[Condition]
+    idempotency_key: str
+    metadata: Metadata
+    def __init__(self, namespace: _Optional[str] = ..., operations: _Optional[_Iterable[_Union[Operation, _Mapping]]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., idempotency_key: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class ReadPoint(_message.Message):
+    __slots__ = ("commit_ts", "as_of_micros")
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_MICROS_FIELD_NUMBER: _ClassVar[int]
+    commit_ts: int
+    as_of_micros: int
+    def __init__(self, commit_ts: _Optional[int] = ..., as_of_micros: _Optional[int] = ...) -> None: ...
+
+class GetStateRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "key", "at")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    key: str
+    at: ReadPoint
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., at: _Optional[_Union[ReadPoint, _Mapping]] = ...) -> None: ...
+
+class GetStateResponse(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: StateRecord
+    def __init__(self, record: _Optional[_Union[StateRecord, _Mapping]] = ...) -> None: ...
+
+class GetStateAtVersionRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "key", "version")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    key: str
+    version: int
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class GetManyRequest(_message.Message):
+    __slots__ = ("namespace", "keys", "at")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    keys: _containers.RepeatedCompositeFieldContainer[KeyAddress]
+    at: ReadPoint
+    def __init__(self, namespace: _Optional[str] = ..., keys: _Optional[_Iterable[_Union[KeyAddress, _Mapping]]] = ..., at: _Optional[_Union[ReadPoint, _Mapping]] = ...) -> None: ...
+
+class GetManyResponse(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[StateRecord]
+    def __init__(self, records: _Optional[_Iterable[_Union[StateRecord, _Mapping]]] = ...) -> None: ...
+
+class ListKeysRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "prefix", "include_deleted", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DELETED_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    prefix: str
+    include_deleted: bool
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., prefix: _Optional[str] = ..., include_deleted: _Optional[bool] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListKeysResponse(_message.Message):
+    __slots__ = ("keys", "next_cursor")
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[KeyEntry]
+    next_cursor: str
+    def __init__(self, keys: _Optional[_Iterable[_Union[KeyEntry, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class ScanPrefixRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "prefix", "at", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    prefix: str
+    at: ReadPoint
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., prefix: _Optional[str] = ..., at: _Optional[_Union[ReadPoint, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ScanPrefixResponse(_message.Message):
+    __slots__ = ("records", "next_cursor")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[StateRecord]
+    next_cursor: str
+    def __init__(self, records: _Optional[_Iterable[_Union[StateRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class HistoryRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "key", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    key: str
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class HistoryResponse(_message.Message):
+    __slots__ = ("versions", "next_cursor")
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    versions: _containers.RepeatedCompositeFieldContainer[StateRecord]
+    next_cursor: str
+    def __init__(self, versions: _Optional[_Iterable[_Union[StateRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class ListAgentsRequest(_message.Message):
+    __slots__ = ("namespace", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListAgentsResponse(_message.Message):
+    __slots__ = ("agent_ids", "next_cursor")
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    next_cursor: str
+    def __init__(self, agent_ids: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class ListNamespacesRequest(_message.Message):
+    __slots__ = ("limit", "cursor")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    cursor: str
+    def __init__(self, limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListNamespacesResponse(_message.Message):
+    __slots__ = ("namespaces", "next_cursor")
+    NAMESPACES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespaces: _containers.RepeatedCompositeFieldContainer[LogHead]
+    next_cursor: str
+    def __init__(self, namespaces: _Optional[_Iterable[_Union[LogHead, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class GetHeadRequest(_message.Message):
+    __slots__ = ("namespace",)
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    def __init__(self, namespace: _Optional[str] = ...) -> None: ...
+
+class LogFilter(_message.Message):
+    __slots__ = ("namespace", "agent_id", "key_prefix", "from_commit_ts", "to_commit_ts", "since_micros", "until_micros")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    FROM_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TO_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MICROS_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    key_prefix: str
+    from_commit_ts: int
+    to_commit_ts: int
+    since_micros: int
+    until_micros: int
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ..., since_micros: _Optional[int] = ..., until_micros: _Optional[int] = ...) -> None: ...
+
+class ReadLogRequest(_message.Message):
+    __slots__ = ("filter", "limit", "cursor")
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    filter: LogFilter
+    limit: int
+    cursor: str
+    def __init__(self, filter: _Optional[_Union[LogFilter, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ReadLogResponse(_message.Message):
+    __slots__ = ("events", "next_cursor")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[Event]
+    next_cursor: str
+    def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class ReplayRequest(_message.Message):
+    __slots__ = ("filter",)
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    filter: LogFilter
+    def __init__(self, filter: _Optional[_Union[LogFilter, _Mapping]] = ...) -> None: ...
+
+class WatchRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "from_commit_ts")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    from_commit_ts: int
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., from_commit_ts: _Optional[int] = ...) -> None: ...
+
+class VerifyRequest(_message.Message):
+    __slots__ = ("namespace", "from_commit_ts", "to_commit_ts")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    FROM_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TO_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    from_commit_ts: int
+    to_commit_ts: int
+    def __init__(self, namespace: _Optional[str] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ...) -> None: ...
+
+class VerifyResponse(_message.Message):
+    __slots__ = ("ok", "first_bad_commit_ts", "reason", "events_checked", "head", "from_commit_ts", "to_commit_ts")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    FIRST_BAD_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    FROM_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TO_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    first_bad_commit_ts: int
+    reason: str
+    events_checked: int
+    head: LogHead
+    from_commit_ts: int
+    to_commit_ts: int
+    def __init__(self, ok: _Optional[bool] = ..., first_bad_commit_ts: _Optional[int] = ..., reason: _Optional[str] = ..., events_checked: _Optional[int] = ..., head: _Optional[_Union[LogHead, _Mapping]] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ...) -> None: ...
+
+class SessionRequest(_message.Message):
+    __slots__ = ("request_id", "apply", "get", "get_many", "begin", "write", "delete", "transaction_get", "commit", "abort", "list_keys", "scan_prefix", "history", "read_log", "get_at_version")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    APPLY_FIELD_NUMBER: _ClassVar[int]
+    GET_FIELD_NUMBER: _ClassVar[int]
+    GET_MANY_FIELD_NUMBER: _ClassVar[int]
+    BEGIN_FIELD_NUMBER: _ClassVar[int]
+    WRITE_FIELD_NUMBER: _ClassVar[int]
+    DELETE_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_GET_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    ABORT_FIELD_NUMBER: _ClassVar[int]
+    LIST_KEYS_FIELD_NUMBER: _ClassVar[int]
+    SCAN_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    READ_LOG_FIELD_NUMBER: _ClassVar[int]
+    GET_AT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    apply: ApplyRequest
+    get: GetStateRequest
+    get_many: GetManyRequest
+    begin: BeginTransactionRequest
+    write: WriteRequest
+    delete: DeleteRequest
+    transaction_get: TransactionGetRequest
+    commit: CommitRequest
+    abort: AbortRequest
+    list_keys: ListKeysRequest
+    scan_prefix: ScanPrefixRequest
+    history: HistoryRequest
+    read_log: ReadLogRequest
+    get_at_version: GetStateAtVersionRequest
+    def __init__(self, request_id: _Optional[int] = ..., apply: _Optional[_Union[ApplyRequest, _Mapping]] = ..., get: _Optional[_Union[GetStateRequest, _Mapping]] = ..., get_many: _Optional[_Union[GetManyRequest, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionRequest, _Mapping]] = ..., write: _Optional[_Union[WriteRequest, _Mapping]] = ..., delete: _Optional[_Union[DeleteRequest, _Mapping]] = ..., transaction_get: _Optional[_Union[TransactionGetRequest, _Mapping]] = ..., commit: _Optional[_Union[CommitRequest, _Mapping]] = ..., abort: _Optional[_Union[AbortRequest, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysRequest, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixRequest, _Mapping]] = ..., history: _Optional[_Union[HistoryRequest, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogRequest, _Mapping]] = ..., get_at_version: _Optional[_Union[GetStateAtVersionRequest, _Mapping]] = ...) -> None: ...
+
+class SessionError(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class SessionResponse(_message.Message):
+    __slots__ = ("request_id", "error", "commit", "get", "get_many", "begin", "write", "delete", "abort", "list_keys", "scan_prefix", "history", "read_log")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    GET_FIELD_NUMBER: _ClassVar[int]
+    GET_MANY_FIELD_NUMBER: _ClassVar[int]
+    BEGIN_FIELD_NUMBER: _ClassVar[int]
+    WRITE_FIELD_NUMBER: _ClassVar[int]
+    DELETE_FIELD_NUMBER: _ClassVar[int]
+    ABORT_FIELD_NUMBER: _ClassVar[int]
+    LIST_KEYS_FIELD_NUMBER: _ClassVar[int]
+    SCAN_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    READ_LOG_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    error: SessionError
+    commit: CommitResponse
+    get: GetStateResponse
+    get_many: GetManyResponse
+    begin: BeginTransactionResponse
+    write: WriteResponse
+    delete: DeleteResponse
+    abort: AbortResponse
+    list_keys: ListKeysResponse
+    scan_prefix: ScanPrefixResponse
+    history: HistoryResponse
+    read_log: ReadLogResponse
+    def __init__(self, request_id: _Optional[int] = ..., error: _Optional[_Union[SessionError, _Mapping]] = ..., commit: _Optional[_Union[CommitResponse, _Mapping]] = ..., get: _Optional[_Union[GetStateResponse, _Mapping]] = ..., get_many: _Optional[_Union[GetManyResponse, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionResponse, _Mapping]] = ..., write: _Optional[_Union[WriteResponse, _Mapping]] = ..., delete: _Optional[_Union[DeleteResponse, _Mapping]] = ..., abort: _Optional[_Union[AbortResponse, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysResponse, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixResponse, _Mapping]] = ..., history: _Optional[_Union[HistoryResponse, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogResponse, _Mapping]] = ...) -> None: ...
