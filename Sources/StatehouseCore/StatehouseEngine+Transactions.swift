@@ -111,6 +111,8 @@ extension StatehouseEngine {
     ///     ``delete(txnID:agentID:key:)`` would: lets a client send a buffered transaction with its commit. All are
     ///     checked before any is staged, so a bad one leaves the transaction as it was; ignored on a retry of a commit
     ///     that already happened or is in flight.
+    ///   - conditions: checked at commit together with the reads the transaction recorded (the expected version of a
+    ///     key, or that it must not exist); ignored on a retry like `staging`.
     ///
     /// - Throws: ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed;
     ///   ``StatehouseError/transactionExpired(_:)`` after its timeout; ``StatehouseError/transactionNotFound(_:)``
@@ -118,13 +120,31 @@ extension StatehouseEngine {
     public func commit(
         txnID: String,
         staging operations: [WriteOperation] = [],
+        conditions: [AtomicCommit.Condition] = [],
         metadata: CommitMetadata? = nil
     ) async throws -> CommitResult {
         if let metadata { try self.validate(metadata) }
         for operation in operations { try self.validate(operation) }
+        guard conditions.count <= self.limits.maxOperationsPerTransaction else {
+            throw StatehouseError.invalidArgument(
+                "commit has \(conditions.count) conditions; the limit is \(self.limits.maxOperationsPerTransaction)"
+            )
+        }
+        for condition in conditions {
+            try NameValidation.validateAgentID(condition.agentID, limits: self.limits)
+            try NameValidation.validateKey(condition.key, limits: self.limits)
+        }
         let now = self.clock.monotonicNanoseconds()
         let decision = try self.transactions.withState {
-            try $0.beginCommit(txnID, staging: operations, metadata: metadata, now: now)
+            try $0.beginCommit(
+                txnID,
+                staging: operations,
+                conditions: conditions.map {
+                    KeyCondition(agentID: $0.agentID, key: $0.key, requirement: .expected($0.expected))
+                },
+                metadata: metadata,
+                now: now
+            )
         }
         switch decision {
         case .alreadyCommitted(let result):

@@ -171,10 +171,11 @@ extension TransactionTable {
         }
 
         /// Decides what a commit does; first stages `staging` (all or none) into a transaction that is open and not
-        /// yet committing.
+        /// yet committing. `conditions` are checked with the recorded reads.
         mutating func beginCommit(
             _ id: String,
             staging: [WriteOperation] = [],
+            conditions: [KeyCondition] = [],
             metadata: CommitMetadata?,
             now: UInt64
         ) throws -> CommitDecision {
@@ -203,7 +204,7 @@ extension TransactionTable {
                         key: $0.key,
                         requirement: .unchangedSinceRead(transaction.reads[$0]!)
                     )
-                },
+                } + conditions,
                 metadata: transaction.metadata
             )
             transaction.committing = request

@@ -122,8 +122,14 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
             )
         }
         let staging = try request.operations.map { try ProtoConversions.operation($0, limits: self.limits) }
+        let conditions = try request.conditions.map(ProtoConversions.condition)
         return ProtoConversions.proto(
-            try await self.engine.commit(txnID: request.txnID, staging: staging, metadata: metadata)
+            try await self.engine.commit(
+                txnID: request.txnID,
+                staging: staging,
+                conditions: conditions,
+                metadata: metadata
+            )
         )
     }
 

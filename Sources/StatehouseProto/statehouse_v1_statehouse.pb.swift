@@ -443,6 +443,10 @@ public nonisolated struct Statehouse_V1_CommitRequest: Sendable {
   /// write). All are validated before any is staged; a retry of a commit that already happened ignores them.
   public var operations: [Statehouse_V1_Operation] = []
 
+  /// Conditions checked at commit, as in Apply (a key must not exist, or must be at exactly a version); on a mismatch
+  /// the commit fails with ABORTED and applies nothing. Ignored on a retry of a commit that already happened.
+  public var conditions: [Statehouse_V1_Condition] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2175,7 +2179,7 @@ nonisolated extension Statehouse_V1_TransactionGetRequest: SwiftProtobuf.Message
 
 nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CommitRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}metadata\0\u{1}operations\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}metadata\0\u{1}operations\0\u{1}conditions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2186,6 +2190,7 @@ nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftP
       case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.conditions) }()
       default: break
       }
     }
@@ -2205,6 +2210,9 @@ nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftP
     if !self.operations.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.operations, fieldNumber: 3)
     }
+    if !self.conditions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.conditions, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2212,6 +2220,7 @@ nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftP
     if lhs.txnID != rhs.txnID {return false}
     if lhs._metadata != rhs._metadata {return false}
     if lhs.operations != rhs.operations {return false}
+    if lhs.conditions != rhs.conditions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

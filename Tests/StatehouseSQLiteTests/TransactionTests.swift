@@ -194,6 +194,27 @@ struct TransactionTests {
             #expect(retry == result)
             #expect(try await engine.get(agentID: "b", key: "gone").version == 0)
             #expect(try await engine.head().commitTS == 1)
+
+            // Conditions sent with the commit: a mismatch applies nothing; a match commits.
+            let guarded = try engine.beginTransaction()
+            await #expect(throws: StatehouseError.self) {
+                try await engine.commit(
+                    txnID: guarded.txnID,
+                    staging: [.put(agentID: "a", key: "k1", value: json("2"))],
+                    conditions: [.init(agentID: "a", key: "k1", expected: .version(7))]
+                )
+            }
+            #expect(try await engine.get(agentID: "a", key: "k1").version == 1)
+            let matched = try engine.beginTransaction()
+            let ok = try await engine.commit(
+                txnID: matched.txnID,
+                staging: [.put(agentID: "a", key: "k1", value: json("2"))],
+                conditions: [
+                    .init(agentID: "a", key: "k1", expected: .version(1)),
+                    .init(agentID: "a", key: "never", expected: .absent),
+                ]
+            )
+            #expect(ok.versions == [2])
         }
     }
 
