@@ -1,0 +1,79 @@
+"""Statehouse: the versioned, replayable, verifiable state engine for AI agents. Python SDK (sync and async).
+
+Quick start::
+
+    from statehouse import Statehouse
+
+    with Statehouse(url="localhost:50051") as client:
+        with client.begin_transaction() as tx:
+            tx.write(agent_id="agent-1", key="memory", value={"fact": "the sky is blue"})
+        print(client.get_state(agent_id="agent-1", key="memory").value)
+
+See python/README.md for the whole API.
+"""
+
+from . import exceptions
+from .aio import AsyncStatehouse, AsyncTransaction, AsyncWatchStream
+from .client import Statehouse, Transaction, WatchStream
+from .exceptions import (
+    ConflictError,
+    ConnectionError,
+    DataLossError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    StatehouseError,
+    TransactionError,
+    TransactionExpiredError,
+    TransactionNotFoundError,
+    UnavailableError,
+)
+from .types import (
+    CommitResult,
+    Condition,
+    Delete,
+    KeyEntry,
+    LogHead,
+    Metadata,
+    Operation,
+    Put,
+    ReplayEvent,
+    StateResult,
+    VerifyResult,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Statehouse",
+    "Transaction",
+    "WatchStream",
+    "AsyncStatehouse",
+    "AsyncTransaction",
+    "AsyncWatchStream",
+    "StateResult",
+    "Operation",
+    "ReplayEvent",
+    "CommitResult",
+    "Metadata",
+    "Put",
+    "Delete",
+    "Condition",
+    "LogHead",
+    "VerifyResult",
+    "KeyEntry",
+    "exceptions",
+    "StatehouseError",
+    "TransactionError",
+    "ConflictError",
+    "TransactionExpiredError",
+    "TransactionNotFoundError",
+    "NotFoundError",
+    "InvalidArgumentError",
+    "PermissionDeniedError",
+    "ResourceExhaustedError",
+    "DataLossError",
+    "ConnectionError",
+    "UnavailableError",
+]

@@ -1,0 +1,325 @@
+"""Conversions between the SDK's plain types and the generated protobuf messages, and gRPC errors to exceptions.
+
+Everything gRPC- or protobuf-shaped stays in this module and the two clients; users only see ``statehouse.types``
+and ``statehouse.exceptions``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import grpc
+
+from . import exceptions as errors
+from ._proto import statehouse_pb2 as pb
+from .types import (
+    CommitResult,
+    Condition,
+    Delete,
+    KeyEntry,
+    LogHead,
+    Metadata,
+    MetadataLike,
+    Operation,
+    Put,
+    ReplayEvent,
+    StateResult,
+    VerifyResult,
+    _datetime_from_micros,
+)
+
+# gRPC status codes that mean "the request may not have reached the daemon, or its reply was lost".
+RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+CHANNEL_OPTIONS = [
+    # Values may be 1 MiB and transactions 16 MiB by default; leave room for the daemon's configured limits.
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    # Reconnect quickly after a daemon restart instead of grpc's default backoff of up to 2 minutes.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
+
+# ---- JSON values -------------------------------------------------------------------------------------------------
+
+
+def encode_value(value: Any, *, key: str) -> bytes:
+    """The JSON text of a value: compact, UTF-8, integers of any size exact. NaN and infinities are refused."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise errors.InvalidArgumentError(f"value of key {key!r} is not a JSON value: {error}") from None
+
+
+def decode_value(data: bytes) -> Any:
+    """The Python value of stored JSON text (empty for no value)."""
+    if not data:
+        return None
+    return json.loads(data)
+
+
+# ---- small conversions -------------------------------------------------------------------------------------------
+
+
+def micros_from_datetime(moment: datetime) -> int:
+    """Microseconds since the epoch; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def read_point(at: Optional[int], as_of: Optional[datetime]) -> Optional[pb.ReadPoint]:
+    """The protobuf read point for ``at=commit_ts`` or ``as_of=datetime``; None for the latest state."""
+    if at is not None and as_of is not None:
+        raise errors.InvalidArgumentError("give at most one of at= (a commit_ts) and as_of= (a datetime)")
+    if at is not None:
+        if isinstance(at, bool) or not isinstance(at, int) or at < 0:
+            raise errors.InvalidArgumentError(f"at= must be a commit_ts (an int >= 0), not {at!r}")
+        return pb.ReadPoint(commit_ts=at)
+    if as_of is not None:
+        if not isinstance(as_of, datetime):
+            raise errors.InvalidArgumentError(f"as_of= must be a datetime, not {as_of!r}")
+        return pb.ReadPoint(as_of_micros=micros_from_datetime(as_of))
+    return None
+
+
+def metadata(value: MetadataLike) -> Optional[pb.Metadata]:
+    """The protobuf metadata of a Metadata or a dict with actor / reason / tags."""
+    if value is None:
+        return None
+    if isinstance(value, Metadata):
+        actor, reason, tags = value.actor, value.reason, value.tags
+    elif isinstance(value, Mapping):
+        unknown = set(value) - {"actor", "reason", "tags"}
+        if unknown:
+            raise errors.InvalidArgumentError(f"metadata takes actor, reason and tags; unknown: {sorted(unknown)}")
+        actor, reason, tags = value.get("actor"), value.get("reason"), value.get("tags") or {}
+    else:
+        raise errors.InvalidArgumentError(f"metadata must be a Metadata or a dict, not {type(value).__name__}")
+    message = pb.Metadata(tags={str(k): str(v) for k, v in dict(tags).items()})
+    if actor is not None:
+        message.actor = str(actor)
+    if reason is not None:
+        message.reason = str(reason)
+    return message
+
+
+def metadata_from_proto(message: pb.Metadata) -> Metadata:
+    return Metadata(
+        actor=message.actor if message.HasField("actor") else None,
+        reason=message.reason if message.HasField("reason") else None,
+        tags=dict(message.tags),
+    )
+
+
+def put_operation(agent_id: str, key: str, value: Any) -> pb.Operation:
+    return pb.Operation(
+        agent_id=agent_id, key=key, kind=pb.OPERATION_KIND_PUT, value=encode_value(value, key=key)
+    )
+
+
+def delete_operation(agent_id: str, key: str) -> pb.Operation:
+    return pb.Operation(agent_id=agent_id, key=key, kind=pb.OPERATION_KIND_DELETE)
+
+
+def operations(items: Iterable[Union[Put, Delete]]) -> List[pb.Operation]:
+    result = []
+    for item in items:
+        if isinstance(item, Put):
+            result.append(put_operation(item.agent_id, item.key, item.value))
+        elif isinstance(item, Delete):
+            result.append(delete_operation(item.agent_id, item.key))
+        else:
+            raise errors.InvalidArgumentError(f"apply takes Put and Delete operations, not {type(item).__name__}")
+    return result
+
+
+def conditions(items: Iterable[Condition]) -> List[pb.Condition]:
+    result = []
+    for item in items:
+        if not isinstance(item, Condition):
+            raise errors.InvalidArgumentError(f"conditions must be Condition objects, not {type(item).__name__}")
+        # Version 0 is what a never-written key reports; the daemon expresses that as "must not exist".
+        if item.must_not_exist or item.version == 0:
+            result.append(pb.Condition(agent_id=item.agent_id, key=item.key, must_not_exist=True))
+        else:
+            result.append(pb.Condition(agent_id=item.agent_id, key=item.key, version=item.version))
+    return result
+
+
+def require_int(name: str, value: Optional[int], *, minimum: int = 0) -> Optional[int]:
+    """Checks an optional integer argument locally so that bad input fails before any request."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise errors.InvalidArgumentError(f"{name} must be an int >= {minimum}, not {value!r}")
+    return value
+
+
+def key_address(item: Union[Tuple[str, str], Sequence[str]]) -> pb.KeyAddress:
+    agent_id, key = item
+    return pb.KeyAddress(agent_id=agent_id, key=key)
+
+
+# ---- results -----------------------------------------------------------------------------------------------------
+
+
+def state_result(record: pb.StateRecord) -> StateResult:
+    return StateResult(
+        value=decode_value(record.value) if record.exists else None,
+        version=record.version,
+        commit_ts=record.commit_ts,
+        exists=record.exists,
+        key=record.key or None,
+        agent_id=record.agent_id or None,
+        deleted=record.deleted,
+        committed_at=_datetime_from_micros(record.committed_at_micros),
+    )
+
+
+def commit_result(response: pb.CommitResponse) -> CommitResult:
+    result = response.result
+    return CommitResult(
+        commit_ts=result.commit_ts,
+        txn_id=result.txn_id,
+        versions=list(result.versions),
+        namespace=result.namespace,
+        committed_at=_datetime_from_micros(result.committed_at_micros),
+        hash=bytes(result.hash),
+    )
+
+
+def key_entry(entry: pb.KeyEntry) -> KeyEntry:
+    return KeyEntry(key=entry.key, version=entry.version, deleted=entry.deleted)
+
+
+def log_head(head: pb.LogHead) -> LogHead:
+    return LogHead(
+        namespace=head.namespace,
+        commit_ts=head.commit_ts,
+        hash=bytes(head.hash),
+        committed_at=_datetime_from_micros(head.committed_at_micros),
+    )
+
+
+def replay_event(event: pb.Event, agent_id: Optional[str] = None) -> ReplayEvent:
+    return ReplayEvent(
+        txn_id=event.txn_id,
+        commit_ts=event.commit_ts,
+        operations=[
+            Operation(
+                key=operation.key,
+                value=decode_value(operation.value) if operation.kind == pb.OPERATION_KIND_PUT else None,
+                version=operation.version,
+                agent_id=operation.agent_id,
+                deleted=operation.kind == pb.OPERATION_KIND_DELETE,
+            )
+            for operation in event.operations
+        ],
+        namespace=event.namespace,
+        agent_id=agent_id,
+        committed_at=_datetime_from_micros(event.committed_at_micros),
+        metadata=metadata_from_proto(event.metadata),
+        hash=bytes(event.hash),
+        prev_hash=bytes(event.prev_hash),
+    )
+
+
+def verify_result(response: pb.VerifyResponse) -> VerifyResult:
+    return VerifyResult(
+        ok=response.ok,
+        events_checked=response.events_checked,
+        first_bad_commit_ts=response.first_bad_commit_ts or None,
+        reason=response.reason,
+        head=log_head(response.head),
+        from_commit_ts=response.from_commit_ts,
+        to_commit_ts=response.to_commit_ts,
+    )
+
+
+def log_filter(
+    namespace: str,
+    agent_id: Optional[str],
+    start_ts: Optional[int],
+    end_ts: Optional[int],
+    key_prefix: Optional[str] = None,
+) -> pb.LogFilter:
+    start_ts = require_int("start_ts", start_ts)
+    end_ts = require_int("end_ts", end_ts)
+    message = pb.LogFilter(namespace=namespace, agent_id=agent_id or "", key_prefix=key_prefix or "")
+    if start_ts is not None:
+        message.from_commit_ts = start_ts
+    if end_ts is not None:
+        message.to_commit_ts = end_ts
+    return message
+
+
+# ---- errors ------------------------------------------------------------------------------------------------------
+
+_CODE_NAMES = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def status_code(number: int) -> grpc.StatusCode:
+    """The grpc.StatusCode of a numeric code (as a session error carries it)."""
+    return _CODE_NAMES.get(number, grpc.StatusCode.UNKNOWN)
+
+
+def error(
+    code: grpc.StatusCode,
+    details: str,
+    *,
+    address: str,
+    trailers: Optional[Iterable[Tuple[str, Any]]] = None,
+    transactional: bool = False,
+) -> errors.StatehouseError:
+    """The SDK exception for a gRPC status; `transactional` makes NOT_FOUND a TransactionNotFoundError."""
+    name = code.name
+    details = details or name
+    if code == grpc.StatusCode.ABORTED:
+        info = {k: v for k, v in (trailers or ()) if isinstance(k, str) and k.startswith("statehouse-conflict-")}
+
+        def number(field: str) -> Optional[int]:
+            text = info.get(f"statehouse-conflict-{field}")
+            return int(text) if isinstance(text, str) and text.isdigit() else None
+
+        return errors.ConflictError(
+            details,
+            code=name,
+            agent_id=info.get("statehouse-conflict-agent-id"),
+            key=info.get("statehouse-conflict-key"),
+            expected_version=number("expected"),
+            actual_version=number("actual"),
+        )
+    if code == grpc.StatusCode.NOT_FOUND:
+        cls = errors.TransactionNotFoundError if transactional else errors.NotFoundError
+        return cls(details, code=name)
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        return errors.TransactionExpiredError(details, code=name)
+    if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE):
+        return errors.InvalidArgumentError(details, code=name)
+    if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+        return errors.PermissionDeniedError(details, code=name)
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return errors.ResourceExhaustedError(details, code=name)
+    if code == grpc.StatusCode.DATA_LOSS:
+        return errors.DataLossError(details, code=name)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
+        return errors.UnavailableError(f"Statehouse daemon at {address}: {details}", code=name)
+    return errors.StatehouseError(f"{name}: {details}", code=name)
+
+
+def rpc_error(failure: grpc.RpcError, *, address: str, transactional: bool = False) -> errors.StatehouseError:
+    """The SDK exception for a failed gRPC call (sync or asyncio)."""
+    code = failure.code() if hasattr(failure, "code") else grpc.StatusCode.UNKNOWN
+    details = failure.details() if hasattr(failure, "details") else str(failure)
+    trailers = None
+    try:
+        trailers = failure.trailing_metadata() if hasattr(failure, "trailing_metadata") else None
+    except Exception:  # pragma: no cover - a call without trailers
+        trailers = None
+    return error(code, details or "", address=address, trailers=trailers, transactional=transactional)

@@ -1,0 +1,515 @@
+"""The asyncio Statehouse client: :class:`AsyncStatehouse` and :class:`AsyncTransaction`.
+
+Concurrent calls are pipelined over one bidirectional session stream to the daemon (many requests in flight,
+each answered as it completes), so hundreds of coroutines share one connection without a round trip each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime
+from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Tuple, Union
+
+import grpc
+import grpc.aio
+
+from . import _operations as ops
+from . import _wire as wire
+from . import exceptions as errors
+from ._proto import statehouse_pb2 as pb
+from ._proto import statehouse_pb2_grpc
+from .types import (
+    CommitResult,
+    Condition,
+    Delete,
+    LogHead,
+    MetadataLike,
+    Put,
+    ReplayEvent,
+    StateResult,
+    VerifyResult,
+)
+
+__all__ = ["AsyncStatehouse", "AsyncTransaction", "AsyncWatchStream"]
+
+
+class _Session:
+    """One Session stream: requests are tagged with ids and their futures resolved as responses arrive.
+
+    When the stream fails, every request still waiting fails with the stream's error; the client then opens a new
+    session for later calls.
+    """
+
+    def __init__(self, stub: statehouse_pb2_grpc.StatehouseServiceStub, address: str) -> None:
+        self._address = address
+        self._queue: "asyncio.Queue[Optional[pb.SessionRequest]]" = asyncio.Queue()
+        self._pending: Dict[int, "asyncio.Future[pb.SessionResponse]"] = {}
+        self._next_id = 0
+        self.broken = False
+        self._call = stub.Session(self._requests())
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _requests(self) -> AsyncIterator[pb.SessionRequest]:
+        while True:
+            request = await self._queue.get()
+            if request is None:
+                return
+            yield request
+
+    async def _read(self) -> None:
+        failure: errors.StatehouseError
+        try:
+            async for response in self._call:
+                future = self._pending.pop(response.request_id, None)
+                if future is not None and not future.done():
+                    future.set_result(response)
+            failure = errors.UnavailableError(
+                f"Statehouse daemon at {self._address}: the session ended", code="UNAVAILABLE"
+            )
+        except grpc.aio.AioRpcError as error:
+            failure = wire.rpc_error(error, address=self._address)
+        except asyncio.CancelledError:
+            failure = errors.UnavailableError(
+                f"Statehouse daemon at {self._address}: the client was closed", code="CANCELLED"
+            )
+        self.broken = True
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(failure)
+        self._pending.clear()
+
+    async def request(self, field: str, message: Any) -> pb.SessionResponse:
+        self._next_id += 1
+        request_id = self._next_id
+        future: "asyncio.Future[pb.SessionResponse]" = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        self._queue.put_nowait(pb.SessionRequest(request_id=request_id, **{field: message}))
+        return await future
+
+    async def close(self) -> None:
+        self._queue.put_nowait(None)
+        self._reader.cancel()
+        self._call.cancel()
+        try:
+            await self._reader
+        except asyncio.CancelledError:
+            pass
+
+
+class AsyncTransaction:
+    """An interactive transaction of :class:`AsyncStatehouse`; the same model as :class:`statehouse.Transaction`.
+
+    Writes and deletes are buffered and sent with the commit. ``async with`` commits when the block ends normally
+    and aborts when it raises::
+
+        async with await client.begin_transaction() as tx:
+            tx.write("agent-1", "plan", ["search"])
+    """
+
+    def __init__(self, client: "AsyncStatehouse", txn_id: str, namespace: str = "default") -> None:
+        self._client = client
+        self._buffer = ops.TransactionBuffer(txn_id, namespace)
+
+    @property
+    def txn_id(self) -> str:
+        """The daemon's id of this transaction."""
+        return self._buffer.txn_id
+
+    @property
+    def namespace(self) -> str:
+        """The namespace every operation of this transaction goes to."""
+        return self._buffer.namespace
+
+    @property
+    def result(self) -> Optional[CommitResult]:
+        """The full commit result once committed, else None."""
+        return self._buffer.result
+
+    def write(self, agent_id: str, key: str, value: Any, *, expected_version: Optional[int] = None) -> None:
+        """Stages a write (buffered; no round trip). See :meth:`statehouse.Transaction.write`."""
+        self._buffer.write(agent_id, key, value, expected_version)
+
+    def delete(self, agent_id: str, key: str, *, expected_version: Optional[int] = None) -> None:
+        """Stages a delete (buffered; no round trip)."""
+        self._buffer.delete(agent_id, key, expected_version)
+
+    async def get(self, agent_id: str, key: str) -> StateResult:
+        """Reads a key inside the transaction (its own write, else the latest committed version, recorded)."""
+        return await self._client._run(self._buffer.get(agent_id, key))
+
+    async def commit(self, metadata: MetadataLike = None) -> int:
+        """Commits atomically and returns the commit_ts; a lost reply is retried safely (applied once)."""
+        result = await self._client._run(self._buffer.commit(metadata))
+        return result.commit_ts
+
+    async def abort(self) -> None:
+        """Discards the transaction; aborting twice is a no-op."""
+        await self._client._run(self._buffer.abort())
+
+    async def __aenter__(self) -> "AsyncTransaction":
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if self._buffer.state != "open":
+            return
+        if exc_type is None:
+            await self.commit()
+        else:
+            try:
+                await self.abort()
+            except errors.StatehouseError:
+                pass
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncTransaction(txn_id={self.txn_id!r}, namespace={self.namespace!r}, state={self._buffer.state!r})"
+        )
+
+
+class AsyncWatchStream:
+    """The events of a watch as an async iterator; resumes after a lost connection without gaps or repeats."""
+
+    def __init__(
+        self, client: "AsyncStatehouse", namespace: str, agent_id: Optional[str], from_ts: Optional[int],
+        reconnect_timeout: float,
+    ) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._agent_id = agent_id
+        self._reconnect_timeout = reconnect_timeout
+        self.next_ts: Optional[int] = wire.require_int("from_ts", from_ts)
+        self._call: Any = None
+        self._pending: List[ReplayEvent] = []
+        self._closed = False
+
+    def __aiter__(self) -> "AsyncWatchStream":
+        return self
+
+    async def __anext__(self) -> ReplayEvent:
+        if self.next_ts is None:
+            # "Only commits after now": pin "now" to the head, so that a reconnect cannot skip anything.
+            self.next_ts = (await self._client.head(self._namespace)).commit_ts + 1
+        failing_since: Optional[float] = None
+        delay = 0.05
+        while not self._pending:
+            if self._closed:
+                raise StopAsyncIteration
+            try:
+                if self._call is None:
+                    request = ops.watch_request(self._namespace, self._agent_id, self.next_ts or 1)
+                    stub = await self._client._ensure_stub()
+                    self._call = stub.Watch(request, wait_for_ready=failing_since is not None)
+                batch = await self._call.read()
+                if batch is grpc.aio.EOF:
+                    self._call = None  # the daemon ended the stream (shutting down): reconnect
+                    failing_since = failing_since or time.monotonic()
+                else:
+                    self._pending.extend(wire.replay_event(event, self._agent_id) for event in batch.events)
+                    failing_since = None
+            except grpc.aio.AioRpcError as failure:
+                self._call = None
+                if self._closed:
+                    raise StopAsyncIteration from None
+                code = failure.code()
+                if code not in wire.RETRYABLE_CODES and code != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    raise wire.rpc_error(failure, address=self._client.url) from None
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > self._reconnect_timeout:
+                    raise wire.rpc_error(failure, address=self._client.url) from None
+            if not self._pending and self._call is None:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        event = self._pending.pop(0)
+        self.next_ts = event.commit_ts + 1
+        return event
+
+    async def close(self) -> None:
+        """Stops watching."""
+        self._closed = True
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
+
+    async def __aenter__(self) -> "AsyncWatchStream":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+
+class AsyncStatehouse:
+    """An asyncio client of a Statehouse daemon, with the same methods as :class:`statehouse.Statehouse`.
+
+    Create and use it inside a running event loop; close it with ``await client.close()`` or ``async with``::
+
+        async with AsyncStatehouse(url="localhost:50051") as client:
+            tx = await client.begin_transaction()
+            tx.write("agent-1", "memory", {"fact": "..."})
+            await tx.commit()
+            print((await client.get_state("agent-1", "memory")).value)
+
+    Args:
+        url: the daemon's address, ``host:port``.
+        namespace: the namespace used when a call does not name one.
+        timeout: seconds each call may take (streams excepted); None waits forever.
+        commit_retry_timeout: how long a commit whose reply was lost is retried (it is applied once).
+        pipelined: send transaction and read calls over one session stream (default); False uses one unary
+            RPC per call.
+    """
+
+    def __init__(
+        self,
+        url: str = "localhost:50051",
+        namespace: str = "default",
+        *,
+        timeout: Optional[float] = 60.0,
+        commit_retry_timeout: float = 30.0,
+        pipelined: bool = True,
+    ) -> None:
+        self._url = url
+        self._namespace = namespace
+        self._timeout = timeout
+        self._commit_retry_timeout = commit_retry_timeout
+        self._pipelined = pipelined
+        self._channel: Optional[grpc.aio.Channel] = None
+        self._stub: Optional[statehouse_pb2_grpc.StatehouseServiceStub] = None
+        self._session: Optional[_Session] = None
+
+    @property
+    def url(self) -> str:
+        """The daemon's address."""
+        return self._url
+
+    @property
+    def namespace(self) -> str:
+        """The default namespace of this client."""
+        return self._namespace
+
+    async def _ensure_stub(self) -> statehouse_pb2_grpc.StatehouseServiceStub:
+        if self._stub is None:
+            self._channel = grpc.aio.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
+            self._stub = statehouse_pb2_grpc.StatehouseServiceStub(self._channel)
+        return self._stub
+
+    async def close(self) -> None:
+        """Closes the session and the connection."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+            self._stub = None
+
+    async def __aenter__(self) -> "AsyncStatehouse":
+        await self._ensure_stub()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncStatehouse(url={self._url!r}, namespace={self._namespace!r})"
+
+    # ---- running plans ----
+
+    def _ns(self, namespace: Optional[str]) -> str:
+        return self._namespace if namespace is None else namespace
+
+    async def _once(self, call: ops.Call, wait_for_ready: bool, timeout: Optional[float]) -> Any:
+        """One attempt of a call: over the session when it carries the call, else as a unary RPC."""
+        stub = await self._ensure_stub()
+        if self._pipelined and call.session_field is not None:
+            if self._session is None or self._session.broken:
+                self._session = _Session(stub, self._url)
+            response = await asyncio.wait_for(self._session.request(call.session_field, call.request), timeout)
+            kind = response.WhichOneof("response")
+            if kind == "error":
+                raise wire.error(
+                    wire.status_code(response.error.code), response.error.message,
+                    address=self._url, transactional=call.transactional,
+                )
+            return getattr(response, ops.SESSION_RESPONSE_FIELD[call.session_field])
+        method = getattr(stub, call.method)
+        try:
+            return await method(call.request, timeout=timeout, wait_for_ready=wait_for_ready)
+        except grpc.aio.AioRpcError as failure:
+            raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
+
+    async def _invoke(self, call: ops.Call) -> Any:
+        if not call.retry:
+            return await self._once(call, False, self._timeout)
+        give_up = time.monotonic() + self._commit_retry_timeout
+        delay = 0.05
+        attempt = 0
+        while True:
+            remaining = give_up - time.monotonic()
+            timeout = remaining if self._timeout is None else min(self._timeout, max(remaining, 0.001))
+            try:
+                return await self._once(call, attempt > 0, timeout)
+            except (errors.UnavailableError, asyncio.TimeoutError) as failure:
+                if time.monotonic() + delay >= give_up:
+                    if isinstance(failure, asyncio.TimeoutError):
+                        raise errors.UnavailableError(
+                            f"Statehouse daemon at {self._url}: no reply in time", code="DEADLINE_EXCEEDED"
+                        ) from None
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            attempt += 1
+
+    async def _run(self, plan: ops.Plan) -> Any:
+        try:
+            call = next(plan)
+            while True:
+                try:
+                    response = await self._invoke(call)
+                except asyncio.TimeoutError:
+                    raise errors.UnavailableError(
+                        f"Statehouse daemon at {self._url}: no reply in time", code="DEADLINE_EXCEEDED"
+                    ) from None
+                call = plan.send(response)
+        except StopIteration as done:
+            return done.value
+
+    # ---- health ----
+
+    async def health(self) -> str:
+        """Returns ``"ok"`` while the daemon serves; raises ConnectionError (naming the address) when unreachable."""
+        return await self._run(ops.health())
+
+    async def version(self) -> Tuple[str, str]:
+        """The daemon's ``(version, git_sha)``."""
+        return await self._run(ops.version())
+
+    # ---- writes ----
+
+    async def begin_transaction(
+        self, timeout_ms: Optional[int] = None, namespace: Optional[str] = None
+    ) -> AsyncTransaction:
+        """Begins an interactive transaction. See :meth:`statehouse.Statehouse.begin_transaction`."""
+        txn_id, namespace = await self._run(ops.begin(self._ns(namespace), timeout_ms))
+        return AsyncTransaction(self, txn_id, namespace)
+
+    async def apply(
+        self,
+        operations: Iterable[Union[Put, Delete]],
+        *,
+        conditions: Iterable[Condition] = (),
+        idempotency_key: Optional[str] = None,
+        metadata: MetadataLike = None,
+        namespace: Optional[str] = None,
+    ) -> CommitResult:
+        """Commits writes and deletes atomically in one round trip. See :meth:`statehouse.Statehouse.apply`."""
+        key = idempotency_key if idempotency_key is not None else f"sdk-{uuid.uuid4().hex}"
+        return await self._run(ops.apply(self._ns(namespace), operations, conditions, key, metadata))
+
+    # ---- reads ----
+
+    async def get_state(
+        self,
+        agent_id: str,
+        key: str,
+        namespace: Optional[str] = None,
+        *,
+        at: Optional[int] = None,
+        as_of: Optional[datetime] = None,
+    ) -> StateResult:
+        """Reads a key (latest, ``at`` a commit_ts, or ``as_of`` a time); a missing key gives ``exists=False``."""
+        return await self._run(ops.get_state(self._ns(namespace), agent_id, key, at, as_of))
+
+    async def get_state_at_version(
+        self, agent_id: str, key: str, version: int, namespace: Optional[str] = None
+    ) -> StateResult:
+        """Reads version ``version`` of a key."""
+        return await self._run(ops.get_state_at_version(self._ns(namespace), agent_id, key, version))
+
+    async def get_many(
+        self,
+        keys: Iterable[Tuple[str, str]],
+        namespace: Optional[str] = None,
+        *,
+        at: Optional[int] = None,
+        as_of: Optional[datetime] = None,
+    ) -> List[StateResult]:
+        """Reads many ``(agent_id, key)`` pairs at one consistent point, in one round trip."""
+        return await self._run(ops.get_many(self._ns(namespace), keys, at, as_of))
+
+    async def list_keys(
+        self, agent_id: str, namespace: Optional[str] = None, *, prefix: str = "", include_deleted: bool = False
+    ) -> List[str]:
+        """The agent's keys in order, deleted keys left out unless ``include_deleted``."""
+        return await self._run(ops.list_keys(self._ns(namespace), agent_id, prefix, include_deleted))
+
+    async def scan_prefix(
+        self,
+        agent_id: str,
+        prefix: str,
+        namespace: Optional[str] = None,
+        *,
+        at: Optional[int] = None,
+        as_of: Optional[datetime] = None,
+    ) -> List[StateResult]:
+        """The live keys of an agent starting with ``prefix``, with their values."""
+        return await self._run(ops.scan_prefix(self._ns(namespace), agent_id, prefix, at, as_of))
+
+    async def history(
+        self, agent_id: str, key: str, namespace: Optional[str] = None, *, limit: Optional[int] = None
+    ) -> List[StateResult]:
+        """Every version of a key, newest first, deletes included."""
+        return await self._run(ops.history(self._ns(namespace), agent_id, key, limit))
+
+    async def list_agents(self, namespace: Optional[str] = None) -> List[str]:
+        """The agents that ever wrote in the namespace."""
+        return await self._run(ops.list_agents(self._ns(namespace)))
+
+    async def list_namespaces(self) -> List[LogHead]:
+        """Every namespace with at least one commit, with its log head."""
+        return await self._run(ops.list_namespaces())
+
+    async def head(self, namespace: Optional[str] = None) -> LogHead:
+        """The namespace's last commit_ts (0 when empty) and hash."""
+        return await self._run(ops.head(self._ns(namespace)))
+
+    # ---- the log ----
+
+    async def replay(
+        self,
+        agent_id: Optional[str] = None,
+        start_ts: Optional[int] = None,
+        end_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+        *,
+        key_prefix: Optional[str] = None,
+    ) -> AsyncIterator[ReplayEvent]:
+        """Yields the committed events from ``start_ts`` to ``end_ts`` (both inclusive) in commit order."""
+        request = ops.replay_request(self._ns(namespace), agent_id, start_ts, end_ts, key_prefix)
+        stub = await self._ensure_stub()
+        call = stub.Replay(request)
+        try:
+            async for batch in call:
+                for event in batch.events:
+                    yield wire.replay_event(event, agent_id)
+        except grpc.aio.AioRpcError as failure:
+            raise wire.rpc_error(failure, address=self._url) from None
+        finally:
+            call.cancel()
+
+    def watch(
+        self,
+        agent_id: Optional[str] = None,
+        from_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+        *,
+        reconnect_timeout: float = 60.0,
+    ) -> AsyncWatchStream:
+        """Follows the log live (``async for event in client.watch(...)``). See :meth:`statehouse.Statehouse.watch`."""
+        return AsyncWatchStream(self, self._ns(namespace), agent_id, from_ts, reconnect_timeout)
+
+    async def verify(
+        self, namespace: Optional[str] = None, *, from_ts: Optional[int] = None, to_ts: Optional[int] = None
+    ) -> VerifyResult:
+        """Recomputes the namespace's hash chain and reports the first mismatch."""
+        return await self._run(ops.verify(self._ns(namespace), from_ts, to_ts))

@@ -1,0 +1,490 @@
+"""The synchronous Statehouse client: :class:`Statehouse` and :class:`Transaction`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
+
+import grpc
+
+from . import _operations as ops
+from . import _wire as wire
+from . import exceptions as errors
+from ._proto import statehouse_pb2_grpc
+from .types import (
+    CommitResult,
+    Condition,
+    Delete,
+    LogHead,
+    MetadataLike,
+    Put,
+    ReplayEvent,
+    StateResult,
+    VerifyResult,
+)
+
+__all__ = ["Statehouse", "Transaction", "WatchStream"]
+
+
+class Transaction:
+    """An interactive transaction: buffered writes and deletes, reads, then an atomic commit or an abort.
+
+    Writes and deletes are kept by the client and sent with the commit, so a transaction of any size costs two
+    round trips (begin and commit) plus one per read of a key it has not written. Reads inside the transaction
+    (:meth:`get`) are recorded by the daemon: if a key read here changes before the commit, the commit raises
+    :class:`~statehouse.exceptions.ConflictError` and applies nothing.
+
+    As a context manager it commits when the block ends normally and aborts when it raises::
+
+        with client.begin_transaction() as tx:
+            plan = tx.get("agent-1", "plan").value or []
+            tx.write("agent-1", "plan", plan + ["search"])
+
+    ``Transaction(client, txn_id, namespace)`` attaches to a transaction begun elsewhere; committing an id the
+    daemon does not know raises :class:`~statehouse.exceptions.TransactionError`.
+    """
+
+    def __init__(self, client: "Statehouse", txn_id: str, namespace: str = "default") -> None:
+        self._client = client
+        self._buffer = ops.TransactionBuffer(txn_id, namespace)
+
+    @property
+    def txn_id(self) -> str:
+        """The daemon's id of this transaction."""
+        return self._buffer.txn_id
+
+    @property
+    def namespace(self) -> str:
+        """The namespace every operation of this transaction goes to."""
+        return self._buffer.namespace
+
+    @property
+    def result(self) -> Optional[CommitResult]:
+        """The full commit result (commit_ts, versions, hash) once committed, else None."""
+        return self._buffer.result
+
+    def write(self, agent_id: str, key: str, value: Any, *, expected_version: Optional[int] = None) -> None:
+        """Stages a write of any JSON value; a later write of the same key in this transaction replaces it.
+
+        Args:
+            agent_id: the agent owning the key.
+            key: the key.
+            value: any JSON value (dict, list, str, int of any size, float, bool, None).
+            expected_version: commit only if the key is at exactly this version when the transaction commits
+                (0: only if it does not exist); otherwise the commit raises ConflictError.
+
+        Raises:
+            InvalidArgumentError: the value is not JSON (the daemon checks names and sizes at commit).
+            TransactionError: the transaction is already committed or aborted.
+        """
+        self._buffer.write(agent_id, key, value, expected_version)
+
+    def delete(self, agent_id: str, key: str, *, expected_version: Optional[int] = None) -> None:
+        """Stages a delete of a key (a new tombstone version); ``expected_version`` as in :meth:`write`."""
+        self._buffer.delete(agent_id, key, expected_version)
+
+    def get(self, agent_id: str, key: str) -> StateResult:
+        """Reads a key inside the transaction: its own write if it made one, else the latest committed version.
+
+        A committed read is recorded: if the key changes before the commit, the commit fails with ConflictError.
+        """
+        return self._client._run(self._buffer.get(agent_id, key))
+
+    def commit(self, metadata: MetadataLike = None) -> int:
+        """Commits every staged write atomically and returns the commit_ts once it is durable.
+
+        A commit whose reply is lost (connection reset, daemon restart) is retried; the daemon applies a
+        transaction once and answers a retry with the original result.
+
+        Args:
+            metadata: who made the change and why (a Metadata, or a dict with actor, reason, tags); stored with
+                the event.
+
+        Raises:
+            ConflictError: a key read in the transaction, or named by expected_version, changed.
+            TransactionExpiredError: the transaction outlived its timeout.
+            TransactionError: it is already committed, aborted, or unknown to the daemon.
+        """
+        return self._client._run(self._buffer.commit(metadata)).commit_ts
+
+    def abort(self) -> None:
+        """Discards the transaction; aborting twice is a no-op, aborting after a commit raises TransactionError."""
+        self._client._run(self._buffer.abort())
+
+    def __enter__(self) -> "Transaction":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if self._buffer.state != "open":
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            try:
+                self.abort()
+            except errors.StatehouseError:
+                pass  # the block's own exception matters more; the daemon rolls the transaction back on timeout
+
+    def __repr__(self) -> str:
+        return f"Transaction(txn_id={self.txn_id!r}, namespace={self.namespace!r}, state={self._buffer.state!r})"
+
+
+class WatchStream(Iterator[ReplayEvent]):
+    """The events of a watch as they commit; iterate it, and :meth:`close` it (or use ``with``) when done.
+
+    After a lost connection (a daemon restart, for example) it reconnects and resumes right after the last event
+    it delivered, so no commit is missed or repeated; it gives up with UnavailableError once the daemon has been
+    unreachable for ``reconnect_timeout`` seconds.
+    """
+
+    def __init__(
+        self, client: "Statehouse", namespace: str, agent_id: Optional[str], from_ts: Optional[int],
+        reconnect_timeout: float,
+    ) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._agent_id = agent_id
+        self._reconnect_timeout = reconnect_timeout
+        if from_ts is None:
+            # "Only commits after now": pin "now" to the head, so that a reconnect cannot skip anything.
+            from_ts = client.head(namespace).commit_ts + 1
+        self.next_ts: int = wire.require_int("from_ts", from_ts) or 1
+        self._call: Any = None
+        self._pending: List[ReplayEvent] = []
+        self._closed = False
+
+    def __iter__(self) -> "WatchStream":
+        return self
+
+    def __next__(self) -> ReplayEvent:
+        failing_since: Optional[float] = None
+        delay = 0.05
+        while not self._pending:
+            if self._closed:
+                raise StopIteration
+            try:
+                if self._call is None:
+                    request = ops.watch_request(self._namespace, self._agent_id, self.next_ts)
+                    self._call = self._client._stub.Watch(request, wait_for_ready=failing_since is not None)
+                batch = next(self._call)
+                self._pending.extend(wire.replay_event(event, self._agent_id) for event in batch.events)
+                failing_since = None
+            except StopIteration:
+                self._call = None  # the daemon ended the stream (shutting down): reconnect
+                failing_since = failing_since or time.monotonic()
+            except grpc.RpcError as failure:
+                self._call = None
+                if self._closed:
+                    raise StopIteration from None
+                code = failure.code()
+                if code not in wire.RETRYABLE_CODES and code != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    raise wire.rpc_error(failure, address=self._client.url) from None
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > self._reconnect_timeout:
+                    raise wire.rpc_error(failure, address=self._client.url) from None
+            if not self._pending and self._call is None:
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        event = self._pending.pop(0)
+        self.next_ts = event.commit_ts + 1
+        return event
+
+    def close(self) -> None:
+        """Stops watching."""
+        self._closed = True
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
+
+    def __enter__(self) -> "WatchStream":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+class Statehouse:
+    """A synchronous client of a Statehouse daemon.
+
+    Thread-safe: one client can serve many threads (gRPC multiplexes their calls on one connection).
+
+    Example::
+
+        from statehouse import Statehouse
+
+        with Statehouse(url="localhost:50051") as client:
+            with client.begin_transaction() as tx:
+                tx.write(agent_id="agent-1", key="memory", value={"fact": "..."})
+            print(client.get_state(agent_id="agent-1", key="memory").value)
+
+    Args:
+        url: the daemon's address, ``host:port``.
+        namespace: the namespace used when a call does not name one.
+        timeout: seconds each call may take (streams excepted); None waits forever.
+        commit_retry_timeout: how long a commit whose reply was lost is retried (it is applied once).
+    """
+
+    def __init__(
+        self,
+        url: str = "localhost:50051",
+        namespace: str = "default",
+        *,
+        timeout: Optional[float] = 60.0,
+        commit_retry_timeout: float = 30.0,
+    ) -> None:
+        self._url = url
+        self._namespace = namespace
+        self._timeout = timeout
+        self._commit_retry_timeout = commit_retry_timeout
+        self._channel = grpc.insecure_channel(url, options=wire.CHANNEL_OPTIONS)
+        self._stub = statehouse_pb2_grpc.StatehouseServiceStub(self._channel)
+
+    @property
+    def url(self) -> str:
+        """The daemon's address."""
+        return self._url
+
+    @property
+    def namespace(self) -> str:
+        """The default namespace of this client."""
+        return self._namespace
+
+    def close(self) -> None:
+        """Closes the connection; the client cannot be used afterwards."""
+        self._channel.close()
+
+    def __enter__(self) -> "Statehouse":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Statehouse(url={self._url!r}, namespace={self._namespace!r})"
+
+    # ---- running plans ----
+
+    def _ns(self, namespace: Optional[str]) -> str:
+        return self._namespace if namespace is None else namespace
+
+    def _invoke(self, call: ops.Call) -> Any:
+        method = getattr(self._stub, call.method)
+        if not call.retry:
+            try:
+                return method(call.request, timeout=self._timeout)
+            except grpc.RpcError as failure:
+                raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
+        give_up = time.monotonic() + self._commit_retry_timeout
+        delay = 0.05
+        attempt = 0
+        while True:
+            remaining = give_up - time.monotonic()
+            timeout = remaining if self._timeout is None else min(self._timeout, max(remaining, 0.001))
+            try:
+                return method(call.request, timeout=timeout, wait_for_ready=attempt > 0)
+            except grpc.RpcError as failure:
+                if failure.code() not in wire.RETRYABLE_CODES or time.monotonic() + delay >= give_up:
+                    raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            attempt += 1
+
+    def _run(self, plan: ops.Plan) -> Any:
+        try:
+            call = next(plan)
+            while True:
+                call = plan.send(self._invoke(call))
+        except StopIteration as done:
+            return done.value
+
+    # ---- health ----
+
+    def health(self) -> str:
+        """Returns ``"ok"`` while the daemon serves; raises ConnectionError (naming the address) when unreachable."""
+        return self._run(ops.health())
+
+    def version(self) -> Tuple[str, str]:
+        """The daemon's ``(version, git_sha)``."""
+        return self._run(ops.version())
+
+    # ---- writes ----
+
+    def begin_transaction(self, timeout_ms: Optional[int] = None, namespace: Optional[str] = None) -> Transaction:
+        """Begins an interactive transaction.
+
+        Args:
+            timeout_ms: how long it may stay open before the daemon rolls it back (default: the daemon's, 30 s).
+            namespace: the namespace it writes to (default: the client's).
+        """
+        txn_id, namespace = self._run(ops.begin(self._ns(namespace), timeout_ms))
+        return Transaction(self, txn_id, namespace)
+
+    def apply(
+        self,
+        operations: Iterable[Union[Put, Delete]],
+        *,
+        conditions: Iterable[Condition] = (),
+        idempotency_key: Optional[str] = None,
+        metadata: MetadataLike = None,
+        namespace: Optional[str] = None,
+    ) -> CommitResult:
+        """Commits writes and deletes atomically in one round trip, subject to conditions.
+
+        Args:
+            operations: :class:`~statehouse.Put` and :class:`~statehouse.Delete` items, applied in order.
+            conditions: :class:`~statehouse.Condition` items; if one does not hold, nothing is applied and
+                ConflictError is raised.
+            idempotency_key: a retry with the same key and content returns the first result instead of applying
+                again. One is generated when not given, so that a retry after a lost reply is safe.
+            metadata: actor, reason and tags stored with the event.
+            namespace: default: the client's.
+        """
+        key = idempotency_key if idempotency_key is not None else f"sdk-{uuid.uuid4().hex}"
+        return self._run(ops.apply(self._ns(namespace), operations, conditions, key, metadata))
+
+    # ---- reads ----
+
+    def get_state(
+        self,
+        agent_id: str,
+        key: str,
+        namespace: Optional[str] = None,
+        *,
+        at: Optional[int] = None,
+        as_of: Optional[datetime] = None,
+    ) -> StateResult:
+        """Reads a key: the latest state, or the state as of commit_ts ``at`` or of the time ``as_of``.
+
+        A key that does not exist gives ``exists=False`` and ``value=None``, never an exception.
+        """
+        return self._run(ops.get_state(self._ns(namespace), agent_id, key, at, as_of))
+
+    def get_state_at_version(
+        self, agent_id: str, key: str, version: int, namespace: Optional[str] = None
+    ) -> StateResult:
+        """Reads version ``version`` of a key (``exists=False`` for a version beyond the latest or a delete)."""
+        return self._run(ops.get_state_at_version(self._ns(namespace), agent_id, key, version))
+
+    def get_many(
+        self,
+        keys: Iterable[Tuple[str, str]],
+        namespace: Optional[str] = None,
+        *,
+        at: Optional[int] = None,
+        as_of: Optional[datetime] = None,
+    ) -> List[StateResult]:
+        """Reads many ``(agent_id, key)`` pairs at one consistent point, in one round trip, in the given order."""
+        return self._run(ops.get_many(self._ns(namespace), keys, at, as_of))
+
+    def list_keys(
+        self, agent_id: str, namespace: Optional[str] = None, *, prefix: str = "", include_deleted: bool = False
+    ) -> List[str]:
+        """The agent's keys in order (deleted keys left out unless ``include_deleted``), all pages followed."""
+        return self._run(ops.list_keys(self._ns(namespace), agent_id, prefix, include_deleted))
+
+    def scan_prefix(
+        self,
+        agent_id: str,
+        prefix: str,
+        namespace: Optional[str] = None,
+        *,
+        at: Optional[int] = None,
+        as_of: Optional[datetime] = None,
+    ) -> List[StateResult]:
+        """The live keys of an agent starting with ``prefix``, with their values (each result has ``.key``)."""
+        return self._run(ops.scan_prefix(self._ns(namespace), agent_id, prefix, at, as_of))
+
+    def history(
+        self, agent_id: str, key: str, namespace: Optional[str] = None, *, limit: Optional[int] = None
+    ) -> List[StateResult]:
+        """Every version of a key, newest first, deletes included (``deleted=True``); at most ``limit``."""
+        return self._run(ops.history(self._ns(namespace), agent_id, key, limit))
+
+    def list_agents(self, namespace: Optional[str] = None) -> List[str]:
+        """The agents that ever wrote in the namespace, in order."""
+        return self._run(ops.list_agents(self._ns(namespace)))
+
+    def list_namespaces(self) -> List[LogHead]:
+        """Every namespace with at least one commit, with its log head."""
+        return self._run(ops.list_namespaces())
+
+    def head(self, namespace: Optional[str] = None) -> LogHead:
+        """The namespace's last commit_ts (0 when empty) and hash."""
+        return self._run(ops.head(self._ns(namespace)))
+
+    # ---- the log ----
+
+    def replay(
+        self,
+        agent_id: Optional[str] = None,
+        start_ts: Optional[int] = None,
+        end_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+        *,
+        key_prefix: Optional[str] = None,
+    ) -> Iterator[ReplayEvent]:
+        """Yields the committed events from ``start_ts`` to ``end_ts`` (both inclusive) in commit order.
+
+        With ``agent_id``, only that agent's operations and the events that have one; with ``key_prefix``, only
+        operations on matching keys.
+        """
+        request = ops.replay_request(self._ns(namespace), agent_id, start_ts, end_ts, key_prefix)
+        call = self._stub.Replay(request)
+        try:
+            for batch in call:
+                for event in batch.events:
+                    yield wire.replay_event(event, agent_id)
+        except grpc.RpcError as failure:
+            raise wire.rpc_error(failure, address=self._url) from None
+        finally:
+            call.cancel()
+
+    def replay_events(
+        self,
+        agent_id: Optional[str] = None,
+        start_ts: Optional[int] = None,
+        end_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+    ) -> Iterator[ReplayEvent]:
+        """The same as :meth:`replay`."""
+        return self.replay(agent_id, start_ts, end_ts, namespace)
+
+    def replay_pretty(
+        self,
+        agent_id: Optional[str] = None,
+        start_ts: Optional[int] = None,
+        end_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+        verbose: bool = False,
+    ) -> Iterator[str]:
+        """Yields one human-readable line per replayed operation: commit_ts, time, agent/key, version, change."""
+        for event in self.replay(agent_id, start_ts, end_ts, namespace):
+            for operation in event.operations:
+                yield ops.format_operation(
+                    event.commit_ts, event.committed_at, operation.agent_id, operation, verbose, event.txn_id
+                )
+
+    def watch(
+        self,
+        agent_id: Optional[str] = None,
+        from_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+        *,
+        reconnect_timeout: float = 60.0,
+    ) -> WatchStream:
+        """Follows the namespace's log live: yields each event as it commits, for as long as it is iterated.
+
+        Args:
+            agent_id: only this agent's operations (and events that have one).
+            from_ts: first commit_ts to deliver (earlier history first, then live); default: only new commits.
+            reconnect_timeout: seconds to keep reconnecting after the connection is lost.
+        """
+        return WatchStream(self, self._ns(namespace), agent_id, from_ts, reconnect_timeout)
+
+    def verify(
+        self, namespace: Optional[str] = None, *, from_ts: Optional[int] = None, to_ts: Optional[int] = None
+    ) -> VerifyResult:
+        """Recomputes the namespace's hash chain (all of it by default) and reports the first mismatch."""
+        return self._run(ops.verify(self._ns(namespace), from_ts, to_ts))

@@ -1,0 +1,117 @@
+"""The exceptions the Statehouse SDK raises.
+
+Every error is a :class:`StatehouseError`. The classes follow the daemon's gRPC status codes, so that callers can
+react precisely (retry a :class:`ConflictError`, fix the request on :class:`InvalidArgumentError`, wait on
+:class:`UnavailableError`) without seeing gRPC itself.
+
+Hierarchy::
+
+    StatehouseError
+    ├── TransactionError                 a transaction cannot be used or committed
+    │   ├── ConflictError                a key it read or expected changed (ABORTED): re-read and retry
+    │   ├── TransactionExpiredError      it outlived its timeout and was rolled back (FAILED_PRECONDITION)
+    │   └── TransactionNotFoundError     unknown, aborted or already finished id (also a NotFoundError)
+    ├── NotFoundError                    NOT_FOUND
+    ├── InvalidArgumentError             bad input or over a limit (INVALID_ARGUMENT); nothing was changed
+    ├── PermissionDeniedError            PERMISSION_DENIED
+    ├── ResourceExhaustedError           too many open transactions or watchers, a slow watcher, a full disk
+    ├── DataLossError                    the store found corrupted data (DATA_LOSS)
+    └── ConnectionError                  the daemon cannot be reached; the message names its address
+        └── UnavailableError             UNAVAILABLE: unreachable, restarting or shutting down
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "StatehouseError",
+    "TransactionError",
+    "ConflictError",
+    "TransactionExpiredError",
+    "TransactionNotFoundError",
+    "NotFoundError",
+    "InvalidArgumentError",
+    "PermissionDeniedError",
+    "ResourceExhaustedError",
+    "DataLossError",
+    "ConnectionError",
+    "UnavailableError",
+]
+
+
+class StatehouseError(Exception):
+    """Base class of every error the SDK raises.
+
+    Attributes:
+        code: the gRPC status code name the daemon answered with (``"ABORTED"``, ``"NOT_FOUND"``, ...), or None
+            for an error found by the SDK itself.
+    """
+
+    def __init__(self, message: str, *, code: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransactionError(StatehouseError):
+    """A transaction could not be used or committed: finished already, aborted, expired, unknown or in conflict."""
+
+
+class ConflictError(TransactionError):
+    """A key the transaction read (or named in a condition) changed before the commit; nothing was applied.
+
+    Re-read and retry. ``agent_id``, ``key``, ``expected_version`` and ``actual_version`` name the key when the
+    daemon reported it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: Optional[str] = "ABORTED",
+        agent_id: Optional[str] = None,
+        key: Optional[str] = None,
+        expected_version: Optional[int] = None,
+        actual_version: Optional[int] = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.agent_id = agent_id
+        self.key = key
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class TransactionExpiredError(TransactionError):
+    """The transaction outlived its timeout and was rolled back; begin a new one."""
+
+
+class NotFoundError(StatehouseError):
+    """The daemon has no such thing (for example, an unknown transaction id)."""
+
+
+class TransactionNotFoundError(TransactionError, NotFoundError):
+    """The transaction id is unknown, was aborted, or already finished."""
+
+
+class InvalidArgumentError(StatehouseError):
+    """The request was malformed or over a limit (names, value size, operations per transaction); nothing changed."""
+
+
+class PermissionDeniedError(StatehouseError):
+    """The daemon refused the request for this caller."""
+
+
+class ResourceExhaustedError(StatehouseError):
+    """A capacity limit was hit: too many open transactions or watchers, a watcher that fell behind, a full disk."""
+
+
+class DataLossError(StatehouseError):
+    """The daemon found corrupted or missing data; see ``statehousectl verify``."""
+
+
+class ConnectionError(StatehouseError):  # noqa: A001 - the original SDK's name, kept for compatibility
+    """The daemon could not be reached, or the connection to it was lost. The message names its address."""
+
+
+class UnavailableError(ConnectionError):
+    """The daemon answered UNAVAILABLE: unreachable, restarting, or shutting down. Safe to retry later."""

@@ -1,0 +1,224 @@
+"""The plain data types the SDK returns and takes. None of them is a gRPC or protobuf type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+__all__ = [
+    "StateResult",
+    "Operation",
+    "ReplayEvent",
+    "CommitResult",
+    "Metadata",
+    "Put",
+    "Delete",
+    "Condition",
+    "LogHead",
+    "VerifyResult",
+    "KeyEntry",
+]
+
+
+def _datetime_from_micros(micros: int) -> Optional[datetime]:
+    """A UTC datetime for microseconds since the epoch, None for 0 (not committed)."""
+    if micros == 0:
+        return None
+    return datetime.fromtimestamp(micros // 1_000_000, tz=timezone.utc).replace(microsecond=micros % 1_000_000)
+
+
+@dataclass(frozen=True)
+class StateResult:
+    """The state of one key at one point in history.
+
+    A key that does not exist (never written, deleted, or not yet written at that point) is a normal result with
+    ``exists=False`` and ``value=None``, never an exception.
+
+    Attributes:
+        value: the JSON value, decoded (dict, list, str, int, float, bool or None); None when the key does not exist.
+        version: the key's version (1 on the first write, +1 per write or delete); 0 when it was never written.
+        commit_ts: the commit that wrote this version; 0 when never written.
+        exists: whether the key holds a value (False for a never-written or deleted key).
+        key: the key, filled by listings and reads that name it.
+        agent_id: the agent owning the key.
+        deleted: True when this version is a delete (a tombstone).
+        committed_at: when that commit happened (UTC), or None.
+    """
+
+    value: Any
+    version: int
+    commit_ts: int
+    exists: bool
+    key: Optional[str] = None
+    agent_id: Optional[str] = None
+    deleted: bool = False
+    committed_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One write or delete of a committed event.
+
+    Attributes:
+        key: the key written.
+        value: the JSON value written; None for a delete.
+        version: the key's new version.
+        agent_id: the agent owning the key.
+        deleted: True for a delete.
+    """
+
+    key: str
+    value: Any
+    version: int
+    agent_id: str = ""
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ReplayEvent:
+    """One committed transaction of a namespace's log, as replay and watch deliver it.
+
+    Attributes:
+        txn_id: the transaction's id.
+        commit_ts: its position in the namespace's log (1, 2, 3, ... without gaps).
+        operations: what it changed, in order (only the filtered agent's operations when replay or watch was given
+            an agent_id).
+        namespace: the namespace of the log.
+        agent_id: the agent the replay or watch was filtered to, if any.
+        committed_at: when it was committed (UTC).
+        metadata: the actor, reason and tags attached to the commit.
+        hash: the event's SHA-256 link in the namespace's hash chain.
+        prev_hash: the previous event's hash.
+    """
+
+    txn_id: str
+    commit_ts: int
+    operations: List[Operation]
+    namespace: str = "default"
+    agent_id: Optional[str] = None
+    committed_at: Optional[datetime] = None
+    metadata: Optional["Metadata"] = None
+    hash: bytes = b""
+    prev_hash: bytes = b""
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """The outcome of a commit.
+
+    Attributes:
+        commit_ts: the commit's position in the namespace's log; always > 0.
+        txn_id: the transaction's id.
+        versions: the new version of each operation's key, in operation order.
+        namespace: the namespace committed to.
+        committed_at: when it was committed (UTC).
+        hash: the event's link in the namespace's hash chain (empty for a transaction that wrote nothing).
+    """
+
+    commit_ts: int
+    txn_id: str
+    versions: List[int]
+    namespace: str
+    committed_at: Optional[datetime] = None
+    hash: bytes = b""
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Who made a commit and why; stored with its event and returned by replay and watch.
+
+    Attributes:
+        actor: who made the change (an agent, a user, a job).
+        reason: why, in a few words.
+        tags: free-form string labels.
+    """
+
+    actor: Optional[str] = None
+    reason: Optional[str] = None
+    tags: Dict[str, str] = field(default_factory=dict)
+
+
+MetadataLike = Union[Metadata, Mapping[str, Any], None]
+
+
+@dataclass(frozen=True)
+class Put:
+    """A write of ``value`` to ``key`` in a one-shot :meth:`Statehouse.apply`."""
+
+    agent_id: str
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Delete:
+    """A delete of ``key`` (a tombstone version) in a one-shot :meth:`Statehouse.apply`."""
+
+    agent_id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition a commit makes on a key's current version; on a mismatch nothing is applied (ConflictError).
+
+    Give exactly one of ``version`` (the key must be at exactly this version; a delete's tombstone counts) or
+    ``must_not_exist=True`` (never written, or deleted). ``version=0`` means the same as ``must_not_exist``
+    for a key that was never written.
+    """
+
+    agent_id: str
+    key: str
+    version: Optional[int] = None
+    must_not_exist: bool = False
+
+    def __post_init__(self) -> None:
+        from .exceptions import InvalidArgumentError
+
+        if (self.version is None) == (not self.must_not_exist):
+            raise InvalidArgumentError("a Condition needs exactly one of version=N or must_not_exist=True")
+        if self.version is not None and self.version < 0:
+            raise InvalidArgumentError(f"a Condition's version must be >= 0, not {self.version}")
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """The end of a namespace's log: its last commit_ts (0 when empty) and hash."""
+
+    namespace: str
+    commit_ts: int
+    hash: bytes
+    committed_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of recomputing a namespace's hash chain.
+
+    Attributes:
+        ok: True when every event's hash matched.
+        events_checked: how many events were recomputed.
+        first_bad_commit_ts: the first commit_ts that does not match, or None.
+        reason: what did not match, or "".
+        head: the log's head when the check ran.
+        from_commit_ts: first commit_ts checked.
+        to_commit_ts: last commit_ts checked.
+    """
+
+    ok: bool
+    events_checked: int
+    first_bad_commit_ts: Optional[int]
+    reason: str
+    head: LogHead
+    from_commit_ts: int
+    to_commit_ts: int
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """A key in a listing, with its latest version and whether that version is a delete."""
+
+    key: str
+    version: int
+    deleted: bool
