@@ -7,39 +7,64 @@ import Synchronization
 extension ServiceImplementation {
     /// A pipelined session: requests are handled concurrently (up to `maxSessionRequestsInFlight`), and responses are
     /// written as they complete, several per write when they are ready together.
+    ///
+    /// A session lives as long as its client keeps it open, so a graceful shutdown would wait for it forever: when
+    /// ``SessionRegistry/endAll()`` is called the session stops taking requests, answers those in flight, and ends
+    /// with UNAVAILABLE. Requests the client sent after that get no answer; the client sees the status and retries
+    /// them elsewhere (commits are exactly-once, so a retried commit is safe).
     func session(
         request: RPCAsyncSequence<Statehouse_V1_SessionRequest, any Error>,
         response: RPCWriter<Statehouse_V1_SessionResponse>,
         context: ServerContext
     ) async throws {
         let outbox = SessionOutbox()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let permits = SessionPermits(limit: self.maxSessionRequestsInFlight)
+        let (inbox, inboxInput) = AsyncStream<Statehouse_V1_SessionRequest>.makeStream()
+        guard let registration = self.sessions.register({ inboxInput.finish() }) else {
+            throw RPCError(code: .unavailable, message: Self.shuttingDownMessage)
+        }
+        defer { self.sessions.unregister(registration) }
+
+        enum Child { case writer, reader }
+        try await withThrowingTaskGroup(of: Child.self) { group in
             group.addTask {
                 while let responses = await outbox.take() {
                     try await response.write(contentsOf: responses)
                 }
+                return .writer
             }
-            do {
-                try await withThrowingTaskGroup(of: Void.self) { handlers in
-                    var running = 0
-                    for try await message in request {
-                        if running >= self.maxSessionRequestsInFlight {
-                            try await handlers.next()
-                            running -= 1
-                        }
-                        handlers.addTask { outbox.put(await self.handle(message, context: context)) }
-                        running += 1
+            group.addTask {
+                defer { inboxInput.finish() }
+                for try await message in request {
+                    await permits.acquire()
+                    if case .terminated = inboxInput.yield(message) {
+                        permits.release()  // the session is ending: this request stays unanswered
+                        break
                     }
-                    try await handlers.waitForAll()
                 }
-            } catch {
-                outbox.finish()
-                throw error
+                return .reader
+            }
+            await withDiscardingTaskGroup { handlers in
+                for await message in inbox {
+                    handlers.addTask {
+                        outbox.put(await self.handle(message, context: context))
+                        permits.release()
+                    }
+                }
             }
             outbox.finish()
-            try await group.waitForAll()
+            // Wait for the writer to flush every answer; then stop reading requests (at shutdown the client may
+            // still be sending).
+            while let child = try await group.next() {
+                if child == .writer { group.cancelAll() }
+            }
+        }
+        if self.sessions.isEnding {
+            throw RPCError(code: .unavailable, message: Self.shuttingDownMessage)
         }
     }
+
+    static var shuttingDownMessage: String { "the daemon is shutting down; reconnect and retry" }
 
     /// Handles one session request; failures become a `SessionError` with the status code the unary RPC would use.
     func handle(_ message: Statehouse_V1_SessionRequest, context: ServerContext) async -> Statehouse_V1_SessionResponse {
@@ -123,5 +148,83 @@ final class SessionOutbox: Sendable {
                 if resumeNow { continuation.resume() }
             }
         }
+    }
+}
+
+/// Limits the requests of one session in flight: the reader waits for a permit before taking the next request, so a
+/// client that floods the stream is held back by HTTP/2 flow control instead of filling memory.
+final class SessionPermits: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(limit: Int) {
+        self.state = Mutex(State(available: limit))
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { continuation in
+            let granted = self.state.withLock { state -> Bool in
+                if state.available > 0 {
+                    state.available -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.available += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume()
+    }
+}
+
+/// The open sessions of a service, so that a graceful shutdown can end them (see `session`).
+public final class SessionRegistry: Sendable {
+    private struct State {
+        var ending = false
+        var next = 0
+        var sessions: [Int: @Sendable () -> Void] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Registers a session's end handler; `nil` when sessions are already ending.
+    func register(_ end: @escaping @Sendable () -> Void) -> Int? {
+        self.state.withLock { state in
+            guard !state.ending else { return nil }
+            state.next += 1
+            state.sessions[state.next] = end
+            return state.next
+        }
+    }
+
+    func unregister(_ id: Int) {
+        _ = self.state.withLock { $0.sessions.removeValue(forKey: id) }
+    }
+
+    var isEnding: Bool { self.state.withLock { $0.ending } }
+
+    /// Ends every open session (they answer what is in flight, then close with UNAVAILABLE) and refuses new ones.
+    public func endAll() {
+        let ends = self.state.withLock { state -> [@Sendable () -> Void] in
+            state.ending = true
+            return Array(state.sessions.values)
+        }
+        for end in ends { end() }
     }
 }

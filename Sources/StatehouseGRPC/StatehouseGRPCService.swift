@@ -26,6 +26,10 @@ public struct StatehouseGRPCService: RegistrableRPCService {
 
     private let implementation: ServiceImplementation
 
+    /// The open `Session` streams. Call ``SessionRegistry/endAll()`` when a graceful shutdown begins: sessions stay
+    /// open as long as their clients want, and the server would otherwise wait for them.
+    public var sessions: SessionRegistry { self.implementation.sessions }
+
     /// - Parameters:
     ///   - engine: the engine to serve; it must be running.
     ///   - build: reported by the `Version` RPC.
@@ -41,6 +45,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
             engine: engine,
             build: build,
             maxSessionRequestsInFlight: max(1, maxSessionRequestsInFlight),
+            sessions: SessionRegistry(),
             logger: logger
         )
     }
@@ -55,6 +60,7 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
     let engine: StatehouseEngine
     let build: StatehouseGRPCService.BuildInfo
     let maxSessionRequestsInFlight: Int
+    let sessions: SessionRegistry
     let logger: Logger
 
     var limits: EngineLimits { self.engine.configuration.limits }

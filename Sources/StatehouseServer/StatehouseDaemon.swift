@@ -49,7 +49,13 @@ public enum StatehouseDaemon {
                 services: [
                     .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(
-                        service: GRPCServerService(server: server, engine: engine, onListening: onListening, logger: logger),
+                        service: GRPCServerService(
+                            server: server,
+                            engine: engine,
+                            sessions: service.sessions,
+                            onListening: onListening,
+                            logger: logger
+                        ),
                         successTerminationBehavior: .gracefullyShutdownGroup
                     ),
                 ],
@@ -96,11 +102,13 @@ struct EngineService: Service {
     }
 }
 
-/// The gRPC server as a service. On graceful shutdown it ends watches first (they would otherwise wait for the next
-/// commit forever), then lets the server finish the calls in flight.
+/// The gRPC server as a service. On graceful shutdown it ends watches (they would otherwise wait for the next commit
+/// forever) and sessions (they stay open as long as their clients want), then lets the server finish the calls in
+/// flight.
 struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let engine: StatehouseEngine
+    let sessions: SessionRegistry
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
 
@@ -111,6 +119,7 @@ struct GRPCServerService: Service {
                     try await self.server.serve()
                 } onGracefulShutdown: {
                     self.engine.endWatches()
+                    self.sessions.endAll()
                     self.server.beginGracefulShutdown()
                 }
             }

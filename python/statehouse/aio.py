@@ -169,7 +169,11 @@ class AsyncTransaction:
 
 
 class AsyncWatchStream:
-    """The events of a watch as an async iterator; resumes after a lost connection without gaps or repeats."""
+    """The events of a watch as an async iterator; resumes after a lost connection without gaps or repeats.
+
+    Without ``from_ts`` it delivers the commits after "now": the moment of ``async with`` or, without it, of the
+    first ``__anext__``.
+    """
 
     def __init__(
         self, client: "AsyncStatehouse", namespace: str, agent_id: Optional[str], from_ts: Optional[int],
@@ -187,10 +191,13 @@ class AsyncWatchStream:
     def __aiter__(self) -> "AsyncWatchStream":
         return self
 
-    async def __anext__(self) -> ReplayEvent:
+    async def _pin_start(self) -> None:
         if self.next_ts is None:
             # "Only commits after now": pin "now" to the head, so that a reconnect cannot skip anything.
             self.next_ts = (await self._client.head(self._namespace)).commit_ts + 1
+
+    async def __anext__(self) -> ReplayEvent:
+        await self._pin_start()
         failing_since: Optional[float] = None
         delay = 0.05
         while not self._pending:
@@ -233,6 +240,7 @@ class AsyncWatchStream:
             self._call = None
 
     async def __aenter__(self) -> "AsyncWatchStream":
+        await self._pin_start()
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:

@@ -364,7 +364,11 @@ class Statehouse:
     def get_state_at_version(
         self, agent_id: str, key: str, version: int, namespace: Optional[str] = None
     ) -> StateResult:
-        """Reads version ``version`` of a key (``exists=False`` for a version beyond the latest or a delete)."""
+        """Reads version ``version`` (>= 1) of a key.
+
+        A delete's tombstone version and a key that was never written give ``exists=False``; a version beyond
+        the key's latest raises InvalidArgumentError (it does not exist yet).
+        """
         return self._run(ops.get_state_at_version(self._ns(namespace), agent_id, key, version))
 
     def get_many(

@@ -1,0 +1,108 @@
+"""Starts and stops a real statehoused for the tests: a free loopback port and a temporary data directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import List, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def statehoused_binary() -> Path:
+    """The daemon to test: $STATEHOUSED, else the one `swift build` made (debug, then release)."""
+    configured = os.environ.get("STATEHOUSED")
+    if configured:
+        return Path(configured)
+    for configuration in ("debug", "release"):
+        candidate = REPO / ".build" / configuration / "statehoused"
+        if candidate.exists():
+            return candidate
+    raise RuntimeError(
+        "statehoused not found: run `swift build` in the repository (or set STATEHOUSED to the binary)"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Daemon:
+    """One statehoused process on 127.0.0.1 with its own data directory; restartable on the same port and data."""
+
+    def __init__(self, data_dir: Path, extra_args: Optional[List[str]] = None) -> None:
+        self.data_dir = data_dir
+        self.extra_args = extra_args or []
+        self.port = free_port()
+        self.process: Optional[subprocess.Popen] = None
+        self.log_path = data_dir.parent / f"statehoused-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "Daemon":
+        from statehouse import Statehouse, StatehouseError
+
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [str(statehoused_binary()), "--listen", self.url, "--data-dir", str(self.data_dir), *self.extra_args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        with Statehouse(url=self.url, timeout=2.0) as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"statehoused exited with {self.process.returncode}: {self.log()}")
+                try:
+                    if client.health() == "ok":
+                        return self
+                except StatehouseError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"statehoused did not become healthy in {timeout} s: {self.log()}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """SIGTERM, expecting a clean exit with status 0.
+
+        Open watches and sessions must not hold the daemon up: it has to exit well before its 30 s grace period
+        (which would otherwise hide a stream that keeps it waiting).
+        """
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"statehoused did not exit within 20 s of SIGTERM: {self.log()}") from None
+        if code != 0:
+            raise RuntimeError(f"statehoused exited with {code} after SIGTERM: {self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the daemon gets no chance to clean up."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
