@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: builds once (debug) and runs every Swift Testing suite.
+# Runs the whole test suite: builds once (debug), runs every Swift Testing suite, then installs the Python SDK
+# (pip install ./python, into a private venv under .build) and runs its pytest suite against the daemon just built.
 # Usage: scripts/test.sh [extra swift test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +17,10 @@ fi
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+venv=.build/python-venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check "./python[test]"
+STATEHOUSED="$PWD/.build/debug/statehoused" "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests

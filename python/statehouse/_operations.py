@@ -110,7 +110,15 @@ def commit(
     if message is not None:
         request.metadata.CopyFrom(message)
     response = yield Call("Commit", request, "commit", transactional=True, retry=True)
-    return wire.commit_result(response)
+    result = wire.commit_result(response)
+    if operations and len(result.versions) != len(operations):
+        # A daemon older than CommitRequest.operations ignores them and commits nothing: say so instead of
+        # reporting a commit of writes that were never applied.
+        raise errors.StatehouseError(
+            f"the daemon applied {len(result.versions)} of the transaction's {len(operations)} writes; it is older "
+            "than this SDK (it does not take writes with the commit): upgrade statehoused"
+        )
+    return result
 
 
 def abort(txn_id: str) -> Plan:

@@ -505,3 +505,18 @@ def test_every_error_is_a_statehouse_error() -> None:
     assert issubclass(exceptions.ConflictError, exceptions.TransactionError)
     assert issubclass(exceptions.TransactionExpiredError, exceptions.TransactionError)
     assert issubclass(exceptions.UnavailableError, exceptions.ConnectionError)
+
+
+def test_a_daemon_that_ignores_buffered_writes_is_reported(client: Statehouse) -> None:
+    real_commit = client._stub.Commit
+
+    def old_daemon_commit(request, **kwargs):
+        request = type(request)(txn_id=request.txn_id)  # a daemon before CommitRequest.operations drops them
+        return real_commit(request, **kwargs)
+
+    client._stub.Commit = old_daemon_commit
+    tx = client.begin_transaction()
+    tx.write("a", "k", 1)
+    with pytest.raises(StatehouseError, match="upgrade statehoused"):
+        tx.commit()
+    assert client.get_state("a", "k").exists is False

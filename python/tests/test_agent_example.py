@@ -1,0 +1,81 @@
+"""The reference research agent (examples/agent_research) runs to completion, and a crashed run resumes to the
+same answer and the same stored steps as an uninterrupted one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from daemon import REPO, Daemon, free_port, statehoused_binary
+from statehouse import Statehouse
+
+RUN = REPO / "examples" / "agent_research" / "run.sh"
+TASK = "What is 42 * 137?"
+
+
+def run_agent(environment: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(RUN), "--task", TASK, *args], env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_crash_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
+    environment = dict(
+        os.environ,
+        STATEHOUSE_URL=f"127.0.0.1:{free_port()}",
+        STATEHOUSE_AGENT_DATA=str(tmp_path),
+        STATEHOUSED=str(statehoused_binary()),
+        PYTHON=sys.executable,
+    )
+    # Each run.sh call starts the daemon (none is reachable), runs the agent, and stops the daemon again.
+    straight = run_agent(environment, "--agent-id", "uninterrupted")
+    assert straight.returncode == 0, straight.stderr
+    assert "answer: 42 * 137 = 5754" in straight.stdout
+
+    crashed = run_agent(environment, "--agent-id", "resumed", "--crash-after", "2")
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    assert "simulated crash during step 3" in crashed.stdout and "answer:" not in crashed.stdout
+
+    resumed = run_agent(environment, "--agent-id", "resumed")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming agent resumed after 2 finished steps" in resumed.stdout
+    assert "step 1 " not in resumed.stdout and "step 3 " in resumed.stdout
+    assert "answer: 42 * 137 = 5754" in resumed.stdout
+
+    again = run_agent(environment, "--agent-id", "resumed")
+    assert "already answered after 6 steps" in again.stdout
+
+    timeline = run_agent(environment, "--agent-id", "resumed", "--replay")
+    assert timeline.returncode == 0, timeline.stderr
+    assert "task received" in timeline.stdout and "step 6: answer" in timeline.stdout
+    assert "hash chain: verified" in timeline.stdout
+
+    daemon = Daemon(tmp_path / "data")
+    daemon.start()
+    try:
+        with Statehouse(url=daemon.url, namespace="agent-research") as client:
+            def stored(agent: str) -> list:
+                return [(item.key, item.value, item.version) for item in client.scan_prefix(agent, "steps/")]
+
+            assert stored("resumed") == stored("uninterrupted")
+            assert len(stored("resumed")) == 6
+            # Every step was written exactly once: version 1, nothing redone after the crash.
+            assert {version for _, _, version in stored("resumed")} == {1}
+            for agent in ("resumed", "uninterrupted"):
+                assert client.get_state(agent, "answer").value == {"text": "42 * 137 = 5754", "steps": 6}
+                assert client.get_state(agent, "progress").value == {"completed_steps": 6, "status": "done"}
+            assert client.verify().ok
+    finally:
+        daemon.stop()
+
+
+def test_a_research_question_is_answered_from_the_corpus(daemon: Daemon) -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "agent_research" / "agent.py"), "--url", daemon.url,
+         "--namespace", "agent-example-research", "--task", "How does a hash chain detect tampering?"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(source: hash_chains.md)" in result.stdout
