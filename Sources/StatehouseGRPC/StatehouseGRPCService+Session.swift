@@ -35,11 +35,13 @@ extension ServiceImplementation {
             }
             group.addTask {
                 defer { inboxInput.finish() }
-                for try await message in request {
-                    await permits.acquire()
-                    if case .terminated = inboxInput.yield(message) {
-                        permits.release()  // the session is ending: this request stays unanswered
-                        break
+                reading: for try await message in request {
+                    for item in Self.unbatched(message) {
+                        await permits.acquire()
+                        if case .terminated = inboxInput.yield(item) {
+                            permits.release()  // the session is ending: this request stays unanswered
+                            break reading
+                        }
                     }
                 }
                 return .reader
@@ -62,6 +64,19 @@ extension ServiceImplementation {
         if self.sessions.isEnding {
             throw RPCError(code: .unavailable, message: Self.shuttingDownMessage)
         }
+    }
+
+    /// The requests one stream message carries: itself (unless it is only a carrier of a batch), then its batch.
+    static func unbatched(_ message: Statehouse_V1_SessionRequest) -> [Statehouse_V1_SessionRequest] {
+        guard !message.batch.isEmpty else { return [message] }
+        var items: [Statehouse_V1_SessionRequest] = []
+        if message.request != nil {
+            var own = message
+            own.batch = []
+            items.append(own)
+        }
+        for item in message.batch { items.append(contentsOf: Self.unbatched(item)) }
+        return items
     }
 
     static var shuttingDownMessage: String { "the daemon is shutting down; reconnect and retry" }

@@ -1231,6 +1231,11 @@ public nonisolated struct Statehouse_V1_SessionRequest: Sendable {
     set {request = .getAtVersion(newValue)}
   }
 
+  /// More requests carried by this message, handled as if each had been sent on its own after this one: a client
+  /// sends everything it has queued in one stream message. Each is answered separately by its own request_id; a
+  /// message used only as a carrier sets no request of its own and gets no answer.
+  public var batch: [Statehouse_V1_SessionRequest] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Request: Equatable, Sendable {
@@ -3505,7 +3510,7 @@ nonisolated extension Statehouse_V1_VerifyResponse: SwiftProtobuf.Message, Swift
 
 nonisolated extension Statehouse_V1_SessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SessionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}apply\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{3}transaction_get\0\u{1}commit\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0\u{3}get_at_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}apply\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{3}transaction_get\0\u{1}commit\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0\u{3}get_at_version\0\u{1}batch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3696,6 +3701,7 @@ nonisolated extension Statehouse_V1_SessionRequest: SwiftProtobuf.Message, Swift
           self.request = .getAtVersion(v)
         }
       }()
+      case 16: try { try decoder.decodeRepeatedMessageField(value: &self.batch) }()
       default: break
       }
     }
@@ -3768,12 +3774,16 @@ nonisolated extension Statehouse_V1_SessionRequest: SwiftProtobuf.Message, Swift
     }()
     case nil: break
     }
+    if !self.batch.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.batch, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_SessionRequest, rhs: Statehouse_V1_SessionRequest) -> Bool {
     if lhs.requestID != rhs.requestID {return false}
     if lhs.request != rhs.request {return false}
+    if lhs.batch != rhs.batch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

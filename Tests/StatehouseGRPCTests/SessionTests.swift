@@ -58,6 +58,38 @@ struct SessionTests {
         }
     }
 
+    @Test("a batch carries many requests in one stream message; each is answered on its own")
+    func batches() async throws {
+        try await withTestService { client, _ in
+            let responses = try await client.session { writer in
+                var carrier = Statehouse_V1_SessionRequest()  // a pure carrier: no request of its own
+                for index in 1...20 {
+                    var request = Statehouse_V1_SessionRequest()
+                    request.requestID = UInt64(index)
+                    request.apply = putRequest("batch", "k\(index)", "\(index)")
+                    carrier.batch.append(request)
+                }
+                var withOwn = Statehouse_V1_SessionRequest()  // its own request first, then its batch
+                withOwn.requestID = 21
+                withOwn.get = getRequest("batch", "k1")
+                var nested = Statehouse_V1_SessionRequest()
+                nested.requestID = 22
+                nested.listKeys.agentID = "batch"
+                withOwn.batch = [nested]
+                try await writer.write(contentsOf: [carrier, withOwn])
+            } onResponse: { response in
+                var all: [Statehouse_V1_SessionResponse] = []
+                for try await message in response.messages { all.append(message) }
+                return all
+            }
+            #expect(responses.count == 22)
+            #expect(Set(responses.map(\.requestID)) == Set(1...22))
+            #expect(responses.filter { $0.requestID <= 20 }.allSatisfy { $0.commit.result.commitTs >= 1 })
+            let head = try await client.getHead(Statehouse_V1_GetHeadRequest())
+            #expect(head.commitTs == 20)
+        }
+    }
+
     @Test("an interactive transaction runs over the session")
     func transactionOverSession() async throws {
         try await withTestService { client, _ in

@@ -35,6 +35,10 @@ from .types import (
 __all__ = ["AsyncStatehouse", "AsyncTransaction", "AsyncWatchStream"]
 
 
+class _DaemonTooOld(Exception):
+    pass
+
+
 class _Session:
     """One Session stream: requests are tagged with ids and their futures resolved as responses arrive.
 
@@ -51,17 +55,39 @@ class _Session:
         self._call = stub.Session(self._requests())
         self._reader = asyncio.ensure_future(self._read())
 
+    # Most requests sent in one stream message (see SessionRequest.batch).
+    MAX_BATCH = 256
+
     async def _requests(self) -> AsyncIterator[pb.SessionRequest]:
+        """Sends what is queued, all of it in one stream message: one gRPC write per batch, not per request."""
         while True:
             request = await self._queue.get()
             if request is None:
                 return
-            yield request
+            # Let the coroutines that are ready run first: the requests they queue go out in this same message.
+            await asyncio.sleep(0)
+            if self._queue.empty():
+                yield request
+                continue
+            items = [request]
+            ending = False
+            while not self._queue.empty() and len(items) < self.MAX_BATCH:
+                queued = self._queue.get_nowait()
+                if queued is None:
+                    ending = True
+                    break
+                items.append(queued)
+            yield pb.SessionRequest(batch=items)
+            if ending:
+                return
 
     async def _read(self) -> None:
         failure: errors.StatehouseError
         try:
             async for response in self._call:
+                if response.request_id == 0 and response.WhichOneof("response") == "error":
+                    # Request ids start at 1: an answer to id 0 means the daemon could not read a batch.
+                    raise _DaemonTooOld(response.error.message)
                 future = self._pending.pop(response.request_id, None)
                 if future is not None and not future.done():
                     future.set_result(response)
@@ -70,6 +96,12 @@ class _Session:
             )
         except grpc.aio.AioRpcError as error:
             failure = wire.rpc_error(error, address=self._address)
+        except _DaemonTooOld as error:
+            self._call.cancel()
+            failure = errors.StatehouseError(
+                f"the daemon at {self._address} does not take batched session requests ({error}); it is older "
+                "than this SDK: upgrade statehoused, or use AsyncStatehouse(..., pipelined=False)"
+            )
         except asyncio.CancelledError:
             failure = errors.UnavailableError(
                 f"Statehouse daemon at {self._address}: the client was closed", code="CANCELLED"
@@ -80,13 +112,28 @@ class _Session:
                 future.set_exception(failure)
         self._pending.clear()
 
-    async def request(self, field: str, message: Any) -> pb.SessionResponse:
+    async def request(self, field: str, message: Any, timeout: Optional[float]) -> pb.SessionResponse:
         self._next_id += 1
         request_id = self._next_id
-        future: "asyncio.Future[pb.SessionResponse]" = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: "asyncio.Future[pb.SessionResponse]" = loop.create_future()
         self._pending[request_id] = future
         self._queue.put_nowait(pb.SessionRequest(request_id=request_id, **{field: message}))
-        return await future
+        # A timer instead of asyncio.wait_for, which costs a task per call.
+        timer = loop.call_later(timeout, self._expire, request_id) if timeout is not None else None
+        try:
+            return await future
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _expire(self, request_id: int) -> None:
+        future = self._pending.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_exception(
+                errors.UnavailableError(f"Statehouse daemon at {self._address}: no reply in time",
+                                        code="DEADLINE_EXCEEDED")
+            )
 
     async def close(self) -> None:
         self._queue.put_nowait(None)
@@ -332,7 +379,7 @@ class AsyncStatehouse:
         if self._pipelined and call.session_field is not None:
             if self._session is None or self._session.broken:
                 self._session = _Session(stub, self._url)
-            response = await asyncio.wait_for(self._session.request(call.session_field, call.request), timeout)
+            response = await self._session.request(call.session_field, call.request, timeout)
             kind = response.WhichOneof("response")
             if kind == "error":
                 raise wire.error(
@@ -357,12 +404,8 @@ class AsyncStatehouse:
             timeout = remaining if self._timeout is None else min(self._timeout, max(remaining, 0.001))
             try:
                 return await self._once(call, attempt > 0, timeout)
-            except (errors.UnavailableError, asyncio.TimeoutError) as failure:
+            except errors.UnavailableError:
                 if time.monotonic() + delay >= give_up:
-                    if isinstance(failure, asyncio.TimeoutError):
-                        raise errors.UnavailableError(
-                            f"Statehouse daemon at {self._url}: no reply in time", code="DEADLINE_EXCEEDED"
-                        ) from None
                     raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
@@ -372,13 +415,7 @@ class AsyncStatehouse:
         try:
             call = next(plan)
             while True:
-                try:
-                    response = await self._invoke(call)
-                except asyncio.TimeoutError:
-                    raise errors.UnavailableError(
-                        f"Statehouse daemon at {self._url}: no reply in time", code="DEADLINE_EXCEEDED"
-                    ) from None
-                call = plan.send(response)
+                call = plan.send(await self._invoke(call))
         except StopIteration as done:
             return done.value
 

@@ -337,7 +337,8 @@ class Statehouse:
             conditions: :class:`~statehouse.Condition` items; if one does not hold, nothing is applied and
                 ConflictError is raised.
             idempotency_key: a retry with the same key and content returns the first result instead of applying
-                again. One is generated when not given, so that a retry after a lost reply is safe.
+                again. One is generated when not given, so that a retry after a lost reply is safe; pass ""
+                to send none.
             metadata: actor, reason and tags stored with the event.
             namespace: default: the client's.
         """

@@ -530,7 +530,7 @@ class VerifyResponse(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., first_bad_commit_ts: _Optional[int] = ..., reason: _Optional[str] = ..., events_checked: _Optional[int] = ..., head: _Optional[_Union[LogHead, _Mapping]] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ...) -> None: ...
 
 class SessionRequest(_message.Message):
-    __slots__ = ("request_id", "apply", "get", "get_many", "begin", "write", "delete", "transaction_get", "commit", "abort", "list_keys", "scan_prefix", "history", "read_log", "get_at_version")
+    __slots__ = ("request_id", "apply", "get", "get_many", "begin", "write", "delete", "transaction_get", "commit", "abort", "list_keys", "scan_prefix", "history", "read_log", "get_at_version", "batch")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     APPLY_FIELD_NUMBER: _ClassVar[int]
     GET_FIELD_NUMBER: _ClassVar[int]
@@ -546,6 +546,7 @@ class SessionRequest(_message.Message):
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     READ_LOG_FIELD_NUMBER: _ClassVar[int]
     GET_AT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     apply: ApplyRequest
     get: GetStateRequest
@@ -561,7 +562,8 @@ class SessionRequest(_message.Message):
     history: HistoryRequest
     read_log: ReadLogRequest
     get_at_version: GetStateAtVersionRequest
-    def __init__(self, request_id: _Optional[int] = ..., apply: _Optional[_Union[ApplyRequest, _Mapping]] = ..., get: _Optional[_Union[GetStateRequest, _Mapping]] = ..., get_many: _Optional[_Union[GetManyRequest, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionRequest, _Mapping]] = ..., write: _Optional[_Union[WriteRequest, _Mapping]] = ..., delete: _Optional[_Union[DeleteRequest, _Mapping]] = ..., transaction_get: _Optional[_Union[TransactionGetRequest, _Mapping]] = ..., commit: _Optional[_Union[CommitRequest, _Mapping]] = ..., abort: _Optional[_Union[AbortRequest, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysRequest, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixRequest, _Mapping]] = ..., history: _Optional[_Union[HistoryRequest, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogRequest, _Mapping]] = ..., get_at_version: _Optional[_Union[GetStateAtVersionRequest, _Mapping]] = ...) -> None: ...
+    batch: _containers.RepeatedCompositeFieldContainer[SessionRequest]
+    def __init__(self, request_id: _Optional[int] = ..., apply: _Optional[_Union[ApplyRequest, _Mapping]] = ..., get: _Optional[_Union[GetStateRequest, _Mapping]] = ..., get_many: _Optional[_Union[GetManyRequest, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionRequest, _Mapping]] = ..., write: _Optional[_Union[WriteRequest, _Mapping]] = ..., delete: _Optional[_Union[DeleteRequest, _Mapping]] = ..., transaction_get: _Optional[_Union[TransactionGetRequest, _Mapping]] = ..., commit: _Optional[_Union[CommitRequest, _Mapping]] = ..., abort: _Optional[_Union[AbortRequest, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysRequest, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixRequest, _Mapping]] = ..., history: _Optional[_Union[HistoryRequest, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogRequest, _Mapping]] = ..., get_at_version: _Optional[_Union[GetStateAtVersionRequest, _Mapping]] = ..., batch: _Optional[_Iterable[_Union[SessionRequest, _Mapping]]] = ...) -> None: ...
 
 class SessionError(_message.Message):
     __slots__ = ("code", "message")
