@@ -266,11 +266,11 @@ def verify(namespace: str, from_ts: Optional[int], to_ts: Optional[int]) -> Plan
 def replay_request(
     namespace: str, agent_id: Optional[str], start_ts: Optional[int], end_ts: Optional[int], key_prefix: Optional[str]
 ) -> pb.ReplayRequest:
-    if start_ts is not None and end_ts is not None and wire.require_int("end_ts", end_ts) < wire.require_int(
-        "start_ts", start_ts
-    ):
-        raise errors.InvalidArgumentError(f"end_ts ({end_ts}) is before start_ts ({start_ts})")
-    return pb.ReplayRequest(filter=wire.log_filter(namespace, agent_id, start_ts, end_ts, key_prefix))
+    start = wire.require_int("start_ts", start_ts)
+    end = wire.require_int("end_ts", end_ts)
+    if start is not None and end is not None and end < start:
+        raise errors.InvalidArgumentError(f"end_ts ({end}) is before start_ts ({start})")
+    return pb.ReplayRequest(filter=wire.log_filter(namespace, agent_id, start, end, key_prefix))
 
 
 def watch_request(namespace: str, agent_id: Optional[str], from_ts: int) -> pb.WatchRequest:
