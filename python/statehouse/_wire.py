@@ -313,6 +313,18 @@ def error(
     return errors.StatehouseError(f"{name}: {details}", code=name)
 
 
+def is_slow_watcher(failure: grpc.RpcError) -> bool:
+    """Whether a watch ended because it fell behind (the daemon names where to resume): worth resuming, unlike
+    RESOURCE_EXHAUSTED for too many watchers."""
+    if not hasattr(failure, "code") or failure.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return False
+    try:
+        trailers = failure.trailing_metadata() or ()
+    except Exception:  # pragma: no cover - a call without trailers
+        return False
+    return any(key == "statehouse-resume-from" for key, _ in trailers)
+
+
 def rpc_error(failure: grpc.RpcError, *, address: str, transactional: bool = False) -> errors.StatehouseError:
     """The SDK exception for a failed gRPC call (sync or asyncio)."""
     code = failure.code() if hasattr(failure, "code") else grpc.StatusCode.UNKNOWN

@@ -106,6 +106,9 @@ class _Session:
             failure = errors.UnavailableError(
                 f"Statehouse daemon at {self._address}: the client was closed", code="CANCELLED"
             )
+        self._fail_all(failure)
+
+    def _fail_all(self, failure: errors.StatehouseError) -> None:
         self.broken = True
         for future in self._pending.values():
             if not future.done():
@@ -143,6 +146,10 @@ class _Session:
             await self._reader
         except asyncio.CancelledError:
             pass
+        # A reader cancelled before it ever ran has failed nothing yet.
+        self._fail_all(errors.UnavailableError(
+            f"Statehouse daemon at {self._address}: the client was closed", code="CANCELLED"
+        ))
 
 
 class AsyncTransaction:
@@ -267,7 +274,7 @@ class AsyncWatchStream:
                 if self._closed:
                     raise StopAsyncIteration from None
                 code = failure.code()
-                if code not in wire.RETRYABLE_CODES and code != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                if code not in wire.RETRYABLE_CODES and not wire.is_slow_watcher(failure):
                     raise wire.rpc_error(failure, address=self._client.url) from None
                 failing_since = failing_since or time.monotonic()
                 if time.monotonic() - failing_since > self._reconnect_timeout:
@@ -331,6 +338,7 @@ class AsyncStatehouse:
         self._channel: Optional[grpc.aio.Channel] = None
         self._stub: Optional[statehouse_pb2_grpc.StatehouseServiceStub] = None
         self._session: Optional[_Session] = None
+        self._closed = False
 
     @property
     def url(self) -> str:
@@ -343,13 +351,16 @@ class AsyncStatehouse:
         return self._namespace
 
     async def _ensure_stub(self) -> statehouse_pb2_grpc.StatehouseServiceStub:
+        if self._closed:
+            raise errors.StatehouseError(f"the client of {self._url} is closed")
         if self._stub is None:
             self._channel = grpc.aio.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
             self._stub = statehouse_pb2_grpc.StatehouseServiceStub(self._channel)
         return self._stub
 
     async def close(self) -> None:
-        """Closes the session and the connection."""
+        """Closes the session and the connection; calls still waiting fail, later calls raise StatehouseError."""
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -179,7 +179,7 @@ class WatchStream(Iterator[ReplayEvent]):
                 if self._closed:
                     raise StopIteration from None
                 code = failure.code()
-                if code not in wire.RETRYABLE_CODES and code != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                if code not in wire.RETRYABLE_CODES and not wire.is_slow_watcher(failure):
                     raise wire.rpc_error(failure, address=self._client.url) from None
                 failing_since = failing_since or time.monotonic()
                 if time.monotonic() - failing_since > self._reconnect_timeout:
