@@ -1,0 +1,144 @@
+"""Soak: a bounded mixed load (writers, readers, watchers, replays) against statehoused for several minutes, sampling
+the daemon's RSS and open file descriptors, to see that both level off.
+
+    scripts/soak --minutes 5 [--interval 15]
+
+Prints one line per sample (elapsed, RSS, fds, head commit_ts, operations done) and exits 0; it reports, it does
+not judge. Only loopback; every loop stops at the deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from daemon import Daemon  # noqa: E402
+from statehouse import Put, Statehouse, StatehouseError  # noqa: E402
+
+NS = "soak"
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--interval", type=float, default=15.0, help="seconds between samples")
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--readers", type=int, default=2)
+    parser.add_argument("--watchers", type=int, default=4)
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="statehouse-soak-"))
+    daemon = Daemon(work / "data").start()
+    deadline = time.monotonic() + args.minutes * 60
+    counts: Dict[str, int] = {"writes": 0, "reads": 0, "watched": 0, "replays": 0}
+    lock = threading.Lock()
+
+    def count(name: str, amount: int = 1) -> None:
+        with lock:
+            counts[name] += amount
+
+    def writer(index: int) -> None:
+        with Statehouse(url=daemon.url, namespace=NS) as client:
+            n = 0
+            while time.monotonic() < deadline:
+                tx = client.begin_transaction()
+                for key in range(5):
+                    tx.write(f"agent-{index}", f"k{(n + key) % 500}", {"n": n, "pad": "x" * 200})
+                tx.commit()
+                client.apply([Put(f"agent-{index}", "counter", n)])
+                n += 1
+                count("writes", 2)
+
+    def reader(index: int) -> None:
+        with Statehouse(url=daemon.url, namespace=NS) as client:
+            n = 0
+            while time.monotonic() < deadline:
+                client.get_state(f"agent-{n % args.writers}", f"k{n % 500}")
+                client.scan_prefix(f"agent-{n % args.writers}", "k1")
+                n += 1
+                count("reads", 2)
+
+    def watcher(index: int) -> None:
+        # Watchers come and go: each follows for a while, closes, and opens a new watch from where it was.
+        with Statehouse(url=daemon.url, namespace=NS) as client:
+            next_ts = 1
+            while time.monotonic() < deadline:
+                stream = client.watch(from_ts=next_ts)
+                until = min(deadline, time.monotonic() + 10)
+                try:
+                    for event in stream:
+                        next_ts = event.commit_ts + 1
+                        count("watched")
+                        if time.monotonic() > until:
+                            break
+                finally:
+                    stream.close()
+
+    def replayer() -> None:
+        with Statehouse(url=daemon.url, namespace=NS) as client:
+            while time.monotonic() < deadline:
+                head = client.head().commit_ts
+                for _ in client.replay(start_ts=max(1, head - 20_000)):
+                    pass
+                count("replays")
+                time.sleep(1)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(args.writers)]
+    threads += [threading.Thread(target=reader, args=(i,)) for i in range(args.readers)]
+    threads += [threading.Thread(target=watcher, args=(i,)) for i in range(args.watchers)]
+    threads.append(threading.Thread(target=replayer))
+    pid = daemon.process.pid
+    print(f"soak: {args.minutes} min, {args.writers} writers, {args.readers} readers, {args.watchers} watchers, "
+          f"1 replayer; daemon pid {pid}", flush=True)
+    print(f"{'elapsed s':>9} {'RSS MiB':>8} {'fds':>5} {'head':>8} {'writes':>8} {'reads':>8} {'watched':>9} "
+          f"{'replays':>7}", flush=True)
+    started = time.monotonic()
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    with Statehouse(url=daemon.url, namespace=NS) as probe:
+        while True:
+            with lock:
+                snapshot = dict(counts)
+            try:
+                head = probe.head().commit_ts
+            except StatehouseError:
+                head = -1
+            print(f"{time.monotonic() - started:9.0f} {rss_kib(pid) / 1024:8.1f} {fds(pid):5d} {head:8d} "
+                  f"{snapshot['writes']:8d} {snapshot['reads']:8d} {snapshot['watched']:9d} "
+                  f"{snapshot['replays']:7d}", flush=True)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(min(args.interval, max(0.0, deadline - time.monotonic())))
+    for thread in threads:
+        thread.join(timeout=60)
+    with Statehouse(url=daemon.url, namespace=NS) as probe:
+        ok = probe.verify().ok
+    print(f"after the load: RSS {rss_kib(pid) / 1024:.1f} MiB, {fds(pid)} fds, verify {'ok' if ok else 'FAILED'}")
+    daemon.stop()
+    shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
