@@ -79,6 +79,9 @@ public final class SQLiteBackend: StorageBackend {
         do {
             let writerConnection = try SQLiteConnection(path: path, flags: flags)
             try Self.configure(writerConnection, configuration, isWriter: true)
+            if configuration.checkOnOpen, case .directory = configuration.location {
+                try Self.checkIntegrity(writerConnection, logger)
+            }
             let applied = try SQLiteSchema.migrate(writerConnection, now: SystemClock().wallMicroseconds())
             if !applied.isEmpty {
                 logger.info("Applied schema migrations", metadata: ["migrations": "\(applied)"])
@@ -97,7 +100,8 @@ public final class SQLiteBackend: StorageBackend {
             switch error.code & 0xFF {
             case SQLITE_NOTADB, SQLITE_CORRUPT:
                 throw StatehouseError.unavailable(
-                    "the database file in the data directory is corrupt or not a Statehouse database"
+                    "the database file in the data directory is corrupt or not a Statehouse database; "
+                        + Self.recoveryHint
                 )
             case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM:
                 throw StatehouseError.unavailable("the database file in the data directory cannot be opened for writing")
@@ -108,6 +112,23 @@ public final class SQLiteBackend: StorageBackend {
             lock?.release()
             throw error
         }
+    }
+
+    static let recoveryHint = "restore it from a backup (docs/operations.md, \"Recovery\")"
+
+    /// Refuses a database file whose pages do not hold together (truncated, overwritten, bit rot), so that the daemon
+    /// never starts serving from it.
+    private static func checkIntegrity(_ connection: SQLiteConnection, _ logger: Logger) throws {
+        let started = ContinuousClock.now
+        let result = try connection.scalarText("PRAGMA quick_check(1)") ?? "no answer"
+        guard result == "ok" else {
+            logger.error("The database failed its integrity check", metadata: ["quick_check": "\(result)"])
+            throw StatehouseError.unavailable(
+                "the database file in the data directory is corrupt (integrity check: \(result.prefix(120))); "
+                    + Self.recoveryHint
+            )
+        }
+        logger.info("Integrity check passed", metadata: ["duration": "\(ContinuousClock.now - started)"])
     }
 
     private static func prepareDirectory(_ directory: String) throws {

@@ -32,6 +32,10 @@ public struct SQLiteConfiguration: Sendable {
     /// polling, 53k/s with 50 µs; one committer 2.3k → 2.7k commits/s), so a short poll after each job keeps the
     /// threads hot under load; an idle daemon still sleeps. Zero turns polling off.
     public var workerIdleSpin: Duration = .microseconds(50)
+    /// Run SQLite's `PRAGMA quick_check` when the store opens, refusing a corrupt file instead of serving from it.
+    /// It reads every page (about a second per GiB here), so a very large store may turn it off and rely on
+    /// `statehousectl verify` and the errors reads return. The default is `true`.
+    public var checkOnOpen = true
 
     public init(location: Location) {
         self.location = location

@@ -19,7 +19,10 @@ struct SQLiteError: Error, CustomStringConvertible {
         case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM:
             return .unavailable("the data directory is not writable; the store cannot accept writes")
         case SQLITE_CORRUPT, SQLITE_NOTADB:
-            return .internalError("the database file is corrupt; stop the daemon and run verification")
+            return .dataCorruption(
+                commitTS: 0,
+                reason: "the database file is corrupt; stop the daemon, run statehousectl verify and restore from a backup"
+            )
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .unavailable("the store is busy; retry")
         case SQLITE_IOERR:

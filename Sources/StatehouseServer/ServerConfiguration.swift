@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var durability: SQLiteConfiguration.Durability = .full
     /// Read connections of the SQLite store. The default is 2.
     public var readerThreads = 2
+    /// Check the database file's integrity at startup. The default is `true`.
+    public var startupCheck = true
     /// Engine limits and settings.
     public var engine = EngineConfiguration()
     /// Largest gRPC message accepted. The default is 32 MiB.
@@ -41,6 +43,7 @@ public struct ServerConfiguration: Sendable {
         var storage = self.useMemory ? SQLiteConfiguration.inMemory() : .directory(self.dataDirectory)
         storage.durability = self.durability
         storage.readerCount = self.readerThreads
+        storage.checkOnOpen = self.startupCheck
         return storage
     }
 

@@ -65,6 +65,11 @@ public struct ServerSettings: Sendable {
                 example: "2", isSwitch: false) { configuration, value in
             configuration.readerThreads = try Self.int(value, name: "reader-threads", range: 1...64)
         },
+        Setting(name: "startup-check", environment: "STATEHOUSE_STARTUP_CHECK",
+                help: "Check the database file's integrity (SQLite quick_check) before serving; about 1 s per GiB.",
+                example: "true", isSwitch: false) { configuration, value in
+            configuration.startupCheck = try Self.bool(value, name: "startup-check")
+        },
         Setting(name: "log-level", environment: "STATEHOUSE_LOG_LEVEL",
                 help: "trace, debug, info, notice, warning, error or critical.",
                 example: "info", isSwitch: false) { configuration, value in

@@ -96,10 +96,58 @@ struct StorageTests {
             let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 * 31) })
             try garbage.write(to: URL(fileURLWithPath: directory + "/statehouse.db"))
             let error = await Self.openError(.directory(directory))
-            #expect(error == .unavailable("the database file in the data directory is corrupt or not a Statehouse database"))
+            #expect(error == .unavailable(
+                "the database file in the data directory is corrupt or not a Statehouse database; "
+                    + "restore it from a backup (docs/operations.md, \"Recovery\")"
+            ))
             // The lock was released: a later open (after repair) is not blocked by the failed one.
             try FileManager.default.removeItem(atPath: directory + "/statehouse.db")
             #expect(await Self.openError(.directory(directory)) == nil)
+        }
+    }
+
+    @Test("a database with damaged pages is refused at open, unless the startup check is off; reads then fail as data loss")
+    func damagedPagesRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            try await runEngine(backend: store) { engine in
+                for batch in 0..<30 {
+                    let operations: [WriteOperation] = (0..<20).map { index in
+                        .put(agentID: "a", key: "k\(batch * 20 + index)", value: json("\"\(String(repeating: "x", count: 2000))\""))
+                    }
+                    _ = try await engine.commit(AtomicCommit(operations: operations))
+                }
+            }
+            // Overwrite three pages in the middle of the file, as a failing disk or a stray write would.
+            let path = directory + "/statehouse.db"
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let start = bytes.count * 6 / 10
+            for offset in stride(from: start, to: start + 3 * 4096, by: 7) { bytes[offset] ^= 0x5A }
+            try bytes.write(to: URL(fileURLWithPath: path))
+
+            let error = await Self.openError(.directory(directory))
+            guard case .unavailable(let message) = error else {
+                Issue.record("expected a refusal, got \(String(describing: error))")
+                return
+            }
+            #expect(message.contains("corrupt") && message.contains("Recovery"))
+
+            var unchecked = SQLiteConfiguration.directory(directory)
+            unchecked.checkOnOpen = false
+            let opened = try await SQLiteBackend.open(configuration: unchecked, logger: testLogger)
+            try await runEngine(backend: opened) { engine in
+                // Never wrong data: a read either returns what was written or fails as corruption (DATA_LOSS).
+                var failures = 0
+                for index in 0..<600 {
+                    do {
+                        let record = try await engine.get(agentID: "a", key: "k\(index)")
+                        #expect(record.value?.utf8.count == 2002, "k\(index) read wrong: \(record.version)")
+                    } catch StatehouseError.dataCorruption {
+                        failures += 1
+                    }
+                }
+                #expect(failures > 0)
+            }
         }
     }
 

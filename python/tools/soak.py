@@ -34,6 +34,10 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def store_mib(data: Path) -> float:
+    return sum(path.stat().st_size for path in data.glob("*") if path.is_file()) / (1024 * 1024)
+
+
 def fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -110,8 +114,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     pid = daemon.process.pid
     print(f"soak: {args.minutes} min, {args.writers} writers, {args.readers} readers, {args.watchers} watchers, "
           f"1 replayer; daemon pid {pid}", flush=True)
-    print(f"{'elapsed s':>9} {'RSS MiB':>8} {'fds':>5} {'head':>8} {'writes':>8} {'reads':>8} {'watched':>9} "
-          f"{'replays':>7}", flush=True)
+    print(f"{'elapsed s':>9} {'RSS MiB':>8} {'fds':>5} {'store MiB':>9} {'head':>8} {'writes':>8} {'reads':>8} "
+          f"{'watched':>9} {'replays':>7}", flush=True)
     started = time.monotonic()
     for thread in threads:
         thread.daemon = True
@@ -124,7 +128,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 head = probe.head().commit_ts
             except StatehouseError:
                 head = -1
-            print(f"{time.monotonic() - started:9.0f} {rss_kib(pid) / 1024:8.1f} {fds(pid):5d} {head:8d} "
+            print(f"{time.monotonic() - started:9.0f} {rss_kib(pid) / 1024:8.1f} {fds(pid):5d} "
+                  f"{store_mib(daemon.data_dir):9.1f} {head:8d} "
                   f"{snapshot['writes']:8d} {snapshot['reads']:8d} {snapshot['watched']:9d} "
                   f"{snapshot['replays']:7d}", flush=True)
             if time.monotonic() >= deadline:
