@@ -9,6 +9,7 @@ import time
 import grpc
 import pytest
 
+from daemon import Daemon, statehoused_binary
 from statehouse import AsyncStatehouse, Put, ResourceExhaustedError, StateResult, Statehouse, StatehouseError
 from statehouse._proto import statehouse_pb2 as pb
 from statehouse._proto import statehouse_pb2_grpc
@@ -106,3 +107,105 @@ def test_a_client_that_vanishes_mid_replay_or_mid_session_leaves_the_daemon_serv
         asyncio.run(abandon_session())
         assert client.get_state("a", "k2999").value == 2999
         assert client.verify().ok
+
+
+# ---- the disk: full, read-only ------------------------------------------------------------------------------------
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from statehouse import UnavailableError  # noqa: E402
+
+
+def mount_tmpfs(path: Path, size: str) -> None:
+    """A size-limited tmpfs for the data directory; skips the test where mounting is not allowed."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a size-limited tmpfs")
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+
+
+def unmount(path: Path) -> None:
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def test_a_full_disk_refuses_commits_keeps_serving_reads_and_recovers(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    mount_tmpfs(disk, "8m")
+    daemon = None
+    try:
+        ballast = disk / "ballast"
+        ballast.write_bytes(b"\0" * (3 * 1024 * 1024))  # freed later, to give the space back
+        daemon = Daemon(disk / "data").start()
+        acknowledged = []
+        with Statehouse(url=daemon.url, commit_retry_timeout=1) as client:
+            refusal = None
+            for index in range(1000):
+                try:
+                    client.apply([Put("a", f"k{index}", "x" * 32_000)])
+                    acknowledged.append(index)
+                except StatehouseError as error:
+                    refusal = error
+                    break
+            assert acknowledged and refusal is not None, "the disk never filled"
+            assert isinstance(refusal, ResourceExhaustedError), repr(refusal)
+            assert "full" in str(refusal)
+            # Reads go on while writes are refused.
+            assert client.get_state("a", f"k{acknowledged[-1]}").value == "x" * 32_000
+            assert client.verify().ok
+            with pytest.raises(ResourceExhaustedError):
+                client.apply([Put("a", "more", "x" * 32_000)])
+
+            ballast.unlink()  # space returns
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    client.apply([Put("a", "after", "space is back")])
+                    break
+                except ResourceExhaustedError:
+                    assert time.monotonic() < deadline, "writes did not recover when space returned"
+                    time.sleep(0.2)
+        daemon.stop()
+        daemon.start()
+        with Statehouse(url=daemon.url) as client:
+            for index in acknowledged:
+                assert client.get_state("a", f"k{index}").exists, f"acknowledged k{index} lost"
+            assert client.get_state("a", "after").value == "space is back"
+            assert client.head().commit_ts == len(acknowledged) + 1
+            assert client.verify().ok
+    finally:
+        if daemon is not None:
+            daemon.kill()
+        unmount(disk)
+
+
+def test_a_read_only_data_directory_is_refused_at_startup_with_its_cause(tmp_path: Path) -> None:
+    # Linux will not remount a filesystem read-only while a daemon holds files open for writing (EBUSY), so the
+    # read-only case is checked at the next start, which is where an operator meets it.
+    disk = tmp_path / "disk"
+    mount_tmpfs(disk, "64m")
+    daemon = None
+    try:
+        daemon = Daemon(disk / "data").start()
+        with Statehouse(url=daemon.url) as client:
+            client.apply([Put("a", "k", 1)])
+        daemon.stop()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        refused = subprocess.run(
+            [str(statehoused_binary()), "--listen", f"127.0.0.1:{daemon.port}", "--data-dir", str(disk / "data")],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert refused.returncode == 1
+        assert "not writable" in refused.stderr or "cannot be opened for writing" in refused.stderr, refused.stderr
+        subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+        daemon.start()
+        with Statehouse(url=daemon.url) as client:
+            assert client.get_state("a", "k").value == 1 and client.verify().ok
+    finally:
+        if daemon is not None:
+            daemon.kill()
+        unmount(disk)
