@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "StatehouseGRPC", targets: ["StatehouseGRPC"]),
         .library(name: "StatehouseServer", targets: ["StatehouseServer"]),
         .library(name: "StatehouseClient", targets: ["StatehouseClient"]),
+        // Driven by libFuzzer from fuzz/ (scripts/fuzz.sh); not an API for users.
+        .library(name: "StatehouseFuzzTargets", targets: ["StatehouseFuzzTargets"]),
         .executable(name: "statehoused", targets: ["statehoused"]),
         .executable(name: "statehousectl", targets: ["statehousectl"]),
     ],
@@ -39,6 +41,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StatehouseFuzzTargets",
+            dependencies: ["StatehouseCore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -129,6 +136,12 @@ let package = Package(
                 "StatehouseSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatehouseFuzzTargetsTests",
+            dependencies: ["StatehouseFuzzTargets"],
+            resources: [.copy("Regressions")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
