@@ -34,8 +34,8 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def store_mib(data: Path) -> float:
-    return sum(path.stat().st_size for path in data.glob("*") if path.is_file()) / (1024 * 1024)
+def file_mib(path: Path) -> float:
+    return path.stat().st_size / (1024 * 1024) if path.exists() else 0.0
 
 
 def fds(pid: int) -> int:
@@ -54,13 +54,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="statehouse-soak-"))
     daemon = Daemon(work / "data").start()
     deadline = time.monotonic() + args.minutes * 60
-    counts: Dict[str, int] = {"writes": 0, "reads": 0, "watched": 0, "replays": 0}
+    counts: Dict[str, int] = {"writes": 0, "reads": 0, "watched": 0, "replays": 0, "errors": 0}
     lock = threading.Lock()
 
     def count(name: str, amount: int = 1) -> None:
         with lock:
             counts[name] += amount
 
+    def resilient(work):
+        """Runs a worker until the deadline; an error is counted (the errors column) and the worker goes on."""
+        def run(*args):
+            while time.monotonic() < deadline:
+                try:
+                    work(*args)
+                except StatehouseError as error:
+                    count("errors")
+                    print(f"  error in {work.__name__}: {error}", file=sys.stderr, flush=True)
+                    time.sleep(0.5)
+        return run
+
+    @resilient
     def writer(index: int) -> None:
         with Statehouse(url=daemon.url, namespace=NS) as client:
             n = 0
@@ -73,6 +86,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 n += 1
                 count("writes", 2)
 
+    @resilient
     def reader(index: int) -> None:
         with Statehouse(url=daemon.url, namespace=NS) as client:
             n = 0
@@ -82,6 +96,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 n += 1
                 count("reads", 2)
 
+    @resilient
     def watcher(index: int) -> None:
         # Watchers come and go: each follows for a while, closes, and opens a new watch from where it was.
         with Statehouse(url=daemon.url, namespace=NS) as client:
@@ -98,6 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 finally:
                     stream.close()
 
+    @resilient
     def replayer() -> None:
         with Statehouse(url=daemon.url, namespace=NS) as client:
             while time.monotonic() < deadline:
@@ -114,8 +130,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     pid = daemon.process.pid
     print(f"soak: {args.minutes} min, {args.writers} writers, {args.readers} readers, {args.watchers} watchers, "
           f"1 replayer; daemon pid {pid}", flush=True)
-    print(f"{'elapsed s':>9} {'RSS MiB':>8} {'fds':>5} {'store MiB':>9} {'head':>8} {'writes':>8} {'reads':>8} "
-          f"{'watched':>9} {'replays':>7}", flush=True)
+    print(f"{'elapsed s':>9} {'RSS MiB':>8} {'fds':>5} {'db MiB':>7} {'wal MiB':>7} {'head':>8} {'writes':>8} "
+          f"{'reads':>8} {'watched':>9} {'replays':>7} {'errors':>6}", flush=True)
     started = time.monotonic()
     for thread in threads:
         thread.daemon = True
@@ -129,9 +145,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             except StatehouseError:
                 head = -1
             print(f"{time.monotonic() - started:9.0f} {rss_kib(pid) / 1024:8.1f} {fds(pid):5d} "
-                  f"{store_mib(daemon.data_dir):9.1f} {head:8d} "
+                  f"{file_mib(daemon.data_dir / 'statehouse.db'):7.1f} "
+                  f"{file_mib(daemon.data_dir / 'statehouse.db-wal'):7.1f} {head:8d} "
                   f"{snapshot['writes']:8d} {snapshot['reads']:8d} {snapshot['watched']:9d} "
-                  f"{snapshot['replays']:7d}", flush=True)
+                  f"{snapshot['replays']:7d} {snapshot['errors']:6d}", flush=True)
             if time.monotonic() >= deadline:
                 break
             time.sleep(min(args.interval, max(0.0, deadline - time.monotonic())))
