@@ -13,11 +13,13 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
 
     let connection: SQLiteConnection
     private let logger: Logger
+    private let checkpointer: WALCheckpointer
     private var namespaces: [String: NamespaceEntry] = [:]
 
     init(connection: SQLiteConnection, logger: Logger) throws {
         self.connection = connection
         self.logger = logger
+        self.checkpointer = WALCheckpointer(connection: connection)
         let statement = try connection.statement(
             "SELECT id, name, last_commit_ts, last_hash, last_committed_at FROM namespaces"
         )

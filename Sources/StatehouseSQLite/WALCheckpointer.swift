@@ -1,0 +1,45 @@
+import CSQLite
+
+/// Keeps the write-ahead log bounded when reads never stop.
+///
+/// SQLite's automatic checkpoint (passive, every 1,000 frames) copies pages into the database file but can only start
+/// the WAL over when no reader still uses it. Under a steady mix of overlapping reads (readers, scans, replays) that
+/// moment may never come, and the WAL grows without bound (measured: 24 MiB to 269 MiB in 4 minutes of the soak).
+/// So past ``restartFrames`` the writer asks for a RESTART checkpoint, which waits for the readers of old snapshots to
+/// finish, but only up to ``restartWaitMilliseconds`` and at most once per 1,000 new frames, so that a long read
+/// costs a commit at most that wait, never the connection's full busy timeout.
+///
+/// Installed with `sqlite3_wal_hook` on the writer connection, which replaces SQLite's own automatic checkpoint; so
+/// the passive checkpoint every 1,000 frames is done here too.
+final class WALCheckpointer {
+    static let passiveFrames: Int32 = 1000
+    static let restartFrames: Int32 = 4096
+    static let restartWaitMilliseconds: Int32 = 20
+    static let busyTimeoutMilliseconds: Int32 = 10_000
+
+    /// The WAL size (frames) at the last RESTART attempt; 0 after the WAL started over.
+    private var lastRestartAttempt: Int32 = 0
+
+    /// Installs the hook on `connection`; the checkpointer must live as long as the connection.
+    init(connection: SQLiteConnection) {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sqlite3_wal_hook(connection.handle, { context, db, _, frames in
+            guard let context, let db else { return SQLITE_OK }
+            Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().afterCommit(db, frames: frames)
+            return SQLITE_OK
+        }, context)
+    }
+
+    private func afterCommit(_ db: OpaquePointer, frames: Int32) {
+        if frames < self.lastRestartAttempt { self.lastRestartAttempt = 0 }  // the WAL started over
+        if frames >= Self.restartFrames && frames >= self.lastRestartAttempt + Self.passiveFrames {
+            self.lastRestartAttempt = frames
+            sqlite3_busy_timeout(db, Self.restartWaitMilliseconds)
+            let result = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
+            sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds)
+            if result == SQLITE_OK { self.lastRestartAttempt = 0 }
+        } else if frames >= Self.passiveFrames {
+            _ = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        }
+    }
+}
