@@ -19,7 +19,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     init(connection: SQLiteConnection, logger: Logger) throws {
         self.connection = connection
         self.logger = logger
-        self.checkpointer = WALCheckpointer(connection: connection)
+        self.checkpointer = WALCheckpointer(connection: connection, logger: logger)
         let statement = try connection.statement(
             "SELECT id, name, last_commit_ts, last_hash, last_committed_at FROM namespaces"
         )
