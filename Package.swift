@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "StatehouseClient", targets: ["StatehouseClient"]),
         // Driven by libFuzzer from fuzz/ (scripts/fuzz.sh); not an API for users.
         .library(name: "StatehouseFuzzTargets", targets: ["StatehouseFuzzTargets"]),
+        .library(name: "StatehouseRequestFuzzTarget", targets: ["StatehouseRequestFuzzTarget"]),
         .executable(name: "statehoused", targets: ["statehoused"]),
         .executable(name: "statehousectl", targets: ["statehousectl"]),
     ],
@@ -46,6 +47,18 @@ let package = Package(
         .target(
             name: "StatehouseFuzzTargets",
             dependencies: ["StatehouseCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StatehouseRequestFuzzTarget",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseSQLite",
+                "StatehouseGRPC",
+                "StatehouseProto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -140,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StatehouseFuzzTargetsTests",
-            dependencies: ["StatehouseFuzzTargets"],
+            dependencies: ["StatehouseFuzzTargets", "StatehouseRequestFuzzTarget"],
             resources: [.copy("Regressions")],
             swiftSettings: swiftSettings
         ),

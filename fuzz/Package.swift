@@ -13,6 +13,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
+            name: "fuzz-session",
+            dependencies: [.product(name: "StatehouseRequestFuzzTarget", package: "statehouse")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
             name: "fuzz-cursor",
             dependencies: [.product(name: "StatehouseFuzzTargets", package: "statehouse")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]

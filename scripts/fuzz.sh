@@ -2,16 +2,18 @@
 # Builds the libFuzzer drivers in fuzz/ (-sanitize=fuzzer,address, release) and runs each target for a bounded time.
 # A failing input is saved in .build-fuzz/artifacts/ and the run stops with status 1: copy the input into
 # Tests/StatehouseFuzzTargetsTests/Regressions/<target>/ with the fix, so the test suite replays it from then on.
-# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET (default 60)] [TARGET ...]   (targets: json cursor)
+# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET (default 60)] [TARGET ...]   (targets: json cursor session)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json cursor)
+[ ${#targets[@]} -gt 0 ] || targets=(json cursor session)
 scratch=.build-fuzz
-swift build --package-path fuzz --scratch-path "$scratch" -c release \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
+for target in "${targets[@]}"; do
+    swift build --package-path fuzz --scratch-path "$scratch" -c release --product "fuzz-$target" \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >&2
+done
 bin="$(swift build --package-path fuzz --scratch-path "$scratch" -c release --show-bin-path)"
 status=0
 for target in "${targets[@]}"; do

@@ -24,7 +24,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
         }
     }
 
-    private let implementation: ServiceImplementation
+    let implementation: ServiceImplementation
 
     /// The open `Session` streams. Call ``SessionRegistry/endAll()`` when a graceful shutdown begins: sessions stay
     /// open as long as their clients want, and the server would otherwise wait for them.

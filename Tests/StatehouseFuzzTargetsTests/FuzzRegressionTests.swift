@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import StatehouseFuzzTargets
+import StatehouseRequestFuzzTarget
 import Testing
 
 /// Replays every input kept in Regressions/<target>/ (seeds and inputs that once failed a fuzz target) through the
@@ -25,5 +27,19 @@ struct FuzzRegressionTests {
         let inputs = try Self.inputs("cursor")
         #expect(!inputs.isEmpty)
         for (_, bytes) in inputs { FuzzTargets.cursorDecoding(bytes) }
+    }
+
+    @Test("session request inputs")
+    func session() async throws {
+        let inputs = try Self.inputs("session")
+        #expect(!inputs.isEmpty)
+        // The target blocks its thread while the service works (libFuzzer calls it synchronously): run it on a
+        // Dispatch thread, never on the cooperative pool it waits for.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                for (_, bytes) in inputs { RequestFuzzTarget.sessionRequest(bytes) }
+                done.resume()
+            }
+        }
     }
 }
