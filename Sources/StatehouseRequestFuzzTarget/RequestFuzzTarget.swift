@@ -71,11 +71,13 @@ public enum RequestFuzzTarget {
         guard let responses = Self.blocking({ await service.handle(serializedSessionRequest: bytes) }) else { return }
         let request = try! Statehouse_V1_SessionRequest(serializedBytes: bytes)
         var expected: [UInt64] = []
-        func collect(_ message: Statehouse_V1_SessionRequest, carrier: Bool) {
-            if !carrier || message.request != nil { expected.append(message.requestID) }
-            for item in message.batch { collect(item, carrier: true) }
+        // A message is answered unless it only carries a batch (no request of its own); an entry without a request
+        // and without a batch of its own is answered with an error.
+        func collect(_ message: Statehouse_V1_SessionRequest) {
+            if message.batch.isEmpty || message.request != nil { expected.append(message.requestID) }
+            for item in message.batch { collect(item) }
         }
-        collect(request, carrier: request.batch.isEmpty ? false : true)
+        collect(request)
         precondition(responses.count == expected.count, "\(expected.count) requests, \(responses.count) answers")
         for (bytes, id) in zip(responses, expected) {
             let response = try! Statehouse_V1_SessionResponse(serializedBytes: bytes)
