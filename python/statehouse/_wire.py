@@ -325,6 +325,20 @@ def is_slow_watcher(failure: grpc.RpcError) -> bool:
     return any(key == "statehouse-resume-from" for key, _ in trailers)
 
 
+def watch_failure(failure: grpc.RpcError, *, address: str, failing_since: Optional[float],
+                  reconnect_timeout: float) -> float:
+    """Decides about a failed watch stream, for both clients: returns since when it has been failing (to reconnect
+    and resume), or raises the SDK error when the failure is final or reconnecting took too long."""
+    import time
+
+    if failure.code() not in RETRYABLE_CODES and not is_slow_watcher(failure):
+        raise rpc_error(failure, address=address) from None
+    since = failing_since or time.monotonic()
+    if time.monotonic() - since > reconnect_timeout:
+        raise rpc_error(failure, address=address) from None
+    return since
+
+
 def rpc_error(failure: grpc.RpcError, *, address: str, transactional: bool = False) -> errors.StatehouseError:
     """The SDK exception for a failed gRPC call (sync or asyncio)."""
     code = failure.code() if hasattr(failure, "code") else grpc.StatusCode.UNKNOWN

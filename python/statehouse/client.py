@@ -178,12 +178,10 @@ class WatchStream(Iterator[ReplayEvent]):
                 self._call = None
                 if self._closed:
                     raise StopIteration from None
-                code = failure.code()
-                if code not in wire.RETRYABLE_CODES and not wire.is_slow_watcher(failure):
-                    raise wire.rpc_error(failure, address=self._client.url) from None
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > self._reconnect_timeout:
-                    raise wire.rpc_error(failure, address=self._client.url) from None
+                failing_since = wire.watch_failure(
+                    failure, address=self._client.url, failing_since=failing_since,
+                    reconnect_timeout=self._reconnect_timeout,
+                )
             if not self._pending and self._call is None:
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
