@@ -177,7 +177,11 @@ public final class SQLiteBackend: StorageBackend {
         try await self.mapErrors {
             try await self.writer.run { writer in
                 defer { writer.connection.releaseStatements() }
-                return try body(writer)
+                do {
+                    return try body(writer)
+                } catch let error as SQLiteError {
+                    throw writer.connection.explainingIOError(error)
+                }
             }
         }
     }

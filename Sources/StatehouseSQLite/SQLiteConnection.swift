@@ -1,15 +1,44 @@
 import CSQLite
 import StatehouseCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// SQLite's "copy this buffer now" destructor, which the C macro `SQLITE_TRANSIENT` cannot express in Swift.
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-/// A failed sqlite3 call: its result code and SQLite's message, kept for the operator's log only.
+/// A failed sqlite3 call: its result code, SQLite's message and the OS error behind it, kept for the operator's
+/// log only.
 struct SQLiteError: Error, CustomStringConvertible {
     var code: Int32
     var message: String
+    /// `errno` behind the failure when known, else 0: what SQLite recorded (`sqlite3_system_errno`), or what a
+    /// probe of the data directory found after an I/O error (see ``SQLiteConnection/explainingIOError(_:)``). It
+    /// tells a read-only filesystem (EROFS) from a failing disk, which SQLite reports alike.
+    var systemErrno: Int32 = 0
 
-    var description: String { "SQLite error \(self.code): \(self.message)" }
+    init(code: Int32, message: String, systemErrno: Int32 = 0) {
+        self.code = code
+        self.message = message
+        self.systemErrno = systemErrno
+    }
+
+    /// The error SQLite last reported on `connection`, with the OS error behind it.
+    init(code: Int32, connection: OpaquePointer) {
+        self.init(
+            code: code,
+            message: String(cString: sqlite3_errmsg(connection)),
+            systemErrno: sqlite3_system_errno(connection)
+        )
+    }
+
+    var description: String {
+        let system = self.systemErrno == 0 ? "" : " (errno \(self.systemErrno): \(String(cString: strerror(self.systemErrno))))"
+        return "SQLite error \(self.code): \(self.message)\(system)"
+    }
 
     /// The client-safe error for this failure: no SQL, no paths, no stored values.
     var statehouseError: StatehouseError {
@@ -25,6 +54,13 @@ struct SQLiteError: Error, CustomStringConvertible {
             )
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .unavailable("the store is busy; retry")
+        case SQLITE_IOERR where self.systemErrno == EROFS:
+            return .unavailable(
+                "the filesystem holding the data directory has become read-only; reads go on, writes are refused "
+                    + "until it is repaired and the daemon restarted"
+            )
+        case SQLITE_IOERR where self.systemErrno == ENOSPC || self.systemErrno == EDQUOT:
+            return .resourceExhausted("the disk holding the data directory is full; free space and retry")
         case SQLITE_IOERR:
             return .unavailable("the store had an I/O error; retry later")
         case SQLITE_INTERRUPT:
@@ -33,6 +69,11 @@ struct SQLiteError: Error, CustomStringConvertible {
             return .internalError("internal storage error")
         }
     }
+}
+
+/// `close(2)`, under a name that the connection's own `close()` does not shadow.
+private func closeDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
 }
 
 /// One SQLite connection, confined to the thread of the worker that owns it.
@@ -71,8 +112,29 @@ final class SQLiteConnection {
         sqlite3_close_v2(self.handle)
     }
 
+    /// `error`, with its OS cause filled in when SQLite reported an I/O error without one.
+    ///
+    /// SQLite records no errno for a write that fails while committing, yet the client and the operator need to
+    /// know whether the filesystem went read-only (EROFS) or the disk is failing: creating (and removing) an empty
+    /// file beside the database tells. Runs on the connection's thread, on the error path only.
+    func explainingIOError(_ error: SQLiteError) -> SQLiteError {
+        guard error.code & 0xFF == SQLITE_IOERR, error.systemErrno == 0,
+            let name = sqlite3_db_filename(self.handle, "main"), name.pointee != 0
+        else { return error }
+        let probe = String(cString: name) + "-write-probe"
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor < 0 else {
+            closeDescriptor(descriptor)
+            unlink(probe)
+            return error
+        }
+        var explained = error
+        explained.systemErrno = errno
+        return explained
+    }
+
     func error(_ code: Int32) -> SQLiteError {
-        SQLiteError(code: code, message: String(cString: sqlite3_errmsg(self.handle)))
+        SQLiteError(code: code, connection: self.handle)
     }
 
     /// Runs SQL that returns no rows (may contain several statements).
@@ -201,7 +263,7 @@ final class SQLiteStatement {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         default:
-            let error = SQLiteError(code: result, message: String(cString: sqlite3_errmsg(self.connection)))
+            let error = SQLiteError(code: result, connection: self.connection)
             sqlite3_reset(self.handle)
             throw error
         }

@@ -184,8 +184,8 @@ def test_a_full_disk_refuses_commits_keeps_serving_reads_and_recovers(tmp_path: 
 
 
 def test_a_read_only_data_directory_is_refused_at_startup_with_its_cause(tmp_path: Path) -> None:
-    # Linux will not remount a filesystem read-only while a daemon holds files open for writing (EBUSY), so the
-    # read-only case is checked at the next start, which is where an operator meets it.
+    # A data directory that is read-only when the daemon starts (the case of one turning read-only under a running
+    # daemon is the ext4 test below).
     disk = tmp_path / "disk"
     mount_tmpfs(disk, "64m")
     daemon = None
@@ -208,4 +208,122 @@ def test_a_read_only_data_directory_is_refused_at_startup_with_its_cause(tmp_pat
     finally:
         if daemon is not None:
             daemon.kill()
+        unmount(disk)
+
+
+def mount_ext4_image(image: Path, mount_point: Path, size: str) -> Path:
+    """A fresh ext4 filesystem in a file, loop-mounted with errors=remount-ro; returns its sysfs directory.
+
+    ext4's `trigger_fs_error` (in that sysfs directory) records a filesystem error, and errors=remount-ro then
+    turns the mounted filesystem read-only at once, with files still open: the way a failing disk or a
+    filesystem error takes a data directory away from a running daemon. Skips where loop mounts are not allowed.
+    """
+    mount_point.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        pytest.skip("needs root to loop-mount an ext4 image")
+    subprocess.run(["truncate", "-s", size, str(image)], check=True)
+    made = subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make an ext4 image here: {made.stderr.strip() or made.returncode}")
+    mount_ext4(image, mount_point)
+    device = subprocess.run(["findmnt", "-no", "SOURCE", str(mount_point)], capture_output=True, text=True)
+    sysfs = Path("/sys/fs/ext4") / Path(device.stdout.strip()).name
+    if not (sysfs / "trigger_fs_error").exists():
+        unmount(mount_point)
+        pytest.skip(f"this kernel has no {sysfs}/trigger_fs_error to turn the filesystem read-only")
+    return sysfs
+
+
+def mount_ext4(image: Path, mount_point: Path) -> None:
+    mounted = subprocess.run(["mount", "-o", "loop,errors=remount-ro", str(image), str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot loop-mount an ext4 image here: {mounted.stderr.strip()}")
+
+
+def test_a_filesystem_turning_read_only_under_the_daemon_refuses_writes_keeps_reads_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    image, disk = tmp_path / "disk.img", tmp_path / "disk"
+    sysfs = mount_ext4_image(image, disk, "64M")
+    daemon = Daemon(disk)  # the mount point is the data directory, so the daemon's log beside it stays writable
+    try:
+        daemon.start()
+        acknowledged: dict = {}  # (agent, key) -> (value, commit_ts)
+        failures: list = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def writer(number: int) -> None:
+            # Writes until the filesystem goes away (bounded in count and time either way).
+            give_up = time.monotonic() + 30
+            with Statehouse(url=daemon.url, commit_retry_timeout=1) as client:
+                for index in range(20_000):
+                    if stop.is_set() or time.monotonic() > give_up:
+                        return
+                    value = {"writer": number, "index": index}
+                    try:
+                        result = client.apply([Put(f"w{number}", f"k{index}", value)])
+                    except StatehouseError as error:
+                        with lock:
+                            failures.append(error)
+                        return
+                    with lock:
+                        acknowledged[(f"w{number}", f"k{index}")] = (value, result.commit_ts)
+
+        threads = [threading.Thread(target=writer, args=(number,)) for number in range(4)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 20
+        while len(acknowledged) < 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (sysfs / "trigger_fs_error").write_text("statehouse test: take the data directory away\n")
+        deadline = time.monotonic() + 20
+        while len(failures) < len(threads) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(acknowledged) >= 200, "the writers did not get going"
+        assert failures, "no write failed after the filesystem turned read-only"
+        for error in failures:
+            assert isinstance(error, UnavailableError), repr(error)
+            assert "read-only" in str(error), str(error)
+
+        with Statehouse(url=daemon.url, commit_retry_timeout=1) as client:
+            # Writes, one-shot and interactive, are refused with the cause ...
+            with pytest.raises(UnavailableError, match="read-only"):
+                client.apply([Put("late", "k", 1)])
+            with pytest.raises(UnavailableError, match="read-only"):
+                with client.begin_transaction() as tx:
+                    tx.write("late", "t", 1)
+            # ... while every read goes on, and shows everything that was acknowledged.
+            assert client.health() == "ok"
+            for (agent, key), (value, commit_ts) in acknowledged.items():
+                state = client.get_state(agent, key)
+                assert (state.value, state.commit_ts) == (value, commit_ts)
+            verified = client.verify()
+            assert verified.ok and verified.events_checked >= len(acknowledged)
+            assert len(list(client.replay())) == verified.events_checked
+            assert client.get_state("late", "k").exists is False
+        daemon.stop()
+
+        # The operator's recovery: unmount, repair, mount, start. Nothing acknowledged is lost.
+        subprocess.run(["umount", str(disk)], check=True)
+        repaired = subprocess.run(["e2fsck", "-fy", str(image)], capture_output=True, text=True)
+        assert repaired.returncode in (0, 1), repaired.stdout + repaired.stderr  # 1: errors were corrected
+        mount_ext4(image, disk)
+        daemon.start()
+        with Statehouse(url=daemon.url) as client:
+            for (agent, key), (value, commit_ts) in acknowledged.items():
+                state = client.get_state(agent, key)
+                assert (state.value, state.commit_ts) == (value, commit_ts), f"acknowledged {agent}/{key} lost"
+            head = client.head().commit_ts
+            assert head >= len(acknowledged)  # a commit made durable just before its reply failed may add one
+            assert client.apply([Put("late", "k", "writable again")]).commit_ts == head + 1
+            assert client.verify().ok
+    finally:
+        daemon.kill()
         unmount(disk)
