@@ -18,6 +18,11 @@ public struct ServerConfiguration: Sendable {
     public var durability: SQLiteConfiguration.Durability = .full
     /// Read connections of the SQLite store. The default is 2.
     public var readerThreads = 2
+    /// Page cache of each SQLite connection, in MiB. The default is 64.
+    ///
+    /// Each connection's cache fills as it touches more of the database and is kept, so it is the main term of the
+    /// daemon's memory: about (``readerThreads`` + 1) × this, plus ~100 MiB (docs/reliability.md, "Soak").
+    public var cacheMiB = 64
     /// Check the database file's integrity at startup. The default is `true`.
     public var startupCheck = true
     /// Engine limits and settings.
@@ -43,6 +48,7 @@ public struct ServerConfiguration: Sendable {
         var storage = self.useMemory ? SQLiteConfiguration.inMemory() : .directory(self.dataDirectory)
         storage.durability = self.durability
         storage.readerCount = self.readerThreads
+        storage.cacheSizeKiB = self.cacheMiB * 1024
         storage.checkOnOpen = self.startupCheck
         return storage
     }

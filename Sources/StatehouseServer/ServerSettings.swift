@@ -65,6 +65,11 @@ public struct ServerSettings: Sendable {
                 example: "2", isSwitch: false) { configuration, value in
             configuration.readerThreads = try Self.int(value, name: "reader-threads", range: 1...64)
         },
+        Setting(name: "cache-mib", environment: "STATEHOUSE_CACHE_MIB",
+                help: "Page cache of each SQLite connection (the writer and each reader), in MiB; the daemon's memory grows to about (reader-threads + 1) times this plus 100 MiB.",
+                example: "64", isSwitch: false) { configuration, value in
+            configuration.cacheMiB = try Self.int(value, name: "cache-mib", range: 1...65_536)
+        },
         Setting(name: "startup-check", environment: "STATEHOUSE_STARTUP_CHECK",
                 help: "Check the database file's integrity (SQLite quick_check) before serving; about 1 s per GiB.",
                 example: "true", isSwitch: false) { configuration, value in

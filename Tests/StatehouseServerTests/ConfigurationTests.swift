@@ -21,6 +21,16 @@ struct ConfigurationTests {
         #expect(configuration.dataDirectory == "./statehouse-data")
         #expect(!configuration.useMemory && configuration.durability == .full)
         #expect(configuration.engine.limits.maxValueBytes == 1 << 20)
+        #expect(configuration.storage.cacheSizeKiB == 64 * 1024)
+    }
+
+    @Test("the page cache is set per connection in MiB, within 1 ... 65,536")
+    func cacheSize() throws {
+        #expect(try Self.load(["--cache-mib", "1"]).storage.cacheSizeKiB == 1024)
+        #expect(try Self.load([], ["STATEHOUSE_CACHE_MIB": "65536"]).storage.cacheSizeKiB == 65_536 * 1024)
+        for bad in ["0", "65537", "lots"] {
+            #expect(throws: (any Error).self) { try Self.load(["--cache-mib", bad]) }
+        }
     }
 
     @Test("flags win over environment, environment over the config file")

@@ -49,10 +49,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--watchers", type=int, default=4)
+    parser.add_argument("--daemon-arg", action="append", default=[], metavar="ARG",
+                        help="passed to statehoused (repeat for each word), e.g. --daemon-arg=--cache-mib --daemon-arg=8")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="statehouse-soak-"))
-    daemon = Daemon(work / "data").start()
+    daemon = Daemon(work / "data", extra_args=args.daemon_arg).start()
     deadline = time.monotonic() + args.minutes * 60
     counts: Dict[str, int] = {"writes": 0, "reads": 0, "watched": 0, "replays": 0, "errors": 0}
     lock = threading.Lock()
