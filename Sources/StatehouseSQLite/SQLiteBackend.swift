@@ -43,17 +43,20 @@ public final class SQLiteBackend: StorageBackend {
             thread.start()
         }
         let (writerContext, readerContexts, lock) = opened.value
+        let readers = SQLiteWorkerPool(
+            name: "statehouse-sqlite-reader",
+            contexts: readerContexts,
+            spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanoseconds))
+        )
+        // Before the writer thread starts, which owns the checkpointer from then on.
+        writerContext.checkpointer.readers = readers
         return SQLiteBackend(
             writer: SQLiteWorkerPool(
                 name: "statehouse-sqlite-writer",
                 contexts: [writerContext],
                 spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanoseconds))
             ),
-            readers: SQLiteWorkerPool(
-                name: "statehouse-sqlite-reader",
-                contexts: readerContexts,
-                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanoseconds))
-            ),
+            readers: readers,
             lock: lock,
             logger: logger
         )

@@ -9,14 +9,19 @@ import Synchronization
 /// takes the next job and runs it with its own context (a connection and its caches). Callers suspend on a
 /// continuation that the worker resumes.
 final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendable {
-    // Safe: `jobs`, `jobsStart` and `stopping` are only touched while holding `condition`; `queued` is atomic;
-    // each context is only touched by the one thread it was handed to.
+    // Safe: `jobs`, `jobsStart`, `stopping` and `paused` are only touched while holding `condition`; `queued` and
+    // `running` are atomic; each context is only touched by the one thread it was handed to.
     private typealias Job = (Context) -> Void
 
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var jobsStart = 0
     private var stopping = false
+    /// While set, workers take no new job (see ``pauseJobs(waitingUpTo:)``).
+    private var paused = false
+    /// Jobs being run right now. Counted when a job is taken, under the lock, so a pause that set `paused` under the
+    /// same lock sees every job it has to wait for.
+    private let running = Atomic<Int>(0)
     private let finished = DispatchGroup()
     /// Jobs queued and not yet taken; read without the lock by idle workers deciding whether to keep spinning.
     private let queued = Atomic<Int>(0)
@@ -66,7 +71,7 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
         while true {
             self.spinWhileIdle()
             self.condition.lock()
-            while self.jobsStart == self.jobs.count && !self.stopping {
+            while (self.jobsStart == self.jobs.count || self.paused) && !self.stopping {
                 self.condition.wait()
             }
             if self.jobsStart == self.jobs.count {
@@ -76,13 +81,40 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
             let job = self.jobs[self.jobsStart]
             self.jobsStart += 1
             self.queued.subtract(1, ordering: .relaxed)
+            self.running.add(1, ordering: .relaxed)
             if self.jobsStart == self.jobs.count {
                 self.jobs.removeAll(keepingCapacity: true)
                 self.jobsStart = 0
             }
             self.condition.unlock()
             job(context)
+            self.running.subtract(1, ordering: .releasing)
         }
+    }
+
+    /// Stops handing out jobs and waits up to `timeout` for the running ones to finish.
+    ///
+    /// Returns `true` once no job runs; `false` if one still ran at the deadline. Either way jobs stay paused (new
+    /// ones queue) until ``resumeJobs()``, which the caller must always call. The WAL checkpointer uses it to get a
+    /// moment with no reader on an old snapshot when reads never stop (see ``WALCheckpointer``).
+    func pauseJobs(waitingUpTo timeout: Duration) -> Bool {
+        self.condition.lock()
+        self.paused = true
+        self.condition.unlock()
+        let deadline = ContinuousClock.now + timeout
+        while self.running.load(ordering: .acquiring) > 0 {
+            if ContinuousClock.now >= deadline { return false }
+            usleep(100)
+        }
+        return true
+    }
+
+    /// Hands out jobs again after ``pauseJobs(waitingUpTo:)``.
+    func resumeJobs() {
+        self.condition.lock()
+        self.paused = false
+        self.condition.broadcast()
+        self.condition.unlock()
     }
 
     /// Polls briefly for a job before sleeping: waking a sleeping thread costs more than a point read, and under
@@ -108,6 +140,14 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
         self.condition.unlock()
         self.finished.wait()
     }
+}
+
+extension SQLiteWorkerPool: JobPausing {}
+
+/// Something whose jobs can be held back for a moment: the reader pool, as the WAL checkpointer sees it.
+protocol JobPausing: AnyObject, Sendable {
+    func pauseJobs(waitingUpTo timeout: Duration) -> Bool
+    func resumeJobs()
 }
 
 /// A worker context: something that owns one connection, closed by its thread when the pool shuts down.

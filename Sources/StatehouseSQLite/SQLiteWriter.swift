@@ -13,7 +13,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
 
     let connection: SQLiteConnection
     private let logger: Logger
-    private let checkpointer: WALCheckpointer
+    let checkpointer: WALCheckpointer
     private var namespaces: [String: NamespaceEntry] = [:]
 
     init(connection: SQLiteConnection, logger: Logger) throws {

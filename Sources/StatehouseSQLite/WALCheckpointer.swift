@@ -12,13 +12,24 @@ import Logging
 /// with a 20 ms wait every attempt failed on 2 busy cores; with 200 ms they take 10-200 ms, nearly all succeed, and
 /// the WAL stays at 16 MiB.
 ///
+/// When even that keeps failing (a 60-minute soak with the 2 cores shared by two more daemons: every attempt gave up
+/// from 4,096 to 90,000 frames, and the WAL file reached 347 MiB), the WAL passing ``pausedRestartFrames`` makes
+/// the next attempt hold back new reads (``readers``) until the running ones finished, for at most
+/// ``restartWaitMilliseconds``, so that no reader is left on an old snapshot. Reads then wait for that one
+/// checkpoint (tens of milliseconds) instead of the WAL growing without bound.
+///
 /// Installed with `sqlite3_wal_hook` on the writer connection, which replaces SQLite's own automatic checkpoint; so
 /// the passive checkpoint every 1,000 frames is done here too.
 final class WALCheckpointer {
     static let passiveFrames: Int32 = 1000
     static let restartFrames: Int32 = 4096
+    static let pausedRestartFrames: Int32 = 8192
     static let restartWaitMilliseconds: Int32 = 200
     static let busyTimeoutMilliseconds: Int32 = 10_000
+
+    /// The reader pool, held back for a RESTART checkpoint that waiting alone could not get; set once before the
+    /// writer thread starts (nil for an in-memory store, which has no WAL).
+    var readers: (any JobPausing)?
 
     /// The WAL size (frames) at the last RESTART attempt; 0 after the WAL started over.
     private var lastRestartAttempt: Int32 = 0
@@ -35,16 +46,22 @@ final class WALCheckpointer {
         }, context)
     }
 
-    private func afterCommit(_ db: OpaquePointer, frames: Int32) {
+    /// Called by the WAL hook after each commit with the WAL's size in frames.
+    func afterCommit(_ db: OpaquePointer, frames: Int32) {
         if frames < self.lastRestartAttempt { self.lastRestartAttempt = 0 }  // the WAL started over
         if frames >= Self.restartFrames && frames >= self.lastRestartAttempt + Self.passiveFrames {
             self.lastRestartAttempt = frames
-            sqlite3_busy_timeout(db, Self.restartWaitMilliseconds)
             let started = ContinuousClock.now
+            let pausing = frames >= Self.pausedRestartFrames ? self.readers : nil
+            let readersIdle = pausing?.pauseJobs(waitingUpTo: .milliseconds(Self.restartWaitMilliseconds))
+            sqlite3_busy_timeout(db, Self.restartWaitMilliseconds)
             let result = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
             sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds)
-            self.logger.log(level: result == SQLITE_OK ? .debug : .notice, "WAL restart checkpoint", metadata: [
+            pausing?.resumeJobs()
+            let level: Logger.Level = result != SQLITE_OK ? .notice : pausing != nil ? .info : .debug
+            self.logger.log(level: level, "WAL restart checkpoint", metadata: [
                 "wal.frames": "\(frames)", "result": "\(result)", "duration": "\(ContinuousClock.now - started)",
+                "reads.paused": "\(pausing != nil)", "reads.idle": "\(readersIdle.map { "\($0)" } ?? "-")",
             ])
             if result == SQLITE_OK { self.lastRestartAttempt = 0 }
         } else if frames >= Self.passiveFrames {
