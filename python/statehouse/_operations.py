@@ -36,6 +36,8 @@ class Call:
         session_field: the SessionRequest field that carries the same request (None: not available on a session).
         transactional: NOT_FOUND means "unknown transaction" (TransactionNotFoundError).
         retry: the call is safe to repeat when its reply may have been lost (commits: the daemon applies them once).
+        read_only: the call changes nothing, so an UNAVAILABLE answer (the connection dropped, the store was busy)
+            is retried a few times at once (``READ_RETRY_DELAYS``) before it reaches the caller.
     """
 
     method: str
@@ -43,6 +45,12 @@ class Call:
     session_field: Optional[str] = None
     transactional: bool = False
     retry: bool = False
+    read_only: bool = False
+
+
+# Pauses (seconds) before each retry of a read that failed with UNAVAILABLE: enough to ride out a dropped connection
+# (grpc reconnects in ~100 ms), short enough that a daemon that is down is reported within a second.
+READ_RETRY_DELAYS = (0.05, 0.2, 0.5)
 
 
 Plan = Generator[Call, Any, Any]
@@ -74,12 +82,12 @@ def _page_limit(limit: Optional[int]) -> int:
 
 
 def health() -> Plan:
-    response = yield Call("Health", pb.HealthRequest())
+    response = yield Call("Health", pb.HealthRequest(), read_only=True)
     return response.status
 
 
 def version() -> Plan:
-    response = yield Call("Version", pb.VersionRequest())
+    response = yield Call("Version", pb.VersionRequest(), read_only=True)
     return (response.version, response.git_sha)
 
 
@@ -95,7 +103,7 @@ def begin(namespace: str, timeout_ms: Optional[int]) -> Plan:
 
 def transaction_get(txn_id: str, agent_id: str, key: str) -> Plan:
     request = pb.TransactionGetRequest(txn_id=txn_id, agent_id=agent_id, key=key)
-    response = yield Call("TransactionGet", request, "transaction_get", transactional=True)
+    response = yield Call("TransactionGet", request, "transaction_get", transactional=True, read_only=True)
     return wire.state_result(response.record)
 
 
@@ -155,14 +163,14 @@ def get_state(namespace: str, agent_id: str, key: str, at: Optional[int], as_of:
     point = wire.read_point(at, as_of)
     if point is not None:
         request.at.CopyFrom(point)
-    response = yield Call("GetState", request, "get")
+    response = yield Call("GetState", request, "get", read_only=True)
     return wire.state_result(response.record)
 
 
 def get_state_at_version(namespace: str, agent_id: str, key: str, version: int) -> Plan:
     wire.require_int("version", version, minimum=1)
     request = pb.GetStateAtVersionRequest(namespace=namespace, agent_id=agent_id, key=key, version=version)
-    response = yield Call("GetStateAtVersion", request, "get_at_version")
+    response = yield Call("GetStateAtVersion", request, "get_at_version", read_only=True)
     return wire.state_result(response.record)
 
 
@@ -173,7 +181,7 @@ def get_many(
     point = wire.read_point(at, as_of)
     if point is not None:
         request.at.CopyFrom(point)
-    response = yield Call("GetMany", request, "get_many")
+    response = yield Call("GetMany", request, "get_many", read_only=True)
     return [wire.state_result(record) for record in response.records]
 
 
@@ -184,7 +192,7 @@ def list_keys(namespace: str, agent_id: str, prefix: str, include_deleted: bool)
         request = pb.ListKeysRequest(
             namespace=namespace, agent_id=agent_id, prefix=prefix, include_deleted=include_deleted, cursor=cursor
         )
-        response = yield Call("ListKeys", request, "list_keys")
+        response = yield Call("ListKeys", request, "list_keys", read_only=True)
         keys.extend(entry.key for entry in response.keys)
         if not response.next_cursor:
             return keys
@@ -201,7 +209,7 @@ def scan_prefix(
         request = pb.ScanPrefixRequest(namespace=namespace, agent_id=agent_id, prefix=prefix, cursor=cursor)
         if point is not None:
             request.at.CopyFrom(point)
-        response = yield Call("ScanPrefix", request, "scan_prefix")
+        response = yield Call("ScanPrefix", request, "scan_prefix", read_only=True)
         results.extend(wire.state_result(record) for record in response.records)
         if not response.next_cursor:
             return results
@@ -215,7 +223,7 @@ def history(namespace: str, agent_id: str, key: str, limit: Optional[int]) -> Pl
     while True:
         page = 0 if wanted is None else min(wanted - len(versions), 10_000)
         request = pb.HistoryRequest(namespace=namespace, agent_id=agent_id, key=key, limit=page, cursor=cursor)
-        response = yield Call("History", request, "history")
+        response = yield Call("History", request, "history", read_only=True)
         versions.extend(wire.state_result(record) for record in response.versions)
         if not response.next_cursor or (wanted is not None and len(versions) >= wanted):
             return versions[:wanted] if wanted is not None else versions
@@ -226,7 +234,7 @@ def list_agents(namespace: str) -> Plan:
     agents: List[str] = []
     cursor = ""
     while True:
-        response = yield Call("ListAgents", pb.ListAgentsRequest(namespace=namespace, cursor=cursor))
+        response = yield Call("ListAgents", pb.ListAgentsRequest(namespace=namespace, cursor=cursor), read_only=True)
         agents.extend(response.agent_ids)
         if not response.next_cursor:
             return agents
@@ -237,7 +245,7 @@ def list_namespaces() -> Plan:
     heads: List[LogHead] = []
     cursor = ""
     while True:
-        response = yield Call("ListNamespaces", pb.ListNamespacesRequest(cursor=cursor))
+        response = yield Call("ListNamespaces", pb.ListNamespacesRequest(cursor=cursor), read_only=True)
         heads.extend(wire.log_head(head) for head in response.namespaces)
         if not response.next_cursor:
             return heads
@@ -245,7 +253,7 @@ def list_namespaces() -> Plan:
 
 
 def head(namespace: str) -> Plan:
-    response = yield Call("GetHead", pb.GetHeadRequest(namespace=namespace))
+    response = yield Call("GetHead", pb.GetHeadRequest(namespace=namespace), read_only=True)
     return wire.log_head(response)
 
 
@@ -255,7 +263,7 @@ def verify(namespace: str, from_ts: Optional[int], to_ts: Optional[int]) -> Plan
         from_commit_ts=wire.require_int("from_ts", from_ts) or 0,
         to_commit_ts=wire.require_int("to_ts", to_ts) or 0,
     )
-    response = yield Call("Verify", request)
+    response = yield Call("Verify", request, read_only=True)
     result: VerifyResult = wire.verify_result(response)
     return result
 

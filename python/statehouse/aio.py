@@ -403,6 +403,13 @@ class AsyncStatehouse:
             raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
 
     async def _invoke(self, call: ops.Call) -> Any:
+        if call.read_only:
+            for delay in ops.READ_RETRY_DELAYS:
+                try:
+                    return await self._once(call, False, self._timeout)
+                except errors.UnavailableError:
+                    await asyncio.sleep(delay)
+            return await self._once(call, False, self._timeout)
         if not call.retry:
             return await self._once(call, False, self._timeout)
         give_up = time.monotonic() + self._commit_retry_timeout

@@ -269,6 +269,14 @@ class Statehouse:
 
     def _invoke(self, call: ops.Call) -> Any:
         method = getattr(self._stub, call.method)
+        if call.read_only:
+            for delay in (*ops.READ_RETRY_DELAYS, None):
+                try:
+                    return method(call.request, timeout=self._timeout)
+                except grpc.RpcError as failure:
+                    if failure.code() != grpc.StatusCode.UNAVAILABLE or delay is None:
+                        raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
+                time.sleep(delay)
         if not call.retry:
             try:
                 return method(call.request, timeout=self._timeout)
