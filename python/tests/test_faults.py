@@ -327,3 +327,48 @@ def test_a_filesystem_turning_read_only_under_the_daemon_refuses_writes_keeps_re
     finally:
         daemon.kill()
         unmount(disk)
+
+
+def test_reads_ride_out_the_daemon_closing_a_connection_that_cancels_too_many_streams(make_daemon) -> None:
+    # The daemon's HTTP/2 layer (swift-nio-http2's denial-of-service heuristics) closes a connection that resets more
+    # than 200 streams in 30 s with GOAWAY ENHANCE_YOUR_CALM; every call in flight on it fails UNAVAILABLE. All the
+    # Statehouse clients of a process share one connection, so a burst of closed watches must not fail the reads
+    # another thread is making.
+    import threading
+
+    daemon = make_daemon()
+    with Statehouse(url=daemon.url) as writer:
+        for index in range(5):
+            writer.apply([Put("a", f"k{index}", index)])
+    failures: list = []
+    reads = 0
+    stop = threading.Event()
+
+    def read() -> None:
+        nonlocal reads
+        with Statehouse(url=daemon.url) as client:
+            give_up = time.monotonic() + 120
+            while not stop.is_set() and time.monotonic() < give_up:
+                try:
+                    assert client.get_state("a", "k1").value == 1
+                    reads += 1
+                except StatehouseError as error:
+                    failures.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        with Statehouse(url=daemon.url) as client:
+            for _ in range(300):
+                stream = client.watch(from_ts=1)
+                for count, _event in enumerate(stream, start=1):
+                    if count == 3:
+                        break
+                stream.close()  # a RST_STREAM on the shared connection
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+    assert reads > 0
+    assert failures == [], failures[:3]
+    with Statehouse(url=daemon.url) as client:
+        assert client.verify().ok
