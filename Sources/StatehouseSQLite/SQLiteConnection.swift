@@ -40,11 +40,13 @@ struct SQLiteError: Error, CustomStringConvertible {
         return "SQLite error \(self.code): \(self.message)\(system)"
     }
 
+    private static let diskFull = "the disk holding the data directory is full; free space and retry"
+
     /// The client-safe error for this failure: no SQL, no paths, no stored values.
     var statehouseError: StatehouseError {
         switch self.code & 0xFF {
         case SQLITE_FULL:
-            return .resourceExhausted("the disk holding the data directory is full; free space and retry")
+            return .resourceExhausted(Self.diskFull)
         case SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM:
             return .unavailable("the data directory is not writable; the store cannot accept writes")
         case SQLITE_CORRUPT, SQLITE_NOTADB:
@@ -60,7 +62,7 @@ struct SQLiteError: Error, CustomStringConvertible {
                     + "until it is repaired and the daemon restarted"
             )
         case SQLITE_IOERR where self.systemErrno == ENOSPC || self.systemErrno == EDQUOT:
-            return .resourceExhausted("the disk holding the data directory is full; free space and retry")
+            return .resourceExhausted(Self.diskFull)
         case SQLITE_IOERR:
             return .unavailable("the store had an I/O error; retry later")
         case SQLITE_INTERRUPT:

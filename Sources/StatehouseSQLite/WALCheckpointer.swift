@@ -13,7 +13,7 @@ import Logging
 /// the WAL stays at 16 MiB.
 ///
 /// When even that keeps failing (a 60-minute soak with the 2 cores shared by two more daemons: every attempt gave up
-/// from 4,096 to 90,000 frames, and the WAL file reached 347 MiB), the WAL passing ``pausedRestartFrames`` makes
+/// from 4,096 to 90,000 frames, and the WAL file reached 857 MiB), the WAL passing ``pausedRestartFrames`` makes
 /// the next attempt hold back new reads (``readers``) until the running ones finished, for at most
 /// ``restartWaitMilliseconds``, so that no reader is left on an old snapshot. Reads then wait for that one
 /// checkpoint (tens of milliseconds) instead of the WAL growing without bound.

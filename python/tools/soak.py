@@ -161,11 +161,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     # does not reuse would show up as a rise per verify.
     ok = True
     with Statehouse(url=daemon.url, namespace=NS, timeout=600) as probe:
-        for round in range(1, 4):
+        for number in range(1, 4):
             began = time.monotonic()
             report = probe.verify()
             ok = ok and report.ok
-            print(f"verify {round}: {'ok' if report.ok else 'FAILED'}, {report.events_checked} events in "
+            print(f"verify {number}: {'ok' if report.ok else 'FAILED'}, {report.events_checked} events in "
                   f"{time.monotonic() - began:.1f} s; RSS {rss_kib(pid) / 1024:.1f} MiB, {fds(pid)} fds", flush=True)
     daemon.stop()
     shutil.rmtree(work, ignore_errors=True)
