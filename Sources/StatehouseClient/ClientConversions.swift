@@ -41,7 +41,7 @@ enum ClientConversions {
         data.isEmpty ? nil : JSONValue(trusted: [UInt8](data))
     }
 
-    static func record(_ proto: Statehouse_V1_StateRecord) -> StateRecord {
+    static func record(_ proto: Statehouse_V2_StateRecord) -> StateRecord {
         StateRecord(
             agentID: proto.agentID,
             key: proto.key,
@@ -57,7 +57,7 @@ enum ClientConversions {
         EventHash(bytes: data) ?? .zero
     }
 
-    static func result(_ proto: Statehouse_V1_CommitResponse) -> CommitResult {
+    static func result(_ proto: Statehouse_V2_CommitResponse) -> CommitResult {
         let result = proto.result
         return CommitResult(
             namespace: result.namespace,
@@ -69,19 +69,19 @@ enum ClientConversions {
         )
     }
 
-    static func head(_ proto: Statehouse_V1_LogHead) -> LogHead {
+    static func head(_ proto: Statehouse_V2_LogHead) -> LogHead {
         LogHead(namespace: proto.namespace, commitTS: proto.commitTs, hash: self.hash(proto.hash), committedAt: proto.committedAtMicros)
     }
 
-    static func metadata(_ metadata: CommitMetadata) -> Statehouse_V1_Metadata {
-        var proto = Statehouse_V1_Metadata()
+    static func metadata(_ metadata: CommitMetadata) -> Statehouse_V2_Metadata {
+        var proto = Statehouse_V2_Metadata()
         if let actor = metadata.actor { proto.actor = actor }
         if let reason = metadata.reason { proto.reason = reason }
         proto.tags = metadata.tags
         return proto
     }
 
-    static func event(_ proto: Statehouse_V1_Event) -> Event {
+    static func event(_ proto: Statehouse_V2_Event) -> Event {
         Event(
             namespace: proto.namespace,
             commitTS: proto.commitTs,
@@ -106,15 +106,15 @@ enum ClientConversions {
         )
     }
 
-    static func readPoint(_ point: ReadPoint) throws -> Statehouse_V1_ReadPoint? {
+    static func readPoint(_ point: ReadPoint) throws -> Statehouse_V2_ReadPoint? {
         switch point {
         case .latest: return nil
         case .commit(let commitTS):
-            var proto = Statehouse_V1_ReadPoint()
+            var proto = Statehouse_V2_ReadPoint()
             proto.commitTs = commitTS
             return proto
         case .time(let time):
-            var proto = Statehouse_V1_ReadPoint()
+            var proto = Statehouse_V2_ReadPoint()
             proto.asOfMicros = time
             return proto
         case .version:
@@ -122,11 +122,11 @@ enum ClientConversions {
         }
     }
 
-    static func apply(_ commit: AtomicCommit) -> Statehouse_V1_ApplyRequest {
-        var request = Statehouse_V1_ApplyRequest()
+    static func apply(_ commit: AtomicCommit) -> Statehouse_V2_ApplyRequest {
+        var request = Statehouse_V2_ApplyRequest()
         request.namespace = commit.namespace
         request.operations = commit.operations.map { operation in
-            var proto = Statehouse_V1_Operation()
+            var proto = Statehouse_V2_Operation()
             proto.agentID = operation.agentID
             proto.key = operation.key
             proto.kind = operation.kind == .put ? .put : .delete
@@ -134,7 +134,7 @@ enum ClientConversions {
             return proto
         }
         request.conditions = commit.conditions.map { condition in
-            var proto = Statehouse_V1_Condition()
+            var proto = Statehouse_V2_Condition()
             proto.agentID = condition.agentID
             proto.key = condition.key
             switch condition.expected {
@@ -148,8 +148,8 @@ enum ClientConversions {
         return request
     }
 
-    static func filter(_ filter: LogFilter) -> Statehouse_V1_LogFilter {
-        var proto = Statehouse_V1_LogFilter()
+    static func filter(_ filter: LogFilter) -> Statehouse_V2_LogFilter {
+        var proto = Statehouse_V2_LogFilter()
         proto.namespace = filter.namespace
         proto.agentID = filter.agentID ?? ""
         proto.keyPrefix = filter.keyPrefix ?? ""

@@ -6,7 +6,7 @@ import StatehouseProto
 public struct ClientEventSequence: AsyncSequence, Sendable {
     public typealias Element = Event
 
-    let batches: RPCAsyncSequence<Statehouse_V1_EventBatch, any Error>
+    let batches: RPCAsyncSequence<Statehouse_V2_EventBatch, any Error>
     let address: String
 
     public func makeAsyncIterator() -> Iterator {
@@ -14,9 +14,9 @@ public struct ClientEventSequence: AsyncSequence, Sendable {
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        var batches: RPCAsyncSequence<Statehouse_V1_EventBatch, any Error>.AsyncIterator
+        var batches: RPCAsyncSequence<Statehouse_V2_EventBatch, any Error>.AsyncIterator
         let address: String
-        var pending: [Statehouse_V1_Event] = []
+        var pending: [Statehouse_V2_Event] = []
         var index = 0
 
         public mutating func next() async throws -> Event? {
@@ -38,7 +38,7 @@ public struct ClientEventSequence: AsyncSequence, Sendable {
 extension StatehouseClient {
     /// One page of the log.
     public func readLog(_ filter: LogFilter, limit: Int = 1000, cursor: String? = nil) async throws -> Page<Event> {
-        var request = Statehouse_V1_ReadLogRequest()
+        var request = Statehouse_V2_ReadLogRequest()
         request.filter = ClientConversions.filter(filter)
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
@@ -51,7 +51,7 @@ extension StatehouseClient {
         _ filter: LogFilter,
         _ body: @Sendable @escaping (ClientEventSequence) async throws -> Result
     ) async throws -> Result {
-        var request = Statehouse_V1_ReplayRequest()
+        var request = Statehouse_V2_ReplayRequest()
         request.filter = ClientConversions.filter(filter)
         return try await self.call {
             try await self.stub.replay(request) { response in
@@ -70,7 +70,7 @@ extension StatehouseClient {
         from: CommitTS? = nil,
         _ body: @Sendable @escaping (ClientEventSequence) async throws -> Result
     ) async throws -> Result {
-        var request = Statehouse_V1_WatchRequest()
+        var request = Statehouse_V2_WatchRequest()
         request.namespace = namespace
         request.agentID = agentID ?? ""
         if let from { request.fromCommitTs = from }
@@ -83,7 +83,7 @@ extension StatehouseClient {
 
     /// Recomputes a namespace's hash chain on the daemon.
     public func verify(namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil) async throws -> VerificationReport {
-        var request = Statehouse_V1_VerifyRequest()
+        var request = Statehouse_V2_VerifyRequest()
         request.namespace = namespace
         request.fromCommitTs = from
         request.toCommitTs = to ?? 0

@@ -7,14 +7,14 @@ extension StatehouseClient {
         -> StateRecord
     {
         if case .version(let version) = point {
-            var request = Statehouse_V1_GetStateAtVersionRequest()
+            var request = Statehouse_V2_GetStateAtVersionRequest()
             request.namespace = namespace
             request.agentID = agentID
             request.key = key
             request.version = version
             return try await self.call { ClientConversions.record(try await self.stub.getStateAtVersion(request).record) }
         }
-        var request = Statehouse_V1_GetStateRequest()
+        var request = Statehouse_V2_GetStateRequest()
         request.namespace = namespace
         request.agentID = agentID
         request.key = key
@@ -26,10 +26,10 @@ extension StatehouseClient {
     public func get(namespace: String = "default", keys: [KeyAddress], at point: ReadPoint = .latest) async throws
         -> [StateRecord]
     {
-        var request = Statehouse_V1_GetManyRequest()
+        var request = Statehouse_V2_GetManyRequest()
         request.namespace = namespace
         request.keys = keys.map { address in
-            var proto = Statehouse_V1_KeyAddress()
+            var proto = Statehouse_V2_KeyAddress()
             proto.agentID = address.agentID
             proto.key = address.key
             return proto
@@ -47,7 +47,7 @@ extension StatehouseClient {
         limit: Int = 1000,
         cursor: String? = nil
     ) async throws -> Page<KeyEntry> {
-        var request = Statehouse_V1_ListKeysRequest()
+        var request = Statehouse_V2_ListKeysRequest()
         request.namespace = namespace
         request.agentID = agentID
         request.prefix = prefix
@@ -70,7 +70,7 @@ extension StatehouseClient {
         limit: Int = 1000,
         cursor: String? = nil
     ) async throws -> Page<StateRecord> {
-        var request = Statehouse_V1_ScanPrefixRequest()
+        var request = Statehouse_V2_ScanPrefixRequest()
         request.namespace = namespace
         request.agentID = agentID
         request.prefix = prefix
@@ -85,7 +85,7 @@ extension StatehouseClient {
     public func history(namespace: String = "default", agentID: String, key: String, limit: Int = 1000, cursor: String? = nil)
         async throws -> Page<StateRecord>
     {
-        var request = Statehouse_V1_HistoryRequest()
+        var request = Statehouse_V2_HistoryRequest()
         request.namespace = namespace
         request.agentID = agentID
         request.key = key
@@ -97,7 +97,7 @@ extension StatehouseClient {
 
     /// Agents of a namespace, sorted.
     public func listAgents(namespace: String = "default", limit: Int = 1000, cursor: String? = nil) async throws -> Page<String> {
-        var request = Statehouse_V1_ListAgentsRequest()
+        var request = Statehouse_V2_ListAgentsRequest()
         request.namespace = namespace
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
@@ -107,7 +107,7 @@ extension StatehouseClient {
 
     /// Namespaces with at least one commit, with the end of each log.
     public func listNamespaces(limit: Int = 1000, cursor: String? = nil) async throws -> Page<LogHead> {
-        var request = Statehouse_V1_ListNamespacesRequest()
+        var request = Statehouse_V2_ListNamespacesRequest()
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.listNamespaces(request) }
@@ -116,7 +116,7 @@ extension StatehouseClient {
 
     /// The end of a namespace's log.
     public func head(namespace: String = "default") async throws -> LogHead {
-        var request = Statehouse_V1_GetHeadRequest()
+        var request = Statehouse_V2_GetHeadRequest()
         request.namespace = namespace
         return try await self.call { ClientConversions.head(try await self.stub.getHead(request)) }
     }

@@ -10,7 +10,7 @@ public struct ClientTransaction: Sendable {
 
     /// Stages a write of `value` to `key`.
     public func put(agentID: String, key: String, value: JSONValue) async throws {
-        var request = Statehouse_V1_WriteRequest()
+        var request = Statehouse_V2_WriteRequest()
         request.txnID = self.txnID
         request.agentID = agentID
         request.key = key
@@ -20,7 +20,7 @@ public struct ClientTransaction: Sendable {
 
     /// Stages a delete of `key`.
     public func delete(agentID: String, key: String) async throws {
-        var request = Statehouse_V1_DeleteRequest()
+        var request = Statehouse_V2_DeleteRequest()
         request.txnID = self.txnID
         request.agentID = agentID
         request.key = key
@@ -29,7 +29,7 @@ public struct ClientTransaction: Sendable {
 
     /// Reads a key: this transaction's staged write, else the committed state (recorded for conflict checks).
     public func get(agentID: String, key: String) async throws -> StateRecord {
-        var request = Statehouse_V1_TransactionGetRequest()
+        var request = Statehouse_V2_TransactionGetRequest()
         request.txnID = self.txnID
         request.agentID = agentID
         request.key = key
@@ -38,7 +38,7 @@ public struct ClientTransaction: Sendable {
 
     /// Commits; safe to retry after a lost reply (the daemon returns the original result).
     public func commit(metadata: CommitMetadata? = nil) async throws -> CommitResult {
-        var request = Statehouse_V1_CommitRequest()
+        var request = Statehouse_V2_CommitRequest()
         request.txnID = self.txnID
         if let metadata { request.metadata = ClientConversions.metadata(metadata) }
         return try await self.client.call { ClientConversions.result(try await self.client.stub.commit(request)) }
@@ -46,7 +46,7 @@ public struct ClientTransaction: Sendable {
 
     /// Discards the transaction.
     public func abort() async throws {
-        var request = Statehouse_V1_AbortRequest()
+        var request = Statehouse_V2_AbortRequest()
         request.txnID = self.txnID
         _ = try await self.client.call { try await self.client.stub.abort(request) }
     }
@@ -55,7 +55,7 @@ public struct ClientTransaction: Sendable {
 extension StatehouseClient {
     /// Begins an interactive transaction.
     public func beginTransaction(namespace: String = "default", timeout: Duration? = nil) async throws -> ClientTransaction {
-        var request = Statehouse_V1_BeginTransactionRequest()
+        var request = Statehouse_V2_BeginTransactionRequest()
         request.namespace = namespace
         if let timeout { request.timeoutMs = UInt64(max(1, timeout.nanoseconds / 1_000_000)) }
         let response = try await self.call { try await self.stub.beginTransaction(request) }

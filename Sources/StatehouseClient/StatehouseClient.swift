@@ -18,7 +18,7 @@ import StatehouseProto
 /// }
 /// ```
 public struct StatehouseClient: Sendable {
-    typealias Stub = Statehouse_V1_StatehouseService.Client<HTTP2ClientTransport.Posix>
+    typealias Stub = Statehouse_V2_StatehouseService.Client<HTTP2ClientTransport.Posix>
 
     let stub: Stub
     /// `host:port` of the daemon, for error messages.
@@ -40,13 +40,13 @@ public struct StatehouseClient: Sendable {
 
     /// "ok" while the daemon serves.
     public func health() async throws -> String {
-        try await self.call { try await self.stub.health(Statehouse_V1_HealthRequest()).status }
+        try await self.call { try await self.stub.health(Statehouse_V2_HealthRequest()).status }
     }
 
     /// The daemon's version and git commit.
     public func version() async throws -> (version: String, gitSHA: String) {
         try await self.call {
-            let response = try await self.stub.version(Statehouse_V1_VersionRequest())
+            let response = try await self.stub.version(Statehouse_V2_VersionRequest())
             return (response.version, response.gitSha)
         }
     }
@@ -61,12 +61,42 @@ public func withStatehouseClient<Result: Sendable>(
     port: Int = 50051,
     _ body: (StatehouseClient) async throws -> Result
 ) async throws -> Result {
-    let transport = try HTTP2ClientTransport.Posix(
-        target: .ipv4(address: host, port: port),
-        transportSecurity: .plaintext,
-        config: .defaults { $0.connection.maxIdleTime = nil }
-    )
-    return try await withGRPCClient(transport: transport) { grpcClient in
-        try await body(StatehouseClient(stub: .init(wrapping: grpcClient), address: "\(host):\(port)"))
+    let address = HostAndPort(host: host, port: port)
+    let transport: HTTP2ClientTransport.Posix
+    switch address.hostKind {
+    case .ipv4:
+        transport = try HTTP2ClientTransport.Posix(
+            target: .ipv4(address: host, port: port),
+            transportSecurity: .plaintext,
+            config: .defaults { $0.connection.maxIdleTime = nil }
+        )
+    case .ipv6:
+        transport = try HTTP2ClientTransport.Posix(
+            target: .ipv6(address: host, port: port),
+            transportSecurity: .plaintext,
+            config: .defaults { $0.connection.maxIdleTime = nil }
+        )
+    case .name:
+        // Resolved by the transport; it tries each address of the name (localhost: ::1 and 127.0.0.1).
+        transport = try HTTP2ClientTransport.Posix(
+            target: .dns(host: host, port: port),
+            transportSecurity: .plaintext,
+            config: .defaults { $0.connection.maxIdleTime = nil }
+        )
     }
+    return try await withGRPCClient(transport: transport) { grpcClient in
+        try await body(StatehouseClient(stub: .init(wrapping: grpcClient), address: address.description))
+    }
+}
+
+/// Connects to `statehoused` at `address` (`HOST:PORT`, `[IPV6]:PORT`), runs `body`, and disconnects.
+///
+/// - Throws: ``StatehouseError/invalidArgument(_:)`` for an address that does not parse; otherwise as
+///   ``withStatehouseClient(host:port:_:)``.
+public func withStatehouseClient<Result: Sendable>(
+    address: String,
+    _ body: (StatehouseClient) async throws -> Result
+) async throws -> Result {
+    let parsed = try HostAndPort(parsing: address)
+    return try await withStatehouseClient(host: parsed.host, port: parsed.port, body)
 }

@@ -15,7 +15,7 @@ public struct StatehouseSession: Sendable {
 
     /// One-shot atomic commit.
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
-        var request = Statehouse_V1_SessionRequest()
+        var request = Statehouse_V2_SessionRequest()
         request.apply = ClientConversions.apply(commit)
         return ClientConversions.result(try await self.send(request) { if case .commit(let value) = $0 { return value }; return nil })
     }
@@ -24,16 +24,16 @@ public struct StatehouseSession: Sendable {
     public func get(namespace: String = "default", agentID: String, key: String, at point: ReadPoint = .latest) async throws
         -> StateRecord
     {
-        var request = Statehouse_V1_SessionRequest()
+        var request = Statehouse_V2_SessionRequest()
         if case .version(let version) = point {
-            var get = Statehouse_V1_GetStateAtVersionRequest()
+            var get = Statehouse_V2_GetStateAtVersionRequest()
             get.namespace = namespace
             get.agentID = agentID
             get.key = key
             get.version = version
             request.getAtVersion = get
         } else {
-            var get = Statehouse_V1_GetStateRequest()
+            var get = Statehouse_V2_GetStateRequest()
             get.namespace = namespace
             get.agentID = agentID
             get.key = key
@@ -45,23 +45,23 @@ public struct StatehouseSession: Sendable {
 
     /// Live keys with values under a prefix (one page).
     public func scan(namespace: String = "default", agentID: String, prefix: String, limit: Int = 100) async throws -> [StateRecord] {
-        var scan = Statehouse_V1_ScanPrefixRequest()
+        var scan = Statehouse_V2_ScanPrefixRequest()
         scan.namespace = namespace
         scan.agentID = agentID
         scan.prefix = prefix
         scan.limit = UInt32(clamping: limit)
-        var request = Statehouse_V1_SessionRequest()
+        var request = Statehouse_V2_SessionRequest()
         request.scanPrefix = scan
         return try await self.send(request) { if case .scanPrefix(let value) = $0 { return value }; return nil }.records.map(ClientConversions.record)
     }
 
     /// Runs an interactive transaction over the session: begin, stage the operations, commit.
     public func transaction(namespace: String = "default", operations: [WriteOperation]) async throws -> CommitResult {
-        var begin = Statehouse_V1_SessionRequest()
+        var begin = Statehouse_V2_SessionRequest()
         begin.begin.namespace = namespace
         let txnID = try await self.send(begin) { if case .begin(let value) = $0 { return value }; return nil }.txnID
         for operation in operations {
-            var request = Statehouse_V1_SessionRequest()
+            var request = Statehouse_V2_SessionRequest()
             switch operation.kind {
             case .put:
                 request.write.txnID = txnID
@@ -76,14 +76,14 @@ public struct StatehouseSession: Sendable {
                 _ = try await self.send(request) { if case .delete(let value) = $0 { return value }; return nil }
             }
         }
-        var commit = Statehouse_V1_SessionRequest()
+        var commit = Statehouse_V2_SessionRequest()
         commit.commit.txnID = txnID
         return ClientConversions.result(try await self.send(commit) { if case .commit(let value) = $0 { return value }; return nil })
     }
 
     private func send<T>(
-        _ request: Statehouse_V1_SessionRequest,
-        _ extract: (Statehouse_V1_SessionResponse.OneOf_Response) -> T?
+        _ request: Statehouse_V2_SessionRequest,
+        _ extract: (Statehouse_V2_SessionResponse.OneOf_Response) -> T?
     ) async throws -> T {
         let response = try await self.exchange.send(request)
         switch response.response {
@@ -105,8 +105,8 @@ public struct StatehouseSession: Sendable {
 final class SessionExchange: Sendable {
     private struct State {
         var nextID: UInt64 = 1
-        var waiting: [UInt64: CheckedContinuation<Statehouse_V1_SessionResponse, any Error>] = [:]
-        var outgoing: [Statehouse_V1_SessionRequest] = []
+        var waiting: [UInt64: CheckedContinuation<Statehouse_V2_SessionResponse, any Error>] = [:]
+        var outgoing: [Statehouse_V2_SessionRequest] = []
         var writer: CheckedContinuation<Void, Never>?
         var closed: (any Error)?
         var finished = false
@@ -114,7 +114,7 @@ final class SessionExchange: Sendable {
 
     private let state = Mutex(State())
 
-    func send(_ request: Statehouse_V1_SessionRequest) async throws -> Statehouse_V1_SessionResponse {
+    func send(_ request: Statehouse_V2_SessionRequest) async throws -> Statehouse_V2_SessionResponse {
         try await withCheckedThrowingContinuation { continuation in
             let (failure, writer) = self.state.withLock { state -> ((any Error)?, CheckedContinuation<Void, Never>?) in
                 if let closed = state.closed { return (closed, nil) }
@@ -132,9 +132,9 @@ final class SessionExchange: Sendable {
     }
 
     /// Requests queued since the last call (waiting for at least one), or `nil` once the session is finished.
-    func takeOutgoing() async -> [Statehouse_V1_SessionRequest]? {
+    func takeOutgoing() async -> [Statehouse_V2_SessionRequest]? {
         while true {
-            let taken = self.state.withLock { state -> [Statehouse_V1_SessionRequest]?? in
+            let taken = self.state.withLock { state -> [Statehouse_V2_SessionRequest]?? in
                 if !state.outgoing.isEmpty {
                     defer { state.outgoing.removeAll(keepingCapacity: true) }
                     return .some(state.outgoing)
@@ -153,14 +153,14 @@ final class SessionExchange: Sendable {
         }
     }
 
-    func deliver(_ response: Statehouse_V1_SessionResponse) {
+    func deliver(_ response: Statehouse_V2_SessionResponse) {
         let waiter = self.state.withLock { $0.waiting.removeValue(forKey: response.requestID) }
         waiter?.resume(returning: response)
     }
 
     /// Stops taking requests; callers still waiting get `error`.
     func close(_ error: any Error) {
-        let (waiters, writer) = self.state.withLock { state -> ([CheckedContinuation<Statehouse_V1_SessionResponse, any Error>], CheckedContinuation<Void, Never>?) in
+        let (waiters, writer) = self.state.withLock { state -> ([CheckedContinuation<Statehouse_V2_SessionResponse, any Error>], CheckedContinuation<Void, Never>?) in
             state.closed = state.closed ?? error
             state.finished = true
             defer {

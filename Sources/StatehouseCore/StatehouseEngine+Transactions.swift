@@ -3,22 +3,38 @@ import Logging
 /// An interactive transaction as returned by ``StatehouseEngine/beginTransaction(namespace:timeout:)``.
 public struct TransactionInfo: Sendable, Hashable {
     public var txnID: String
-    public var namespace: String
+    /// nil for a transaction begun without one: its first staged write names it.
+    public var namespace: String?
     /// The transaction's timeout; it is rolled back if not committed within it.
     public var timeout: Duration
+}
+
+/// What the engine knows about a transaction id (``StatehouseEngine/transactionStatus(_:)``).
+public enum TransactionStatus: Sendable, Equatable {
+    case open
+    case committed(CommitResult)
+    case aborted
+    case expired
+    case failed(StatehouseError)
+    /// Never began, or finished long enough ago to be forgotten (a bounded number of finished transactions are
+    /// remembered; a committed one is still found by ``StatehouseEngine/commit(txnID:staging:conditions:metadata:)``).
+    case unknown
 }
 
 extension StatehouseEngine {
     /// Begins an interactive transaction in `namespace`.
     ///
     /// - Parameters:
-    ///   - namespace: the namespace every operation of the transaction goes to.
+    ///   - namespace: the namespace every operation of the transaction goes to; nil leaves it to the first staged
+    ///     operation, which names it with ``put(txnID:namespace:agentID:key:value:)`` (the original Statehouse API
+    ///     names the namespace per write). Later operations must name the same one; a transaction that stages
+    ///     nothing commits to "default".
     ///   - timeout: how long the transaction may stay open; defaults to ``EngineLimits/defaultTransactionTimeout``.
     /// - Throws: ``StatehouseError/invalidArgument(_:)`` for a bad namespace or a timeout that is not positive or
     ///   above ``EngineLimits/maxTransactionTimeout``; ``StatehouseError/resourceExhausted(_:)`` when too many
     ///   transactions are open.
-    public func beginTransaction(namespace: String = "default", timeout: Duration? = nil) throws -> TransactionInfo {
-        try self.validateNamespace(namespace)
+    public func beginTransaction(namespace: String? = "default", timeout: Duration? = nil) throws -> TransactionInfo {
+        if let namespace { try self.validateNamespace(namespace) }
         let timeout = timeout ?? self.limits.defaultTransactionTimeout
         guard timeout > .zero else {
             throw StatehouseError.invalidArgument("transaction timeout must be positive")
@@ -31,7 +47,7 @@ extension StatehouseEngine {
         let id = TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds())
         let now = self.clock.monotonicNanoseconds()
         try self.transactions.withState { try $0.begin(id: id, namespace: namespace, timeout: timeout, now: now) }
-        self.logger.info("Transaction began", metadata: ["txn.id": "\(id)", "namespace": "\(namespace)"])
+        self.logger.info("Transaction began", metadata: ["txn.id": "\(id)", "namespace": "\(namespace ?? "-")"])
         return TransactionInfo(txnID: id, namespace: namespace, timeout: timeout)
     }
 
@@ -40,19 +56,33 @@ extension StatehouseEngine {
     /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad names, an oversized value or a transaction over
     ///   its operation or byte limit; ``StatehouseError/transactionNotFound(_:)`` or
     ///   ``StatehouseError/transactionExpired(_:)`` when the transaction is not open.
-    public func put(txnID: String, agentID: String, key: String, value: JSONValue) throws {
-        try self.stage(.put(agentID: agentID, key: key, value: value), txnID: txnID)
+    ///
+    /// - Parameters:
+    ///   - namespace: nil, or the transaction's namespace: it binds a transaction begun without one, and must
+    ///     match one that has one (else ``StatehouseError/invalidArgument(_:)``, and nothing is staged).
+    public func put(txnID: String, namespace: String? = nil, agentID: String, key: String, value: JSONValue) throws {
+        try self.stage(.put(agentID: agentID, key: key, value: value), txnID: txnID, namespace: namespace)
     }
 
-    /// Stages a delete of `key` (a tombstone version) in an open transaction.
-    public func delete(txnID: String, agentID: String, key: String) throws {
-        try self.stage(.delete(agentID: agentID, key: key), txnID: txnID)
+    /// Stages a delete of `key` (a tombstone version) in an open transaction; `namespace` as in
+    /// ``put(txnID:namespace:agentID:key:value:)``.
+    public func delete(txnID: String, namespace: String? = nil, agentID: String, key: String) throws {
+        try self.stage(.delete(agentID: agentID, key: key), txnID: txnID, namespace: namespace)
     }
 
-    private func stage(_ operation: WriteOperation, txnID: String) throws {
+    /// What is known about a transaction: open, committed (with its result), aborted, expired, failed, or unknown.
+    ///
+    /// The original API reports a second commit of a committed transaction as an error, where this engine returns
+    /// the first result (exactly-once retries); its translation asks here first.
+    public func transactionStatus(_ txnID: String) -> TransactionStatus {
+        self.transactions.withState { $0.status(of: txnID) }
+    }
+
+    private func stage(_ operation: WriteOperation, txnID: String, namespace: String?) throws {
         try self.validate(operation)
+        if let namespace { try self.validateNamespace(namespace) }
         let now = self.clock.monotonicNanoseconds()
-        try self.transactions.withState { try $0.stage(operation, in: txnID, now: now) }
+        try self.transactions.withState { try $0.stage(operation, in: txnID, namespace: namespace, now: now) }
         self.logger.debug("Staged operation", metadata: [
             "txn.id": "\(txnID)", "agent.id": "\(operation.agentID)", "key": "\(operation.key)",
         ])

@@ -26,7 +26,9 @@ extension TransactionTable {
     }
 
     struct OpenTransaction {
-        var namespace: String
+        /// nil until the first staged operation names one (a transaction begun without a namespace, as the original
+        /// API's are); a commit of a transaction that never bound one goes to "default".
+        var namespace: String?
         var deadline: UInt64
         var operations: [WriteOperation] = []
         var operationIndex: [AgentKey: Int] = [:]
@@ -72,7 +74,7 @@ extension TransactionTable {
             self.finishedMemory = max(1, finishedMemory)
         }
 
-        mutating func begin(id: String, namespace: String, timeout: Duration, now: UInt64) throws {
+        mutating func begin(id: String, namespace: String?, timeout: Duration, now: UInt64) throws {
             guard self.open.count < self.limits.maxOpenTransactions else {
                 throw StatehouseError.resourceExhausted(
                     "too many open transactions (limit \(self.limits.maxOpenTransactions)); commit or abort some"
@@ -108,10 +110,20 @@ extension TransactionTable {
             }
         }
 
-        mutating func stage(_ operation: WriteOperation, in id: String, now: UInt64) throws {
+        /// Stages an operation; `namespace` (when given) must be the transaction's, or binds an unbound one.
+        mutating func stage(_ operation: WriteOperation, in id: String, namespace: String? = nil, now: UInt64) throws {
             var transaction = try self.requireOpen(id, now: now)
             guard transaction.committing == nil else {
                 throw StatehouseError.invalidArgument("transaction \(id) is committing; it cannot take more writes")
+            }
+            if let namespace {
+                if let bound = transaction.namespace, bound != namespace {
+                    throw StatehouseError.invalidArgument(
+                        "transaction \(id) writes to namespace '\(bound)'; it cannot also write to '\(namespace)' "
+                            + "(each namespace has its own log: use one transaction per namespace)"
+                    )
+                }
+                transaction.namespace = namespace
             }
             let ref = AgentKey(agentID: operation.agentID, key: operation.key)
             if let index = transaction.operationIndex[ref] {
@@ -142,16 +154,29 @@ extension TransactionTable {
             }
         }
 
+        /// The transaction's staged write of a key, or the namespace to read it from; a read binds an unbound
+        /// transaction to "default" (what it reads is recorded for the conflict check of that namespace's commit).
         mutating func lookupStaged(agentID: String, key: String, in id: String, now: UInt64) throws -> StagedLookup {
-            let transaction = try self.requireOpen(id, now: now)
+            var transaction = try self.requireOpen(id, now: now)
             if let index = transaction.operationIndex[AgentKey(agentID: agentID, key: key)] {
                 return .staged(transaction.operations[index])
             }
-            return .notStaged(namespace: transaction.namespace)
+            if transaction.namespace == nil {
+                transaction.namespace = "default"
+                self.open[id] = transaction
+            }
+            return .notStaged(namespace: transaction.namespace!)
         }
 
-        mutating func namespace(of id: String, now: UInt64) throws -> String {
-            try self.requireOpen(id, now: now).namespace
+        func status(of id: String) -> TransactionStatus {
+            if self.open[id] != nil { return .open }
+            switch self.finished[id] {
+            case .committed(let result): return .committed(result)
+            case .aborted: return .aborted
+            case .expired: return .expired
+            case .failed(let error): return .failed(error)
+            case nil: return .unknown
+            }
         }
 
         /// Records that the transaction read `version` of a key (0: never written); the first read counts.
@@ -195,7 +220,7 @@ extension TransactionTable {
             var transaction = self.open[id]!
             if let metadata { transaction.metadata = metadata }
             let request = CommitRequest(
-                namespace: transaction.namespace,
+                namespace: transaction.namespace ?? "default",
                 txnID: id,
                 operations: transaction.operations,
                 conditions: transaction.readOrder.map {

@@ -27,7 +27,7 @@ enum ProtoConversions {
         text.isEmpty ? nil : text
     }
 
-    static func metadata(_ proto: Statehouse_V1_Metadata) -> CommitMetadata {
+    static func metadata(_ proto: Statehouse_V2_Metadata) -> CommitMetadata {
         CommitMetadata(
             actor: proto.hasActor ? proto.actor : nil,
             reason: proto.hasReason ? proto.reason : nil,
@@ -35,15 +35,15 @@ enum ProtoConversions {
         )
     }
 
-    static func proto(_ metadata: CommitMetadata) -> Statehouse_V1_Metadata {
-        var proto = Statehouse_V1_Metadata()
+    static func proto(_ metadata: CommitMetadata) -> Statehouse_V2_Metadata {
+        var proto = Statehouse_V2_Metadata()
         if let actor = metadata.actor { proto.actor = actor }
         if let reason = metadata.reason { proto.reason = reason }
         proto.tags = metadata.tags
         return proto
     }
 
-    static func readPoint(_ proto: Statehouse_V1_ReadPoint?) -> ReadPoint {
+    static func readPoint(_ proto: Statehouse_V2_ReadPoint?) -> ReadPoint {
         switch proto?.point {
         case .commitTs(let commitTS): .commit(commitTS)
         case .asOfMicros(let time): .time(time)
@@ -51,7 +51,7 @@ enum ProtoConversions {
         }
     }
 
-    static func operation(_ proto: Statehouse_V1_Operation, limits: EngineLimits) throws -> WriteOperation {
+    static func operation(_ proto: Statehouse_V2_Operation, limits: EngineLimits) throws -> WriteOperation {
         switch proto.kind {
         case .put:
             return .put(agentID: proto.agentID, key: proto.key, value: try self.value(proto.value, limits: limits))
@@ -63,7 +63,7 @@ enum ProtoConversions {
         }
     }
 
-    static func condition(_ proto: Statehouse_V1_Condition) throws -> AtomicCommit.Condition {
+    static func condition(_ proto: Statehouse_V2_Condition) throws -> AtomicCommit.Condition {
         switch proto.expectation {
         case .mustNotExist(true):
             return .init(agentID: proto.agentID, key: proto.key, expected: .absent)
@@ -74,8 +74,8 @@ enum ProtoConversions {
         }
     }
 
-    static func proto(_ record: StateRecord) -> Statehouse_V1_StateRecord {
-        var proto = Statehouse_V1_StateRecord()
+    static func proto(_ record: StateRecord) -> Statehouse_V2_StateRecord {
+        var proto = Statehouse_V2_StateRecord()
         proto.agentID = record.agentID
         proto.key = record.key
         if let value = record.value { proto.value = Data(value.utf8) }
@@ -87,21 +87,21 @@ enum ProtoConversions {
         return proto
     }
 
-    static func proto(_ result: CommitResult) -> Statehouse_V1_CommitResponse {
-        var proto = Statehouse_V1_CommitResult()
+    static func proto(_ result: CommitResult) -> Statehouse_V2_CommitResponse {
+        var proto = Statehouse_V2_CommitResult()
         proto.namespace = result.namespace
         proto.txnID = result.txnID
         proto.commitTs = result.commitTS
         proto.committedAtMicros = result.committedAt
         proto.versions = result.versions
         proto.hash = Data(result.hash.bytes)
-        var response = Statehouse_V1_CommitResponse()
+        var response = Statehouse_V2_CommitResponse()
         response.result = proto
         return response
     }
 
-    static func proto(_ head: LogHead) -> Statehouse_V1_LogHead {
-        var proto = Statehouse_V1_LogHead()
+    static func proto(_ head: LogHead) -> Statehouse_V2_LogHead {
+        var proto = Statehouse_V2_LogHead()
         proto.namespace = head.namespace
         proto.commitTs = head.commitTS
         proto.hash = Data(head.hash.bytes)
@@ -109,14 +109,14 @@ enum ProtoConversions {
         return proto
     }
 
-    static func proto(_ event: Event) -> Statehouse_V1_Event {
-        var proto = Statehouse_V1_Event()
+    static func proto(_ event: Event) -> Statehouse_V2_Event {
+        var proto = Statehouse_V2_Event()
         proto.namespace = event.namespace
         proto.commitTs = event.commitTS
         proto.txnID = event.txnID
         proto.committedAtMicros = event.committedAt
         proto.operations = event.operations.map { operation in
-            var applied = Statehouse_V1_AppliedOperation()
+            var applied = Statehouse_V2_AppliedOperation()
             applied.agentID = operation.agentID
             applied.key = operation.key
             applied.kind = operation.kind == .put ? .put : .delete
@@ -130,7 +130,7 @@ enum ProtoConversions {
         return proto
     }
 
-    static func filter(_ proto: Statehouse_V1_LogFilter) -> LogFilter {
+    static func filter(_ proto: Statehouse_V2_LogFilter) -> LogFilter {
         LogFilter(
             namespace: self.namespace(proto.namespace),
             agentID: proto.agentID.isEmpty ? nil : proto.agentID,

@@ -7,9 +7,9 @@ extension StatehouseGRPCService {
     /// the serialized responses, or `nil` when the bytes are not a `SessionRequest`. Used by the request-handling fuzz
     /// target, which has no transport.
     package func handle(serializedSessionRequest bytes: [UInt8]) async -> [[UInt8]]? {
-        guard let message = try? Statehouse_V1_SessionRequest(serializedBytes: bytes) else { return nil }
+        guard let message = try? Statehouse_V2_SessionRequest(serializedBytes: bytes) else { return nil }
         let context = ServerContext(
-            descriptor: MethodDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService", method: "Session"),
+            descriptor: MethodDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService", method: "Session"),
             remotePeer: "in-process:fuzz",
             localPeer: "in-process:fuzz",
             cancellation: ServerContext.RPCCancellationHandle()

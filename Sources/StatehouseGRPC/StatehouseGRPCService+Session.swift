@@ -13,13 +13,13 @@ extension ServiceImplementation {
     /// with UNAVAILABLE. Requests the client sent after that get no answer; the client sees the status and retries
     /// them elsewhere (commits are exactly-once, so a retried commit is safe).
     func session(
-        request: RPCAsyncSequence<Statehouse_V1_SessionRequest, any Error>,
-        response: RPCWriter<Statehouse_V1_SessionResponse>,
+        request: RPCAsyncSequence<Statehouse_V2_SessionRequest, any Error>,
+        response: RPCWriter<Statehouse_V2_SessionResponse>,
         context: ServerContext
     ) async throws {
         let outbox = SessionOutbox()
         let permits = SessionPermits(limit: self.maxSessionRequestsInFlight)
-        let (inbox, inboxInput) = AsyncStream<Statehouse_V1_SessionRequest>.makeStream()
+        let (inbox, inboxInput) = AsyncStream<Statehouse_V2_SessionRequest>.makeStream()
         guard let registration = self.sessions.register({ inboxInput.finish() }) else {
             throw RPCError(code: .unavailable, message: Self.shuttingDownMessage)
         }
@@ -67,9 +67,9 @@ extension ServiceImplementation {
     }
 
     /// The requests one stream message carries: itself (unless it is only a carrier of a batch), then its batch.
-    static func unbatched(_ message: Statehouse_V1_SessionRequest) -> [Statehouse_V1_SessionRequest] {
+    static func unbatched(_ message: Statehouse_V2_SessionRequest) -> [Statehouse_V2_SessionRequest] {
         guard !message.batch.isEmpty else { return [message] }
-        var items: [Statehouse_V1_SessionRequest] = []
+        var items: [Statehouse_V2_SessionRequest] = []
         if message.request != nil {
             var own = message
             own.batch = []
@@ -82,8 +82,8 @@ extension ServiceImplementation {
     static var shuttingDownMessage: String { "the daemon is shutting down; reconnect and retry" }
 
     /// Handles one session request; failures become a `SessionError` with the status code the unary RPC would use.
-    func handle(_ message: Statehouse_V1_SessionRequest, context: ServerContext) async -> Statehouse_V1_SessionResponse {
-        var reply = Statehouse_V1_SessionResponse()
+    func handle(_ message: Statehouse_V2_SessionRequest, context: ServerContext) async -> Statehouse_V2_SessionResponse {
+        var reply = Statehouse_V2_SessionResponse()
         reply.requestID = message.requestID
         do {
             switch message.request {
@@ -106,7 +106,7 @@ extension ServiceImplementation {
         } catch {
             let rpcError = (error as? StatehouseError).map { RPCError($0) }
                 ?? RPCError(code: .internalError, message: "internal error")
-            var failure = Statehouse_V1_SessionError()
+            var failure = Statehouse_V2_SessionError()
             failure.code = Int32(rpcError.code.rawValue)
             failure.message = rpcError.message
             reply.error = failure
@@ -118,14 +118,14 @@ extension ServiceImplementation {
 /// Responses of one session waiting to be written; the writer takes all that are ready at once.
 final class SessionOutbox: Sendable {
     private struct State {
-        var ready: [Statehouse_V1_SessionResponse] = []
+        var ready: [Statehouse_V2_SessionResponse] = []
         var waiter: CheckedContinuation<Void, Never>?
         var finished = false
     }
 
     private let state = Mutex(State())
 
-    func put(_ response: Statehouse_V1_SessionResponse) {
+    func put(_ response: Statehouse_V2_SessionResponse) {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.ready.append(response)
             defer { state.waiter = nil }
@@ -144,9 +144,9 @@ final class SessionOutbox: Sendable {
     }
 
     /// The responses ready now (waiting for at least one), or `nil` once finished and drained.
-    func take() async -> [Statehouse_V1_SessionResponse]? {
+    func take() async -> [Statehouse_V2_SessionResponse]? {
         while true {
-            let taken = self.state.withLock { state -> [Statehouse_V1_SessionResponse]?? in
+            let taken = self.state.withLock { state -> [Statehouse_V2_SessionResponse]?? in
                 if !state.ready.isEmpty {
                     defer { state.ready.removeAll(keepingCapacity: true) }
                     return .some(state.ready)

@@ -6,8 +6,8 @@ import StatehouseProto
 extension ServiceImplementation {
     /// Streams a range of the log in batches of up to 1,000 events (one message per batch).
     func replay(
-        request: Statehouse_V1_ReplayRequest,
-        response: RPCWriter<Statehouse_V1_EventBatch>,
+        request: Statehouse_V2_ReplayRequest,
+        response: RPCWriter<Statehouse_V2_EventBatch>,
         context: ServerContext
     ) async throws {
         let filter = ProtoConversions.filter(request.filter)
@@ -18,7 +18,7 @@ extension ServiceImplementation {
             try Task.checkCancellation()
             let page = try await self.engine.readLog(filter, limit: 1000, cursor: cursor)
             if !page.items.isEmpty {
-                var batch = Statehouse_V1_EventBatch()
+                var batch = Statehouse_V2_EventBatch()
                 batch.events = page.items.map(ProtoConversions.proto)
                 try await response.write(batch)
                 events += page.items.count
@@ -30,8 +30,8 @@ extension ServiceImplementation {
 
     /// Follows the log: catch-up from storage, then live events, each available run of events as one message.
     func watch(
-        request: Statehouse_V1_WatchRequest,
-        response: RPCWriter<Statehouse_V1_EventBatch>,
+        request: Statehouse_V2_WatchRequest,
+        response: RPCWriter<Statehouse_V2_EventBatch>,
         context: ServerContext
     ) async throws {
         let namespace = ProtoConversions.namespace(request.namespace)
@@ -51,7 +51,7 @@ extension ServiceImplementation {
         let canceller = subscription.canceller
         try await withRPCCancellationHandler {
             while let events = try await subscription.nextBatch() {
-                var batch = Statehouse_V1_EventBatch()
+                var batch = Statehouse_V2_EventBatch()
                 batch.events = events.map(ProtoConversions.proto)
                 try await response.write(batch)
             }

@@ -3,7 +3,7 @@ public import Logging
 public import StatehouseCore
 import StatehouseProto
 
-/// The Statehouse gRPC service (`statehouse.v1.StatehouseService`) over one ``StatehouseCore/StatehouseEngine``.
+/// The Statehouse gRPC service (`statehouse.v2.StatehouseService`) over one ``StatehouseCore/StatehouseEngine``.
 ///
 /// It validates transport-level input, calls the engine and lets ``StatehouseCore/StatehouseError`` map itself to a
 /// status code; nothing else. Register it with a `GRPCServer`:
@@ -56,7 +56,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
 }
 
 /// The generated protocol's implementation; internal so that generated types stay out of the public API.
-struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProtocol {
+struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     let engine: StatehouseEngine
     let build: StatehouseGRPCService.BuildInfo
     let maxSessionRequestsInFlight: Int
@@ -65,60 +65,60 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
 
     var limits: EngineLimits { self.engine.configuration.limits }
 
-    func health(request: Statehouse_V1_HealthRequest, context: ServerContext) async throws
-        -> Statehouse_V1_HealthResponse
+    func health(request: Statehouse_V2_HealthRequest, context: ServerContext) async throws
+        -> Statehouse_V2_HealthResponse
     {
-        var response = Statehouse_V1_HealthResponse()
+        var response = Statehouse_V2_HealthResponse()
         response.status = "ok"
         return response
     }
 
-    func version(request: Statehouse_V1_VersionRequest, context: ServerContext) async throws
-        -> Statehouse_V1_VersionResponse
+    func version(request: Statehouse_V2_VersionRequest, context: ServerContext) async throws
+        -> Statehouse_V2_VersionResponse
     {
-        var response = Statehouse_V1_VersionResponse()
+        var response = Statehouse_V2_VersionResponse()
         response.version = self.build.version
         response.gitSha = self.build.gitSHA
         return response
     }
 
-    func beginTransaction(request: Statehouse_V1_BeginTransactionRequest, context: ServerContext) async throws
-        -> Statehouse_V1_BeginTransactionResponse
+    func beginTransaction(request: Statehouse_V2_BeginTransactionRequest, context: ServerContext) async throws
+        -> Statehouse_V2_BeginTransactionResponse
     {
         let timeout: Duration? = request.timeoutMs == 0 ? nil : .milliseconds(Int64(clamping: request.timeoutMs))
         let transaction = try self.engine.beginTransaction(
             namespace: ProtoConversions.namespace(request.namespace),
             timeout: timeout
         )
-        var response = Statehouse_V1_BeginTransactionResponse()
+        var response = Statehouse_V2_BeginTransactionResponse()
         response.txnID = transaction.txnID
-        response.namespace = transaction.namespace
+        response.namespace = transaction.namespace ?? "default"
         response.timeoutMs = UInt64(max(0, transaction.timeout.nanoseconds / 1_000_000))
         return response
     }
 
-    func write(request: Statehouse_V1_WriteRequest, context: ServerContext) async throws -> Statehouse_V1_WriteResponse {
+    func write(request: Statehouse_V2_WriteRequest, context: ServerContext) async throws -> Statehouse_V2_WriteResponse {
         let value = try ProtoConversions.value(request.value, limits: self.limits)
         try self.engine.put(txnID: request.txnID, agentID: request.agentID, key: request.key, value: value)
-        return Statehouse_V1_WriteResponse()
+        return Statehouse_V2_WriteResponse()
     }
 
-    func delete(request: Statehouse_V1_DeleteRequest, context: ServerContext) async throws
-        -> Statehouse_V1_DeleteResponse
+    func delete(request: Statehouse_V2_DeleteRequest, context: ServerContext) async throws
+        -> Statehouse_V2_DeleteResponse
     {
         try self.engine.delete(txnID: request.txnID, agentID: request.agentID, key: request.key)
-        return Statehouse_V1_DeleteResponse()
+        return Statehouse_V2_DeleteResponse()
     }
 
-    func transactionGet(request: Statehouse_V1_TransactionGetRequest, context: ServerContext) async throws
-        -> Statehouse_V1_GetStateResponse
+    func transactionGet(request: Statehouse_V2_TransactionGetRequest, context: ServerContext) async throws
+        -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(txnID: request.txnID, agentID: request.agentID, key: request.key)
         return Self.response(record)
     }
 
-    func commit(request: Statehouse_V1_CommitRequest, context: ServerContext) async throws
-        -> Statehouse_V1_CommitResponse
+    func commit(request: Statehouse_V2_CommitRequest, context: ServerContext) async throws
+        -> Statehouse_V2_CommitResponse
     {
         let metadata = request.hasMetadata ? ProtoConversions.metadata(request.metadata) : nil
         guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
@@ -139,12 +139,12 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         )
     }
 
-    func abort(request: Statehouse_V1_AbortRequest, context: ServerContext) async throws -> Statehouse_V1_AbortResponse {
+    func abort(request: Statehouse_V2_AbortRequest, context: ServerContext) async throws -> Statehouse_V2_AbortResponse {
         try self.engine.abort(txnID: request.txnID)
-        return Statehouse_V1_AbortResponse()
+        return Statehouse_V2_AbortResponse()
     }
 
-    func apply(request: Statehouse_V1_ApplyRequest, context: ServerContext) async throws -> Statehouse_V1_CommitResponse {
+    func apply(request: Statehouse_V2_ApplyRequest, context: ServerContext) async throws -> Statehouse_V2_CommitResponse {
         guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
                 "transaction has \(request.operations.count) operations; the limit is "
@@ -161,8 +161,8 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         return ProtoConversions.proto(try await self.engine.commit(commit))
     }
 
-    func getState(request: Statehouse_V1_GetStateRequest, context: ServerContext) async throws
-        -> Statehouse_V1_GetStateResponse
+    func getState(request: Statehouse_V2_GetStateRequest, context: ServerContext) async throws
+        -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(
             namespace: ProtoConversions.namespace(request.namespace),
@@ -173,8 +173,8 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         return Self.response(record)
     }
 
-    func getStateAtVersion(request: Statehouse_V1_GetStateAtVersionRequest, context: ServerContext) async throws
-        -> Statehouse_V1_GetStateResponse
+    func getStateAtVersion(request: Statehouse_V2_GetStateAtVersionRequest, context: ServerContext) async throws
+        -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(
             namespace: ProtoConversions.namespace(request.namespace),
@@ -185,21 +185,21 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         return Self.response(record)
     }
 
-    func getMany(request: Statehouse_V1_GetManyRequest, context: ServerContext) async throws
-        -> Statehouse_V1_GetManyResponse
+    func getMany(request: Statehouse_V2_GetManyRequest, context: ServerContext) async throws
+        -> Statehouse_V2_GetManyResponse
     {
         let records = try await self.engine.get(
             namespace: ProtoConversions.namespace(request.namespace),
             keys: request.keys.map { KeyAddress(agentID: $0.agentID, key: $0.key) },
             at: ProtoConversions.readPoint(request.hasAt ? request.at : nil)
         )
-        var response = Statehouse_V1_GetManyResponse()
+        var response = Statehouse_V2_GetManyResponse()
         response.records = records.map(ProtoConversions.proto)
         return response
     }
 
-    func listKeys(request: Statehouse_V1_ListKeysRequest, context: ServerContext) async throws
-        -> Statehouse_V1_ListKeysResponse
+    func listKeys(request: Statehouse_V2_ListKeysRequest, context: ServerContext) async throws
+        -> Statehouse_V2_ListKeysResponse
     {
         let page = try await self.engine.listKeys(
             namespace: ProtoConversions.namespace(request.namespace),
@@ -209,9 +209,9 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
             limit: ProtoConversions.limit(request.limit),
             cursor: ProtoConversions.cursor(request.cursor)
         )
-        var response = Statehouse_V1_ListKeysResponse()
+        var response = Statehouse_V2_ListKeysResponse()
         response.keys = page.items.map { entry in
-            var proto = Statehouse_V1_KeyEntry()
+            var proto = Statehouse_V2_KeyEntry()
             proto.key = entry.key
             proto.version = entry.version
             proto.deleted = entry.deleted
@@ -221,8 +221,8 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func scanPrefix(request: Statehouse_V1_ScanPrefixRequest, context: ServerContext) async throws
-        -> Statehouse_V1_ScanPrefixResponse
+    func scanPrefix(request: Statehouse_V2_ScanPrefixRequest, context: ServerContext) async throws
+        -> Statehouse_V2_ScanPrefixResponse
     {
         let page = try await self.engine.scan(
             namespace: ProtoConversions.namespace(request.namespace),
@@ -232,14 +232,14 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
             limit: ProtoConversions.limit(request.limit),
             cursor: ProtoConversions.cursor(request.cursor)
         )
-        var response = Statehouse_V1_ScanPrefixResponse()
+        var response = Statehouse_V2_ScanPrefixResponse()
         response.records = page.items.map(ProtoConversions.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
 
-    func history(request: Statehouse_V1_HistoryRequest, context: ServerContext) async throws
-        -> Statehouse_V1_HistoryResponse
+    func history(request: Statehouse_V2_HistoryRequest, context: ServerContext) async throws
+        -> Statehouse_V2_HistoryResponse
     {
         let page = try await self.engine.history(
             namespace: ProtoConversions.namespace(request.namespace),
@@ -248,66 +248,66 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
             limit: ProtoConversions.limit(request.limit),
             cursor: ProtoConversions.cursor(request.cursor)
         )
-        var response = Statehouse_V1_HistoryResponse()
+        var response = Statehouse_V2_HistoryResponse()
         response.versions = page.items.map(ProtoConversions.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
 
-    func listAgents(request: Statehouse_V1_ListAgentsRequest, context: ServerContext) async throws
-        -> Statehouse_V1_ListAgentsResponse
+    func listAgents(request: Statehouse_V2_ListAgentsRequest, context: ServerContext) async throws
+        -> Statehouse_V2_ListAgentsResponse
     {
         let page = try await self.engine.listAgents(
             namespace: ProtoConversions.namespace(request.namespace),
             limit: ProtoConversions.limit(request.limit),
             cursor: ProtoConversions.cursor(request.cursor)
         )
-        var response = Statehouse_V1_ListAgentsResponse()
+        var response = Statehouse_V2_ListAgentsResponse()
         response.agentIds = page.items
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
 
-    func listNamespaces(request: Statehouse_V1_ListNamespacesRequest, context: ServerContext) async throws
-        -> Statehouse_V1_ListNamespacesResponse
+    func listNamespaces(request: Statehouse_V2_ListNamespacesRequest, context: ServerContext) async throws
+        -> Statehouse_V2_ListNamespacesResponse
     {
         let page = try await self.engine.listNamespaces(
             limit: ProtoConversions.limit(request.limit),
             cursor: ProtoConversions.cursor(request.cursor)
         )
-        var response = Statehouse_V1_ListNamespacesResponse()
+        var response = Statehouse_V2_ListNamespacesResponse()
         response.namespaces = page.items.map(ProtoConversions.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
 
-    func getHead(request: Statehouse_V1_GetHeadRequest, context: ServerContext) async throws -> Statehouse_V1_LogHead {
+    func getHead(request: Statehouse_V2_GetHeadRequest, context: ServerContext) async throws -> Statehouse_V2_LogHead {
         ProtoConversions.proto(try await self.engine.head(namespace: ProtoConversions.namespace(request.namespace)))
     }
 
-    func readLog(request: Statehouse_V1_ReadLogRequest, context: ServerContext) async throws
-        -> Statehouse_V1_ReadLogResponse
+    func readLog(request: Statehouse_V2_ReadLogRequest, context: ServerContext) async throws
+        -> Statehouse_V2_ReadLogResponse
     {
         let page = try await self.engine.readLog(
             ProtoConversions.filter(request.filter),
             limit: ProtoConversions.limit(request.limit),
             cursor: ProtoConversions.cursor(request.cursor)
         )
-        var response = Statehouse_V1_ReadLogResponse()
+        var response = Statehouse_V2_ReadLogResponse()
         response.events = page.items.map(ProtoConversions.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
 
-    func verify(request: Statehouse_V1_VerifyRequest, context: ServerContext) async throws
-        -> Statehouse_V1_VerifyResponse
+    func verify(request: Statehouse_V2_VerifyRequest, context: ServerContext) async throws
+        -> Statehouse_V2_VerifyResponse
     {
         let report = try await self.engine.verify(
             namespace: ProtoConversions.namespace(request.namespace),
             from: max(1, request.fromCommitTs),
             to: request.toCommitTs == 0 ? nil : request.toCommitTs
         )
-        var response = Statehouse_V1_VerifyResponse()
+        var response = Statehouse_V2_VerifyResponse()
         response.ok = report.isValid
         response.firstBadCommitTs = report.firstBadCommitTS ?? 0
         response.reason = report.reason ?? ""
@@ -318,8 +318,8 @@ struct ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProto
         return response
     }
 
-    static func response(_ record: StateRecord) -> Statehouse_V1_GetStateResponse {
-        var response = Statehouse_V1_GetStateResponse()
+    static func response(_ record: StateRecord) -> Statehouse_V2_GetStateResponse {
+        var response = Statehouse_V2_GetStateResponse()
         response.record = ProtoConversions.proto(record)
         return response
     }

@@ -1,10 +1,23 @@
-/// The Statehouse wire contract. Swift and Python code is generated from this file by scripts/generate-proto.sh
-/// and committed; never edit the generated code.
+/// The original Statehouse API (statehouse.v1), served by statehoused beside its own API (statehouse.v2) on the same
+/// port, so that clients written for the original daemon (its Python SDK 0.1.x, its CLI, grpcurl scripts) work
+/// unchanged. This file was written for Statehouse from the original's published interface: the package, service,
+/// RPC and message names, field numbers and field types are the original's, so that its messages decode here as they
+/// did there. Every call is translated onto the same engine as statehouse.v2 (Sources/StatehouseGRPC/V1).
 ///
-/// Values travel as JSON text in `bytes` fields, byte for byte (google.protobuf.Struct would turn every number into
-/// a double). Times are microseconds since the Unix epoch. Errors are gRPC status codes: INVALID_ARGUMENT (bad input,
-/// over a limit), NOT_FOUND (unknown transaction), FAILED_PRECONDITION (expired transaction), ABORTED (conflict: re-read
-/// and retry), RESOURCE_EXHAUSTED (capacity, slow watcher), UNAVAILABLE (shutting down), DATA_LOSS, INTERNAL.
+/// What the translation does, in short (docs/compatibility.md has the whole of it):
+/// - Values are google.protobuf.Struct, so a v1 value is always a JSON object. A Struct is written as JSON text: a
+///   number that is an integral double within ±2^53 becomes an integer (1, not 1.0), object keys are sorted, NaN and
+///   infinities are refused (INVALID_ARGUMENT). Read back, stored JSON becomes a Struct again; numbers become doubles
+///   (an integer beyond ±2^53 loses precision, as Struct cannot carry it). A value that is not a JSON object (an
+///   array, a string, a number, true, false or null written through statehouse.v2) cannot be carried by a Struct:
+///   reading it through v1 fails with FAILED_PRECONDITION naming the key; read it through statehouse.v2.
+/// - A transaction's namespace is that of its first Write or Delete (an empty namespace means "default"); one
+///   transaction writes to one namespace (each namespace has its own log), so a later operation naming another fails
+///   with INVALID_ARGUMENT and stages nothing.
+/// - Errors follow the original's documented table (ErrorCode below): INVALID_ARGUMENT for a bad request,
+///   NOT_FOUND for an unknown transaction or a version that does not exist, DEADLINE_EXCEEDED for an expired
+///   transaction, FAILED_PRECONDITION for a transaction that is already committed; RESOURCE_EXHAUSTED, UNAVAILABLE,
+///   DATA_LOSS and INTERNAL as in statehouse.v2.
 
 // DO NOT EDIT.
 // swift-format-ignore-file
@@ -93,19 +106,6 @@ public enum Statehouse_V1_StatehouseService: Sendable {
                 type: .unary
             )
         }
-        /// Namespace for "TransactionGet" metadata.
-        public enum TransactionGet: Sendable {
-            /// Request type for "TransactionGet".
-            public typealias Input = Statehouse_V1_TransactionGetRequest
-            /// Response type for "TransactionGet".
-            public typealias Output = Statehouse_V1_GetStateResponse
-            /// Descriptor for "TransactionGet".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "TransactionGet",
-                type: .unary
-            )
-        }
         /// Namespace for "Commit" metadata.
         public enum Commit: Sendable {
             /// Request type for "Commit".
@@ -132,19 +132,6 @@ public enum Statehouse_V1_StatehouseService: Sendable {
                 type: .unary
             )
         }
-        /// Namespace for "Apply" metadata.
-        public enum Apply: Sendable {
-            /// Request type for "Apply".
-            public typealias Input = Statehouse_V1_ApplyRequest
-            /// Response type for "Apply".
-            public typealias Output = Statehouse_V1_CommitResponse
-            /// Descriptor for "Apply".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "Apply",
-                type: .unary
-            )
-        }
         /// Namespace for "GetState" metadata.
         public enum GetState: Sendable {
             /// Request type for "GetState".
@@ -163,24 +150,11 @@ public enum Statehouse_V1_StatehouseService: Sendable {
             /// Request type for "GetStateAtVersion".
             public typealias Input = Statehouse_V1_GetStateAtVersionRequest
             /// Response type for "GetStateAtVersion".
-            public typealias Output = Statehouse_V1_GetStateResponse
+            public typealias Output = Statehouse_V1_GetStateAtVersionResponse
             /// Descriptor for "GetStateAtVersion".
             public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
                 method: "GetStateAtVersion",
-                type: .unary
-            )
-        }
-        /// Namespace for "GetMany" metadata.
-        public enum GetMany: Sendable {
-            /// Request type for "GetMany".
-            public typealias Input = Statehouse_V1_GetManyRequest
-            /// Response type for "GetMany".
-            public typealias Output = Statehouse_V1_GetManyResponse
-            /// Descriptor for "GetMany".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "GetMany",
                 type: .unary
             )
         }
@@ -210,121 +184,17 @@ public enum Statehouse_V1_StatehouseService: Sendable {
                 type: .unary
             )
         }
-        /// Namespace for "History" metadata.
-        public enum History: Sendable {
-            /// Request type for "History".
-            public typealias Input = Statehouse_V1_HistoryRequest
-            /// Response type for "History".
-            public typealias Output = Statehouse_V1_HistoryResponse
-            /// Descriptor for "History".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "History",
-                type: .unary
-            )
-        }
-        /// Namespace for "ListAgents" metadata.
-        public enum ListAgents: Sendable {
-            /// Request type for "ListAgents".
-            public typealias Input = Statehouse_V1_ListAgentsRequest
-            /// Response type for "ListAgents".
-            public typealias Output = Statehouse_V1_ListAgentsResponse
-            /// Descriptor for "ListAgents".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "ListAgents",
-                type: .unary
-            )
-        }
-        /// Namespace for "ListNamespaces" metadata.
-        public enum ListNamespaces: Sendable {
-            /// Request type for "ListNamespaces".
-            public typealias Input = Statehouse_V1_ListNamespacesRequest
-            /// Response type for "ListNamespaces".
-            public typealias Output = Statehouse_V1_ListNamespacesResponse
-            /// Descriptor for "ListNamespaces".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "ListNamespaces",
-                type: .unary
-            )
-        }
-        /// Namespace for "GetHead" metadata.
-        public enum GetHead: Sendable {
-            /// Request type for "GetHead".
-            public typealias Input = Statehouse_V1_GetHeadRequest
-            /// Response type for "GetHead".
-            public typealias Output = Statehouse_V1_LogHead
-            /// Descriptor for "GetHead".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "GetHead",
-                type: .unary
-            )
-        }
-        /// Namespace for "ReadLog" metadata.
-        public enum ReadLog: Sendable {
-            /// Request type for "ReadLog".
-            public typealias Input = Statehouse_V1_ReadLogRequest
-            /// Response type for "ReadLog".
-            public typealias Output = Statehouse_V1_ReadLogResponse
-            /// Descriptor for "ReadLog".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "ReadLog",
-                type: .unary
-            )
-        }
         /// Namespace for "Replay" metadata.
         public enum Replay: Sendable {
             /// Request type for "Replay".
             public typealias Input = Statehouse_V1_ReplayRequest
             /// Response type for "Replay".
-            public typealias Output = Statehouse_V1_EventBatch
+            public typealias Output = Statehouse_V1_ReplayEvent
             /// Descriptor for "Replay".
             public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
                 method: "Replay",
                 type: .serverStreaming
-            )
-        }
-        /// Namespace for "Watch" metadata.
-        public enum Watch: Sendable {
-            /// Request type for "Watch".
-            public typealias Input = Statehouse_V1_WatchRequest
-            /// Response type for "Watch".
-            public typealias Output = Statehouse_V1_EventBatch
-            /// Descriptor for "Watch".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "Watch",
-                type: .serverStreaming
-            )
-        }
-        /// Namespace for "Verify" metadata.
-        public enum Verify: Sendable {
-            /// Request type for "Verify".
-            public typealias Input = Statehouse_V1_VerifyRequest
-            /// Response type for "Verify".
-            public typealias Output = Statehouse_V1_VerifyResponse
-            /// Descriptor for "Verify".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "Verify",
-                type: .unary
-            )
-        }
-        /// Namespace for "Session" metadata.
-        public enum Session: Sendable {
-            /// Request type for "Session".
-            public typealias Input = Statehouse_V1_SessionRequest
-            /// Response type for "Session".
-            public typealias Output = Statehouse_V1_SessionResponse
-            /// Descriptor for "Session".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v1.StatehouseService"),
-                method: "Session",
-                type: .bidirectionalStreaming
             )
         }
         /// Descriptors for all methods in the "statehouse.v1.StatehouseService" service.
@@ -334,24 +204,13 @@ public enum Statehouse_V1_StatehouseService: Sendable {
             BeginTransaction.descriptor,
             Write.descriptor,
             Delete.descriptor,
-            TransactionGet.descriptor,
             Commit.descriptor,
             Abort.descriptor,
-            Apply.descriptor,
             GetState.descriptor,
             GetStateAtVersion.descriptor,
-            GetMany.descriptor,
             ListKeys.descriptor,
             ScanPrefix.descriptor,
-            History.descriptor,
-            ListAgents.descriptor,
-            ListNamespaces.descriptor,
-            GetHead.descriptor,
-            ReadLog.descriptor,
-            Replay.descriptor,
-            Watch.descriptor,
-            Verify.descriptor,
-            Session.descriptor
+            Replay.descriptor
         ]
     }
 }
@@ -400,7 +259,7 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Build version and git SHA of the daemon.
+        /// > Version and git commit of the daemon.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_VersionRequest` messages.
@@ -418,7 +277,8 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Interactive transactions: begin, stage writes and deletes, read (recorded for conflict checks), commit or abort.
+        /// > Begins a transaction that rolls back unless committed within timeout_ms (default 30,000; at most the daemon's
+        /// > max-transaction-timeout, 10 minutes by default).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_BeginTransactionRequest` messages.
@@ -434,6 +294,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Write" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a write; a later write of the same key in the transaction replaces it.
+        ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_WriteRequest` messages.
         ///   - context: Context providing information about the RPC.
@@ -448,6 +312,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Delete" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a delete (a tombstone version; history is kept).
+        ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_DeleteRequest` messages.
         ///   - context: Context providing information about the RPC.
@@ -460,25 +328,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_DeleteResponse>
 
-        /// Handle the "TransactionGet" method.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_TransactionGetRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_GetStateResponse` messages.
-        func transactionGet(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_TransactionGetRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetStateResponse>
-
         /// Handle the "Commit" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Commits; retrying after a lost reply returns the original result (exactly once).
+        /// > Applies every staged operation atomically, durably, and returns the commit's position in the namespace's log.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_CommitRequest` messages.
@@ -494,6 +348,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Abort" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Discards the transaction; aborting again (or after it expired) is not an error.
+        ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_AbortRequest` messages.
         ///   - context: Context providing information about the RPC.
@@ -506,29 +364,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_AbortResponse>
 
-        /// Handle the "Apply" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > One-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_ApplyRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_CommitResponse` messages.
-        func apply(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_ApplyRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_CommitResponse>
-
         /// Handle the "GetState" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Reads. A missing key is a normal result with exists = false.
+        /// > The latest state of a key; a key that does not exist is exists = false, not an error.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_GetStateRequest` messages.
@@ -544,33 +384,27 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "GetStateAtVersion" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One version of a key; a version that does not exist is NOT_FOUND.
+        ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_GetStateAtVersionRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_GetStateResponse` messages.
+        /// - Returns: A streaming response of `Statehouse_V1_GetStateAtVersionResponse` messages.
         func getStateAtVersion(
             request: GRPCCore.StreamingServerRequest<Statehouse_V1_GetStateAtVersionRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetStateResponse>
-
-        /// Handle the "GetMany" method.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_GetManyRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_GetManyResponse` messages.
-        func getMany(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_GetManyRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetManyResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetStateAtVersionResponse>
 
         /// Handle the "ListKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Every live key of an agent, in byte order.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_ListKeysRequest` messages.
@@ -586,6 +420,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "ScanPrefix" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The live keys of an agent that start with a prefix, with their values, in byte order.
+        ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_ScanPrefixRequest` messages.
         ///   - context: Context providing information about the RPC.
@@ -598,81 +436,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ScanPrefixResponse>
 
-        /// Handle the "History" method.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_HistoryRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_HistoryResponse` messages.
-        func history(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_HistoryRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_HistoryResponse>
-
-        /// Handle the "ListAgents" method.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_ListAgentsRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_ListAgentsResponse` messages.
-        func listAgents(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_ListAgentsRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ListAgentsResponse>
-
-        /// Handle the "ListNamespaces" method.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_ListNamespacesRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_ListNamespacesResponse` messages.
-        func listNamespaces(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_ListNamespacesRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ListNamespacesResponse>
-
-        /// Handle the "GetHead" method.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_GetHeadRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_LogHead` messages.
-        func getHead(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_GetHeadRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_LogHead>
-
-        /// Handle the "ReadLog" method.
+        /// Handle the "Replay" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The log: a page at a time, all of a range as a stream of batches, or followed live from any commit_ts.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_ReadLogRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_ReadLogResponse` messages.
-        func readLog(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_ReadLogRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ReadLogResponse>
-
-        /// Handle the "Replay" method.
+        /// > The committed transactions that touched an agent, in commit order, one message per transaction.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Statehouse_V1_ReplayRequest` messages.
@@ -680,61 +448,11 @@ extension Statehouse_V1_StatehouseService {
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_EventBatch` messages.
+        /// - Returns: A streaming response of `Statehouse_V1_ReplayEvent` messages.
         func replay(
             request: GRPCCore.StreamingServerRequest<Statehouse_V1_ReplayRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch>
-
-        /// Handle the "Watch" method.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_WatchRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_EventBatch` messages.
-        func watch(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_WatchRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch>
-
-        /// Handle the "Verify" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Recomputes the hash chain and names the first commit_ts that does not match.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_VerifyRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_VerifyResponse` messages.
-        func verify(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_VerifyRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_VerifyResponse>
-
-        /// Handle the "Session" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_SessionRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_SessionResponse` messages.
-        func session(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_SessionRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_SessionResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ReplayEvent>
     }
 
     /// Service protocol for the "statehouse.v1.StatehouseService" service.
@@ -767,7 +485,7 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Build version and git SHA of the daemon.
+        /// > Version and git commit of the daemon.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_VersionRequest` message.
@@ -785,7 +503,8 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Interactive transactions: begin, stage writes and deletes, read (recorded for conflict checks), commit or abort.
+        /// > Begins a transaction that rolls back unless committed within timeout_ms (default 30,000; at most the daemon's
+        /// > max-transaction-timeout, 10 minutes by default).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_BeginTransactionRequest` message.
@@ -801,6 +520,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Write" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a write; a later write of the same key in the transaction replaces it.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_WriteRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -815,6 +538,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Delete" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a delete (a tombstone version; history is kept).
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_DeleteRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -827,25 +554,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_DeleteResponse>
 
-        /// Handle the "TransactionGet" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_TransactionGetRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_GetStateResponse` message.
-        func transactionGet(
-            request: GRPCCore.ServerRequest<Statehouse_V1_TransactionGetRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetStateResponse>
-
         /// Handle the "Commit" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Commits; retrying after a lost reply returns the original result (exactly once).
+        /// > Applies every staged operation atomically, durably, and returns the commit's position in the namespace's log.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_CommitRequest` message.
@@ -861,6 +574,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Abort" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Discards the transaction; aborting again (or after it expired) is not an error.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_AbortRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -873,29 +590,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_AbortResponse>
 
-        /// Handle the "Apply" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > One-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ApplyRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_CommitResponse` message.
-        func apply(
-            request: GRPCCore.ServerRequest<Statehouse_V1_ApplyRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_CommitResponse>
-
         /// Handle the "GetState" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Reads. A missing key is a normal result with exists = false.
+        /// > The latest state of a key; a key that does not exist is exists = false, not an error.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_GetStateRequest` message.
@@ -911,33 +610,27 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "GetStateAtVersion" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One version of a key; a version that does not exist is NOT_FOUND.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_GetStateAtVersionRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_GetStateResponse` message.
+        /// - Returns: A response containing a single `Statehouse_V1_GetStateAtVersionResponse` message.
         func getStateAtVersion(
             request: GRPCCore.ServerRequest<Statehouse_V1_GetStateAtVersionRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetStateResponse>
-
-        /// Handle the "GetMany" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_GetManyRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_GetManyResponse` message.
-        func getMany(
-            request: GRPCCore.ServerRequest<Statehouse_V1_GetManyRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetManyResponse>
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetStateAtVersionResponse>
 
         /// Handle the "ListKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Every live key of an agent, in byte order.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ListKeysRequest` message.
@@ -953,6 +646,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "ScanPrefix" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The live keys of an agent that start with a prefix, with their values, in byte order.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ScanPrefixRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -965,81 +662,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_ScanPrefixResponse>
 
-        /// Handle the "History" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_HistoryRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_HistoryResponse` message.
-        func history(
-            request: GRPCCore.ServerRequest<Statehouse_V1_HistoryRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_HistoryResponse>
-
-        /// Handle the "ListAgents" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ListAgentsRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_ListAgentsResponse` message.
-        func listAgents(
-            request: GRPCCore.ServerRequest<Statehouse_V1_ListAgentsRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_ListAgentsResponse>
-
-        /// Handle the "ListNamespaces" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ListNamespacesRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_ListNamespacesResponse` message.
-        func listNamespaces(
-            request: GRPCCore.ServerRequest<Statehouse_V1_ListNamespacesRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_ListNamespacesResponse>
-
-        /// Handle the "GetHead" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_GetHeadRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_LogHead` message.
-        func getHead(
-            request: GRPCCore.ServerRequest<Statehouse_V1_GetHeadRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_LogHead>
-
-        /// Handle the "ReadLog" method.
+        /// Handle the "Replay" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The log: a page at a time, all of a range as a stream of batches, or followed live from any commit_ts.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ReadLogRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_ReadLogResponse` message.
-        func readLog(
-            request: GRPCCore.ServerRequest<Statehouse_V1_ReadLogRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_ReadLogResponse>
-
-        /// Handle the "Replay" method.
+        /// > The committed transactions that touched an agent, in commit order, one message per transaction.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ReplayRequest` message.
@@ -1047,61 +674,11 @@ extension Statehouse_V1_StatehouseService {
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_EventBatch` messages.
+        /// - Returns: A streaming response of `Statehouse_V1_ReplayEvent` messages.
         func replay(
             request: GRPCCore.ServerRequest<Statehouse_V1_ReplayRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch>
-
-        /// Handle the "Watch" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_WatchRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_EventBatch` messages.
-        func watch(
-            request: GRPCCore.ServerRequest<Statehouse_V1_WatchRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch>
-
-        /// Handle the "Verify" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Recomputes the hash chain and names the first commit_ts that does not match.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_VerifyRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Statehouse_V1_VerifyResponse` message.
-        func verify(
-            request: GRPCCore.ServerRequest<Statehouse_V1_VerifyRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_VerifyResponse>
-
-        /// Handle the "Session" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Statehouse_V1_SessionRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Statehouse_V1_SessionResponse` messages.
-        func session(
-            request: GRPCCore.StreamingServerRequest<Statehouse_V1_SessionRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_SessionResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ReplayEvent>
     }
 
     /// Simple service protocol for the "statehouse.v1.StatehouseService" service.
@@ -1132,7 +709,7 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Build version and git SHA of the daemon.
+        /// > Version and git commit of the daemon.
         ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_VersionRequest` message.
@@ -1150,7 +727,8 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Interactive transactions: begin, stage writes and deletes, read (recorded for conflict checks), commit or abort.
+        /// > Begins a transaction that rolls back unless committed within timeout_ms (default 30,000; at most the daemon's
+        /// > max-transaction-timeout, 10 minutes by default).
         ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_BeginTransactionRequest` message.
@@ -1166,6 +744,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Write" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a write; a later write of the same key in the transaction replaces it.
+        ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_WriteRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -1180,6 +762,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Delete" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a delete (a tombstone version; history is kept).
+        ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_DeleteRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -1192,25 +778,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V1_DeleteResponse
 
-        /// Handle the "TransactionGet" method.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_TransactionGetRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_GetStateResponse` to respond with.
-        func transactionGet(
-            request: Statehouse_V1_TransactionGetRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_GetStateResponse
-
         /// Handle the "Commit" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Commits; retrying after a lost reply returns the original result (exactly once).
+        /// > Applies every staged operation atomically, durably, and returns the commit's position in the namespace's log.
         ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_CommitRequest` message.
@@ -1226,6 +798,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "Abort" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Discards the transaction; aborting again (or after it expired) is not an error.
+        ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_AbortRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -1238,29 +814,11 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V1_AbortResponse
 
-        /// Handle the "Apply" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > One-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_ApplyRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_CommitResponse` to respond with.
-        func apply(
-            request: Statehouse_V1_ApplyRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_CommitResponse
-
         /// Handle the "GetState" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Reads. A missing key is a normal result with exists = false.
+        /// > The latest state of a key; a key that does not exist is exists = false, not an error.
         ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_GetStateRequest` message.
@@ -1276,33 +834,27 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "GetStateAtVersion" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One version of a key; a version that does not exist is NOT_FOUND.
+        ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_GetStateAtVersionRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_GetStateResponse` to respond with.
+        /// - Returns: A `Statehouse_V1_GetStateAtVersionResponse` to respond with.
         func getStateAtVersion(
             request: Statehouse_V1_GetStateAtVersionRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_GetStateResponse
-
-        /// Handle the "GetMany" method.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_GetManyRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_GetManyResponse` to respond with.
-        func getMany(
-            request: Statehouse_V1_GetManyRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_GetManyResponse
+        ) async throws -> Statehouse_V1_GetStateAtVersionResponse
 
         /// Handle the "ListKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Every live key of an agent, in byte order.
         ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_ListKeysRequest` message.
@@ -1318,6 +870,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Handle the "ScanPrefix" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The live keys of an agent that start with a prefix, with their values, in byte order.
+        ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_ScanPrefixRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -1330,144 +886,22 @@ extension Statehouse_V1_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V1_ScanPrefixResponse
 
-        /// Handle the "History" method.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_HistoryRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_HistoryResponse` to respond with.
-        func history(
-            request: Statehouse_V1_HistoryRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_HistoryResponse
-
-        /// Handle the "ListAgents" method.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_ListAgentsRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_ListAgentsResponse` to respond with.
-        func listAgents(
-            request: Statehouse_V1_ListAgentsRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_ListAgentsResponse
-
-        /// Handle the "ListNamespaces" method.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_ListNamespacesRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_ListNamespacesResponse` to respond with.
-        func listNamespaces(
-            request: Statehouse_V1_ListNamespacesRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_ListNamespacesResponse
-
-        /// Handle the "GetHead" method.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_GetHeadRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_LogHead` to respond with.
-        func getHead(
-            request: Statehouse_V1_GetHeadRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_LogHead
-
-        /// Handle the "ReadLog" method.
+        /// Handle the "Replay" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The log: a page at a time, all of a range as a stream of batches, or followed live from any commit_ts.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_ReadLogRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_ReadLogResponse` to respond with.
-        func readLog(
-            request: Statehouse_V1_ReadLogRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_ReadLogResponse
-
-        /// Handle the "Replay" method.
+        /// > The committed transactions that touched an agent, in commit order, one message per transaction.
         ///
         /// - Parameters:
         ///   - request: A `Statehouse_V1_ReplayRequest` message.
-        ///   - response: A response stream of `Statehouse_V1_EventBatch` messages.
+        ///   - response: A response stream of `Statehouse_V1_ReplayEvent` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
         func replay(
             request: Statehouse_V1_ReplayRequest,
-            response: GRPCCore.RPCWriter<Statehouse_V1_EventBatch>,
-            context: GRPCCore.ServerContext
-        ) async throws
-
-        /// Handle the "Watch" method.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_WatchRequest` message.
-        ///   - response: A response stream of `Statehouse_V1_EventBatch` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        func watch(
-            request: Statehouse_V1_WatchRequest,
-            response: GRPCCore.RPCWriter<Statehouse_V1_EventBatch>,
-            context: GRPCCore.ServerContext
-        ) async throws
-
-        /// Handle the "Verify" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Recomputes the hash chain and names the first commit_ts that does not match.
-        ///
-        /// - Parameters:
-        ///   - request: A `Statehouse_V1_VerifyRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Statehouse_V1_VerifyResponse` to respond with.
-        func verify(
-            request: Statehouse_V1_VerifyRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Statehouse_V1_VerifyResponse
-
-        /// Handle the "Session" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
-        ///
-        /// - Parameters:
-        ///   - request: A stream of `Statehouse_V1_SessionRequest` messages.
-        ///   - response: A response stream of `Statehouse_V1_SessionResponse` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        func session(
-            request: GRPCCore.RPCAsyncSequence<Statehouse_V1_SessionRequest, any Swift.Error>,
-            response: GRPCCore.RPCWriter<Statehouse_V1_SessionResponse>,
+            response: GRPCCore.RPCWriter<Statehouse_V1_ReplayEvent>,
             context: GRPCCore.ServerContext
         ) async throws
     }
@@ -1533,17 +967,6 @@ extension Statehouse_V1_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.TransactionGet.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_TransactionGetRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetStateResponse>(),
-            handler: { request, context in
-                try await self.transactionGet(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
             forMethod: Statehouse_V1_StatehouseService.Method.Commit.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_CommitRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_CommitResponse>(),
@@ -1566,17 +989,6 @@ extension Statehouse_V1_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.Apply.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ApplyRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_CommitResponse>(),
-            handler: { request, context in
-                try await self.apply(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
             forMethod: Statehouse_V1_StatehouseService.Method.GetState.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetStateRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetStateResponse>(),
@@ -1590,20 +1002,9 @@ extension Statehouse_V1_StatehouseService.StreamingServiceProtocol {
         router.registerHandler(
             forMethod: Statehouse_V1_StatehouseService.Method.GetStateAtVersion.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetStateAtVersionRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetStateResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetStateAtVersionResponse>(),
             handler: { request, context in
                 try await self.getStateAtVersion(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.GetMany.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetManyRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetManyResponse>(),
-            handler: { request, context in
-                try await self.getMany(
                     request: request,
                     context: context
                 )
@@ -1632,99 +1033,11 @@ extension Statehouse_V1_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.History.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_HistoryRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_HistoryResponse>(),
-            handler: { request, context in
-                try await self.history(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.ListAgents.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ListAgentsRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ListAgentsResponse>(),
-            handler: { request, context in
-                try await self.listAgents(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.ListNamespaces.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ListNamespacesRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ListNamespacesResponse>(),
-            handler: { request, context in
-                try await self.listNamespaces(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.GetHead.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetHeadRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_LogHead>(),
-            handler: { request, context in
-                try await self.getHead(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.ReadLog.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ReadLogRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ReadLogResponse>(),
-            handler: { request, context in
-                try await self.readLog(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
             forMethod: Statehouse_V1_StatehouseService.Method.Replay.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ReplayRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_EventBatch>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ReplayEvent>(),
             handler: { request, context in
                 try await self.replay(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.Watch.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_WatchRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_EventBatch>(),
-            handler: { request, context in
-                try await self.watch(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.Verify.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_VerifyRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_VerifyResponse>(),
-            handler: { request, context in
-                try await self.verify(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Statehouse_V1_StatehouseService.Method.Session.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_SessionRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_SessionResponse>(),
-            handler: { request, context in
-                try await self.session(
                     request: request,
                     context: context
                 )
@@ -1791,17 +1104,6 @@ extension Statehouse_V1_StatehouseService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func transactionGet(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_TransactionGetRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetStateResponse> {
-        let response = try await self.transactionGet(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
     public func commit(
         request: GRPCCore.StreamingServerRequest<Statehouse_V1_CommitRequest>,
         context: GRPCCore.ServerContext
@@ -1824,17 +1126,6 @@ extension Statehouse_V1_StatehouseService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func apply(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_ApplyRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_CommitResponse> {
-        let response = try await self.apply(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
     public func getState(
         request: GRPCCore.StreamingServerRequest<Statehouse_V1_GetStateRequest>,
         context: GRPCCore.ServerContext
@@ -1849,19 +1140,8 @@ extension Statehouse_V1_StatehouseService.ServiceProtocol {
     public func getStateAtVersion(
         request: GRPCCore.StreamingServerRequest<Statehouse_V1_GetStateAtVersionRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetStateResponse> {
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetStateAtVersionResponse> {
         let response = try await self.getStateAtVersion(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func getMany(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_GetManyRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_GetManyResponse> {
-        let response = try await self.getMany(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1890,92 +1170,15 @@ extension Statehouse_V1_StatehouseService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func history(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_HistoryRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_HistoryResponse> {
-        let response = try await self.history(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func listAgents(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_ListAgentsRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ListAgentsResponse> {
-        let response = try await self.listAgents(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func listNamespaces(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_ListNamespacesRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ListNamespacesResponse> {
-        let response = try await self.listNamespaces(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func getHead(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_GetHeadRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_LogHead> {
-        let response = try await self.getHead(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func readLog(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_ReadLogRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ReadLogResponse> {
-        let response = try await self.readLog(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
     public func replay(
         request: GRPCCore.StreamingServerRequest<Statehouse_V1_ReplayRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch> {
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ReplayEvent> {
         let response = try await self.replay(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return response
-    }
-
-    public func watch(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_WatchRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch> {
-        let response = try await self.watch(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return response
-    }
-
-    public func verify(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_VerifyRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_VerifyResponse> {
-        let response = try await self.verify(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
     }
 }
 
@@ -2047,19 +1250,6 @@ extension Statehouse_V1_StatehouseService.SimpleServiceProtocol {
         )
     }
 
-    public func transactionGet(
-        request: GRPCCore.ServerRequest<Statehouse_V1_TransactionGetRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetStateResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_GetStateResponse>(
-            message: try await self.transactionGet(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
     public func commit(
         request: GRPCCore.ServerRequest<Statehouse_V1_CommitRequest>,
         context: GRPCCore.ServerContext
@@ -2086,19 +1276,6 @@ extension Statehouse_V1_StatehouseService.SimpleServiceProtocol {
         )
     }
 
-    public func apply(
-        request: GRPCCore.ServerRequest<Statehouse_V1_ApplyRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_CommitResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_CommitResponse>(
-            message: try await self.apply(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
     public func getState(
         request: GRPCCore.ServerRequest<Statehouse_V1_GetStateRequest>,
         context: GRPCCore.ServerContext
@@ -2115,22 +1292,9 @@ extension Statehouse_V1_StatehouseService.SimpleServiceProtocol {
     public func getStateAtVersion(
         request: GRPCCore.ServerRequest<Statehouse_V1_GetStateAtVersionRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetStateResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_GetStateResponse>(
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetStateAtVersionResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V1_GetStateAtVersionResponse>(
             message: try await self.getStateAtVersion(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func getMany(
-        request: GRPCCore.ServerRequest<Statehouse_V1_GetManyRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_GetManyResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_GetManyResponse>(
-            message: try await self.getMany(
                 request: request.message,
                 context: context
             ),
@@ -2164,127 +1328,15 @@ extension Statehouse_V1_StatehouseService.SimpleServiceProtocol {
         )
     }
 
-    public func history(
-        request: GRPCCore.ServerRequest<Statehouse_V1_HistoryRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_HistoryResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_HistoryResponse>(
-            message: try await self.history(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func listAgents(
-        request: GRPCCore.ServerRequest<Statehouse_V1_ListAgentsRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_ListAgentsResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_ListAgentsResponse>(
-            message: try await self.listAgents(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func listNamespaces(
-        request: GRPCCore.ServerRequest<Statehouse_V1_ListNamespacesRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_ListNamespacesResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_ListNamespacesResponse>(
-            message: try await self.listNamespaces(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func getHead(
-        request: GRPCCore.ServerRequest<Statehouse_V1_GetHeadRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_LogHead> {
-        return GRPCCore.ServerResponse<Statehouse_V1_LogHead>(
-            message: try await self.getHead(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func readLog(
-        request: GRPCCore.ServerRequest<Statehouse_V1_ReadLogRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_ReadLogResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_ReadLogResponse>(
-            message: try await self.readLog(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
     public func replay(
         request: GRPCCore.ServerRequest<Statehouse_V1_ReplayRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch> {
-        return GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch>(
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_ReplayEvent> {
+        return GRPCCore.StreamingServerResponse<Statehouse_V1_ReplayEvent>(
             metadata: [:],
             producer: { writer in
                 try await self.replay(
                     request: request.message,
-                    response: writer,
-                    context: context
-                )
-                return [:]
-            }
-        )
-    }
-
-    public func watch(
-        request: GRPCCore.ServerRequest<Statehouse_V1_WatchRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch> {
-        return GRPCCore.StreamingServerResponse<Statehouse_V1_EventBatch>(
-            metadata: [:],
-            producer: { writer in
-                try await self.watch(
-                    request: request.message,
-                    response: writer,
-                    context: context
-                )
-                return [:]
-            }
-        )
-    }
-
-    public func verify(
-        request: GRPCCore.ServerRequest<Statehouse_V1_VerifyRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Statehouse_V1_VerifyResponse> {
-        return GRPCCore.ServerResponse<Statehouse_V1_VerifyResponse>(
-            message: try await self.verify(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func session(
-        request: GRPCCore.StreamingServerRequest<Statehouse_V1_SessionRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V1_SessionResponse> {
-        return GRPCCore.StreamingServerResponse<Statehouse_V1_SessionResponse>(
-            metadata: [:],
-            producer: { writer in
-                try await self.session(
-                    request: request.messages,
                     response: writer,
                     context: context
                 )
@@ -2330,7 +1382,7 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Build version and git SHA of the daemon.
+        /// > Version and git commit of the daemon.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_VersionRequest` message.
@@ -2353,7 +1405,8 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Interactive transactions: begin, stage writes and deletes, read (recorded for conflict checks), commit or abort.
+        /// > Begins a transaction that rolls back unless committed within timeout_ms (default 30,000; at most the daemon's
+        /// > max-transaction-timeout, 10 minutes by default).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_BeginTransactionRequest` message.
@@ -2374,6 +1427,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "Write" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a write; a later write of the same key in the transaction replaces it.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_WriteRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_WriteRequest` messages.
@@ -2393,6 +1450,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "Delete" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a delete (a tombstone version; history is kept).
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_DeleteRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_DeleteRequest` messages.
@@ -2410,30 +1471,11 @@ extension Statehouse_V1_StatehouseService {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_DeleteResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "TransactionGet" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_TransactionGetRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_TransactionGetRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_GetStateResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func transactionGet<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_TransactionGetRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_TransactionGetRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetStateResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
         /// Call the "Commit" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Commits; retrying after a lost reply returns the original result (exactly once).
+        /// > Applies every staged operation atomically, durably, and returns the commit's position in the namespace's log.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_CommitRequest` message.
@@ -2454,6 +1496,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "Abort" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Discards the transaction; aborting again (or after it expired) is not an error.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_AbortRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_AbortRequest` messages.
@@ -2471,34 +1517,11 @@ extension Statehouse_V1_StatehouseService {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_AbortResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "Apply" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > One-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ApplyRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ApplyRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_CommitResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func apply<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ApplyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ApplyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_CommitResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_CommitResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
         /// Call the "GetState" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Reads. A missing key is a normal result with exists = false.
+        /// > The latest state of a key; a key that does not exist is exists = false, not an error.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_GetStateRequest` message.
@@ -2519,10 +1542,14 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "GetStateAtVersion" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One version of a key; a version that does not exist is NOT_FOUND.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_GetStateAtVersionRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_GetStateAtVersionRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_GetStateResponse` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V1_GetStateAtVersionResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -2531,31 +1558,16 @@ extension Statehouse_V1_StatehouseService {
         func getStateAtVersion<Result>(
             request: GRPCCore.ClientRequest<Statehouse_V1_GetStateAtVersionRequest>,
             serializer: some GRPCCore.MessageSerializer<Statehouse_V1_GetStateAtVersionRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetStateResponse>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetStateAtVersionResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "GetMany" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_GetManyRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_GetManyRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_GetManyResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func getMany<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_GetManyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_GetManyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetManyResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetManyResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateAtVersionResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "ListKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Every live key of an agent, in byte order.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ListKeysRequest` message.
@@ -2576,6 +1588,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "ScanPrefix" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The live keys of an agent that start with a prefix, with their values, in byte order.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ScanPrefixRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_ScanPrefixRequest` messages.
@@ -2593,111 +1609,16 @@ extension Statehouse_V1_StatehouseService {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ScanPrefixResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "History" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_HistoryRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_HistoryRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_HistoryResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func history<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_HistoryRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_HistoryRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_HistoryResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_HistoryResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "ListAgents" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ListAgentsRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ListAgentsRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_ListAgentsResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func listAgents<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ListAgentsRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ListAgentsRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ListAgentsResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListAgentsResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "ListNamespaces" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ListNamespacesRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ListNamespacesRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_ListNamespacesResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func listNamespaces<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ListNamespacesRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ListNamespacesRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ListNamespacesResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListNamespacesResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "GetHead" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_GetHeadRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_GetHeadRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_LogHead` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func getHead<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_GetHeadRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_GetHeadRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_LogHead>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_LogHead>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "ReadLog" method.
+        /// Call the "Replay" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The log: a page at a time, all of a range as a stream of batches, or followed live from any commit_ts.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ReadLogRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ReadLogRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_ReadLogResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func readLog<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ReadLogRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ReadLogRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ReadLogResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ReadLogResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "Replay" method.
+        /// > The committed transactions that touched an agent, in commit order, one message per transaction.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ReplayRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_ReplayRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_EventBatch` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V1_ReplayEvent` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -2706,74 +1627,9 @@ extension Statehouse_V1_StatehouseService {
         func replay<Result>(
             request: GRPCCore.ClientRequest<Statehouse_V1_ReplayRequest>,
             serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ReplayRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_EventBatch>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ReplayEvent>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "Watch" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_WatchRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_WatchRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_EventBatch` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func watch<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_WatchRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_WatchRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_EventBatch>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "Verify" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Recomputes the hash chain and names the first commit_ts that does not match.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_VerifyRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_VerifyRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_VerifyResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func verify<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_VerifyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_VerifyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_VerifyResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_VerifyResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "Session" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request producing `Statehouse_V1_SessionRequest` messages.
-        ///   - serializer: A serializer for `Statehouse_V1_SessionRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_SessionResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func session<Result>(
-            request: GRPCCore.StreamingClientRequest<Statehouse_V1_SessionRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_SessionRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_SessionResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_SessionResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_ReplayEvent>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2831,7 +1687,7 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Build version and git SHA of the daemon.
+        /// > Version and git commit of the daemon.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_VersionRequest` message.
@@ -2865,7 +1721,8 @@ extension Statehouse_V1_StatehouseService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Interactive transactions: begin, stage writes and deletes, read (recorded for conflict checks), commit or abort.
+        /// > Begins a transaction that rolls back unless committed within timeout_ms (default 30,000; at most the daemon's
+        /// > max-transaction-timeout, 10 minutes by default).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_BeginTransactionRequest` message.
@@ -2897,6 +1754,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "Write" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a write; a later write of the same key in the transaction replaces it.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_WriteRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_WriteRequest` messages.
@@ -2927,6 +1788,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "Delete" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stages a delete (a tombstone version; history is kept).
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_DeleteRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_DeleteRequest` messages.
@@ -2955,41 +1820,11 @@ extension Statehouse_V1_StatehouseService {
             )
         }
 
-        /// Call the "TransactionGet" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_TransactionGetRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_TransactionGetRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_GetStateResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func transactionGet<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_TransactionGetRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_TransactionGetRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetStateResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.TransactionGet.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
         /// Call the "Commit" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Commits; retrying after a lost reply returns the original result (exactly once).
+        /// > Applies every staged operation atomically, durably, and returns the commit's position in the namespace's log.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_CommitRequest` message.
@@ -3021,6 +1856,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "Abort" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Discards the transaction; aborting again (or after it expired) is not an error.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_AbortRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_AbortRequest` messages.
@@ -3049,45 +1888,11 @@ extension Statehouse_V1_StatehouseService {
             )
         }
 
-        /// Call the "Apply" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > One-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ApplyRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ApplyRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_CommitResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func apply<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ApplyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ApplyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_CommitResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_CommitResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.Apply.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
         /// Call the "GetState" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Reads. A missing key is a normal result with exists = false.
+        /// > The latest state of a key; a key that does not exist is exists = false, not an error.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_GetStateRequest` message.
@@ -3119,10 +1924,14 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "GetStateAtVersion" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One version of a key; a version that does not exist is NOT_FOUND.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_GetStateAtVersionRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_GetStateAtVersionRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_GetStateResponse` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V1_GetStateAtVersionResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -3131,9 +1940,9 @@ extension Statehouse_V1_StatehouseService {
         public func getStateAtVersion<Result>(
             request: GRPCCore.ClientRequest<Statehouse_V1_GetStateAtVersionRequest>,
             serializer: some GRPCCore.MessageSerializer<Statehouse_V1_GetStateAtVersionRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetStateResponse>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetStateAtVersionResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateAtVersionResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
@@ -3147,37 +1956,11 @@ extension Statehouse_V1_StatehouseService {
             )
         }
 
-        /// Call the "GetMany" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_GetManyRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_GetManyRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_GetManyResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func getMany<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_GetManyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_GetManyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_GetManyResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetManyResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.GetMany.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
         /// Call the "ListKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Every live key of an agent, in byte order.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ListKeysRequest` message.
@@ -3209,6 +1992,10 @@ extension Statehouse_V1_StatehouseService {
 
         /// Call the "ScanPrefix" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The live keys of an agent that start with a prefix, with their values, in byte order.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ScanPrefixRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_ScanPrefixRequest` messages.
@@ -3237,166 +2024,16 @@ extension Statehouse_V1_StatehouseService {
             )
         }
 
-        /// Call the "History" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_HistoryRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_HistoryRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_HistoryResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func history<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_HistoryRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_HistoryRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_HistoryResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_HistoryResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.History.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "ListAgents" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ListAgentsRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ListAgentsRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_ListAgentsResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func listAgents<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ListAgentsRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ListAgentsRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ListAgentsResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListAgentsResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.ListAgents.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "ListNamespaces" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ListNamespacesRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ListNamespacesRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_ListNamespacesResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func listNamespaces<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ListNamespacesRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ListNamespacesRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ListNamespacesResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListNamespacesResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.ListNamespaces.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "GetHead" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_GetHeadRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_GetHeadRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_LogHead` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func getHead<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_GetHeadRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_GetHeadRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_LogHead>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_LogHead>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.GetHead.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "ReadLog" method.
+        /// Call the "Replay" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The log: a page at a time, all of a range as a stream of batches, or followed live from any commit_ts.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_ReadLogRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_ReadLogRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_ReadLogResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func readLog<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_ReadLogRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ReadLogRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ReadLogResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ReadLogResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.ReadLog.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "Replay" method.
+        /// > The committed transactions that touched an agent, in commit order, one message per transaction.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Statehouse_V1_ReplayRequest` message.
         ///   - serializer: A serializer for `Statehouse_V1_ReplayRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_EventBatch` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V1_ReplayEvent` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -3405,107 +2042,13 @@ extension Statehouse_V1_StatehouseService {
         public func replay<Result>(
             request: GRPCCore.ClientRequest<Statehouse_V1_ReplayRequest>,
             serializer: some GRPCCore.MessageSerializer<Statehouse_V1_ReplayRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_EventBatch>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_ReplayEvent>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_ReplayEvent>) async throws -> Result
         ) async throws -> Result where Result: Sendable {
             try await self.client.serverStreaming(
                 request: request,
                 descriptor: Statehouse_V1_StatehouseService.Method.Replay.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "Watch" method.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_WatchRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_WatchRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_EventBatch` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func watch<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_WatchRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_WatchRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_EventBatch>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.serverStreaming(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.Watch.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "Verify" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Recomputes the hash chain and names the first commit_ts that does not match.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Statehouse_V1_VerifyRequest` message.
-        ///   - serializer: A serializer for `Statehouse_V1_VerifyRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_VerifyResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func verify<Result>(
-            request: GRPCCore.ClientRequest<Statehouse_V1_VerifyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_VerifyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_VerifyResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_VerifyResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.Verify.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "Session" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request producing `Statehouse_V1_SessionRequest` messages.
-        ///   - serializer: A serializer for `Statehouse_V1_SessionRequest` messages.
-        ///   - deserializer: A deserializer for `Statehouse_V1_SessionResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func session<Result>(
-            request: GRPCCore.StreamingClientRequest<Statehouse_V1_SessionRequest>,
-            serializer: some GRPCCore.MessageSerializer<Statehouse_V1_SessionRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V1_SessionResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_SessionResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.bidirectionalStreaming(
-                request: request,
-                descriptor: Statehouse_V1_StatehouseService.Method.Session.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -3551,7 +2094,7 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Build version and git SHA of the daemon.
+    /// > Version and git commit of the daemon.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_VersionRequest` message.
@@ -3580,7 +2123,8 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Interactive transactions: begin, stage writes and deletes, read (recorded for conflict checks), commit or abort.
+    /// > Begins a transaction that rolls back unless committed within timeout_ms (default 30,000; at most the daemon's
+    /// > max-transaction-timeout, 10 minutes by default).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_BeginTransactionRequest` message.
@@ -3607,6 +2151,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "Write" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Stages a write; a later write of the same key in the transaction replaces it.
+    ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_WriteRequest` message.
     ///   - options: Options to apply to this RPC.
@@ -3632,6 +2180,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "Delete" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Stages a delete (a tombstone version; history is kept).
+    ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_DeleteRequest` message.
     ///   - options: Options to apply to this RPC.
@@ -3655,36 +2207,11 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         )
     }
 
-    /// Call the "TransactionGet" method.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_TransactionGetRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func transactionGet<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_TransactionGetRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.transactionGet(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_TransactionGetRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetStateResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
     /// Call the "Commit" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Commits; retrying after a lost reply returns the original result (exactly once).
+    /// > Applies every staged operation atomically, durably, and returns the commit's position in the namespace's log.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_CommitRequest` message.
@@ -3711,6 +2238,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "Abort" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Discards the transaction; aborting again (or after it expired) is not an error.
+    ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_AbortRequest` message.
     ///   - options: Options to apply to this RPC.
@@ -3734,40 +2265,11 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         )
     }
 
-    /// Call the "Apply" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > One-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_ApplyRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func apply<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_ApplyRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_CommitResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.apply(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ApplyRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_CommitResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
     /// Call the "GetState" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Reads. A missing key is a normal result with exists = false.
+    /// > The latest state of a key; a key that does not exist is exists = false, not an error.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_GetStateRequest` message.
@@ -3794,6 +2296,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "GetStateAtVersion" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One version of a key; a version that does not exist is NOT_FOUND.
+    ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_GetStateAtVersionRequest` message.
     ///   - options: Options to apply to this RPC.
@@ -3804,45 +2310,24 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
     public func getStateAtVersion<Result>(
         request: GRPCCore.ClientRequest<Statehouse_V1_GetStateAtVersionRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateAtVersionResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
         try await self.getStateAtVersion(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetStateAtVersionRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetStateResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "GetMany" method.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_GetManyRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func getMany<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_GetManyRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetManyResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.getMany(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetManyRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetManyResponse>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_GetStateAtVersionResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
     /// Call the "ListKeys" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Every live key of an agent, in byte order.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_ListKeysRequest` message.
@@ -3869,6 +2354,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "ScanPrefix" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The live keys of an agent that start with a prefix, with their values, in byte order.
+    ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_ScanPrefixRequest` message.
     ///   - options: Options to apply to this RPC.
@@ -3892,136 +2381,11 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         )
     }
 
-    /// Call the "History" method.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_HistoryRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func history<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_HistoryRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_HistoryResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.history(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_HistoryRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_HistoryResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ListAgents" method.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_ListAgentsRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func listAgents<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_ListAgentsRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListAgentsResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.listAgents(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ListAgentsRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ListAgentsResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ListNamespaces" method.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_ListNamespacesRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func listNamespaces<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_ListNamespacesRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListNamespacesResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.listNamespaces(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ListNamespacesRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ListNamespacesResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "GetHead" method.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_GetHeadRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func getHead<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_GetHeadRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_LogHead>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.getHead(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_GetHeadRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_LogHead>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ReadLog" method.
+    /// Call the "Replay" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The log: a page at a time, all of a range as a stream of batches, or followed live from any commit_ts.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_ReadLogRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func readLog<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_ReadLogRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ReadLogResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.readLog(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ReadLogRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ReadLogResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Replay" method.
+    /// > The committed transactions that touched an agent, in commit order, one message per transaction.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Statehouse_V1_ReplayRequest` message.
@@ -4033,91 +2397,12 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
     public func replay<Result>(
         request: GRPCCore.ClientRequest<Statehouse_V1_ReplayRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_ReplayEvent>) async throws -> Result
     ) async throws -> Result where Result: Sendable {
         try await self.replay(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_ReplayRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_EventBatch>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Watch" method.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_WatchRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func watch<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_WatchRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
-    ) async throws -> Result where Result: Sendable {
-        try await self.watch(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_WatchRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_EventBatch>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Verify" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > Recomputes the hash chain and names the first commit_ts that does not match.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Statehouse_V1_VerifyRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func verify<Result>(
-        request: GRPCCore.ClientRequest<Statehouse_V1_VerifyRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_VerifyResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.verify(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_VerifyRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_VerifyResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Session" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
-    ///
-    /// - Parameters:
-    ///   - request: A streaming request producing `Statehouse_V1_SessionRequest` messages.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func session<Result>(
-        request: GRPCCore.StreamingClientRequest<Statehouse_V1_SessionRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_SessionResponse>) async throws -> Result
-    ) async throws -> Result where Result: Sendable {
-        try await self.session(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V1_SessionRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_SessionResponse>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V1_ReplayEvent>(),
             options: options,
             onResponse: handleResponse
         )
@@ -4164,7 +2449,7 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Build version and git SHA of the daemon.
+    /// > Version and git commit of the daemon.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -4197,7 +2482,8 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Interactive transactions: begin, stage writes and deletes, read (recorded for conflict checks), commit or abort.
+    /// > Begins a transaction that rolls back unless committed within timeout_ms (default 30,000; at most the daemon's
+    /// > max-transaction-timeout, 10 minutes by default).
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -4228,6 +2514,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "Write" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Stages a write; a later write of the same key in the transaction replaces it.
+    ///
     /// - Parameters:
     ///   - message: request message to send.
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -4257,6 +2547,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "Delete" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Stages a delete (a tombstone version; history is kept).
+    ///
     /// - Parameters:
     ///   - message: request message to send.
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -4284,40 +2578,11 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         )
     }
 
-    /// Call the "TransactionGet" method.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func transactionGet<Result>(
-        _ message: Statehouse_V1_TransactionGetRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_TransactionGetRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.transactionGet(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
     /// Call the "Commit" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Commits; retrying after a lost reply returns the original result (exactly once).
+    /// > Applies every staged operation atomically, durably, and returns the commit's position in the namespace's log.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -4348,6 +2613,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "Abort" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Discards the transaction; aborting again (or after it expired) is not an error.
+    ///
     /// - Parameters:
     ///   - message: request message to send.
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -4375,44 +2644,11 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         )
     }
 
-    /// Call the "Apply" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > One-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func apply<Result>(
-        _ message: Statehouse_V1_ApplyRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_CommitResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_ApplyRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.apply(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
     /// Call the "GetState" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Reads. A missing key is a normal result with exists = false.
+    /// > The latest state of a key; a key that does not exist is exists = false, not an error.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -4443,6 +2679,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "GetStateAtVersion" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One version of a key; a version that does not exist is NOT_FOUND.
+    ///
     /// - Parameters:
     ///   - message: request message to send.
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -4455,7 +2695,7 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         _ message: Statehouse_V1_GetStateAtVersionRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetStateAtVersionResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
@@ -4470,36 +2710,11 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         )
     }
 
-    /// Call the "GetMany" method.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func getMany<Result>(
-        _ message: Statehouse_V1_GetManyRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_GetManyResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_GetManyRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.getMany(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
     /// Call the "ListKeys" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Every live key of an agent, in byte order.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -4530,6 +2745,10 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
 
     /// Call the "ScanPrefix" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The live keys of an agent that start with a prefix, with their values, in byte order.
+    ///
     /// - Parameters:
     ///   - message: request message to send.
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -4557,156 +2776,11 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         )
     }
 
-    /// Call the "History" method.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func history<Result>(
-        _ message: Statehouse_V1_HistoryRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_HistoryResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_HistoryRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.history(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ListAgents" method.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func listAgents<Result>(
-        _ message: Statehouse_V1_ListAgentsRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListAgentsResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_ListAgentsRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.listAgents(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ListNamespaces" method.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func listNamespaces<Result>(
-        _ message: Statehouse_V1_ListNamespacesRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ListNamespacesResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_ListNamespacesRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.listNamespaces(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "GetHead" method.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func getHead<Result>(
-        _ message: Statehouse_V1_GetHeadRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_LogHead>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_GetHeadRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.getHead(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ReadLog" method.
+    /// Call the "Replay" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The log: a page at a time, all of a range as a stream of batches, or followed live from any commit_ts.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func readLog<Result>(
-        _ message: Statehouse_V1_ReadLogRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_ReadLogResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_ReadLogRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.readLog(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Replay" method.
+    /// > The committed transactions that touched an agent, in commit order, one message per transaction.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -4720,105 +2794,13 @@ extension Statehouse_V1_StatehouseService.ClientProtocol {
         _ message: Statehouse_V1_ReplayRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_ReplayEvent>) async throws -> Result
     ) async throws -> Result where Result: Sendable {
         let request = GRPCCore.ClientRequest<Statehouse_V1_ReplayRequest>(
             message: message,
             metadata: metadata
         )
         return try await self.replay(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Watch" method.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func watch<Result>(
-        _ message: Statehouse_V1_WatchRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_EventBatch>) async throws -> Result
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_WatchRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.watch(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Verify" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > Recomputes the hash chain and names the first commit_ts that does not match.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func verify<Result>(
-        _ message: Statehouse_V1_VerifyRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V1_VerifyResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Statehouse_V1_VerifyRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.verify(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Session" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
-    ///
-    /// - Parameters:
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - producer: A closure producing request messages to send to the server. Returning
-    ///       from the closure closes the request stream.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func session<Result>(
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Statehouse_V1_SessionRequest>) async throws -> Void,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V1_SessionResponse>) async throws -> Result
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.StreamingClientRequest<Statehouse_V1_SessionRequest>(
-            metadata: metadata,
-            producer: producer
-        )
-        return try await self.session(
             request: request,
             options: options,
             onResponse: handleResponse

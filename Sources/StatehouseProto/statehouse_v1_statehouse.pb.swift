@@ -8,19 +8,27 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// The Statehouse wire contract. Swift and Python code is generated from this file by scripts/generate-proto.sh
-/// and committed; never edit the generated code.
+/// The original Statehouse API (statehouse.v1), served by statehoused beside its own API (statehouse.v2) on the same
+/// port, so that clients written for the original daemon (its Python SDK 0.1.x, its CLI, grpcurl scripts) work
+/// unchanged. This file was written for Statehouse from the original's published interface: the package, service,
+/// RPC and message names, field numbers and field types are the original's, so that its messages decode here as they
+/// did there. Every call is translated onto the same engine as statehouse.v2 (Sources/StatehouseGRPC/V1).
 ///
-/// Values travel as JSON text in `bytes` fields, byte for byte (google.protobuf.Struct would turn every number into
-/// a double). Times are microseconds since the Unix epoch. Errors are gRPC status codes: INVALID_ARGUMENT (bad input,
-/// over a limit), NOT_FOUND (unknown transaction), FAILED_PRECONDITION (expired transaction), ABORTED (conflict: re-read
-/// and retry), RESOURCE_EXHAUSTED (capacity, slow watcher), UNAVAILABLE (shutting down), DATA_LOSS, INTERNAL.
+/// What the translation does, in short (docs/compatibility.md has the whole of it):
+/// - Values are google.protobuf.Struct, so a v1 value is always a JSON object. A Struct is written as JSON text: a
+///   number that is an integral double within ±2^53 becomes an integer (1, not 1.0), object keys are sorted, NaN and
+///   infinities are refused (INVALID_ARGUMENT). Read back, stored JSON becomes a Struct again; numbers become doubles
+///   (an integer beyond ±2^53 loses precision, as Struct cannot carry it). A value that is not a JSON object (an
+///   array, a string, a number, true, false or null written through statehouse.v2) cannot be carried by a Struct:
+///   reading it through v1 fails with FAILED_PRECONDITION naming the key; read it through statehouse.v2.
+/// - A transaction's namespace is that of its first Write or Delete (an empty namespace means "default"); one
+///   transaction writes to one namespace (each namespace has its own log), so a later operation naming another fails
+///   with INVALID_ARGUMENT and stages nothing.
+/// - Errors follow the original's documented table (ErrorCode below): INVALID_ARGUMENT for a bad request,
+///   NOT_FOUND for an unknown transaction or a version that does not exist, DEADLINE_EXCEEDED for an expired
+///   transaction, FAILED_PRECONDITION for a transaction that is already committed; RESOURCE_EXHAUSTED, UNAVAILABLE,
+///   DATA_LOSS and INTERNAL as in statehouse.v2.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -33,243 +41,83 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated enum Statehouse_V1_OperationKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+/// The original's error vocabulary and, in the comments, the gRPC status each one travels as.
+public nonisolated enum Statehouse_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
-  case unspecified // = 0
-  case put // = 1
-  case delete // = 2
+  case unknown // = 0
+
+  /// INVALID_ARGUMENT
+  case invalidRequest // = 1
+
+  /// NOT_FOUND
+  case txnNotFound // = 2
+
+  /// DEADLINE_EXCEEDED
+  case txnExpired // = 3
+
+  /// FAILED_PRECONDITION
+  case txnAlreadyCommitted // = 4
+
+  /// NOT_FOUND
+  case keyNotFound // = 5
+
+  /// NOT_FOUND
+  case versionNotFound // = 6
+
+  /// INTERNAL
+  case storageError // = 7
+
+  /// INTERNAL
+  case internalError // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
-    self = .unspecified
+    self = .unknown
   }
 
   public init?(rawValue: Int) {
     switch rawValue {
-    case 0: self = .unspecified
-    case 1: self = .put
-    case 2: self = .delete
+    case 0: self = .unknown
+    case 1: self = .invalidRequest
+    case 2: self = .txnNotFound
+    case 3: self = .txnExpired
+    case 4: self = .txnAlreadyCommitted
+    case 5: self = .keyNotFound
+    case 6: self = .versionNotFound
+    case 7: self = .storageError
+    case 8: self = .internalError
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
 
   public var rawValue: Int {
     switch self {
-    case .unspecified: return 0
-    case .put: return 1
-    case .delete: return 2
+    case .unknown: return 0
+    case .invalidRequest: return 1
+    case .txnNotFound: return 2
+    case .txnExpired: return 3
+    case .txnAlreadyCommitted: return 4
+    case .keyNotFound: return 5
+    case .versionNotFound: return 6
+    case .storageError: return 7
+    case .internalError: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
 
   // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Statehouse_V1_OperationKind] = [
-    .unspecified,
-    .put,
-    .delete,
+  public static let allCases: [Statehouse_V1_ErrorCode] = [
+    .unknown,
+    .invalidRequest,
+    .txnNotFound,
+    .txnExpired,
+    .txnAlreadyCommitted,
+    .keyNotFound,
+    .versionNotFound,
+    .storageError,
+    .internalError,
   ]
 
-}
-
-public nonisolated struct Statehouse_V1_Metadata: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var actor: String {
-    get {_actor ?? String()}
-    set {_actor = newValue}
-  }
-  /// Returns true if `actor` has been explicitly set.
-  public var hasActor: Bool {self._actor != nil}
-  /// Clears the value of `actor`. Subsequent reads from it will return its default value.
-  public mutating func clearActor() {self._actor = nil}
-
-  public var reason: String {
-    get {_reason ?? String()}
-    set {_reason = newValue}
-  }
-  /// Returns true if `reason` has been explicitly set.
-  public var hasReason: Bool {self._reason != nil}
-  /// Clears the value of `reason`. Subsequent reads from it will return its default value.
-  public mutating func clearReason() {self._reason = nil}
-
-  public var tags: Dictionary<String,String> = [:]
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _actor: String? = nil
-  fileprivate var _reason: String? = nil
-}
-
-public nonisolated struct Statehouse_V1_KeyAddress: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var agentID: String = String()
-
-  public var key: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-/// The state of one key at one point in history.
-public nonisolated struct Statehouse_V1_StateRecord: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var agentID: String = String()
-
-  public var key: String = String()
-
-  /// JSON text; empty when exists is false.
-  public var value: Data = Data()
-
-  public var exists: Bool = false
-
-  /// 0 when the key was never written (at that point); a tombstone version when deleted.
-  public var version: UInt64 = 0
-
-  public var commitTs: UInt64 = 0
-
-  public var committedAtMicros: Int64 = 0
-
-  public var deleted: Bool = false
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_KeyEntry: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var key: String = String()
-
-  public var version: UInt64 = 0
-
-  public var deleted: Bool = false
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_CommitResult: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var txnID: String = String()
-
-  public var commitTs: UInt64 = 0
-
-  public var committedAtMicros: Int64 = 0
-
-  /// The new version of each operation's key, in operation order.
-  public var versions: [UInt64] = []
-
-  public var hash: Data = Data()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_LogHead: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var commitTs: UInt64 = 0
-
-  public var hash: Data = Data()
-
-  public var committedAtMicros: Int64 = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_AppliedOperation: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var agentID: String = String()
-
-  public var key: String = String()
-
-  public var kind: Statehouse_V1_OperationKind = .unspecified
-
-  /// JSON text of a put; empty for a delete.
-  public var value: Data = Data()
-
-  public var version: UInt64 = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_Event: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var commitTs: UInt64 = 0
-
-  public var txnID: String = String()
-
-  public var committedAtMicros: Int64 = 0
-
-  public var operations: [Statehouse_V1_AppliedOperation] = []
-
-  public var metadata: Statehouse_V1_Metadata {
-    get {_metadata ?? Statehouse_V1_Metadata()}
-    set {_metadata = newValue}
-  }
-  /// Returns true if `metadata` has been explicitly set.
-  public var hasMetadata: Bool {self._metadata != nil}
-  /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
-  public mutating func clearMetadata() {self._metadata = nil}
-
-  public var prevHash: Data = Data()
-
-  public var hash: Data = Data()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _metadata: Statehouse_V1_Metadata? = nil
-}
-
-public nonisolated struct Statehouse_V1_EventBatch: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var events: [Statehouse_V1_Event] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
 }
 
 public nonisolated struct Statehouse_V1_HealthRequest: Sendable {
@@ -323,15 +171,21 @@ public nonisolated struct Statehouse_V1_BeginTransactionRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Default "default".
-  public var namespace: String = String()
-
-  /// 0: the server's default (30 s); at most 10 minutes.
-  public var timeoutMs: UInt64 = 0
+  /// Unset: 30,000 ms.
+  public var timeoutMs: UInt64 {
+    get {_timeoutMs ?? 0}
+    set {_timeoutMs = newValue}
+  }
+  /// Returns true if `timeoutMs` has been explicitly set.
+  public var hasTimeoutMs: Bool {self._timeoutMs != nil}
+  /// Clears the value of `timeoutMs`. Subsequent reads from it will return its default value.
+  public mutating func clearTimeoutMs() {self._timeoutMs = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _timeoutMs: UInt64? = nil
 }
 
 public nonisolated struct Statehouse_V1_BeginTransactionResponse: Sendable {
@@ -340,10 +194,6 @@ public nonisolated struct Statehouse_V1_BeginTransactionResponse: Sendable {
   // methods supported on all messages.
 
   public var txnID: String = String()
-
-  public var namespace: String = String()
-
-  public var timeoutMs: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -357,16 +207,28 @@ public nonisolated struct Statehouse_V1_WriteRequest: Sendable {
 
   public var txnID: String = String()
 
+  /// Empty: "default".
+  public var namespace: String = String()
+
   public var agentID: String = String()
 
   public var key: String = String()
 
-  /// JSON text.
-  public var value: Data = Data()
+  /// Required (an empty Struct is the value {}).
+  public var value: SwiftProtobuf.Google_Protobuf_Struct {
+    get {_value ?? SwiftProtobuf.Google_Protobuf_Struct()}
+    set {_value = newValue}
+  }
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {self._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {self._value = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _value: SwiftProtobuf.Google_Protobuf_Struct? = nil
 }
 
 public nonisolated struct Statehouse_V1_WriteResponse: Sendable {
@@ -385,6 +247,8 @@ public nonisolated struct Statehouse_V1_DeleteRequest: Sendable {
   // methods supported on all messages.
 
   public var txnID: String = String()
+
+  public var namespace: String = String()
 
   public var agentID: String = String()
 
@@ -405,22 +269,6 @@ public nonisolated struct Statehouse_V1_DeleteResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Statehouse_V1_TransactionGetRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var txnID: String = String()
-
-  public var agentID: String = String()
-
-  public var key: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
 public nonisolated struct Statehouse_V1_CommitRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -428,30 +276,9 @@ public nonisolated struct Statehouse_V1_CommitRequest: Sendable {
 
   public var txnID: String = String()
 
-  /// Attached to the committed event (actor, reason, tags).
-  public var metadata: Statehouse_V1_Metadata {
-    get {_metadata ?? Statehouse_V1_Metadata()}
-    set {_metadata = newValue}
-  }
-  /// Returns true if `metadata` has been explicitly set.
-  public var hasMetadata: Bool {self._metadata != nil}
-  /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
-  public mutating func clearMetadata() {self._metadata = nil}
-
-  /// Writes and deletes staged just before the commit, in order, exactly as if sent with Write and Delete first: a
-  /// client can buffer a transaction's writes and send them with its commit (one round trip instead of one per
-  /// write). All are validated before any is staged; a retry of a commit that already happened ignores them.
-  public var operations: [Statehouse_V1_Operation] = []
-
-  /// Conditions checked at commit, as in Apply (a key must not exist, or must be at exactly a version); on a mismatch
-  /// the commit fails with ABORTED and applies nothing. Ignored on a retry of a commit that already happened.
-  public var conditions: [Statehouse_V1_Condition] = []
-
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _metadata: Statehouse_V1_Metadata? = nil
 }
 
 public nonisolated struct Statehouse_V1_CommitResponse: Sendable {
@@ -459,20 +286,13 @@ public nonisolated struct Statehouse_V1_CommitResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var result: Statehouse_V1_CommitResult {
-    get {_result ?? Statehouse_V1_CommitResult()}
-    set {_result = newValue}
-  }
-  /// Returns true if `result` has been explicitly set.
-  public var hasResult: Bool {self._result != nil}
-  /// Clears the value of `result`. Subsequent reads from it will return its default value.
-  public mutating func clearResult() {self._result = nil}
+  /// The commit's position in its namespace's log (1, 2, 3, ...). A transaction that staged nothing writes no event
+  /// and returns the namespace's current position (0 for a namespace without commits).
+  public var commitTs: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _result: Statehouse_V1_CommitResult? = nil
 }
 
 public nonisolated struct Statehouse_V1_AbortRequest: Sendable {
@@ -497,132 +317,6 @@ public nonisolated struct Statehouse_V1_AbortResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Statehouse_V1_Operation: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var agentID: String = String()
-
-  public var key: String = String()
-
-  public var kind: Statehouse_V1_OperationKind = .unspecified
-
-  /// JSON text of a put.
-  public var value: Data = Data()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_Condition: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var agentID: String = String()
-
-  public var key: String = String()
-
-  public var expectation: Statehouse_V1_Condition.OneOf_Expectation? = nil
-
-  /// The key must not exist (never written, or deleted).
-  public var mustNotExist: Bool {
-    get {
-      if case .mustNotExist(let v)? = expectation {return v}
-      return false
-    }
-    set {expectation = .mustNotExist(newValue)}
-  }
-
-  /// The key's current version must be exactly this.
-  public var version: UInt64 {
-    get {
-      if case .version(let v)? = expectation {return v}
-      return 0
-    }
-    set {expectation = .version(newValue)}
-  }
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_Expectation: Equatable, Sendable {
-    /// The key must not exist (never written, or deleted).
-    case mustNotExist(Bool)
-    /// The key's current version must be exactly this.
-    case version(UInt64)
-
-  }
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_ApplyRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var operations: [Statehouse_V1_Operation] = []
-
-  public var conditions: [Statehouse_V1_Condition] = []
-
-  /// A retry with the same key and content returns the first result.
-  public var idempotencyKey: String = String()
-
-  public var metadata: Statehouse_V1_Metadata {
-    get {_metadata ?? Statehouse_V1_Metadata()}
-    set {_metadata = newValue}
-  }
-  /// Returns true if `metadata` has been explicitly set.
-  public var hasMetadata: Bool {self._metadata != nil}
-  /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
-  public mutating func clearMetadata() {self._metadata = nil}
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _metadata: Statehouse_V1_Metadata? = nil
-}
-
-/// A point in history; none set means the latest state.
-public nonisolated struct Statehouse_V1_ReadPoint: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var point: Statehouse_V1_ReadPoint.OneOf_Point? = nil
-
-  public var commitTs: UInt64 {
-    get {
-      if case .commitTs(let v)? = point {return v}
-      return 0
-    }
-    set {point = .commitTs(newValue)}
-  }
-
-  public var asOfMicros: Int64 {
-    get {
-      if case .asOfMicros(let v)? = point {return v}
-      return 0
-    }
-    set {point = .asOfMicros(newValue)}
-  }
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_Point: Equatable, Sendable {
-    case commitTs(UInt64)
-    case asOfMicros(Int64)
-
-  }
-
-  public init() {}
-}
-
 public nonisolated struct Statehouse_V1_GetStateRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -634,41 +328,38 @@ public nonisolated struct Statehouse_V1_GetStateRequest: Sendable {
 
   public var key: String = String()
 
-  public var at: Statehouse_V1_ReadPoint {
-    get {_at ?? Statehouse_V1_ReadPoint()}
-    set {_at = newValue}
-  }
-  /// Returns true if `at` has been explicitly set.
-  public var hasAt: Bool {self._at != nil}
-  /// Clears the value of `at`. Subsequent reads from it will return its default value.
-  public mutating func clearAt() {self._at = nil}
-
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _at: Statehouse_V1_ReadPoint? = nil
 }
 
+/// For a deleted key: no value, exists = false, and the version and commit_ts of the delete.
+/// For a key never written: no value, everything 0 and false.
 public nonisolated struct Statehouse_V1_GetStateResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var record: Statehouse_V1_StateRecord {
-    get {_record ?? Statehouse_V1_StateRecord()}
-    set {_record = newValue}
+  public var value: SwiftProtobuf.Google_Protobuf_Struct {
+    get {_value ?? SwiftProtobuf.Google_Protobuf_Struct()}
+    set {_value = newValue}
   }
-  /// Returns true if `record` has been explicitly set.
-  public var hasRecord: Bool {self._record != nil}
-  /// Clears the value of `record`. Subsequent reads from it will return its default value.
-  public mutating func clearRecord() {self._record = nil}
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {self._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {self._value = nil}
+
+  public var version: UInt64 = 0
+
+  public var commitTs: UInt64 = 0
+
+  public var exists: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _record: Statehouse_V1_StateRecord? = nil
+  fileprivate var _value: SwiftProtobuf.Google_Protobuf_Struct? = nil
 }
 
 public nonisolated struct Statehouse_V1_GetStateAtVersionRequest: Sendable {
@@ -689,41 +380,31 @@ public nonisolated struct Statehouse_V1_GetStateAtVersionRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Statehouse_V1_GetManyRequest: Sendable {
+public nonisolated struct Statehouse_V1_GetStateAtVersionResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var namespace: String = String()
-
-  public var keys: [Statehouse_V1_KeyAddress] = []
-
-  public var at: Statehouse_V1_ReadPoint {
-    get {_at ?? Statehouse_V1_ReadPoint()}
-    set {_at = newValue}
+  public var value: SwiftProtobuf.Google_Protobuf_Struct {
+    get {_value ?? SwiftProtobuf.Google_Protobuf_Struct()}
+    set {_value = newValue}
   }
-  /// Returns true if `at` has been explicitly set.
-  public var hasAt: Bool {self._at != nil}
-  /// Clears the value of `at`. Subsequent reads from it will return its default value.
-  public mutating func clearAt() {self._at = nil}
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {self._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {self._value = nil}
+
+  public var version: UInt64 = 0
+
+  public var commitTs: UInt64 = 0
+
+  public var exists: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _at: Statehouse_V1_ReadPoint? = nil
-}
-
-public nonisolated struct Statehouse_V1_GetManyResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var records: [Statehouse_V1_StateRecord] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
+  fileprivate var _value: SwiftProtobuf.Google_Protobuf_Struct? = nil
 }
 
 public nonisolated struct Statehouse_V1_ListKeysRequest: Sendable {
@@ -735,15 +416,6 @@ public nonisolated struct Statehouse_V1_ListKeysRequest: Sendable {
 
   public var agentID: String = String()
 
-  public var prefix: String = String()
-
-  public var includeDeleted: Bool = false
-
-  /// 0: the server's default (1,000).
-  public var limit: UInt32 = 0
-
-  public var cursor: String = String()
-
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -754,10 +426,7 @@ public nonisolated struct Statehouse_V1_ListKeysResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var keys: [Statehouse_V1_KeyEntry] = []
-
-  /// Empty on the last page.
-  public var nextCursor: String = String()
+  public var keys: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -775,24 +444,9 @@ public nonisolated struct Statehouse_V1_ScanPrefixRequest: Sendable {
 
   public var prefix: String = String()
 
-  public var at: Statehouse_V1_ReadPoint {
-    get {_at ?? Statehouse_V1_ReadPoint()}
-    set {_at = newValue}
-  }
-  /// Returns true if `at` has been explicitly set.
-  public var hasAt: Bool {self._at != nil}
-  /// Clears the value of `at`. Subsequent reads from it will return its default value.
-  public mutating func clearAt() {self._at = nil}
-
-  public var limit: UInt32 = 0
-
-  public var cursor: String = String()
-
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _at: Statehouse_V1_ReadPoint? = nil
 }
 
 public nonisolated struct Statehouse_V1_ScanPrefixResponse: Sendable {
@@ -800,216 +454,38 @@ public nonisolated struct Statehouse_V1_ScanPrefixResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var records: [Statehouse_V1_StateRecord] = []
-
-  public var nextCursor: String = String()
+  public var entries: [Statehouse_V1_StateEntry] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Statehouse_V1_HistoryRequest: Sendable {
+public nonisolated struct Statehouse_V1_StateEntry: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var agentID: String = String()
 
   public var key: String = String()
 
-  public var limit: UInt32 = 0
-
-  public var cursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_HistoryResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// Newest first, tombstones included.
-  public var versions: [Statehouse_V1_StateRecord] = []
-
-  public var nextCursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_ListAgentsRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var limit: UInt32 = 0
-
-  public var cursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_ListAgentsResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var agentIds: [String] = []
-
-  public var nextCursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_ListNamespacesRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var limit: UInt32 = 0
-
-  public var cursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_ListNamespacesResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespaces: [Statehouse_V1_LogHead] = []
-
-  public var nextCursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_GetHeadRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_LogFilter: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  /// Only this agent's operations, and only events that have one.
-  public var agentID: String = String()
-
-  /// Only operations on keys with this prefix.
-  public var keyPrefix: String = String()
-
-  public var fromCommitTs: UInt64 {
-    get {_fromCommitTs ?? 0}
-    set {_fromCommitTs = newValue}
+  public var value: SwiftProtobuf.Google_Protobuf_Struct {
+    get {_value ?? SwiftProtobuf.Google_Protobuf_Struct()}
+    set {_value = newValue}
   }
-  /// Returns true if `fromCommitTs` has been explicitly set.
-  public var hasFromCommitTs: Bool {self._fromCommitTs != nil}
-  /// Clears the value of `fromCommitTs`. Subsequent reads from it will return its default value.
-  public mutating func clearFromCommitTs() {self._fromCommitTs = nil}
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {self._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {self._value = nil}
 
-  public var toCommitTs: UInt64 {
-    get {_toCommitTs ?? 0}
-    set {_toCommitTs = newValue}
-  }
-  /// Returns true if `toCommitTs` has been explicitly set.
-  public var hasToCommitTs: Bool {self._toCommitTs != nil}
-  /// Clears the value of `toCommitTs`. Subsequent reads from it will return its default value.
-  public mutating func clearToCommitTs() {self._toCommitTs = nil}
+  public var version: UInt64 = 0
 
-  public var sinceMicros: Int64 {
-    get {_sinceMicros ?? 0}
-    set {_sinceMicros = newValue}
-  }
-  /// Returns true if `sinceMicros` has been explicitly set.
-  public var hasSinceMicros: Bool {self._sinceMicros != nil}
-  /// Clears the value of `sinceMicros`. Subsequent reads from it will return its default value.
-  public mutating func clearSinceMicros() {self._sinceMicros = nil}
-
-  public var untilMicros: Int64 {
-    get {_untilMicros ?? 0}
-    set {_untilMicros = newValue}
-  }
-  /// Returns true if `untilMicros` has been explicitly set.
-  public var hasUntilMicros: Bool {self._untilMicros != nil}
-  /// Clears the value of `untilMicros`. Subsequent reads from it will return its default value.
-  public mutating func clearUntilMicros() {self._untilMicros = nil}
+  public var commitTs: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _fromCommitTs: UInt64? = nil
-  fileprivate var _toCommitTs: UInt64? = nil
-  fileprivate var _sinceMicros: Int64? = nil
-  fileprivate var _untilMicros: Int64? = nil
-}
-
-public nonisolated struct Statehouse_V1_ReadLogRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var filter: Statehouse_V1_LogFilter {
-    get {_filter ?? Statehouse_V1_LogFilter()}
-    set {_filter = newValue}
-  }
-  /// Returns true if `filter` has been explicitly set.
-  public var hasFilter: Bool {self._filter != nil}
-  /// Clears the value of `filter`. Subsequent reads from it will return its default value.
-  public mutating func clearFilter() {self._filter = nil}
-
-  public var limit: UInt32 = 0
-
-  public var cursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _filter: Statehouse_V1_LogFilter? = nil
-}
-
-public nonisolated struct Statehouse_V1_ReadLogResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var events: [Statehouse_V1_Event] = []
-
-  public var nextCursor: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
+  fileprivate var _value: SwiftProtobuf.Google_Protobuf_Struct? = nil
 }
 
 public nonisolated struct Statehouse_V1_ReplayRequest: Sendable {
@@ -1017,385 +493,94 @@ public nonisolated struct Statehouse_V1_ReplayRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var filter: Statehouse_V1_LogFilter {
-    get {_filter ?? Statehouse_V1_LogFilter()}
-    set {_filter = newValue}
-  }
-  /// Returns true if `filter` has been explicitly set.
-  public var hasFilter: Bool {self._filter != nil}
-  /// Clears the value of `filter`. Subsequent reads from it will return its default value.
-  public mutating func clearFilter() {self._filter = nil}
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _filter: Statehouse_V1_LogFilter? = nil
-}
-
-public nonisolated struct Statehouse_V1_WatchRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
   public var namespace: String = String()
 
+  /// Required: replay is per agent.
   public var agentID: String = String()
 
-  /// First commit_ts to deliver; unset for only commits after the call.
-  public var fromCommitTs: UInt64 {
-    get {_fromCommitTs ?? 0}
-    set {_fromCommitTs = newValue}
+  /// First and last commit_ts, both inclusive; unset: from the start, to the end of the log when the call begins.
+  public var startTs: UInt64 {
+    get {_startTs ?? 0}
+    set {_startTs = newValue}
   }
-  /// Returns true if `fromCommitTs` has been explicitly set.
-  public var hasFromCommitTs: Bool {self._fromCommitTs != nil}
-  /// Clears the value of `fromCommitTs`. Subsequent reads from it will return its default value.
-  public mutating func clearFromCommitTs() {self._fromCommitTs = nil}
+  /// Returns true if `startTs` has been explicitly set.
+  public var hasStartTs: Bool {self._startTs != nil}
+  /// Clears the value of `startTs`. Subsequent reads from it will return its default value.
+  public mutating func clearStartTs() {self._startTs = nil}
+
+  public var endTs: UInt64 {
+    get {_endTs ?? 0}
+    set {_endTs = newValue}
+  }
+  /// Returns true if `endTs` has been explicitly set.
+  public var hasEndTs: Bool {self._endTs != nil}
+  /// Clears the value of `endTs`. Subsequent reads from it will return its default value.
+  public mutating func clearEndTs() {self._endTs = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _fromCommitTs: UInt64? = nil
+  fileprivate var _startTs: UInt64? = nil
+  fileprivate var _endTs: UInt64? = nil
 }
 
-public nonisolated struct Statehouse_V1_VerifyRequest: Sendable {
+public nonisolated struct Statehouse_V1_ReplayEvent: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var namespace: String = String()
+  public var txnID: String = String()
 
-  public var fromCommitTs: UInt64 = 0
+  public var commitTs: UInt64 = 0
 
-  /// 0: the end of the log.
-  public var toCommitTs: UInt64 = 0
+  /// Only the replayed agent's operations.
+  public var operations: [Statehouse_V1_Operation] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Statehouse_V1_VerifyResponse: Sendable {
+public nonisolated struct Statehouse_V1_Operation: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var ok: Bool = false
+  public var key: String = String()
 
-  public var firstBadCommitTs: UInt64 = 0
-
-  public var reason: String = String()
-
-  public var eventsChecked: UInt64 = 0
-
-  public var head: Statehouse_V1_LogHead {
-    get {_head ?? Statehouse_V1_LogHead()}
-    set {_head = newValue}
+  /// Unset for a delete.
+  public var value: SwiftProtobuf.Google_Protobuf_Struct {
+    get {_value ?? SwiftProtobuf.Google_Protobuf_Struct()}
+    set {_value = newValue}
   }
-  /// Returns true if `head` has been explicitly set.
-  public var hasHead: Bool {self._head != nil}
-  /// Clears the value of `head`. Subsequent reads from it will return its default value.
-  public mutating func clearHead() {self._head = nil}
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {self._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {self._value = nil}
 
-  public var fromCommitTs: UInt64 = 0
-
-  public var toCommitTs: UInt64 = 0
+  public var version: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _head: Statehouse_V1_LogHead? = nil
+  fileprivate var _value: SwiftProtobuf.Google_Protobuf_Struct? = nil
 }
 
-public nonisolated struct Statehouse_V1_SessionRequest: Sendable {
+/// Declared by the original API; statehoused reports errors as gRPC status codes and messages (see ErrorCode).
+public nonisolated struct Statehouse_V1_StatehouseError: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Chosen by the client; echoed in the response.
-  public var requestID: UInt64 = 0
-
-  public var request: Statehouse_V1_SessionRequest.OneOf_Request? = nil
-
-  public var apply: Statehouse_V1_ApplyRequest {
-    get {
-      if case .apply(let v)? = request {return v}
-      return Statehouse_V1_ApplyRequest()
-    }
-    set {request = .apply(newValue)}
-  }
-
-  public var get: Statehouse_V1_GetStateRequest {
-    get {
-      if case .get(let v)? = request {return v}
-      return Statehouse_V1_GetStateRequest()
-    }
-    set {request = .get(newValue)}
-  }
-
-  public var getMany: Statehouse_V1_GetManyRequest {
-    get {
-      if case .getMany(let v)? = request {return v}
-      return Statehouse_V1_GetManyRequest()
-    }
-    set {request = .getMany(newValue)}
-  }
-
-  public var begin: Statehouse_V1_BeginTransactionRequest {
-    get {
-      if case .begin(let v)? = request {return v}
-      return Statehouse_V1_BeginTransactionRequest()
-    }
-    set {request = .begin(newValue)}
-  }
-
-  public var write: Statehouse_V1_WriteRequest {
-    get {
-      if case .write(let v)? = request {return v}
-      return Statehouse_V1_WriteRequest()
-    }
-    set {request = .write(newValue)}
-  }
-
-  public var delete: Statehouse_V1_DeleteRequest {
-    get {
-      if case .delete(let v)? = request {return v}
-      return Statehouse_V1_DeleteRequest()
-    }
-    set {request = .delete(newValue)}
-  }
-
-  public var transactionGet: Statehouse_V1_TransactionGetRequest {
-    get {
-      if case .transactionGet(let v)? = request {return v}
-      return Statehouse_V1_TransactionGetRequest()
-    }
-    set {request = .transactionGet(newValue)}
-  }
-
-  public var commit: Statehouse_V1_CommitRequest {
-    get {
-      if case .commit(let v)? = request {return v}
-      return Statehouse_V1_CommitRequest()
-    }
-    set {request = .commit(newValue)}
-  }
-
-  public var abort: Statehouse_V1_AbortRequest {
-    get {
-      if case .abort(let v)? = request {return v}
-      return Statehouse_V1_AbortRequest()
-    }
-    set {request = .abort(newValue)}
-  }
-
-  public var listKeys: Statehouse_V1_ListKeysRequest {
-    get {
-      if case .listKeys(let v)? = request {return v}
-      return Statehouse_V1_ListKeysRequest()
-    }
-    set {request = .listKeys(newValue)}
-  }
-
-  public var scanPrefix: Statehouse_V1_ScanPrefixRequest {
-    get {
-      if case .scanPrefix(let v)? = request {return v}
-      return Statehouse_V1_ScanPrefixRequest()
-    }
-    set {request = .scanPrefix(newValue)}
-  }
-
-  public var history: Statehouse_V1_HistoryRequest {
-    get {
-      if case .history(let v)? = request {return v}
-      return Statehouse_V1_HistoryRequest()
-    }
-    set {request = .history(newValue)}
-  }
-
-  public var readLog: Statehouse_V1_ReadLogRequest {
-    get {
-      if case .readLog(let v)? = request {return v}
-      return Statehouse_V1_ReadLogRequest()
-    }
-    set {request = .readLog(newValue)}
-  }
-
-  public var getAtVersion: Statehouse_V1_GetStateAtVersionRequest {
-    get {
-      if case .getAtVersion(let v)? = request {return v}
-      return Statehouse_V1_GetStateAtVersionRequest()
-    }
-    set {request = .getAtVersion(newValue)}
-  }
-
-  /// More requests carried by this message, handled as if each had been sent on its own after this one: a client
-  /// sends everything it has queued in one stream message. Each is answered separately by its own request_id; a
-  /// message used only as a carrier sets no request of its own and gets no answer.
-  public var batch: [Statehouse_V1_SessionRequest] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_Request: Equatable, Sendable {
-    case apply(Statehouse_V1_ApplyRequest)
-    case get(Statehouse_V1_GetStateRequest)
-    case getMany(Statehouse_V1_GetManyRequest)
-    case begin(Statehouse_V1_BeginTransactionRequest)
-    case write(Statehouse_V1_WriteRequest)
-    case delete(Statehouse_V1_DeleteRequest)
-    case transactionGet(Statehouse_V1_TransactionGetRequest)
-    case commit(Statehouse_V1_CommitRequest)
-    case abort(Statehouse_V1_AbortRequest)
-    case listKeys(Statehouse_V1_ListKeysRequest)
-    case scanPrefix(Statehouse_V1_ScanPrefixRequest)
-    case history(Statehouse_V1_HistoryRequest)
-    case readLog(Statehouse_V1_ReadLogRequest)
-    case getAtVersion(Statehouse_V1_GetStateAtVersionRequest)
-
-  }
-
-  public init() {}
-}
-
-/// The error of one session request: a gRPC status code and its message.
-public nonisolated struct Statehouse_V1_SessionError: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var code: Int32 = 0
+  public var code: Statehouse_V1_ErrorCode = .unknown
 
   public var message: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Statehouse_V1_SessionResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var requestID: UInt64 = 0
-
-  public var response: Statehouse_V1_SessionResponse.OneOf_Response? = nil
-
-  public var error: Statehouse_V1_SessionError {
-    get {
-      if case .error(let v)? = response {return v}
-      return Statehouse_V1_SessionError()
-    }
-    set {response = .error(newValue)}
-  }
-
-  public var commit: Statehouse_V1_CommitResponse {
-    get {
-      if case .commit(let v)? = response {return v}
-      return Statehouse_V1_CommitResponse()
-    }
-    set {response = .commit(newValue)}
-  }
-
-  public var get: Statehouse_V1_GetStateResponse {
-    get {
-      if case .get(let v)? = response {return v}
-      return Statehouse_V1_GetStateResponse()
-    }
-    set {response = .get(newValue)}
-  }
-
-  public var getMany: Statehouse_V1_GetManyResponse {
-    get {
-      if case .getMany(let v)? = response {return v}
-      return Statehouse_V1_GetManyResponse()
-    }
-    set {response = .getMany(newValue)}
-  }
-
-  public var begin: Statehouse_V1_BeginTransactionResponse {
-    get {
-      if case .begin(let v)? = response {return v}
-      return Statehouse_V1_BeginTransactionResponse()
-    }
-    set {response = .begin(newValue)}
-  }
-
-  public var write: Statehouse_V1_WriteResponse {
-    get {
-      if case .write(let v)? = response {return v}
-      return Statehouse_V1_WriteResponse()
-    }
-    set {response = .write(newValue)}
-  }
-
-  public var delete: Statehouse_V1_DeleteResponse {
-    get {
-      if case .delete(let v)? = response {return v}
-      return Statehouse_V1_DeleteResponse()
-    }
-    set {response = .delete(newValue)}
-  }
-
-  public var abort: Statehouse_V1_AbortResponse {
-    get {
-      if case .abort(let v)? = response {return v}
-      return Statehouse_V1_AbortResponse()
-    }
-    set {response = .abort(newValue)}
-  }
-
-  public var listKeys: Statehouse_V1_ListKeysResponse {
-    get {
-      if case .listKeys(let v)? = response {return v}
-      return Statehouse_V1_ListKeysResponse()
-    }
-    set {response = .listKeys(newValue)}
-  }
-
-  public var scanPrefix: Statehouse_V1_ScanPrefixResponse {
-    get {
-      if case .scanPrefix(let v)? = response {return v}
-      return Statehouse_V1_ScanPrefixResponse()
-    }
-    set {response = .scanPrefix(newValue)}
-  }
-
-  public var history: Statehouse_V1_HistoryResponse {
-    get {
-      if case .history(let v)? = response {return v}
-      return Statehouse_V1_HistoryResponse()
-    }
-    set {response = .history(newValue)}
-  }
-
-  public var readLog: Statehouse_V1_ReadLogResponse {
-    get {
-      if case .readLog(let v)? = response {return v}
-      return Statehouse_V1_ReadLogResponse()
-    }
-    set {response = .readLog(newValue)}
-  }
+  public var details: Dictionary<String,String> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_Response: Equatable, Sendable {
-    case error(Statehouse_V1_SessionError)
-    case commit(Statehouse_V1_CommitResponse)
-    case get(Statehouse_V1_GetStateResponse)
-    case getMany(Statehouse_V1_GetManyResponse)
-    case begin(Statehouse_V1_BeginTransactionResponse)
-    case write(Statehouse_V1_WriteResponse)
-    case delete(Statehouse_V1_DeleteResponse)
-    case abort(Statehouse_V1_AbortResponse)
-    case listKeys(Statehouse_V1_ListKeysResponse)
-    case scanPrefix(Statehouse_V1_ScanPrefixResponse)
-    case history(Statehouse_V1_HistoryResponse)
-    case readLog(Statehouse_V1_ReadLogResponse)
-
-  }
 
   public init() {}
 }
@@ -1404,441 +589,8 @@ public nonisolated struct Statehouse_V1_SessionResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "statehouse.v1"
 
-nonisolated extension Statehouse_V1_OperationKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OPERATION_KIND_UNSPECIFIED\0\u{1}OPERATION_KIND_PUT\0\u{1}OPERATION_KIND_DELETE\0")
-}
-
-nonisolated extension Statehouse_V1_Metadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Metadata"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}actor\0\u{1}reason\0\u{1}tags\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self._actor) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self._reason) }()
-      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.tags) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._actor {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
-    } }()
-    try { if let v = self._reason {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
-    } }()
-    if !self.tags.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.tags, fieldNumber: 3)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_Metadata, rhs: Statehouse_V1_Metadata) -> Bool {
-    if lhs._actor != rhs._actor {return false}
-    if lhs._reason != rhs._reason {return false}
-    if lhs.tags != rhs.tags {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_KeyAddress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".KeyAddress"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
-    }
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_KeyAddress, rhs: Statehouse_V1_KeyAddress) -> Bool {
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.key != rhs.key {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_StateRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".StateRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}value\0\u{1}exists\0\u{1}version\0\u{3}commit_ts\0\u{3}committed_at_micros\0\u{1}deleted\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 3: try { try decoder.decodeSingularBytesField(value: &self.value) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.exists) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.committedAtMicros) }()
-      case 8: try { try decoder.decodeSingularBoolField(value: &self.deleted) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
-    }
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
-    }
-    if !self.value.isEmpty {
-      try visitor.visitSingularBytesField(value: self.value, fieldNumber: 3)
-    }
-    if self.exists != false {
-      try visitor.visitSingularBoolField(value: self.exists, fieldNumber: 4)
-    }
-    if self.version != 0 {
-      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 5)
-    }
-    if self.commitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 6)
-    }
-    if self.committedAtMicros != 0 {
-      try visitor.visitSingularInt64Field(value: self.committedAtMicros, fieldNumber: 7)
-    }
-    if self.deleted != false {
-      try visitor.visitSingularBoolField(value: self.deleted, fieldNumber: 8)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_StateRecord, rhs: Statehouse_V1_StateRecord) -> Bool {
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.key != rhs.key {return false}
-    if lhs.value != rhs.value {return false}
-    if lhs.exists != rhs.exists {return false}
-    if lhs.version != rhs.version {return false}
-    if lhs.commitTs != rhs.commitTs {return false}
-    if lhs.committedAtMicros != rhs.committedAtMicros {return false}
-    if lhs.deleted != rhs.deleted {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_KeyEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".KeyEntry"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}version\0\u{1}deleted\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.deleted) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
-    }
-    if self.version != 0 {
-      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 2)
-    }
-    if self.deleted != false {
-      try visitor.visitSingularBoolField(value: self.deleted, fieldNumber: 3)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_KeyEntry, rhs: Statehouse_V1_KeyEntry) -> Bool {
-    if lhs.key != rhs.key {return false}
-    if lhs.version != rhs.version {return false}
-    if lhs.deleted != rhs.deleted {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_CommitResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".CommitResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}txn_id\0\u{3}commit_ts\0\u{3}committed_at_micros\0\u{1}versions\0\u{1}hash\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.committedAtMicros) }()
-      case 5: try { try decoder.decodeRepeatedUInt64Field(value: &self.versions) }()
-      case 6: try { try decoder.decodeSingularBytesField(value: &self.hash) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if !self.txnID.isEmpty {
-      try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 2)
-    }
-    if self.commitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 3)
-    }
-    if self.committedAtMicros != 0 {
-      try visitor.visitSingularInt64Field(value: self.committedAtMicros, fieldNumber: 4)
-    }
-    if !self.versions.isEmpty {
-      try visitor.visitPackedUInt64Field(value: self.versions, fieldNumber: 5)
-    }
-    if !self.hash.isEmpty {
-      try visitor.visitSingularBytesField(value: self.hash, fieldNumber: 6)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_CommitResult, rhs: Statehouse_V1_CommitResult) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.txnID != rhs.txnID {return false}
-    if lhs.commitTs != rhs.commitTs {return false}
-    if lhs.committedAtMicros != rhs.committedAtMicros {return false}
-    if lhs.versions != rhs.versions {return false}
-    if lhs.hash != rhs.hash {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_LogHead: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".LogHead"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}commit_ts\0\u{1}hash\0\u{3}committed_at_micros\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
-      case 3: try { try decoder.decodeSingularBytesField(value: &self.hash) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.committedAtMicros) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if self.commitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 2)
-    }
-    if !self.hash.isEmpty {
-      try visitor.visitSingularBytesField(value: self.hash, fieldNumber: 3)
-    }
-    if self.committedAtMicros != 0 {
-      try visitor.visitSingularInt64Field(value: self.committedAtMicros, fieldNumber: 4)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_LogHead, rhs: Statehouse_V1_LogHead) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.commitTs != rhs.commitTs {return false}
-    if lhs.hash != rhs.hash {return false}
-    if lhs.committedAtMicros != rhs.committedAtMicros {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_AppliedOperation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".AppliedOperation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}kind\0\u{1}value\0\u{1}version\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 4: try { try decoder.decodeSingularBytesField(value: &self.value) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
-    }
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
-    }
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 3)
-    }
-    if !self.value.isEmpty {
-      try visitor.visitSingularBytesField(value: self.value, fieldNumber: 4)
-    }
-    if self.version != 0 {
-      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 5)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_AppliedOperation, rhs: Statehouse_V1_AppliedOperation) -> Bool {
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.key != rhs.key {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs.value != rhs.value {return false}
-    if lhs.version != rhs.version {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}commit_ts\0\u{3}txn_id\0\u{3}committed_at_micros\0\u{1}operations\0\u{1}metadata\0\u{3}prev_hash\0\u{1}hash\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.committedAtMicros) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
-      case 7: try { try decoder.decodeSingularBytesField(value: &self.prevHash) }()
-      case 8: try { try decoder.decodeSingularBytesField(value: &self.hash) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if self.commitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 2)
-    }
-    if !self.txnID.isEmpty {
-      try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 3)
-    }
-    if self.committedAtMicros != 0 {
-      try visitor.visitSingularInt64Field(value: self.committedAtMicros, fieldNumber: 4)
-    }
-    if !self.operations.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.operations, fieldNumber: 5)
-    }
-    try { if let v = self._metadata {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
-    if !self.prevHash.isEmpty {
-      try visitor.visitSingularBytesField(value: self.prevHash, fieldNumber: 7)
-    }
-    if !self.hash.isEmpty {
-      try visitor.visitSingularBytesField(value: self.hash, fieldNumber: 8)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_Event, rhs: Statehouse_V1_Event) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.commitTs != rhs.commitTs {return false}
-    if lhs.txnID != rhs.txnID {return false}
-    if lhs.committedAtMicros != rhs.committedAtMicros {return false}
-    if lhs.operations != rhs.operations {return false}
-    if lhs._metadata != rhs._metadata {return false}
-    if lhs.prevHash != rhs.prevHash {return false}
-    if lhs.hash != rhs.hash {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".EventBatch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.events.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_EventBatch, rhs: Statehouse_V1_EventBatch) -> Bool {
-    if lhs.events != rhs.events {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
+nonisolated extension Statehouse_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNKNOWN\0\u{1}INVALID_REQUEST\0\u{1}TXN_NOT_FOUND\0\u{1}TXN_EXPIRED\0\u{1}TXN_ALREADY_COMMITTED\0\u{1}KEY_NOT_FOUND\0\u{1}VERSION_NOT_FOUND\0\u{1}STORAGE_ERROR\0\u{1}INTERNAL_ERROR\0")
 }
 
 nonisolated extension Statehouse_V1_HealthRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1946,7 +698,7 @@ nonisolated extension Statehouse_V1_VersionResponse: SwiftProtobuf.Message, Swif
 
 nonisolated extension Statehouse_V1_BeginTransactionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BeginTransactionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}timeout_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1954,26 +706,25 @@ nonisolated extension Statehouse_V1_BeginTransactionRequest: SwiftProtobuf.Messa
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.timeoutMs) }()
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self._timeoutMs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if self.timeoutMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.timeoutMs, fieldNumber: 2)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._timeoutMs {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_BeginTransactionRequest, rhs: Statehouse_V1_BeginTransactionRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.timeoutMs != rhs.timeoutMs {return false}
+    if lhs._timeoutMs != rhs._timeoutMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1981,7 +732,37 @@ nonisolated extension Statehouse_V1_BeginTransactionRequest: SwiftProtobuf.Messa
 
 nonisolated extension Statehouse_V1_BeginTransactionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BeginTransactionResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}namespace\0\u{3}timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.txnID.isEmpty {
+      try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V1_BeginTransactionResponse, rhs: Statehouse_V1_BeginTransactionResponse) -> Bool {
+    if lhs.txnID != rhs.txnID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V1_WriteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WriteRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0\u{1}value\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1991,74 +772,43 @@ nonisolated extension Statehouse_V1_BeginTransactionResponse: SwiftProtobuf.Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.timeoutMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._value) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.txnID.isEmpty {
       try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
     }
     if !self.namespace.isEmpty {
       try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 2)
     }
-    if self.timeoutMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.timeoutMs, fieldNumber: 3)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_BeginTransactionResponse, rhs: Statehouse_V1_BeginTransactionResponse) -> Bool {
-    if lhs.txnID != rhs.txnID {return false}
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.timeoutMs != rhs.timeoutMs {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_WriteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".WriteRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{3}agent_id\0\u{1}key\0\u{1}value\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 4: try { try decoder.decodeSingularBytesField(value: &self.value) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.txnID.isEmpty {
-      try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
-    }
     if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 3)
     }
     if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 3)
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 4)
     }
-    if !self.value.isEmpty {
-      try visitor.visitSingularBytesField(value: self.value, fieldNumber: 4)
-    }
+    try { if let v = self._value {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_WriteRequest, rhs: Statehouse_V1_WriteRequest) -> Bool {
     if lhs.txnID != rhs.txnID {return false}
+    if lhs.namespace != rhs.namespace {return false}
     if lhs.agentID != rhs.agentID {return false}
     if lhs.key != rhs.key {return false}
-    if lhs.value != rhs.value {return false}
+    if lhs._value != rhs._value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2085,7 +835,7 @@ nonisolated extension Statehouse_V1_WriteResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Statehouse_V1_DeleteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeleteRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{3}agent_id\0\u{1}key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2094,8 +844,9 @@ nonisolated extension Statehouse_V1_DeleteRequest: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.key) }()
       default: break
       }
     }
@@ -2105,17 +856,21 @@ nonisolated extension Statehouse_V1_DeleteRequest: SwiftProtobuf.Message, SwiftP
     if !self.txnID.isEmpty {
       try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
     }
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 2)
+    }
     if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 3)
     }
     if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 3)
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_DeleteRequest, rhs: Statehouse_V1_DeleteRequest) -> Bool {
     if lhs.txnID != rhs.txnID {return false}
+    if lhs.namespace != rhs.namespace {return false}
     if lhs.agentID != rhs.agentID {return false}
     if lhs.key != rhs.key {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -2142,49 +897,9 @@ nonisolated extension Statehouse_V1_DeleteResponse: SwiftProtobuf.Message, Swift
   }
 }
 
-nonisolated extension Statehouse_V1_TransactionGetRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TransactionGetRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{3}agent_id\0\u{1}key\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.txnID.isEmpty {
-      try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
-    }
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
-    }
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 3)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_TransactionGetRequest, rhs: Statehouse_V1_TransactionGetRequest) -> Bool {
-    if lhs.txnID != rhs.txnID {return false}
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.key != rhs.key {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
 nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CommitRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}metadata\0\u{1}operations\0\u{1}conditions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2193,39 +908,20 @@ nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
-      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.conditions) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.txnID.isEmpty {
       try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
-    }
-    try { if let v = self._metadata {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if !self.operations.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.operations, fieldNumber: 3)
-    }
-    if !self.conditions.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.conditions, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_CommitRequest, rhs: Statehouse_V1_CommitRequest) -> Bool {
     if lhs.txnID != rhs.txnID {return false}
-    if lhs._metadata != rhs._metadata {return false}
-    if lhs.operations != rhs.operations {return false}
-    if lhs.conditions != rhs.conditions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2233,7 +929,7 @@ nonisolated extension Statehouse_V1_CommitRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Statehouse_V1_CommitResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CommitResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}commit_ts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2241,25 +937,21 @@ nonisolated extension Statehouse_V1_CommitResponse: SwiftProtobuf.Message, Swift
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._result) }()
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._result {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 1)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_CommitResponse, rhs: Statehouse_V1_CommitResponse) -> Bool {
-    if lhs._result != rhs._result {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2314,232 +1006,9 @@ nonisolated extension Statehouse_V1_AbortResponse: SwiftProtobuf.Message, SwiftP
   }
 }
 
-nonisolated extension Statehouse_V1_Operation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Operation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}kind\0\u{1}value\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 4: try { try decoder.decodeSingularBytesField(value: &self.value) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
-    }
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
-    }
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 3)
-    }
-    if !self.value.isEmpty {
-      try visitor.visitSingularBytesField(value: self.value, fieldNumber: 4)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_Operation, rhs: Statehouse_V1_Operation) -> Bool {
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.key != rhs.key {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs.value != rhs.value {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_Condition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Condition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{3}must_not_exist\0\u{1}version\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 3: try {
-        var v: Bool?
-        try decoder.decodeSingularBoolField(value: &v)
-        if let v = v {
-          if self.expectation != nil {try decoder.handleConflictingOneOf()}
-          self.expectation = .mustNotExist(v)
-        }
-      }()
-      case 4: try {
-        var v: UInt64?
-        try decoder.decodeSingularUInt64Field(value: &v)
-        if let v = v {
-          if self.expectation != nil {try decoder.handleConflictingOneOf()}
-          self.expectation = .version(v)
-        }
-      }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
-    }
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
-    }
-    switch self.expectation {
-    case .mustNotExist?: try {
-      guard case .mustNotExist(let v)? = self.expectation else { preconditionFailure() }
-      try visitor.visitSingularBoolField(value: v, fieldNumber: 3)
-    }()
-    case .version?: try {
-      guard case .version(let v)? = self.expectation else { preconditionFailure() }
-      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 4)
-    }()
-    case nil: break
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_Condition, rhs: Statehouse_V1_Condition) -> Bool {
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.key != rhs.key {return false}
-    if lhs.expectation != rhs.expectation {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ApplyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ApplyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}operations\0\u{1}conditions\0\u{3}idempotency_key\0\u{1}metadata\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.conditions) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if !self.operations.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.operations, fieldNumber: 2)
-    }
-    if !self.conditions.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.conditions, fieldNumber: 3)
-    }
-    if !self.idempotencyKey.isEmpty {
-      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 4)
-    }
-    try { if let v = self._metadata {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ApplyRequest, rhs: Statehouse_V1_ApplyRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.operations != rhs.operations {return false}
-    if lhs.conditions != rhs.conditions {return false}
-    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
-    if lhs._metadata != rhs._metadata {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ReadPoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ReadPoint"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}commit_ts\0\u{3}as_of_micros\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try {
-        var v: UInt64?
-        try decoder.decodeSingularUInt64Field(value: &v)
-        if let v = v {
-          if self.point != nil {try decoder.handleConflictingOneOf()}
-          self.point = .commitTs(v)
-        }
-      }()
-      case 2: try {
-        var v: Int64?
-        try decoder.decodeSingularInt64Field(value: &v)
-        if let v = v {
-          if self.point != nil {try decoder.handleConflictingOneOf()}
-          self.point = .asOfMicros(v)
-        }
-      }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    switch self.point {
-    case .commitTs?: try {
-      guard case .commitTs(let v)? = self.point else { preconditionFailure() }
-      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
-    }()
-    case .asOfMicros?: try {
-      guard case .asOfMicros(let v)? = self.point else { preconditionFailure() }
-      try visitor.visitSingularInt64Field(value: v, fieldNumber: 2)
-    }()
-    case nil: break
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ReadPoint, rhs: Statehouse_V1_ReadPoint) -> Bool {
-    if lhs.point != rhs.point {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
 nonisolated extension Statehouse_V1_GetStateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetStateRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0\u{1}at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2550,17 +1019,12 @@ nonisolated extension Statehouse_V1_GetStateRequest: SwiftProtobuf.Message, Swif
       case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._at) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.namespace.isEmpty {
       try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
     }
@@ -2570,9 +1034,6 @@ nonisolated extension Statehouse_V1_GetStateRequest: SwiftProtobuf.Message, Swif
     if !self.key.isEmpty {
       try visitor.visitSingularStringField(value: self.key, fieldNumber: 3)
     }
-    try { if let v = self._at {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2580,7 +1041,6 @@ nonisolated extension Statehouse_V1_GetStateRequest: SwiftProtobuf.Message, Swif
     if lhs.namespace != rhs.namespace {return false}
     if lhs.agentID != rhs.agentID {return false}
     if lhs.key != rhs.key {return false}
-    if lhs._at != rhs._at {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2588,7 +1048,7 @@ nonisolated extension Statehouse_V1_GetStateRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Statehouse_V1_GetStateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetStateResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}record\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0\u{1}version\0\u{3}commit_ts\0\u{1}exists\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2596,7 +1056,10 @@ nonisolated extension Statehouse_V1_GetStateResponse: SwiftProtobuf.Message, Swi
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._record) }()
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._value) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.exists) }()
       default: break
       }
     }
@@ -2607,14 +1070,26 @@ nonisolated extension Statehouse_V1_GetStateResponse: SwiftProtobuf.Message, Swi
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._record {
+    try { if let v = self._value {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 2)
+    }
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 3)
+    }
+    if self.exists != false {
+      try visitor.visitSingularBoolField(value: self.exists, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_GetStateResponse, rhs: Statehouse_V1_GetStateResponse) -> Bool {
-    if lhs._record != rhs._record {return false}
+    if lhs._value != rhs._value {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
+    if lhs.exists != rhs.exists {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2665,9 +1140,9 @@ nonisolated extension Statehouse_V1_GetStateAtVersionRequest: SwiftProtobuf.Mess
   }
 }
 
-nonisolated extension Statehouse_V1_GetManyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".GetManyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}keys\0\u{1}at\0")
+nonisolated extension Statehouse_V1_GetStateAtVersionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetStateAtVersionResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0\u{1}version\0\u{3}commit_ts\0\u{1}exists\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2675,9 +1150,10 @@ nonisolated extension Statehouse_V1_GetManyRequest: SwiftProtobuf.Message, Swift
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._value) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.exists) }()
       default: break
       }
     }
@@ -2688,52 +1164,26 @@ nonisolated extension Statehouse_V1_GetManyRequest: SwiftProtobuf.Message, Swift
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if !self.keys.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.keys, fieldNumber: 2)
-    }
-    try { if let v = self._at {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    try { if let v = self._value {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_GetManyRequest, rhs: Statehouse_V1_GetManyRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.keys != rhs.keys {return false}
-    if lhs._at != rhs._at {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_GetManyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".GetManyResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}records\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
-      default: break
-      }
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 2)
     }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.records.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 1)
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 3)
+    }
+    if self.exists != false {
+      try visitor.visitSingularBoolField(value: self.exists, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Statehouse_V1_GetManyResponse, rhs: Statehouse_V1_GetManyResponse) -> Bool {
-    if lhs.records != rhs.records {return false}
+  public static func ==(lhs: Statehouse_V1_GetStateAtVersionResponse, rhs: Statehouse_V1_GetStateAtVersionResponse) -> Bool {
+    if lhs._value != rhs._value {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
+    if lhs.exists != rhs.exists {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2741,7 +1191,7 @@ nonisolated extension Statehouse_V1_GetManyResponse: SwiftProtobuf.Message, Swif
 
 nonisolated extension Statehouse_V1_ListKeysRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListKeysRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}prefix\0\u{3}include_deleted\0\u{1}limit\0\u{1}cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2751,10 +1201,6 @@ nonisolated extension Statehouse_V1_ListKeysRequest: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.prefix) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.includeDeleted) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
       default: break
       }
     }
@@ -2766,18 +1212,6 @@ nonisolated extension Statehouse_V1_ListKeysRequest: SwiftProtobuf.Message, Swif
     }
     if !self.agentID.isEmpty {
       try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
-    }
-    if !self.prefix.isEmpty {
-      try visitor.visitSingularStringField(value: self.prefix, fieldNumber: 3)
-    }
-    if self.includeDeleted != false {
-      try visitor.visitSingularBoolField(value: self.includeDeleted, fieldNumber: 4)
-    }
-    if self.limit != 0 {
-      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 5)
-    }
-    if !self.cursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2785,10 +1219,6 @@ nonisolated extension Statehouse_V1_ListKeysRequest: SwiftProtobuf.Message, Swif
   public static func ==(lhs: Statehouse_V1_ListKeysRequest, rhs: Statehouse_V1_ListKeysRequest) -> Bool {
     if lhs.namespace != rhs.namespace {return false}
     if lhs.agentID != rhs.agentID {return false}
-    if lhs.prefix != rhs.prefix {return false}
-    if lhs.includeDeleted != rhs.includeDeleted {return false}
-    if lhs.limit != rhs.limit {return false}
-    if lhs.cursor != rhs.cursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2796,7 +1226,7 @@ nonisolated extension Statehouse_V1_ListKeysRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Statehouse_V1_ListKeysResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListKeysResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}keys\0\u{3}next_cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}keys\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2804,8 +1234,7 @@ nonisolated extension Statehouse_V1_ListKeysResponse: SwiftProtobuf.Message, Swi
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.keys) }()
       default: break
       }
     }
@@ -2813,17 +1242,13 @@ nonisolated extension Statehouse_V1_ListKeysResponse: SwiftProtobuf.Message, Swi
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.keys.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.keys, fieldNumber: 1)
-    }
-    if !self.nextCursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
+      try visitor.visitRepeatedStringField(value: self.keys, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_ListKeysResponse, rhs: Statehouse_V1_ListKeysResponse) -> Bool {
     if lhs.keys != rhs.keys {return false}
-    if lhs.nextCursor != rhs.nextCursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2831,7 +1256,7 @@ nonisolated extension Statehouse_V1_ListKeysResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Statehouse_V1_ScanPrefixRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScanPrefixRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}prefix\0\u{1}at\0\u{1}limit\0\u{1}cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}prefix\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2842,19 +1267,12 @@ nonisolated extension Statehouse_V1_ScanPrefixRequest: SwiftProtobuf.Message, Sw
       case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.prefix) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._at) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.namespace.isEmpty {
       try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
     }
@@ -2863,15 +1281,6 @@ nonisolated extension Statehouse_V1_ScanPrefixRequest: SwiftProtobuf.Message, Sw
     }
     if !self.prefix.isEmpty {
       try visitor.visitSingularStringField(value: self.prefix, fieldNumber: 3)
-    }
-    try { if let v = self._at {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if self.limit != 0 {
-      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 5)
-    }
-    if !self.cursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2880,9 +1289,6 @@ nonisolated extension Statehouse_V1_ScanPrefixRequest: SwiftProtobuf.Message, Sw
     if lhs.namespace != rhs.namespace {return false}
     if lhs.agentID != rhs.agentID {return false}
     if lhs.prefix != rhs.prefix {return false}
-    if lhs._at != rhs._at {return false}
-    if lhs.limit != rhs.limit {return false}
-    if lhs.cursor != rhs.cursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2890,7 +1296,7 @@ nonisolated extension Statehouse_V1_ScanPrefixRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Statehouse_V1_ScanPrefixResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScanPrefixResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}records\0\u{3}next_cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2898,34 +1304,29 @@ nonisolated extension Statehouse_V1_ScanPrefixResponse: SwiftProtobuf.Message, S
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.records.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 1)
-    }
-    if !self.nextCursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V1_ScanPrefixResponse, rhs: Statehouse_V1_ScanPrefixResponse) -> Bool {
-    if lhs.records != rhs.records {return false}
-    if lhs.nextCursor != rhs.nextCursor {return false}
+    if lhs.entries != rhs.entries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Statehouse_V1_HistoryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".HistoryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0\u{1}limit\0\u{1}cursor\0")
+nonisolated extension Statehouse_V1_StateEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StateEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}value\0\u{1}version\0\u{3}commit_ts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2933,394 +1334,40 @@ nonisolated extension Statehouse_V1_HistoryRequest: SwiftProtobuf.Message, Swift
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._value) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 3)
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
     }
-    if self.limit != 0 {
-      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 4)
+    try { if let v = self._value {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 3)
     }
-    if !self.cursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 5)
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Statehouse_V1_HistoryRequest, rhs: Statehouse_V1_HistoryRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.agentID != rhs.agentID {return false}
+  public static func ==(lhs: Statehouse_V1_StateEntry, rhs: Statehouse_V1_StateEntry) -> Bool {
     if lhs.key != rhs.key {return false}
-    if lhs.limit != rhs.limit {return false}
-    if lhs.cursor != rhs.cursor {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_HistoryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".HistoryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{3}next_cursor\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.versions) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.versions.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.versions, fieldNumber: 1)
-    }
-    if !self.nextCursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_HistoryResponse, rhs: Statehouse_V1_HistoryResponse) -> Bool {
-    if lhs.versions != rhs.versions {return false}
-    if lhs.nextCursor != rhs.nextCursor {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ListAgentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ListAgentsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}limit\0\u{1}cursor\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if self.limit != 0 {
-      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
-    }
-    if !self.cursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 3)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ListAgentsRequest, rhs: Statehouse_V1_ListAgentsRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.limit != rhs.limit {return false}
-    if lhs.cursor != rhs.cursor {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ListAgentsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ListAgentsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_ids\0\u{3}next_cursor\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedStringField(value: &self.agentIds) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.agentIds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.agentIds, fieldNumber: 1)
-    }
-    if !self.nextCursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ListAgentsResponse, rhs: Statehouse_V1_ListAgentsResponse) -> Bool {
-    if lhs.agentIds != rhs.agentIds {return false}
-    if lhs.nextCursor != rhs.nextCursor {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ListNamespacesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ListNamespacesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.limit != 0 {
-      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 1)
-    }
-    if !self.cursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ListNamespacesRequest, rhs: Statehouse_V1_ListNamespacesRequest) -> Bool {
-    if lhs.limit != rhs.limit {return false}
-    if lhs.cursor != rhs.cursor {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ListNamespacesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ListNamespacesResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespaces\0\u{3}next_cursor\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.namespaces) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespaces.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.namespaces, fieldNumber: 1)
-    }
-    if !self.nextCursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ListNamespacesResponse, rhs: Statehouse_V1_ListNamespacesResponse) -> Bool {
-    if lhs.namespaces != rhs.namespaces {return false}
-    if lhs.nextCursor != rhs.nextCursor {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_GetHeadRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".GetHeadRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_GetHeadRequest, rhs: Statehouse_V1_GetHeadRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_LogFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".LogFilter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{3}key_prefix\0\u{3}from_commit_ts\0\u{3}to_commit_ts\0\u{3}since_micros\0\u{3}until_micros\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.keyPrefix) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self._fromCommitTs) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self._toCommitTs) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self._sinceMicros) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self._untilMicros) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
-    }
-    if !self.keyPrefix.isEmpty {
-      try visitor.visitSingularStringField(value: self.keyPrefix, fieldNumber: 3)
-    }
-    try { if let v = self._fromCommitTs {
-      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 4)
-    } }()
-    try { if let v = self._toCommitTs {
-      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 5)
-    } }()
-    try { if let v = self._sinceMicros {
-      try visitor.visitSingularInt64Field(value: v, fieldNumber: 6)
-    } }()
-    try { if let v = self._untilMicros {
-      try visitor.visitSingularInt64Field(value: v, fieldNumber: 7)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_LogFilter, rhs: Statehouse_V1_LogFilter) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.keyPrefix != rhs.keyPrefix {return false}
-    if lhs._fromCommitTs != rhs._fromCommitTs {return false}
-    if lhs._toCommitTs != rhs._toCommitTs {return false}
-    if lhs._sinceMicros != rhs._sinceMicros {return false}
-    if lhs._untilMicros != rhs._untilMicros {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ReadLogRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ReadLogRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}filter\0\u{1}limit\0\u{1}cursor\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._filter {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if self.limit != 0 {
-      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
-    }
-    if !self.cursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 3)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ReadLogRequest, rhs: Statehouse_V1_ReadLogRequest) -> Bool {
-    if lhs._filter != rhs._filter {return false}
-    if lhs.limit != rhs.limit {return false}
-    if lhs.cursor != rhs.cursor {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_ReadLogResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ReadLogResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}next_cursor\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.events.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 1)
-    }
-    if !self.nextCursor.isEmpty {
-      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ReadLogResponse, rhs: Statehouse_V1_ReadLogResponse) -> Bool {
-    if lhs.events != rhs.events {return false}
-    if lhs.nextCursor != rhs.nextCursor {return false}
+    if lhs._value != rhs._value {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3328,41 +1375,7 @@ nonisolated extension Statehouse_V1_ReadLogResponse: SwiftProtobuf.Message, Swif
 
 nonisolated extension Statehouse_V1_ReplayRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReplayRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}filter\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._filter {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_ReplayRequest, rhs: Statehouse_V1_ReplayRequest) -> Bool {
-    if lhs._filter != rhs._filter {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_WatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".WatchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{3}from_commit_ts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{3}start_ts\0\u{3}end_ts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3372,7 +1385,8 @@ nonisolated extension Statehouse_V1_WatchRequest: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self._fromCommitTs) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self._startTs) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self._endTs) }()
       default: break
       }
     }
@@ -3389,24 +1403,28 @@ nonisolated extension Statehouse_V1_WatchRequest: SwiftProtobuf.Message, SwiftPr
     if !self.agentID.isEmpty {
       try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
     }
-    try { if let v = self._fromCommitTs {
+    try { if let v = self._startTs {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 3)
     } }()
+    try { if let v = self._endTs {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Statehouse_V1_WatchRequest, rhs: Statehouse_V1_WatchRequest) -> Bool {
+  public static func ==(lhs: Statehouse_V1_ReplayRequest, rhs: Statehouse_V1_ReplayRequest) -> Bool {
     if lhs.namespace != rhs.namespace {return false}
     if lhs.agentID != rhs.agentID {return false}
-    if lhs._fromCommitTs != rhs._fromCommitTs {return false}
+    if lhs._startTs != rhs._startTs {return false}
+    if lhs._endTs != rhs._endTs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Statehouse_V1_VerifyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".VerifyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}from_commit_ts\0\u{3}to_commit_ts\0")
+nonisolated extension Statehouse_V1_ReplayEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReplayEvent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{3}commit_ts\0\u{1}operations\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3414,39 +1432,39 @@ nonisolated extension Statehouse_V1_VerifyRequest: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.fromCommitTs) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.toCommitTs) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.txnID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    if !self.txnID.isEmpty {
+      try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
     }
-    if self.fromCommitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.fromCommitTs, fieldNumber: 2)
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 2)
     }
-    if self.toCommitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.toCommitTs, fieldNumber: 3)
+    if !self.operations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.operations, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Statehouse_V1_VerifyRequest, rhs: Statehouse_V1_VerifyRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.fromCommitTs != rhs.fromCommitTs {return false}
-    if lhs.toCommitTs != rhs.toCommitTs {return false}
+  public static func ==(lhs: Statehouse_V1_ReplayEvent, rhs: Statehouse_V1_ReplayEvent) -> Bool {
+    if lhs.txnID != rhs.txnID {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
+    if lhs.operations != rhs.operations {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Statehouse_V1_VerifyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".VerifyResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{3}first_bad_commit_ts\0\u{1}reason\0\u{3}events_checked\0\u{1}head\0\u{3}from_commit_ts\0\u{3}to_commit_ts\0")
+nonisolated extension Statehouse_V1_Operation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Operation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}value\0\u{1}version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3454,13 +1472,9 @@ nonisolated extension Statehouse_V1_VerifyResponse: SwiftProtobuf.Message, Swift
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBoolField(value: &self.ok) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.firstBadCommitTs) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.eventsChecked) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._head) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.fromCommitTs) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.toCommitTs) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._value) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
       default: break
       }
     }
@@ -3471,327 +1485,30 @@ nonisolated extension Statehouse_V1_VerifyResponse: SwiftProtobuf.Message, Swift
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if self.ok != false {
-      try visitor.visitSingularBoolField(value: self.ok, fieldNumber: 1)
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
     }
-    if self.firstBadCommitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.firstBadCommitTs, fieldNumber: 2)
-    }
-    if !self.reason.isEmpty {
-      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
-    }
-    if self.eventsChecked != 0 {
-      try visitor.visitSingularUInt64Field(value: self.eventsChecked, fieldNumber: 4)
-    }
-    try { if let v = self._head {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if self.fromCommitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.fromCommitTs, fieldNumber: 6)
-    }
-    if self.toCommitTs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.toCommitTs, fieldNumber: 7)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_VerifyResponse, rhs: Statehouse_V1_VerifyResponse) -> Bool {
-    if lhs.ok != rhs.ok {return false}
-    if lhs.firstBadCommitTs != rhs.firstBadCommitTs {return false}
-    if lhs.reason != rhs.reason {return false}
-    if lhs.eventsChecked != rhs.eventsChecked {return false}
-    if lhs._head != rhs._head {return false}
-    if lhs.fromCommitTs != rhs.fromCommitTs {return false}
-    if lhs.toCommitTs != rhs.toCommitTs {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_SessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SessionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}apply\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{3}transaction_get\0\u{1}commit\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0\u{3}get_at_version\0\u{1}batch\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
-      case 2: try {
-        var v: Statehouse_V1_ApplyRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .apply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .apply(v)
-        }
-      }()
-      case 3: try {
-        var v: Statehouse_V1_GetStateRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .get(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .get(v)
-        }
-      }()
-      case 4: try {
-        var v: Statehouse_V1_GetManyRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .getMany(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .getMany(v)
-        }
-      }()
-      case 5: try {
-        var v: Statehouse_V1_BeginTransactionRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .begin(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .begin(v)
-        }
-      }()
-      case 6: try {
-        var v: Statehouse_V1_WriteRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .write(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .write(v)
-        }
-      }()
-      case 7: try {
-        var v: Statehouse_V1_DeleteRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .delete(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .delete(v)
-        }
-      }()
-      case 8: try {
-        var v: Statehouse_V1_TransactionGetRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .transactionGet(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .transactionGet(v)
-        }
-      }()
-      case 9: try {
-        var v: Statehouse_V1_CommitRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .commit(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .commit(v)
-        }
-      }()
-      case 10: try {
-        var v: Statehouse_V1_AbortRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .abort(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .abort(v)
-        }
-      }()
-      case 11: try {
-        var v: Statehouse_V1_ListKeysRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .listKeys(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .listKeys(v)
-        }
-      }()
-      case 12: try {
-        var v: Statehouse_V1_ScanPrefixRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .scanPrefix(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .scanPrefix(v)
-        }
-      }()
-      case 13: try {
-        var v: Statehouse_V1_HistoryRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .history(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .history(v)
-        }
-      }()
-      case 14: try {
-        var v: Statehouse_V1_ReadLogRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .readLog(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .readLog(v)
-        }
-      }()
-      case 15: try {
-        var v: Statehouse_V1_GetStateAtVersionRequest?
-        var hadOneofValue = false
-        if let current = self.request {
-          hadOneofValue = true
-          if case .getAtVersion(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.request = .getAtVersion(v)
-        }
-      }()
-      case 16: try { try decoder.decodeRepeatedMessageField(value: &self.batch) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.requestID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
-    }
-    switch self.request {
-    case .apply?: try {
-      guard case .apply(let v)? = self.request else { preconditionFailure() }
+    try { if let v = self._value {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    }()
-    case .get?: try {
-      guard case .get(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    }()
-    case .getMany?: try {
-      guard case .getMany(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    }()
-    case .begin?: try {
-      guard case .begin(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    }()
-    case .write?: try {
-      guard case .write(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    }()
-    case .delete?: try {
-      guard case .delete(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    }()
-    case .transactionGet?: try {
-      guard case .transactionGet(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    }()
-    case .commit?: try {
-      guard case .commit(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    }()
-    case .abort?: try {
-      guard case .abort(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .listKeys?: try {
-      guard case .listKeys(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .scanPrefix?: try {
-      guard case .scanPrefix(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case .history?: try {
-      guard case .history(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    }()
-    case .readLog?: try {
-      guard case .readLog(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
-    }()
-    case .getAtVersion?: try {
-      guard case .getAtVersion(let v)? = self.request else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    }()
-    case nil: break
-    }
-    if !self.batch.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.batch, fieldNumber: 16)
+    } }()
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Statehouse_V1_SessionRequest, rhs: Statehouse_V1_SessionRequest) -> Bool {
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.request != rhs.request {return false}
-    if lhs.batch != rhs.batch {return false}
+  public static func ==(lhs: Statehouse_V1_Operation, rhs: Statehouse_V1_Operation) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs._value != rhs._value {return false}
+    if lhs.version != rhs.version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Statehouse_V1_SessionError: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SessionError"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+nonisolated extension Statehouse_V1_StatehouseError: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StatehouseError"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{1}details\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3799,268 +1516,31 @@ nonisolated extension Statehouse_V1_SessionError: SwiftProtobuf.Message, SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt32Field(value: &self.code) }()
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.code) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.details) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.code != 0 {
-      try visitor.visitSingularInt32Field(value: self.code, fieldNumber: 1)
+    if self.code != .unknown {
+      try visitor.visitSingularEnumField(value: self.code, fieldNumber: 1)
     }
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
+    if !self.details.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.details, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Statehouse_V1_SessionError, rhs: Statehouse_V1_SessionError) -> Bool {
+  public static func ==(lhs: Statehouse_V1_StatehouseError, rhs: Statehouse_V1_StatehouseError) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Statehouse_V1_SessionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SessionResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}error\0\u{1}commit\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
-      case 2: try {
-        var v: Statehouse_V1_SessionError?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .error(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .error(v)
-        }
-      }()
-      case 3: try {
-        var v: Statehouse_V1_CommitResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .commit(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .commit(v)
-        }
-      }()
-      case 4: try {
-        var v: Statehouse_V1_GetStateResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .get(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .get(v)
-        }
-      }()
-      case 5: try {
-        var v: Statehouse_V1_GetManyResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .getMany(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .getMany(v)
-        }
-      }()
-      case 6: try {
-        var v: Statehouse_V1_BeginTransactionResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .begin(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .begin(v)
-        }
-      }()
-      case 7: try {
-        var v: Statehouse_V1_WriteResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .write(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .write(v)
-        }
-      }()
-      case 8: try {
-        var v: Statehouse_V1_DeleteResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .delete(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .delete(v)
-        }
-      }()
-      case 9: try {
-        var v: Statehouse_V1_AbortResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .abort(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .abort(v)
-        }
-      }()
-      case 10: try {
-        var v: Statehouse_V1_ListKeysResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .listKeys(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .listKeys(v)
-        }
-      }()
-      case 11: try {
-        var v: Statehouse_V1_ScanPrefixResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .scanPrefix(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .scanPrefix(v)
-        }
-      }()
-      case 12: try {
-        var v: Statehouse_V1_HistoryResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .history(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .history(v)
-        }
-      }()
-      case 13: try {
-        var v: Statehouse_V1_ReadLogResponse?
-        var hadOneofValue = false
-        if let current = self.response {
-          hadOneofValue = true
-          if case .readLog(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.response = .readLog(v)
-        }
-      }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.requestID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
-    }
-    switch self.response {
-    case .error?: try {
-      guard case .error(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    }()
-    case .commit?: try {
-      guard case .commit(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    }()
-    case .get?: try {
-      guard case .get(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    }()
-    case .getMany?: try {
-      guard case .getMany(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    }()
-    case .begin?: try {
-      guard case .begin(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    }()
-    case .write?: try {
-      guard case .write(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    }()
-    case .delete?: try {
-      guard case .delete(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    }()
-    case .abort?: try {
-      guard case .abort(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    }()
-    case .listKeys?: try {
-      guard case .listKeys(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .scanPrefix?: try {
-      guard case .scanPrefix(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .history?: try {
-      guard case .history(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case .readLog?: try {
-      guard case .readLog(let v)? = self.response else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    }()
-    case nil: break
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Statehouse_V1_SessionResponse, rhs: Statehouse_V1_SessionResponse) -> Bool {
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.response != rhs.response {return false}
+    if lhs.details != rhs.details {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -69,18 +69,18 @@ public enum RequestFuzzTarget {
         }
         let service = current.service
         guard let responses = Self.blocking({ await service.handle(serializedSessionRequest: bytes) }) else { return }
-        let request = try! Statehouse_V1_SessionRequest(serializedBytes: bytes)
+        let request = try! Statehouse_V2_SessionRequest(serializedBytes: bytes)
         var expected: [UInt64] = []
         // A message is answered unless it only carries a batch (no request of its own); an entry without a request
         // and without a batch of its own is answered with an error.
-        func collect(_ message: Statehouse_V1_SessionRequest) {
+        func collect(_ message: Statehouse_V2_SessionRequest) {
             if message.batch.isEmpty || message.request != nil { expected.append(message.requestID) }
             for item in message.batch { collect(item) }
         }
         collect(request)
         precondition(responses.count == expected.count, "\(expected.count) requests, \(responses.count) answers")
         for (bytes, id) in zip(responses, expected) {
-            let response = try! Statehouse_V1_SessionResponse(serializedBytes: bytes)
+            let response = try! Statehouse_V2_SessionResponse(serializedBytes: bytes)
             precondition(response.requestID == id, "answer for \(response.requestID), expected \(id)")
             if case .error(let error) = response.response {
                 precondition(error.code != 13, "INTERNAL for a request: \(error.message)")

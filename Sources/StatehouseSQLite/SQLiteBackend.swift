@@ -135,10 +135,20 @@ public final class SQLiteBackend: StorageBackend {
     }
 
     private static func prepareDirectory(_ directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StatehouseError.unavailable("cannot create data directory \(directory)")
+        // mkdir one level at a time, so that the error names the level that failed and why (errno), which
+        // FileManager's error does not.
+        var path = directory.hasPrefix("/") ? "/" : ""
+        for component in directory.split(separator: "/") {
+            path += (path.isEmpty || path.hasSuffix("/") ? "" : "/") + component
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                let level = path == directory ? "" : " (at \(path))"
+                throw StatehouseError.unavailable("cannot create data directory \(directory)\(level): \(reason)")
+            }
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StatehouseError.unavailable("cannot use data directory \(directory): it is not a directory")
         }
         guard FileManager.default.isWritableFile(atPath: directory) else {
             throw StatehouseError.unavailable("data directory \(directory) is not writable")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import StatehouseCore
 
 extension ServerConfiguration {
@@ -67,11 +68,16 @@ extension ServerConfiguration {
             try Self.applyFile(configFile, to: &configuration)
         }
         for setting in ServerSettings.all {
-            if let value = environment[setting.environment] {
+            if let (variable, value) = setting.value(in: environment) {
+                // The original daemon's RUST_LOG may name per-module filters ("statehouse_core=debug"); only a plain
+                // level is meaningful here, anything else is left to the default.
+                if variable == "RUST_LOG" && Logger.Level(rawValue: value == "warn" ? "warning" : value) == nil {
+                    continue
+                }
                 do {
                     try setting.apply(&configuration, value)
                 } catch let error as ServerSettings.InvalidSetting {
-                    throw ServerSettings.InvalidSetting(description: "\(setting.environment): \(error.description)")
+                    throw ServerSettings.InvalidSetting(description: "\(variable): \(error.description)")
                 }
             }
         }
@@ -129,7 +135,8 @@ extension ServerConfiguration {
         for setting in ServerSettings.all {
             let flag = setting.isSwitch ? "--\(setting.name)" : "--\(setting.name) VALUE"
             lines.append("  \(flag.padding(toLength: 40, withPad: " ", startingAt: 0))\(setting.help)")
-            lines.append("  \(String(repeating: " ", count: 40))env \(setting.environment); default \(setting.example)")
+            let variables = ([setting.environment] + setting.environmentAliases).joined(separator: " or ")
+            lines.append("  \(String(repeating: " ", count: 40))env \(variables); default \(setting.example)")
         }
         lines.append("  --config FILE                           Read settings from FILE (lines of 'setting = value').")
         lines.append("  --example-config                        Print a config file with every setting and its default.")
@@ -143,7 +150,9 @@ extension ServerConfiguration {
         var lines = ["# statehoused configuration: every setting with its default. Flags and STATEHOUSE_* variables win."]
         for setting in ServerSettings.all {
             lines.append("")
-            lines.append("# \(setting.help) (env \(setting.environment))")
+            let aliases = setting.environmentAliases.isEmpty
+                ? "" : "; also read from \(setting.environmentAliases.joined(separator: ", "))"
+            lines.append("# \(setting.help) (env \(setting.environment)\(aliases))")
             lines.append("# \(setting.name) = \(setting.example)")
         }
         return lines.joined(separator: "\n") + "\n"

@@ -53,6 +53,6 @@ public struct ServerConfiguration: Sendable {
         return storage
     }
 
-    /// `host:port` as given to `--listen`.
-    public var listenAddress: String { "\(self.host):\(self.port)" }
+    /// `host:port` as given to `--listen` (an IPv6 host in brackets).
+    public var listenAddress: String { HostAndPort(host: self.host, port: self.port).description }
 }

@@ -19,7 +19,36 @@ public struct ServerSettings: Sendable {
         public var example: String
         /// Whether the flag takes no value (`--memory`).
         public var isSwitch: Bool
+        /// Older names of the environment variable, read when ``environment`` is not set (the original Statehouse
+        /// daemon's `STATEHOUSE_LISTEN_ADDR`, for example), first one set wins.
+        public var environmentAliases: [String] = []
         let apply: @Sendable (inout ServerConfiguration, String) throws -> Void
+
+        init(
+            name: String,
+            environment: String,
+            environmentAliases: [String] = [],
+            help: String,
+            example: String,
+            isSwitch: Bool,
+            apply: @escaping @Sendable (inout ServerConfiguration, String) throws -> Void
+        ) {
+            self.name = name
+            self.environment = environment
+            self.environmentAliases = environmentAliases
+            self.help = help
+            self.example = example
+            self.isSwitch = isSwitch
+            self.apply = apply
+        }
+
+        /// The variable that sets this setting in `environment` and its value, if any is set.
+        func value(in environment: [String: String]) -> (variable: String, value: String)? {
+            for variable in [self.environment] + self.environmentAliases {
+                if let value = environment[variable] { return (variable, value) }
+            }
+            return nil
+        }
     }
 
     /// Thrown for a setting that does not exist or a value that does not parse.
@@ -32,15 +61,17 @@ public struct ServerSettings: Sendable {
     }
 
     public static let all: [Setting] = [
-        Setting(name: "listen", environment: "STATEHOUSE_LISTEN", help: "Address to listen on, HOST:PORT.",
+        Setting(name: "listen", environment: "STATEHOUSE_LISTEN",
+                environmentAliases: ["STATEHOUSE_LISTEN_ADDR", "STATEHOUSE_ADDR"],
+                help: "Address to listen on: HOST:PORT, a name (localhost:50051), an IPv4 or a bracketed IPv6 address ([::1]:50051).",
                 example: "127.0.0.1:50051", isSwitch: false) { configuration, value in
-            let parts = value.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) else {
-                throw InvalidSetting(description: "listen must be HOST:PORT, got '\(value)'")
+            do {
+                let address = try HostAndPort(parsing: value, portRange: 0...65535)
+                configuration.host = address.host
+                configuration.port = address.port
+            } catch let error as StatehouseError {
+                throw InvalidSetting(description: "\(error)")
             }
-            let host = parts.dropLast().joined(separator: ":")
-            configuration.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-            configuration.port = port
         },
         Setting(name: "data-dir", environment: "STATEHOUSE_DATA_DIR", help: "Directory of the SQLite store.",
                 example: "./statehouse-data", isSwitch: false) { configuration, value in
@@ -75,10 +106,10 @@ public struct ServerSettings: Sendable {
                 example: "true", isSwitch: false) { configuration, value in
             configuration.startupCheck = try Self.bool(value, name: "startup-check")
         },
-        Setting(name: "log-level", environment: "STATEHOUSE_LOG_LEVEL",
+        Setting(name: "log-level", environment: "STATEHOUSE_LOG_LEVEL", environmentAliases: ["RUST_LOG"],
                 help: "trace, debug, info, notice, warning, error or critical.",
                 example: "info", isSwitch: false) { configuration, value in
-            guard let level = Logger.Level(rawValue: value) else {
+            guard let level = Logger.Level(rawValue: value == "warn" ? "warning" : value) else {
                 throw InvalidSetting(description: "log-level must be trace, debug, info, notice, warning, error or critical")
             }
             configuration.logLevel = level

@@ -31,19 +31,27 @@ public enum StatehouseDaemon {
             "store": "\(configuration.useMemory ? "memory" : configuration.dataDirectory)",
             "durability": "\(configuration.durability)",
         ])
+        // Resolve and try the address before the store is opened: a daemon that cannot listen stops here, before it
+        // creates or locks anything on disk.
+        let socketAddress = try ListenAddress.socketAddress(HostAndPort(host: configuration.host, port: configuration.port))
+        switch socketAddress.ipv4.map({ ($0.host, $0.port) }) ?? socketAddress.ipv6.map({ ($0.host, $0.port) }) {
+        case .some((let host, let port)):
+            try ListenAddress.probe(host: host, port: port, shownAs: configuration.listenAddress)
+        case nil:
+            break
+        }
         let backend = try await SQLiteBackend.open(configuration: configuration.storage, logger: logger)
         let engine = StatehouseEngine(backend: backend, configuration: configuration.engine, logger: logger)
-        let service = StatehouseGRPCService(
-            engine: engine,
-            build: .init(version: Self.version, gitSHA: gitSHA),
-            logger: logger
-        )
+        let build = StatehouseGRPCService.BuildInfo(version: Self.version, gitSHA: gitSHA)
+        let service = StatehouseGRPCService(engine: engine, build: build, logger: logger)
+        // The original Statehouse API on the same port, so that its clients work unchanged (docs/compatibility.md).
+        let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, logger: logger)
         let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: configuration.host, port: configuration.port),
+            address: socketAddress,
             transportSecurity: .plaintext,
             config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxMessageBytes }
         )
-        let server = GRPCServer(transport: transport, services: [service])
+        let server = GRPCServer(transport: transport, services: [service, v1Service])
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -123,16 +131,22 @@ struct GRPCServerService: Service {
                     self.server.beginGracefulShutdown()
                 }
             }
-            let address: SocketAddress.IPv4
+            let address: HostAndPort
             do {
-                guard let bound = try await self.server.listeningAddress?.ipv4 else { return }
-                address = bound
+                guard let bound = try await self.server.listeningAddress else { return }
+                if let ipv4 = bound.ipv4 {
+                    address = HostAndPort(host: ipv4.host, port: ipv4.port)
+                } else if let ipv6 = bound.ipv6 {
+                    address = HostAndPort(host: ipv6.host, port: ipv6.port)
+                } else {
+                    return
+                }
             } catch {
                 // The server could not bind; `serve()` fails with the cause (for example, the address is in use)
                 // and the group rethrows that.
                 return
             }
-            self.logger.info("Listening", metadata: ["address": "\(address.host):\(address.port)"])
+            self.logger.info("Listening", metadata: ["address": "\(address)"])
             self.onListening(address.port)
         }
     }

@@ -49,20 +49,20 @@ struct ErrorMappingTests {
             var unspecified = putRequest("a", "k", "1")
             unspecified.operations[0].kind = .unspecified
             await expectCode(.invalidArgument) { try await client.apply(unspecified) }
-            var badNamespace = Statehouse_V1_BeginTransactionRequest()
+            var badNamespace = Statehouse_V2_BeginTransactionRequest()
             badNamespace.namespace = "no spaces"
             await expectCode(.invalidArgument) { try await client.beginTransaction(badNamespace) }
 
             // NOT_FOUND: an unknown transaction.
-            var commit = Statehouse_V1_CommitRequest()
+            var commit = Statehouse_V2_CommitRequest()
             commit.txnID = "unknown"
             let message = await expectCode(.notFound) { try await client.commit(commit) }
             #expect(message == "transaction unknown not found")
 
             // RESOURCE_EXHAUSTED: too many open transactions.
-            let first = try await client.beginTransaction(Statehouse_V1_BeginTransactionRequest())
-            _ = try await client.beginTransaction(Statehouse_V1_BeginTransactionRequest())
-            await expectCode(.resourceExhausted) { try await client.beginTransaction(Statehouse_V1_BeginTransactionRequest()) }
+            let first = try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest())
+            _ = try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest())
+            await expectCode(.resourceExhausted) { try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest()) }
 
             // FAILED_PRECONDITION: an expired transaction.
             clock.advance(by: .seconds(31))
@@ -73,14 +73,14 @@ struct ErrorMappingTests {
             // ABORTED: a conflict.
             _ = try await client.apply(putRequest("a", "k", "1"))
             var stale = putRequest("a", "k", "2")
-            var condition = Statehouse_V1_Condition()
+            var condition = Statehouse_V2_Condition()
             condition.agentID = "a"
             condition.key = "k"
             condition.mustNotExist = true
             stale.conditions = [condition]
             await expectCode(.aborted) { try await client.apply(stale) }
 
-            let head = try await client.getHead(Statehouse_V1_GetHeadRequest())
+            let head = try await client.getHead(Statehouse_V2_GetHeadRequest())
             #expect(head.commitTs == 1)
         }
     }

@@ -8,7 +8,7 @@ import StatehouseProto
 import StatehouseSQLite
 import Testing
 
-typealias Client = Statehouse_V1_StatehouseService.Client<InProcessTransport.Client>
+typealias Client = Statehouse_V2_StatehouseService.Client<InProcessTransport.Client>
 
 let grpcTestLogger = Logger(label: "statehouse.grpc-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -57,25 +57,25 @@ func expectCode<T>(
     }
 }
 
-func putRequest(_ agent: String, _ key: String, _ json: String, namespace: String = "") -> Statehouse_V1_ApplyRequest {
-    var operation = Statehouse_V1_Operation()
+func putRequest(_ agent: String, _ key: String, _ json: String, namespace: String = "") -> Statehouse_V2_ApplyRequest {
+    var operation = Statehouse_V2_Operation()
     operation.agentID = agent
     operation.key = key
     operation.kind = .put
     operation.value = Data(json.utf8)
-    var request = Statehouse_V1_ApplyRequest()
+    var request = Statehouse_V2_ApplyRequest()
     request.namespace = namespace
     request.operations = [operation]
     return request
 }
 
-func getRequest(_ agent: String, _ key: String) -> Statehouse_V1_GetStateRequest {
-    var request = Statehouse_V1_GetStateRequest()
+func getRequest(_ agent: String, _ key: String) -> Statehouse_V2_GetStateRequest {
+    var request = Statehouse_V2_GetStateRequest()
     request.agentID = agent
     request.key = key
     return request
 }
 
-extension Statehouse_V1_StateRecord {
+extension Statehouse_V2_StateRecord {
     var text: String { String(decoding: self.value, as: UTF8.self) }
 }

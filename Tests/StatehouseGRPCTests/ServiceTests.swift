@@ -10,8 +10,8 @@ struct ServiceTests {
     @Test("Health and Version")
     func healthAndVersion() async throws {
         try await withTestService { client, _ in
-            #expect(try await client.health(Statehouse_V1_HealthRequest()).status == "ok")
-            let version = try await client.version(Statehouse_V1_VersionRequest())
+            #expect(try await client.health(Statehouse_V2_HealthRequest()).status == "ok")
+            let version = try await client.version(Statehouse_V2_VersionRequest())
             #expect(version.version == "1.2.3" && version.gitSha == "abcdef0")
         }
     }
@@ -20,29 +20,29 @@ struct ServiceTests {
     func interactiveTransaction() async throws {
         try await withTestService { client, engine in
             _ = try await client.apply(putRequest("a", "gone", "0"))
-            var begin = Statehouse_V1_BeginTransactionRequest()
+            var begin = Statehouse_V2_BeginTransactionRequest()
             begin.timeoutMs = 5000
             let txn = try await client.beginTransaction(begin)
             #expect(txn.namespace == "default" && txn.timeoutMs == 5000 && !txn.txnID.isEmpty)
 
-            var write = Statehouse_V1_WriteRequest()
+            var write = Statehouse_V2_WriteRequest()
             write.txnID = txn.txnID
             write.agentID = "a"
             write.key = "k"
             write.value = Data(#"{"n":123456789012345678901234567890}"#.utf8)
             _ = try await client.write(write)
-            var delete = Statehouse_V1_DeleteRequest()
+            var delete = Statehouse_V2_DeleteRequest()
             delete.txnID = txn.txnID
             delete.agentID = "a"
             delete.key = "gone"
             _ = try await client.delete(delete)
-            var read = Statehouse_V1_TransactionGetRequest()
+            var read = Statehouse_V2_TransactionGetRequest()
             read.txnID = txn.txnID
             read.agentID = "a"
             read.key = "k"
             #expect(try await client.transactionGet(read).record.text == #"{"n":123456789012345678901234567890}"#)
 
-            var commit = Statehouse_V1_CommitRequest()
+            var commit = Statehouse_V2_CommitRequest()
             commit.txnID = txn.txnID
             commit.metadata.actor = "tester"
             commit.metadata.tags = ["run": "1"]
@@ -61,17 +61,17 @@ struct ServiceTests {
     @Test("Abort discards the transaction")
     func abort() async throws {
         try await withTestService { client, _ in
-            let txn = try await client.beginTransaction(Statehouse_V1_BeginTransactionRequest())
-            var write = Statehouse_V1_WriteRequest()
+            let txn = try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest())
+            var write = Statehouse_V2_WriteRequest()
             write.txnID = txn.txnID
             write.agentID = "a"
             write.key = "k"
             write.value = Data("1".utf8)
             _ = try await client.write(write)
-            var abort = Statehouse_V1_AbortRequest()
+            var abort = Statehouse_V2_AbortRequest()
             abort.txnID = txn.txnID
             _ = try await client.abort(abort)
-            var commit = Statehouse_V1_CommitRequest()
+            var commit = Statehouse_V2_CommitRequest()
             commit.txnID = txn.txnID
             await expectCode(.notFound) { try await client.commit(commit) }
             #expect(try await client.getState(getRequest("a", "k")).record.exists == false)
@@ -82,7 +82,7 @@ struct ServiceTests {
     func apply() async throws {
         try await withTestService { client, _ in
             var request = putRequest("a", "k", "1")
-            var absent = Statehouse_V1_Condition()
+            var absent = Statehouse_V2_Condition()
             absent.agentID = "a"
             absent.key = "k"
             absent.mustNotExist = true
@@ -93,7 +93,7 @@ struct ServiceTests {
             #expect(first.commitTs == 1)
             #expect(try await client.apply(request).result == first)
             var stale = putRequest("a", "k", "2")
-            var condition = Statehouse_V1_Condition()
+            var condition = Statehouse_V2_Condition()
             condition.agentID = "a"
             condition.key = "k"
             condition.version = 9
@@ -101,8 +101,8 @@ struct ServiceTests {
             let message = await expectCode(.aborted) { try await client.apply(stale) }
             #expect(message.contains("expected version 9, found version 1"))
 
-            var delete = Statehouse_V1_ApplyRequest()
-            var operation = Statehouse_V1_Operation()
+            var delete = Statehouse_V2_ApplyRequest()
+            var operation = Statehouse_V2_Operation()
             operation.agentID = "a"
             operation.key = "k"
             operation.kind = .delete
@@ -126,22 +126,22 @@ struct ServiceTests {
             var asOfFuture = getRequest("a", "m/1")
             asOfFuture.at.asOfMicros = Int64.max
             #expect(try await client.getState(asOfFuture).record.text == "10")
-            var atVersion = Statehouse_V1_GetStateAtVersionRequest()
+            var atVersion = Statehouse_V2_GetStateAtVersionRequest()
             atVersion.agentID = "a"
             atVersion.key = "m/1"
             atVersion.version = 1
             #expect(try await client.getStateAtVersion(atVersion).record.text == "0")
 
-            var many = Statehouse_V1_GetManyRequest()
+            var many = Statehouse_V2_GetManyRequest()
             many.keys = ["m/1", "nope", "plan"].map { key in
-                var address = Statehouse_V1_KeyAddress()
+                var address = Statehouse_V2_KeyAddress()
                 address.agentID = "a"
                 address.key = key
                 return address
             }
             #expect(try await client.getMany(many).records.map(\.exists) == [true, false, true])
 
-            var listKeys = Statehouse_V1_ListKeysRequest()
+            var listKeys = Statehouse_V2_ListKeysRequest()
             listKeys.agentID = "a"
             listKeys.limit = 2
             let firstPage = try await client.listKeys(listKeys)
@@ -150,20 +150,20 @@ struct ServiceTests {
             let secondPage = try await client.listKeys(listKeys)
             #expect(secondPage.keys.map(\.key) == ["plan"] && secondPage.nextCursor.isEmpty)
 
-            var scan = Statehouse_V1_ScanPrefixRequest()
+            var scan = Statehouse_V2_ScanPrefixRequest()
             scan.agentID = "a"
             scan.prefix = "m/"
             #expect(try await client.scanPrefix(scan).records.map(\.text) == ["10", "1"])
 
-            var history = Statehouse_V1_HistoryRequest()
+            var history = Statehouse_V2_HistoryRequest()
             history.agentID = "a"
             history.key = "m/1"
             #expect(try await client.history(history).versions.map(\.version) == [2, 1])
 
-            #expect(try await client.listAgents(Statehouse_V1_ListAgentsRequest()).agentIds == ["a"])
-            let namespaces = try await client.listNamespaces(Statehouse_V1_ListNamespacesRequest()).namespaces
+            #expect(try await client.listAgents(Statehouse_V2_ListAgentsRequest()).agentIds == ["a"])
+            let namespaces = try await client.listNamespaces(Statehouse_V2_ListNamespacesRequest()).namespaces
             #expect(namespaces.map(\.namespace) == ["default", "other"])
-            var head = Statehouse_V1_GetHeadRequest()
+            var head = Statehouse_V2_GetHeadRequest()
             head.namespace = "other"
             #expect(try await client.getHead(head).commitTs == 1)
         }
@@ -173,13 +173,13 @@ struct ServiceTests {
     func logRPCs() async throws {
         try await withTestService { client, _ in
             for index in 0..<2500 { _ = try await client.apply(putRequest("a", "k\(index % 10)", "\(index)")) }
-            var readLog = Statehouse_V1_ReadLogRequest()
+            var readLog = Statehouse_V2_ReadLogRequest()
             readLog.filter.fromCommitTs = 11
             readLog.limit = 5
             let page = try await client.readLog(readLog)
             #expect(page.events.map(\.commitTs) == [11, 12, 13, 14, 15] && !page.nextCursor.isEmpty)
 
-            var replay = Statehouse_V1_ReplayRequest()
+            var replay = Statehouse_V2_ReplayRequest()
             replay.filter.toCommitTs = 2400
             let (batches, events) = try await client.replay(replay) { response in
                 var batches = 0
@@ -193,7 +193,7 @@ struct ServiceTests {
             #expect(events == Array(1...2400))
             #expect(batches == 3)
 
-            let report = try await client.verify(Statehouse_V1_VerifyRequest())
+            let report = try await client.verify(Statehouse_V2_VerifyRequest())
             #expect(report.ok && report.eventsChecked == 2500 && report.head.commitTs == 2500)
         }
     }
@@ -202,7 +202,7 @@ struct ServiceTests {
     func watch() async throws {
         try await withTestService { client, _ in
             _ = try await client.apply(putRequest("a", "k", "1"))
-            var request = Statehouse_V1_WatchRequest()
+            var request = Statehouse_V2_WatchRequest()
             request.fromCommitTs = 1
             let seen = try await client.watch(request) { response in
                 var seen: [UInt64] = []

@@ -51,12 +51,31 @@ struct ConfigurationTests {
         let fromEnvironmentFile = try Self.load([], ["STATEHOUSE_CONFIG": file, "STATEHOUSE_USE_MEMORY": "1"])
         #expect(fromEnvironmentFile.port == 7000 && fromEnvironmentFile.useMemory)
         #expect(try Self.load(["--listen=[::1]:5"]).host == "::1")
+        #expect(try Self.load(["--listen", "localhost:50051"]).host == "localhost")
+    }
+
+    @Test("the original daemon's variables: STATEHOUSE_LISTEN_ADDR, STATEHOUSE_ADDR and a plain RUST_LOG level")
+    func originalEnvironment() throws {
+        #expect(try Self.load([], ["STATEHOUSE_LISTEN_ADDR": "127.0.0.1:7001"]).port == 7001)
+        #expect(try Self.load([], ["STATEHOUSE_ADDR": "127.0.0.1:7002"]).port == 7002)
+        // Our own name wins over the aliases, and the first alias over the second.
+        let both = ["STATEHOUSE_LISTEN": "127.0.0.1:7003", "STATEHOUSE_LISTEN_ADDR": "127.0.0.1:7004",
+                    "STATEHOUSE_ADDR": "127.0.0.1:7005"]
+        #expect(try Self.load([], both).port == 7003)
+        #expect(try Self.load([], both.filter { $0.key != "STATEHOUSE_LISTEN" }).port == 7004)
+        #expect(try Self.load([], ["RUST_LOG": "debug"]).logLevel == .debug)
+        #expect(try Self.load([], ["RUST_LOG": "warn"]).logLevel == .warning)
+        // A per-module filter means nothing here: the default stays.
+        #expect(try Self.load([], ["RUST_LOG": "statehouse_core=debug"]).logLevel == .info)
+        #expect(try Self.load([], ["RUST_LOG": "debug", "STATEHOUSE_LOG_LEVEL": "error"]).logLevel == .error)
     }
 
     @Test(
         "bad input names the setting",
         arguments: [
-            (["--listen", "nope"], [:], "--listen: listen must be HOST:PORT"),
+            (["--listen", "nope"], [:], "--listen: 'nope' has no port; use HOST:PORT"),
+            (["--listen", "::1:50051"], [:], "--listen: '::1:50051': write an IPv6 address in brackets"),
+            (["--listen", "localhost:70000"], [:], "--listen: '70000' in 'localhost:70000' is not a port"),
             (["--bogus", "1"], [:], "unknown option --bogus"),
             (["--durability", "sometimes"], [:], "--durability: durability must be full or relaxed"),
             (["--max-value-bytes", "-1"], [:], "--max-value-bytes: max-value-bytes must be a whole number"),

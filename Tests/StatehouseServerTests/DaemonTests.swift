@@ -82,11 +82,11 @@ final class DaemonProcess: Sendable {
 
 func withDaemonClient<T: Sendable>(
     port: Int,
-    _ body: @Sendable (Statehouse_V1_StatehouseService.Client<HTTP2ClientTransport.Posix>) async throws -> T
+    _ body: @Sendable (Statehouse_V2_StatehouseService.Client<HTTP2ClientTransport.Posix>) async throws -> T
 ) async throws -> T {
     let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
     return try await withGRPCClient(transport: transport) { client in
-        try await body(Statehouse_V1_StatehouseService.Client(wrapping: client))
+        try await body(Statehouse_V2_StatehouseService.Client(wrapping: client))
     }
 }
 
@@ -106,13 +106,13 @@ struct DaemonTests {
         let port = try first.port()
         #expect(first.stderr().contains("Statehouse starting"))
         let commitTS = try await withDaemonClient(port: port) { client in
-            #expect(try await client.health(Statehouse_V1_HealthRequest()).status == "ok")
-            var operation = Statehouse_V1_Operation()
+            #expect(try await client.health(Statehouse_V2_HealthRequest()).status == "ok")
+            var operation = Statehouse_V2_Operation()
             operation.agentID = "a"
             operation.key = "k"
             operation.kind = .put
             operation.value = Data(#"{"kept":true}"#.utf8)
-            var apply = Statehouse_V1_ApplyRequest()
+            var apply = Statehouse_V2_ApplyRequest()
             apply.operations = [operation]
             return try await client.apply(apply).result.commitTs
         }
@@ -123,7 +123,7 @@ struct DaemonTests {
         let second = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
         let secondPort = try second.port()
         let value = try await withDaemonClient(port: secondPort) { client in
-            var get = Statehouse_V1_GetStateRequest()
+            var get = Statehouse_V2_GetStateRequest()
             get.agentID = "a"
             get.key = "k"
             return String(decoding: try await client.getState(get).record.value, as: UTF8.self)
@@ -191,12 +191,12 @@ struct DaemonShutdownTests {
                 for writer in 0..<16 {
                     group.addTask {
                         for index in 0..<10_000 {
-                            var operation = Statehouse_V1_Operation()
+                            var operation = Statehouse_V2_Operation()
                             operation.agentID = "writer-\(writer)"
                             operation.key = "k\(index % 50)"
                             operation.kind = .put
                             operation.value = Data("\(index)".utf8)
-                            var apply = Statehouse_V1_ApplyRequest()
+                            var apply = Statehouse_V2_ApplyRequest()
                             apply.operations = [operation]
                             do {
                                 let result = try await client.apply(apply).result
@@ -221,7 +221,7 @@ struct DaemonShutdownTests {
         let newPort = try restarted.port()
         let stored = try await withDaemonClient(port: newPort) { client in
             var events: [UInt64: String] = [:]
-            var request = Statehouse_V1_ReplayRequest()
+            var request = Statehouse_V2_ReplayRequest()
             request.filter.namespace = "default"
             try await client.replay(request) { response in
                 var collected: [UInt64: String] = [:]
@@ -230,7 +230,7 @@ struct DaemonShutdownTests {
                 }
                 return collected
             }.forEach { events[$0.key] = $0.value }
-            let report = try await client.verify(Statehouse_V1_VerifyRequest())
+            let report = try await client.verify(Statehouse_V2_VerifyRequest())
             #expect(report.ok)
             return events
         }

@@ -19,7 +19,7 @@ from statehouse._proto import statehouse_pb2_grpc
 
 NS = "catalogue"
 MIB = 1024 * 1024
-SERVICE = "/statehouse.v1.StatehouseService/"
+SERVICE = "/statehouse.v2.StatehouseService/"
 
 
 @dataclass

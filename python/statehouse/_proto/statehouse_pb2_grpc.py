@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from statehouse._proto import statehouse_pb2 as statehouse_dot_v1_dot_statehouse__pb2
+from statehouse._proto import statehouse_pb2 as statehouse_dot_v2_dot_statehouse__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in statehouse/v1/statehouse_pb2_grpc.py depends on'
+        + ' but the generated code in statehouse/v2/statehouse_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -35,119 +35,119 @@ class StatehouseServiceStub:
             channel: A grpc.Channel.
         """
         self.Health = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Health',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.HealthRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.HealthResponse.FromString,
+                '/statehouse.v2.StatehouseService/Health',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.HealthRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.HealthResponse.FromString,
                 _registered_method=True)
         self.Version = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Version',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.VersionRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.VersionResponse.FromString,
+                '/statehouse.v2.StatehouseService/Version',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.VersionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VersionResponse.FromString,
                 _registered_method=True)
         self.BeginTransaction = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/BeginTransaction',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.BeginTransactionRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.BeginTransactionResponse.FromString,
+                '/statehouse.v2.StatehouseService/BeginTransaction',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.BeginTransactionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BeginTransactionResponse.FromString,
                 _registered_method=True)
         self.Write = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Write',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.WriteRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.WriteResponse.FromString,
+                '/statehouse.v2.StatehouseService/Write',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.WriteRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.WriteResponse.FromString,
                 _registered_method=True)
         self.Delete = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Delete',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.DeleteRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.DeleteResponse.FromString,
+                '/statehouse.v2.StatehouseService/Delete',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteResponse.FromString,
                 _registered_method=True)
         self.TransactionGet = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/TransactionGet',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.TransactionGetRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.FromString,
+                '/statehouse.v2.StatehouseService/TransactionGet',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.TransactionGetRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.FromString,
                 _registered_method=True)
         self.Commit = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Commit',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.CommitRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.CommitResponse.FromString,
+                '/statehouse.v2.StatehouseService/Commit',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.CommitRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
                 _registered_method=True)
         self.Abort = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Abort',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.AbortRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.AbortResponse.FromString,
+                '/statehouse.v2.StatehouseService/Abort',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.AbortRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AbortResponse.FromString,
                 _registered_method=True)
         self.Apply = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Apply',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.ApplyRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.CommitResponse.FromString,
+                '/statehouse.v2.StatehouseService/Apply',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ApplyRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
                 _registered_method=True)
         self.GetState = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/GetState',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.FromString,
+                '/statehouse.v2.StatehouseService/GetState',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.FromString,
                 _registered_method=True)
         self.GetStateAtVersion = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/GetStateAtVersion',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateAtVersionRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.FromString,
+                '/statehouse.v2.StatehouseService/GetStateAtVersion',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateAtVersionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.FromString,
                 _registered_method=True)
         self.GetMany = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/GetMany',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetManyRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetManyResponse.FromString,
+                '/statehouse.v2.StatehouseService/GetMany',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetManyRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetManyResponse.FromString,
                 _registered_method=True)
         self.ListKeys = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/ListKeys',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.ListKeysRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ListKeysResponse.FromString,
+                '/statehouse.v2.StatehouseService/ListKeys',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListKeysRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListKeysResponse.FromString,
                 _registered_method=True)
         self.ScanPrefix = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/ScanPrefix',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.ScanPrefixRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ScanPrefixResponse.FromString,
+                '/statehouse.v2.StatehouseService/ScanPrefix',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ScanPrefixRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ScanPrefixResponse.FromString,
                 _registered_method=True)
         self.History = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/History',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.HistoryRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.HistoryResponse.FromString,
+                '/statehouse.v2.StatehouseService/History',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.HistoryRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.HistoryResponse.FromString,
                 _registered_method=True)
         self.ListAgents = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/ListAgents',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.ListAgentsRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ListAgentsResponse.FromString,
+                '/statehouse.v2.StatehouseService/ListAgents',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentsRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentsResponse.FromString,
                 _registered_method=True)
         self.ListNamespaces = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/ListNamespaces',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.ListNamespacesRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ListNamespacesResponse.FromString,
+                '/statehouse.v2.StatehouseService/ListNamespaces',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListNamespacesRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListNamespacesResponse.FromString,
                 _registered_method=True)
         self.GetHead = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/GetHead',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetHeadRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.LogHead.FromString,
+                '/statehouse.v2.StatehouseService/GetHead',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetHeadRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.LogHead.FromString,
                 _registered_method=True)
         self.ReadLog = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/ReadLog',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.ReadLogRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ReadLogResponse.FromString,
+                '/statehouse.v2.StatehouseService/ReadLog',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ReadLogRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ReadLogResponse.FromString,
                 _registered_method=True)
         self.Replay = channel.unary_stream(
-                '/statehouse.v1.StatehouseService/Replay',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.ReplayRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.EventBatch.FromString,
+                '/statehouse.v2.StatehouseService/Replay',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ReplayRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.EventBatch.FromString,
                 _registered_method=True)
         self.Watch = channel.unary_stream(
-                '/statehouse.v1.StatehouseService/Watch',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.WatchRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.EventBatch.FromString,
+                '/statehouse.v2.StatehouseService/Watch',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.WatchRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.EventBatch.FromString,
                 _registered_method=True)
         self.Verify = channel.unary_unary(
-                '/statehouse.v1.StatehouseService/Verify',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.VerifyRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.VerifyResponse.FromString,
+                '/statehouse.v2.StatehouseService/Verify',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyResponse.FromString,
                 _registered_method=True)
         self.Session = channel.stream_stream(
-                '/statehouse.v1.StatehouseService/Session',
-                request_serializer=statehouse_dot_v1_dot_statehouse__pb2.SessionRequest.SerializeToString,
-                response_deserializer=statehouse_dot_v1_dot_statehouse__pb2.SessionResponse.FromString,
+                '/statehouse.v2.StatehouseService/Session',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SessionResponse.FromString,
                 _registered_method=True)
 
 
@@ -306,124 +306,124 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Health': grpc.unary_unary_rpc_method_handler(
                     servicer.Health,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.HealthRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.HealthResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.HealthRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.HealthResponse.SerializeToString,
             ),
             'Version': grpc.unary_unary_rpc_method_handler(
                     servicer.Version,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.VersionRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.VersionResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VersionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.VersionResponse.SerializeToString,
             ),
             'BeginTransaction': grpc.unary_unary_rpc_method_handler(
                     servicer.BeginTransaction,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.BeginTransactionRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.BeginTransactionResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BeginTransactionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.BeginTransactionResponse.SerializeToString,
             ),
             'Write': grpc.unary_unary_rpc_method_handler(
                     servicer.Write,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.WriteRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.WriteResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.WriteRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.WriteResponse.SerializeToString,
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.DeleteRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.DeleteResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteResponse.SerializeToString,
             ),
             'TransactionGet': grpc.unary_unary_rpc_method_handler(
                     servicer.TransactionGet,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.TransactionGetRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.TransactionGetRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.SerializeToString,
             ),
             'Commit': grpc.unary_unary_rpc_method_handler(
                     servicer.Commit,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.CommitRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.CommitResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CommitRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.SerializeToString,
             ),
             'Abort': grpc.unary_unary_rpc_method_handler(
                     servicer.Abort,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.AbortRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.AbortResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AbortRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AbortResponse.SerializeToString,
             ),
             'Apply': grpc.unary_unary_rpc_method_handler(
                     servicer.Apply,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ApplyRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.CommitResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ApplyRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.SerializeToString,
             ),
             'GetState': grpc.unary_unary_rpc_method_handler(
                     servicer.GetState,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.SerializeToString,
             ),
             'GetStateAtVersion': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStateAtVersion,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateAtVersionRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateAtVersionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.SerializeToString,
             ),
             'GetMany': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMany,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetManyRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.GetManyResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetManyRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetManyResponse.SerializeToString,
             ),
             'ListKeys': grpc.unary_unary_rpc_method_handler(
                     servicer.ListKeys,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ListKeysRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.ListKeysResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListKeysRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListKeysResponse.SerializeToString,
             ),
             'ScanPrefix': grpc.unary_unary_rpc_method_handler(
                     servicer.ScanPrefix,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ScanPrefixRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.ScanPrefixResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ScanPrefixRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ScanPrefixResponse.SerializeToString,
             ),
             'History': grpc.unary_unary_rpc_method_handler(
                     servicer.History,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.HistoryRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.HistoryResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.HistoryRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.HistoryResponse.SerializeToString,
             ),
             'ListAgents': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAgents,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ListAgentsRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.ListAgentsResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentsRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentsResponse.SerializeToString,
             ),
             'ListNamespaces': grpc.unary_unary_rpc_method_handler(
                     servicer.ListNamespaces,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ListNamespacesRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.ListNamespacesResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListNamespacesRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListNamespacesResponse.SerializeToString,
             ),
             'GetHead': grpc.unary_unary_rpc_method_handler(
                     servicer.GetHead,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.GetHeadRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.LogHead.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetHeadRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.LogHead.SerializeToString,
             ),
             'ReadLog': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadLog,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ReadLogRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.ReadLogResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ReadLogRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ReadLogResponse.SerializeToString,
             ),
             'Replay': grpc.unary_stream_rpc_method_handler(
                     servicer.Replay,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.ReplayRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.EventBatch.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ReplayRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.EventBatch.SerializeToString,
             ),
             'Watch': grpc.unary_stream_rpc_method_handler(
                     servicer.Watch,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.WatchRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.EventBatch.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.WatchRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.EventBatch.SerializeToString,
             ),
             'Verify': grpc.unary_unary_rpc_method_handler(
                     servicer.Verify,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.VerifyRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.VerifyResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
-                    request_deserializer=statehouse_dot_v1_dot_statehouse__pb2.SessionRequest.FromString,
-                    response_serializer=statehouse_dot_v1_dot_statehouse__pb2.SessionResponse.SerializeToString,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
-            'statehouse.v1.StatehouseService', rpc_method_handlers)
+            'statehouse.v2.StatehouseService', rpc_method_handlers)
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers('statehouse.v1.StatehouseService', rpc_method_handlers)
+    server.add_registered_method_handlers('statehouse.v2.StatehouseService', rpc_method_handlers)
 
 
  # This class is part of an EXPERIMENTAL API.
@@ -444,9 +444,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Health',
-            statehouse_dot_v1_dot_statehouse__pb2.HealthRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.HealthResponse.FromString,
+            '/statehouse.v2.StatehouseService/Health',
+            statehouse_dot_v2_dot_statehouse__pb2.HealthRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.HealthResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -471,9 +471,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Version',
-            statehouse_dot_v1_dot_statehouse__pb2.VersionRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.VersionResponse.FromString,
+            '/statehouse.v2.StatehouseService/Version',
+            statehouse_dot_v2_dot_statehouse__pb2.VersionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.VersionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -498,9 +498,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/BeginTransaction',
-            statehouse_dot_v1_dot_statehouse__pb2.BeginTransactionRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.BeginTransactionResponse.FromString,
+            '/statehouse.v2.StatehouseService/BeginTransaction',
+            statehouse_dot_v2_dot_statehouse__pb2.BeginTransactionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.BeginTransactionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -525,9 +525,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Write',
-            statehouse_dot_v1_dot_statehouse__pb2.WriteRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.WriteResponse.FromString,
+            '/statehouse.v2.StatehouseService/Write',
+            statehouse_dot_v2_dot_statehouse__pb2.WriteRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.WriteResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -552,9 +552,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Delete',
-            statehouse_dot_v1_dot_statehouse__pb2.DeleteRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.DeleteResponse.FromString,
+            '/statehouse.v2.StatehouseService/Delete',
+            statehouse_dot_v2_dot_statehouse__pb2.DeleteRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.DeleteResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -579,9 +579,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/TransactionGet',
-            statehouse_dot_v1_dot_statehouse__pb2.TransactionGetRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.FromString,
+            '/statehouse.v2.StatehouseService/TransactionGet',
+            statehouse_dot_v2_dot_statehouse__pb2.TransactionGetRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -606,9 +606,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Commit',
-            statehouse_dot_v1_dot_statehouse__pb2.CommitRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.CommitResponse.FromString,
+            '/statehouse.v2.StatehouseService/Commit',
+            statehouse_dot_v2_dot_statehouse__pb2.CommitRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -633,9 +633,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Abort',
-            statehouse_dot_v1_dot_statehouse__pb2.AbortRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.AbortResponse.FromString,
+            '/statehouse.v2.StatehouseService/Abort',
+            statehouse_dot_v2_dot_statehouse__pb2.AbortRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AbortResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -660,9 +660,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Apply',
-            statehouse_dot_v1_dot_statehouse__pb2.ApplyRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.CommitResponse.FromString,
+            '/statehouse.v2.StatehouseService/Apply',
+            statehouse_dot_v2_dot_statehouse__pb2.ApplyRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -687,9 +687,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/GetState',
-            statehouse_dot_v1_dot_statehouse__pb2.GetStateRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.FromString,
+            '/statehouse.v2.StatehouseService/GetState',
+            statehouse_dot_v2_dot_statehouse__pb2.GetStateRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -714,9 +714,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/GetStateAtVersion',
-            statehouse_dot_v1_dot_statehouse__pb2.GetStateAtVersionRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.GetStateResponse.FromString,
+            '/statehouse.v2.StatehouseService/GetStateAtVersion',
+            statehouse_dot_v2_dot_statehouse__pb2.GetStateAtVersionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.GetStateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -741,9 +741,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/GetMany',
-            statehouse_dot_v1_dot_statehouse__pb2.GetManyRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.GetManyResponse.FromString,
+            '/statehouse.v2.StatehouseService/GetMany',
+            statehouse_dot_v2_dot_statehouse__pb2.GetManyRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.GetManyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -768,9 +768,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/ListKeys',
-            statehouse_dot_v1_dot_statehouse__pb2.ListKeysRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.ListKeysResponse.FromString,
+            '/statehouse.v2.StatehouseService/ListKeys',
+            statehouse_dot_v2_dot_statehouse__pb2.ListKeysRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -795,9 +795,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/ScanPrefix',
-            statehouse_dot_v1_dot_statehouse__pb2.ScanPrefixRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.ScanPrefixResponse.FromString,
+            '/statehouse.v2.StatehouseService/ScanPrefix',
+            statehouse_dot_v2_dot_statehouse__pb2.ScanPrefixRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ScanPrefixResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -822,9 +822,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/History',
-            statehouse_dot_v1_dot_statehouse__pb2.HistoryRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.HistoryResponse.FromString,
+            '/statehouse.v2.StatehouseService/History',
+            statehouse_dot_v2_dot_statehouse__pb2.HistoryRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.HistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -849,9 +849,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/ListAgents',
-            statehouse_dot_v1_dot_statehouse__pb2.ListAgentsRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.ListAgentsResponse.FromString,
+            '/statehouse.v2.StatehouseService/ListAgents',
+            statehouse_dot_v2_dot_statehouse__pb2.ListAgentsRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListAgentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -876,9 +876,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/ListNamespaces',
-            statehouse_dot_v1_dot_statehouse__pb2.ListNamespacesRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.ListNamespacesResponse.FromString,
+            '/statehouse.v2.StatehouseService/ListNamespaces',
+            statehouse_dot_v2_dot_statehouse__pb2.ListNamespacesRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListNamespacesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -903,9 +903,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/GetHead',
-            statehouse_dot_v1_dot_statehouse__pb2.GetHeadRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.LogHead.FromString,
+            '/statehouse.v2.StatehouseService/GetHead',
+            statehouse_dot_v2_dot_statehouse__pb2.GetHeadRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.LogHead.FromString,
             options,
             channel_credentials,
             insecure,
@@ -930,9 +930,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/ReadLog',
-            statehouse_dot_v1_dot_statehouse__pb2.ReadLogRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.ReadLogResponse.FromString,
+            '/statehouse.v2.StatehouseService/ReadLog',
+            statehouse_dot_v2_dot_statehouse__pb2.ReadLogRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ReadLogResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -957,9 +957,9 @@ class StatehouseService:
         return grpc.experimental.unary_stream(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Replay',
-            statehouse_dot_v1_dot_statehouse__pb2.ReplayRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.EventBatch.FromString,
+            '/statehouse.v2.StatehouseService/Replay',
+            statehouse_dot_v2_dot_statehouse__pb2.ReplayRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.EventBatch.FromString,
             options,
             channel_credentials,
             insecure,
@@ -984,9 +984,9 @@ class StatehouseService:
         return grpc.experimental.unary_stream(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Watch',
-            statehouse_dot_v1_dot_statehouse__pb2.WatchRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.EventBatch.FromString,
+            '/statehouse.v2.StatehouseService/Watch',
+            statehouse_dot_v2_dot_statehouse__pb2.WatchRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.EventBatch.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1011,9 +1011,9 @@ class StatehouseService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/statehouse.v1.StatehouseService/Verify',
-            statehouse_dot_v1_dot_statehouse__pb2.VerifyRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.VerifyResponse.FromString,
+            '/statehouse.v2.StatehouseService/Verify',
+            statehouse_dot_v2_dot_statehouse__pb2.VerifyRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.VerifyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1038,9 +1038,9 @@ class StatehouseService:
         return grpc.experimental.stream_stream(
             request_iterator,
             target,
-            '/statehouse.v1.StatehouseService/Session',
-            statehouse_dot_v1_dot_statehouse__pb2.SessionRequest.SerializeToString,
-            statehouse_dot_v1_dot_statehouse__pb2.SessionResponse.FromString,
+            '/statehouse.v2.StatehouseService/Session',
+            statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.SessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

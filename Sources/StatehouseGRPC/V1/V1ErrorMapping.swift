@@ -1,0 +1,32 @@
+import GRPCCore
+import StatehouseCore
+
+/// The status codes of the original API: its documented `ErrorCode` table (proto/statehouse/v1/statehouse.proto),
+/// which differs from statehouse.v2 for transactions.
+///
+/// | engine error | v1 status | original ErrorCode |
+/// | --- | --- | --- |
+/// | invalid argument | INVALID_ARGUMENT | INVALID_REQUEST |
+/// | transaction not found (aborted, unknown) | NOT_FOUND | TXN_NOT_FOUND |
+/// | transaction not found, but it committed | FAILED_PRECONDITION | TXN_ALREADY_COMMITTED |
+/// | transaction expired | DEADLINE_EXCEEDED | TXN_EXPIRED |
+/// | resource exhausted, unavailable, data corruption, internal | as in statehouse.v2 | STORAGE_ERROR, INTERNAL_ERROR |
+enum V1ErrorMapping {
+    /// - Parameter txnStatus: the transaction's status when the call named one, to tell "already committed" apart.
+    static func rpcError(_ error: StatehouseError, txnStatus: TransactionStatus?) -> RPCError {
+        switch error {
+        case .transactionNotFound(let message):
+            if case .committed(let result) = txnStatus {
+                return RPCError(
+                    code: .failedPrecondition,
+                    message: "\(message) (commit_ts \(result.commitTS) in namespace '\(result.namespace)')"
+                )
+            }
+            return RPCError(code: .notFound, message: message)
+        case .transactionExpired(let message):
+            return RPCError(code: .deadlineExceeded, message: message)
+        default:
+            return RPCError(code: error.rpcErrorCode, message: error.rpcErrorMessage, metadata: error.rpcErrorMetadata)
+        }
+    }
+}
