@@ -12,25 +12,37 @@ typealias Client = Statehouse_V2_StatehouseService.Client<InProcessTransport.Cli
 
 let grpcTestLogger = Logger(label: "statehouse.grpc-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
+typealias V1Client = Statehouse_V1_StatehouseService.Client<InProcessTransport.Client>
+
 /// Runs `body` with a client connected over an in-process transport to a service over a fresh in-memory engine.
 func withTestService(
     configuration: EngineConfiguration = EngineConfiguration(),
     clock: any StatehouseClock = SystemClock(),
     _ body: @Sendable (Client, StatehouseEngine) async throws -> Void
 ) async throws {
+    try await withBothServices(configuration: configuration, clock: clock) { client, _, engine in
+        try await body(client, engine)
+    }
+}
+
+/// Runs `body` with clients of both APIs (statehouse.v2 and the original statehouse.v1, registered on one server
+/// as statehoused does) over a fresh in-memory engine.
+func withBothServices(
+    configuration: EngineConfiguration = EngineConfiguration(),
+    clock: any StatehouseClock = SystemClock(),
+    _ body: @Sendable (Client, V1Client, StatehouseEngine) async throws -> Void
+) async throws {
     let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: grpcTestLogger)
     let engine = StatehouseEngine(backend: backend, configuration: configuration, clock: clock, logger: grpcTestLogger)
-    let service = StatehouseGRPCService(
-        engine: engine,
-        build: .init(version: "1.2.3", gitSHA: "abcdef0"),
-        logger: grpcTestLogger
-    )
+    let build = StatehouseGRPCService.BuildInfo(version: "1.2.3", gitSHA: "abcdef0")
+    let service = StatehouseGRPCService(engine: engine, build: build, logger: grpcTestLogger)
+    let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, logger: grpcTestLogger)
     let transport = InProcessTransport()
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await engine.run() }
-        try await withGRPCServer(transport: transport.server, services: [service]) { _ in
+        try await withGRPCServer(transport: transport.server, services: [service, v1Service]) { _ in
             try await withGRPCClient(transport: transport.client) { grpcClient in
-                try await body(Client(wrapping: grpcClient), engine)
+                try await body(Client(wrapping: grpcClient), V1Client(wrapping: grpcClient), engine)
             }
         }
         group.cancelAll()

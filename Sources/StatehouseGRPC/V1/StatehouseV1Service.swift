@@ -285,6 +285,11 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
             guard !request.agentID.isEmpty else {
                 throw StatehouseError.invalidArgument("Replay needs an agent_id (the original API replays one agent)")
             }
+            if request.hasStartTs, request.hasEndTs, request.startTs > request.endTs {
+                throw StatehouseError.invalidArgument(
+                    "start_ts \(request.startTs) is after end_ts \(request.endTs); both are inclusive"
+                )
+            }
             let namespace = ProtoConversions.namespace(request.namespace)
             // "Until current state": the end of the log when the call begins, so that later commits are not mixed in.
             let end = request.hasEndTs ? request.endTs : try await self.engine.head(namespace: namespace).commitTS
