@@ -87,7 +87,12 @@ extension StatehouseClient {
         request.namespace = namespace
         request.fromCommitTs = from
         request.toCommitTs = to ?? 0
-        let response = try await self.call { try await self.stub.verify(request) }
+        let response: Statehouse_V2_VerifyResponse
+        do {
+            response = try await self.call { try await self.stub.verify(request) }
+        } catch StatehouseError.transactionNotFound(let message) {
+            throw StatehouseError.notFound(message)  // Verify names no transaction: NOT_FOUND is the namespace
+        }
         return VerificationReport(
             namespace: namespace,
             fromCommitTS: response.fromCommitTs,

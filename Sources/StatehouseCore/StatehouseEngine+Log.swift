@@ -171,6 +171,8 @@ extension StatehouseEngine {
 
     /// Recomputes the hash chain of a namespace over `from…to` and reports the first commit_ts that does not match.
     ///
+    /// - Throws: ``StatehouseError/notFound(_:)`` for a namespace without commits (a typo would otherwise "verify").
+    ///
     /// Detects any change to a stored event's content (values, keys, versions, metadata, times, ids), a changed or
     /// reordered link, a missing event, and a head that does not match the last event.
     public func verify(namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil) async throws
@@ -178,6 +180,10 @@ extension StatehouseEngine {
     {
         try self.validateNamespace(namespace)
         let head = try await self.backend.head(namespace: namespace)
+        guard head.commitTS > 0 else {
+            // Verifying nothing must not look like a success: a mistyped namespace would pass.
+            throw StatehouseError.notFound("namespace '\(namespace)' has no commits: there is nothing to verify")
+        }
         let upper = to ?? head.commitTS
         let lower = max(from, 1)
         guard lower <= upper || head.commitTS == 0 else {

@@ -8,6 +8,9 @@ public enum StatehouseError: Error, Sendable, Equatable, Hashable {
     case invalidArgument(String)
     /// The named transaction does not exist (never began, already finished, or forgotten after a restart).
     case transactionNotFound(String)
+    /// What a request names does not exist: a namespace without commits asked to verify, for example. (A key that
+    /// does not exist is a normal read result, never this error.)
+    case notFound(String)
     /// The transaction outlived its timeout; it was rolled back.
     case transactionExpired(String)
     /// A key the transaction read or made a condition on changed before the commit; nothing was applied.
@@ -33,6 +36,8 @@ extension StatehouseError: CustomStringConvertible {
         case .invalidArgument(let message):
             return message
         case .transactionNotFound(let message):
+            return message
+        case .notFound(let message):
             return message
         case .transactionExpired(let message):
             return message

@@ -9,7 +9,7 @@ extension StatehouseError: RPCErrorConvertible {
     public var rpcErrorCode: RPCError.Code {
         switch self {
         case .invalidArgument: .invalidArgument
-        case .transactionNotFound: .notFound
+        case .transactionNotFound, .notFound: .notFound
         case .transactionExpired: .failedPrecondition
         case .conflict: .aborted  // re-read, then retry
         case .resourceExhausted, .subscriberTooSlow: .resourceExhausted

@@ -12,6 +12,7 @@ struct ErrorMappingTests {
         arguments: [
             (StatehouseError.invalidArgument("x"), RPCError.Code.invalidArgument),
             (.transactionNotFound("x"), .notFound),
+            (.notFound("x"), .notFound),
             (.transactionExpired("x"), .failedPrecondition),
             (.conflict(agentID: "a", key: "k", expected: 1, actual: 2), .aborted),
             (.resourceExhausted("x"), .resourceExhausted),

@@ -29,6 +29,15 @@ struct ReadTests {
             #expect(try await engine.get(agentID: "a", key: "k", at: .commit(2)).value == json("\"v1\""))
             #expect(try await engine.get(agentID: "a", key: "k", at: .commit(3)).value == json("\"v2\""))
             #expect(try await engine.get(agentID: "a", key: "k", at: .commit(4)).exists == false)
+            // Beyond the head there is no such state (yet): refused, naming the head, for every pinned read.
+            let beyond = StatehouseError.invalidArgument(
+                "commit_ts 5 is beyond the end of the log of namespace 'default' (its head is commit_ts 4)"
+            )
+            await #expect(throws: beyond) { try await engine.get(agentID: "a", key: "k", at: .commit(5)) }
+            await #expect(throws: beyond) { try await engine.scan(agentID: "a", at: .commit(5)) }
+            await #expect(throws: beyond) {
+                try await engine.get(keys: [KeyAddress(agentID: "a", key: "k")], at: .commit(5))
+            }
 
             #expect(try await engine.get(agentID: "a", key: "k", at: .time(999_999)).exists == false)
             #expect(try await engine.get(agentID: "a", key: "k", at: .time(1_000_000)).value == json("\"v1\""))
