@@ -37,6 +37,9 @@ def test_crash_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     crashed = run_agent(environment, "--agent-id", "resumed", "--crash-after", "2")
     assert crashed.returncode == 137, crashed.stdout + crashed.stderr
     assert "simulated crash during step 3" in crashed.stdout and "answer:" not in crashed.stdout
+    # run.sh reports the crash in its own words, not with bash's "line N: PID Killed ..." line.
+    assert "run.sh: the agent was killed by SIGKILL (exit status 137)" in crashed.stderr
+    assert "Killed" not in crashed.stderr, crashed.stderr
 
     resumed = run_agent(environment, "--agent-id", "resumed")
     assert resumed.returncode == 0, resumed.stderr
@@ -69,6 +72,38 @@ def test_crash_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
             assert client.verify().ok
     finally:
         daemon.stop()
+
+
+def test_run_sh_makes_a_venv_for_the_agent_and_reuses_it(tmp_path: Path) -> None:
+    """Without $PYTHON, run.sh installs the SDK into a venv of its own (never into the system Python, which Debian
+    and Ubuntu refuse: externally-managed-environment), and a second run reuses that venv."""
+    venv = tmp_path / "venv"
+    environment = {name: value for name, value in os.environ.items() if name not in ("PYTHON", "VIRTUAL_ENV")}
+    environment.update(
+        STATEHOUSE_URL=f"127.0.0.1:{free_port()}",
+        STATEHOUSE_AGENT_DATA=str(tmp_path / "agent"),
+        STATEHOUSE_AGENT_VENV=str(venv),
+        STATEHOUSED=str(statehoused_binary()),
+    )
+    crashed = run_agent(environment, "--agent-id", "venv", "--crash-after", "1")
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    assert f"creating a virtual environment in {venv}" in crashed.stderr
+    assert "simulated crash during step 2" in crashed.stdout
+    assert "run.sh: the agent was killed by SIGKILL (exit status 137)" in crashed.stderr
+    assert "Killed" not in crashed.stderr, crashed.stderr
+
+    located = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import statehouse; print(statehouse.__file__)"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert located.returncode == 0, located.stderr
+    assert Path(located.stdout.strip()).resolve().is_relative_to(venv.resolve()), located.stdout
+
+    resumed = run_agent(environment, "--agent-id", "venv")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "creating a virtual environment" not in resumed.stderr
+    assert "resuming agent venv after 1 finished steps" in resumed.stdout
+    assert "answer: 42 * 137 = 5754" in resumed.stdout
 
 
 def test_a_research_question_is_answered_from_the_corpus(daemon: Daemon) -> None:
