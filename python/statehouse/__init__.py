@@ -12,8 +12,8 @@ Quick start::
 See python/README.md for the whole API.
 """
 
-from . import exceptions
-from .aio import AsyncStatehouse, AsyncTransaction, AsyncWatchStream
+from . import exceptions, formatting
+from .aio import AsyncStatehouse, AsyncTransaction, AsyncTransactionBegin, AsyncWatchStream
 from .client import Statehouse, Transaction, WatchStream
 from .exceptions import (
     ConflictError,
@@ -37,6 +37,7 @@ from .types import (
     LogHead,
     Metadata,
     Operation,
+    OperationType,
     Put,
     ReplayEvent,
     StateResult,
@@ -51,9 +52,11 @@ __all__ = [
     "WatchStream",
     "AsyncStatehouse",
     "AsyncTransaction",
+    "AsyncTransactionBegin",
     "AsyncWatchStream",
     "StateResult",
     "Operation",
+    "OperationType",
     "ReplayEvent",
     "CommitResult",
     "Metadata",
@@ -64,6 +67,7 @@ __all__ = [
     "VerifyResult",
     "KeyEntry",
     "exceptions",
+    "formatting",
     "StatehouseError",
     "TransactionError",
     "ConflictError",

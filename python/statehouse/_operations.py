@@ -13,7 +13,9 @@ from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Tup
 
 from . import _wire as wire
 from . import exceptions as errors
+from . import formatting
 from ._proto import statehouse_pb2 as pb
+from ._time import time_bound
 from .types import (
     CommitResult,
     Condition,
@@ -21,6 +23,7 @@ from .types import (
     LogHead,
     MetadataLike,
     Put,
+    ReplayEvent,
     StateResult,
     VerifyResult,
 )
@@ -54,6 +57,9 @@ READ_RETRY_DELAYS = (0.05, 0.2, 0.5)
 
 
 Plan = Generator[Call, Any, Any]
+
+# A replay's from_timestamp / to_timestamp: RFC 3339 text or a datetime (naive: UTC).
+TimeBound = Union[str, datetime, None]
 
 # The SessionResponse field that answers each SessionRequest field.
 SESSION_RESPONSE_FIELD = {
@@ -272,33 +278,52 @@ def verify(namespace: str, from_ts: Optional[int], to_ts: Optional[int]) -> Plan
 
 
 def replay_request(
-    namespace: str, agent_id: Optional[str], start_ts: Optional[int], end_ts: Optional[int], key_prefix: Optional[str]
+    namespace: str,
+    agent_id: Optional[str],
+    start_ts: Optional[int],
+    end_ts: Optional[int],
+    key_prefix: Optional[str],
+    from_timestamp: Any = None,
+    to_timestamp: Any = None,
 ) -> pb.ReplayRequest:
+    """The request of a replay, checked before anything is sent: an inclusive commit_ts range and an inclusive
+    commit time range (RFC 3339 text or datetimes, naive ones UTC)."""
     start = wire.require_int("start_ts", start_ts)
     end = wire.require_int("end_ts", end_ts)
     if start is not None and end is not None and end < start:
         raise errors.InvalidArgumentError(f"end_ts ({end}) is before start_ts ({start})")
-    return pb.ReplayRequest(filter=wire.log_filter(namespace, agent_id, start, end, key_prefix))
+    since = time_bound("from_timestamp", from_timestamp)
+    until = time_bound("to_timestamp", to_timestamp)
+    if since is not None and until is not None and until < since:
+        raise errors.InvalidArgumentError(
+            f"to_timestamp ({to_timestamp!s}) is before from_timestamp ({from_timestamp!s})"
+        )
+    return pb.ReplayRequest(filter=wire.log_filter(namespace, agent_id, start, end, key_prefix, since, until))
 
 
 def watch_request(namespace: str, agent_id: Optional[str], from_ts: int) -> pb.WatchRequest:
     return pb.WatchRequest(namespace=namespace, agent_id=agent_id or "", from_commit_ts=from_ts)
 
 
-def format_operation(event_commit_ts: int, committed_at: Any, agent_id: str, operation: Any, verbose: bool,
-                     txn_id: str) -> str:
-    """One line of :meth:`Statehouse.replay_pretty`."""
-    import json
-
-    when = committed_at.isoformat(timespec="milliseconds") if committed_at is not None else "-"
-    if operation.deleted:
-        change = "delete"
-    else:
-        change = "write " + json.dumps(operation.value, ensure_ascii=False, separators=(",", ":"))
-    line = f"[{event_commit_ts}] {when} {agent_id}/{operation.key} v{operation.version} {change}"
-    if verbose:
-        line += f" (txn {txn_id})"
-    return line
+def pretty_lines(event: ReplayEvent, verbose: bool) -> List[str]:
+    """The lines of :meth:`Statehouse.replay_pretty` for one event: one per operation, in the documented format
+    (:mod:`statehouse.formatting`) with the event's real commit time; verbose ones name the transaction and
+    ``event=<commit_ts>`` and carry the whole value. A delete shows the commit's reason when it has one."""
+    reason = event.metadata.reason if event.metadata is not None else None
+    lines = []
+    for operation in event.operations:
+        if verbose:
+            line = formatting.format_event_verbose(
+                event.committed_at, operation.agent_id, operation.type, operation.key, operation.version,
+                event.txn_id, event.commit_ts, operation.value, event.namespace, reason=reason,
+            )
+        else:
+            line = formatting.format_event_pretty(
+                event.committed_at, operation.agent_id, operation.type, operation.key, operation.version,
+                operation.value, event.namespace, reason=reason,
+            )
+        lines.append(line)
+    return lines
 
 
 # ---- the transaction's client-side buffer ----------------------------------------------------------------------------

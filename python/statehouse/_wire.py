@@ -7,13 +7,14 @@ and ``statehouse.exceptions``.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
 
 from . import exceptions as errors
 from ._proto import statehouse_pb2 as pb
+from ._time import micros_from_datetime
 from .types import (
     CommitResult,
     Condition,
@@ -63,14 +64,6 @@ def decode_value(data: bytes) -> Any:
 
 
 # ---- small conversions -------------------------------------------------------------------------------------------
-
-
-def micros_from_datetime(moment: datetime) -> int:
-    """Microseconds since the epoch; a naive datetime is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def read_point(at: Optional[int], as_of: Optional[datetime]) -> Optional[pb.ReadPoint]:
@@ -218,6 +211,7 @@ def replay_event(event: pb.Event, agent_id: Optional[str] = None) -> ReplayEvent
                 version=operation.version,
                 agent_id=operation.agent_id,
                 deleted=operation.kind == pb.OPERATION_KIND_DELETE,
+                namespace=event.namespace,
             )
             for operation in event.operations
         ],
@@ -248,7 +242,10 @@ def log_filter(
     start_ts: Optional[int],
     end_ts: Optional[int],
     key_prefix: Optional[str] = None,
+    since_micros: Optional[int] = None,
+    until_micros: Optional[int] = None,
 ) -> pb.LogFilter:
+    """The log filter of a replay: an inclusive commit_ts range and an inclusive commit time range (micros)."""
     start_ts = require_int("start_ts", start_ts)
     end_ts = require_int("end_ts", end_ts)
     message = pb.LogFilter(namespace=namespace, agent_id=agent_id or "", key_prefix=key_prefix or "")
@@ -256,7 +253,56 @@ def log_filter(
         message.from_commit_ts = start_ts
     if end_ts is not None:
         message.to_commit_ts = end_ts
+    if since_micros is not None:
+        message.since_micros = since_micros
+    if until_micros is not None:
+        message.until_micros = until_micros
     return message
+
+
+# ---- call metadata -------------------------------------------------------------------------------------------------
+
+# What gRPC (HTTP/2) takes as a header name; "-bin" names carry bytes, "grpc-" names are gRPC's own.
+_HEADER_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+CallMetadata = Tuple[Tuple[str, str], ...]
+
+
+def call_metadata(value: Any) -> Optional[CallMetadata]:
+    """Checks the ``metadata=`` of a client: a sequence of ``(name, value)`` string pairs sent with every call
+    (for example ``[("authorization", "Bearer ...")]``). Names are lowercase header names; values printable ASCII.
+
+    Raises:
+        InvalidArgumentError: anything else, before any call is made.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+        raise errors.InvalidArgumentError(
+            "metadata must be a sequence of (name, value) pairs such as [('authorization', 'Bearer ...')], "
+            f"not {type(value).__name__}"
+        )
+    pairs = []
+    for item in value:
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise errors.InvalidArgumentError(f"each metadata entry must be a (name, value) pair, not {item!r}")
+        name, text = item
+        if not isinstance(name, str) or not isinstance(text, str):
+            raise errors.InvalidArgumentError(
+                f"metadata names and values must be str, not ({type(name).__name__}, {type(text).__name__})"
+            )
+        if not name or not set(name) <= _HEADER_NAME_CHARS:
+            raise errors.InvalidArgumentError(
+                f"metadata name {name!r} must be a lowercase header name (letters a-z, digits, '-', '_', '.')"
+            )
+        if name.startswith("grpc-") or name.endswith("-bin"):
+            raise errors.InvalidArgumentError(
+                f"metadata name {name!r} is reserved (grpc-*) or binary (*-bin); use a plain text header"
+            )
+        if any(not " " <= char <= "~" for char in text):
+            raise errors.InvalidArgumentError(f"metadata value of {name!r} must be printable ASCII")
+        pairs.append((name, text))
+    return tuple(pairs)
 
 
 # ---- errors ------------------------------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ import asyncio
 import time
 import uuid
 from datetime import datetime
-from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, AsyncGenerator, AsyncIterator, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Union
 
 import grpc
 import grpc.aio
 
+from . import _config as config
 from . import _operations as ops
 from . import _wire as wire
 from . import exceptions as errors
@@ -32,7 +33,7 @@ from .types import (
     VerifyResult,
 )
 
-__all__ = ["AsyncStatehouse", "AsyncTransaction", "AsyncWatchStream"]
+__all__ = ["AsyncStatehouse", "AsyncTransaction", "AsyncTransactionBegin", "AsyncWatchStream"]
 
 
 class _DaemonTooOld(Exception):
@@ -46,13 +47,15 @@ class _Session:
     session for later calls.
     """
 
-    def __init__(self, stub: statehouse_pb2_grpc.StatehouseServiceStub, address: str) -> None:
+    def __init__(
+        self, stub: statehouse_pb2_grpc.StatehouseServiceStub, address: str, metadata: Optional[wire.CallMetadata]
+    ) -> None:
         self._address = address
         self._queue: "asyncio.Queue[Optional[pb.SessionRequest]]" = asyncio.Queue()
         self._pending: Dict[int, "asyncio.Future[pb.SessionResponse]"] = {}
         self._next_id = 0
         self.broken = False
-        self._call = stub.Session(self._requests())
+        self._call = stub.Session(self._requests(), metadata=metadata)
         self._reader = asyncio.ensure_future(self._read())
 
     # Most requests sent in one stream message (see SessionRequest.batch).
@@ -158,7 +161,7 @@ class AsyncTransaction:
     Writes and deletes are buffered and sent with the commit. ``async with`` commits when the block ends normally
     and aborts when it raises::
 
-        async with await client.begin_transaction() as tx:
+        async with client.begin_transaction() as tx:
             tx.write("agent-1", "plan", ["search"])
     """
 
@@ -222,6 +225,44 @@ class AsyncTransaction:
         )
 
 
+class AsyncTransactionBegin:
+    """What :meth:`AsyncStatehouse.begin_transaction` returns: await it for the :class:`AsyncTransaction`, or use
+    it directly with ``async with`` (begins on entry; commits when the block ends normally, aborts when it raises)::
+
+        tx = await client.begin_transaction()             # or
+        async with client.begin_transaction() as tx:      # (``async with await ...`` works as well)
+            tx.write("agent-1", "plan", ["search"])
+
+    The transaction is begun once, however often this is awaited or entered.
+    """
+
+    def __init__(self, client: "AsyncStatehouse", namespace: str, timeout_ms: Optional[int]) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._timeout_ms = timeout_ms
+        self._transaction: Optional[AsyncTransaction] = None
+        self._lock: Optional[asyncio.Lock] = None
+
+    async def _begin(self) -> AsyncTransaction:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._transaction is None:
+                txn_id, namespace = await self._client._run(ops.begin(self._namespace, self._timeout_ms))
+                self._transaction = AsyncTransaction(self._client, txn_id, namespace)
+        return self._transaction
+
+    def __await__(self) -> Generator[Any, None, AsyncTransaction]:
+        return self._begin().__await__()
+
+    async def __aenter__(self) -> AsyncTransaction:
+        return await (await self._begin()).__aenter__()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        if self._transaction is not None:
+            await self._transaction.__aexit__(exc_type, exc, traceback)
+
+
 class AsyncWatchStream:
     """The events of a watch as an async iterator; resumes after a lost connection without gaps or repeats.
 
@@ -261,7 +302,9 @@ class AsyncWatchStream:
                 if self._call is None:
                     request = ops.watch_request(self._namespace, self._agent_id, self.next_ts or 1)
                     stub = await self._client._ensure_stub()
-                    self._call = stub.Watch(request, wait_for_ready=failing_since is not None)
+                    self._call = stub.Watch(
+                        request, wait_for_ready=failing_since is not None, metadata=self._client._metadata
+                    )
                 batch = await self._call.read()
                 if batch is grpc.aio.EOF:
                     self._call = None  # the daemon ended the stream (shutting down): reconnect
@@ -305,32 +348,41 @@ class AsyncStatehouse:
     Create and use it inside a running event loop; close it with ``await client.close()`` or ``async with``::
 
         async with AsyncStatehouse(url="localhost:50051") as client:
-            tx = await client.begin_transaction()
-            tx.write("agent-1", "memory", {"fact": "..."})
-            await tx.commit()
+            async with client.begin_transaction() as tx:
+                tx.write("agent-1", "memory", {"fact": "..."})
             print((await client.get_state("agent-1", "memory")).value)
 
     Args:
-        url: the daemon's address, ``host:port``.
-        namespace: the namespace used when a call does not name one.
-        timeout: seconds each call may take (streams excepted); None waits forever.
+        url: the daemon's address, ``host:port``; default: $STATEHOUSE_URL, else ``localhost:50051``.
+        namespace: the namespace used when a call does not name one; default: $STATEHOUSE_NAMESPACE, else
+            ``"default"``.
+        timeout: seconds each call may take (streams excepted); None waits forever; default:
+            $STATEHOUSE_TIMEOUT, else 60.
         commit_retry_timeout: how long a commit whose reply was lost is retried (it is applied once).
         pipelined: send transaction and read calls over one session stream (default); False uses one unary
             RPC per call.
+        metadata: ``(name, value)`` string pairs sent with every call and stream (the session stream included),
+            such as ``[("authorization", "Bearer ...")]``; names are lowercase.
+
+    Raises:
+        InvalidArgumentError: a bad argument or environment variable (named in the message).
     """
 
     def __init__(
         self,
-        url: str = "localhost:50051",
-        namespace: str = "default",
+        url: Optional[str] = None,
+        namespace: Optional[str] = None,
         *,
-        timeout: Optional[float] = 60.0,
+        timeout: config.TimeoutArgument = config.UNSET,
         commit_retry_timeout: float = 30.0,
         pipelined: bool = True,
+        metadata: Optional[Sequence[Tuple[str, str]]] = None,
     ) -> None:
-        self._url = url
-        self._namespace = namespace
-        self._timeout = timeout
+        settings = config.resolve(url, namespace, timeout, metadata)
+        self._url = settings.url
+        self._namespace = settings.namespace
+        self._timeout = settings.timeout
+        self._metadata = settings.metadata
         self._commit_retry_timeout = commit_retry_timeout
         self._pipelined = pipelined
         self._channel: Optional[grpc.aio.Channel] = None
@@ -387,7 +439,7 @@ class AsyncStatehouse:
         stub = await self._ensure_stub()
         if self._pipelined and call.session_field is not None:
             if self._session is None or self._session.broken:
-                self._session = _Session(stub, self._url)
+                self._session = _Session(stub, self._url, self._metadata)
             response = await self._session.request(call.session_field, call.request, timeout)
             kind = response.WhichOneof("response")
             if kind == "error":
@@ -398,7 +450,9 @@ class AsyncStatehouse:
             return getattr(response, ops.SESSION_RESPONSE_FIELD[call.session_field])
         method = getattr(stub, call.method)
         try:
-            return await method(call.request, timeout=timeout, wait_for_ready=wait_for_ready)
+            return await method(
+                call.request, timeout=timeout, wait_for_ready=wait_for_ready, metadata=self._metadata
+            )
         except grpc.aio.AioRpcError as failure:
             raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
 
@@ -447,12 +501,15 @@ class AsyncStatehouse:
 
     # ---- writes ----
 
-    async def begin_transaction(
+    def begin_transaction(
         self, timeout_ms: Optional[int] = None, namespace: Optional[str] = None
-    ) -> AsyncTransaction:
-        """Begins an interactive transaction. See :meth:`statehouse.Statehouse.begin_transaction`."""
-        txn_id, namespace = await self._run(ops.begin(self._ns(namespace), timeout_ms))
-        return AsyncTransaction(self, txn_id, namespace)
+    ) -> AsyncTransactionBegin:
+        """Begins an interactive transaction. See :meth:`statehouse.Statehouse.begin_transaction`.
+
+        Await it (``tx = await client.begin_transaction()``) or use it directly as ``async with
+        client.begin_transaction() as tx:``, which commits at the end of the block and aborts on an exception.
+        """
+        return AsyncTransactionBegin(self, self._ns(namespace), timeout_ms)
 
     async def apply(
         self,
@@ -536,7 +593,7 @@ class AsyncStatehouse:
 
     # ---- the log ----
 
-    async def replay(
+    def replay(
         self,
         agent_id: Optional[str] = None,
         start_ts: Optional[int] = None,
@@ -544,11 +601,19 @@ class AsyncStatehouse:
         namespace: Optional[str] = None,
         *,
         key_prefix: Optional[str] = None,
+        from_timestamp: ops.TimeBound = None,
+        to_timestamp: ops.TimeBound = None,
     ) -> AsyncIterator[ReplayEvent]:
-        """Yields the committed events from ``start_ts`` to ``end_ts`` (both inclusive) in commit order."""
-        request = ops.replay_request(self._ns(namespace), agent_id, start_ts, end_ts, key_prefix)
+        """Yields the committed events in commit order (``async for``); the ranges are inclusive. Arguments as in
+        :meth:`statehouse.Statehouse.replay`; a bad one raises InvalidArgumentError at once."""
+        request = ops.replay_request(
+            self._ns(namespace), agent_id, start_ts, end_ts, key_prefix, from_timestamp, to_timestamp
+        )
+        return self._replay(request, agent_id)
+
+    async def _replay(self, request: Any, agent_id: Optional[str]) -> AsyncGenerator[ReplayEvent, None]:
         stub = await self._ensure_stub()
-        call = stub.Replay(request)
+        call = stub.Replay(request, metadata=self._metadata)
         try:
             async for batch in call:
                 for event in batch.events:
@@ -557,6 +622,52 @@ class AsyncStatehouse:
             raise wire.rpc_error(failure, address=self._url) from None
         finally:
             call.cancel()
+
+    def replay_events(
+        self,
+        agent_id: Optional[str] = None,
+        start_ts: Optional[int] = None,
+        end_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+        *,
+        key_prefix: Optional[str] = None,
+        from_timestamp: ops.TimeBound = None,
+        to_timestamp: ops.TimeBound = None,
+    ) -> AsyncIterator[ReplayEvent]:
+        """The same as :meth:`replay`."""
+        return self.replay(
+            agent_id, start_ts, end_ts, namespace,
+            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+        )
+
+    def replay_pretty(
+        self,
+        agent_id: Optional[str] = None,
+        start_ts: Optional[int] = None,
+        end_ts: Optional[int] = None,
+        namespace: Optional[str] = None,
+        verbose: bool = False,
+        *,
+        key_prefix: Optional[str] = None,
+        from_timestamp: ops.TimeBound = None,
+        to_timestamp: ops.TimeBound = None,
+    ) -> AsyncIterator[str]:
+        """One readable line per replayed operation (``async for``). See :meth:`statehouse.Statehouse.replay_pretty`."""
+        events = self.replay(
+            agent_id, start_ts, end_ts, namespace,
+            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+        )
+        return self._pretty(events, verbose)
+
+    @staticmethod
+    async def _pretty(events: AsyncIterator[ReplayEvent], verbose: bool) -> AsyncGenerator[str, None]:
+        try:
+            async for event in events:
+                for line in ops.pretty_lines(event, verbose):
+                    yield line
+        finally:
+            if isinstance(events, AsyncGenerator):
+                await events.aclose()  # stop the replay stream now when the caller stops early
 
     def watch(
         self,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Generator, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
+from . import _config as config
 from . import _operations as ops
 from . import _wire as wire
 from . import exceptions as errors
@@ -167,7 +168,9 @@ class WatchStream(Iterator[ReplayEvent]):
             try:
                 if self._call is None:
                     request = ops.watch_request(self._namespace, self._agent_id, self.next_ts)
-                    self._call = self._client._stub.Watch(request, wait_for_ready=failing_since is not None)
+                    self._call = self._client._stub.Watch(
+                        request, wait_for_ready=failing_since is not None, metadata=self._client._metadata
+                    )
                 batch = next(self._call)
                 self._pending.extend(wire.replay_event(event, self._agent_id) for event in batch.events)
                 failing_since = None
@@ -218,25 +221,35 @@ class Statehouse:
             print(client.get_state(agent_id="agent-1", key="memory").value)
 
     Args:
-        url: the daemon's address, ``host:port``.
-        namespace: the namespace used when a call does not name one.
-        timeout: seconds each call may take (streams excepted); None waits forever.
+        url: the daemon's address, ``host:port``; default: $STATEHOUSE_URL, else ``localhost:50051``.
+        namespace: the namespace used when a call does not name one; default: $STATEHOUSE_NAMESPACE, else
+            ``"default"``.
+        timeout: seconds each call may take (streams excepted); None waits forever; default:
+            $STATEHOUSE_TIMEOUT, else 60.
         commit_retry_timeout: how long a commit whose reply was lost is retried (it is applied once).
+        metadata: ``(name, value)`` string pairs sent with every call and stream, such as
+            ``[("authorization", "Bearer ...")]``; names are lowercase.
+
+    Raises:
+        InvalidArgumentError: a bad argument or environment variable (named in the message).
     """
 
     def __init__(
         self,
-        url: str = "localhost:50051",
-        namespace: str = "default",
+        url: Optional[str] = None,
+        namespace: Optional[str] = None,
         *,
-        timeout: Optional[float] = 60.0,
+        timeout: config.TimeoutArgument = config.UNSET,
         commit_retry_timeout: float = 30.0,
+        metadata: Optional[Sequence[Tuple[str, str]]] = None,
     ) -> None:
-        self._url = url
-        self._namespace = namespace
-        self._timeout = timeout
+        settings = config.resolve(url, namespace, timeout, metadata)
+        self._url = settings.url
+        self._namespace = settings.namespace
+        self._timeout = settings.timeout
+        self._metadata = settings.metadata
         self._commit_retry_timeout = commit_retry_timeout
-        self._channel = grpc.insecure_channel(url, options=wire.CHANNEL_OPTIONS)
+        self._channel = grpc.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
         self._stub = statehouse_pb2_grpc.StatehouseServiceStub(self._channel)
 
     @property
@@ -272,14 +285,14 @@ class Statehouse:
         if call.read_only:
             for delay in (*ops.READ_RETRY_DELAYS, None):
                 try:
-                    return method(call.request, timeout=self._timeout)
+                    return method(call.request, timeout=self._timeout, metadata=self._metadata)
                 except grpc.RpcError as failure:
                     if failure.code() != grpc.StatusCode.UNAVAILABLE or delay is None:
                         raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
                 time.sleep(delay)
         if not call.retry:
             try:
-                return method(call.request, timeout=self._timeout)
+                return method(call.request, timeout=self._timeout, metadata=self._metadata)
             except grpc.RpcError as failure:
                 raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
         give_up = time.monotonic() + self._commit_retry_timeout
@@ -289,7 +302,7 @@ class Statehouse:
             remaining = give_up - time.monotonic()
             timeout = remaining if self._timeout is None else min(self._timeout, max(remaining, 0.001))
             try:
-                return method(call.request, timeout=timeout, wait_for_ready=attempt > 0)
+                return method(call.request, timeout=timeout, wait_for_ready=attempt > 0, metadata=self._metadata)
             except grpc.RpcError as failure:
                 if failure.code() not in wire.RETRYABLE_CODES or time.monotonic() + delay >= give_up:
                     raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
@@ -435,14 +448,30 @@ class Statehouse:
         namespace: Optional[str] = None,
         *,
         key_prefix: Optional[str] = None,
+        from_timestamp: ops.TimeBound = None,
+        to_timestamp: ops.TimeBound = None,
     ) -> Iterator[ReplayEvent]:
-        """Yields the committed events from ``start_ts`` to ``end_ts`` (both inclusive) in commit order.
+        """Yields the committed events in commit order, from ``start_ts`` to ``end_ts`` (both inclusive).
 
-        With ``agent_id``, only that agent's operations and the events that have one; with ``key_prefix``, only
-        operations on matching keys.
+        Args:
+            agent_id: only that agent's operations, and only the events that have one.
+            start_ts: first commit_ts (inclusive); end_ts: last commit_ts (inclusive).
+            namespace: default: the client's.
+            key_prefix: only operations on keys starting with it.
+            from_timestamp: only events committed at or after this time; to_timestamp: at or before it (both
+                inclusive). RFC 3339 text (``"2026-02-07T10:00:00Z"``, ``"2026-02-07T12:00:00.5+02:00"``) or a
+                datetime (naive: UTC).
+
+        Raises:
+            InvalidArgumentError: a bad bound, or a range that ends before it starts, at once (nothing is sent).
         """
-        request = ops.replay_request(self._ns(namespace), agent_id, start_ts, end_ts, key_prefix)
-        call = self._stub.Replay(request)
+        request = ops.replay_request(
+            self._ns(namespace), agent_id, start_ts, end_ts, key_prefix, from_timestamp, to_timestamp
+        )
+        return self._replay(request, agent_id)
+
+    def _replay(self, request: Any, agent_id: Optional[str]) -> Iterator[ReplayEvent]:
+        call = self._stub.Replay(request, metadata=self._metadata)
         try:
             for batch in call:
                 for event in batch.events:
@@ -458,9 +487,16 @@ class Statehouse:
         start_ts: Optional[int] = None,
         end_ts: Optional[int] = None,
         namespace: Optional[str] = None,
+        *,
+        key_prefix: Optional[str] = None,
+        from_timestamp: ops.TimeBound = None,
+        to_timestamp: ops.TimeBound = None,
     ) -> Iterator[ReplayEvent]:
         """The same as :meth:`replay`."""
-        return self.replay(agent_id, start_ts, end_ts, namespace)
+        return self.replay(
+            agent_id, start_ts, end_ts, namespace,
+            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+        )
 
     def replay_pretty(
         self,
@@ -469,13 +505,32 @@ class Statehouse:
         end_ts: Optional[int] = None,
         namespace: Optional[str] = None,
         verbose: bool = False,
+        *,
+        key_prefix: Optional[str] = None,
+        from_timestamp: ops.TimeBound = None,
+        to_timestamp: ops.TimeBound = None,
     ) -> Iterator[str]:
-        """Yields one human-readable line per replayed operation: commit_ts, time, agent/key, version, change."""
-        for event in self.replay(agent_id, start_ts, end_ts, namespace):
-            for operation in event.operations:
-                yield ops.format_operation(
-                    event.commit_ts, event.committed_at, operation.agent_id, operation, verbose, event.txn_id
-                )
+        """Yields one readable line per replayed operation (arguments as in :meth:`replay`)::
+
+            12:31:04Z  agent=research-1  WRITE  key=context               v=3  {"topic":"databases"}
+
+        The time is the commit's (UTC); see :mod:`statehouse.formatting` for the format. ``verbose`` adds
+        ``txn=<txn_id>  event=<commit_ts>`` and a second line ``  payload: <the value as JSON>``.
+        """
+        events = self.replay(
+            agent_id, start_ts, end_ts, namespace,
+            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+        )
+        return self._pretty(events, verbose)
+
+    @staticmethod
+    def _pretty(events: Iterator[ReplayEvent], verbose: bool) -> Iterator[str]:
+        try:
+            for event in events:
+                yield from ops.pretty_lines(event, verbose)
+        finally:
+            if isinstance(events, Generator):
+                events.close()  # stop the replay stream now when the caller stops early
 
     def watch(
         self,

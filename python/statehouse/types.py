@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Mapping, Optional, Union
+
+from ._time import datetime_from_micros, rfc3339
 
 __all__ = [
     "StateResult",
     "Operation",
+    "OperationType",
     "ReplayEvent",
     "CommitResult",
     "Metadata",
@@ -25,7 +29,7 @@ def _datetime_from_micros(micros: int) -> Optional[datetime]:
     """A UTC datetime for microseconds since the epoch, None for 0 (not committed)."""
     if micros == 0:
         return None
-    return datetime.fromtimestamp(micros // 1_000_000, tz=timezone.utc).replace(microsecond=micros % 1_000_000)
+    return datetime_from_micros(micros)
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,14 @@ class StateResult:
     """The state of one key at one point in history.
 
     A key that does not exist (never written, deleted, or not yet written at that point) is a normal result with
-    ``exists=False`` and ``value=None``, never an exception.
+    ``exists=False`` and ``value=None``, never an exception and never None: a deleted key still has a version and
+    a commit_ts worth seeing (the tombstone's), and ``result.value`` can be read without a None check (it never
+    raises AttributeError). ``result is None`` is therefore never true; test the result itself instead: it is
+    falsy when the key does not exist, so ``if result:`` and ``if not result:`` read as they look::
+
+        result = client.get_state(agent_id="agent-1", key="memory")
+        if not result:
+            print("no memory yet; last version", result.version)
 
     Attributes:
         value: the JSON value, decoded (dict, list, str, int, float, bool or None); None when the key does not exist.
@@ -55,6 +66,17 @@ class StateResult:
     deleted: bool = False
     committed_at: Optional[datetime] = None
 
+    def __bool__(self) -> bool:
+        """True when the key exists (holds a value) at that point, False for a never-written or deleted key."""
+        return self.exists
+
+
+class OperationType(enum.Enum):
+    """What an :class:`Operation` did: ``WRITE`` a value or ``DELETE`` the key (a tombstone version)."""
+
+    WRITE = "write"
+    DELETE = "delete"
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -66,6 +88,7 @@ class Operation:
         version: the key's new version.
         agent_id: the agent owning the key.
         deleted: True for a delete.
+        namespace: the namespace of the event.
     """
 
     key: str
@@ -73,6 +96,22 @@ class Operation:
     version: int
     agent_id: str = ""
     deleted: bool = False
+    namespace: str = "default"
+
+    @property
+    def type(self) -> OperationType:
+        """``OperationType.WRITE`` or ``OperationType.DELETE``."""
+        return OperationType.DELETE if self.deleted else OperationType.WRITE
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A plain, JSON-serialisable dict: key, value, version, agent_id and operation ("write" or "delete")."""
+        return {
+            "key": self.key,
+            "value": self.value,
+            "version": self.version,
+            "agent_id": self.agent_id,
+            "operation": self.type.value,
+        }
 
 
 @dataclass(frozen=True)
@@ -86,7 +125,7 @@ class ReplayEvent:
             an agent_id).
         namespace: the namespace of the log.
         agent_id: the agent the replay or watch was filtered to, if any.
-        committed_at: when it was committed (UTC).
+        committed_at: when it was committed (UTC); also :attr:`timestamp`.
         metadata: the actor, reason and tags attached to the commit.
         hash: the event's SHA-256 link in the namespace's hash chain.
         prev_hash: the previous event's hash.
@@ -101,6 +140,32 @@ class ReplayEvent:
     metadata: Optional["Metadata"] = None
     hash: bytes = b""
     prev_hash: bytes = b""
+
+    @property
+    def timestamp(self) -> Optional[datetime]:
+        """When the event was committed: a timezone-aware UTC datetime (the same as :attr:`committed_at`)."""
+        return self.committed_at
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A plain dict that ``json.dumps`` takes as it is.
+
+        Keys: ``txn_id``, ``commit_ts``, ``namespace``, ``agent_id`` (the agent the replay was filtered to, or
+        None), ``timestamp`` (RFC 3339 UTC with microseconds, the exact commit time, so it can bound another replay),
+        ``operations`` (each with ``key``, ``value``, ``version``, ``agent_id`` and ``operation``: "write" or
+        "delete"), ``metadata`` (``actor``, ``reason``, ``tags``) and ``hash`` / ``prev_hash`` (hex).
+        """
+        metadata = self.metadata or Metadata()
+        return {
+            "txn_id": self.txn_id,
+            "commit_ts": self.commit_ts,
+            "namespace": self.namespace,
+            "agent_id": self.agent_id,
+            "timestamp": rfc3339(self.committed_at),
+            "operations": [operation.to_dict() for operation in self.operations],
+            "metadata": {"actor": metadata.actor, "reason": metadata.reason, "tags": dict(metadata.tags)},
+            "hash": self.hash.hex(),
+            "prev_hash": self.prev_hash.hex(),
+        }
 
 
 @dataclass(frozen=True)

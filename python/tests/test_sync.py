@@ -209,7 +209,8 @@ def test_replay_in_order_with_an_inclusive_range(client: Statehouse) -> None:
     assert len(list(client.replay())[0].operations) == 2
     assert list(client.replay_events("replayer", 5, 5))[0].operations[0].value == 5
     lines = list(client.replay_pretty("replayer", 1, 1))
-    assert lines[0].startswith("[1] ") and "replayer/step v1 write 1" in lines[0]
+    when = events[0].committed_at.strftime("%H:%M:%SZ")
+    assert lines == [f"{when}  ns={client.namespace}  agent=replayer  WRITE  key=step{' ' * 16}  v=1  1"]
     with pytest.raises(InvalidArgumentError):
         list(client.replay("replayer", start_ts=4, end_ts=2))
 

@@ -1,0 +1,96 @@
+"""A client's settings: the arguments given, else the environment (STATEHOUSE_URL, STATEHOUSE_NAMESPACE,
+STATEHOUSE_TIMEOUT, as the original SDK documents them), else the defaults. Both clients resolve them here."""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Union
+
+from . import _wire as wire
+from . import exceptions as errors
+
+DEFAULT_URL = "localhost:50051"
+DEFAULT_NAMESPACE = "default"
+DEFAULT_TIMEOUT = 60.0
+
+_NAMESPACE = re.compile(r"[A-Za-z0-9._-]+")
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`: an argument that was not given (None is a value for ``timeout``)."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+
+TimeoutArgument = Union[float, None, Unset]
+
+
+@dataclass(frozen=True)
+class Settings:
+    url: str
+    namespace: str
+    timeout: Optional[float]
+    metadata: Optional[wire.CallMetadata]
+
+
+def _variable(environ: Mapping[str, str], name: str) -> Optional[str]:
+    """The variable's value without surrounding blanks; None when unset or blank."""
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def resolve(
+    url: Optional[str],
+    namespace: Optional[str],
+    timeout: TimeoutArgument,
+    metadata: Any,
+    environ: Optional[Mapping[str, str]] = None,
+) -> Settings:
+    """The settings of a client: explicit arguments win over STATEHOUSE_URL, STATEHOUSE_NAMESPACE and
+    STATEHOUSE_TIMEOUT (seconds), which win over ``localhost:50051``, ``"default"`` and 60 s.
+
+    Raises:
+        InvalidArgumentError: a bad argument, or a bad variable (the message names it).
+    """
+    environ = os.environ if environ is None else environ
+    if url is None:
+        url = _variable(environ, "STATEHOUSE_URL") or DEFAULT_URL
+        if any(char.isspace() for char in url):
+            raise errors.InvalidArgumentError(f"STATEHOUSE_URL must be an address such as host:port, not {url!r}")
+    elif not isinstance(url, str) or not url:
+        raise errors.InvalidArgumentError(f"url must be a non-empty str such as 'localhost:50051', not {url!r}")
+
+    if namespace is None:
+        namespace = _variable(environ, "STATEHOUSE_NAMESPACE") or DEFAULT_NAMESPACE
+        if not _NAMESPACE.fullmatch(namespace):
+            raise errors.InvalidArgumentError(
+                f"STATEHOUSE_NAMESPACE may contain only letters, digits, '.', '_' and '-', not {namespace!r}"
+            )
+    elif not isinstance(namespace, str):
+        raise errors.InvalidArgumentError(f"namespace must be a str, not {type(namespace).__name__}")
+
+    if timeout is UNSET:
+        text = _variable(environ, "STATEHOUSE_TIMEOUT")
+        if text is None:
+            timeout = DEFAULT_TIMEOUT
+        else:
+            try:
+                timeout = float(text)
+            except ValueError:
+                timeout = math.nan
+            if not (math.isfinite(timeout) and timeout > 0):
+                raise errors.InvalidArgumentError(
+                    f"STATEHOUSE_TIMEOUT must be a number of seconds > 0, not {text!r}"
+                )
+    elif timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (0 < timeout < math.inf):
+            raise errors.InvalidArgumentError(f"timeout must be seconds > 0 or None, not {timeout!r}")
+        timeout = float(timeout)
+
+    return Settings(url=url, namespace=namespace, timeout=timeout, metadata=wire.call_metadata(metadata))
