@@ -78,8 +78,9 @@ bin_dir="$(cd "$bin_dir" 2>/dev/null && pwd)" || fail "--bin-dir: no such direct
 for binary in statehoused statehousectl; do
     [ -x "$bin_dir/$binary" ] || fail "$bin_dir/$binary is missing or not executable"
 done
-version="$("$bin_dir/statehoused" --version 2>/dev/null | awk '{ print $NF }')" || true
-[[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+-]*$ ]] || fail "cannot read the version from $bin_dir/statehoused --version"
+said="$("$bin_dir/statehoused" --version 2>&1)" || true
+read -r _ version _ <<<"$said" || true  # "statehoused 0.1.0", perhaps followed by the commit
+[[ "$version" =~ ^[0-9A-Za-z][0-9A-Za-z.+-]*$ ]] || fail "cannot read the version from $bin_dir/statehoused --version: $said"
 os="$(uname -s | tr '[:upper:]' '[:lower:]')"
 arch="$(uname -m)"
 name="statehouse-$version-$os-$arch"

@@ -67,7 +67,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
     assert result.returncode == 0, result.stdout + result.stderr
 
     version_output = run([str(binaries / "statehoused"), "--version"], timeout=60)
-    version = version_output.stdout.split()[-1]
+    version = version_output.stdout.split()[1]  # "statehoused 0.1.0", perhaps followed by the commit
     system = os.uname()
     tarball = dist / f"statehouse-{version}-{system.sysname.lower()}-{system.machine}.tar.gz"
     assert tarball.exists(), sorted(path.name for path in dist.iterdir())
