@@ -36,6 +36,13 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // The version and git commit the binaries report, embedded at build time by the plugin below.
+        .target(
+            name: "StatehouseBuildInfo",
+            swiftSettings: swiftSettings,
+            plugins: ["GitVersionPlugin"]
+        ),
+        .plugin(name: "GitVersionPlugin", capability: .buildTool()),
         .target(
             name: "StatehouseCore",
             dependencies: [
@@ -93,6 +100,7 @@ let package = Package(
         .target(
             name: "StatehouseServer",
             dependencies: [
+                "StatehouseBuildInfo",
                 "StatehouseCore",
                 "StatehouseSQLite",
                 "StatehouseGRPC",
@@ -126,6 +134,7 @@ let package = Package(
         .executableTarget(
             name: "statehousectl",
             dependencies: [
+                "StatehouseBuildInfo",
                 "StatehouseCore",
                 "StatehouseClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@ public import GRPCCore
 import GRPCNIOTransportHTTP2
 public import Logging
 import ServiceLifecycle
+import StatehouseBuildInfo
 import UnixSignals
 public import StatehouseCore
 import StatehouseGRPC
@@ -13,7 +14,10 @@ import StatehouseSQLite
 /// and finishes the ones in flight, then the engine finishes queued commits and closes the store.
 public enum StatehouseDaemon {
     /// The version reported by `Version` and the startup banner.
-    public static let version = "0.1.0"
+    public static var version: String { StatehouseBuild.version }
+
+    /// The git commit the binary was built from (embedded at build time).
+    public static var gitSHA: String { StatehouseBuild.gitSHA }
 
     /// Opens the store and serves until a shutdown signal (or until the calling task is cancelled).
     ///

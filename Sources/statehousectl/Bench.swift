@@ -11,8 +11,9 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure throughput and latency against a running statehoused.",
         discussion: """
             Runs until --duration or --ops is reached, whichever comes first, over the pipelined session stream \
-            (or unary calls with --unary). It writes into the namespace given with -n: use a scratch one, e.g. \
-            -n bench. With --daemon-pid it also reports the daemon's CPU time per operation (from /proc).
+            (or unary calls with --unary). It writes into its own namespace, "bench", unless -n names another (its \
+            agents are bench-N and bench-reader), and says where it wrote. With --daemon-pid it also reports the \
+            daemon's CPU time per operation (from /proc).
             """
     )
 
@@ -39,10 +40,13 @@ struct Bench: AsyncParsableCommand {
         if let ops = self.ops, ops < 1 { throw ValidationError("--ops must be at least 1") }
     }
 
+    /// Where the bench writes: "bench", so that a run never lands in a user's real data by accident.
+    var namespace: String { self.global.namespace ?? "bench" }
+
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let value = try JSONValue(validating: "\"" + String(repeating: "x", count: self.valueBytes - 2) + "\"")
-        let namespace = self.global.namespace
+        let namespace = self.namespace
         let result = try await withStatehouseClient(host: host, port: port) { client in
             try await self.prepare(client, value: value)
             let cpuBefore = self.daemonPID.flatMap(Self.cpuMicroseconds)
@@ -73,11 +77,11 @@ struct Bench: AsyncParsableCommand {
                 let operations = (start..<min(start + 1000, self.keys)).map {
                     WriteOperation.put(agentID: "bench-reader", key: "key/\($0)", value: value)
                 }
-                _ = try await client.commit(AtomicCommit(namespace: self.global.namespace, operations: operations))
+                _ = try await client.commit(AtomicCommit(namespace: self.namespace, operations: operations))
             }
         case .replay:
-            if try await client.head(namespace: self.global.namespace).commitTS == 0 {
-                _ = try await client.commit(AtomicCommit(namespace: self.global.namespace,
+            if try await client.head(namespace: self.namespace).commitTS == 0 {
+                _ = try await client.commit(AtomicCommit(namespace: self.namespace,
                                                          operations: [.put(agentID: "bench", key: "seed", value: value)]))
             }
         case .put, .txn, .interactive:
@@ -147,14 +151,16 @@ struct Bench: AsyncParsableCommand {
         let done = Counter()
         let (count, histogram, events) = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int)?.self) { group in
             group.addTask {
-                // Progress once a second on standard error.
+                // Progress once a second, on a terminal only.
+                let progress = Progress("bench")
                 var last = 0
                 while clock.now < deadline && done.current < budget {
                     try? await Task.sleep(for: .seconds(1))
                     let now = done.current
-                    FileHandle.standardError.write(Data("bench: \(now) ops, \(now - last) ops/s\n".utf8))
+                    progress.update(now, unit: "ops, \(now - last) ops/s")
                     last = now
                 }
+                progress.finish()
                 return nil
             }
             for worker in 0..<self.clients {
@@ -191,9 +197,9 @@ struct Bench: AsyncParsableCommand {
         let rate = Double(measured.count) / measured.seconds
         let percentiles = [50.0, 90.0, 99.0, 99.9].map { measured.histogram.valueAtPercentile($0) }
         let mode = self.unary ? "unary" : "session"
-        if self.global.output == .json {
+        if (try? self.global.format) == .json {
             var fields: [(String, JSONOutput)] = [
-                ("workload", .string(self.workload.rawValue)), ("mode", .string(mode)), ("clients", .int(self.clients)),
+                ("workload", .string(self.workload.rawValue)), ("mode", .string(mode)), ("namespace", .string(self.namespace)), ("clients", .int(self.clients)),
                 ("ops", .int(measured.count)), ("seconds", .number(String(format: "%.3f", measured.seconds))),
                 ("ops_per_second", .number(String(format: "%.1f", rate))),
                 ("p50_us", .int(percentiles[0])), ("p90_us", .int(percentiles[1])), ("p99_us", .int(percentiles[2])),
@@ -206,7 +212,8 @@ struct Bench: AsyncParsableCommand {
             print(JSONOutput.object(fields).text)
             return
         }
-        print("workload \(self.workload.rawValue)  mode \(mode)  clients \(self.clients)  \(String(format: "%.1f", measured.seconds)) s")
+        print("workload \(self.workload.rawValue)  mode \(mode)  clients \(self.clients)  \(String(format: "%.1f", measured.seconds)) s"
+            + "  namespace \(self.namespace)")
         print("ops \(measured.count)  ops/s \(String(format: "%.0f", rate))"
             + (measured.events > 0 ? "  events/s \(String(format: "%.0f", Double(measured.events) / measured.seconds))" : "")
             + (cpuPerOperation.map { "  daemon CPU \(String(format: "%.1f", $0)) µs/op" } ?? ""))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StatehouseBuildInfo
 import StatehouseClient
 import StatehouseCore
 
@@ -10,30 +11,42 @@ struct Health: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let status = try await withStatehouseClient(host: host, port: port) { try await $0.health() }
-        print(self.global.output == .json ? JSONOutput.object([("status", .string(status))]).text : status)
+        emit(try self.global.format == .json ? JSONOutput.object([("status", .string(status))]).text : self.global.style.good(status))
     }
 }
 
 struct VersionCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the daemon's version and git commit.")
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Print the daemon's version and git commit, and this CLI's.",
+        discussion: "The first two lines are the daemon's (`Version: 0.1.0`, `Git SHA: …`), as the original CLI printed."
+    )
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let (version, sha) = try await withStatehouseClient(host: host, port: port) { try await $0.version() }
-        print(self.global.output == .json
-            ? JSONOutput.object([("version", .string(version)), ("git_sha", .string(sha))]).text
-            : "statehoused \(version) (\(sha))")
+        if try self.global.format == .json {
+            emit(JSONOutput.object([
+                ("version", .string(version)), ("git_sha", .string(sha)),
+                ("client_version", .string(StatehouseBuild.version)), ("client_git_sha", .string(StatehouseBuild.gitSHA)),
+            ]).text)
+        } else {
+            emit("Version: \(version)\nGit SHA: \(sha)\nClient: statehousectl \(StatehouseBuild.description)")
+        }
     }
 }
 
 struct Put: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write a JSON value to a key (one atomic commit).")
+    static let configuration = CommandConfiguration(
+        abstract: "Write a JSON value to a key (one atomic commit).",
+        discussion: "Exits 4 when --expect-version does not hold (nothing is written)."
+    )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Agent id.") var agent: String
     @Argument(help: "Key.") var key: String
     @Argument(help: "The value: one JSON text, for example '{\"step\":1}' or '\"text\"'.") var json: String
-    @Option(help: "Commit only if the key's current version is this (0: only if it does not exist).")
+    @Option(parsing: .unconditional, help: "Commit only if the key's current version is this (0: only if it does not exist).")
     var expectVersion: UInt64?
 
     func run() async throws {
@@ -43,15 +56,16 @@ struct Put: AsyncParsableCommand {
         } catch let error as StatehouseError {
             throw UsageError("\(error)")
         }
-        var commit = AtomicCommit(namespace: self.global.namespace, operations: [.put(agentID: self.agent, key: self.key, value: value)])
+        var commit = AtomicCommit(namespace: self.global.namespaceName, operations: [.put(agentID: self.agent, key: self.key, value: value)])
         if let expected = self.expectVersion {
             commit.conditions = [.init(agentID: self.agent, key: self.key, expected: expected == 0 ? .absent : .version(expected))]
         }
         let (host, port) = try self.global.endpoint()
         let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
-        print(self.global.output == .json
+        let style = self.global.style
+        emit(try self.global.format == .json
             ? Render.commit(result).text
-            : "committed commit_ts \(result.commitTS), version \(result.versions.first ?? 0)")
+            : "committed commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))")
     }
 }
 
@@ -63,18 +77,23 @@ struct Delete: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let commit = AtomicCommit(namespace: self.global.namespace, operations: [.delete(agentID: self.agent, key: self.key)])
+        let commit = AtomicCommit(namespace: self.global.namespaceName, operations: [.delete(agentID: self.agent, key: self.key)])
         let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
-        print(self.global.output == .json
+        let style = self.global.style
+        emit(try self.global.format == .json
             ? Render.commit(result).text
-            : "deleted at commit_ts \(result.commitTS), version \(result.versions.first ?? 0)")
+            : "deleted at commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))")
     }
 }
 
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read a key, latest or at a point in history.",
-        discussion: "Exits 3 with 'not found' on standard error when the key does not exist there."
+        discussion: """
+            Prints the value (its version, commit_ts and time on standard error); --pretty prints the original CLI's \
+            summary (key, version, time, value summary); --json the whole record. Exits 3 with 'not found' when the \
+            key (or the version) does not exist there.
+            """
     )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Agent id.") var agent: String
@@ -82,6 +101,7 @@ struct Get: AsyncParsableCommand {
     @Option(help: "The key's version N.") var version: UInt64?
     @Option(help: "As of commit_ts S.") var at: UInt64?
     @Option(help: "As of a time (RFC 3339).") var asOf: String?
+    @Flag(help: "Print key, version, commit time and a one-line summary of the value.") var pretty = false
 
     func run() async throws {
         let points = [self.version != nil, self.at != nil, self.asOf != nil].filter { $0 }.count
@@ -96,19 +116,43 @@ struct Get: AsyncParsableCommand {
         } else {
             point = .latest
         }
+        let namespace = self.global.namespaceName
+        let format = try self.global.format
         let (host, port) = try self.global.endpoint()
-        let record = try await withStatehouseClient(host: host, port: port) {
-            try await $0.get(namespace: self.global.namespace, agentID: self.agent, key: self.key, at: point)
+        let record = try await withStatehouseClient(host: host, port: port) { client in
+            do {
+                return try await client.get(namespace: namespace, agentID: self.agent, key: self.key, at: point)
+            } catch StatehouseError.invalidArgument(let message) where self.version != nil {
+                // A version the key never reached is "not found" like a missing key, not a usage error.
+                let latest = try await client.get(namespace: namespace, agentID: self.agent, key: self.key)
+                guard let version = self.version, version == 0 || version > latest.version else {
+                    throw StatehouseError.invalidArgument(message)
+                }
+                throw StatehouseError.notFound(
+                    "version \(version) of agent '\(self.agent)' key '\(self.key)' does not exist "
+                        + (latest.version == 0 ? "(the key was never written)" : "(its versions are 1 to \(latest.version))")
+                )
+            }
         }
-        if self.global.output == .json {
-            print(Render.record(record, namespace: self.global.namespace).text)
+        let style = self.global.style
+        if format == .json {
+            emit(Render.record(record, namespace: namespace).text)
         } else if let value = record.value {
-            print(value.text)
-            FileHandle.standardError.write(Data("version \(record.version), commit_ts \(record.commitTS), \(Render.time(record.committedAt))\n".utf8))
+            if self.pretty {
+                emit("Key:       \(style.key(self.key))\nVersion:   \(style.version("\(record.version)"))\n"
+                    + "Timestamp: \(PrettyFormat.time(record.committedAt))  (commit_ts \(style.commitTS("\(record.commitTS)")), "
+                    + "\(Render.time(record.committedAt)))\n\nValue: "
+                    + PrettyFormat.summary(JSONTree(parsing: value.text), maxLength: 200))
+            } else {
+                emit(value.text)
+                Terminal.standardError.note(
+                    "version \(record.version), commit_ts \(record.commitTS), \(Render.time(record.committedAt))"
+                )
+            }
         }
         if !record.exists {
-            FileHandle.standardError.write(Data("not found\n".utf8))
-            throw ExitCode(3)
+            Terminal.standardError.failure(record.deleted ? "not found (deleted at version \(record.version))" : "not found")
+            throw ExitCode(ExitStatus.notFound.rawValue)
         }
     }
 }
@@ -123,15 +167,17 @@ struct Keys: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let entries = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.listKeys(namespace: self.global.namespace, agentID: self.agent, prefix: self.prefix,
+            try await allPages { try await client.listKeys(namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
                                                      includeDeleted: self.includeDeleted, cursor: $0) }
         }
-        if self.global.output == .json {
-            print(JSONOutput.array(entries.map {
+        let style = self.global.style
+        if try self.global.format == .json {
+            emit(JSONOutput.array(entries.map {
                 .object([("key", .string($0.key)), ("version", .int($0.version)), ("deleted", .bool($0.deleted))])
             }).text)
         } else if !entries.isEmpty {
-            print(Render.table(["KEY", "VERSION", "DELETED"], entries.map { [$0.key, "\($0.version)", $0.deleted ? "yes" : ""] }))
+            emit(Render.table(["KEY", "VERSION", "DELETED"], entries.map { [$0.key, "\($0.version)", $0.deleted ? "yes" : ""] },
+                              styles: [style.key, style.version, style.dim]))
         }
     }
 }
@@ -142,19 +188,22 @@ struct Scan: AsyncParsableCommand {
     @Argument(help: "Agent id.") var agent: String
     @Argument(help: "Key prefix.") var prefix: String = ""
     @Option(help: "As of commit_ts S.") var at: UInt64?
+    @Option(help: "As of a time (RFC 3339): the agent as it was then.") var asOf: String?
 
     func run() async throws {
+        let point = try ReadPoint(at: self.at, asOf: self.asOf)
         let (host, port) = try self.global.endpoint()
-        let point: ReadPoint = self.at.map { .commit($0) } ?? .latest
         let records = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.scan(namespace: self.global.namespace, agentID: self.agent, prefix: self.prefix,
+            try await allPages { try await client.scan(namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
                                                  at: point, cursor: $0) }
         }
-        if self.global.output == .json {
-            print(JSONOutput.array(records.map { Render.record($0, namespace: self.global.namespace) }).text)
+        let style = self.global.style
+        if try self.global.format == .json {
+            emit(JSONOutput.array(records.map { Render.record($0, namespace: self.global.namespaceName) }).text)
         } else if !records.isEmpty {
-            print(Render.table(["KEY", "VERSION", "COMMIT_TS", "VALUE"],
-                               records.map { [$0.key, "\($0.version)", "\($0.commitTS)", $0.value?.text ?? ""] }))
+            emit(Render.table(["KEY", "VERSION", "COMMIT_TS", "VALUE"],
+                              records.map { [$0.key, "\($0.version)", "\($0.commitTS)", $0.value?.text ?? ""] },
+                              styles: [style.key, style.version, style.commitTS]))
         }
     }
 }
@@ -168,14 +217,15 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let versions = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.history(namespace: self.global.namespace, agentID: self.agent, key: self.key, cursor: $0) }
+            try await allPages { try await client.history(namespace: self.global.namespaceName, agentID: self.agent, key: self.key, cursor: $0) }
         }
-        if self.global.output == .json {
-            print(JSONOutput.array(versions.map { Render.record($0, namespace: self.global.namespace) }).text)
+        let style = self.global.style
+        if try self.global.format == .json {
+            emit(JSONOutput.array(versions.map { Render.record($0, namespace: self.global.namespaceName) }).text)
         } else if !versions.isEmpty {
-            print(Render.table(["VERSION", "COMMIT_TS", "COMMITTED_AT", "VALUE"], versions.map {
+            emit(Render.table(["VERSION", "COMMIT_TS", "COMMITTED_AT", "VALUE"], versions.map {
                 ["\($0.version)", "\($0.commitTS)", Render.time($0.committedAt), $0.deleted ? "(deleted)" : $0.value?.text ?? ""]
-            }))
+            }, styles: [style.version, style.commitTS, style.dim]))
         }
     }
 }
@@ -187,9 +237,13 @@ struct Agents: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let agents = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.listAgents(namespace: self.global.namespace, cursor: $0) }
+            try await allPages { try await client.listAgents(namespace: self.global.namespaceName, cursor: $0) }
         }
-        print(self.global.output == .json ? JSONOutput.array(agents.map { .string($0) }).text : agents.joined(separator: "\n"))
+        if try self.global.format == .json {
+            emit(JSONOutput.array(agents.map { .string($0) }).text)
+        } else if !agents.isEmpty {
+            emit(agents.joined(separator: "\n"))
+        }
     }
 }
 
@@ -202,13 +256,27 @@ struct Namespaces: AsyncParsableCommand {
         let heads = try await withStatehouseClient(host: host, port: port) { client in
             try await allPages { try await client.listNamespaces(cursor: $0) }
         }
-        if self.global.output == .json {
-            print(JSONOutput.array(heads.map {
+        let style = self.global.style
+        if try self.global.format == .json {
+            emit(JSONOutput.array(heads.map {
                 .object([("namespace", .string($0.namespace)), ("commit_ts", .int($0.commitTS)),
-                         ("committed_at", .string(Render.time($0.committedAt))), ("hash", .string($0.hash.hex))])
+                         ("committed_at", Render.jsonTime($0.committedAt)), ("hash", .string($0.hash.hex))])
             }).text)
         } else if !heads.isEmpty {
-            print(Render.table(["NAMESPACE", "COMMIT_TS", "LAST_COMMIT"], heads.map { [$0.namespace, "\($0.commitTS)", Render.time($0.committedAt)] }))
+            emit(Render.table(["NAMESPACE", "COMMIT_TS", "LAST_COMMIT"], heads.map { [$0.namespace, "\($0.commitTS)", Render.time($0.committedAt)] },
+                              styles: [style.bold, style.commitTS]))
+        }
+    }
+}
+
+extension ReadPoint {
+    /// The point of `--at N` or `--as-of TIME` (at most one), or the latest state.
+    init(at: UInt64?, asOf: String?) throws {
+        switch (at, asOf) {
+        case (nil, nil): self = .latest
+        case (let at?, nil): self = .commit(at)
+        case (nil, let asOf?): self = .time(try TimeArgument.micros(asOf))
+        case (.some, .some): throw UsageError("use only one of --at and --as-of")
         }
     }
 }

@@ -50,6 +50,11 @@ enum Render {
         return ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
     }
 
+    /// A time in JSON: an RFC 3339 string, or null when there is none (a key never written).
+    static func jsonTime(_ micros: Microseconds) -> JSONOutput {
+        micros > 0 ? .string(self.time(micros)) : .null
+    }
+
     static func record(_ record: StateRecord, namespace: String) -> JSONOutput {
         .object([
             ("namespace", .string(namespace)),
@@ -58,7 +63,7 @@ enum Render {
             ("value", record.value.map { .raw($0.text) } ?? .null),
             ("version", .int(record.version)),
             ("commit_ts", .int(record.commitTS)),
-            ("committed_at", .string(self.time(record.committedAt))),
+            ("committed_at", self.jsonTime(record.committedAt)),
             ("exists", .bool(record.exists)),
             ("deleted", .bool(record.deleted)),
         ])
@@ -69,13 +74,14 @@ enum Render {
             ("namespace", .string(result.namespace)),
             ("txn_id", .string(result.txnID)),
             ("commit_ts", .int(result.commitTS)),
-            ("committed_at", .string(self.time(result.committedAt))),
+            ("committed_at", self.jsonTime(result.committedAt)),
             ("versions", .array(result.versions.map { .int($0) })),
             ("hash", .string(result.hash.hex)),
         ])
     }
 
-    static func event(_ event: Event) -> JSONOutput {
+    /// One event as JSON; `agentID` (a replay of one agent) is named at the top, as the original CLI's did.
+    static func event(_ event: Event, agentID: String? = nil) -> JSONOutput {
         var metadata: [(String, JSONOutput)] = []
         if let actor = event.metadata.actor { metadata.append(("actor", .string(actor))) }
         if let reason = event.metadata.reason { metadata.append(("reason", .string(reason))) }
@@ -84,9 +90,10 @@ enum Render {
         }
         return .object([
             ("namespace", .string(event.namespace)),
+        ] + (agentID.map { [("agent_id", JSONOutput.string($0))] } ?? []) + [
             ("commit_ts", .int(event.commitTS)),
             ("txn_id", .string(event.txnID)),
-            ("committed_at", .string(self.time(event.committedAt))),
+            ("committed_at", self.jsonTime(event.committedAt)),
             ("operations", .array(event.operations.map { operation in
                 .object([
                     ("agent_id", .string(operation.agentID)),
@@ -102,28 +109,18 @@ enum Render {
         ])
     }
 
-    /// Aligned columns for text output.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
+    /// Aligned columns for text output; `styles` colour the cells of each column (not the header) after padding.
+    static func table(_ header: [String], _ rows: [[String]], styles: [((String) -> String)?] = []) -> String {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
         for row in all { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        return all.map { row in
+        return all.enumerated().map { rowIndex, row in
             row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                let padded = index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                guard rowIndex > 0, index < styles.count, let style = styles[index] else { return padded }
+                return style(padded)
             }.joined(separator: "  ")
         }.joined(separator: "\n")
-    }
-
-    static func eventText(_ event: Event) -> String {
-        var lines = ["commit_ts \(event.commitTS)  \(self.time(event.committedAt))  txn \(event.txnID)"]
-        if let actor = event.metadata.actor { lines[0] += "  actor \(actor)" }
-        if let reason = event.metadata.reason { lines[0] += "  reason \(reason)" }
-        for operation in event.operations {
-            let change = operation.kind == .put ? "put    " : "delete "
-            lines.append("  \(change) \(operation.agentID) \(operation.key) v\(operation.version)"
-                + (operation.value.map { " = \($0.text)" } ?? ""))
-        }
-        return lines.joined(separator: "\n")
     }
 }
 

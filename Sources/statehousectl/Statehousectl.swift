@@ -4,56 +4,100 @@ import StatehouseCore
 
 /// `statehousectl`: the command line for a running statehoused.
 ///
-/// Exit codes: 0 success, 1 failure (one line on standard error), 2 usage error, 3 a missing key under `get`.
+/// Exit codes (``ExitStatus``): 0 success, 1 failure, 2 usage error or bad input, 3 not found, 4 conflict.
 @main
 struct Statehousectl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "statehousectl",
         abstract: "Drive a running statehoused: state, history, the log and verification.",
-        discussion: "Exit codes: 0 success, 1 failure, 2 usage error, 3 key not found (get).",
+        discussion: """
+            Exit codes: 0 success; 1 failure (the daemon could not do it, or history does not verify); 2 usage \
+            error or bad input (a flag, a name, JSON); 3 not found (a key, a version, a namespace); 4 conflict (a \
+            condition such as --expect-version did not hold).
+            """,
         subcommands: [
             Health.self, VersionCommand.self, Put.self, Delete.self, Get.self, Keys.self, Scan.self, History.self,
-            Agents.self, Namespaces.self, Replay.self, Tail.self, Dump.self, Verify.self, Bench.self,
+            Agents.self, Namespaces.self, Replay.self, Tail.self, Inspect.self, Dump.self, Load.self, Verify.self,
+            Bench.self,
         ]
     )
 
-    /// Global options may come before the command (`statehousectl --addr H:P get a k`); ArgumentParser reads options
-    /// of the command only, so they are moved behind the command name.
-    static func movingGlobalOptions(_ arguments: [String]) -> [String] {
-        let withValue: Set<String> = ["--addr", "-n", "--namespace", "-o", "--output"]
+    /// Global options that take a value; the flags among them take none.
+    static let globalOptionsWithValue: Set<String> = ["--addr", "--address", "-n", "--namespace", "-o", "--output", "--color"]
+    static let globalFlags: Set<String> = ["--json", "--json-output"]
+
+    /// Rewrites the command line into the shape ArgumentParser reads.
+    ///
+    /// - Global options may come before the command (`statehousectl --addr H:P get a k`); ArgumentParser reads
+    ///   options of the command only, so they are moved behind the command name.
+    /// - After `tail`, `-n N` is the number of lines, as in the original CLI and in tail(1) (`tail AGENT -n 20`);
+    ///   the namespace is `--namespace` there, or `-n` before the command.
+    static func normalizedArguments(_ arguments: [String]) -> [String] {
         var leading: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if withValue.contains(argument), index + 1 < arguments.count {
+            if Self.globalOptionsWithValue.contains(argument), index + 1 < arguments.count {
                 leading += [argument, arguments[index + 1]]
                 index += 2
-            } else if withValue.contains(where: { argument.hasPrefix($0 + "=") }) {
+            } else if Self.globalFlags.contains(argument)
+                || Self.globalOptionsWithValue.contains(where: { argument.hasPrefix($0 + "=") })
+            {
                 leading.append(argument)
                 index += 1
             } else {
                 break
             }
         }
-        guard !leading.isEmpty, index < arguments.count else { return arguments }
-        return [arguments[index]] + leading + arguments[(index + 1)...]
+        guard index < arguments.count else { return arguments }
+        let command = arguments[index]
+        guard Self.commandNames.contains(command) else { return arguments }
+        var rest = Array(arguments[(index + 1)...])
+        if command == "tail" {
+            rest = rest.map { $0 == "-n" ? "--lines" : ($0.hasPrefix("-n=") ? "--lines=" + $0.dropFirst(3) : $0) }
+        }
+        return [command] + leading + rest
+    }
+
+    static var commandNames: Set<String> { Set(Self.configuration.subcommands.map { $0._commandName }) }
+
+    /// The first argument after the global options when it names no command (`statehousectl --addr H:P frobnicate`),
+    /// which ArgumentParser would report as an unknown option instead.
+    static func unknownCommand(in arguments: [String]) -> String? {
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if Self.globalOptionsWithValue.contains(argument) {
+                index += 2
+            } else if argument.hasPrefix("-") {
+                index += 1
+            } else {
+                return Self.commandNames.contains(argument) || argument == "help" ? nil : argument
+            }
+        }
+        return nil
     }
 
     /// Runs the command line with the exit codes of the documentation (ArgumentParser's own usage code is 64).
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let unknown = Self.unknownCommand(in: arguments) {
+            Terminal.standardError.failure("statehousectl: unknown command '\(unknown)'; see statehousectl --help")
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
         do {
-            var command = try Self.parseAsRoot(Self.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            var command = try Self.parseAsRoot(Self.normalizedArguments(arguments))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch let error as UsageError {
-            FileHandle.standardError.write(Data("statehousectl: \(error)\n".utf8))
-            Foundation.exit(2)
+            Terminal.standardError.failure("statehousectl: \(error)")
+            Foundation.exit(ExitStatus.usage.rawValue)
         } catch let error as StatehouseError {
-            FileHandle.standardError.write(Data("statehousectl: \(error)\n".utf8))
-            Foundation.exit(1)
+            Terminal.standardError.failure("statehousectl: \(error)")
+            Foundation.exit(ExitStatus(error).rawValue)
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
         } catch {
@@ -63,29 +107,81 @@ struct Statehousectl: AsyncParsableCommand {
                 Foundation.exit(0)
             }
             FileHandle.standardError.write(Data("\(Self.fullMessage(for: error))\n".utf8))
-            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+            Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+        }
+    }
+}
+
+/// The exit codes, one table for every command (`statehousectl --help` prints it).
+enum ExitStatus: Int32 {
+    case success = 0
+    /// The daemon could not do it (unreachable, unavailable, out of capacity, corrupt), or history does not verify.
+    case failure = 1
+    /// A usage error or bad input: an unknown flag, a bad name or value, JSON that does not parse.
+    case usage = 2
+    /// What was asked for does not exist: a key, a version, a namespace.
+    case notFound = 3
+    /// A condition did not hold (`put --expect-version`): re-read and retry.
+    case conflict = 4
+
+    init(_ error: StatehouseError) {
+        switch error {
+        case .invalidArgument: self = .usage
+        case .notFound, .transactionNotFound: self = .notFound
+        case .conflict: self = .conflict
+        case .transactionExpired, .resourceExhausted, .subscriberTooSlow, .unavailable, .dataCorruption, .internalError:
+            self = .failure
         }
     }
 }
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Address of statehoused, HOST:PORT (env STATEHOUSE_ADDR).")
-    var addr: String = ProcessInfo.processInfo.environment["STATEHOUSE_ADDR"] ?? "127.0.0.1:50051"
+    @Option(
+        name: [.customLong("addr"), .customLong("address")],
+        help: "Address of statehoused: HOST:PORT, e.g. localhost:50051 or [::1]:50051 (env STATEHOUSE_ADDR or STATEHOUSE_ADDRESS)."
+    )
+    var addr: String = ProcessInfo.processInfo.environment["STATEHOUSE_ADDR"]
+        ?? ProcessInfo.processInfo.environment["STATEHOUSE_ADDRESS"] ?? "127.0.0.1:50051"
 
-    @Option(name: [.short, .long], help: "Namespace.")
-    var namespace: String = "default"
+    @Option(name: [.short, .long], help: "Namespace (default: default).")
+    var namespace: String?
 
-    @Option(name: [.short, .long], help: "Output format: text or json.")
-    var output: OutputFormat = .text
+    @Option(name: [.short, .long], help: "Output format: text or json (dump and inspect also take a file name).")
+    var output: String?
+
+    @Flag(name: [.customLong("json"), .customLong("json-output")], help: "Same as -o json.")
+    var json = false
+
+    @Option(help: "Colour in text output: auto (when standard output is a terminal and NO_COLOR is unset), always or never.")
+    var color: ColorChoice = .auto
+
+    /// The namespace, "default" unless given.
+    var namespaceName: String { self.namespace ?? "default" }
+
+    /// The output format; `-o` with anything but text or json is a usage error here (only dump takes a file).
+    var format: OutputFormat {
+        get throws {
+            if self.json { return .json }
+            guard let output = self.output else { return .text }
+            guard let format = OutputFormat(rawValue: output) else {
+                throw UsageError("-o takes text or json, not '\(output)' (dump writes a file with -o FILE or --out FILE)")
+            }
+            return format
+        }
+    }
+
+    /// How text output is styled on standard output.
+    var style: Style { Style(self.color, fileDescriptor: STDOUT_FILENO) }
 
     /// Host and port from `--addr`.
     func endpoint() throws -> (host: String, port: Int) {
-        let parts = self.addr.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 2, let port = Int(parts.last!), (1...65535).contains(port) else {
-            throw ValidationError("--addr must be HOST:PORT, got '\(self.addr)'")
+        do {
+            let address = try HostAndPort(parsing: self.addr)
+            return (address.host, address.port)
+        } catch let error as StatehouseError {
+            throw UsageError("--addr: \(error)")
         }
-        return (parts.dropLast().joined(separator: ":"), port)
     }
 }
 

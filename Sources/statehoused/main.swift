@@ -18,7 +18,7 @@ case .help(let text):
     print(text)
     exit(0)
 case .version:
-    print("statehoused \(StatehouseDaemon.version)")
+    print("statehoused \(StatehouseDaemon.version) (\(StatehouseDaemon.gitSHA))")
     exit(0)
 case .exampleConfig:
     print(ServerConfiguration.exampleConfigFile, terminator: "")
@@ -43,10 +43,8 @@ case .json:
     }
 }
 let logger = Logger(label: "statehoused")
-let gitSHA = BuildInfo.gitSHA(executablePath: CommandLine.arguments[0], environment: environment)
-
 do {
-    try await StatehouseDaemon.run(configuration: configuration, gitSHA: gitSHA, logger: logger)
+    try await StatehouseDaemon.run(configuration: configuration, gitSHA: StatehouseDaemon.gitSHA, logger: logger)
     exit(0)
 } catch {
     // One line naming the cause; the details (if any) were logged above.

@@ -8,10 +8,16 @@ import Glibc
 
 /// Runs `statehousectl` (built next to the test bundle) and returns its exit code, stdout and stderr.
 func statehousectl(_ arguments: [String], port: Int) throws -> (code: Int32, out: String, err: String) {
+    try statehousectl(["--addr", "127.0.0.1:\(port)"] + arguments)
+}
+
+/// Runs `statehousectl` with exactly these arguments (and environment, beside PATH).
+func statehousectl(_ arguments: [String], environment: [String: String] = [:]) throws -> (code: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent()
         .appendingPathComponent("statehousectl")
-    process.arguments = ["--addr", "127.0.0.1:\(port)"] + arguments
+    process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+    process.arguments = arguments
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -36,7 +42,7 @@ struct CLITests {
         #expect(try statehousectl(["put", "planner", "plan/1", #"{"step":1}"#], port: port).code == 0)
         #expect(try statehousectl(["put", "planner", "plan/1", #"{"step":2}"#, "--expect-version", "1"], port: port).code == 0)
         let conflict = try statehousectl(["put", "planner", "plan/1", "3", "--expect-version", "1"], port: port)
-        #expect(conflict.code == 1 && conflict.err.contains("conflict on agent 'planner' key 'plan/1'"))
+        #expect(conflict.code == 4 && conflict.err.contains("conflict on agent 'planner' key 'plan/1'"))
         #expect(try statehousectl(["-n", "other", "put", "worker", "task", "\"x\""], port: port).code == 0)
         #expect(try statehousectl(["delete", "planner", "plan/1"], port: port).code == 0)
         #expect(try statehousectl(["put", "planner", "memo", #""note""#], port: port).code == 0)
@@ -66,7 +72,9 @@ struct CLITests {
         let replay = try statehousectl(["replay", "-o", "json"], port: port)
         let lines = replay.out.split(separator: "\n")
         #expect(lines.count == 4 && lines[0].contains(#""commit_ts":1"#) && lines[2].contains(#""op":"delete""#))
-        #expect(try statehousectl(["replay", "--from", "2", "--to", "3"], port: port).out.contains("commit_ts 3"))
+        let range = try statehousectl(["replay", "--from", "2", "--to", "3"], port: port).out.split(separator: "\n")
+        #expect(range.count == 2 && range[0].contains("WRITE  key=plan/1") && range[0].hasSuffix(#"v=2  {"step":2}"#))
+        #expect(range[1].contains("DEL    key=plan/1") && range[1].hasSuffix("v=3"))
         // A reader that stops early (like `| head -1`) ends the command quietly. The output (one 100 kB value) is
         // larger than a pipe's buffer, so the writer does meet the closed pipe.
         #expect(try statehousectl(["-n", "big", "put", "a", "k", "\"" + String(repeating: "x", count: 100_000) + "\""], port: port).code == 0)
@@ -80,7 +88,8 @@ struct CLITests {
         early.waitUntilExit()
         #expect(!String(decoding: earlyErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("Fatal error"))
         let dump = try statehousectl(["dump"], port: port)
-        #expect(dump.out.split(separator: "\n").count == 1 && dump.out.contains(#""key":"memo""#))
+        #expect(dump.code == 0 && dump.out.contains(#""memo": {"value": "note", "version": 1, "commit_ts": 4"#))
+        #expect(!dump.out.contains("plan/1"))  // deleted keys are not state
         let verify = try statehousectl(["verify"], port: port)
         #expect(verify.code == 0 && verify.out.hasPrefix("ok: 4 events verified"))
         #expect(daemon.stop() == 0)
@@ -118,28 +127,42 @@ struct CLITests {
         #expect(daemon.stop() == 0)
     }
 
-    @Test("tail follows new commits")
+    @Test("tail prints the last lines and exits; -f follows new commits")
     func tail() throws {
         let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--memory"])
         let port = try daemon.port()
+        for index in 1...4 { _ = try statehousectl(["put", "a", "k\(index)", "\(index)"], port: port) }
+        _ = try statehousectl(["put", "b", "other", "0"], port: port)
+        // The original's form: `tail AGENT -n N` is the last N lines, and never a namespace called "N".
+        let lastTwo = try statehousectl(["tail", "a", "-n", "2"], port: port)
+        #expect(lastTwo.code == 0)
+        #expect(lastTwo.out.split(separator: "\n").map { $0.contains("key=k3") || $0.contains("key=k4") } == [true, true])
+        #expect(try statehousectl(["tail", "a", "--lines", "3", "-o", "json"], port: port).out.split(separator: "\n").count == 3)
+        #expect(try statehousectl(["tail", "a"], port: port).out.split(separator: "\n").count == 4)  // default 10
+        #expect(try statehousectl(["-n", "empty", "tail"], port: port).out.isEmpty)
+
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent()
             .appendingPathComponent("statehousectl")
-        process.arguments = ["tail", "--addr", "127.0.0.1:\(port)", "-o", "json"]
+        process.arguments = ["tail", "--addr", "127.0.0.1:\(port)", "-f", "-n", "1", "-o", "json"]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        usleep(300_000)
-        for index in 1...3 { _ = try statehousectl(["put", "a", "k", "\(index)"], port: port) }
         var seen = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !seen.contains(#""commit_ts":3"#) && Date() < deadline {
-            var readable = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            if poll(&readable, 1, 100) > 0 { seen += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        func read(until text: String) {
+            let deadline = Date().addingTimeInterval(20)
+            while !seen.contains(text) && Date() < deadline {
+                var readable = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                if poll(&readable, 1, 100) > 0 { seen += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+            }
         }
-        #expect(seen.split(separator: "\n").count == 3)
-        #expect(seen.contains(#""commit_ts":1"#) && seen.contains(#""commit_ts":3"#))
+        read(until: #""commit_ts":5"#)  // printed the last line before following: it has read the head
+        for index in 6...8 { _ = try statehousectl(["put", "a", "k", "\(index)"], port: port) }
+        read(until: #""commit_ts":8"#)
+        // The last event before it started (commit 5), then each new commit once.
+        #expect(seen.split(separator: "\n").count == 4)
+        #expect(seen.contains(#""commit_ts":5"#) && seen.contains(#""commit_ts":6"#) && seen.contains(#""commit_ts":8"#))
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(daemon.stop() == 0)
