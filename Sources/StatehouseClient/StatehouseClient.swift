@@ -1,7 +1,7 @@
 import Foundation
-public import GRPCCore
+import GRPCCore
 import GRPCNIOTransportHTTP2
-public import StatehouseCore
+import StatehouseCore
 import StatehouseProto
 
 /// The Swift client of `statehoused`: async/await, Statehouse types in and out, errors as ``StatehouseError``.

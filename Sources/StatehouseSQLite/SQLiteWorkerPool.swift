@@ -151,7 +151,9 @@ protocol JobPausing: AnyObject, Sendable {
 }
 
 /// A worker context: something that owns one connection, closed by its thread when the pool shuts down.
-protocol SQLiteConnectionOwner: AnyObject {
+/// The metatype is Sendable (the type itself need not be): the pool's threads are started with closures that name
+/// the context type.
+protocol SQLiteConnectionOwner: AnyObject, SendableMetatype {
     var connection: SQLiteConnection { get }
 }
 

@@ -1,10 +1,10 @@
-public import GRPCCore
+import GRPCCore
 import GRPCNIOTransportHTTP2
 public import Logging
 import ServiceLifecycle
 import StatehouseBuildInfo
 import UnixSignals
-public import StatehouseCore
+import StatehouseCore
 import StatehouseGRPC
 import StatehouseSQLite
 
@@ -108,7 +108,7 @@ struct EngineService: Service {
     let engine: StatehouseEngine
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await self.engine.run()
         }
     }
