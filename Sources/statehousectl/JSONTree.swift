@@ -130,7 +130,13 @@ indirect enum JSONTree: Equatable {
                     let name = try self.string()
                     self.skipWhitespace()
                     guard self.peek(UInt8(ascii: ":")) else { throw Malformed() }
-                    members.append((name, try self.value()))
+                    let member = try self.value()
+                    // A repeated name keeps its first place and takes the last value, as Python's json.loads does.
+                    if let index = members.firstIndex(where: { $0.0 == name }) {
+                        members[index].1 = member
+                    } else {
+                        members.append((name, member))
+                    }
                     self.skipWhitespace()
                 } while self.peek(UInt8(ascii: ","))
                 guard self.peek(UInt8(ascii: "}")) else { throw Malformed() }

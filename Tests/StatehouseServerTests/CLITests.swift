@@ -74,7 +74,7 @@ struct CLITests {
         #expect(lines.count == 4 && lines[0].contains(#""commit_ts":1"#) && lines[2].contains(#""op":"delete""#))
         let range = try statehousectl(["replay", "--from", "2", "--to", "3"], port: port).out.split(separator: "\n")
         #expect(range.count == 2 && range[0].contains("WRITE  key=plan/1") && range[0].hasSuffix(#"v=2  {"step":2}"#))
-        #expect(range[1].contains("DEL    key=plan/1") && range[1].hasSuffix("v=3"))
+        #expect(range[1].contains("DEL    key=plan/1") && range[1].hasSuffix("v=3  tombstone"))
         // A reader that stops early (like `| head -1`) ends the command quietly. The output (one 100 kB value) is
         // larger than a pipe's buffer, so the writer does meet the closed pipe.
         #expect(try statehousectl(["-n", "big", "put", "a", "k", "\"" + String(repeating: "x", count: 100_000) + "\""], port: port).code == 0)
