@@ -5,12 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The SQLite headers are needed to build; install them where they are missing (CI machines start clean).
-if [ ! -f /usr/include/sqlite3.h ]; then
+# The SQLite headers are needed to build, and jq by the tests that run the original CLI documentation's pipelines;
+# install what is missing (CI machines start clean).
+missing=()
+[ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null
+        apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "error: SQLite headers (libsqlite3-dev) are missing" >&2
+        echo "error: missing ${missing[*]} (Debian package names)" >&2
         exit 1
     fi
 fi
