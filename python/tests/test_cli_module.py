@@ -241,6 +241,8 @@ def test_replay_pretty_verbose_limits_and_ranges(daemon, namespace: str, agent_l
     assert reversed_range.returncode == 1 and "end_ts (4) is before start_ts (5)" in reversed_range.stderr
     none = cli("replay", "nobody", *ns, address=daemon.url)
     assert (none.returncode, none.stdout) == (0, "No events found for agent 'nobody'\n")
+    # The original's status document names the namespace first: `replay NAMESPACE AGENT`.
+    assert lines_of(cli("replay", namespace, "research-1", address=daemon.url)) == pretty
 
 
 def test_replay_json_lines(daemon, namespace: str, agent_log: Dict[str, Any]) -> None:

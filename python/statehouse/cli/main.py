@@ -195,7 +195,10 @@ def cmd_keys(client: Statehouse, args: argparse.Namespace, output: _Output) -> i
 
 
 def cmd_replay(client: Statehouse, args: argparse.Namespace, output: _Output) -> int:
-    namespace = _namespace(args)
+    # `replay AGENT` (the original CLI) and `replay NAMESPACE AGENT` (the original's status document).
+    names = _names(args.parser, args.names, ("agent",))
+    namespace = _namespace(args, names["namespace"])
+    args.agent = str(names["agent"])
     events = client.replay(
         args.agent, args.start_ts, args.end_ts, namespace, from_timestamp=args.from_ts, to_timestamp=args.to_ts
     )
@@ -382,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--json", action="store_true", help="output as JSON")
 
     replay = command("replay", cmd_replay, "Replay an agent's history, one line per operation.")
-    replay.add_argument("agent", metavar="AGENT")
+    replay.add_argument("names", nargs="+", metavar="[NAMESPACE] AGENT", help="the agent")
     replay.add_argument("--start-ts", type=_count, default=None, metavar="N", help="first commit_ts (inclusive)")
     replay.add_argument("--end-ts", type=_count, default=None, metavar="N", help="last commit_ts (inclusive)")
     replay.add_argument("--from-ts", default=None, metavar="TIME",
