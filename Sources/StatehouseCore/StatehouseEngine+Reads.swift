@@ -22,7 +22,6 @@ extension StatehouseEngine {
             guard version >= 1 else { throw StatehouseError.invalidArgument("versions start at 1") }
             storagePoint = .version(version)
         case .commit(let commitTS):
-            try await self.requireWithinLog(commitTS, namespace: namespace)
             storagePoint = .commit(commitTS)
         case .time(let time):
             storagePoint = .commit(try await self.backend.commitTS(namespace: namespace, atOrBefore: time))
@@ -81,9 +80,7 @@ extension StatehouseEngine {
         let atCommit: CommitTS?
         switch point {
         case .latest: atCommit = nil
-        case .commit(let commitTS):
-            try await self.requireWithinLog(commitTS, namespace: namespace)
-            atCommit = commitTS
+        case .commit(let commitTS): atCommit = commitTS
         case .time(let time): atCommit = try await self.backend.commitTS(namespace: namespace, atOrBefore: time)
         case .version: throw StatehouseError.invalidArgument("a prefix scan cannot be pinned to a key version")
         }
@@ -196,7 +193,6 @@ extension StatehouseEngine {
         switch point {
         case .latest: storagePoint = .latest
         case .commit(let commitTS):
-            try await self.requireWithinLog(commitTS, namespace: namespace)
             storagePoint = .commit(commitTS)
         case .time(let time):
             storagePoint = .commit(try await self.backend.commitTS(namespace: namespace, atOrBefore: time))
@@ -204,16 +200,5 @@ extension StatehouseEngine {
             throw StatehouseError.invalidArgument("a multi-key read cannot be pinned to a key version")
         }
         return try await self.backend.get(namespace: namespace, keys: keys, at: storagePoint)
-    }
-
-    /// A read "as of commit_ts S" beyond the end of the log would silently be the latest state, which S never was
-    /// (yet): refuse it, naming the head. Any S a commit has returned is within the log.
-    func requireWithinLog(_ commitTS: CommitTS, namespace: String) async throws {
-        let head = try await self.backend.head(namespace: namespace)
-        guard commitTS <= head.commitTS else {
-            throw StatehouseError.invalidArgument(
-                "commit_ts \(commitTS) is beyond the end of the log of namespace '\(namespace)' (its head is commit_ts \(head.commitTS))"
-            )
-        }
     }
 }

@@ -38,6 +38,9 @@ public struct CommitRequest: Sendable, Hashable {
 }
 
 /// Which version of a key a storage read returns. Time-based reads are resolved to a commit_ts by the engine.
+///
+/// A read at ``commit(_:)`` beyond the namespace's head throws ``StatehouseError/invalidArgument(_:)`` naming the head
+/// (that state does not exist yet), checked in the same snapshot as the read.
 public enum StoragePoint: Sendable, Hashable {
     case latest
     case version(Version)

@@ -28,9 +28,7 @@ extension SQLiteBackend {
 
     public func get(namespace: String, keys: [KeyAddress], at point: StoragePoint) async throws -> [StateRecord] {
         try await self.onReader { reader in
-            try reader.snapshot {
-                try keys.map { try reader.get(namespace: namespace, agentID: $0.agentID, key: $0.key, at: point) }
-            }
+            try reader.snapshot { try reader.get(namespace: namespace, keys: keys, at: point) }
         }
     }
 

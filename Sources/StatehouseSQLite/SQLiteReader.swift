@@ -69,7 +69,30 @@ final class SQLiteReader: SQLiteConnectionOwner {
         return heads
     }
 
+    /// Refuses a read "as of commit_ts S" beyond the end of the log: that state does not exist (yet), and the read
+    /// would otherwise silently be the latest state. Checked in the same snapshot as the read, with one index seek.
+    func requireWithinLog(_ commitTS: CommitTS, namespace: String) throws {
+        guard commitTS > 0 else { return }
+        let head = try self.head(namespace: namespace)
+        guard commitTS <= head.commitTS else {
+            throw StatehouseError.invalidArgument(
+                "commit_ts \(commitTS) is beyond the end of the log of namespace '\(namespace)' (its head is commit_ts \(head.commitTS))"
+            )
+        }
+    }
+
     func get(namespace: String, agentID: String, key: String, at point: StoragePoint) throws -> StateRecord {
+        if case .commit(let commitTS) = point { try self.requireWithinLog(commitTS, namespace: namespace) }
+        return try self.read(namespace: namespace, agentID: agentID, key: key, at: point)
+    }
+
+    /// Many keys at one point, the point checked once.
+    func get(namespace: String, keys: [KeyAddress], at point: StoragePoint) throws -> [StateRecord] {
+        if case .commit(let commitTS) = point { try self.requireWithinLog(commitTS, namespace: namespace) }
+        return try keys.map { try self.read(namespace: namespace, agentID: $0.agentID, key: $0.key, at: point) }
+    }
+
+    private func read(namespace: String, agentID: String, key: String, at point: StoragePoint) throws -> StateRecord {
         guard let namespaceID = try self.namespaceID(namespace) else {
             return .missing(agentID: agentID, key: key)
         }
@@ -237,7 +260,8 @@ final class SQLiteReader: SQLiteConnectionOwner {
         atCommit: CommitTS?,
         limit: Int
     ) throws -> [StateRecord] {
-        try self.walkKeys(
+        if let atCommit { try self.requireWithinLog(atCommit, namespace: namespace) }
+        return try self.walkKeys(
             namespace: namespace,
             agentID: agentID,
             prefix: prefix,

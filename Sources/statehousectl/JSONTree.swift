@@ -1,3 +1,5 @@
+import StatehouseCore
+
 /// A stored JSON value parsed into a tree, for the summaries of the pretty format.
 ///
 /// The pretty format's summaries are specified as the original Python SDK's `json.dumps(value, ensure_ascii=False,
@@ -46,7 +48,7 @@ indirect enum JSONTree: Equatable {
         case .null: out += "null"
         case .bool(let flag): out += flag ? "true" : "false"
         case .number(let text): out += Self.pythonNumber(text)
-        case .string(let string): Self.quote(string, to: &out)
+        case .string(let string): JSONString.append(string, to: &out)
         case .array(let items):
             out += "["
             for (index, item) in items.enumerated() {
@@ -58,7 +60,7 @@ indirect enum JSONTree: Equatable {
             out += "{"
             for (index, (name, value)) in members.enumerated() {
                 if index > 0 { out += "," }
-                Self.quote(name, to: &out)
+                JSONString.append(name, to: &out)
                 out += ":"
                 value.write(to: &out)
             }
@@ -75,27 +77,6 @@ indirect enum JSONTree: Equatable {
         guard let number = Double(text) else { return text }
         if number.isInfinite { return number < 0 ? "-Infinity" : "Infinity" }
         return number.description
-    }
-
-    /// A string as Python's json.dumps(ensure_ascii=False) writes it.
-    static func quote(_ string: String, to out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 
     /// A recursive-descent parser over UTF-8 bytes.

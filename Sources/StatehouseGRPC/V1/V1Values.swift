@@ -44,7 +44,7 @@ enum V1Values {
         text += "{"
         for (index, name) in object.fields.keys.sorted().enumerated() {
             if index > 0 { text += "," }
-            self.quote(name, to: &text)
+            JSONString.append(name, to: &text)
             text += ":"
             try self.write(object.fields[name]!, to: &text, path: path + "." + name)
         }
@@ -58,7 +58,7 @@ enum V1Values {
         case .boolValue(let flag):
             text += flag ? "true" : "false"
         case .stringValue(let string):
-            self.quote(string, to: &text)
+            JSONString.append(string, to: &text)
         case .numberValue(let number):
             text += try self.number(number, path: path)
         case .structValue(let object):
@@ -85,24 +85,6 @@ enum V1Values {
         }
         // Swift prints the shortest text that reads back as the same double ("0.1", "1e+300", "5e-324"): valid JSON.
         return "\(number)"
-    }
-
-    private static func quote(_ string: String, to text: inout String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case let control where control.value < 0x20:
-                text += "\\u00" + (control.value < 0x10 ? "0" : "") + String(control.value, radix: 16)
-            default:
-                text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
     }
 
     // ---- JSON text -> Struct ----
