@@ -12,6 +12,8 @@
 #                      static Swift runtime lets them run where no Swift toolchain is installed)
 #   --bin-dir DIR      package the statehoused and statehousectl already in DIR instead; nothing is compiled
 #   --output DIR       where the artifacts go (default dist/ in the repository)
+#   --no-strip         keep the binaries' symbols (by default the packaged copies are stripped: a release binary
+#                      with the static runtime is 178 MB with them, 87 MB without)
 #   --progress/--quiet show each step (and the compiler's output), or only errors (default: progress on a terminal)
 # The SDK is built with `python -m build` in a venv under .build/package-venv (made once; needs PyPI that time).
 # The artifacts' paths are printed on stdout, one a line.
@@ -25,12 +27,14 @@ configuration=release
 bin_dir=""
 output="$repo/dist"
 progress=auto
+strip_binaries=yes
 while [ $# -gt 0 ]; do
     case "$1" in
         -c|--configuration) [ $# -ge 2 ] || fail "$1 needs a value"; configuration="$2"; shift 2 ;;
         --bin-dir) [ $# -ge 2 ] || fail "$1 needs a value"; bin_dir="$2"; shift 2 ;;
         -o|--output) [ $# -ge 2 ] || fail "$1 needs a value"; output="$2"; shift 2 ;;
         --progress) progress=yes; shift ;;
+        --no-strip) strip_binaries=no; shift ;;
         -q|--quiet) progress=no; shift ;;
         -h|--help) usage; exit 0 ;;
         *) fail "unknown argument $1 (see --help)" ;;
@@ -124,6 +128,14 @@ if [ -z "$wheel" ] || [ -z "$sdist" ]; then fail "python -m build made no wheel 
 stage="$work/stage/$name"
 mkdir -p "$stage/bin" "$stage/packaging" "$stage/docs" "$stage/python"
 install -m 0755 "$bin_dir/statehoused" "$bin_dir/statehousectl" "$stage/bin/"
+if [ "$strip_binaries" = yes ]; then
+    if command -v strip >/dev/null 2>&1; then
+        step "stripping the packaged binaries (--no-strip keeps their symbols)"
+        strip "$stage/bin/statehoused" "$stage/bin/statehousectl"
+    else
+        echo "package.sh: note: strip (binutils) is not installed; the binaries keep their symbols" >&2
+    fi
+fi
 install -m 0644 "$repo/packaging/statehoused.service" "$stage/packaging/"
 install -m 0644 "$repo/statehouse.conf.example" "$repo/README.md" "$stage/"
 install -m 0644 "$repo"/docs/*.md "$stage/docs/"
