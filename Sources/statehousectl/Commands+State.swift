@@ -25,7 +25,15 @@ struct VersionCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let (version, sha) = try await withStatehouseClient(host: host, port: port) { try await $0.version() }
+        let version: String
+        let sha: String
+        do {
+            (version, sha) = try await withStatehouseClient(host: host, port: port) { try await $0.version() }
+        } catch {
+            // This CLI's own version is worth knowing exactly when the daemon cannot be reached.
+            emit("Client: statehousectl \(StatehouseBuild.description)")
+            throw error
+        }
         if try self.global.format == .json {
             emit(JSONOutput.object([
                 ("version", .string(version)), ("git_sha", .string(sha)),

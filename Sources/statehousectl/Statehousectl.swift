@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StatehouseBuildInfo
 import StatehouseCore
 
 /// `statehousectl`: the command line for a running statehoused.
@@ -15,6 +16,7 @@ struct Statehousectl: AsyncParsableCommand {
             error or bad input (a flag, a name, JSON); 3 not found (a key, a version, a namespace); 4 conflict (a \
             condition such as --expect-version did not hold).
             """,
+        version: "statehousectl \(StatehouseBuild.description)",
         subcommands: [
             Health.self, VersionCommand.self, Put.self, Delete.self, Get.self, Keys.self, Scan.self, History.self,
             Agents.self, Namespaces.self, Replay.self, Tail.self, Inspect.self, Dump.self, Load.self, Verify.self,

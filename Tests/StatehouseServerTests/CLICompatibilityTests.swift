@@ -78,7 +78,11 @@ struct CLICompatibilityTests {
         let version = try statehousectl(["version"], port: port).out
         #expect(version.hasPrefix("Version: 0.1.0\nGit SHA: \(sha)"), "\(version)")
         #expect(version.contains("Client: statehousectl 0.1.0 (\(sha)"))
+        #expect(try statehousectl(["--version"]).out.hasPrefix("statehousectl 0.1.0 (\(sha)"))
         #expect(daemon.stop() == 0)
+        // With the daemon gone, `version` still says what this CLI is, then fails.
+        let alone = try statehousectl(["version"], port: port)
+        #expect(alone.code == 1 && alone.out.hasPrefix("Client: statehousectl 0.1.0 (\(sha)"))
     }
 
     @Test("colour on request or on a terminal, never in a pipe by default, and NO_COLOR is respected")
