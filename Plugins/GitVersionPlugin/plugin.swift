@@ -17,7 +17,8 @@ struct GitVersionPlugin: BuildToolPlugin {
             set -u
             package="$1"; out="$2"
             mkdir -p "$(dirname "$out")"
-            sha="${STATEHOUSE_GIT_SHA:-}"
+            # Only characters that are safe inside a Swift string literal (a SHA, a tag, -dirty).
+            sha=$(printf '%s' "${STATEHOUSE_GIT_SHA:-}" | tr -cd 'A-Za-z0-9._+-')
             if [ -z "$sha" ]; then
                 sha=$(git -C "$package" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
                 if [ "$sha" != unknown ] && [ -n "$(git -C "$package" status --porcelain --untracked-files=no 2>/dev/null)" ]; then

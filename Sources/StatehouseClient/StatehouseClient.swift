@@ -62,28 +62,18 @@ public func withStatehouseClient<Result: Sendable>(
     _ body: (StatehouseClient) async throws -> Result
 ) async throws -> Result {
     let address = HostAndPort(host: host, port: port)
-    let transport: HTTP2ClientTransport.Posix
+    let target: any ResolvableTarget
     switch address.hostKind {
-    case .ipv4:
-        transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: host, port: port),
-            transportSecurity: .plaintext,
-            config: .defaults { $0.connection.maxIdleTime = nil }
-        )
-    case .ipv6:
-        transport = try HTTP2ClientTransport.Posix(
-            target: .ipv6(address: host, port: port),
-            transportSecurity: .plaintext,
-            config: .defaults { $0.connection.maxIdleTime = nil }
-        )
-    case .name:
-        // Resolved by the transport; it tries each address of the name (localhost: ::1 and 127.0.0.1).
-        transport = try HTTP2ClientTransport.Posix(
-            target: .dns(host: host, port: port),
-            transportSecurity: .plaintext,
-            config: .defaults { $0.connection.maxIdleTime = nil }
-        )
+    case .ipv4: target = .ipv4(address: host, port: port)
+    case .ipv6: target = .ipv6(address: host, port: port)
+    // Resolved by the transport, which tries each address of the name (localhost: ::1 and 127.0.0.1).
+    case .name: target = .dns(host: host, port: port)
     }
+    let transport = try HTTP2ClientTransport.Posix(
+        target: target,
+        transportSecurity: .plaintext,
+        config: .defaults { $0.connection.maxIdleTime = nil }
+    )
     return try await withGRPCClient(transport: transport) { grpcClient in
         try await body(StatehouseClient(stub: .init(wrapping: grpcClient), address: address.description))
     }

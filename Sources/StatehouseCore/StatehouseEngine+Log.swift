@@ -186,7 +186,7 @@ extension StatehouseEngine {
         }
         let upper = to ?? head.commitTS
         let lower = max(from, 1)
-        guard lower <= upper || head.commitTS == 0 else {
+        guard lower <= upper else {
             throw StatehouseError.invalidArgument("commit_ts range is inverted: from \(lower) is after to \(upper)")
         }
         var report = VerificationReport(
@@ -206,7 +206,6 @@ extension StatehouseEngine {
             ])
             return report
         }
-        guard head.commitTS > 0 || upper == 0 else { return report }
         if upper > head.commitTS {
             return fail(head.commitTS + 1, "the log ends at commit_ts \(head.commitTS)")
         }

@@ -64,23 +64,23 @@ extension ServerConfiguration {
         }
 
         var configuration = ServerConfiguration()
+        // The original daemon's variables (STATEHOUSE_ADDR, RUST_LOG, ...) rank below the config file: they are
+        // often exported for other programs (STATEHOUSE_ADDR is also the CLI's address), and must not override
+        // what the file says.
+        for setting in ServerSettings.all where environment[setting.environment] == nil {
+            if let (variable, value) = setting.value(in: environment) {
+                try Self.apply(setting, value, from: variable, to: &configuration)
+            }
+        }
         if let configFile {
             try Self.applyFile(configFile, to: &configuration)
         }
         for setting in ServerSettings.all {
-            if let (variable, value) = setting.value(in: environment) {
-                // The original daemon's RUST_LOG may name per-module filters ("statehouse_core=debug"); only a plain
-                // level is meaningful here, anything else is left to the default.
-                if variable == "RUST_LOG" && Logger.Level(rawValue: value == "warn" ? "warning" : value) == nil {
-                    continue
-                }
-                do {
-                    try setting.apply(&configuration, value)
-                } catch let error as ServerSettings.InvalidSetting {
-                    throw ServerSettings.InvalidSetting(description: "\(variable): \(error.description)")
-                }
+            if let value = environment[setting.environment] {
+                try Self.apply(setting, value, from: setting.environment, to: &configuration)
             }
         }
+
         for (name, value) in flags {
             do {
                 try ServerSettings.setting(named: name)!.apply(&configuration, value)
@@ -94,6 +94,23 @@ extension ServerConfiguration {
             )
         }
         return .run(configuration)
+    }
+
+    /// Applies one environment variable's value, naming the variable when it is wrong.
+    static func apply(
+        _ setting: ServerSettings.Setting,
+        _ value: String,
+        from variable: String,
+        to configuration: inout ServerConfiguration
+    ) throws {
+        // The original daemon's RUST_LOG may name per-module filters ("statehouse_core=debug"); only a plain level is
+        // meaningful here, anything else is left alone.
+        if variable == "RUST_LOG" && Logger.Level(rawValue: value == "warn" ? "warning" : value) == nil { return }
+        do {
+            try setting.apply(&configuration, value)
+        } catch let error as ServerSettings.InvalidSetting {
+            throw ServerSettings.InvalidSetting(description: "\(variable): \(error.description)")
+        }
     }
 
     /// Applies `key = value` lines; `#` starts a comment.

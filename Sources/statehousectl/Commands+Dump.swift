@@ -66,8 +66,9 @@ struct Dump: AsyncParsableCommand {
         let requested = try ReadPoint(at: self.at, asOf: self.asOf)
         let namespace = self.global.namespaceName
         let (host, port) = try self.global.endpoint()
-        var sink = try OutputSink(file: file)
+        let sink = OutputSink(file: file)
         let progress = Progress("dump")
+        defer { sink.discard() }  // a dump that fails or is interrupted leaves no partial file behind
         let summary = try await withStatehouseClient(host: host, port: port) { client in
             // Pin the latest state to the head, so that every agent and page is read at the same commit.
             let head = try await client.head(namespace: namespace)
@@ -84,12 +85,12 @@ struct Dump: AsyncParsableCommand {
             if case .commit(let commitTS) = point { pinnedCommit = commitTS }
             switch format {
             case .json:
-                sink.write("{\n  \"statehouse_dump\": \(DumpFormat.formatVersion),\n  \"namespace\": \(JSONOutput.quote(namespace)),\n")
-                sink.write("  \"commit_ts\": \(pinnedCommit.map { "\($0)" } ?? "null"),\n")
-                sink.write("  \"as_of\": \(self.asOf.map { JSONOutput.quote($0) } ?? "null"),\n  \"agents\": {")
+                try sink.write("{\n  \"statehouse_dump\": \(DumpFormat.formatVersion),\n  \"namespace\": \(JSONOutput.quote(namespace)),\n")
+                try sink.write("  \"commit_ts\": \(pinnedCommit.map { "\($0)" } ?? "null"),\n")
+                try sink.write("  \"as_of\": \(self.asOf.map { JSONOutput.quote($0) } ?? "null"),\n  \"agents\": {")
             case .text:
                 let when = pinnedCommit.map { "commit_ts \($0)" } ?? "time \(self.asOf ?? "")"
-                sink.write("State dump of namespace '\(namespace)' at \(when)\n")
+                try sink.write("State dump of namespace '\(namespace)' at \(when)\n")
             }
             for agent in agents {
                 var cursor: String?
@@ -101,14 +102,14 @@ struct Dump: AsyncParsableCommand {
                         switch format {
                         case .json:
                             if first {
-                                sink.write((writtenAgents > 0 ? "," : "") + "\n    \(JSONOutput.quote(agent)): {")
+                                try sink.write((writtenAgents > 0 ? "," : "") + "\n    \(JSONOutput.quote(agent)): {")
                             }
-                            sink.write((first ? "" : ",") + "\n      \(JSONOutput.quote(record.key)): {\"value\": \(value.text), "
+                            try sink.write((first ? "" : ",") + "\n      \(JSONOutput.quote(record.key)): {\"value\": \(value.text), "
                                 + "\"version\": \(record.version), \"commit_ts\": \(record.commitTS), "
                                 + "\"committed_at\": \(Render.jsonTime(record.committedAt).text)}")
                         case .text:
-                            if first { sink.write("\nAgent '\(agent)':\n") }
-                            sink.write("\n  \(record.key):\n    Version: \(record.version)\n    Commit TS: \(record.commitTS)\n"
+                            if first { try sink.write("\nAgent '\(agent)':\n") }
+                            try sink.write("\n  \(record.key):\n    Version: \(record.version)\n    Commit TS: \(record.commitTS)\n"
                                 + "    Committed at: \(Render.time(record.committedAt))\n    Value: \(value.text)\n")
                         }
                         if first { writtenAgents += 1 }
@@ -118,9 +119,9 @@ struct Dump: AsyncParsableCommand {
                     }
                     cursor = page.nextCursor
                 } while cursor != nil
-                if !first && format == .json { sink.write("\n    }") }
+                if !first && format == .json { try sink.write("\n    }") }
             }
-            if format == .json { sink.write(writtenAgents > 0 ? "\n  }\n}\n" : "}\n}\n") }
+            if format == .json { try sink.write(writtenAgents > 0 ? "\n  }\n}\n" : "}\n}\n") }
             return (keys: keys, agents: writtenAgents, commitTS: pinnedCommit)
         }
         progress.finish()
@@ -129,47 +130,6 @@ struct Dump: AsyncParsableCommand {
             let at = summary.commitTS.map { "commit_ts \($0)" } ?? "time \(self.asOf ?? "")"
             emit("✓ State dumped to \(file): \(summary.keys) keys of \(summary.agents) agent\(summary.agents == 1 ? "" : "s") "
                 + "from namespace '\(namespace)' at \(at)")
-        }
-    }
-}
-
-/// Standard output, or a file written beside its final name and renamed into place once complete.
-struct OutputSink {
-    private let path: String?
-    private let temporary: String?
-    private let handle: FileHandle?
-
-    init(file: String?) throws {
-        self.path = file
-        guard let file else {
-            self.temporary = nil
-            self.handle = nil
-            return
-        }
-        let temporary = file + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-            throw StatehouseError.unavailable("cannot write \(file): \(String(cString: strerror(errno)))")
-        }
-        self.temporary = temporary
-        self.handle = FileHandle(forWritingAtPath: temporary)
-    }
-
-    mutating func write(_ text: String) {
-        if let handle = self.handle {
-            handle.write(Data(text.utf8))
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
-    }
-
-    func commit() throws {
-        guard let path = self.path, let temporary = self.temporary, let handle = self.handle else { return }
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw StatehouseError.unavailable("cannot write \(path): \(reason)")
         }
     }
 }

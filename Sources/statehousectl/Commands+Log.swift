@@ -7,25 +7,6 @@ import StatehouseClient
 import StatehouseCore
 import Synchronization
 
-/// Writes a line to standard output at once (no buffering), so that streams show up as they happen.
-///
-/// A reader that goes away (`statehousectl replay | head`) ends the command quietly, as it does for other Unix tools,
-/// instead of failing on the closed pipe.
-func emit(_ line: String) {
-    var bytes = Array((line + "\n").utf8)
-    bytes.withUnsafeMutableBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                exit(errno == EPIPE ? 0 : 1)
-            }
-            offset += written
-        }
-    }
-}
-
 /// How `replay`, `tail` and `inspect` print events: pretty lines (text) or one JSON object per event.
 struct EventPrinter {
     let format: OutputFormat

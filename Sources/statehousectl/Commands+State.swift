@@ -112,18 +112,10 @@ struct Get: AsyncParsableCommand {
     @Flag(help: "Print key, version, commit time and a one-line summary of the value.") var pretty = false
 
     func run() async throws {
-        let points = [self.version != nil, self.at != nil, self.asOf != nil].filter { $0 }.count
-        guard points <= 1 else { throw UsageError("use only one of --version, --at and --as-of") }
-        let point: ReadPoint
-        if let version = self.version {
-            point = .version(version)
-        } else if let at = self.at {
-            point = .commit(at)
-        } else if let asOf = self.asOf {
-            point = .time(try TimeArgument.micros(asOf))
-        } else {
-            point = .latest
+        guard self.version == nil || (self.at == nil && self.asOf == nil) else {
+            throw UsageError("use only one of --version, --at and --as-of")
         }
+        let point = try self.version.map { ReadPoint.version($0) } ?? ReadPoint(at: self.at, asOf: self.asOf)
         let namespace = self.global.namespaceName
         let format = try self.global.format
         let (host, port) = try self.global.endpoint()
@@ -284,7 +276,7 @@ extension ReadPoint {
         case (nil, nil): self = .latest
         case (let at?, nil): self = .commit(at)
         case (nil, let asOf?): self = .time(try TimeArgument.micros(asOf))
-        case (.some, .some): throw UsageError("use only one of --at and --as-of")
+        case (.some, .some): throw UsageError("use only one of --version, --at and --as-of")
         }
     }
 }

@@ -75,8 +75,7 @@ indirect enum JSONTree: Equatable {
             return text == "-0" ? "0" : text
         }
         guard let number = Double(text) else { return text }
-        if number.isInfinite { return number < 0 ? "-Infinity" : "Infinity" }
-        return number.description
+        return JSONNumber.pythonRepr(number)
     }
 
     /// A recursive-descent parser over UTF-8 bytes.
@@ -104,6 +103,7 @@ indirect enum JSONTree: Equatable {
             case UInt8(ascii: "{"):
                 self.index += 1
                 var members: [(String, JSONTree)] = []
+                var positions: [String: Int] = [:]
                 self.skipWhitespace()
                 if self.peek(UInt8(ascii: "}")) { return .object(members) }
                 repeat {
@@ -113,9 +113,10 @@ indirect enum JSONTree: Equatable {
                     guard self.peek(UInt8(ascii: ":")) else { throw Malformed() }
                     let member = try self.value()
                     // A repeated name keeps its first place and takes the last value, as Python's json.loads does.
-                    if let index = members.firstIndex(where: { $0.0 == name }) {
+                    if let index = positions[name] {
                         members[index].1 = member
                     } else {
+                        positions[name] = members.count
                         members.append((name, member))
                     }
                     self.skipWhitespace()
@@ -222,8 +223,14 @@ indirect enum JSONTree: Equatable {
                     case UInt8(ascii: "f"): scalars.append("\u{0C}")
                     case UInt8(ascii: "u"):
                         var code = try self.hex4()
-                        if (0xD800..<0xDC00).contains(code), self.peek(UInt8(ascii: "\\")), self.peek(UInt8(ascii: "u")) {
-                            let low = try self.hex4()
+                        // A high surrogate followed by an escaped low one is one character; anything else leaves a
+                        // lone surrogate, which a Swift string cannot hold: it becomes U+FFFD.
+                        if (0xD800..<0xDC00).contains(code), self.index + 6 <= self.bytes.count,
+                            self.bytes[self.index] == UInt8(ascii: "\\"), self.bytes[self.index + 1] == UInt8(ascii: "u"),
+                            let low = UInt32(String(decoding: self.bytes[self.index + 2..<self.index + 6], as: UTF8.self), radix: 16),
+                            (0xDC00..<0xE000).contains(low)
+                        {
+                            self.index += 6
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                         }
                         scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")

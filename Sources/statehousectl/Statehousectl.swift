@@ -141,10 +141,16 @@ enum ExitStatus: Int32 {
 struct GlobalOptions: ParsableArguments {
     @Option(
         name: [.customLong("addr"), .customLong("address")],
-        help: "Address of statehoused: HOST:PORT, e.g. localhost:50051 or [::1]:50051 (env STATEHOUSE_ADDR or STATEHOUSE_ADDRESS)."
+        help: "Address of statehoused: HOST:PORT, e.g. localhost:50051 or [::1]:50051 (env STATEHOUSE_ADDRESS, STATEHOUSE_ADDR or STATEHOUSE_URL)."
     )
-    var addr: String = ProcessInfo.processInfo.environment["STATEHOUSE_ADDR"]
-        ?? ProcessInfo.processInfo.environment["STATEHOUSE_ADDRESS"] ?? "127.0.0.1:50051"
+    var addr: String = Self.environmentAddress ?? "127.0.0.1:50051"
+
+    /// The first of the variables the original CLI and SDK read, in the order the Python CLI reads them.
+    static var environmentAddress: String? {
+        let environment = ProcessInfo.processInfo.environment
+        return ["STATEHOUSE_ADDRESS", "STATEHOUSE_ADDR", "STATEHOUSE_URL"].lazy.compactMap { environment[$0] }
+            .first { !$0.isEmpty }
+    }
 
     @Option(name: [.short, .long], help: "Namespace (default: default).")
     var namespace: String?

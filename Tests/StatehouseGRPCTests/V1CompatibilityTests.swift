@@ -196,6 +196,25 @@ struct V1CompatibilityTests {
         }
     }
 
+    @Test("a reply larger than a client takes (4 MiB as protobuf) is refused with the reason, not cut off")
+    func replySize() async throws {
+        try await withBothServices { client, v1, _ in
+            // 800 kB of JSON, but each number is 11 bytes in a Struct: 4.4 MB.
+            let numbers = "{\"a\":[" + Array(repeating: "1", count: 400_000).joined(separator: ",") + "]}"
+            _ = try await client.apply(putRequest("a", "wide", numbers))
+            let message = await expectCode(.resourceExhausted) { try await Self.get(v1, "a", "wide") }
+            #expect(message.contains("key 'wide'") && message.contains("statehouse.v2"))
+            await expectCode(.resourceExhausted) { try await Self.replay(v1, "a") }
+            // Five values of 1 MB as a Struct each pass alone but not together in one ScanPrefix.
+            let fifth = "{\"a\":[" + Array(repeating: "1", count: 95_000).joined(separator: ",") + "]}"
+            for index in 0..<5 { _ = try await client.apply(putRequest("b", "k\(index)", fifth)) }
+            #expect(try await Self.get(v1, "b", "k0").exists)
+            var scan = Statehouse_V1_ScanPrefixRequest()
+            scan.agentID = "b"
+            #expect(await expectCode(.resourceExhausted) { try await v1.scanPrefix(scan) }.contains("ScanPrefix"))
+        }
+    }
+
     // ---- transactions ----
 
     @Test("a transaction's namespace is its first write's; another namespace is refused and stages nothing")

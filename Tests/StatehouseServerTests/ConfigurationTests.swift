@@ -68,6 +68,13 @@ struct ConfigurationTests {
         // A per-module filter means nothing here: the default stays.
         #expect(try Self.load([], ["RUST_LOG": "statehouse_core=debug"]).logLevel == .info)
         #expect(try Self.load([], ["RUST_LOG": "debug", "STATEHOUSE_LOG_LEVEL": "error"]).logLevel == .error)
+        // They rank below the config file: a STATEHOUSE_ADDR exported for the CLI does not move a configured daemon.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("statehouse-\(UUID()).conf").path
+        try "listen = 127.0.0.1:7100\nlog-level = error\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configured = try Self.load(["--config", file], ["STATEHOUSE_ADDR": "0.0.0.0:50051", "RUST_LOG": "debug"])
+        #expect(configured.host == "127.0.0.1" && configured.port == 7100 && configured.logLevel == .error)
+        #expect(try Self.load(["--config", file], ["STATEHOUSE_LISTEN": "127.0.0.1:7101"]).port == 7101)
     }
 
     @Test(

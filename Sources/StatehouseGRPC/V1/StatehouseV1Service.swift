@@ -41,8 +41,8 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
     let build: StatehouseGRPCService.BuildInfo
     let logger: Logger
 
-    /// The most a ListKeys or ScanPrefix reply carries: what a gRPC client receives by default (4 MiB). The original
-    /// API cannot page, so an agent with more is told to use statehouse.v2, which does.
+    /// The most a reply carries: what a gRPC client receives by default (4 MiB). The original API cannot page, so an
+    /// agent with more keys (or a value that large as a Struct) is told to use statehouse.v2, which does.
     static let maxListingBytes = 4 << 20
 
     var limits: EngineLimits { self.engine.configuration.limits }
@@ -142,6 +142,15 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                     try self.engine.abort(txnID: request.txnID)
                 } catch StatehouseError.transactionExpired, StatehouseError.transactionNotFound {
                     // It expired (or finished) since the status was read: aborting it is a no-op, as documented.
+                    if case .committed(let result) = self.engine.transactionStatus(request.txnID) {
+                        throw Self.alreadyCommitted(request.txnID, result)
+                    }
+                } catch StatehouseError.invalidArgument {
+                    // A commit of it is under way: too late to abort, as for a committed one.
+                    throw RPCError(
+                        code: .failedPrecondition,
+                        message: "transaction \(request.txnID) is being committed and can no longer be aborted"
+                    )
                 }
             case .aborted, .expired, .failed, .unknown:
                 break  // "Idempotent (aborting twice is safe)"
@@ -176,6 +185,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
             response.version = record.version
             response.commitTs = record.commitTS
             response.exists = record.exists
+            try Self.checkReplySize(try Self.encodedSize(response), of: record)
             return response
         }
     }
@@ -206,6 +216,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
             response.version = record.version
             response.commitTs = record.commitTS
             response.exists = record.exists
+            try Self.checkReplySize(try Self.encodedSize(response), of: record)
             return response
         }
     }
@@ -227,7 +238,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                     cursor: cursor
                 )
                 for entry in page.items {
-                    bytes += entry.key.utf8.count + 3
+                    bytes += entry.key.utf8.count + 6  // tag and length prefix: at most 6 bytes
                     try self.checkListingSize(bytes, agentID: request.agentID, rpc: "ListKeys")
                     response.keys.append(entry.key)
                 }
@@ -264,7 +275,8 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                     entry.value = try self.structValue(value, of: record)
                     entry.version = record.version
                     entry.commitTs = record.commitTS
-                    bytes += entry.key.utf8.count + value.utf8.count + 32
+                    // The Struct's encoding, not the JSON's: numbers take 9 bytes or more as doubles.
+                    bytes += try Self.encodedSize(entry) + 6
                     try self.checkListingSize(bytes, agentID: request.agentID, rpc: "ScanPrefix")
                     response.entries.append(entry)
                 }
@@ -306,7 +318,16 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
             var events = 0
             if end >= (filter.fromCommitTS ?? 1) {
                 for try await event in self.engine.log(filter) {
-                    try await response.write(try self.replayEvent(event))
+                    let message = try self.replayEvent(event)
+                    let size = try Self.encodedSize(message)
+                    guard size <= Self.maxListingBytes else {
+                        throw RPCError(
+                            code: .resourceExhausted,
+                            message: "commit_ts \(event.commitTS) is \(size) bytes as a v1 ReplayEvent, more than one "
+                                + "reply carries (\(Self.maxListingBytes >> 20) MiB); replay it through statehouse.v2"
+                        )
+                    }
+                    try await response.write(message)
                     events += 1
                 }
             }
@@ -348,6 +369,25 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
             version: record.version,
             limits: self.limits
         )
+    }
+
+    /// The size of a message as protobuf, which is what a client's 4 MiB receive limit counts.
+    static func encodedSize(_ message: some SwiftProtobuf.Message) throws -> Int {
+        let bytes: [UInt8] = try message.serializedBytes()
+        return bytes.count
+    }
+
+    /// A value whose Struct is larger than a client receives by default is refused with the reason, rather than
+    /// left to fail in the client as "message larger than max".
+    static func checkReplySize(_ size: Int, of record: StateRecord) throws {
+        guard size <= Self.maxListingBytes else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "the value of agent '\(record.agentID)' key '\(record.key)' is \(size) bytes as a "
+                    + "google.protobuf.Struct, more than one reply carries (\(Self.maxListingBytes >> 20) MiB); "
+                    + "read it through statehouse.v2"
+            )
+        }
     }
 
     func checkListingSize(_ bytes: Int, agentID: String, rpc: String) throws {

@@ -83,8 +83,9 @@ enum V1Values {
         if number.rounded(.towardZero) == number && abs(number) <= self.maxExactInteger {
             return String(Int64(number))
         }
-        // Swift prints the shortest text that reads back as the same double ("0.1", "1e+300", "5e-324"): valid JSON.
-        return "\(number)"
+        // The shortest text that reads back as the same double ("0.1", "1e+300", "9500000000000000.0"), as a Python
+        // client writing the same number stores it.
+        return JSONNumber.pythonRepr(number)
     }
 
     // ---- JSON text -> Struct ----
