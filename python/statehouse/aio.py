@@ -303,7 +303,7 @@ class AsyncWatchStream:
                     request = ops.watch_request(self._namespace, self._agent_id, self.next_ts or 1)
                     stub = await self._client._ensure_stub()
                     self._call = stub.Watch(
-                        request, wait_for_ready=failing_since is not None, metadata=self._client._metadata
+                        request, metadata=self._client._metadata
                     )
                 batch = await self._call.read()
                 if batch is grpc.aio.EOF:

@@ -169,7 +169,7 @@ class WatchStream(Iterator[ReplayEvent]):
                 if self._call is None:
                     request = ops.watch_request(self._namespace, self._agent_id, self.next_ts)
                     self._call = self._client._stub.Watch(
-                        request, wait_for_ready=failing_since is not None, metadata=self._client._metadata
+                        request, metadata=self._client._metadata
                     )
                 batch = next(self._call)
                 self._pending.extend(wire.replay_event(event, self._agent_id) for event in batch.events)

@@ -127,18 +127,21 @@ def format_agent(agent_id: str, max_len: int = AGENT_MAX_LEN) -> str:
 
 
 def _quoted(text: str, max_len: int) -> str:
-    """``"text"`` escaped; when the quoted text is longer than ``max_len`` it is cut to ``max_len`` characters and
-    ``..."`` closes it (an escape sequence is never split)."""
-    budget = max_len - 2
+    """``"text"`` escaped, at most ``max_len`` characters in all: a longer one is cut and closed with ``..."``
+    (an escape sequence is never split)."""
+    escaped = _escape(text)
+    if len(escaped) + 2 <= max_len:
+        return f'"{escaped}"'
+    budget = max_len - 2 - len(ELLIPSIS)
     pieces: List[str] = []
     used = 0
     for char in text:
         piece = _escape_char(char)
         if used + len(piece) > budget:
-            return '"' + "".join(pieces) + ELLIPSIS + '"'
+            break
         pieces.append(piece)
         used += len(piece)
-    return '"' + "".join(pieces) + '"'
+    return '"' + "".join(pieces) + ELLIPSIS + '"'
 
 
 def _compact_json(value: Any) -> Optional[str]:
@@ -183,8 +186,8 @@ def format_value_summary(value: Any, max_len: int = SUMMARY_MAX_LEN) -> str:
     """A one-line summary of a JSON value, deterministic for a given value.
 
     - ``null``, ``true``, ``false`` and numbers as they are;
-    - strings quoted and escaped (``"line1\\nline2"``); a quoted string longer than ``max_len`` is cut to
-      ``max_len`` characters and ends ``..."``;
+    - strings quoted and escaped (``"line1\\nline2"``), at most ``max_len`` characters with the quotes: a longer
+      one is cut and ends ``..."``;
     - objects and lists whose compact JSON is shorter than 80 characters (and ``max_len``) as that JSON
       (``{"a":1,"b":2}``, ``[1,2,3]``);
     - bigger objects as ``{k1:..., k2:..., n_fields=N}`` (the first keys that fit, at most three) and bigger
@@ -311,7 +314,10 @@ def format_event_verbose(
         fields.append(f"reason={_quoted(reason, SUMMARY_MAX_LEN)}")
     payload = "null" if op == "DEL" else _compact_json(value)
     if payload is None:
-        payload = _escape(repr(value))
+        try:  # a number beyond the double range: JSON with Infinity, as the Swift CLI prints it
+            payload = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError):
+            payload = _escape(repr(value))
     return SEPARATOR.join(fields) + "\n  payload: " + payload
 
 

@@ -168,6 +168,25 @@ def test_a_commit_whose_reply_was_lost_is_retried_and_applied_once(daemon, names
     run(daemon, namespace, body)
 
 
+def test_a_watch_gives_up_once_the_daemon_stays_away_for_its_reconnect_timeout(make_daemon) -> None:
+    daemon = make_daemon()
+
+    async def body(client: AsyncStatehouse) -> None:
+        await client.apply([Put("a", "k", 0)])
+        async with client.watch(from_ts=1, reconnect_timeout=1) as stream:
+            assert (await stream.__anext__()).commit_ts == 1
+            await asyncio.get_running_loop().run_in_executor(None, daemon.stop)
+            with pytest.raises(exceptions.UnavailableError):
+                # The bound is the test's only; the watch gives up after 1 s of failing.
+                await asyncio.wait_for(stream.__anext__(), timeout=60)
+
+    async def main() -> None:
+        async with AsyncStatehouse(url=daemon.url) as client:
+            await body(client)
+
+    asyncio.run(main())
+
+
 def test_watch_hands_over_without_a_gap_and_resumes_after_restart(make_daemon) -> None:
     daemon = make_daemon()
 

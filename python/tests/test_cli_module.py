@@ -424,6 +424,8 @@ def test_colour_only_on_a_terminal_without_no_color(daemon, namespace: str, agen
     plain = run_on_a_terminal(["--address", daemon.url, "health"], {"NO_COLOR": "1"})
     assert plain.replace("\r\n", "\n") == "✓ Daemon is healthy\n"
     assert "\x1b" not in run_on_a_terminal(["--address", daemon.url, "replay", "research-1", "--namespace",
-                                            namespace], {"NO_COLOR": ""})
+                                            namespace], {"NO_COLOR": "yes"})
+    # no-color.org: an empty NO_COLOR does not count (the Swift CLI agrees).
+    assert "\x1b[" in run_on_a_terminal(["--address", daemon.url, "health"], {"NO_COLOR": ""})
     piped = cli("replay", "research-1", "--namespace", namespace, address=daemon.url)
     assert "\x1b" not in piped.stdout and piped.returncode == 0

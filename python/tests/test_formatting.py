@@ -72,14 +72,15 @@ def test_scalar_summaries() -> None:
     assert format_value_summary("é ✓ 漢") == '"é ✓ 漢"'
 
 
-def test_long_strings_are_cut_so_the_quoted_text_is_at_most_max_len_plus_an_ellipsis() -> None:
+def test_long_strings_are_cut_so_the_quoted_text_is_at_most_max_len() -> None:
     assert format_value_summary("a" * 118) == '"' + "a" * 118 + '"'  # 120 with its quotes: whole
-    assert format_value_summary("a" * 119) == '"' + "a" * 118 + '..."'
-    assert len(format_value_summary("a" * 1000)) == 123
-    assert format_value_summary("abcdefghij", max_len=8) == '"abcdef..."'
+    assert format_value_summary("a" * 119) == '"' + "a" * 115 + '..."'
+    for length in (119, 120, 200, 1000):
+        assert len(format_value_summary("a" * length)) == 120
+    assert format_value_summary("abcdefghij", max_len=8) == '"abc..."'
     # An escape sequence is never split: the cut happens before it.
-    assert format_value_summary("abcde\nfgh", max_len=8) == '"abcde..."'
-    assert format_value_summary("abcd\nfgh", max_len=8) == '"abcd\\n..."'
+    assert format_value_summary("ab\ncdefgh", max_len=8) == '"ab..."'
+    assert format_value_summary("a\ncdefgh", max_len=8) == '"a\\n..."'
 
 
 def test_small_objects_and_lists_are_compact_json() -> None:
@@ -99,7 +100,7 @@ def test_big_objects_and_lists_are_summarised() -> None:
     assert format_value_summary(big, max_len=30) == "{key0:..., n_fields=20}"
     assert format_value_summary(list(range(100))) == "[0, 1, ...] len=100"
     assert format_value_summary([{"a": "x" * 80}, [1] * 50, "z"]) == "[{...}, [...], ...] len=3"
-    assert format_value_summary(["x" * 100, "y" * 100]) == '["' + "x" * 22 + '...", "' + "y" * 22 + '..."] len=2'
+    assert format_value_summary(["x" * 100, "y" * 100]) == '["' + "x" * 19 + '...", "' + "y" * 19 + '..."] len=2'
     assert format_value_summary(list(range(100)), max_len=16) == "[0, ...] len=100"
     assert format_value_summary(list(range(100)), max_len=5) == "[...] len=100"
 

@@ -108,7 +108,7 @@ def test_verbose_lines_agree(tmp_path: Path) -> None:
     private = Daemon(tmp_path / "data").start()
     try:
         with Statehouse(url=private.url) as client:
-            fill(client, "verbose", include_non_finite=False)
+            fill(client, "verbose", include_non_finite=True)
             python_text = "\n".join(client.replay_pretty(namespace="verbose", verbose=True)).splitlines()
         swift_lines = cli_lines(private, "verbose", "--verbose")
     finally:

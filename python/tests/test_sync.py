@@ -483,6 +483,29 @@ def test_restart_keeps_data_and_a_watch_resumes_without_a_gap(make_daemon) -> No
         assert client.verify().ok
 
 
+def test_a_watch_gives_up_once_the_daemon_stays_away_for_its_reconnect_timeout(make_daemon) -> None:
+    daemon = make_daemon()
+    outcome: list = []
+    with Statehouse(url=daemon.url) as client:
+        client.apply([Put("a", "k", 0)])
+        stream = client.watch(from_ts=1, reconnect_timeout=1)
+
+        def follow() -> None:
+            try:
+                for _ in stream:
+                    pass
+            except exceptions.StatehouseError as error:
+                outcome.append(error)
+
+        follower = threading.Thread(target=follow, daemon=True)
+        follower.start()
+        daemon.stop()
+        follower.join(timeout=60)  # bounds the test only; the watch itself gives up after 1 s of failing
+        stream.close()
+    assert not follower.is_alive(), "the watch kept waiting for a daemon that was gone"
+    assert len(outcome) == 1 and isinstance(outcome[0], exceptions.UnavailableError)
+
+
 def test_a_stopped_daemon_gives_unavailable_and_commits_resume_after_restart(make_daemon) -> None:
     daemon = make_daemon()
     with Statehouse(url=daemon.url, timeout=5, commit_retry_timeout=2) as client:

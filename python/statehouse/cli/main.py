@@ -60,7 +60,8 @@ class _Output:
     @staticmethod
     def _wants_colour(stream: TextIO) -> bool:
         try:
-            return stream.isatty() and "NO_COLOR" not in os.environ
+            # no-color.org: NO_COLOR set to any non-empty value turns colour off.
+            return stream.isatty() and not os.environ.get("NO_COLOR")
         except (AttributeError, ValueError):
             return False
 
