@@ -125,12 +125,12 @@ struct V1CompatibilityTests {
     @Test("a Struct is stored as JSON: integral numbers as integers, sorted keys, nested lists and objects")
     func structToJSON() async throws {
         try await withBothServices { client, v1, _ in
-            let json = #"{"z": 1, "a": {"n": -3, "f": 2.5, "big": 1e300, "tiny": 1e-7}, "l": [1, "x\n\"", null, true, []]}"#
+            let json = #"{"z": 1, "a": {"n": -3, "f": 2.5, "big": 1e300, "tiny": 1e-7, "wide": 9.5e15}, "l": [1, "x\n\"", null, true, []]}"#
             let commitTS = try await Self.put(v1, "agent-1", "memory", json)
             #expect(commitTS == 1)
             #expect(
                 try await Self.v2Text(client, "agent-1", "memory")
-                    == #"{"a":{"big":1e+300,"f":2.5,"n":-3,"tiny":1e-07},"l":[1,"x\n\"",null,true,[]],"z":1}"#
+                    == #"{"a":{"big":1e+300,"f":2.5,"n":-3,"tiny":1e-07,"wide":9500000000000000.0},"l":[1,"x\n\"",null,true,[]],"z":1}"#
             )
             let read = try await Self.get(v1, "agent-1", "memory")
             let sent = try Self.value(json)

@@ -34,6 +34,8 @@ TRICKY_VALUES = [
     1e300,
     12345678901234567890123,
     -0.5,
+    9.5e15,  # between 2^53 and 1e16: Python's repr is plain digits
+    {"n": 9007199254740993.0, "m": 1e16},
     {"text": "a\nb", "deep": {"list": [1.5, 2e-7, None]}},
 ]
 RAW_VALUES = [b"-0", b"1E5", b"1.0e2", b'{"x":1e400}', b"1e400", b'{"a":1,"b":2,"a":3}', b'"\\u00e9\\ud83d\\ude00"']
