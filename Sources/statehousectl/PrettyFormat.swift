@@ -85,18 +85,21 @@ enum PrettyFormat {
         text.unicodeScalars.map { self.escaped($0) }.joined()
     }
 
-    /// `"text"`, escaped; when longer than `maxLength` it is cut (never inside an escape) and closed with `..."`.
+    /// `"text"`, escaped, at most `maxLength` scalars with the quotes: a longer one is cut (never inside an escape)
+    /// and closed with `..."`.
     static func quoted(_ text: String, _ maxLength: Int) -> String {
-        let budget = maxLength - 2
+        let whole = self.escaped(text)
+        if self.length(whole) + 2 <= maxLength { return "\"" + whole + "\"" }
+        let budget = maxLength - 2 - self.ellipsis.count
         var pieces = ""
         var used = 0
         for scalar in text.unicodeScalars {
             let piece = self.escaped(scalar)
-            if used + self.length(piece) > budget { return "\"" + pieces + self.ellipsis + "\"" }
+            if used + self.length(piece) > budget { break }
             pieces += piece
             used += self.length(piece)
         }
-        return "\"" + pieces + "\""
+        return "\"" + pieces + self.ellipsis + "\""
     }
 
     /// A key, escaped and cut to `maxLength`; a path keeps its first and last parts (`first/.../last`) when that fits.
