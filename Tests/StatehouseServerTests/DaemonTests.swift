@@ -155,6 +155,17 @@ struct DaemonTests {
         clash.process.waitUntilExit()
         #expect(clash.process.terminationStatus == 1)
         #expect(clash.stderr().contains("statehoused: cannot listen on 127.0.0.1:\(port): the address is already in use"))
+        // The address is tried before the store is opened: a daemon that cannot listen leaves nothing on disk.
+        let untouched = directory + "/never-created"
+        let clashOnDisk = try DaemonProcess(arguments: ["--listen", "127.0.0.1:\(port)", "--data-dir", untouched])
+        clashOnDisk.process.waitUntilExit()
+        #expect(clashOnDisk.process.terminationStatus == 1)
+        #expect(!FileManager.default.fileExists(atPath: untouched))
+        let unresolvable = try DaemonProcess(arguments: ["--listen", "no-such-host.invalid:50051", "--data-dir", untouched])
+        unresolvable.process.waitUntilExit()
+        #expect(unresolvable.process.terminationStatus == 1)
+        #expect(unresolvable.stderr().contains("cannot resolve host 'no-such-host.invalid'"))
+        #expect(!FileManager.default.fileExists(atPath: untouched))
         #expect(holder.stop() == 0)
 
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: directory + "/statehouse.db"))
