@@ -178,15 +178,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                 agentID: request.agentID,
                 key: request.key
             )
-            var response = Statehouse_V1_GetStateResponse()
-            if let value = record.value, record.exists {
-                response.value = try self.structValue(value, of: record)
-            }
-            response.version = record.version
-            response.commitTs = record.commitTS
-            response.exists = record.exists
-            try Self.checkReplySize(try Self.encodedSize(response), of: record)
-            return response
+            return try self.stateReply(record)
         }
     }
 
@@ -209,15 +201,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                 key: request.key,
                 at: .version(request.version)
             )
-            var response = Statehouse_V1_GetStateAtVersionResponse()
-            if let value = record.value, record.exists {
-                response.value = try self.structValue(value, of: record)
-            }
-            response.version = record.version
-            response.commitTs = record.commitTS
-            response.exists = record.exists
-            try Self.checkReplySize(try Self.encodedSize(response), of: record)
-            return response
+            return try self.stateReply(record)
         }
     }
 
@@ -361,6 +345,20 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
 
     // ---- helpers ----
 
+    /// GetState's and GetStateAtVersion's reply (two messages of the same shape): the Struct when the key holds a
+    /// value, its version and commit_ts, and whether it exists.
+    func stateReply<Reply: V1StateReply>(_ record: StateRecord) throws -> Reply {
+        var reply = Reply()
+        if let value = record.value, record.exists {
+            reply.value = try self.structValue(value, of: record)
+        }
+        reply.version = record.version
+        reply.commitTs = record.commitTS
+        reply.exists = record.exists
+        try Self.checkReplySize(try Self.encodedSize(reply), of: record)
+        return reply
+    }
+
     func structValue(_ value: JSONValue, of record: StateRecord) throws -> Google_Protobuf_Struct {
         try V1Values.structValue(
             value,
@@ -409,3 +407,14 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 }
+
+/// The fields GetStateResponse and GetStateAtVersionResponse share, so that one function fills both.
+protocol V1StateReply: SwiftProtobuf.Message {
+    var value: Google_Protobuf_Struct { get set }
+    var version: UInt64 { get set }
+    var commitTs: UInt64 { get set }
+    var exists: Bool { get set }
+}
+
+extension Statehouse_V1_GetStateResponse: V1StateReply {}
+extension Statehouse_V1_GetStateAtVersionResponse: V1StateReply {}
