@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 import grpc
 
@@ -309,10 +309,59 @@ def call_metadata(value: Any) -> Optional[CallMetadata]:
 
 _CODE_NAMES = {code.value[0]: code for code in grpc.StatusCode}
 
+# The trailing metadata key that names the reason of every error the daemon raises (SessionError.reason in a
+# session); the other "statehouse-*" keys carry its facts (a conflict's key and versions, where a watch resumes).
+ERROR_REASON_KEY = "statehouse-error"
+
+# The exception of each reason the daemon names. The reason decides, not the status code: NOT_FOUND is a
+# transaction or something else by the reason, whatever the call was.
+_REASON_CLASSES = {
+    "invalid_argument": errors.InvalidArgumentError,
+    "transaction_not_found": errors.TransactionNotFoundError,
+    "not_found": errors.NotFoundError,
+    "transaction_expired": errors.TransactionExpiredError,
+    "conflict": errors.ConflictError,
+    "resource_exhausted": errors.ResourceExhaustedError,
+    "subscriber_too_slow": errors.ResourceExhaustedError,
+    "unavailable": errors.UnavailableError,
+    "data_corruption": errors.DataLossError,
+    "internal": errors.StatehouseError,
+}
+
 
 def status_code(number: int) -> grpc.StatusCode:
     """The grpc.StatusCode of a numeric code (as a session error carries it)."""
     return _CODE_NAMES.get(number, grpc.StatusCode.UNKNOWN)
+
+
+def error_facts(trailers: Optional[Iterable[Tuple[str, Any]]]) -> Dict[str, str]:
+    """The ``statehouse-*`` entries of an error's trailing metadata (or of a session error's details), by key."""
+    return {
+        key: value
+        for key, value in (trailers or ())
+        if isinstance(key, str) and key.startswith("statehouse-") and isinstance(value, str)
+    }
+
+
+def _class_of_code(code: grpc.StatusCode, transactional: bool) -> Type[errors.StatehouseError]:
+    """The exception of a status code without a reason (an older daemon, or the transport itself)."""
+    if code == grpc.StatusCode.ABORTED:
+        return errors.ConflictError
+    if code == grpc.StatusCode.NOT_FOUND:
+        return errors.TransactionNotFoundError if transactional else errors.NotFoundError
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        return errors.TransactionExpiredError
+    if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE):
+        return errors.InvalidArgumentError
+    if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+        return errors.PermissionDeniedError
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return errors.ResourceExhaustedError
+    if code == grpc.StatusCode.DATA_LOSS:
+        return errors.DataLossError
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
+        return errors.UnavailableError
+    return errors.StatehouseError
 
 
 def error(
@@ -323,40 +372,57 @@ def error(
     trailers: Optional[Iterable[Tuple[str, Any]]] = None,
     transactional: bool = False,
 ) -> errors.StatehouseError:
-    """The SDK exception for a gRPC status; `transactional` makes NOT_FOUND a TransactionNotFoundError."""
+    """The SDK exception for a gRPC status and its trailing metadata.
+
+    The reason the daemon names (``statehouse-error``) picks the exception; without one (an older daemon, or an
+    error of the transport such as a refused connection) the status code does, and `transactional` makes
+    NOT_FOUND a TransactionNotFoundError. An unknown reason (a newer daemon) also falls back to the code.
+    """
     name = code.name
     details = details or name
-    if code == grpc.StatusCode.ABORTED:
-        info = {k: v for k, v in (trailers or ()) if isinstance(k, str) and k.startswith("statehouse-conflict-")}
+    facts = error_facts(trailers)
+    reason = facts.get(ERROR_REASON_KEY) or None
+    cls = _REASON_CLASSES.get(reason or "") or _class_of_code(code, transactional)
+    if cls is errors.ConflictError:
 
         def number(field: str) -> Optional[int]:
-            text = info.get(f"statehouse-conflict-{field}")
-            return int(text) if isinstance(text, str) and text.isdigit() else None
+            text = facts.get(f"statehouse-conflict-{field}")
+            return int(text) if text is not None and text.isdigit() else None
 
         return errors.ConflictError(
             details,
             code=name,
-            agent_id=info.get("statehouse-conflict-agent-id"),
-            key=info.get("statehouse-conflict-key"),
+            reason=reason,
+            agent_id=facts.get("statehouse-conflict-agent-id"),
+            key=facts.get("statehouse-conflict-key"),
             expected_version=number("expected"),
             actual_version=number("actual"),
         )
-    if code == grpc.StatusCode.NOT_FOUND:
-        cls = errors.TransactionNotFoundError if transactional else errors.NotFoundError
-        return cls(details, code=name)
-    if code == grpc.StatusCode.FAILED_PRECONDITION:
-        return errors.TransactionExpiredError(details, code=name)
-    if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE):
-        return errors.InvalidArgumentError(details, code=name)
-    if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
-        return errors.PermissionDeniedError(details, code=name)
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return errors.ResourceExhaustedError(details, code=name)
-    if code == grpc.StatusCode.DATA_LOSS:
-        return errors.DataLossError(details, code=name)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
-        return errors.UnavailableError(f"Statehouse daemon at {address}: {details}", code=name)
-    return errors.StatehouseError(f"{name}: {details}", code=name)
+    if cls is errors.UnavailableError:
+        return errors.UnavailableError(f"Statehouse daemon at {address}: {details}", code=name, reason=reason)
+    if cls is errors.StatehouseError:
+        return errors.StatehouseError(f"{name}: {details}", code=name, reason=reason)
+    return cls(details, code=name, reason=reason)
+
+
+def session_error(
+    failure: pb.SessionError, *, address: str, transactional: bool = False
+) -> errors.StatehouseError:
+    """The SDK exception for the error of a session request: the same as the unary call's would be, its reason
+    and details standing for that call's trailing metadata."""
+    trailers = list(failure.details.items())
+    if failure.reason:
+        trailers.append((ERROR_REASON_KEY, failure.reason))
+    return error(
+        status_code(failure.code), failure.message, address=address, trailers=trailers, transactional=transactional
+    )
+
+
+def _trailers(failure: grpc.RpcError) -> Optional[Iterable[Tuple[str, Any]]]:
+    try:
+        return failure.trailing_metadata() if hasattr(failure, "trailing_metadata") else None
+    except Exception:  # pragma: no cover - a call without trailers
+        return None
 
 
 def is_slow_watcher(failure: grpc.RpcError) -> bool:
@@ -364,11 +430,11 @@ def is_slow_watcher(failure: grpc.RpcError) -> bool:
     RESOURCE_EXHAUSTED for too many watchers."""
     if not hasattr(failure, "code") or failure.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
         return False
-    try:
-        trailers = failure.trailing_metadata() or ()
-    except Exception:  # pragma: no cover - a call without trailers
-        return False
-    return any(key == "statehouse-resume-from" for key, _ in trailers)
+    facts = error_facts(_trailers(failure))
+    reason = facts.get(ERROR_REASON_KEY)
+    if reason:
+        return reason == "subscriber_too_slow"
+    return "statehouse-resume-from" in facts
 
 
 def watch_failure(failure: grpc.RpcError, *, address: str, failing_since: Optional[float],
@@ -389,9 +455,4 @@ def rpc_error(failure: grpc.RpcError, *, address: str, transactional: bool = Fal
     """The SDK exception for a failed gRPC call (sync or asyncio)."""
     code = failure.code() if hasattr(failure, "code") else grpc.StatusCode.UNKNOWN
     details = failure.details() if hasattr(failure, "details") else str(failure)
-    trailers = None
-    try:
-        trailers = failure.trailing_metadata() if hasattr(failure, "trailing_metadata") else None
-    except Exception:  # pragma: no cover - a call without trailers
-        trailers = None
-    return error(code, details or "", address=address, trailers=trailers, transactional=transactional)
+    return error(code, details or "", address=address, trailers=_trailers(failure), transactional=transactional)

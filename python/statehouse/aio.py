@@ -40,6 +40,14 @@ class _DaemonTooOld(Exception):
     pass
 
 
+class _SessionFailed(Exception):
+    """The daemon reported an error of the session itself (not of one request): every request fails with it."""
+
+    def __init__(self, failure: errors.StatehouseError) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
 class _Session:
     """One Session stream: requests are tagged with ids and their futures resolved as responses arrive.
 
@@ -89,7 +97,11 @@ class _Session:
         try:
             async for response in self._call:
                 if response.request_id == 0 and response.WhichOneof("response") == "error":
-                    # Request ids start at 1: an answer to id 0 means the daemon could not read a batch.
+                    # Request ids start at 1: an error for id 0 is about the session itself. A daemon that names
+                    # reasons reads batches, so its error says what went wrong; from an older daemon, it means
+                    # that it could not read a batch.
+                    if response.error.reason:
+                        raise _SessionFailed(wire.session_error(response.error, address=self._address))
                     raise _DaemonTooOld(response.error.message)
                 future = self._pending.pop(response.request_id, None)
                 if future is not None and not future.done():
@@ -99,6 +111,9 @@ class _Session:
             )
         except grpc.aio.AioRpcError as error:
             failure = wire.rpc_error(error, address=self._address)
+        except _SessionFailed as error:
+            self._call.cancel()
+            failure = error.failure
         except _DaemonTooOld as error:
             self._call.cancel()
             failure = errors.StatehouseError(
@@ -443,10 +458,7 @@ class AsyncStatehouse:
             response = await self._session.request(call.session_field, call.request, timeout)
             kind = response.WhichOneof("response")
             if kind == "error":
-                raise wire.error(
-                    wire.status_code(response.error.code), response.error.message,
-                    address=self._url, transactional=call.transactional,
-                )
+                raise wire.session_error(response.error, address=self._url, transactional=call.transactional)
             return getattr(response, ops.SESSION_RESPONSE_FIELD[call.session_field])
         method = getattr(stub, call.method)
         try:

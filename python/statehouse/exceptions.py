@@ -4,6 +4,9 @@ Every error is a :class:`StatehouseError`. The classes follow the daemon's gRPC 
 react precisely (retry a :class:`ConflictError`, fix the request on :class:`InvalidArgumentError`, wait on
 :class:`UnavailableError`) without seeing gRPC itself.
 
+Each error also carries the daemon's ``reason`` for it (``"conflict"``, ``"unavailable"``, ...) when the daemon named
+one; see :class:`StatehouseError`.
+
 Hierarchy::
 
     StatehouseError
@@ -46,11 +49,20 @@ class StatehouseError(Exception):
     Attributes:
         code: the gRPC status code name the daemon answered with (``"ABORTED"``, ``"NOT_FOUND"``, ...), or None
             for an error found by the SDK itself.
+        reason: the Statehouse error the daemon named for it (its ``statehouse-error`` trailing metadata, or the
+            reason of a session error): ``"invalid_argument"``, ``"transaction_not_found"``, ``"not_found"``,
+            ``"transaction_expired"``, ``"conflict"``, ``"resource_exhausted"``, ``"subscriber_too_slow"``,
+            ``"unavailable"``, ``"data_corruption"`` or ``"internal"``. None when the daemon named none: an error
+            found by the SDK itself, one of the transport (the daemon could not be reached, the connection was
+            lost, a deadline passed), or an answer of a daemon older than reasons. So an
+            :class:`UnavailableError` with reason ``"unavailable"`` is the daemon saying it cannot serve now
+            (shutting down, its storage failing), while one without a reason means it could not be reached.
     """
 
-    def __init__(self, message: str, *, code: Optional[str] = None) -> None:
+    def __init__(self, message: str, *, code: Optional[str] = None, reason: Optional[str] = None) -> None:
         super().__init__(message)
         self.code = code
+        self.reason = reason
 
 
 class TransactionError(StatehouseError):
@@ -69,12 +81,13 @@ class ConflictError(TransactionError):
         message: str,
         *,
         code: Optional[str] = "ABORTED",
+        reason: Optional[str] = None,
         agent_id: Optional[str] = None,
         key: Optional[str] = None,
         expected_version: Optional[int] = None,
         actual_version: Optional[int] = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, reason=reason)
         self.agent_id = agent_id
         self.key = key
         self.expected_version = expected_version
@@ -102,7 +115,10 @@ class PermissionDeniedError(StatehouseError):
 
 
 class ResourceExhaustedError(StatehouseError):
-    """A capacity limit was hit: too many open transactions or watchers, a watcher that fell behind, a full disk."""
+    """A capacity limit was hit: too many open transactions or watchers, a watcher that fell behind, a full disk.
+
+    ``reason`` is ``"subscriber_too_slow"`` for a watcher that fell behind (when the daemon names reasons).
+    """
 
 
 class DataLossError(StatehouseError):
@@ -114,4 +130,8 @@ class ConnectionError(StatehouseError):  # noqa: A001 - the original SDK's name,
 
 
 class UnavailableError(ConnectionError):
-    """The daemon answered UNAVAILABLE: unreachable, restarting, or shutting down. Safe to retry later."""
+    """The daemon answered UNAVAILABLE: unreachable, restarting, or shutting down. Safe to retry later.
+
+    ``reason`` is ``"unavailable"`` when the daemon itself said so (shutting down, its storage failing), None when
+    it could not be reached or the connection was lost.
+    """

@@ -111,6 +111,26 @@ def test_apply_conditions_and_errors(daemon, namespace: str) -> None:
     run(daemon, namespace, body)
 
 
+def test_a_conflict_over_the_session_names_its_key_and_reason(daemon, namespace: str) -> None:
+    """The daemon's reason and a conflict's facts reach the caller through the session stream as they do through
+    the trailers of a unary call (SessionError.reason and .details)."""
+
+    async def body(client: AsyncStatehouse) -> None:
+        await client.apply([Put("a", "x", 1)])
+        with pytest.raises(ConflictError) as raised:
+            async with client.begin_transaction() as tx:
+                tx.write("a", "x", 2, expected_version=3)
+        conflict = raised.value
+        assert (conflict.agent_id, conflict.key) == ("a", "x")
+        assert (conflict.expected_version, conflict.actual_version) == (3, 1)
+        assert (conflict.code, conflict.reason) == ("ABORTED", "conflict")
+        with pytest.raises(TransactionNotFoundError) as unknown:
+            await AsyncTransaction(client, "unknown").commit()
+        assert unknown.value.reason == "transaction_not_found"
+
+    run(daemon, namespace, body, pipelined=True)
+
+
 def test_concurrent_calls_are_pipelined_and_all_commit(daemon, namespace: str) -> None:
     async def one(client: AsyncStatehouse, index: int) -> int:
         tx = await client.begin_transaction()
