@@ -167,6 +167,9 @@ public final class SQLiteBackend: StorageBackend {
             guard mode?.lowercased() == "wal" else {
                 throw SQLiteError(code: SQLITE_ERROR, message: "cannot switch to WAL mode (got \(mode ?? "nil"))")
             }
+            // A checkpoint that starts the WAL over leaves the file at its largest size; this truncates it back,
+            // so one burst (a bulk load, a checkpoint held off by a long read) does not keep its disk space.
+            try connection.execute("PRAGMA journal_size_limit = \(SQLiteConfiguration.walSizeLimitBytes)")
         }
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         try connection.execute("PRAGMA synchronous = \(synchronous)")

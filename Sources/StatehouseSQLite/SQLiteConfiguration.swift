@@ -49,4 +49,8 @@ public struct SQLiteConfiguration: Sendable {
 
     /// The name of the database file inside the data directory.
     public static let databaseFileName = "statehouse.db"
+
+    /// The size the WAL file is cut back to when a checkpoint starts it over: 32 MiB, twice what the checkpointer's
+    /// restart threshold (4,096 frames) lets it reach in steady state.
+    static let walSizeLimitBytes = 32 << 20
 }

@@ -130,18 +130,29 @@ final class SQLiteReader: SQLiteConnectionOwner {
     }
 
     /// The next key of an agent in byte order within `[prefix, prefix + ∞)` and after `after`: one index seek.
+    ///
+    /// The query carries exactly one lower bound on `key`. Given two (`key >= prefix AND key > after`), SQLite
+    /// seeks on one and filters the other row by row, so a page deep in the key space walked every key before
+    /// it (a 79,000-key agent took minutes to list); the bound is chosen here instead.
     private func nextKey(namespaceID: Int64, agentID: String, prefix: String, after: String?) throws -> String? {
+        let strictlyAfter: String? = after.flatMap { after in
+            after.utf8.lexicographicallyPrecedes(prefix.utf8) ? nil : after
+        }
         let statement = try self.connection.statement(
-            """
-            SELECT key FROM versions INDEXED BY versions_by_key
-            WHERE ns_id = ?1 AND agent_id = ?2 AND key >= ?3 AND key < ?4 AND key > ?5 ORDER BY key LIMIT 1
-            """
+            strictlyAfter == nil
+                ? """
+                SELECT key FROM versions INDEXED BY versions_by_key
+                WHERE ns_id = ?1 AND agent_id = ?2 AND key >= ?3 AND key < ?4 ORDER BY key LIMIT 1
+                """
+                : """
+                SELECT key FROM versions INDEXED BY versions_by_key
+                WHERE ns_id = ?1 AND agent_id = ?2 AND key > ?3 AND key < ?4 ORDER BY key LIMIT 1
+                """
         )
         statement.bind(0, namespaceID)
         statement.bind(1, agentID)
-        statement.bind(2, prefix)
+        statement.bind(2, strictlyAfter ?? prefix)
         statement.bindTextBytes(3, SQLiteQueries.upperBound(forPrefix: prefix))
-        statement.bind(4, after ?? "")
         guard try statement.step() else { return nil }
         return statement.text(0)
     }

@@ -209,6 +209,39 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     }
     report(scan)
 
+    // Listings: 100,000 keys of one agent. A page's cost must not depend on where its cursor is.
+    if selected("key listing") {
+        for chunk in 0..<100 {
+            _ = try await engine.commit(AtomicCommit(operations: (0..<1000).map {
+                .put(agentID: "lister", key: "key/\(String(format: "%06d", chunk * 1000 + $0))", value: value)
+            }))
+        }
+        let listStart = clock.now
+        var listed = 0
+        var lastCursor: String?
+        var cursor: String?
+        repeat {
+            let page = try await engine.listKeys(agentID: "lister", limit: 1000, cursor: cursor)
+            listed += page.items.count
+            if page.nextCursor != nil { lastCursor = page.nextCursor }
+            cursor = page.nextCursor
+        } while cursor != nil
+        var whole = Measurement(name: "key listing, all 100,000 keys in pages of 1,000", operations: listed,
+                                elapsed: listStart.duration(to: clock.now), latencies: [])
+        whole.unit = "keys/s"
+        report(whole)
+        precondition(listed == 100_000, "listed \(listed) of 100,000 keys")
+        let first = try await measure("key listing, first page of 1,000 keys", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+            _ = try await engine.listKeys(agentID: "lister", limit: 1000)
+        }
+        report(first)
+        let deepCursor = lastCursor
+        let last = try await measure("key listing, last page of 1,000 keys", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+            _ = try await engine.listKeys(agentID: "lister", limit: 1000, cursor: deepCursor)
+        }
+        report(last)
+    }
+
     // The log: at least 100,000 events (committed 1,000 at a time by concurrent committers), read in pages of 1,000.
     guard selected("log read") || selected("verify") else { return }
     while try await engine.head().commitTS < 100_000 {

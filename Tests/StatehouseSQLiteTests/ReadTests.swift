@@ -130,6 +130,32 @@ struct ReadTests {
         }
     }
 
+    @Test("100,000 keys list completely, each once and in order, under a prefix and without one")
+    func deepListing() async throws {
+        try await withTestEngine { engine in
+            // Keys before, inside and after the prefix, so a cursor can sit on either side of it.
+            let count = 100_000
+            let keys = (0..<count).map { "m/\(String(format: "%06d", $0))" }
+            for chunk in stride(from: 0, to: count, by: 5_000) {
+                var operations = keys[chunk..<min(chunk + 5_000, count)].map {
+                    WriteOperation.put(agentID: "a", key: $0, value: json("1"))
+                }
+                if chunk == 0 { operations += ["a", "z"].map { .put(agentID: "a", key: $0, value: json("1")) } }
+                _ = try await engine.commit(AtomicCommit(operations: operations))
+            }
+            let listed = try await collectPages(1_000) { try await engine.listKeys(agentID: "a", limit: 1_000, cursor: $0) }
+            #expect(listed.map(\.key) == ["a"] + keys + ["z"])
+            let underPrefix = try await collectPages(1_000) {
+                try await engine.listKeys(agentID: "a", prefix: "m/", limit: 1_000, cursor: $0)
+            }
+            #expect(underPrefix.map(\.key) == keys)
+            let scanned = try await collectPages(1_000) {
+                try await engine.scan(agentID: "a", prefix: "m/0999", limit: 1_000, cursor: $0)
+            }
+            #expect(scanned.map(\.key) == keys.filter { $0.hasPrefix("m/0999") })
+        }
+    }
+
     /// Follows cursors to the end, checking that no page is larger than asked for.
     func collectPages<Item>(_ pageSize: Int, _ read: (String?) async throws -> Page<Item>) async throws -> [Item] {
         var items: [Item] = []
