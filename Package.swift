@@ -11,6 +11,7 @@ let package = Package(
     name: "statehouse",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "StatehouseModel", targets: ["StatehouseModel"]),
         .library(name: "StatehouseCore", targets: ["StatehouseCore"]),
         .library(name: "StatehouseSQLite", targets: ["StatehouseSQLite"]),
         .library(name: "StatehouseGRPC", targets: ["StatehouseGRPC"]),
@@ -43,9 +44,16 @@ let package = Package(
             plugins: ["GitVersionPlugin"]
         ),
         .plugin(name: "GitVersionPlugin", capability: .buildTool()),
+        // Public value types every side shares (values, names, commits, events, errors, limits); no I/O, no engine.
+        // The client and the CLI stop here.
+        .target(
+            name: "StatehouseModel",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "StatehouseCore",
             dependencies: [
+                "StatehouseModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -86,10 +94,22 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Model <-> protobuf conversions both ways and the error <-> status table both ways.
+        .target(
+            name: "StatehouseWire",
+            dependencies: [
+                "StatehouseModel",
+                "StatehouseProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "StatehouseGRPC",
             dependencies: [
                 "StatehouseCore",
+                "StatehouseWire",
                 "StatehouseProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -114,7 +134,8 @@ let package = Package(
         .target(
             name: "StatehouseClient",
             dependencies: [
-                "StatehouseCore",
+                "StatehouseModel",
+                "StatehouseWire",
                 "StatehouseProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -126,7 +147,6 @@ let package = Package(
             name: "statehoused",
             dependencies: [
                 "StatehouseServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -135,7 +155,7 @@ let package = Package(
             name: "statehousectl",
             dependencies: [
                 "StatehouseBuildInfo",
-                "StatehouseCore",
+                "StatehouseModel",
                 "StatehouseClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -200,6 +220,16 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatehouseWireTests",
+            dependencies: [
+                "StatehouseModel",
+                "StatehouseWire",
+                "StatehouseProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             swiftSettings: swiftSettings
         ),

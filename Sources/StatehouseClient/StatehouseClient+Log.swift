@@ -1,5 +1,6 @@
 import GRPCCore
-public import StatehouseCore
+public import StatehouseModel
+import StatehouseWire
 import StatehouseProto
 
 /// The events of a replay or watch, one at a time, valid inside the closure that received it.
@@ -26,11 +27,11 @@ public struct ClientEventSequence: AsyncSequence, Sendable {
                     self.pending = batch.events
                     self.index = 0
                 } catch {
-                    throw ClientConversions.error(error, address: self.address)
+                    throw ClientErrors.error(error, address: self.address)
                 }
             }
             defer { self.index += 1 }
-            return ClientConversions.event(self.pending[self.index])
+            return Wire.event(self.pending[self.index])
         }
     }
 }
@@ -39,11 +40,11 @@ extension StatehouseClient {
     /// One page of the log.
     public func readLog(_ filter: LogFilter, limit: Int = 1000, cursor: String? = nil) async throws -> Page<Event> {
         var request = Statehouse_V2_ReadLogRequest()
-        request.filter = ClientConversions.filter(filter)
+        request.filter = Wire.proto(filter)
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.readLog(request) }
-        return Page(items: response.events.map(ClientConversions.event), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(items: response.events.map(Wire.event), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// Streams the events of `filter` (up to the end of the log) to `body`.
@@ -52,7 +53,7 @@ extension StatehouseClient {
         _ body: @Sendable @escaping (ClientEventSequence) async throws -> Result
     ) async throws -> Result {
         var request = Statehouse_V2_ReplayRequest()
-        request.filter = ClientConversions.filter(filter)
+        request.filter = Wire.proto(filter)
         return try await self.call {
             try await self.stub.replay(request) { response in
                 try await body(ClientEventSequence(batches: response.messages, address: self.address))
@@ -98,7 +99,7 @@ extension StatehouseClient {
             fromCommitTS: response.fromCommitTs,
             toCommitTS: response.toCommitTs,
             eventsChecked: Int(response.eventsChecked),
-            head: ClientConversions.head(response.head),
+            head: Wire.head(response.head),
             firstBadCommitTS: response.ok ? nil : response.firstBadCommitTs,
             reason: response.ok ? nil : response.reason
         )

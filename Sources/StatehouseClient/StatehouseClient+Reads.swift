@@ -1,4 +1,5 @@
-public import StatehouseCore
+public import StatehouseModel
+import StatehouseWire
 import StatehouseProto
 
 extension StatehouseClient {
@@ -12,14 +13,14 @@ extension StatehouseClient {
             request.agentID = agentID
             request.key = key
             request.version = version
-            return try await self.call { ClientConversions.record(try await self.stub.getStateAtVersion(request).record) }
+            return try await self.call { Wire.record(try await self.stub.getStateAtVersion(request).record) }
         }
         var request = Statehouse_V2_GetStateRequest()
         request.namespace = namespace
         request.agentID = agentID
         request.key = key
-        if let at = try ClientConversions.readPoint(point) { request.at = at }
-        return try await self.call { ClientConversions.record(try await self.stub.getState(request).record) }
+        if let at = try Wire.proto(point) { request.at = at }
+        return try await self.call { Wire.record(try await self.stub.getState(request).record) }
     }
 
     /// Many keys at one point in history, from one snapshot.
@@ -34,8 +35,8 @@ extension StatehouseClient {
             proto.key = address.key
             return proto
         }
-        if let at = try ClientConversions.readPoint(point) { request.at = at }
-        return try await self.call { try await self.stub.getMany(request).records.map(ClientConversions.record) }
+        if let at = try Wire.proto(point) { request.at = at }
+        return try await self.call { try await self.stub.getMany(request).records.map(Wire.record) }
     }
 
     /// An agent's keys in byte order, without values.
@@ -74,11 +75,11 @@ extension StatehouseClient {
         request.namespace = namespace
         request.agentID = agentID
         request.prefix = prefix
-        if let at = try ClientConversions.readPoint(point) { request.at = at }
+        if let at = try Wire.proto(point) { request.at = at }
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.scanPrefix(request) }
-        return Page(items: response.records.map(ClientConversions.record), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(items: response.records.map(Wire.record), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// Every version of a key, newest first.
@@ -92,7 +93,7 @@ extension StatehouseClient {
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.history(request) }
-        return Page(items: response.versions.map(ClientConversions.record), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(items: response.versions.map(Wire.record), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// Agents of a namespace, sorted.
@@ -111,13 +112,13 @@ extension StatehouseClient {
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.listNamespaces(request) }
-        return Page(items: response.namespaces.map(ClientConversions.head), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(items: response.namespaces.map(Wire.head), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// The end of a namespace's log.
     public func head(namespace: String = "default") async throws -> LogHead {
         var request = Statehouse_V2_GetHeadRequest()
         request.namespace = namespace
-        return try await self.call { ClientConversions.head(try await self.stub.getHead(request)) }
+        return try await self.call { Wire.head(try await self.stub.getHead(request)) }
     }
 }

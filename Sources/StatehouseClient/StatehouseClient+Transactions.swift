@@ -1,5 +1,6 @@
 import Foundation
-public import StatehouseCore
+public import StatehouseModel
+import StatehouseWire
 import StatehouseProto
 
 /// An interactive transaction on the daemon; reads are recorded there for conflict checks.
@@ -33,15 +34,15 @@ public struct ClientTransaction: Sendable {
         request.txnID = self.txnID
         request.agentID = agentID
         request.key = key
-        return try await self.client.call { ClientConversions.record(try await self.client.stub.transactionGet(request).record) }
+        return try await self.client.call { Wire.record(try await self.client.stub.transactionGet(request).record) }
     }
 
     /// Commits; safe to retry after a lost reply (the daemon returns the original result).
     public func commit(metadata: CommitMetadata? = nil) async throws -> CommitResult {
         var request = Statehouse_V2_CommitRequest()
         request.txnID = self.txnID
-        if let metadata { request.metadata = ClientConversions.metadata(metadata) }
-        return try await self.client.call { ClientConversions.result(try await self.client.stub.commit(request)) }
+        if let metadata { request.metadata = Wire.proto(metadata) }
+        return try await self.client.call { Wire.result(try await self.client.stub.commit(request)) }
     }
 
     /// Discards the transaction.
@@ -86,7 +87,7 @@ extension StatehouseClient {
 
     /// Commits operations atomically, subject to conditions (one request; no transaction to manage).
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
-        let request = ClientConversions.apply(commit)
-        return try await self.call { ClientConversions.result(try await self.stub.apply(request)) }
+        let request = Wire.proto(commit)
+        return try await self.call { Wire.result(try await self.stub.apply(request)) }
     }
 }

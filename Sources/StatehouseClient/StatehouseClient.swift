@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import StatehouseCore
+import StatehouseModel
 import StatehouseProto
 
 /// The Swift client of `statehoused`: async/await, Statehouse types in and out, errors as ``StatehouseError``.
@@ -34,7 +34,7 @@ public struct StatehouseClient: Sendable {
         do {
             return try await body()
         } catch {
-            throw ClientConversions.error(error, address: self.address)
+            throw ClientErrors.error(error, address: self.address)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
-public import StatehouseCore
+public import StatehouseModel
+import StatehouseWire
 import StatehouseProto
 import Synchronization
 
@@ -16,8 +17,8 @@ public struct StatehouseSession: Sendable {
     /// One-shot atomic commit.
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
         var request = Statehouse_V2_SessionRequest()
-        request.apply = ClientConversions.apply(commit)
-        return ClientConversions.result(try await self.send(request) { if case .commit(let value) = $0 { return value }; return nil })
+        request.apply = Wire.proto(commit)
+        return Wire.result(try await self.send(request) { if case .commit(let value) = $0 { return value }; return nil })
     }
 
     /// One key at a point in history.
@@ -37,10 +38,10 @@ public struct StatehouseSession: Sendable {
             get.namespace = namespace
             get.agentID = agentID
             get.key = key
-            if let at = try ClientConversions.readPoint(point) { get.at = at }
+            if let at = try Wire.proto(point) { get.at = at }
             request.get = get
         }
-        return ClientConversions.record(try await self.send(request) { if case .get(let value) = $0 { return value }; return nil }.record)
+        return Wire.record(try await self.send(request) { if case .get(let value) = $0 { return value }; return nil }.record)
     }
 
     /// Live keys with values under a prefix (one page).
@@ -52,7 +53,7 @@ public struct StatehouseSession: Sendable {
         scan.limit = UInt32(clamping: limit)
         var request = Statehouse_V2_SessionRequest()
         request.scanPrefix = scan
-        return try await self.send(request) { if case .scanPrefix(let value) = $0 { return value }; return nil }.records.map(ClientConversions.record)
+        return try await self.send(request) { if case .scanPrefix(let value) = $0 { return value }; return nil }.records.map(Wire.record)
     }
 
     /// Runs an interactive transaction over the session: begin, stage the operations, commit.
@@ -78,7 +79,7 @@ public struct StatehouseSession: Sendable {
         }
         var commit = Statehouse_V2_SessionRequest()
         commit.commit.txnID = txnID
-        return ClientConversions.result(try await self.send(commit) { if case .commit(let value) = $0 { return value }; return nil })
+        return Wire.result(try await self.send(commit) { if case .commit(let value) = $0 { return value }; return nil })
     }
 
     private func send<T>(
@@ -88,8 +89,9 @@ public struct StatehouseSession: Sendable {
         let response = try await self.exchange.send(request)
         switch response.response {
         case .error(let failure):
+            if let error = Wire.error(failure) { throw error }
             let code = Status.Code(rawValue: Int(failure.code)).flatMap { RPCError.Code($0) } ?? .internalError
-            throw ClientConversions.error(RPCError(code: code, message: failure.message), address: self.address)
+            throw ClientErrors.error(RPCError(code: code, message: failure.message), address: self.address)
         case let value?:
             guard let extracted = extract(value) else {
                 throw StatehouseError.internalError("the daemon answered session request \(response.requestID) with the wrong kind of response")
@@ -191,7 +193,7 @@ extension StatehouseClient {
                             for try await message in response.messages { exchange.deliver(message) }
                             exchange.close(StatehouseError.unavailable("the session ended"))
                         } catch {
-                            exchange.close(ClientConversions.error(error, address: self.address))
+                            exchange.close(ClientErrors.error(error, address: self.address))
                         }
                         return nil
                     }

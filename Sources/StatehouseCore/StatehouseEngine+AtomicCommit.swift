@@ -1,45 +1,6 @@
 import Crypto
 import Logging
 
-/// A one-shot atomic commit: operations, conditions, idempotency key and metadata in one request.
-public struct AtomicCommit: Sendable, Hashable {
-    /// A condition on one key's current version.
-    public struct Condition: Sendable, Hashable {
-        public var agentID: String
-        public var key: String
-        public var expected: ExpectedVersion
-
-        public init(agentID: String, key: String, expected: ExpectedVersion) {
-            self.agentID = agentID
-            self.key = key
-            self.expected = expected
-        }
-    }
-
-    public var namespace: String
-    /// The writes; at most one per (agent_id, key).
-    public var operations: [WriteOperation]
-    /// Every condition must hold when the transaction commits, or nothing is applied.
-    public var conditions: [Condition]
-    /// Makes retries safe: a second commit with the same key and content returns the first result.
-    public var idempotencyKey: String?
-    public var metadata: CommitMetadata
-
-    public init(
-        namespace: String = "default",
-        operations: [WriteOperation],
-        conditions: [Condition] = [],
-        idempotencyKey: String? = nil,
-        metadata: CommitMetadata = CommitMetadata()
-    ) {
-        self.namespace = namespace
-        self.operations = operations
-        self.conditions = conditions
-        self.idempotencyKey = idempotencyKey
-        self.metadata = metadata
-    }
-}
-
 extension StatehouseEngine {
     /// Commits operations atomically, subject to conditions, and returns once the commit is durable.
     ///

@@ -155,17 +155,6 @@ extension StatehouseEngine {
     }
 }
 
-/// One key of one agent, for multi-key reads.
-public struct KeyAddress: Sendable, Hashable {
-    public var agentID: String
-    public var key: String
-
-    public init(agentID: String, key: String) {
-        self.agentID = agentID
-        self.key = key
-    }
-}
-
 extension StatehouseEngine {
     /// Reads many keys at one point in history, from one consistent snapshot, in one trip to a reader thread.
     ///

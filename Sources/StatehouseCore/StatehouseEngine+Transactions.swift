@@ -1,26 +1,5 @@
 import Logging
 
-/// An interactive transaction as returned by ``StatehouseEngine/beginTransaction(namespace:timeout:)``.
-public struct TransactionInfo: Sendable, Hashable {
-    public var txnID: String
-    /// nil for a transaction begun without one: its first staged write names it.
-    public var namespace: String?
-    /// The transaction's timeout; it is rolled back if not committed within it.
-    public var timeout: Duration
-}
-
-/// What the engine knows about a transaction id (``StatehouseEngine/transactionStatus(_:)``).
-public enum TransactionStatus: Sendable, Equatable {
-    case open
-    case committed(CommitResult)
-    case aborted
-    case expired
-    case failed(StatehouseError)
-    /// Never began, or finished long enough ago to be forgotten (a bounded number of finished transactions are
-    /// remembered; a committed one is still found by ``StatehouseEngine/commit(txnID:staging:conditions:metadata:)``).
-    case unknown
-}
-
 extension StatehouseEngine {
     /// Begins an interactive transaction in `namespace`.
     ///

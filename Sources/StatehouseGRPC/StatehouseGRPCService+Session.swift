@@ -1,6 +1,7 @@
 import GRPCCore
 import Logging
 import StatehouseCore
+import StatehouseWire
 import StatehouseProto
 import Synchronization
 
@@ -104,12 +105,7 @@ extension ServiceImplementation {
             case nil: throw StatehouseError.invalidArgument("session request \(message.requestID) carries no request")
             }
         } catch {
-            let rpcError = (error as? StatehouseError).map { RPCError($0) }
-                ?? RPCError(code: .internalError, message: "internal error")
-            var failure = Statehouse_V2_SessionError()
-            failure.code = Int32(rpcError.code.rawValue)
-            failure.message = rpcError.message
-            reply.error = failure
+            reply.error = Wire.sessionError(error)
         }
         return reply
     }

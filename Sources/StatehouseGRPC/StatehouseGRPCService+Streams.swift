@@ -1,6 +1,7 @@
 import GRPCCore
 import Logging
 import StatehouseCore
+import StatehouseWire
 import StatehouseProto
 
 extension ServiceImplementation {
@@ -10,7 +11,7 @@ extension ServiceImplementation {
         response: RPCWriter<Statehouse_V2_EventBatch>,
         context: ServerContext
     ) async throws {
-        let filter = ProtoConversions.filter(request.filter)
+        let filter = Wire.filter(request.filter)
         self.logger.info("Replay started", metadata: ["namespace": "\(filter.namespace)", "rpc.peer": "\(context.remotePeer)"])
         var cursor: String?
         var events = 0
@@ -19,7 +20,7 @@ extension ServiceImplementation {
             let page = try await self.engine.readLog(filter, limit: 1000, cursor: cursor)
             if !page.items.isEmpty {
                 var batch = Statehouse_V2_EventBatch()
-                batch.events = page.items.map(ProtoConversions.proto)
+                batch.events = page.items.map(Wire.proto)
                 try await response.write(batch)
                 events += page.items.count
             }
@@ -34,7 +35,7 @@ extension ServiceImplementation {
         response: RPCWriter<Statehouse_V2_EventBatch>,
         context: ServerContext
     ) async throws {
-        let namespace = ProtoConversions.namespace(request.namespace)
+        let namespace = Wire.namespace(request.namespace)
         let subscription = try await self.engine.watch(
             namespace: namespace,
             agentID: request.agentID.isEmpty ? nil : request.agentID,
@@ -52,7 +53,7 @@ extension ServiceImplementation {
         try await withRPCCancellationHandler {
             while let events = try await subscription.nextBatch() {
                 var batch = Statehouse_V2_EventBatch()
-                batch.events = events.map(ProtoConversions.proto)
+                batch.events = events.map(Wire.proto)
                 try await response.write(batch)
             }
         } onCancelRPC: {

@@ -1,6 +1,7 @@
 public import GRPCCore
 public import Logging
 public import StatehouseCore
+import StatehouseWire
 import StatehouseProto
 
 /// The Statehouse gRPC service (`statehouse.v2.StatehouseService`) over one ``StatehouseCore/StatehouseEngine``.
@@ -87,7 +88,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     {
         let timeout: Duration? = request.timeoutMs == 0 ? nil : .milliseconds(Int64(clamping: request.timeoutMs))
         let transaction = try self.engine.beginTransaction(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             timeout: timeout
         )
         var response = Statehouse_V2_BeginTransactionResponse()
@@ -98,7 +99,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     }
 
     func write(request: Statehouse_V2_WriteRequest, context: ServerContext) async throws -> Statehouse_V2_WriteResponse {
-        let value = try ProtoConversions.value(request.value, limits: self.limits)
+        let value = try Wire.value(request.value, limits: self.limits)
         try self.engine.put(txnID: request.txnID, agentID: request.agentID, key: request.key, value: value)
         return Statehouse_V2_WriteResponse()
     }
@@ -120,16 +121,16 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func commit(request: Statehouse_V2_CommitRequest, context: ServerContext) async throws
         -> Statehouse_V2_CommitResponse
     {
-        let metadata = request.hasMetadata ? ProtoConversions.metadata(request.metadata) : nil
+        let metadata = request.hasMetadata ? Wire.metadata(request.metadata) : nil
         guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
                 "commit stages \(request.operations.count) operations; the limit is "
                     + "\(self.limits.maxOperationsPerTransaction)"
             )
         }
-        let staging = try request.operations.map { try ProtoConversions.operation($0, limits: self.limits) }
-        let conditions = try request.conditions.map(ProtoConversions.condition)
-        return ProtoConversions.proto(
+        let staging = try request.operations.map { try Wire.operation($0, limits: self.limits) }
+        let conditions = try request.conditions.map(Wire.condition)
+        return Wire.proto(
             try await self.engine.commit(
                 txnID: request.txnID,
                 staging: staging,
@@ -152,23 +153,23 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
             )
         }
         let commit = AtomicCommit(
-            namespace: ProtoConversions.namespace(request.namespace),
-            operations: try request.operations.map { try ProtoConversions.operation($0, limits: self.limits) },
-            conditions: try request.conditions.map(ProtoConversions.condition),
+            namespace: Wire.namespace(request.namespace),
+            operations: try request.operations.map { try Wire.operation($0, limits: self.limits) },
+            conditions: try request.conditions.map(Wire.condition),
             idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
-            metadata: request.hasMetadata ? ProtoConversions.metadata(request.metadata) : CommitMetadata()
+            metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata()
         )
-        return ProtoConversions.proto(try await self.engine.commit(commit))
+        return Wire.proto(try await self.engine.commit(commit))
     }
 
     func getState(request: Statehouse_V2_GetStateRequest, context: ServerContext) async throws
         -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
             key: request.key,
-            at: ProtoConversions.readPoint(request.hasAt ? request.at : nil)
+            at: Wire.readPoint(request.hasAt ? request.at : nil)
         )
         return Self.response(record)
     }
@@ -177,7 +178,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
             key: request.key,
             at: .version(request.version)
@@ -189,12 +190,12 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_GetManyResponse
     {
         let records = try await self.engine.get(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             keys: request.keys.map { KeyAddress(agentID: $0.agentID, key: $0.key) },
-            at: ProtoConversions.readPoint(request.hasAt ? request.at : nil)
+            at: Wire.readPoint(request.hasAt ? request.at : nil)
         )
         var response = Statehouse_V2_GetManyResponse()
-        response.records = records.map(ProtoConversions.proto)
+        response.records = records.map(Wire.proto)
         return response
     }
 
@@ -202,12 +203,12 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_ListKeysResponse
     {
         let page = try await self.engine.listKeys(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
             prefix: request.prefix,
             includeDeleted: request.includeDeleted,
-            limit: ProtoConversions.limit(request.limit),
-            cursor: ProtoConversions.cursor(request.cursor)
+            limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor)
         )
         var response = Statehouse_V2_ListKeysResponse()
         response.keys = page.items.map { entry in
@@ -225,15 +226,15 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_ScanPrefixResponse
     {
         let page = try await self.engine.scan(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
             prefix: request.prefix,
-            at: ProtoConversions.readPoint(request.hasAt ? request.at : nil),
-            limit: ProtoConversions.limit(request.limit),
-            cursor: ProtoConversions.cursor(request.cursor)
+            at: Wire.readPoint(request.hasAt ? request.at : nil),
+            limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor)
         )
         var response = Statehouse_V2_ScanPrefixResponse()
-        response.records = page.items.map(ProtoConversions.proto)
+        response.records = page.items.map(Wire.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
@@ -242,14 +243,14 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_HistoryResponse
     {
         let page = try await self.engine.history(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
             key: request.key,
-            limit: ProtoConversions.limit(request.limit),
-            cursor: ProtoConversions.cursor(request.cursor)
+            limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor)
         )
         var response = Statehouse_V2_HistoryResponse()
-        response.versions = page.items.map(ProtoConversions.proto)
+        response.versions = page.items.map(Wire.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
@@ -258,9 +259,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_ListAgentsResponse
     {
         let page = try await self.engine.listAgents(
-            namespace: ProtoConversions.namespace(request.namespace),
-            limit: ProtoConversions.limit(request.limit),
-            cursor: ProtoConversions.cursor(request.cursor)
+            namespace: Wire.namespace(request.namespace),
+            limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor)
         )
         var response = Statehouse_V2_ListAgentsResponse()
         response.agentIds = page.items
@@ -272,29 +273,29 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_ListNamespacesResponse
     {
         let page = try await self.engine.listNamespaces(
-            limit: ProtoConversions.limit(request.limit),
-            cursor: ProtoConversions.cursor(request.cursor)
+            limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor)
         )
         var response = Statehouse_V2_ListNamespacesResponse()
-        response.namespaces = page.items.map(ProtoConversions.proto)
+        response.namespaces = page.items.map(Wire.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
 
     func getHead(request: Statehouse_V2_GetHeadRequest, context: ServerContext) async throws -> Statehouse_V2_LogHead {
-        ProtoConversions.proto(try await self.engine.head(namespace: ProtoConversions.namespace(request.namespace)))
+        Wire.proto(try await self.engine.head(namespace: Wire.namespace(request.namespace)))
     }
 
     func readLog(request: Statehouse_V2_ReadLogRequest, context: ServerContext) async throws
         -> Statehouse_V2_ReadLogResponse
     {
         let page = try await self.engine.readLog(
-            ProtoConversions.filter(request.filter),
-            limit: ProtoConversions.limit(request.limit),
-            cursor: ProtoConversions.cursor(request.cursor)
+            Wire.filter(request.filter),
+            limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor)
         )
         var response = Statehouse_V2_ReadLogResponse()
-        response.events = page.items.map(ProtoConversions.proto)
+        response.events = page.items.map(Wire.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
@@ -303,7 +304,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         -> Statehouse_V2_VerifyResponse
     {
         let report = try await self.engine.verify(
-            namespace: ProtoConversions.namespace(request.namespace),
+            namespace: Wire.namespace(request.namespace),
             from: max(1, request.fromCommitTs),
             to: request.toCommitTs == 0 ? nil : request.toCommitTs
         )
@@ -312,7 +313,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         response.firstBadCommitTs = report.firstBadCommitTS ?? 0
         response.reason = report.reason ?? ""
         response.eventsChecked = UInt64(report.eventsChecked)
-        response.head = ProtoConversions.proto(report.head)
+        response.head = Wire.proto(report.head)
         response.fromCommitTs = report.fromCommitTS
         response.toCommitTs = report.toCommitTS
         return response
@@ -320,7 +321,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
 
     static func response(_ record: StateRecord) -> Statehouse_V2_GetStateResponse {
         var response = Statehouse_V2_GetStateResponse()
-        response.record = ProtoConversions.proto(record)
+        response.record = Wire.proto(record)
         return response
     }
 }

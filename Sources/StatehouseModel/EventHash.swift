@@ -47,7 +47,19 @@ public struct EventHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Lowercase hexadecimal, 64 characters.
-    public var hex: String { HashChain.hex(self.bytes) }
+    public var hex: String { Self.hex(self.bytes) }
+
+    /// Lowercase hexadecimal of any bytes.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     public var description: String { self.hex }
 }

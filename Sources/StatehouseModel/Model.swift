@@ -30,7 +30,7 @@ public struct WriteOperation: Sendable, Hashable {
     }
 
     /// Bytes this operation counts against the per-transaction byte limit.
-    var accountedBytes: Int { self.agentID.utf8.count + self.key.utf8.count + (self.value?.utf8.count ?? 0) }
+    package var accountedBytes: Int { self.agentID.utf8.count + self.key.utf8.count + (self.value?.utf8.count ?? 0) }
 }
 
 /// An operation as committed: with the version it created.
@@ -94,7 +94,7 @@ public struct KeyCondition: Sendable, Hashable {
     }
 
     /// Whether a key whose state is `current` satisfies this condition.
-    func isSatisfied(by current: KeyVersionState?) -> Bool {
+    package func isSatisfied(by current: KeyVersionState?) -> Bool {
         switch self.requirement {
         case .expected(.absent):
             return current == nil || current!.deleted
@@ -106,7 +106,7 @@ public struct KeyCondition: Sendable, Hashable {
     }
 
     /// The version this condition expected, for the conflict error.
-    var expectedVersion: Version? {
+    package var expectedVersion: Version? {
         switch self.requirement {
         case .expected(.absent): return nil
         case .expected(.version(let version)): return version
@@ -145,7 +145,7 @@ public struct LogHead: Sendable, Hashable {
 
     /// The head of a namespace that has no commits yet.
     public static func empty(_ namespace: String) -> Self {
-        Self(namespace: namespace, commitTS: 0, hash: HashChain.genesisHash, committedAt: 0)
+        Self(namespace: namespace, commitTS: 0, hash: .zero, committedAt: 0)  // the genesis hash
     }
 }
 

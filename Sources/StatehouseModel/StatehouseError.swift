@@ -63,3 +63,22 @@ extension StatehouseError: CustomStringConvertible {
         return "version \(version)"
     }
 }
+
+extension StatehouseError {
+    /// The case's stable name on the wire (`statehouse-error` trailing metadata, `SessionError.reason`): what
+    /// clients map on, never the message text. docs/api.md, "Errors", lists them.
+    public var reason: String {
+        switch self {
+        case .invalidArgument: "invalid_argument"
+        case .transactionNotFound: "transaction_not_found"
+        case .notFound: "not_found"
+        case .transactionExpired: "transaction_expired"
+        case .conflict: "conflict"
+        case .resourceExhausted: "resource_exhausted"
+        case .subscriberTooSlow: "subscriber_too_slow"
+        case .unavailable: "unavailable"
+        case .dataCorruption: "data_corruption"
+        case .internalError: "internal"
+        }
+    }
+}

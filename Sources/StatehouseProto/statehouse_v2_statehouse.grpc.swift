@@ -6,7 +6,8 @@
 /// Values travel as JSON text in `bytes` fields, byte for byte (google.protobuf.Struct would turn every number into
 /// a double). Times are microseconds since the Unix epoch. Errors are gRPC status codes: INVALID_ARGUMENT (bad input,
 /// over a limit), NOT_FOUND (unknown transaction), FAILED_PRECONDITION (expired transaction), ABORTED (conflict: re-read
-/// and retry), RESOURCE_EXHAUSTED (capacity, slow watcher), UNAVAILABLE (shutting down), DATA_LOSS, INTERNAL.
+/// and retry), RESOURCE_EXHAUSTED (capacity, slow watcher), UNAVAILABLE (shutting down), DATA_LOSS, INTERNAL; every
+/// error the daemon raises also names its reason in the trailing metadata `statehouse-error` (see SessionError).
 
 // DO NOT EDIT.
 // swift-format-ignore-file

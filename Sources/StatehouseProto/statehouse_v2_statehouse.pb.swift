@@ -16,7 +16,8 @@
 /// Values travel as JSON text in `bytes` fields, byte for byte (google.protobuf.Struct would turn every number into
 /// a double). Times are microseconds since the Unix epoch. Errors are gRPC status codes: INVALID_ARGUMENT (bad input,
 /// over a limit), NOT_FOUND (unknown transaction), FAILED_PRECONDITION (expired transaction), ABORTED (conflict: re-read
-/// and retry), RESOURCE_EXHAUSTED (capacity, slow watcher), UNAVAILABLE (shutting down), DATA_LOSS, INTERNAL.
+/// and retry), RESOURCE_EXHAUSTED (capacity, slow watcher), UNAVAILABLE (shutting down), DATA_LOSS, INTERNAL; every
+/// error the daemon raises also names its reason in the trailing metadata `statehouse-error` (see SessionError).
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -1261,7 +1262,8 @@ public nonisolated struct Statehouse_V2_SessionRequest: Sendable {
   public init() {}
 }
 
-/// The error of one session request: a gRPC status code and its message.
+/// The error of one session request: what a unary call would have ended with. `reason` and `details` are the values
+/// of the `statehouse-error` and other `statehouse-*` trailing metadata of that call (docs/api.md, "Errors").
 public nonisolated struct Statehouse_V2_SessionError: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1270,6 +1272,13 @@ public nonisolated struct Statehouse_V2_SessionError: Sendable {
   public var code: Int32 = 0
 
   public var message: String = String()
+
+  /// The Statehouse error behind the code (e.g. "conflict", "transaction_expired", "unavailable"); clients map on
+  /// this, never on the message. Empty from daemons older than this field.
+  public var reason: String = String()
+
+  /// Structured facts of the error, keyed like the trailing metadata (e.g. "statehouse-conflict-key").
+  public var details: Dictionary<String,String> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3793,7 +3802,7 @@ nonisolated extension Statehouse_V2_SessionRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Statehouse_V2_SessionError: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SessionError"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{1}reason\0\u{1}details\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3803,6 +3812,8 @@ nonisolated extension Statehouse_V2_SessionError: SwiftProtobuf.Message, SwiftPr
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.code) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.details) }()
       default: break
       }
     }
@@ -3815,12 +3826,20 @@ nonisolated extension Statehouse_V2_SessionError: SwiftProtobuf.Message, SwiftPr
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    if !self.details.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.details, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V2_SessionError, rhs: Statehouse_V2_SessionError) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.details != rhs.details {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,12 +1,13 @@
-import Foundation
-import StatehouseCore
-import StatehouseProto
+package import Foundation
+package import StatehouseModel
+package import StatehouseProto
 
-/// Conversions between Statehouse values and generated protobuf messages.
-///
-/// Kept in one place so that no generated type escapes this module and every wire field is validated the same way.
-enum ProtoConversions {
-    static func value(_ data: Data, limits: EngineLimits) throws -> JSONValue {
+/// Proto → model.
+extension Wire {
+    // MARK: Requests (validated: they come from any client)
+
+    /// A request's JSON value, checked against the limits (size, depth, JSON syntax).
+    package static func value(_ data: Data, limits: EngineLimits) throws -> JSONValue {
         guard data.count <= limits.maxValueBytes else {
             throw StatehouseError.invalidArgument(
                 "value is \(data.count) bytes; the limit is \(limits.maxValueBytes) bytes"
@@ -15,19 +16,22 @@ enum ProtoConversions {
         return try JSONValue(validating: [UInt8](data), maxDepth: limits.maxJSONDepth)
     }
 
-    static func namespace(_ text: String) -> String {
+    /// An empty namespace field means "default".
+    package static func namespace(_ text: String) -> String {
         text.isEmpty ? "default" : text
     }
 
-    static func limit(_ value: UInt32) -> Int {
+    /// A zero page limit means the default page of 1,000.
+    package static func limit(_ value: UInt32) -> Int {
         value == 0 ? 1000 : Int(value)
     }
 
-    static func cursor(_ text: String) -> String? {
+    /// An empty cursor means "from the start".
+    package static func cursor(_ text: String) -> String? {
         text.isEmpty ? nil : text
     }
 
-    static func metadata(_ proto: Statehouse_V2_Metadata) -> CommitMetadata {
+    package static func metadata(_ proto: Statehouse_V2_Metadata) -> CommitMetadata {
         CommitMetadata(
             actor: proto.hasActor ? proto.actor : nil,
             reason: proto.hasReason ? proto.reason : nil,
@@ -35,15 +39,8 @@ enum ProtoConversions {
         )
     }
 
-    static func proto(_ metadata: CommitMetadata) -> Statehouse_V2_Metadata {
-        var proto = Statehouse_V2_Metadata()
-        if let actor = metadata.actor { proto.actor = actor }
-        if let reason = metadata.reason { proto.reason = reason }
-        proto.tags = metadata.tags
-        return proto
-    }
-
-    static func readPoint(_ proto: Statehouse_V2_ReadPoint?) -> ReadPoint {
+    /// No point set means the latest state.
+    package static func readPoint(_ proto: Statehouse_V2_ReadPoint?) -> ReadPoint {
         switch proto?.point {
         case .commitTs(let commitTS): .commit(commitTS)
         case .asOfMicros(let time): .time(time)
@@ -51,7 +48,7 @@ enum ProtoConversions {
         }
     }
 
-    static func operation(_ proto: Statehouse_V2_Operation, limits: EngineLimits) throws -> WriteOperation {
+    package static func operation(_ proto: Statehouse_V2_Operation, limits: EngineLimits) throws -> WriteOperation {
         switch proto.kind {
         case .put:
             return .put(agentID: proto.agentID, key: proto.key, value: try self.value(proto.value, limits: limits))
@@ -63,7 +60,7 @@ enum ProtoConversions {
         }
     }
 
-    static func condition(_ proto: Statehouse_V2_Condition) throws -> AtomicCommit.Condition {
+    package static func condition(_ proto: Statehouse_V2_Condition) throws -> AtomicCommit.Condition {
         switch proto.expectation {
         case .mustNotExist(true):
             return .init(agentID: proto.agentID, key: proto.key, expected: .absent)
@@ -74,63 +71,7 @@ enum ProtoConversions {
         }
     }
 
-    static func proto(_ record: StateRecord) -> Statehouse_V2_StateRecord {
-        var proto = Statehouse_V2_StateRecord()
-        proto.agentID = record.agentID
-        proto.key = record.key
-        if let value = record.value { proto.value = Data(value.utf8) }
-        proto.exists = record.exists
-        proto.version = record.version
-        proto.commitTs = record.commitTS
-        proto.committedAtMicros = record.committedAt
-        proto.deleted = record.deleted
-        return proto
-    }
-
-    static func proto(_ result: CommitResult) -> Statehouse_V2_CommitResponse {
-        var proto = Statehouse_V2_CommitResult()
-        proto.namespace = result.namespace
-        proto.txnID = result.txnID
-        proto.commitTs = result.commitTS
-        proto.committedAtMicros = result.committedAt
-        proto.versions = result.versions
-        proto.hash = Data(result.hash.bytes)
-        var response = Statehouse_V2_CommitResponse()
-        response.result = proto
-        return response
-    }
-
-    static func proto(_ head: LogHead) -> Statehouse_V2_LogHead {
-        var proto = Statehouse_V2_LogHead()
-        proto.namespace = head.namespace
-        proto.commitTs = head.commitTS
-        proto.hash = Data(head.hash.bytes)
-        proto.committedAtMicros = head.committedAt
-        return proto
-    }
-
-    static func proto(_ event: Event) -> Statehouse_V2_Event {
-        var proto = Statehouse_V2_Event()
-        proto.namespace = event.namespace
-        proto.commitTs = event.commitTS
-        proto.txnID = event.txnID
-        proto.committedAtMicros = event.committedAt
-        proto.operations = event.operations.map { operation in
-            var applied = Statehouse_V2_AppliedOperation()
-            applied.agentID = operation.agentID
-            applied.key = operation.key
-            applied.kind = operation.kind == .put ? .put : .delete
-            if let value = operation.value { applied.value = Data(value.utf8) }
-            applied.version = operation.version
-            return applied
-        }
-        if !event.metadata.isEmpty { proto.metadata = self.proto(event.metadata) }
-        proto.prevHash = Data(event.prevHash.bytes)
-        proto.hash = Data(event.hash.bytes)
-        return proto
-    }
-
-    static func filter(_ proto: Statehouse_V2_LogFilter) -> LogFilter {
+    package static func filter(_ proto: Statehouse_V2_LogFilter) -> LogFilter {
         LogFilter(
             namespace: self.namespace(proto.namespace),
             agentID: proto.agentID.isEmpty ? nil : proto.agentID,
@@ -139,6 +80,72 @@ enum ProtoConversions {
             toCommitTS: proto.hasToCommitTs ? proto.toCommitTs : nil,
             since: proto.hasSinceMicros ? proto.sinceMicros : nil,
             until: proto.hasUntilMicros ? proto.untilMicros : nil
+        )
+    }
+
+    // MARK: Replies (trusted: the daemon validated every value when it was written)
+
+    /// A stored value from a reply; nil for empty bytes (no value).
+    package static func storedValue(_ data: Data) -> JSONValue? {
+        data.isEmpty ? nil : JSONValue(trusted: [UInt8](data))
+    }
+
+    package static func record(_ proto: Statehouse_V2_StateRecord) -> StateRecord {
+        StateRecord(
+            agentID: proto.agentID,
+            key: proto.key,
+            value: proto.exists ? JSONValue(trusted: [UInt8](proto.value)) : nil,
+            version: proto.version,
+            commitTS: proto.commitTs,
+            committedAt: proto.committedAtMicros,
+            deleted: proto.deleted
+        )
+    }
+
+    /// A hash from a reply; all zeros when the field is not 32 bytes long.
+    package static func hash(_ data: Data) -> EventHash {
+        EventHash(bytes: data) ?? .zero
+    }
+
+    package static func result(_ proto: Statehouse_V2_CommitResponse) -> CommitResult {
+        let result = proto.result
+        return CommitResult(
+            namespace: result.namespace,
+            txnID: result.txnID,
+            commitTS: result.commitTs,
+            committedAt: result.committedAtMicros,
+            versions: result.versions,
+            hash: self.hash(result.hash)
+        )
+    }
+
+    package static func head(_ proto: Statehouse_V2_LogHead) -> LogHead {
+        LogHead(
+            namespace: proto.namespace,
+            commitTS: proto.commitTs,
+            hash: self.hash(proto.hash),
+            committedAt: proto.committedAtMicros
+        )
+    }
+
+    package static func event(_ proto: Statehouse_V2_Event) -> Event {
+        Event(
+            namespace: proto.namespace,
+            commitTS: proto.commitTs,
+            txnID: proto.txnID,
+            committedAt: proto.committedAtMicros,
+            operations: proto.operations.map {
+                AppliedOperation(
+                    agentID: $0.agentID,
+                    key: $0.key,
+                    kind: $0.kind == .delete ? .delete : .put,
+                    value: $0.kind == .delete ? nil : JSONValue(trusted: [UInt8]($0.value)),
+                    version: $0.version
+                )
+            },
+            metadata: self.metadata(proto.metadata),
+            prevHash: self.hash(proto.prevHash),
+            hash: self.hash(proto.hash)
         )
     }
 }

@@ -1,79 +1,10 @@
 import Foundation
-import GRPCCore
-import StatehouseCore
-import StatehouseProto
+package import StatehouseModel
+package import StatehouseProto
 
-/// Conversions between the client's Statehouse types and generated messages, and errors back to ``StatehouseError``.
-enum ClientConversions {
-    /// Maps a status from the daemon back to the error the server threw (etcd keeps both directions side by side
-    /// the same way).
-    static func error(_ error: any Error, address: String) -> any Error {
-        guard let rpcError = error as? RPCError else { return error }
-        let message = rpcError.message
-        switch rpcError.code {
-        case .invalidArgument: return StatehouseError.invalidArgument(message)
-        case .notFound: return StatehouseError.transactionNotFound(message)
-        case .failedPrecondition: return StatehouseError.transactionExpired(message)
-        case .aborted:
-            let metadata = rpcError.metadata
-            let agentID = metadata[stringValues: "statehouse-conflict-agent-id"].first(where: { _ in true }) ?? ""
-            let key = metadata[stringValues: "statehouse-conflict-key"].first(where: { _ in true }) ?? ""
-            let expected = metadata[stringValues: "statehouse-conflict-expected"].first(where: { _ in true }).flatMap { Version($0) }
-            let actual = metadata[stringValues: "statehouse-conflict-actual"].first(where: { _ in true }).flatMap { Version($0) }
-            return StatehouseError.conflict(agentID: agentID, key: key, expected: expected, actual: actual)
-        case .resourceExhausted:
-            if let resume = rpcError.metadata[stringValues: "statehouse-resume-from"].first(where: { _ in true }),
-                let commitTS = CommitTS(resume)
-            {
-                return StatehouseError.subscriberTooSlow(resumeFrom: commitTS)
-            }
-            return StatehouseError.resourceExhausted(message)
-        case .unavailable:
-            if message.contains("shutting down") || message.contains("store") { return StatehouseError.unavailable(message) }
-            return StatehouseError.unavailable("cannot reach statehoused at \(address): \(message)")
-        case .dataLoss: return StatehouseError.dataCorruption(commitTS: 0, reason: message)
-        case .deadlineExceeded, .cancelled: return StatehouseError.unavailable("the call to \(address) did not complete: \(message)")
-        default: return StatehouseError.internalError(message)
-        }
-    }
-
-    static func value(_ data: Data) -> JSONValue? {
-        data.isEmpty ? nil : JSONValue(trusted: [UInt8](data))
-    }
-
-    static func record(_ proto: Statehouse_V2_StateRecord) -> StateRecord {
-        StateRecord(
-            agentID: proto.agentID,
-            key: proto.key,
-            value: proto.exists ? JSONValue(trusted: [UInt8](proto.value)) : nil,
-            version: proto.version,
-            commitTS: proto.commitTs,
-            committedAt: proto.committedAtMicros,
-            deleted: proto.deleted
-        )
-    }
-
-    static func hash(_ data: Data) -> EventHash {
-        EventHash(bytes: data) ?? .zero
-    }
-
-    static func result(_ proto: Statehouse_V2_CommitResponse) -> CommitResult {
-        let result = proto.result
-        return CommitResult(
-            namespace: result.namespace,
-            txnID: result.txnID,
-            commitTS: result.commitTs,
-            committedAt: result.committedAtMicros,
-            versions: result.versions,
-            hash: self.hash(result.hash)
-        )
-    }
-
-    static func head(_ proto: Statehouse_V2_LogHead) -> LogHead {
-        LogHead(namespace: proto.namespace, commitTS: proto.commitTs, hash: self.hash(proto.hash), committedAt: proto.committedAtMicros)
-    }
-
-    static func metadata(_ metadata: CommitMetadata) -> Statehouse_V2_Metadata {
+/// Model → proto.
+extension Wire {
+    package static func proto(_ metadata: CommitMetadata) -> Statehouse_V2_Metadata {
         var proto = Statehouse_V2_Metadata()
         if let actor = metadata.actor { proto.actor = actor }
         if let reason = metadata.reason { proto.reason = reason }
@@ -81,32 +12,11 @@ enum ClientConversions {
         return proto
     }
 
-    static func event(_ proto: Statehouse_V2_Event) -> Event {
-        Event(
-            namespace: proto.namespace,
-            commitTS: proto.commitTs,
-            txnID: proto.txnID,
-            committedAt: proto.committedAtMicros,
-            operations: proto.operations.map {
-                AppliedOperation(
-                    agentID: $0.agentID,
-                    key: $0.key,
-                    kind: $0.kind == .delete ? .delete : .put,
-                    value: $0.kind == .delete ? nil : JSONValue(trusted: [UInt8]($0.value)),
-                    version: $0.version
-                )
-            },
-            metadata: CommitMetadata(
-                actor: proto.metadata.hasActor ? proto.metadata.actor : nil,
-                reason: proto.metadata.hasReason ? proto.metadata.reason : nil,
-                tags: proto.metadata.tags
-            ),
-            prevHash: self.hash(proto.prevHash),
-            hash: self.hash(proto.hash)
-        )
-    }
-
-    static func readPoint(_ point: ReadPoint) throws -> Statehouse_V2_ReadPoint? {
+    /// A read point as a request field; nil for the latest state.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for `.version`, which only a single-key
+    ///   read takes (in its own request field).
+    package static func proto(_ point: ReadPoint) throws -> Statehouse_V2_ReadPoint? {
         switch point {
         case .latest: return nil
         case .commit(let commitTS):
@@ -122,33 +32,37 @@ enum ClientConversions {
         }
     }
 
-    static func apply(_ commit: AtomicCommit) -> Statehouse_V2_ApplyRequest {
+    package static func proto(_ operation: WriteOperation) -> Statehouse_V2_Operation {
+        var proto = Statehouse_V2_Operation()
+        proto.agentID = operation.agentID
+        proto.key = operation.key
+        proto.kind = operation.kind == .put ? .put : .delete
+        if let value = operation.value { proto.value = Data(value.utf8) }
+        return proto
+    }
+
+    package static func proto(_ condition: AtomicCommit.Condition) -> Statehouse_V2_Condition {
+        var proto = Statehouse_V2_Condition()
+        proto.agentID = condition.agentID
+        proto.key = condition.key
+        switch condition.expected {
+        case .absent: proto.mustNotExist = true
+        case .version(let version): proto.version = version
+        }
+        return proto
+    }
+
+    package static func proto(_ commit: AtomicCommit) -> Statehouse_V2_ApplyRequest {
         var request = Statehouse_V2_ApplyRequest()
         request.namespace = commit.namespace
-        request.operations = commit.operations.map { operation in
-            var proto = Statehouse_V2_Operation()
-            proto.agentID = operation.agentID
-            proto.key = operation.key
-            proto.kind = operation.kind == .put ? .put : .delete
-            if let value = operation.value { proto.value = Data(value.utf8) }
-            return proto
-        }
-        request.conditions = commit.conditions.map { condition in
-            var proto = Statehouse_V2_Condition()
-            proto.agentID = condition.agentID
-            proto.key = condition.key
-            switch condition.expected {
-            case .absent: proto.mustNotExist = true
-            case .version(let version): proto.version = version
-            }
-            return proto
-        }
+        request.operations = commit.operations.map(self.proto)
+        request.conditions = commit.conditions.map(self.proto)
         request.idempotencyKey = commit.idempotencyKey ?? ""
-        if !commit.metadata.isEmpty { request.metadata = self.metadata(commit.metadata) }
+        if !commit.metadata.isEmpty { request.metadata = self.proto(commit.metadata) }
         return request
     }
 
-    static func filter(_ filter: LogFilter) -> Statehouse_V2_LogFilter {
+    package static func proto(_ filter: LogFilter) -> Statehouse_V2_LogFilter {
         var proto = Statehouse_V2_LogFilter()
         proto.namespace = filter.namespace
         proto.agentID = filter.agentID ?? ""
@@ -157,6 +71,62 @@ enum ClientConversions {
         if let to = filter.toCommitTS { proto.toCommitTs = to }
         if let since = filter.since { proto.sinceMicros = since }
         if let until = filter.until { proto.untilMicros = until }
+        return proto
+    }
+
+    package static func proto(_ record: StateRecord) -> Statehouse_V2_StateRecord {
+        var proto = Statehouse_V2_StateRecord()
+        proto.agentID = record.agentID
+        proto.key = record.key
+        if let value = record.value { proto.value = Data(value.utf8) }
+        proto.exists = record.exists
+        proto.version = record.version
+        proto.commitTs = record.commitTS
+        proto.committedAtMicros = record.committedAt
+        proto.deleted = record.deleted
+        return proto
+    }
+
+    package static func proto(_ result: CommitResult) -> Statehouse_V2_CommitResponse {
+        var proto = Statehouse_V2_CommitResult()
+        proto.namespace = result.namespace
+        proto.txnID = result.txnID
+        proto.commitTs = result.commitTS
+        proto.committedAtMicros = result.committedAt
+        proto.versions = result.versions
+        proto.hash = Data(result.hash.bytes)
+        var response = Statehouse_V2_CommitResponse()
+        response.result = proto
+        return response
+    }
+
+    package static func proto(_ head: LogHead) -> Statehouse_V2_LogHead {
+        var proto = Statehouse_V2_LogHead()
+        proto.namespace = head.namespace
+        proto.commitTs = head.commitTS
+        proto.hash = Data(head.hash.bytes)
+        proto.committedAtMicros = head.committedAt
+        return proto
+    }
+
+    package static func proto(_ event: Event) -> Statehouse_V2_Event {
+        var proto = Statehouse_V2_Event()
+        proto.namespace = event.namespace
+        proto.commitTs = event.commitTS
+        proto.txnID = event.txnID
+        proto.committedAtMicros = event.committedAt
+        proto.operations = event.operations.map { operation in
+            var applied = Statehouse_V2_AppliedOperation()
+            applied.agentID = operation.agentID
+            applied.key = operation.key
+            applied.kind = operation.kind == .put ? .put : .delete
+            if let value = operation.value { applied.value = Data(value.utf8) }
+            applied.version = operation.version
+            return applied
+        }
+        if !event.metadata.isEmpty { proto.metadata = self.proto(event.metadata) }
+        proto.prevHash = Data(event.prevHash.bytes)
+        proto.hash = Data(event.hash.bytes)
         return proto
     }
 }

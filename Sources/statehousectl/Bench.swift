@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Histogram
 import StatehouseClient
-import StatehouseCore
+import StatehouseModel
 import Synchronization
 
 /// `statehousectl bench`: a bounded load generator against a running daemon.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import StatehouseClient
-import StatehouseCore
+import StatehouseModel
 
 /// The dump file format (docs/api.md, "Dump files"): one JSON document naming where and when it was read, so that
 /// `load` can write it back (into the same or another namespace or agent).

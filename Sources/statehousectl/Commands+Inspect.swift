@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import StatehouseClient
-import StatehouseCore
+import StatehouseModel
 
 struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 import StatehouseClient
-import StatehouseCore
+import StatehouseModel
 import Synchronization
 
 /// How `replay`, `tail` and `inspect` print events: pretty lines (text) or one JSON object per event.

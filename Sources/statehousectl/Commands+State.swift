@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import StatehouseBuildInfo
 import StatehouseClient
-import StatehouseCore
+import StatehouseModel
 
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check that statehoused serves.")

@@ -1,4 +1,4 @@
-import StatehouseCore
+import StatehouseModel
 
 /// A stored JSON value parsed into a tree, for the summaries of the pretty format.
 ///

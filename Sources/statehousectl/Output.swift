@@ -1,5 +1,5 @@
 import Foundation
-import StatehouseCore
+import StatehouseModel
 
 /// A JSON value under construction; raw JSON text (stored values) is embedded as is, never re-encoded.
 enum JSONOutput {

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import StatehouseCore
+import StatehouseModel
 import Synchronization
 
 /// Writes text to standard output as it comes (no buffering). A reader that goes away (`statehousectl replay | head`)

@@ -1,5 +1,5 @@
 import Foundation
-import StatehouseCore
+import StatehouseModel
 
 /// The pretty replay format: one line per operation, as the original Statehouse documents it with a stability
 /// promise (docs/api.md, "The pretty format"), printed by `replay`, `tail` and `inspect`. The Python SDK's

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import StatehouseBuildInfo
-import StatehouseCore
+import StatehouseModel
 
 /// `statehousectl`: the command line for a running statehoused.
 ///

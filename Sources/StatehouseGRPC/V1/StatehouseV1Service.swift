@@ -1,6 +1,7 @@
 public import GRPCCore
 public import Logging
 public import StatehouseCore
+import StatehouseWire
 import StatehouseProto
 import SwiftProtobuf
 
@@ -94,7 +95,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
             let value = try V1Values.json(request.value, key: request.key, limits: self.limits)
             try self.engine.put(
                 txnID: request.txnID,
-                namespace: ProtoConversions.namespace(request.namespace),
+                namespace: Wire.namespace(request.namespace),
                 agentID: request.agentID,
                 key: request.key,
                 value: value
@@ -109,7 +110,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         try await self.translatingErrors(txnID: request.txnID) {
             try self.engine.delete(
                 txnID: request.txnID,
-                namespace: ProtoConversions.namespace(request.namespace),
+                namespace: Wire.namespace(request.namespace),
                 agentID: request.agentID,
                 key: request.key
             )
@@ -174,7 +175,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
     {
         try await self.translatingErrors {
             let record = try await self.engine.get(
-                namespace: ProtoConversions.namespace(request.namespace),
+                namespace: Wire.namespace(request.namespace),
                 agentID: request.agentID,
                 key: request.key
             )
@@ -186,7 +187,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_GetStateAtVersionResponse
     {
         try await self.translatingErrors {
-            let namespace = ProtoConversions.namespace(request.namespace)
+            let namespace = Wire.namespace(request.namespace)
             let latest = try await self.engine.get(namespace: namespace, agentID: request.agentID, key: request.key)
             guard request.version >= 1, request.version <= latest.version else {
                 throw RPCError(
@@ -209,7 +210,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_ListKeysResponse
     {
         try await self.translatingErrors {
-            let namespace = ProtoConversions.namespace(request.namespace)
+            let namespace = Wire.namespace(request.namespace)
             var response = Statehouse_V1_ListKeysResponse()
             var bytes = 0
             var cursor: String?
@@ -236,7 +237,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_ScanPrefixResponse
     {
         try await self.translatingErrors {
-            let namespace = ProtoConversions.namespace(request.namespace)
+            let namespace = Wire.namespace(request.namespace)
             // One snapshot for every page, so that the listing is consistent however many pages it takes.
             let head = try await self.engine.head(namespace: namespace)
             var response = Statehouse_V1_ScanPrefixResponse()
@@ -286,7 +287,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                     "start_ts \(request.startTs) is after end_ts \(request.endTs); both are inclusive"
                 )
             }
-            let namespace = ProtoConversions.namespace(request.namespace)
+            let namespace = Wire.namespace(request.namespace)
             // "Until current state": the end of the log when the call begins, so that later commits are not mixed in.
             let end = request.hasEndTs ? request.endTs : try await self.engine.head(namespace: namespace).commitTS
             let filter = LogFilter(

@@ -1,5 +1,6 @@
 import GRPCCore
 import StatehouseCore
+import StatehouseWire
 
 /// The status codes of the original API: its documented `ErrorCode` table (proto/statehouse/v1/statehouse.proto),
 /// which differs from statehouse.v2 for transactions.

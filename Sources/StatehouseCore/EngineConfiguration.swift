@@ -1,0 +1,21 @@
+/// Settings of a ``StatehouseEngine`` that are not limits.
+public struct EngineConfiguration: Sendable {
+    /// Request limits. See ``EngineLimits``.
+    public var limits = EngineLimits()
+    /// Most transactions the commit pipeline puts into one storage transaction (one fsync). The default is 4,096.
+    public var maxBatchTransactions: Int = 4096
+    /// How often expired interactive transactions are reaped. The default is one second.
+    public var reapInterval: Duration = .seconds(1)
+    /// How many finished transaction ids are remembered to give precise errors (aborted, expired, failed).
+    /// The default is 65,536.
+    public var finishedTransactionMemory: Int = 65_536
+
+    public init() {}
+
+    /// Returns the defaults changed by `configure`.
+    public static func defaults(configure: (inout Self) -> Void) -> Self {
+        var configuration = Self()
+        configure(&configuration)
+        return configuration
+    }
+}

@@ -1,0 +1,3 @@
+// The engine's API is written in the model's types; re-exporting them spares every user of the engine (the backends,
+// the services, the server, tests) a second import. The client and the CLI import StatehouseModel alone.
+@_exported public import StatehouseModel
