@@ -94,3 +94,38 @@ def resolve(
         timeout = float(timeout)
 
     return Settings(url=url, namespace=namespace, timeout=timeout, metadata=wire.call_metadata(metadata))
+
+
+class ClientBase:
+    """What both clients keep of their settings: the daemon's address, the default namespace, the timeout of each
+    call, the call metadata and how long a commit with a lost reply is retried."""
+
+    _url: str
+    _namespace: str
+    _timeout: Optional[float]
+    _metadata: Optional[wire.CallMetadata]
+    _commit_retry_timeout: float
+
+    def _configure(
+        self, url: Optional[str], namespace: Optional[str], timeout: TimeoutArgument, metadata: Any,
+        commit_retry_timeout: float,
+    ) -> None:
+        settings = resolve(url, namespace, timeout, metadata)
+        self._url = settings.url
+        self._namespace = settings.namespace
+        self._timeout = settings.timeout
+        self._metadata = settings.metadata
+        self._commit_retry_timeout = commit_retry_timeout
+
+    @property
+    def url(self) -> str:
+        """The daemon's address."""
+        return self._url
+
+    @property
+    def namespace(self) -> str:
+        """The default namespace of this client."""
+        return self._namespace
+
+    def _ns(self, namespace: Optional[str]) -> str:
+        return self._namespace if namespace is None else namespace

@@ -1,12 +1,15 @@
 """Every SDK operation as a plan: a generator that yields the RPCs it needs and returns the result.
 
-The sync and the async clients run the same plans (``Statehouse._run`` and ``AsyncStatehouse._run``), so request
-building, pagination and result conversion exist once. A plan yields :class:`Call` objects and receives each
-call's response message.
+The sync and the async clients run the same plans (``Statehouse._run`` and ``AsyncStatehouse._run``), so argument
+checking, request building, pagination and result conversion exist once. A plan yields :class:`Call` objects and
+receives each call's response message; a call that fails is thrown into the plan as the SDK's exception, so that a
+plan can react to it (a transaction that failed to commit is marked so). How calls are retried and watches
+reconnected is decided in ``_policy``; the clients only move messages.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Union
@@ -143,14 +146,15 @@ def apply(
     namespace: str,
     operations: Iterable[Union[Put, Delete]],
     conditions: Iterable[Condition],
-    idempotency_key: str,
+    idempotency_key: Optional[str],
     metadata: MetadataLike,
 ) -> Plan:
+    """Without an idempotency key one is made, so that a retry after a lost reply is safe ("" sends none)."""
     request = pb.ApplyRequest(
         namespace=namespace,
         operations=wire.operations(operations),
         conditions=wire.conditions(conditions),
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key if idempotency_key is not None else f"sdk-{uuid.uuid4().hex}",
     )
     if not request.operations:
         raise errors.InvalidArgumentError("apply needs at least one Put or Delete")
@@ -429,3 +433,35 @@ class TransactionBuffer:
         yield from abort(self.txn_id)
         self.state = "aborted"
         self.operations.clear()
+
+    def finish(self, failed: bool) -> Plan:
+        """The end of a ``with`` block: commits when the block ended normally, aborts when it raised; nothing when
+        the transaction is no longer open. A failed abort is ignored: the block's own exception matters more, and
+        the daemon rolls the transaction back on timeout."""
+        if self.state != "open":
+            return
+        if not failed:
+            yield from self.commit(None)
+            return
+        try:
+            yield from self.abort()
+        except errors.StatehouseError:
+            pass
+
+
+class TransactionBase:
+    """What the transactions of both clients share: the client that runs them and their buffer."""
+
+    def __init__(self, client: Any, txn_id: str, namespace: str) -> None:
+        self._client = client
+        self._buffer = TransactionBuffer(txn_id, namespace)
+
+    @property
+    def txn_id(self) -> str:
+        """The daemon's id of this transaction."""
+        return self._buffer.txn_id
+
+    @property
+    def namespace(self) -> str:
+        """The namespace every operation of this transaction goes to."""
+        return self._buffer.namespace

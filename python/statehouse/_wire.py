@@ -31,9 +31,6 @@ from .types import (
     _datetime_from_micros,
 )
 
-# gRPC status codes that mean "the request may not have reached the daemon, or its reply was lost".
-RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
-
 CHANNEL_OPTIONS = [
     # Values may be 1 MiB and transactions 16 MiB by default; leave room for the daemon's configured limits.
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
@@ -435,20 +432,6 @@ def is_slow_watcher(failure: grpc.RpcError) -> bool:
     if reason:
         return reason == "subscriber_too_slow"
     return "statehouse-resume-from" in facts
-
-
-def watch_failure(failure: grpc.RpcError, *, address: str, failing_since: Optional[float],
-                  reconnect_timeout: float) -> float:
-    """Decides about a failed watch stream, for both clients: returns since when it has been failing (to reconnect
-    and resume), or raises the SDK error when the failure is final or reconnecting took too long."""
-    import time
-
-    if failure.code() not in RETRYABLE_CODES and not is_slow_watcher(failure):
-        raise rpc_error(failure, address=address) from None
-    since = failing_since or time.monotonic()
-    if time.monotonic() - since > reconnect_timeout:
-        raise rpc_error(failure, address=address) from None
-    return since
 
 
 def rpc_error(failure: grpc.RpcError, *, address: str, transactional: bool = False) -> errors.StatehouseError:

@@ -7,8 +7,6 @@ each answered as it completes), so hundreds of coroutines share one connection w
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from datetime import datetime
 from typing import Any, AsyncGenerator, AsyncIterator, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -17,6 +15,7 @@ import grpc.aio
 
 from . import _config as config
 from . import _operations as ops
+from . import _policy as policy
 from . import _wire as wire
 from . import exceptions as errors
 from ._proto import statehouse_pb2 as pb
@@ -170,7 +169,7 @@ class _Session:
         ))
 
 
-class AsyncTransaction:
+class AsyncTransaction(ops.TransactionBase):
     """An interactive transaction of :class:`AsyncStatehouse`; the same model as :class:`statehouse.Transaction`.
 
     Writes and deletes are buffered and sent with the commit. ``async with`` commits when the block ends normally
@@ -180,19 +179,10 @@ class AsyncTransaction:
             tx.write("agent-1", "plan", ["search"])
     """
 
+    _client: "AsyncStatehouse"
+
     def __init__(self, client: "AsyncStatehouse", txn_id: str, namespace: str = "default") -> None:
-        self._client = client
-        self._buffer = ops.TransactionBuffer(txn_id, namespace)
-
-    @property
-    def txn_id(self) -> str:
-        """The daemon's id of this transaction."""
-        return self._buffer.txn_id
-
-    @property
-    def namespace(self) -> str:
-        """The namespace every operation of this transaction goes to."""
-        return self._buffer.namespace
+        super().__init__(client, txn_id, namespace)
 
     @property
     def result(self) -> Optional[CommitResult]:
@@ -224,15 +214,7 @@ class AsyncTransaction:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if self._buffer.state != "open":
-            return
-        if exc_type is None:
-            await self.commit()
-        else:
-            try:
-                await self.abort()
-            except errors.StatehouseError:
-                pass
+        await self._client._run(self._buffer.finish(failed=exc_type is not None))
 
     def __repr__(self) -> str:
         return (
@@ -278,7 +260,7 @@ class AsyncTransactionBegin:
             await self._transaction.__aexit__(exc_type, exc, traceback)
 
 
-class AsyncWatchStream:
+class AsyncWatchStream(policy.WatchState):
     """The events of a watch as an async iterator; resumes after a lost connection without gaps or repeats.
 
     Without ``from_ts`` it delivers the commits after "now": the moment of ``async with`` or, without it, of the
@@ -289,65 +271,39 @@ class AsyncWatchStream:
         self, client: "AsyncStatehouse", namespace: str, agent_id: Optional[str], from_ts: Optional[int],
         reconnect_timeout: float,
     ) -> None:
+        super().__init__(namespace, agent_id, from_ts, reconnect_timeout, client.url)
         self._client = client
-        self._namespace = namespace
-        self._agent_id = agent_id
-        self._reconnect_timeout = reconnect_timeout
-        self.next_ts: Optional[int] = wire.require_int("from_ts", from_ts)
-        self._call: Any = None
-        self._pending: List[ReplayEvent] = []
-        self._closed = False
 
     def __aiter__(self) -> "AsyncWatchStream":
         return self
 
     async def _pin_start(self) -> None:
         if self.next_ts is None:
-            # "Only commits after now": pin "now" to the head, so that a reconnect cannot skip anything.
-            self.next_ts = (await self._client.head(self._namespace)).commit_ts + 1
+            self._pin((await self._client.head(self._namespace)).commit_ts)
 
     async def __anext__(self) -> ReplayEvent:
         await self._pin_start()
-        failing_since: Optional[float] = None
-        delay = 0.05
+        self._start_waiting()
         while not self._pending:
             if self._closed:
                 raise StopAsyncIteration
             try:
                 if self._call is None:
-                    request = ops.watch_request(self._namespace, self._agent_id, self.next_ts or 1)
                     stub = await self._client._ensure_stub()
-                    self._call = stub.Watch(
-                        request, metadata=self._client._metadata
-                    )
+                    self._call = stub.Watch(self._request(), metadata=self._client._metadata)
                 batch = await self._call.read()
-                if batch is grpc.aio.EOF:
-                    self._call = None  # the daemon ended the stream (shutting down): reconnect
-                    failing_since = failing_since or time.monotonic()
-                else:
-                    self._pending.extend(wire.replay_event(event, self._agent_id) for event in batch.events)
-                    failing_since = None
             except grpc.aio.AioRpcError as failure:
-                self._call = None
-                if self._closed:
-                    raise StopAsyncIteration from None
-                failing_since = wire.watch_failure(
-                    failure, address=self._client.url, failing_since=failing_since,
-                    reconnect_timeout=self._reconnect_timeout,
-                )
-            if not self._pending and self._call is None:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-        event = self._pending.pop(0)
-        self.next_ts = event.commit_ts + 1
-        return event
+                await asyncio.sleep(self._lost(failure))  # reconnect, or raise the SDK error when it is final
+            else:
+                if batch is grpc.aio.EOF:
+                    await asyncio.sleep(self._lost(None))  # the daemon ended the stream (shutting down): reconnect
+                else:
+                    self._received(batch)
+        return self._deliver()
 
     async def close(self) -> None:
         """Stops watching."""
-        self._closed = True
-        if self._call is not None:
-            self._call.cancel()
-            self._call = None
+        self._stop()
 
     async def __aenter__(self) -> "AsyncWatchStream":
         await self._pin_start()
@@ -357,7 +313,7 @@ class AsyncWatchStream:
         await self.close()
 
 
-class AsyncStatehouse:
+class AsyncStatehouse(config.ClientBase):
     """An asyncio client of a Statehouse daemon, with the same methods as :class:`statehouse.Statehouse`.
 
     Create and use it inside a running event loop; close it with ``await client.close()`` or ``async with``::
@@ -393,27 +349,12 @@ class AsyncStatehouse:
         pipelined: bool = True,
         metadata: Optional[Sequence[Tuple[str, str]]] = None,
     ) -> None:
-        settings = config.resolve(url, namespace, timeout, metadata)
-        self._url = settings.url
-        self._namespace = settings.namespace
-        self._timeout = settings.timeout
-        self._metadata = settings.metadata
-        self._commit_retry_timeout = commit_retry_timeout
+        self._configure(url, namespace, timeout, metadata, commit_retry_timeout)
         self._pipelined = pipelined
         self._channel: Optional[grpc.aio.Channel] = None
         self._stub: Optional[statehouse_pb2_grpc.StatehouseServiceStub] = None
         self._session: Optional[_Session] = None
         self._closed = False
-
-    @property
-    def url(self) -> str:
-        """The daemon's address."""
-        return self._url
-
-    @property
-    def namespace(self) -> str:
-        """The default namespace of this client."""
-        return self._namespace
 
     async def _ensure_stub(self) -> statehouse_pb2_grpc.StatehouseServiceStub:
         if self._closed:
@@ -446,9 +387,6 @@ class AsyncStatehouse:
 
     # ---- running plans ----
 
-    def _ns(self, namespace: Optional[str]) -> str:
-        return self._namespace if namespace is None else namespace
-
     async def _once(self, call: ops.Call, wait_for_ready: bool, timeout: Optional[float]) -> Any:
         """One attempt of a call: over the session when it carries the call, else as a unary RPC."""
         stub = await self._ensure_stub()
@@ -469,35 +407,28 @@ class AsyncStatehouse:
             raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
 
     async def _invoke(self, call: ops.Call) -> Any:
-        if call.read_only:
-            for delay in ops.READ_RETRY_DELAYS:
-                try:
-                    return await self._once(call, False, self._timeout)
-                except errors.UnavailableError:
-                    await asyncio.sleep(delay)
-            return await self._once(call, False, self._timeout)
-        if not call.retry:
-            return await self._once(call, False, self._timeout)
-        give_up = time.monotonic() + self._commit_retry_timeout
-        delay = 0.05
-        attempt = 0
+        """Makes a call, retried as ``policy.Attempts`` decides."""
+        attempts = policy.Attempts(call, self._timeout, self._commit_retry_timeout)
         while True:
-            remaining = give_up - time.monotonic()
-            timeout = remaining if self._timeout is None else min(self._timeout, max(remaining, 0.001))
             try:
-                return await self._once(call, attempt > 0, timeout)
-            except errors.UnavailableError:
-                if time.monotonic() + delay >= give_up:
+                return await self._once(call, attempts.wait_for_ready, attempts.timeout())
+            except errors.StatehouseError as error:
+                pause = attempts.pause_after(error)
+                if pause is None:
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 1.0)
-            attempt += 1
+            await asyncio.sleep(pause)
 
     async def _run(self, plan: ops.Plan) -> Any:
+        """Runs a plan: makes each call it yields and sends it the reply, or throws the call's error into it."""
         try:
             call = next(plan)
             while True:
-                call = plan.send(await self._invoke(call))
+                try:
+                    response = await self._invoke(call)
+                except errors.StatehouseError as error:
+                    call = plan.throw(error)
+                else:
+                    call = plan.send(response)
         except StopIteration as done:
             return done.value
 
@@ -533,8 +464,7 @@ class AsyncStatehouse:
         namespace: Optional[str] = None,
     ) -> CommitResult:
         """Commits writes and deletes atomically in one round trip. See :meth:`statehouse.Statehouse.apply`."""
-        key = idempotency_key if idempotency_key is not None else f"sdk-{uuid.uuid4().hex}"
-        return await self._run(ops.apply(self._ns(namespace), operations, conditions, key, metadata))
+        return await self._run(ops.apply(self._ns(namespace), operations, conditions, idempotency_key, metadata))
 
     # ---- reads ----
 

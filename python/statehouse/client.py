@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import datetime
 from typing import Any, Generator, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -11,6 +10,7 @@ import grpc
 
 from . import _config as config
 from . import _operations as ops
+from . import _policy as policy
 from . import _wire as wire
 from . import exceptions as errors
 from ._proto import statehouse_pb2_grpc
@@ -29,7 +29,7 @@ from .types import (
 __all__ = ["Statehouse", "Transaction", "WatchStream"]
 
 
-class Transaction:
+class Transaction(ops.TransactionBase):
     """An interactive transaction: buffered writes and deletes, reads, then an atomic commit or an abort.
 
     Writes and deletes are kept by the client and sent with the commit, so a transaction of any size costs two
@@ -47,19 +47,10 @@ class Transaction:
     daemon does not know raises :class:`~statehouse.exceptions.TransactionError`.
     """
 
+    _client: "Statehouse"
+
     def __init__(self, client: "Statehouse", txn_id: str, namespace: str = "default") -> None:
-        self._client = client
-        self._buffer = ops.TransactionBuffer(txn_id, namespace)
-
-    @property
-    def txn_id(self) -> str:
-        """The daemon's id of this transaction."""
-        return self._buffer.txn_id
-
-    @property
-    def namespace(self) -> str:
-        """The namespace every operation of this transaction goes to."""
-        return self._buffer.namespace
+        super().__init__(client, txn_id, namespace)
 
     @property
     def result(self) -> Optional[CommitResult]:
@@ -118,21 +109,13 @@ class Transaction:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        if self._buffer.state != "open":
-            return
-        if exc_type is None:
-            self.commit()
-        else:
-            try:
-                self.abort()
-            except errors.StatehouseError:
-                pass  # the block's own exception matters more; the daemon rolls the transaction back on timeout
+        self._client._run(self._buffer.finish(failed=exc_type is not None))
 
     def __repr__(self) -> str:
         return f"Transaction(txn_id={self.txn_id!r}, namespace={self.namespace!r}, state={self._buffer.state!r})"
 
 
-class WatchStream(Iterator[ReplayEvent]):
+class WatchStream(policy.WatchState, Iterator[ReplayEvent]):
     """The events of a watch as they commit; iterate it, and :meth:`close` it (or use ``with``) when done.
 
     After a lost connection (a daemon restart, for example) it reconnects and resumes right after the last event
@@ -144,60 +127,34 @@ class WatchStream(Iterator[ReplayEvent]):
         self, client: "Statehouse", namespace: str, agent_id: Optional[str], from_ts: Optional[int],
         reconnect_timeout: float,
     ) -> None:
+        super().__init__(namespace, agent_id, from_ts, reconnect_timeout, client.url)
         self._client = client
-        self._namespace = namespace
-        self._agent_id = agent_id
-        self._reconnect_timeout = reconnect_timeout
-        if from_ts is None:
-            # "Only commits after now": pin "now" to the head, so that a reconnect cannot skip anything.
-            from_ts = client.head(namespace).commit_ts + 1
-        self.next_ts: int = wire.require_int("from_ts", from_ts) or 1
-        self._call: Any = None
-        self._pending: List[ReplayEvent] = []
-        self._closed = False
+        if self.next_ts is None:
+            self._pin(client.head(namespace).commit_ts)
 
     def __iter__(self) -> "WatchStream":
         return self
 
     def __next__(self) -> ReplayEvent:
-        failing_since: Optional[float] = None
-        delay = 0.05
+        self._start_waiting()
         while not self._pending:
             if self._closed:
                 raise StopIteration
             try:
                 if self._call is None:
-                    request = ops.watch_request(self._namespace, self._agent_id, self.next_ts)
-                    self._call = self._client._stub.Watch(
-                        request, metadata=self._client._metadata
-                    )
+                    self._call = self._client._stub.Watch(self._request(), metadata=self._client._metadata)
                 batch = next(self._call)
-                self._pending.extend(wire.replay_event(event, self._agent_id) for event in batch.events)
-                failing_since = None
             except StopIteration:
-                self._call = None  # the daemon ended the stream (shutting down): reconnect
-                failing_since = failing_since or time.monotonic()
+                time.sleep(self._lost(None))  # the daemon ended the stream (shutting down): reconnect
             except grpc.RpcError as failure:
-                self._call = None
-                if self._closed:
-                    raise StopIteration from None
-                failing_since = wire.watch_failure(
-                    failure, address=self._client.url, failing_since=failing_since,
-                    reconnect_timeout=self._reconnect_timeout,
-                )
-            if not self._pending and self._call is None:
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
-        event = self._pending.pop(0)
-        self.next_ts = event.commit_ts + 1
-        return event
+                time.sleep(self._lost(failure))  # reconnect, or raise the SDK error when the failure is final
+            else:
+                self._received(batch)
+        return self._deliver()
 
     def close(self) -> None:
         """Stops watching."""
-        self._closed = True
-        if self._call is not None:
-            self._call.cancel()
-            self._call = None
+        self._stop()
 
     def __enter__(self) -> "WatchStream":
         return self
@@ -206,7 +163,7 @@ class WatchStream(Iterator[ReplayEvent]):
         self.close()
 
 
-class Statehouse:
+class Statehouse(config.ClientBase):
     """A synchronous client of a Statehouse daemon.
 
     Thread-safe: one client can serve many threads (gRPC multiplexes their calls on one connection).
@@ -243,24 +200,9 @@ class Statehouse:
         commit_retry_timeout: float = 30.0,
         metadata: Optional[Sequence[Tuple[str, str]]] = None,
     ) -> None:
-        settings = config.resolve(url, namespace, timeout, metadata)
-        self._url = settings.url
-        self._namespace = settings.namespace
-        self._timeout = settings.timeout
-        self._metadata = settings.metadata
-        self._commit_retry_timeout = commit_retry_timeout
+        self._configure(url, namespace, timeout, metadata, commit_retry_timeout)
         self._channel = grpc.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
         self._stub = statehouse_pb2_grpc.StatehouseServiceStub(self._channel)
-
-    @property
-    def url(self) -> str:
-        """The daemon's address."""
-        return self._url
-
-    @property
-    def namespace(self) -> str:
-        """The default namespace of this client."""
-        return self._namespace
 
     def close(self) -> None:
         """Closes the connection; the client cannot be used afterwards."""
@@ -277,44 +219,34 @@ class Statehouse:
 
     # ---- running plans ----
 
-    def _ns(self, namespace: Optional[str]) -> str:
-        return self._namespace if namespace is None else namespace
-
     def _invoke(self, call: ops.Call) -> Any:
+        """Makes a call as a unary RPC, retried as ``policy.Attempts`` decides."""
         method = getattr(self._stub, call.method)
-        if call.read_only:
-            for delay in (*ops.READ_RETRY_DELAYS, None):
-                try:
-                    return method(call.request, timeout=self._timeout, metadata=self._metadata)
-                except grpc.RpcError as failure:
-                    if failure.code() != grpc.StatusCode.UNAVAILABLE or delay is None:
-                        raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
-                time.sleep(delay)
-        if not call.retry:
-            try:
-                return method(call.request, timeout=self._timeout, metadata=self._metadata)
-            except grpc.RpcError as failure:
-                raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
-        give_up = time.monotonic() + self._commit_retry_timeout
-        delay = 0.05
-        attempt = 0
+        attempts = policy.Attempts(call, self._timeout, self._commit_retry_timeout)
         while True:
-            remaining = give_up - time.monotonic()
-            timeout = remaining if self._timeout is None else min(self._timeout, max(remaining, 0.001))
             try:
-                return method(call.request, timeout=timeout, wait_for_ready=attempt > 0, metadata=self._metadata)
+                return method(
+                    call.request, timeout=attempts.timeout(), wait_for_ready=attempts.wait_for_ready,
+                    metadata=self._metadata,
+                )
             except grpc.RpcError as failure:
-                if failure.code() not in wire.RETRYABLE_CODES or time.monotonic() + delay >= give_up:
-                    raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-            attempt += 1
+                error = wire.rpc_error(failure, address=self._url, transactional=call.transactional)
+            pause = attempts.pause_after(error)
+            if pause is None:
+                raise error
+            time.sleep(pause)
 
     def _run(self, plan: ops.Plan) -> Any:
+        """Runs a plan: makes each call it yields and sends it the reply, or throws the call's error into it."""
         try:
             call = next(plan)
             while True:
-                call = plan.send(self._invoke(call))
+                try:
+                    response = self._invoke(call)
+                except errors.StatehouseError as error:
+                    call = plan.throw(error)
+                else:
+                    call = plan.send(response)
         except StopIteration as done:
             return done.value
 
@@ -361,8 +293,7 @@ class Statehouse:
             metadata: actor, reason and tags stored with the event.
             namespace: default: the client's.
         """
-        key = idempotency_key if idempotency_key is not None else f"sdk-{uuid.uuid4().hex}"
-        return self._run(ops.apply(self._ns(namespace), operations, conditions, key, metadata))
+        return self._run(ops.apply(self._ns(namespace), operations, conditions, idempotency_key, metadata))
 
     # ---- reads ----
 
