@@ -65,6 +65,7 @@ public enum StatehouseDaemon {
                             server: server,
                             engine: engine,
                             sessions: service.sessions,
+                            gracePeriod: configuration.shutdownGracePeriod,
                             onListening: onListening,
                             logger: logger
                         ),
@@ -116,16 +117,24 @@ struct EngineService: Service {
 
 /// The gRPC server as a service. On graceful shutdown it ends watches (they would otherwise wait for the next commit
 /// forever) and sessions (they stay open as long as their clients want), then lets the server finish the calls in
-/// flight.
+/// flight, for at most `gracePeriod`: calls still running then are cancelled, so that a stuck client cannot keep the
+/// daemon from stopping (the engine still drains every commit it accepted).
 struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let engine: StatehouseEngine
     let sessions: SessionRegistry
+    let gracePeriod: Duration
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
 
+    private enum Finished {
+        case server
+        case listening
+        case gracePeriodElapsed
+    }
+
     func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
+        try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask {
                 try await withGracefulShutdownHandler {
                     try await self.server.serve()
@@ -134,24 +143,52 @@ struct GRPCServerService: Service {
                     self.sessions.endAll()
                     self.server.beginGracefulShutdown()
                 }
+                return .server
             }
-            let address: HostAndPort
-            do {
-                guard let bound = try await self.server.listeningAddress else { return }
-                if let ipv4 = bound.ipv4 {
-                    address = HostAndPort(host: ipv4.host, port: ipv4.port)
-                } else if let ipv6 = bound.ipv6 {
-                    address = HostAndPort(host: ipv6.host, port: ipv6.port)
-                } else {
+            group.addTask {
+                try await gracefulShutdown()
+                try await Task.sleep(for: self.gracePeriod)
+                return .gracePeriodElapsed
+            }
+            group.addTask {
+                await self.announceListening()
+                return .listening
+            }
+            while let finished = try await group.next() {
+                switch finished {
+                case .listening:
+                    continue
+                case .server:
+                    group.cancelAll()  // the grace period timer
                     return
+                case .gracePeriodElapsed:
+                    self.logger.warning("Calls still running after the shutdown grace period; cancelling them", metadata: [
+                        "grace.period": "\(self.gracePeriod)",
+                    ])
+                    group.cancelAll()  // cancels serve(), which cancels every call handler; the loop then sees .server
                 }
-            } catch {
-                // The server could not bind; `serve()` fails with the cause (for example, the address is in use)
-                // and the group rethrows that.
+            }
+        }
+    }
+
+    /// Logs the bound address and reports its port once the server listens.
+    private func announceListening() async {
+        let address: HostAndPort
+        do {
+            guard let bound = try await self.server.listeningAddress else { return }
+            if let ipv4 = bound.ipv4 {
+                address = HostAndPort(host: ipv4.host, port: ipv4.port)
+            } else if let ipv6 = bound.ipv6 {
+                address = HostAndPort(host: ipv6.host, port: ipv6.port)
+            } else {
                 return
             }
-            self.logger.info("Listening", metadata: ["address": "\(address)"])
-            self.onListening(address.port)
+        } catch {
+            // The server could not bind; `serve()` fails with the cause (for example, the address is in use) and the
+            // group rethrows that.
+            return
         }
+        self.logger.info("Listening", metadata: ["address": "\(address)"])
+        self.onListening(address.port)
     }
 }
