@@ -70,8 +70,9 @@ def run_sync(client: Statehouse, op: str, concurrency: int, seconds: float, max_
     return summarize(op, "sync", concurrency, [x for samples in latencies for x in samples], elapsed)
 
 
-async def run_async(url: str, namespace: str, op: str, concurrency: int, seconds: float, max_ops: int
-                    ) -> Dict[str, object]:
+async def run_async(
+    url: str, namespace: str, op: str, concurrency: int, seconds: float, max_ops: int
+) -> Dict[str, object]:
     latencies: List[float] = []
     per_worker = max(1, max_ops // concurrency)
     async with AsyncStatehouse(url=url, namespace=namespace) as client:
@@ -129,8 +130,11 @@ def main() -> None:
                     if args.json:
                         print(json.dumps(result), flush=True)
                     else:
-                        print(f"{op:5} {mode:5} x{concurrency:<3} {result['ops_per_s']:>7}/s  "
-                              f"p50 {result['p50_ms']:>7} ms  p99 {result['p99_ms']:>7} ms", flush=True)
+                        print(
+                            f"{op:5} {mode:5} x{concurrency:<3} {result['ops_per_s']:>7}/s  "
+                            f"p50 {result['p50_ms']:>7} ms  p99 {result['p99_ms']:>7} ms",
+                            flush=True,
+                        )
 
 
 if __name__ == "__main__":

@@ -85,9 +85,7 @@ def resolve(
             except ValueError:
                 timeout = math.nan
             if not (math.isfinite(timeout) and timeout > 0):
-                raise errors.InvalidArgumentError(
-                    f"STATEHOUSE_TIMEOUT must be a number of seconds > 0, not {text!r}"
-                )
+                raise errors.InvalidArgumentError(f"STATEHOUSE_TIMEOUT must be a number of seconds > 0, not {text!r}")
     elif timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (0 < timeout < math.inf):
             raise errors.InvalidArgumentError(f"timeout must be seconds > 0 or None, not {timeout!r}")
@@ -107,7 +105,11 @@ class ClientBase:
     _commit_retry_timeout: float
 
     def _configure(
-        self, url: Optional[str], namespace: Optional[str], timeout: TimeoutArgument, metadata: Any,
+        self,
+        url: Optional[str],
+        namespace: Optional[str],
+        timeout: TimeoutArgument,
+        metadata: Any,
         commit_retry_timeout: float,
     ) -> None:
         settings = resolve(url, namespace, timeout, metadata)

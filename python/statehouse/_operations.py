@@ -184,9 +184,7 @@ def get_state_at_version(namespace: str, agent_id: str, key: str, version: int) 
     return wire.state_result(response.record)
 
 
-def get_many(
-    namespace: str, keys: Iterable[Tuple[str, str]], at: Optional[int], as_of: Optional[datetime]
-) -> Plan:
+def get_many(namespace: str, keys: Iterable[Tuple[str, str]], at: Optional[int], as_of: Optional[datetime]) -> Plan:
     request = pb.GetManyRequest(namespace=namespace, keys=[wire.key_address(item) for item in keys])
     point = wire.read_point(at, as_of)
     if point is not None:
@@ -209,9 +207,7 @@ def list_keys(namespace: str, agent_id: str, prefix: str, include_deleted: bool)
         cursor = response.next_cursor
 
 
-def scan_prefix(
-    namespace: str, agent_id: str, prefix: str, at: Optional[int], as_of: Optional[datetime]
-) -> Plan:
+def scan_prefix(namespace: str, agent_id: str, prefix: str, at: Optional[int], as_of: Optional[datetime]) -> Plan:
     point = wire.read_point(at, as_of)
     results: List[StateResult] = []
     cursor = ""
@@ -318,13 +314,27 @@ def pretty_lines(event: ReplayEvent, verbose: bool) -> List[str]:
     for operation in event.operations:
         if verbose:
             line = formatting.format_event_verbose(
-                event.committed_at, operation.agent_id, operation.type, operation.key, operation.version,
-                event.txn_id, event.commit_ts, operation.value, event.namespace, reason=reason,
+                event.committed_at,
+                operation.agent_id,
+                operation.type,
+                operation.key,
+                operation.version,
+                event.txn_id,
+                event.commit_ts,
+                operation.value,
+                event.namespace,
+                reason=reason,
             )
         else:
             line = formatting.format_event_pretty(
-                event.committed_at, operation.agent_id, operation.type, operation.key, operation.version,
-                operation.value, event.namespace, reason=reason,
+                event.committed_at,
+                operation.agent_id,
+                operation.type,
+                operation.key,
+                operation.version,
+                operation.value,
+                event.namespace,
+                reason=reason,
             )
         lines.append(line)
     return lines
@@ -368,8 +378,10 @@ class TransactionBuffer:
     def _expect(self, agent_id: str, key: str, expected_version: Optional[int]) -> None:
         if expected_version is None:
             return
-        condition = Condition(agent_id, key, must_not_exist=True) if expected_version == 0 else Condition(
-            agent_id, key, version=wire.require_int("expected_version", expected_version)
+        condition = (
+            Condition(agent_id, key, must_not_exist=True)
+            if expected_version == 0
+            else Condition(agent_id, key, version=wire.require_int("expected_version", expected_version))
         )
         self.conditions[(agent_id, key)] = wire.conditions([condition])[0]
 

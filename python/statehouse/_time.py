@@ -47,9 +47,7 @@ def parse_rfc3339(name: str, text: str) -> int:
     """
     match = _RFC3339.fullmatch(text.strip())
     if match is None:
-        raise errors.InvalidArgumentError(
-            f"{name} must be an RFC 3339 time such as 2026-02-07T10:00:00Z, not {text!r}"
-        )
+        raise errors.InvalidArgumentError(f"{name} must be an RFC 3339 time such as 2026-02-07T10:00:00Z, not {text!r}")
     year, month, day, hour, minute, second = (int(part) for part in match.group(1, 2, 3, 4, 5, 6))
     fraction, offset = match.group(7) or "", match.group(8)
     leap = second == 60
@@ -82,9 +80,7 @@ def time_bound(name: str, value: Any) -> Optional[int]:
         return micros_from_datetime(value)
     if isinstance(value, str):
         return parse_rfc3339(name, value)
-    raise errors.InvalidArgumentError(
-        f"{name} must be an RFC 3339 string or a datetime, not {type(value).__name__}"
-    )
+    raise errors.InvalidArgumentError(f"{name} must be an RFC 3339 string or a datetime, not {type(value).__name__}")
 
 
 def rfc3339(moment: Optional[datetime]) -> Optional[str]:

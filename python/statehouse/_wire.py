@@ -108,9 +108,7 @@ def metadata_from_proto(message: pb.Metadata) -> Metadata:
 
 
 def put_operation(agent_id: str, key: str, value: Any) -> pb.Operation:
-    return pb.Operation(
-        agent_id=agent_id, key=key, kind=pb.OPERATION_KIND_PUT, value=encode_value(value, key=key)
-    )
+    return pb.Operation(agent_id=agent_id, key=key, kind=pb.OPERATION_KIND_PUT, value=encode_value(value, key=key))
 
 
 def delete_operation(agent_id: str, key: str) -> pb.Operation:
@@ -402,9 +400,7 @@ def error(
     return cls(details, code=name, reason=reason)
 
 
-def session_error(
-    failure: pb.SessionError, *, address: str, transactional: bool = False
-) -> errors.StatehouseError:
+def session_error(failure: pb.SessionError, *, address: str, transactional: bool = False) -> errors.StatehouseError:
     """The SDK exception for the error of a session request: the same as the unary call's would be, its reason
     and details standing for that call's trailing metadata."""
     trailers = list(failure.details.items())

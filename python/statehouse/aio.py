@@ -151,8 +151,9 @@ class _Session:
         future = self._pending.pop(request_id, None)
         if future is not None and not future.done():
             future.set_exception(
-                errors.UnavailableError(f"Statehouse daemon at {self._address}: no reply in time",
-                                        code="DEADLINE_EXCEEDED")
+                errors.UnavailableError(
+                    f"Statehouse daemon at {self._address}: no reply in time", code="DEADLINE_EXCEEDED"
+                )
             )
 
     async def close(self) -> None:
@@ -164,9 +165,9 @@ class _Session:
         except asyncio.CancelledError:
             pass
         # A reader cancelled before it ever ran has failed nothing yet.
-        self._fail_all(errors.UnavailableError(
-            f"Statehouse daemon at {self._address}: the client was closed", code="CANCELLED"
-        ))
+        self._fail_all(
+            errors.UnavailableError(f"Statehouse daemon at {self._address}: the client was closed", code="CANCELLED")
+        )
 
 
 class AsyncTransaction(ops.TransactionBase):
@@ -217,9 +218,7 @@ class AsyncTransaction(ops.TransactionBase):
         await self._client._run(self._buffer.finish(failed=exc_type is not None))
 
     def __repr__(self) -> str:
-        return (
-            f"AsyncTransaction(txn_id={self.txn_id!r}, namespace={self.namespace!r}, state={self._buffer.state!r})"
-        )
+        return f"AsyncTransaction(txn_id={self.txn_id!r}, namespace={self.namespace!r}, state={self._buffer.state!r})"
 
 
 class AsyncTransactionBegin:
@@ -268,7 +267,11 @@ class AsyncWatchStream(policy.WatchState):
     """
 
     def __init__(
-        self, client: "AsyncStatehouse", namespace: str, agent_id: Optional[str], from_ts: Optional[int],
+        self,
+        client: "AsyncStatehouse",
+        namespace: str,
+        agent_id: Optional[str],
+        from_ts: Optional[int],
         reconnect_timeout: float,
     ) -> None:
         super().__init__(namespace, agent_id, from_ts, reconnect_timeout, client.url)
@@ -400,9 +403,7 @@ class AsyncStatehouse(config.ClientBase):
             return getattr(response, ops.SESSION_RESPONSE_FIELD[call.session_field])
         method = getattr(stub, call.method)
         try:
-            return await method(
-                call.request, timeout=timeout, wait_for_ready=wait_for_ready, metadata=self._metadata
-            )
+            return await method(call.request, timeout=timeout, wait_for_ready=wait_for_ready, metadata=self._metadata)
         except grpc.aio.AioRpcError as failure:
             raise wire.rpc_error(failure, address=self._url, transactional=call.transactional) from None
 
@@ -578,8 +579,13 @@ class AsyncStatehouse(config.ClientBase):
     ) -> AsyncIterator[ReplayEvent]:
         """The same as :meth:`replay`."""
         return self.replay(
-            agent_id, start_ts, end_ts, namespace,
-            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+            agent_id,
+            start_ts,
+            end_ts,
+            namespace,
+            key_prefix=key_prefix,
+            from_timestamp=from_timestamp,
+            to_timestamp=to_timestamp,
         )
 
     def replay_pretty(
@@ -596,8 +602,13 @@ class AsyncStatehouse(config.ClientBase):
     ) -> AsyncIterator[str]:
         """One readable line per replayed operation (``async for``). See :meth:`statehouse.Statehouse.replay_pretty`."""
         events = self.replay(
-            agent_id, start_ts, end_ts, namespace,
-            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+            agent_id,
+            start_ts,
+            end_ts,
+            namespace,
+            key_prefix=key_prefix,
+            from_timestamp=from_timestamp,
+            to_timestamp=to_timestamp,
         )
         return self._pretty(events, verbose)
 

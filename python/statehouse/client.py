@@ -124,7 +124,11 @@ class WatchStream(policy.WatchState, Iterator[ReplayEvent]):
     """
 
     def __init__(
-        self, client: "Statehouse", namespace: str, agent_id: Optional[str], from_ts: Optional[int],
+        self,
+        client: "Statehouse",
+        namespace: str,
+        agent_id: Optional[str],
+        from_ts: Optional[int],
         reconnect_timeout: float,
     ) -> None:
         super().__init__(namespace, agent_id, from_ts, reconnect_timeout, client.url)
@@ -226,7 +230,9 @@ class Statehouse(config.ClientBase):
         while True:
             try:
                 return method(
-                    call.request, timeout=attempts.timeout(), wait_for_ready=attempts.wait_for_ready,
+                    call.request,
+                    timeout=attempts.timeout(),
+                    wait_for_ready=attempts.wait_for_ready,
                     metadata=self._metadata,
                 )
             except grpc.RpcError as failure:
@@ -425,8 +431,13 @@ class Statehouse(config.ClientBase):
     ) -> Iterator[ReplayEvent]:
         """The same as :meth:`replay`."""
         return self.replay(
-            agent_id, start_ts, end_ts, namespace,
-            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+            agent_id,
+            start_ts,
+            end_ts,
+            namespace,
+            key_prefix=key_prefix,
+            from_timestamp=from_timestamp,
+            to_timestamp=to_timestamp,
         )
 
     def replay_pretty(
@@ -449,8 +460,13 @@ class Statehouse(config.ClientBase):
         ``txn=<txn_id>  event=<commit_ts>`` and a second line ``  payload: <the value as JSON>``.
         """
         events = self.replay(
-            agent_id, start_ts, end_ts, namespace,
-            key_prefix=key_prefix, from_timestamp=from_timestamp, to_timestamp=to_timestamp,
+            agent_id,
+            start_ts,
+            end_ts,
+            namespace,
+            key_prefix=key_prefix,
+            from_timestamp=from_timestamp,
+            to_timestamp=to_timestamp,
         )
         return self._pretty(events, verbose)
 

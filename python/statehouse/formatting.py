@@ -336,9 +336,7 @@ def format_event_json(event_data: Mapping[str, Any]) -> str:
     ``{"error":"serialization_failed","message":...,"event_id":...}`` instead of an exception.
     """
     try:
-        return json.dumps(
-            event_data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
-        )
+        return json.dumps(event_data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
     except (TypeError, ValueError, RecursionError) as problem:
         failure: Dict[str, Any] = {"error": "serialization_failed", "message": str(problem)}
         if isinstance(event_data, Mapping):

@@ -22,9 +22,7 @@ def statehoused_binary() -> Path:
         candidate = REPO / ".build" / configuration / "statehoused"
         if candidate.exists():
             return candidate
-    raise RuntimeError(
-        "statehoused not found: run `swift build` in the repository (or set STATEHOUSED to the binary)"
-    )
+    raise RuntimeError("statehoused not found: run `swift build` in the repository (or set STATEHOUSED to the binary)")
 
 
 def free_port() -> int:

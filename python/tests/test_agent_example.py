@@ -59,6 +59,7 @@ def test_crash_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     daemon.start()
     try:
         with Statehouse(url=daemon.url, namespace="agent-research") as client:
+
             def stored(agent: str) -> list:
                 return [(item.key, item.value, item.version) for item in client.scan_prefix(agent, "steps/")]
 
@@ -94,7 +95,9 @@ def test_run_sh_makes_a_venv_for_the_agent_and_reuses_it(tmp_path: Path) -> None
 
     located = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import statehouse; print(statehouse.__file__)"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert located.returncode == 0, located.stderr
     assert Path(located.stdout.strip()).resolve().is_relative_to(venv.resolve()), located.stdout
@@ -108,9 +111,19 @@ def test_run_sh_makes_a_venv_for_the_agent_and_reuses_it(tmp_path: Path) -> None
 
 def test_a_research_question_is_answered_from_the_corpus(daemon: Daemon) -> None:
     result = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "agent_research" / "agent.py"), "--url", daemon.url,
-         "--namespace", "agent-example-research", "--task", "How does a hash chain detect tampering?"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(REPO / "examples" / "agent_research" / "agent.py"),
+            "--url",
+            daemon.url,
+            "--namespace",
+            "agent-example-research",
+            "--task",
+            "How does a hash chain detect tampering?",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "(source: hash_chains.md)" in result.stdout

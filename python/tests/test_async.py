@@ -86,10 +86,12 @@ def test_transactions_and_reads(daemon, namespace: str, pipelined: bool) -> None
 
 def test_apply_conditions_and_errors(daemon, namespace: str) -> None:
     async def body(client: AsyncStatehouse) -> None:
-        first = await client.apply([Put("a", "x", 1), Delete("a", "y")], idempotency_key="k-1",
-                                   metadata={"actor": "me"})
-        assert (await client.apply([Put("a", "x", 1), Delete("a", "y")], idempotency_key="k-1",
-                                   metadata={"actor": "me"})).commit_ts == first.commit_ts
+        first = await client.apply(
+            [Put("a", "x", 1), Delete("a", "y")], idempotency_key="k-1", metadata={"actor": "me"}
+        )
+        assert (
+            await client.apply([Put("a", "x", 1), Delete("a", "y")], idempotency_key="k-1", metadata={"actor": "me"})
+        ).commit_ts == first.commit_ts
         with pytest.raises(ConflictError):
             await client.apply([Put("a", "x", 2)], conditions=[Condition("a", "x", must_not_exist=True)])
         with pytest.raises(InvalidArgumentError):

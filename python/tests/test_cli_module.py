@@ -33,9 +33,7 @@ def cli(*args: str, address: Optional[str] = None, env: Optional[Dict[str, str]]
     command = [sys.executable, "-m", "statehouse.cli"]
     if address is not None:
         command += ["--address", address]
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=True, env=environment(env), timeout=120
-    )
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=environment(env), timeout=120)
 
 
 def lines_of(result: subprocess.CompletedProcess) -> List[str]:
@@ -138,7 +136,11 @@ def test_get_in_its_three_formats(daemon, client: Statehouse, namespace: str) ->
         result = cli("get", "agent-1", "task", flag, *ns, address=daemon.url)
         assert result.returncode == 0
         assert json.loads(result.stdout) == {
-            "namespace": namespace, "agent_id": "agent-1", "key": "task", "version": 1, "commit_ts": 1,
+            "namespace": namespace,
+            "agent_id": "agent-1",
+            "key": "task",
+            "version": 1,
+            "commit_ts": 1,
             "timestamp": state.committed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z"),
             "value": {"description": "Research the history of computing", "n": 2**70},
         }
@@ -198,12 +200,19 @@ def test_keys(daemon, client: Statehouse, namespace: str) -> None:
         "  - step/0000\n  - step/0001\n  - task\n  - with space\n\nTotal: 4\n"
     )
     result = cli("keys", namespace, "agent-1", "--prefix", "step/", address=daemon.url)
-    assert lines_of(result) == [f"Keys for agent 'agent-1' (namespace: {namespace}):", "  - step/0000",
-                                "  - step/0001", "", "Total: 2"]
+    assert lines_of(result) == [
+        f"Keys for agent 'agent-1' (namespace: {namespace}):",
+        "  - step/0000",
+        "  - step/0001",
+        "",
+        "Total: 2",
+    ]
     result = cli("--namespace", namespace, "keys", "agent-1", "--json", address=daemon.url)
     assert json.loads(result.stdout) == {
-        "namespace": namespace, "agent_id": "agent-1", "count": 4, "keys": ["step/0000", "step/0001", "task",
-                                                                           "with space"],
+        "namespace": namespace,
+        "agent_id": "agent-1",
+        "count": 4,
+        "keys": ["step/0000", "step/0001", "task", "with space"],
     }
     result = cli("keys", "nobody", "--namespace", namespace, address=daemon.url)
     assert (result.returncode, result.stdout) == (0, "No keys found for agent 'nobody'\n")
@@ -224,16 +233,19 @@ def test_replay_pretty_verbose_limits_and_ranges(daemon, namespace: str, agent_l
     assert lines_of(cli("replay", "research-1", "--limit", "3", *ns, address=daemon.url)) == pretty[:3]
     assert lines_of(cli("replay", "research-1", "--limit", "0", *ns, address=daemon.url)) == pretty
     assert lines_of(cli("replay", "research-1", "--start-ts", "14", *ns, address=daemon.url)) == pretty[-2:]
-    assert lines_of(cli("replay", "research-1", "--start-ts", "2", "--end-ts", "3", *ns,
-                        address=daemon.url)) == pretty[2:4]
+    assert (
+        lines_of(cli("replay", "research-1", "--start-ts", "2", "--end-ts", "3", *ns, address=daemon.url))
+        == pretty[2:4]
+    )
     result = cli("replay", "research-1", "--verbose", "--start-ts", "14", *ns, address=daemon.url)
     assert result.stdout == "\n".join(verbose[-2:]) + "\n"
-    assert "  event=14  reason=\"superseded\"\n  payload: null" in result.stdout
+    assert '  event=14  reason="superseded"\n  payload: null' in result.stdout
     # RFC 3339 bounds: the 14th commit's own time, at both ends.
     when = events[13].to_dict()["timestamp"]
     result = cli("replay", "research-1", "--from-ts", when, "--to-ts", when, *ns, address=daemon.url)
-    same = [line for event in events if event.committed_at == events[13].committed_at
-            for line in pretty_lines(event, False)]
+    same = [
+        line for event in events if event.committed_at == events[13].committed_at for line in pretty_lines(event, False)
+    ]
     assert lines_of(result) == same and pretty[14] in same
     bad = cli("replay", "research-1", "--from-ts", "yesterday", *ns, address=daemon.url)
     assert bad.returncode == 1 and "from_timestamp must be an RFC 3339 time" in bad.stderr
@@ -290,9 +302,24 @@ def test_tail_follow_prints_new_commits_until_ctrl_c(daemon, client: Statehouse,
         tx.write("agent-1", "a", 1)
         tx.write("agent-1", "b", 2)
     process = subprocess.Popen(
-        [sys.executable, "-m", "statehouse.cli", "--address", daemon.url, "tail", "agent-1", "-n", "1", flag,
-         "--namespace", namespace],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+        [
+            sys.executable,
+            "-m",
+            "statehouse.cli",
+            "--address",
+            daemon.url,
+            "tail",
+            "agent-1",
+            "-n",
+            "1",
+            flag,
+            "--namespace",
+            namespace,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
     )
     try:
         out, err = _reader(process.stdout), _reader(process.stderr)
@@ -329,12 +356,14 @@ def test_tail_follow_prints_new_commits_until_ctrl_c(daemon, client: Statehouse,
 # ---- dump -----------------------------------------------------------------------------------------------------------
 
 
-def test_dump_json_and_text_to_stdout_and_to_a_file(daemon, client: Statehouse, namespace: str, tmp_path: Path,
-                                                    agent_log: Dict[str, Any]) -> None:
+def test_dump_json_and_text_to_stdout_and_to_a_file(
+    daemon, client: Statehouse, namespace: str, tmp_path: Path, agent_log: Dict[str, Any]
+) -> None:
     ns = ["--namespace", namespace]
     live = client.scan_prefix("research-1", "")
-    expected = {state.key: {"value": state.value, "version": state.version, "commit_ts": state.commit_ts}
-                for state in live}
+    expected = {
+        state.key: {"value": state.value, "version": state.version, "commit_ts": state.commit_ts} for state in live
+    }
     assert "context" not in expected and "step/0011" not in expected and len(expected) == 12
     result = cli("dump", "research-1", *ns, address=daemon.url)
     assert result.returncode == 0 and json.loads(result.stdout) == expected
@@ -350,10 +379,19 @@ def test_dump_json_and_text_to_stdout_and_to_a_file(daemon, client: Statehouse, 
     text = cli("dump", "research-1", "--format", "text", *ns, address=daemon.url)
     assert lines_of(text)[:6] == [
         f"State of agent 'research-1' (namespace: {namespace}) at commit_ts 15: 12 keys",
-        "", "step/0000", "  Version:   1", "  Commit TS: 2", '  Value:     {"index":0}',
+        "",
+        "step/0000",
+        "  Version:   1",
+        "  Commit TS: 2",
+        '  Value:     {"index":0}',
     ]
-    assert lines_of(text)[-5:] == ["", "tool/search", "  Version:   1", "  Commit TS: 1",
-                                   '  Value:     "raft vs paxos"']
+    assert lines_of(text)[-5:] == [
+        "",
+        "tool/search",
+        "  Version:   1",
+        "  Commit TS: 1",
+        '  Value:     "raft vs paxos"',
+    ]
     empty = cli("dump", "nobody", *ns, address=daemon.url)
     assert (empty.returncode, empty.stdout) == (0, "{}\n")
     unwritable = cli("dump", "research-1", "-o", str(tmp_path / "missing-dir" / "x.json"), *ns, address=daemon.url)
@@ -384,8 +422,14 @@ def test_inspect(daemon, client: Statehouse, namespace: str, agent_log: Dict[str
         *recent,
     ]
     empty = cli("inspect", "nobody", "--namespace", namespace, address=daemon.url)
-    assert lines_of(empty) == ["=== Agent Inspect: nobody ===", f"Namespace: {namespace}", "", "Total Keys: 0", "",
-                               "Total Events: 0"]
+    assert lines_of(empty) == [
+        "=== Agent Inspect: nobody ===",
+        f"Namespace: {namespace}",
+        "",
+        "Total Keys: 0",
+        "",
+        "Total Events: 0",
+    ]
 
 
 # ---- colour ---------------------------------------------------------------------------------------------------------
@@ -394,8 +438,9 @@ def test_inspect(daemon, client: Statehouse, namespace: str, agent_log: Dict[str
 def run_on_a_terminal(args: List[str], env: Dict[str, str]) -> str:
     """The output of the CLI with a pseudo-terminal as stdout."""
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "statehouse.cli", *args], stdout=follower,
-                               stderr=subprocess.PIPE, env=environment(env))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "statehouse.cli", *args], stdout=follower, stderr=subprocess.PIPE, env=environment(env)
+    )
     os.close(follower)
     chunks = []
     while True:
@@ -418,13 +463,15 @@ def run_on_a_terminal(args: List[str], env: Dict[str, str]) -> str:
 def test_colour_only_on_a_terminal_without_no_color(daemon, namespace: str, agent_log: Dict[str, Any]) -> None:
     coloured = run_on_a_terminal(["--address", daemon.url, "health"], {})
     assert coloured.replace("\r\n", "\n") == "\x1b[32m✓ Daemon is healthy\x1b[0m\n"
-    replay = run_on_a_terminal(["--address", daemon.url, "replay", "research-1", "--namespace", namespace,
-                                "--limit", "2"], {})
+    replay = run_on_a_terminal(
+        ["--address", daemon.url, "replay", "research-1", "--namespace", namespace, "--limit", "2"], {}
+    )
     assert "\x1b[32mWRITE\x1b[0m  key=context" in replay and "\x1b[36mTOOL\x1b[0m   key=tool/search" in replay
     plain = run_on_a_terminal(["--address", daemon.url, "health"], {"NO_COLOR": "1"})
     assert plain.replace("\r\n", "\n") == "✓ Daemon is healthy\n"
-    assert "\x1b" not in run_on_a_terminal(["--address", daemon.url, "replay", "research-1", "--namespace",
-                                            namespace], {"NO_COLOR": "yes"})
+    assert "\x1b" not in run_on_a_terminal(
+        ["--address", daemon.url, "replay", "research-1", "--namespace", namespace], {"NO_COLOR": "yes"}
+    )
     # no-color.org: an empty NO_COLOR does not count (the Swift CLI agrees).
     assert "\x1b[" in run_on_a_terminal(["--address", daemon.url, "health"], {"NO_COLOR": ""})
     piped = cli("replay", "research-1", "--namespace", namespace, address=daemon.url)

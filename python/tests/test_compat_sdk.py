@@ -37,6 +37,7 @@ UTC = timezone.utc
 def collect(iterator: Any) -> List[Any]:
     """The items of a sync iterator, or of an async one (run to the end on a fresh loop)."""
     if hasattr(iterator, "__aiter__"):
+
         async def drain() -> List[Any]:
             return [item async for item in iterator]
 
@@ -166,8 +167,14 @@ def test_rfc3339_text_forms() -> None:
     assert rfc3339(datetime(2026, 2, 7, 12, 0, 0, 250, tzinfo=timezone(timedelta(hours=2)))) == (
         "2026-02-07T10:00:00.000250Z"
     )
-    for bad in ("2026-2-7T10:00:00Z", "2026-02-07T10:00Z", "2026-02-07T10:00:00.Z", "٢٠٢٦-02-07T10:00:00Z",
-                "2026-02-07T10:00:00+0200", "2026-02-07T10:00:61Z"):
+    for bad in (
+        "2026-2-7T10:00:00Z",
+        "2026-02-07T10:00Z",
+        "2026-02-07T10:00:00.Z",
+        "٢٠٢٦-02-07T10:00:00Z",
+        "2026-02-07T10:00:00+0200",
+        "2026-02-07T10:00:61Z",
+    ):
         with pytest.raises(InvalidArgumentError):
             parse_rfc3339("t", bad)
 
@@ -191,11 +198,11 @@ def test_event_timestamp_to_dict_and_operation_type(client: Statehouse) -> None:
     assert first.timestamp.utcoffset() == timedelta(0)
     assert second.timestamp == deleted.committed_at
 
-    write, = first.operations
+    (write,) = first.operations
     assert write.type is OperationType.WRITE and write.type == OperationType.WRITE
     assert write.type.name == "WRITE" and write.type.value == "write"
     assert write.namespace == client.namespace
-    delete, = second.operations
+    (delete,) = second.operations
     assert delete.type is OperationType.DELETE and delete.type.name == "DELETE"
     assert (delete.value, delete.version, delete.deleted) == (None, 2, True)
     assert Operation("k", 1, 1).type is OperationType.WRITE  # built by hand: still has a type
@@ -207,8 +214,13 @@ def test_event_timestamp_to_dict_and_operation_type(client: Statehouse) -> None:
         "agent_id": "agent-1",
         "timestamp": rfc3339(written.committed_at),
         "operations": [
-            {"key": "memory", "value": {"fact": "the sky is blue", "n": 2**70}, "version": 1, "agent_id": "agent-1",
-             "operation": "write"},
+            {
+                "key": "memory",
+                "value": {"fact": "the sky is blue", "n": 2**70},
+                "version": 1,
+                "agent_id": "agent-1",
+                "operation": "write",
+            },
         ],
         "metadata": {"actor": None, "reason": None, "tags": {}},
         "hash": written.hash.hex(),
@@ -229,7 +241,8 @@ def test_event_timestamp_to_dict_and_operation_type(client: Statehouse) -> None:
     unfiltered = list(client.replay(start_ts=written.commit_ts, end_ts=written.commit_ts))[0].to_dict()
     assert unfiltered["agent_id"] is None
     assert [(op["agent_id"], op["key"]) for op in unfiltered["operations"]] == [
-        ("agent-1", "memory"), ("agent-2", "other"),
+        ("agent-1", "memory"),
+        ("agent-2", "other"),
     ]
 
 
@@ -269,7 +282,9 @@ def test_a_result_is_falsy_exactly_when_the_key_does_not_exist(client: Statehous
     assert client.get_state_at_version("a", "gone", 1)
     assert not client.get_state_at_version("a", "gone", 2)
     assert [bool(item) for item in client.get_many([("a", "kept"), ("a", "never"), ("a", "gone")])] == [
-        True, False, False,
+        True,
+        False,
+        False,
     ]
     assert not StateResult(value=None, version=0, commit_ts=0, exists=False)
 
@@ -338,10 +353,12 @@ class Recorder(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):  # noqa: ANN001 - grpc's interface
         with self.lock:
-            self.calls.append((
-                handler_call_details.method.rsplit("/", 1)[-1],
-                {key: value for key, value in handler_call_details.invocation_metadata},
-            ))
+            self.calls.append(
+                (
+                    handler_call_details.method.rsplit("/", 1)[-1],
+                    {key: value for key, value in handler_call_details.invocation_metadata},
+                )
+            )
         return continuation(handler_call_details)
 
     def methods_with(self, key: str, value: str) -> List[str]:
@@ -361,8 +378,9 @@ class StandIn(statehouse_pb2_grpc.StatehouseServiceServicer):
 
     @staticmethod
     def _record(request: Any) -> pb.StateRecord:
-        return pb.StateRecord(agent_id=request.agent_id, key=request.key, value=b'"v"', exists=True, version=1,
-                              commit_ts=1)
+        return pb.StateRecord(
+            agent_id=request.agent_id, key=request.key, value=b'"v"', exists=True, version=1, commit_ts=1
+        )
 
     @staticmethod
     def _batch() -> pb.EventBatch:
@@ -385,8 +403,9 @@ class StandIn(statehouse_pb2_grpc.StatehouseServiceServicer):
         for message in request_iterator:
             for request in [message, *message.batch]:
                 if request.WhichOneof("request") == "get":
-                    yield pb.SessionResponse(request_id=request.request_id,
-                                             get=pb.GetStateResponse(record=self._record(request.get)))
+                    yield pb.SessionResponse(
+                        request_id=request.request_id, get=pb.GetStateResponse(record=self._record(request.get))
+                    )
 
 
 @pytest.fixture
@@ -541,6 +560,7 @@ def test_statehouse_timeout_sets_the_call_deadline(stand_in, monkeypatch, flavou
         with Statehouse(timeout=300) as client:  # the argument wins
             client.get_state("a", "k")
     else:
+
         async def main() -> None:
             async with AsyncStatehouse(pipelined=False) as client:
                 await client.get_state("a", "k")
@@ -574,8 +594,11 @@ def test_bad_environment_values_name_the_variable(monkeypatch, name: str, value:
     with pytest.raises(InvalidArgumentError, match=name):
         AsyncStatehouse()
     # An explicit argument replaces the variable, so the bad value is never read.
-    explicit = {"STATEHOUSE_TIMEOUT": {"timeout": 5}, "STATEHOUSE_NAMESPACE": {"namespace": "ok"},
-                "STATEHOUSE_URL": {"url": "localhost:1"}}[name]
+    explicit = {
+        "STATEHOUSE_TIMEOUT": {"timeout": 5},
+        "STATEHOUSE_NAMESPACE": {"namespace": "ok"},
+        "STATEHOUSE_URL": {"url": "localhost:1"},
+    }[name]
     Statehouse(**explicit).close()
 
 

@@ -35,12 +35,15 @@ def test_json_log_lines_cover_startup_transactions_and_replay(make_daemon) -> No
         aborted.write("agent-1", "memory", {"fact": 2})
         aborted.abort()
         expired = client.begin_transaction(timeout_ms=50)
+
         # The daemon's reaper (once a second) logs the expiry; wait for the line, then use the transaction.
         def reaped() -> bool:
             for line in daemon.log_path.read_text().splitlines():
                 entry = json.loads(line) if line.startswith("{") else {}
-                if entry.get("message") == "Transaction expired" and \
-                        entry.get("metadata", {}).get("txn.id") == expired.txn_id:
+                if (
+                    entry.get("message") == "Transaction expired"
+                    and entry.get("metadata", {}).get("txn.id") == expired.txn_id
+                ):
                     return True
             return False
 

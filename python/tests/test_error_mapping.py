@@ -62,24 +62,38 @@ def test_every_reason_has_its_exception(reason: str, code: grpc.StatusCode, expe
 
 def test_the_reason_decides_not_the_call_kind() -> None:
     # NOT_FOUND of a call about a transaction that names something else (verify of an empty namespace, say).
-    error = wire.error(grpc.StatusCode.NOT_FOUND, "namespace 'n' has no commits", address="a",
-                       trailers=trailers("not_found"), transactional=True)
+    error = wire.error(
+        grpc.StatusCode.NOT_FOUND,
+        "namespace 'n' has no commits",
+        address="a",
+        trailers=trailers("not_found"),
+        transactional=True,
+    )
     assert type(error) is exceptions.NotFoundError
     assert not isinstance(error, exceptions.TransactionError)
     # And an unknown transaction is one whatever the call was.
-    error = wire.error(grpc.StatusCode.NOT_FOUND, "transaction t not found", address="a",
-                       trailers=trailers("transaction_not_found"), transactional=False)
+    error = wire.error(
+        grpc.StatusCode.NOT_FOUND,
+        "transaction t not found",
+        address="a",
+        trailers=trailers("transaction_not_found"),
+        transactional=False,
+    )
     assert type(error) is exceptions.TransactionNotFoundError
 
 
 def test_without_a_reason_the_status_code_decides_as_before() -> None:
-    error = wire.error(grpc.StatusCode.NOT_FOUND, "transaction t not found", address="a", trailers=trailers(None),
-                       transactional=True)
+    error = wire.error(
+        grpc.StatusCode.NOT_FOUND, "transaction t not found", address="a", trailers=trailers(None), transactional=True
+    )
     assert type(error) is exceptions.TransactionNotFoundError and error.reason is None
     error = wire.error(grpc.StatusCode.NOT_FOUND, "nothing", address="a", trailers=None)
     assert type(error) is exceptions.NotFoundError and error.reason is None
-    older = wire.session_error(pb.SessionError(code=grpc.StatusCode.FAILED_PRECONDITION.value[0], message="expired"),
-                               address="a", transactional=True)
+    older = wire.session_error(
+        pb.SessionError(code=grpc.StatusCode.FAILED_PRECONDITION.value[0], message="expired"),
+        address="a",
+        transactional=True,
+    )
     assert type(older) is exceptions.TransactionExpiredError and older.reason is None
 
 
@@ -90,10 +104,15 @@ def test_an_unknown_reason_falls_back_to_the_code_and_is_kept() -> None:
 
 
 def test_unavailable_said_by_the_daemon_is_told_apart_from_an_unreachable_daemon() -> None:
-    said = wire.error(grpc.StatusCode.UNAVAILABLE, "the engine is shutting down", address="10.0.0.1:50051",
-                      trailers=trailers("unavailable"))
-    unreachable = wire.error(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses",
-                             address="10.0.0.1:50051")
+    said = wire.error(
+        grpc.StatusCode.UNAVAILABLE,
+        "the engine is shutting down",
+        address="10.0.0.1:50051",
+        trailers=trailers("unavailable"),
+    )
+    unreachable = wire.error(
+        grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses", address="10.0.0.1:50051"
+    )
     for error in (said, unreachable):
         assert type(error) is exceptions.UnavailableError and isinstance(error, exceptions.ConnectionError)
         assert str(error).startswith("Statehouse daemon at 10.0.0.1:50051: ")
@@ -102,10 +121,18 @@ def test_unavailable_said_by_the_daemon_is_told_apart_from_an_unreachable_daemon
 
 
 def test_a_conflict_keeps_its_facts_from_the_trailers_and_from_a_session_error() -> None:
-    from_trailers = wire.error(grpc.StatusCode.ABORTED, "conflict on agent 'agent-7' key 'plan'", address="a",
-                               trailers=trailers("conflict", **CONFLICT_FACTS))
-    message = pb.SessionError(code=grpc.StatusCode.ABORTED.value[0], message="conflict on agent 'agent-7' key 'plan'",
-                              reason="conflict", details=CONFLICT_FACTS)
+    from_trailers = wire.error(
+        grpc.StatusCode.ABORTED,
+        "conflict on agent 'agent-7' key 'plan'",
+        address="a",
+        trailers=trailers("conflict", **CONFLICT_FACTS),
+    )
+    message = pb.SessionError(
+        code=grpc.StatusCode.ABORTED.value[0],
+        message="conflict on agent 'agent-7' key 'plan'",
+        reason="conflict",
+        details=CONFLICT_FACTS,
+    )
     from_session = wire.session_error(message, address="a", transactional=True)
     for error in (from_trailers, from_session):
         assert type(error) is exceptions.ConflictError
@@ -116,15 +143,21 @@ def test_a_conflict_keeps_its_facts_from_the_trailers_and_from_a_session_error()
 
 def test_a_conflict_on_a_key_that_did_not_exist_has_no_versions() -> None:
     facts = {"statehouse-conflict-agent-id": "a", "statehouse-conflict-key": "k"}
-    error = wire.session_error(pb.SessionError(code=grpc.StatusCode.ABORTED.value[0], message="m", reason="conflict",
-                                               details=facts), address="a")
+    error = wire.session_error(
+        pb.SessionError(code=grpc.StatusCode.ABORTED.value[0], message="m", reason="conflict", details=facts),
+        address="a",
+    )
     assert isinstance(error, exceptions.ConflictError)
     assert (error.agent_id, error.key, error.expected_version, error.actual_version) == ("a", "k", None, None)
 
 
 def test_the_reason_field_of_a_session_error_wins_over_its_details() -> None:
-    message = pb.SessionError(code=grpc.StatusCode.NOT_FOUND.value[0], message="m", reason="not_found",
-                              details={wire.ERROR_REASON_KEY: "transaction_not_found"})
+    message = pb.SessionError(
+        code=grpc.StatusCode.NOT_FOUND.value[0],
+        message="m",
+        reason="not_found",
+        details={wire.ERROR_REASON_KEY: "transaction_not_found"},
+    )
     assert type(wire.session_error(message, address="a")) is exceptions.NotFoundError
 
 
@@ -198,8 +231,9 @@ class StandIn(statehouse_pb2_grpc.StatehouseServiceServicer):
             for request in [message, *message.batch]:
                 kind = request.WhichOneof("request")
                 if kind == "commit":
-                    error = session_error(grpc.StatusCode.ABORTED, "conflict on agent 'agent-7' key 'plan'",
-                                          "conflict", CONFLICT_FACTS)
+                    error = session_error(
+                        grpc.StatusCode.ABORTED, "conflict on agent 'agent-7' key 'plan'", "conflict", CONFLICT_FACTS
+                    )
                 elif kind == "abort":
                     error = session_error(grpc.StatusCode.NOT_FOUND, "no such thing", "not_found", {})
                 elif kind == "get" and self.session_wide is not None:

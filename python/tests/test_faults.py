@@ -89,7 +89,8 @@ def test_a_client_that_vanishes_mid_replay_or_mid_session_leaves_the_daemon_serv
         for _ in range(3):
             channel = grpc.insecure_channel(daemon.url)
             replay = statehouse_pb2_grpc.StatehouseServiceStub(channel).Replay(
-                pb.ReplayRequest(filter=pb.LogFilter(namespace="default")))
+                pb.ReplayRequest(filter=pb.LogFilter(namespace="default"))
+            )
             next(replay)
             channel.close()  # mid-stream
 
@@ -123,8 +124,9 @@ def mount_tmpfs(path: Path, size: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         pytest.skip("needs root to mount a size-limited tmpfs")
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
 
@@ -197,7 +199,9 @@ def test_a_read_only_data_directory_is_refused_at_startup_with_its_cause(tmp_pat
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         refused = subprocess.run(
             [str(statehoused_binary()), "--listen", f"127.0.0.1:{daemon.port}", "--data-dir", str(disk / "data")],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert refused.returncode == 1
         assert "not writable" in refused.stderr or "cannot be opened for writing" in refused.stderr, refused.stderr
@@ -235,8 +239,9 @@ def mount_ext4_image(image: Path, mount_point: Path, size: str) -> Path:
 
 
 def mount_ext4(image: Path, mount_point: Path) -> None:
-    mounted = subprocess.run(["mount", "-o", "loop,errors=remount-ro", str(image), str(mount_point)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-o", "loop,errors=remount-ro", str(image), str(mount_point)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot loop-mount an ext4 image here: {mounted.stderr.strip()}")
 

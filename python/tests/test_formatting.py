@@ -64,7 +64,14 @@ def test_format_agent_cuts_long_ids_to_seventeen_and_an_ellipsis() -> None:
 
 def test_scalar_summaries() -> None:
     assert [format_value_summary(value) for value in (None, True, False, 42, -7, 3.14159, 1e100, 2**80)] == [
-        "null", "true", "false", "42", "-7", "3.14159", "1e+100", "1208925819614629174706176",
+        "null",
+        "true",
+        "false",
+        "42",
+        "-7",
+        "3.14159",
+        "1e+100",
+        "1208925819614629174706176",
     ]
     assert format_value_summary("hello") == '"hello"'
     assert format_value_summary('tab\there "quoted" back\\slash\r\n') == '"tab\\there \\"quoted\\" back\\\\slash\\r\\n"'
@@ -161,7 +168,13 @@ def test_namespace_and_long_agent_ids() -> None:
 
 def test_verbose_lines() -> None:
     text = format_event_verbose(
-        T, "research-1", "write", "context", 3, "a3f7b2d1-4c8e-4f12-9a8b-3d7e5c2f8a4b", 42,
+        T,
+        "research-1",
+        "write",
+        "context",
+        3,
+        "a3f7b2d1-4c8e-4f12-9a8b-3d7e5c2f8a4b",
+        42,
         {"topic": "databases", "sources": ["paper1", "paper2"], "long": "x" * 300},
     )
     header, payload = text.split("\n")
@@ -179,7 +192,8 @@ def test_format_event_json() -> None:
     assert text == '{"timestamp":"2026-02-07T12:31:04Z","agent_id":"research-1","version":3,"value":{"t":"é\\n"}}'
     when = datetime(2026, 2, 7, 12, 31, 4, tzinfo=UTC)
     assert json.loads(format_event_json({"at": when, "op": OperationType.WRITE})) == {
-        "at": "2026-02-07T12:31:04Z", "op": "write",
+        "at": "2026-02-07T12:31:04Z",
+        "op": "write",
     }
 
     class Opaque:
@@ -215,7 +229,7 @@ def expected_lines(events: List[Any], namespace: str, verbose: bool) -> List[str
     clock = [event.committed_at.strftime("%H:%M:%SZ") for event in events]
     if not verbose:
         return [
-            f'{clock[0]}  {ns}agent=research-1  WRITE  key=context               v=1  '
+            f"{clock[0]}  {ns}agent=research-1  WRITE  key=context               v=1  "
             '{"topic":"distributed databases","sources":2}',
             f'{clock[0]}  {ns}agent=research-1  TOOL   key=tool/search           v=1  "raft vs paxos"',
             f'{clock[1]}  {ns}agent=research-1  DEL    key=context               v=2  reason="superseded"',
@@ -226,7 +240,7 @@ def expected_lines(events: List[Any], namespace: str, verbose: bool) -> List[str
         '  payload: {"topic":"distributed databases","sources":2}',
         f"{clock[0]}  {ns}agent=research-1  TOOL   key=tool/search  v=1  txn={first.txn_id[:12]}  event=1\n"
         '  payload: "raft vs paxos"',
-        f'{clock[1]}  {ns}agent=research-1  DEL    key=context  v=2  txn={second.txn_id[:12]}  event=2  '
+        f"{clock[1]}  {ns}agent=research-1  DEL    key=context  v=2  txn={second.txn_id[:12]}  event=2  "
         'reason="superseded"\n  payload: null',
         f"{clock[2]}  {ns}agent=research-1  DEL    key=tool/search  v=2  txn={third.txn_id[:12]}  event=3\n"
         "  payload: null",
@@ -240,8 +254,14 @@ def test_replay_pretty_uses_the_real_commit_time(daemon, client: Statehouse, ver
     wanted = expected_lines(events, client.namespace, verbose)
     assert list(client.replay_pretty("research-1", verbose=verbose)) == wanted
     assert list(client.replay_pretty("research-1", 2, 3, verbose=verbose)) == wanted[2:]
-    assert list(client.replay_pretty(agent_id="research-1", start_ts=1, end_ts=1, namespace=client.namespace,
-                                     verbose=verbose)) == wanted[:2]
+    assert (
+        list(
+            client.replay_pretty(
+                agent_id="research-1", start_ts=1, end_ts=1, namespace=client.namespace, verbose=verbose
+            )
+        )
+        == wanted[:2]
+    )
 
     async def main() -> List[str]:
         async with AsyncStatehouse(url=daemon.url, namespace=client.namespace) as aclient:
@@ -255,8 +275,8 @@ def test_replay_pretty_in_the_default_namespace_has_no_ns_field(daemon) -> None:
         agent = "fmt-default-ns"
         with client.begin_transaction() as tx:
             tx.write(agent, "k", 1)
-        event, = client.replay(agent)
-        line, = client.replay_pretty(agent)
+        (event,) = client.replay(agent)
+        (line,) = client.replay_pretty(agent)
     assert line == f"{event.committed_at.strftime('%H:%M:%SZ')}  agent={agent}  WRITE  key=k{' ' * 19}  v=1  1"
 
 

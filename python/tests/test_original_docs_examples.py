@@ -53,10 +53,16 @@ def shell_env(daemon: Daemon) -> Dict[str, str]:
 def run_shell(daemon: Daemon, line: str, cwd: Optional[Path] = None, expect_code: int = 0) -> str:
     command = line.replace("localhost:50051", daemon.url).replace("prod-host:50051", daemon.url)
     result = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=60, cwd=cwd,
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
         env=shell_env(daemon),
     )
-    assert result.returncode == expect_code, f"{command}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+    assert result.returncode == expect_code, (
+        f"{command}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+    )
     return result.stdout
 
 
@@ -64,7 +70,9 @@ def run_shell(daemon: Daemon, line: str, cwd: Optional[Path] = None, expect_code
 
 
 def test_readme_basic_usage(docs_daemon: Daemon, tmp_path: Path) -> None:
-    out = run_python(docs_daemon, '''
+    out = run_python(
+        docs_daemon,
+        """
         from statehouse import Statehouse
 
         # Connect to daemon
@@ -91,14 +99,18 @@ def test_readme_basic_usage(docs_daemon: Daemon, tmp_path: Path) -> None:
             print(f"[{event.commit_ts}] Transaction {event.txn_id}")
             for op in event.operations:
                 print(f"  {op.key}: {op.value}")
-        ''', tmp_path)
+        """,
+        tmp_path,
+    )
     assert out.splitlines()[0] == "{'fact': 'Paris is the capital of France'}"
     assert "  memory: {'fact': 'Paris is the capital of France'}" in out
     assert "] Transaction " in out
 
 
 def test_readme_key_features(docs_daemon: Daemon, tmp_path: Path) -> None:
-    out = run_python(docs_daemon, '''
+    out = run_python(
+        docs_daemon,
+        """
         from statehouse import Statehouse
         client = Statehouse(url="localhost:50051")
 
@@ -126,12 +138,16 @@ def test_readme_key_features(docs_daemon: Daemon, tmp_path: Path) -> None:
         # Deleted keys don't exist
         result = client.get_state(agent_id="agent-1", key="temp-data")
         print(result.exists)  # False
-        ''', tmp_path)
+        """,
+        tmp_path,
+    )
     assert out.splitlines() == ["2", "False"]
 
 
 def test_readme_research_agent(docs_daemon: Daemon, tmp_path: Path) -> None:
-    out = run_python(docs_daemon, '''
+    out = run_python(
+        docs_daemon,
+        '''
         from statehouse import Statehouse
         import time
 
@@ -186,13 +202,17 @@ def test_readme_research_agent(docs_daemon: Daemon, tmp_path: Path) -> None:
 
         # Replay everything the agent did
         agent.replay_history()
-        ''', tmp_path)
+        ''',
+        tmp_path,
+    )
     assert out.count("Transaction ") == 2
     assert "'answer': 'Statehouse is a strongly consistent state and memory engine for AI agents.'" in out
 
 
 def test_readme_error_handling_and_python_readme(docs_daemon: Daemon, tmp_path: Path) -> None:
-    run_python(docs_daemon, '''
+    run_python(
+        docs_daemon,
+        """
         from statehouse import Statehouse, StatehouseError, TransactionError
 
         client = Statehouse()
@@ -205,8 +225,12 @@ def test_readme_error_handling_and_python_readme(docs_daemon: Daemon, tmp_path: 
             print(f"Transaction failed: {e}")
         except StatehouseError as e:
             print(f"Statehouse error: {e}")
-        ''', tmp_path)
-    out = run_python(docs_daemon, '''
+        """,
+        tmp_path,
+    )
+    out = run_python(
+        docs_daemon,
+        """
         from statehouse import Statehouse
 
         # Connect to daemon
@@ -224,7 +248,9 @@ def test_readme_error_handling_and_python_readme(docs_daemon: Daemon, tmp_path: 
         # Replay events
         for event in client.replay(agent_id="agent-1"):
             print(f"[{event.commit_ts}] {len(event.operations)} operations")
-        ''', tmp_path)
+        """,
+        tmp_path,
+    )
     assert out.splitlines()[0] == "{'fact': 'sky is blue'}"
     assert out.splitlines()[-1].endswith("] 1 operations")
 
@@ -233,7 +259,9 @@ def test_readme_error_handling_and_python_readme(docs_daemon: Daemon, tmp_path: 
 
 
 def test_faq_snippets(docs_daemon: Daemon, tmp_path: Path) -> None:
-    out = run_python(docs_daemon, '''
+    out = run_python(
+        docs_daemon,
+        """
         from statehouse import Statehouse, TransactionError
 
         client = Statehouse(url="localhost:50051")
@@ -334,7 +362,9 @@ def test_faq_snippets(docs_daemon: Daemon, tmp_path: Path) -> None:
         result = client.get_state(agent_id="a1", key="k-never-written")
         if not result:
             print("Key doesn't exist")
-        ''', tmp_path)
+        """,
+        tmp_path,
+    )
     lines = out.splitlines()
     assert lines[0] == "{'fact': 'Paris is in France'}"
     assert lines[1] == "5"
@@ -347,7 +377,9 @@ def test_faq_snippets(docs_daemon: Daemon, tmp_path: Path) -> None:
 
 
 def test_replay_semantics_snippets(docs_daemon: Daemon, tmp_path: Path) -> None:
-    out = run_python(docs_daemon, '''
+    out = run_python(
+        docs_daemon,
+        """
         from statehouse import Statehouse, OperationType
         client = Statehouse(url="localhost:50051", namespace="semantics")
 
@@ -441,7 +473,9 @@ def test_replay_semantics_snippets(docs_daemon: Daemon, tmp_path: Path) -> None:
                     ]
                 }) + "\\n")
         print(open("audit.jsonl").read().count("DELETE"))
-        ''', tmp_path)
+        """,
+        tmp_path,
+    )
     assert out.splitlines() == ["['kb', 'ka']", "['k1', 'k2', 'ka', 'kb']", "1"]
 
 
@@ -456,12 +490,14 @@ def cli_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
         with client.begin_transaction() as tx:
             tx.write("my-agent", "memory", {"fact": "the sky is blue"})
             tx.write("my-agent", "last_error", {"error": "timeout", "step": 3})
-        for key, value in [("task", {"description": "Research the history of computing"}),
-                           ("context", {"topic": "distributed databases", "sources": 2}),
-                           ("step/0000", {"type": "tool_call", "tool": "search"}),
-                           ("tool/search", {"query": "raft vs paxos", "results": 8}),
-                           ("final/answer", {"answer": "expected answer"}),
-                           ("final_answer", {"answer": "expected answer"})]:
+        for key, value in [
+            ("task", {"description": "Research the history of computing"}),
+            ("context", {"topic": "distributed databases", "sources": 2}),
+            ("step/0000", {"type": "tool_call", "tool": "search"}),
+            ("tool/search", {"query": "raft vs paxos", "results": 8}),
+            ("final/answer", {"answer": "expected answer"}),
+            ("final_answer", {"answer": "expected answer"}),
+        ]:
             with client.begin_transaction() as tx:
                 tx.write("agent-1", key, value)
         with client.begin_transaction(namespace="production") as tx:
@@ -484,8 +520,9 @@ def test_cli_readme_commands(cli_data: Daemon, tmp_path: Path) -> None:
     # The FAQ's backup instruction writes the file.
     assert "State dumped to /tmp" in run_shell(cli_data, f"statehousectl dump my-agent -o {tmp_path}/backup.json")
     assert '"memory": {"value": {"fact":"the sky is blue"}' in (tmp_path / "backup.json").read_text()
-    assert "statehouse_dump" in run_shell(cli_data, "statehousectl dump my-agent -o backup.json && cat backup.json",
-                                          tmp_path)
+    assert "statehouse_dump" in run_shell(
+        cli_data, "statehousectl dump my-agent -o backup.json && cat backup.json", tmp_path
+    )
 
 
 def test_cli_operations_guide(cli_data: Daemon, tmp_path: Path) -> None:
@@ -506,18 +543,45 @@ def test_cli_operations_guide(cli_data: Daemon, tmp_path: Path) -> None:
     run_shell(cli_data, "statehousectl replay my-agent --start-ts 1770488000 --json > recent.jsonl", tmp_path)
     assert (tmp_path / "recent.jsonl").read_text() == ""
     if shutil.which("jq"):
-        keys = run_shell(cli_data, "statehousectl replay agent-1 --json | \\\n  jq -r '.operations[].key' | \\\n  sort | uniq")
-        assert keys.splitlines() == sorted(["context", "final/answer", "final_answer", "step/0000", "task",
-                                            "tool/search"])
-        counts = run_shell(cli_data, "statehousectl replay agent-1 --json | \\\n  jq -r '.operations[].key | split(\"/\")[0]' | \\\n  sort | uniq -c")
+        keys = run_shell(
+            cli_data, "statehousectl replay agent-1 --json | \\\n  jq -r '.operations[].key' | \\\n  sort | uniq"
+        )
+        assert keys.splitlines() == sorted(
+            ["context", "final/answer", "final_answer", "step/0000", "task", "tool/search"]
+        )
+        counts = run_shell(
+            cli_data,
+            "statehousectl replay agent-1 --json | \\\n"
+            "  jq -r '.operations[].key | split(\"/\")[0]' | \\\n"
+            "  sort | uniq -c",
+        )
         assert "      1 final" in counts
-        finals = run_shell(cli_data, "statehousectl replay agent-1 --json | \\\n  jq 'select(.operations[].key | startswith(\"final/\"))'")
+        finals = run_shell(
+            cli_data,
+            "statehousectl replay agent-1 --json | \\\n  jq 'select(.operations[].key | startswith(\"final/\"))'",
+        )
         assert '"final/answer"' in finals
-        answer = run_shell(cli_data, 'AGENT_ID=agent-1\nresult=$(statehousectl get "$AGENT_ID" final_answer --json | jq -r \'.value.answer\')\necho "$result"')
+        answer = run_shell(
+            cli_data,
+            "AGENT_ID=agent-1\n"
+            "result=$(statehousectl get \"$AGENT_ID\" final_answer --json | jq -r '.value.answer')\n"
+            'echo "$result"',
+        )
         assert answer == "expected answer\n"
-    found = run_shell(cli_data, 'if statehousectl get agent-1 optional-key 2>/dev/null; then\n  echo "Key exists"\nelse\n  echo "Key not found, using default"\nfi')
+    found = run_shell(
+        cli_data,
+        "if statehousectl get agent-1 optional-key 2>/dev/null; then\n"
+        '  echo "Key exists"\n'
+        "else\n"
+        '  echo "Key not found, using default"\n'
+        "fi",
+    )
     assert found == "Key not found, using default\n"
-    version = run_shell(cli_data, 'version=$(statehousectl version | grep "Version:" | cut -d\' \' -f2)\necho "OK: Daemon running (version $version)"')
+    version = run_shell(
+        cli_data,
+        "version=$(statehousectl version | grep \"Version:\" | cut -d' ' -f2)\n"
+        'echo "OK: Daemon running (version $version)"',
+    )
     assert version == "OK: Daemon running (version 0.1.0)\n"
     assert run_shell(cli_data, "statehousectl --namespace production keys agent-1").startswith("KEY")
 
@@ -525,8 +589,10 @@ def test_cli_operations_guide(cli_data: Daemon, tmp_path: Path) -> None:
 def test_cli_reference(cli_data: Daemon, tmp_path: Path) -> None:
     assert '"description"' in run_shell(cli_data, "statehousectl get agent-1 task")
     assert "Value: {" in run_shell(cli_data, "statehousectl get agent-1 context --pretty")
-    assert run_shell(cli_data, "statehousectl --address localhost:50051 get agent-1 config --namespace production") \
+    assert (
+        run_shell(cli_data, "statehousectl --address localhost:50051 get agent-1 config --namespace production")
         == '{"mode":"production"}\n'
+    )
     assert "step/0000" in run_shell(cli_data, 'statehousectl keys agent-1 --prefix "step/"')
     assert run_shell(cli_data, "statehousectl replay agent-1 --start-ts 1770488000 --end-ts 1770489000") == ""
     assert len(run_shell(cli_data, "statehousectl tail agent-1 -n 5").splitlines()) == 5

@@ -60,8 +60,21 @@ def download_sdist() -> None:
     partial.mkdir()
     try:
         result = run(
-            [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
-             "--no-binary", ":all:", "--timeout", "30", "--dest", str(partial), f"statehouse=={VERSION}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--timeout",
+                "30",
+                "--dest",
+                str(partial),
+                f"statehouse=={VERSION}",
+            ],
             timeout=300,
         )
     except subprocess.TimeoutExpired:
@@ -99,8 +112,18 @@ def make_venv() -> None:
     steps = [
         [sys.executable, "-m", "venv", str(VENV)],
         # The sdist's own dependencies (grpcio, grpcio-tools, protobuf, click, tabulate) come with it.
-        [str(VENV_PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--timeout", "30",
-         str(SOURCE), "pytest>=8,<10"],
+        [
+            str(VENV_PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--timeout",
+            "30",
+            str(SOURCE),
+            "pytest>=8,<10",
+        ],
     ]
     for step in steps:
         try:
@@ -152,17 +175,28 @@ def run_original_tests(python: str, daemon: Daemon, work: Path, extra_pythonpath
     ini.write_text("[pytest]\n")
     junit = work / "junit.xml"
     sdk_report = work / "sdk-location"
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith(("PYTEST_", "PYTHONPATH"))
-    }
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("PYTEST_", "PYTHONPATH"))}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), extra_pythonpath]))
     environment["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     environment["STATEHOUSE_ORIGINAL_TESTS_URL"] = daemon.url
     environment["STATEHOUSE_ORIGINAL_TESTS_SDK_REPORT"] = str(sdk_report)
     command = [
-        python, "-m", "pytest", str(TEST_FILE),
-        "-p", "original_sdk_plugin", "--noconftest", "-p", "no:cacheprovider",
-        "-c", str(ini), "--rootdir", str(work), f"--junitxml={junit}", "-rA", "-q",
+        python,
+        "-m",
+        "pytest",
+        str(TEST_FILE),
+        "-p",
+        "original_sdk_plugin",
+        "--noconftest",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(work),
+        f"--junitxml={junit}",
+        "-rA",
+        "-q",
     ]
     try:
         result = run(command, timeout=300, cwd=str(work), env=environment)

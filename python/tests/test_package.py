@@ -172,7 +172,9 @@ def unpacked_daemon(release: Release, tmp_path_factory: pytest.TempPathFactory) 
     log = work / "statehoused.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [str(release.root / "bin" / "statehoused"), "--memory"], stdout=output, stderr=subprocess.STDOUT,
+            [str(release.root / "bin" / "statehoused"), "--memory"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
             env=environment,
         )
     running = Running(url, process, log, release.root / "bin" / "statehousectl")
@@ -205,8 +207,7 @@ def test_the_unpacked_daemon_and_cli_work(unpacked_daemon: Running) -> None:
     health = run([*ctl, "health", "--addr", unpacked_daemon.url], timeout=30, env=environment)
     assert health.returncode == 0 and health.stdout.strip() == "ok", health.stdout + health.stderr
 
-    put = run([*ctl, "put", *address, "packager", "release/1", '{"step": 1, "ok": true}'], timeout=30,
-              env=environment)
+    put = run([*ctl, "put", *address, "packager", "release/1", '{"step": 1, "ok": true}'], timeout=30, env=environment)
     assert put.returncode == 0, put.stdout + put.stderr
     got = run([*ctl, "get", *address, "packager", "release/1"], timeout=30, env=environment)
     assert got.returncode == 0, got.stdout + got.stderr

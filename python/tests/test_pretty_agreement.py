@@ -59,7 +59,9 @@ def statehousectl() -> Path:
 def cli_lines(daemon: Daemon, namespace: str, *flags: str) -> List[str]:
     result = subprocess.run(
         [str(statehousectl()), "--addr", daemon.url, "-n", namespace, "--color", "never", "replay", *flags],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
@@ -98,8 +100,10 @@ def test_plain_lines_agree(namespace: str, tmp_path: Path) -> None:
         assert swift_line == python_line
     assert len(swift_lines) == len(python_lines)
     # The formats are what the documentation shows, not only equal to each other.
-    assert any("  DEL    key=context               v=" in line and line.endswith('reason="superseded \\"v2\\" \\\\ ok"')
-               for line in python_lines)
+    assert any(
+        "  DEL    key=context               v=" in line and line.endswith('reason="superseded \\"v2\\" \\\\ ok"')
+        for line in python_lines
+    )
     assert any(line.endswith("tombstone") for line in python_lines)
     assert all(len(line) < 300 for line in python_lines)
     if namespace != "default":

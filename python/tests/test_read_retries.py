@@ -34,9 +34,16 @@ class FlakyReads(statehouse_pb2_grpc.StatehouseServiceServicer):
             failing = self.calls <= self.failures
         if failing:
             context.abort(self.code, "Stream removed (Socket closed)")
-        return pb.GetStateResponse(record=pb.StateRecord(
-            agent_id=request.agent_id, key=request.key, value=b'"kept"', exists=True, version=1, commit_ts=7,
-        ))
+        return pb.GetStateResponse(
+            record=pb.StateRecord(
+                agent_id=request.agent_id,
+                key=request.key,
+                value=b'"kept"',
+                exists=True,
+                version=1,
+                commit_ts=7,
+            )
+        )
 
 
 @pytest.fixture

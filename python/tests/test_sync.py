@@ -46,7 +46,12 @@ def test_original_api_round_trip(client: Statehouse) -> None:
 
     state = client.get_state(agent_id="agent-1", key="memory")
     assert isinstance(state, StateResult)
-    assert (state.value, state.version, state.commit_ts, state.exists) == ({"fact": "the sky is blue"}, 1, commit_ts, True)
+    assert (state.value, state.version, state.commit_ts, state.exists) == (
+        {"fact": "the sky is blue"},
+        1,
+        commit_ts,
+        True,
+    )
 
     missing = client.get_state("agent-1", "nothing-here")
     assert (missing.exists, missing.value, missing.version) == (False, None, 0)
@@ -158,7 +163,10 @@ def test_versions_history_and_reads_in_the_past(client: Statehouse) -> None:
 
     history = client.history("a", "k")
     assert [(item.version, item.value, item.deleted) for item in history] == [
-        (4, None, True), (3, "v3", False), (2, "v2", False), (1, "v1", False)
+        (4, None, True),
+        (3, "v3", False),
+        (2, "v2", False),
+        (1, "v1", False),
     ]
     assert [item.version for item in client.history("a", "k", limit=2)] == [4, 3]
 
@@ -177,7 +185,10 @@ def test_listings(client: Statehouse) -> None:
     assert client.list_keys("lister", prefix="plan") == ["plan"]
     scanned = client.scan_prefix("lister", "memory/")
     assert [(item.key, item.value) for item in scanned] == [
-        ("memory/0", {"n": 0}), ("memory/1", {"n": 1}), ("memory/2", {"n": 2}), ("memory/4", {"n": 4})
+        ("memory/0", {"n": 0}),
+        ("memory/1", {"n": 1}),
+        ("memory/2", {"n": 2}),
+        ("memory/4", {"n": 4}),
     ]
     assert all(item.exists for item in scanned)
     assert client.list_agents() == ["lister", "other"]

@@ -93,8 +93,9 @@ class Writer(threading.Thread):
                 self.unanswered.append(intent)
         elif kind < 0.7:  # an interactive transaction of several keys across agents, one of them a delete
             keys = self.rng.sample(range(50), 4)
-            operations = [(f"agent-{(self.index + i) % 8}", f"k{key}", self.value(token)) for i, key in
-                          enumerate(keys[:3])]
+            operations = [
+                (f"agent-{(self.index + i) % 8}", f"k{key}", self.value(token)) for i, key in enumerate(keys[:3])
+            ]
             operations.append((agent, f"k{keys[3]}", None))
             self.transaction(token, operations)
         elif kind < 0.9:  # conditional read-modify-write of a counter
@@ -250,8 +251,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                 head = client.head().commit_ts
             acknowledged = sum(1 for intent in ledger.intents.values() if intent.acknowledged is not None)
             retried = sum(writer.retried for writer in writers)
-            print(f"cycle {cycle}: head {head}, {acknowledged} acknowledged commits of {len(ledger.intents)} "
-                  f"attempts, {retried} retried across the kill, {'ok' if not problems else 'FAILED'}", flush=True)
+            print(
+                f"cycle {cycle}: head {head}, {acknowledged} acknowledged commits of {len(ledger.intents)} "
+                f"attempts, {retried} retried across the kill, {'ok' if not problems else 'FAILED'}",
+                flush=True,
+            )
             if problems:
                 for problem in problems[:20]:
                     print(f"  {problem}", flush=True)

@@ -49,8 +49,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--watchers", type=int, default=4)
-    parser.add_argument("--daemon-arg", action="append", default=[], metavar="ARG",
-                        help="passed to statehoused (repeat for each word), e.g. --daemon-arg=--cache-mib --daemon-arg=8")
+    parser.add_argument(
+        "--daemon-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="passed to statehoused (repeat for each word), e.g. --daemon-arg=--cache-mib --daemon-arg=8",
+    )
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="statehouse-soak-"))
@@ -65,6 +70,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     def resilient(work):
         """Runs a worker until the deadline; an error is counted (the errors column) and the worker goes on."""
+
         def run(*args):
             while time.monotonic() < deadline:
                 try:
@@ -73,6 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     count("errors")
                     print(f"  error in {work.__name__}: {error}", file=sys.stderr, flush=True)
                     time.sleep(0.5)
+
         return run
 
     @resilient
@@ -130,10 +137,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     threads += [threading.Thread(target=watcher, args=(i,)) for i in range(args.watchers)]
     threads.append(threading.Thread(target=replayer))
     pid = daemon.process.pid
-    print(f"soak: {args.minutes} min, {args.writers} writers, {args.readers} readers, {args.watchers} watchers, "
-          f"1 replayer; daemon pid {pid}", flush=True)
-    print(f"{'elapsed s':>9} {'RSS MiB':>8} {'fds':>5} {'db MiB':>7} {'wal MiB':>7} {'head':>8} {'writes':>8} "
-          f"{'reads':>8} {'watched':>9} {'replays':>7} {'errors':>6}", flush=True)
+    print(
+        f"soak: {args.minutes} min, {args.writers} writers, {args.readers} readers, {args.watchers} watchers, "
+        f"1 replayer; daemon pid {pid}",
+        flush=True,
+    )
+    print(
+        f"{'elapsed s':>9} {'RSS MiB':>8} {'fds':>5} {'db MiB':>7} {'wal MiB':>7} {'head':>8} {'writes':>8} "
+        f"{'reads':>8} {'watched':>9} {'replays':>7} {'errors':>6}",
+        flush=True,
+    )
     started = time.monotonic()
     for thread in threads:
         thread.daemon = True
@@ -146,11 +159,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                 head = probe.head().commit_ts
             except StatehouseError:
                 head = -1
-            print(f"{time.monotonic() - started:9.0f} {rss_kib(pid) / 1024:8.1f} {fds(pid):5d} "
-                  f"{file_mib(daemon.data_dir / 'statehouse.db'):7.1f} "
-                  f"{file_mib(daemon.data_dir / 'statehouse.db-wal'):7.1f} {head:8d} "
-                  f"{snapshot['writes']:8d} {snapshot['reads']:8d} {snapshot['watched']:9d} "
-                  f"{snapshot['replays']:7d} {snapshot['errors']:6d}", flush=True)
+            print(
+                f"{time.monotonic() - started:9.0f} {rss_kib(pid) / 1024:8.1f} {fds(pid):5d} "
+                f"{file_mib(daemon.data_dir / 'statehouse.db'):7.1f} "
+                f"{file_mib(daemon.data_dir / 'statehouse.db-wal'):7.1f} {head:8d} "
+                f"{snapshot['writes']:8d} {snapshot['reads']:8d} {snapshot['watched']:9d} "
+                f"{snapshot['replays']:7d} {snapshot['errors']:6d}",
+                flush=True,
+            )
             if time.monotonic() >= deadline:
                 break
             time.sleep(min(args.interval, max(0.0, deadline - time.monotonic())))
@@ -165,8 +181,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             began = time.monotonic()
             report = probe.verify()
             ok = ok and report.ok
-            print(f"verify {number}: {'ok' if report.ok else 'FAILED'}, {report.events_checked} events in "
-                  f"{time.monotonic() - began:.1f} s; RSS {rss_kib(pid) / 1024:.1f} MiB, {fds(pid)} fds", flush=True)
+            print(
+                f"verify {number}: {'ok' if report.ok else 'FAILED'}, {report.events_checked} events in "
+                f"{time.monotonic() - began:.1f} s; RSS {rss_kib(pid) / 1024:.1f} MiB, {fds(pid)} fds",
+                flush=True,
+            )
     daemon.stop()
     shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1

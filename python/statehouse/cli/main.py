@@ -349,12 +349,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 error or key not found, 2 usage error, 130 interrupted.",
     )
     parser.add_argument(
-        "--address", default=None,
+        "--address",
+        default=None,
         help="daemon address host:port (default: $STATEHOUSE_ADDRESS, $STATEHOUSE_ADDR, $STATEHOUSE_URL, "
-             "else localhost:50051)",
+        "else localhost:50051)",
     )
-    parser.add_argument("--namespace", dest="global_namespace", default=None, metavar="NS",
-                        help="namespace for every command (default: default)")
+    parser.add_argument(
+        "--namespace",
+        dest="global_namespace",
+        default=None,
+        metavar="NS",
+        help="namespace for every command (default: default)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(
@@ -364,23 +370,30 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=help_text, usage=usage and f"{parser.prog} {name} {usage}"
         )
         sub.set_defaults(handler=handler, parser=sub)
-        sub.add_argument("--namespace", dest="sub_namespace", default=None, metavar="NS",
-                         help="namespace (default: default)")
+        sub.add_argument(
+            "--namespace", dest="sub_namespace", default=None, metavar="NS", help="namespace (default: default)"
+        )
         return sub
 
     command("health", cmd_health, "Check that the daemon serves.")
     command("version", cmd_version, "Show the daemon's version and git SHA.")
 
-    get = command("get", cmd_get, "Show one key's value.",
-                  "[-h] [--namespace NS] [--json-output] [--pretty] [--version N] [NAMESPACE] AGENT KEY")
+    get = command(
+        "get",
+        cmd_get,
+        "Show one key's value.",
+        "[-h] [--namespace NS] [--json-output] [--pretty] [--version N] [NAMESPACE] AGENT KEY",
+    )
     get.add_argument("names", nargs="+", metavar="[NAMESPACE] AGENT KEY", help="the agent and key")
     get.add_argument("--json-output", "--json", dest="json", action="store_true", help="output as JSON")
     get.add_argument("--pretty", action="store_true", help="the commit time and a one-line value summary")
-    get.add_argument("--version", dest="at_version", type=_positive, default=None, metavar="N",
-                     help="show version N of the key")
+    get.add_argument(
+        "--version", dest="at_version", type=_positive, default=None, metavar="N", help="show version N of the key"
+    )
 
-    keys = command("keys", cmd_keys, "List an agent's keys.",
-                   "[-h] [--namespace NS] [--prefix PREFIX] [--json] [NAMESPACE] AGENT")
+    keys = command(
+        "keys", cmd_keys, "List an agent's keys.", "[-h] [--namespace NS] [--prefix PREFIX] [--json] [NAMESPACE] AGENT"
+    )
     keys.add_argument("names", nargs="+", metavar="[NAMESPACE] AGENT", help="the agent")
     keys.add_argument("--prefix", default=None, help="only keys starting with this")
     keys.add_argument("--json", action="store_true", help="output as JSON")
@@ -389,12 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("names", nargs="+", metavar="[NAMESPACE] AGENT", help="the agent")
     replay.add_argument("--start-ts", type=_count, default=None, metavar="N", help="first commit_ts (inclusive)")
     replay.add_argument("--end-ts", type=_count, default=None, metavar="N", help="last commit_ts (inclusive)")
-    replay.add_argument("--from-ts", default=None, metavar="TIME",
-                        help="only commits at or after this RFC 3339 time")
-    replay.add_argument("--to-ts", default=None, metavar="TIME",
-                        help="only commits at or before this RFC 3339 time")
-    replay.add_argument("--limit", type=_count, default=None, metavar="N",
-                        help="at most N lines (with --json: N events); 0: no limit")
+    replay.add_argument("--from-ts", default=None, metavar="TIME", help="only commits at or after this RFC 3339 time")
+    replay.add_argument("--to-ts", default=None, metavar="TIME", help="only commits at or before this RFC 3339 time")
+    replay.add_argument(
+        "--limit", type=_count, default=None, metavar="N", help="at most N lines (with --json: N events); 0: no limit"
+    )
     replay.add_argument("--verbose", action="store_true", help="transaction, event and the whole value")
     replay.add_argument("--json", action="store_true", help="one JSON object per event (JSON lines)")
 
