@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: builds once (debug), runs every Swift Testing suite, then installs the Python SDK
-# (pip install ./python, into a private venv under .build) and runs its pytest suite against the daemon just built.
+# (pip install ./python, into a private venv under .build), checks the Python code with ruff (ruff.toml) and runs its
+# pytest suite against the daemon just built.
 # Usage: scripts/test.sh [extra swift test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +28,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "./python[test]"
+# The Python code's lint and format rules (ruff.toml; the test extra installs ruff), before its tests.
+"$venv/bin/ruff" check python
+"$venv/bin/ruff" format --check python
 STATEHOUSED="$PWD/.build/debug/statehoused" "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests

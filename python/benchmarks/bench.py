@@ -15,7 +15,7 @@ import json
 import statistics
 import threading
 import time
-from typing import Callable, Dict, List
+from typing import Dict, List
 
 from statehouse import AsyncStatehouse, Put, Statehouse
 

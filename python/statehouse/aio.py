@@ -58,8 +58,8 @@ class _Session:
         self, stub: statehouse_pb2_grpc.StatehouseServiceStub, address: str, metadata: Optional[wire.CallMetadata]
     ) -> None:
         self._address = address
-        self._queue: "asyncio.Queue[Optional[pb.SessionRequest]]" = asyncio.Queue()
-        self._pending: Dict[int, "asyncio.Future[pb.SessionResponse]"] = {}
+        self._queue: asyncio.Queue[Optional[pb.SessionRequest]] = asyncio.Queue()
+        self._pending: Dict[int, asyncio.Future[pb.SessionResponse]] = {}
         self._next_id = 0
         self.broken = False
         self._call = stub.Session(self._requests(), metadata=metadata)
@@ -136,7 +136,7 @@ class _Session:
         self._next_id += 1
         request_id = self._next_id
         loop = asyncio.get_running_loop()
-        future: "asyncio.Future[pb.SessionResponse]" = loop.create_future()
+        future: asyncio.Future[pb.SessionResponse] = loop.create_future()
         self._pending[request_id] = future
         self._queue.put_nowait(pb.SessionRequest(request_id=request_id, **{field: message}))
         # A timer instead of asyncio.wait_for, which costs a task per call.
@@ -180,9 +180,9 @@ class AsyncTransaction(ops.TransactionBase):
             tx.write("agent-1", "plan", ["search"])
     """
 
-    _client: "AsyncStatehouse"
+    _client: AsyncStatehouse
 
-    def __init__(self, client: "AsyncStatehouse", txn_id: str, namespace: str = "default") -> None:
+    def __init__(self, client: AsyncStatehouse, txn_id: str, namespace: str = "default") -> None:
         super().__init__(client, txn_id, namespace)
 
     @property
@@ -211,7 +211,7 @@ class AsyncTransaction(ops.TransactionBase):
         """Discards the transaction; aborting twice is a no-op."""
         await self._client._run(self._buffer.abort())
 
-    async def __aenter__(self) -> "AsyncTransaction":
+    async def __aenter__(self) -> AsyncTransaction:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
@@ -232,7 +232,7 @@ class AsyncTransactionBegin:
     The transaction is begun once, however often this is awaited or entered.
     """
 
-    def __init__(self, client: "AsyncStatehouse", namespace: str, timeout_ms: Optional[int]) -> None:
+    def __init__(self, client: AsyncStatehouse, namespace: str, timeout_ms: Optional[int]) -> None:
         self._client = client
         self._namespace = namespace
         self._timeout_ms = timeout_ms
@@ -268,7 +268,7 @@ class AsyncWatchStream(policy.WatchState):
 
     def __init__(
         self,
-        client: "AsyncStatehouse",
+        client: AsyncStatehouse,
         namespace: str,
         agent_id: Optional[str],
         from_ts: Optional[int],
@@ -277,7 +277,7 @@ class AsyncWatchStream(policy.WatchState):
         super().__init__(namespace, agent_id, from_ts, reconnect_timeout, client.url)
         self._client = client
 
-    def __aiter__(self) -> "AsyncWatchStream":
+    def __aiter__(self) -> AsyncWatchStream:
         return self
 
     async def _pin_start(self) -> None:
@@ -308,7 +308,7 @@ class AsyncWatchStream(policy.WatchState):
         """Stops watching."""
         self._stop()
 
-    async def __aenter__(self) -> "AsyncWatchStream":
+    async def __aenter__(self) -> AsyncWatchStream:
         await self._pin_start()
         return self
 
@@ -378,7 +378,7 @@ class AsyncStatehouse(config.ClientBase):
             self._channel = None
             self._stub = None
 
-    async def __aenter__(self) -> "AsyncStatehouse":
+    async def __aenter__(self) -> AsyncStatehouse:
         await self._ensure_stub()
         return self
 

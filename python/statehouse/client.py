@@ -47,9 +47,9 @@ class Transaction(ops.TransactionBase):
     daemon does not know raises :class:`~statehouse.exceptions.TransactionError`.
     """
 
-    _client: "Statehouse"
+    _client: Statehouse
 
-    def __init__(self, client: "Statehouse", txn_id: str, namespace: str = "default") -> None:
+    def __init__(self, client: Statehouse, txn_id: str, namespace: str = "default") -> None:
         super().__init__(client, txn_id, namespace)
 
     @property
@@ -105,7 +105,7 @@ class Transaction(ops.TransactionBase):
         """Discards the transaction; aborting twice is a no-op, aborting after a commit raises TransactionError."""
         self._client._run(self._buffer.abort())
 
-    def __enter__(self) -> "Transaction":
+    def __enter__(self) -> Transaction:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
@@ -125,7 +125,7 @@ class WatchStream(policy.WatchState, Iterator[ReplayEvent]):
 
     def __init__(
         self,
-        client: "Statehouse",
+        client: Statehouse,
         namespace: str,
         agent_id: Optional[str],
         from_ts: Optional[int],
@@ -136,7 +136,7 @@ class WatchStream(policy.WatchState, Iterator[ReplayEvent]):
         if self.next_ts is None:
             self._pin(client.head(namespace).commit_ts)
 
-    def __iter__(self) -> "WatchStream":
+    def __iter__(self) -> WatchStream:
         return self
 
     def __next__(self) -> ReplayEvent:
@@ -160,7 +160,7 @@ class WatchStream(policy.WatchState, Iterator[ReplayEvent]):
         """Stops watching."""
         self._stop()
 
-    def __enter__(self) -> "WatchStream":
+    def __enter__(self) -> WatchStream:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -212,7 +212,7 @@ class Statehouse(config.ClientBase):
         """Closes the connection; the client cannot be used afterwards."""
         self._channel.close()
 
-    def __enter__(self) -> "Statehouse":
+    def __enter__(self) -> Statehouse:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

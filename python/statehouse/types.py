@@ -137,7 +137,7 @@ class ReplayEvent:
     namespace: str = "default"
     agent_id: Optional[str] = None
     committed_at: Optional[datetime] = None
-    metadata: Optional["Metadata"] = None
+    metadata: Optional[Metadata] = None
     hash: bytes = b""
     prev_hash: bytes = b""
 

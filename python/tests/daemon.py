@@ -45,7 +45,7 @@ class Daemon:
     def url(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "Daemon":
+    def start(self, timeout: float = 30.0) -> Daemon:
         from statehouse import Statehouse, StatehouseError
 
         log = open(self.log_path, "ab")

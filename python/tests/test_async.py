@@ -19,8 +19,8 @@ from statehouse import (
     TransactionExpiredError,
     TransactionNotFoundError,
     UnavailableError,
+    exceptions,
 )
-from statehouse import exceptions
 
 
 def run(daemon, namespace: str, body: Callable[[AsyncStatehouse], Awaitable[Any]], **options: Any) -> Any:

@@ -285,8 +285,8 @@ def test_tail_prints_the_last_lines(daemon, namespace: str, agent_log: Dict[str,
     assert (none.returncode, none.stdout) == (0, "No events found for agent 'nobody'\n")
 
 
-def _reader(stream: Any) -> "Queue[str]":
-    lines: "Queue[str]" = Queue()
+def _reader(stream: Any) -> Queue[str]:
+    lines: Queue[str] = Queue()
 
     def pump() -> None:
         for line in stream:
@@ -324,7 +324,7 @@ def test_tail_follow_prints_new_commits_until_ctrl_c(daemon, client: Statehouse,
     try:
         out, err = _reader(process.stdout), _reader(process.stderr)
 
-        def next_line(queue: "Queue[str]") -> str:
+        def next_line(queue: Queue[str]) -> str:
             try:
                 return queue.get(timeout=60)
             except Empty:

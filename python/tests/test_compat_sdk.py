@@ -23,8 +23,8 @@ from statehouse import (
     Operation,
     OperationType,
     ReplayEvent,
-    Statehouse,
     StateResult,
+    Statehouse,
     UnavailableError,
 )
 from statehouse._proto import statehouse_pb2 as pb

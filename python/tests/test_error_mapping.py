@@ -12,9 +12,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import grpc
 import pytest
 
-from statehouse import AsyncStatehouse, AsyncTransaction, Statehouse, Transaction
+from statehouse import AsyncStatehouse, AsyncTransaction, Statehouse, Transaction, exceptions
 from statehouse import _wire as wire
-from statehouse import exceptions
 from statehouse._proto import statehouse_pb2 as pb
 from statehouse._proto import statehouse_pb2_grpc
 

@@ -23,6 +23,7 @@ from typing import Dict, Iterator, List
 from xml.etree import ElementTree
 
 import pytest
+
 import statehouse
 from daemon import REPO, Daemon
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List
 
 import pytest
+
 from daemon import REPO, free_port, statehoused_binary
 
 PACKAGE = REPO / "scripts" / "package.sh"

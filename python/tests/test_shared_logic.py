@@ -13,10 +13,9 @@ from typing import Iterator, Optional
 import grpc
 import pytest
 
-from statehouse import AsyncStatehouse, AsyncTransaction, Statehouse, Transaction
+from statehouse import AsyncStatehouse, AsyncTransaction, Statehouse, Transaction, exceptions
 from statehouse import _operations as ops
 from statehouse import _policy as policy
-from statehouse import exceptions
 from statehouse._proto import statehouse_pb2 as pb
 from statehouse._proto import statehouse_pb2_grpc
 

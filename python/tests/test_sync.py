@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import grpc
 import pytest
@@ -26,8 +26,8 @@ from statehouse import (
     TransactionError,
     TransactionExpiredError,
     TransactionNotFoundError,
+    exceptions,
 )
-from statehouse import exceptions
 
 
 def test_health_and_version(client: Statehouse) -> None:

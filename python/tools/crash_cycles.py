@@ -10,7 +10,6 @@ Exits 0 when every cycle passed, 1 with the first violation otherwise. Only loop
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import sys
