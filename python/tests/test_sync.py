@@ -434,6 +434,24 @@ def test_verify(client: Statehouse) -> None:
     assert client.verify(from_ts=2, to_ts=3).events_checked == 2
 
 
+def test_errors_carry_the_daemons_reason(client: Statehouse) -> None:
+    """The daemon names the reason of each error in the trailing metadata (statehouse-error)."""
+    with pytest.raises(NotFoundError) as nothing_to_verify:
+        client.verify()  # the namespace has no commits yet
+    assert not isinstance(nothing_to_verify.value, TransactionNotFoundError)
+    assert nothing_to_verify.value.reason == "not_found"
+    with pytest.raises(TransactionNotFoundError) as unknown:
+        Transaction(client, "not-a-transaction").abort()
+    assert unknown.value.reason == "transaction_not_found"
+    client.apply([Put("a", "k", 1)])
+    with pytest.raises(ConflictError) as conflict:
+        client.apply([Put("a", "k", 2)], conditions=[Condition("a", "k", must_not_exist=True)])
+    assert (conflict.value.reason, conflict.value.agent_id, conflict.value.key) == ("conflict", "a", "k")
+    with pytest.raises(InvalidArgumentError) as invalid:
+        client.apply([Put("", "k", 1)])
+    assert invalid.value.reason == "invalid_argument"
+
+
 def test_watch_hands_over_from_history_to_live_without_a_gap(client: Statehouse) -> None:
     for index in range(40):
         client.apply([Put("w", "k", index)])
