@@ -182,8 +182,8 @@ public final class SQLiteBackend: StorageBackend {
 
     public func close() async {
         guard self.closeState.close() else { return }
-        self.readers.shutdown()
-        self.writer.shutdown()
+        await self.readers.shutdown()
+        await self.writer.shutdown()
         self.lock?.release()
         self.logger.info("SQLite store closed")
     }
@@ -191,7 +191,7 @@ public final class SQLiteBackend: StorageBackend {
     /// Runs a writer job and maps SQLite failures to client-safe errors (logging the original).
     func onWriter<T: Sendable>(_ body: @escaping (SQLiteWriter) throws -> T) async throws -> T {
         try await self.mapErrors {
-            try await self.writer.run { writer in
+            try await self.writer.run(interruptible: false) { writer in
                 defer { writer.connection.releaseStatements() }
                 do {
                     return try body(writer)

@@ -106,6 +106,9 @@ final class SQLiteConnection {
 
     private var closed = false
 
+    /// What another thread may use to stop the statement this connection is running.
+    var interruptHandle: SQLiteInterruptHandle { SQLiteInterruptHandle(handle: self.handle) }
+
     func close() {
         guard !self.closed else { return }
         self.closed = true
@@ -305,5 +308,16 @@ final class SQLiteStatement {
         guard let pointer = sqlite3_column_blob(self.handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(self.handle, column))
         return Array(UnsafeRawBufferPointer(start: pointer, count: count).bindMemory(to: UInt8.self))
+    }
+}
+
+/// Stops the statement a connection is running, from any thread, with `SQLITE_INTERRUPT`.
+struct SQLiteInterruptHandle: @unchecked Sendable {
+    // Safe: `sqlite3_interrupt` is the one SQLite call documented as safe from another thread while the connection
+    // is in use; the handle is used for nothing else, and only while its job runs (see `JobCancellation`).
+    fileprivate let handle: OpaquePointer
+
+    func interrupt() {
+        sqlite3_interrupt(self.handle)
     }
 }

@@ -47,11 +47,40 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
 
     /// Runs `body` on one of the pool's threads with its context and returns its result.
     ///
-    /// - Throws: what `body` throws, or ``StatehouseCore/StatehouseError/unavailable(_:)`` after shutdown.
-    func run<T: Sendable>(_ body: @escaping (Context) throws -> T) async throws -> T {
+    /// When `interruptible` (reads), cancelling the calling task stops the job: one not started yet is dropped, and
+    /// one running has its statement interrupted (`sqlite3_interrupt`), so a client that went away does not keep a
+    /// thread scanning for it. Writes pass `false`: a batch carries other callers' commits, and a shutdown cancels
+    /// the pipeline while it still drains them.
+    ///
+    /// - Throws: what `body` throws, `CancellationError` when the caller was cancelled before the job started or it
+    ///   was interrupted, or ``StatehouseCore/StatehouseError/unavailable(_:)`` after shutdown.
+    func run<T: Sendable>(interruptible: Bool = true, _ body: @escaping (Context) throws -> T) async throws -> T {
+        let cancellation = JobCancellation()
+        guard interruptible else { return try await self.enqueue(body, cancellation: cancellation) }
+        return try await withTaskCancellationHandler {
+            try await self.enqueue(body, cancellation: cancellation)
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
+    private func enqueue<T: Sendable>(
+        _ body: @escaping (Context) throws -> T,
+        cancellation: JobCancellation
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job: Job = { context in
-                continuation.resume(with: Result { try body(context) })
+                guard cancellation.start(on: context.connection.interruptHandle) else {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                let result = Result { try body(context) }
+                let interrupted = cancellation.finish()
+                if interrupted, case .failure = result {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    continuation.resume(with: result)
+                }
             }
             self.condition.lock()
             if self.stopping {
@@ -91,6 +120,9 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
             self.running.subtract(1, ordering: .releasing)
         }
     }
+
+    /// Jobs queued and not yet taken by a thread.
+    var queuedJobs: Int { self.queued.load(ordering: .acquiring) }
 
     /// Stops handing out jobs and waits up to `timeout` for the running ones to finish.
     ///
@@ -132,13 +164,72 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
         }
     }
 
-    /// Finishes queued jobs, then stops the threads and waits for them to exit.
-    func shutdown() {
+    /// Finishes queued jobs, then stops the threads and waits for them to exit, suspending (never blocking a thread
+    /// of the cooperative pool) until the last one did.
+    func shutdown() async {
+        self.stopTakingJobs()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.finished.notify(queue: .global()) { continuation.resume() }
+        }
+    }
+}
+
+extension SQLiteWorkerPool {
+    /// Tells the threads to exit once the queue is empty.
+    private func stopTakingJobs() {
         self.condition.lock()
         self.stopping = true
         self.condition.broadcast()
         self.condition.unlock()
-        self.finished.wait()
+    }
+}
+
+/// The link between a job and its caller's cancellation: which connection runs the job, if one does.
+///
+/// Both sides take the lock, so `sqlite3_interrupt` only ever reaches the connection while it still runs this job
+/// (never the next job of the same thread).
+private final class JobCancellation: Sendable {
+    private enum State {
+        case waiting
+        case running(SQLiteInterruptHandle)
+        case interrupted
+        case cancelled
+        case finished
+    }
+
+    private let state = Mutex<State>(.waiting)
+
+    /// Called by the worker before the job; `false` when the caller cancelled while it was queued.
+    func start(on connection: SQLiteInterruptHandle) -> Bool {
+        self.state.withLock { state in
+            guard case .waiting = state else { return false }
+            state = .running(connection)
+            return true
+        }
+    }
+
+    /// Called by the worker after the job; `true` when the job was interrupted for its caller's cancellation (its
+    /// failure is then reported as `CancellationError`, not as a storage error).
+    func finish() -> Bool {
+        self.state.withLock { state in
+            defer { state = .finished }
+            if case .interrupted = state { return true }
+            return false
+        }
+    }
+
+    func cancel() {
+        self.state.withLock { state in
+            switch state {
+            case .waiting:
+                state = .cancelled
+            case .running(let connection):
+                connection.interrupt()
+                state = .interrupted
+            case .interrupted, .cancelled, .finished:
+                break
+            }
+        }
     }
 }
 

@@ -7,7 +7,9 @@ import Testing
 
 @testable import StatehouseSQLite
 
-/// The reader pool can be held back for a moment, and the WAL checkpointer does so only when waiting alone failed.
+/// The reader pool can be held back for a moment, and the WAL checkpointer does so only when waiting alone failed;
+/// cancelling a caller stops its job. (Tests wait for jobs asynchronously: blocking one of the two cooperative threads
+/// on a semaphore can starve the task that would enqueue the job.)
 @Suite("Reader pause for WAL restarts", .timeLimit(.minutes(1)))
 struct ReaderPauseTests {
     final class Context: SQLiteConnectionOwner {
@@ -20,11 +22,10 @@ struct ReaderPauseTests {
     @Test("a pause waits for running jobs, holds back new ones until resumed, and loses none")
     func pauseHoldsNewJobs() async throws {
         let pool = SQLiteWorkerPool(name: "pause-test", contexts: [try Context(), try Context()])
-        defer { pool.shutdown() }
         let release = DispatchSemaphore(value: 0)
-        let started = DispatchSemaphore(value: 0)
-        let running = Task { try await pool.run { _ in started.signal(); release.wait() } }
-        started.wait()
+        let (started, jobStarted) = AsyncStream<Void>.makeStream()
+        let running = Task { try await pool.run { _ in jobStarted.yield(); release.wait() } }
+        await started.first { true }
         // A job is running: the pause reports that it could not get an idle pool in time.
         #expect(pool.pauseJobs(waitingUpTo: .milliseconds(20)) == false)
         release.signal()
@@ -43,6 +44,47 @@ struct ReaderPauseTests {
         pool.resumeJobs()
         try await held.value
         #expect(ran.value == 8)
+        await pool.shutdown()
+    }
+
+    /// A query that never ends on its own.
+    static let endlessQuery = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+    @Test("cancelling the caller interrupts its running statement, and the thread serves the next job")
+    func cancellationInterrupts() async throws {
+        let pool = SQLiteWorkerPool(name: "cancel-test", contexts: [try Context()])
+        let (started, jobStarted) = AsyncStream<Void>.makeStream()
+        let endless = Task {
+            try await pool.run { context in
+                jobStarted.yield()
+                try context.connection.execute(Self.endlessQuery)
+            }
+        }
+        await started.first { true }
+        endless.cancel()
+        await #expect(throws: CancellationError.self) { try await endless.value }
+        // The one thread is free again, and its connection is not left interrupted.
+        #expect(try await pool.run { try $0.connection.scalarText("SELECT 40 + 2") } == "42")
+        await pool.shutdown()
+    }
+
+    @Test("a job whose caller was cancelled while it waited never runs")
+    func cancellationBeforeStart() async throws {
+        let pool = SQLiteWorkerPool(name: "cancel-queued", contexts: [try Context()])
+        let release = DispatchSemaphore(value: 0)
+        let (started, jobStarted) = AsyncStream<Void>.makeStream()
+        let blocking = Task { try await pool.run { _ in jobStarted.yield(); release.wait() } }
+        await started.first { true }
+        let ran = Counter()
+        let queued = Task { try await pool.run { _ in ran.increment() } }
+        // Cancel only once the job is in the queue: the pool counts it there.
+        while pool.queuedJobs == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        queued.cancel()
+        release.signal()
+        try await blocking.value
+        await #expect(throws: CancellationError.self) { try await queued.value }
+        #expect(ran.value == 0)
+        await pool.shutdown()
     }
 
     final class Counter: Sendable {
