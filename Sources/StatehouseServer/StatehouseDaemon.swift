@@ -1,5 +1,6 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOPosix
 public import Logging
 import ServiceLifecycle
 import StatehouseBuildInfo
@@ -124,6 +125,8 @@ struct GRPCServerService: Service {
     let engine: StatehouseEngine
     let sessions: SessionRegistry
     let gracePeriod: Duration
+    /// Where the server's tasks run (see ``EventLoopTaskExecutor``).
+    let executor = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
 
@@ -137,7 +140,9 @@ struct GRPCServerService: Service {
         try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask {
                 try await withGracefulShutdownHandler {
-                    try await self.server.serve()
+                    try await withTaskExecutorPreference(self.executor) {
+                        try await self.server.serve()
+                    }
                 } onGracefulShutdown: {
                     self.engine.endWatches()
                     self.sessions.endAll()
