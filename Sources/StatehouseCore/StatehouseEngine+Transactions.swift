@@ -178,6 +178,34 @@ extension StatehouseEngine {
         }
     }
 
+    /// Commits a transaction the client began itself: it made the id, kept its writes, and recorded the versions of
+    /// the keys it read as conditions, so the whole transaction is this one call.
+    ///
+    /// The commit is the one-shot ``commit(_:)`` of `commit` under the client's id, and exactly once by that id: a
+    /// retry returns the first result, as a retried ``commit(txnID:staging:conditions:metadata:)`` does.
+    ///
+    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for an id that is not a version 7 UUID, that names a
+    ///   transaction begun on the daemon, or that was already used in another namespace; otherwise what
+    ///   ``commit(_:)`` throws (a conflict when a read or expected version no longer holds).
+    public func commit(clientTransactionID txnID: String, _ commit: AtomicCommit) async throws -> CommitResult {
+        guard TransactionID.isWellFormed(txnID) else {
+            throw StatehouseError.invalidArgument(
+                "a transaction begun by the client needs a version 7 UUID as its id (lowercase, 36 characters)"
+            )
+        }
+        guard case .unknown = self.transactionStatus(txnID) else {
+            throw StatehouseError.invalidArgument("transaction \(txnID) was begun on the daemon; commit it as such")
+        }
+        var request = try self.makeRequest(commit)
+        request.txnID = txnID
+        request.mayBeRetry = true
+        let result = try await self.pipeline.submit(request)
+        guard result.namespace == commit.namespace else {
+            throw StatehouseError.invalidArgument("transaction id \(txnID) was already used in another namespace")
+        }
+        return result
+    }
+
     /// Aborts an open transaction, discarding its staged writes.
     ///
     /// - Throws: ``StatehouseError/transactionNotFound(_:)`` or ``StatehouseError/transactionExpired(_:)`` when it

@@ -27,4 +27,24 @@ package enum TransactionID {
             return index
         }
     }
+
+    /// Whether `text` is an id in the layout `make` produces: 36 characters, lowercase hexadecimal in groups of
+    /// 8-4-4-4-12, version 7. Checked for ids a client made (a transaction it began itself), which then share the
+    /// daemon's index of transaction ids.
+    package static func isWellFormed(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            switch index {
+            case 8, 13, 18, 23:
+                guard byte == UInt8(ascii: "-") else { return false }
+            case 14:
+                guard byte == UInt8(ascii: "7") else { return false }
+            default:
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                else { return false }
+            }
+        }
+        return true
+    }
 }

@@ -130,6 +130,15 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         }
         let staging = try request.operations.map { try Wire.operation($0, limits: self.limits) }
         let conditions = try request.conditions.map(Wire.condition)
+        if request.begunByClient {
+            let commit = AtomicCommit(
+                namespace: Wire.namespace(request.namespace),
+                operations: staging,
+                conditions: conditions,
+                metadata: metadata ?? CommitMetadata()
+            )
+            return Wire.proto(try await self.engine.commit(clientTransactionID: request.txnID, commit))
+        }
         return Wire.proto(
             try await self.engine.commit(
                 txnID: request.txnID,

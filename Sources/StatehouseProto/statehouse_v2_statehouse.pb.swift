@@ -450,6 +450,16 @@ public nonisolated struct Statehouse_V2_CommitRequest: Sendable {
   /// the commit fails with ABORTED and applies nothing. Ignored on a retry of a commit that already happened.
   public var conditions: [Statehouse_V2_Condition] = []
 
+  /// Set for a transaction the client began itself, without BeginTransaction (one round trip for the whole
+  /// transaction): txn_id is a UUID the client made (time-ordered, version 7 layout, lowercase), the daemon has no
+  /// record of it, and the commit applies `operations` under `conditions` (the versions of the keys the client read,
+  /// and its expected versions) as one new transaction in `namespace`. A retry with the same txn_id returns the first
+  /// result; a txn_id already used in another namespace is refused.
+  public var begunByClient: Bool = false
+
+  /// The namespace of a transaction begun by the client; empty means "default". Ignored otherwise.
+  public var namespace: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2195,7 +2205,7 @@ nonisolated extension Statehouse_V2_TransactionGetRequest: SwiftProtobuf.Message
 
 nonisolated extension Statehouse_V2_CommitRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CommitRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}metadata\0\u{1}operations\0\u{1}conditions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{1}metadata\0\u{1}operations\0\u{1}conditions\0\u{3}begun_by_client\0\u{1}namespace\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2207,6 +2217,8 @@ nonisolated extension Statehouse_V2_CommitRequest: SwiftProtobuf.Message, SwiftP
       case 2: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.operations) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.conditions) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.begunByClient) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
       default: break
       }
     }
@@ -2229,6 +2241,12 @@ nonisolated extension Statehouse_V2_CommitRequest: SwiftProtobuf.Message, SwiftP
     if !self.conditions.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.conditions, fieldNumber: 4)
     }
+    if self.begunByClient != false {
+      try visitor.visitSingularBoolField(value: self.begunByClient, fieldNumber: 5)
+    }
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2237,6 +2255,8 @@ nonisolated extension Statehouse_V2_CommitRequest: SwiftProtobuf.Message, SwiftP
     if lhs._metadata != rhs._metadata {return false}
     if lhs.operations != rhs.operations {return false}
     if lhs.conditions != rhs.conditions {return false}
+    if lhs.begunByClient != rhs.begunByClient {return false}
+    if lhs.namespace != rhs.namespace {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

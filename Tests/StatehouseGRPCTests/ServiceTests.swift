@@ -16,6 +16,34 @@ struct ServiceTests {
         }
     }
 
+    @Test("a transaction begun by the client commits in one call, once, in its namespace")
+    func clientBegunTransaction() async throws {
+        try await withTestService { client, engine in
+            _ = try await client.apply(putRequest("a", "read", "1", namespace: "ns"))
+            var commit = Statehouse_V2_CommitRequest()
+            commit.txnID = "0190f3a2-6c1e-7d4b-9a2f-3c5e7a9b1d2f"
+            commit.begunByClient = true
+            commit.namespace = "ns"
+            commit.operations = putRequest("a", "k", #"{"v":1}"#).operations
+            var read = Statehouse_V2_Condition()
+            read.agentID = "a"
+            read.key = "read"
+            read.version = 1
+            commit.conditions = [read]
+            let result = try await client.commit(commit).result
+            #expect(result.namespace == "ns" && result.txnID == commit.txnID && result.commitTs == 2)
+            #expect(try await client.commit(commit).result == result)  // exactly once
+            #expect(try await engine.get(namespace: "ns", agentID: "a", key: "k").value == (try JSONValue(validating: #"{"v":1}"#)))
+
+            _ = try await client.apply(putRequest("a", "read", "2", namespace: "ns"))
+            commit.txnID = "0190f3a2-6c1e-7d4b-9a2f-3c5e7a9b1d30"  // a new transaction whose read is stale now
+            await #expect(throws: RPCError.self) { _ = try await client.commit(commit) }
+            commit.begunByClient = false  // without the flag, the daemon knows no such transaction
+            await #expect(throws: RPCError.self) { _ = try await client.commit(commit) }
+            #expect(try await engine.head(namespace: "ns").commitTS == 3)
+        }
+    }
+
     @Test("an interactive transaction: begin, write, delete, read own writes, commit with metadata, retry")
     func interactiveTransaction() async throws {
         try await withTestService { client, engine in

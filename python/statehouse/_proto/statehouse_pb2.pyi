@@ -220,16 +220,20 @@ class TransactionGetRequest(_message.Message):
     def __init__(self, txn_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
 
 class CommitRequest(_message.Message):
-    __slots__ = ("txn_id", "metadata", "operations", "conditions")
+    __slots__ = ("txn_id", "metadata", "operations", "conditions", "begun_by_client", "namespace")
     TXN_ID_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     OPERATIONS_FIELD_NUMBER: _ClassVar[int]
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    BEGUN_BY_CLIENT_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     txn_id: str
     metadata: Metadata
     operations: _containers.RepeatedCompositeFieldContainer[Operation]
     conditions: _containers.RepeatedCompositeFieldContainer[Condition]
-    def __init__(self, txn_id: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ..., operations: _Optional[_Iterable[_Union[Operation, _Mapping]]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ...) -> None: ...
+    begun_by_client: bool
+    namespace: str
+    def __init__(self, txn_id: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ..., operations: _Optional[_Iterable[_Union[Operation, _Mapping]]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., begun_by_client: _Optional[bool] = ..., namespace: _Optional[str] = ...) -> None: ...
 
 class CommitResponse(_message.Message):
     __slots__ = ("result",)
