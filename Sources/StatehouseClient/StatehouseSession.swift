@@ -56,29 +56,14 @@ public struct StatehouseSession: Sendable {
         return try await self.send(request) { if case .scanPrefix(let value) = $0 { return value }; return nil }.records.map(Wire.record)
     }
 
-    /// Runs an interactive transaction over the session: begin, stage the operations, commit.
+    /// Runs a transaction over the session in one request: begun by the client (its own id) and committed with its
+    /// operations (`Commit` with `begun_by_client`), exactly once by that id.
     public func transaction(namespace: String = "default", operations: [WriteOperation]) async throws -> CommitResult {
-        var begin = Statehouse_V2_SessionRequest()
-        begin.begin.namespace = namespace
-        let txnID = try await self.send(begin) { if case .begin(let value) = $0 { return value }; return nil }.txnID
-        for operation in operations {
-            var request = Statehouse_V2_SessionRequest()
-            switch operation.kind {
-            case .put:
-                request.write.txnID = txnID
-                request.write.agentID = operation.agentID
-                request.write.key = operation.key
-                request.write.value = Data(operation.value?.utf8 ?? [])
-                _ = try await self.send(request) { if case .write(let value) = $0 { return value }; return nil }
-            case .delete:
-                request.delete.txnID = txnID
-                request.delete.agentID = operation.agentID
-                request.delete.key = operation.key
-                _ = try await self.send(request) { if case .delete(let value) = $0 { return value }; return nil }
-            }
-        }
         var commit = Statehouse_V2_SessionRequest()
-        commit.commit.txnID = txnID
+        commit.commit.txnID = TransactionID.make(wallMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        commit.commit.begunByClient = true
+        commit.commit.namespace = namespace
+        commit.commit.operations = operations.map(Wire.proto)
         return Wire.result(try await self.send(commit) { if case .commit(let value) = $0 { return value }; return nil })
     }
 

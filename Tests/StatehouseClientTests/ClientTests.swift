@@ -88,6 +88,35 @@ struct ClientTests {
         }
     }
 
+    @Test("a transaction is buffered on the client: its reads are checked at commit, a key read as absent too")
+    func clientBegunTransactions() async throws {
+        try await withTestDaemon { client in
+            let absent = try await client.beginTransaction(namespace: "ns")
+            #expect(try await absent.get(agentID: "a", key: "new").exists == false)
+            try await absent.put(agentID: "a", key: "other", value: json("1"))
+            _ = try await client.commit(AtomicCommit(namespace: "ns", operations: [.put(agentID: "a", key: "new", value: json("0"))]))
+            await #expect(throws: StatehouseError.conflict(agentID: "a", key: "new", expected: nil, actual: 1)) {
+                _ = try await absent.commit()
+            }
+            #expect(try await client.get(namespace: "ns", agentID: "a", key: "other").exists == false)
+
+            let tx = try await client.beginTransaction(namespace: "ns")
+            try await tx.put(agentID: "a", key: "k", value: json("1"))
+            try await tx.put(agentID: "a", key: "k", value: json("2"))  // replaces the first write
+            #expect(try await tx.get(agentID: "a", key: "k").value == json("2"))  // its own write
+            let result = try await tx.commit()
+            #expect(result.txnID == tx.txnID && result.namespace == "ns" && result.versions == [1])
+            #expect(try await tx.commit() == result)  // a second commit returns the first result
+            await #expect(throws: StatehouseError.self) { try await tx.put(agentID: "a", key: "k", value: json("3")) }
+
+            let short = try await client.beginTransaction(timeout: .milliseconds(1))
+            try await short.put(agentID: "a", key: "late", value: json("1"))
+            try await Task.sleep(for: .milliseconds(20))
+            await #expect(throws: StatehouseError.self) { _ = try await short.commit() }
+            #expect(try await client.get(agentID: "a", key: "late").exists == false)
+        }
+    }
+
     @Test("reads, listings, history, log, replay and watch")
     func readsAndLog() async throws {
         try await withTestDaemon { client in
