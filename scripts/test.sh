@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: builds once (debug), runs every Swift Testing suite, then installs the Python SDK
+# Runs the whole test suite: checks the Swift code's format (swift format, .swift-format; generated code excluded),
+# builds once (debug), runs every Swift Testing suite, then installs the Python SDK
 # (pip install ./python, into a private venv under .build), checks the Python code with ruff (ruff.toml) and runs its
 # pytest suite against the daemon just built.
 # Usage: scripts/test.sh [extra swift test arguments]
@@ -19,6 +20,11 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
 fi
+
+# Layout rules the toolchain's formatter enforces (`swift format format -i FILE...` fixes them); before the build, so
+# a finding costs seconds, not a build.
+git ls-files 'Sources/*.swift' 'Tests/*.swift' 'Plugins/*.swift' Package.swift | grep -v '^Sources/StatehouseProto/' \
+    | xargs swift format lint --strict
 
 swift build --build-tests
 swift test --skip-build "$@"

@@ -1,7 +1,7 @@
 import GRPCCore
 public import StatehouseModel
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
 
 /// The events of a replay or watch, one at a time, valid inside the closure that received it.
 public struct ClientEventSequence: AsyncSequence, Sendable {
@@ -44,7 +44,8 @@ extension StatehouseClient {
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.readLog(request) }
-        return Page(items: response.events.map(Wire.event), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(
+            items: response.events.map(Wire.event), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// Streams the events of `filter` (up to the end of the log) to `body`.
@@ -83,7 +84,9 @@ extension StatehouseClient {
     }
 
     /// Recomputes a namespace's hash chain on the daemon.
-    public func verify(namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil) async throws -> VerificationReport {
+    public func verify(
+        namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil
+    ) async throws -> VerificationReport {
         var request = Statehouse_V2_VerifyRequest()
         request.namespace = namespace
         request.fromCommitTs = from

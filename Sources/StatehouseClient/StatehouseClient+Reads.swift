@@ -1,10 +1,12 @@
 public import StatehouseModel
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
 
 extension StatehouseClient {
     /// One key at a point in history; a missing key is a normal result with `exists == false`.
-    public func get(namespace: String = "default", agentID: String, key: String, at point: ReadPoint = .latest) async throws
+    public func get(
+        namespace: String = "default", agentID: String, key: String, at point: ReadPoint = .latest
+    ) async throws
         -> StateRecord
     {
         if case .version(let version) = point {
@@ -24,7 +26,9 @@ extension StatehouseClient {
     }
 
     /// Many keys at one point in history, from one snapshot.
-    public func get(namespace: String = "default", keys: [KeyAddress], at point: ReadPoint = .latest) async throws
+    public func get(
+        namespace: String = "default", keys: [KeyAddress], at point: ReadPoint = .latest
+    ) async throws
         -> [StateRecord]
     {
         var request = Statehouse_V2_GetManyRequest()
@@ -79,11 +83,15 @@ extension StatehouseClient {
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.scanPrefix(request) }
-        return Page(items: response.records.map(Wire.record), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(
+            items: response.records.map(Wire.record),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// Every version of a key, newest first.
-    public func history(namespace: String = "default", agentID: String, key: String, limit: Int = 1000, cursor: String? = nil)
+    public func history(
+        namespace: String = "default", agentID: String, key: String, limit: Int = 1000, cursor: String? = nil
+    )
         async throws -> Page<StateRecord>
     {
         var request = Statehouse_V2_HistoryRequest()
@@ -93,11 +101,15 @@ extension StatehouseClient {
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.history(request) }
-        return Page(items: response.versions.map(Wire.record), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(
+            items: response.versions.map(Wire.record),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// Agents of a namespace, sorted.
-    public func listAgents(namespace: String = "default", limit: Int = 1000, cursor: String? = nil) async throws -> Page<String> {
+    public func listAgents(
+        namespace: String = "default", limit: Int = 1000, cursor: String? = nil
+    ) async throws -> Page<String> {
         var request = Statehouse_V2_ListAgentsRequest()
         request.namespace = namespace
         request.limit = UInt32(clamping: limit)
@@ -112,7 +124,9 @@ extension StatehouseClient {
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
         let response = try await self.call { try await self.stub.listNamespaces(request) }
-        return Page(items: response.namespaces.map(Wire.head), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        return Page(
+            items: response.namespaces.map(Wire.head),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
     /// The end of a namespace's log.

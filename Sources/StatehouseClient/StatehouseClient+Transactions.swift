@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 public import StatehouseModel
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
+import Synchronization
 
 /// A transaction begun by the client: writes are buffered here, the versions of the keys it reads are kept as
 /// conditions, and ``commit(metadata:)`` sends everything in one call (`Commit` with `begun_by_client`), so the whole
@@ -165,7 +165,9 @@ extension StatehouseClient {
     ///
     /// - Parameter timeout: how long the transaction may stay open; the default is 30 s, as for transactions begun
     ///   on the daemon.
-    public func beginTransaction(namespace: String = "default", timeout: Duration? = nil) async throws -> ClientTransaction {
+    public func beginTransaction(
+        namespace: String = "default", timeout: Duration? = nil
+    ) async throws -> ClientTransaction {
         try NameValidation.validateNamespace(namespace, limits: EngineLimits())
         if let timeout, timeout <= .zero {
             throw StatehouseError.invalidArgument("a transaction's timeout must be positive")

@@ -1,8 +1,8 @@
 import Foundation
 import GRPCCore
 public import StatehouseModel
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
 import Synchronization
 
 /// A pipelined session: many requests in flight on one stream, each answered as it completes.
@@ -18,11 +18,17 @@ public struct StatehouseSession: Sendable {
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
         var request = Statehouse_V2_SessionRequest()
         request.apply = Wire.proto(commit)
-        return Wire.result(try await self.send(request) { if case .commit(let value) = $0 { return value }; return nil })
+        return Wire.result(
+            try await self.send(request) {
+                if case .commit(let value) = $0 { return value }
+                return nil
+            })
     }
 
     /// One key at a point in history.
-    public func get(namespace: String = "default", agentID: String, key: String, at point: ReadPoint = .latest) async throws
+    public func get(
+        namespace: String = "default", agentID: String, key: String, at point: ReadPoint = .latest
+    ) async throws
         -> StateRecord
     {
         var request = Statehouse_V2_SessionRequest()
@@ -41,11 +47,17 @@ public struct StatehouseSession: Sendable {
             if let at = try Wire.proto(point) { get.at = at }
             request.get = get
         }
-        return Wire.record(try await self.send(request) { if case .get(let value) = $0 { return value }; return nil }.record)
+        return Wire.record(
+            try await self.send(request) {
+                if case .get(let value) = $0 { return value }
+                return nil
+            }.record)
     }
 
     /// Live keys with values under a prefix (one page).
-    public func scan(namespace: String = "default", agentID: String, prefix: String, limit: Int = 100) async throws -> [StateRecord] {
+    public func scan(
+        namespace: String = "default", agentID: String, prefix: String, limit: Int = 100
+    ) async throws -> [StateRecord] {
         var scan = Statehouse_V2_ScanPrefixRequest()
         scan.namespace = namespace
         scan.agentID = agentID
@@ -53,7 +65,10 @@ public struct StatehouseSession: Sendable {
         scan.limit = UInt32(clamping: limit)
         var request = Statehouse_V2_SessionRequest()
         request.scanPrefix = scan
-        return try await self.send(request) { if case .scanPrefix(let value) = $0 { return value }; return nil }.records.map(Wire.record)
+        return try await self.send(request) {
+            if case .scanPrefix(let value) = $0 { return value }
+            return nil
+        }.records.map(Wire.record)
     }
 
     /// Runs a transaction over the session in one request: begun by the client (its own id) and committed with its
@@ -64,7 +79,11 @@ public struct StatehouseSession: Sendable {
         commit.commit.begunByClient = true
         commit.commit.namespace = namespace
         commit.commit.operations = operations.map(Wire.proto)
-        return Wire.result(try await self.send(commit) { if case .commit(let value) = $0 { return value }; return nil })
+        return Wire.result(
+            try await self.send(commit) {
+                if case .commit(let value) = $0 { return value }
+                return nil
+            })
     }
 
     private func send<T>(
@@ -79,7 +98,8 @@ public struct StatehouseSession: Sendable {
             throw ClientErrors.error(RPCError(code: code, message: failure.message), address: self.address)
         case let value?:
             guard let extracted = extract(value) else {
-                throw StatehouseError.internalError("the daemon answered session request \(response.requestID) with the wrong kind of response")
+                throw StatehouseError.internalError(
+                    "the daemon answered session request \(response.requestID) with the wrong kind of response")
             }
             return extracted
         case nil:
@@ -147,7 +167,10 @@ final class SessionExchange: Sendable {
 
     /// Stops taking requests; callers still waiting get `error`.
     func close(_ error: any Error) {
-        let (waiters, writer) = self.state.withLock { state -> ([CheckedContinuation<Statehouse_V2_SessionResponse, any Error>], CheckedContinuation<Void, Never>?) in
+        let (waiters, writer) = self.state.withLock {
+            state -> (
+                [CheckedContinuation<Statehouse_V2_SessionResponse, any Error>], CheckedContinuation<Void, Never>?
+            ) in
             state.closed = state.closed ?? error
             state.finished = true
             defer {
@@ -163,7 +186,9 @@ final class SessionExchange: Sendable {
 
 extension StatehouseClient {
     /// Opens a pipelined session for `body`, which may call it from many tasks at once; closes it when `body` returns.
-    public func withSession<Result: Sendable>(_ body: @Sendable @escaping (StatehouseSession) async throws -> Result) async throws -> Result {
+    public func withSession<Result: Sendable>(
+        _ body: @Sendable @escaping (StatehouseSession) async throws -> Result
+    ) async throws -> Result {
         let exchange = SessionExchange()
         let session = StatehouseSession(exchange: exchange, address: self.address)
         return try await self.call {

@@ -132,9 +132,11 @@ final class CommitPipeline: Sendable {
             if batch.count > 1 {
                 // One transaction may have made the whole storage transaction fail; retry each alone so that it
                 // fails alone.
-                self.logger.warning("Commit batch failed; retrying its transactions one by one", metadata: [
-                    "batch.size": "\(batch.count)", "error": "\(error)",
-                ])
+                self.logger.warning(
+                    "Commit batch failed; retrying its transactions one by one",
+                    metadata: [
+                        "batch.size": "\(batch.count)", "error": "\(error)",
+                    ])
                 for pending in batch { await self.apply([pending]) }
             } else {
                 batch[0].continuation.resume(throwing: error)

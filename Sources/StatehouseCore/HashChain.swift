@@ -24,8 +24,11 @@ public enum HashChain {
     ) -> EventHash {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(
-            Self.domainTag.count + 32 + 64 + operations.reduce(0) { $0 + 24 + $1.agentID.utf8.count
-                + $1.key.utf8.count + ($1.value?.utf8.count ?? 0) }
+            Self.domainTag.count + 32 + 64
+                + operations.reduce(0) {
+                    $0 + 24 + $1.agentID.utf8.count
+                        + $1.key.utf8.count + ($1.value?.utf8.count ?? 0)
+                }
         )
         buffer.append(contentsOf: Self.domainTag)
         prevHash.append(to: &buffer)

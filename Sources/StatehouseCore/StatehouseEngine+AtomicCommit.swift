@@ -9,10 +9,12 @@ extension StatehouseEngine {
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
         let request = try self.makeRequest(commit)
         let result = try await self.pipeline.submit(request)
-        self.logger.debug("Atomic commit", metadata: [
-            "namespace": "\(commit.namespace)", "commit.ts": "\(result.commitTS)",
-            "operations": "\(commit.operations.count)",
-        ])
+        self.logger.debug(
+            "Atomic commit",
+            metadata: [
+                "namespace": "\(commit.namespace)", "commit.ts": "\(result.commitTS)",
+                "operations": "\(commit.operations.count)",
+            ])
         return result
     }
 

@@ -30,7 +30,9 @@ extension StatehouseEngine {
         else {
             return Page(items: events, nextCursor: nil)
         }
-        return Page(items: events, nextCursor: PageCursor.encodeNumber(kind: .log, query: cursorQuery, position: last.commitTS + 1))
+        return Page(
+            items: events,
+            nextCursor: PageCursor.encodeNumber(kind: .log, query: cursorQuery, position: last.commitTS + 1))
     }
 
     /// Reads the events of `filter` as an async sequence, page by page, ending at the end of the log as it was
@@ -54,7 +56,8 @@ extension StatehouseEngine {
             throw StatehouseError.invalidArgument("time range is inverted: since is after until")
         }
         if let since = filter.since {
-            let before = since == .min ? 0 : try await self.backend.commitTS(namespace: filter.namespace, atOrBefore: since - 1)
+            let before =
+                since == .min ? 0 : try await self.backend.commitTS(namespace: filter.namespace, atOrBefore: since - 1)
             lower = max(lower, before + 1)
         }
         if let until = filter.until {
@@ -77,7 +80,9 @@ extension StatehouseEngine {
     ///   - agentID: only this agent's operations.
     ///   - from: first commit_ts to deliver; `nil` for only commits after the call.
     /// - Throws: ``StatehouseError/resourceExhausted(_:)`` when ``EngineLimits/maxWatchers`` subscriptions exist.
-    public func watch(namespace: String = "default", agentID: String? = nil, from: CommitTS? = nil) async throws
+    public func watch(
+        namespace: String = "default", agentID: String? = nil, from: CommitTS? = nil
+    ) async throws
         -> WatchSubscription
     {
         try self.validateNamespace(namespace)
@@ -105,7 +110,9 @@ extension StatehouseEngine {
     ///
     /// Detects any change to a stored event's content (values, keys, versions, metadata, times, ids), a changed or
     /// reordered link, a missing event, and a head that does not match the last event.
-    public func verify(namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil) async throws
+    public func verify(
+        namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil
+    ) async throws
         -> VerificationReport
     {
         try self.validateNamespace(namespace)
@@ -131,9 +138,11 @@ extension StatehouseEngine {
         func fail(_ commitTS: CommitTS, _ reason: String) -> VerificationReport {
             report.firstBadCommitTS = commitTS
             report.reason = reason
-            self.logger.warning("History does not verify", metadata: [
-                "namespace": "\(namespace)", "commit.ts": "\(commitTS)", "reason": "\(reason)",
-            ])
+            self.logger.warning(
+                "History does not verify",
+                metadata: [
+                    "namespace": "\(namespace)", "commit.ts": "\(commitTS)", "reason": "\(reason)",
+                ])
             return report
         }
         if upper > head.commitTS {

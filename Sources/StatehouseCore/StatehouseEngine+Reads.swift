@@ -122,7 +122,9 @@ extension StatehouseEngine {
     }
 
     /// Agents that have written at least one key in the namespace, sorted.
-    public func listAgents(namespace: String = "default", limit: Int = 1000, cursor: String? = nil) async throws -> Page<String> {
+    public func listAgents(
+        namespace: String = "default", limit: Int = 1000, cursor: String? = nil
+    ) async throws -> Page<String> {
         try self.validateNamespace(namespace)
         let limit = try self.validatePageSize(limit)
         let query = [namespace]
@@ -165,7 +167,9 @@ extension StatehouseEngine {
     ///   - keys: at most ``EngineLimits/maxPageSize`` addresses; the result has one record per address, in order.
     ///   - at: any point except a key version.
     /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad names, too many keys or a key-version point.
-    public func get(namespace: String = "default", keys: [KeyAddress], at point: ReadPoint = .latest) async throws
+    public func get(
+        namespace: String = "default", keys: [KeyAddress], at point: ReadPoint = .latest
+    ) async throws
         -> [StateRecord]
     {
         try self.validateNamespace(namespace)

@@ -62,9 +62,11 @@ extension StatehouseEngine {
         if let namespace { try self.validateNamespace(namespace) }
         let now = self.clock.monotonicNanoseconds()
         try self.transactions.withState { try $0.stage(operation, in: txnID, namespace: namespace, now: now) }
-        self.logger.debug("Staged operation", metadata: [
-            "txn.id": "\(txnID)", "agent.id": "\(operation.agentID)", "key": "\(operation.key)",
-        ])
+        self.logger.debug(
+            "Staged operation",
+            metadata: [
+                "txn.id": "\(txnID)", "agent.id": "\(operation.agentID)", "key": "\(operation.key)",
+            ])
     }
 
     /// Attaches metadata (actor, reason, tags) to the event an interactive transaction will commit.
@@ -85,7 +87,9 @@ extension StatehouseEngine {
         try NameValidation.validateAgentID(agentID, limits: self.limits)
         try NameValidation.validateKey(key, limits: self.limits)
         let now = self.clock.monotonicNanoseconds()
-        let lookup = try self.transactions.withState { try $0.lookupStaged(agentID: agentID, key: key, in: txnID, now: now) }
+        let lookup = try self.transactions.withState {
+            try $0.lookupStaged(agentID: agentID, key: key, in: txnID, now: now)
+        }
         switch lookup {
         case .staged(let operation):
             return StateRecord(
@@ -165,10 +169,12 @@ extension StatehouseEngine {
             do {
                 let result = try await self.pipeline.submit(request)
                 self.transactions.withState { $0.finishCommit(txnID, result: .success(result)) }
-                self.logger.info("Transaction committed", metadata: [
-                    "txn.id": "\(txnID)", "namespace": "\(request.namespace)", "commit.ts": "\(result.commitTS)",
-                    "operations": "\(request.operations.count)",
-                ])
+                self.logger.info(
+                    "Transaction committed",
+                    metadata: [
+                        "txn.id": "\(txnID)", "namespace": "\(request.namespace)", "commit.ts": "\(result.commitTS)",
+                        "operations": "\(request.operations.count)",
+                    ])
                 return result
             } catch let error as StatehouseError {
                 self.transactions.withState { $0.finishCommit(txnID, result: .failure(error)) }

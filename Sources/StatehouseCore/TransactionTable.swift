@@ -127,7 +127,8 @@ extension TransactionTable {
             }
             let ref = AgentKey(agentID: operation.agentID, key: operation.key)
             if let index = transaction.operationIndex[ref] {
-                let newBytes = transaction.bytes - transaction.operations[index].accountedBytes + operation.accountedBytes
+                let newBytes =
+                    transaction.bytes - transaction.operations[index].accountedBytes + operation.accountedBytes
                 try self.checkBytes(newBytes)
                 transaction.operations[index] = operation
                 transaction.bytes = newBytes

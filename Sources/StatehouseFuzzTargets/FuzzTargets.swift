@@ -36,8 +36,9 @@ public enum FuzzTargets {
         let made = PageCursor.encode(kind: .scan, query: query, position: bytes)
         precondition((try? PageCursor.decode(made, kind: .scan, query: query)) == bytes, "round trip failed")
         precondition((try? PageCursor.decode(made, kind: .keys, query: query)) == nil, "accepted for another kind")
-        precondition((try? PageCursor.decode(made, kind: .scan, query: ["other", "agent"])) == nil,
-                     "accepted for another query")
+        precondition(
+            (try? PageCursor.decode(made, kind: .scan, query: ["other", "agent"])) == nil,
+            "accepted for another query")
         _ = Base64URL.decode(text)
     }
 }

@@ -1,8 +1,8 @@
 import GRPCCore
 import Logging
 import StatehouseCore
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
 import Synchronization
 
 extension ServiceImplementation {
@@ -83,23 +83,27 @@ extension ServiceImplementation {
     static var shuttingDownMessage: String { "the daemon is shutting down; reconnect and retry" }
 
     /// Handles one session request; failures become a `SessionError` with the status code the unary RPC would use.
-    func handle(_ message: Statehouse_V2_SessionRequest, context: ServerContext) async -> Statehouse_V2_SessionResponse {
+    func handle(_ message: Statehouse_V2_SessionRequest, context: ServerContext) async -> Statehouse_V2_SessionResponse
+    {
         var reply = Statehouse_V2_SessionResponse()
         reply.requestID = message.requestID
         do {
             switch message.request {
             case .apply(let request): reply.commit = try await self.apply(request: request, context: context)
             case .get(let request): reply.get = try await self.getState(request: request, context: context)
-            case .getAtVersion(let request): reply.get = try await self.getStateAtVersion(request: request, context: context)
+            case .getAtVersion(let request):
+                reply.get = try await self.getStateAtVersion(request: request, context: context)
             case .getMany(let request): reply.getMany = try await self.getMany(request: request, context: context)
             case .begin(let request): reply.begin = try await self.beginTransaction(request: request, context: context)
             case .write(let request): reply.write = try await self.write(request: request, context: context)
             case .delete(let request): reply.delete = try await self.delete(request: request, context: context)
-            case .transactionGet(let request): reply.get = try await self.transactionGet(request: request, context: context)
+            case .transactionGet(let request):
+                reply.get = try await self.transactionGet(request: request, context: context)
             case .commit(let request): reply.commit = try await self.commit(request: request, context: context)
             case .abort(let request): reply.abort = try await self.abort(request: request, context: context)
             case .listKeys(let request): reply.listKeys = try await self.listKeys(request: request, context: context)
-            case .scanPrefix(let request): reply.scanPrefix = try await self.scanPrefix(request: request, context: context)
+            case .scanPrefix(let request):
+                reply.scanPrefix = try await self.scanPrefix(request: request, context: context)
             case .history(let request): reply.history = try await self.history(request: request, context: context)
             case .readLog(let request): reply.readLog = try await self.readLog(request: request, context: context)
             case nil: throw StatehouseError.invalidArgument("session request \(message.requestID) carries no request")

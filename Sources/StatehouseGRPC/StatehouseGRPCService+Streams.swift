@@ -1,8 +1,8 @@
 import GRPCCore
 import Logging
 import StatehouseCore
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
 
 extension ServiceImplementation {
     /// Streams a range of the log in batches of up to 1,000 events (one message per batch).
@@ -12,7 +12,8 @@ extension ServiceImplementation {
         context: ServerContext
     ) async throws {
         let filter = Wire.filter(request.filter)
-        self.logger.info("Replay started", metadata: ["namespace": "\(filter.namespace)", "rpc.peer": "\(context.remotePeer)"])
+        self.logger.info(
+            "Replay started", metadata: ["namespace": "\(filter.namespace)", "rpc.peer": "\(context.remotePeer)"])
         var cursor: String?
         var events = 0
         repeat {
@@ -41,11 +42,14 @@ extension ServiceImplementation {
             agentID: request.agentID.isEmpty ? nil : request.agentID,
             from: request.hasFromCommitTs ? request.fromCommitTs : nil
         )
-        self.logger.info("Watch started", metadata: [
-            "namespace": "\(namespace)", "watch.from": "\(subscription.nextCommitTS)",
-        ])
+        self.logger.info(
+            "Watch started",
+            metadata: [
+                "namespace": "\(namespace)", "watch.from": "\(subscription.nextCommitTS)",
+            ])
         defer {
-            self.logger.info("Watch ended", metadata: ["namespace": "\(namespace)", "watch.next": "\(subscription.nextCommitTS)"])
+            self.logger.info(
+                "Watch ended", metadata: ["namespace": "\(namespace)", "watch.next": "\(subscription.nextCommitTS)"])
         }
         // A client that goes away cancels the RPC, not this task: end the subscription then, or it would wait for
         // the next commit forever (and hold up graceful shutdown).

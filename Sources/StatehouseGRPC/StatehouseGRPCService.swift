@@ -1,8 +1,8 @@
 public import GRPCCore
 public import Logging
 public import StatehouseCore
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
 
 /// The Statehouse gRPC service (`statehouse.v2.StatehouseService`) over one ``StatehouseCore/StatehouseEngine``.
 ///
@@ -66,7 +66,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
 
     var limits: EngineLimits { self.engine.configuration.limits }
 
-    func health(request: Statehouse_V2_HealthRequest, context: ServerContext) async throws
+    func health(
+        request: Statehouse_V2_HealthRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_HealthResponse
     {
         var response = Statehouse_V2_HealthResponse()
@@ -74,7 +76,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func version(request: Statehouse_V2_VersionRequest, context: ServerContext) async throws
+    func version(
+        request: Statehouse_V2_VersionRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_VersionResponse
     {
         var response = Statehouse_V2_VersionResponse()
@@ -83,7 +87,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func beginTransaction(request: Statehouse_V2_BeginTransactionRequest, context: ServerContext) async throws
+    func beginTransaction(
+        request: Statehouse_V2_BeginTransactionRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_BeginTransactionResponse
     {
         let timeout: Duration? = request.timeoutMs == 0 ? nil : .milliseconds(Int64(clamping: request.timeoutMs))
@@ -98,27 +104,34 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func write(request: Statehouse_V2_WriteRequest, context: ServerContext) async throws -> Statehouse_V2_WriteResponse {
+    func write(request: Statehouse_V2_WriteRequest, context: ServerContext) async throws -> Statehouse_V2_WriteResponse
+    {
         let value = try Wire.value(request.value, limits: self.limits)
         try self.engine.put(txnID: request.txnID, agentID: request.agentID, key: request.key, value: value)
         return Statehouse_V2_WriteResponse()
     }
 
-    func delete(request: Statehouse_V2_DeleteRequest, context: ServerContext) async throws
+    func delete(
+        request: Statehouse_V2_DeleteRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_DeleteResponse
     {
         try self.engine.delete(txnID: request.txnID, agentID: request.agentID, key: request.key)
         return Statehouse_V2_DeleteResponse()
     }
 
-    func transactionGet(request: Statehouse_V2_TransactionGetRequest, context: ServerContext) async throws
+    func transactionGet(
+        request: Statehouse_V2_TransactionGetRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(txnID: request.txnID, agentID: request.agentID, key: request.key)
         return Self.response(record)
     }
 
-    func commit(request: Statehouse_V2_CommitRequest, context: ServerContext) async throws
+    func commit(
+        request: Statehouse_V2_CommitRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_CommitResponse
     {
         let metadata = request.hasMetadata ? Wire.metadata(request.metadata) : nil
@@ -149,12 +162,14 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         )
     }
 
-    func abort(request: Statehouse_V2_AbortRequest, context: ServerContext) async throws -> Statehouse_V2_AbortResponse {
+    func abort(request: Statehouse_V2_AbortRequest, context: ServerContext) async throws -> Statehouse_V2_AbortResponse
+    {
         try self.engine.abort(txnID: request.txnID)
         return Statehouse_V2_AbortResponse()
     }
 
-    func apply(request: Statehouse_V2_ApplyRequest, context: ServerContext) async throws -> Statehouse_V2_CommitResponse {
+    func apply(request: Statehouse_V2_ApplyRequest, context: ServerContext) async throws -> Statehouse_V2_CommitResponse
+    {
         guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
                 "transaction has \(request.operations.count) operations; the limit is "
@@ -171,7 +186,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return Wire.proto(try await self.engine.commit(commit))
     }
 
-    func getState(request: Statehouse_V2_GetStateRequest, context: ServerContext) async throws
+    func getState(
+        request: Statehouse_V2_GetStateRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(
@@ -183,7 +200,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return Self.response(record)
     }
 
-    func getStateAtVersion(request: Statehouse_V2_GetStateAtVersionRequest, context: ServerContext) async throws
+    func getStateAtVersion(
+        request: Statehouse_V2_GetStateAtVersionRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_GetStateResponse
     {
         let record = try await self.engine.get(
@@ -195,7 +214,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return Self.response(record)
     }
 
-    func getMany(request: Statehouse_V2_GetManyRequest, context: ServerContext) async throws
+    func getMany(
+        request: Statehouse_V2_GetManyRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_GetManyResponse
     {
         let records = try await self.engine.get(
@@ -208,7 +229,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func listKeys(request: Statehouse_V2_ListKeysRequest, context: ServerContext) async throws
+    func listKeys(
+        request: Statehouse_V2_ListKeysRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_ListKeysResponse
     {
         let page = try await self.engine.listKeys(
@@ -231,7 +254,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func scanPrefix(request: Statehouse_V2_ScanPrefixRequest, context: ServerContext) async throws
+    func scanPrefix(
+        request: Statehouse_V2_ScanPrefixRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_ScanPrefixResponse
     {
         let page = try await self.engine.scan(
@@ -248,7 +273,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func history(request: Statehouse_V2_HistoryRequest, context: ServerContext) async throws
+    func history(
+        request: Statehouse_V2_HistoryRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_HistoryResponse
     {
         let page = try await self.engine.history(
@@ -264,7 +291,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func listAgents(request: Statehouse_V2_ListAgentsRequest, context: ServerContext) async throws
+    func listAgents(
+        request: Statehouse_V2_ListAgentsRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_ListAgentsResponse
     {
         let page = try await self.engine.listAgents(
@@ -278,7 +307,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func listNamespaces(request: Statehouse_V2_ListNamespacesRequest, context: ServerContext) async throws
+    func listNamespaces(
+        request: Statehouse_V2_ListNamespacesRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_ListNamespacesResponse
     {
         let page = try await self.engine.listNamespaces(
@@ -295,7 +326,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         Wire.proto(try await self.engine.head(namespace: Wire.namespace(request.namespace)))
     }
 
-    func readLog(request: Statehouse_V2_ReadLogRequest, context: ServerContext) async throws
+    func readLog(
+        request: Statehouse_V2_ReadLogRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_ReadLogResponse
     {
         let page = try await self.engine.readLog(
@@ -309,7 +342,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         return response
     }
 
-    func verify(request: Statehouse_V2_VerifyRequest, context: ServerContext) async throws
+    func verify(
+        request: Statehouse_V2_VerifyRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V2_VerifyResponse
     {
         let report = try await self.engine.verify(

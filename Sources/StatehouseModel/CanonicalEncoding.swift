@@ -69,11 +69,15 @@ package enum CanonicalEncoding {
     }
 
     package static func appendUInt64(_ value: UInt64, to buffer: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 
     package static func appendUInt32(_ value: UInt32, to buffer: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        for shift in stride(from: 24, through: 0, by: -8) {
+            buffer.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+        }
     }
 
     package static func appendString(_ string: String, to buffer: inout [UInt8]) {

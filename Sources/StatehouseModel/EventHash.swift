@@ -29,7 +29,9 @@ public struct EventHash: Sendable, Hashable, CustomStringConvertible {
 
     /// A hash from 32 bytes at `pointer` (no allocation).
     package init(unsafeBytes pointer: UnsafeRawPointer) {
-        func word(_ offset: Int) -> UInt64 { UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        func word(_ offset: Int) -> UInt64 {
+            UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
         self.init(w0: word(0), w1: word(8), w2: word(16), w3: word(24))
     }
 

@@ -25,10 +25,12 @@ public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
     public var hostKind: HostKind {
         if self.host.contains(":") { return .ipv6 }
         let parts = self.host.split(separator: ".", omittingEmptySubsequences: false)
-        let isIPv4 = parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
-                && (Int(part).map { $0 <= 255 } ?? false)
-        }
+        let isIPv4 =
+            parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                    && (Int(part).map { $0 <= 255 } ?? false)
+            }
         return isIPv4 ? .ipv4 : .name
     }
 

@@ -52,7 +52,8 @@ extension StatehouseError: CustomStringConvertible {
             return message
         case .dataCorruption(let commitTS, let reason):
             // commit_ts 0: the store found damage that no single commit owns (a corrupt page, for example).
-            return commitTS == 0 ? "stored data is corrupt: \(reason)" : "history does not verify at commit_ts \(commitTS): \(reason)"
+            return commitTS == 0
+                ? "stored data is corrupt: \(reason)" : "history does not verify at commit_ts \(commitTS): \(reason)"
         case .internalError(let message):
             return message
         }

@@ -35,7 +35,8 @@ public enum RequestFuzzTarget {
             }
             let engine = StatehouseEngine(backend: backend, configuration: configuration, logger: logger)
             let runner = Task { await engine.run() }
-            let service = StatehouseGRPCService(engine: engine, build: .init(version: "fuzz", gitSHA: "fuzz"), logger: logger)
+            let service = StatehouseGRPCService(
+                engine: engine, build: .init(version: "fuzz", gitSHA: "fuzz"), logger: logger)
             box.withLock { $0 = World(service: service, engine: engine, runner: runner) }
             semaphore.signal()
         }

@@ -17,7 +17,8 @@ extension SQLiteBackend {
         try await self.onReader { try $0.namespaces(after: after, limit: limit) }
     }
 
-    public func get(namespace: String, agentID: String, key: String, at point: StoragePoint) async throws -> StateRecord {
+    public func get(namespace: String, agentID: String, key: String, at point: StoragePoint) async throws -> StateRecord
+    {
         try await self.onReader { reader in
             if case .latest = point {
                 return try reader.get(namespace: namespace, agentID: agentID, key: key, at: point)

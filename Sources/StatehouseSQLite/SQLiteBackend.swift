@@ -35,7 +35,11 @@ public final class SQLiteBackend: StorageBackend {
     public static func open(configuration: SQLiteConfiguration, logger: Logger) async throws -> SQLiteBackend {
         // Opening does blocking file I/O; do it on a thread of its own rather than the cooperative pool.
         let opened = try await withCheckedThrowingContinuation {
-            (continuation: CheckedContinuation<UncheckedBox<(SQLiteWriter, [SQLiteReader], DataDirectoryLock?)>, any Error>) in
+            (
+                continuation: CheckedContinuation<
+                    UncheckedBox<(SQLiteWriter, [SQLiteReader], DataDirectoryLock?)>, any Error
+                >
+            ) in
             let thread = Thread {
                 continuation.resume(with: Result { UncheckedBox(try Self.openConnections(configuration, logger)) })
             }
@@ -107,7 +111,8 @@ public final class SQLiteBackend: StorageBackend {
                         + Self.recoveryHint
                 )
             case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM:
-                throw StatehouseError.unavailable("the database file in the data directory cannot be opened for writing")
+                throw StatehouseError.unavailable(
+                    "the database file in the data directory cannot be opened for writing")
             default:
                 throw StatehouseError.unavailable("cannot open the database: \(error.description)")
             }

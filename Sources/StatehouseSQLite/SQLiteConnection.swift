@@ -36,7 +36,8 @@ struct SQLiteError: Error, CustomStringConvertible {
     }
 
     var description: String {
-        let system = self.systemErrno == 0 ? "" : " (errno \(self.systemErrno): \(String(cString: strerror(self.systemErrno))))"
+        let system =
+            self.systemErrno == 0 ? "" : " (errno \(self.systemErrno): \(String(cString: strerror(self.systemErrno))))"
         return "SQLite error \(self.code): \(self.message)\(system)"
     }
 
@@ -52,7 +53,8 @@ struct SQLiteError: Error, CustomStringConvertible {
         case SQLITE_CORRUPT, SQLITE_NOTADB:
             return .dataCorruption(
                 commitTS: 0,
-                reason: "the database file is corrupt; stop the daemon, run statehousectl verify and restore from a backup"
+                reason:
+                    "the database file is corrupt; stop the daemon, run statehousectl verify and restore from a backup"
             )
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .unavailable("the store is busy; retry")

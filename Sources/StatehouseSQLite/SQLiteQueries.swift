@@ -130,7 +130,9 @@ enum SQLiteQueries {
         return hash
     }
 
-    private static func metadata(_ statement: SQLiteStatement, column: Int32, commitTS: CommitTS) throws -> CommitMetadata {
+    private static func metadata(
+        _ statement: SQLiteStatement, column: Int32, commitTS: CommitTS
+    ) throws -> CommitMetadata {
         if statement.isNull(column) { return CommitMetadata() }
         guard let metadata = CanonicalEncoding.decodeMetadata(statement.blob(column)) else {
             throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "stored metadata is unreadable")

@@ -236,7 +236,9 @@ final class SQLiteReader: SQLiteConnectionOwner {
             let key = try self.nextKey(namespaceID: namespaceID, agentID: agentID, prefix: prefix, after: cursor)
         {
             cursor = key
-            guard let record = try self.newestVersion(namespaceID: namespaceID, agentID: agentID, key: key, atCommit: atCommit),
+            guard
+                let record = try self.newestVersion(
+                    namespaceID: namespaceID, agentID: agentID, key: key, atCommit: atCommit),
                 keep(record)
             else { continue }
             records.append(record)

@@ -69,7 +69,8 @@ enum SQLiteSchema {
             ) STRICT
             """
         )
-        let current = Int(try connection.scalarText("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? "0") ?? 0
+        let current =
+            Int(try connection.scalarText("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? "0") ?? 0
         guard current <= self.latestVersion else {
             throw StatehouseError.unavailable(
                 "the database has schema version \(current), newer than this build supports "

@@ -45,7 +45,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             var newNamespaces: [String: Int64] = [:]
             for (index, event) in resolution.events.enumerated() {
                 let request = batch[resolution.eventRequestIndices[index]]
-                let namespaceID = try self.namespaces[event.namespace]?.id ?? newNamespaces[event.namespace]
+                let namespaceID =
+                    try self.namespaces[event.namespace]?.id ?? newNamespaces[event.namespace]
                     ?? self.insertNamespace(event.namespace, into: &newNamespaces)
                 try self.insert(event, namespaceID: namespaceID, request: request)
             }
@@ -172,7 +173,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         try SQLiteQueries.committedResult(txnID: txnID, on: self.connection)
     }
 
-    func idempotentCommit(namespace: String, idempotencyKey: String) throws -> (digest: [UInt8], result: CommitResult)? {
+    func idempotentCommit(namespace: String, idempotencyKey: String) throws -> (digest: [UInt8], result: CommitResult)?
+    {
         guard let namespaceID = self.namespaces[namespace]?.id else { return nil }
         let statement = try self.connection.statement(
             "SELECT request_digest, txn_id FROM events WHERE ns_id = ? AND idempotency_key = ?"

@@ -39,11 +39,13 @@ final class WALCheckpointer {
     init(connection: SQLiteConnection, logger: Logger) {
         self.logger = logger
         let context = Unmanaged.passUnretained(self).toOpaque()
-        sqlite3_wal_hook(connection.handle, { context, db, _, frames in
-            guard let context, let db else { return SQLITE_OK }
-            Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().afterCommit(db, frames: frames)
-            return SQLITE_OK
-        }, context)
+        sqlite3_wal_hook(
+            connection.handle,
+            { context, db, _, frames in
+                guard let context, let db else { return SQLITE_OK }
+                Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().afterCommit(db, frames: frames)
+                return SQLITE_OK
+            }, context)
     }
 
     /// Called by the WAL hook after each commit with the WAL's size in frames.
@@ -59,10 +61,12 @@ final class WALCheckpointer {
             sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds)
             pausing?.resumeJobs()
             let level: Logger.Level = result != SQLITE_OK ? .notice : pausing != nil ? .info : .debug
-            self.logger.log(level: level, "WAL restart checkpoint", metadata: [
-                "wal.frames": "\(frames)", "result": "\(result)", "duration": "\(ContinuousClock.now - started)",
-                "reads.paused": "\(pausing != nil)", "reads.idle": "\(readersIdle.map { "\($0)" } ?? "-")",
-            ])
+            self.logger.log(
+                level: level, "WAL restart checkpoint",
+                metadata: [
+                    "wal.frames": "\(frames)", "result": "\(result)", "duration": "\(ContinuousClock.now - started)",
+                    "reads.paused": "\(pausing != nil)", "reads.idle": "\(readersIdle.map { "\($0)" } ?? "-")",
+                ])
             if result == SQLITE_OK { self.lastRestartAttempt = 0 }
         } else if frames >= Self.passiveFrames {
             _ = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)

@@ -21,7 +21,8 @@ public struct JSONLogHandler: LogHandler {
         for (key, value) in self.metadata { fields[key] = "\(value)" }
         if let extra = event.metadata { for (key, value) in extra { fields[key] = "\(value)" } }
         var object: [String: Any] = [
-            "ts": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
+            "ts": ISO8601DateFormatter.string(
+                from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
             "level": event.level.rawValue,
             "label": self.label,
             "message": "\(event.message)",

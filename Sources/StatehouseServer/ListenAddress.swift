@@ -1,10 +1,11 @@
+import GRPCNIOTransportHTTP2
+import StatehouseCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import GRPCNIOTransportHTTP2
-import StatehouseCore
 
 /// Turns the `--listen` address into the socket address the server binds.
 ///
@@ -91,7 +92,8 @@ extension ListenAddress {
             case EADDRNOTAVAIL:
                 throw StatehouseError.unavailable("cannot listen on \(address): no such local address")
             case EACCES:
-                throw StatehouseError.unavailable("cannot listen on \(address): permission denied (ports below 1024 need privileges)")
+                throw StatehouseError.unavailable(
+                    "cannot listen on \(address): permission denied (ports below 1024 need privileges)")
             default:
                 throw StatehouseError.unavailable("cannot listen on \(address): \(String(cString: strerror(code)))")
             }

@@ -88,7 +88,8 @@ extension ServerConfiguration {
                 throw ServerSettings.InvalidSetting(description: "--\(name): \(error.description)")
             }
         }
-        guard configuration.engine.limits.defaultTransactionTimeout <= configuration.engine.limits.maxTransactionTimeout else {
+        guard configuration.engine.limits.defaultTransactionTimeout <= configuration.engine.limits.maxTransactionTimeout
+        else {
             throw ServerSettings.InvalidSetting(
                 description: "transaction-timeout must not be above max-transaction-timeout"
             )
@@ -128,7 +129,8 @@ extension ServerConfiguration {
             let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let setting = ServerSettings.setting(named: parts[0]) else {
                 throw ServerSettings.InvalidSetting(
-                    description: "\(path):\(number + 1): expected 'setting = value' with a known setting, got '\(trimmed)'"
+                    description:
+                        "\(path):\(number + 1): expected 'setting = value' with a known setting, got '\(trimmed)'"
                 )
             }
             do {
@@ -156,7 +158,8 @@ extension ServerConfiguration {
             lines.append("  \(String(repeating: " ", count: 40))env \(variables); default \(setting.example)")
         }
         lines.append("  --config FILE                           Read settings from FILE (lines of 'setting = value').")
-        lines.append("  --example-config                        Print a config file with every setting and its default.")
+        lines.append(
+            "  --example-config                        Print a config file with every setting and its default.")
         lines.append("  --version                               Print the version and exit.")
         lines.append("  -h, --help                              Print this help and exit.")
         return lines.joined(separator: "\n")
@@ -164,10 +167,13 @@ extension ServerConfiguration {
 
     /// The text of `statehouse.conf.example`: every setting with its default.
     public static var exampleConfigFile: String {
-        var lines = ["# statehoused configuration: every setting with its default. Flags and STATEHOUSE_* variables win."]
+        var lines = [
+            "# statehoused configuration: every setting with its default. Flags and STATEHOUSE_* variables win."
+        ]
         for setting in ServerSettings.all {
             lines.append("")
-            let aliases = setting.environmentAliases.isEmpty
+            let aliases =
+                setting.environmentAliases.isEmpty
                 ? "" : "; also read from \(setting.environmentAliases.joined(separator: ", "))"
             lines.append("# \(setting.help) (env \(setting.environment)\(aliases))")
             lines.append("# \(setting.name) = \(setting.example)")

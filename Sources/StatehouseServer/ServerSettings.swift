@@ -61,10 +61,13 @@ public struct ServerSettings: Sendable {
     }
 
     public static let all: [Setting] = [
-        Setting(name: "listen", environment: "STATEHOUSE_LISTEN",
-                environmentAliases: ["STATEHOUSE_LISTEN_ADDR", "STATEHOUSE_ADDR"],
-                help: "Address to listen on: HOST:PORT, a name (localhost:50051), an IPv4 or a bracketed IPv6 address ([::1]:50051).",
-                example: "127.0.0.1:50051", isSwitch: false) { configuration, value in
+        Setting(
+            name: "listen", environment: "STATEHOUSE_LISTEN",
+            environmentAliases: ["STATEHOUSE_LISTEN_ADDR", "STATEHOUSE_ADDR"],
+            help:
+                "Address to listen on: HOST:PORT, a name (localhost:50051), an IPv4 or a bracketed IPv6 address ([::1]:50051).",
+            example: "127.0.0.1:50051", isSwitch: false
+        ) { configuration, value in
             do {
                 let address = try HostAndPort(parsing: value, portRange: 0...65535)
                 configuration.host = address.host
@@ -73,83 +76,120 @@ public struct ServerSettings: Sendable {
                 throw InvalidSetting(description: "\(error)")
             }
         },
-        Setting(name: "data-dir", environment: "STATEHOUSE_DATA_DIR", help: "Directory of the SQLite store.",
-                example: "./statehouse-data", isSwitch: false) { configuration, value in
+        Setting(
+            name: "data-dir", environment: "STATEHOUSE_DATA_DIR", help: "Directory of the SQLite store.",
+            example: "./statehouse-data", isSwitch: false
+        ) { configuration, value in
             configuration.dataDirectory = value
         },
-        Setting(name: "memory", environment: "STATEHOUSE_USE_MEMORY",
-                help: "Keep all state in memory; nothing is written to disk (tests and demos).",
-                example: "false", isSwitch: true) { configuration, value in
+        Setting(
+            name: "memory", environment: "STATEHOUSE_USE_MEMORY",
+            help: "Keep all state in memory; nothing is written to disk (tests and demos).",
+            example: "false", isSwitch: true
+        ) { configuration, value in
             configuration.useMemory = try Self.bool(value, name: "memory")
         },
-        Setting(name: "durability", environment: "STATEHOUSE_DURABILITY",
-                help: "full: fsync before every acknowledgement; relaxed: fsync at checkpoints only.",
-                example: "full", isSwitch: false) { configuration, value in
+        Setting(
+            name: "durability", environment: "STATEHOUSE_DURABILITY",
+            help: "full: fsync before every acknowledgement; relaxed: fsync at checkpoints only.",
+            example: "full", isSwitch: false
+        ) { configuration, value in
             switch value {
             case "full": configuration.durability = .full
             case "relaxed": configuration.durability = .relaxed
             default: throw InvalidSetting(description: "durability must be full or relaxed, got '\(value)'")
             }
         },
-        Setting(name: "reader-threads", environment: "STATEHOUSE_READER_THREADS",
-                help: "Read connections of the SQLite store, each on its own thread.",
-                example: "2", isSwitch: false) { configuration, value in
+        Setting(
+            name: "reader-threads", environment: "STATEHOUSE_READER_THREADS",
+            help: "Read connections of the SQLite store, each on its own thread.",
+            example: "2", isSwitch: false
+        ) { configuration, value in
             configuration.readerThreads = try Self.int(value, name: "reader-threads", range: 1...64)
         },
-        Setting(name: "cache-mib", environment: "STATEHOUSE_CACHE_MIB",
-                help: "Page cache of each SQLite connection (the writer and each reader), in MiB; the daemon's memory grows to about (reader-threads + 1) times this plus 100 MiB.",
-                example: "64", isSwitch: false) { configuration, value in
+        Setting(
+            name: "cache-mib", environment: "STATEHOUSE_CACHE_MIB",
+            help:
+                "Page cache of each SQLite connection (the writer and each reader), in MiB; the daemon's memory grows to about (reader-threads + 1) times this plus 100 MiB.",
+            example: "64", isSwitch: false
+        ) { configuration, value in
             configuration.cacheMiB = try Self.int(value, name: "cache-mib", range: 1...65_536)
         },
-        Setting(name: "startup-check", environment: "STATEHOUSE_STARTUP_CHECK",
-                help: "Check the database file's integrity (SQLite quick_check) before serving; about 1 s per GiB.",
-                example: "true", isSwitch: false) { configuration, value in
+        Setting(
+            name: "startup-check", environment: "STATEHOUSE_STARTUP_CHECK",
+            help: "Check the database file's integrity (SQLite quick_check) before serving; about 1 s per GiB.",
+            example: "true", isSwitch: false
+        ) { configuration, value in
             configuration.startupCheck = try Self.bool(value, name: "startup-check")
         },
-        Setting(name: "log-level", environment: "STATEHOUSE_LOG_LEVEL", environmentAliases: ["RUST_LOG"],
-                help: "trace, debug, info, notice, warning, error or critical.",
-                example: "info", isSwitch: false) { configuration, value in
+        Setting(
+            name: "log-level", environment: "STATEHOUSE_LOG_LEVEL", environmentAliases: ["RUST_LOG"],
+            help: "trace, debug, info, notice, warning, error or critical.",
+            example: "info", isSwitch: false
+        ) { configuration, value in
             guard let level = Logger.Level(rawValue: value == "warn" ? "warning" : value) else {
-                throw InvalidSetting(description: "log-level must be trace, debug, info, notice, warning, error or critical")
+                throw InvalidSetting(
+                    description: "log-level must be trace, debug, info, notice, warning, error or critical")
             }
             configuration.logLevel = level
         },
-        Setting(name: "log-format", environment: "STATEHOUSE_LOG_FORMAT", help: "text or json (one JSON object per line).",
-                example: "text", isSwitch: false) { configuration, value in
+        Setting(
+            name: "log-format", environment: "STATEHOUSE_LOG_FORMAT", help: "text or json (one JSON object per line).",
+            example: "text", isSwitch: false
+        ) { configuration, value in
             guard let format = ServerConfiguration.LogFormat(rawValue: value) else {
                 throw InvalidSetting(description: "log-format must be text or json, got '\(value)'")
             }
             configuration.logFormat = format
         },
-        Setting(name: "transaction-timeout", environment: "STATEHOUSE_TRANSACTION_TIMEOUT",
-                help: "Default timeout of an interactive transaction, in seconds.",
-                example: "30", isSwitch: false) { configuration, value in
-            configuration.engine.limits.defaultTransactionTimeout = .seconds(try Self.int(value, name: "transaction-timeout", range: 1...86_400))
+        Setting(
+            name: "transaction-timeout", environment: "STATEHOUSE_TRANSACTION_TIMEOUT",
+            help: "Default timeout of an interactive transaction, in seconds.",
+            example: "30", isSwitch: false
+        ) { configuration, value in
+            configuration.engine.limits.defaultTransactionTimeout = .seconds(
+                try Self.int(value, name: "transaction-timeout", range: 1...86_400))
         },
-        Setting(name: "max-transaction-timeout", environment: "STATEHOUSE_MAX_TRANSACTION_TIMEOUT",
-                help: "Longest timeout a transaction may ask for, in seconds.",
-                example: "600", isSwitch: false) { configuration, value in
-            configuration.engine.limits.maxTransactionTimeout = .seconds(try Self.int(value, name: "max-transaction-timeout", range: 1...86_400))
+        Setting(
+            name: "max-transaction-timeout", environment: "STATEHOUSE_MAX_TRANSACTION_TIMEOUT",
+            help: "Longest timeout a transaction may ask for, in seconds.",
+            example: "600", isSwitch: false
+        ) { configuration, value in
+            configuration.engine.limits.maxTransactionTimeout = .seconds(
+                try Self.int(value, name: "max-transaction-timeout", range: 1...86_400))
         },
-        Self.limit("max-value-bytes", "STATEHOUSE_MAX_VALUE_BYTES", "Largest JSON value, in bytes.", \.maxValueBytes, 1 << 20),
+        Self.limit(
+            "max-value-bytes", "STATEHOUSE_MAX_VALUE_BYTES", "Largest JSON value, in bytes.", \.maxValueBytes, 1 << 20),
         Self.limit("max-key-bytes", "STATEHOUSE_MAX_KEY_BYTES", "Longest key, in UTF-8 bytes.", \.maxKeyBytes, 1024),
-        Self.limit("max-agent-id-bytes", "STATEHOUSE_MAX_AGENT_ID_BYTES", "Longest agent id, in UTF-8 bytes.", \.maxAgentIDBytes, 256),
-        Self.limit("max-operations-per-transaction", "STATEHOUSE_MAX_OPERATIONS_PER_TRANSACTION",
-                   "Most operations in one transaction.", \.maxOperationsPerTransaction, 10_000),
-        Self.limit("max-transaction-bytes", "STATEHOUSE_MAX_TRANSACTION_BYTES",
-                   "Most bytes (agent ids, keys, values) one transaction writes.", \.maxTransactionBytes, 16 << 20),
-        Self.limit("max-open-transactions", "STATEHOUSE_MAX_OPEN_TRANSACTIONS",
-                   "Most interactive transactions open at once.", \.maxOpenTransactions, 10_000),
-        Self.limit("max-watchers", "STATEHOUSE_MAX_WATCHERS", "Most watch subscriptions at once.", \.maxWatchers, 10_000),
-        Self.limit("watch-buffer-events", "STATEHOUSE_WATCH_BUFFER_EVENTS",
-                   "Events buffered per watcher before a slow watcher is ended.", \.watchBufferEvents, 4096),
-        Setting(name: "max-message-bytes", environment: "STATEHOUSE_MAX_MESSAGE_BYTES",
-                help: "Largest gRPC message accepted, in bytes.", example: "33554432", isSwitch: false) { configuration, value in
+        Self.limit(
+            "max-agent-id-bytes", "STATEHOUSE_MAX_AGENT_ID_BYTES", "Longest agent id, in UTF-8 bytes.",
+            \.maxAgentIDBytes, 256),
+        Self.limit(
+            "max-operations-per-transaction", "STATEHOUSE_MAX_OPERATIONS_PER_TRANSACTION",
+            "Most operations in one transaction.", \.maxOperationsPerTransaction, 10_000),
+        Self.limit(
+            "max-transaction-bytes", "STATEHOUSE_MAX_TRANSACTION_BYTES",
+            "Most bytes (agent ids, keys, values) one transaction writes.", \.maxTransactionBytes, 16 << 20),
+        Self.limit(
+            "max-open-transactions", "STATEHOUSE_MAX_OPEN_TRANSACTIONS",
+            "Most interactive transactions open at once.", \.maxOpenTransactions, 10_000),
+        Self.limit(
+            "max-watchers", "STATEHOUSE_MAX_WATCHERS", "Most watch subscriptions at once.", \.maxWatchers, 10_000),
+        Self.limit(
+            "watch-buffer-events", "STATEHOUSE_WATCH_BUFFER_EVENTS",
+            "Events buffered per watcher before a slow watcher is ended.", \.watchBufferEvents, 4096),
+        Setting(
+            name: "max-message-bytes", environment: "STATEHOUSE_MAX_MESSAGE_BYTES",
+            help: "Largest gRPC message accepted, in bytes.", example: "33554432", isSwitch: false
+        ) { configuration, value in
             configuration.maxMessageBytes = try Self.int(value, name: "max-message-bytes", range: 1024...(1 << 30))
         },
-        Setting(name: "shutdown-grace-period", environment: "STATEHOUSE_SHUTDOWN_GRACE_PERIOD",
-                help: "Seconds in-flight RPCs may run once shutdown begins.", example: "30", isSwitch: false) { configuration, value in
-            configuration.shutdownGracePeriod = .seconds(try Self.int(value, name: "shutdown-grace-period", range: 0...3600))
+        Setting(
+            name: "shutdown-grace-period", environment: "STATEHOUSE_SHUTDOWN_GRACE_PERIOD",
+            help: "Seconds in-flight RPCs may run once shutdown begins.", example: "30", isSwitch: false
+        ) { configuration, value in
+            configuration.shutdownGracePeriod = .seconds(
+                try Self.int(value, name: "shutdown-grace-period", range: 0...3600))
         },
     ]
 
@@ -160,14 +200,17 @@ public struct ServerSettings: Sendable {
         _ keyPath: any WritableKeyPath<EngineLimits, Int> & Sendable,
         _ example: Int
     ) -> Setting {
-        Setting(name: name, environment: environment, help: help, example: "\(example)", isSwitch: false) { configuration, value in
+        Setting(name: name, environment: environment, help: help, example: "\(example)", isSwitch: false) {
+            configuration, value in
             configuration.engine.limits[keyPath: keyPath] = try Self.int(value, name: name, range: 1...(1 << 40))
         }
     }
 
     static func int(_ value: String, name: String, range: ClosedRange<Int>) throws -> Int {
         guard let number = Int(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
-            throw InvalidSetting(description: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(value)'")
+            throw InvalidSetting(
+                description:
+                    "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(value)'")
         }
         return number
     }

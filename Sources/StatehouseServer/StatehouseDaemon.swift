@@ -1,13 +1,13 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import NIOPosix
 public import Logging
+import NIOPosix
 import ServiceLifecycle
 import StatehouseBuildInfo
-import UnixSignals
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseSQLite
+import UnixSignals
 
 /// Runs Statehouse as a daemon: the store, the engine and the gRPC server, as one service group.
 ///
@@ -31,14 +31,17 @@ public enum StatehouseDaemon {
         logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
-        logger.info("Statehouse starting", metadata: [
-            "version": "\(Self.version)", "git.sha": "\(gitSHA)", "listen": "\(configuration.listenAddress)",
-            "store": "\(configuration.useMemory ? "memory" : configuration.dataDirectory)",
-            "durability": "\(configuration.durability)",
-        ])
+        logger.info(
+            "Statehouse starting",
+            metadata: [
+                "version": "\(Self.version)", "git.sha": "\(gitSHA)", "listen": "\(configuration.listenAddress)",
+                "store": "\(configuration.useMemory ? "memory" : configuration.dataDirectory)",
+                "durability": "\(configuration.durability)",
+            ])
         // Resolve and try the address before the store is opened: a daemon that cannot listen stops here, before it
         // creates or locks anything on disk.
-        let socketAddress = try ListenAddress.socketAddress(HostAndPort(host: configuration.host, port: configuration.port))
+        let socketAddress = try ListenAddress.socketAddress(
+            HostAndPort(host: configuration.host, port: configuration.port))
         switch socketAddress.ipv4.map({ ($0.host, $0.port) }) ?? socketAddress.ipv6.map({ ($0.host, $0.port) }) {
         case .some((let host, let port)):
             try ListenAddress.probe(host: host, port: port, shownAs: configuration.listenAddress)
@@ -167,9 +170,11 @@ struct GRPCServerService: Service {
                     group.cancelAll()  // the grace period timer
                     return
                 case .gracePeriodElapsed:
-                    self.logger.warning("Calls still running after the shutdown grace period; cancelling them", metadata: [
-                        "grace.period": "\(self.gracePeriod)",
-                    ])
+                    self.logger.warning(
+                        "Calls still running after the shutdown grace period; cancelling them",
+                        metadata: [
+                            "grace.period": "\(self.gracePeriod)"
+                        ])
                     group.cancelAll()  // cancels serve(), which cancels every call handler; the loop then sees .server
                 }
             }

@@ -49,8 +49,9 @@ await withDiscardingTaskGroup { group in
                 // Three keys per transaction, across two agents: a partial commit would show as a mismatch.
                 let operations: [WriteOperation] = [
                     .put(agentID: "writer-\(writer)", key: "counter", value: try! JSONValue(validating: "\(sequence)")),
-                    .put(agentID: "writer-\(writer)", key: "item/\(sequence % 16)",
-                         value: try! JSONValue(validating: "{\"writer\":\(writer),\"sequence\":\(sequence)}")),
+                    .put(
+                        agentID: "writer-\(writer)", key: "item/\(sequence % 16)",
+                        value: try! JSONValue(validating: "{\"writer\":\(writer),\"sequence\":\(sequence)}")),
                     .put(agentID: "shared", key: "last-\(writer)", value: try! JSONValue(validating: "\(sequence)")),
                 ]
                 do {
@@ -60,7 +61,9 @@ await withDiscardingTaskGroup { group in
                     } else {
                         let txn = try engine.beginTransaction()
                         for operation in operations {
-                            try engine.put(txnID: txn.txnID, agentID: operation.agentID, key: operation.key, value: operation.value!)
+                            try engine.put(
+                                txnID: txn.txnID, agentID: operation.agentID, key: operation.key,
+                                value: operation.value!)
                         }
                         result = try await engine.commit(txnID: txn.txnID)
                     }

@@ -24,7 +24,10 @@ struct Options {
             case "--filter": self.filter = iterator.next()
             case "--readers": self.readers = Int(iterator.next() ?? "") ?? self.readers
             default:
-                FileHandle.standardError.write(Data("usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT] [--readers N]\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "usage: statehouse-engine-bench [--seconds S] [--data-dir DIR] [--filter TEXT] [--readers N]\n"
+                            .utf8))
                 exit(2)
             }
         }
@@ -50,7 +53,8 @@ struct Measurement {
     }
 
     var row: String {
-        let latency = self.latencies.isEmpty
+        let latency =
+            self.latencies.isEmpty
             ? String(repeating: " ", count: 30) + "-"
             : String(format: "%9.0f %9.0f %9.0f", self.percentile(0.5), self.percentile(0.99), self.percentile(0.999))
         return self.name.padding(toLength: 44, withPad: " ", startingAt: 0)
@@ -68,11 +72,13 @@ func report(_ measurement: Measurement) {
     if !measurement.skipped { print(measurement.row) }
 }
 let logger = Logger(label: "statehouse.bench", factory: { _ in SwiftLogNoOpLogHandler() })
-let directory = options.dataDirectory
+let directory =
+    options.dataDirectory
     ?? FileManager.default.temporaryDirectory.appendingPathComponent("statehouse-bench-\(UUID().uuidString)").path
 let clock = ContinuousClock()
 let keySpread = 1000
-let value = try JSONValue(validating: #"{"role":"planner","step":42,"note":"benchmark value of about one hundred bytes....."}"#)
+let value = try JSONValue(
+    validating: #"{"role":"planner","step":42,"note":"benchmark value of about one hundred bytes....."}"#)
 
 /// Runs `body` from `concurrency` tasks until `seconds` pass; each call is one operation.
 func measure(
@@ -110,13 +116,15 @@ func measure(
     return Measurement(name: name, operations: results.count * operationsPerCall, elapsed: elapsed, latencies: results)
 }
 
-print("Statehouse engine benchmark: SQLite store at \(directory), synchronous=FULL, \(options.readers) reader threads, "
-    + "\(options.seconds) s per run")
+print(
+    "Statehouse engine benchmark: SQLite store at \(directory), synchronous=FULL, \(options.readers) reader threads, "
+        + "\(options.seconds) s per run")
 print("Each row: throughput, then latency per call in µs (p50, p99, p99.9).")
 print("")
-print("benchmark".padding(toLength: 44, withPad: " ", startingAt: 0)
-    + "  throughput"
-    + String(repeating: " ", count: 11) + "p50       p99     p99.9")
+print(
+    "benchmark".padding(toLength: 44, withPad: " ", startingAt: 0)
+        + "  throughput"
+        + String(repeating: " ", count: 11) + "p50       p99     p99.9")
 
 var storeConfiguration = SQLiteConfiguration.directory(directory)
 storeConfiguration.readerCount = options.readers
@@ -127,28 +135,38 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     defer { group.cancelAll() }
 
     for concurrency in [1, 16, 64] {
-        let result = try await measure("durable 1-write commits, \(concurrency) committers", concurrency: concurrency,
-                                       seconds: options.seconds) { worker, iteration in
-            _ = try await engine.commit(AtomicCommit(operations: [
-                .put(agentID: "writer-\(worker)", key: "key/\(iteration % keySpread)", value: value),
-            ]))
+        let result = try await measure(
+            "durable 1-write commits, \(concurrency) committers", concurrency: concurrency,
+            seconds: options.seconds
+        ) { worker, iteration in
+            _ = try await engine.commit(
+                AtomicCommit(operations: [
+                    .put(agentID: "writer-\(worker)", key: "key/\(iteration % keySpread)", value: value)
+                ]))
         }
         report(result)
     }
     for concurrency in [1, 64] {
-        let result = try await measure("10-write transactions, \(concurrency) committers", concurrency: concurrency,
-                                       seconds: options.seconds) { worker, iteration in
-            _ = try await engine.commit(AtomicCommit(operations: (0..<10).map {
-                .put(agentID: "txn-\(worker)", key: "key/\((iteration * 10 + $0) % 5000)", value: value)
-            }))
+        let result = try await measure(
+            "10-write transactions, \(concurrency) committers", concurrency: concurrency,
+            seconds: options.seconds
+        ) { worker, iteration in
+            _ = try await engine.commit(
+                AtomicCommit(
+                    operations: (0..<10).map {
+                        .put(agentID: "txn-\(worker)", key: "key/\((iteration * 10 + $0) % 5000)", value: value)
+                    }))
         }
         report(result)
     }
     do {
-        let result = try await measure("interactive begin/put/commit, 64 clients", concurrency: 64,
-                                       seconds: options.seconds) { worker, iteration in
+        let result = try await measure(
+            "interactive begin/put/commit, 64 clients", concurrency: 64,
+            seconds: options.seconds
+        ) { worker, iteration in
             let txn = try engine.beginTransaction()
-            try engine.put(txnID: txn.txnID, agentID: "interactive-\(worker)", key: "key/\(iteration % 100)", value: value)
+            try engine.put(
+                txnID: txn.txnID, agentID: "interactive-\(worker)", key: "key/\(iteration % 100)", value: value)
             _ = try await engine.commit(txnID: txn.txnID)
         }
         report(result)
@@ -156,28 +174,37 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 
     // Reads: 10,000 keys of one agent, and one key with a long history.
     for chunk in 0..<10 {
-        _ = try await engine.commit(AtomicCommit(operations: (0..<1000).map {
-            .put(agentID: "reader", key: "key/\(chunk * 1000 + $0)", value: value)
-        }))
+        _ = try await engine.commit(
+            AtomicCommit(
+                operations: (0..<1000).map {
+                    .put(agentID: "reader", key: "key/\(chunk * 1000 + $0)", value: value)
+                }))
     }
     for concurrency in [1, 2, 64] {
-        let result = try await measure("point reads (latest), \(concurrency) readers", concurrency: concurrency,
-                                       seconds: options.seconds) { worker, iteration in
+        let result = try await measure(
+            "point reads (latest), \(concurrency) readers", concurrency: concurrency,
+            seconds: options.seconds
+        ) { worker, iteration in
             _ = try await engine.get(agentID: "reader", key: "key/\((iteration * 7919 + worker) % 10_000)")
         }
         report(result)
     }
     for concurrency in [1, 2] {
-        var result = try await measure("multi-key reads of 100 keys, \(concurrency) readers", concurrency: concurrency,
-                                       seconds: options.seconds) { worker, iteration in
-            let keys = (0..<100).map { KeyAddress(agentID: "reader", key: "key/\((iteration * 7919 + worker * 100 + $0) % 10_000)") }
+        var result = try await measure(
+            "multi-key reads of 100 keys, \(concurrency) readers", concurrency: concurrency,
+            seconds: options.seconds
+        ) { worker, iteration in
+            let keys = (0..<100).map {
+                KeyAddress(agentID: "reader", key: "key/\((iteration * 7919 + worker * 100 + $0) % 10_000)")
+            }
             _ = try await engine.get(keys: keys)
         }
         result.operations *= 100
         result.unit = "keys/s"
         report(result)
     }
-    let short = try await measure("latest read, key with 1 version", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+    let short = try await measure("latest read, key with 1 version", concurrency: 1, seconds: options.seconds / 2) {
+        _, _ in
         _ = try await engine.get(agentID: "reader", key: "key/1")
     }
     for start in stride(from: 0, to: 10_000, by: 1000) {
@@ -188,23 +215,28 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             try await group.waitForAll()
         }
     }
-    let long = try await measure("latest read, key with 10,000 versions", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+    let long = try await measure("latest read, key with 10,000 versions", concurrency: 1, seconds: options.seconds / 2)
+    { _, _ in
         _ = try await engine.get(agentID: "reader", key: "hot")
     }
     report(short)
     report(long)
-    let asOf = try await measure("read as of a commit_ts, 10,000 versions", concurrency: 1, seconds: options.seconds / 2) { _, iteration in
+    let asOf = try await measure(
+        "read as of a commit_ts, 10,000 versions", concurrency: 1, seconds: options.seconds / 2
+    ) { _, iteration in
         _ = try await engine.get(agentID: "reader", key: "hot", at: .commit(CommitTS(1000 + iteration % 1000)))
     }
     report(asOf)
-    var history = try await measure("key history, pages of 100 versions", concurrency: 1, seconds: options.seconds) { _, _ in
+    var history = try await measure("key history, pages of 100 versions", concurrency: 1, seconds: options.seconds) {
+        _, _ in
         _ = try await engine.history(agentID: "reader", key: "hot", limit: 100)
     }
     history.name = "key history, pages of 100 versions"
     history.operations *= 100
     history.unit = "versions/s"
     report(history)
-    let scan = try await measure("prefix scan, pages of 100 keys", concurrency: 1, seconds: options.seconds) { _, iteration in
+    let scan = try await measure("prefix scan, pages of 100 keys", concurrency: 1, seconds: options.seconds) {
+        _, iteration in
         _ = try await engine.scan(agentID: "reader", prefix: "key/\(iteration % 10)", limit: 100)
     }
     report(scan)
@@ -212,9 +244,11 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     // Listings: 100,000 keys of one agent. A page's cost must not depend on where its cursor is.
     if selected("key listing") {
         for chunk in 0..<100 {
-            _ = try await engine.commit(AtomicCommit(operations: (0..<1000).map {
-                .put(agentID: "lister", key: "key/\(String(format: "%06d", chunk * 1000 + $0))", value: value)
-            }))
+            _ = try await engine.commit(
+                AtomicCommit(
+                    operations: (0..<1000).map {
+                        .put(agentID: "lister", key: "key/\(String(format: "%06d", chunk * 1000 + $0))", value: value)
+                    }))
         }
         let listStart = clock.now
         var listed = 0
@@ -226,17 +260,22 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             if page.nextCursor != nil { lastCursor = page.nextCursor }
             cursor = page.nextCursor
         } while cursor != nil
-        var whole = Measurement(name: "key listing, all 100,000 keys in pages of 1,000", operations: listed,
-                                elapsed: listStart.duration(to: clock.now), latencies: [])
+        var whole = Measurement(
+            name: "key listing, all 100,000 keys in pages of 1,000", operations: listed,
+            elapsed: listStart.duration(to: clock.now), latencies: [])
         whole.unit = "keys/s"
         report(whole)
         precondition(listed == 100_000, "listed \(listed) of 100,000 keys")
-        let first = try await measure("key listing, first page of 1,000 keys", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+        let first = try await measure(
+            "key listing, first page of 1,000 keys", concurrency: 1, seconds: options.seconds / 2
+        ) { _, _ in
             _ = try await engine.listKeys(agentID: "lister", limit: 1000)
         }
         report(first)
         let deepCursor = lastCursor
-        let last = try await measure("key listing, last page of 1,000 keys", concurrency: 1, seconds: options.seconds / 2) { _, _ in
+        let last = try await measure(
+            "key listing, last page of 1,000 keys", concurrency: 1, seconds: options.seconds / 2
+        ) { _, _ in
             _ = try await engine.listKeys(agentID: "lister", limit: 1000, cursor: deepCursor)
         }
         report(last)
@@ -247,7 +286,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     while try await engine.head().commitTS < 100_000 {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<1000 {
-                group.addTask { _ = try await engine.put(agentID: "log-\(index % 64)", key: "key/\(index)", value: "\(index)") }
+                group.addTask {
+                    _ = try await engine.put(agentID: "log-\(index % 64)", key: "key/\(index)", value: "\(index)")
+                }
             }
             try await group.waitForAll()
         }
@@ -268,8 +309,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             operations += page.items.reduce(0) { $0 + $1.operations.count }
             cursor = page.nextCursor
         } while cursor != nil
-        var log = Measurement(name: "log read, \(events) events (\(operations) ops)", operations: events,
-                              elapsed: logStart.duration(to: clock.now), latencies: pages)
+        var log = Measurement(
+            name: "log read, \(events) events (\(operations) ops)", operations: events,
+            elapsed: logStart.duration(to: clock.now), latencies: pages)
         log.unit = "events/s"
         report(log)
         precondition(CommitTS(events) == head.commitTS, "log read returned \(events) of \(head.commitTS) events")
@@ -277,8 +319,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     if selected("verify") {
         let verifyStart = clock.now
         let verification = try await engine.verify()
-        var verify = Measurement(name: "verify the hash chain", operations: verification.eventsChecked,
-                                 elapsed: verifyStart.duration(to: clock.now), latencies: [])
+        var verify = Measurement(
+            name: "verify the hash chain", operations: verification.eventsChecked,
+            elapsed: verifyStart.duration(to: clock.now), latencies: [])
         verify.unit = "events/s"
         report(verify)
     }
@@ -286,7 +329,8 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 
 extension StatehouseEngine {
     fileprivate func put(agentID: String, key: String, value: String) async throws -> CommitResult {
-        try await self.commit(AtomicCommit(operations: [.put(agentID: agentID, key: key, value: try JSONValue(validating: value))]))
+        try await self.commit(
+            AtomicCommit(operations: [.put(agentID: agentID, key: key, value: try JSONValue(validating: value))]))
     }
 }
 if options.dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) }

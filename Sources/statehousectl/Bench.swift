@@ -34,8 +34,12 @@ struct Bench: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...4096).contains(self.clients) else { throw ValidationError("--clients must be 1…4096") }
-        guard self.duration > 0 && self.duration <= 3600 else { throw ValidationError("--duration must be in (0, 3600] seconds") }
-        guard self.valueBytes >= 2 && self.valueBytes <= 1 << 20 else { throw ValidationError("--value-bytes must be 2…1048576") }
+        guard self.duration > 0 && self.duration <= 3600 else {
+            throw ValidationError("--duration must be in (0, 3600] seconds")
+        }
+        guard self.valueBytes >= 2 && self.valueBytes <= 1 << 20 else {
+            throw ValidationError("--value-bytes must be 2…1048576")
+        }
         guard self.keys >= 1 else { throw ValidationError("--keys must be at least 1") }
         if let ops = self.ops, ops < 1 { throw ValidationError("--ops must be at least 1") }
     }
@@ -53,12 +57,16 @@ struct Bench: AsyncParsableCommand {
             let measured: (count: Int, seconds: Double, histogram: Histogram<UInt64>, events: Int)
             if self.unary {
                 measured = try await self.measure { worker, iteration in
-                    try await self.operation(client: client, session: nil, worker: worker, iteration: iteration, value: value, namespace: namespace)
+                    try await self.operation(
+                        client: client, session: nil, worker: worker, iteration: iteration, value: value,
+                        namespace: namespace)
                 }
             } else {
                 measured = try await client.withSession { session in
                     try await self.measure { worker, iteration in
-                        try await self.operation(client: client, session: session, worker: worker, iteration: iteration, value: value, namespace: namespace)
+                        try await self.operation(
+                            client: client, session: session, worker: worker, iteration: iteration, value: value,
+                            namespace: namespace)
                     }
                 }
             }
@@ -81,8 +89,10 @@ struct Bench: AsyncParsableCommand {
             }
         case .replay:
             if try await client.head(namespace: self.namespace).commitTS == 0 {
-                _ = try await client.commit(AtomicCommit(namespace: self.namespace,
-                                                         operations: [.put(agentID: "bench", key: "seed", value: value)]))
+                _ = try await client.commit(
+                    AtomicCommit(
+                        namespace: self.namespace,
+                        operations: [.put(agentID: "bench", key: "seed", value: value)]))
             }
         case .put, .txn, .interactive:
             break
@@ -101,10 +111,14 @@ struct Bench: AsyncParsableCommand {
         let agent = "bench-\(worker)"
         switch self.workload {
         case .put:
-            let commit = AtomicCommit(namespace: namespace, operations: [.put(agentID: agent, key: "key/\(iteration % self.keys)", value: value)])
+            let commit = AtomicCommit(
+                namespace: namespace,
+                operations: [.put(agentID: agent, key: "key/\(iteration % self.keys)", value: value)])
             if let session { _ = try await session.commit(commit) } else { _ = try await client.commit(commit) }
         case .txn:
-            let operations = (0..<10).map { WriteOperation.put(agentID: agent, key: "key/\((iteration * 10 + $0) % self.keys)", value: value) }
+            let operations = (0..<10).map {
+                WriteOperation.put(agentID: agent, key: "key/\((iteration * 10 + $0) % self.keys)", value: value)
+            }
             let commit = AtomicCommit(namespace: namespace, operations: operations)
             if let session { _ = try await session.commit(commit) } else { _ = try await client.commit(commit) }
         case .interactive:
@@ -173,7 +187,9 @@ struct Bench: AsyncParsableCommand {
                         let before = clock.now
                         events += try await body(worker, iteration)
                         let took = before.duration(to: clock.now)
-                        _ = histogram.record(UInt64(took.components.seconds) * 1_000_000 + UInt64(took.components.attoseconds / 1_000_000_000_000))
+                        _ = histogram.record(
+                            UInt64(took.components.seconds) * 1_000_000
+                                + UInt64(took.components.attoseconds / 1_000_000_000_000))
                         iteration += 1
                     }
                     return (histogram, events)
@@ -193,31 +209,42 @@ struct Bench: AsyncParsableCommand {
         return (count, seconds, histogram, events)
     }
 
-    private func report(_ measured: (count: Int, seconds: Double, histogram: Histogram<UInt64>, events: Int), cpuPerOperation: Double?) {
+    private func report(
+        _ measured: (count: Int, seconds: Double, histogram: Histogram<UInt64>, events: Int), cpuPerOperation: Double?
+    ) {
         let rate = Double(measured.count) / measured.seconds
         let percentiles = [50.0, 90.0, 99.0, 99.9].map { measured.histogram.valueAtPercentile($0) }
         let mode = self.unary ? "unary" : "session"
         if (try? self.global.format) == .json {
             var fields: [(String, JSONOutput)] = [
-                ("workload", .string(self.workload.rawValue)), ("mode", .string(mode)), ("namespace", .string(self.namespace)), ("clients", .int(self.clients)),
+                ("workload", .string(self.workload.rawValue)), ("mode", .string(mode)),
+                ("namespace", .string(self.namespace)), ("clients", .int(self.clients)),
                 ("ops", .int(measured.count)), ("seconds", .number(String(format: "%.3f", measured.seconds))),
                 ("ops_per_second", .number(String(format: "%.1f", rate))),
                 ("p50_us", .int(percentiles[0])), ("p90_us", .int(percentiles[1])), ("p99_us", .int(percentiles[2])),
                 ("p999_us", .int(percentiles[3])), ("max_us", .int(measured.histogram.max)),
             ]
             if measured.events > 0 {
-                fields.append(("events_per_second", .number(String(format: "%.1f", Double(measured.events) / measured.seconds))))
+                fields.append(
+                    ("events_per_second", .number(String(format: "%.1f", Double(measured.events) / measured.seconds))))
             }
-            if let cpu = cpuPerOperation { fields.append(("daemon_cpu_us_per_op", .number(String(format: "%.1f", cpu)))) }
+            if let cpu = cpuPerOperation {
+                fields.append(("daemon_cpu_us_per_op", .number(String(format: "%.1f", cpu))))
+            }
             print(JSONOutput.object(fields).text)
             return
         }
-        print("workload \(self.workload.rawValue)  mode \(mode)  clients \(self.clients)  \(String(format: "%.1f", measured.seconds)) s"
-            + "  namespace \(self.namespace)")
-        print("ops \(measured.count)  ops/s \(String(format: "%.0f", rate))"
-            + (measured.events > 0 ? "  events/s \(String(format: "%.0f", Double(measured.events) / measured.seconds))" : "")
-            + (cpuPerOperation.map { "  daemon CPU \(String(format: "%.1f", $0)) µs/op" } ?? ""))
-        print("latency µs  p50 \(percentiles[0])  p90 \(percentiles[1])  p99 \(percentiles[2])  p999 \(percentiles[3])  max \(measured.histogram.max)")
+        print(
+            "workload \(self.workload.rawValue)  mode \(mode)  clients \(self.clients)  \(String(format: "%.1f", measured.seconds)) s"
+                + "  namespace \(self.namespace)")
+        print(
+            "ops \(measured.count)  ops/s \(String(format: "%.0f", rate))"
+                + (measured.events > 0
+                    ? "  events/s \(String(format: "%.0f", Double(measured.events) / measured.seconds))" : "")
+                + (cpuPerOperation.map { "  daemon CPU \(String(format: "%.1f", $0)) µs/op" } ?? ""))
+        print(
+            "latency µs  p50 \(percentiles[0])  p90 \(percentiles[1])  p99 \(percentiles[2])  p999 \(percentiles[3])  max \(measured.histogram.max)"
+        )
     }
 
     /// utime + stime of a process in µs, from /proc/PID/stat.

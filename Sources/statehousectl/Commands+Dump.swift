@@ -85,7 +85,9 @@ struct Dump: AsyncParsableCommand {
             if case .commit(let commitTS) = point { pinnedCommit = commitTS }
             switch format {
             case .json:
-                try sink.write("{\n  \"statehouse_dump\": \(DumpFormat.formatVersion),\n  \"namespace\": \(JSONOutput.quote(namespace)),\n")
+                try sink.write(
+                    "{\n  \"statehouse_dump\": \(DumpFormat.formatVersion),\n  \"namespace\": \(JSONOutput.quote(namespace)),\n"
+                )
                 try sink.write("  \"commit_ts\": \(pinnedCommit.map { "\($0)" } ?? "null"),\n")
                 try sink.write("  \"as_of\": \(self.asOf.map { JSONOutput.quote($0) } ?? "null"),\n  \"agents\": {")
             case .text:
@@ -104,13 +106,17 @@ struct Dump: AsyncParsableCommand {
                             if first {
                                 try sink.write((writtenAgents > 0 ? "," : "") + "\n    \(JSONOutput.quote(agent)): {")
                             }
-                            try sink.write((first ? "" : ",") + "\n      \(JSONOutput.quote(record.key)): {\"value\": \(value.text), "
-                                + "\"version\": \(record.version), \"commit_ts\": \(record.commitTS), "
-                                + "\"committed_at\": \(Render.jsonTime(record.committedAt).text)}")
+                            try sink.write(
+                                (first ? "" : ",")
+                                    + "\n      \(JSONOutput.quote(record.key)): {\"value\": \(value.text), "
+                                    + "\"version\": \(record.version), \"commit_ts\": \(record.commitTS), "
+                                    + "\"committed_at\": \(Render.jsonTime(record.committedAt).text)}")
                         case .text:
                             if first { try sink.write("\nAgent '\(agent)':\n") }
-                            try sink.write("\n  \(record.key):\n    Version: \(record.version)\n    Commit TS: \(record.commitTS)\n"
-                                + "    Committed at: \(Render.time(record.committedAt))\n    Value: \(value.text)\n")
+                            try sink.write(
+                                "\n  \(record.key):\n    Version: \(record.version)\n    Commit TS: \(record.commitTS)\n"
+                                    + "    Committed at: \(Render.time(record.committedAt))\n    Value: \(value.text)\n"
+                            )
                         }
                         if first { writtenAgents += 1 }
                         first = false
@@ -128,8 +134,9 @@ struct Dump: AsyncParsableCommand {
         try sink.commit()
         if let file {
             let at = summary.commitTS.map { "commit_ts \($0)" } ?? "time \(self.asOf ?? "")"
-            emit("✓ State dumped to \(file): \(summary.keys) keys of \(summary.agents) agent\(summary.agents == 1 ? "" : "s") "
-                + "from namespace '\(namespace)' at \(at)")
+            emit(
+                "✓ State dumped to \(file): \(summary.keys) keys of \(summary.agents) agent\(summary.agents == 1 ? "" : "s") "
+                    + "from namespace '\(namespace)' at \(at)")
         }
     }
 }
@@ -155,12 +162,15 @@ struct Load: AsyncParsableCommand {
         var agents = dump.agents
         if let target = self.agent {
             guard agents.count <= 1 else {
-                throw UsageError("--agent renames one agent, and \(self.file) holds \(agents.count) (\(agents.map(\.name).joined(separator: ", ")))")
+                throw UsageError(
+                    "--agent renames one agent, and \(self.file) holds \(agents.count) (\(agents.map(\.name).joined(separator: ", ")))"
+                )
             }
             agents = agents.map { (name: target, keys: $0.keys) }
         }
         guard !agents.contains(where: { $0.name.isEmpty }) else {
-            throw UsageError("\(self.file) is a dump of the original CLI, which does not name its agent: give --agent AGENT")
+            throw UsageError(
+                "\(self.file) is a dump of the original CLI, which does not name its agent: give --agent AGENT")
         }
         let namespace = self.global.namespace ?? dump.namespace ?? "default"
         var operations: [WriteOperation] = []
@@ -173,15 +183,17 @@ struct Load: AsyncParsableCommand {
         let commit = AtomicCommit(
             namespace: namespace,
             operations: operations,
-            metadata: CommitMetadata(actor: "statehousectl", reason: "load \((self.file as NSString).lastPathComponent)")
+            metadata: CommitMetadata(
+                actor: "statehousectl", reason: "load \((self.file as NSString).lastPathComponent)")
         )
         let (host, port) = try self.global.endpoint()
         let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
         if try self.global.format == .json {
             emit(Render.commit(result).text)
         } else {
-            emit("loaded \(operations.count) keys of \(agents.count) agent\(agents.count == 1 ? "" : "s") into namespace "
-                + "'\(namespace)' at commit_ts \(result.commitTS)")
+            emit(
+                "loaded \(operations.count) keys of \(agents.count) agent\(agents.count == 1 ? "" : "s") into namespace "
+                    + "'\(namespace)' at commit_ts \(result.commitTS)")
         }
     }
 }
@@ -198,14 +210,17 @@ struct LoadedDump {
             guard version == "\(DumpFormat.formatVersion)" else {
                 throw bad("format \(version) is newer than this statehousectl reads (\(DumpFormat.formatVersion))")
             }
-            if case .string(let namespace)? = top.first(where: { $0.0 == "namespace" }).map({ JSONTree(parsing: $0.1) }) {
+            if case .string(let namespace)? = top.first(where: { $0.0 == "namespace" }).map({ JSONTree(parsing: $0.1) })
+            {
                 self.namespace = namespace
             }
             guard let agentsText = top.first(where: { $0.0 == "agents" })?.1,
                 let agents = JSONTree.rawMembers(ofObject: agentsText)
             else { throw bad("\"agents\" is missing or not an object") }
             self.agents = try agents.map { name, keysText in
-                guard let keys = JSONTree.rawMembers(ofObject: keysText) else { throw bad("agent '\(name)' is not an object") }
+                guard let keys = JSONTree.rawMembers(ofObject: keysText) else {
+                    throw bad("agent '\(name)' is not an object")
+                }
                 return (name, try keys.map { try Self.value(key: $0.0, entry: $0.1, file: file) })
             }
         } else {
@@ -216,7 +231,8 @@ struct LoadedDump {
     }
 
     static func value(key: String, entry: String, file: String) throws -> (String, JSONValue) {
-        guard let fields = JSONTree.rawMembers(ofObject: entry), let raw = fields.first(where: { $0.0 == "value" })?.1 else {
+        guard let fields = JSONTree.rawMembers(ofObject: entry), let raw = fields.first(where: { $0.0 == "value" })?.1
+        else {
             throw UsageError("\(file) is not a Statehouse dump: key '\(key)' has no \"value\"")
         }
         do {

@@ -26,7 +26,8 @@ struct Inspect: AsyncParsableCommand {
             let keys = try await allPages {
                 try await client.listKeys(namespace: namespace, agentID: self.agent, cursor: $0)
             }
-            let (events, recent) = try await client.replay(LogFilter(namespace: namespace, agentID: self.agent)) { events in
+            let (events, recent) = try await client.replay(LogFilter(namespace: namespace, agentID: self.agent)) {
+                events in
                 var count = 0
                 var recent: [Event] = []
                 for try await event in events {
@@ -39,17 +40,20 @@ struct Inspect: AsyncParsableCommand {
             return (keys, events, recent)
         }
         if format == .json {
-            emit(JSONOutput.object([
-                ("namespace", .string(namespace)), ("agent_id", .string(self.agent)), ("keys", .int(keys.count)),
-                ("first_keys", .array(keys.prefix(10).map { .string($0.key) })), ("events", .int(events)),
-                ("last_commit_ts", recent.last.map { .int($0.commitTS) } ?? .null),
-                ("last_committed_at", recent.last.map { Render.jsonTime($0.committedAt) } ?? .null),
-                ("recent", .array(recent.map { Render.event($0, agentID: self.agent) })),
-            ]).text)
+            emit(
+                JSONOutput.object([
+                    ("namespace", .string(namespace)), ("agent_id", .string(self.agent)), ("keys", .int(keys.count)),
+                    ("first_keys", .array(keys.prefix(10).map { .string($0.key) })), ("events", .int(events)),
+                    ("last_commit_ts", recent.last.map { .int($0.commitTS) } ?? .null),
+                    ("last_committed_at", recent.last.map { Render.jsonTime($0.committedAt) } ?? .null),
+                    ("recent", .array(recent.map { Render.event($0, agentID: self.agent) })),
+                ]).text)
             return
         }
-        var lines = ["", style.bold("=== Agent Inspect: \(self.agent) ==="), "Namespace: \(namespace)", "",
-                     "Total Keys: \(keys.count)"]
+        var lines = [
+            "", style.bold("=== Agent Inspect: \(self.agent) ==="), "Namespace: \(namespace)", "",
+            "Total Keys: \(keys.count)",
+        ]
         if !keys.isEmpty {
             lines += ["", "Keys (showing first \(min(10, keys.count))):"]
             lines += keys.prefix(10).map { "  • \(style.key($0.key))  v\($0.version)" }
@@ -57,7 +61,8 @@ struct Inspect: AsyncParsableCommand {
         }
         lines += ["", "Total Events: \(events)"]
         if let last = recent.last {
-            lines.append("Last commit: commit_ts \(style.commitTS("\(last.commitTS)")) at \(Render.time(last.committedAt))")
+            lines.append(
+                "Last commit: commit_ts \(style.commitTS("\(last.commitTS)")) at \(Render.time(last.committedAt))")
             lines += ["", "Recent Activity (last \(recent.count) event\(recent.count == 1 ? "" : "s")):"]
             for event in recent {
                 lines += PrettyFormat.lines(event, verbose: false, style: style).map { "  " + $0 }

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import StatehouseClient
 import StatehouseModel
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How `replay`, `tail` and `inspect` print events: pretty lines (text) or one JSON object per event.
 struct EventPrinter {
@@ -69,8 +70,9 @@ struct Replay: AsyncParsableCommand {
             since: try self.since.map(TimeArgument.micros),
             until: try self.until.map(TimeArgument.micros)
         )
-        let printer = EventPrinter(format: try self.global.format, verbose: self.verbose, style: self.global.style,
-                                   agentID: self.agent)
+        let printer = EventPrinter(
+            format: try self.global.format, verbose: self.verbose, style: self.global.style,
+            agentID: self.agent)
         let limit = self.limit ?? Int.max
         let (host, port) = try self.global.endpoint()
         guard limit > 0 else { return }
@@ -116,8 +118,9 @@ struct Tail: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let namespace = self.global.namespaceName
-        let printer = EventPrinter(format: try self.global.format, verbose: self.verbose, style: self.global.style,
-                                   agentID: self.agent)
+        let printer = EventPrinter(
+            format: try self.global.format, verbose: self.verbose, style: self.global.style,
+            agentID: self.agent)
         var next: CommitTS
         if let from = self.from {
             next = from
@@ -139,7 +142,8 @@ struct Tail: AsyncParsableCommand {
         var window = CommitTS(max(self.lines, 64))
         while true {
             let low = head >= window ? head - window + 1 : 1
-            let filter = LogFilter(namespace: self.global.namespaceName, agentID: self.agent, fromCommitTS: low, toCommitTS: head)
+            let filter = LogFilter(
+                namespace: self.global.namespaceName, agentID: self.agent, fromCommitTS: low, toCommitTS: head)
             let entries = try await client.replay(filter) { events in
                 var entries: [String] = []
                 for try await event in events { entries += printer.entries(event) }
@@ -161,8 +165,10 @@ struct Tail: AsyncParsableCommand {
             let established = Atomic<Bool>(false)
             do {
                 try await withStatehouseClient(host: host, port: port) { client in
-                    try await client.watch(namespace: self.global.namespaceName, agentID: self.agent,
-                                           from: position.load(ordering: .relaxed)) { events in
+                    try await client.watch(
+                        namespace: self.global.namespaceName, agentID: self.agent,
+                        from: position.load(ordering: .relaxed)
+                    ) { events in
                         established.store(true, ordering: .relaxed)
                         for try await event in events {
                             for entry in printer.entries(event) { emit(entry) }
@@ -224,19 +230,22 @@ struct Verify: AsyncParsableCommand {
         }
         let style = self.global.style
         if try self.global.format == .json {
-            emit(JSONOutput.object([
-                ("namespace", .string(report.namespace)), ("ok", .bool(report.isValid)),
-                ("events_checked", .int(report.eventsChecked)),
-                ("first_bad_commit_ts", report.firstBadCommitTS.map { .int($0) } ?? .null),
-                ("reason", report.reason.map { .string($0) } ?? .null),
-                ("head_commit_ts", .int(report.head.commitTS)), ("head_hash", .string(report.head.hash.hex)),
-            ]).text)
+            emit(
+                JSONOutput.object([
+                    ("namespace", .string(report.namespace)), ("ok", .bool(report.isValid)),
+                    ("events_checked", .int(report.eventsChecked)),
+                    ("first_bad_commit_ts", report.firstBadCommitTS.map { .int($0) } ?? .null),
+                    ("reason", report.reason.map { .string($0) } ?? .null),
+                    ("head_commit_ts", .int(report.head.commitTS)), ("head_hash", .string(report.head.hash.hex)),
+                ]).text)
         } else if report.isValid {
-            emit("\(style.good("ok")): \(report.eventsChecked) events verified in namespace \(report.namespace); "
-                + "head commit_ts \(style.commitTS("\(report.head.commitTS)")) hash \(report.head.hash.hex)")
+            emit(
+                "\(style.good("ok")): \(report.eventsChecked) events verified in namespace \(report.namespace); "
+                    + "head commit_ts \(style.commitTS("\(report.head.commitTS)")) hash \(report.head.hash.hex)")
         }
         if let bad = report.firstBadCommitTS {
-            Terminal.standardError.failure("statehousectl: history does not verify at commit_ts \(bad): \(report.reason ?? "")")
+            Terminal.standardError.failure(
+                "statehousectl: history does not verify at commit_ts \(bad): \(report.reason ?? "")")
             throw ExitCode(ExitStatus.failure.rawValue)
         }
     }

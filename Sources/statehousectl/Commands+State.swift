@@ -11,7 +11,9 @@ struct Health: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let status = try await withStatehouseClient(host: host, port: port) { try await $0.health() }
-        emit(try self.global.format == .json ? JSONOutput.object([("status", .string(status))]).text : self.global.style.good(status))
+        emit(
+            try self.global.format == .json
+                ? JSONOutput.object([("status", .string(status))]).text : self.global.style.good(status))
     }
 }
 
@@ -19,7 +21,8 @@ struct VersionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Print the daemon's version and git commit, and this CLI's.",
-        discussion: "The first two lines are the daemon's (`Version: 0.1.0`, `Git SHA: …`), as the original CLI printed."
+        discussion:
+            "The first two lines are the daemon's (`Version: 0.1.0`, `Git SHA: …`), as the original CLI printed."
     )
     @OptionGroup var global: GlobalOptions
 
@@ -35,10 +38,12 @@ struct VersionCommand: AsyncParsableCommand {
             throw error
         }
         if try self.global.format == .json {
-            emit(JSONOutput.object([
-                ("version", .string(version)), ("git_sha", .string(sha)),
-                ("client_version", .string(StatehouseBuild.version)), ("client_git_sha", .string(StatehouseBuild.gitSHA)),
-            ]).text)
+            emit(
+                JSONOutput.object([
+                    ("version", .string(version)), ("git_sha", .string(sha)),
+                    ("client_version", .string(StatehouseBuild.version)),
+                    ("client_git_sha", .string(StatehouseBuild.gitSHA)),
+                ]).text)
         } else {
             emit("Version: \(version)\nGit SHA: \(sha)\nClient: statehousectl \(StatehouseBuild.description)")
         }
@@ -54,7 +59,9 @@ struct Put: AsyncParsableCommand {
     @Argument(help: "Agent id.") var agent: String
     @Argument(help: "Key.") var key: String
     @Argument(help: "The value: one JSON text, for example '{\"step\":1}' or '\"text\"'.") var json: String
-    @Option(parsing: .unconditional, help: "Commit only if the key's current version is this (0: only if it does not exist).")
+    @Option(
+        parsing: .unconditional,
+        help: "Commit only if the key's current version is this (0: only if it does not exist).")
     var expectVersion: UInt64?
 
     func run() async throws {
@@ -64,16 +71,21 @@ struct Put: AsyncParsableCommand {
         } catch let error as StatehouseError {
             throw UsageError("\(error)")
         }
-        var commit = AtomicCommit(namespace: self.global.namespaceName, operations: [.put(agentID: self.agent, key: self.key, value: value)])
+        var commit = AtomicCommit(
+            namespace: self.global.namespaceName, operations: [.put(agentID: self.agent, key: self.key, value: value)])
         if let expected = self.expectVersion {
-            commit.conditions = [.init(agentID: self.agent, key: self.key, expected: expected == 0 ? .absent : .version(expected))]
+            commit.conditions = [
+                .init(agentID: self.agent, key: self.key, expected: expected == 0 ? .absent : .version(expected))
+            ]
         }
         let (host, port) = try self.global.endpoint()
         let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
         let style = self.global.style
-        emit(try self.global.format == .json
-            ? Render.commit(result).text
-            : "committed commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))")
+        emit(
+            try self.global.format == .json
+                ? Render.commit(result).text
+                : "committed commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))"
+        )
     }
 }
 
@@ -85,12 +97,15 @@ struct Delete: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let commit = AtomicCommit(namespace: self.global.namespaceName, operations: [.delete(agentID: self.agent, key: self.key)])
+        let commit = AtomicCommit(
+            namespace: self.global.namespaceName, operations: [.delete(agentID: self.agent, key: self.key)])
         let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
         let style = self.global.style
-        emit(try self.global.format == .json
-            ? Render.commit(result).text
-            : "deleted at commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))")
+        emit(
+            try self.global.format == .json
+                ? Render.commit(result).text
+                : "deleted at commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))"
+        )
     }
 }
 
@@ -130,7 +145,8 @@ struct Get: AsyncParsableCommand {
                 }
                 throw StatehouseError.notFound(
                     "version \(version) of agent '\(self.agent)' key '\(self.key)' does not exist "
-                        + (latest.version == 0 ? "(the key was never written)" : "(its versions are 1 to \(latest.version))")
+                        + (latest.version == 0
+                            ? "(the key was never written)" : "(its versions are 1 to \(latest.version))")
                 )
             }
         }
@@ -139,10 +155,11 @@ struct Get: AsyncParsableCommand {
             emit(Render.record(record, namespace: namespace).text)
         } else if let value = record.value {
             if self.pretty {
-                emit("Key:       \(style.key(self.key))\nVersion:   \(style.version("\(record.version)"))\n"
-                    + "Timestamp: \(PrettyFormat.time(record.committedAt))  (commit_ts \(style.commitTS("\(record.commitTS)")), "
-                    + "\(Render.time(record.committedAt)))\n\nValue: "
-                    + PrettyFormat.summary(JSONTree(parsing: value.text), maxLength: 200))
+                emit(
+                    "Key:       \(style.key(self.key))\nVersion:   \(style.version("\(record.version)"))\n"
+                        + "Timestamp: \(PrettyFormat.time(record.committedAt))  (commit_ts \(style.commitTS("\(record.commitTS)")), "
+                        + "\(Render.time(record.committedAt)))\n\nValue: "
+                        + PrettyFormat.summary(JSONTree(parsing: value.text), maxLength: 200))
             } else {
                 emit(value.text)
                 Terminal.standardError.note(
@@ -151,7 +168,8 @@ struct Get: AsyncParsableCommand {
             }
         }
         if !record.exists {
-            Terminal.standardError.failure(record.deleted ? "not found (deleted at version \(record.version))" : "not found")
+            Terminal.standardError.failure(
+                record.deleted ? "not found (deleted at version \(record.version))" : "not found")
             throw ExitCode(ExitStatus.notFound.rawValue)
         }
     }
@@ -167,17 +185,27 @@ struct Keys: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let entries = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.listKeys(namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
-                                                     includeDeleted: self.includeDeleted, cursor: $0) }
+            try await allPages {
+                try await client.listKeys(
+                    namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
+                    includeDeleted: self.includeDeleted, cursor: $0)
+            }
         }
         let style = self.global.style
         if try self.global.format == .json {
-            emit(JSONOutput.array(entries.map {
-                .object([("key", .string($0.key)), ("version", .int($0.version)), ("deleted", .bool($0.deleted))])
-            }).text)
+            emit(
+                JSONOutput.array(
+                    entries.map {
+                        .object([
+                            ("key", .string($0.key)), ("version", .int($0.version)), ("deleted", .bool($0.deleted)),
+                        ])
+                    }
+                ).text)
         } else if !entries.isEmpty {
-            emit(Render.table(["KEY", "VERSION", "DELETED"], entries.map { [$0.key, "\($0.version)", $0.deleted ? "yes" : ""] },
-                              styles: [style.key, style.version, style.dim]))
+            emit(
+                Render.table(
+                    ["KEY", "VERSION", "DELETED"], entries.map { [$0.key, "\($0.version)", $0.deleted ? "yes" : ""] },
+                    styles: [style.key, style.version, style.dim]))
         }
     }
 }
@@ -194,16 +222,21 @@ struct Scan: AsyncParsableCommand {
         let point = try ReadPoint(at: self.at, asOf: self.asOf)
         let (host, port) = try self.global.endpoint()
         let records = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.scan(namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
-                                                 at: point, cursor: $0) }
+            try await allPages {
+                try await client.scan(
+                    namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
+                    at: point, cursor: $0)
+            }
         }
         let style = self.global.style
         if try self.global.format == .json {
             emit(JSONOutput.array(records.map { Render.record($0, namespace: self.global.namespaceName) }).text)
         } else if !records.isEmpty {
-            emit(Render.table(["KEY", "VERSION", "COMMIT_TS", "VALUE"],
-                              records.map { [$0.key, "\($0.version)", "\($0.commitTS)", $0.value?.text ?? ""] },
-                              styles: [style.key, style.version, style.commitTS]))
+            emit(
+                Render.table(
+                    ["KEY", "VERSION", "COMMIT_TS", "VALUE"],
+                    records.map { [$0.key, "\($0.version)", "\($0.commitTS)", $0.value?.text ?? ""] },
+                    styles: [style.key, style.version, style.commitTS]))
         }
     }
 }
@@ -217,15 +250,24 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         let versions = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.history(namespace: self.global.namespaceName, agentID: self.agent, key: self.key, cursor: $0) }
+            try await allPages {
+                try await client.history(
+                    namespace: self.global.namespaceName, agentID: self.agent, key: self.key, cursor: $0)
+            }
         }
         let style = self.global.style
         if try self.global.format == .json {
             emit(JSONOutput.array(versions.map { Render.record($0, namespace: self.global.namespaceName) }).text)
         } else if !versions.isEmpty {
-            emit(Render.table(["VERSION", "COMMIT_TS", "COMMITTED_AT", "VALUE"], versions.map {
-                ["\($0.version)", "\($0.commitTS)", Render.time($0.committedAt), $0.deleted ? "(deleted)" : $0.value?.text ?? ""]
-            }, styles: [style.version, style.commitTS, style.dim]))
+            emit(
+                Render.table(
+                    ["VERSION", "COMMIT_TS", "COMMITTED_AT", "VALUE"],
+                    versions.map {
+                        [
+                            "\($0.version)", "\($0.commitTS)", Render.time($0.committedAt),
+                            $0.deleted ? "(deleted)" : $0.value?.text ?? "",
+                        ]
+                    }, styles: [style.version, style.commitTS, style.dim]))
         }
     }
 }
@@ -258,13 +300,21 @@ struct Namespaces: AsyncParsableCommand {
         }
         let style = self.global.style
         if try self.global.format == .json {
-            emit(JSONOutput.array(heads.map {
-                .object([("namespace", .string($0.namespace)), ("commit_ts", .int($0.commitTS)),
-                         ("committed_at", Render.jsonTime($0.committedAt)), ("hash", .string($0.hash.hex))])
-            }).text)
+            emit(
+                JSONOutput.array(
+                    heads.map {
+                        .object([
+                            ("namespace", .string($0.namespace)), ("commit_ts", .int($0.commitTS)),
+                            ("committed_at", Render.jsonTime($0.committedAt)), ("hash", .string($0.hash.hex)),
+                        ])
+                    }
+                ).text)
         } else if !heads.isEmpty {
-            emit(Render.table(["NAMESPACE", "COMMIT_TS", "LAST_COMMIT"], heads.map { [$0.namespace, "\($0.commitTS)", Render.time($0.committedAt)] },
-                              styles: [style.bold, style.commitTS]))
+            emit(
+                Render.table(
+                    ["NAMESPACE", "COMMIT_TS", "LAST_COMMIT"],
+                    heads.map { [$0.namespace, "\($0.commitTS)", Render.time($0.committedAt)] },
+                    styles: [style.bold, style.commitTS]))
         }
     }
 }

@@ -226,8 +226,10 @@ indirect enum JSONTree: Equatable {
                         // A high surrogate followed by an escaped low one is one character; anything else leaves a
                         // lone surrogate, which a Swift string cannot hold: it becomes U+FFFD.
                         if (0xD800..<0xDC00).contains(code), self.index + 6 <= self.bytes.count,
-                            self.bytes[self.index] == UInt8(ascii: "\\"), self.bytes[self.index + 1] == UInt8(ascii: "u"),
-                            let low = UInt32(String(decoding: self.bytes[self.index + 2..<self.index + 6], as: UTF8.self), radix: 16),
+                            self.bytes[self.index] == UInt8(ascii: "\\"),
+                            self.bytes[self.index + 1] == UInt8(ascii: "u"),
+                            let low = UInt32(
+                                String(decoding: self.bytes[self.index + 2..<self.index + 6], as: UTF8.self), radix: 16),
                             (0xDC00..<0xE000).contains(low)
                         {
                             self.index += 6

@@ -19,7 +19,8 @@ enum JSONOutput {
         case .null: return "null"
         case .raw(let value): return value
         case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
-        case .object(let fields): return "{" + fields.map { Self.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        case .object(let fields):
+            return "{" + fields.map { Self.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
         }
     }
 
@@ -32,7 +33,8 @@ enum Render {
     static func time(_ micros: Microseconds) -> String {
         guard micros > 0 else { return "-" }
         let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-        return ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        return ISO8601DateFormatter.string(
+            from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
     }
 
     /// A time in JSON: an RFC 3339 string, or null when there is none (a key never written).
@@ -71,27 +73,33 @@ enum Render {
         if let actor = event.metadata.actor { metadata.append(("actor", .string(actor))) }
         if let reason = event.metadata.reason { metadata.append(("reason", .string(reason))) }
         if !event.metadata.tags.isEmpty {
-            metadata.append(("tags", .object(event.metadata.tags.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+            metadata.append(
+                ("tags", .object(event.metadata.tags.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
         }
-        return .object([
-            ("namespace", .string(event.namespace)),
-        ] + (agentID.map { [("agent_id", JSONOutput.string($0))] } ?? []) + [
-            ("commit_ts", .int(event.commitTS)),
-            ("txn_id", .string(event.txnID)),
-            ("committed_at", self.jsonTime(event.committedAt)),
-            ("operations", .array(event.operations.map { operation in
-                .object([
-                    ("agent_id", .string(operation.agentID)),
-                    ("key", .string(operation.key)),
-                    ("op", .string(operation.kind == .put ? "put" : "delete")),
-                    ("value", operation.value.map { .raw($0.text) } ?? .null),
-                    ("version", .int(operation.version)),
-                ])
-            })),
-            ("metadata", .object(metadata)),
-            ("prev_hash", .string(event.prevHash.hex)),
-            ("hash", .string(event.hash.hex)),
-        ])
+        return .object(
+            [
+                ("namespace", .string(event.namespace))
+            ] + (agentID.map { [("agent_id", JSONOutput.string($0))] } ?? []) + [
+                ("commit_ts", .int(event.commitTS)),
+                ("txn_id", .string(event.txnID)),
+                ("committed_at", self.jsonTime(event.committedAt)),
+                (
+                    "operations",
+                    .array(
+                        event.operations.map { operation in
+                            .object([
+                                ("agent_id", .string(operation.agentID)),
+                                ("key", .string(operation.key)),
+                                ("op", .string(operation.kind == .put ? "put" : "delete")),
+                                ("value", operation.value.map { .raw($0.text) } ?? .null),
+                                ("version", .int(operation.version)),
+                            ])
+                        })
+                ),
+                ("metadata", .object(metadata)),
+                ("prev_hash", .string(event.prevHash.hex)),
+                ("hash", .string(event.hash.hex)),
+            ])
     }
 
     /// Aligned columns for text output; `styles` colour the cells of each column (not the header) after padding.
@@ -101,7 +109,8 @@ enum Render {
         for row in all { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
         return all.enumerated().map { rowIndex, row in
             row.enumerated().map { index, cell in
-                let padded = index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                let padded =
+                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
                 guard rowIndex > 0, index < styles.count, let style = styles[index] else { return padded }
                 return style(padded)
             }.joined(separator: "  ")
@@ -112,10 +121,14 @@ enum Render {
 /// Parses RFC 3339 times for `--as-of`, `--since` and `--until`.
 enum TimeArgument {
     static func micros(_ text: String) throws -> Microseconds {
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
+        ] {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = options
-            if let date = formatter.date(from: text) { return Microseconds((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+            if let date = formatter.date(from: text) {
+                return Microseconds((date.timeIntervalSince1970 * 1_000_000).rounded())
+            }
         }
         throw UsageError("'\(text)' is not an RFC 3339 time (for example 2026-11-22T10:00:00Z)")
     }

@@ -1,9 +1,10 @@
 import Foundation
+import StatehouseModel
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import StatehouseModel
-import Synchronization
 
 /// Writes text to standard output as it comes (no buffering). A reader that goes away (`statehousectl replay | head`)
 /// ends the command quietly with status 0, as it does for other Unix tools, instead of failing on the closed pipe.

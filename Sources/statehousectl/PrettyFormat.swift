@@ -144,7 +144,9 @@ enum PrettyFormat {
     /// `[a, b, ...] len=N`.
     static func summary(_ value: JSONTree, maxLength: Int = maxSummaryLength) -> String {
         if let scalar = self.scalar(value, maxLength) { return scalar }
-        if let compact = value.finiteCompact, self.length(compact) < self.compactLimit, self.length(compact) <= maxLength {
+        if let compact = value.finiteCompact, self.length(compact) < self.compactLimit,
+            self.length(compact) <= maxLength
+        {
             return compact
         }
         switch value {
@@ -182,7 +184,9 @@ enum PrettyFormat {
             fields.append("agent=\(self.agent(operation.agentID))")
             fields.append(style.operation(label.padding(toLength: max(5, label.count), withPad: " ", startingAt: 0)))
             let key = self.key(operation.key)
-            let reason = operation.kind == .delete ? event.metadata.reason.map { "reason=" + self.quoted($0, self.maxSummaryLength) } : nil
+            let reason =
+                operation.kind == .delete
+                ? event.metadata.reason.map { "reason=" + self.quoted($0, self.maxSummaryLength) } : nil
             if verbose {
                 fields.append("key=\(style.key(key))")
                 fields.append("v=\(style.version("\(operation.version)"))")

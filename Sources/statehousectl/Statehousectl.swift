@@ -25,7 +25,9 @@ struct Statehousectl: AsyncParsableCommand {
     )
 
     /// Global options that take a value; the flags among them take none.
-    static let globalOptionsWithValue: Set<String> = ["--addr", "--address", "-n", "--namespace", "-o", "--output", "--color"]
+    static let globalOptionsWithValue: Set<String> = [
+        "--addr", "--address", "-n", "--namespace", "-o", "--output", "--color",
+    ]
     static let globalFlags: Set<String> = ["--json", "--json-output"]
 
     /// Rewrites the command line into the shape ArgumentParser reads.
@@ -141,7 +143,8 @@ enum ExitStatus: Int32 {
 struct GlobalOptions: ParsableArguments {
     @Option(
         name: [.customLong("addr"), .customLong("address")],
-        help: "Address of statehoused: HOST:PORT, e.g. localhost:50051 or [::1]:50051 (env STATEHOUSE_ADDRESS, STATEHOUSE_ADDR or STATEHOUSE_URL)."
+        help:
+            "Address of statehoused: HOST:PORT, e.g. localhost:50051 or [::1]:50051 (env STATEHOUSE_ADDRESS, STATEHOUSE_ADDR or STATEHOUSE_URL)."
     )
     var addr: String = Self.environmentAddress ?? "127.0.0.1:50051"
 
@@ -161,7 +164,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: [.customLong("json"), .customLong("json-output")], help: "Same as -o json.")
     var json = false
 
-    @Option(help: "Colour in text output: auto (when standard output is a terminal and NO_COLOR is unset), always or never.")
+    @Option(
+        help: "Colour in text output: auto (when standard output is a terminal and NO_COLOR is unset), always or never."
+    )
     var color: ColorChoice = .auto
 
     /// The namespace, "default" unless given.
@@ -173,7 +178,8 @@ struct GlobalOptions: ParsableArguments {
             if self.json { return .json }
             guard let output = self.output else { return .text }
             guard let format = OutputFormat(rawValue: output) else {
-                throw UsageError("-o takes text or json, not '\(output)' (dump writes a file with -o FILE or --out FILE)")
+                throw UsageError(
+                    "-o takes text or json, not '\(output)' (dump writes a file with -o FILE or --out FILE)")
             }
             return format
         }

@@ -6,7 +6,8 @@ import StatehouseServer
 let environment = ProcessInfo.processInfo.environment
 let command: ServerConfiguration.Command
 do {
-    command = try ServerConfiguration.load(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment)
+    command = try ServerConfiguration.load(
+        arguments: Array(CommandLine.arguments.dropFirst()), environment: environment)
 } catch {
     FileHandle.standardError.write(Data("statehoused: \(error)\n".utf8))
     exit(2)

@@ -13,9 +13,11 @@ let clientTestLogger = Logger(label: "statehouse.client-test", factory: { _ in S
 func withTestDaemon(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
     let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: clientTestLogger)
     let engine = StatehouseEngine(backend: backend, logger: clientTestLogger)
-    let service = StatehouseGRPCService(engine: engine, build: .init(version: "t", gitSHA: "t"), logger: clientTestLogger)
+    let service = StatehouseGRPCService(
+        engine: engine, build: .init(version: "t", gitSHA: "t"), logger: clientTestLogger)
     let server = GRPCServer(
-        transport: HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext),
+        transport: HTTP2ServerTransport.Posix(
+            address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext),
         services: [service]
     )
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -94,7 +96,8 @@ struct ClientTests {
             let absent = try await client.beginTransaction(namespace: "ns")
             #expect(try await absent.get(agentID: "a", key: "new").exists == false)
             try await absent.put(agentID: "a", key: "other", value: json("1"))
-            _ = try await client.commit(AtomicCommit(namespace: "ns", operations: [.put(agentID: "a", key: "new", value: json("0"))]))
+            _ = try await client.commit(
+                AtomicCommit(namespace: "ns", operations: [.put(agentID: "a", key: "new", value: json("0"))]))
             await #expect(throws: StatehouseError.conflict(agentID: "a", key: "new", expected: nil, actual: 1)) {
                 _ = try await absent.commit()
             }
@@ -121,14 +124,18 @@ struct ClientTests {
     func readsAndLog() async throws {
         try await withTestDaemon { client in
             for index in 1...5 {
-                _ = try await client.commit(AtomicCommit(operations: [.put(agentID: "a", key: "k\(index % 3)", value: json("\(index)"))]))
+                _ = try await client.commit(
+                    AtomicCommit(operations: [.put(agentID: "a", key: "k\(index % 3)", value: json("\(index)"))]))
             }
             #expect(try await client.get(agentID: "a", key: "k1", at: .commit(1)).value == json("1"))
             #expect(try await client.get(agentID: "a", key: "k1", at: .version(2)).value == json("4"))
-            #expect(try await client.get(keys: [KeyAddress(agentID: "a", key: "k2"), KeyAddress(agentID: "z", key: "k")]).map(\.exists) == [true, false])
+            #expect(
+                try await client.get(keys: [KeyAddress(agentID: "a", key: "k2"), KeyAddress(agentID: "z", key: "k")])
+                    .map(\.exists) == [true, false])
             let keys = try await client.listKeys(agentID: "a", limit: 2)
             #expect(keys.items.map(\.key) == ["k0", "k1"] && keys.nextCursor != nil)
-            #expect(try await client.listKeys(agentID: "a", limit: 2, cursor: keys.nextCursor).items.map(\.key) == ["k2"])
+            #expect(
+                try await client.listKeys(agentID: "a", limit: 2, cursor: keys.nextCursor).items.map(\.key) == ["k2"])
             #expect(try await client.scan(agentID: "a", prefix: "k").items.count == 3)
             #expect(try await client.history(agentID: "a", key: "k1").items.map(\.version) == [2, 1])
             #expect(try await client.listAgents().items == ["a"])
@@ -144,7 +151,8 @@ struct ClientTests {
                 for try await event in events {
                     seen.append(event.commitTS)
                     if event.commitTS == 5 {
-                        _ = try await client.commit(AtomicCommit(operations: [.put(agentID: "a", key: "live", value: json("6"))]))
+                        _ = try await client.commit(
+                            AtomicCommit(operations: [.put(agentID: "a", key: "live", value: json("6"))]))
                     }
                     if event.commitTS == 6 { break }
                 }

@@ -1,5 +1,6 @@
-@testable import StatehouseCore
 import Testing
+
+@testable import StatehouseCore
 
 /// A stored state for the resolver, as a backend's write transaction would present it.
 struct FakeStore: CommitStateReader {
@@ -12,7 +13,8 @@ struct FakeStore: CommitStateReader {
         self.versions["\(namespace)/\(agentID)/\(key)"]
     }
     func committedResult(txnID: String) throws -> CommitResult? { self.committed[txnID] }
-    func idempotentCommit(namespace: String, idempotencyKey: String) throws -> (digest: [UInt8], result: CommitResult)? {
+    func idempotentCommit(namespace: String, idempotencyKey: String) throws -> (digest: [UInt8], result: CommitResult)?
+    {
         nil
     }
 }
@@ -26,12 +28,15 @@ struct CommitResolverTests {
     @Test("transactions of one batch see each other's writes; a conflicting one fails alone")
     func batchSemantics() throws {
         let batch = [
-            CommitRequest(namespace: "n", txnID: "t1", operations: [Self.put("k")],
-                          conditions: [.init(agentID: "a", key: "k", requirement: .expected(.absent))]),
-            CommitRequest(namespace: "n", txnID: "t2", operations: [Self.put("k")],
-                          conditions: [.init(agentID: "a", key: "k", requirement: .expected(.absent))]),
-            CommitRequest(namespace: "n", txnID: "t3", operations: [Self.put("k")],
-                          conditions: [.init(agentID: "a", key: "k", requirement: .expected(.version(1)))]),
+            CommitRequest(
+                namespace: "n", txnID: "t1", operations: [Self.put("k")],
+                conditions: [.init(agentID: "a", key: "k", requirement: .expected(.absent))]),
+            CommitRequest(
+                namespace: "n", txnID: "t2", operations: [Self.put("k")],
+                conditions: [.init(agentID: "a", key: "k", requirement: .expected(.absent))]),
+            CommitRequest(
+                namespace: "n", txnID: "t3", operations: [Self.put("k")],
+                conditions: [.init(agentID: "a", key: "k", requirement: .expected(.version(1)))]),
             CommitRequest(namespace: "m", txnID: "t4", operations: [Self.put("k")]),
             CommitRequest(namespace: "n", txnID: "t1", operations: [Self.put("k")]),
         ]
@@ -85,7 +90,8 @@ struct TransactionTableTests {
         try state.stage(.put(agentID: "a", key: "k", value: try JSONValue(validating: "1234")), in: "t", now: 1)
         try state.stage(.put(agentID: "a", key: "k", value: try JSONValue(validating: "12345678")), in: "t", now: 2)
         #expect(throws: StatehouseError.self) {
-            try state.stage(.put(agentID: "a", key: "k", value: try JSONValue(validating: "123456789")), in: "t", now: 3)
+            try state.stage(
+                .put(agentID: "a", key: "k", value: try JSONValue(validating: "123456789")), in: "t", now: 3)
         }
         #expect(state.open["t"]?.operations.count == 1)
         #expect(throws: StatehouseError.transactionExpired("transaction t expired and was rolled back")) {
@@ -123,7 +129,9 @@ struct EncodingTests {
         #expect(try PageCursor.decodeString(cursor, kind: .keys, query: ["n", "a"]) == "k7")
         #expect(throws: StatehouseError.self) { try PageCursor.decodeString(cursor, kind: .scan, query: ["n", "a"]) }
         #expect(throws: StatehouseError.self) { try PageCursor.decodeString(cursor, kind: .keys, query: ["n", "b"]) }
-        #expect(throws: StatehouseError.self) { try PageCursor.decodeString(cursor + "A", kind: .keys, query: ["n", "a"]) }
+        #expect(throws: StatehouseError.self) {
+            try PageCursor.decodeString(cursor + "A", kind: .keys, query: ["n", "a"])
+        }
     }
 
     @Test("metadata encodes canonically (tags sorted) and decodes back")

@@ -30,8 +30,9 @@ struct ErrorMappingTests {
 
     @Test("structured details travel as metadata")
     func metadata() {
-        #expect(RPCError(StatehouseError.subscriberTooSlow(resumeFrom: 42)).metadata[stringValues: "statehouse-resume-from"]
-            .map { $0 } == ["42"])
+        #expect(
+            RPCError(StatehouseError.subscriberTooSlow(resumeFrom: 42)).metadata[stringValues: "statehouse-resume-from"]
+                .map { $0 } == ["42"])
         let conflict = RPCError(StatehouseError.conflict(agentID: "a", key: "k", expected: nil, actual: 3)).metadata
         #expect(conflict[stringValues: "statehouse-conflict-key"].map { $0 } == ["k"])
         #expect(conflict[stringValues: "statehouse-conflict-actual"].map { $0 } == ["3"])
@@ -63,7 +64,9 @@ struct ErrorMappingTests {
             // RESOURCE_EXHAUSTED: too many open transactions.
             let first = try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest())
             _ = try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest())
-            await expectCode(.resourceExhausted) { try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest()) }
+            await expectCode(.resourceExhausted) {
+                try await client.beginTransaction(Statehouse_V2_BeginTransactionRequest())
+            }
 
             // FAILED_PRECONDITION: an expired transaction.
             clock.advance(by: .seconds(31))

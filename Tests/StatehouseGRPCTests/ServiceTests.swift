@@ -33,7 +33,9 @@ struct ServiceTests {
             let result = try await client.commit(commit).result
             #expect(result.namespace == "ns" && result.txnID == commit.txnID && result.commitTs == 2)
             #expect(try await client.commit(commit).result == result)  // exactly once
-            #expect(try await engine.get(namespace: "ns", agentID: "a", key: "k").value == (try JSONValue(validating: #"{"v":1}"#)))
+            #expect(
+                try await engine.get(namespace: "ns", agentID: "a", key: "k").value
+                    == (try JSONValue(validating: #"{"v":1}"#)))
 
             _ = try await client.apply(putRequest("a", "read", "2", namespace: "ns"))
             commit.txnID = "0190f3a2-6c1e-7d4b-9a2f-3c5e7a9b1d30"  // a new transaction whose read is stale now

@@ -37,7 +37,9 @@ struct V1CompatibilityTests {
         _ = try await v1.write(request)
     }
 
-    static func delete(_ v1: V1Client, _ txn: String, _ agent: String, _ key: String, namespace: String = "default")
+    static func delete(
+        _ v1: V1Client, _ txn: String, _ agent: String, _ key: String, namespace: String = "default"
+    )
         async throws
     {
         var request = Statehouse_V1_DeleteRequest()
@@ -61,7 +63,9 @@ struct V1CompatibilityTests {
     }
 
     /// One v1 transaction writing `json` to agent/key; returns its commit_ts.
-    static func put(_ v1: V1Client, _ agent: String, _ key: String, _ json: String, namespace: String = "default")
+    static func put(
+        _ v1: V1Client, _ agent: String, _ key: String, _ json: String, namespace: String = "default"
+    )
         async throws -> UInt64
     {
         let txn = try await self.begin(v1)
@@ -69,7 +73,9 @@ struct V1CompatibilityTests {
         return try await self.commit(v1, txn)
     }
 
-    static func get(_ v1: V1Client, _ agent: String, _ key: String, namespace: String = "default") async throws
+    static func get(
+        _ v1: V1Client, _ agent: String, _ key: String, namespace: String = "default"
+    ) async throws
         -> Statehouse_V1_GetStateResponse
     {
         var request = Statehouse_V1_GetStateRequest()
@@ -79,7 +85,9 @@ struct V1CompatibilityTests {
         return try await v1.getState(request)
     }
 
-    static func getAt(_ v1: V1Client, _ agent: String, _ key: String, _ version: UInt64) async throws
+    static func getAt(
+        _ v1: V1Client, _ agent: String, _ key: String, _ version: UInt64
+    ) async throws
         -> Statehouse_V1_GetStateAtVersionResponse
     {
         var request = Statehouse_V1_GetStateAtVersionRequest()
@@ -89,7 +97,9 @@ struct V1CompatibilityTests {
         return try await v1.getStateAtVersion(request)
     }
 
-    static func replay(_ v1: V1Client, _ agent: String, start: UInt64? = nil, end: UInt64? = nil) async throws
+    static func replay(
+        _ v1: V1Client, _ agent: String, start: UInt64? = nil, end: UInt64? = nil
+    ) async throws
         -> [Statehouse_V1_ReplayEvent]
     {
         var request = Statehouse_V1_ReplayRequest()
@@ -103,7 +113,8 @@ struct V1CompatibilityTests {
         }
     }
 
-    static func v2Text(_ client: Client, _ agent: String, _ key: String, namespace: String = "") async throws -> String {
+    static func v2Text(_ client: Client, _ agent: String, _ key: String, namespace: String = "") async throws -> String
+    {
         var request = getRequest(agent, key)
         request.namespace = namespace
         return try await client.getState(request).record.text
@@ -125,7 +136,8 @@ struct V1CompatibilityTests {
     @Test("a Struct is stored as JSON: integral numbers as integers, sorted keys, nested lists and objects")
     func structToJSON() async throws {
         try await withBothServices { client, v1, _ in
-            let json = #"{"z": 1, "a": {"n": -3, "f": 2.5, "big": 1e300, "tiny": 1e-7, "wide": 9.5e15}, "l": [1, "x\n\"", null, true, []]}"#
+            let json =
+                #"{"z": 1, "a": {"n": -3, "f": 2.5, "big": 1e300, "tiny": 1e-7, "wide": 9.5e15}, "l": [1, "x\n\"", null, true, []]}"#
             let commitTS = try await Self.put(v1, "agent-1", "memory", json)
             #expect(commitTS == 1)
             #expect(
@@ -165,8 +177,10 @@ struct V1CompatibilityTests {
     @Test("what a Struct cannot carry: non-object values fail with FAILED_PRECONDITION, big integers become doubles")
     func structLimits() async throws {
         try await withBothServices { client, v1, _ in
-            for (key, json, kind) in [("list", "[1,2]", "array"), ("text", #""hi""#, "string"), ("n", "42", "number"),
-                                      ("flag", "true", "boolean"), ("nothing", "null", "null")] {
+            for (key, json, kind) in [
+                ("list", "[1,2]", "array"), ("text", #""hi""#, "string"), ("n", "42", "number"),
+                ("flag", "true", "boolean"), ("nothing", "null", "null"),
+            ] {
                 _ = try await client.apply(putRequest("a", key, json))
                 let message = await expectCode(.failedPrecondition) { try await Self.get(v1, "a", key) }
                 #expect(message.contains("key '\(key)'") && message.contains("JSON \(kind)"), "\(message)")
@@ -186,11 +200,17 @@ struct V1CompatibilityTests {
             let txn = try await Self.begin(v1)
             var nan = Google_Protobuf_Struct()
             nan.fields["x"] = Google_Protobuf_Value(numberValue: .nan)
-            #expect(await expectCode(.invalidArgument) { try await Self.write(v1, txn, "b", "nan", nan) }.contains("value.x"))
+            #expect(
+                await expectCode(.invalidArgument) { try await Self.write(v1, txn, "b", "nan", nan) }.contains(
+                    "value.x"))
             var unset = Google_Protobuf_Struct()
             unset.fields["y"] = Google_Protobuf_Value()
-            #expect(await expectCode(.invalidArgument) { try await Self.write(v1, txn, "b", "unset", unset) }.contains("no kind"))
-            #expect(await expectCode(.invalidArgument) { try await Self.write(v1, txn, "b", "none", nil) }.contains("needs a value"))
+            #expect(
+                await expectCode(.invalidArgument) { try await Self.write(v1, txn, "b", "unset", unset) }.contains(
+                    "no kind"))
+            #expect(
+                await expectCode(.invalidArgument) { try await Self.write(v1, txn, "b", "none", nil) }.contains(
+                    "needs a value"))
             #expect(try await Self.commit(v1, txn) == 6)  // staged nothing: the head, no new event
             #expect(try await Self.get(v1, "b", "nan").exists == false)
         }
@@ -248,12 +268,15 @@ struct V1CompatibilityTests {
             let txn = try await Self.begin(v1)
             try await Self.write(v1, txn, "a", "k", try Self.value(#"{"n":1}"#))
             #expect(try await Self.commit(v1, txn) == 1)
-            #expect(await expectCode(.failedPrecondition) { try await Self.commit(v1, txn) }.contains("already committed"))
+            #expect(
+                await expectCode(.failedPrecondition) { try await Self.commit(v1, txn) }.contains("already committed"))
             await expectCode(.failedPrecondition) { try await Self.write(v1, txn, "a", "k", try Self.value("{}")) }
             await expectCode(.failedPrecondition) { try await Self.abort(v1, txn) }
 
             await expectCode(.notFound) { try await Self.commit(v1, "no-such-transaction") }
-            await expectCode(.notFound) { try await Self.write(v1, "no-such-transaction", "a", "k", try Self.value("{}")) }
+            await expectCode(.notFound) {
+                try await Self.write(v1, "no-such-transaction", "a", "k", try Self.value("{}"))
+            }
             try await Self.abort(v1, "no-such-transaction")  // idempotent: nothing to abort is not an error
 
             let aborted = try await Self.begin(v1)
@@ -317,7 +340,8 @@ struct V1CompatibilityTests {
             #expect(try await Self.getAt(v1, "a", "k", 2).value == (try Self.value(#"{"v":2}"#)))
             let tombstone = try await Self.getAt(v1, "a", "k", 3)
             #expect(!tombstone.exists && !tombstone.hasValue && tombstone.version == 3)
-            #expect(await expectCode(.notFound) { try await Self.getAt(v1, "a", "k", 4) }.contains("versions are 1 to 3"))
+            #expect(
+                await expectCode(.notFound) { try await Self.getAt(v1, "a", "k", 4) }.contains("versions are 1 to 3"))
             await expectCode(.notFound) { try await Self.getAt(v1, "a", "k", 0) }
             await expectCode(.notFound) { try await Self.getAt(v1, "a", "never", 1) }
             await expectCode(.invalidArgument) { try await Self.get(v1, "", "k") }
@@ -373,7 +397,7 @@ struct V1CompatibilityTests {
         try await withBothServices { _, v1, _ in
             _ = try await Self.put(v1, "a", "k1", #"{"i":1}"#)  // 1
             _ = try await Self.put(v1, "b", "k1", #"{"i":2}"#)  // 2: another agent
-            let txn = try await Self.begin(v1)                    // 3: both agents
+            let txn = try await Self.begin(v1)  // 3: both agents
             try await Self.write(v1, txn, "a", "k2", try Self.value(#"{"i":3}"#))
             try await Self.write(v1, txn, "b", "k2", try Self.value(#"{"i":3}"#))
             try await Self.delete(v1, txn, "a", "k1")

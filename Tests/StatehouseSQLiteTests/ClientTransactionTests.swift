@@ -7,7 +7,9 @@ import Testing
 struct ClientTransactionTests {
     func newID() -> String { TransactionID.make(wallMicroseconds: SystemClock().wallMicroseconds()) }
 
-    @Test("a client transaction commits once under its own id; a retry returns the first result", arguments: StoreKind.allCases)
+    @Test(
+        "a client transaction commits once under its own id; a retry returns the first result",
+        arguments: StoreKind.allCases)
     func exactlyOnce(_ kind: StoreKind) async throws {
         try await withTestEngine(kind) { engine in
             try await engine.put(agent: "a", key: "read", json: "1")
@@ -57,16 +59,20 @@ struct ClientTransactionTests {
                 await #expect(throws: malformed) { try await engine.commit(clientTransactionID: id, commit) }
             }
             let begun = try engine.beginTransaction()
-            await #expect(throws: StatehouseError.invalidArgument(
-                "transaction \(begun.txnID) was begun on the daemon; commit it as such"
-            )) {
+            await #expect(
+                throws: StatehouseError.invalidArgument(
+                    "transaction \(begun.txnID) was begun on the daemon; commit it as such"
+                )
+            ) {
                 try await engine.commit(clientTransactionID: begun.txnID, commit)
             }
             let id = self.newID()
             _ = try await engine.commit(clientTransactionID: id, commit)
             var elsewhere = commit
             elsewhere.namespace = "other"
-            await #expect(throws: StatehouseError.invalidArgument("transaction id \(id) was already used in another namespace")) {
+            await #expect(
+                throws: StatehouseError.invalidArgument("transaction id \(id) was already used in another namespace")
+            ) {
                 try await engine.commit(clientTransactionID: id, elsewhere)
             }
             #expect(try await engine.head(namespace: "other").commitTS == 0)

@@ -53,7 +53,9 @@ struct CrashTests {
         }
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal, "the child exited by itself: \(lines.suffix(3))")
-        #expect(!lines.contains { $0.hasPrefix("error") }, "the child reported an error: \(lines.filter { $0.hasPrefix("error") })")
+        #expect(
+            !lines.contains { $0.hasPrefix("error") },
+            "the child reported an error: \(lines.filter { $0.hasPrefix("error") })")
         return lines.compactMap { line in
             let parts = line.split(separator: " ")
             guard parts.count == 5, parts[0] == "ack", let commitTS = CommitTS(parts[1]), let writer = Int(parts[3]),
@@ -78,7 +80,8 @@ struct CrashTests {
                     let byCommitTS = Dictionary(uniqueKeysWithValues: events.map { ($0.commitTS, $0) })
                     for ack in acknowledged {
                         let event = byCommitTS[ack.commitTS]
-                        #expect(event?.txnID == ack.txnID, "acknowledged commit \(ack.commitTS) is missing or different")
+                        #expect(
+                            event?.txnID == ack.txnID, "acknowledged commit \(ack.commitTS) is missing or different")
                         #expect(event?.operations.first?.value == json("\(ack.sequence)"))
                         #expect(event?.operations.first?.agentID == "writer-\(ack.writer)")
                     }

@@ -19,7 +19,10 @@ struct DurabilityPragmaTests {
             configuration.durability = durability
             let backend = try await SQLiteBackend.open(configuration: configuration, logger: Logger(label: "test"))
             let writer = try await backend.onWriter { writer in
-                (try writer.connection.scalarText("PRAGMA synchronous"), try writer.connection.scalarText("PRAGMA journal_mode"))
+                (
+                    try writer.connection.scalarText("PRAGMA synchronous"),
+                    try writer.connection.scalarText("PRAGMA journal_mode")
+                )
             }
             #expect(writer.0 == expected)
             #expect(writer.1 == "wal")

@@ -5,7 +5,9 @@ import Testing
 /// Every limit of ARCHITECTURE.md at its boundary: the limit passes, one more fails and changes nothing.
 @Suite("Limits at the boundary", .timeLimit(.minutes(2)))
 struct LimitTests {
-    static func string(_ count: Int, _ character: Character = "x") -> String { String(repeating: character, count: count) }
+    static func string(_ count: Int, _ character: Character = "x") -> String {
+        String(repeating: character, count: count)
+    }
 
     /// A JSON string value of exactly `bytes` bytes.
     static func jsonString(bytes: Int) -> JSONValue { json("\"" + Self.string(bytes - 2) + "\"") }
@@ -36,7 +38,8 @@ struct LimitTests {
     func valueSize() async throws {
         try await withTestEngine { engine in
             let limit = 1 << 20
-            _ = try await engine.commit(AtomicCommit(operations: [.put(agentID: "a", key: "k", value: Self.jsonString(bytes: limit))]))
+            _ = try await engine.commit(
+                AtomicCommit(operations: [.put(agentID: "a", key: "k", value: Self.jsonString(bytes: limit))]))
             try await Self.expectRejected(engine) {
                 _ = try await engine.commit(
                     AtomicCommit(operations: [.put(agentID: "a", key: "k", value: Self.jsonString(bytes: limit + 1))])
@@ -55,7 +58,9 @@ struct LimitTests {
         try await withTestEngine { engine in
             try await engine.put(agent: "a", key: Self.string(1024), json: "1")
             try await engine.put(agent: "a", key: Self.string(1022) + "é", json: "1")  // 1024 bytes, 1023 characters
-            try await Self.expectRejected(engine) { try await engine.put(agent: "a", key: Self.string(1025), json: "1") }
+            try await Self.expectRejected(engine) {
+                try await engine.put(agent: "a", key: Self.string(1025), json: "1")
+            }
             try await Self.expectRejected(engine) {
                 try await engine.put(agent: "a", key: Self.string(1023) + "é", json: "1")
             }
@@ -101,7 +106,9 @@ struct LimitTests {
                 )
             }
             let txn = try engine.beginTransaction()
-            for index in 0..<limit { try engine.put(txnID: txn.txnID, agentID: "b", key: "k\(index)", value: json("1")) }
+            for index in 0..<limit {
+                try engine.put(txnID: txn.txnID, agentID: "b", key: "k\(index)", value: json("1"))
+            }
             try engine.put(txnID: txn.txnID, agentID: "b", key: "k0", value: json("2"))  // replacing is not a new op
             try await Self.expectRejected(engine) {
                 try engine.put(txnID: txn.txnID, agentID: "b", key: "extra", value: json("1"))
@@ -129,9 +136,11 @@ struct LimitTests {
     func openTransactions() async throws {
         try await withTestEngine { engine in
             let open = try (0..<10_000).map { _ in try engine.beginTransaction() }
-            #expect(throws: StatehouseError.resourceExhausted(
-                "too many open transactions (limit 10000); commit or abort some"
-            )) { try engine.beginTransaction() }
+            #expect(
+                throws: StatehouseError.resourceExhausted(
+                    "too many open transactions (limit 10000); commit or abort some"
+                )
+            ) { try engine.beginTransaction() }
             for txn in open.prefix(10) { try engine.abort(txnID: txn.txnID) }
             _ = try engine.beginTransaction()
             #expect(engine.openTransactionCount == 9_991)
@@ -141,7 +150,9 @@ struct LimitTests {
     @Test("JSON nesting: 512 levels pass, 513 fail")
     func jsonDepth() async throws {
         #expect(throws: Never.self) { try JSONValue(validating: Self.string(512, "[") + Self.string(512, "]")) }
-        #expect(throws: StatehouseError.self) { try JSONValue(validating: Self.string(513, "[") + Self.string(513, "]")) }
+        #expect(throws: StatehouseError.self) {
+            try JSONValue(validating: Self.string(513, "[") + Self.string(513, "]"))
+        }
     }
 
     @Test("watchers: 10,000 pass, 10,001 fail, and slots are freed")
@@ -162,24 +173,27 @@ struct LimitTests {
     func malformedCommits() async throws {
         try await withTestEngine { engine in
             try await Self.expectRejected(engine) {
-                _ = try await engine.commit(AtomicCommit(operations: [
-                    .put(agentID: "a", key: "k", value: json("1")), .delete(agentID: "a", key: "k"),
-                ]))
+                _ = try await engine.commit(
+                    AtomicCommit(operations: [
+                        .put(agentID: "a", key: "k", value: json("1")), .delete(agentID: "a", key: "k"),
+                    ]))
             }
             try await Self.expectRejected(engine) {
                 try await engine.put(agent: "a", key: "k", json: "1", expecting: .version(0))
             }
             try await Self.expectRejected(engine) {
-                _ = try await engine.commit(AtomicCommit(
-                    operations: [.put(agentID: "a", key: "k", value: json("1"))],
-                    metadata: CommitMetadata(tags: ["": "x"])
-                ))
+                _ = try await engine.commit(
+                    AtomicCommit(
+                        operations: [.put(agentID: "a", key: "k", value: json("1"))],
+                        metadata: CommitMetadata(tags: ["": "x"])
+                    ))
             }
             try await Self.expectRejected(engine) {
-                _ = try await engine.commit(AtomicCommit(
-                    operations: [.put(agentID: "a", key: "k", value: json("1"))],
-                    idempotencyKey: ""
-                ))
+                _ = try await engine.commit(
+                    AtomicCommit(
+                        operations: [.put(agentID: "a", key: "k", value: json("1"))],
+                        idempotencyKey: ""
+                    ))
             }
             try await Self.expectRejected(engine) {
                 _ = try await engine.readLog(LogFilter(fromCommitTS: 5, toCommitTS: 2))
@@ -189,4 +203,3 @@ struct LimitTests {
         }
     }
 }
-

@@ -6,7 +6,9 @@ import Testing
 /// Runs SQL directly against a stopped store's database file, as an attacker or a broken disk would.
 func tamper(directory: String, _ sql: String) throws {
     var db: OpaquePointer?
-    guard sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK else { throw StatehouseError.internalError("open") }
+    guard sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK else {
+        throw StatehouseError.internalError("open")
+    }
     defer { sqlite3_close(db) }
     var message: UnsafeMutablePointer<CChar>?
     guard sqlite3_exec(db, sql, nil, nil, &message) == SQLITE_OK else {
@@ -19,18 +21,21 @@ func tamper(directory: String, _ sql: String) throws {
 
 @Suite("Log, hash chain and verification", .timeLimit(.minutes(2)))
 struct LogAndVerifyTests {
-    @Test("the log carries every field and filters by agent, key prefix, commit_ts and time", arguments: StoreKind.allCases)
+    @Test(
+        "the log carries every field and filters by agent, key prefix, commit_ts and time",
+        arguments: StoreKind.allCases)
     func logFilters(_ kind: StoreKind) async throws {
         let clock = ManualClock(wall: 10_000_000)
         try await withTestEngine(kind, clock: clock) { engine in
             let metadata = CommitMetadata(actor: "planner", reason: "initial plan", tags: ["run": "7", "env": "test"])
-            let first = try await engine.commit(AtomicCommit(
-                operations: [
-                    .put(agentID: "planner", key: "plan/1", value: json(#"{"step":1}"#)),
-                    .put(agentID: "worker", key: "task/1", value: json("\"queued\"")),
-                ],
-                metadata: metadata
-            ))
+            let first = try await engine.commit(
+                AtomicCommit(
+                    operations: [
+                        .put(agentID: "planner", key: "plan/1", value: json(#"{"step":1}"#)),
+                        .put(agentID: "worker", key: "task/1", value: json("\"queued\"")),
+                    ],
+                    metadata: metadata
+                ))
             clock.advance(by: .seconds(10))
             _ = try await engine.commit(AtomicCommit(operations: [.delete(agentID: "planner", key: "plan/1")]))
             clock.advance(by: .seconds(10))
@@ -44,13 +49,17 @@ struct LogAndVerifyTests {
             #expect(events[0].prevHash == HashChain.genesisHash)
             #expect(events[1].prevHash == events[0].hash)
             #expect(events[0].hash == first.hash)
-            #expect(events[0].operations == [
-                AppliedOperation(agentID: "planner", key: "plan/1", kind: .put, value: json(#"{"step":1}"#), version: 1),
-                AppliedOperation(agentID: "worker", key: "task/1", kind: .put, value: json("\"queued\""), version: 1),
-            ])
-            #expect(events[1].operations == [
-                AppliedOperation(agentID: "planner", key: "plan/1", kind: .delete, value: nil, version: 2)
-            ])
+            #expect(
+                events[0].operations == [
+                    AppliedOperation(
+                        agentID: "planner", key: "plan/1", kind: .put, value: json(#"{"step":1}"#), version: 1),
+                    AppliedOperation(
+                        agentID: "worker", key: "task/1", kind: .put, value: json("\"queued\""), version: 1),
+                ])
+            #expect(
+                events[1].operations == [
+                    AppliedOperation(agentID: "planner", key: "plan/1", kind: .delete, value: nil, version: 2)
+                ])
 
             let plannerPage = try await engine.readLog(LogFilter(agentID: "planner"))
             #expect(plannerPage.nextCursor == nil)  // a short page is the last one
@@ -64,9 +73,11 @@ struct LogAndVerifyTests {
             let worker = try await engine.readLog(LogFilter(agentID: "worker", keyPrefix: "memory/")).items
             #expect(worker.map(\.commitTS) == [3])
             #expect(try await engine.readLog(LogFilter(keyPrefix: "task/")).items.map(\.commitTS) == [1])
-            #expect(try await engine.readLog(LogFilter(fromCommitTS: 2, toCommitTS: 3)).items.map(\.commitTS) == [2, 3])
+            #expect(
+                try await engine.readLog(LogFilter(fromCommitTS: 2, toCommitTS: 3)).items.map(\.commitTS) == [2, 3])
             #expect(try await engine.readLog(LogFilter(since: 10_000_001)).items.map(\.commitTS) == [2, 3])
-            #expect(try await engine.readLog(LogFilter(since: 20_000_000, until: 20_000_000)).items.map(\.commitTS) == [2])
+            #expect(
+                try await engine.readLog(LogFilter(since: 20_000_000, until: 20_000_000)).items.map(\.commitTS) == [2])
             #expect(try await engine.readLog(LogFilter(until: 9_999_999)).items.isEmpty)
             #expect(try await engine.readLog(LogFilter(namespace: "empty")).items.isEmpty)
         }
@@ -77,12 +88,27 @@ struct LogAndVerifyTests {
         try await withTestEngine(clock: ManualClock(wall: 1_700_000_000_000_000)) { engine in
             let result = try await engine.put(agent: "a", key: "k", json: "1")
             var content: [UInt8] = HashChain.domainTag + [UInt8](repeating: 0, count: 32)
-            func u64(_ value: UInt64) { content += (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) } }
+            func u64(_ value: UInt64) {
+                content += (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) }
+            }
             func u32(_ value: Int) { content += (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
-            func str(_ text: String) { u32(text.utf8.count); content += Array(text.utf8) }
-            u64(1); str("default"); str(result.txnID); u64(1_700_000_000_000_000)
-            content += [0, 0]; u32(0)  // no actor, no reason, no tags
-            u32(1); str("a"); str("k"); content.append(1); u64(1); u32(1); content += Array("1".utf8)
+            func str(_ text: String) {
+                u32(text.utf8.count)
+                content += Array(text.utf8)
+            }
+            u64(1)
+            str("default")
+            str(result.txnID)
+            u64(1_700_000_000_000_000)
+            content += [0, 0]
+            u32(0)  // no actor, no reason, no tags
+            u32(1)
+            str("a")
+            str("k")
+            content.append(1)
+            u64(1)
+            u32(1)
+            content += Array("1".utf8)
             let expected = try sha256(content)
             #expect(result.hash.bytes == expected)
         }
@@ -92,7 +118,9 @@ struct LogAndVerifyTests {
     func verifiesCleanLog(_ kind: StoreKind) async throws {
         try await withTestEngine(kind) { engine in
             // A namespace without commits has nothing to verify: saying "ok" would let a mistyped name pass.
-            await #expect(throws: StatehouseError.notFound("namespace 'default' has no commits: there is nothing to verify")) {
+            await #expect(
+                throws: StatehouseError.notFound("namespace 'default' has no commits: there is nothing to verify")
+            ) {
                 try await engine.verify()
             }
             for index in 0..<25 { try await engine.put(agent: "a", key: "k\(index % 4)", json: "\(index)") }
@@ -117,10 +145,12 @@ struct LogAndVerifyTests {
             ("a removed event", "DELETE FROM events WHERE commit_ts = 5", CommitTS(5)),
             ("the last event", "DELETE FROM events WHERE commit_ts = 10", CommitTS(10)),
             ("metadata", "UPDATE events SET metadata = X'00' WHERE commit_ts = 9", CommitTS(9)),
-            ("two swapped events",
-             "UPDATE events SET commit_ts = 0 WHERE commit_ts = 3; UPDATE events SET commit_ts = 3 WHERE commit_ts = 4; "
-                + "UPDATE events SET commit_ts = 4 WHERE commit_ts = 0",
-             CommitTS(3)),
+            (
+                "two swapped events",
+                "UPDATE events SET commit_ts = 0 WHERE commit_ts = 3; UPDATE events SET commit_ts = 3 WHERE commit_ts = 4; "
+                    + "UPDATE events SET commit_ts = 4 WHERE commit_ts = 0",
+                CommitTS(3)
+            ),
         ]
     )
     func tamperDetected(_ what: String, _ sql: String, _ firstBad: CommitTS) async throws {
@@ -128,10 +158,11 @@ struct LogAndVerifyTests {
             let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             try await runEngine(backend: backend) { engine in
                 for index in 1...10 {
-                    _ = try await engine.commit(AtomicCommit(
-                        operations: [.put(agentID: "a", key: "k\(index % 3)", value: json("\(index)"))],
-                        metadata: CommitMetadata(actor: "tester")
-                    ))
+                    _ = try await engine.commit(
+                        AtomicCommit(
+                            operations: [.put(agentID: "a", key: "k\(index % 3)", value: json("\(index)"))],
+                            metadata: CommitMetadata(actor: "tester")
+                        ))
                 }
                 #expect(try await engine.verify().isValid)
             }

@@ -21,8 +21,12 @@ struct ReadTests {
             #expect(try await engine.get(agentID: "a", key: "k", at: .version(2)).value == json("\"v2\""))
             let tombstone = try await engine.get(agentID: "a", key: "k", at: .version(3))
             #expect(tombstone.deleted && !tombstone.exists && tombstone.value == nil)
-            await #expect(throws: StatehouseError.self) { try await engine.get(agentID: "a", key: "k", at: .version(4)) }
-            await #expect(throws: StatehouseError.self) { try await engine.get(agentID: "a", key: "k", at: .version(0)) }
+            await #expect(throws: StatehouseError.self) {
+                try await engine.get(agentID: "a", key: "k", at: .version(4))
+            }
+            await #expect(throws: StatehouseError.self) {
+                try await engine.get(agentID: "a", key: "k", at: .version(0))
+            }
 
             #expect(try await engine.get(agentID: "a", key: "k", at: .commit(0)).exists == false)
             #expect(try await engine.get(agentID: "a", key: "k", at: .commit(1)).value == json("\"v1\""))
@@ -91,8 +95,9 @@ struct ReadTests {
             #expect(withDeleted[0].deleted && withDeleted[0].version == 2)
             #expect(try await engine.listKeys(agentID: "a", prefix: "memory/").items.map(\.key) == ["memory/2"])
             #expect(try await engine.scan(agentID: "a", prefix: "memory/").items.map(\.key) == ["memory/2"])
-            #expect(try await engine.scan(agentID: "a", prefix: "memory/", at: .commit(3)).items.map(\.key)
-                == ["memory/1", "memory/2"])
+            #expect(
+                try await engine.scan(agentID: "a", prefix: "memory/", at: .commit(3)).items.map(\.key)
+                    == ["memory/1", "memory/2"])
 
             let history = try await engine.history(agentID: "a", key: "memory/1").items
             #expect(history.map(\.version) == [2, 1])
@@ -113,7 +118,9 @@ struct ReadTests {
             for version in 2...9 { try await engine.put(agent: "a", key: "key/000", json: "\(version)") }
             _ = try await engine.commit(AtomicCommit(operations: [.delete(agentID: "a", key: "key/005")]))
 
-            let listed = try await collectPages(pageSize) { try await engine.listKeys(agentID: "a", limit: pageSize, cursor: $0) }
+            let listed = try await collectPages(pageSize) {
+                try await engine.listKeys(agentID: "a", limit: pageSize, cursor: $0)
+            }
             #expect(listed.map(\.key) == keys.sorted().filter { $0 != "key/005" })
             let scanned = try await collectPages(pageSize) {
                 try await engine.scan(agentID: "a", prefix: "key/", limit: pageSize, cursor: $0)
@@ -125,7 +132,9 @@ struct ReadTests {
             #expect(versions.map(\.version) == Array((1...9).reversed()))
             let agents = try await collectPages(pageSize) { try await engine.listAgents(limit: pageSize, cursor: $0) }
             #expect(agents == ["a", "b", "c"])
-            let events = try await collectPages(pageSize) { try await engine.readLog(LogFilter(), limit: pageSize, cursor: $0) }
+            let events = try await collectPages(pageSize) {
+                try await engine.readLog(LogFilter(), limit: pageSize, cursor: $0)
+            }
             #expect(events.map(\.commitTS) == Array(1...10))
         }
     }
@@ -143,7 +152,9 @@ struct ReadTests {
                 if chunk == 0 { operations += ["a", "z"].map { .put(agentID: "a", key: $0, value: json("1")) } }
                 _ = try await engine.commit(AtomicCommit(operations: operations))
             }
-            let listed = try await collectPages(1_000) { try await engine.listKeys(agentID: "a", limit: 1_000, cursor: $0) }
+            let listed = try await collectPages(1_000) {
+                try await engine.listKeys(agentID: "a", limit: 1_000, cursor: $0)
+            }
             #expect(listed.map(\.key) == ["a"] + keys + ["z"])
             let underPrefix = try await collectPages(1_000) {
                 try await engine.listKeys(agentID: "a", prefix: "m/", limit: 1_000, cursor: $0)
@@ -206,7 +217,10 @@ struct MultiKeyReadTests {
             try await engine.put(agent: "a", key: "x", json: "1")
             try await engine.put(agent: "b", key: "y", json: "2")
             try await engine.put(agent: "a", key: "x", json: "3")
-            let keys = [KeyAddress(agentID: "a", key: "x"), KeyAddress(agentID: "c", key: "none"), KeyAddress(agentID: "b", key: "y")]
+            let keys = [
+                KeyAddress(agentID: "a", key: "x"), KeyAddress(agentID: "c", key: "none"),
+                KeyAddress(agentID: "b", key: "y"),
+            ]
             let latest = try await engine.get(keys: keys)
             #expect(latest.map(\.value) == [json("3"), nil, json("2")])
             #expect(latest.map(\.key) == ["x", "none", "y"])

@@ -24,7 +24,12 @@ struct ReaderPauseTests {
         let pool = SQLiteWorkerPool(name: "pause-test", contexts: [try Context(), try Context()])
         let release = DispatchSemaphore(value: 0)
         let (started, jobStarted) = AsyncStream<Void>.makeStream()
-        let running = Task { try await pool.run { _ in jobStarted.yield(); release.wait() } }
+        let running = Task {
+            try await pool.run { _ in
+                jobStarted.yield()
+                release.wait()
+            }
+        }
         await started.first { true }
         // A job is running: the pause reports that it could not get an idle pool in time.
         #expect(pool.pauseJobs(waitingUpTo: .milliseconds(20)) == false)
@@ -73,7 +78,12 @@ struct ReaderPauseTests {
         let pool = SQLiteWorkerPool(name: "cancel-queued", contexts: [try Context()])
         let release = DispatchSemaphore(value: 0)
         let (started, jobStarted) = AsyncStream<Void>.makeStream()
-        let blocking = Task { try await pool.run { _ in jobStarted.yield(); release.wait() } }
+        let blocking = Task {
+            try await pool.run { _ in
+                jobStarted.yield()
+                release.wait()
+            }
+        }
         await started.first { true }
         let ran = Counter()
         let queued = Task { try await pool.run { _ in ran.increment() } }

@@ -14,21 +14,28 @@ struct ReadmeExampleTests {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await engine.run() }
 
-            let result = try await engine.commit(AtomicCommit(
-                namespace: "prod",
-                operations: [.put(agentID: "planner", key: "plan/1", value: try JSONValue(validating: #"{"step":1}"#))],
-                conditions: [.init(agentID: "planner", key: "plan/1", expected: .absent)],
-                idempotencyKey: "plan-1-create"
-            ))
+            let result = try await engine.commit(
+                AtomicCommit(
+                    namespace: "prod",
+                    operations: [
+                        .put(agentID: "planner", key: "plan/1", value: try JSONValue(validating: #"{"step":1}"#))
+                    ],
+                    conditions: [.init(agentID: "planner", key: "plan/1", expected: .absent)],
+                    idempotencyKey: "plan-1-create"
+                ))
 
             let txn = try engine.beginTransaction(namespace: "prod")
             let plan = try await engine.get(txnID: txn.txnID, agentID: "planner", key: "plan/1")
-            try engine.put(txnID: txn.txnID, agentID: "planner", key: "plan/1", value: try JSONValue(validating: #"{"step":2}"#))
+            try engine.put(
+                txnID: txn.txnID, agentID: "planner", key: "plan/1", value: try JSONValue(validating: #"{"step":2}"#))
             _ = try await engine.commit(txnID: txn.txnID)
 
-            let old = try await engine.get(namespace: "prod", agentID: "planner", key: "plan/1", at: .commit(result.commitTS))
+            let old = try await engine.get(
+                namespace: "prod", agentID: "planner", key: "plan/1", at: .commit(result.commitTS))
             var seen: [CommitTS] = []
-            for try await event in engine.log(LogFilter(namespace: "prod", agentID: "planner")) { seen.append(event.commitTS) }
+            for try await event in engine.log(LogFilter(namespace: "prod", agentID: "planner")) {
+                seen.append(event.commitTS)
+            }
             let report = try await engine.verify(namespace: "prod")
             group.cancelAll()
 

@@ -23,7 +23,8 @@ struct ReplayPropertyTests {
         var operations: [Address: WriteOperation] = [:]
         for seed in seeds {
             let address = self.universe[seed % self.universe.count]
-            operations[address] = seed / 8 % 4 == 0
+            operations[address] =
+                seed / 8 % 4 == 0
                 ? .delete(agentID: address.agent, key: address.key)
                 : .put(agentID: address.agent, key: address.key, value: json("{\"v\":\(seed)}"))
         }
@@ -31,7 +32,11 @@ struct ReplayPropertyTests {
         if let first = seeds.first, first % 3 == 0 {
             let address = self.universe[(first / 3) % self.universe.count]
             let expected = (first / 7) % 3
-            commit.conditions = [.init(agentID: address.agent, key: address.key, expected: expected == 0 ? .absent : .version(Version(expected)))]
+            commit.conditions = [
+                .init(
+                    agentID: address.agent, key: address.key,
+                    expected: expected == 0 ? .absent : .version(Version(expected)))
+            ]
         }
         return commit
     }
@@ -95,8 +100,9 @@ struct ReplayPropertyTests {
                 }
                 // The latest state equals the full replay, and the chain verifies.
                 for address in Self.universe {
-                    #expect(try await engine.get(agentID: address.agent, key: address.key).version
-                        == (replayed[address]?.version ?? 0))
+                    #expect(
+                        try await engine.get(agentID: address.agent, key: address.key).version
+                            == (replayed[address]?.version ?? 0))
                 }
                 #expect(try await engine.verify().isValid)
             }

@@ -9,7 +9,9 @@ struct StorageTests {
     /// Reads one integer with a raw connection (the store must be closed or in WAL mode).
     static func scalar(_ directory: String, _ sql: String) throws -> Int64 {
         var db: OpaquePointer?
-        guard sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK else { throw StatehouseError.internalError("open") }
+        guard sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK else {
+            throw StatehouseError.internalError("open")
+        }
         defer { sqlite3_close(db) }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else {
@@ -56,9 +58,11 @@ struct StorageTests {
         try await withTemporaryDirectory { directory in
             let first = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             let error = await Self.openError(.directory(directory))
-            #expect(error == .unavailable(
-                "data directory \(directory) is locked by another Statehouse process (pid \(getpid()))"
-            ))
+            #expect(
+                error
+                    == .unavailable(
+                        "data directory \(directory) is locked by another Statehouse process (pid \(getpid()))"
+                    ))
             await first.close()
             #expect(await Self.openError(.directory(directory)) == nil)
         }
@@ -84,9 +88,11 @@ struct StorageTests {
             await backend.close()
             try tamper(directory: directory, "INSERT INTO schema_migrations(version, applied_at) VALUES (99, 0)")
             let error = await Self.openError(.directory(directory))
-            #expect(error == .unavailable(
-                "the database has schema version 99, newer than this build supports (1); upgrade Statehouse"
-            ))
+            #expect(
+                error
+                    == .unavailable(
+                        "the database has schema version 99, newer than this build supports (1); upgrade Statehouse"
+                    ))
         }
     }
 
@@ -96,24 +102,30 @@ struct StorageTests {
             let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 * 31) })
             try garbage.write(to: URL(fileURLWithPath: directory + "/statehouse.db"))
             let error = await Self.openError(.directory(directory))
-            #expect(error == .unavailable(
-                "the database file in the data directory is corrupt or not a Statehouse database; "
-                    + "restore it from a backup (docs/operations.md, \"Recovery\")"
-            ))
+            #expect(
+                error
+                    == .unavailable(
+                        "the database file in the data directory is corrupt or not a Statehouse database; "
+                            + "restore it from a backup (docs/operations.md, \"Recovery\")"
+                    ))
             // The lock was released: a later open (after repair) is not blocked by the failed one.
             try FileManager.default.removeItem(atPath: directory + "/statehouse.db")
             #expect(await Self.openError(.directory(directory)) == nil)
         }
     }
 
-    @Test("a database with damaged pages is refused at open, unless the startup check is off; reads then fail as data loss")
+    @Test(
+        "a database with damaged pages is refused at open, unless the startup check is off; reads then fail as data loss"
+    )
     func damagedPagesRefused() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             try await runEngine(backend: store) { engine in
                 for batch in 0..<30 {
                     let operations: [WriteOperation] = (0..<20).map { index in
-                        .put(agentID: "a", key: "k\(batch * 20 + index)", value: json("\"\(String(repeating: "x", count: 2000))\""))
+                        .put(
+                            agentID: "a", key: "k\(batch * 20 + index)",
+                            value: json("\"\(String(repeating: "x", count: 2000))\""))
                     }
                     _ = try await engine.commit(AtomicCommit(operations: operations))
                 }
@@ -179,8 +191,10 @@ struct StorageTests {
             try await runEngine(backend: backend) { engine in
                 try await engine.put(agent: "a", key: "k", json: "\"\(marker)\"")
             }
-            #expect(try Self.scalar(directory, "SELECT COUNT(*) FROM versions WHERE instr(value, '\(marker)') > 0") == 1)
-            #expect(try Self.scalar(directory, "SELECT COUNT(*) FROM events WHERE instr(metadata, '\(marker)') > 0") == 0)
+            #expect(
+                try Self.scalar(directory, "SELECT COUNT(*) FROM versions WHERE instr(value, '\(marker)') > 0") == 1)
+            #expect(
+                try Self.scalar(directory, "SELECT COUNT(*) FROM events WHERE instr(metadata, '\(marker)') > 0") == 0)
         }
     }
 }
@@ -214,8 +228,9 @@ struct WriteAheadLogTests {
                     group.cancelAll()  // stops the readers
                     try await group.waitForAll()
                 }
-                let size = (try FileManager.default.attributesOfItem(atPath: directory + "/statehouse.db-wal")[.size]
-                    as? Int) ?? 0
+                let size =
+                    (try FileManager.default.attributesOfItem(atPath: directory + "/statehouse.db-wal")[.size]
+                        as? Int) ?? 0
                 // Without forced restarts the WAL takes every frame of the run (tens of MiB); SQLite's automatic
                 // checkpoint alone cannot reuse it while some reader always holds a snapshot.
                 #expect(size < 24 << 20, "WAL is \(size >> 20) MiB")

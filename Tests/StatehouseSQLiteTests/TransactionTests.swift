@@ -252,7 +252,9 @@ struct TransactionTests {
             clock.advance(by: .seconds(4))
             try engine.put(txnID: txn.txnID, agentID: "a", key: "k2", value: json("1"))
             clock.advance(by: .seconds(1))
-            await #expect(throws: StatehouseError.transactionExpired("transaction \(txn.txnID) expired and was rolled back")) {
+            await #expect(
+                throws: StatehouseError.transactionExpired("transaction \(txn.txnID) expired and was rolled back")
+            ) {
                 try await engine.commit(txnID: txn.txnID)
             }
             #expect(try await engine.head().commitTS == 0)
@@ -263,7 +265,9 @@ struct TransactionTests {
             clock.advance(by: .seconds(2))
             #expect(engine.reapExpiredTransactions() == [idle.txnID])
             #expect(engine.openTransactionCount == 0)
-            await #expect(throws: StatehouseError.transactionExpired("transaction \(idle.txnID) expired and was rolled back")) {
+            await #expect(
+                throws: StatehouseError.transactionExpired("transaction \(idle.txnID) expired and was rolled back")
+            ) {
                 try await engine.commit(txnID: idle.txnID)
             }
         }
@@ -352,7 +356,8 @@ struct TransactionDetailTests {
         try await withTestEngine { engine in
             let committed = try engine.beginTransaction()
             _ = try await engine.commit(txnID: committed.txnID)
-            #expect(throws: StatehouseError.transactionNotFound("transaction \(committed.txnID) is already committed")) {
+            #expect(throws: StatehouseError.transactionNotFound("transaction \(committed.txnID) is already committed"))
+            {
                 try engine.put(txnID: committed.txnID, agentID: "a", key: "k", value: json("1"))
             }
             #expect(throws: StatehouseError.transactionNotFound("transaction nope not found")) {

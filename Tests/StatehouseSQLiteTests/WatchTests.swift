@@ -4,8 +4,9 @@ import Testing
 
 @Suite("Watch: catch-up, live handover, slow subscribers", .timeLimit(.minutes(2)))
 struct WatchTests {
-    @Test("catch-up hands over to live events with no gap and no duplicate under concurrent commits",
-          .timeLimit(.minutes(1)), arguments: StoreKind.allCases)
+    @Test(
+        "catch-up hands over to live events with no gap and no duplicate under concurrent commits",
+        .timeLimit(.minutes(1)), arguments: StoreKind.allCases)
     func handover(_ kind: StoreKind) async throws {
         try await withTestEngine(kind) { engine in
             let writers = 4
@@ -47,9 +48,10 @@ struct WatchTests {
             var iterator = subscription.makeAsyncIterator()
             let first = try #require(try await iterator.next())
             #expect(first.commitTS == 1)
-            _ = try await engine.commit(AtomicCommit(operations: [
-                .put(agentID: "b", key: "x", value: json("1")), .put(agentID: "a", key: "y", value: json("3")),
-            ]))
+            _ = try await engine.commit(
+                AtomicCommit(operations: [
+                    .put(agentID: "b", key: "x", value: json("1")), .put(agentID: "a", key: "y", value: json("3")),
+                ]))
             let second = try #require(try await iterator.next())
             #expect(second.commitTS == 3)
             #expect(second.operations.map(\.agentID) == ["a"])

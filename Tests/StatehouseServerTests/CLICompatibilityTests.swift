@@ -39,7 +39,10 @@ struct CLICompatibilityTests {
         #expect(try statehousectl(["put", "a", "k", #"{"v":1}"#], port: port).code == 0)
         let cases: [([String], Int32, String)] = [
             (["get", "a", "missing"], 3, "not found"),
-            (["get", "a", "k", "--version", "9"], 3, "version 9 of agent 'a' key 'k' does not exist (its versions are 1 to 1)"),
+            (
+                ["get", "a", "k", "--version", "9"], 3,
+                "version 9 of agent 'a' key 'k' does not exist (its versions are 1 to 1)"
+            ),
             (["-n", "typo", "verify"], 3, "namespace 'typo' has no commits"),
             (["get", "a", "k", "--at", "99"], 2, "commit_ts 99 is beyond the end of the log of namespace 'default'"),
             (["put", "a", "k", "{bad"], 2, "JSON"),
@@ -69,7 +72,8 @@ struct CLICompatibilityTests {
         try process.run()
         process.waitUntilExit()
         let daemonVersion = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(daemonVersion.hasPrefix("statehoused 0.1.0 (") && !daemonVersion.contains("unknown"), "\(daemonVersion)")
+        #expect(
+            daemonVersion.hasPrefix("statehoused 0.1.0 (") && !daemonVersion.contains("unknown"), "\(daemonVersion)")
         let sha = daemonVersion.split(separator: "(").last!.split(separator: ")").first!.prefix(12)
         #expect(sha.count == 12 && sha.allSatisfy(\.isHexDigit), "\(daemonVersion)")
 
@@ -98,7 +102,9 @@ struct CLICompatibilityTests {
         #expect(!(try statehousectl(["--color", "auto", "keys", "a"], port: port).out.contains("\u{1B}[")))
         // On a terminal, auto colours unless NO_COLOR is set (script(1) gives the command a pseudo-terminal).
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
-            let ctl = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent().appendingPathComponent("statehousectl").path
+            let ctl = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent().appendingPathComponent(
+                "statehousectl"
+            ).path
             func onTerminal(_ environment: [String: String]) throws -> String {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
@@ -136,19 +142,26 @@ struct CLICompatibilityTests {
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
         // -o text and -o json still choose the format; --out is the explicit file form.
         #expect(try statehousectl(["dump", "agent-1", "-o", "text"], port: port).out.contains("Version: 2"))
-        #expect(try statehousectl(["dump", "agent-1", "-o", "json"], port: port).out.hasPrefix("{\n  \"statehouse_dump\": 1"))
-        #expect(try statehousectl(["dump", "--out", directory + "/all.json"], port: port).out.contains("3 keys of 2 agents"))
+        #expect(
+            try statehousectl(["dump", "agent-1", "-o", "json"], port: port).out.hasPrefix(
+                "{\n  \"statehouse_dump\": 1"))
+        #expect(
+            try statehousectl(["dump", "--out", directory + "/all.json"], port: port).out.contains("3 keys of 2 agents")
+        )
         // As of an earlier commit: the first value of step/1.
-        #expect(try statehousectl(["dump", "agent-1", "--at", "2"], port: port).out.contains(#""searched", "version": 1"#))
+        #expect(
+            try statehousectl(["dump", "agent-1", "--at", "2"], port: port).out.contains(#""searched", "version": 1"#))
         #expect(try statehousectl(["scan", "agent-1", "--at", "1"], port: port).out.contains("task"))
         #expect(!(try statehousectl(["scan", "agent-1", "--at", "1"], port: port).out.contains("step/1")))
         #expect(try statehousectl(["scan", "agent-1", "--as-of", "2000-01-01T00:00:00Z"], port: port).out.isEmpty)
 
         // Back into another namespace (same agent), and into another agent, each as one commit.
         let loaded = try statehousectl(["-n", "restore", "load", file], port: port)
-        #expect(loaded.code == 0 && loaded.out.contains("loaded 2 keys of 1 agent into namespace 'restore' at commit_ts 1"))
-        #expect(try statehousectl(["-n", "restore", "get", "agent-1", "task"], port: port).out
-            == #"{"goal":"research","n":12345678901234567890}"# + "\n")
+        #expect(
+            loaded.code == 0 && loaded.out.contains("loaded 2 keys of 1 agent into namespace 'restore' at commit_ts 1"))
+        #expect(
+            try statehousectl(["-n", "restore", "get", "agent-1", "task"], port: port).out
+                == #"{"goal":"research","n":12345678901234567890}"# + "\n")
         #expect(try statehousectl(["load", file, "--agent", "agent-9"], port: port).out.contains("at commit_ts 5"))
         #expect(try statehousectl(["get", "agent-9", "step/1"], port: port).out == "\"searched twice\"\n")
         #expect(try statehousectl(["load", directory + "/all.json", "--agent", "one"], port: port).code == 2)
@@ -177,16 +190,28 @@ struct CLICompatibilityTests {
         _ = try statehousectl(["delete", "research-1", "context"], port: port)
 
         let json = try statehousectl(["replay", "research-1", "--json"], port: port).out.split(separator: "\n")
-        #expect(json.count == 4 && json[0].contains(#""agent_id":"research-1""#) && json[0].contains(#""key":"context""#))
-        #expect(try statehousectl(["replay", "research-1", "--limit", "2"], port: port).out.split(separator: "\n").count == 2)
+        #expect(
+            json.count == 4 && json[0].contains(#""agent_id":"research-1""#) && json[0].contains(#""key":"context""#))
+        #expect(
+            try statehousectl(["replay", "research-1", "--limit", "2"], port: port).out.split(separator: "\n").count
+                == 2)
         let range = try statehousectl(["replay", "research-1", "--start-ts", "2", "--end-ts", "3"], port: port).out
-        #expect(range.contains("TOOL   key=tool/search") && range.contains("FINAL  key=final/answer") && !range.contains("context"))
-        #expect(try statehousectl(["replay", "--key-prefix", "tool/"], port: port).out.split(separator: "\n").count == 1)
+        #expect(
+            range.contains("TOOL   key=tool/search") && range.contains("FINAL  key=final/answer")
+                && !range.contains("context"))
+        #expect(
+            try statehousectl(["replay", "--key-prefix", "tool/"], port: port).out.split(separator: "\n").count == 1)
         let verbose = try statehousectl(["replay", "research-1", "--verbose"], port: port).out
-        #expect(verbose.contains("txn=") && verbose.contains("event=2") && verbose.contains(#"  payload: {"query":"raft vs paxos"}"#))
+        #expect(
+            verbose.contains("txn=") && verbose.contains("event=2")
+                && verbose.contains(#"  payload: {"query":"raft vs paxos"}"#))
         let pretty = try statehousectl(["get", "research-1", "tool/search", "--pretty"], port: port).out
-        #expect(pretty.hasPrefix("Key:       tool/search\nVersion:   1\nTimestamp: ") && pretty.contains(#"Value: {"query":"raft vs paxos"}"#))
-        #expect(try statehousectl(["get", "research-1", "tool/search", "--json-output"], port: port).out.contains(#""value":{"query""#))
+        #expect(
+            pretty.hasPrefix("Key:       tool/search\nVersion:   1\nTimestamp: ")
+                && pretty.contains(#"Value: {"query":"raft vs paxos"}"#))
+        #expect(
+            try statehousectl(["get", "research-1", "tool/search", "--json-output"], port: port).out.contains(
+                #""value":{"query""#))
 
         let inspect = try statehousectl(["inspect", "research-1"], port: port).out
         #expect(inspect.contains("=== Agent Inspect: research-1 ===") && inspect.contains("Total Keys: 2"))

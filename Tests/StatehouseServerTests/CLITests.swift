@@ -12,7 +12,9 @@ func statehousectl(_ arguments: [String], port: Int) throws -> (code: Int32, out
 }
 
 /// Runs `statehousectl` with exactly these arguments (and environment, beside PATH).
-func statehousectl(_ arguments: [String], environment: [String: String] = [:]) throws -> (code: Int32, out: String, err: String) {
+func statehousectl(
+    _ arguments: [String], environment: [String: String] = [:]
+) throws -> (code: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent()
         .appendingPathComponent("statehousectl")
@@ -26,7 +28,9 @@ func statehousectl(_ arguments: [String], environment: [String: String] = [:]) t
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return (
+        process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
+    )
 }
 
 @Suite("statehousectl against a real daemon", .timeLimit(.minutes(3)))
@@ -40,7 +44,9 @@ struct CLITests {
 
         #expect(try statehousectl(["health"], port: port).out == "ok\n")
         #expect(try statehousectl(["put", "planner", "plan/1", #"{"step":1}"#], port: port).code == 0)
-        #expect(try statehousectl(["put", "planner", "plan/1", #"{"step":2}"#, "--expect-version", "1"], port: port).code == 0)
+        #expect(
+            try statehousectl(["put", "planner", "plan/1", #"{"step":2}"#, "--expect-version", "1"], port: port).code
+                == 0)
         let conflict = try statehousectl(["put", "planner", "plan/1", "3", "--expect-version", "1"], port: port)
         #expect(conflict.code == 4 && conflict.err.contains("conflict on agent 'planner' key 'plan/1'"))
         #expect(try statehousectl(["-n", "other", "put", "worker", "task", "\"x\""], port: port).code == 0)
@@ -50,7 +56,9 @@ struct CLITests {
         let current = try statehousectl(["get", "planner", "memo"], port: port)
         #expect(current.code == 0 && current.out == "\"note\"\n")
         let old = try statehousectl(["get", "planner", "plan/1", "--version", "1", "-o", "json"], port: port)
-        #expect(old.out.contains(#""value":{"step":1}"#) && old.out.contains(#""exists":true"#) && old.out.contains(#""commit_ts":1"#))
+        #expect(
+            old.out.contains(#""value":{"step":1}"#) && old.out.contains(#""exists":true"#)
+                && old.out.contains(#""commit_ts":1"#))
         #expect(try statehousectl(["get", "planner", "plan/1", "--at", "2"], port: port).out == "{\"step\":2}\n")
         let deleted = try statehousectl(["get", "planner", "plan/1", "-o", "json"], port: port)
         #expect(deleted.code == 3 && deleted.out.contains(#""exists":false"#) && deleted.err.contains("not found"))
@@ -62,7 +70,9 @@ struct CLITests {
 
         #expect(try statehousectl(["keys", "planner"], port: port).out.contains("memo"))
         #expect(!(try statehousectl(["keys", "planner"], port: port).out.contains("plan/1")))
-        #expect(try statehousectl(["keys", "planner", "--include-deleted", "-o", "json"], port: port).out.contains(#""deleted":true"#))
+        #expect(
+            try statehousectl(["keys", "planner", "--include-deleted", "-o", "json"], port: port).out.contains(
+                #""deleted":true"#))
         #expect(try statehousectl(["scan", "planner", "me"], port: port).out.contains("\"note\""))
         let history = try statehousectl(["history", "planner", "plan/1", "-o", "json"], port: port)
         #expect(history.out.components(separatedBy: #""version":"#).count - 1 == 3)
@@ -77,16 +87,23 @@ struct CLITests {
         #expect(range[1].contains("DEL    key=plan/1") && range[1].hasSuffix("v=3  tombstone"))
         // A reader that stops early (like `| head -1`) ends the command quietly. The output (one 100 kB value) is
         // larger than a pipe's buffer, so the writer does meet the closed pipe.
-        #expect(try statehousectl(["-n", "big", "put", "a", "k", "\"" + String(repeating: "x", count: 100_000) + "\""], port: port).code == 0)
+        #expect(
+            try statehousectl(
+                ["-n", "big", "put", "a", "k", "\"" + String(repeating: "x", count: 100_000) + "\""], port: port
+            ).code == 0)
         let early = Process()
         early.executableURL = URL(fileURLWithPath: "/bin/sh")
-        let ctl = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent().appendingPathComponent("statehousectl").path
+        let ctl = URL(fileURLWithPath: DaemonProcess.binary).deletingLastPathComponent().appendingPathComponent(
+            "statehousectl"
+        ).path
         early.arguments = ["-c", "\(ctl) --addr 127.0.0.1:\(port) -n big replay -o json | head -c 1 > /dev/null"]
         let earlyErr = Pipe()
         early.standardError = earlyErr
         try early.run()
         early.waitUntilExit()
-        #expect(!String(decoding: earlyErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("Fatal error"))
+        #expect(
+            !String(decoding: earlyErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(
+                "Fatal error"))
         let dump = try statehousectl(["dump"], port: port)
         #expect(dump.code == 0 && dump.out.contains(#""memo": {"value": "note", "version": 1, "commit_ts": 4"#))
         #expect(!dump.out.contains("plan/1"))  // deleted keys are not state
@@ -97,7 +114,10 @@ struct CLITests {
         // Tamper with a stored value while stopped: verify exits 1 and names the commit.
         var db: OpaquePointer?
         #expect(sqlite3_open(directory + "/statehouse.db", &db) == SQLITE_OK)
-        #expect(sqlite3_exec(db, "UPDATE versions SET value = CAST('{\"step\":9}' AS BLOB) WHERE commit_ts = 2", nil, nil, nil) == SQLITE_OK)
+        #expect(
+            sqlite3_exec(
+                db, "UPDATE versions SET value = CAST('{\"step\":9}' AS BLOB) WHERE commit_ts = 2", nil, nil, nil)
+                == SQLITE_OK)
         sqlite3_close(db)
         let restarted = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
         let newPort = try restarted.port()
@@ -113,8 +133,10 @@ struct CLITests {
         for workload in ["put", "txn", "interactive", "get", "scan", "replay"] {
             for mode in [[], ["--unary"]] {
                 let result = try statehousectl(
-                    ["bench", "-n", "bench", "--workload", workload, "--clients", "4", "--ops", "40", "--keys", "50",
-                     "--duration", "60", "-o", "json", "--daemon-pid", "\(daemon.process.processIdentifier)"] + mode,
+                    [
+                        "bench", "-n", "bench", "--workload", workload, "--clients", "4", "--ops", "40", "--keys", "50",
+                        "--duration", "60", "-o", "json", "--daemon-pid", "\(daemon.process.processIdentifier)",
+                    ] + mode,
                     port: port
                 )
                 #expect(result.code == 0, "\(workload) \(mode): \(result.err)")
@@ -136,8 +158,11 @@ struct CLITests {
         // The original's form: `tail AGENT -n N` is the last N lines, and never a namespace called "N".
         let lastTwo = try statehousectl(["tail", "a", "-n", "2"], port: port)
         #expect(lastTwo.code == 0)
-        #expect(lastTwo.out.split(separator: "\n").map { $0.contains("key=k3") || $0.contains("key=k4") } == [true, true])
-        #expect(try statehousectl(["tail", "a", "--lines", "3", "-o", "json"], port: port).out.split(separator: "\n").count == 3)
+        #expect(
+            lastTwo.out.split(separator: "\n").map { $0.contains("key=k3") || $0.contains("key=k4") } == [true, true])
+        #expect(
+            try statehousectl(["tail", "a", "--lines", "3", "-o", "json"], port: port).out.split(separator: "\n").count
+                == 3)
         #expect(try statehousectl(["tail", "a"], port: port).out.split(separator: "\n").count == 4)  // default 10
         #expect(try statehousectl(["-n", "empty", "tail"], port: port).out.isEmpty)
 
@@ -154,7 +179,9 @@ struct CLITests {
             let deadline = Date().addingTimeInterval(20)
             while !seen.contains(text) && Date() < deadline {
                 var readable = pollfd(fd: out.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-                if poll(&readable, 1, 100) > 0 { seen += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+                if poll(&readable, 1, 100) > 0 {
+                    seen += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+                }
             }
         }
         read(until: #""commit_ts":5"#)  // printed the last line before following: it has read the head
@@ -162,7 +189,8 @@ struct CLITests {
         read(until: #""commit_ts":8"#)
         // The last event before it started (commit 5), then each new commit once.
         #expect(seen.split(separator: "\n").count == 4)
-        #expect(seen.contains(#""commit_ts":5"#) && seen.contains(#""commit_ts":6"#) && seen.contains(#""commit_ts":8"#))
+        #expect(
+            seen.contains(#""commit_ts":5"#) && seen.contains(#""commit_ts":6"#) && seen.contains(#""commit_ts":8"#))
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(daemon.stop() == 0)

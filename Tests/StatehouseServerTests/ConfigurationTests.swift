@@ -8,7 +8,9 @@ import Testing
 @Suite("Daemon configuration")
 struct ConfigurationTests {
     static func load(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServerConfiguration {
-        guard case .run(let configuration) = try ServerConfiguration.load(arguments: arguments, environment: environment) else {
+        guard
+            case .run(let configuration) = try ServerConfiguration.load(arguments: arguments, environment: environment)
+        else {
             throw ServerSettings.InvalidSetting(description: "expected a run command")
         }
         return configuration
@@ -59,8 +61,10 @@ struct ConfigurationTests {
         #expect(try Self.load([], ["STATEHOUSE_LISTEN_ADDR": "127.0.0.1:7001"]).port == 7001)
         #expect(try Self.load([], ["STATEHOUSE_ADDR": "127.0.0.1:7002"]).port == 7002)
         // Our own name wins over the aliases, and the first alias over the second.
-        let both = ["STATEHOUSE_LISTEN": "127.0.0.1:7003", "STATEHOUSE_LISTEN_ADDR": "127.0.0.1:7004",
-                    "STATEHOUSE_ADDR": "127.0.0.1:7005"]
+        let both = [
+            "STATEHOUSE_LISTEN": "127.0.0.1:7003", "STATEHOUSE_LISTEN_ADDR": "127.0.0.1:7004",
+            "STATEHOUSE_ADDR": "127.0.0.1:7005",
+        ]
         #expect(try Self.load([], both).port == 7003)
         #expect(try Self.load([], both.filter { $0.key != "STATEHOUSE_LISTEN" }).port == 7004)
         #expect(try Self.load([], ["RUST_LOG": "debug"]).logLevel == .debug)
@@ -105,7 +109,8 @@ struct ConfigurationTests {
     func exampleFile() throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let committed = try String(contentsOf: repository.appendingPathComponent("statehouse.conf.example"), encoding: .utf8)
+        let committed = try String(
+            contentsOf: repository.appendingPathComponent("statehouse.conf.example"), encoding: .utf8)
         #expect(committed == ServerConfiguration.exampleConfigFile)
         // Every example value is valid: uncomment them all and load the file.
         let uncommented = committed.split(separator: "\n").filter { $0.hasPrefix("# ") && $0.contains(" = ") }

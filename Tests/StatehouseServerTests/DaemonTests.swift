@@ -61,7 +61,9 @@ final class DaemonProcess: Sendable {
         guard let line = log.split(separator: "\n").first(where: { $0.contains("Listening") }),
             let address = line.split(separator: " ").last(where: { $0.hasPrefix("address=") }),
             let port = Int(address.split(separator: ":").last ?? "")
-        else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no Listening line in: \(log)"]) }
+        else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no Listening line in: \(log)"])
+        }
         return port
     }
 
@@ -84,14 +86,16 @@ func withDaemonClient<T: Sendable>(
     port: Int,
     _ body: @Sendable (Statehouse_V2_StatehouseService.Client<HTTP2ClientTransport.Posix>) async throws -> T
 ) async throws -> T {
-    let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+    let transport = try HTTP2ClientTransport.Posix(
+        target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
     return try await withGRPCClient(transport: transport) { client in
         try await body(Statehouse_V2_StatehouseService.Client(wrapping: client))
     }
 }
 
 func temporaryDirectory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("statehoused-test-\(UUID().uuidString)").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("statehoused-test-\(UUID().uuidString)")
+        .path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
@@ -141,7 +145,9 @@ struct DaemonTests {
         let second = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
         second.process.waitUntilExit()
         #expect(second.process.terminationStatus == 1)
-        #expect(second.stderr().contains("statehoused: data directory \(directory) is locked by another Statehouse process"))
+        #expect(
+            second.stderr().contains("statehoused: data directory \(directory) is locked by another Statehouse process")
+        )
         #expect(first.stop() == 0)
     }
 
@@ -154,14 +160,17 @@ struct DaemonTests {
         let clash = try DaemonProcess(arguments: ["--listen", "127.0.0.1:\(port)", "--memory"])
         clash.process.waitUntilExit()
         #expect(clash.process.terminationStatus == 1)
-        #expect(clash.stderr().contains("statehoused: cannot listen on 127.0.0.1:\(port): the address is already in use"))
+        #expect(
+            clash.stderr().contains("statehoused: cannot listen on 127.0.0.1:\(port): the address is already in use"))
         // The address is tried before the store is opened: a daemon that cannot listen leaves nothing on disk.
         let untouched = directory + "/never-created"
         let clashOnDisk = try DaemonProcess(arguments: ["--listen", "127.0.0.1:\(port)", "--data-dir", untouched])
         clashOnDisk.process.waitUntilExit()
         #expect(clashOnDisk.process.terminationStatus == 1)
         #expect(!FileManager.default.fileExists(atPath: untouched))
-        let unresolvable = try DaemonProcess(arguments: ["--listen", "no-such-host.invalid:50051", "--data-dir", untouched])
+        let unresolvable = try DaemonProcess(arguments: [
+            "--listen", "no-such-host.invalid:50051", "--data-dir", untouched,
+        ])
         unresolvable.process.waitUntilExit()
         #expect(unresolvable.process.terminationStatus == 1)
         #expect(unresolvable.stderr().contains("cannot resolve host 'no-such-host.invalid'"))

@@ -17,15 +17,18 @@ struct WireTests {
     @Test("records, results, heads and events decode to what was encoded")
     func replies() throws {
         let records = [
-            StateRecord(agentID: "a", key: "k", value: try json(#"{"n":1.50,"s":"é"}"#), version: 3, commitTS: 9,
-                        committedAt: 1_700_000_000_000_123, deleted: false),
+            StateRecord(
+                agentID: "a", key: "k", value: try json(#"{"n":1.50,"s":"é"}"#), version: 3, commitTS: 9,
+                committedAt: 1_700_000_000_000_123, deleted: false),
             .missing(agentID: "a", key: "gone"),
-            StateRecord(agentID: "a", key: "deleted", value: nil, version: 4, commitTS: 10, committedAt: 5, deleted: true),
+            StateRecord(
+                agentID: "a", key: "deleted", value: nil, version: 4, commitTS: 10, committedAt: 5, deleted: true),
         ]
         for record in records { #expect(Wire.record(Wire.proto(record)) == record) }
 
-        let result = CommitResult(namespace: "ns", txnID: "t-1", commitTS: 7, committedAt: 42, versions: [1, 5],
-                                  hash: self.hash)
+        let result = CommitResult(
+            namespace: "ns", txnID: "t-1", commitTS: 7, committedAt: 42, versions: [1, 5],
+            hash: self.hash)
         #expect(Wire.result(Wire.proto(result)) == result)
 
         let head = LogHead(namespace: "ns", commitTS: 7, hash: self.hash, committedAt: 42)
@@ -48,7 +51,9 @@ struct WireTests {
     func commits() throws {
         let commit = AtomicCommit(
             namespace: "ns",
-            operations: [.put(agentID: "a", key: "k", value: try json(#"{"x":true}"#)), .delete(agentID: "a", key: "d")],
+            operations: [
+                .put(agentID: "a", key: "k", value: try json(#"{"x":true}"#)), .delete(agentID: "a", key: "d"),
+            ],
             conditions: [
                 .init(agentID: "a", key: "k", expected: .version(4)),
                 .init(agentID: "a", key: "new", expected: .absent),
@@ -67,8 +72,9 @@ struct WireTests {
     @Test("log filters and read points decode to what was encoded")
     func queries() throws {
         let filters = [
-            LogFilter(namespace: "ns", agentID: "a", keyPrefix: "memory/", fromCommitTS: 2, toCommitTS: 9,
-                      since: 100, until: 200),
+            LogFilter(
+                namespace: "ns", agentID: "a", keyPrefix: "memory/", fromCommitTS: 2, toCommitTS: 9,
+                since: 100, until: 200),
             LogFilter(namespace: "ns"),
         ]
         for filter in filters { #expect(Wire.filter(Wire.proto(filter)) == filter) }
@@ -116,7 +122,8 @@ struct WireTests {
 
     @Test("every error survives a status and a session error, keyed on its reason", arguments: Self.sampleErrors)
     func roundTrip(_ error: StatehouseError) throws {
-        let status = RPCError(code: error.rpcErrorCode, message: error.rpcErrorMessage, metadata: error.rpcErrorMetadata)
+        let status = RPCError(
+            code: error.rpcErrorCode, message: error.rpcErrorMessage, metadata: error.rpcErrorMetadata)
         #expect(Wire.error(status) == error)
         let session = Wire.sessionError(error)
         #expect(session.code == Int32(error.rpcErrorCode.rawValue) && session.reason == error.reason)

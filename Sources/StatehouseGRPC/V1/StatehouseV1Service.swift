@@ -1,8 +1,8 @@
 public import GRPCCore
 public import Logging
 public import StatehouseCore
-import StatehouseWire
 import StatehouseProto
+import StatehouseWire
 import SwiftProtobuf
 
 /// The original Statehouse API (`statehouse.v1.StatehouseService`), translated onto the same engine as
@@ -48,7 +48,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
 
     var limits: EngineLimits { self.engine.configuration.limits }
 
-    func health(request: Statehouse_V1_HealthRequest, context: ServerContext) async throws
+    func health(
+        request: Statehouse_V1_HealthRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_HealthResponse
     {
         var response = Statehouse_V1_HealthResponse()
@@ -56,7 +58,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         return response
     }
 
-    func version(request: Statehouse_V1_VersionRequest, context: ServerContext) async throws
+    func version(
+        request: Statehouse_V1_VersionRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_VersionResponse
     {
         var response = Statehouse_V1_VersionResponse()
@@ -67,7 +71,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
 
     // ---- transactions ----
 
-    func beginTransaction(request: Statehouse_V1_BeginTransactionRequest, context: ServerContext) async throws
+    func beginTransaction(
+        request: Statehouse_V1_BeginTransactionRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_BeginTransactionResponse
     {
         try await self.translatingErrors {
@@ -85,7 +91,8 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    func write(request: Statehouse_V1_WriteRequest, context: ServerContext) async throws -> Statehouse_V1_WriteResponse {
+    func write(request: Statehouse_V1_WriteRequest, context: ServerContext) async throws -> Statehouse_V1_WriteResponse
+    {
         try await self.translatingErrors(txnID: request.txnID) {
             guard request.hasValue else {
                 throw StatehouseError.invalidArgument(
@@ -104,7 +111,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    func delete(request: Statehouse_V1_DeleteRequest, context: ServerContext) async throws
+    func delete(
+        request: Statehouse_V1_DeleteRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_DeleteResponse
     {
         try await self.translatingErrors(txnID: request.txnID) {
@@ -118,7 +127,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    func commit(request: Statehouse_V1_CommitRequest, context: ServerContext) async throws
+    func commit(
+        request: Statehouse_V1_CommitRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_CommitResponse
     {
         try await self.translatingErrors(txnID: request.txnID) {
@@ -133,7 +144,8 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    func abort(request: Statehouse_V1_AbortRequest, context: ServerContext) async throws -> Statehouse_V1_AbortResponse {
+    func abort(request: Statehouse_V1_AbortRequest, context: ServerContext) async throws -> Statehouse_V1_AbortResponse
+    {
         try await self.translatingErrors(txnID: request.txnID) {
             switch self.engine.transactionStatus(request.txnID) {
             case .committed(let result):
@@ -170,7 +182,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
 
     // ---- reads ----
 
-    func getState(request: Statehouse_V1_GetStateRequest, context: ServerContext) async throws
+    func getState(
+        request: Statehouse_V1_GetStateRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_GetStateResponse
     {
         try await self.translatingErrors {
@@ -183,7 +197,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    func getStateAtVersion(request: Statehouse_V1_GetStateAtVersionRequest, context: ServerContext) async throws
+    func getStateAtVersion(
+        request: Statehouse_V1_GetStateAtVersionRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_GetStateAtVersionResponse
     {
         try await self.translatingErrors {
@@ -206,7 +222,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    func listKeys(request: Statehouse_V1_ListKeysRequest, context: ServerContext) async throws
+    func listKeys(
+        request: Statehouse_V1_ListKeysRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_ListKeysResponse
     {
         try await self.translatingErrors {
@@ -233,7 +251,9 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    func scanPrefix(request: Statehouse_V1_ScanPrefixRequest, context: ServerContext) async throws
+    func scanPrefix(
+        request: Statehouse_V1_ScanPrefixRequest, context: ServerContext
+    ) async throws
         -> Statehouse_V1_ScanPrefixResponse
     {
         try await self.translatingErrors {
@@ -296,10 +316,12 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                 fromCommitTS: request.hasStartTs ? request.startTs : nil,
                 toCommitTS: end
             )
-            self.logger.info("Replay started", metadata: [
-                "namespace": "\(namespace)", "agent.id": "\(request.agentID)", "api": "v1",
-                "rpc.peer": "\(context.remotePeer)",
-            ])
+            self.logger.info(
+                "Replay started",
+                metadata: [
+                    "namespace": "\(namespace)", "agent.id": "\(request.agentID)", "api": "v1",
+                    "rpc.peer": "\(context.remotePeer)",
+                ])
             var events = 0
             if end >= (filter.fromCommitTS ?? 1) {
                 for try await event in self.engine.log(filter) {
@@ -316,9 +338,11 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                     events += 1
                 }
             }
-            self.logger.info("Replay finished", metadata: [
-                "namespace": "\(namespace)", "agent.id": "\(request.agentID)", "api": "v1", "events": "\(events)",
-            ])
+            self.logger.info(
+                "Replay finished",
+                metadata: [
+                    "namespace": "\(namespace)", "agent.id": "\(request.agentID)", "api": "v1", "events": "\(events)",
+                ])
         }
     }
 
@@ -393,7 +417,8 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         guard bytes <= Self.maxListingBytes else {
             throw RPCError(
                 code: .resourceExhausted,
-                message: "agent '\(agentID)' has more than one \(rpc) reply carries (\(Self.maxListingBytes >> 20) MiB); "
+                message:
+                    "agent '\(agentID)' has more than one \(rpc) reply carries (\(Self.maxListingBytes >> 20) MiB); "
                     + "the original API cannot page: use statehouse.v2 \(rpc), which does"
             )
         }

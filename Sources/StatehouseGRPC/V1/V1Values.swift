@@ -115,7 +115,8 @@ enum V1Values {
         } catch {
             throw RPCError(
                 code: .failedPrecondition,
-                message: "\(where_) cannot be carried by a google.protobuf.Struct (\(error)); read it through statehouse.v2"
+                message:
+                    "\(where_) cannot be carried by a google.protobuf.Struct (\(error)); read it through statehouse.v2"
             )
         }
     }
