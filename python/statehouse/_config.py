@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional, Union
 
 from . import _wire as wire
 from . import exceptions as errors
+from ._operations import DaemonFeatures
 
 DEFAULT_URL = "localhost:50051"
 DEFAULT_NAMESPACE = "default"
@@ -96,13 +97,15 @@ def resolve(
 
 class ClientBase:
     """What both clients keep of their settings: the daemon's address, the default namespace, the timeout of each
-    call, the call metadata and how long a commit with a lost reply is retried."""
+    call, the call metadata and how long a commit with a lost reply is retried; and what they learned of the daemon
+    (whether it takes commits of transactions begun by the client)."""
 
     _url: str
     _namespace: str
     _timeout: Optional[float]
     _metadata: Optional[wire.CallMetadata]
     _commit_retry_timeout: float
+    _daemon: DaemonFeatures
 
     def _configure(
         self,
@@ -118,6 +121,7 @@ class ClientBase:
         self._timeout = settings.timeout
         self._metadata = settings.metadata
         self._commit_retry_timeout = commit_retry_timeout
+        self._daemon = DaemonFeatures()
 
     @property
     def url(self) -> str:

@@ -9,10 +9,12 @@ reconnected is decided in ``_policy``; the clients only move messages.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import _wire as wire
 from . import exceptions as errors
@@ -100,7 +102,31 @@ def version() -> Plan:
     return (response.version, response.git_sha)
 
 
-# ---- transactions --------------------------------------------------------------------------------------------------
+# ---- transactions ----------------------------------------------------------------------------------------------------
+
+# How long a transaction begun by the client may stay open when begin_transaction names no timeout: the daemon's
+# default for the transactions it begins.
+DEFAULT_TRANSACTION_TIMEOUT_MS = 30_000
+
+
+def new_transaction_id() -> str:
+    """A version 7 UUID (RFC 9562) for a transaction the client begins itself, in the daemon's text form (lowercase,
+    8-4-4-4-12): 48 bits of Unix time in milliseconds, the version nibble 7, 12 random bits, the variant bits 10 and
+    62 random bits. Time-ordered, and unique without asking the daemon."""
+    millis = time.time_ns() // 1_000_000 & (1 << 48) - 1
+    random = int.from_bytes(os.urandom(10), "big")  # 80 random bits: 12 + 62 are used
+    rand_a = random >> 62 & 0xFFF
+    rand_b = random & (1 << 62) - 1
+    return str(uuid.UUID(int=millis << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b))
+
+
+class DaemonFeatures:
+    """What a client learned about its daemon while running plans (one per client, shared by its transactions)."""
+
+    def __init__(self) -> None:
+        # False once the daemon answered a commit of a transaction begun by the client as an unknown transaction
+        # (it is older than CommitRequest.begun_by_client): later commits then begin on the daemon first.
+        self.client_begun_commits = True
 
 
 def begin(namespace: str, timeout_ms: Optional[int]) -> Plan:
@@ -121,8 +147,16 @@ def commit(
     operations: Sequence[pb.Operation],
     conditions: Sequence[pb.Condition],
     metadata: MetadataLike,
+    *,
+    begun_by_client_in: Optional[str] = None,
 ) -> Plan:
+    """The commit of a transaction begun on the daemon, or (``begun_by_client_in``: its namespace) of one the client
+    began itself: then the daemon has no record of it, and applies the operations under the conditions as one new
+    transaction with this id (exactly once by the id)."""
     request = pb.CommitRequest(txn_id=txn_id, operations=operations, conditions=conditions)
+    if begun_by_client_in is not None:
+        request.begun_by_client = True
+        request.namespace = begun_by_client_in
     message = wire.metadata(metadata)
     if message is not None:
         request.metadata.CopyFrom(message)
@@ -135,6 +169,38 @@ def commit(
             f"the daemon applied {len(result.versions)} of the transaction's {len(operations)} writes; it is older "
             "than this SDK (it does not take writes with the commit): upgrade statehoused"
         )
+    return result
+
+
+def _knows_no_client_begun_commits(error: errors.StatehouseError) -> bool:
+    """Whether `error`, the answer to a commit of a transaction begun by the client, means that the daemon is older
+    than that feature: it took the id for one of its own transactions and does not know it. Such a daemon answers
+    NOT_FOUND without a reason, or (one that names reasons) with ``transaction_not_found``; a daemon that takes
+    these commits never answers them so."""
+    return error.code == "NOT_FOUND" and error.reason in (None, "transaction_not_found")
+
+
+def commit_begun_by_client(
+    txn_id: str,
+    namespace: str,
+    operations: Sequence[pb.Operation],
+    conditions: Sequence[pb.Condition],
+    metadata: MetadataLike,
+    daemon: DaemonFeatures,
+) -> Plan:
+    """Commits a transaction the client began: one Commit. A daemon older than that answers that it does not know
+    the transaction; then (and for the client's later commits) the transaction is begun on the daemon and committed
+    with the same operations and conditions (its reads are conditions already): two round trips, as before."""
+    if daemon.client_begun_commits:
+        try:
+            result = yield from commit(txn_id, operations, conditions, metadata, begun_by_client_in=namespace)
+            return result
+        except errors.StatehouseError as error:
+            if not _knows_no_client_begun_commits(error):
+                raise
+            daemon.client_begun_commits = False
+    daemon_txn_id, _ = yield from begin(namespace, None)
+    result = yield from commit(daemon_txn_id, operations, conditions, metadata)
     return result
 
 
@@ -346,10 +412,16 @@ def pretty_lines(event: ReplayEvent, verbose: bool) -> List[str]:
 class TransactionBuffer:
     """The state of one interactive transaction kept by the client: its buffered writes and conditions.
 
-    Writes and deletes are buffered and sent with the commit (one round trip for the whole transaction); a later
-    write of the same key replaces the earlier one in place, exactly as the daemon stages them. Reads of a buffered
-    key are answered from the buffer (read-your-writes) and are not recorded for conflict detection, as on the
-    daemon.
+    Writes and deletes are buffered and sent with the commit; a later write of the same key replaces the earlier one
+    in place, exactly as the daemon stages them. Reads of a buffered key are answered from the buffer
+    (read-your-writes) and are not recorded for conflict detection, as on the daemon.
+
+    A transaction begun by the client (:meth:`begin`, what ``begin_transaction`` makes) costs no round trip to
+    begin: the client makes its id and keeps its timeout. A read of a key it has not written is a plain read of the
+    latest state, and the version it saw becomes a condition of the commit (the first read of a key counts; an
+    explicit ``expected_version`` of the key wins), which is what the daemon records for a read in its own
+    transactions; the commit is then the whole transaction in one call. A transaction attached to an id begun on the
+    daemon (``Transaction(client, txn_id)``) reads through the daemon's transaction and commits and aborts it there.
     """
 
     def __init__(self, txn_id: str, namespace: str) -> None:
@@ -361,6 +433,25 @@ class TransactionBuffer:
         self.conditions: Dict[Tuple[str, str], pb.Condition] = {}
         self.state = "open"
         self.result: Optional[CommitResult] = None
+        # Set for a transaction begun by the client: the daemon to commit it to, and when it expires.
+        self.daemon: Optional[DaemonFeatures] = None
+        self.timeout_ms = 0
+        self.deadline = 0.0
+
+    @classmethod
+    def begin(cls, namespace: str, timeout_ms: Optional[int], daemon: DaemonFeatures) -> TransactionBuffer:
+        """A transaction begun by the client itself: nothing is sent until the commit."""
+        cls._check_name("namespace", namespace)
+        timeout_ms = wire.require_int("timeout_ms", timeout_ms, minimum=1) or DEFAULT_TRANSACTION_TIMEOUT_MS
+        buffer = cls(new_transaction_id(), namespace or "default")
+        buffer.daemon = daemon
+        buffer.timeout_ms = timeout_ms
+        buffer.deadline = time.monotonic() + timeout_ms / 1000
+        return buffer
+
+    @property
+    def begun_by_client(self) -> bool:
+        return self.daemon is not None
 
     def require_open(self, action: str) -> None:
         if self.state == "committed":
@@ -369,6 +460,17 @@ class TransactionBuffer:
             raise errors.TransactionError(f"cannot {action}: transaction {self.txn_id} was aborted")
         if self.state == "failed":
             raise errors.TransactionError(f"cannot {action}: transaction {self.txn_id} already failed")
+
+    def _require_unexpired(self, action: str) -> None:
+        """A transaction begun by the client expires on the client, as the daemon's own do on the daemon: once its
+        timeout has passed it is finished, and a read or a commit raises TransactionExpiredError (nothing sent)."""
+        if self.begun_by_client and time.monotonic() >= self.deadline:
+            self.state = "failed"
+            self.operations.clear()
+            raise errors.TransactionExpiredError(
+                f"cannot {action}: transaction {self.txn_id} expired (it was open longer than its timeout of "
+                f"{self.timeout_ms} ms)"
+            )
 
     @staticmethod
     def _check_name(what: str, value: Any) -> None:
@@ -382,6 +484,17 @@ class TransactionBuffer:
             Condition(agent_id, key, must_not_exist=True)
             if expected_version == 0
             else Condition(agent_id, key, version=wire.require_int("expected_version", expected_version))
+        )
+        self.conditions[(agent_id, key)] = wire.conditions([condition])[0]
+
+    def _record_read(self, agent_id: str, key: str, version: int) -> None:
+        """Makes the version a read saw a condition of the commit: the key must still be at that version (a
+        tombstone's version included), or still not exist when it was never written (version 0). The first read of a
+        key counts, and a condition already set for it (an explicit expected_version) stays."""
+        if (agent_id, key) in self.conditions:
+            return
+        condition = (
+            Condition(agent_id, key, must_not_exist=True) if version == 0 else Condition(agent_id, key, version=version)
         )
         self.conditions[(agent_id, key)] = wire.conditions([condition])[0]
 
@@ -421,20 +534,35 @@ class TransactionBuffer:
         buffered = self.buffered(agent_id, key)
         if buffered is not None:
             return buffered
-        result = yield from transaction_get(self.txn_id, agent_id, key)
+        if not self.begun_by_client:
+            result = yield from transaction_get(self.txn_id, agent_id, key)
+            return result
+        self._require_unexpired("read")
+        result = yield from get_state(self.namespace, agent_id, key, None, None)
+        if self.state == "open" and self.buffered(agent_id, key) is None:
+            self._record_read(agent_id, key, result.version)
         return result
 
     def commit(self, metadata: MetadataLike) -> Plan:
         self.require_open("commit")
+        self._require_unexpired("commit")
+        operations = list(self.operations.values())
+        conditions = list(self.conditions.values())
         try:
-            result = yield from commit(
-                self.txn_id, list(self.operations.values()), list(self.conditions.values()), metadata
-            )
+            if self.daemon is not None:
+                result = yield from commit_begun_by_client(
+                    self.txn_id, self.namespace, operations, conditions, metadata, self.daemon
+                )
+            else:
+                result = yield from commit(self.txn_id, operations, conditions, metadata)
         except (errors.ConflictError, errors.TransactionExpiredError, errors.TransactionNotFoundError):
             self.state = "failed"
             raise
         self.state = "committed"
         self.result = result
+        # A daemon older than transactions begun by the client committed it under an id of its own (the fallback):
+        # the transaction's id is the one its event has in the log.
+        self.txn_id = result.txn_id or self.txn_id
         return result
 
     def abort(self) -> Plan:
@@ -442,9 +570,11 @@ class TransactionBuffer:
             raise errors.TransactionError(f"cannot abort: transaction {self.txn_id} is already committed")
         if self.state in ("aborted", "failed"):
             return
-        yield from abort(self.txn_id)
+        if not self.begun_by_client:  # a transaction begun by the client exists on the client only
+            yield from abort(self.txn_id)
         self.state = "aborted"
         self.operations.clear()
+        self.conditions.clear()
 
     def finish(self, failed: bool) -> Plan:
         """The end of a ``with`` block: commits when the block ended normally, aborts when it raised; nothing when
@@ -461,16 +591,35 @@ class TransactionBuffer:
             pass
 
 
+_T = TypeVar("_T", bound="TransactionBase")
+
+
 class TransactionBase:
-    """What the transactions of both clients share: the client that runs them and their buffer."""
+    """What the transactions of both clients share: the client that runs them and their buffer.
+
+    ``Transaction(client, txn_id, namespace)`` attaches to a transaction begun on the daemon; ``begin_transaction``
+    makes one begun by the client (:meth:`_begun_by_client`).
+    """
+
+    _client: Any
+    _buffer: TransactionBuffer
 
     def __init__(self, client: Any, txn_id: str, namespace: str) -> None:
         self._client = client
         self._buffer = TransactionBuffer(txn_id, namespace)
 
+    @classmethod
+    def _begun_by_client(cls: Type[_T], client: Any, namespace: str, timeout_ms: Optional[int]) -> _T:
+        """A transaction begun by the client itself: no round trip; its id is made here."""
+        transaction = cls.__new__(cls)
+        transaction._client = client
+        transaction._buffer = TransactionBuffer.begin(namespace, timeout_ms, client._daemon)
+        return transaction
+
     @property
     def txn_id(self) -> str:
-        """The daemon's id of this transaction."""
+        """The id of this transaction: made by the client for ``begin_transaction`` (a version 7 UUID), and the
+        ``txn_id`` of its event in the log once committed."""
         return self._buffer.txn_id
 
     @property

@@ -173,8 +173,10 @@ class _Session:
 class AsyncTransaction(ops.TransactionBase):
     """An interactive transaction of :class:`AsyncStatehouse`; the same model as :class:`statehouse.Transaction`.
 
-    Writes and deletes are buffered and sent with the commit. ``async with`` commits when the block ends normally
-    and aborts when it raises::
+    Begun by :meth:`AsyncStatehouse.begin_transaction`, it costs no round trip to begin: writes and deletes are
+    buffered and sent with the commit, reads of keys it has not written are checked at the commit, and the commit is
+    the whole transaction in one call. ``async with`` commits when the block ends normally and aborts when it
+    raises::
 
         async with client.begin_transaction() as tx:
             tx.write("agent-1", "plan", ["search"])
@@ -199,7 +201,8 @@ class AsyncTransaction(ops.TransactionBase):
         self._buffer.delete(agent_id, key, expected_version)
 
     async def get(self, agent_id: str, key: str) -> StateResult:
-        """Reads a key inside the transaction (its own write, else the latest committed version, recorded)."""
+        """Reads a key inside the transaction (its own write, else the latest committed version, checked at the
+        commit). See :meth:`statehouse.Transaction.get`."""
         return await self._client._run(self._buffer.get(agent_id, key))
 
     async def commit(self, metadata: MetadataLike = None) -> int:
@@ -208,7 +211,7 @@ class AsyncTransaction(ops.TransactionBase):
         return result.commit_ts
 
     async def abort(self) -> None:
-        """Discards the transaction; aborting twice is a no-op."""
+        """Discards the transaction (nothing is sent for one begun by the client); aborting twice is a no-op."""
         await self._client._run(self._buffer.abort())
 
     async def __aenter__(self) -> AsyncTransaction:
@@ -229,7 +232,8 @@ class AsyncTransactionBegin:
         async with client.begin_transaction() as tx:      # (``async with await ...`` works as well)
             tx.write("agent-1", "plan", ["search"])
 
-    The transaction is begun once, however often this is awaited or entered.
+    The transaction is begun once, however often this is awaited or entered; it is begun on the client (no round
+    trip), and its timeout counts from then.
     """
 
     def __init__(self, client: AsyncStatehouse, namespace: str, timeout_ms: Optional[int]) -> None:
@@ -237,15 +241,10 @@ class AsyncTransactionBegin:
         self._namespace = namespace
         self._timeout_ms = timeout_ms
         self._transaction: Optional[AsyncTransaction] = None
-        self._lock: Optional[asyncio.Lock] = None
 
     async def _begin(self) -> AsyncTransaction:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if self._transaction is None:
-                txn_id, namespace = await self._client._run(ops.begin(self._namespace, self._timeout_ms))
-                self._transaction = AsyncTransaction(self._client, txn_id, namespace)
+        if self._transaction is None:  # nothing is awaited in between: begun once even when awaited concurrently
+            self._transaction = AsyncTransaction._begun_by_client(self._client, self._namespace, self._timeout_ms)
         return self._transaction
 
     def __await__(self) -> Generator[Any, None, AsyncTransaction]:

@@ -32,10 +32,12 @@ __all__ = ["Statehouse", "Transaction", "WatchStream"]
 class Transaction(ops.TransactionBase):
     """An interactive transaction: buffered writes and deletes, reads, then an atomic commit or an abort.
 
-    Writes and deletes are kept by the client and sent with the commit, so a transaction of any size costs two
-    round trips (begin and commit) plus one per read of a key it has not written. Reads inside the transaction
-    (:meth:`get`) are recorded by the daemon: if a key read here changes before the commit, the commit raises
-    :class:`~statehouse.exceptions.ConflictError` and applies nothing.
+    A transaction made by :meth:`Statehouse.begin_transaction` is begun by the client: it costs no round trip to
+    begin, its writes and deletes are kept by the client and sent with the commit, so a transaction of any size costs
+    one round trip (the commit) plus one per read of a key it has not written. Reads inside the transaction
+    (:meth:`get`) are checked at the commit: if a key read here changes before the commit, the commit raises
+    :class:`~statehouse.exceptions.ConflictError` and applies nothing. Its timeout is kept by the client: a commit
+    after it raises :class:`~statehouse.exceptions.TransactionExpiredError`.
 
     As a context manager it commits when the block ends normally and aborts when it raises::
 
@@ -43,8 +45,9 @@ class Transaction(ops.TransactionBase):
             plan = tx.get("agent-1", "plan").value or []
             tx.write("agent-1", "plan", plan + ["search"])
 
-    ``Transaction(client, txn_id, namespace)`` attaches to a transaction begun elsewhere; committing an id the
-    daemon does not know raises :class:`~statehouse.exceptions.TransactionError`.
+    ``Transaction(client, txn_id, namespace)`` attaches to a transaction begun on the daemon (BeginTransaction):
+    its reads, commit and abort go to the daemon's transaction; committing an id the daemon does not know raises
+    :class:`~statehouse.exceptions.TransactionError`.
     """
 
     _client: Statehouse
@@ -80,15 +83,17 @@ class Transaction(ops.TransactionBase):
     def get(self, agent_id: str, key: str) -> StateResult:
         """Reads a key inside the transaction: its own write if it made one, else the latest committed version.
 
-        A committed read is recorded: if the key changes before the commit, the commit fails with ConflictError.
+        The version a committed read saw is checked at the commit: if the key changes before the commit (it is
+        written, deleted, or created when it did not exist), the commit fails with ConflictError.
         """
         return self._client._run(self._buffer.get(agent_id, key))
 
     def commit(self, metadata: MetadataLike = None) -> int:
         """Commits every staged write atomically and returns the commit_ts once it is durable.
 
-        A commit whose reply is lost (connection reset, daemon restart) is retried; the daemon applies a
-        transaction once and answers a retry with the original result.
+        The whole transaction is this one call when it was begun by :meth:`Statehouse.begin_transaction`. A commit
+        whose reply is lost (connection reset, daemon restart) is retried; the daemon applies a transaction once (by
+        its id) and answers a retry with the original result.
 
         Args:
             metadata: who made the change and why (a Metadata, or a dict with actor, reason, tags); stored with
@@ -96,13 +101,14 @@ class Transaction(ops.TransactionBase):
 
         Raises:
             ConflictError: a key read in the transaction, or named by expected_version, changed.
-            TransactionExpiredError: the transaction outlived its timeout.
+            TransactionExpiredError: the transaction outlived its timeout (nothing is sent then).
             TransactionError: it is already committed, aborted, or unknown to the daemon.
         """
         return self._client._run(self._buffer.commit(metadata)).commit_ts
 
     def abort(self) -> None:
-        """Discards the transaction; aborting twice is a no-op, aborting after a commit raises TransactionError."""
+        """Discards the transaction (nothing is sent for one begun by the client); aborting twice is a no-op,
+        aborting after a commit raises TransactionError."""
         self._client._run(self._buffer.abort())
 
     def __enter__(self) -> Transaction:
@@ -269,14 +275,14 @@ class Statehouse(config.ClientBase):
     # ---- writes ----
 
     def begin_transaction(self, timeout_ms: Optional[int] = None, namespace: Optional[str] = None) -> Transaction:
-        """Begins an interactive transaction.
+        """Begins an interactive transaction, on the client: nothing is sent until it commits or reads.
 
         Args:
-            timeout_ms: how long it may stay open before the daemon rolls it back (default: the daemon's, 30 s).
+            timeout_ms: how long it may stay open: a commit after it raises TransactionExpiredError (default 30 s,
+                the daemon's default).
             namespace: the namespace it writes to (default: the client's).
         """
-        txn_id, namespace = self._run(ops.begin(self._ns(namespace), timeout_ms))
-        return Transaction(self, txn_id, namespace)
+        return Transaction._begun_by_client(self, self._ns(namespace), timeout_ms)
 
     def apply(
         self,

@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any, Dict, List
 
+from daemon_transactions import begin_on_daemon
 from statehouse import Statehouse, TransactionError
 
 
@@ -28,13 +29,15 @@ def find(entries: List[Dict[str, Any]], message: str, **metadata: str) -> Dict[s
 def test_json_log_lines_cover_startup_transactions_and_replay(make_daemon) -> None:
     daemon = make_daemon("--log-format", "json")
     with Statehouse(url=daemon.url, namespace="logs") as client:
-        committed = client.begin_transaction()
+        # The lifecycle the daemon logs is that of the transactions it begins (begin_transaction begins on the
+        # client, and the daemon only sees its commit).
+        committed = begin_on_daemon(client)
         committed.write("agent-1", "memory", {"fact": 1})
         commit_ts = committed.commit()
-        aborted = client.begin_transaction()
+        aborted = begin_on_daemon(client)
         aborted.write("agent-1", "memory", {"fact": 2})
         aborted.abort()
-        expired = client.begin_transaction(timeout_ms=50)
+        expired = begin_on_daemon(client, timeout_ms=50)
 
         # The daemon's reaper (once a second) logs the expiry; wait for the line, then use the transaction.
         def reaped() -> bool:

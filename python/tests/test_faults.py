@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from daemon import Daemon, statehoused_binary
+from daemon_transactions import begin_on_daemon, begin_on_daemon_async
 from statehouse import AsyncStatehouse, Put, ResourceExhaustedError, StateResult, Statehouse, StatehouseError
 from statehouse._proto import statehouse_pb2 as pb
 from statehouse._proto import statehouse_pb2_grpc
@@ -20,11 +21,11 @@ def test_ten_thousand_open_transactions_hit_the_limit_and_are_freed(make_daemon)
 
     async def main() -> None:
         async with AsyncStatehouse(url=daemon.url) as client:
-            transactions = await asyncio.gather(*(client.begin_transaction() for _ in range(10_000)))
+            transactions = await asyncio.gather(*(begin_on_daemon_async(client) for _ in range(10_000)))
             with pytest.raises(ResourceExhaustedError, match="too many open transactions"):
-                await client.begin_transaction()
+                await begin_on_daemon_async(client)
             await asyncio.gather(*(tx.abort() for tx in transactions))
-            again = await client.begin_transaction()
+            again = await begin_on_daemon_async(client)
             again.write("a", "k", 1)
             assert await again.commit() == 1
 
@@ -61,16 +62,16 @@ def test_watchers_hit_their_limit_and_are_freed_when_clients_vanish(make_daemon)
 def test_a_transaction_whose_client_vanished_expires_and_frees_its_slot(make_daemon) -> None:
     daemon = make_daemon("--max-open-transactions", "1")
     abandoned = Statehouse(url=daemon.url)
-    tx = abandoned.begin_transaction(timeout_ms=500)
+    tx = begin_on_daemon(abandoned, timeout_ms=500)
     tx.write("a", "k", "never committed")
     abandoned.close()
     with Statehouse(url=daemon.url) as client:
         with pytest.raises(ResourceExhaustedError):
-            client.begin_transaction()
+            begin_on_daemon(client)
         deadline = time.monotonic() + 30
         while True:
             try:
-                fresh = client.begin_transaction()
+                fresh = begin_on_daemon(client)
                 break
             except ResourceExhaustedError:
                 assert time.monotonic() < deadline, "the abandoned transaction was never reaped"

@@ -210,8 +210,13 @@ def test_a_transaction_whose_commit_failed_is_finished_for_the_sync_client(confl
         with pytest.raises(ValueError):
             with client.begin_transaction() as block:
                 block.write("a", "k", 2)
-                raise ValueError("the block's own error")  # the failed abort is ignored
-    assert servicer.calls == {"begin": 2, "commit": 2, "abort": 1}
+                raise ValueError("the block's own error")  # begun on the client, aborted there: nothing sent
+        with pytest.raises(ValueError):
+            with Transaction(client, "t-2") as attached:
+                attached.write("a", "k", 2)
+                raise ValueError("the block's own error")  # the failed Abort is ignored
+    # Transactions of begin_transaction are begun on the client (no BeginTransaction) and aborted there (no Abort).
+    assert servicer.calls == {"commit": 2, "abort": 1}
 
 
 @pytest.mark.parametrize("pipelined", [True, False])
@@ -234,6 +239,10 @@ def test_a_transaction_whose_commit_failed_is_finished_for_the_async_client(conf
                 async with client.begin_transaction() as block:
                     block.write("a", "k", 2)
                     raise ValueError("the block's own error")
+            with pytest.raises(ValueError):
+                async with AsyncTransaction(client, "t-2") as attached:
+                    attached.write("a", "k", 2)
+                    raise ValueError("the block's own error")
 
     asyncio.run(main())
-    assert servicer.calls == {"begin": 2, "commit": 2, "abort": 1}
+    assert servicer.calls == {"commit": 2, "abort": 1}

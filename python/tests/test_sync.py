@@ -9,6 +9,7 @@ from datetime import timedelta
 import grpc
 import pytest
 
+from daemon_transactions import begin_on_daemon
 from statehouse import (
     CommitResult,
     Condition,
@@ -116,7 +117,7 @@ def test_transaction_constructed_from_an_unknown_id(client: Statehouse) -> None:
 
 
 def test_transaction_constructed_from_a_known_id(client: Statehouse) -> None:
-    begun = client.begin_transaction()
+    begun = begin_on_daemon(client)  # begun elsewhere (BeginTransaction); begin_transaction begins on the client
     attached = Transaction(client, begun.txn_id, begun.namespace)
     attached.write("a", "attached", True)
     assert attached.commit() > 0
@@ -416,11 +417,15 @@ def test_unreachable_daemon_raises_connection_error_with_the_address() -> None:
 def test_open_transactions_are_bounded(make_daemon) -> None:
     daemon = make_daemon("--max-open-transactions", "2")
     with Statehouse(url=daemon.url) as client:
-        first, second = client.begin_transaction(), client.begin_transaction()
+        first, second = begin_on_daemon(client), begin_on_daemon(client)
         with pytest.raises(exceptions.ResourceExhaustedError):
-            client.begin_transaction()
+            begin_on_daemon(client)
+        # Transactions begun by the client hold nothing open on the daemon: the limit does not stop them.
+        with client.begin_transaction() as mine:
+            mine.write("a", "k", 1)
+        assert mine.result is not None
         first.abort()
-        third = client.begin_transaction()
+        third = begin_on_daemon(client)
         second.abort()
         third.abort()
 
@@ -546,10 +551,18 @@ def test_a_stopped_daemon_gives_unavailable_and_commits_resume_after_restart(mak
         with pytest.raises(exceptions.UnavailableError):
             tx.commit()
         daemon.start()
-        # The transaction was open in the stopped daemon only: it is gone, and says so.
+        # The transaction was begun by the client, which kept it: it commits now, once.
+        commit_ts = tx.commit()
+        assert client.get_state("a", "k").value == 1 and client.head().commit_ts == commit_ts == 1
+
+        # One begun on the daemon was open in the stopped daemon only: it is gone, and says so.
+        on_daemon = begin_on_daemon(client)
+        on_daemon.write("a", "k", 2)
+        daemon.stop()
+        daemon.start()
         with pytest.raises(TransactionError):
-            tx.commit()
-        assert client.get_state("a", "k").exists is False
+            on_daemon.commit()
+        assert client.get_state("a", "k").value == 1
 
 
 def test_every_error_is_a_statehouse_error() -> None:
