@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// The single writer: queues commits and applies them in groups, one storage transaction and one fsync per group.
 ///
@@ -17,11 +16,11 @@ final class CommitPipeline: Sendable {
 
     private struct State {
         var pending: [Pending] = []
-        var runner: CheckedContinuation<Void, Never>?
         var phase: Phase = .running
     }
 
-    private let state = Mutex(State())
+    /// The queue between callers (producers) and ``run()`` (the consumer).
+    private let handOff = AsyncHandOff(State())
     private let backend: any StorageBackend
     private let hub: WatchHub
     private let clock: any StatehouseClock
@@ -52,16 +51,14 @@ final class CommitPipeline: Sendable {
     func submit(_ request: CommitRequest) async throws -> CommitResult {
         let bytes = request.operations.reduce(0) { $0 + $1.accountedBytes }
         return try await withCheckedThrowingContinuation { continuation in
-            let (accepted, runner) = self.state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-                guard state.phase == .running else { return (false, nil) }
+            let accepted = self.handOff.update { state -> Bool in
+                guard state.phase == .running else { return false }
                 state.pending.append(Pending(request: request, bytes: bytes, continuation: continuation))
-                defer { state.runner = nil }
-                return (true, state.runner)
+                return true
             }
             if !accepted {
                 continuation.resume(throwing: StatehouseError.unavailable("Statehouse is shutting down; retry later"))
             }
-            runner?.resume()
         }
     }
 
@@ -73,39 +70,22 @@ final class CommitPipeline: Sendable {
         self.logger.debug("Commit pipeline stopped")
     }
 
-    /// Waits for work; returns `nil` when stopping and nothing is left.
+    /// Waits for work; returns `nil` when stopping and nothing is left. Cancelling the runner starts the stop:
+    /// new commits are refused and what was queued is still applied.
     private func nextBatch() async -> [Pending]? {
-        while true {
-            let batch = self.state.withLock { state -> [Pending]? in
-                if !state.pending.isEmpty { return self.takeBatch(&state) }
+        await self.handOff.next(
+            { state -> [Pending]?? in
+                if !state.pending.isEmpty { return .some(self.takeBatch(&state)) }
                 if state.phase != .running {
                     state.phase = .stopped
-                    return []
+                    return .some(nil)
                 }
                 return nil
+            },
+            onCancel: { state in
+                if state.phase == .running { state.phase = .stopping }
             }
-            if let batch { return batch.isEmpty ? nil : batch }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = self.state.withLock { state -> Bool in
-                        if !state.pending.isEmpty || state.phase != .running || Task.isCancelled {
-                            if Task.isCancelled, state.phase == .running { state.phase = .stopping }
-                            return true
-                        }
-                        state.runner = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                let runner = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    if state.phase == .running { state.phase = .stopping }
-                    defer { state.runner = nil }
-                    return state.runner
-                }
-                runner?.resume()
-            }
-        }
+        )
     }
 
     private func takeBatch(_ state: inout State) -> [Pending] {

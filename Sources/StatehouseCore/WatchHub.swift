@@ -93,8 +93,6 @@ final class WatchHub: Sendable {
 final class WatchSubscriber: Sendable {
     private struct State {
         var buffer: [Event] = []
-        var bufferStart = 0
-        var waiter: CheckedContinuation<Void, Never>?
         var overflowed = false
         var endError: StatehouseError?
         var cancelled = false
@@ -103,7 +101,7 @@ final class WatchSubscriber: Sendable {
     let namespace: String
     let agentID: String?
     private let capacity: Int
-    private let state = Mutex(State())
+    private let handOff = AsyncHandOff(State())
 
     init(namespace: String, agentID: String?, capacity: Int) {
         self.namespace = namespace
@@ -118,54 +116,41 @@ final class WatchSubscriber: Sendable {
             event.operations.removeAll { $0.agentID != agentID }
             if event.operations.isEmpty { return }
         }
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.overflowed, state.endError == nil else { return nil }
-            if state.buffer.count - state.bufferStart >= self.capacity {
+        self.handOff.update { state in
+            guard !state.overflowed, state.endError == nil else { return }
+            if state.buffer.count >= self.capacity {
                 state.overflowed = true
                 state.buffer = []
-                state.bufferStart = 0
             } else {
                 state.buffer.append(event)
             }
-            defer { state.waiter = nil }
-            return state.waiter
         }
-        waiter?.resume()
     }
 
     /// Drops buffered events and a past overflow; used while the subscription still catches up from storage,
     /// whose next read covers everything published before this call.
     func clearBacklog() {
-        self.state.withLock { state in
+        self.handOff.withState { state in
             state.overflowed = false
             state.buffer.removeAll(keepingCapacity: true)
-            state.bufferStart = 0
         }
     }
 
     /// Makes the consumer's current and next `take()` return `.cancelled` (the watch's client went away).
     func cancel() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.cancelled = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        self.handOff.update { $0.cancelled = true }
     }
 
     func end(with error: StatehouseError) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+        self.handOff.update { state in
             if state.endError == nil { state.endError = error }
-            defer { state.waiter = nil }
-            return state.waiter
         }
-        waiter?.resume()
     }
 
-    var isCancelled: Bool { self.state.withLock { $0.cancelled } }
+    var isCancelled: Bool { self.handOff.withState { $0.cancelled } }
 
     /// What the consumer gets from the live buffer.
-    enum Take {
+    enum Take: Sendable {
         case events([Event])
         case overflowed
         case ended(StatehouseError)
@@ -174,42 +159,18 @@ final class WatchSubscriber: Sendable {
 
     /// Waits for and takes every buffered event.
     func take() async -> Take {
-        while true {
-            let taken = self.state.withLock { state -> Take? in
+        await self.handOff.next(
+            { state -> Take? in
                 if state.overflowed { return .overflowed }
-                if state.bufferStart < state.buffer.count {
-                    let events = Array(state.buffer[state.bufferStart...])
-                    state.buffer.removeAll(keepingCapacity: true)
-                    state.bufferStart = 0
-                    return .events(events)
+                if !state.buffer.isEmpty {
+                    defer { state.buffer.removeAll(keepingCapacity: true) }
+                    return .events(state.buffer)
                 }
                 if let error = state.endError { return .ended(error) }
                 if state.cancelled { return .cancelled }
                 return nil
-            }
-            if let taken { return taken }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = self.state.withLock { state -> Bool in
-                        if state.overflowed || state.bufferStart < state.buffer.count || state.endError != nil
-                            || state.cancelled || Task.isCancelled
-                        {
-                            if Task.isCancelled { state.cancelled = true }
-                            return true
-                        }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    state.cancelled = true
-                    defer { state.waiter = nil }
-                    return state.waiter
-                }
-                waiter?.resume()
-            }
-        }
+            },
+            onCancel: { $0.cancelled = true }
+        )
     }
 }

@@ -119,50 +119,32 @@ extension ServiceImplementation {
 final class SessionOutbox: Sendable {
     private struct State {
         var ready: [Statehouse_V2_SessionResponse] = []
-        var waiter: CheckedContinuation<Void, Never>?
         var finished = false
     }
 
-    private let state = Mutex(State())
+    private let handOff = AsyncHandOff(State())
 
     func put(_ response: Statehouse_V2_SessionResponse) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.ready.append(response)
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        self.handOff.update { $0.ready.append(response) }
     }
 
     func finish() {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.finished = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        self.handOff.update { $0.finished = true }
     }
 
     /// The responses ready now (waiting for at least one), or `nil` once finished and drained.
     func take() async -> [Statehouse_V2_SessionResponse]? {
-        while true {
-            let taken = self.state.withLock { state -> [Statehouse_V2_SessionResponse]?? in
+        await self.handOff.next(
+            { state -> [Statehouse_V2_SessionResponse]?? in
                 if !state.ready.isEmpty {
                     defer { state.ready.removeAll(keepingCapacity: true) }
                     return .some(state.ready)
                 }
                 return state.finished ? .some(nil) : nil
-            }
-            if let taken { return taken }
-            await withCheckedContinuation { continuation in
-                let resumeNow = self.state.withLock { state -> Bool in
-                    if !state.ready.isEmpty || state.finished { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        }
+            },
+            // The writer is only cancelled with the whole stream; it then ends as if the session finished.
+            onCancel: { $0.finished = true }
+        )
     }
 }
 
