@@ -146,6 +146,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support shared by the test targets: temporary stores and directories, engines, in-process and loopback
+        // servers, the daemon process harness.
+        .target(
+            name: "StatehouseTesting",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseSQLite",
+                "StatehouseGRPC",
+                "StatehouseProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "statehoused",
             dependencies: [
@@ -200,6 +216,7 @@ let package = Package(
         .testTarget(
             name: "StatehouseServerTests",
             dependencies: [
+                "StatehouseTesting",
                 "StatehouseCore",
                 "StatehouseSQLite",
                 "StatehouseServer",
@@ -216,6 +233,7 @@ let package = Package(
         .testTarget(
             name: "StatehouseClientTests",
             dependencies: [
+                "StatehouseTesting",
                 "StatehouseCore",
                 "StatehouseSQLite",
                 "StatehouseGRPC",
@@ -239,6 +257,7 @@ let package = Package(
         .testTarget(
             name: "StatehouseGRPCTests",
             dependencies: [
+                "StatehouseTesting",
                 "StatehouseCore",
                 "StatehouseSQLite",
                 "StatehouseGRPC",
@@ -253,6 +272,7 @@ let package = Package(
         .testTarget(
             name: "StatehouseSQLiteTests",
             dependencies: [
+                "StatehouseTesting",
                 "StatehouseCore",
                 "StatehouseSQLite",
                 "CSQLite",

@@ -5,40 +5,15 @@ import StatehouseClient
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
-
-let clientTestLogger = Logger(label: "statehouse.client-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// A gRPC server over an in-memory engine on a loopback port, and a client connected to it.
 func withTestDaemon(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
-    let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: clientTestLogger)
-    let engine = StatehouseEngine(backend: backend, logger: clientTestLogger)
-    let service = StatehouseGRPCService(
-        engine: engine, build: .init(version: "t", gitSHA: "t"), logger: clientTestLogger)
-    let server = GRPCServer(
-        transport: HTTP2ServerTransport.Posix(
-            address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext),
-        services: [service]
-    )
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await engine.run() }
-        group.addTask { try await server.serve() }
-        let port = try #require(try await server.listeningAddress?.ipv4?.port)
-        do {
-            try await withStatehouseClient(host: "127.0.0.1", port: port) { try await body($0) }
-        } catch {
-            engine.endWatches()
-            server.beginGracefulShutdown()
-            group.cancelAll()
-            throw error
-        }
-        engine.endWatches()
-        server.beginGracefulShutdown()
-        group.cancelAll()
+    try await withLoopbackServer { port in
+        try await withStatehouseClient(host: "127.0.0.1", port: port) { try await body($0) }
     }
 }
-
-func json(_ text: String) -> JSONValue { try! JSONValue(validating: text) }
 
 @Suite("Swift client against a loopback server", .timeLimit(.minutes(2)))
 struct ClientTests {

@@ -6,11 +6,10 @@ import StatehouseCore
 import StatehouseGRPC
 import StatehouseProto
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 typealias Client = Statehouse_V2_StatehouseService.Client<InProcessTransport.Client>
-
-let grpcTestLogger = Logger(label: "statehouse.grpc-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 typealias V1Client = Statehouse_V1_StatehouseService.Client<InProcessTransport.Client>
 
@@ -32,20 +31,8 @@ func withBothServices(
     clock: any StatehouseClock = SystemClock(),
     _ body: @Sendable (Client, V1Client, StatehouseEngine) async throws -> Void
 ) async throws {
-    let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: grpcTestLogger)
-    let engine = StatehouseEngine(backend: backend, configuration: configuration, clock: clock, logger: grpcTestLogger)
-    let build = StatehouseGRPCService.BuildInfo(version: "1.2.3", gitSHA: "abcdef0")
-    let service = StatehouseGRPCService(engine: engine, build: build, logger: grpcTestLogger)
-    let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, logger: grpcTestLogger)
-    let transport = InProcessTransport()
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await engine.run() }
-        try await withGRPCServer(transport: transport.server, services: [service, v1Service]) { _ in
-            try await withGRPCClient(transport: transport.client) { grpcClient in
-                try await body(Client(wrapping: grpcClient), V1Client(wrapping: grpcClient), engine)
-            }
-        }
-        group.cancelAll()
+    try await withInProcessServer(configuration: configuration, clock: clock) { client, engine in
+        try await body(Client(wrapping: client), V1Client(wrapping: client), engine)
     }
 }
 

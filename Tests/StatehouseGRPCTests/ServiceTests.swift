@@ -3,6 +3,7 @@ import GRPCCore
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseProto
+import StatehouseTesting
 import Testing
 
 @Suite("gRPC service over an in-process transport", .timeLimit(.minutes(2)))

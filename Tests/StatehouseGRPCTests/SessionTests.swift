@@ -3,6 +3,7 @@ import GRPCCore
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseProto
+import StatehouseTesting
 import Synchronization
 import Testing
 

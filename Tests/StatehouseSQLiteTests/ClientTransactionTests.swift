@@ -1,5 +1,6 @@
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 /// Transactions a client began itself (its id, its buffered writes, its reads as conditions) commit in one call.

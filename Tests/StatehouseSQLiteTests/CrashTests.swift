@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StatehouseTesting
 #endif
 
 /// Durability is tested by killing, not by reasoning: a child process commits in a loop, reports each

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import StatehouseCore
+import StatehouseTesting
 import Testing
 
 @testable import StatehouseSQLite

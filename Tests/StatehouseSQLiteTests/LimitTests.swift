@@ -1,5 +1,6 @@
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 /// Every limit of ARCHITECTURE.md at its boundary: the limit passes, one more fails and changes nothing.

@@ -1,6 +1,7 @@
 import CSQLite
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 /// Runs SQL directly against a stopped store's database file, as an attacker or a broken disk would.

@@ -1,6 +1,7 @@
 import Foundation
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 @Suite("Reads: points in history, listings, pagination", .timeLimit(.minutes(2)))

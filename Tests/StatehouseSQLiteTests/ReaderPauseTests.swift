@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Logging
 import StatehouseCore
+import StatehouseTesting
 import Synchronization
 import Testing
 

@@ -1,6 +1,7 @@
 import Logging
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 /// The README's Swift example, kept compiling and passing here (in memory instead of ./statehouse-data).

@@ -1,6 +1,7 @@
 import PropertyBased
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 /// Deterministic replay, checked on random histories: replaying events 1…S into an empty model gives exactly the

@@ -6,6 +6,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StatehouseTesting
 #endif
 
 /// What a client is told when SQLite fails: the cause an operator can act on, never SQL or paths.

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 @Suite("SQLite storage: files, locking, migrations", .timeLimit(.minutes(2)))

@@ -1,5 +1,6 @@
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 @Suite("Interactive and one-shot transactions", .timeLimit(.minutes(2)))

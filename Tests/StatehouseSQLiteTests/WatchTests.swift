@@ -1,5 +1,6 @@
 import StatehouseCore
 import StatehouseSQLite
+import StatehouseTesting
 import Testing
 
 @Suite("Watch: catch-up, live handover, slow subscribers", .timeLimit(.minutes(2)))

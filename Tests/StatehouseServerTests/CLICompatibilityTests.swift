@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StatehouseTesting
 #endif
 
 /// statehousectl as a user of the original Statehouse CLI uses it (its flags, its backup instruction), and the
@@ -124,7 +125,7 @@ struct CLICompatibilityTests {
 
     @Test("dump AGENT -o backup.json writes the file; load writes it back as one commit, elsewhere too")
     func dumpAndLoad() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--memory"])
         let port = try daemon.port()

@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StatehouseTesting
 #endif
 
 /// Runs `statehousectl` (built next to the test bundle) and returns its exit code, stdout and stderr.
@@ -37,7 +38,7 @@ func statehousectl(
 struct CLITests {
     @Test("put, get, keys, scan, history, agents, namespaces, replay, dump, verify; exit codes and JSON output")
     func commands() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
         let port = try daemon.port()

@@ -3,6 +3,7 @@ import Logging
 import StatehouseCore
 import StatehouseSQLite
 import StatehouseServer
+import StatehouseTesting
 import Testing
 
 @Suite("Daemon configuration")

@@ -7,104 +7,14 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StatehouseTesting
 #endif
-
-/// A real `statehoused` process on a loopback port chosen by the kernel, with its standard error captured.
-final class DaemonProcess: Sendable {
-    static var binary: String {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("statehoused").path
-    }
-
-    let process: Process
-    private let output = Mutex("")
-    private let reader: FileHandle
-
-    init(arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        self.process = process
-        self.reader = pipe.fileHandleForReading
-        try process.run()
-    }
-
-    /// What the daemon wrote to standard error: until `text` appears, or (without `text`) what is there now plus
-    /// everything up to its exit when it has exited. Waits at most `seconds`.
-    func stderr(waitingFor text: String? = nil, seconds: Double = 20) -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        var quietPolls = 0
-        while Date() < deadline {
-            if let text, self.output.withLock({ $0.contains(text) }) { break }
-            var readable = pollfd(fd: self.reader.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            if poll(&readable, 1, 20) > 0 {
-                let chunk = self.reader.availableData
-                if chunk.isEmpty { break }  // end of file: the daemon exited
-                self.output.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
-                quietPolls = 0
-            } else {
-                quietPolls += 1
-                // Without a text to wait for: stop once nothing arrives for a while (running) or after exit.
-                if text == nil && (!self.process.isRunning || quietPolls > 5) { break }
-            }
-        }
-        return self.output.withLock { $0 }
-    }
-
-    /// The port from the "Listening" log line.
-    func port() throws -> Int {
-        let log = self.stderr(waitingFor: "Listening")
-        guard let line = log.split(separator: "\n").first(where: { $0.contains("Listening") }),
-            let address = line.split(separator: " ").last(where: { $0.hasPrefix("address=") }),
-            let port = Int(address.split(separator: ":").last ?? "")
-        else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no Listening line in: \(log)"])
-        }
-        return port
-    }
-
-    /// Sends `signal` and waits for the exit status.
-    func stop(_ signal: Int32 = SIGTERM) -> Int32 {
-        kill(self.process.processIdentifier, signal)
-        self.process.waitUntilExit()
-        return self.process.terminationStatus
-    }
-
-    deinit {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGKILL)
-            self.process.waitUntilExit()
-        }
-    }
-}
-
-func withDaemonClient<T: Sendable>(
-    port: Int,
-    _ body: @Sendable (Statehouse_V2_StatehouseService.Client<HTTP2ClientTransport.Posix>) async throws -> T
-) async throws -> T {
-    let transport = try HTTP2ClientTransport.Posix(
-        target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-    return try await withGRPCClient(transport: transport) { client in
-        try await body(Statehouse_V2_StatehouseService.Client(wrapping: client))
-    }
-}
-
-func temporaryDirectory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("statehoused-test-\(UUID().uuidString)")
-        .path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 @Suite("statehoused as a process", .timeLimit(.minutes(3)))
 struct DaemonTests {
     @Test("serves on a loopback port, keeps data across a restart, exits 0 on SIGTERM")
     func serveRestartStop() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
         let port = try first.port()
@@ -138,7 +48,7 @@ struct DaemonTests {
 
     @Test("a second daemon on the same data directory is refused with a one-line message")
     func lockedDataDirectory() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
         _ = try first.port()
@@ -153,7 +63,7 @@ struct DaemonTests {
 
     @Test("a port in use, a corrupt database and a bad flag each fail fast with their cause")
     func startupFailures() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let holder = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--memory"])
         let port = try holder.port()
@@ -201,7 +111,7 @@ final class Acknowledged: Sendable {
 struct DaemonShutdownTests {
     @Test("SIGTERM during concurrent commits loses no acknowledged commit")
     func sigtermUnderLoad() async throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory])
         let port = try daemon.port()

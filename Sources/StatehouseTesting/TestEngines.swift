@@ -1,0 +1,90 @@
+public import Logging
+public import StatehouseCore
+public import StatehouseSQLite
+
+/// The stores every behavioural test runs against.
+public enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
+    case memory
+    case file
+
+    public var description: String { self.rawValue }
+}
+
+/// A logger that drops everything: tests assert behaviour, not log lines (those that do capture a daemon's output).
+public let testLogger: Logger = {
+    var logger = Logger(label: "statehouse.test", factory: { _ in SwiftLogNoOpLogHandler() })
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// Runs `body` with a running engine over a new store of `kind`; stops the engine afterwards.
+public func withTestEngine(
+    _ kind: StoreKind = .memory,
+    configuration: EngineConfiguration = EngineConfiguration(),
+    clock: any StatehouseClock = SystemClock(),
+    _ body: (StatehouseEngine) async throws -> Void
+) async throws {
+    switch kind {
+    case .memory:
+        let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: testLogger)
+        try await runEngine(backend: backend, configuration: configuration, clock: clock, body)
+    case .file:
+        try await withTemporaryDirectory { directory in
+            let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            try await runEngine(backend: backend, configuration: configuration, clock: clock, body)
+        }
+    }
+}
+
+/// Runs an engine over `backend` while `body` runs.
+public func runEngine(
+    backend: SQLiteBackend,
+    configuration: EngineConfiguration = EngineConfiguration(),
+    clock: any StatehouseClock = SystemClock(),
+    _ body: (StatehouseEngine) async throws -> Void
+) async throws {
+    let engine = StatehouseEngine(backend: backend, configuration: configuration, clock: clock, logger: testLogger)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await engine.run() }
+        do {
+            try await body(engine)
+        } catch {
+            group.cancelAll()
+            throw error
+        }
+        group.cancelAll()
+    }
+}
+
+/// A JSON value from text the test knows to be valid.
+public func json(_ text: String) -> JSONValue {
+    // Safe to force: every caller passes a literal; a typo fails the test at once.
+    try! JSONValue(validating: text)
+}
+
+extension StatehouseEngine {
+    /// One-shot put of one key; returns the commit result.
+    @discardableResult
+    public func put(
+        namespace: String = "default",
+        agent: String,
+        key: String,
+        json text: String,
+        expecting expected: ExpectedVersion? = nil
+    ) async throws -> CommitResult {
+        try await self.commit(
+            AtomicCommit(
+                namespace: namespace,
+                operations: [.put(agentID: agent, key: key, value: json(text))],
+                conditions: expected.map { [AtomicCommit.Condition(agentID: agent, key: key, expected: $0)] } ?? []
+            )
+        )
+    }
+
+    /// Every event of a namespace, read through the paginated log.
+    public func allEvents(namespace: String = "default") async throws -> [Event] {
+        var events: [Event] = []
+        for try await event in self.log(LogFilter(namespace: namespace)) { events.append(event) }
+        return events
+    }
+}
