@@ -64,8 +64,8 @@ extension StatehouseClient {
 
     /// Follows a namespace's log from `from` (default: only new commits); ends when `body` returns.
     ///
-    /// A watcher that falls behind gets ``StatehouseError/subscriberTooSlow(resumeFrom:)``; call `watch` again from
-    /// that commit_ts.
+    /// A watcher that falls behind gets ``StatehouseModel/StatehouseError/subscriberTooSlow(resumeFrom:)``; call
+    /// `watch` again from that commit_ts.
     public func watch<Result: Sendable>(
         namespace: String = "default",
         agentID: String? = nil,

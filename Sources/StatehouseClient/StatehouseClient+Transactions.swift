@@ -78,8 +78,9 @@ public final class ClientTransaction: Sendable {
     /// Commits the buffered writes under the read versions in one call; safe to retry after a lost reply (the
     /// daemon returns the original result).
     ///
-    /// - Throws: ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed (nothing is
-    ///   applied; re-run the transaction), ``StatehouseError/transactionExpired(_:)`` after the timeout.
+    /// - Throws: ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed
+    ///   (nothing is applied; re-run the transaction), ``StatehouseModel/StatehouseError/transactionExpired(_:)`` after
+    ///   the timeout.
     public func commit(metadata: CommitMetadata? = nil) async throws -> CommitResult {
         enum Next {
             case done(CommitResult)
@@ -183,8 +184,9 @@ extension StatehouseClient {
     /// Runs `body` in a transaction that commits when `body` returns and aborts when it throws.
     ///
     /// - Returns: what `body` returned and the commit's result.
-    /// - Throws: what `body` throws (after aborting), or the commit's error (``StatehouseError/conflict(agentID:key:expected:actual:)``
-    ///   when a key it read changed: re-run the whole closure to retry).
+    /// - Throws: what `body` throws (after aborting), or the commit's error
+    ///   (``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed: re-run
+    ///   the whole closure to retry).
     public func withTransaction<Result: Sendable>(
         namespace: String = "default",
         timeout: Duration? = nil,

@@ -4,7 +4,8 @@ import GRPCNIOTransportHTTP2
 import StatehouseModel
 import StatehouseProto
 
-/// The Swift client of `statehoused`: async/await, Statehouse types in and out, errors as ``StatehouseError``.
+/// The Swift client of `statehoused`: async/await, Statehouse types in and out, errors as
+/// ``StatehouseModel/StatehouseError``.
 ///
 /// Use it inside ``withStatehouseClient(host:port:_:)``, which connects and disconnects:
 ///
@@ -29,7 +30,7 @@ public struct StatehouseClient: Sendable {
         self.address = address
     }
 
-    /// Runs a call and maps its failure to ``StatehouseError``.
+    /// Runs a call and maps its failure to ``StatehouseModel/StatehouseError``.
     func call<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -54,8 +55,8 @@ public struct StatehouseClient: Sendable {
 
 /// Connects to `statehoused` at `host:port` (plaintext HTTP/2), runs `body`, and disconnects.
 ///
-/// - Throws: what `body` throws; calls fail with ``StatehouseError/unavailable(_:)`` naming the address when the
-///   daemon cannot be reached.
+/// - Throws: what `body` throws; calls fail with ``StatehouseModel/StatehouseError/unavailable(_:)`` naming the address
+///   when the daemon cannot be reached.
 public func withStatehouseClient<Result: Sendable>(
     host: String = "127.0.0.1",
     port: Int = 50051,
@@ -81,7 +82,7 @@ public func withStatehouseClient<Result: Sendable>(
 
 /// Connects to `statehoused` at `address` (`HOST:PORT`, `[IPV6]:PORT`), runs `body`, and disconnects.
 ///
-/// - Throws: ``StatehouseError/invalidArgument(_:)`` for an address that does not parse; otherwise as
+/// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for an address that does not parse; otherwise as
 ///   ``withStatehouseClient(host:port:_:)``.
 public func withStatehouseClient<Result: Sendable>(
     address: String,

@@ -46,8 +46,9 @@ final class CommitPipeline: Sendable {
 
     /// Queues a commit and returns once it is durable (or failed).
     ///
-    /// - Throws: ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition failed,
-    ///   ``StatehouseError/unavailable(_:)`` once shutdown began, or the backend's error when the store failed.
+    /// - Throws: ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition failed,
+    ///   ``StatehouseModel/StatehouseError/unavailable(_:)`` once shutdown began, or the backend's error when the store
+    ///   failed.
     func submit(_ request: CommitRequest) async throws -> CommitResult {
         let bytes = request.operations.reduce(0) { $0 + $1.accountedBytes }
         return try await withCheckedThrowingContinuation { continuation in

@@ -3,7 +3,7 @@
 /// Implemented by each backend over its write connection. Calls are synchronous: they run on the writer's own
 /// thread, never on Swift's cooperative pool.
 public protocol CommitStateReader {
-    /// The end of a namespace's log; ``LogHead/empty(_:)`` when it has no commits.
+    /// The end of a namespace's log; ``StatehouseModel/LogHead/empty(_:)`` when it has no commits.
     func head(namespace: String) throws -> LogHead
     /// The latest version of a key, or `nil` if it was never written.
     func latestVersion(namespace: String, agentID: String, key: String) throws -> KeyVersionState?

@@ -1,6 +1,6 @@
 /// Settings of a ``StatehouseEngine`` that are not limits.
 public struct EngineConfiguration: Sendable {
-    /// Request limits. See ``EngineLimits``.
+    /// Request limits. See ``StatehouseModel/EngineLimits``.
     public var limits = EngineLimits()
     /// Most transactions the commit pipeline puts into one storage transaction (one fsync). The default is 4,096.
     public var maxBatchTransactions: Int = 4096

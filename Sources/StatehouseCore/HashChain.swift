@@ -4,7 +4,7 @@ import Crypto
 ///
 /// `hash(N) = SHA-256(domainTag ‖ hash(N-1) ‖ canonical(event N))`, with 32 zero bytes standing in for
 /// `hash(0)`. The domain tag keeps these hashes from ever colliding with SHA-256 uses elsewhere; the canonical
-/// encoding is described in ``CanonicalEncoding``.
+/// encoding is described in `CanonicalEncoding`.
 public enum HashChain {
     /// The domain separation tag: the ASCII bytes of `statehouse.event.v1` followed by one zero byte.
     public static let domainTag: [UInt8] = Array("statehouse.event.v1".utf8) + [0]

@@ -27,8 +27,8 @@ package enum PageCursor {
         return Base64URL.encode(bytes)
     }
 
-    /// Returns the position, or throws ``StatehouseError/invalidArgument(_:)`` for a cursor that was altered or
-    /// belongs to another query.
+    /// Returns the position, or throws ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a cursor that was
+    /// altered or belongs to another query.
     package static func decode(_ cursor: String, kind: Kind, query: [String]) throws -> [UInt8] {
         let invalid = StatehouseError.invalidArgument("cursor is invalid or belongs to a different query")
         guard let bytes = Base64URL.decode(cursor), bytes.count >= 18 else { throw invalid }

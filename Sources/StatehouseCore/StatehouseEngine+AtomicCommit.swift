@@ -4,8 +4,8 @@ import Logging
 extension StatehouseEngine {
     /// Commits operations atomically, subject to conditions, and returns once the commit is durable.
     ///
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad input (nothing is queued);
-    ///   ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition does not hold.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for bad input (nothing is queued);
+    ///   ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition does not hold.
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
         let request = try self.makeRequest(commit)
         let result = try await self.pipeline.submit(request)

@@ -3,8 +3,8 @@ import Logging
 extension StatehouseEngine {
     /// Reads one page of committed events in commit_ts order.
     ///
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for an inverted range, a bad filter or a cursor of
-    ///   another query.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for an inverted range, a bad filter or a
+    ///   cursor of another query.
     public func readLog(_ filter: LogFilter, limit: Int = 1000, cursor: String? = nil) async throws -> Page<Event> {
         let limit = try self.validatePageSize(limit)
         let cursorQuery = Self.cursorQuery(filter)
@@ -79,7 +79,8 @@ extension StatehouseEngine {
     /// - Parameters:
     ///   - agentID: only this agent's operations.
     ///   - from: first commit_ts to deliver; `nil` for only commits after the call.
-    /// - Throws: ``StatehouseError/resourceExhausted(_:)`` when ``EngineLimits/maxWatchers`` subscriptions exist.
+    /// - Throws: ``StatehouseModel/StatehouseError/resourceExhausted(_:)`` when
+    ///   ``StatehouseModel/EngineLimits/maxWatchers`` subscriptions exist.
     public func watch(
         namespace: String = "default", agentID: String? = nil, from: CommitTS? = nil
     ) async throws
@@ -106,7 +107,8 @@ extension StatehouseEngine {
 
     /// Recomputes the hash chain of a namespace over `from…to` and reports the first commit_ts that does not match.
     ///
-    /// - Throws: ``StatehouseError/notFound(_:)`` for a namespace without commits (a typo would otherwise "verify").
+    /// - Throws: ``StatehouseModel/StatehouseError/notFound(_:)`` for a namespace without commits (a typo would
+    ///   otherwise "verify").
     ///
     /// Detects any change to a stored event's content (values, keys, versions, metadata, times, ids), a changed or
     /// reordered link, a missing event, and a head that does not match the last event.
@@ -189,7 +191,7 @@ extension StatehouseEngine {
     }
 }
 
-/// The events of a ``LogFilter`` as an async sequence; see ``StatehouseEngine/log(_:pageSize:)``.
+/// The events of a ``StatehouseModel/LogFilter`` as an async sequence; see ``StatehouseEngine/log(_:pageSize:)``.
 public struct LogSequence: AsyncSequence, Sendable {
     public typealias Element = Event
 

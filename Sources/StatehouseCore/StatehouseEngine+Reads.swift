@@ -5,8 +5,8 @@ extension StatehouseEngine {
     /// (`exists == false`), not an error.
     ///
     /// - Parameters:
-    ///   - at: ``ReadPoint/latest`` (default), a key version, a commit_ts, or a wall-clock time.
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad names or version 0.
+    ///   - at: ``StatehouseModel/ReadPoint/latest`` (default), a key version, a commit_ts, or a wall-clock time.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for bad names or version 0.
     public func get(
         namespace: String = "default",
         agentID: String,
@@ -34,7 +34,7 @@ extension StatehouseEngine {
     /// - Parameters:
     ///   - prefix: only keys starting with it.
     ///   - includeDeleted: also list keys whose latest version is a tombstone.
-    ///   - limit: most keys in the page (1 … ``EngineLimits/maxPageSize``).
+    ///   - limit: most keys in the page (1 … ``StatehouseModel/EngineLimits/maxPageSize``).
     ///   - cursor: `nextCursor` of the previous page.
     public func listKeys(
         namespace: String = "default",
@@ -64,7 +64,8 @@ extension StatehouseEngine {
     /// Reads an agent's live keys with their values in byte order, at the latest state or as of a point.
     ///
     /// - Parameters:
-    ///   - at: ``ReadPoint/latest``, ``ReadPoint/commit(_:)`` or ``ReadPoint/time(_:)``; a key version is refused.
+    ///   - at: ``StatehouseModel/ReadPoint/latest``, ``StatehouseModel/ReadPoint/commit(_:)`` or
+    ///     ``StatehouseModel/ReadPoint/time(_:)``; a key version is refused.
     public func scan(
         namespace: String = "default",
         agentID: String,
@@ -164,9 +165,11 @@ extension StatehouseEngine {
     /// (or a server pipelining many clients' reads) gets the most reads per second.
     ///
     /// - Parameters:
-    ///   - keys: at most ``EngineLimits/maxPageSize`` addresses; the result has one record per address, in order.
+    ///   - keys: at most ``StatehouseModel/EngineLimits/maxPageSize`` addresses; the result has one record per address,
+    ///     in order.
     ///   - at: any point except a key version.
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad names, too many keys or a key-version point.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for bad names, too many keys or a key-version
+    ///   point.
     public func get(
         namespace: String = "default", keys: [KeyAddress], at point: ReadPoint = .latest
     ) async throws

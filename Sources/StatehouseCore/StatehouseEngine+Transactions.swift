@@ -8,10 +8,11 @@ extension StatehouseEngine {
     ///     operation, which names it with ``put(txnID:namespace:agentID:key:value:)`` (the original Statehouse API
     ///     names the namespace per write). Later operations must name the same one; a transaction that stages
     ///     nothing commits to "default".
-    ///   - timeout: how long the transaction may stay open; defaults to ``EngineLimits/defaultTransactionTimeout``.
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for a bad namespace or a timeout that is not positive or
-    ///   above ``EngineLimits/maxTransactionTimeout``; ``StatehouseError/resourceExhausted(_:)`` when too many
-    ///   transactions are open.
+    ///   - timeout: how long the transaction may stay open; defaults to
+    ///     ``StatehouseModel/EngineLimits/defaultTransactionTimeout``.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a bad namespace or a timeout that is not
+    ///   positive or above ``StatehouseModel/EngineLimits/maxTransactionTimeout``;
+    ///   ``StatehouseModel/StatehouseError/resourceExhausted(_:)`` when too many transactions are open.
     public func beginTransaction(namespace: String? = "default", timeout: Duration? = nil) throws -> TransactionInfo {
         if let namespace { try self.validateNamespace(namespace) }
         let timeout = timeout ?? self.limits.defaultTransactionTimeout
@@ -32,13 +33,14 @@ extension StatehouseEngine {
 
     /// Stages a write of `value` to `key` in an open transaction; a later write of the same key replaces it.
     ///
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for bad names, an oversized value or a transaction over
-    ///   its operation or byte limit; ``StatehouseError/transactionNotFound(_:)`` or
-    ///   ``StatehouseError/transactionExpired(_:)`` when the transaction is not open.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for bad names, an oversized value or a
+    ///   transaction over its operation or byte limit; ``StatehouseModel/StatehouseError/transactionNotFound(_:)`` or
+    ///   ``StatehouseModel/StatehouseError/transactionExpired(_:)`` when the transaction is not open.
     ///
     /// - Parameters:
     ///   - namespace: nil, or the transaction's namespace: it binds a transaction begun without one, and must
-    ///     match one that has one (else ``StatehouseError/invalidArgument(_:)``, and nothing is staged).
+    ///     match one that has one (else ``StatehouseModel/StatehouseError/invalidArgument(_:)``, and nothing is
+    ///     staged).
     public func put(txnID: String, namespace: String? = nil, agentID: String, key: String, value: JSONValue) throws {
         try self.stage(.put(agentID: agentID, key: key, value: value), txnID: txnID, namespace: namespace)
     }
@@ -82,7 +84,8 @@ extension StatehouseEngine {
     /// to the read set: writing a key without reading it never conflicts.
     ///
     /// A committed read is recorded in the transaction's read set: if that key changes before the commit, the
-    /// commit fails with ``StatehouseError/conflict(agentID:key:expected:actual:)`` and applies nothing.
+    /// commit fails with ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` and applies
+    /// nothing.
     public func get(txnID: String, agentID: String, key: String) async throws -> StateRecord {
         try NameValidation.validateAgentID(agentID, limits: self.limits)
         try NameValidation.validateKey(key, limits: self.limits)
@@ -120,16 +123,17 @@ extension StatehouseEngine {
     /// Retrying the commit of a transaction that already committed (for example after a lost reply, even across a
     /// restart) returns the original result and applies nothing twice.
     ///
-    ///   - staging: writes and deletes to stage first, in order, as ``put(txnID:agentID:key:value:)`` and
-    ///     ``delete(txnID:agentID:key:)`` would: lets a client send a buffered transaction with its commit. All are
-    ///     checked before any is staged, so a bad one leaves the transaction as it was; ignored on a retry of a commit
-    ///     that already happened or is in flight.
+    ///   - staging: writes and deletes to stage first, in order, as ``put(txnID:namespace:agentID:key:value:)`` and
+    ///     ``delete(txnID:namespace:agentID:key:)`` would: lets a client send a buffered transaction with its commit.
+    ///     All are checked before any is staged, so a bad one leaves the transaction as it was; ignored on a retry of a
+    ///     commit that already happened or is in flight.
     ///   - conditions: checked at commit together with the reads the transaction recorded (the expected version of a
     ///     key, or that it must not exist); ignored on a retry like `staging`.
     ///
-    /// - Throws: ``StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed;
-    ///   ``StatehouseError/transactionExpired(_:)`` after its timeout; ``StatehouseError/transactionNotFound(_:)``
-    ///   for an unknown or aborted transaction; ``StatehouseError/invalidArgument(_:)`` for a bad staged operation.
+    /// - Throws: ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a key it read changed;
+    ///   ``StatehouseModel/StatehouseError/transactionExpired(_:)`` after its timeout;
+    ///   ``StatehouseModel/StatehouseError/transactionNotFound(_:)`` for an unknown or aborted transaction;
+    ///   ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a bad staged operation.
     public func commit(
         txnID: String,
         staging operations: [WriteOperation] = [],
@@ -190,8 +194,8 @@ extension StatehouseEngine {
     /// The commit is the one-shot ``commit(_:)`` of `commit` under the client's id, and exactly once by that id: a
     /// retry returns the first result, as a retried ``commit(txnID:staging:conditions:metadata:)`` does.
     ///
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for an id that is not a version 7 UUID, that names a
-    ///   transaction begun on the daemon, or that was already used in another namespace; otherwise what
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for an id that is not a version 7 UUID, that
+    ///   names a transaction begun on the daemon, or that was already used in another namespace; otherwise what
     ///   ``commit(_:)`` throws (a conflict when a read or expected version no longer holds).
     public func commit(clientTransactionID txnID: String, _ commit: AtomicCommit) async throws -> CommitResult {
         guard TransactionID.isWellFormed(txnID) else {
@@ -214,8 +218,8 @@ extension StatehouseEngine {
 
     /// Aborts an open transaction, discarding its staged writes.
     ///
-    /// - Throws: ``StatehouseError/transactionNotFound(_:)`` or ``StatehouseError/transactionExpired(_:)`` when it
-    ///   is not open.
+    /// - Throws: ``StatehouseModel/StatehouseError/transactionNotFound(_:)`` or
+    ///   ``StatehouseModel/StatehouseError/transactionExpired(_:)`` when it is not open.
     public func abort(txnID: String) throws {
         let now = self.clock.monotonicNanoseconds()
         try self.transactions.withState { try $0.abort(txnID, now: now) }

@@ -63,8 +63,8 @@ public final class StatehouseEngine: Sendable {
     /// Runs the commit pipeline and the transaction reaper until the task is cancelled.
     ///
     /// On cancellation it stops taking new commits, finishes every commit already queued, ends watches with
-    /// ``StatehouseError/unavailable(_:)`` and closes the backend. Commits submitted before `run()` starts wait
-    /// for it.
+    /// ``StatehouseModel/StatehouseError/unavailable(_:)`` and closes the backend. Commits submitted before `run()`
+    /// starts wait for it.
     public func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runReaper() }
@@ -87,7 +87,7 @@ public final class StatehouseEngine: Sendable {
         }
     }
 
-    /// Ends every watch with ``StatehouseError/unavailable(_:)`` and refuses new ones.
+    /// Ends every watch with ``StatehouseModel/StatehouseError/unavailable(_:)`` and refuses new ones.
     ///
     /// The first step of a graceful shutdown: a watch otherwise waits for the next commit forever, and a server that
     /// finishes its in-flight calls before stopping would wait with it.

@@ -39,8 +39,8 @@ public struct CommitRequest: Sendable, Hashable {
 
 /// Which version of a key a storage read returns. Time-based reads are resolved to a commit_ts by the engine.
 ///
-/// A read at ``commit(_:)`` beyond the namespace's head throws ``StatehouseError/invalidArgument(_:)`` naming the head
-/// (that state does not exist yet), checked in the same snapshot as the read.
+/// A read at ``commit(_:)`` beyond the namespace's head throws ``StatehouseModel/StatehouseError/invalidArgument(_:)``
+/// naming the head (that state does not exist yet), checked in the same snapshot as the read.
 public enum StoragePoint: Sendable, Hashable {
     case latest
     case version(Version)
@@ -97,13 +97,14 @@ public struct EventQuery: Sendable, Hashable {
 public protocol StorageBackend: Sendable {
     /// Applies a batch of transactions in one durable storage transaction and returns when it is durable.
     ///
-    /// - Throws: a ``StatehouseError`` when the storage transaction as a whole failed; nothing was applied.
+    /// - Throws: a ``StatehouseModel/StatehouseError`` when the storage transaction as a whole failed; nothing was
+    ///   applied.
     func commit(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution
 
     /// The result of an earlier commit of `txnID`, if it committed.
     func committedResult(txnID: String) async throws -> CommitResult?
 
-    /// The end of a namespace's log; ``LogHead/empty(_:)`` when it has no commits.
+    /// The end of a namespace's log; ``StatehouseModel/LogHead/empty(_:)`` when it has no commits.
     func head(namespace: String) async throws -> LogHead
 
     /// Namespaces with at least one commit, sorted by name, after `after`.

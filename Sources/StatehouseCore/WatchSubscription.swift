@@ -3,7 +3,7 @@
 /// The handover has no gap and no duplicate: the subscription registers with the hub *before* its last storage
 /// read, so every event is either in that read (committed before registration) or in the live buffer (published
 /// after it), and events below the next expected commit_ts are dropped. A subscriber that falls behind ends with
-/// ``StatehouseError/subscriberTooSlow(resumeFrom:)``. Consume it from one task.
+/// ``StatehouseModel/StatehouseError/subscriberTooSlow(resumeFrom:)``. Consume it from one task.
 ///
 /// ```swift
 /// for try await event in try engine.watch(namespace: "prod", from: 1) {
@@ -57,8 +57,9 @@ public final class WatchSubscription: AsyncSequence {
 
     /// Returns the next events in commit order, or `nil` when the consuming task was cancelled.
     ///
-    /// - Throws: ``StatehouseError/subscriberTooSlow(resumeFrom:)`` when the live buffer overflowed,
-    ///   ``StatehouseError/unavailable(_:)`` when the engine shuts down, or a storage error during catch-up.
+    /// - Throws: ``StatehouseModel/StatehouseError/subscriberTooSlow(resumeFrom:)`` when the live buffer overflowed,
+    ///   ``StatehouseModel/StatehouseError/unavailable(_:)`` when the engine shuts down, or a storage error during
+    ///   catch-up.
     public func nextBatch() async throws -> [Event]? {
         while true {
             switch self.phase {

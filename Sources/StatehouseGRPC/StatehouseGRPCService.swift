@@ -6,7 +6,7 @@ import StatehouseWire
 
 /// The Statehouse gRPC service (`statehouse.v2.StatehouseService`) over one ``StatehouseCore/StatehouseEngine``.
 ///
-/// It validates transport-level input, calls the engine and lets ``StatehouseCore/StatehouseError`` map itself to a
+/// It validates transport-level input, calls the engine and lets ``StatehouseModel/StatehouseError`` map itself to a
 /// status code; nothing else. Register it with a `GRPCServer`:
 ///
 /// ```swift

@@ -1,6 +1,6 @@
 /// The bounds every request is checked against before it can touch stored data.
 ///
-/// Each limit has a documented default (ARCHITECTURE.md, "Limits") and can be changed by the operator. A request
+/// Each limit has a documented default (docs/architecture.md, "Limits") and can be changed by the operator. A request
 /// at a limit passes; one unit over it fails with ``StatehouseError/invalidArgument(_:)`` (or
 /// ``StatehouseError/resourceExhausted(_:)`` for capacity limits) and changes nothing.
 public struct EngineLimits: Sendable, Hashable {

@@ -29,9 +29,9 @@ public final class SQLiteBackend: StorageBackend {
 
     /// Opens (creating if needed) the database, applies migrations and starts the writer and reader threads.
     ///
-    /// - Throws: ``StatehouseError/unavailable(_:)`` with a one-line cause: the directory cannot be created or
-    ///   written, it is locked by another process, the file is not a Statehouse database or is corrupt, or its
-    ///   schema is newer than this build.
+    /// - Throws: ``StatehouseModel/StatehouseError/unavailable(_:)`` with a one-line cause: the directory cannot be
+    ///   created or written, it is locked by another process, the file is not a Statehouse database or is corrupt, or
+    ///   its schema is newer than this build.
     public static func open(configuration: SQLiteConfiguration, logger: Logger) async throws -> SQLiteBackend {
         // Opening does blocking file I/O; do it on a thread of its own rather than the cooperative pool.
         let opened = try await withCheckedThrowingContinuation {

@@ -59,7 +59,7 @@ enum SQLiteSchema {
 
     /// Applies every migration newer than the database's version, each in its own transaction.
     ///
-    /// - Throws: ``StatehouseError/unavailable(_:)`` when the database was written by a newer build.
+    /// - Throws: ``StatehouseModel/StatehouseError/unavailable(_:)`` when the database was written by a newer build.
     static func migrate(_ connection: SQLiteConnection, now: Microseconds) throws -> [Int] {
         try connection.execute(
             """

@@ -53,7 +53,7 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
     /// the pipeline while it still drains them.
     ///
     /// - Throws: what `body` throws, `CancellationError` when the caller was cancelled before the job started or it
-    ///   was interrupted, or ``StatehouseCore/StatehouseError/unavailable(_:)`` after shutdown.
+    ///   was interrupted, or ``StatehouseModel/StatehouseError/unavailable(_:)`` after shutdown.
     func run<T: Sendable>(interruptible: Bool = true, _ body: @escaping (Context) throws -> T) async throws -> T {
         let cancellation = JobCancellation()
         guard interruptible else { return try await self.enqueue(body, cancellation: cancellation) }

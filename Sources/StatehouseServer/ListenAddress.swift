@@ -13,7 +13,7 @@ import Darwin
 /// address is bound (its first IPv6 one when it has none), so that `--listen localhost:50051` binds 127.0.0.1 as
 /// the default does. Clients that connect to `localhost` try each of its addresses in turn.
 enum ListenAddress {
-    /// - Throws: ``StatehouseCore/StatehouseError/invalidArgument(_:)`` naming the host when it does not resolve.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` naming the host when it does not resolve.
     static func socketAddress(_ address: HostAndPort) throws -> SocketAddress {
         switch address.hostKind {
         case .ipv4:
@@ -70,7 +70,7 @@ extension ListenAddress {
     /// Binds and releases `host:port` (a numeric address) to find out, before anything is created on disk, whether
     /// the server will be able to listen there: a daemon that cannot listen must not leave a data directory behind.
     ///
-    /// - Throws: ``StatehouseCore/StatehouseError/unavailable(_:)`` naming the address and the reason.
+    /// - Throws: ``StatehouseModel/StatehouseError/unavailable(_:)`` naming the address and the reason.
     static func probe(host: String, port: Int, shownAs address: String) throws {
         guard port != 0 else { return }  // any free port: nothing to find out
         var hints = addrinfo()

@@ -5,7 +5,7 @@ public import StatehouseSQLite
 /// Everything `statehoused` can be configured with.
 ///
 /// Flags, environment variables (`STATEHOUSE_*`) and an optional config file only fill this struct; see
-/// ``ServerSettings`` for the names and ``ServerConfiguration/load(flags:environment:)`` for the precedence.
+/// ``ServerSettings`` for the names and ``ServerConfiguration/load(arguments:environment:)`` for the precedence.
 public struct ServerConfiguration: Sendable {
     /// The address the gRPC server listens on. The default is 127.0.0.1:50051 (loopback only).
     public var host = "127.0.0.1"
@@ -14,7 +14,7 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory = "./statehouse-data"
     /// Keep everything in memory (nothing on disk). The default is `false`.
     public var useMemory = false
-    /// The default is ``SQLiteConfiguration/Durability/full`` (fsync before every acknowledgement).
+    /// The default is ``StatehouseSQLite/SQLiteConfiguration/Durability/full`` (fsync before every acknowledgement).
     public var durability: SQLiteConfiguration.Durability = .full
     /// Read connections of the SQLite store. The default is 2.
     public var readerThreads = 2

@@ -23,7 +23,7 @@ public enum StatehouseDaemon {
     /// Opens the store and serves until a shutdown signal (or until the calling task is cancelled).
     ///
     /// - Parameter onListening: called with the bound port once the server accepts calls.
-    /// - Throws: a ``StatehouseCore/StatehouseError`` with a one-line cause when the store cannot be opened, or the
+    /// - Throws: a ``StatehouseModel/StatehouseError`` with a one-line cause when the store cannot be opened, or the
     ///   transport's error when the address cannot be bound.
     public static func run(
         configuration: ServerConfiguration,

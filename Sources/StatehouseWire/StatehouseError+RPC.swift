@@ -2,7 +2,7 @@ public import GRPCCore
 public import StatehouseModel
 package import StatehouseProto
 
-/// The one mapping between ``StatehouseModel/StatehouseError`` and gRPC statuses, both ways (ARCHITECTURE.md,
+/// The one mapping between ``StatehouseModel/StatehouseError`` and gRPC statuses, both ways (docs/architecture.md,
 /// "Errors").
 ///
 /// Services throw `StatehouseError` as is; grpc-swift turns it into a status with ``rpcErrorCode``, the error's

@@ -6,8 +6,8 @@
 /// once, and `WireTests` checks that every conversion round-trips. Generated types never leave this module and
 /// the ones that use it (`package` access).
 ///
-/// - ``Wire+Decoding``: proto → model. Request fields are validated here (values, kinds, conditions) with the same
+/// - `Wire+Decoding.swift`: proto → model. Request fields are validated here (values, kinds, conditions) with the same
 ///   errors whoever sends them; reply fields are trusted (the daemon validated them when they were written).
-/// - ``Wire+Encoding``: model → proto.
-/// - ``StatehouseError+RPC``: ``StatehouseModel/StatehouseError`` ↔ gRPC status and session errors.
+/// - `Wire+Encoding.swift`: model → proto.
+/// - `StatehouseError+RPC.swift`: ``StatehouseModel/StatehouseError`` ↔ gRPC status and session errors.
 package enum Wire {}

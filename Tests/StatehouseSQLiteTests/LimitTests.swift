@@ -3,7 +3,7 @@ import StatehouseSQLite
 import StatehouseTesting
 import Testing
 
-/// Every limit of ARCHITECTURE.md at its boundary: the limit passes, one more fails and changes nothing.
+/// Every limit of docs/architecture.md at its boundary: the limit passes, one more fails and changes nothing.
 @Suite("Limits at the boundary", .timeLimit(.minutes(2)))
 struct LimitTests {
     static func string(_ count: Int, _ character: Character = "x") -> String {

@@ -424,7 +424,8 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         }
     }
 
-    /// Runs a handler and reports a ``StatehouseError`` with the status the original API documents for it.
+    /// Runs a handler and reports a ``StatehouseModel/StatehouseError`` with the status the original API documents for
+    /// it.
     func translatingErrors<T>(txnID: String? = nil, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

@@ -16,7 +16,8 @@ enum V1Values {
     static let maxExactInteger = 9_007_199_254_740_992.0
 
     /// Nesting allowed when parsing stored JSON into a Struct: a JSON level is two protobuf messages (a Value and
-    /// a Struct or ListValue), and the engine accepts JSON nested up to ``EngineLimits/maxJSONDepth`` levels.
+    /// a Struct or ListValue), and the engine accepts JSON nested up to ``StatehouseModel/EngineLimits/maxJSONDepth``
+    /// levels.
     static func decodingOptions(limits: EngineLimits) -> JSONDecodingOptions {
         var options = JSONDecodingOptions()
         options.messageDepthLimit = 2 * limits.maxJSONDepth + 4
@@ -27,8 +28,8 @@ enum V1Values {
 
     /// The JSON text of a Struct sent by an original client, validated as the engine validates every value.
     ///
-    /// - Throws: ``StatehouseError/invalidArgument(_:)`` for a number that is NaN or infinite, a `Value` with no kind
-    ///   set, or a result over the value size or nesting limits; nothing is staged then.
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a number that is NaN or infinite, a
+    ///   `Value` with no kind set, or a result over the value size or nesting limits; nothing is staged then.
     static func json(_ value: Google_Protobuf_Struct, key: String, limits: EngineLimits) throws -> JSONValue {
         var text = ""
         try self.write(value, to: &text, path: "value")
