@@ -1,11 +1,12 @@
 import Foundation
 import GRPCCore
 import StatehouseCore
-import StatehouseGRPC
 import StatehouseProto
 import StatehouseTesting
 import SwiftProtobuf
 import Testing
+
+@testable import StatehouseGRPC
 
 /// The original API (statehouse.v1) through stubs generated from our compatibility proto, beside statehouse.v2 on
 /// the same server: every RPC, its error cases, and values crossing between the two APIs.
@@ -290,6 +291,24 @@ struct V1CompatibilityTests {
             // A transaction that stages nothing writes no event and reports the head.
             #expect(try await Self.commit(v1, try await Self.begin(v1)) == 1)
         }
+    }
+
+    @Test("the original API's own codes carry the same statehouse-error reason as statehouse.v2")
+    func reasons() {
+        func reason(_ error: RPCError) -> String? {
+            error.metadata[stringValues: "statehouse-error"].first(where: { _ in true })
+        }
+        let expired = V1ErrorMapping.rpcError(.transactionExpired("expired"), txnStatus: nil)
+        #expect(expired.code == .deadlineExceeded && reason(expired) == "transaction_expired")
+        let unknown = V1ErrorMapping.rpcError(.transactionNotFound("unknown"), txnStatus: nil)
+        #expect(unknown.code == .notFound && reason(unknown) == "transaction_not_found")
+        let committed = CommitResult(
+            namespace: "ns", txnID: "t", commitTS: 3, committedAt: 1, versions: [1], hash: .zero)
+        let again = V1ErrorMapping.rpcError(.transactionNotFound("committed"), txnStatus: .committed(committed))
+        #expect(again.code == .failedPrecondition && reason(again) == "transaction_not_found")
+        let conflict = V1ErrorMapping.rpcError(
+            .conflict(agentID: "a", key: "k", expected: 1, actual: 2), txnStatus: nil)
+        #expect(conflict.code == .aborted && reason(conflict) == "conflict")
     }
 
     @Test("BeginTransaction's timeout: default 30 s, bounded, expiry is DEADLINE_EXCEEDED and applies nothing")

@@ -20,12 +20,14 @@ enum V1ErrorMapping {
             if case .committed(let result) = txnStatus {
                 return RPCError(
                     code: .failedPrecondition,
-                    message: "\(message) (commit_ts \(result.commitTS) in namespace '\(result.namespace)')"
+                    message: "\(message) (commit_ts \(result.commitTS) in namespace '\(result.namespace)')",
+                    metadata: error.rpcErrorMetadata
                 )
             }
-            return RPCError(code: .notFound, message: message)
+            return RPCError(code: .notFound, message: message, metadata: error.rpcErrorMetadata)
         case .transactionExpired(let message):
-            return RPCError(code: .deadlineExceeded, message: message)
+            // The original's code, and the same `statehouse-error` reason as statehouse.v2 sends.
+            return RPCError(code: .deadlineExceeded, message: message, metadata: error.rpcErrorMetadata)
         default:
             return RPCError(code: error.rpcErrorCode, message: error.rpcErrorMessage, metadata: error.rpcErrorMetadata)
         }
