@@ -1,5 +1,5 @@
 import Foundation
-import GRPCCore
+public import GRPCCore
 import GRPCNIOTransportHTTP2
 import StatehouseModel
 import StatehouseProto
@@ -19,7 +19,8 @@ import StatehouseProto
 /// }
 /// ```
 public struct StatehouseClient: Sendable {
-    typealias Stub = Statehouse_V2_StatehouseService.Client<HTTP2ClientTransport.Posix>
+    /// The generated client over whichever transport the client was made with (HTTP/2 to a daemon, or in process).
+    typealias Stub = any Statehouse_V2_StatehouseService.ClientProtocol
 
     let stub: Stub
     /// `host:port` of the daemon, for error messages.
@@ -76,7 +77,29 @@ public func withStatehouseClient<Result: Sendable>(
         config: .defaults { $0.connection.maxIdleTime = nil }
     )
     return try await withGRPCClient(transport: transport) { grpcClient in
-        try await body(StatehouseClient(stub: .init(wrapping: grpcClient), address: address.description))
+        try await body(
+            StatehouseClient(
+                stub: Statehouse_V2_StatehouseService.Client(wrapping: grpcClient),
+                address: address.description
+            )
+        )
+    }
+}
+
+/// Runs `body` with a client over `transport`, which the client owns for the duration: any gRPC transport, such as
+/// grpc-swift's in-process transport for a server in the same process (tests, embedding) or a configured HTTP/2
+/// transport (TLS, other connection settings).
+///
+/// - Parameter address: how errors name the server, e.g. `in-process` or `HOST:PORT`.
+public func withStatehouseClient<Transport: ClientTransport, Result: Sendable>(
+    transport: Transport,
+    address: String,
+    _ body: (StatehouseClient) async throws -> Result
+) async throws -> Result {
+    try await withGRPCClient(transport: transport) { grpcClient in
+        try await body(
+            StatehouseClient(stub: Statehouse_V2_StatehouseService.Client(wrapping: grpcClient), address: address)
+        )
     }
 }
 

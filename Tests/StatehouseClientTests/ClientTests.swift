@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCInProcessTransport
 import GRPCNIOTransportHTTP2
 import Logging
 import StatehouseClient
@@ -12,6 +13,18 @@ import Testing
 func withTestDaemon(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
     try await withLoopbackServer { port in
         try await withStatehouseClient(host: "127.0.0.1", port: port) { try await body($0) }
+    }
+}
+
+/// A client over grpc-swift's in-process transport to a service in this process: no port, no HTTP/2.
+func withInProcessClient(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
+    let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: testLogger)
+    try await runEngine(backend: backend) { engine in
+        let service = StatehouseGRPCService(engine: engine, build: .init(version: "t", gitSHA: "t"), logger: testLogger)
+        let transport = InProcessTransport()
+        try await withGRPCServer(transport: transport.server, services: [service]) { _ in
+            try await withStatehouseClient(transport: transport.client, address: "in-process") { try await body($0) }
+        }
     }
 }
 
@@ -92,6 +105,28 @@ struct ClientTests {
             try await Task.sleep(for: .milliseconds(20))
             await #expect(throws: StatehouseError.self) { _ = try await short.commit() }
             #expect(try await client.get(agentID: "a", key: "late").exists == false)
+        }
+    }
+
+    @Test("the client runs over any transport: in process, a transaction, a session and an error")
+    func inProcess() async throws {
+        try await withInProcessClient { client in
+            let (_, commit) = try await client.withTransaction { tx in
+                try await tx.put(agentID: "a", key: "k", value: json("1"))
+            }
+            #expect(commit.commitTS == 1)
+            #expect(try await client.get(agentID: "a", key: "k").value == json("1"))
+            try await client.withSession { session in
+                _ = try await session.transaction(operations: [.put(agentID: "a", key: "k", value: json("2"))])
+            }
+            #expect(try await client.head().commitTS == 2)
+            let stale = AtomicCommit(
+                operations: [.put(agentID: "a", key: "k", value: json("3"))],
+                conditions: [.init(agentID: "a", key: "k", expected: .version(1))]
+            )
+            await #expect(throws: StatehouseError.conflict(agentID: "a", key: "k", expected: 1, actual: 2)) {
+                _ = try await client.commit(stale)
+            }
         }
     }
 
