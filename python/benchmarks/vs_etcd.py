@@ -84,7 +84,7 @@ def first_string_field(data: bytes, number: int) -> bytes:
         elif wire == 2:
             length, offset = read_varint(data, offset)
             if tag >> 3 == number:
-                return data[offset:offset + length]
+                return data[offset : offset + length]
             offset += length
         elif wire == 1:
             offset += 8
@@ -116,15 +116,15 @@ def struct_value(index: int) -> bytes:
     return field_bytes(1, number) + field_bytes(1, text)
 
 
-def sh_operation(index: int) -> "pb.Operation":
+def sh_operation(index: int) -> pb.Operation:
     return pb.Operation(agent_id=AGENT, key=key_name(index), kind=pb.OPERATION_KIND_PUT, value=value_json(index))
 
 
-def sh_apply(indexes: Sequence[int]) -> "pb.ApplyRequest":
+def sh_apply(indexes: Sequence[int]) -> pb.ApplyRequest:
     return pb.ApplyRequest(namespace=NAMESPACE, operations=[sh_operation(index) for index in indexes])
 
 
-def sh_get(index: int) -> "pb.GetStateRequest":
+def sh_get(index: int) -> pb.GetStateRequest:
     return pb.GetStateRequest(namespace=NAMESPACE, agent_id=AGENT, key=key_name(index))
 
 
@@ -168,7 +168,7 @@ class Session:
         self._call = channel.stream_stream(V2 + "Session", request_serializer=None, response_deserializer=None)()
         self._queue: List[bytes] = []
         self._wake = asyncio.Event()
-        self._pending: Dict[int, "asyncio.Future[bytes]"] = {}
+        self._pending: Dict[int, asyncio.Future[bytes]] = {}
         self._next_id = 0
         self.failure: Optional[BaseException] = None
         self._tasks = [asyncio.ensure_future(self._send()), asyncio.ensure_future(self._read())]
@@ -178,7 +178,7 @@ class Session:
             raise ConnectionError(f"the session failed: {self.failure}")
         self._next_id += 1
         request_id = self._next_id
-        future: "asyncio.Future[bytes]" = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         self._queue.append(field_varint(1, request_id) + body)
         self._wake.set()
@@ -224,7 +224,7 @@ class Session:
 def session_failed(response: bytes) -> bool:
     """A SessionResponse whose answer is field 2 (SessionError) instead of a result."""
     offset = read_varint(response, 1)[1] if response[:1] == b"\x08" else 0
-    return response[offset:offset + 1] == b"\x12"
+    return response[offset : offset + 1] == b"\x12"
 
 
 Op = Callable[[int], Awaitable[bool]]  # one operation on pool entry i; False when the server answered with an error
@@ -259,9 +259,13 @@ class Workloads:
         self.session_ten = [pb.SessionRequest(apply=request).SerializeToString() for request in ten]
         self.session_get = [pb.SessionRequest(get=request).SerializeToString() for request in gets]
         # statehouse.v1 WriteRequest{txn_id=1, namespace=2, agent_id=3, key=4, value=5}: all but the txn id.
-        self.v1_write_tail = [field_bytes(2, NAMESPACE.encode()) + field_bytes(3, AGENT.encode())
-                              + field_bytes(4, key_name(index).encode()) + field_bytes(5, struct_value(index))
-                              for index in range(POOL)]
+        self.v1_write_tail = [
+            field_bytes(2, NAMESPACE.encode())
+            + field_bytes(3, AGENT.encode())
+            + field_bytes(4, key_name(index).encode())
+            + field_bytes(5, struct_value(index))
+            for index in range(POOL)
+        ]
         self.etcd_put = [etcd_put(index) for index in range(POOL)]
         self.etcd_txn = [etcd_txn(ten_keys(index)) for index in range(POOL)]
         self.etcd_range = [etcd_range(index) for index in range(POOL)]
@@ -445,36 +449,45 @@ async def prepare(workloads: Workloads) -> Dict[str, str]:
     check = pb.GetStateResponse.FromString(await workloads.get_state(workloads.get_one[POOL - 1]))
     if not check.record.exists or check.record.value != value_json(POOL - 1):
         raise SystemExit(f"error: statehoused did not return the value it was given: {check}")
-    return {"statehoused": pb.VersionResponse.FromString(version).version,
-            "etcd": first_string_field(status, 2).decode()}
+    return {
+        "statehoused": pb.VersionResponse.FromString(version).version,
+        "etcd": first_string_field(status, 2).decode(),
+    }
 
 
 async def run(args: argparse.Namespace) -> Tuple[Dict[str, str], List[Dict[str, object]]]:
     results: List[Dict[str, object]] = []
     pids = {"statehoused": args.statehouse_pid, "etcd": args.etcd_pid}
-    async with grpc.aio.insecure_channel(args.statehouse) as statehouse, \
-            grpc.aio.insecure_channel(args.etcd) as etcd:
+    async with grpc.aio.insecure_channel(args.statehouse) as statehouse, grpc.aio.insecure_channel(args.etcd) as etcd:
         workloads = Workloads(statehouse, etcd)
         versions = await prepare(workloads)
-        print(f"statehoused {versions['statehoused']} at {args.statehouse}, etcd {versions['etcd']} at {args.etcd}; "
-              f"{args.rounds} rounds of {args.seconds:g} s per run", file=sys.stderr, flush=True)
+        print(
+            f"statehoused {versions['statehoused']} at {args.statehouse}, etcd {versions['etcd']} at {args.etcd}; "
+            f"{args.rounds} rounds of {args.seconds:g} s per run",
+            file=sys.stderr,
+            flush=True,
+        )
         for round_ in range(1, args.rounds + 1):
             for concurrency in args.concurrency:
                 for group in SCHEDULE:
                     for name in (name for name in group if name in args.ops):
                         server = "etcd" if name.startswith("etcd") else "statehoused"
-                        result = await measure(operation(workloads, name), name, pids[server], concurrency,
-                                               args.seconds, args.max_ops)
+                        result = await measure(
+                            operation(workloads, name), name, pids[server], concurrency, args.seconds, args.max_ops
+                        )
                         await workloads.close_session()  # every session run starts a stream of its own
                         result["round"] = round_
                         results.append(result)
                         cpu = result["server_cpu_us_per_op"]
-                        print(f"round {round_} x{concurrency:<3} {name:22} {result['ops_per_s']:>9,.0f}/s  "
-                              f"p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  server CPU "
-                              f"{'-' if cpu is None else f'{cpu:.1f}'} µs/op"
-                              + (f"  ({result['errors']} errors)" if result["errors"] else "")
-                              + ("  (stalled: cut short)" if result["stalled"] else ""),
-                              file=sys.stderr, flush=True)
+                        print(
+                            f"round {round_} x{concurrency:<3} {name:22} {result['ops_per_s']:>9,.0f}/s  "
+                            f"p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  server CPU "
+                            f"{'-' if cpu is None else f'{cpu:.1f}'} µs/op"
+                            + (f"  ({result['errors']} errors)" if result["errors"] else "")
+                            + ("  (stalled: cut short)" if result["stalled"] else ""),
+                            file=sys.stderr,
+                            flush=True,
+                        )
     return versions, results
 
 
@@ -482,8 +495,11 @@ async def run(args: argparse.Namespace) -> Tuple[Dict[str, str], List[Dict[str, 
 
 
 def median(results: List[Dict[str, object]], name: str, concurrency: int, field: str) -> Optional[float]:
-    values = [float(r[field]) for r in results  # type: ignore[arg-type]
-              if r["op"] == name and r["concurrency"] == concurrency and r[field] is not None]
+    values = [
+        float(r[field])
+        for r in results  # type: ignore[arg-type]
+        if r["op"] == name and r["concurrency"] == concurrency and r[field] is not None
+    ]
     return statistics.median(values) if values else None
 
 
@@ -505,8 +521,9 @@ def table(results: List[Dict[str, object]], concurrency: int) -> str:
     ]
     for name, label, reference in STATEHOUSE_OPS:
         ours = [median(results, name, concurrency, field) for field in ("ops_per_s", "server_cpu_us_per_op", "p99_ms")]
-        theirs = [median(results, reference, concurrency, field)
-                  for field in ("ops_per_s", "server_cpu_us_per_op", "p99_ms")]
+        theirs = [
+            median(results, reference, concurrency, field) for field in ("ops_per_s", "server_cpu_us_per_op", "p99_ms")
+        ]
         if ours[0] is None and theirs[0] is None:
             continue  # left out with --ops
         lines.append(
@@ -531,8 +548,13 @@ def main() -> None:
     parser.add_argument("--max-ops", type=int, default=200_000, help="per run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 64], help="operations in flight")
-    parser.add_argument("--ops", nargs="+", default=[name for group in SCHEDULE for name in group],
-                        choices=[name for group in SCHEDULE for name in group], help="default: all")
+    parser.add_argument(
+        "--ops",
+        nargs="+",
+        default=[name for group in SCHEDULE for name in group],
+        choices=[name for group in SCHEDULE for name in group],
+        help="default: all",
+    )
     parser.add_argument("--json", metavar="FILE", help="write every run's raw result here ('-': stdout)")
     args = parser.parse_args()
 
@@ -544,9 +566,11 @@ def main() -> None:
         else:
             with open(args.json, "w") as out:
                 out.write(payload + "\n")
-    print(f"statehoused {versions['statehoused']} against etcd {versions['etcd']}; medians of {args.rounds} rounds "
-          f"of {args.seconds:g} s; ratios are statehoused / etcd (ops/s: above 1 is faster; CPU and p99: below 1 is "
-          "cheaper, quicker)\n")
+    print(
+        f"statehoused {versions['statehoused']} against etcd {versions['etcd']}; medians of {args.rounds} rounds "
+        f"of {args.seconds:g} s; ratios are statehoused / etcd (ops/s: above 1 is faster; CPU and p99: below 1 is "
+        "cheaper, quicker)\n"
+    )
     print("\n\n".join(table(results, concurrency) for concurrency in args.concurrency))
 
 
