@@ -9,8 +9,8 @@ import StatehouseSQLite
 import StatehouseTesting
 import Testing
 
-/// A gRPC server over an in-memory engine on a loopback port, and a client connected to it.
-func withTestDaemon(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
+/// A gRPC server over an in-memory engine on a loopback port, and a client connected to it over HTTP/2.
+func withLoopbackClient(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
     try await withLoopbackServer { port in
         try await withStatehouseClient(host: "127.0.0.1", port: port) { try await body($0) }
     }
@@ -33,7 +33,7 @@ struct ClientTests {
     @Test("withTransaction commits on return and aborts on throw")
     func transactionScope() async throws {
         struct Oops: Error {}
-        try await withTestDaemon { client in
+        try await withInProcessClient { client in
             let (value, commit) = try await client.withTransaction(metadata: CommitMetadata(actor: "swift")) { tx in
                 try await tx.put(agentID: "a", key: "k", value: json(#"{"n":1}"#))
                 return try await tx.get(agentID: "a", key: "k").value
@@ -53,7 +53,7 @@ struct ClientTests {
 
     @Test("errors come back as StatehouseError, conflicts with their key and versions")
     func errors() async throws {
-        try await withTestDaemon { client in
+        try await withInProcessClient { client in
             _ = try await client.commit(AtomicCommit(operations: [.put(agentID: "a", key: "k", value: json("1"))]))
             let stale = AtomicCommit(
                 operations: [.put(agentID: "a", key: "k", value: json("2"))],
@@ -80,7 +80,7 @@ struct ClientTests {
 
     @Test("a transaction is buffered on the client: its reads are checked at commit, a key read as absent too")
     func clientBegunTransactions() async throws {
-        try await withTestDaemon { client in
+        try await withInProcessClient { client in
             let absent = try await client.beginTransaction(namespace: "ns")
             #expect(try await absent.get(agentID: "a", key: "new").exists == false)
             try await absent.put(agentID: "a", key: "other", value: json("1"))
@@ -130,9 +130,10 @@ struct ClientTests {
         }
     }
 
+    // Over HTTP/2 on a loopback port, as applications connect; the other tests run in process.
     @Test("reads, listings, history, log, replay and watch")
     func readsAndLog() async throws {
-        try await withTestDaemon { client in
+        try await withLoopbackClient { client in
             for index in 1...5 {
                 _ = try await client.commit(
                     AtomicCommit(operations: [.put(agentID: "a", key: "k\(index % 3)", value: json("\(index)"))]))
