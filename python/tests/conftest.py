@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from concurrent import futures
 from pathlib import Path
-from typing import Callable, Iterator, List
+from typing import Any, Callable, Iterator, List
 
+import grpc
 import pytest
 
 from daemon import Daemon
 from statehouse import Statehouse
+from statehouse._proto import statehouse_pb2_grpc
 
 _names = itertools.count(1)
 
@@ -47,3 +50,22 @@ def namespace() -> str:
 def client(daemon: Daemon, namespace: str) -> Iterator[Statehouse]:
     with Statehouse(url=daemon.url, namespace=namespace) as connected:
         yield connected
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    """Serves a stand-in servicer (a fake daemon written by the test) on a free loopback port; returns its address.
+    Every server started is stopped after the test."""
+    servers: List[grpc.Server] = []
+
+    def start(servicer: Any) -> str:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        statehouse_pb2_grpc.add_StatehouseServiceServicer_to_server(servicer, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        servers.append(server)
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.stop(None)

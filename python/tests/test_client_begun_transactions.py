@@ -12,12 +12,12 @@ import re
 import time
 import uuid
 from collections import Counter
-from concurrent import futures
-from typing import Any, Awaitable, Callable, Iterator, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 import grpc
 import pytest
 
+from stand_ins import LostFirstReply
 from statehouse import (
     AsyncStatehouse,
     AsyncTransaction,
@@ -298,17 +298,9 @@ def test_the_same_client_begun_commit_sent_twice_applies_once(client: Statehouse
 
 
 def test_a_client_begun_commit_whose_reply_was_lost_is_sent_again_with_the_same_id(client: Statehouse) -> None:
-    real = client._stub.Commit
-    requests: List[pb.CommitRequest] = []
-
-    def lose_first_reply(request, **kwargs):
-        requests.append(request)
-        response = real(request, **kwargs)
-        if len(requests) == 1:
-            raise _Unavailable()
-        return response
-
-    client._stub.Commit = lose_first_reply
+    lost = LostFirstReply(client._stub.Commit)
+    client._stub.Commit = lost
+    requests = lost.requests
     tx = client.begin_transaction()
     tx.write("a", "once", "value")
     commit_ts = tx.commit()
@@ -316,17 +308,6 @@ def test_a_client_begun_commit_whose_reply_was_lost_is_sent_again_with_the_same_
     assert requests[0].begun_by_client and requests[0].txn_id == tx.txn_id
     assert requests[0].namespace == client.namespace
     assert client.head().commit_ts == commit_ts and client.get_state("a", "once").version == 1
-
-
-class _Unavailable(grpc.RpcError):
-    def code(self):
-        return grpc.StatusCode.UNAVAILABLE
-
-    def details(self):
-        return "connection reset (simulated lost reply)"
-
-    def trailing_metadata(self):
-        return ()
 
 
 def test_an_attached_transaction_still_uses_the_daemons_transaction(client: Statehouse) -> None:
@@ -473,21 +454,12 @@ class OldDaemon(statehouse_pb2_grpc.StatehouseServiceServicer):
 
 
 @pytest.fixture
-def old_daemon() -> Iterator[Callable[[Optional[str]], Tuple[str, OldDaemon]]]:
-    servers = []
-
+def old_daemon(serve) -> Callable[[Optional[str]], Tuple[str, OldDaemon]]:
     def start(reason: Optional[str] = None) -> Tuple[str, OldDaemon]:
         servicer = OldDaemon(reason)
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        statehouse_pb2_grpc.add_StatehouseServiceServicer_to_server(servicer, server)
-        port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        servers.append(server)
-        return f"127.0.0.1:{port}", servicer
+        return serve(servicer), servicer
 
-    yield start
-    for server in servers:
-        server.stop(None)
+    return start
 
 
 def check_fallback(servicer: OldDaemon, client_txn_id: str) -> None:

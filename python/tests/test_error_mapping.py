@@ -6,8 +6,7 @@ No daemon needed: the trailers and session errors are made here, and stand-in se
 from __future__ import annotations
 
 import asyncio
-from concurrent import futures
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import grpc
 import pytest
@@ -241,23 +240,6 @@ class StandIn(statehouse_pb2_grpc.StatehouseServiceServicer):
                 else:
                     continue
                 yield pb.SessionResponse(request_id=request.request_id, error=error)
-
-
-@pytest.fixture
-def serve() -> Iterator:
-    servers = []
-
-    def start(servicer: StandIn) -> str:
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        statehouse_pb2_grpc.add_StatehouseServiceServicer_to_server(servicer, server)
-        port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        servers.append(server)
-        return f"127.0.0.1:{port}"
-
-    yield start
-    for server in servers:
-        server.stop(None)
 
 
 def check_conflict(error: exceptions.ConflictError) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent import futures
-from typing import Iterator
 
 import grpc
 import pytest
@@ -44,23 +42,6 @@ class FlakyReads(statehouse_pb2_grpc.StatehouseServiceServicer):
                 commit_ts=7,
             )
         )
-
-
-@pytest.fixture
-def serve() -> Iterator:
-    servers = []
-
-    def start(servicer: FlakyReads) -> str:
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        statehouse_pb2_grpc.add_StatehouseServiceServicer_to_server(servicer, server)
-        port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        servers.append(server)
-        return f"127.0.0.1:{port}"
-
-    yield start
-    for server in servers:
-        server.stop(None)
 
 
 @pytest.mark.parametrize("failures", [1, 3])

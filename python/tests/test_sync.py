@@ -6,10 +6,10 @@ import threading
 import time
 from datetime import timedelta
 
-import grpc
 import pytest
 
 from daemon_transactions import begin_on_daemon
+from stand_ins import LostFirstReply
 from statehouse import (
     CommitResult,
     Condition,
@@ -334,34 +334,8 @@ def test_an_interleaved_read_modify_write_conflicts(client: Statehouse) -> None:
         second.commit()
 
 
-class _LostReply:
-    """Wraps a unary method so that its first reply is lost after the daemon handled the request."""
-
-    def __init__(self, method) -> None:
-        self.method = method
-        self.calls = 0
-
-    def __call__(self, request, **kwargs):
-        self.calls += 1
-        response = self.method(request, **kwargs)
-        if self.calls == 1:
-            raise _FakeUnavailable()
-        return response
-
-
-class _FakeUnavailable(grpc.RpcError):
-    def code(self):
-        return grpc.StatusCode.UNAVAILABLE
-
-    def details(self):
-        return "connection reset (simulated lost reply)"
-
-    def trailing_metadata(self):
-        return ()
-
-
 def test_a_commit_whose_reply_was_lost_is_retried_and_applied_once(client: Statehouse) -> None:
-    lost = _LostReply(client._stub.Commit)
+    lost = LostFirstReply(client._stub.Commit)
     client._stub.Commit = lost
     tx = client.begin_transaction()
     tx.write("a", "once", "value")
@@ -371,7 +345,7 @@ def test_a_commit_whose_reply_was_lost_is_retried_and_applied_once(client: State
     assert [event.commit_ts for event in client.replay("a")] == [commit_ts]
     assert client.get_state("a", "once").version == 1
 
-    lost_apply = _LostReply(client._stub.Apply)
+    lost_apply = LostFirstReply(client._stub.Apply)
     client._stub.Apply = lost_apply
     result = client.apply([Put("a", "applied", 1)])
     assert lost_apply.calls == 2
