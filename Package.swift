@@ -235,13 +235,7 @@ let package = Package(
             dependencies: [
                 "StatehouseTesting",
                 "StatehouseCore",
-                "StatehouseSQLite",
-                "StatehouseGRPC",
                 "StatehouseClient",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

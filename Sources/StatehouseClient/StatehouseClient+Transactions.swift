@@ -175,7 +175,7 @@ extension StatehouseClient {
         }
         return ClientTransaction(
             client: self,
-            txnID: TransactionID.make(wallMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000)),
+            txnID: TransactionID.make(),
             namespace: namespace,
             timeout: timeout ?? .seconds(30)
         )

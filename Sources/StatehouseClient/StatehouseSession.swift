@@ -75,7 +75,7 @@ public struct StatehouseSession: Sendable {
     /// operations (`Commit` with `begun_by_client`), exactly once by that id.
     public func transaction(namespace: String = "default", operations: [WriteOperation]) async throws -> CommitResult {
         var commit = Statehouse_V2_SessionRequest()
-        commit.commit.txnID = TransactionID.make(wallMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        commit.commit.txnID = TransactionID.make()
         commit.commit.begunByClient = true
         commit.commit.namespace = namespace
         commit.commit.operations = operations.map(Wire.proto)

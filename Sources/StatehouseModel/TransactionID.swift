@@ -1,8 +1,15 @@
+import Foundation
+
 /// Transaction ids: time-ordered UUIDs (version 7 layout).
 ///
 /// Time-ordered ids keep the storage index on txn_id append-mostly, which matters at tens of thousands of
 /// commits per second; the 74 random bits keep them unguessable and globally unique across namespaces.
 package enum TransactionID {
+    /// An id for now, by the system's wall clock (clients, which have no engine clock).
+    package static func make() -> String {
+        self.make(wallMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+    }
+
     package static func make(wallMicroseconds: Microseconds) -> String {
         var generator = SystemRandomNumberGenerator()
         let milliseconds = UInt64(max(0, wallMicroseconds / 1000))

@@ -6,11 +6,12 @@ import StatehouseGRPC
 import StatehouseSQLite
 
 /// Serves both APIs (statehouse.v2 and the original statehouse.v1, on one server as statehoused does) over a fresh
-/// in-memory engine through an in-process transport, and runs `body` with a client of it and the engine.
-public func withInProcessServer(
+/// in-memory engine through an in-process transport, and runs `body` with the client end of that transport (for a
+/// client that owns its transport, such as `withStatehouseClient(transport:address:)`) and the engine.
+public func withInProcessServices(
     configuration: EngineConfiguration = EngineConfiguration(),
     clock: any StatehouseClock = SystemClock(),
-    _ body: @Sendable (GRPCClient<InProcessTransport.Client>, StatehouseEngine) async throws -> Void
+    _ body: @Sendable (InProcessTransport.Client, StatehouseEngine) async throws -> Void
 ) async throws {
     let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: testLogger)
     let engine = StatehouseEngine(backend: backend, configuration: configuration, clock: clock, logger: testLogger)
@@ -21,11 +22,22 @@ public func withInProcessServer(
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await engine.run() }
         try await withGRPCServer(transport: transport.server, services: [service, v1Service]) { _ in
-            try await withGRPCClient(transport: transport.client) { client in
-                try await body(client, engine)
-            }
+            try await body(transport.client, engine)
         }
         group.cancelAll()
+    }
+}
+
+/// ``withInProcessServices(configuration:clock:_:)`` with a running gRPC client of it.
+public func withInProcessServer(
+    configuration: EngineConfiguration = EngineConfiguration(),
+    clock: any StatehouseClock = SystemClock(),
+    _ body: @Sendable (GRPCClient<InProcessTransport.Client>, StatehouseEngine) async throws -> Void
+) async throws {
+    try await withInProcessServices(configuration: configuration, clock: clock) { transport, engine in
+        try await withGRPCClient(transport: transport) { client in
+            try await body(client, engine)
+        }
     }
 }
 

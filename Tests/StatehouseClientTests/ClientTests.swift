@@ -1,11 +1,5 @@
-import GRPCCore
-import GRPCInProcessTransport
-import GRPCNIOTransportHTTP2
-import Logging
 import StatehouseClient
 import StatehouseCore
-import StatehouseGRPC
-import StatehouseSQLite
 import StatehouseTesting
 import Testing
 
@@ -18,13 +12,8 @@ func withLoopbackClient(_ body: @Sendable (StatehouseClient) async throws -> Voi
 
 /// A client over grpc-swift's in-process transport to a service in this process: no port, no HTTP/2.
 func withInProcessClient(_ body: @Sendable (StatehouseClient) async throws -> Void) async throws {
-    let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: testLogger)
-    try await runEngine(backend: backend) { engine in
-        let service = StatehouseGRPCService(engine: engine, build: .init(version: "t", gitSHA: "t"), logger: testLogger)
-        let transport = InProcessTransport()
-        try await withGRPCServer(transport: transport.server, services: [service]) { _ in
-            try await withStatehouseClient(transport: transport.client, address: "in-process") { try await body($0) }
-        }
+    try await withInProcessServices { transport, _ in
+        try await withStatehouseClient(transport: transport, address: "in-process") { try await body($0) }
     }
 }
 
