@@ -42,29 +42,22 @@ package final class AsyncHandOff<State: Sendable>: Sendable {
 
     /// Waits until `take` returns a value, running it under the lock first and after every ``update(_:)``.
     ///
-    /// When the consumer's task is cancelled, `onCancel` marks the state (under the lock) and `take` runs again: it
-    /// must then return, typically something that says the consumer was cancelled.
+    /// With `onCancel`, cancelling the consumer's task marks the state (under the lock) and `take` runs again: it must
+    /// then return, typically something that says the consumer was cancelled. Without it the wait ignores
+    /// cancellation (a consumer that is ended by a producer's update instead) and pays no cancellation handler.
     package func next<Taken: Sendable>(
         _ take: (inout State) -> Taken?,
-        onCancel: @escaping @Sendable (inout State) -> Void
+        onCancel: (@Sendable (inout State) -> Void)? = nil
     ) async -> Taken {
         while true {
             let (taken, seen) = self.box.withLock { box in (take(&box.state), box.updates) }
             if let taken { return taken }
+            guard let onCancel else {
+                await self.wait(unlessUpdatedSince: seen, onCancel: nil)
+                continue
+            }
             await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = self.box.withLock { box -> Bool in
-                        if Task.isCancelled {
-                            onCancel(&box.state)
-                            return true
-                        }
-                        // An update since `take` looked woke nobody: look again instead of waiting for the next.
-                        if box.updates != seen { return true }
-                        box.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
+                await self.wait(unlessUpdatedSince: seen, onCancel: onCancel)
             } onCancel: {
                 let waiter = self.box.withLock { box -> CheckedContinuation<Void, Never>? in
                     onCancel(&box.state)
@@ -73,6 +66,23 @@ package final class AsyncHandOff<State: Sendable>: Sendable {
                 }
                 waiter?.resume()
             }
+        }
+    }
+
+    /// Suspends until the next update, unless one came after `seen` (then the consumer looks again at once).
+    private func wait(unlessUpdatedSince seen: UInt64, onCancel: (@Sendable (inout State) -> Void)?) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = self.box.withLock { box -> Bool in
+                if let onCancel, Task.isCancelled {
+                    onCancel(&box.state)
+                    return true
+                }
+                // An update since `take` looked woke nobody: look again instead of waiting for the next.
+                if box.updates != seen { return true }
+                box.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
         }
     }
 }

@@ -141,9 +141,7 @@ final class SessionOutbox: Sendable {
                     return .some(state.ready)
                 }
                 return state.finished ? .some(nil) : nil
-            },
-            // The writer is only cancelled with the whole stream; it then ends as if the session finished.
-            onCancel: { $0.finished = true }
+            }  // no cancellation handler: the session's reader always ends the writer with finish()
         )
     }
 }
