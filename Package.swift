@@ -52,9 +52,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "StatehouseLedger",
+            dependencies: [
+                "StatehouseModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "StatehouseCore",
             dependencies: [
                 "StatehouseModel",
+                "StatehouseLedger",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -203,6 +212,15 @@ let package = Package(
             name: "StatehouseFuzzTargetsTests",
             dependencies: ["StatehouseFuzzTargets", "StatehouseRequestFuzzTarget"],
             resources: [.copy("Regressions")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatehouseLedgerTests",
+            dependencies: [
+                "StatehouseLedger",
+                "StatehouseModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

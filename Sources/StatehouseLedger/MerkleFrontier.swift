@@ -1,0 +1,60 @@
+public import StatehouseModel
+
+/// The right edge of a growing tree: the roots of the perfect subtrees that make up its first `size` leaves, one per
+/// set bit of `size`, largest first. Appending a leaf only needs this, so the writer keeps one per namespace in
+/// memory and stores every node an append completes.
+public struct MerkleFrontier: Sendable, Hashable {
+    /// The number of leaves.
+    public private(set) var size: UInt64 = 0
+    /// The perfect subtrees, largest (leftmost) first.
+    public private(set) var subtrees: [(address: NodeAddress, hash: EventHash)] = []
+
+    public init() {}
+
+    /// The frontier of the first `size` leaves, read from stored nodes (at startup).
+    public init(size: UInt64, from source: some MerkleNodeSource) throws {
+        self.size = size
+        var start: UInt64 = 0
+        for level in stride(from: 63, through: 0, by: -1) where size & (1 << UInt64(level)) != 0 {
+            let address = NodeAddress(level: level, index: start >> UInt64(level))
+            self.subtrees.append((address, try source.node(address)))
+            start += 1 << UInt64(level)
+        }
+    }
+
+    /// Appends a leaf; returns every node this completes (the leaf itself first, then each parent it closes), which
+    /// the caller stores.
+    @discardableResult
+    public mutating func append(leafHash: EventHash) -> [(address: NodeAddress, hash: EventHash)] {
+        var node = (address: NodeAddress(level: 0, index: self.size), hash: leafHash)
+        var completed = [node]
+        while let last = self.subtrees.last, last.address.level == node.address.level {
+            self.subtrees.removeLast()
+            node = (
+                NodeAddress(level: node.address.level + 1, index: last.address.index >> 1),
+                MerkleTree.nodeHash(last.hash, node.hash)
+            )
+            completed.append(node)
+        }
+        self.subtrees.append(node)
+        self.size += 1
+        return completed
+    }
+
+    /// The root of the tree of `size` leaves: the subtrees folded from the right.
+    public var root: EventHash {
+        guard var root = self.subtrees.last?.hash else { return MerkleTree.emptyRoot }
+        for subtree in self.subtrees.dropLast().reversed() { root = MerkleTree.nodeHash(subtree.hash, root) }
+        return root
+    }
+
+    public static func == (lhs: MerkleFrontier, rhs: MerkleFrontier) -> Bool {
+        lhs.size == rhs.size
+            && lhs.subtrees.elementsEqual(rhs.subtrees) { $0.address == $1.address && $0.hash == $1.hash }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.size)
+        for subtree in self.subtrees { hasher.combine(subtree.hash) }
+    }
+}
