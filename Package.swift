@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "StatehouseModel", targets: ["StatehouseModel"]),
+        .library(name: "StatehouseLedger", targets: ["StatehouseLedger"]),
         .library(name: "StatehouseCore", targets: ["StatehouseCore"]),
         .library(name: "StatehouseSQLite", targets: ["StatehouseSQLite"]),
         .library(name: "StatehouseGRPC", targets: ["StatehouseGRPC"]),
@@ -90,6 +91,7 @@ let package = Package(
             name: "StatehouseSQLite",
             dependencies: [
                 "StatehouseCore",
+                "StatehouseLedger",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -287,6 +289,7 @@ let package = Package(
             dependencies: [
                 "StatehouseTesting",
                 "StatehouseCore",
+                "StatehouseLedger",
                 "StatehouseSQLite",
                 "CSQLite",
                 "statehouse-crash-child",

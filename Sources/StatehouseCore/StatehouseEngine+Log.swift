@@ -1,4 +1,5 @@
 import Logging
+import StatehouseLedger
 
 extension StatehouseEngine {
     /// Reads one page of committed events in commit_ts order.
@@ -111,7 +112,8 @@ extension StatehouseEngine {
     ///   otherwise "verify").
     ///
     /// Detects any change to a stored event's content (values, keys, versions, metadata, times, ids), a changed or
-    /// reordered link, a missing event, and a head that does not match the last event.
+    /// reordered link, a missing event, and a head that does not match the last event. From commit_ts 1 it also
+    /// checks the stored Merkle tree against leaves recomputed from the events.
     public func verify(
         namespace: String = "default", from: CommitTS = 1, to: CommitTS? = nil
     ) async throws
@@ -161,12 +163,21 @@ extension StatehouseEngine {
                 }
                 previousHash = event.hash
             }
+            // From the start of the log the Merkle tree is checked too: every stored node is compared with the one
+            // recomputed from the events, so an edited node is named by the commit_ts that completed it.
+            var tree = lower == 1 ? MerkleFrontier() : nil
             var next = lower
             while next <= upper {
                 let events = try await self.backend.events(
                     EventQuery(namespace: namespace, fromCommitTS: next, toCommitTS: upper, limit: 1000)
                 )
                 guard !events.isEmpty else { break }
+                let pageStart = next
+                let storedNodes =
+                    tree == nil
+                    ? []
+                    : try await self.backend.completedTreeNodes(
+                        namespace: namespace, from: next, to: events[events.count - 1].commitTS)
                 for event in events {
                     guard event.commitTS == next else { return fail(next, "event is missing") }
                     guard event.prevHash == previousHash else {
@@ -176,6 +187,12 @@ extension StatehouseEngine {
                         return fail(next, "stored content does not match its hash")
                     }
                     previousHash = event.hash
+                    if tree != nil {
+                        let computed = tree!.append(leafHash: LeafEncoding.leafHash(event)).map(\.hash)
+                        guard storedNodes[Int(next - pageStart)] == computed else {
+                            return fail(next, "the Merkle tree nodes stored with the event do not match its content")
+                        }
+                    }
                     report.eventsChecked += 1
                     next += 1
                 }

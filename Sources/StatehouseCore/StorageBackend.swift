@@ -155,6 +155,30 @@ public protocol StorageBackend: Sendable {
     /// The last commit_ts whose committed_at is at or before `time`; 0 if none.
     func commitTS(namespace: String, atOrBefore time: Microseconds) async throws -> CommitTS
 
+    /// The namespace's Merkle tree over its first `size` events (the whole log when `nil`), from one snapshot.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` when `size` is beyond the end of the log.
+    func treeHead(namespace: String, size: UInt64?) async throws -> TreeHead
+
+    /// The stored tree nodes that appending each event completed (the leaf hash, then each parent it closed), for
+    /// the events `from…to` in commit_ts order; `verify` compares them with nodes recomputed from the events.
+    /// An event whose nodes are missing or unreadable has an empty list.
+    func completedTreeNodes(namespace: String, from: CommitTS, to: CommitTS) async throws -> [[EventHash]]
+
+    /// The inclusion proof of the event with `commitTS` in the tree of `treeSize` events (the whole log when `nil`).
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/notFound(_:)`` for a namespace without commits,
+    ///   ``StatehouseModel/StatehouseError/invalidArgument(_:)`` when `commitTS` is 0 or beyond `treeSize`, or
+    ///   `treeSize` beyond the end of the log.
+    func inclusionProof(namespace: String, commitTS: CommitTS, treeSize: UInt64?) async throws -> InclusionProof
+
+    /// The consistency proof from the tree of `oldSize` events to the tree of `newSize` (the whole log when `nil`).
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/notFound(_:)`` for a namespace without commits,
+    ///   ``StatehouseModel/StatehouseError/invalidArgument(_:)`` when `oldSize` is larger than `newSize` or
+    ///   `newSize` is beyond the end of the log.
+    func consistencyProof(namespace: String, oldSize: UInt64, newSize: UInt64?) async throws -> ConsistencyProof
+
     /// Finishes pending work and releases files and connections.
     func close() async
 }

@@ -105,3 +105,35 @@ extension SQLiteBackend {
         }
     }
 }
+
+extension SQLiteBackend {
+    public func treeHead(namespace: String, size: UInt64?) async throws -> TreeHead {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.treeHead(namespace: namespace, size: size) }
+        }
+    }
+
+    public func inclusionProof(namespace: String, commitTS: CommitTS, treeSize: UInt64?) async throws -> InclusionProof
+    {
+        try await self.onReader { reader in
+            try reader.snapshot {
+                try reader.inclusionProof(namespace: namespace, commitTS: commitTS, treeSize: treeSize)
+            }
+        }
+    }
+
+    public func consistencyProof(namespace: String, oldSize: UInt64, newSize: UInt64?) async throws -> ConsistencyProof
+    {
+        try await self.onReader { reader in
+            try reader.snapshot {
+                try reader.consistencyProof(namespace: namespace, oldSize: oldSize, newSize: newSize)
+            }
+        }
+    }
+
+    public func completedTreeNodes(namespace: String, from: CommitTS, to: CommitTS) async throws -> [[EventHash]] {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.completedTreeNodes(namespace: namespace, from: from, to: to) }
+        }
+    }
+}

@@ -7,10 +7,11 @@ import StatehouseCore
 /// versions by a contiguous range of version ids. A key's latest version is the last entry of `versions_by_key`
 /// for that key, so there is no separate "latest" table: each commit then writes one index page less, and index
 /// pages written per commit are what bound durable commit throughput (every page costs WAL bytes before the fsync).
+/// Each event row also holds the Merkle tree nodes its append completed (``SQLiteMerkleNodes``).
 enum SQLiteSchema {
     /// Migrations in order; a migration never changes once released.
-    static let migrations: [(version: Int, sql: String)] = [
-        (
+    static let migrations: [Migration] = [
+        Migration(
             1,
             """
             CREATE TABLE namespaces(
@@ -51,8 +52,28 @@ enum SQLiteSchema {
             CREATE UNIQUE INDEX events_by_idempotency_key ON events(ns_id, idempotency_key)
                 WHERE idempotency_key IS NOT NULL;
             """
-        )
+        ),
+        Migration(
+            2,
+            // The Merkle tree beside the hash chain (docs/architecture.md, "Merkle tree"): each event holds the
+            // tree nodes its append completed (SQLiteMerkleNodes), computed here for the events already stored.
+            "ALTER TABLE events ADD COLUMN merkle_nodes BLOB",
+            then: SQLiteMerkleNodes.build(on:)
+        ),
     ]
+
+    /// One schema change: SQL, then optionally code that fills what the SQL created, in the same transaction.
+    struct Migration: Sendable {
+        var version: Int
+        var sql: String
+        var then: (@Sendable (SQLiteConnection) throws -> Void)?
+
+        init(_ version: Int, _ sql: String, then: (@Sendable (SQLiteConnection) throws -> Void)? = nil) {
+            self.version = version
+            self.sql = sql
+            self.then = then
+        }
+    }
 
     /// The newest schema version this build knows.
     static var latestVersion: Int { self.migrations.last?.version ?? 0 }
@@ -82,6 +103,7 @@ enum SQLiteSchema {
             try connection.execute("BEGIN IMMEDIATE")
             do {
                 try connection.execute(migration.sql)
+                try migration.then?(connection)
                 let record = try connection.statement(
                     "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)"
                 )

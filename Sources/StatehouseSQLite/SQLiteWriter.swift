@@ -1,5 +1,6 @@
 import Logging
 import StatehouseCore
+import StatehouseLedger
 
 /// The only writer of the database; lives on the writer thread of ``SQLiteBackend``.
 ///
@@ -9,6 +10,10 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     private struct NamespaceEntry {
         var id: Int64
         var head: LogHead
+        /// The right edge of the namespace's Merkle tree, whose size is `head.commitTS`; the error instead when the
+        /// stored tree could not be read at startup (a damaged log), which then refuses new commits to the
+        /// namespace rather than growing a wrong tree, while reads and `verify` go on.
+        var frontier: Result<MerkleFrontier, StatehouseError>
     }
 
     let connection: SQLiteConnection
@@ -23,18 +28,34 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         let statement = try connection.statement(
             "SELECT id, name, last_commit_ts, last_hash, last_committed_at FROM namespaces"
         )
+        var heads: [(id: Int64, head: LogHead)] = []
         while try statement.step() {
-            let name = statement.text(1)
-            self.namespaces[name] = NamespaceEntry(
-                id: statement.int64(0),
-                head: LogHead(
-                    namespace: name,
-                    commitTS: statement.uint64(2),
-                    hash: try SQLiteQueries.hash(statement, column: 3, commitTS: statement.uint64(2)),
-                    committedAt: statement.int64(4)
-                )
-            )
+            heads.append(
+                (
+                    statement.int64(0),
+                    LogHead(
+                        namespace: statement.text(1),
+                        commitTS: statement.uint64(2),
+                        hash: try SQLiteQueries.hash(statement, column: 3, commitTS: statement.uint64(2)),
+                        committedAt: statement.int64(4)
+                    )
+                ))
         }
+        for (id, head) in heads {
+            let frontier: Result<MerkleFrontier, StatehouseError>
+            do {
+                frontier = .success(
+                    try MerkleFrontier(
+                        size: head.commitTS, from: SQLiteMerkleNodes.Source(connection: connection, namespaceID: id)))
+            } catch let error as StatehouseError {
+                logger.error(
+                    "The namespace's Merkle tree cannot be read; it takes no commits until repaired",
+                    metadata: ["namespace": "\(head.namespace)", "error": "\(error)"])
+                frontier = .failure(error)
+            }
+            self.namespaces[head.namespace] = NamespaceEntry(id: id, head: head, frontier: frontier)
+        }
+        connection.releaseStatements()
     }
 
     /// Decides and stores a batch in one SQLite transaction; returns once COMMIT (and its fsync) returned.
@@ -43,12 +64,19 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         do {
             let resolution = try CommitResolver.resolve(batch, reader: self, now: now)
             var newNamespaces: [String: Int64] = [:]
+            // Frontiers grown by this batch; they replace the cached ones only once COMMIT succeeded.
+            var frontiers: [String: MerkleFrontier] = [:]
             for (index, event) in resolution.events.enumerated() {
                 let request = batch[resolution.eventRequestIndices[index]]
                 let namespaceID =
                     try self.namespaces[event.namespace]?.id ?? newNamespaces[event.namespace]
                     ?? self.insertNamespace(event.namespace, into: &newNamespaces)
-                try self.insert(event, namespaceID: namespaceID, request: request)
+                var frontier =
+                    try frontiers[event.namespace] ?? self.namespaces[event.namespace]?.frontier.get()
+                    ?? MerkleFrontier()
+                let nodes = SQLiteMerkleNodes.column(frontier.append(leafHash: LeafEncoding.leafHash(event)))
+                frontiers[event.namespace] = frontier
+                try self.insert(event, namespaceID: namespaceID, request: request, merkleNodes: nodes)
             }
             let updateHead = try self.connection.statement(
                 "UPDATE namespaces SET last_commit_ts = ?, last_hash = ?, last_committed_at = ? WHERE id = ?"
@@ -68,7 +96,10 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             try self.connection.statement("COMMIT").run()
             for (name, head) in resolution.heads {
                 let id = self.namespaces[name]?.id ?? newNamespaces[name]!
-                self.namespaces[name] = NamespaceEntry(id: id, head: head)
+                let frontier =
+                    frontiers[name].map { .success($0) } ?? self.namespaces[name]?.frontier
+                    ?? .success(MerkleFrontier())
+                self.namespaces[name] = NamespaceEntry(id: id, head: head, frontier: frontier)
             }
             return resolution
         } catch {
@@ -89,7 +120,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         return id
     }
 
-    private func insert(_ event: Event, namespaceID: Int64, request: CommitRequest) throws {
+    private func insert(_ event: Event, namespaceID: Int64, request: CommitRequest, merkleNodes: [UInt8]) throws {
         let insertVersion = try self.connection.statement(
             """
             INSERT INTO versions(ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value)
@@ -119,8 +150,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         let insertEvent = try self.connection.statement(
             """
             INSERT INTO events(ns_id, commit_ts, txn_id, committed_at, first_version_id, op_count, metadata,
-                               idempotency_key, request_digest, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         )
         insertEvent.bind(0, namespaceID)
@@ -145,6 +176,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         }
         insertEvent.bind(9, hash: event.prevHash)
         insertEvent.bind(10, hash: event.hash)
+        insertEvent.bind(11, blob: merkleNodes)
         try insertEvent.run()
     }
 

@@ -1,0 +1,90 @@
+import StatehouseCore
+import StatehouseLedger
+
+extension SQLiteReader {
+    /// The tree of the first `size` events (the whole log when `nil`); call inside ``snapshot(_:)``.
+    func treeHead(namespace: String, size: UInt64?) throws -> TreeHead {
+        let head = try self.head(namespace: namespace)
+        let size = try Self.treeSize(size, head: head, what: "tree size")
+        guard size > 0, let namespaceID = try self.namespaceID(namespace) else {
+            return TreeHead(namespace: namespace, treeSize: 0, rootHash: MerkleTree.emptyRoot)
+        }
+        let source = SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID)
+        return TreeHead(namespace: namespace, treeSize: size, rootHash: try MerkleProofs.root(size: size, from: source))
+    }
+
+    /// Call inside ``snapshot(_:)``.
+    func inclusionProof(namespace: String, commitTS: CommitTS, treeSize: UInt64?) throws -> InclusionProof {
+        let (head, namespaceID) = try self.provableNamespace(namespace)
+        let size = try Self.treeSize(treeSize, head: head, what: "tree size")
+        guard commitTS >= 1, commitTS <= size else {
+            throw StatehouseError.invalidArgument(
+                "commit_ts \(commitTS) is not in the tree of size \(size) of namespace '\(namespace)' "
+                    + "(its events are commit_ts 1 to \(size))")
+        }
+        let source = SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID)
+        return InclusionProof(
+            namespace: namespace, commitTS: commitTS, treeSize: size,
+            hashes: try MerkleProofs.inclusionProof(leafIndex: commitTS - 1, treeSize: size, from: source))
+    }
+
+    /// Call inside ``snapshot(_:)``.
+    func consistencyProof(namespace: String, oldSize: UInt64, newSize: UInt64?) throws -> ConsistencyProof {
+        let (head, namespaceID) = try self.provableNamespace(namespace)
+        let size = try Self.treeSize(newSize, head: head, what: "new tree size")
+        guard oldSize <= size else {
+            throw StatehouseError.invalidArgument(
+                "the old tree size \(oldSize) is larger than the new tree size \(size) of namespace '\(namespace)'")
+        }
+        let source = SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID)
+        return ConsistencyProof(
+            namespace: namespace, oldSize: oldSize, newSize: size,
+            hashes: try MerkleProofs.consistencyProof(oldSize: oldSize, newSize: size, from: source))
+    }
+
+    /// Call inside ``snapshot(_:)``.
+    func completedTreeNodes(namespace: String, from: CommitTS, to: CommitTS) throws -> [[EventHash]] {
+        guard from <= to, let namespaceID = try self.namespaceID(namespace) else { return [] }
+        let statement = try self.connection.statement(
+            "SELECT commit_ts, merkle_nodes FROM events WHERE ns_id = ? AND commit_ts >= ? AND commit_ts <= ? ORDER BY commit_ts"
+        )
+        statement.bind(0, namespaceID)
+        statement.bind(1, SQLiteQueries.sqlInteger(from))
+        statement.bind(2, SQLiteQueries.sqlInteger(to))
+        var nodes: [[EventHash]] = []
+        var expected = from
+        while try statement.step() {
+            let commitTS = statement.uint64(0)
+            while expected < commitTS {  // a missing event: no nodes
+                nodes.append([])
+                expected += 1
+            }
+            let bytes = statement.isNull(1) ? [] : statement.blob(1)
+            nodes.append(
+                bytes.count % 32 == 0
+                    ? stride(from: 0, to: bytes.count, by: 32).map { EventHash(bytes: bytes[$0..<$0 + 32])! } : [])
+            expected += 1
+        }
+        return nodes
+    }
+
+    /// The head and id of a namespace that has commits; proofs of an empty log do not exist.
+    private func provableNamespace(_ namespace: String) throws -> (LogHead, Int64) {
+        let head = try self.head(namespace: namespace)
+        guard head.commitTS > 0, let namespaceID = try self.namespaceID(namespace) else {
+            throw StatehouseError.notFound("namespace '\(namespace)' has no commits")
+        }
+        return (head, namespaceID)
+    }
+
+    /// `requested`, or the whole log when `nil`; refused beyond the end of the log.
+    private static func treeSize(_ requested: UInt64?, head: LogHead, what: String) throws -> UInt64 {
+        guard let requested else { return head.commitTS }
+        guard requested <= head.commitTS else {
+            throw StatehouseError.invalidArgument(
+                "\(what) \(requested) is beyond the end of the log of namespace '\(head.namespace)' "
+                    + "(it has \(head.commitTS) events)")
+        }
+        return requested
+    }
+}
