@@ -148,6 +148,7 @@ let package = Package(
         .target(
             name: "StatehouseClient",
             dependencies: [
+                "StatehouseLedger",
                 "StatehouseModel",
                 "StatehouseWire",
                 "StatehouseProto",
@@ -184,6 +185,7 @@ let package = Package(
         .executableTarget(
             name: "statehousectl",
             dependencies: [
+                "StatehouseLedger",
                 "StatehouseBuildInfo",
                 "StatehouseModel",
                 "StatehouseClient",

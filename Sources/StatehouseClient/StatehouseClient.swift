@@ -25,6 +25,8 @@ public struct StatehouseClient: Sendable {
     let stub: Stub
     /// `host:port` of the daemon, for error messages.
     public let address: String
+    /// The trusted ledger key and the heads verified reads have seen (shared by copies of this client).
+    let ledger = VerifiedLedgerState()
 
     init(stub: Stub, address: String) {
         self.stub = stub

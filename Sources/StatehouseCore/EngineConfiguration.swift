@@ -9,6 +9,9 @@ public struct EngineConfiguration: Sendable {
     /// How many finished transaction ids are remembered to give precise errors (aborted, expired, failed).
     /// The default is 65,536.
     public var finishedTransactionMemory: Int = 65_536
+    /// The key that signs tree heads. The daemon loads or creates one in the data directory; without one the engine
+    /// makes a random key that lives as long as the engine (tests and in-memory stores).
+    public var signer: TreeHeadSigner?
 
     public init() {}
 

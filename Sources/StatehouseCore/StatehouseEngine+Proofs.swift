@@ -1,3 +1,5 @@
+import Synchronization
+
 extension StatehouseEngine {
     /// The Merkle tree head of a namespace: its root over the first `size` events, or over the whole log when `size`
     /// is `nil`. A namespace with no commits has the empty tree (size 0).
@@ -33,5 +35,67 @@ extension StatehouseEngine {
     ) async throws -> ConsistencyProof {
         try self.validateNamespace(namespace)
         return try await self.backend.consistencyProof(namespace: namespace, oldSize: oldSize, newSize: newSize)
+    }
+}
+
+extension StatehouseEngine {
+    /// The public key that signs this engine's tree heads.
+    public var ledgerPublicKey: LedgerPublicKey { self.signer.publicKey }
+
+    /// The namespace's tree head over its first `size` events (the whole log when `nil`), signed with the ledger key.
+    ///
+    /// The head of the whole log is signed once per tree size: while no commit arrives, every caller gets the same
+    /// signed head (and timestamp).
+    ///
+    /// - Throws: as ``treeHead(namespace:size:)``.
+    public func signedTreeHead(namespace: String = "default", size: UInt64? = nil) async throws -> SignedTreeHead {
+        let head = try await self.treeHead(namespace: namespace, size: size)
+        if let cached = self.signedHeads.withLock({ $0[namespace] }), cached.head == head { return cached }
+        let signed = try self.signer.sign(head, timestamp: self.clock.wallMicroseconds())
+        if size == nil {
+            self.signedHeads.withLock { heads in
+                if (heads[namespace]?.head.treeSize ?? 0) <= head.treeSize { heads[namespace] = signed }
+            }
+        }
+        return signed
+    }
+
+    /// Reads a key with what a client needs to check the read against a signed head: the event that wrote the version
+    /// read, its inclusion proof in the head's tree, the signed head, and the consistency proof from
+    /// `knownTreeSize` (a head the client verified before) when given.
+    ///
+    /// This proves that the version returned was committed, with this content, as that event of the signed log. It
+    /// does not prove that no later version exists: the log's tree orders events, not keys.
+    ///
+    /// - Throws: what ``get(namespace:agentID:key:at:)`` throws, and
+    ///   ``StatehouseModel/StatehouseError/invalidArgument(_:)`` when `knownTreeSize` is beyond the log.
+    public func verifiedGet(
+        namespace: String = "default", agentID: String, key: String, at point: ReadPoint = .latest,
+        knownTreeSize: UInt64? = nil
+    ) async throws -> VerifiedState {
+        let record = try await self.get(namespace: namespace, agentID: agentID, key: key, at: point)
+        // Read after the record, so the head covers it (the log only grows).
+        let head = try await self.signedTreeHead(namespace: namespace)
+        var event: Event?
+        var proof: InclusionProof?
+        if record.version > 0 {
+            let events = try await self.backend.events(
+                EventQuery(
+                    namespace: namespace, fromCommitTS: record.commitTS, toCommitTS: record.commitTS, limit: 1,
+                    maxBytes: Int.max))
+            guard let found = events.first, found.commitTS == record.commitTS else {
+                throw StatehouseError.dataCorruption(
+                    commitTS: record.commitTS, reason: "the event that wrote the version read is missing")
+            }
+            event = found
+            proof = try await self.backend.inclusionProof(
+                namespace: namespace, commitTS: record.commitTS, treeSize: head.head.treeSize)
+        }
+        var consistency: ConsistencyProof?
+        if let knownTreeSize {
+            consistency = try await self.backend.consistencyProof(
+                namespace: namespace, oldSize: knownTreeSize, newSize: head.head.treeSize)
+        }
+        return VerifiedState(record: record, event: event, proof: proof, head: head, consistency: consistency)
     }
 }

@@ -1,4 +1,5 @@
 public import Logging
+import Synchronization
 
 /// The Statehouse engine: transactions, the commit pipeline, reads, the log and watches over one storage backend.
 ///
@@ -25,6 +26,10 @@ public final class StatehouseEngine: Sendable {
     let transactions: TransactionTable
     let hub: WatchHub
     let pipeline: CommitPipeline
+    /// Signs tree heads (``signedTreeHead(namespace:size:)``).
+    let signer: TreeHeadSigner
+    /// The last head signed per namespace, reused while the tree has not grown.
+    let signedHeads = Mutex<[String: SignedTreeHead]>([:])
 
     var limits: EngineLimits { self.configuration.limits }
 
@@ -45,6 +50,7 @@ public final class StatehouseEngine: Sendable {
         self.backend = backend
         self.clock = clock
         self.logger = logger
+        self.signer = configuration.signer ?? TreeHeadSigner()
         self.transactions = TransactionTable(
             limits: configuration.limits,
             finishedMemory: configuration.finishedTransactionMemory

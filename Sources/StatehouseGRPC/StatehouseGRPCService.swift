@@ -1,3 +1,4 @@
+import Foundation
 public import GRPCCore
 public import Logging
 public import StatehouseCore
@@ -361,6 +362,56 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         response.fromCommitTs = report.fromCommitTS
         response.toCommitTs = report.toCommitTS
         return response
+    }
+
+    // MARK: Ledger
+
+    func getSigningKey(
+        request: Statehouse_V2_GetSigningKeyRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_SigningKey {
+        let key = self.engine.ledgerPublicKey
+        var response = Statehouse_V2_SigningKey()
+        response.algorithm = "ed25519"
+        response.publicKey = Data(key.rawRepresentation)
+        response.keyID = key.keyID
+        response.publicKeyPem = key.pem
+        return response
+    }
+
+    func getTreeHead(
+        request: Statehouse_V2_GetTreeHeadRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_SignedTreeHead {
+        Wire.proto(
+            try await self.engine.signedTreeHead(
+                namespace: Wire.namespace(request.namespace), size: request.hasTreeSize ? request.treeSize : nil))
+    }
+
+    func getInclusionProof(
+        request: Statehouse_V2_GetInclusionProofRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_InclusionProof {
+        Wire.proto(
+            try await self.engine.inclusionProof(
+                namespace: Wire.namespace(request.namespace), commitTS: request.commitTs,
+                treeSize: request.hasTreeSize ? request.treeSize : nil))
+    }
+
+    func getConsistencyProof(
+        request: Statehouse_V2_GetConsistencyProofRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_ConsistencyProof {
+        Wire.proto(
+            try await self.engine.consistencyProof(
+                namespace: Wire.namespace(request.namespace), oldSize: request.oldSize,
+                newSize: request.hasNewSize ? request.newSize : nil))
+    }
+
+    func getVerifiedState(
+        request: Statehouse_V2_GetVerifiedStateRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_VerifiedState {
+        Wire.proto(
+            try await self.engine.verifiedGet(
+                namespace: Wire.namespace(request.namespace), agentID: request.agentID, key: request.key,
+                at: Wire.readPoint(request.hasAt ? request.at : nil),
+                knownTreeSize: request.hasKnownTreeSize ? request.knownTreeSize : nil))
     }
 
     static func response(_ record: StateRecord) -> Statehouse_V2_GetStateResponse {

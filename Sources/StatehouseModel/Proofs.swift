@@ -43,3 +43,49 @@ public struct ConsistencyProof: Sendable, Hashable {
         self.hashes = hashes
     }
 }
+
+/// A tree head signed by the daemon's ledger key: "namespace had `treeSize` events and this root at `timestamp`".
+///
+/// The signed bytes are documented in docs/architecture.md ("Signed tree heads"); anyone holding the public key can
+/// check a head without the daemon, and two heads of one namespace can be checked against each other with a
+/// consistency proof.
+public struct SignedTreeHead: Sendable, Hashable {
+    public var head: TreeHead
+    /// When the daemon signed it, in microseconds since the Unix epoch.
+    public var timestamp: Microseconds
+    /// The signing key's id: the first 8 bytes of SHA-256 of its 32-byte public key, in hexadecimal.
+    public var keyID: String
+    /// The Ed25519 signature (64 bytes).
+    public var signature: [UInt8]
+
+    public init(head: TreeHead, timestamp: Microseconds, keyID: String, signature: [UInt8]) {
+        self.head = head
+        self.timestamp = timestamp
+        self.keyID = keyID
+        self.signature = signature
+    }
+}
+
+/// A read with what a client needs to check it against a signed head: the event that wrote the version read, that
+/// event's inclusion proof, the head, and (when asked) the consistency proof from a head the client saw before.
+public struct VerifiedState: Sendable, Hashable {
+    public var record: StateRecord
+    /// The event that wrote `record`'s version; `nil` when the key was never written (absence is not provable).
+    public var event: Event?
+    /// The inclusion proof of `event` in `head`'s tree.
+    public var proof: InclusionProof?
+    public var head: SignedTreeHead
+    /// From the tree size the client said it knew to `head`'s.
+    public var consistency: ConsistencyProof?
+
+    public init(
+        record: StateRecord, event: Event?, proof: InclusionProof?, head: SignedTreeHead,
+        consistency: ConsistencyProof?
+    ) {
+        self.record = record
+        self.event = event
+        self.proof = proof
+        self.head = head
+        self.consistency = consistency
+    }
+}

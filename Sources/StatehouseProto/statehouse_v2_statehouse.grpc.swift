@@ -317,6 +317,71 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetSigningKey" metadata.
+        public enum GetSigningKey: Sendable {
+            /// Request type for "GetSigningKey".
+            public typealias Input = Statehouse_V2_GetSigningKeyRequest
+            /// Response type for "GetSigningKey".
+            public typealias Output = Statehouse_V2_SigningKey
+            /// Descriptor for "GetSigningKey".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetSigningKey",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetTreeHead" metadata.
+        public enum GetTreeHead: Sendable {
+            /// Request type for "GetTreeHead".
+            public typealias Input = Statehouse_V2_GetTreeHeadRequest
+            /// Response type for "GetTreeHead".
+            public typealias Output = Statehouse_V2_SignedTreeHead
+            /// Descriptor for "GetTreeHead".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetTreeHead",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetInclusionProof" metadata.
+        public enum GetInclusionProof: Sendable {
+            /// Request type for "GetInclusionProof".
+            public typealias Input = Statehouse_V2_GetInclusionProofRequest
+            /// Response type for "GetInclusionProof".
+            public typealias Output = Statehouse_V2_InclusionProof
+            /// Descriptor for "GetInclusionProof".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetInclusionProof",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetConsistencyProof" metadata.
+        public enum GetConsistencyProof: Sendable {
+            /// Request type for "GetConsistencyProof".
+            public typealias Input = Statehouse_V2_GetConsistencyProofRequest
+            /// Response type for "GetConsistencyProof".
+            public typealias Output = Statehouse_V2_ConsistencyProof
+            /// Descriptor for "GetConsistencyProof".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetConsistencyProof",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetVerifiedState" metadata.
+        public enum GetVerifiedState: Sendable {
+            /// Request type for "GetVerifiedState".
+            public typealias Input = Statehouse_V2_GetVerifiedStateRequest
+            /// Response type for "GetVerifiedState".
+            public typealias Output = Statehouse_V2_VerifiedState
+            /// Descriptor for "GetVerifiedState".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetVerifiedState",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -354,6 +419,11 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             Replay.descriptor,
             Watch.descriptor,
             Verify.descriptor,
+            GetSigningKey.descriptor,
+            GetTreeHead.descriptor,
+            GetInclusionProof.descriptor,
+            GetConsistencyProof.descriptor,
+            GetVerifiedState.descriptor,
             Session.descriptor
         ]
     }
@@ -720,6 +790,81 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_VerifyRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_VerifyResponse>
+
+        /// Handle the "GetSigningKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+        /// > a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetSigningKeyRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_SigningKey` messages.
+        func getSigningKey(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetSigningKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SigningKey>
+
+        /// Handle the "GetTreeHead" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetTreeHeadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_SignedTreeHead` messages.
+        func getTreeHead(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetTreeHeadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SignedTreeHead>
+
+        /// Handle the "GetInclusionProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetInclusionProofRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_InclusionProof` messages.
+        func getInclusionProof(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetInclusionProofRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_InclusionProof>
+
+        /// Handle the "GetConsistencyProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetConsistencyProofRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ConsistencyProof` messages.
+        func getConsistencyProof(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetConsistencyProofRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ConsistencyProof>
+
+        /// Handle the "GetVerifiedState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetVerifiedStateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_VerifiedState` messages.
+        func getVerifiedState(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetVerifiedStateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_VerifiedState>
 
         /// Handle the "Session" method.
         ///
@@ -1088,6 +1233,81 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_VerifyResponse>
 
+        /// Handle the "GetSigningKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+        /// > a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSigningKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_SigningKey` message.
+        func getSigningKey(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetSigningKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SigningKey>
+
+        /// Handle the "GetTreeHead" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTreeHeadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_SignedTreeHead` message.
+        func getTreeHead(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetTreeHeadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SignedTreeHead>
+
+        /// Handle the "GetInclusionProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetInclusionProofRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_InclusionProof` message.
+        func getInclusionProof(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetInclusionProofRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_InclusionProof>
+
+        /// Handle the "GetConsistencyProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetConsistencyProofRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ConsistencyProof` message.
+        func getConsistencyProof(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetConsistencyProofRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ConsistencyProof>
+
+        /// Handle the "GetVerifiedState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetVerifiedStateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_VerifiedState` message.
+        func getVerifiedState(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetVerifiedStateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_VerifiedState>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -1455,6 +1675,81 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_VerifyResponse
 
+        /// Handle the "GetSigningKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+        /// > a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetSigningKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_SigningKey` to respond with.
+        func getSigningKey(
+            request: Statehouse_V2_GetSigningKeyRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_SigningKey
+
+        /// Handle the "GetTreeHead" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetTreeHeadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_SignedTreeHead` to respond with.
+        func getTreeHead(
+            request: Statehouse_V2_GetTreeHeadRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_SignedTreeHead
+
+        /// Handle the "GetInclusionProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetInclusionProofRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_InclusionProof` to respond with.
+        func getInclusionProof(
+            request: Statehouse_V2_GetInclusionProofRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_InclusionProof
+
+        /// Handle the "GetConsistencyProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetConsistencyProofRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ConsistencyProof` to respond with.
+        func getConsistencyProof(
+            request: Statehouse_V2_GetConsistencyProofRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ConsistencyProof
+
+        /// Handle the "GetVerifiedState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetVerifiedStateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_VerifiedState` to respond with.
+        func getVerifiedState(
+            request: Statehouse_V2_GetVerifiedStateRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_VerifiedState
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -1723,6 +2018,61 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetSigningKey.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetSigningKeyRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SigningKey>(),
+            handler: { request, context in
+                try await self.getSigningKey(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetTreeHead.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetTreeHeadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SignedTreeHead>(),
+            handler: { request, context in
+                try await self.getTreeHead(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetInclusionProof.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetInclusionProofRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_InclusionProof>(),
+            handler: { request, context in
+                try await self.getInclusionProof(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetConsistencyProof.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetConsistencyProofRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ConsistencyProof>(),
+            handler: { request, context in
+                try await self.getConsistencyProof(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetVerifiedState.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetVerifiedStateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_VerifiedState>(),
+            handler: { request, context in
+                try await self.getVerifiedState(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -1975,6 +2325,61 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_VerifyResponse> {
         let response = try await self.verify(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getSigningKey(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetSigningKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SigningKey> {
+        let response = try await self.getSigningKey(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getTreeHead(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetTreeHeadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SignedTreeHead> {
+        let response = try await self.getTreeHead(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getInclusionProof(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetInclusionProofRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_InclusionProof> {
+        let response = try await self.getInclusionProof(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getConsistencyProof(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetConsistencyProofRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ConsistencyProof> {
+        let response = try await self.getConsistencyProof(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getVerifiedState(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetVerifiedStateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_VerifiedState> {
+        let response = try await self.getVerifiedState(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2272,6 +2677,71 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_VerifyResponse> {
         return GRPCCore.ServerResponse<Statehouse_V2_VerifyResponse>(
             message: try await self.verify(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getSigningKey(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetSigningKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SigningKey> {
+        return GRPCCore.ServerResponse<Statehouse_V2_SigningKey>(
+            message: try await self.getSigningKey(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getTreeHead(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetTreeHeadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SignedTreeHead> {
+        return GRPCCore.ServerResponse<Statehouse_V2_SignedTreeHead>(
+            message: try await self.getTreeHead(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getInclusionProof(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetInclusionProofRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_InclusionProof> {
+        return GRPCCore.ServerResponse<Statehouse_V2_InclusionProof>(
+            message: try await self.getInclusionProof(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getConsistencyProof(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetConsistencyProofRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ConsistencyProof> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ConsistencyProof>(
+            message: try await self.getConsistencyProof(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getVerifiedState(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetVerifiedStateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_VerifiedState> {
+        return GRPCCore.ServerResponse<Statehouse_V2_VerifiedState>(
+            message: try await self.getVerifiedState(
                 request: request.message,
                 context: context
             ),
@@ -2754,6 +3224,106 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_VerifyResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_VerifyResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetSigningKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+        /// > a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSigningKeyRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetSigningKeyRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_SigningKey` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getSigningKey<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetSigningKeyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetSigningKeyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_SigningKey>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SigningKey>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetTreeHead" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTreeHeadRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetTreeHeadRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_SignedTreeHead` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getTreeHead<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetTreeHeadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetTreeHeadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_SignedTreeHead>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SignedTreeHead>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetInclusionProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetInclusionProofRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetInclusionProofRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_InclusionProof` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getInclusionProof<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetInclusionProofRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetInclusionProofRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_InclusionProof>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_InclusionProof>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetConsistencyProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetConsistencyProofRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetConsistencyProofRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ConsistencyProof` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getConsistencyProof<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetConsistencyProofRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetConsistencyProofRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ConsistencyProof>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ConsistencyProof>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetVerifiedState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetVerifiedStateRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetVerifiedStateRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_VerifiedState` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getVerifiedState<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetVerifiedStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetVerifiedStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_VerifiedState>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_VerifiedState>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -3484,6 +4054,161 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "GetSigningKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+        /// > a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSigningKeyRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetSigningKeyRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_SigningKey` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getSigningKey<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetSigningKeyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetSigningKeyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_SigningKey>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SigningKey>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetSigningKey.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetTreeHead" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTreeHeadRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetTreeHeadRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_SignedTreeHead` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getTreeHead<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetTreeHeadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetTreeHeadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_SignedTreeHead>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SignedTreeHead>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetTreeHead.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetInclusionProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetInclusionProofRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetInclusionProofRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_InclusionProof` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getInclusionProof<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetInclusionProofRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetInclusionProofRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_InclusionProof>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_InclusionProof>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetInclusionProof.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetConsistencyProof" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetConsistencyProofRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetConsistencyProofRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ConsistencyProof` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getConsistencyProof<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetConsistencyProofRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetConsistencyProofRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ConsistencyProof>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ConsistencyProof>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetConsistencyProof.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetVerifiedState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetVerifiedStateRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetVerifiedStateRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_VerifiedState` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getVerifiedState<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetVerifiedStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetVerifiedStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_VerifiedState>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_VerifiedState>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetVerifiedState.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -4094,6 +4819,136 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_VerifyRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_VerifyResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSigningKey" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+    /// > a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetSigningKeyRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSigningKey<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetSigningKeyRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SigningKey>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getSigningKey(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetSigningKeyRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SigningKey>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTreeHead" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetTreeHeadRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTreeHead<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetTreeHeadRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SignedTreeHead>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getTreeHead(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetTreeHeadRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SignedTreeHead>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetInclusionProof" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetInclusionProofRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getInclusionProof<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetInclusionProofRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_InclusionProof>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getInclusionProof(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetInclusionProofRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_InclusionProof>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetConsistencyProof" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetConsistencyProofRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getConsistencyProof<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetConsistencyProofRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ConsistencyProof>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getConsistencyProof(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetConsistencyProofRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ConsistencyProof>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetVerifiedState" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetVerifiedStateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getVerifiedState<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetVerifiedStateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_VerifiedState>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getVerifiedState(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetVerifiedStateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_VerifiedState>(),
             options: options,
             onResponse: handleResponse
         )
@@ -4790,6 +5645,156 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.verify(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSigningKey" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+    /// > a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSigningKey<Result>(
+        _ message: Statehouse_V2_GetSigningKeyRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SigningKey>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetSigningKeyRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getSigningKey(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTreeHead" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTreeHead<Result>(
+        _ message: Statehouse_V2_GetTreeHeadRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SignedTreeHead>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetTreeHeadRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getTreeHead(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetInclusionProof" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getInclusionProof<Result>(
+        _ message: Statehouse_V2_GetInclusionProofRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_InclusionProof>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetInclusionProofRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getInclusionProof(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetConsistencyProof" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getConsistencyProof<Result>(
+        _ message: Statehouse_V2_GetConsistencyProofRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ConsistencyProof>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetConsistencyProofRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getConsistencyProof(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetVerifiedState" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getVerifiedState<Result>(
+        _ message: Statehouse_V2_GetVerifiedStateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_VerifiedState>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetVerifiedStateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getVerifiedState(
             request: request,
             options: options,
             onResponse: handleResponse

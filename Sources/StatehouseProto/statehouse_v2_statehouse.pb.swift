@@ -1122,6 +1122,291 @@ public nonisolated struct Statehouse_V2_VerifyResponse: Sendable {
   fileprivate var _head: Statehouse_V2_LogHead? = nil
 }
 
+public nonisolated struct Statehouse_V2_GetSigningKeyRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_SigningKey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "ed25519".
+  public var algorithm: String = String()
+
+  /// The 32-byte public key.
+  public var publicKey: Data = Data()
+
+  /// The first 8 bytes of SHA-256(public_key), hexadecimal: named by every signed head.
+  public var keyID: String = String()
+
+  /// The key as PEM "PUBLIC KEY" (RFC 8410 SubjectPublicKeyInfo).
+  public var publicKeyPem: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_TreeHead: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var treeSize: UInt64 = 0
+
+  public var rootHash: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_SignedTreeHead: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var head: Statehouse_V2_TreeHead {
+    get {_head ?? Statehouse_V2_TreeHead()}
+    set {_head = newValue}
+  }
+  /// Returns true if `head` has been explicitly set.
+  public var hasHead: Bool {self._head != nil}
+  /// Clears the value of `head`. Subsequent reads from it will return its default value.
+  public mutating func clearHead() {self._head = nil}
+
+  public var timestampMicros: Int64 = 0
+
+  public var keyID: String = String()
+
+  /// Ed25519 over the documented bytes of (namespace, tree_size, root_hash, timestamp, key_id).
+  public var signature: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _head: Statehouse_V2_TreeHead? = nil
+}
+
+public nonisolated struct Statehouse_V2_GetTreeHeadRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  /// The tree of the first tree_size events; the whole log when absent.
+  public var treeSize: UInt64 {
+    get {_treeSize ?? 0}
+    set {_treeSize = newValue}
+  }
+  /// Returns true if `treeSize` has been explicitly set.
+  public var hasTreeSize: Bool {self._treeSize != nil}
+  /// Clears the value of `treeSize`. Subsequent reads from it will return its default value.
+  public mutating func clearTreeSize() {self._treeSize = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _treeSize: UInt64? = nil
+}
+
+public nonisolated struct Statehouse_V2_GetInclusionProofRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var commitTs: UInt64 = 0
+
+  /// The tree proven against; the whole log when absent.
+  public var treeSize: UInt64 {
+    get {_treeSize ?? 0}
+    set {_treeSize = newValue}
+  }
+  /// Returns true if `treeSize` has been explicitly set.
+  public var hasTreeSize: Bool {self._treeSize != nil}
+  /// Clears the value of `treeSize`. Subsequent reads from it will return its default value.
+  public mutating func clearTreeSize() {self._treeSize = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _treeSize: UInt64? = nil
+}
+
+public nonisolated struct Statehouse_V2_InclusionProof: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var commitTs: UInt64 = 0
+
+  public var treeSize: UInt64 = 0
+
+  /// RFC 9162 PATH: sibling hashes from the leaf up.
+  public var hashes: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_GetConsistencyProofRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var oldSize: UInt64 = 0
+
+  /// The whole log when absent.
+  public var newSize: UInt64 {
+    get {_newSize ?? 0}
+    set {_newSize = newValue}
+  }
+  /// Returns true if `newSize` has been explicitly set.
+  public var hasNewSize: Bool {self._newSize != nil}
+  /// Clears the value of `newSize`. Subsequent reads from it will return its default value.
+  public mutating func clearNewSize() {self._newSize = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _newSize: UInt64? = nil
+}
+
+public nonisolated struct Statehouse_V2_ConsistencyProof: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var oldSize: UInt64 = 0
+
+  public var newSize: UInt64 = 0
+
+  public var hashes: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_GetVerifiedStateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var agentID: String = String()
+
+  public var key: String = String()
+
+  public var at: Statehouse_V2_ReadPoint {
+    get {_at ?? Statehouse_V2_ReadPoint()}
+    set {_at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  public var hasAt: Bool {self._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  public mutating func clearAt() {self._at = nil}
+
+  /// The size of the newest head the client verified before: the answer then carries a consistency proof from it.
+  public var knownTreeSize: UInt64 {
+    get {_knownTreeSize ?? 0}
+    set {_knownTreeSize = newValue}
+  }
+  /// Returns true if `knownTreeSize` has been explicitly set.
+  public var hasKnownTreeSize: Bool {self._knownTreeSize != nil}
+  /// Clears the value of `knownTreeSize`. Subsequent reads from it will return its default value.
+  public mutating func clearKnownTreeSize() {self._knownTreeSize = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _at: Statehouse_V2_ReadPoint? = nil
+  fileprivate var _knownTreeSize: UInt64? = nil
+}
+
+public nonisolated struct Statehouse_V2_VerifiedState: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var record: Statehouse_V2_StateRecord {
+    get {_storage._record ?? Statehouse_V2_StateRecord()}
+    set {_uniqueStorage()._record = newValue}
+  }
+  /// Returns true if `record` has been explicitly set.
+  public var hasRecord: Bool {_storage._record != nil}
+  /// Clears the value of `record`. Subsequent reads from it will return its default value.
+  public mutating func clearRecord() {_uniqueStorage()._record = nil}
+
+  /// The event that wrote the version read (absent when the key was never written).
+  public var event: Statehouse_V2_Event {
+    get {_storage._event ?? Statehouse_V2_Event()}
+    set {_uniqueStorage()._event = newValue}
+  }
+  /// Returns true if `event` has been explicitly set.
+  public var hasEvent: Bool {_storage._event != nil}
+  /// Clears the value of `event`. Subsequent reads from it will return its default value.
+  public mutating func clearEvent() {_uniqueStorage()._event = nil}
+
+  public var proof: Statehouse_V2_InclusionProof {
+    get {_storage._proof ?? Statehouse_V2_InclusionProof()}
+    set {_uniqueStorage()._proof = newValue}
+  }
+  /// Returns true if `proof` has been explicitly set.
+  public var hasProof: Bool {_storage._proof != nil}
+  /// Clears the value of `proof`. Subsequent reads from it will return its default value.
+  public mutating func clearProof() {_uniqueStorage()._proof = nil}
+
+  public var head: Statehouse_V2_SignedTreeHead {
+    get {_storage._head ?? Statehouse_V2_SignedTreeHead()}
+    set {_uniqueStorage()._head = newValue}
+  }
+  /// Returns true if `head` has been explicitly set.
+  public var hasHead: Bool {_storage._head != nil}
+  /// Clears the value of `head`. Subsequent reads from it will return its default value.
+  public mutating func clearHead() {_uniqueStorage()._head = nil}
+
+  public var consistency: Statehouse_V2_ConsistencyProof {
+    get {_storage._consistency ?? Statehouse_V2_ConsistencyProof()}
+    set {_uniqueStorage()._consistency = newValue}
+  }
+  /// Returns true if `consistency` has been explicitly set.
+  public var hasConsistency: Bool {_storage._consistency != nil}
+  /// Clears the value of `consistency`. Subsequent reads from it will return its default value.
+  public mutating func clearConsistency() {_uniqueStorage()._consistency = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
 public nonisolated struct Statehouse_V2_SessionRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -3534,6 +3819,528 @@ nonisolated extension Statehouse_V2_VerifyResponse: SwiftProtobuf.Message, Swift
     if lhs._head != rhs._head {return false}
     if lhs.fromCommitTs != rhs.fromCommitTs {return false}
     if lhs.toCommitTs != rhs.toCommitTs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_GetSigningKeyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetSigningKeyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_GetSigningKeyRequest, rhs: Statehouse_V2_GetSigningKeyRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_SigningKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SigningKey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}algorithm\0\u{3}public_key\0\u{3}key_id\0\u{3}public_key_pem\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.algorithm) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.publicKey) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.keyID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.publicKeyPem) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.algorithm.isEmpty {
+      try visitor.visitSingularStringField(value: self.algorithm, fieldNumber: 1)
+    }
+    if !self.publicKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.publicKey, fieldNumber: 2)
+    }
+    if !self.keyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.keyID, fieldNumber: 3)
+    }
+    if !self.publicKeyPem.isEmpty {
+      try visitor.visitSingularStringField(value: self.publicKeyPem, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_SigningKey, rhs: Statehouse_V2_SigningKey) -> Bool {
+    if lhs.algorithm != rhs.algorithm {return false}
+    if lhs.publicKey != rhs.publicKey {return false}
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.publicKeyPem != rhs.publicKeyPem {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_TreeHead: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TreeHead"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}tree_size\0\u{3}root_hash\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.treeSize) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.rootHash) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.treeSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.treeSize, fieldNumber: 2)
+    }
+    if !self.rootHash.isEmpty {
+      try visitor.visitSingularBytesField(value: self.rootHash, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_TreeHead, rhs: Statehouse_V2_TreeHead) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.treeSize != rhs.treeSize {return false}
+    if lhs.rootHash != rhs.rootHash {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_SignedTreeHead: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedTreeHead"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}head\0\u{3}timestamp_micros\0\u{3}key_id\0\u{1}signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._head) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.timestampMicros) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.keyID) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._head {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.timestampMicros != 0 {
+      try visitor.visitSingularInt64Field(value: self.timestampMicros, fieldNumber: 2)
+    }
+    if !self.keyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.keyID, fieldNumber: 3)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_SignedTreeHead, rhs: Statehouse_V2_SignedTreeHead) -> Bool {
+    if lhs._head != rhs._head {return false}
+    if lhs.timestampMicros != rhs.timestampMicros {return false}
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_GetTreeHeadRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetTreeHeadRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}tree_size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self._treeSize) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    try { if let v = self._treeSize {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_GetTreeHeadRequest, rhs: Statehouse_V2_GetTreeHeadRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs._treeSize != rhs._treeSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_GetInclusionProofRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetInclusionProofRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}commit_ts\0\u{3}tree_size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self._treeSize) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 2)
+    }
+    try { if let v = self._treeSize {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_GetInclusionProofRequest, rhs: Statehouse_V2_GetInclusionProofRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
+    if lhs._treeSize != rhs._treeSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_InclusionProof: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InclusionProof"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}commit_ts\0\u{3}tree_size\0\u{1}hashes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.treeSize) }()
+      case 4: try { try decoder.decodeRepeatedBytesField(value: &self.hashes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 2)
+    }
+    if self.treeSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.treeSize, fieldNumber: 3)
+    }
+    if !self.hashes.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.hashes, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_InclusionProof, rhs: Statehouse_V2_InclusionProof) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
+    if lhs.treeSize != rhs.treeSize {return false}
+    if lhs.hashes != rhs.hashes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_GetConsistencyProofRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetConsistencyProofRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}old_size\0\u{3}new_size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.oldSize) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self._newSize) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.oldSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.oldSize, fieldNumber: 2)
+    }
+    try { if let v = self._newSize {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_GetConsistencyProofRequest, rhs: Statehouse_V2_GetConsistencyProofRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.oldSize != rhs.oldSize {return false}
+    if lhs._newSize != rhs._newSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_ConsistencyProof: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConsistencyProof"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}old_size\0\u{3}new_size\0\u{1}hashes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.oldSize) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.newSize) }()
+      case 4: try { try decoder.decodeRepeatedBytesField(value: &self.hashes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.oldSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.oldSize, fieldNumber: 2)
+    }
+    if self.newSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.newSize, fieldNumber: 3)
+    }
+    if !self.hashes.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.hashes, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_ConsistencyProof, rhs: Statehouse_V2_ConsistencyProof) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.oldSize != rhs.oldSize {return false}
+    if lhs.newSize != rhs.newSize {return false}
+    if lhs.hashes != rhs.hashes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_GetVerifiedStateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetVerifiedStateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0\u{1}at\0\u{3}known_tree_size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self._knownTreeSize) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
+    }
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 3)
+    }
+    try { if let v = self._at {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._knownTreeSize {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_GetVerifiedStateRequest, rhs: Statehouse_V2_GetVerifiedStateRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.key != rhs.key {return false}
+    if lhs._at != rhs._at {return false}
+    if lhs._knownTreeSize != rhs._knownTreeSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_VerifiedState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VerifiedState"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}record\0\u{1}event\0\u{1}proof\0\u{1}head\0\u{1}consistency\0")
+
+  fileprivate class _StorageClass {
+    var _record: Statehouse_V2_StateRecord? = nil
+    var _event: Statehouse_V2_Event? = nil
+    var _proof: Statehouse_V2_InclusionProof? = nil
+    var _head: Statehouse_V2_SignedTreeHead? = nil
+    var _consistency: Statehouse_V2_ConsistencyProof? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _record = source._record
+      _event = source._event
+      _proof = source._proof
+      _head = source._head
+      _consistency = source._consistency
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._record) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._event) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._proof) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._head) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._consistency) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._record {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._event {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._proof {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._head {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._consistency {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_VerifiedState, rhs: Statehouse_V2_VerifiedState) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._record != rhs_storage._record {return false}
+        if _storage._event != rhs_storage._event {return false}
+        if _storage._proof != rhs_storage._proof {return false}
+        if _storage._head != rhs_storage._head {return false}
+        if _storage._consistency != rhs_storage._consistency {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

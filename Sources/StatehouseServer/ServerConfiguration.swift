@@ -35,6 +35,9 @@ public struct ServerConfiguration: Sendable {
     public var logFormat: LogFormat = .text
     /// How long in-flight RPCs may run once shutdown begins. The default is 30 seconds.
     public var shutdownGracePeriod: Duration = .seconds(30)
+    /// The Ed25519 key (PEM "PRIVATE KEY") that signs tree heads. The default is `ledger-signing-key.pem` in the data
+    /// directory, created on first start.
+    public var signingKeyPath: String?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text

@@ -191,6 +191,15 @@ public struct ServerSettings: Sendable {
             configuration.shutdownGracePeriod = .seconds(
                 try Self.int(value, name: "shutdown-grace-period", range: 0...3600))
         },
+        Setting(
+            name: "signing-key", environment: "STATEHOUSE_SIGNING_KEY",
+            help: "Ed25519 key (PEM PRIVATE KEY) that signs tree heads; default: DATA_DIR/ledger-signing-key.pem, "
+                + "created on first start.",
+            example: "/etc/statehouse/ledger.pem", isSwitch: false
+        ) { configuration, value in
+            guard !value.isEmpty else { throw InvalidSetting(description: "signing-key needs a file path") }
+            configuration.signingKeyPath = value
+        },
     ]
 
     private static func limit(

@@ -49,7 +49,15 @@ public enum StatehouseDaemon {
             break
         }
         let backend = try await SQLiteBackend.open(configuration: configuration.storage, logger: logger)
-        let engine = StatehouseEngine(backend: backend, configuration: configuration.engine, logger: logger)
+        var engineConfiguration = configuration.engine
+        do {
+            // After the store is open: the data directory exists and is locked by this process.
+            engineConfiguration.signer = try SigningKeyFile.signer(for: configuration, logger: logger)
+        } catch {
+            await backend.close()
+            throw error
+        }
+        let engine = StatehouseEngine(backend: backend, configuration: engineConfiguration, logger: logger)
         let build = StatehouseGRPCService.BuildInfo(version: Self.version, gitSHA: gitSHA)
         let service = StatehouseGRPCService(engine: engine, build: build, logger: logger)
         // The original Statehouse API on the same port, so that its clients work unchanged (docs/compatibility.md).

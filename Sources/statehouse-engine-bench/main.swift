@@ -241,6 +241,31 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     }
     report(scan)
 
+    // The ledger: proofs and verified reads over the log written above (about 10,000 events by now).
+    let treeSize = try await engine.treeHead().treeSize
+    for concurrency in [1, 2, 64] {
+        let result = try await measure(
+            "inclusion proofs (tree of \(treeSize)), \(concurrency) readers", concurrency: concurrency,
+            seconds: options.seconds
+        ) { worker, iteration in
+            _ = try await engine.inclusionProof(commitTS: CommitTS(1 + (iteration * 7919 + worker) % Int(treeSize)))
+        }
+        report(result)
+    }
+    for concurrency in [1, 2] {
+        let result = try await measure(
+            "verified reads (latest), \(concurrency) readers", concurrency: concurrency, seconds: options.seconds
+        ) { worker, iteration in
+            _ = try await engine.verifiedGet(agentID: "reader", key: "key/\((iteration * 7919 + worker) % 10_000)")
+        }
+        report(result)
+    }
+    let signing = try await measure("tree heads signed (a new size each)", concurrency: 1, seconds: options.seconds / 2)
+    { _, iteration in
+        _ = try await engine.signedTreeHead(size: UInt64(1 + iteration % Int(treeSize)))
+    }
+    report(signing)
+
     // Listings: 100,000 keys of one agent. A page's cost must not depend on where its cursor is.
     if selected("key listing") {
         for chunk in 0..<100 {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StatehouseBuildInfo
 import StatehouseClient
+import StatehouseLedger
 import StatehouseModel
 
 struct Health: AsyncParsableCommand {
@@ -125,8 +126,20 @@ struct Get: AsyncParsableCommand {
     @Option(help: "As of commit_ts S.") var at: UInt64?
     @Option(help: "As of a time (RFC 3339).") var asOf: String?
     @Flag(help: "Print key, version, commit time and a one-line summary of the value.") var pretty = false
+    @Flag(
+        help: """
+            Check the read against the daemon's signed Merkle tree before printing it: the event that wrote the \
+            version, its inclusion proof and the head's signature.
+            """) var verify = false
+    @Option(
+        help: """
+            With --verify: the ledger public key (PEM) to trust, e.g. saved from 'statehousectl ledger-key'; \
+            without it the key the daemon reports is trusted.
+            """) var publicKey: String?
 
     func run() async throws {
+        guard self.publicKey == nil || self.verify else { throw UsageError("--public-key needs --verify") }
+        let trusted = try self.publicKey.map(LedgerKeyCommand.readPublicKey)
         guard self.version == nil || (self.at == nil && self.asOf == nil) else {
             throw UsageError("use only one of --version, --at and --as-of")
         }
@@ -136,6 +149,11 @@ struct Get: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let record = try await withStatehouseClient(host: host, port: port) { client in
             do {
+                if self.verify {
+                    if let trusted { client.trust(ledgerKey: trusted) }
+                    return try await client.get(
+                        namespace: namespace, agentID: self.agent, key: self.key, at: point, verified: true)
+                }
                 return try await client.get(namespace: namespace, agentID: self.agent, key: self.key, at: point)
             } catch StatehouseError.invalidArgument(let message) where self.version != nil {
                 // A version the key never reached is "not found" like a missing key, not a usage error.
@@ -164,6 +182,7 @@ struct Get: AsyncParsableCommand {
                 emit(value.text)
                 Terminal.standardError.note(
                     "version \(record.version), commit_ts \(record.commitTS), \(Render.time(record.committedAt))"
+                        + (self.verify ? ", verified against the signed tree head" : "")
                 )
             }
         }
@@ -327,6 +346,46 @@ extension ReadPoint {
         case (let at?, nil): self = .commit(at)
         case (nil, let asOf?): self = .time(try TimeArgument.micros(asOf))
         case (.some, .some): throw UsageError("use only one of --version, --at and --as-of")
+        }
+    }
+}
+
+struct LedgerKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger-key",
+        abstract: "Print the public key that signs the daemon's tree heads (PEM).",
+        discussion: """
+            Save it where verifiers can trust it (not from the daemon they check): 'statehousectl get --verify \
+            --public-key FILE' and offline verifiers take it. --json prints the algorithm, key id and both forms.
+            """
+    )
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let format = try self.global.format
+        let (host, port) = try self.global.endpoint()
+        let key = try await withStatehouseClient(host: host, port: port) { client in try await client.ledgerKey() }
+        if format == .json {
+            emit(
+                JSONOutput.object([
+                    ("algorithm", .string("ed25519")), ("key_id", .string(key.keyID)),
+                    ("public_key_hex", .string(EventHash.hex(key.rawRepresentation))), ("pem", .string(key.pem)),
+                ]).text)
+        } else {
+            writeStandardOutput(key.pem)
+            Terminal.standardError.note("key id \(key.keyID)")
+        }
+    }
+
+    /// Reads a PEM public key file for --public-key.
+    static func readPublicKey(_ path: String) throws -> LedgerPublicKey {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageError("cannot read the public key file \(path)")
+        }
+        do {
+            return try LedgerPublicKey(pem: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw UsageError("\(path): \(error)")
         }
     }
 }

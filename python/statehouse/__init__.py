@@ -12,7 +12,7 @@ Quick start::
 See python/README.md for the whole API.
 """
 
-from . import exceptions, formatting
+from . import exceptions, formatting, ledger, merkle
 from .aio import AsyncStatehouse, AsyncTransaction, AsyncTransactionBegin, AsyncWatchStream
 from .client import Statehouse, Transaction, WatchStream
 from .exceptions import (
@@ -28,6 +28,7 @@ from .exceptions import (
     TransactionExpiredError,
     TransactionNotFoundError,
     UnavailableError,
+    VerificationError,
 )
 from .types import (
     CommitResult,
@@ -68,6 +69,8 @@ __all__ = [
     "KeyEntry",
     "exceptions",
     "formatting",
+    "ledger",
+    "merkle",
     "StatehouseError",
     "TransactionError",
     "ConflictError",
@@ -80,4 +83,5 @@ __all__ = [
     "DataLossError",
     "ConnectionError",
     "UnavailableError",
+    "VerificationError",
 ]

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional, Union
 from . import _wire as wire
 from . import exceptions as errors
 from ._operations import DaemonFeatures
+from .ledger import LedgerMemory, LedgerPublicKey
 
 DEFAULT_URL = "localhost:50051"
 DEFAULT_NAMESPACE = "default"
@@ -122,6 +123,17 @@ class ClientBase:
         self._metadata = settings.metadata
         self._commit_retry_timeout = commit_retry_timeout
         self._daemon = DaemonFeatures()
+        # The trusted ledger key and the newest tree head verified per namespace (verified reads).
+        self._ledger = LedgerMemory()
+
+    def trust_ledger_key(self, key: Union[LedgerPublicKey, str, bytes]) -> None:
+        """Trusts ``key`` (a :class:`~statehouse.ledger.LedgerPublicKey`, or its PEM text) for verified reads.
+
+        Without a trusted key, the first verified read trusts the key the daemon reports and keeps it (trust on
+        first use). Pin the key from a source you trust (``statehousectl ledger-key`` saved at setup), not from the
+        daemon you are checking.
+        """
+        self._ledger.trust(key if isinstance(key, LedgerPublicKey) else LedgerPublicKey.from_pem(key))
 
     @property
     def url(self) -> str:

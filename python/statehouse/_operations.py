@@ -18,7 +18,7 @@ from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Tup
 
 from . import _wire as wire
 from . import exceptions as errors
-from . import formatting
+from . import formatting, ledger
 from ._proto import statehouse_pb2 as pb
 from ._time import time_bound
 from .types import (
@@ -241,6 +241,65 @@ def get_state(namespace: str, agent_id: str, key: str, at: Optional[int], as_of:
         request.at.CopyFrom(point)
     response = yield Call("GetState", request, "get", read_only=True)
     return wire.state_result(response.record)
+
+
+def get_verified_state(
+    namespace: str,
+    agent_id: str,
+    key: str,
+    at: Optional[int],
+    as_of: Optional[datetime],
+    memory: ledger.LedgerMemory,
+) -> Plan:
+    """A read checked against the daemon's signed tree head before it is returned (see ``statehouse.ledger``)."""
+    public_key = memory.trusted_key
+    if public_key is None:  # trust on first use: the key the daemon reports, kept for the client's lifetime
+        public_key = memory.trust((yield from ledger_key()), only_if_none=True)
+    previous = memory.head(public_key.key_id, namespace)
+    request = pb.GetVerifiedStateRequest(namespace=namespace, agent_id=agent_id, key=key)
+    point = wire.read_point(at, as_of)
+    if point is not None:
+        request.at.CopyFrom(point)
+    if previous is not None:
+        request.known_tree_size = previous.tree_size
+    response = yield Call("GetVerifiedState", request, read_only=True)
+    head = wire.check_verified_state(
+        response, public_key=public_key, namespace=namespace, agent_id=agent_id, key=key, previous=previous
+    )
+    memory.remember(public_key.key_id, head)
+    return wire.state_result(response.record)
+
+
+def ledger_key() -> Plan:
+    response = yield Call("GetSigningKey", pb.GetSigningKeyRequest(), read_only=True)
+    try:
+        return ledger.LedgerPublicKey(bytes(response.public_key))
+    except ValueError as error:
+        raise errors.StatehouseError(f"the daemon sent an unusable signing key: {error}") from None
+
+
+def tree_head(namespace: str, size: Optional[int]) -> Plan:
+    request = pb.GetTreeHeadRequest(namespace=namespace)
+    if size is not None:
+        request.tree_size = wire.require_int("size", size)
+    response = yield Call("GetTreeHead", request, read_only=True)
+    return wire.signed_tree_head(response)
+
+
+def inclusion_proof(namespace: str, commit_ts: int, tree_size: Optional[int]) -> Plan:
+    request = pb.GetInclusionProofRequest(namespace=namespace, commit_ts=wire.require_int("commit_ts", commit_ts))
+    if tree_size is not None:
+        request.tree_size = wire.require_int("tree_size", tree_size)
+    response = yield Call("GetInclusionProof", request, read_only=True)
+    return wire.inclusion_proof(response)
+
+
+def consistency_proof(namespace: str, old_size: int, new_size: Optional[int]) -> Plan:
+    request = pb.GetConsistencyProofRequest(namespace=namespace, old_size=wire.require_int("old_size", old_size))
+    if new_size is not None:
+        request.new_size = wire.require_int("new_size", new_size)
+    response = yield Call("GetConsistencyProof", request, read_only=True)
+    return wire.consistency_proof(response)
 
 
 def get_state_at_version(namespace: str, agent_id: str, key: str, version: int) -> Plan:

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import grpc
 
 from . import exceptions as errors
+from . import ledger, merkle
 from ._proto import statehouse_pb2 as pb
 from ._time import micros_from_datetime
 from .types import (
@@ -435,3 +436,126 @@ def rpc_error(failure: grpc.RpcError, *, address: str, transactional: bool = Fal
     code = failure.code() if hasattr(failure, "code") else grpc.StatusCode.UNKNOWN
     details = failure.details() if hasattr(failure, "details") else str(failure)
     return error(code, details or "", address=address, trailers=_trailers(failure), transactional=transactional)
+
+
+# ---- ledger --------------------------------------------------------------------------------------------------------
+
+
+def tree_head(message: pb.TreeHead) -> ledger.TreeHead:
+    return ledger.TreeHead(namespace=message.namespace, tree_size=message.tree_size, root_hash=bytes(message.root_hash))
+
+
+def signed_tree_head(message: pb.SignedTreeHead) -> ledger.SignedTreeHead:
+    return ledger.SignedTreeHead(
+        head=tree_head(message.head),
+        timestamp_micros=message.timestamp_micros,
+        key_id=message.key_id,
+        signature=bytes(message.signature),
+    )
+
+
+def inclusion_proof(message: pb.InclusionProof) -> ledger.InclusionProof:
+    return ledger.InclusionProof(
+        namespace=message.namespace,
+        commit_ts=message.commit_ts,
+        tree_size=message.tree_size,
+        hashes=[bytes(h) for h in message.hashes],
+    )
+
+
+def consistency_proof(message: pb.ConsistencyProof) -> ledger.ConsistencyProof:
+    return ledger.ConsistencyProof(
+        namespace=message.namespace,
+        old_size=message.old_size,
+        new_size=message.new_size,
+        hashes=[bytes(h) for h in message.hashes],
+    )
+
+
+def event_leaf_hash(event: pb.Event) -> bytes:
+    """The Merkle leaf hash of an event as the daemon sent it (its values hashed here)."""
+    operations = [
+        ledger.LeafOperation(
+            agent_id=operation.agent_id,
+            key=operation.key,
+            version=operation.version,
+            value=None if operation.kind == pb.OPERATION_KIND_DELETE else bytes(operation.value),
+        )
+        for operation in event.operations
+    ]
+    has_metadata = event.HasField("metadata")
+    meta = event.metadata
+    return merkle.leaf_hash(
+        ledger.leaf_bytes(
+            namespace=event.namespace,
+            commit_ts=event.commit_ts,
+            txn_id=event.txn_id,
+            committed_at_micros=event.committed_at_micros,
+            actor=meta.actor if has_metadata and meta.HasField("actor") else None,
+            reason=meta.reason if has_metadata and meta.HasField("reason") else None,
+            tags=dict(meta.tags) if has_metadata else {},
+            operations=operations,
+        )
+    )
+
+
+def check_verified_state(
+    response: pb.VerifiedState,
+    *,
+    public_key: ledger.LedgerPublicKey,
+    namespace: str,
+    agent_id: str,
+    key: str,
+    previous: Optional[ledger.TreeHead],
+) -> ledger.TreeHead:
+    """Checks a verified read before its value is returned; returns the head to remember. Raises VerificationError."""
+    signed = signed_tree_head(response.head)
+    head = signed.head
+    if not public_key.verify_head(signed):
+        raise errors.VerificationError(
+            f"the tree head's signature does not verify with the trusted key {public_key.key_id} "
+            f"(it names key {signed.key_id})"
+        )
+    if head.namespace != namespace:
+        raise errors.VerificationError(f"the tree head is of namespace {head.namespace!r}, not {namespace!r}")
+    if previous is not None:
+        ledger.check_extends(
+            previous, head, consistency_proof(response.consistency) if response.HasField("consistency") else None
+        )
+    record = response.record
+    if record.version == 0:
+        return head
+    if not response.HasField("event") or not response.HasField("proof"):
+        raise errors.VerificationError(f"the answer has no event or no inclusion proof for version {record.version}")
+    event = response.event
+    if event.namespace != namespace or event.commit_ts != record.commit_ts:
+        raise errors.VerificationError(
+            f"the event given is commit_ts {event.commit_ts}, but the version read was written at {record.commit_ts}"
+        )
+    written = [op for op in event.operations if op.agent_id == agent_id and op.key == key]
+    deleted = bool(written) and written[0].kind == pb.OPERATION_KIND_DELETE
+    if (
+        not written
+        or written[0].version != record.version
+        or record.agent_id != agent_id
+        or record.key != key
+        or deleted != record.deleted
+        or (not deleted and bytes(written[0].value) != bytes(record.value))
+    ):
+        raise errors.VerificationError(
+            f"the event at commit_ts {event.commit_ts} did not write this value as version {record.version} "
+            f"of agent {agent_id!r} key {key!r}"
+        )
+    proof = inclusion_proof(response.proof)
+    if (
+        proof.commit_ts != event.commit_ts
+        or proof.tree_size != head.tree_size
+        or not merkle.verify_inclusion(
+            event.commit_ts - 1, head.tree_size, event_leaf_hash(event), proof.hashes, head.root_hash
+        )
+    ):
+        raise errors.VerificationError(
+            f"the inclusion proof of commit_ts {event.commit_ts} does not lead to the signed root of tree size "
+            f"{head.tree_size}"
+        )
+    return head

@@ -20,6 +20,7 @@ from . import _wire as wire
 from . import exceptions as errors
 from ._proto import statehouse_pb2 as pb
 from ._proto import statehouse_pb2_grpc
+from .ledger import ConsistencyProof, InclusionProof, LedgerPublicKey, SignedTreeHead
 from .types import (
     CommitResult,
     Condition,
@@ -476,9 +477,38 @@ class AsyncStatehouse(config.ClientBase):
         *,
         at: Optional[int] = None,
         as_of: Optional[datetime] = None,
+        verify: bool = False,
     ) -> StateResult:
-        """Reads a key (latest, ``at`` a commit_ts, or ``as_of`` a time); a missing key gives ``exists=False``."""
+        """Reads a key (latest, ``at`` a commit_ts, or ``as_of`` a time); a missing key gives ``exists=False``.
+
+        ``verify=True`` checks the read against the daemon's signed tree head first; see
+        :meth:`statehouse.Statehouse.get_state`.
+        """
+        if verify:
+            return await self._run(ops.get_verified_state(self._ns(namespace), agent_id, key, at, as_of, self._ledger))
         return await self._run(ops.get_state(self._ns(namespace), agent_id, key, at, as_of))
+
+    # ---- ledger ----
+
+    async def ledger_key(self) -> LedgerPublicKey:
+        """The public key that signs the daemon's tree heads, as the daemon reports it."""
+        return await self._run(ops.ledger_key())
+
+    async def tree_head(self, namespace: Optional[str] = None, *, size: Optional[int] = None) -> SignedTreeHead:
+        """The namespace's signed Merkle tree head (of its first ``size`` events; the whole log by default)."""
+        return await self._run(ops.tree_head(self._ns(namespace), size))
+
+    async def inclusion_proof(
+        self, commit_ts: int, namespace: Optional[str] = None, *, tree_size: Optional[int] = None
+    ) -> InclusionProof:
+        """The proof that the event with ``commit_ts`` is in the tree of ``tree_size`` events (default: the log)."""
+        return await self._run(ops.inclusion_proof(self._ns(namespace), commit_ts, tree_size))
+
+    async def consistency_proof(
+        self, old_size: int, namespace: Optional[str] = None, *, new_size: Optional[int] = None
+    ) -> ConsistencyProof:
+        """The proof that the tree of ``new_size`` events (default: the log) extends the tree of ``old_size``."""
+        return await self._run(ops.consistency_proof(self._ns(namespace), old_size, new_size))
 
     async def get_state_at_version(
         self, agent_id: str, key: str, version: int, namespace: Optional[str] = None

@@ -14,6 +14,7 @@ from . import _policy as policy
 from . import _wire as wire
 from . import exceptions as errors
 from ._proto import statehouse_pb2_grpc
+from .ledger import ConsistencyProof, InclusionProof, LedgerPublicKey, SignedTreeHead
 from .types import (
     CommitResult,
     Condition,
@@ -317,12 +318,43 @@ class Statehouse(config.ClientBase):
         *,
         at: Optional[int] = None,
         as_of: Optional[datetime] = None,
+        verify: bool = False,
     ) -> StateResult:
         """Reads a key: the latest state, or the state as of commit_ts ``at`` or of the time ``as_of``.
 
         A key that does not exist gives ``exists=False`` and ``value=None``, never an exception.
+
+        With ``verify=True`` the read is checked before it is returned: the version read must be an event of the
+        daemon's signed Merkle tree (its inclusion proof leads to the root the trusted key signed, see
+        :meth:`trust_ledger_key`), and that tree must extend every head this client verified before. A failed check
+        raises :class:`~statehouse.exceptions.VerificationError`. It proves the version was committed with this
+        value; it does not prove that no later version exists.
         """
+        if verify:
+            return self._run(ops.get_verified_state(self._ns(namespace), agent_id, key, at, as_of, self._ledger))
         return self._run(ops.get_state(self._ns(namespace), agent_id, key, at, as_of))
+
+    # ---- ledger ----
+
+    def ledger_key(self) -> LedgerPublicKey:
+        """The public key that signs the daemon's tree heads, as the daemon reports it."""
+        return self._run(ops.ledger_key())
+
+    def tree_head(self, namespace: Optional[str] = None, *, size: Optional[int] = None) -> SignedTreeHead:
+        """The namespace's signed Merkle tree head (of its first ``size`` events; the whole log by default)."""
+        return self._run(ops.tree_head(self._ns(namespace), size))
+
+    def inclusion_proof(
+        self, commit_ts: int, namespace: Optional[str] = None, *, tree_size: Optional[int] = None
+    ) -> InclusionProof:
+        """The proof that the event with ``commit_ts`` is in the tree of ``tree_size`` events (default: the log)."""
+        return self._run(ops.inclusion_proof(self._ns(namespace), commit_ts, tree_size))
+
+    def consistency_proof(
+        self, old_size: int, namespace: Optional[str] = None, *, new_size: Optional[int] = None
+    ) -> ConsistencyProof:
+        """The proof that the tree of ``new_size`` events (default: the log) extends the tree of ``old_size``."""
+        return self._run(ops.consistency_proof(self._ns(namespace), old_size, new_size))
 
     def get_state_at_version(
         self, agent_id: str, key: str, version: int, namespace: Optional[str] = None

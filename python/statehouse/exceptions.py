@@ -125,6 +125,11 @@ class DataLossError(StatehouseError):
     """The daemon found corrupted or missing data; see ``statehousectl verify``."""
 
 
+class VerificationError(DataLossError):
+    """A verified read or a proof did not check: a bad signature, a proof that does not lead to the signed root, or
+    a history that does not extend a head this client verified before. Nothing is returned."""
+
+
 class ConnectionError(StatehouseError):  # noqa: A001 - the original SDK's name, kept for compatibility
     """The daemon could not be reached, or the connection to it was lost. The message names its address."""
 

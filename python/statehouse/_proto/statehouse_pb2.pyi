@@ -533,6 +533,124 @@ class VerifyResponse(_message.Message):
     to_commit_ts: int
     def __init__(self, ok: _Optional[bool] = ..., first_bad_commit_ts: _Optional[int] = ..., reason: _Optional[str] = ..., events_checked: _Optional[int] = ..., head: _Optional[_Union[LogHead, _Mapping]] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ...) -> None: ...
 
+class GetSigningKeyRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SigningKey(_message.Message):
+    __slots__ = ("algorithm", "public_key", "key_id", "public_key_pem")
+    ALGORITHM_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_PEM_FIELD_NUMBER: _ClassVar[int]
+    algorithm: str
+    public_key: bytes
+    key_id: str
+    public_key_pem: str
+    def __init__(self, algorithm: _Optional[str] = ..., public_key: _Optional[bytes] = ..., key_id: _Optional[str] = ..., public_key_pem: _Optional[str] = ...) -> None: ...
+
+class TreeHead(_message.Message):
+    __slots__ = ("namespace", "tree_size", "root_hash")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ROOT_HASH_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    tree_size: int
+    root_hash: bytes
+    def __init__(self, namespace: _Optional[str] = ..., tree_size: _Optional[int] = ..., root_hash: _Optional[bytes] = ...) -> None: ...
+
+class SignedTreeHead(_message.Message):
+    __slots__ = ("head", "timestamp_micros", "key_id", "signature")
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_MICROS_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    head: TreeHead
+    timestamp_micros: int
+    key_id: str
+    signature: bytes
+    def __init__(self, head: _Optional[_Union[TreeHead, _Mapping]] = ..., timestamp_micros: _Optional[int] = ..., key_id: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
+class GetTreeHeadRequest(_message.Message):
+    __slots__ = ("namespace", "tree_size")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    tree_size: int
+    def __init__(self, namespace: _Optional[str] = ..., tree_size: _Optional[int] = ...) -> None: ...
+
+class GetInclusionProofRequest(_message.Message):
+    __slots__ = ("namespace", "commit_ts", "tree_size")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    commit_ts: int
+    tree_size: int
+    def __init__(self, namespace: _Optional[str] = ..., commit_ts: _Optional[int] = ..., tree_size: _Optional[int] = ...) -> None: ...
+
+class InclusionProof(_message.Message):
+    __slots__ = ("namespace", "commit_ts", "tree_size", "hashes")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HASHES_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    commit_ts: int
+    tree_size: int
+    hashes: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, namespace: _Optional[str] = ..., commit_ts: _Optional[int] = ..., tree_size: _Optional[int] = ..., hashes: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class GetConsistencyProofRequest(_message.Message):
+    __slots__ = ("namespace", "old_size", "new_size")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    OLD_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NEW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    old_size: int
+    new_size: int
+    def __init__(self, namespace: _Optional[str] = ..., old_size: _Optional[int] = ..., new_size: _Optional[int] = ...) -> None: ...
+
+class ConsistencyProof(_message.Message):
+    __slots__ = ("namespace", "old_size", "new_size", "hashes")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    OLD_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NEW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HASHES_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    old_size: int
+    new_size: int
+    hashes: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, namespace: _Optional[str] = ..., old_size: _Optional[int] = ..., new_size: _Optional[int] = ..., hashes: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class GetVerifiedStateRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "key", "at", "known_tree_size")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    key: str
+    at: ReadPoint
+    known_tree_size: int
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., at: _Optional[_Union[ReadPoint, _Mapping]] = ..., known_tree_size: _Optional[int] = ...) -> None: ...
+
+class VerifiedState(_message.Message):
+    __slots__ = ("record", "event", "proof", "head", "consistency")
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    record: StateRecord
+    event: Event
+    proof: InclusionProof
+    head: SignedTreeHead
+    consistency: ConsistencyProof
+    def __init__(self, record: _Optional[_Union[StateRecord, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ..., proof: _Optional[_Union[InclusionProof, _Mapping]] = ..., head: _Optional[_Union[SignedTreeHead, _Mapping]] = ..., consistency: _Optional[_Union[ConsistencyProof, _Mapping]] = ...) -> None: ...
+
 class SessionRequest(_message.Message):
     __slots__ = ("request_id", "apply", "get", "get_many", "begin", "write", "delete", "transaction_get", "commit", "abort", "list_keys", "scan_prefix", "history", "read_log", "get_at_version", "batch")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

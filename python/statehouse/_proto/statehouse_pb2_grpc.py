@@ -144,6 +144,31 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyResponse.FromString,
                 _registered_method=True)
+        self.GetSigningKey = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetSigningKey',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetSigningKeyRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SigningKey.FromString,
+                _registered_method=True)
+        self.GetTreeHead = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetTreeHead',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetTreeHeadRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SignedTreeHead.FromString,
+                _registered_method=True)
+        self.GetInclusionProof = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetInclusionProof',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetInclusionProofRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.InclusionProof.FromString,
+                _registered_method=True)
+        self.GetConsistencyProof = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetConsistencyProof',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetConsistencyProofRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ConsistencyProof.FromString,
+                _registered_method=True)
+        self.GetVerifiedState = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetVerifiedState',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetVerifiedStateRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VerifiedState.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -294,6 +319,38 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSigningKey(self, request, context):
+        """The ledger (docs/architecture.md, "Merkle tree" and "Signed tree heads"): the public key that signs tree heads,
+        a signed head, inclusion and consistency proofs, and a read with everything a client needs to check it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTreeHead(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInclusionProof(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsistencyProof(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVerifiedState(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -413,6 +470,31 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.Verify,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.VerifyResponse.SerializeToString,
+            ),
+            'GetSigningKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSigningKey,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetSigningKeyRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.SigningKey.SerializeToString,
+            ),
+            'GetTreeHead': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTreeHead,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetTreeHeadRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.SignedTreeHead.SerializeToString,
+            ),
+            'GetInclusionProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInclusionProof,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetInclusionProofRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.InclusionProof.SerializeToString,
+            ),
+            'GetConsistencyProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsistencyProof,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetConsistencyProofRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ConsistencyProof.SerializeToString,
+            ),
+            'GetVerifiedState': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVerifiedState,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetVerifiedStateRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.VerifiedState.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -1014,6 +1096,141 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/Verify',
             statehouse_dot_v2_dot_statehouse__pb2.VerifyRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.VerifyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSigningKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetSigningKey',
+            statehouse_dot_v2_dot_statehouse__pb2.GetSigningKeyRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.SigningKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTreeHead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetTreeHead',
+            statehouse_dot_v2_dot_statehouse__pb2.GetTreeHeadRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.SignedTreeHead.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInclusionProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetInclusionProof',
+            statehouse_dot_v2_dot_statehouse__pb2.GetInclusionProofRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.InclusionProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsistencyProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetConsistencyProof',
+            statehouse_dot_v2_dot_statehouse__pb2.GetConsistencyProofRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ConsistencyProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVerifiedState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetVerifiedState',
+            statehouse_dot_v2_dot_statehouse__pb2.GetVerifiedStateRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.VerifiedState.FromString,
             options,
             channel_credentials,
             insecure,
