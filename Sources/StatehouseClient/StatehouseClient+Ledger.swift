@@ -130,3 +130,13 @@ final class VerifiedLedgerState: Sendable {
         }
     }
 }
+
+extension StatehouseClient {
+    /// The roots of the perfect subtrees of the namespace's first `size` events, largest first.
+    public func treePrefix(namespace: String = "default", size: UInt64) async throws -> [EventHash] {
+        var request = Statehouse_V2_GetTreePrefixRequest()
+        request.namespace = namespace
+        request.treeSize = size
+        return try await self.call { try await self.stub.getTreePrefix(request).hashes.map(Wire.hash) }
+    }
+}

@@ -49,6 +49,11 @@ extension StatehouseEngine {
     ///
     /// - Throws: as ``treeHead(namespace:size:)``.
     public func signedTreeHead(namespace: String = "default", size: UInt64? = nil) async throws -> SignedTreeHead {
+        if size == nil, let cached = self.signedHeads.withLock({ $0[namespace] }) {
+            // One index seek instead of the O(log n) node reads of a root: unchanged size, unchanged tree.
+            try self.validateNamespace(namespace)
+            if try await self.backend.head(namespace: namespace).commitTS == cached.head.treeSize { return cached }
+        }
         let head = try await self.treeHead(namespace: namespace, size: size)
         if let cached = self.signedHeads.withLock({ $0[namespace] }), cached.head == head { return cached }
         let signed = try self.signer.sign(head, timestamp: self.clock.wallMicroseconds())
@@ -97,5 +102,16 @@ extension StatehouseEngine {
                 namespace: namespace, oldSize: knownTreeSize, newSize: head.head.treeSize)
         }
         return VerifiedState(record: record, event: event, proof: proof, head: head, consistency: consistency)
+    }
+}
+
+extension StatehouseEngine {
+    /// The roots of the perfect subtrees that make up the namespace's first `size` events, largest first: the
+    /// starting point from which a verifier holding events `size + 1 …` recomputes later roots (audit bundles).
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` when `size` is beyond the end of the log.
+    public func treePrefix(namespace: String = "default", size: UInt64) async throws -> [EventHash] {
+        try self.validateNamespace(namespace)
+        return try await self.backend.treePrefix(namespace: namespace, size: size)
     }
 }

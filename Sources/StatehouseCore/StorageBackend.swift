@@ -165,6 +165,11 @@ public protocol StorageBackend: Sendable {
     /// An event whose nodes are missing or unreadable has an empty list.
     func completedTreeNodes(namespace: String, from: CommitTS, to: CommitTS) async throws -> [[EventHash]]
 
+    /// The frontier of the namespace's tree of `size` events: its perfect subtrees' roots, largest first.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` when `size` is beyond the end of the log.
+    func treePrefix(namespace: String, size: UInt64) async throws -> [EventHash]
+
     /// The inclusion proof of the event with `commitTS` in the tree of `treeSize` events (the whole log when `nil`).
     ///
     /// - Throws: ``StatehouseModel/StatehouseError/notFound(_:)`` for a namespace without commits,

@@ -414,6 +414,19 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
                 knownTreeSize: request.hasKnownTreeSize ? request.knownTreeSize : nil))
     }
 
+    func getTreePrefix(
+        request: Statehouse_V2_GetTreePrefixRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_TreePrefix {
+        let namespace = Wire.namespace(request.namespace)
+        var response = Statehouse_V2_TreePrefix()
+        response.namespace = namespace
+        response.treeSize = request.treeSize
+        response.hashes = try await self.engine.treePrefix(namespace: namespace, size: request.treeSize).map {
+            Data($0.bytes)
+        }
+        return response
+    }
+
     static func response(_ record: StateRecord) -> Statehouse_V2_GetStateResponse {
         var response = Statehouse_V2_GetStateResponse()
         response.record = Wire.proto(record)

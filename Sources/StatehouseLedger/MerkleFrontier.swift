@@ -22,6 +22,19 @@ public struct MerkleFrontier: Sendable, Hashable {
         }
     }
 
+    /// The frontier of `size` leaves from its subtrees' hashes, largest first (one per set bit of `size`), as an
+    /// audit bundle carries them.
+    public init(size: UInt64, subtreeHashes: [EventHash]) {
+        precondition(subtreeHashes.count == size.nonzeroBitCount, "one subtree per set bit of the size")
+        self.size = size
+        var start: UInt64 = 0
+        var hashes = subtreeHashes.makeIterator()
+        for level in stride(from: 63, through: 0, by: -1) where size & (1 << UInt64(level)) != 0 {
+            self.subtrees.append((NodeAddress(level: level, index: start >> UInt64(level)), hashes.next()!))
+            start += 1 << UInt64(level)
+        }
+    }
+
     /// Appends a leaf; returns every node this completes (the leaf itself first, then each parent it closes), which
     /// the caller stores.
     @discardableResult

@@ -67,6 +67,11 @@ public struct NodeAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension EventHash {
+    /// SHA-256 of `bytes`.
+    public init(digestOf bytes: some Collection<UInt8>) {
+        self.init(digest: SHA256.hash(data: Array(bytes)))
+    }
+
     /// The 32 bytes of a SHA-256 digest.
     public init(digest: SHA256.Digest) {
         self = digest.withUnsafeBytes { EventHash(unsafeBytes: $0.baseAddress!) }

@@ -382,6 +382,19 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetTreePrefix" metadata.
+        public enum GetTreePrefix: Sendable {
+            /// Request type for "GetTreePrefix".
+            public typealias Input = Statehouse_V2_GetTreePrefixRequest
+            /// Response type for "GetTreePrefix".
+            public typealias Output = Statehouse_V2_TreePrefix
+            /// Descriptor for "GetTreePrefix".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetTreePrefix",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -424,6 +437,7 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             GetInclusionProof.descriptor,
             GetConsistencyProof.descriptor,
             GetVerifiedState.descriptor,
+            GetTreePrefix.descriptor,
             Session.descriptor
         ]
     }
@@ -865,6 +879,24 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetVerifiedStateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_VerifiedState>
+
+        /// Handle the "GetTreePrefix" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetTreePrefixRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_TreePrefix` messages.
+        func getTreePrefix(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetTreePrefixRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_TreePrefix>
 
         /// Handle the "Session" method.
         ///
@@ -1308,6 +1340,24 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_VerifiedState>
 
+        /// Handle the "GetTreePrefix" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTreePrefixRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_TreePrefix` message.
+        func getTreePrefix(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetTreePrefixRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_TreePrefix>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -1750,6 +1800,24 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_VerifiedState
 
+        /// Handle the "GetTreePrefix" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetTreePrefixRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_TreePrefix` to respond with.
+        func getTreePrefix(
+            request: Statehouse_V2_GetTreePrefixRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_TreePrefix
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -2073,6 +2141,17 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetTreePrefix.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetTreePrefixRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_TreePrefix>(),
+            handler: { request, context in
+                try await self.getTreePrefix(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -2380,6 +2459,17 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_VerifiedState> {
         let response = try await self.getVerifiedState(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getTreePrefix(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetTreePrefixRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_TreePrefix> {
+        let response = try await self.getTreePrefix(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2742,6 +2832,19 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_VerifiedState> {
         return GRPCCore.ServerResponse<Statehouse_V2_VerifiedState>(
             message: try await self.getVerifiedState(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getTreePrefix(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetTreePrefixRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_TreePrefix> {
+        return GRPCCore.ServerResponse<Statehouse_V2_TreePrefix>(
+            message: try await self.getTreePrefix(
                 request: request.message,
                 context: context
             ),
@@ -3324,6 +3427,29 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_VerifiedState>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_VerifiedState>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetTreePrefix" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTreePrefixRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetTreePrefixRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_TreePrefix` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getTreePrefix<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetTreePrefixRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetTreePrefixRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_TreePrefix>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_TreePrefix>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -4209,6 +4335,40 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "GetTreePrefix" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTreePrefixRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetTreePrefixRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_TreePrefix` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getTreePrefix<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetTreePrefixRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetTreePrefixRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_TreePrefix>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_TreePrefix>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetTreePrefix.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -4949,6 +5109,35 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetVerifiedStateRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_VerifiedState>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTreePrefix" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetTreePrefixRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTreePrefix<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetTreePrefixRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_TreePrefix>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getTreePrefix(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetTreePrefixRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_TreePrefix>(),
             options: options,
             onResponse: handleResponse
         )
@@ -5795,6 +5984,39 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getVerifiedState(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTreePrefix" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTreePrefix<Result>(
+        _ message: Statehouse_V2_GetTreePrefixRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_TreePrefix>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetTreePrefixRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getTreePrefix(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -136,4 +136,10 @@ extension SQLiteBackend {
             try reader.snapshot { try reader.completedTreeNodes(namespace: namespace, from: from, to: to) }
         }
     }
+
+    public func treePrefix(namespace: String, size: UInt64) async throws -> [EventHash] {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.treePrefix(namespace: namespace, size: size) }
+        }
+    }
 }

@@ -43,6 +43,16 @@ extension SQLiteReader {
     }
 
     /// Call inside ``snapshot(_:)``.
+    func treePrefix(namespace: String, size: UInt64) throws -> [EventHash] {
+        let head = try self.head(namespace: namespace)
+        let size = try Self.treeSize(size, head: head, what: "tree size")
+        guard size > 0, let namespaceID = try self.namespaceID(namespace) else { return [] }
+        let frontier = try MerkleFrontier(
+            size: size, from: SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID))
+        return frontier.subtrees.map(\.hash)
+    }
+
+    /// Call inside ``snapshot(_:)``.
     func completedTreeNodes(namespace: String, from: CommitTS, to: CommitTS) throws -> [[EventHash]] {
         guard from <= to, let namespaceID = try self.namespaceID(namespace) else { return [] }
         let statement = try self.connection.statement(
@@ -78,7 +88,7 @@ extension SQLiteReader {
     }
 
     /// `requested`, or the whole log when `nil`; refused beyond the end of the log.
-    private static func treeSize(_ requested: UInt64?, head: LogHead, what: String) throws -> UInt64 {
+    static func treeSize(_ requested: UInt64?, head: LogHead, what: String) throws -> UInt64 {
         guard let requested else { return head.commitTS }
         guard requested <= head.commitTS else {
             throw StatehouseError.invalidArgument(

@@ -20,7 +20,7 @@ struct Statehousectl: AsyncParsableCommand {
         subcommands: [
             Health.self, VersionCommand.self, Put.self, Delete.self, Get.self, Keys.self, Scan.self, History.self,
             Agents.self, Namespaces.self, Replay.self, Tail.self, Inspect.self, Dump.self, Load.self, Verify.self,
-            Bench.self, LedgerKeyCommand.self,
+            Bench.self, LedgerKeyCommand.self, Audit.self,
         ]
     )
 
@@ -59,6 +59,13 @@ struct Statehousectl: AsyncParsableCommand {
         var rest = Array(arguments[(index + 1)...])
         if command == "tail" {
             rest = rest.map { $0 == "-n" ? "--lines" : ($0.hasPrefix("-n=") ? "--lines=" + $0.dropFirst(3) : $0) }
+        }
+        // A command with subcommands (audit export): the global options go after the subcommand, which owns them.
+        if let group = Self.configuration.subcommands.first(where: { $0._commandName == command }),
+            let sub = rest.first,
+            group.configuration.subcommands.contains(where: { $0._commandName == sub })
+        {
+            return [command, sub] + leading + rest.dropFirst()
         }
         return [command] + leading + rest
     }

@@ -651,6 +651,24 @@ class VerifiedState(_message.Message):
     consistency: ConsistencyProof
     def __init__(self, record: _Optional[_Union[StateRecord, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ..., proof: _Optional[_Union[InclusionProof, _Mapping]] = ..., head: _Optional[_Union[SignedTreeHead, _Mapping]] = ..., consistency: _Optional[_Union[ConsistencyProof, _Mapping]] = ...) -> None: ...
 
+class GetTreePrefixRequest(_message.Message):
+    __slots__ = ("namespace", "tree_size")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    tree_size: int
+    def __init__(self, namespace: _Optional[str] = ..., tree_size: _Optional[int] = ...) -> None: ...
+
+class TreePrefix(_message.Message):
+    __slots__ = ("namespace", "tree_size", "hashes")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    HASHES_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    tree_size: int
+    hashes: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, namespace: _Optional[str] = ..., tree_size: _Optional[int] = ..., hashes: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
 class SessionRequest(_message.Message):
     __slots__ = ("request_id", "apply", "get", "get_many", "begin", "write", "delete", "transaction_get", "commit", "abort", "list_keys", "scan_prefix", "history", "read_log", "get_at_version", "batch")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

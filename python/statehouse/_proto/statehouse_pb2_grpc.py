@@ -169,6 +169,11 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetVerifiedStateRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.VerifiedState.FromString,
                 _registered_method=True)
+        self.GetTreePrefix = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetTreePrefix',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetTreePrefixRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.TreePrefix.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -351,6 +356,13 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTreePrefix(self, request, context):
+        """The roots of the perfect subtrees of the first tree_size events, largest first (audit bundles start from them).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -495,6 +507,11 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.GetVerifiedState,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetVerifiedStateRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.VerifiedState.SerializeToString,
+            ),
+            'GetTreePrefix': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTreePrefix,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetTreePrefixRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.TreePrefix.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -1231,6 +1248,33 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/GetVerifiedState',
             statehouse_dot_v2_dot_statehouse__pb2.GetVerifiedStateRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.VerifiedState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTreePrefix(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetTreePrefix',
+            statehouse_dot_v2_dot_statehouse__pb2.GetTreePrefixRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.TreePrefix.FromString,
             options,
             channel_credentials,
             insecure,

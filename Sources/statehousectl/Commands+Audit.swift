@@ -1,0 +1,230 @@
+import ArgumentParser
+import Foundation
+import StatehouseClient
+import StatehouseLedger
+import StatehouseModel
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export an audit bundle, or verify one offline.",
+        subcommands: [AuditExport.self, AuditVerify.self]
+    )
+}
+
+struct AuditExport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract:
+            "Write the events of a range with what proves them against a signed tree head, and the state at its end.",
+        discussion: """
+            The bundle is one JSON Lines file (docs/architecture.md, "Audit bundles") that 'statehousectl audit \\
+            verify' or statehouse.audit.verify_bundle checks with no daemon, trusting only the public key. With \\
+            --agent, that agent's events are given whole and the others as leaf hashes. Streamed: memory stays flat \\
+            however many events.
+            """
+    )
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The bundle file to write.") var out: String
+    @Option(help: "Only this agent's events whole (and its state).") var agent: String?
+    @Option(help: "First commit_ts (default 1).") var from: UInt64?
+    @Option(help: "Last commit_ts (default: the head).") var to: UInt64?
+    @Option(help: "An earlier bundle (or head JSON) whose head the new head must be proven to extend.")
+    var sinceHead: String?
+
+    func run() async throws {
+        let namespace = self.global.namespaceName
+        let (host, port) = try self.global.endpoint()
+        let since = try self.sinceHead.map(Self.readHead)
+        let sink = OutputSink(file: self.out)
+        let progress = Progress("audit export")
+        defer { sink.discard() }
+        let counts = try await withStatehouseClient(host: host, port: port) { client in
+            let head = try await client.treeHead(namespace: namespace)
+            let size = head.head.treeSize
+            guard size > 0 else { throw StatehouseError.notFound("namespace '\(namespace)' has no commits") }
+            let from = self.from ?? 1
+            let to = self.to ?? size
+            guard from >= 1, from <= to, to <= size else {
+                throw UsageError("the range \(from)…\(to) is not within the log's commit_ts 1…\(size)")
+            }
+            let key = try await client.ledgerKey()
+            var sinceProof: [EventHash]?
+            if let since {
+                guard since.head.namespace == namespace, since.head.treeSize <= size else {
+                    throw UsageError(
+                        "the earlier head is of namespace '\(since.head.namespace)' size \(since.head.treeSize); "
+                            + "this log is '\(namespace)' with \(size) events")
+                }
+                sinceProof = try await client.consistencyProof(
+                    namespace: namespace, oldSize: since.head.treeSize, newSize: size
+                ).hashes
+            }
+            let manifest = AuditBundle.Manifest(
+                namespace: namespace, agentID: self.agent, from: from, to: to, head: head, publicKey: key.pem,
+                prefix: try await client.treePrefix(namespace: namespace, size: from - 1),
+                consistency: try await client.consistencyProof(namespace: namespace, oldSize: to, newSize: size).hashes,
+                sinceHead: since, sinceConsistency: sinceProof)
+            try Self.write(AuditBundle.Line(manifest: manifest), to: sink)
+            var events = 0
+            var leaves = 0
+            var cursor: String?
+            repeat {
+                let page = try await client.readLog(
+                    LogFilter(namespace: namespace, fromCommitTS: from, toCommitTS: to), limit: 1000, cursor: cursor)
+                for event in page.items {
+                    if let agent = self.agent, !event.operations.contains(where: { $0.agentID == agent }) {
+                        try Self.write(
+                            AuditBundle.Line(
+                                leaf: AuditBundle.LeafLine(
+                                    commit_ts: event.commitTS, hash: LeafEncoding.leafHash(event).hex)), to: sink)
+                        leaves += 1
+                    } else {
+                        try Self.write(AuditBundle.Line(event: AuditBundle.EventLine(event)), to: sink)
+                        events += 1
+                    }
+                    progress.update(events + leaves, unit: "events")
+                }
+                cursor = page.nextCursor
+            } while cursor != nil
+            // The state at the end of the range, and the events before the range that wrote it (witnesses).
+            let agents: [String]
+            if let agent = self.agent {
+                agents = [agent]
+            } else {
+                agents = try await allPages { try await client.listAgents(namespace: namespace, cursor: $0) }
+            }
+            // Witnesses come before the state lines they prove, so a verifier checks each line as it reads it; the
+            // state is held here meanwhile (one entry per live key, not per event).
+            var states: [AuditBundle.StateLine] = []
+            var witnessed: Set<CommitTS> = []
+            var witnesses: [AuditBundle.WitnessLine] = []
+            for agent in agents {
+                let records = try await allPages {
+                    try await client.scan(namespace: namespace, agentID: agent, at: .commit(to), cursor: $0)
+                }
+                for record in records {
+                    guard let value = record.value else { continue }
+                    states.append(
+                        AuditBundle.StateLine(
+                            agent_id: agent, key: record.key, version: record.version, commit_ts: record.commitTS,
+                            value: value.text))
+                    if record.commitTS < from, witnessed.insert(record.commitTS).inserted {
+                        let page = try await client.readLog(
+                            LogFilter(namespace: namespace, fromCommitTS: record.commitTS, toCommitTS: record.commitTS),
+                            limit: 1)
+                        guard let event = page.items.first else {
+                            throw StatehouseError.dataCorruption(commitTS: record.commitTS, reason: "event is missing")
+                        }
+                        let proof = try await client.inclusionProof(
+                            namespace: namespace, commitTS: record.commitTS, treeSize: size)
+                        witnesses.append(
+                            AuditBundle.WitnessLine(event: AuditBundle.EventLine(event), proof: proof.hashes.map(\.hex))
+                        )
+                    }
+                }
+            }
+            for witness in witnesses { try Self.write(AuditBundle.Line(witness: witness), to: sink) }
+            for state in states { try Self.write(AuditBundle.Line(state: state), to: sink) }
+            try Self.write(
+                AuditBundle.Line(
+                    end: AuditBundle.EndLine(
+                        events: events, leaves: leaves, state: states.count, witnesses: witnesses.count)),
+                to: sink)
+            return (events: events, leaves: leaves, state: states.count, from: from, to: to, head: head)
+        }
+        progress.finish()
+        try sink.commit()
+        Terminal.standardError.note(
+            "wrote \(self.out): events \(counts.from)…\(counts.to) (\(counts.events) whole, \(counts.leaves) as leaf "
+                + "hashes), \(counts.state) state entries, proven against the signed head of tree size "
+                + "\(counts.head.head.treeSize) (key \(counts.head.keyID))")
+    }
+
+    private static func write(_ line: AuditBundle.Line, to sink: OutputSink) throws {
+        try sink.write(String(decoding: try AuditBundle.encode(line), as: UTF8.self))
+    }
+
+    /// The head of an earlier bundle (its first line) or a head JSON object.
+    static func readHead(_ path: String) throws -> SignedTreeHead {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageError("cannot read \(path)")
+        }
+        let firstLine = data.split(separator: 0x0A, maxSplits: 1).first ?? data[...]
+        let decoder = JSONDecoder()
+        if let line = try? decoder.decode(AuditBundle.Line.self, from: Data(firstLine)), let manifest = line.manifest,
+            let head = manifest.head.signedTreeHead
+        {
+            return head
+        }
+        if let head = try? decoder.decode(AuditBundle.Head.self, from: data), let signed = head.signedTreeHead {
+            return signed
+        }
+        throw UsageError("\(path) is neither an audit bundle nor a signed head")
+    }
+}
+
+struct AuditVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check an audit bundle with no daemon, trusting only a public key.",
+        discussion: """
+            Exits 0 and prints what was proven, or exits 1 naming the check that failed, the line and the commit_ts.
+            """
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The bundle file.") var file: String
+    @Option(help: "The trusted ledger public key (PEM), e.g. saved from 'statehousectl ledger-key'.")
+    var publicKey: String
+
+    func run() async throws {
+        let key = try LedgerKeyCommand.readPublicKey(self.publicKey)
+        guard let handle = FileHandle(forReadingAtPath: self.file) else { throw UsageError("cannot read \(self.file)") }
+        defer { try? handle.close() }
+        var verifier = AuditBundleVerifier(publicKey: key)
+        let progress = Progress("audit verify")
+        let report: AuditBundleVerifier.Report
+        do {
+            var pending = Data()
+            var lines = 0
+            while true {
+                let chunk = handle.readData(ofLength: 1 << 20)
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: 0x0A) {
+                    try verifier.consume(pending[start..<newline])
+                    start = pending.index(after: newline)
+                    lines += 1
+                }
+                pending = Data(pending[start...])
+                progress.update(lines, unit: "lines")
+            }
+            if !pending.isEmpty { try verifier.consume(pending) }
+            report = try verifier.finish()
+        } catch {
+            progress.finish()
+            Terminal.standardError.failure("audit bundle does not verify: \(error)")
+            throw ExitCode(ExitStatus.failure.rawValue)
+        }
+        progress.finish()
+        let format = try self.global.format
+        if format == .json {
+            emit(
+                JSONOutput.object([
+                    ("ok", .bool(true)), ("namespace", .string(report.namespace)),
+                    ("agent_id", report.agentID.map { .string($0) } ?? .null),
+                    ("from_commit_ts", .int(report.fromCommitTS)), ("to_commit_ts", .int(report.toCommitTS)),
+                    ("tree_size", .int(report.head.treeSize)), ("root_hash", .string(report.head.rootHash.hex)),
+                    ("events", .int(report.events)), ("leaves", .int(report.leaves)),
+                    ("state_entries", .int(report.stateEntries)), ("state_complete", .bool(report.stateComplete)),
+                ]).text)
+        } else {
+            emit(
+                "ok: events \(report.fromCommitTS)…\(report.toCommitTS) of namespace '\(report.namespace)' "
+                    + "(\(report.events) whole\(report.agentID.map { ", agent '\($0)'" } ?? ""), \(report.leaves) as "
+                    + "leaf hashes) are in the tree of size \(report.head.treeSize) signed by key \(key.keyID); "
+                    + "\(report.stateEntries) state entries "
+                    + (report.stateComplete ? "are exactly the state after them" : "were written by proven events"))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+"""The Python bundle verifier on the shared corpus (the Swift one runs on it in AuditBundleCorpusTests), and bundles
+exported from a live daemon by statehousectl."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from daemon import Daemon
+from statehouse import Put, Statehouse, VerificationError, audit
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "Tests" / "Fixtures" / "audit-bundles"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text())
+CTL = REPO / ".build" / "debug" / "statehousectl"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_bundle_of_the_corpus_gets_the_verdict_of_expected_json(name):
+    expected = EXPECTED[name]
+    path = CORPUS / name.split(":")[0]
+    key = (CORPUS / expected.get("key", "public.pem")).read_text()
+    if expected["ok"]:
+        report = audit.verify_bundle(path, key)
+        assert report.events > 0
+    else:
+        with pytest.raises(VerificationError) as failure:
+            audit.verify_bundle(path, key)
+        line = re.search(r"line (\d+)", str(failure.value))
+        assert line is not None and int(line.group(1)) == expected["line"], str(failure.value)
+
+
+def test_a_live_export_verifies_in_both_verifiers_and_a_changed_copy_fails_in_both(tmp_path: Path):
+    process = Daemon(tmp_path / "data").start()
+    try:
+        with Statehouse(url=process.url, namespace="live") as client:
+            for index in range(30):
+                client.apply([Put(agent_id=f"a{index % 3}", key=f"k{index % 5}", value={"i": index})])
+            pem = client.ledger_key().pem
+        bundle, key = tmp_path / "bundle.jsonl", tmp_path / "key.pem"
+        key.write_text(pem)
+        export = [str(CTL), "--addr", process.url, "-n", "live", "audit", "export", "--out", str(bundle)]
+        subprocess.run(export, check=True, capture_output=True)
+    finally:
+        process.stop()
+    report = audit.verify_bundle(bundle, pem)
+    assert (report.from_commit_ts, report.to_commit_ts, report.events, report.state_complete) == (1, 30, 30, True)
+    swift = subprocess.run(
+        [str(CTL), "audit", "verify", str(bundle), "--public-key", str(key), "-o", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert swift.returncode == 0 and json.loads(swift.stdout)["events"] == 30
+    lines = bundle.read_bytes().split(b"\n")
+    assert b'\\"i\\":6' in lines[7]  # the value is JSON text inside a JSON string
+    lines[7] = lines[7].replace(b'\\"i\\":6', b'\\"i\\":7')
+    changed = tmp_path / "changed.jsonl"
+    changed.write_bytes(b"\n".join(lines))
+    with pytest.raises(VerificationError, match=r"line 8 \(commit_ts 7\)"):
+        audit.verify_bundle(changed, pem)
+    swift = subprocess.run(
+        [str(CTL), "audit", "verify", str(changed), "--public-key", str(key)], capture_output=True, text=True
+    )
+    assert swift.returncode == 1 and "line 8 (commit_ts 7)" in swift.stderr

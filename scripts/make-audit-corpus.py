@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Regenerates Tests/Fixtures/audit-bundles: audit bundles exported from a real daemon, and copies of them changed
+the ways an attacker or an accident would, with the verdict each must get (expected.json).
+
+Both verifiers (statehousectl audit verify, Swift; statehouse.audit.verify_bundle, Python) are tested on this corpus
+and must agree with expected.json: ok or not, and the line of the first failure. Run from the repository root after
+`swift build` (it uses .build/debug/statehoused and statehousectl) with the SDK importable:
+
+    .build/venv-sdk/bin/python scripts/make-audit-corpus.py
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "python" / "tests"))
+sys.path.insert(0, str(ROOT / "python"))
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from daemon import Daemon  # noqa: E402
+from statehouse import Delete, Metadata, Put, Statehouse, merkle  # noqa: E402
+from statehouse.audit import _event_leaf  # noqa: E402
+
+OUT = ROOT / "Tests" / "Fixtures" / "audit-bundles"
+CTL = ROOT / ".build" / "debug" / "statehousectl"
+
+
+def ctl(daemon, *args):
+    subprocess.run([str(CTL), "--addr", daemon.url, *args], check=True, capture_output=True)
+
+
+def lines(name):
+    # Split on newlines only: values may hold U+2028, which str.splitlines() would split on too.
+    return (OUT / name).read_text(encoding="utf-8").rstrip("\n").split("\n")
+
+
+def write(name, content):
+    (OUT / name).write_text("\n".join(content) + "\n", encoding="utf-8")
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        key = Ed25519PrivateKey.generate()
+        key_file = scratch / "key.pem"
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        (OUT / "public.pem").write_bytes(
+            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        other = Ed25519PrivateKey.generate().public_key()
+        (OUT / "other-public.pem").write_bytes(
+            other.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        daemon = Daemon(scratch / "data", ["--signing-key", str(key_file)]).start()
+        try:
+            with Statehouse(url=daemon.url, namespace="audit") as client:
+                for index in range(1, 21):
+                    agent = f"agent-{index % 3}"
+                    operations = [Put(agent_id=agent, key=f"k{index % 4}", value={"n": index, "text": "é\u2028"})]
+                    if index % 7 == 0:
+                        operations.append(Delete(agent_id=agent, key=f"k{(index + 1) % 4}"))
+                    metadata = Metadata(actor="corpus", tags={"i": str(index), "a": "x"}) if index % 2 else None
+                    client.apply(operations, metadata=metadata)
+                ctl(daemon, "-n", "audit", "audit", "export", "--out", str(OUT / "good-whole.jsonl"))
+                ctl(
+                    daemon,
+                    "-n",
+                    "audit",
+                    "audit",
+                    "export",
+                    "--out",
+                    str(OUT / "good-agent.jsonl"),
+                    "--agent",
+                    "agent-1",
+                    "--from",
+                    "8",
+                    "--to",
+                    "14",
+                )
+                ctl(
+                    daemon,
+                    "-n",
+                    "audit",
+                    "audit",
+                    "export",
+                    "--out",
+                    str(OUT / "good-range.jsonl"),
+                    "--from",
+                    "9",
+                    "--to",
+                    "9",
+                )
+                for index in range(21, 26):
+                    client.apply([Put(agent_id="agent-0", key="later", value=index)])
+                ctl(
+                    daemon,
+                    "-n",
+                    "audit",
+                    "audit",
+                    "export",
+                    "--out",
+                    str(OUT / "good-since.jsonl"),
+                    "--from",
+                    "18",
+                    "--since-head",
+                    str(OUT / "good-whole.jsonl"),
+                )
+        finally:
+            daemon.stop()
+
+    expected = {
+        name: {"ok": True, "line": None}
+        for name in ["good-whole.jsonl", "good-agent.jsonl", "good-range.jsonl", "good-since.jsonl"]
+    }
+
+    def bad(name, content, line):
+        write(name, content)
+        expected[name] = {"ok": False, "line": line}
+
+    whole = lines("good-whole.jsonl")
+    manifest = json.loads(whole[0])["manifest"]
+    # An event's value changed: its leaf no longer matches the leaf hash it was exported with.
+    changed = json.loads(whole[3])
+    changed["event"]["operations"][0]["value"] = changed["event"]["operations"][0]["value"].replace('"n":3', '"n":4')
+    bad("bad-value.jsonl", whole[:3] + [json.dumps(changed)] + whole[4:], 4)
+    # The same change with its leaf hash recomputed: only the root check can catch it, after the last event.
+    recomputed = json.loads(json.dumps(changed))
+    recomputed["event"]["leaf_hash"] = _event_leaf("audit", recomputed["event"]).hex()
+    bad("bad-value-rehashed.jsonl", whole[:3] + [json.dumps(recomputed)] + whole[4:], 22)
+    bad("bad-dropped-event.jsonl", whole[:5] + whole[6:], 6)
+    bad("bad-reordered.jsonl", whole[:5] + [whole[6], whole[5]] + whole[7:], 6)
+    bad("bad-cut-short.jsonl", whole[:10], 10)
+    bad("bad-extra-after-end.jsonl", whole + [whole[3]], len(whole) + 1)
+    bad("bad-manifest-missing.jsonl", whole[1:], 1)
+    bad("bad-not-json.jsonl", whole[:2] + ["{not json"] + whole[3:], 3)
+    end = json.loads(whole[-1])["end"]
+    bad("bad-end-count.jsonl", whole[:-1] + [json.dumps({"end": {**end, "events": end["events"] + 1}})], len(whole))
+    state_at = next(i for i, line in enumerate(whole) if line.startswith('{"state"'))
+    state = json.loads(whole[state_at])
+    state["state"]["value"] = '{"n":99}'
+    bad("bad-state-value.jsonl", whole[:state_at] + [json.dumps(state)] + whole[state_at + 1 :], state_at + 1)
+    bad(
+        "bad-state-missing.jsonl",
+        whole[:state_at] + whole[state_at + 1 : -1] + [json.dumps({"end": {**end, "state": end["state"] - 1}})],
+        len(whole) - 1,
+    )
+    forged = json.loads(whole[0])
+    forged["manifest"]["head"]["tree_size"] += 1
+    bad("bad-head-signature.jsonl", [json.dumps(forged)] + whole[1:], 1)
+    since = lines("good-since.jsonl")
+    rewritten = json.loads(since[0])
+    rewritten["manifest"]["since_head"]["root_hash"] = merkle.leaf_hash(b"another history").hex()
+    bad("bad-since-head.jsonl", [json.dumps(rewritten)] + since[1:], 1)
+    agent = lines("good-agent.jsonl")
+    leaf_at = next(i for i, line in enumerate(agent) if line.startswith('{"leaf"'))
+    leaf = json.loads(agent[leaf_at])
+    leaf["leaf"]["hash"] = merkle.leaf_hash(b"x").hex()
+    last_leaf_or_event = max(i for i, line in enumerate(agent) if line.startswith(('{"leaf"', '{"event"')))
+    bad("bad-agent-leaf.jsonl", agent[:leaf_at] + [json.dumps(leaf)] + agent[leaf_at + 1 :], last_leaf_or_event + 2)
+    witness_at = next((i for i, line in enumerate(agent) if line.startswith('{"witness"')), None)
+    if witness_at is not None:
+        witness = json.loads(agent[witness_at])
+        witness["witness"]["proof"][0] = merkle.leaf_hash(b"y").hex()
+        bad(
+            "bad-witness-proof.jsonl",
+            agent[:witness_at] + [json.dumps(witness)] + agent[witness_at + 1 :],
+            witness_at + 1,
+        )
+    expected["good-whole.jsonl:other-key"] = {"ok": False, "line": 1, "key": "other-public.pem"}
+    (OUT / "expected.json").write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(expected)} cases to {OUT} (namespace {manifest['namespace']})")
+
+
+if __name__ == "__main__":
+    main()
