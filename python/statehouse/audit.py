@@ -351,4 +351,3 @@ class _Verifier:
                         f"the state lines leave out agent {agent!r} key {key!r}, which the events leave live"
                     )
         self.finished = True
-
