@@ -39,11 +39,12 @@ enum SigningKeyFile {
         } catch {
             throw StatehouseError.unavailable("cannot use the signing key \(path): \(error)")
         }
-        var info = stat()
-        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
+            mode & 0o077 != 0
+        {
             logger.warning(
                 "The signing key file can be read by other users; make it 0600",
-                metadata: ["path": "\(path)", "mode": "\(String(info.st_mode & 0o777, radix: 8))"])
+                metadata: ["path": "\(path)", "mode": "\(String(mode & 0o777, radix: 8))"])
         }
         logger.info("Tree heads are signed", metadata: ["key.id": "\(signer.publicKey.keyID)", "key.file": "\(path)"])
         return signer
