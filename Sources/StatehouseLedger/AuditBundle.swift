@@ -19,6 +19,18 @@ public enum AuditBundle {
         public var key_id: String
         public var signature: String
 
+        init(
+            namespace: String, tree_size: UInt64, root_hash: String, timestamp_micros: Int64, key_id: String,
+            signature: String
+        ) {
+            self.namespace = namespace
+            self.tree_size = tree_size
+            self.root_hash = root_hash
+            self.timestamp_micros = timestamp_micros
+            self.key_id = key_id
+            self.signature = signature
+        }
+
         public init(_ head: SignedTreeHead) {
             self.namespace = head.head.namespace
             self.tree_size = head.head.treeSize
@@ -55,6 +67,25 @@ public enum AuditBundle {
         /// An earlier head the bundle is proven to extend, and that proof.
         public var since_head: Head?
         public var since_consistency: [String]?
+
+        init(
+            format: String, version: Int, namespace: String, agent_id: String?, from_commit_ts: UInt64,
+            to_commit_ts: UInt64, head: Head, public_key: String, prefix: [String], consistency: [String],
+            since_head: Head?, since_consistency: [String]?
+        ) {
+            self.format = format
+            self.version = version
+            self.namespace = namespace
+            self.agent_id = agent_id
+            self.from_commit_ts = from_commit_ts
+            self.to_commit_ts = to_commit_ts
+            self.head = head
+            self.public_key = public_key
+            self.prefix = prefix
+            self.consistency = consistency
+            self.since_head = since_head
+            self.since_consistency = since_consistency
+        }
 
         public init(
             namespace: String, agentID: String?, from: UInt64, to: UInt64, head: SignedTreeHead, publicKey: String,
@@ -100,6 +131,18 @@ public enum AuditBundle {
         /// The event's leaf hash as exported (hex): a verifier names the first event whose content no longer matches
         /// it. Only the root check makes it trustworthy; it locates a change, it proves nothing by itself.
         public var leaf_hash: String?
+
+        init(
+            commit_ts: UInt64, txn_id: String, committed_at_micros: Int64, metadata: Metadata?,
+            operations: [Operation], leaf_hash: String?
+        ) {
+            self.commit_ts = commit_ts
+            self.txn_id = txn_id
+            self.committed_at_micros = committed_at_micros
+            self.metadata = metadata
+            self.operations = operations
+            self.leaf_hash = leaf_hash
+        }
 
         public init(_ event: Event) {
             self.commit_ts = event.commitTS
@@ -217,15 +260,6 @@ public enum AuditBundle {
             self.witness = witness
             self.end = end
         }
-    }
-
-    /// A line as bytes with a trailing newline (sorted keys, so that one bundle always has the same bytes).
-    public static func encode(_ line: Line) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(line)
-        data.append(0x0A)
-        return data
     }
 }
 

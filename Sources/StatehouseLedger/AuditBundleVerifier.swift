@@ -23,7 +23,6 @@ public struct AuditBundleVerifier {
     }
 
     private let publicKey: LedgerPublicKey
-    private let decoder = JSONDecoder()
     private var lineNumber = 0
     private var manifest: AuditBundle.Manifest?
     private var head: TreeHead?
@@ -54,11 +53,22 @@ public struct AuditBundleVerifier {
 
     /// Checks one line (without its newline).
     public mutating func consume(_ line: some DataProtocol) throws(LedgerVerificationError) {
+        var failure: LedgerVerificationError?
+        Array(line).withUnsafeBytes { bytes in
+            do { try self.consume(bytes: bytes) } catch {
+                failure = (error as? LedgerVerificationError) ?? LedgerVerificationError("\(error)")
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Checks one line (without its newline) from raw bytes.
+    public mutating func consume(bytes line: UnsafeRawBufferPointer) throws(LedgerVerificationError) {
         self.lineNumber += 1
         guard !self.finished else { throw self.failure("a line after the end line") }
         let decoded: AuditBundle.Line
         do {
-            decoded = try self.decoder.decode(AuditBundle.Line.self, from: Data(line))
+            decoded = try AuditBundle.decodeLine(line)
         } catch {
             throw self.failure("not a bundle line (\(error))")
         }

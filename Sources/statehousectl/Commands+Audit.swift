@@ -71,19 +71,22 @@ struct AuditExport: AsyncParsableCommand {
             repeat {
                 let page = try await client.readLog(
                     LogFilter(namespace: namespace, fromCommitTS: from, toCommitTS: to), limit: 1000, cursor: cursor)
+                var lines: [AuditBundle.Line] = []
+                lines.reserveCapacity(page.items.count)
                 for event in page.items {
                     if let agent = self.agent, !event.operations.contains(where: { $0.agentID == agent }) {
-                        try Self.write(
+                        lines.append(
                             AuditBundle.Line(
                                 leaf: AuditBundle.LeafLine(
-                                    commit_ts: event.commitTS, hash: LeafEncoding.leafHash(event).hex)), to: sink)
+                                    commit_ts: event.commitTS, hash: LeafEncoding.leafHash(event).hex)))
                         leaves += 1
                     } else {
-                        try Self.write(AuditBundle.Line(event: AuditBundle.EventLine(event)), to: sink)
+                        lines.append(AuditBundle.Line(event: AuditBundle.EventLine(event)))
                         events += 1
                     }
-                    progress.update(events + leaves, unit: "events")
                 }
+                try Self.write(lines, to: sink)
+                progress.update(events + leaves, unit: "events")
                 cursor = page.nextCursor
             } while cursor != nil
             // The state at the end of the range, and the events before the range that wrote it (witnesses).
@@ -141,7 +144,15 @@ struct AuditExport: AsyncParsableCommand {
     }
 
     private static func write(_ line: AuditBundle.Line, to sink: OutputSink) throws {
-        try sink.write(String(decoding: try AuditBundle.encode(line), as: UTF8.self))
+        try sink.write(String(decoding: AuditBundle.encode(line), as: UTF8.self))
+    }
+
+    /// Writes a page of lines at once: one write per page instead of one per event.
+    private static func write(_ lines: [AuditBundle.Line], to sink: OutputSink) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.count * 512)
+        for line in lines { bytes.append(contentsOf: AuditBundle.encode(line)) }
+        try sink.write(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The head of an earlier bundle (its first line) or a head JSON object.
@@ -184,22 +195,41 @@ struct AuditVerify: AsyncParsableCommand {
         let progress = Progress("audit verify")
         let report: AuditBundleVerifier.Report
         do {
-            var pending = Data()
+            // Lines are split on 0x0A only (a value may hold U+2028) and checked straight from the read buffer.
+            var buffer: [UInt8] = []
             var lines = 0
-            while true {
-                let chunk = handle.readData(ofLength: 1 << 20)
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                var start = pending.startIndex
-                while let newline = pending[start...].firstIndex(of: 0x0A) {
-                    try verifier.consume(pending[start..<newline])
-                    start = pending.index(after: newline)
-                    lines += 1
+            var atEnd = false
+            while !atEnd {
+                let chunk = handle.readData(ofLength: 4 << 20)
+                atEnd = chunk.isEmpty
+                buffer.append(contentsOf: chunk)
+                var consumed = 0
+                var failure: LedgerVerificationError?
+                buffer.withUnsafeBytes { bytes in
+                    while consumed < bytes.count {
+                        let rest = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+                        guard let newline = rest.firstIndex(of: 0x0A) else {
+                            guard atEnd else { return }
+                            do { try verifier.consume(bytes: rest) } catch {
+                                failure = (error as? LedgerVerificationError) ?? LedgerVerificationError("\(error)")
+                            }
+                            consumed = bytes.count
+                            return
+                        }
+                        do {
+                            try verifier.consume(bytes: UnsafeRawBufferPointer(rebasing: rest[..<newline]))
+                        } catch {
+                            failure = (error as? LedgerVerificationError) ?? LedgerVerificationError("\(error)")
+                            return
+                        }
+                        consumed += newline - rest.startIndex + 1
+                        lines += 1
+                    }
                 }
-                pending = Data(pending[start...])
+                if let failure { throw failure }
+                buffer.removeFirst(consumed)
                 progress.update(lines, unit: "lines")
             }
-            if !pending.isEmpty { try verifier.consume(pending) }
             report = try verifier.finish()
         } catch {
             progress.finish()
