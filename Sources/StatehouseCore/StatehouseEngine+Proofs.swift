@@ -78,31 +78,27 @@ extension StatehouseEngine {
         namespace: String = "default", agentID: String, key: String, at point: ReadPoint = .latest,
         knownTreeSize: UInt64? = nil
     ) async throws -> VerifiedState {
-        let record = try await self.get(namespace: namespace, agentID: agentID, key: key, at: point)
-        // Read after the record, so the head covers it (the log only grows).
-        let head = try await self.signedTreeHead(namespace: namespace)
-        var event: Event?
-        var proof: InclusionProof?
-        if record.version > 0 {
-            let events = try await self.backend.events(
-                EventQuery(
-                    namespace: namespace, fromCommitTS: record.commitTS, toCommitTS: record.commitTS, limit: 1,
-                    maxBytes: Int.max))
-            guard let found = events.first, found.commitTS == record.commitTS else {
-                throw StatehouseError.dataCorruption(
-                    commitTS: record.commitTS, reason: "the event that wrote the version read is missing")
-            }
-            event = found
-            proof = try await self.backend.inclusionProof(
-                namespace: namespace, commitTS: record.commitTS, treeSize: head.head.treeSize)
-        }
-        var consistency: ConsistencyProof?
-        if let knownTreeSize {
-            consistency = try await self.backend.consistencyProof(
-                namespace: namespace, oldSize: knownTreeSize, newSize: head.head.treeSize)
-        }
-        return VerifiedState(record: record, event: event, proof: proof, head: head, consistency: consistency)
+        try self.validateAddress(namespace: namespace, agentID: agentID, key: key)
+        // One snapshot for the record, the tree and the proofs; only signing happens here.
+        let read = try await self.backend.verifiedRead(
+            namespace: namespace, agentID: agentID, key: key,
+            at: try await self.storagePoint(point, namespace: namespace),
+            knownTreeSize: knownTreeSize)
+        return VerifiedState(
+            record: read.record, event: read.event, proof: read.proof, head: try self.sign(read.head),
+            consistency: read.consistency)
     }
+
+    /// Signs `head`, reusing the signature of the namespace's latest head when it is the same tree.
+    func sign(_ head: TreeHead) throws -> SignedTreeHead {
+        if let cached = self.signedHeads.withLock({ $0[head.namespace] }), cached.head == head { return cached }
+        let signed = try self.signer.sign(head, timestamp: self.clock.wallMicroseconds())
+        self.signedHeads.withLock { heads in
+            if (heads[head.namespace]?.head.treeSize ?? 0) <= head.treeSize { heads[head.namespace] = signed }
+        }
+        return signed
+    }
+
 }
 
 extension StatehouseEngine {

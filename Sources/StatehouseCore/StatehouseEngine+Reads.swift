@@ -14,19 +14,23 @@ extension StatehouseEngine {
         at point: ReadPoint = .latest
     ) async throws -> StateRecord {
         try self.validateAddress(namespace: namespace, agentID: agentID, key: key)
-        let storagePoint: StoragePoint
+        let storagePoint = try await self.storagePoint(point, namespace: namespace)
+        return try await self.backend.get(namespace: namespace, agentID: agentID, key: key, at: storagePoint)
+    }
+
+    /// A read point as the backend takes it: a time resolved to the commit_ts in effect then.
+    func storagePoint(_ point: ReadPoint, namespace: String) async throws -> StoragePoint {
         switch point {
         case .latest:
-            storagePoint = .latest
+            return .latest
         case .version(let version):
             guard version >= 1 else { throw StatehouseError.invalidArgument("versions start at 1") }
-            storagePoint = .version(version)
+            return .version(version)
         case .commit(let commitTS):
-            storagePoint = .commit(commitTS)
+            return .commit(commitTS)
         case .time(let time):
-            storagePoint = .commit(try await self.backend.commitTS(namespace: namespace, atOrBefore: time))
+            return .commit(try await self.backend.commitTS(namespace: namespace, atOrBefore: time))
         }
-        return try await self.backend.get(namespace: namespace, agentID: agentID, key: key, at: storagePoint)
     }
 
     /// Lists an agent's keys in byte order, without values; deleted keys are hidden unless asked for.

@@ -170,6 +170,16 @@ public protocol StorageBackend: Sendable {
     /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` when `size` is beyond the end of the log.
     func treePrefix(namespace: String, size: UInt64) async throws -> [EventHash]
 
+    /// A read with its proof material, all from one snapshot: the record, the tree head of the whole log, the event
+    /// that wrote the record's version (`nil` when the key was never written) with its inclusion proof in that tree,
+    /// and the consistency proof from `knownTreeSize` when given.
+    ///
+    /// - Throws: what ``get(namespace:agentID:key:at:)`` throws; ``StatehouseModel/StatehouseError/invalidArgument(_:)``
+    ///   when `knownTreeSize` is beyond the log.
+    func verifiedRead(
+        namespace: String, agentID: String, key: String, at point: StoragePoint, knownTreeSize: UInt64?
+    ) async throws -> StorageVerifiedRead
+
     /// The inclusion proof of the event with `commitTS` in the tree of `treeSize` events (the whole log when `nil`).
     ///
     /// - Throws: ``StatehouseModel/StatehouseError/notFound(_:)`` for a namespace without commits,
@@ -209,5 +219,25 @@ public struct BatchResolution: Sendable {
         self.events = events
         self.eventRequestIndices = eventRequestIndices
         self.heads = heads
+    }
+}
+
+/// What ``StorageBackend/verifiedRead(namespace:agentID:key:at:knownTreeSize:)`` returns: a read and its proofs from
+/// one snapshot (the engine signs the head).
+public struct StorageVerifiedRead: Sendable {
+    public var record: StateRecord
+    public var head: TreeHead
+    public var event: Event?
+    public var proof: InclusionProof?
+    public var consistency: ConsistencyProof?
+
+    public init(
+        record: StateRecord, head: TreeHead, event: Event?, proof: InclusionProof?, consistency: ConsistencyProof?
+    ) {
+        self.record = record
+        self.head = head
+        self.event = event
+        self.proof = proof
+        self.consistency = consistency
     }
 }

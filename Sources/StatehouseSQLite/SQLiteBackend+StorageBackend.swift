@@ -142,4 +142,15 @@ extension SQLiteBackend {
             try reader.snapshot { try reader.treePrefix(namespace: namespace, size: size) }
         }
     }
+
+    public func verifiedRead(
+        namespace: String, agentID: String, key: String, at point: StoragePoint, knownTreeSize: UInt64?
+    ) async throws -> StorageVerifiedRead {
+        try await self.onReader { reader in
+            try reader.snapshot {
+                try reader.verifiedRead(
+                    namespace: namespace, agentID: agentID, key: key, at: point, knownTreeSize: knownTreeSize)
+            }
+        }
+    }
 }

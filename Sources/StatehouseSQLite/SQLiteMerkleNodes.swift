@@ -18,12 +18,52 @@ enum SQLiteMerkleNodes {
         return bytes
     }
 
+    /// Nodes a reader has read, kept across reads: a stored node never changes once its event is committed, so the
+    /// upper nodes that every proof and root passes through are read from SQLite once. Confined to one reader
+    /// thread; emptied when full rather than tracking recency (a proof needs O(log n) nodes, most of them upper ones
+    /// that come straight back).
+    final class Cache {
+        private struct Key: Hashable {
+            var namespaceID: Int64
+            var level: Int
+            var index: UInt64
+        }
+
+        private var nodes: [Key: EventHash] = [:]
+        private let capacity: Int
+
+        init(capacity: Int = 32_768) { self.capacity = capacity }
+
+        fileprivate func get(_ namespaceID: Int64, _ address: NodeAddress) -> EventHash? {
+            self.nodes[Key(namespaceID: namespaceID, level: address.level, index: address.index)]
+        }
+
+        fileprivate func put(_ namespaceID: Int64, _ address: NodeAddress, _ hash: EventHash) {
+            if self.nodes.count >= self.capacity { self.nodes.removeAll(keepingCapacity: true) }
+            self.nodes[Key(namespaceID: namespaceID, level: address.level, index: address.index)] = hash
+        }
+    }
+
     /// Stored nodes of one namespace, read on one connection (inside the caller's snapshot).
     struct Source: MerkleNodeSource {
         let connection: SQLiteConnection
         let namespaceID: Int64
+        var cache: Cache?
+
+        init(connection: SQLiteConnection, namespaceID: Int64, cache: Cache? = nil) {
+            self.connection = connection
+            self.namespaceID = namespaceID
+            self.cache = cache
+        }
 
         func node(_ address: NodeAddress) throws -> EventHash {
+            if let hash = self.cache?.get(self.namespaceID, address) { return hash }
+            let hash = try self.read(address)
+            self.cache?.put(self.namespaceID, address, hash)
+            return hash
+        }
+
+        private func read(_ address: NodeAddress) throws -> EventHash {
             let commitTS = (address.index + 1) << UInt64(address.level)
             let statement = try self.connection.statement(
                 "SELECT substr(merkle_nodes, ?, 32) FROM events WHERE ns_id = ? AND commit_ts = ?")

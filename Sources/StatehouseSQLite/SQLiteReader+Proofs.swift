@@ -9,7 +9,8 @@ extension SQLiteReader {
         guard size > 0, let namespaceID = try self.namespaceID(namespace) else {
             return TreeHead(namespace: namespace, treeSize: 0, rootHash: MerkleTree.emptyRoot)
         }
-        let source = SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID)
+        let source = SQLiteMerkleNodes.Source(
+            connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
         return TreeHead(namespace: namespace, treeSize: size, rootHash: try MerkleProofs.root(size: size, from: source))
     }
 
@@ -22,7 +23,8 @@ extension SQLiteReader {
                 "commit_ts \(commitTS) is not in the tree of size \(size) of namespace '\(namespace)' "
                     + "(its events are commit_ts 1 to \(size))")
         }
-        let source = SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID)
+        let source = SQLiteMerkleNodes.Source(
+            connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
         return InclusionProof(
             namespace: namespace, commitTS: commitTS, treeSize: size,
             hashes: try MerkleProofs.inclusionProof(leafIndex: commitTS - 1, treeSize: size, from: source))
@@ -36,10 +38,38 @@ extension SQLiteReader {
             throw StatehouseError.invalidArgument(
                 "the old tree size \(oldSize) is larger than the new tree size \(size) of namespace '\(namespace)'")
         }
-        let source = SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID)
+        let source = SQLiteMerkleNodes.Source(
+            connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
         return ConsistencyProof(
             namespace: namespace, oldSize: oldSize, newSize: size,
             hashes: try MerkleProofs.consistencyProof(oldSize: oldSize, newSize: size, from: source))
+    }
+
+    /// Call inside ``snapshot(_:)``.
+    func verifiedRead(
+        namespace: String, agentID: String, key: String, at point: StoragePoint, knownTreeSize: UInt64?
+    ) throws -> StorageVerifiedRead {
+        let record = try self.get(namespace: namespace, agentID: agentID, key: key, at: point)
+        let head = try self.treeHead(namespace: namespace, size: nil)
+        var event: Event?
+        var proof: InclusionProof?
+        if record.version > 0, let namespaceID = try self.namespaceID(namespace) {
+            let events = try SQLiteQueries.events(
+                EventQuery(
+                    namespace: namespace, fromCommitTS: record.commitTS, toCommitTS: record.commitTS, limit: 1,
+                    maxBytes: Int.max),
+                namespaceID: namespaceID, on: self.connection)
+            guard let found = events.first, found.commitTS == record.commitTS else {
+                throw StatehouseError.dataCorruption(
+                    commitTS: record.commitTS, reason: "the event that wrote the version read is missing")
+            }
+            event = found
+            proof = try self.inclusionProof(namespace: namespace, commitTS: record.commitTS, treeSize: head.treeSize)
+        }
+        let consistency = try knownTreeSize.map {
+            try self.consistencyProof(namespace: namespace, oldSize: $0, newSize: head.treeSize)
+        }
+        return StorageVerifiedRead(record: record, head: head, event: event, proof: proof, consistency: consistency)
     }
 
     /// Call inside ``snapshot(_:)``.
@@ -48,7 +78,9 @@ extension SQLiteReader {
         let size = try Self.treeSize(size, head: head, what: "tree size")
         guard size > 0, let namespaceID = try self.namespaceID(namespace) else { return [] }
         let frontier = try MerkleFrontier(
-            size: size, from: SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID))
+            size: size,
+            from: SQLiteMerkleNodes.Source(connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
+        )
         return frontier.subtrees.map(\.hash)
     }
 

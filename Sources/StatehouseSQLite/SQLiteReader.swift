@@ -7,6 +7,8 @@ final class SQLiteReader: SQLiteConnectionOwner {
     let connection: SQLiteConnection
     /// Namespace ids never change once assigned, so a found id is cached for good; a missing one is not.
     private var namespaceIDs: [String: Int64] = [:]
+    /// Merkle tree nodes read before (they never change once committed).
+    let nodeCache = SQLiteMerkleNodes.Cache()
 
     init(connection: SQLiteConnection) {
         self.connection = connection

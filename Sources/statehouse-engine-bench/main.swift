@@ -254,11 +254,29 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     }
     for concurrency in [1, 2] {
         let result = try await measure(
-            "verified reads (latest), \(concurrency) readers", concurrency: concurrency, seconds: options.seconds
+            "verified reads, key of a 1,000-write commit, \(concurrency) readers", concurrency: concurrency,
+            seconds: options.seconds
         ) { worker, iteration in
             _ = try await engine.verifiedGet(agentID: "reader", key: "key/\((iteration * 7919 + worker) % 10_000)")
         }
         report(result)
+    }
+    for concurrency in [1, 2] {
+        // "hot" was written by 10,000 one-write commits: the event returned with the proof is small.
+        let plain = try await measure(
+            "plain reads, key of a 1-write commit, \(concurrency) readers", concurrency: concurrency,
+            seconds: options.seconds / 2
+        ) { _, _ in
+            _ = try await engine.get(agentID: "reader", key: "hot")
+        }
+        report(plain)
+        let verified = try await measure(
+            "verified reads, key of a 1-write commit, \(concurrency) readers", concurrency: concurrency,
+            seconds: options.seconds / 2
+        ) { _, _ in
+            _ = try await engine.verifiedGet(agentID: "reader", key: "hot")
+        }
+        report(verified)
     }
     let signing = try await measure("tree heads signed (a new size each)", concurrency: 1, seconds: options.seconds / 2)
     { _, iteration in
