@@ -236,3 +236,40 @@ def test_a_malformed_signing_key_file_stops_the_daemon_with_the_reason(tmp_path:
     )
     assert result.returncode != 0
     assert f"cannot use the signing key {key_file}" in result.stdout + result.stderr
+
+
+def test_statehousectl_state_output_checks_out_in_python(tmp_path: Path):
+    """`statehousectl state -o json` gives, per key, the event and proof; Python checks them on its own."""
+    import json
+
+    from statehouse.audit import _event_leaf
+
+    process = Daemon(tmp_path / "data").start()
+    try:
+        with Statehouse(url=process.url, namespace="ledger") as client:
+            for index in range(12):
+                client.apply(_puts({f"k{index % 5}": {"i": index}}))
+            key = client.ledger_key()
+        ctl = Path(statehoused_binary()).parent / "statehousectl"
+        result = subprocess.run(
+            [str(ctl), "--addr", process.url, "-n", "ledger", "state", "agent", "--at", "9", "-o", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        process.stop()
+    state = json.loads(result.stdout)
+    head = ledger.SignedTreeHead(
+        head=ledger.TreeHead("ledger", state["head"]["tree_size"], bytes.fromhex(state["head"]["root_hash"])),
+        timestamp_micros=state["head"]["timestamp_micros"],
+        key_id=state["head"]["key_id"],
+        signature=bytes.fromhex(state["head"]["signature"]),
+    )
+    assert key.verify_head(head) and head.head.tree_size == 12
+    assert {entry["key"]: entry["value"]["i"] for entry in state["entries"]} == {f"k{i % 5}": i for i in range(9)}
+    for entry in state["entries"]:
+        event = entry["proven_by"]["event"]
+        proof = [bytes.fromhex(h) for h in entry["proven_by"]["proof"]]
+        leaf = _event_leaf("ledger", event)
+        assert merkle.verify_inclusion(event["commit_ts"] - 1, 12, leaf, proof, head.head.root_hash)
