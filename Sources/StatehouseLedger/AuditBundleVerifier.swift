@@ -34,10 +34,9 @@ public struct AuditBundleVerifier {
     private var stateLines = 0
     private var finished = false
     private var inState = false
-    /// Versions written by the bundle's events and witnesses: (agent, key, version) → (commit_ts, value).
-    private var written: [String: (commitTS: CommitTS, value: String?)] = [:]
-    /// The state the events produce, when the bundle starts at commit_ts 1: key → (version, commit_ts, value).
-    private var replayed: [String: (version: Version, commitTS: CommitTS, value: String?)] = [:]
+    /// The newest version of each key that the bundle's events (then witnesses) wrote: one entry per key, not per
+    /// event, so memory stays flat however long the bundle is.
+    private var latest: [String: (version: Version, commitTS: CommitTS, value: String?)] = [:]
     private var claimedState: Set<String> = []
 
     public init(publicKey: LedgerPublicKey) {
@@ -97,14 +96,9 @@ public struct AuditBundleVerifier {
             self.append(leaf)
             self.events += 1
             for operation in event.operations {
-                self.written[Self.address(operation.agent_id, operation.key) + "\u{0}\(operation.version)"] = (
-                    event.commit_ts, operation.value
+                self.latest[Self.address(operation.agent_id, operation.key)] = (
+                    operation.version, event.commit_ts, operation.value
                 )
-                if manifest.from_commit_ts == 1, manifest.agent_id == nil || manifest.agent_id == operation.agent_id {
-                    self.replayed[Self.address(operation.agent_id, operation.key)] = (
-                        operation.version, event.commit_ts, operation.value
-                    )
-                }
             }
         } else if let leaf = decoded.leaf {
             guard !self.inState else { throw self.failure("a leaf after the state lines", commitTS: leaf.commit_ts) }
@@ -133,9 +127,11 @@ public struct AuditBundleVerifier {
                 throw self.failure(
                     "the witness event's inclusion proof does not lead to the signed root", commitTS: commitTS)
             }
-            for operation in witness.event.operations {
-                self.written[Self.address(operation.agent_id, operation.key) + "\u{0}\(operation.version)"] = (
-                    commitTS, operation.value
+            // A witness is older than the range: it counts for keys the range did not write.
+            for operation in witness.event.operations
+            where self.latest[Self.address(operation.agent_id, operation.key)] == nil {
+                self.latest[Self.address(operation.agent_id, operation.key)] = (
+                    operation.version, commitTS, operation.value
                 )
             }
             self.witnesses += 1
@@ -143,13 +139,12 @@ public struct AuditBundleVerifier {
             try self.checkRangeEnd(manifest, head)
             self.inState = true
             let address = Self.address(state.agent_id, state.key)
-            guard state.commit_ts <= manifest.to_commit_ts,
-                let written = self.written[address + "\u{0}\(state.version)"],
-                written.commitTS == state.commit_ts, written.value == state.value
+            guard state.commit_ts <= manifest.to_commit_ts, let written = self.latest[address],
+                written.version == state.version, written.commitTS == state.commit_ts, written.value == state.value
             else {
                 throw self.failure(
                     "the state of agent '\(state.agent_id)' key '\(state.key)' (version \(state.version)) is not "
-                        + "what a proven event wrote", commitTS: state.commit_ts)
+                        + "the newest version a proven event wrote", commitTS: state.commit_ts)
             }
             if let agentID = manifest.agent_id, agentID != state.agent_id {
                 throw self.failure("a state entry of another agent ('\(state.agent_id)')", commitTS: state.commit_ts)
@@ -157,13 +152,6 @@ public struct AuditBundleVerifier {
             guard self.claimedState.insert(address).inserted else {
                 throw self.failure(
                     "agent '\(state.agent_id)' key '\(state.key)' is given twice", commitTS: state.commit_ts)
-            }
-            if manifest.from_commit_ts == 1 {
-                guard let replayed = self.replayed[address], replayed.version == state.version else {
-                    throw self.failure(
-                        "agent '\(state.agent_id)' key '\(state.key)' is not at version \(state.version) after the events",
-                        commitTS: state.commit_ts)
-                }
             }
             self.stateLines += 1
         } else if let end = decoded.end {
@@ -177,7 +165,10 @@ public struct AuditBundleVerifier {
                         + "\(self.stateLines) and \(self.witnesses)")
             }
             if manifest.from_commit_ts == 1 {
-                let live = self.replayed.filter { $0.value.value != nil }.map(\.key)
+                let agentPrefix = manifest.agent_id.map { $0 + "\u{0}" }
+                let live = self.latest.filter { entry in
+                    entry.value.value != nil && (agentPrefix.map { entry.key.hasPrefix($0) } ?? true)
+                }.map(\.key)
                 if let missing = live.first(where: { !self.claimedState.contains($0) }) {
                     let parts = missing.split(separator: "\u{0}", omittingEmptySubsequences: false)
                     throw self.failure(
