@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import StatehouseModel
 
 /// The audit bundle format: one self-contained JSON Lines file that someone who trusts only the daemon's public key can

@@ -28,10 +28,19 @@ struct AuditExport: AsyncParsableCommand {
     @Option(help: "Only this agent's events whole (and its state).") var agent: String?
     @Option(help: "First commit_ts (default 1).") var from: UInt64?
     @Option(help: "Last commit_ts (default: the head).") var to: UInt64?
+    @Option(help: "Start at the first event committed at or after this time (RFC 3339) instead of --from.")
+    var since: String?
+    @Option(help: "End at the last event committed at or before this time (RFC 3339) instead of --to.")
+    var until: String?
     @Option(help: "An earlier bundle (or head JSON) whose head the new head must be proven to extend.")
     var sinceHead: String?
 
     func run() async throws {
+        guard self.from == nil || self.since == nil, self.to == nil || self.until == nil else {
+            throw UsageError("use --from or --since, and --to or --until, not both")
+        }
+        let sinceTime = try self.since.map(TimeArgument.micros)
+        let untilTime = try self.until.map(TimeArgument.micros)
         let namespace = self.global.namespaceName
         let (host, port) = try self.global.endpoint()
         let since = try self.sinceHead.map(Self.readHead)
@@ -42,8 +51,34 @@ struct AuditExport: AsyncParsableCommand {
             let head = try await client.treeHead(namespace: namespace)
             let size = head.head.treeSize
             guard size > 0 else { throw StatehouseError.notFound("namespace '\(namespace)' has no commits") }
-            let from = self.from ?? 1
-            let to = self.to ?? size
+            // committed_at never decreases along a namespace's log, so a time bound is found by bisection.
+            func committedAt(_ commitTS: CommitTS) async throws -> Microseconds {
+                let page = try await client.readLog(
+                    LogFilter(namespace: namespace, fromCommitTS: commitTS, toCommitTS: commitTS), limit: 1)
+                guard let event = page.items.first else {
+                    throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "event is missing")
+                }
+                return event.committedAt
+            }
+            /// The first commit_ts in 1…size + 1 whose event satisfies `isAfter` (size + 1 when none does).
+            func firstWhere(_ isAfter: (Microseconds) -> Bool) async throws -> CommitTS {
+                var low: CommitTS = 1
+                var high: CommitTS = size + 1
+                while low < high {
+                    let middle = low + (high - low) / 2
+                    if isAfter(try await committedAt(middle)) { high = middle } else { low = middle + 1 }
+                }
+                return low
+            }
+            var from = self.from ?? 1
+            var to = self.to ?? size
+            if let sinceTime { from = try await firstWhere { $0 >= sinceTime } }
+            if let untilTime { to = try await firstWhere { $0 > untilTime } - 1 }
+            if (sinceTime != nil || untilTime != nil) && (from > to || to == 0) {
+                throw StatehouseError.notFound(
+                    "no event of namespace '\(namespace)' was committed between \(self.since ?? "the start") and "
+                        + "\(self.until ?? "now")")
+            }
             guard from >= 1, from <= to, to <= size else {
                 throw UsageError("the range \(from)…\(to) is not within the log's commit_ts 1…\(size)")
             }

@@ -64,3 +64,34 @@ def test_a_live_export_verifies_in_both_verifiers_and_a_changed_copy_fails_in_bo
         [str(CTL), "audit", "verify", str(changed), "--public-key", str(key)], capture_output=True, text=True
     )
     assert swift.returncode == 1 and "line 8 (commit_ts 7)" in swift.stderr
+
+
+def test_an_export_by_time_covers_the_events_committed_between_the_bounds(tmp_path: Path):
+    import time
+    from datetime import timedelta
+
+    process = Daemon(tmp_path / "data").start()
+    try:
+        with Statehouse(url=process.url, namespace="times") as client:
+            for index in range(10):
+                client.apply([Put(agent_id="a", key="k", value=index)])
+                time.sleep(0.02)
+            events = list(client.replay())
+            pem = client.ledger_key().pem
+
+        def rfc3339(moment):
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # milliseconds, as the CLI reads them
+
+        since = events[3].committed_at.replace(microsecond=events[3].committed_at.microsecond // 1000 * 1000)
+        until = events[6].committed_at + timedelta(milliseconds=1)
+        bundle = tmp_path / "times.jsonl"
+        command = [str(CTL), "--addr", process.url, "-n", "times", "audit", "export", "--out", str(bundle)]
+        subprocess.run(
+            [*command, "--since", rfc3339(since), "--until", rfc3339(until)], check=True, capture_output=True
+        )
+        later = subprocess.run([*command, "--since", "2999-01-01T00:00:00Z"], capture_output=True, text=True)
+    finally:
+        process.stop()
+    report = audit.verify_bundle(bundle, pem)
+    assert (report.from_commit_ts, report.to_commit_ts) == (4, 7)
+    assert later.returncode == 3 and "no event of namespace 'times' was committed between" in later.stderr

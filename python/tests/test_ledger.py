@@ -273,3 +273,18 @@ def test_statehousectl_state_output_checks_out_in_python(tmp_path: Path):
         proof = [bytes.fromhex(h) for h in entry["proven_by"]["proof"]]
         leaf = _event_leaf("ledger", event)
         assert merkle.verify_inclusion(event["commit_ts"] - 1, 12, leaf, proof, head.head.root_hash)
+
+
+def test_a_signing_key_others_can_read_is_used_with_a_warning(tmp_path: Path):
+    key_file = tmp_path / "open.pem"
+    key_file.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    key_file.chmod(0o644)
+    process = Daemon(tmp_path / "data", ["--signing-key", str(key_file)]).start()
+    try:
+        assert "The signing key file can be read by other users; make it 0600" in process.log()
+    finally:
+        process.stop()
