@@ -50,7 +50,10 @@ public struct EventHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Appends the 32 bytes to `buffer`.
     public func append(to buffer: inout [UInt8]) {
-        for word in [self.w0, self.w1, self.w2, self.w3] { CanonicalEncoding.appendUInt64(word, to: &buffer) }
+        // Four big-endian words copied whole: hashing a Merkle node appends two hashes, every proof step one node.
+        withUnsafeBytes(of: (self.w0.bigEndian, self.w1.bigEndian, self.w2.bigEndian, self.w3.bigEndian)) {
+            buffer.append(contentsOf: $0)
+        }
     }
 
     /// Lowercase hexadecimal, 64 characters.

@@ -30,12 +30,23 @@ enum SQLiteMerkleNodes {
         }
 
         private var nodes: [Key: EventHash] = [:]
+        /// Roots by (namespace, tree size): the root of a size never changes either.
+        private var roots: [Key: EventHash] = [:]
         private let capacity: Int
 
         init(capacity: Int = 32_768) { self.capacity = capacity }
 
         fileprivate func get(_ namespaceID: Int64, _ address: NodeAddress) -> EventHash? {
             self.nodes[Key(namespaceID: namespaceID, level: address.level, index: address.index)]
+        }
+
+        func root(_ namespaceID: Int64, size: UInt64) -> EventHash? {
+            self.roots[Key(namespaceID: namespaceID, level: -1, index: size)]
+        }
+
+        func putRoot(_ namespaceID: Int64, size: UInt64, _ hash: EventHash) {
+            if self.roots.count >= 1024 { self.roots.removeAll(keepingCapacity: true) }
+            self.roots[Key(namespaceID: namespaceID, level: -1, index: size)] = hash
         }
 
         fileprivate func put(_ namespaceID: Int64, _ address: NodeAddress, _ hash: EventHash) {

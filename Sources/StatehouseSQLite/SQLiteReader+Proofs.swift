@@ -9,9 +9,14 @@ extension SQLiteReader {
         guard size > 0, let namespaceID = try self.namespaceID(namespace) else {
             return TreeHead(namespace: namespace, treeSize: 0, rootHash: MerkleTree.emptyRoot)
         }
+        if let root = self.nodeCache.root(namespaceID, size: size) {
+            return TreeHead(namespace: namespace, treeSize: size, rootHash: root)
+        }
         let source = SQLiteMerkleNodes.Source(
             connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
-        return TreeHead(namespace: namespace, treeSize: size, rootHash: try MerkleProofs.root(size: size, from: source))
+        let root = try MerkleProofs.root(size: size, from: source)
+        self.nodeCache.putRoot(namespaceID, size: size, root)
+        return TreeHead(namespace: namespace, treeSize: size, rootHash: root)
     }
 
     /// Call inside ``snapshot(_:)``.
