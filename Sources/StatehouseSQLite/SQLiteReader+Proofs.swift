@@ -69,7 +69,13 @@ extension SQLiteReader {
                     commitTS: record.commitTS, reason: "the event that wrote the version read is missing")
             }
             event = found
-            proof = try self.inclusionProof(namespace: namespace, commitTS: record.commitTS, treeSize: head.treeSize)
+            // The tree size is the head just read in this snapshot, so the bounds hold; no second head read.
+            let source = SQLiteMerkleNodes.Source(
+                connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
+            proof = InclusionProof(
+                namespace: namespace, commitTS: record.commitTS, treeSize: head.treeSize,
+                hashes: try MerkleProofs.inclusionProof(
+                    leafIndex: record.commitTS - 1, treeSize: head.treeSize, from: source))
         }
         let consistency = try knownTreeSize.map {
             try self.consistencyProof(namespace: namespace, oldSize: $0, newSize: head.treeSize)
