@@ -102,10 +102,22 @@ struct AuditExport: AsyncParsableCommand {
             try Self.write(AuditBundle.Line(manifest: manifest), to: sink)
             var events = 0
             var leaves = 0
-            var cursor: String?
-            repeat {
-                let page = try await client.readLog(
-                    LogFilter(namespace: namespace, fromCommitTS: from, toCommitTS: to), limit: 1000, cursor: cursor)
+            // commit_ts is gap-free, so the next page starts after the last event of this one: it is asked for as
+            // soon as this page arrives and travels while this one is encoded (the daemon and the client each get
+            // a core).
+            let (first, last) = (from, to)
+            @Sendable func readPage(from start: CommitTS) async throws -> Page<Event> {
+                try await client.readLog(
+                    LogFilter(namespace: namespace, fromCommitTS: start, toCommitTS: last), limit: 1000)
+            }
+            var pending: Task<Page<Event>, any Error>? = Task { try await readPage(from: first) }
+            while let current = pending {
+                let page = try await current.value
+                if let last = page.items.last, last.commitTS < to {
+                    pending = Task { try await readPage(from: last.commitTS + 1) }
+                } else {
+                    pending = nil
+                }
                 var lines: [AuditBundle.Line] = []
                 lines.reserveCapacity(page.items.count)
                 for event in page.items {
@@ -122,8 +134,11 @@ struct AuditExport: AsyncParsableCommand {
                 }
                 try Self.write(lines, to: sink)
                 progress.update(events + leaves, unit: "events")
-                cursor = page.nextCursor
-            } while cursor != nil
+            }
+            guard events + leaves == Int(to - from + 1) else {
+                throw StatehouseError.dataCorruption(
+                    commitTS: from + UInt64(events + leaves), reason: "the log ended before commit_ts \(to)")
+            }
             // The state at the end of the range, and the events before the range that wrote it (witnesses).
             let agents: [String]
             if let agent = self.agent {
