@@ -279,8 +279,22 @@ enum Hex {
         return out
     }
 
+    /// 64 lowercase hex digits as a hash, decoded in place (one per event line: no array in between).
     static func hash(_ text: String) -> EventHash? {
-        self.bytes(text).flatMap { EventHash(bytes: $0) }
+        var text = text
+        return text.withUTF8 { digits -> EventHash? in
+            guard digits.count == 64 else { return nil }
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            return withUnsafeMutableBytes(of: &words) { raw -> EventHash? in
+                for index in 0..<32 {
+                    guard let high = self.value(digits[2 * index]), let low = self.value(digits[2 * index + 1]) else {
+                        return nil
+                    }
+                    raw[index] = high << 4 | low
+                }
+                return EventHash(unsafeBytes: raw.baseAddress!)
+            }
+        }
     }
 
     private static func value(_ digit: UInt8) -> UInt8? {

@@ -71,10 +71,13 @@ public struct AuditBundleVerifier {
         } catch {
             throw self.failure("not a bundle line (\(error))")
         }
-        let members = [
-            decoded.manifest != nil, decoded.event != nil, decoded.leaf != nil, decoded.state != nil,
-            decoded.witness != nil, decoded.end != nil,
-        ].filter { $0 }.count
+        var members = 0
+        if decoded.manifest != nil { members += 1 }
+        if decoded.event != nil { members += 1 }
+        if decoded.leaf != nil { members += 1 }
+        if decoded.state != nil { members += 1 }
+        if decoded.witness != nil { members += 1 }
+        if decoded.end != nil { members += 1 }
         guard members == 1 else { throw self.failure("a line must have exactly one member; it has \(members)") }
         if let manifest = decoded.manifest { return try self.start(manifest) }
         guard let manifest = self.manifest, let head = self.head else {
@@ -86,7 +89,7 @@ public struct AuditBundleVerifier {
             guard let leaf = event.leafHash(namespace: manifest.namespace) else {
                 throw self.failure("an operation is neither a put nor a delete", commitTS: event.commit_ts)
             }
-            if let recorded = event.leaf_hash, recorded != leaf.hex {
+            if let recorded = event.leaf_hash, Hex.hash(recorded) != leaf {
                 throw self.failure(
                     "the event's content does not match the leaf hash it was exported with", commitTS: event.commit_ts)
             }
