@@ -169,7 +169,7 @@ public enum AuditBundle {
                     operations.append(
                         LeafOperation(
                             agentID: operation.agent_id, key: operation.key, version: operation.version,
-                            valueDigest: EventHash(digestOf: Array((operation.value ?? "").utf8))))
+                            valueDigest: EventHash(digestOfUTF8: operation.value ?? "")))
                 case "delete":
                     operations.append(
                         LeafOperation(

@@ -260,7 +260,7 @@ public struct AuditBundleVerifier {
     }
 
     private mutating func append(_ leaf: EventHash) {
-        self.frontier.append(leafHash: leaf)
+        self.frontier.appendLeaf(leaf)
         self.nextCommitTS += 1
     }
 

@@ -35,6 +35,21 @@ public struct MerkleFrontier: Sendable, Hashable {
         }
     }
 
+    /// Appends a leaf without collecting the nodes it completes (a verifier needs only the root at the end).
+    public mutating func appendLeaf(_ leafHash: EventHash) {
+        var level = 0
+        var index = self.size
+        var hash = leafHash
+        while let last = self.subtrees.last, last.address.level == level {
+            self.subtrees.removeLast()
+            hash = MerkleTree.nodeHash(last.hash, hash)
+            level += 1
+            index >>= 1
+        }
+        self.subtrees.append((NodeAddress(level: level, index: index), hash))
+        self.size += 1
+    }
+
     /// Appends a leaf; returns every node this completes (the leaf itself first, then each parent it closes), which
     /// the caller stores.
     @discardableResult

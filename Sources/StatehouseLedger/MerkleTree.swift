@@ -72,6 +72,14 @@ extension EventHash {
         self.init(digest: SHA256.hash(data: Array(bytes)))
     }
 
+    /// SHA-256 of a string's UTF-8 bytes, hashed where they are (a bundle hashes every value it holds).
+    public init(digestOfUTF8 text: String) {
+        var text = text
+        var hasher = SHA256()
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        self.init(digest: hasher.finalize())
+    }
+
     /// The 32 bytes of a SHA-256 digest.
     public init(digest: SHA256.Digest) {
         self = digest.withUnsafeBytes { EventHash(unsafeBytes: $0.baseAddress!) }
