@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from daemon import Daemon  # noqa: E402
 from statehouse import Delete, Metadata, Put, Statehouse, merkle  # noqa: E402
-from statehouse.audit import _event_leaf  # noqa: E402
+from statehouse.audit import event_line_leaf_hash  # noqa: E402
 
 OUT = ROOT / "Tests" / "Fixtures" / "audit-bundles"
 CTL = ROOT / ".build" / "debug" / "statehousectl"
@@ -137,7 +137,7 @@ def main():
     bad("bad-value.jsonl", whole[:3] + [json.dumps(changed)] + whole[4:], 4)
     # The same change with its leaf hash recomputed: only the root check can catch it, after the last event.
     recomputed = json.loads(json.dumps(changed))
-    recomputed["event"]["leaf_hash"] = _event_leaf("audit", recomputed["event"]).hex()
+    recomputed["event"]["leaf_hash"] = event_line_leaf_hash("audit", recomputed["event"]).hex()
     bad("bad-value-rehashed.jsonl", whole[:3] + [json.dumps(recomputed)] + whole[4:], 22)
     bad("bad-dropped-event.jsonl", whole[:5] + whole[6:], 6)
     bad("bad-reordered.jsonl", whole[:5] + [whole[6], whole[5]] + whole[7:], 6)

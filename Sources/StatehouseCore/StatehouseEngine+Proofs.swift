@@ -49,20 +49,8 @@ extension StatehouseEngine {
     ///
     /// - Throws: as ``treeHead(namespace:size:)``.
     public func signedTreeHead(namespace: String = "default", size: UInt64? = nil) async throws -> SignedTreeHead {
-        if size == nil, let cached = self.signedHeads.withLock({ $0[namespace] }) {
-            // One index seek instead of the O(log n) node reads of a root: unchanged size, unchanged tree.
-            try self.validateNamespace(namespace)
-            if try await self.backend.head(namespace: namespace).commitTS == cached.head.treeSize { return cached }
-        }
-        let head = try await self.treeHead(namespace: namespace, size: size)
-        if let cached = self.signedHeads.withLock({ $0[namespace] }), cached.head == head { return cached }
-        let signed = try self.signer.sign(head, timestamp: self.clock.wallMicroseconds())
-        if size == nil {
-            self.signedHeads.withLock { heads in
-                if (heads[namespace]?.head.treeSize ?? 0) <= head.treeSize { heads[namespace] = signed }
-            }
-        }
-        return signed
+        // The reader keeps roots by size, so an unchanged tree costs one head read; `sign` reuses its signature.
+        return try self.sign(try await self.treeHead(namespace: namespace, size: size))
     }
 
     /// Reads a key with what a client needs to check the read against a signed head: the event that wrote the version
@@ -98,7 +86,6 @@ extension StatehouseEngine {
         }
         return signed
     }
-
 }
 
 extension StatehouseEngine {

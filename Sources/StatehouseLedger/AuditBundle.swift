@@ -6,12 +6,13 @@ public import StatehouseModel
 ///
 /// Every line is one JSON object with exactly one member: `manifest` (first), then `event` and `leaf` lines in
 /// commit_ts order, then `state` and `witness` lines, then `end` (last). Values are the stored JSON text as a JSON
-/// string, so their bytes (and digests) survive any JSON parser.
+/// string, so their bytes (and digests) survive any JSON parser. ``decodeLine(_:)`` and ``encode(_:)-(Line)`` (in
+/// AuditBundleCodec.swift) read and write lines.
 public enum AuditBundle {
     public static let formatName = "statehouse-audit"
     public static let formatVersion = 1
 
-    public struct Head: Codable, Sendable, Equatable {
+    public struct Head: Sendable, Equatable {
         public var namespace: String
         public var tree_size: UInt64
         public var root_hash: String
@@ -49,7 +50,7 @@ public enum AuditBundle {
         }
     }
 
-    public struct Manifest: Codable, Sendable {
+    public struct Manifest: Sendable {
         public var format: String
         public var version: Int
         public var namespace: String
@@ -106,7 +107,7 @@ public enum AuditBundle {
         }
     }
 
-    public struct Operation: Codable, Sendable {
+    public struct Operation: Sendable {
         public var agent_id: String
         public var key: String
         /// "put" or "delete".
@@ -116,13 +117,13 @@ public enum AuditBundle {
         public var value: String?
     }
 
-    public struct Metadata: Codable, Sendable {
+    public struct Metadata: Sendable {
         public var actor: String?
         public var reason: String?
         public var tags: [String: String]
     }
 
-    public struct EventLine: Codable, Sendable {
+    public struct EventLine: Sendable {
         public var commit_ts: UInt64
         public var txn_id: String
         public var committed_at_micros: Int64
@@ -189,7 +190,7 @@ public enum AuditBundle {
         }
     }
 
-    public struct LeafLine: Codable, Sendable {
+    public struct LeafLine: Sendable {
         public var commit_ts: UInt64
         public var hash: String
 
@@ -199,7 +200,7 @@ public enum AuditBundle {
         }
     }
 
-    public struct StateLine: Codable, Sendable {
+    public struct StateLine: Sendable {
         public var agent_id: String
         public var key: String
         public var version: UInt64
@@ -215,7 +216,7 @@ public enum AuditBundle {
         }
     }
 
-    public struct WitnessLine: Codable, Sendable {
+    public struct WitnessLine: Sendable {
         public var event: EventLine
         /// Inclusion proof of the event in the head's tree (hex).
         public var proof: [String]
@@ -226,7 +227,7 @@ public enum AuditBundle {
         }
     }
 
-    public struct EndLine: Codable, Sendable {
+    public struct EndLine: Sendable {
         public var events: Int
         public var leaves: Int
         public var state: Int
@@ -241,7 +242,7 @@ public enum AuditBundle {
     }
 
     /// One line: exactly one member is set.
-    public struct Line: Codable, Sendable {
+    public struct Line: Sendable {
         public var manifest: Manifest?
         public var event: EventLine?
         public var leaf: LeafLine?

@@ -59,6 +59,12 @@ extension AuditBundle {
         return line
     }
 
+    /// Decodes a signed head written on its own (`statehousectl state -o json` prints one; `--since-head` reads it).
+    public static func decodeHead(_ bytes: UnsafeRawBufferPointer) throws -> Head {
+        var parser = Parser(bytes: bytes)
+        return try self.head(try parser.document())
+    }
+
     private static func manifest(_ json: JSON) throws -> Manifest {
         guard let head = json["head"] else { throw CodecError("the manifest has no head") }
         var since: Head?
@@ -340,6 +346,24 @@ extension AuditBundle {
         return out
     }
 
+    /// A head as one compact JSON object (no newline), as it stands inside a manifest.
+    public static func encode(_ head: Head) -> [UInt8] {
+        var out: [UInt8] = []
+        self.write(self.json(head), to: &out)
+        return out
+    }
+
+    /// A witness (an event and its inclusion proof) as one compact JSON object (no newline).
+    public static func encode(_ witness: WitnessLine) -> [UInt8] {
+        var out: [UInt8] = []
+        self.write(self.json(witness), to: &out)
+        return out
+    }
+
+    private static func json(_ witness: WitnessLine) -> JSON {
+        self.object(["event": self.json(witness.event), "proof": .array(witness.proof.map(JSON.string))])
+    }
+
     private static func json(_ line: Line) -> JSON {
         if let manifest = line.manifest {
             var members: [String: JSON] = [
@@ -371,13 +395,7 @@ extension AuditBundle {
                 ])
             ])
         }
-        if let witness = line.witness {
-            return self.object([
-                "witness": self.object([
-                    "event": self.json(witness.event), "proof": .array(witness.proof.map(JSON.string)),
-                ])
-            ])
-        }
+        if let witness = line.witness { return self.object(["witness": self.json(witness)]) }
         if let end = line.end {
             return self.object([
                 "end": self.object([

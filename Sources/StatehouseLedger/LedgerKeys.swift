@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 public import StatehouseModel
 
 /// The public half of a daemon's ledger key (Ed25519), which is all a verifier needs to trust.
@@ -123,7 +124,7 @@ enum DER {
 /// PEM armour (RFC 7468): base64 between BEGIN and END lines.
 enum PEM {
     static func encode(_ der: [UInt8], label: String) -> String {
-        let base64 = Base64.encode(der)
+        let base64 = Data(der).base64EncodedString()
         var lines = ["-----BEGIN \(label)-----"]
         var index = base64.startIndex
         while index < base64.endIndex {
@@ -146,56 +147,9 @@ enum PEM {
         else {
             throw LedgerKeyError("not a PEM \(label) (no '\(begin)' … '\(end)' block)")
         }
-        guard let der = Base64.decode(lines[(first + 1)..<last].joined()) else {
+        guard let der = Data(base64Encoded: lines[(first + 1)..<last].joined()).map(Array.init) else {
             throw LedgerKeyError("the PEM \(label) block is not valid base64")
         }
         return der
-    }
-}
-
-/// Standard base64 (RFC 4648) without line breaks; Foundation-free so that this module stays small.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index < bytes.count {
-            let b0 = bytes[index]
-            let b1 = index + 1 < bytes.count ? bytes[index + 1] : 0
-            let b2 = index + 2 < bytes.count ? bytes[index + 2] : 0
-            out.append(self.alphabet[Int(b0 >> 2)])
-            out.append(self.alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(index + 1 < bytes.count ? self.alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(index + 2 < bytes.count ? self.alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        var values: [UInt8] = []
-        var padding = 0
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "=") {
-                padding += 1
-                continue
-            }
-            guard padding == 0, let value = self.alphabet.firstIndex(of: byte) else { return nil }
-            values.append(UInt8(value))
-        }
-        guard (values.count + padding) % 4 == 0, padding <= 2 else { return nil }
-        var out: [UInt8] = []
-        var index = 0
-        while index + 1 < values.count {
-            let v0 = values[index]
-            let v1 = values[index + 1]
-            out.append(v0 << 2 | v1 >> 4)
-            if index + 2 < values.count { out.append((v1 & 0x0F) << 4 | values[index + 2] >> 2) }
-            if index + 3 < values.count { out.append((values[index + 2] & 0x03) << 6 | values[index + 3]) }
-            index += 4
-        }
-        return out
     }
 }

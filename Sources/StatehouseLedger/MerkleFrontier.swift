@@ -37,36 +37,34 @@ public struct MerkleFrontier: Sendable, Hashable {
 
     /// Appends a leaf without collecting the nodes it completes (a verifier needs only the root at the end).
     public mutating func appendLeaf(_ leafHash: EventHash) {
-        var level = 0
-        var index = self.size
-        var hash = leafHash
-        while let last = self.subtrees.last, last.address.level == level {
-            self.subtrees.removeLast()
-            hash = MerkleTree.nodeHash(last.hash, hash)
-            level += 1
-            index >>= 1
-        }
-        self.subtrees.append((NodeAddress(level: level, index: index), hash))
-        self.size += 1
+        self.push(leafHash) { _ in }
     }
 
     /// Appends a leaf; returns every node this completes (the leaf itself first, then each parent it closes), which
     /// the caller stores.
     @discardableResult
     public mutating func append(leafHash: EventHash) -> [(address: NodeAddress, hash: EventHash)] {
+        var completed: [(address: NodeAddress, hash: EventHash)] = []
+        self.push(leafHash) { completed.append($0) }
+        return completed
+    }
+
+    /// The one append: the leaf closes each equal-level subtree at the right edge, one level up at a time.
+    private mutating func push(
+        _ leafHash: EventHash, _ completed: ((address: NodeAddress, hash: EventHash)) -> Void
+    ) {
         var node = (address: NodeAddress(level: 0, index: self.size), hash: leafHash)
-        var completed = [node]
+        completed(node)
         while let last = self.subtrees.last, last.address.level == node.address.level {
             self.subtrees.removeLast()
             node = (
                 NodeAddress(level: node.address.level + 1, index: last.address.index >> 1),
                 MerkleTree.nodeHash(last.hash, node.hash)
             )
-            completed.append(node)
+            completed(node)
         }
         self.subtrees.append(node)
         self.size += 1
-        return completed
     }
 
     /// The root of the tree of `size` leaves: the subtrees folded from the right.

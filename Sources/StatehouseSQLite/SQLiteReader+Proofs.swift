@@ -28,11 +28,18 @@ extension SQLiteReader {
                 "commit_ts \(commitTS) is not in the tree of size \(size) of namespace '\(namespace)' "
                     + "(its events are commit_ts 1 to \(size))")
         }
+        return try self.proof(namespace: namespace, namespaceID: namespaceID, commitTS: commitTS, treeSize: size)
+    }
+
+    /// The inclusion proof of a commit_ts already checked to be in the tree of `treeSize` events.
+    private func proof(
+        namespace: String, namespaceID: Int64, commitTS: CommitTS, treeSize: UInt64
+    ) throws -> InclusionProof {
         let source = SQLiteMerkleNodes.Source(
             connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
         return InclusionProof(
-            namespace: namespace, commitTS: commitTS, treeSize: size,
-            hashes: try MerkleProofs.inclusionProof(leafIndex: commitTS - 1, treeSize: size, from: source))
+            namespace: namespace, commitTS: commitTS, treeSize: treeSize,
+            hashes: try MerkleProofs.inclusionProof(leafIndex: commitTS - 1, treeSize: treeSize, from: source))
     }
 
     /// Call inside ``snapshot(_:)``.
@@ -70,12 +77,8 @@ extension SQLiteReader {
             }
             event = found
             // The tree size is the head just read in this snapshot, so the bounds hold; no second head read.
-            let source = SQLiteMerkleNodes.Source(
-                connection: self.connection, namespaceID: namespaceID, cache: self.nodeCache)
-            proof = InclusionProof(
-                namespace: namespace, commitTS: record.commitTS, treeSize: head.treeSize,
-                hashes: try MerkleProofs.inclusionProof(
-                    leafIndex: record.commitTS - 1, treeSize: head.treeSize, from: source))
+            proof = try self.proof(
+                namespace: namespace, namespaceID: namespaceID, commitTS: record.commitTS, treeSize: head.treeSize)
         }
         let consistency = try knownTreeSize.map {
             try self.consistencyProof(namespace: namespace, oldSize: $0, newSize: head.treeSize)

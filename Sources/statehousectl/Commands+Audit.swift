@@ -210,14 +210,14 @@ struct AuditExport: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UsageError("cannot read \(path)")
         }
-        let firstLine = data.split(separator: 0x0A, maxSplits: 1).first ?? data[...]
-        let decoder = JSONDecoder()
-        if let line = try? decoder.decode(AuditBundle.Line.self, from: Data(firstLine)), let manifest = line.manifest,
-            let head = manifest.head.signedTreeHead
+        let firstLine = Array(data.split(separator: 0x0A, maxSplits: 1).first ?? data[...])
+        if let line = try? firstLine.withUnsafeBytes(AuditBundle.decodeLine),
+            let head = line.manifest?.head.signedTreeHead
         {
             return head
         }
-        if let head = try? decoder.decode(AuditBundle.Head.self, from: data), let signed = head.signedTreeHead {
+        let trimmed = Array(data).reversed().drop(while: { $0 == 0x0A || $0 == 0x0D }).reversed()
+        if let head = try? Array(trimmed).withUnsafeBytes(AuditBundle.decodeHead), let signed = head.signedTreeHead {
             return signed
         }
         throw UsageError("\(path) is neither an audit bundle nor a signed head")

@@ -79,11 +79,7 @@ struct StateCommand: AsyncParsableCommand {
             return (key: key, head: head, entries: entries)
         }
         if format == .json {
-            let headLine = AuditBundle.Line(
-                manifest: AuditBundle.Manifest(
-                    namespace: namespace, agentID: self.agent, from: 1, to: 0, head: result.head,
-                    publicKey: result.key.pem, prefix: [], consistency: [], sinceHead: nil, sinceConsistency: nil))
-            let head = Self.member(AuditBundle.encode(headLine), "manifest", "head")
+            let head = String(decoding: AuditBundle.encode(AuditBundle.Head(result.head)), as: UTF8.self)
             emit(
                 JSONOutput.object([
                     ("namespace", .string(namespace)), ("agent_id", self.agent.map { .string($0) } ?? .null),
@@ -93,8 +89,7 @@ struct StateCommand: AsyncParsableCommand {
                         "entries",
                         .array(
                             result.entries.map { entry in
-                                let witness = Self.member(
-                                    AuditBundle.encode(AuditBundle.Line(witness: entry.witness)), "witness")
+                                let witness = String(decoding: AuditBundle.encode(entry.witness), as: UTF8.self)
                                 return .object([
                                     ("agent_id", .string(entry.record.agentID)), ("key", .string(entry.record.key)),
                                     ("version", .int(entry.record.version)), ("commit_ts", .int(entry.record.commitTS)),
@@ -113,16 +108,5 @@ struct StateCommand: AsyncParsableCommand {
                 "\(result.entries.count) keys, each proven against the tree head of size \(result.head.head.treeSize) "
                     + "signed by key \(result.key.keyID)")
         }
-    }
-
-    /// The raw JSON text of a nested member of an encoded line (the line's own codec wrote it, so it parses).
-    private static func member(_ line: [UInt8], _ path: String...) -> String {
-        var value: Any? = try? JSONSerialization.jsonObject(with: Data(line))
-        for name in path { value = (value as? [String: Any])?[name] }
-        guard let value,
-            let data = try? JSONSerialization.data(
-                withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return "null" }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -16,7 +16,7 @@ from . import merkle
 from .exceptions import VerificationError
 from .ledger import LeafOperation, LedgerPublicKey, SignedTreeHead, TreeHead, leaf_bytes
 
-__all__ = ["BundleReport", "verify_bundle"]
+__all__ = ["BundleReport", "event_line_leaf_hash", "verify_bundle"]
 
 FORMAT = "statehouse-audit"
 VERSION = 1
@@ -70,7 +70,9 @@ def _head(value: Any) -> Optional[SignedTreeHead]:
         return None
 
 
-def _event_leaf(namespace: str, event: Dict[str, Any]) -> Optional[bytes]:
+def event_line_leaf_hash(namespace: str, event: Dict[str, Any]) -> Optional[bytes]:
+    """The leaf hash of a bundle's event object (values hashed here); None when an operation is neither put nor
+    delete."""
     operations = []
     for op in event["operations"]:
         if op["kind"] == "put":
@@ -248,7 +250,7 @@ class _Verifier:
         if self.in_state:
             raise self.fail("an event after the state lines", ts)
         self.position(ts)
-        leaf = _event_leaf(self.manifest["namespace"], event)
+        leaf = event_line_leaf_hash(self.manifest["namespace"], event)
         if leaf is None:
             raise self.fail("an operation is neither a put nor a delete", ts)
         if event.get("leaf_hash") is not None and event["leaf_hash"] != leaf.hex():
@@ -301,7 +303,7 @@ class _Verifier:
         self.range_end()
         head = self.head
         assert head is not None
-        leaf = _event_leaf(self.manifest["namespace"], event)
+        leaf = event_line_leaf_hash(self.manifest["namespace"], event)
         proof = _hashes(witness["proof"])
         if (
             leaf is None

@@ -95,3 +95,42 @@ def test_an_export_by_time_covers_the_events_committed_between_the_bounds(tmp_pa
     report = audit.verify_bundle(bundle, pem)
     assert (report.from_commit_ts, report.to_commit_ts) == (4, 7)
     assert later.returncode == 3 and "no event of namespace 'times' was committed between" in later.stderr
+
+
+def test_a_later_export_is_proven_to_extend_an_earlier_bundle_or_head(tmp_path: Path):
+    """--since-head takes an earlier bundle, or the head JSON that `statehousectl state -o json` prints."""
+    process = Daemon(tmp_path / "data").start()
+    try:
+        base = [str(CTL), "--addr", process.url, "-n", "since"]
+        with Statehouse(url=process.url, namespace="since") as client:
+            for index in range(5):
+                client.apply([Put(agent_id="a", key=f"k{index}", value=index)])
+            pem = client.ledger_key().pem
+            first = tmp_path / "first.jsonl"
+            subprocess.run([*base, "audit", "export", "--out", str(first)], check=True, capture_output=True)
+            state = subprocess.run([*base, "state", "a", "-o", "json"], check=True, capture_output=True, text=True)
+            head = tmp_path / "head.json"
+            head.write_text(json.dumps(json.loads(state.stdout)["head"]))
+            for index in range(5, 9):
+                client.apply([Put(agent_id="a", key=f"k{index}", value=index)])
+        for earlier in (first, head):
+            later = tmp_path / f"later-{earlier.stem}.jsonl"
+            subprocess.run(
+                [*base, "audit", "export", "--out", str(later), "--from", "6", "--since-head", str(earlier)],
+                check=True,
+                capture_output=True,
+            )
+            manifest = json.loads(later.read_text().split("\n")[0])["manifest"]
+            assert manifest["since_head"]["tree_size"] == 5
+            report = audit.verify_bundle(later, pem)
+            assert (report.from_commit_ts, report.to_commit_ts, report.tree_size) == (6, 9, 9)
+        bad = tmp_path / "bad.json"
+        bad.write_text("{}")
+        refused = subprocess.run(
+            [*base, "audit", "export", "--out", str(tmp_path / "x.jsonl"), "--since-head", str(bad)],
+            capture_output=True,
+            text=True,
+        )
+        assert refused.returncode == 2 and "is neither an audit bundle nor a signed head" in refused.stderr
+    finally:
+        process.stop()

@@ -242,7 +242,7 @@ def test_statehousectl_state_output_checks_out_in_python(tmp_path: Path):
     """`statehousectl state -o json` gives, per key, the event and proof; Python checks them on its own."""
     import json
 
-    from statehouse.audit import _event_leaf
+    from statehouse.audit import event_line_leaf_hash
 
     process = Daemon(tmp_path / "data").start()
     try:
@@ -271,7 +271,7 @@ def test_statehousectl_state_output_checks_out_in_python(tmp_path: Path):
     for entry in state["entries"]:
         event = entry["proven_by"]["event"]
         proof = [bytes.fromhex(h) for h in entry["proven_by"]["proof"]]
-        leaf = _event_leaf("ledger", event)
+        leaf = event_line_leaf_hash("ledger", event)
         assert merkle.verify_inclusion(event["commit_ts"] - 1, 12, leaf, proof, head.head.root_hash)
 
 
