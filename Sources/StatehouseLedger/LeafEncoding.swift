@@ -23,19 +23,20 @@ public enum LeafEncoding {
 
     /// SHA-256 of a stored value's bytes: what a leaf holds for a put.
     public static func valueDigest(_ value: JSONValue?) -> EventHash {
-        EventHash(digest: SHA256.hash(data: value?.utf8 ?? []))
+        EventHash(digestOf: value?.utf8 ?? [])
     }
 
     /// The leaf bytes of an event whose values are all present.
     public static func encode(_ event: Event) -> [UInt8] {
+        // Written straight from the event (no operation list in between): every commit and every exported event
+        // computes one.
         self.encode(
             commitTS: event.commitTS, namespace: event.namespace, txnID: event.txnID, committedAt: event.committedAt,
-            metadata: event.metadata,
-            operations: event.operations.map { operation in
-                LeafOperation(
-                    agentID: operation.agentID, key: operation.key, version: operation.version,
-                    valueDigest: operation.kind == .put ? self.valueDigest(operation.value) : nil)
-            })
+            metadata: event.metadata, operations: event.operations,
+            operationBytes: event.operations.reduce(0) { $0 + $1.agentID.utf8.count + $1.key.utf8.count }
+        ) { operation in
+            (operation.agentID, operation.key, operation.version, operation.kind == .put ? self.valueDigest(operation.value) : nil)
+        }
     }
 
     /// The leaf bytes of an event given by its operations' value digests.
@@ -43,10 +44,24 @@ public enum LeafEncoding {
         commitTS: CommitTS, namespace: String, txnID: String, committedAt: Microseconds, metadata: CommitMetadata,
         operations: [LeafOperation]
     ) -> [UInt8] {
-        var buffer = Self.domainTag
+        self.encode(
+            commitTS: commitTS, namespace: namespace, txnID: txnID, committedAt: committedAt, metadata: metadata,
+            operations: operations,
+            operationBytes: operations.reduce(0) { $0 + $1.agentID.utf8.count + $1.key.utf8.count }
+        ) { ($0.agentID, $0.key, $0.version, $0.valueDigest) }
+    }
+
+    /// The one layout, over any list of operations that gives each one's agent, key, version and value digest.
+    private static func encode<Operations: Collection>(
+        commitTS: CommitTS, namespace: String, txnID: String, committedAt: Microseconds, metadata: CommitMetadata,
+        operations: Operations, operationBytes: Int,
+        fields: (Operations.Element) -> (agentID: String, key: String, version: Version, valueDigest: EventHash?)
+    ) -> [UInt8] {
+        var buffer: [UInt8] = []
         buffer.reserveCapacity(
-            Self.domainTag.count + 64 + namespace.utf8.count
-                + operations.reduce(0) { $0 + 53 + $1.agentID.utf8.count + $1.key.utf8.count })
+            Self.domainTag.count + 64 + namespace.utf8.count + txnID.utf8.count + 53 * operations.count
+                + operationBytes)
+        buffer.append(contentsOf: Self.domainTag)
         CanonicalEncoding.appendUInt64(commitTS, to: &buffer)
         CanonicalEncoding.appendString(namespace, to: &buffer)
         CanonicalEncoding.appendString(txnID, to: &buffer)
@@ -54,15 +69,16 @@ public enum LeafEncoding {
         CanonicalEncoding.appendMetadata(metadata, to: &buffer)
         CanonicalEncoding.appendUInt32(UInt32(operations.count), to: &buffer)
         for operation in operations {
-            CanonicalEncoding.appendString(operation.agentID, to: &buffer)
-            CanonicalEncoding.appendString(operation.key, to: &buffer)
-            if let digest = operation.valueDigest {
+            let (agentID, key, version, valueDigest) = fields(operation)
+            CanonicalEncoding.appendString(agentID, to: &buffer)
+            CanonicalEncoding.appendString(key, to: &buffer)
+            if let digest = valueDigest {
                 buffer.append(WriteOperation.Kind.put.rawValue)
-                CanonicalEncoding.appendUInt64(operation.version, to: &buffer)
+                CanonicalEncoding.appendUInt64(version, to: &buffer)
                 digest.append(to: &buffer)
             } else {
                 buffer.append(WriteOperation.Kind.delete.rawValue)
-                CanonicalEncoding.appendUInt64(operation.version, to: &buffer)
+                CanonicalEncoding.appendUInt64(version, to: &buffer)
             }
         }
         return buffer

@@ -17,19 +17,22 @@ public enum MerkleTree {
 
     /// SHA-256(0x00 ‖ bytes): the hash of a leaf whose bytes are `bytes`.
     public static func leafHash(_ bytes: some Collection<UInt8>) -> EventHash {
+        // Hashed where they are when contiguous (every commit and every exported event has a leaf).
         var hasher = SHA256()
-        hasher.update(data: [0x00])
-        hasher.update(data: Array(bytes))
+        Swift.withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
+        if bytes.withContiguousStorageIfAvailable({ hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+            hasher.update(data: Array(bytes))
+        }
         return EventHash(digest: hasher.finalize())
     }
 
     /// SHA-256(0x01 ‖ left ‖ right): the hash of an interior node.
     public static func nodeHash(_ left: EventHash, _ right: EventHash) -> EventHash {
-        var buffer: [UInt8] = [0x01]
-        buffer.reserveCapacity(65)
-        left.append(to: &buffer)
-        right.append(to: &buffer)
-        return EventHash(digest: SHA256.hash(data: buffer))
+        var hasher = SHA256()
+        Swift.withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
+        left.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        right.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return EventHash(digest: hasher.finalize())
     }
 
     /// The largest power of two strictly smaller than `n` (n ≥ 2): where a tree of n leaves splits.
@@ -69,7 +72,11 @@ public struct NodeAddress: Hashable, Sendable, CustomStringConvertible {
 extension EventHash {
     /// SHA-256 of `bytes`.
     public init(digestOf bytes: some Collection<UInt8>) {
-        self.init(digest: SHA256.hash(data: Array(bytes)))
+        var hasher = SHA256()
+        if bytes.withContiguousStorageIfAvailable({ hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+            hasher.update(data: Array(bytes))
+        }
+        self.init(digest: hasher.finalize())
     }
 
     /// SHA-256 of a string's UTF-8 bytes, hashed where they are (a bundle hashes every value it holds).

@@ -45,6 +45,7 @@ package enum CanonicalEncoding {
     package static func appendMetadata(_ metadata: CommitMetadata, to buffer: inout [UInt8]) {
         self.appendOptionalString(metadata.actor, to: &buffer)
         self.appendOptionalString(metadata.reason, to: &buffer)
+        guard !metadata.tags.isEmpty else { return self.appendUInt32(0, to: &buffer) }
         let tags = metadata.tags.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         self.appendUInt32(UInt32(tags.count), to: &buffer)
         for (key, value) in tags {

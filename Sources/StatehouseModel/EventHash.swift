@@ -51,13 +51,30 @@ public struct EventHash: Sendable, Hashable, CustomStringConvertible {
     /// Appends the 32 bytes to `buffer`.
     public func append(to buffer: inout [UInt8]) {
         // Four big-endian words copied whole: hashing a Merkle node appends two hashes, every proof step one node.
-        withUnsafeBytes(of: (self.w0.bigEndian, self.w1.bigEndian, self.w2.bigEndian, self.w3.bigEndian)) {
+        Swift.withUnsafeBytes(of: (self.w0.bigEndian, self.w1.bigEndian, self.w2.bigEndian, self.w3.bigEndian)) {
             buffer.append(contentsOf: $0)
         }
     }
 
-    /// Lowercase hexadecimal, 64 characters.
-    public var hex: String { Self.hex(self.bytes) }
+    /// Calls `body` with the 32 bytes, from the stack (hashing a Merkle node needs no array).
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try Swift.withUnsafeBytes(
+            of: (self.w0.bigEndian, self.w1.bigEndian, self.w2.bigEndian, self.w3.bigEndian), body)
+    }
+
+    /// Lowercase hexadecimal, 64 characters (written in place: an audit bundle has one per event).
+    public var hex: String {
+        String(unsafeUninitializedCapacity: 64) { out in
+            let digits: StaticString = "0123456789abcdef"
+            self.withUnsafeBytes { bytes in
+                for (index, byte) in bytes.enumerated() {
+                    out[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                    out[2 * index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                }
+            }
+            return 64
+        }
+    }
 
     /// Lowercase hexadecimal of any bytes.
     public static func hex(_ bytes: [UInt8]) -> String {

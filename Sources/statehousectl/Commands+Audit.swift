@@ -102,37 +102,51 @@ struct AuditExport: AsyncParsableCommand {
             try Self.write(AuditBundle.Line(manifest: manifest), to: sink)
             var events = 0
             var leaves = 0
-            // commit_ts is gap-free, so the next page starts after the last event of this one: it is asked for as
-            // soon as this page arrives and travels while this one is encoded (the daemon and the client each get
-            // a core).
+            // commit_ts is gap-free, so every page's range is known in advance: a few are asked for at once and
+            // travel while the current one is encoded (the daemon and the client each get a core). A page the daemon
+            // cut short (its response size limit) is completed before the next one is written.
             let (first, last) = (from, to)
-            @Sendable func readPage(from start: CommitTS) async throws -> Page<Event> {
+            let pageSize: UInt64 = 1000
+            let pagesInFlight = 3
+            @Sendable func readPage(from start: CommitTS, through end: CommitTS) async throws -> Page<Event> {
                 try await client.readLog(
-                    LogFilter(namespace: namespace, fromCommitTS: start, toCommitTS: last), limit: 1000)
+                    LogFilter(namespace: namespace, fromCommitTS: start, toCommitTS: end), limit: Int(pageSize))
             }
-            var pending: Task<Page<Event>, any Error>? = Task { try await readPage(from: first) }
-            while let current = pending {
-                let page = try await current.value
-                if let last = page.items.last, last.commitTS < to {
-                    pending = Task { try await readPage(from: last.commitTS + 1) }
-                } else {
-                    pending = nil
+            var inFlight: [(end: CommitTS, page: Task<Page<Event>, any Error>)] = []
+            var nextStart = first
+            func askForPages() {
+                while inFlight.count < pagesInFlight, nextStart <= last {
+                    let (start, end) = (nextStart, min(nextStart + pageSize - 1, last))
+                    inFlight.append((end, Task { try await readPage(from: start, through: end) }))
+                    nextStart = end + 1
                 }
-                var lines: [AuditBundle.Line] = []
-                lines.reserveCapacity(page.items.count)
+            }
+            askForPages()
+            defer { for request in inFlight { request.page.cancel() } }
+            while !inFlight.isEmpty {
+                let request = inFlight.removeFirst()
+                var page = try await request.page.value
+                askForPages()
+                while let tail = page.items.last, tail.commitTS < request.end {
+                    let rest = try await readPage(from: tail.commitTS + 1, through: request.end)
+                    guard !rest.items.isEmpty else { break }
+                    page.items += rest.items
+                }
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(page.items.count * 512)
                 for event in page.items {
+                    let leafHash = LeafEncoding.leafHash(event)
                     if let agent = self.agent, !event.operations.contains(where: { $0.agentID == agent }) {
-                        lines.append(
-                            AuditBundle.Line(
-                                leaf: AuditBundle.LeafLine(
-                                    commit_ts: event.commitTS, hash: LeafEncoding.leafHash(event).hex)))
+                        bytes.append(
+                            contentsOf: AuditBundle.encode(
+                                AuditBundle.Line(leaf: AuditBundle.LeafLine(commit_ts: event.commitTS, hash: leafHash.hex))))
                         leaves += 1
                     } else {
-                        lines.append(AuditBundle.Line(event: AuditBundle.EventLine(event)))
+                        AuditBundle.appendEventLine(event, leafHash: leafHash, to: &bytes)
                         events += 1
                     }
                 }
-                try Self.write(lines, to: sink)
+                try sink.write(bytes: bytes)
                 progress.update(events + leaves, unit: "events")
             }
             guard events + leaves == Int(to - from + 1) else {
@@ -194,15 +208,7 @@ struct AuditExport: AsyncParsableCommand {
     }
 
     private static func write(_ line: AuditBundle.Line, to sink: OutputSink) throws {
-        try sink.write(String(decoding: AuditBundle.encode(line), as: UTF8.self))
-    }
-
-    /// Writes a page of lines at once: one write per page instead of one per event.
-    private static func write(_ lines: [AuditBundle.Line], to sink: OutputSink) throws {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(lines.count * 512)
-        for line in lines { bytes.append(contentsOf: AuditBundle.encode(line)) }
-        try sink.write(String(decoding: bytes, as: UTF8.self))
+        try sink.write(bytes: AuditBundle.encode(line))
     }
 
     /// The head of an earlier bundle (its first line) or a head JSON object.

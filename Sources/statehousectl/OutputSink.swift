@@ -9,8 +9,12 @@ import Glibc
 /// Writes text to standard output as it comes (no buffering). A reader that goes away (`statehousectl replay | head`)
 /// ends the command quietly with status 0, as it does for other Unix tools, instead of failing on the closed pipe.
 func writeStandardOutput(_ text: String) {
-    var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { buffer in
+    writeStandardOutput(bytes: Array(text.utf8))
+}
+
+/// Writes bytes to standard output (see ``writeStandardOutput(_:)``).
+func writeStandardOutput(bytes: [UInt8]) {
+    bytes.withUnsafeBytes { buffer in
         var offset = 0
         while offset < buffer.count {
             let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
@@ -72,12 +76,17 @@ final class OutputSink: @unchecked Sendable {  // safe: used by one task at a ti
     }
 
     func write(_ text: String) throws {
+        try self.write(bytes: Array(text.utf8))
+    }
+
+    /// Writes UTF-8 bytes as they are (a page of lines at once: one write call per page).
+    func write(bytes: [UInt8]) throws {
         guard let handle = try self.open() else {
-            writeStandardOutput(text)
+            writeStandardOutput(bytes: bytes)
             return
         }
         do {
-            try handle.write(contentsOf: Data(text.utf8))
+            try handle.write(contentsOf: bytes)
         } catch {
             throw Self.cannotWrite(self.target ?? "", error)
         }
