@@ -250,70 +250,83 @@ extension AuditBundle {
         }
 
         /// A string literal, its escapes decoded; invalid UTF-8 and raw control characters are refused.
+        ///
+        /// Runs between escapes are copied whole, and a string of ASCII bytes needs no UTF-8 validation: every value in
+        /// a bundle is JSON text inside a string, full of `\"`, and this was a third of a verification.
         mutating func string() throws -> String {
             guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else {
                 throw CodecError("expected a string at byte \(self.index)")
             }
             self.index += 1
-            let start = self.index
-            // Fast path: no escape before the closing quote.
+            var runStart = self.index
+            var ascii = true
+            var escaped: [UInt8]?  // the decoded bytes so far, once an escape is seen
             while self.index < self.bytes.count {
                 let byte = self.bytes[self.index]
-                if byte == UInt8(ascii: "\"") {
-                    let raw = UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index])
-                    self.index += 1
-                    guard let text = String(validating: raw, as: UTF8.self) else { throw CodecError("invalid UTF-8") }
-                    return text
-                }
-                if byte == UInt8(ascii: "\\") { break }
-                guard byte >= 0x20 else { throw CodecError("a control character inside a string") }
-                self.index += 1
-            }
-            var out: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]))
-            while self.index < self.bytes.count {
-                let byte = self.bytes[self.index]
-                self.index += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    guard let text = String(validating: out, as: UTF8.self) else { throw CodecError("invalid UTF-8") }
-                    return text
-                case UInt8(ascii: "\\"):
-                    guard self.index < self.bytes.count else { break }
-                    let escape = self.bytes[self.index]
+                    let run = UnsafeRawBufferPointer(rebasing: self.bytes[runStart..<self.index])
                     self.index += 1
-                    switch escape {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
-                    case UInt8(ascii: "b"): out.append(0x08)
-                    case UInt8(ascii: "f"): out.append(0x0C)
-                    case UInt8(ascii: "n"): out.append(0x0A)
-                    case UInt8(ascii: "r"): out.append(0x0D)
-                    case UInt8(ascii: "t"): out.append(0x09)
-                    case UInt8(ascii: "u"):
-                        var scalar = try self.hex4()
-                        if (0xD800...0xDBFF).contains(scalar) {
-                            guard self.index + 1 < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
-                                self.bytes[self.index + 1] == UInt8(ascii: "u")
-                            else { throw CodecError("a lone surrogate in a string") }
-                            self.index += 2
-                            let low = try self.hex4()
-                            guard (0xDC00...0xDFFF).contains(low) else {
-                                throw CodecError("a lone surrogate in a string")
-                            }
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else if (0xDC00...0xDFFF).contains(scalar) {
-                            throw CodecError("a lone surrogate in a string")
-                        }
-                        guard let unicode = Unicode.Scalar(scalar) else { throw CodecError("an invalid \\u escape") }
-                        out.append(contentsOf: Array(String(Character(unicode)).utf8))
-                    default:
-                        throw CodecError("an invalid escape in a string")
-                    }
+                    guard var out = escaped else { return try Self.text(run, ascii: ascii) }
+                    out.append(contentsOf: run)
+                    return try out.withUnsafeBytes { try Self.text($0, ascii: ascii) }
+                case UInt8(ascii: "\\"):
+                    var out = escaped ?? []
+                    escaped = nil
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: self.bytes[runStart..<self.index]))
+                    self.index += 1
+                    if try self.escape(into: &out) { ascii = false }
+                    escaped = out
+                    runStart = self.index
+                case 0..<0x20:
+                    throw CodecError("a control character inside a string")
                 default:
-                    guard byte >= 0x20 else { throw CodecError("a control character inside a string") }
-                    out.append(byte)
+                    if byte >= 0x80 { ascii = false }
+                    self.index += 1
                 }
             }
             throw CodecError("the line ends inside a string")
+        }
+
+        /// The string of `bytes`, validated as UTF-8 unless they are all ASCII.
+        private static func text(_ bytes: UnsafeRawBufferPointer, ascii: Bool) throws -> String {
+            if ascii { return String(decoding: bytes, as: UTF8.self) }
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw CodecError("invalid UTF-8") }
+            return text
+        }
+
+        /// Decodes the escape after a backslash into `out`; true when it wrote a non-ASCII character.
+        private mutating func escape(into out: inout [UInt8]) throws -> Bool {
+            guard self.index < self.bytes.count else { throw CodecError("the line ends inside a string") }
+            let escape = self.bytes[self.index]
+            self.index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try self.hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard self.index + 1 < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
+                        self.bytes[self.index + 1] == UInt8(ascii: "u")
+                    else { throw CodecError("a lone surrogate in a string") }
+                    self.index += 2
+                    let low = try self.hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw CodecError("a lone surrogate in a string") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw CodecError("a lone surrogate in a string")
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw CodecError("an invalid \\u escape") }
+                out.append(contentsOf: Array(String(Character(unicode)).utf8))
+                return scalar >= 0x80
+            default:
+                throw CodecError("an invalid escape in a string")
+            }
+            return false
         }
 
         mutating func hex4() throws -> UInt32 {
