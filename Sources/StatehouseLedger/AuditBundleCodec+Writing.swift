@@ -62,7 +62,8 @@ extension Event: BundleEventFields {
     var bundleCommittedAt: Int64 { self.committedAt }
     var bundleMetadata: AuditBundle.Metadata? {
         self.metadata.isEmpty
-            ? nil : AuditBundle.Metadata(actor: self.metadata.actor, reason: self.metadata.reason, tags: self.metadata.tags)
+            ? nil
+            : AuditBundle.Metadata(actor: self.metadata.actor, reason: self.metadata.reason, tags: self.metadata.tags)
     }
     var bundleOperations: [AppliedOperation] { self.operations }
     var bundleTxnID: String { self.txnID }
@@ -212,7 +213,9 @@ struct LineWriter {
                     if let reason = metadata.reason { $0.member("reason", reason) }
                     $0.name("tags")
                     $0.object { writer in
-                        for (name, value) in metadata.tags.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                        for (name, value) in metadata.tags.sorted(by: {
+                            $0.key.utf8.lexicographicallyPrecedes($1.key.utf8)
+                        }) {
                             writer.separate()
                             writer.string(name)
                             writer.bytes.append(UInt8(ascii: ":"))

@@ -35,7 +35,10 @@ public enum LeafEncoding {
             metadata: event.metadata, operations: event.operations,
             operationBytes: event.operations.reduce(0) { $0 + $1.agentID.utf8.count + $1.key.utf8.count }
         ) { operation in
-            (operation.agentID, operation.key, operation.version, operation.kind == .put ? self.valueDigest(operation.value) : nil)
+            (
+                operation.agentID, operation.key, operation.version,
+                operation.kind == .put ? self.valueDigest(operation.value) : nil
+            )
         }
     }
 

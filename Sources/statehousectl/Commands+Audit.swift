@@ -139,7 +139,8 @@ struct AuditExport: AsyncParsableCommand {
                     if let agent = self.agent, !event.operations.contains(where: { $0.agentID == agent }) {
                         bytes.append(
                             contentsOf: AuditBundle.encode(
-                                AuditBundle.Line(leaf: AuditBundle.LeafLine(commit_ts: event.commitTS, hash: leafHash.hex))))
+                                AuditBundle.Line(
+                                    leaf: AuditBundle.LeafLine(commit_ts: event.commitTS, hash: leafHash.hex))))
                         leaves += 1
                     } else {
                         AuditBundle.appendEventLine(event, leafHash: leafHash, to: &bytes)

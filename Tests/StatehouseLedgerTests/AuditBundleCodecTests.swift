@@ -103,7 +103,9 @@ struct AuditBundleCodecTests {
         for event in [Self.event(commitTS: 1, tags: ["t": "v"]), Self.event(commitTS: 2, tags: [:])] {
             var bytes = Array("previous line\n".utf8)
             AuditBundle.appendEventLine(event, leafHash: LeafEncoding.leafHash(event), to: &bytes)
-            #expect(bytes == Array("previous line\n".utf8) + AuditBundle.encode(AuditBundle.Line(event: AuditBundle.EventLine(event))))
+            #expect(
+                bytes == Array("previous line\n".utf8)
+                    + AuditBundle.encode(AuditBundle.Line(event: AuditBundle.EventLine(event))))
         }
     }
 }
