@@ -106,14 +106,15 @@ extension StatehouseClient {
             nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
-    /// Agents of a namespace, sorted.
+    /// Agents of a namespace, sorted; Statehouse's own agents (`@agents`, `@snapshots`) only with `includeReserved`.
     public func listAgents(
-        namespace: String = "default", limit: Int = 1000, cursor: String? = nil
+        namespace: String = "default", limit: Int = 1000, cursor: String? = nil, includeReserved: Bool = false
     ) async throws -> Page<String> {
         var request = Statehouse_V2_ListAgentsRequest()
         request.namespace = namespace
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
+        request.includeReserved = includeReserved
         let response = try await self.call { try await self.stub.listAgents(request) }
         return Page(items: response.agentIds, nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }

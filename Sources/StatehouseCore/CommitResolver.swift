@@ -7,6 +7,8 @@ public protocol CommitStateReader {
     func head(namespace: String) throws -> LogHead
     /// The latest version of a key, or `nil` if it was never written.
     func latestVersion(namespace: String, agentID: String, key: String) throws -> KeyVersionState?
+    /// The commit_ts of the last write to any key of the agent; 0 when it has none.
+    func lastCommitTS(namespace: String, agentID: String) throws -> CommitTS
     /// The result of an earlier commit of `txnID`.
     func committedResult(txnID: String) throws -> CommitResult?
     /// The digest and result of an earlier commit that used `idempotencyKey` in `namespace`.
@@ -23,6 +25,11 @@ public enum CommitResolver {
         var namespace: String
         var agentID: String
         var key: String
+    }
+
+    private struct AgentRef: Hashable {
+        var namespace: String
+        var agentID: String
     }
 
     private struct IdempotencyRef: Hashable {
@@ -51,6 +58,9 @@ public enum CommitResolver {
         var heads: [String: LogHead] = [:]
         // Key states as of the end of the previous transaction of this batch; version 0 means never written.
         var keyStates: [KeyRef: KeyVersionState] = [:]
+        // The last commit_ts that wrote each agent, as of the end of the previous transaction of this batch (for
+        // scope conditions; read from storage when first needed).
+        var agentLastCommit: [AgentRef: CommitTS] = [:]
         var resultIndexByTxnID: [String: Int] = [:]
         var idempotencyInBatch: [IdempotencyRef: (digest: [UInt8], index: Int)] = [:]
 
@@ -125,6 +135,23 @@ public enum CommitResolver {
             }
 
             let head = try heads[request.namespace] ?? reader.head(namespace: request.namespace)
+            for scope in request.scopeConditions {
+                let last: CommitTS
+                if let agentID = scope.agentID {
+                    let ref = AgentRef(namespace: request.namespace, agentID: agentID)
+                    last =
+                        try agentLastCommit[ref] ?? reader.lastCommitTS(namespace: request.namespace, agentID: agentID)
+                } else {
+                    last = head.commitTS
+                }
+                if last > scope.unchangedSince {
+                    results.append(
+                        .failure(
+                            .conflict(
+                                agentID: scope.agentID ?? "", key: "", expected: scope.unchangedSince, actual: last)))
+                    continue requests
+                }
+            }
             if request.operations.isEmpty {
                 // A transaction that only read (or only asserted versions): validated, but it writes no event.
                 results.append(
@@ -159,6 +186,9 @@ public enum CommitResolver {
             }
             let commitTS = head.commitTS + 1
             let committedAt = max(now, head.committedAt)
+            for operation in applied {
+                agentLastCommit[AgentRef(namespace: request.namespace, agentID: operation.agentID)] = commitTS
+            }
             let hash = HashChain.hash(
                 prevHash: head.hash,
                 commitTS: commitTS,

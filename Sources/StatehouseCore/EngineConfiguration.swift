@@ -6,6 +6,8 @@ public struct EngineConfiguration: Sendable {
     public var maxBatchTransactions: Int = 4096
     /// How often expired interactive transactions are reaped. The default is one second.
     public var reapInterval: Duration = .seconds(1)
+    /// How often expired snapshots are deleted (one commit per namespace that has any). The default is one minute.
+    public var snapshotSweepInterval: Duration = .seconds(60)
     /// How many finished transaction ids are remembered to give precise errors (aborted, expired, failed).
     /// The default is 65,536.
     public var finishedTransactionMemory: Int = 65_536

@@ -126,15 +126,25 @@ extension StatehouseEngine {
         }
     }
 
-    /// Agents that have written at least one key in the namespace, sorted.
+    /// The agents of a namespace, sorted: those that wrote a key or have a record (``getAgent(namespace:agentID:)``),
+    /// deleted ones (``deleteAgent(namespace:agentID:metadata:)``) left out.
+    ///
+    /// With `includeReserved`, every agent that ever wrote a key instead, Statehouse's own agents
+    /// (``StatehouseModel/ReservedNames``) and deleted agents included: what an export of the whole state wants.
     public func listAgents(
-        namespace: String = "default", limit: Int = 1000, cursor: String? = nil
+        namespace: String = "default", limit: Int = 1000, cursor: String? = nil, includeReserved: Bool = false
     ) async throws -> Page<String> {
         try self.validateNamespace(namespace)
         let limit = try self.validatePageSize(limit)
-        let query = [namespace]
+        guard includeReserved else {
+            let page = try await self.agentListing(
+                namespace: namespace, status: nil, includeDeleted: false, counts: false, limit: limit, cursor: cursor)
+            return Page(items: page.items.map(\.agentID), nextCursor: page.nextCursor)
+        }
+        let query = [namespace, "reserved"]
         let after = try cursor.map { try PageCursor.decodeString($0, kind: .agents, query: query) }
-        let items = try await self.backend.listAgents(namespace: namespace, after: after, limit: limit + 1)
+        let items = try await self.backend.listAgents(
+            namespace: namespace, after: after, limit: limit + 1, includeReserved: true)
         return self.page(items, limit: limit) { PageCursor.encodeString(kind: .agents, query: query, position: $0) }
     }
 

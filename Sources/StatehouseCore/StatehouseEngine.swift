@@ -74,6 +74,7 @@ public final class StatehouseEngine: Sendable {
     public func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runReaper() }
+            group.addTask { await self.runSnapshotSweeper() }
             await self.pipeline.run()
             group.cancelAll()
         }
@@ -90,6 +91,24 @@ public final class StatehouseEngine: Sendable {
                 return
             }
             self.reapExpiredTransactions()
+        }
+    }
+
+    /// Deletes expired snapshots every ``EngineConfiguration/snapshotSweepInterval``; a failed sweep is logged and
+    /// tried again at the next tick (listings already leave expired snapshots out).
+    private func runSnapshotSweeper() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: self.configuration.snapshotSweepInterval)
+            } catch {
+                return
+            }
+            do {
+                let swept = try await self.sweepExpiredSnapshots()
+                if swept > 0 { self.logger.info("Swept expired snapshots", metadata: ["snapshots": "\(swept)"]) }
+            } catch {
+                self.logger.warning("Sweeping expired snapshots failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -138,6 +157,16 @@ extension StatehouseEngine {
     /// Validates an operation's names and value against the limits.
     func validate(_ operation: WriteOperation) throws {
         try NameValidation.validateAgentID(operation.agentID, limits: self.limits)
+        guard !ReservedNames.isReserved(operation.agentID) else {
+            throw StatehouseError.invalidArgument(
+                "agent_id '\(operation.agentID.prefix(64))' is reserved: agent ids starting with '@' hold Statehouse's "
+                    + "own records (agents, snapshots); use the agent and snapshot calls to change them")
+        }
+        try self.validateUnreserved(operation)
+    }
+
+    /// Validates an operation's key and value (the agent id was checked by the caller).
+    func validateUnreserved(_ operation: WriteOperation) throws {
         try NameValidation.validateKey(operation.key, limits: self.limits)
         switch operation.kind {
         case .put:

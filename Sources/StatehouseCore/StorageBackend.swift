@@ -7,6 +7,8 @@ public struct CommitRequest: Sendable, Hashable {
     public var operations: [WriteOperation]
     /// Conditions on key versions: expected versions and the read set of an interactive transaction.
     public var conditions: [KeyCondition]
+    /// Conditions on whole agents or the namespace (restore, fork, agent delete).
+    public var scopeConditions: [ScopeCondition]
     /// A client-chosen key that makes a one-shot commit safe to retry.
     public var idempotencyKey: String?
     /// A digest of the request's content, so a reused idempotency key with different content is refused.
@@ -21,6 +23,7 @@ public struct CommitRequest: Sendable, Hashable {
         txnID: String,
         operations: [WriteOperation],
         conditions: [KeyCondition] = [],
+        scopeConditions: [ScopeCondition] = [],
         idempotencyKey: String? = nil,
         requestDigest: [UInt8] = [],
         metadata: CommitMetadata = CommitMetadata(),
@@ -30,6 +33,7 @@ public struct CommitRequest: Sendable, Hashable {
         self.txnID = txnID
         self.operations = operations
         self.conditions = conditions
+        self.scopeConditions = scopeConditions
         self.idempotencyKey = idempotencyKey
         self.requestDigest = requestDigest
         self.metadata = metadata
@@ -145,8 +149,13 @@ public protocol StorageBackend: Sendable {
         limit: Int
     ) async throws -> [StateRecord]
 
-    /// Agents that have written at least one key in the namespace, sorted, after `after`.
-    func listAgents(namespace: String, after: String?, limit: Int) async throws -> [String]
+    /// Agents that have written at least one key in the namespace, sorted, after `after`; the reserved agents
+    /// (``StatehouseModel/ReservedNames``) only when `includeReserved`.
+    func listAgents(namespace: String, after: String?, limit: Int, includeReserved: Bool) async throws -> [String]
+
+    /// What each agent's keys say (live keys, versions, first and last write), from one snapshot; an agent with no
+    /// key gets zeros.
+    func agentKeyStats(namespace: String, agentIDs: [String]) async throws -> [AgentKeyStats]
 
     /// Committed events in commit_ts order: `query.limit` of them, or fewer only when the range has no more
     /// matching events or the values returned reached `query.maxBytes`.

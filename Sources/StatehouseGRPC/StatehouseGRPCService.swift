@@ -300,7 +300,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         let page = try await self.engine.listAgents(
             namespace: Wire.namespace(request.namespace),
             limit: Wire.limit(request.limit),
-            cursor: Wire.cursor(request.cursor)
+            cursor: Wire.cursor(request.cursor),
+            includeReserved: request.includeReserved
         )
         var response = Statehouse_V2_ListAgentsResponse()
         response.agentIds = page.items

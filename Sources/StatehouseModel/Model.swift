@@ -73,6 +73,23 @@ public enum ExpectedVersion: Sendable, Hashable {
     case version(Version)
 }
 
+/// A condition on a whole agent, or on a whole namespace: nothing of it was written after a commit_ts.
+///
+/// What a restore, a fork or an agent delete checks: they read every key of the agent at one commit_ts and write the
+/// difference, which is only right if no key (a new one included) changed since. A failed one is a
+/// ``StatehouseError/conflict(agentID:key:expected:actual:)`` with an empty key, expected = `unchangedSince` and
+/// actual = the commit_ts of the later write.
+public struct ScopeCondition: Sendable, Hashable {
+    /// The agent; `nil` for the whole namespace.
+    public var agentID: String?
+    public var unchangedSince: CommitTS
+
+    public init(agentID: String?, unchangedSince: CommitTS) {
+        self.agentID = agentID
+        self.unchangedSince = unchangedSince
+    }
+}
+
 /// A condition on one key, checked by the writer against the state that includes earlier transactions of the batch.
 public struct KeyCondition: Sendable, Hashable {
     /// What the key's state must be for the transaction to commit.

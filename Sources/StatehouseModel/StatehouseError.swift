@@ -41,6 +41,11 @@ extension StatehouseError: CustomStringConvertible {
             return message
         case .transactionExpired(let message):
             return message
+        case .conflict(let agentID, "", let expected?, let actual?):
+            // A scope condition (ScopeCondition): the agent, or the namespace when agentID is empty, was written
+            // after the state it was read at; expected and actual are commit_ts values then.
+            return (agentID.isEmpty ? "conflict on the namespace" : "conflict on agent '\(agentID)'")
+                + ": written at commit_ts \(actual), after the state read at commit_ts \(expected); re-read and retry"
         case .conflict(let agentID, let key, let expected, let actual):
             return "conflict on agent '\(agentID)' key '\(key)': expected \(Self.describe(expected)), "
                 + "found \(Self.describe(actual)); re-read and retry"

@@ -395,6 +395,149 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetAgent" metadata.
+        public enum GetAgent: Sendable {
+            /// Request type for "GetAgent".
+            public typealias Input = Statehouse_V2_GetAgentRequest
+            /// Response type for "GetAgent".
+            public typealias Output = Statehouse_V2_AgentRecord
+            /// Descriptor for "GetAgent".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetAgent",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListAgentRecords" metadata.
+        public enum ListAgentRecords: Sendable {
+            /// Request type for "ListAgentRecords".
+            public typealias Input = Statehouse_V2_ListAgentRecordsRequest
+            /// Response type for "ListAgentRecords".
+            public typealias Output = Statehouse_V2_ListAgentRecordsResponse
+            /// Descriptor for "ListAgentRecords".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ListAgentRecords",
+                type: .unary
+            )
+        }
+        /// Namespace for "UpdateAgent" metadata.
+        public enum UpdateAgent: Sendable {
+            /// Request type for "UpdateAgent".
+            public typealias Input = Statehouse_V2_UpdateAgentRequest
+            /// Response type for "UpdateAgent".
+            public typealias Output = Statehouse_V2_AgentRecord
+            /// Descriptor for "UpdateAgent".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "UpdateAgent",
+                type: .unary
+            )
+        }
+        /// Namespace for "DeleteAgent" metadata.
+        public enum DeleteAgent: Sendable {
+            /// Request type for "DeleteAgent".
+            public typealias Input = Statehouse_V2_DeleteAgentRequest
+            /// Response type for "DeleteAgent".
+            public typealias Output = Statehouse_V2_CommitResponse
+            /// Descriptor for "DeleteAgent".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "DeleteAgent",
+                type: .unary
+            )
+        }
+        /// Namespace for "CreateSnapshot" metadata.
+        public enum CreateSnapshot: Sendable {
+            /// Request type for "CreateSnapshot".
+            public typealias Input = Statehouse_V2_CreateSnapshotRequest
+            /// Response type for "CreateSnapshot".
+            public typealias Output = Statehouse_V2_Snapshot
+            /// Descriptor for "CreateSnapshot".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "CreateSnapshot",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetSnapshot" metadata.
+        public enum GetSnapshot: Sendable {
+            /// Request type for "GetSnapshot".
+            public typealias Input = Statehouse_V2_GetSnapshotRequest
+            /// Response type for "GetSnapshot".
+            public typealias Output = Statehouse_V2_Snapshot
+            /// Descriptor for "GetSnapshot".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetSnapshot",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListSnapshots" metadata.
+        public enum ListSnapshots: Sendable {
+            /// Request type for "ListSnapshots".
+            public typealias Input = Statehouse_V2_ListSnapshotsRequest
+            /// Response type for "ListSnapshots".
+            public typealias Output = Statehouse_V2_ListSnapshotsResponse
+            /// Descriptor for "ListSnapshots".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ListSnapshots",
+                type: .unary
+            )
+        }
+        /// Namespace for "DeleteSnapshot" metadata.
+        public enum DeleteSnapshot: Sendable {
+            /// Request type for "DeleteSnapshot".
+            public typealias Input = Statehouse_V2_DeleteSnapshotRequest
+            /// Response type for "DeleteSnapshot".
+            public typealias Output = Statehouse_V2_CommitResponse
+            /// Descriptor for "DeleteSnapshot".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "DeleteSnapshot",
+                type: .unary
+            )
+        }
+        /// Namespace for "RestoreSnapshot" metadata.
+        public enum RestoreSnapshot: Sendable {
+            /// Request type for "RestoreSnapshot".
+            public typealias Input = Statehouse_V2_RestoreSnapshotRequest
+            /// Response type for "RestoreSnapshot".
+            public typealias Output = Statehouse_V2_StateCopyResponse
+            /// Descriptor for "RestoreSnapshot".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "RestoreSnapshot",
+                type: .unary
+            )
+        }
+        /// Namespace for "Fork" metadata.
+        public enum Fork: Sendable {
+            /// Request type for "Fork".
+            public typealias Input = Statehouse_V2_ForkRequest
+            /// Response type for "Fork".
+            public typealias Output = Statehouse_V2_StateCopyResponse
+            /// Descriptor for "Fork".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "Fork",
+                type: .unary
+            )
+        }
+        /// Namespace for "Diff" metadata.
+        public enum Diff: Sendable {
+            /// Request type for "Diff".
+            public typealias Input = Statehouse_V2_DiffRequest
+            /// Response type for "Diff".
+            public typealias Output = Statehouse_V2_DiffResponse
+            /// Descriptor for "Diff".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "Diff",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -438,6 +581,17 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             GetConsistencyProof.descriptor,
             GetVerifiedState.descriptor,
             GetTreePrefix.descriptor,
+            GetAgent.descriptor,
+            ListAgentRecords.descriptor,
+            UpdateAgent.descriptor,
+            DeleteAgent.descriptor,
+            CreateSnapshot.descriptor,
+            GetSnapshot.descriptor,
+            ListSnapshots.descriptor,
+            DeleteSnapshot.descriptor,
+            RestoreSnapshot.descriptor,
+            Fork.descriptor,
+            Diff.descriptor,
             Session.descriptor
         ]
     }
@@ -897,6 +1051,182 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetTreePrefixRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_TreePrefix>
+
+        /// Handle the "GetAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+        /// > (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+        /// > commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetAgentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentRecord` messages.
+        func getAgent(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRecord>
+
+        /// Handle the "ListAgentRecords" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ListAgentRecordsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ListAgentRecordsResponse` messages.
+        func listAgentRecords(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListAgentRecordsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListAgentRecordsResponse>
+
+        /// Handle the "UpdateAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_UpdateAgentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentRecord` messages.
+        func updateAgent(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_UpdateAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRecord>
+
+        /// Handle the "DeleteAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_DeleteAgentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_CommitResponse` messages.
+        func deleteAgent(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_DeleteAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CommitResponse>
+
+        /// Handle the "CreateSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_CreateSnapshotRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_Snapshot` messages.
+        func createSnapshot(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_CreateSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_Snapshot>
+
+        /// Handle the "GetSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetSnapshotRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_Snapshot` messages.
+        func getSnapshot(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_Snapshot>
+
+        /// Handle the "ListSnapshots" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ListSnapshotsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ListSnapshotsResponse` messages.
+        func listSnapshots(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListSnapshotsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListSnapshotsResponse>
+
+        /// Handle the "DeleteSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_DeleteSnapshotRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_CommitResponse` messages.
+        func deleteSnapshot(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_DeleteSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CommitResponse>
+
+        /// Handle the "RestoreSnapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_RestoreSnapshotRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_StateCopyResponse` messages.
+        func restoreSnapshot(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_RestoreSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_StateCopyResponse>
+
+        /// Handle the "Fork" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ForkRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_StateCopyResponse` messages.
+        func fork(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ForkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_StateCopyResponse>
+
+        /// Handle the "Diff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_DiffRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_DiffResponse` messages.
+        func diff(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_DiffRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_DiffResponse>
 
         /// Handle the "Session" method.
         ///
@@ -1358,6 +1688,182 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_TreePrefix>
 
+        /// Handle the "GetAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+        /// > (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+        /// > commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentRecord` message.
+        func getAgent(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRecord>
+
+        /// Handle the "ListAgentRecords" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListAgentRecordsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ListAgentRecordsResponse` message.
+        func listAgentRecords(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ListAgentRecordsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListAgentRecordsResponse>
+
+        /// Handle the "UpdateAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_UpdateAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentRecord` message.
+        func updateAgent(
+            request: GRPCCore.ServerRequest<Statehouse_V2_UpdateAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRecord>
+
+        /// Handle the "DeleteAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DeleteAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_CommitResponse` message.
+        func deleteAgent(
+            request: GRPCCore.ServerRequest<Statehouse_V2_DeleteAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CommitResponse>
+
+        /// Handle the "CreateSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_Snapshot` message.
+        func createSnapshot(
+            request: GRPCCore.ServerRequest<Statehouse_V2_CreateSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_Snapshot>
+
+        /// Handle the "GetSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_Snapshot` message.
+        func getSnapshot(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_Snapshot>
+
+        /// Handle the "ListSnapshots" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListSnapshotsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ListSnapshotsResponse` message.
+        func listSnapshots(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ListSnapshotsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListSnapshotsResponse>
+
+        /// Handle the "DeleteSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DeleteSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_CommitResponse` message.
+        func deleteSnapshot(
+            request: GRPCCore.ServerRequest<Statehouse_V2_DeleteSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CommitResponse>
+
+        /// Handle the "RestoreSnapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RestoreSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_StateCopyResponse` message.
+        func restoreSnapshot(
+            request: GRPCCore.ServerRequest<Statehouse_V2_RestoreSnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_StateCopyResponse>
+
+        /// Handle the "Fork" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ForkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_StateCopyResponse` message.
+        func fork(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ForkRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_StateCopyResponse>
+
+        /// Handle the "Diff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DiffRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_DiffResponse` message.
+        func diff(
+            request: GRPCCore.ServerRequest<Statehouse_V2_DiffRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_DiffResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -1818,6 +2324,182 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_TreePrefix
 
+        /// Handle the "GetAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+        /// > (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+        /// > commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentRecord` to respond with.
+        func getAgent(
+            request: Statehouse_V2_GetAgentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentRecord
+
+        /// Handle the "ListAgentRecords" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ListAgentRecordsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ListAgentRecordsResponse` to respond with.
+        func listAgentRecords(
+            request: Statehouse_V2_ListAgentRecordsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ListAgentRecordsResponse
+
+        /// Handle the "UpdateAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_UpdateAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentRecord` to respond with.
+        func updateAgent(
+            request: Statehouse_V2_UpdateAgentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentRecord
+
+        /// Handle the "DeleteAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_DeleteAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_CommitResponse` to respond with.
+        func deleteAgent(
+            request: Statehouse_V2_DeleteAgentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_CommitResponse
+
+        /// Handle the "CreateSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_CreateSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_Snapshot` to respond with.
+        func createSnapshot(
+            request: Statehouse_V2_CreateSnapshotRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_Snapshot
+
+        /// Handle the "GetSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_Snapshot` to respond with.
+        func getSnapshot(
+            request: Statehouse_V2_GetSnapshotRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_Snapshot
+
+        /// Handle the "ListSnapshots" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ListSnapshotsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ListSnapshotsResponse` to respond with.
+        func listSnapshots(
+            request: Statehouse_V2_ListSnapshotsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ListSnapshotsResponse
+
+        /// Handle the "DeleteSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_DeleteSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_CommitResponse` to respond with.
+        func deleteSnapshot(
+            request: Statehouse_V2_DeleteSnapshotRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_CommitResponse
+
+        /// Handle the "RestoreSnapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_RestoreSnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_StateCopyResponse` to respond with.
+        func restoreSnapshot(
+            request: Statehouse_V2_RestoreSnapshotRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_StateCopyResponse
+
+        /// Handle the "Fork" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ForkRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_StateCopyResponse` to respond with.
+        func fork(
+            request: Statehouse_V2_ForkRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_StateCopyResponse
+
+        /// Handle the "Diff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_DiffRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_DiffResponse` to respond with.
+        func diff(
+            request: Statehouse_V2_DiffRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_DiffResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -2152,6 +2834,127 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetAgent.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetAgentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentRecord>(),
+            handler: { request, context in
+                try await self.getAgent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ListAgentRecords.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListAgentRecordsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListAgentRecordsResponse>(),
+            handler: { request, context in
+                try await self.listAgentRecords(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.UpdateAgent.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_UpdateAgentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentRecord>(),
+            handler: { request, context in
+                try await self.updateAgent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.DeleteAgent.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_DeleteAgentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CommitResponse>(),
+            handler: { request, context in
+                try await self.deleteAgent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.CreateSnapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CreateSnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_Snapshot>(),
+            handler: { request, context in
+                try await self.createSnapshot(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetSnapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetSnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_Snapshot>(),
+            handler: { request, context in
+                try await self.getSnapshot(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ListSnapshots.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListSnapshotsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListSnapshotsResponse>(),
+            handler: { request, context in
+                try await self.listSnapshots(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.DeleteSnapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_DeleteSnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CommitResponse>(),
+            handler: { request, context in
+                try await self.deleteSnapshot(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.RestoreSnapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RestoreSnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_StateCopyResponse>(),
+            handler: { request, context in
+                try await self.restoreSnapshot(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.Fork.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ForkRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_StateCopyResponse>(),
+            handler: { request, context in
+                try await self.fork(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.Diff.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_DiffRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_DiffResponse>(),
+            handler: { request, context in
+                try await self.diff(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -2470,6 +3273,127 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_TreePrefix> {
         let response = try await self.getTreePrefix(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getAgent(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRecord> {
+        let response = try await self.getAgent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listAgentRecords(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListAgentRecordsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListAgentRecordsResponse> {
+        let response = try await self.listAgentRecords(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func updateAgent(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_UpdateAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRecord> {
+        let response = try await self.updateAgent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func deleteAgent(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_DeleteAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CommitResponse> {
+        let response = try await self.deleteAgent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createSnapshot(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_CreateSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_Snapshot> {
+        let response = try await self.createSnapshot(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getSnapshot(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_Snapshot> {
+        let response = try await self.getSnapshot(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listSnapshots(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListSnapshotsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListSnapshotsResponse> {
+        let response = try await self.listSnapshots(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func deleteSnapshot(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_DeleteSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CommitResponse> {
+        let response = try await self.deleteSnapshot(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func restoreSnapshot(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_RestoreSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_StateCopyResponse> {
+        let response = try await self.restoreSnapshot(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func fork(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ForkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_StateCopyResponse> {
+        let response = try await self.fork(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func diff(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_DiffRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_DiffResponse> {
+        let response = try await self.diff(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2845,6 +3769,149 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_TreePrefix> {
         return GRPCCore.ServerResponse<Statehouse_V2_TreePrefix>(
             message: try await self.getTreePrefix(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getAgent(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRecord> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentRecord>(
+            message: try await self.getAgent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listAgentRecords(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ListAgentRecordsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListAgentRecordsResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ListAgentRecordsResponse>(
+            message: try await self.listAgentRecords(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func updateAgent(
+        request: GRPCCore.ServerRequest<Statehouse_V2_UpdateAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRecord> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentRecord>(
+            message: try await self.updateAgent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func deleteAgent(
+        request: GRPCCore.ServerRequest<Statehouse_V2_DeleteAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CommitResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_CommitResponse>(
+            message: try await self.deleteAgent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createSnapshot(
+        request: GRPCCore.ServerRequest<Statehouse_V2_CreateSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_Snapshot> {
+        return GRPCCore.ServerResponse<Statehouse_V2_Snapshot>(
+            message: try await self.createSnapshot(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getSnapshot(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_Snapshot> {
+        return GRPCCore.ServerResponse<Statehouse_V2_Snapshot>(
+            message: try await self.getSnapshot(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listSnapshots(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ListSnapshotsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListSnapshotsResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ListSnapshotsResponse>(
+            message: try await self.listSnapshots(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func deleteSnapshot(
+        request: GRPCCore.ServerRequest<Statehouse_V2_DeleteSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CommitResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_CommitResponse>(
+            message: try await self.deleteSnapshot(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func restoreSnapshot(
+        request: GRPCCore.ServerRequest<Statehouse_V2_RestoreSnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_StateCopyResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_StateCopyResponse>(
+            message: try await self.restoreSnapshot(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func fork(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ForkRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_StateCopyResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_StateCopyResponse>(
+            message: try await self.fork(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func diff(
+        request: GRPCCore.ServerRequest<Statehouse_V2_DiffRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_DiffResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_DiffResponse>(
+            message: try await self.diff(
                 request: request.message,
                 context: context
             ),
@@ -3450,6 +4517,237 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_TreePrefix>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_TreePrefix>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+        /// > (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+        /// > commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetAgentRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRecord` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getAgent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRecord>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAgentRecords" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListAgentRecordsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListAgentRecordsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListAgentRecordsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAgentRecords<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListAgentRecordsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListAgentRecordsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListAgentRecordsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListAgentRecordsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpdateAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_UpdateAgentRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_UpdateAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRecord` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateAgent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_UpdateAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_UpdateAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRecord>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeleteAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DeleteAgentRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_DeleteAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CommitResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deleteAgent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_DeleteAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_DeleteAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CommitResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CreateSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_Snapshot` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CreateSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CreateSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_Snapshot>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_Snapshot` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_Snapshot>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListSnapshots" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListSnapshotsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListSnapshotsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListSnapshotsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listSnapshots<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListSnapshotsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListSnapshotsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListSnapshotsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSnapshotsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeleteSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DeleteSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_DeleteSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CommitResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deleteSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_DeleteSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_DeleteSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CommitResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RestoreSnapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RestoreSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RestoreSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_StateCopyResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func restoreSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RestoreSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RestoreSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_StateCopyResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Fork" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ForkRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ForkRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_StateCopyResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func fork<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ForkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ForkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_StateCopyResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Diff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DiffRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_DiffRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_DiffResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func diff<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_DiffRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_DiffRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_DiffResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_DiffResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -4369,6 +5667,358 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "GetAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+        /// > (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+        /// > commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetAgentRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRecord` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getAgent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRecord>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetAgent.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListAgentRecords" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListAgentRecordsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListAgentRecordsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListAgentRecordsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listAgentRecords<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListAgentRecordsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListAgentRecordsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListAgentRecordsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListAgentRecordsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ListAgentRecords.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UpdateAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_UpdateAgentRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_UpdateAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRecord` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateAgent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_UpdateAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_UpdateAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRecord>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.UpdateAgent.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DeleteAgent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DeleteAgentRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_DeleteAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CommitResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deleteAgent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_DeleteAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_DeleteAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CommitResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.DeleteAgent.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CreateSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_Snapshot` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CreateSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CreateSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_Snapshot>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.CreateSnapshot.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_Snapshot` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_Snapshot>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetSnapshot.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListSnapshots" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListSnapshotsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListSnapshotsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListSnapshotsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listSnapshots<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListSnapshotsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListSnapshotsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListSnapshotsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSnapshotsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ListSnapshots.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DeleteSnapshot" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DeleteSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_DeleteSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CommitResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deleteSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_DeleteSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_DeleteSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CommitResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.DeleteSnapshot.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RestoreSnapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RestoreSnapshotRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RestoreSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_StateCopyResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func restoreSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RestoreSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RestoreSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_StateCopyResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.RestoreSnapshot.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Fork" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ForkRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ForkRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_StateCopyResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func fork<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ForkRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ForkRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_StateCopyResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.Fork.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Diff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_DiffRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_DiffRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_DiffResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func diff<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_DiffRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_DiffRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_DiffResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_DiffResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.Diff.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -5138,6 +6788,303 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetTreePrefixRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_TreePrefix>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetAgent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+    /// > (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+    /// > commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetAgentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getAgent<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetAgentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getAgent(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetAgentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentRecord>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAgentRecords" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ListAgentRecordsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAgentRecords<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ListAgentRecordsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListAgentRecordsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAgentRecords(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListAgentRecordsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListAgentRecordsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateAgent" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_UpdateAgentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateAgent<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_UpdateAgentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateAgent(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_UpdateAgentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentRecord>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteAgent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_DeleteAgentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteAgent<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_DeleteAgentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.deleteAgent(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_DeleteAgentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CommitResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateSnapshot" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_CreateSnapshotRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createSnapshot<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_CreateSnapshotRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createSnapshot(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CreateSnapshotRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_Snapshot>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSnapshot" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetSnapshotRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSnapshot<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetSnapshotRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getSnapshot(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetSnapshotRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_Snapshot>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSnapshots" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ListSnapshotsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listSnapshots<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ListSnapshotsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSnapshotsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listSnapshots(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListSnapshotsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListSnapshotsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteSnapshot" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_DeleteSnapshotRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteSnapshot<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_DeleteSnapshotRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.deleteSnapshot(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_DeleteSnapshotRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CommitResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RestoreSnapshot" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_RestoreSnapshotRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func restoreSnapshot<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_RestoreSnapshotRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.restoreSnapshot(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RestoreSnapshotRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_StateCopyResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Fork" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ForkRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func fork<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ForkRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.fork(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ForkRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_StateCopyResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Diff" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_DiffRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func diff<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_DiffRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_DiffResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.diff(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_DiffRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_DiffResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -6017,6 +7964,347 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getTreePrefix(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetAgent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+    /// > (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+    /// > commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getAgent<Result>(
+        _ message: Statehouse_V2_GetAgentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetAgentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getAgent(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAgentRecords" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAgentRecords<Result>(
+        _ message: Statehouse_V2_ListAgentRecordsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListAgentRecordsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ListAgentRecordsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAgentRecords(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateAgent" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateAgent<Result>(
+        _ message: Statehouse_V2_UpdateAgentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRecord>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_UpdateAgentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateAgent(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteAgent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteAgent<Result>(
+        _ message: Statehouse_V2_DeleteAgentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_DeleteAgentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.deleteAgent(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateSnapshot" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createSnapshot<Result>(
+        _ message: Statehouse_V2_CreateSnapshotRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_CreateSnapshotRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createSnapshot(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSnapshot" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSnapshot<Result>(
+        _ message: Statehouse_V2_GetSnapshotRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_Snapshot>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetSnapshotRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getSnapshot(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSnapshots" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listSnapshots<Result>(
+        _ message: Statehouse_V2_ListSnapshotsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSnapshotsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ListSnapshotsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listSnapshots(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteSnapshot" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteSnapshot<Result>(
+        _ message: Statehouse_V2_DeleteSnapshotRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CommitResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_DeleteSnapshotRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.deleteSnapshot(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RestoreSnapshot" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func restoreSnapshot<Result>(
+        _ message: Statehouse_V2_RestoreSnapshotRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_RestoreSnapshotRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.restoreSnapshot(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Fork" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func fork<Result>(
+        _ message: Statehouse_V2_ForkRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_StateCopyResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ForkRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.fork(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Diff" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func diff<Result>(
+        _ message: Statehouse_V2_DiffRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_DiffResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_DiffRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.diff(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -89,9 +89,20 @@ extension SQLiteBackend {
         }
     }
 
-    public func listAgents(namespace: String, after: String?, limit: Int) async throws -> [String] {
+    public func listAgents(
+        namespace: String, after: String?, limit: Int, includeReserved: Bool
+    ) async throws -> [String] {
         try await self.onReader { reader in
-            try reader.snapshot { try reader.listAgents(namespace: namespace, after: after, limit: limit) }
+            try reader.snapshot {
+                try reader.listAgents(
+                    namespace: namespace, after: after, limit: limit, includeReserved: includeReserved)
+            }
+        }
+    }
+
+    public func agentKeyStats(namespace: String, agentIDs: [String]) async throws -> [AgentKeyStats] {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.agentKeyStats(namespace: namespace, agentIDs: agentIDs) }
         }
     }
 

@@ -315,7 +315,9 @@ final class SQLiteReader: SQLiteConnectionOwner {
     }
 
     /// Distinct agents by repeated index seeks (one per agent), not by scanning every key.
-    func listAgents(namespace: String, after: String?, limit: Int) throws -> [String] {
+    /// Reserved agents (names starting with `@`) are stepped over in one seek when not wanted: `@` followed by 0xFF
+    /// sorts after every UTF-8 name that starts with `@`.
+    func listAgents(namespace: String, after: String?, limit: Int, includeReserved: Bool) throws -> [String] {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
         let statement = try self.connection.statement(
             """
@@ -324,14 +326,19 @@ final class SQLiteReader: SQLiteConnectionOwner {
             """
         )
         var agents: [String] = []
-        var last = after ?? ""
+        var last = Array((after ?? "").utf8)
         while agents.count < limit {
             statement.reset()
             statement.bind(0, namespaceID)
-            statement.bind(1, last)
+            statement.bindTextBytes(1, last)
             guard try statement.step() else { break }
-            last = statement.text(0)
-            agents.append(last)
+            let agent = statement.text(0)
+            if !includeReserved, ReservedNames.isReserved(agent) {
+                last = [UInt8(ascii: "@"), 0xFF]
+                continue
+            }
+            last = Array(agent.utf8)
+            agents.append(agent)
         }
         return agents
     }

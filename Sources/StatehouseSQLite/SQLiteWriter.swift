@@ -201,6 +201,20 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         return KeyVersionState(version: statement.uint64(0), deleted: statement.bool(1))
     }
 
+    func lastCommitTS(namespace: String, agentID: String) throws -> CommitTS {
+        guard let namespaceID = self.namespaces[namespace]?.id else { return 0 }
+        let statement = try self.connection.statement(
+            """
+            SELECT commit_ts FROM versions INDEXED BY versions_by_agent
+            WHERE ns_id = ? AND agent_id = ? ORDER BY commit_ts DESC LIMIT 1
+            """
+        )
+        statement.bind(0, namespaceID)
+        statement.bind(1, agentID)
+        guard try statement.step() else { return 0 }
+        return statement.uint64(0)
+    }
+
     func committedResult(txnID: String) throws -> CommitResult? {
         try SQLiteQueries.committedResult(txnID: txnID, on: self.connection)
     }

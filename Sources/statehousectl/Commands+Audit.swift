@@ -159,7 +159,9 @@ struct AuditExport: AsyncParsableCommand {
             if let agent = self.agent {
                 agents = [agent]
             } else {
-                agents = try await allPages { try await client.listAgents(namespace: namespace, cursor: $0) }
+                agents = try await allPages {
+                    try await client.listAgents(namespace: namespace, cursor: $0, includeReserved: true)
+                }
             }
             // Witnesses come before the state lines they prove, so a verifier checks each line as it reads it; the
             // state is held here meanwhile (one entry per live key, not per event).

@@ -292,18 +292,37 @@ struct History: AsyncParsableCommand {
 }
 
 struct Agents: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the agents of the namespace.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the agents of the namespace (with --long, their records: name, status, counts).")
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Only agents with this status (implies --long).") var status: String?
+    @Flag(help: "Also deleted agents (implies --long).") var deleted = false
+    @Flag(name: [.customShort("l"), .long], help: "Show each agent's record.") var long = false
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let agents = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages { try await client.listAgents(namespace: self.global.namespaceName, cursor: $0) }
+        let namespace = self.global.namespaceName
+        guard self.long || self.status != nil || self.deleted else {
+            let agents = try await withStatehouseClient(host: host, port: port) { client in
+                try await allPages { try await client.listAgents(namespace: namespace, cursor: $0) }
+            }
+            if try self.global.format == .json {
+                emit(JSONOutput.array(agents.map { .string($0) }).text)
+            } else if !agents.isEmpty {
+                emit(agents.joined(separator: "\n"))
+            }
+            return
+        }
+        let records = try await withStatehouseClient(host: host, port: port) { client in
+            try await allPages {
+                try await client.listAgentRecords(
+                    namespace: namespace, status: self.status, includeDeleted: self.deleted, cursor: $0)
+            }
         }
         if try self.global.format == .json {
-            emit(JSONOutput.array(agents.map { .string($0) }).text)
-        } else if !agents.isEmpty {
-            emit(agents.joined(separator: "\n"))
+            emit(JSONOutput.array(records.map(LifecycleRender.agent)).text)
+        } else if !records.isEmpty {
+            emit(LifecycleRender.agentTable(records, style: self.global.style))
         }
     }
 }

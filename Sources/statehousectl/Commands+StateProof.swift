@@ -43,7 +43,9 @@ struct StateCommand: AsyncParsableCommand {
             if let agent = self.agent {
                 agents = [agent]
             } else {
-                agents = try await allPages { try await client.listAgents(namespace: namespace, cursor: $0) }
+                agents = try await allPages {
+                    try await client.listAgents(namespace: namespace, cursor: $0, includeReserved: true)
+                }
             }
             var entries: [(record: StateRecord, witness: AuditBundle.WitnessLine)] = []
             for agent in agents {

@@ -12,6 +12,10 @@ struct FakeStore: CommitStateReader {
     func latestVersion(namespace: String, agentID: String, key: String) throws -> KeyVersionState? {
         self.versions["\(namespace)/\(agentID)/\(key)"]
     }
+    var lastCommits: [String: CommitTS] = [:]
+    func lastCommitTS(namespace: String, agentID: String) throws -> CommitTS {
+        self.lastCommits["\(namespace)/\(agentID)"] ?? 0
+    }
     func committedResult(txnID: String) throws -> CommitResult? { self.committed[txnID] }
     func idempotentCommit(namespace: String, idempotencyKey: String) throws -> (digest: [UInt8], result: CommitResult)?
     {
@@ -49,6 +53,39 @@ struct CommitResolverTests {
         #expect(resolution.eventRequestIndices == [0, 2, 3])
         #expect(resolution.events[1].prevHash == resolution.events[0].hash)
         #expect(resolution.heads["n"]?.commitTS == 2 && resolution.heads["m"]?.commitTS == 1)
+    }
+
+    @Test(
+        "a scope condition fails when its agent (or namespace) was written after its commit_ts, in storage or earlier in the batch"
+    )
+    func scopeConditions() throws {
+        var store = FakeStore()
+        store.heads["n"] = LogHead(namespace: "n", commitTS: 4, hash: HashChain.genesisHash, committedAt: 1)
+        store.lastCommits["n/a"] = 3
+        let batch = [
+            CommitRequest(
+                namespace: "n", txnID: "t1", operations: [], scopeConditions: [.init(agentID: "a", unchangedSince: 3)]),
+            CommitRequest(
+                namespace: "n", txnID: "t2", operations: [], scopeConditions: [.init(agentID: "a", unchangedSince: 2)]),
+            CommitRequest(
+                namespace: "n", txnID: "t3", operations: [], scopeConditions: [.init(agentID: nil, unchangedSince: 4)]),
+            CommitRequest(namespace: "n", txnID: "t4", operations: [Self.put("k")]),
+            CommitRequest(
+                namespace: "n", txnID: "t5", operations: [], scopeConditions: [.init(agentID: "a", unchangedSince: 4)]),
+            CommitRequest(
+                namespace: "n", txnID: "t6", operations: [], scopeConditions: [.init(agentID: nil, unchangedSince: 4)]),
+            CommitRequest(
+                namespace: "n", txnID: "t7", operations: [], scopeConditions: [.init(agentID: "b", unchangedSince: 0)]),
+        ]
+        let resolution = try CommitResolver.resolve(batch, reader: store, now: 10)
+        let ok = resolution.results.map { (try? $0.get()) != nil }
+        #expect(ok == [true, false, true, true, false, false, true])
+        #expect(resolution.results[1] == .failure(.conflict(agentID: "a", key: "", expected: 2, actual: 3)))
+        #expect(resolution.results[5] == .failure(.conflict(agentID: "", key: "", expected: 4, actual: 5)))
+        #expect(
+            "\(StatehouseError.conflict(agentID: "a", key: "", expected: 2, actual: 3))"
+                == "conflict on agent 'a': written at commit_ts 3, after the state read at commit_ts 2; re-read and retry"
+        )
     }
 
     @Test("a transaction id that already committed returns its stored result and writes nothing")

@@ -414,14 +414,16 @@ class HistoryResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[StateRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class ListAgentsRequest(_message.Message):
-    __slots__ = ("namespace", "limit", "cursor")
+    __slots__ = ("namespace", "limit", "cursor", "include_reserved")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_RESERVED_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     limit: int
     cursor: str
-    def __init__(self, namespace: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+    include_reserved: bool
+    def __init__(self, namespace: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ..., include_reserved: _Optional[bool] = ...) -> None: ...
 
 class ListAgentsResponse(_message.Message):
     __slots__ = ("agent_ids", "next_cursor")
@@ -753,3 +755,246 @@ class SessionResponse(_message.Message):
     history: HistoryResponse
     read_log: ReadLogResponse
     def __init__(self, request_id: _Optional[int] = ..., error: _Optional[_Union[SessionError, _Mapping]] = ..., commit: _Optional[_Union[CommitResponse, _Mapping]] = ..., get: _Optional[_Union[GetStateResponse, _Mapping]] = ..., get_many: _Optional[_Union[GetManyResponse, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionResponse, _Mapping]] = ..., write: _Optional[_Union[WriteResponse, _Mapping]] = ..., delete: _Optional[_Union[DeleteResponse, _Mapping]] = ..., abort: _Optional[_Union[AbortResponse, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysResponse, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixResponse, _Mapping]] = ..., history: _Optional[_Union[HistoryResponse, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogResponse, _Mapping]] = ...) -> None: ...
+
+class AgentRecord(_message.Message):
+    __slots__ = ("agent_id", "display_name", "status", "metadata", "created_at_micros", "updated_at_micros", "key_count", "version_count", "deleted")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    KEY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    display_name: str
+    status: str
+    metadata: bytes
+    created_at_micros: int
+    updated_at_micros: int
+    key_count: int
+    version_count: int
+    deleted: bool
+    def __init__(self, agent_id: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[str] = ..., metadata: _Optional[bytes] = ..., created_at_micros: _Optional[int] = ..., updated_at_micros: _Optional[int] = ..., key_count: _Optional[int] = ..., version_count: _Optional[int] = ..., deleted: _Optional[bool] = ...) -> None: ...
+
+class GetAgentRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
+
+class ListAgentRecordsRequest(_message.Message):
+    __slots__ = ("namespace", "status", "include_deleted", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DELETED_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    status: str
+    include_deleted: bool
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., status: _Optional[str] = ..., include_deleted: _Optional[bool] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListAgentRecordsResponse(_message.Message):
+    __slots__ = ("agents", "next_cursor")
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    agents: _containers.RepeatedCompositeFieldContainer[AgentRecord]
+    next_cursor: str
+    def __init__(self, agents: _Optional[_Iterable[_Union[AgentRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class UpdateAgentRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "display_name", "status", "metadata", "commit_metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    display_name: str
+    status: str
+    metadata: bytes
+    commit_metadata: Metadata
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., display_name: _Optional[str] = ..., status: _Optional[str] = ..., metadata: _Optional[bytes] = ..., commit_metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class DeleteAgentRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    metadata: Metadata
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class Snapshot(_message.Message):
+    __slots__ = ("namespace", "name", "agent_id", "commit_ts", "description", "metadata", "created_at_micros", "expires_at_micros")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    agent_id: str
+    commit_ts: int
+    description: str
+    metadata: bytes
+    created_at_micros: int
+    expires_at_micros: int
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., agent_id: _Optional[str] = ..., commit_ts: _Optional[int] = ..., description: _Optional[str] = ..., metadata: _Optional[bytes] = ..., created_at_micros: _Optional[int] = ..., expires_at_micros: _Optional[int] = ...) -> None: ...
+
+class StatePoint(_message.Message):
+    __slots__ = ("commit_ts", "as_of_micros", "snapshot")
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_MICROS_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    commit_ts: int
+    as_of_micros: int
+    snapshot: str
+    def __init__(self, commit_ts: _Optional[int] = ..., as_of_micros: _Optional[int] = ..., snapshot: _Optional[str] = ...) -> None: ...
+
+class CreateSnapshotRequest(_message.Message):
+    __slots__ = ("namespace", "name", "agent_id", "description", "metadata", "expires_at_micros", "at")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    agent_id: str
+    description: str
+    metadata: bytes
+    expires_at_micros: int
+    at: StatePoint
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., agent_id: _Optional[str] = ..., description: _Optional[str] = ..., metadata: _Optional[bytes] = ..., expires_at_micros: _Optional[int] = ..., at: _Optional[_Union[StatePoint, _Mapping]] = ...) -> None: ...
+
+class GetSnapshotRequest(_message.Message):
+    __slots__ = ("namespace", "name")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ListSnapshotsRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListSnapshotsResponse(_message.Message):
+    __slots__ = ("snapshots", "next_cursor")
+    SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    snapshots: _containers.RepeatedCompositeFieldContainer[Snapshot]
+    next_cursor: str
+    def __init__(self, snapshots: _Optional[_Iterable[_Union[Snapshot, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class DeleteSnapshotRequest(_message.Message):
+    __slots__ = ("namespace", "name")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class RestoreSnapshotRequest(_message.Message):
+    __slots__ = ("namespace", "name", "force", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    force: bool
+    metadata: Metadata
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., force: _Optional[bool] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class ForkRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "at", "target_namespace", "target_agent_id", "overwrite", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OVERWRITE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    at: StatePoint
+    target_namespace: str
+    target_agent_id: str
+    overwrite: bool
+    metadata: Metadata
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., at: _Optional[_Union[StatePoint, _Mapping]] = ..., target_namespace: _Optional[str] = ..., target_agent_id: _Optional[str] = ..., overwrite: _Optional[bool] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class StateCopyResponse(_message.Message):
+    __slots__ = ("result", "puts", "deletes", "source_commit_ts")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    PUTS_FIELD_NUMBER: _ClassVar[int]
+    DELETES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    result: CommitResult
+    puts: int
+    deletes: int
+    source_commit_ts: int
+    def __init__(self, result: _Optional[_Union[CommitResult, _Mapping]] = ..., puts: _Optional[int] = ..., deletes: _Optional[int] = ..., source_commit_ts: _Optional[int] = ...) -> None: ...
+
+class DiffRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "to")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    to: StatePoint
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., to: _Optional[_Union[StatePoint, _Mapping]] = ..., **kwargs) -> None: ...
+
+class KeyDifference(_message.Message):
+    __slots__ = ("key", "change", "before", "after", "patch")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    PATCH_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    change: str
+    before: StateRecord
+    after: StateRecord
+    patch: bytes
+    def __init__(self, key: _Optional[str] = ..., change: _Optional[str] = ..., before: _Optional[_Union[StateRecord, _Mapping]] = ..., after: _Optional[_Union[StateRecord, _Mapping]] = ..., patch: _Optional[bytes] = ...) -> None: ...
+
+class DiffResponse(_message.Message):
+    __slots__ = ("namespace", "agent_id", "from_commit_ts", "to_commit_ts", "differences")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TO_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCES_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    from_commit_ts: int
+    to_commit_ts: int
+    differences: _containers.RepeatedCompositeFieldContainer[KeyDifference]
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ..., differences: _Optional[_Iterable[_Union[KeyDifference, _Mapping]]] = ...) -> None: ...

@@ -174,6 +174,61 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetTreePrefixRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.TreePrefix.FromString,
                 _registered_method=True)
+        self.GetAgent = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetAgent',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetAgentRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRecord.FromString,
+                _registered_method=True)
+        self.ListAgentRecords = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/ListAgentRecords',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentRecordsRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentRecordsResponse.FromString,
+                _registered_method=True)
+        self.UpdateAgent = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/UpdateAgent',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.UpdateAgentRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRecord.FromString,
+                _registered_method=True)
+        self.DeleteAgent = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/DeleteAgent',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteAgentRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
+                _registered_method=True)
+        self.CreateSnapshot = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/CreateSnapshot',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.CreateSnapshotRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.Snapshot.FromString,
+                _registered_method=True)
+        self.GetSnapshot = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetSnapshot',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetSnapshotRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.Snapshot.FromString,
+                _registered_method=True)
+        self.ListSnapshots = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/ListSnapshots',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListSnapshotsRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListSnapshotsResponse.FromString,
+                _registered_method=True)
+        self.DeleteSnapshot = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/DeleteSnapshot',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteSnapshotRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
+                _registered_method=True)
+        self.RestoreSnapshot = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/RestoreSnapshot',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.RestoreSnapshotRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.StateCopyResponse.FromString,
+                _registered_method=True)
+        self.Fork = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/Fork',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ForkRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.StateCopyResponse.FromString,
+                _registered_method=True)
+        self.Diff = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/Diff',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.DiffRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DiffResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -363,6 +418,79 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAgent(self, request, context):
+        """The agent lifecycle (docs/architecture.md, "Agents and snapshots"): agents with a status and metadata, snapshots
+        (named points of an agent's or the namespace's state, copying nothing), restore, fork and diff. Every change is a
+        commit to the namespace's log; the records live under the reserved agents "@agents" and "@snapshots".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAgentRecords(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAgent(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAgent(self, request, context):
+        """Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshots(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSnapshot(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreSnapshot(self, request, context):
+        """One commit making the current state equal to the snapshot's; ABORTED if the agent changes meanwhile (unless force).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Fork(self, request, context):
+        """Copies an agent's state at a point into another agent, possibly in another namespace, in one commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Diff(self, request, context):
+        """Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -512,6 +640,61 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.GetTreePrefix,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetTreePrefixRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.TreePrefix.SerializeToString,
+            ),
+            'GetAgent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAgent,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetAgentRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRecord.SerializeToString,
+            ),
+            'ListAgentRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgentRecords,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentRecordsRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListAgentRecordsResponse.SerializeToString,
+            ),
+            'UpdateAgent': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAgent,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.UpdateAgentRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRecord.SerializeToString,
+            ),
+            'DeleteAgent': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAgent,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteAgentRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.SerializeToString,
+            ),
+            'CreateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSnapshot,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CreateSnapshotRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.Snapshot.SerializeToString,
+            ),
+            'GetSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSnapshot,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetSnapshotRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.Snapshot.SerializeToString,
+            ),
+            'ListSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshots,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListSnapshotsRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListSnapshotsResponse.SerializeToString,
+            ),
+            'DeleteSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSnapshot,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DeleteSnapshotRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.SerializeToString,
+            ),
+            'RestoreSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreSnapshot,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RestoreSnapshotRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.StateCopyResponse.SerializeToString,
+            ),
+            'Fork': grpc.unary_unary_rpc_method_handler(
+                    servicer.Fork,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ForkRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.StateCopyResponse.SerializeToString,
+            ),
+            'Diff': grpc.unary_unary_rpc_method_handler(
+                    servicer.Diff,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DiffRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.DiffResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -1275,6 +1458,303 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/GetTreePrefix',
             statehouse_dot_v2_dot_statehouse__pb2.GetTreePrefixRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.TreePrefix.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAgent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetAgent',
+            statehouse_dot_v2_dot_statehouse__pb2.GetAgentRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgentRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/ListAgentRecords',
+            statehouse_dot_v2_dot_statehouse__pb2.ListAgentRecordsRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListAgentRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAgent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/UpdateAgent',
+            statehouse_dot_v2_dot_statehouse__pb2.UpdateAgentRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAgent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/DeleteAgent',
+            statehouse_dot_v2_dot_statehouse__pb2.DeleteAgentRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/CreateSnapshot',
+            statehouse_dot_v2_dot_statehouse__pb2.CreateSnapshotRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.Snapshot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetSnapshot',
+            statehouse_dot_v2_dot_statehouse__pb2.GetSnapshotRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.Snapshot.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/ListSnapshots',
+            statehouse_dot_v2_dot_statehouse__pb2.ListSnapshotsRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListSnapshotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/DeleteSnapshot',
+            statehouse_dot_v2_dot_statehouse__pb2.DeleteSnapshotRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.CommitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestoreSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/RestoreSnapshot',
+            statehouse_dot_v2_dot_statehouse__pb2.RestoreSnapshotRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.StateCopyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Fork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/Fork',
+            statehouse_dot_v2_dot_statehouse__pb2.ForkRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.StateCopyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Diff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/Diff',
+            statehouse_dot_v2_dot_statehouse__pb2.DiffRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.DiffResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,150 @@
+import Foundation
+public import StatehouseModel
+import StatehouseProto
+import StatehouseWire
+
+// Agents, snapshots, restore, fork and diff (docs/api.md, "The agent lifecycle").
+extension StatehouseClient {
+    /// An agent's record: name, status, metadata, counts and times.
+    public func getAgent(namespace: String = "default", agentID: String) async throws -> AgentRecord {
+        var request = Statehouse_V2_GetAgentRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        return try await self.call { Wire.agentRecord(try await self.stub.getAgent(request)) }
+    }
+
+    /// Agents with their records, sorted by id; only those with `status` when given; deleted ones when asked for.
+    public func listAgentRecords(
+        namespace: String = "default", status: String? = nil, includeDeleted: Bool = false, limit: Int = 100,
+        cursor: String? = nil
+    ) async throws -> Page<AgentRecord> {
+        var request = Statehouse_V2_ListAgentRecordsRequest()
+        request.namespace = namespace
+        request.status = status ?? ""
+        request.includeDeleted = includeDeleted
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        let response = try await self.call { try await self.stub.listAgentRecords(request) }
+        return Page(
+            items: response.agents.map(Wire.agentRecord),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+
+    /// Changes an agent's display name, status or metadata (`nil` fields keep their value).
+    @discardableResult
+    public func updateAgent(
+        namespace: String = "default", agentID: String, _ update: AgentUpdate,
+        metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> AgentRecord {
+        var request = Statehouse_V2_UpdateAgentRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        if let name = update.displayName { request.displayName = name }
+        if let status = update.status { request.status = status }
+        if let value = update.metadata { request.metadata = Data(value.utf8) }
+        request.commitMetadata = Wire.proto(metadata)
+        return try await self.call { Wire.agentRecord(try await self.stub.updateAgent(request)) }
+    }
+
+    /// Tombstones every key of the agent in one commit and marks its record deleted; history is kept.
+    @discardableResult
+    public func deleteAgent(
+        namespace: String = "default", agentID: String, metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> CommitResult {
+        var request = Statehouse_V2_DeleteAgentRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        request.metadata = Wire.proto(metadata)
+        return try await self.call { Wire.result(try await self.stub.deleteAgent(request)) }
+    }
+
+    /// Names the state of an agent (or of the namespace, `agentID` nil) at a point; copies nothing.
+    @discardableResult
+    public func createSnapshot(
+        namespace: String = "default", name: String, agentID: String?, description: String = "",
+        metadata: JSONValue? = nil, expiresAt: Microseconds? = nil, at point: StatePoint = .latest
+    ) async throws -> SnapshotRecord {
+        var request = Statehouse_V2_CreateSnapshotRequest()
+        request.namespace = namespace
+        request.name = name
+        request.agentID = agentID ?? ""
+        request.description_p = description
+        if let metadata { request.metadata = Data(metadata.utf8) }
+        request.expiresAtMicros = expiresAt ?? 0
+        if let at = Wire.proto(point) { request.at = at }
+        return try await self.call { Wire.snapshot(try await self.stub.createSnapshot(request)) }
+    }
+
+    public func getSnapshot(namespace: String = "default", name: String) async throws -> SnapshotRecord {
+        var request = Statehouse_V2_GetSnapshotRequest()
+        request.namespace = namespace
+        request.name = name
+        return try await self.call { Wire.snapshot(try await self.stub.getSnapshot(request)) }
+    }
+
+    /// Snapshots sorted by name (expired ones left out); only one agent's when `agentID` is given.
+    public func listSnapshots(
+        namespace: String = "default", agentID: String? = nil, limit: Int = 1000, cursor: String? = nil
+    ) async throws -> Page<SnapshotRecord> {
+        var request = Statehouse_V2_ListSnapshotsRequest()
+        request.namespace = namespace
+        request.agentID = agentID ?? ""
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        let response = try await self.call { try await self.stub.listSnapshots(request) }
+        return Page(
+            items: response.snapshots.map(Wire.snapshot),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+
+    @discardableResult
+    public func deleteSnapshot(namespace: String = "default", name: String) async throws -> CommitResult {
+        var request = Statehouse_V2_DeleteSnapshotRequest()
+        request.namespace = namespace
+        request.name = name
+        return try await self.call { Wire.result(try await self.stub.deleteSnapshot(request)) }
+    }
+
+    /// One commit making the current state equal to the snapshot's; a conflict if it changes meanwhile, unless forced.
+    @discardableResult
+    public func restoreSnapshot(
+        namespace: String = "default", name: String, force: Bool = false, metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> StateCopyResult {
+        var request = Statehouse_V2_RestoreSnapshotRequest()
+        request.namespace = namespace
+        request.name = name
+        request.force = force
+        request.metadata = Wire.proto(metadata)
+        return try await self.call { Wire.stateCopy(try await self.stub.restoreSnapshot(request)) }
+    }
+
+    /// Copies an agent's state at a point into another agent (possibly in another namespace) in one commit.
+    @discardableResult
+    public func fork(
+        namespace: String = "default", agentID: String, at point: StatePoint = .latest,
+        targetNamespace: String? = nil, targetAgentID: String, overwrite: Bool = false,
+        metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> StateCopyResult {
+        var request = Statehouse_V2_ForkRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        if let at = Wire.proto(point) { request.at = at }
+        request.targetNamespace = targetNamespace ?? ""
+        request.targetAgentID = targetAgentID
+        request.overwrite = overwrite
+        request.metadata = Wire.proto(metadata)
+        return try await self.call { Wire.stateCopy(try await self.stub.fork(request)) }
+    }
+
+    /// Keys added, removed and changed (with an RFC 6902 JSON Patch) between two points of an agent's state.
+    public func diff(
+        namespace: String = "default", agentID: String, from: StatePoint, to: StatePoint = .latest
+    ) async throws -> StateDiff {
+        var request = Statehouse_V2_DiffRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        request.from = Wire.proto(from) ?? Statehouse_V2_StatePoint()
+        if let to = Wire.proto(to) { request.to = to }
+        return try await self.call { Wire.diff(try await self.stub.diff(request)) }
+    }
+}

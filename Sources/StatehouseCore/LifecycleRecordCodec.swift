@@ -1,0 +1,99 @@
+/// The JSON values of the lifecycle records (docs/architecture.md, "Agents and snapshots"): what a user sees when
+/// reading the reserved agents, so the layout is documented and stable.
+///
+/// ```
+/// @agents/<agent_id>      {"deleted":false,"display_name":"Planner"|null,"metadata":<JSON>|null,"status":"active"}
+/// @snapshots/<name>       {"agent_id":"planner"|null,"commit_ts":42,"created_at":<µs>,"description":"...",
+///                          "expires_at":<µs>|null,"metadata":<JSON>|null}
+/// ```
+///
+/// Members are written in byte order with no whitespace; metadata is the caller's JSON text as given.
+enum LifecycleRecordCodec {
+    /// The fields an agent's record holds (the rest of ``StatehouseModel/AgentRecord`` comes from its keys).
+    struct AgentFields: Equatable {
+        var displayName: String?
+        var status = AgentRecord.defaultStatus
+        var metadata: JSONValue?
+        var deleted = false
+    }
+
+    static func value(_ fields: AgentFields) -> JSONValue {
+        var out = "{\"deleted\":\(fields.deleted),\"display_name\":"
+        out += fields.displayName.map(JSONString.quoted) ?? "null"
+        out += ",\"metadata\":" + (fields.metadata?.text ?? "null")
+        out += ",\"status\":" + JSONString.quoted(fields.status) + "}"
+        return JSONValue(trusted: Array(out.utf8))
+    }
+
+    static func value(_ snapshot: SnapshotRecord) -> JSONValue {
+        var out = "{\"agent_id\":" + (snapshot.agentID.map(JSONString.quoted) ?? "null")
+        out += ",\"commit_ts\":\(snapshot.commitTS),\"created_at\":\(snapshot.createdAt)"
+        out += ",\"description\":" + JSONString.quoted(snapshot.description)
+        out += ",\"expires_at\":" + (snapshot.expiresAt.map { "\($0)" } ?? "null")
+        out += ",\"metadata\":" + (snapshot.metadata?.text ?? "null") + "}"
+        return JSONValue(trusted: Array(out.utf8))
+    }
+
+    /// Reads an agent's record.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/dataCorruption(commitTS:reason:)`` when it is not one.
+    static func agentFields(_ value: JSONValue) throws -> AgentFields {
+        let object = try self.object(value, what: "an agent record")
+        var fields = AgentFields()
+        fields.displayName = try self.optionalString(object["display_name"], "display_name")
+        fields.status = try self.optionalString(object["status"], "status") ?? AgentRecord.defaultStatus
+        fields.metadata = self.optionalJSON(object["metadata"])
+        if case .bool(let deleted)? = object["deleted"] { fields.deleted = deleted }
+        return fields
+    }
+
+    /// Reads a snapshot's record.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/dataCorruption(commitTS:reason:)`` when it is not one.
+    static func snapshot(_ value: JSONValue, namespace: String, name: String) throws -> SnapshotRecord {
+        let object = try self.object(value, what: "snapshot '\(name)'")
+        guard case .number(let commitTS)? = object["commit_ts"], let commitTS = CommitTS(commitTS) else {
+            throw self.malformed("snapshot '\(name)'", "commit_ts")
+        }
+        var createdAt: Microseconds = 0
+        if case .number(let text)? = object["created_at"], let value = Microseconds(text) { createdAt = value }
+        var expiresAt: Microseconds?
+        if case .number(let text)? = object["expires_at"] { expiresAt = Microseconds(text) }
+        return SnapshotRecord(
+            namespace: namespace, name: name, agentID: try self.optionalString(object["agent_id"], "agent_id"),
+            commitTS: commitTS, description: try self.optionalString(object["description"], "description") ?? "",
+            metadata: self.optionalJSON(object["metadata"]), createdAt: createdAt, expiresAt: expiresAt)
+    }
+
+    /// The members of a record by name.
+    private struct Members {
+        var members: [ParsedJSON.Member]
+        subscript(_ name: String) -> ParsedJSON? { self.members.first { $0.name == name }?.value }
+    }
+
+    private static func object(_ value: JSONValue, what: String) throws -> Members {
+        guard case .object(let members)? = try? ParsedJSON(parsing: value.utf8) else {
+            throw self.malformed(what, "an object")
+        }
+        return Members(members: members)
+    }
+
+    private static func optionalString(_ member: ParsedJSON?, _ name: String) throws -> String? {
+        switch member {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw self.malformed("a record", "\(name) as a string")
+        }
+    }
+
+    private static func optionalJSON(_ member: ParsedJSON?) -> JSONValue? {
+        switch member {
+        case nil, .null?: return nil
+        case let value?: return JSONValue(trusted: Array(value.compactText.utf8))
+        }
+    }
+
+    private static func malformed(_ what: String, _ expected: String) -> StatehouseError {
+        .dataCorruption(commitTS: 0, reason: "\(what) is not a Statehouse record: expected \(expected)")
+    }
+}

@@ -1,0 +1,61 @@
+extension StatehouseEngine {
+    /// Most keys one restore, fork or agent delete writes in its single commit. Above the per-transaction limit a
+    /// client has (``StatehouseModel/EngineLimits/maxOperationsPerTransaction``): the commit is composed here from
+    /// stored state, and splitting it would make it non-atomic.
+    static let maxSystemOperations = 1_000_000
+
+    /// Commits operations Statehouse composes itself (agent records, snapshots, restores, forks, agent deletes).
+    ///
+    /// Unlike ``commit(_:)`` it may write the reserved agents, and its size is bounded by ``maxSystemOperations``
+    /// rather than the client limits; names and values are validated as for any commit.
+    func systemCommit(
+        namespace: String,
+        operations: [WriteOperation],
+        conditions: [KeyCondition] = [],
+        scopeConditions: [ScopeCondition] = [],
+        metadata: CommitMetadata
+    ) async throws -> CommitResult {
+        try self.validateNamespace(namespace)
+        guard operations.count <= Self.maxSystemOperations else {
+            throw StatehouseError.invalidArgument(
+                "the commit would write \(operations.count) keys; the limit for one restore, fork or delete is "
+                    + "\(Self.maxSystemOperations)")
+        }
+        for operation in operations {
+            try NameValidation.validateAgentID(operation.agentID, limits: self.limits)
+            try self.validateUnreserved(operation)
+        }
+        try self.validate(metadata)
+        let request = CommitRequest(
+            namespace: namespace,
+            txnID: TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds()),
+            operations: operations,
+            conditions: conditions,
+            scopeConditions: scopeConditions,
+            metadata: metadata,
+            mayBeRetry: false
+        )
+        return try await self.pipeline.submit(request)
+    }
+
+    /// Every live key of an agent as of a commit_ts, in key order, read page by page (each page is a consistent
+    /// point-in-time read, so the pages together are one state).
+    func agentState(namespace: String, agentID: String, at commitTS: CommitTS) async throws -> [StateRecord] {
+        var records: [StateRecord] = []
+        var after: String?
+        let pageSize = self.limits.maxPageSize
+        while true {
+            let page = try await self.backend.scan(
+                namespace: namespace, agentID: agentID, prefix: "", after: after, atCommit: commitTS,
+                limit: pageSize)
+            records += page
+            guard page.count == pageSize, let last = page.last else { return records }
+            guard records.count <= Self.maxSystemOperations else {
+                throw StatehouseError.resourceExhausted(
+                    "agent '\(agentID.prefix(64))' has more than \(Self.maxSystemOperations) keys; it is too large "
+                        + "to copy in one commit")
+            }
+            after = last.key
+        }
+    }
+}

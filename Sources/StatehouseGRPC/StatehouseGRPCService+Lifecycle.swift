@@ -1,0 +1,117 @@
+import GRPCCore
+import StatehouseCore
+import StatehouseProto
+import StatehouseWire
+
+// Agents, snapshots, restore, fork and diff: validate the wire input, call the engine, encode the result.
+extension ServiceImplementation {
+    func getAgent(
+        request: Statehouse_V2_GetAgentRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentRecord {
+        Wire.proto(
+            try await self.engine.getAgent(namespace: Wire.namespace(request.namespace), agentID: request.agentID))
+    }
+
+    func listAgentRecords(
+        request: Statehouse_V2_ListAgentRecordsRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_ListAgentRecordsResponse {
+        let page = try await self.engine.listAgentRecords(
+            namespace: Wire.namespace(request.namespace), status: request.status.isEmpty ? nil : request.status,
+            includeDeleted: request.includeDeleted, limit: request.limit == 0 ? 100 : Int(request.limit),
+            cursor: Wire.cursor(request.cursor))
+        var response = Statehouse_V2_ListAgentRecordsResponse()
+        response.agents = page.items.map(Wire.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func updateAgent(
+        request: Statehouse_V2_UpdateAgentRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentRecord {
+        let update = AgentUpdate(
+            displayName: request.hasDisplayName ? request.displayName : nil,
+            status: request.hasStatus ? request.status : nil,
+            metadata: try Wire.optionalValue(request.metadata, limits: self.limits))
+        return Wire.proto(
+            try await self.engine.updateAgent(
+                namespace: Wire.namespace(request.namespace), agentID: request.agentID, update,
+                metadata: request.hasCommitMetadata ? Wire.metadata(request.commitMetadata) : CommitMetadata()))
+    }
+
+    func deleteAgent(
+        request: Statehouse_V2_DeleteAgentRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_CommitResponse {
+        Wire.proto(
+            try await self.engine.deleteAgent(
+                namespace: Wire.namespace(request.namespace), agentID: request.agentID,
+                metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata()))
+    }
+
+    func createSnapshot(
+        request: Statehouse_V2_CreateSnapshotRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_Snapshot {
+        Wire.proto(
+            try await self.engine.createSnapshot(
+                namespace: Wire.namespace(request.namespace), name: request.name,
+                agentID: request.agentID.isEmpty ? nil : request.agentID, description: request.description_p,
+                metadata: try Wire.optionalValue(request.metadata, limits: self.limits),
+                expiresAt: request.expiresAtMicros == 0 ? nil : request.expiresAtMicros,
+                at: Wire.statePoint(request.hasAt ? request.at : nil)))
+    }
+
+    func getSnapshot(
+        request: Statehouse_V2_GetSnapshotRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_Snapshot {
+        Wire.proto(try await self.engine.getSnapshot(namespace: Wire.namespace(request.namespace), name: request.name))
+    }
+
+    func listSnapshots(
+        request: Statehouse_V2_ListSnapshotsRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_ListSnapshotsResponse {
+        let page = try await self.engine.listSnapshots(
+            namespace: Wire.namespace(request.namespace), agentID: request.agentID.isEmpty ? nil : request.agentID,
+            limit: Wire.limit(request.limit), cursor: Wire.cursor(request.cursor))
+        var response = Statehouse_V2_ListSnapshotsResponse()
+        response.snapshots = page.items.map(Wire.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func deleteSnapshot(
+        request: Statehouse_V2_DeleteSnapshotRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_CommitResponse {
+        Wire.proto(
+            try await self.engine.deleteSnapshot(namespace: Wire.namespace(request.namespace), name: request.name))
+    }
+
+    func restoreSnapshot(
+        request: Statehouse_V2_RestoreSnapshotRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_StateCopyResponse {
+        Wire.proto(
+            try await self.engine.restoreSnapshot(
+                namespace: Wire.namespace(request.namespace), name: request.name, force: request.force,
+                metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata()))
+    }
+
+    func fork(
+        request: Statehouse_V2_ForkRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_StateCopyResponse {
+        Wire.proto(
+            try await self.engine.fork(
+                namespace: Wire.namespace(request.namespace), agentID: request.agentID,
+                at: Wire.statePoint(request.hasAt ? request.at : nil),
+                targetNamespace: request.targetNamespace.isEmpty ? nil : request.targetNamespace,
+                targetAgentID: request.targetAgentID, overwrite: request.overwrite,
+                metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata()))
+    }
+
+    func diff(request: Statehouse_V2_DiffRequest, context: ServerContext) async throws -> Statehouse_V2_DiffResponse {
+        guard request.hasFrom else {
+            throw StatehouseError.invalidArgument("a diff needs a from point (commit_ts, time or snapshot)")
+        }
+        return Wire.proto(
+            try await self.engine.diff(
+                namespace: Wire.namespace(request.namespace), agentID: request.agentID,
+                from: Wire.statePoint(request.from), to: Wire.statePoint(request.hasTo ? request.to : nil)))
+    }
+}

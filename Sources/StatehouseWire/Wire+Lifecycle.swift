@@ -1,0 +1,126 @@
+package import Foundation
+package import StatehouseModel
+package import StatehouseProto
+
+// Agents, snapshots, restores, forks and diffs in both directions (the server encodes, the client decodes).
+extension Wire {
+    // MARK: Model → proto
+
+    package static func proto(_ agent: AgentRecord) -> Statehouse_V2_AgentRecord {
+        var proto = Statehouse_V2_AgentRecord()
+        proto.agentID = agent.agentID
+        if let name = agent.displayName { proto.displayName = name }
+        proto.status = agent.status
+        if let metadata = agent.metadata { proto.metadata = Data(metadata.utf8) }
+        proto.createdAtMicros = agent.createdAt
+        proto.updatedAtMicros = agent.updatedAt
+        proto.keyCount = UInt64(agent.keyCount)
+        proto.versionCount = UInt64(agent.versionCount)
+        proto.deleted = agent.deleted
+        return proto
+    }
+
+    package static func proto(_ snapshot: SnapshotRecord) -> Statehouse_V2_Snapshot {
+        var proto = Statehouse_V2_Snapshot()
+        proto.namespace = snapshot.namespace
+        proto.name = snapshot.name
+        proto.agentID = snapshot.agentID ?? ""
+        proto.commitTs = snapshot.commitTS
+        proto.description_p = snapshot.description
+        if let metadata = snapshot.metadata { proto.metadata = Data(metadata.utf8) }
+        proto.createdAtMicros = snapshot.createdAt
+        proto.expiresAtMicros = snapshot.expiresAt ?? 0
+        return proto
+    }
+
+    package static func proto(_ copy: StateCopyResult) -> Statehouse_V2_StateCopyResponse {
+        var proto = Statehouse_V2_StateCopyResponse()
+        proto.result = self.proto(copy.commit).result
+        proto.puts = UInt64(copy.puts)
+        proto.deletes = UInt64(copy.deletes)
+        proto.sourceCommitTs = copy.sourceCommitTS
+        return proto
+    }
+
+    package static func proto(_ diff: StateDiff) -> Statehouse_V2_DiffResponse {
+        var proto = Statehouse_V2_DiffResponse()
+        proto.namespace = diff.namespace
+        proto.agentID = diff.agentID
+        proto.fromCommitTs = diff.fromCommitTS
+        proto.toCommitTs = diff.toCommitTS
+        proto.differences = diff.differences.map { difference in
+            var entry = Statehouse_V2_KeyDifference()
+            entry.key = difference.key
+            entry.change = difference.change.rawValue
+            if let before = difference.before { entry.before = self.proto(before) }
+            if let after = difference.after { entry.after = self.proto(after) }
+            if let patch = difference.patch { entry.patch = Data(patch.utf8) }
+            return entry
+        }
+        return proto
+    }
+
+    package static func proto(_ point: StatePoint) -> Statehouse_V2_StatePoint? {
+        var proto = Statehouse_V2_StatePoint()
+        switch point {
+        case .latest: return nil
+        case .commit(let commitTS): proto.commitTs = commitTS
+        case .time(let time): proto.asOfMicros = time
+        case .snapshot(let name): proto.snapshot = name
+        }
+        return proto
+    }
+
+    // MARK: Proto → model (requests are validated by the engine; JSON by `value(_:limits:)`)
+
+    /// No point set means the latest state.
+    package static func statePoint(_ proto: Statehouse_V2_StatePoint?) -> StatePoint {
+        switch proto?.point {
+        case .commitTs(let commitTS): .commit(commitTS)
+        case .asOfMicros(let time): .time(time)
+        case .snapshot(let name): .snapshot(name)
+        case nil: .latest
+        }
+    }
+
+    /// Optional JSON metadata: empty bytes mean none.
+    package static func optionalValue(_ data: Data, limits: EngineLimits) throws -> JSONValue? {
+        data.isEmpty ? nil : try self.value(data, limits: limits)
+    }
+
+    package static func agentRecord(_ proto: Statehouse_V2_AgentRecord) -> AgentRecord {
+        AgentRecord(
+            agentID: proto.agentID, displayName: proto.hasDisplayName ? proto.displayName : nil, status: proto.status,
+            metadata: self.storedValue(proto.metadata), createdAt: proto.createdAtMicros,
+            updatedAt: proto.updatedAtMicros, keyCount: Int(proto.keyCount), versionCount: Int(proto.versionCount),
+            deleted: proto.deleted)
+    }
+
+    package static func snapshot(_ proto: Statehouse_V2_Snapshot) -> SnapshotRecord {
+        SnapshotRecord(
+            namespace: proto.namespace, name: proto.name, agentID: proto.agentID.isEmpty ? nil : proto.agentID,
+            commitTS: proto.commitTs, description: proto.description_p, metadata: self.storedValue(proto.metadata),
+            createdAt: proto.createdAtMicros, expiresAt: proto.expiresAtMicros == 0 ? nil : proto.expiresAtMicros)
+    }
+
+    package static func stateCopy(_ proto: Statehouse_V2_StateCopyResponse) -> StateCopyResult {
+        var response = Statehouse_V2_CommitResponse()
+        response.result = proto.result
+        return StateCopyResult(
+            commit: self.result(response), puts: Int(proto.puts), deletes: Int(proto.deletes),
+            sourceCommitTS: proto.sourceCommitTs)
+    }
+
+    package static func diff(_ proto: Statehouse_V2_DiffResponse) -> StateDiff {
+        StateDiff(
+            namespace: proto.namespace, agentID: proto.agentID, fromCommitTS: proto.fromCommitTs,
+            toCommitTS: proto.toCommitTs,
+            differences: proto.differences.map { entry in
+                KeyDifference(
+                    agentID: proto.agentID, key: entry.key,
+                    change: KeyDifference.Change(rawValue: entry.change) ?? .changed,
+                    before: entry.hasBefore ? self.record(entry.before) : nil,
+                    after: entry.hasAfter ? self.record(entry.after) : nil, patch: self.storedValue(entry.patch))
+            })
+    }
+}

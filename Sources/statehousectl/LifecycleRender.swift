@@ -1,0 +1,141 @@
+import Foundation
+import StatehouseModel
+
+/// Output and argument parsing of the lifecycle commands (agents, snapshots, restore, fork, diff).
+enum LifecycleRender {
+    static func agent(_ agent: AgentRecord) -> JSONOutput {
+        .object([
+            ("agent_id", .string(agent.agentID)), ("display_name", agent.displayName.map { .string($0) } ?? .null),
+            ("status", .string(agent.status)), ("metadata", agent.metadata.map { .raw($0.text) } ?? .null),
+            ("created_at", Render.jsonTime(agent.createdAt)), ("updated_at", Render.jsonTime(agent.updatedAt)),
+            ("key_count", .int(agent.keyCount)), ("version_count", .int(agent.versionCount)),
+            ("deleted", .bool(agent.deleted)),
+        ])
+    }
+
+    static func agentTable(_ agents: [AgentRecord], style: Style) -> String {
+        Render.table(
+            ["AGENT", "NAME", "STATUS", "KEYS", "VERSIONS", "UPDATED"],
+            agents.map {
+                [
+                    $0.agentID, $0.displayName ?? "-", $0.deleted ? "\($0.status) (deleted)" : $0.status,
+                    "\($0.keyCount)", "\($0.versionCount)", Render.time($0.updatedAt),
+                ]
+            },
+            styles: [style.bold, nil, nil, style.version, style.version, nil])
+    }
+
+    static func snapshot(_ snapshot: SnapshotRecord) -> JSONOutput {
+        .object([
+            ("namespace", .string(snapshot.namespace)), ("name", .string(snapshot.name)),
+            ("agent_id", snapshot.agentID.map { .string($0) } ?? .null), ("commit_ts", .int(snapshot.commitTS)),
+            ("description", .string(snapshot.description)),
+            ("metadata", snapshot.metadata.map { .raw($0.text) } ?? .null),
+            ("created_at", Render.jsonTime(snapshot.createdAt)),
+            ("expires_at", snapshot.expiresAt.map { Render.jsonTime($0) } ?? .null),
+        ])
+    }
+
+    static func snapshotTable(_ snapshots: [SnapshotRecord], style: Style) -> String {
+        Render.table(
+            ["SNAPSHOT", "AGENT", "COMMIT_TS", "CREATED", "EXPIRES", "DESCRIPTION"],
+            snapshots.map {
+                [
+                    $0.name, $0.agentID ?? "(namespace)", "\($0.commitTS)", Render.time($0.createdAt),
+                    $0.expiresAt.map { Render.time($0) } ?? "never", $0.description,
+                ]
+            },
+            styles: [style.bold, nil, style.commitTS, nil, nil, nil])
+    }
+
+    static func copy(_ result: StateCopyResult) -> JSONOutput {
+        .object([
+            ("commit", Render.commit(result.commit)), ("puts", .int(result.puts)), ("deletes", .int(result.deletes)),
+            ("source_commit_ts", .int(result.sourceCommitTS)),
+        ])
+    }
+
+    static func copySummary(_ result: StateCopyResult, what: String, style: Style) -> String {
+        guard result.puts + result.deletes > 0 else {
+            return
+                "\(what): nothing differed; no commit (head commit_ts \(style.commitTS("\(result.commit.commitTS)")))"
+        }
+        return "\(what): \(result.puts) put(s), \(result.deletes) delete(s) at commit_ts "
+            + style.commitTS("\(result.commit.commitTS)")
+    }
+
+    static func diff(_ diff: StateDiff) -> JSONOutput {
+        .object([
+            ("namespace", .string(diff.namespace)), ("agent_id", .string(diff.agentID)),
+            ("from_commit_ts", .int(diff.fromCommitTS)), ("to_commit_ts", .int(diff.toCommitTS)),
+            (
+                "differences",
+                .array(
+                    diff.differences.map {
+                        .object([
+                            ("key", .string($0.key)), ("change", .string($0.change.rawValue)),
+                            ("before", $0.before?.value.map { .raw($0.text) } ?? .null),
+                            ("after", $0.after?.value.map { .raw($0.text) } ?? .null),
+                            ("patch", $0.patch.map { .raw($0.text) } ?? .null),
+                        ])
+                    })
+            ),
+        ])
+    }
+
+    /// A readable diff: `+ key value` added, `- key value` removed, `~ key` changed with its patch operations.
+    static func diffText(_ diff: StateDiff, style: Style) -> String {
+        var lines = [
+            style.dim(
+                "agent '\(diff.agentID)': commit_ts \(diff.fromCommitTS) -> \(diff.toCommitTS), "
+                    + "\(diff.differences.count) key(s) differ")
+        ]
+        for difference in diff.differences {
+            switch difference.change {
+            case .added:
+                lines.append(style.good("+ \(difference.key) \(difference.after?.value?.text ?? "")"))
+            case .removed:
+                lines.append(style.error("- \(difference.key) \(difference.before?.value?.text ?? "")"))
+            case .changed:
+                lines.append(style.version("~ \(difference.key)"))
+                if case .array(let operations) = JSONTree(parsing: difference.patch?.text ?? "[]") {
+                    lines += operations.map { "    " + $0.compact }
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A point argument: `latest`, a commit_ts, an RFC 3339 time, `snapshot:NAME` or a snapshot name.
+    static func point(_ text: String) throws -> StatePoint {
+        if text == "latest" { return .latest }
+        if text.hasPrefix("snapshot:") { return .snapshot(String(text.dropFirst("snapshot:".count))) }
+        if let commitTS = UInt64(text) { return .commit(commitTS) }
+        if let time = try? TimeArgument.micros(text) { return .time(time) }
+        guard !text.isEmpty else { throw UsageError("a point must not be empty") }
+        return .snapshot(text)
+    }
+
+    /// A duration argument: seconds, or a number followed by s, m, h or d; in microseconds.
+    static func duration(_ text: String) throws -> Microseconds {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var number = Substring(text)
+        var unit: Int64 = 1
+        if let last = text.last, let seconds = units[last] {
+            number = text.dropLast()
+            unit = seconds
+        }
+        guard let count = Int64(number), count > 0, count <= Int64.max / 1_000_000 / unit else {
+            throw UsageError("'\(text)' is not a duration (for example 90, 30m, 12h or 7d)")
+        }
+        return count * unit * 1_000_000
+    }
+
+    static func json(_ text: String) throws -> JSONValue {
+        do {
+            return try JSONValue(validating: text)
+        } catch let error as StatehouseError {
+            throw UsageError("\(error)")
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import PropertyBased
+import StatehouseCore
+import StatehouseSQLite
+import StatehouseTesting
+import Testing
+
+/// Agents, snapshots, restore, fork and diff over a real store.
+@Suite("Agent lifecycle: records, snapshots, restore, fork, diff", .timeLimit(.minutes(2)))
+struct LifecycleTests {
+    /// Every live key of an agent at a point, as key → value text.
+    static func state(
+        _ engine: StatehouseEngine, namespace: String = "default", agent: String, at commitTS: CommitTS? = nil
+    ) async throws -> [String: String] {
+        var state: [String: String] = [:]
+        var cursor: String?
+        repeat {
+            let page = try await engine.scan(
+                namespace: namespace, agentID: agent, at: commitTS.map { .commit($0) } ?? .latest, cursor: cursor)
+            for record in page.items { state[record.key] = record.value?.text }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return state
+    }
+
+    /// One random commit to agent "a" (and sometimes "b"): puts and deletes over a few keys.
+    static func commit(_ seeds: [Int]) -> AtomicCommit {
+        var operations: [String: WriteOperation] = [:]
+        for seed in seeds {
+            let agent = seed % 5 == 0 ? "b" : "a"
+            let key = "k\(seed / 5 % 7)"
+            operations[agent + "/" + key] =
+                seed % 4 == 0
+                ? .delete(agentID: agent, key: key) : .put(agentID: agent, key: key, value: json("{\"v\":\(seed)}"))
+        }
+        return AtomicCommit(operations: operations.keys.sorted().map { operations[$0]! })
+    }
+
+    @Test("restore after random commits equals the state at the snapshot, touches no other agent, and twice is a no-op")
+    func restoreProperty() async {
+        await propertyCheck(
+            count: 20,
+            input: Gen.int(in: 0...10_000).array(of: 1...4).array(of: 100...100),
+            Gen.int(in: 0...99)
+        ) { history, cut in
+            try await withTestEngine { engine in
+                var snapshotTS: CommitTS = 0
+                for (index, seeds) in history.enumerated() {
+                    _ = try await engine.commit(Self.commit(seeds))
+                    if index == cut {
+                        snapshotTS = try await engine.createSnapshot(name: "s", agentID: "a").commitTS
+                    }
+                }
+                let wanted = try await Self.state(engine, agent: "a", at: snapshotTS)
+                let otherBefore = try await Self.state(engine, agent: "b")
+                let result = try await engine.restoreSnapshot(name: "s")
+                #expect(result.sourceCommitTS == snapshotTS)
+                #expect(try await Self.state(engine, agent: "a") == wanted)
+                #expect(try await Self.state(engine, agent: "b") == otherBefore)
+                let head = try await engine.head()
+                let again = try await engine.restoreSnapshot(name: "s")
+                #expect(again.puts == 0 && again.deletes == 0)
+                #expect(try await engine.head() == head)
+                if result.puts + result.deletes > 0 {
+                    let event = try await engine.readLog(LogFilter(fromCommitTS: head.commitTS)).items.first
+                    #expect(event?.metadata.tags["statehouse.restore.snapshot"] == "s")
+                }
+            }
+        }
+    }
+
+    @Test("diff of two snapshots is the set difference of the states read at their points")
+    func diffEqualsSetDifference() async {
+        await propertyCheck(count: 20, input: Gen.int(in: 0...10_000).array(of: 1...4).array(of: 40...40)) { history in
+            try await withTestEngine { engine in
+                for (index, seeds) in history.enumerated() {
+                    _ = try await engine.commit(Self.commit(seeds))
+                    if index == 10 { try await engine.createSnapshot(name: "one", agentID: "a") }
+                    if index == 30 { try await engine.createSnapshot(name: "two", agentID: "a") }
+                }
+                let one = try await engine.getSnapshot(name: "one")
+                let two = try await engine.getSnapshot(name: "two")
+                let before = try await Self.state(engine, agent: "a", at: one.commitTS)
+                let after = try await Self.state(engine, agent: "a", at: two.commitTS)
+                let diff = try await engine.diff(agentID: "a", from: .snapshot("one"), to: .snapshot("two"))
+                #expect(diff.fromCommitTS == one.commitTS && diff.toCommitTS == two.commitTS)
+                let added = Set(after.keys).subtracting(before.keys)
+                let removed = Set(before.keys).subtracting(after.keys)
+                let changed = Set(before.keys).intersection(after.keys).filter { before[$0] != after[$0] }
+                #expect(Set(diff.differences.filter { $0.change == .added }.map(\.key)) == added)
+                #expect(Set(diff.differences.filter { $0.change == .removed }.map(\.key)) == removed)
+                #expect(Set(diff.differences.filter { $0.change == .changed }.map(\.key)) == changed)
+                #expect(diff.differences.map(\.key) == diff.differences.map(\.key).sorted())
+                for difference in diff.differences where difference.change == .changed {
+                    let patched = try JSONPatch.apply(difference.patch!, to: difference.before!.value!)
+                    #expect(try JSONPatch.diff(from: patched, to: difference.after!.value!).text == "[]")
+                }
+            }
+        }
+    }
+
+    @Test("fork copies an agent's state at a point into another namespace, refusing a non-empty target")
+    func fork() async throws {
+        try await withTestEngine { engine in
+            try await engine.put(agent: "a", key: "x", json: "1")
+            try await engine.put(agent: "a", key: "y", json: "\"two\"")
+            let snapshot = try await engine.createSnapshot(name: "s", agentID: "a")
+            try await engine.put(agent: "a", key: "x", json: "3")
+            let copy = try await engine.fork(
+                agentID: "a", at: .snapshot("s"), targetNamespace: "other", targetAgentID: "b")
+            #expect(copy.puts == 2 && copy.deletes == 0 && copy.sourceCommitTS == snapshot.commitTS)
+            #expect(try await Self.state(engine, namespace: "other", agent: "b") == ["x": "1", "y": "\"two\""])
+            let event = try await engine.readLog(LogFilter(namespace: "other")).items.last
+            #expect(event?.metadata.tags["statehouse.fork.agent_id"] == "a")
+            #expect(event?.metadata.tags["statehouse.fork.commit_ts"] == "\(snapshot.commitTS)")
+            await #expect(throws: StatehouseError.self) {
+                try await engine.fork(agentID: "a", targetNamespace: "other", targetAgentID: "b")
+            }
+            try await engine.put(namespace: "other", agent: "b", key: "extra", json: "true")
+            let overwrite = try await engine.fork(
+                agentID: "a", targetNamespace: "other", targetAgentID: "b", overwrite: true)
+            #expect(overwrite.puts == 1 && overwrite.deletes == 1)
+            #expect(try await Self.state(engine, namespace: "other", agent: "b") == ["x": "3", "y": "\"two\""])
+            await #expect(throws: StatehouseError.self) { try await engine.fork(agentID: "a", targetAgentID: "a") }
+        }
+    }
+
+    @Test("agent records: status, listing with filters and pages, delete keeps history and hides the agent")
+    func agents() async throws {
+        try await withTestEngine { engine in
+            for agent in ["a", "b", "c"] { try await engine.put(agent: agent, key: "k", json: "1") }
+            try await engine.put(agent: "a", key: "k2", json: "2")
+            try await engine.updateAgent(agentID: "d", AgentUpdate(displayName: "Dee", status: "paused"))
+            try await engine.updateAgentStatus(agentID: "b", status: "paused")
+            let a = try await engine.getAgent(agentID: "a")
+            #expect(a.status == "active" && a.keyCount == 2 && a.versionCount == 2 && a.displayName == nil)
+            let d = try await engine.getAgent(agentID: "d")
+            #expect(d.displayName == "Dee" && d.status == "paused" && d.keyCount == 0 && d.createdAt > 0)
+            await #expect(throws: StatehouseError.self) { try await engine.getAgent(agentID: "nobody") }
+
+            #expect(try await engine.listAgents().items == ["a", "b", "c", "d"])
+            let paused = try await engine.listAgentRecords(status: "paused").items.map(\.agentID)
+            #expect(paused == ["b", "d"])
+            var pages: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await engine.listAgentRecords(limit: 1, cursor: cursor)
+                pages += page.items.map(\.agentID)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(pages == ["a", "b", "c", "d"])
+
+            let deleted = try await engine.deleteAgent(agentID: "a")
+            #expect(deleted.versions.count == 3)  // two tombstones and the record
+            #expect(try await engine.listAgents().items == ["b", "c", "d"])
+            #expect(
+                try await engine.listAgentRecords(includeDeleted: true).items.map(\.agentID) == ["a", "b", "c", "d"])
+            let gone = try await engine.getAgent(agentID: "a")
+            #expect(gone.deleted && gone.keyCount == 0 && gone.versionCount == 4)
+            #expect(try await engine.get(agentID: "a", key: "k", at: .version(1)).value == json("1"))
+            // Writing to it again brings it back.
+            try await engine.put(agent: "a", key: "k", json: "5")
+            #expect(try await engine.getAgent(agentID: "a").deleted == false)
+            // The reserved agents are Statehouse's: not listed, not writable.
+            #expect(try await engine.listAgents(includeReserved: true).items.contains(ReservedNames.agentsAgent))
+            await #expect(throws: StatehouseError.self) {
+                try await engine.put(agent: ReservedNames.agentsAgent, key: "a", json: "{}")
+            }
+            await #expect(throws: StatehouseError.self) {
+                try await engine.updateAgent(agentID: "@x", AgentUpdate(status: "active"))
+            }
+        }
+    }
+
+    @Test("snapshots: a name is unique until it expires; expired ones leave listings and are swept")
+    func snapshotLifecycle() async throws {
+        let clock = ManualClock(wall: 1_000_000_000)
+        try await withTestEngine(clock: clock) { engine in
+            try await engine.put(agent: "a", key: "k", json: "1")
+            let keep = try await engine.createSnapshot(
+                name: "keep", agentID: nil, description: "whole namespace", metadata: json(#"{"by":"test"}"#))
+            #expect(keep.agentID == nil && keep.commitTS == 1 && keep.metadata == json(#"{"by":"test"}"#))
+            try await engine.createSnapshot(name: "short", agentID: "a", expiresAt: 1_000_000_000 + 5_000_000)
+            await #expect(throws: StatehouseError.self) { try await engine.createSnapshot(name: "keep", agentID: "a") }
+            await #expect(throws: StatehouseError.self) { try await engine.createSnapshot(name: "", agentID: "a") }
+            await #expect(throws: StatehouseError.self) {
+                try await engine.createSnapshot(name: "past", agentID: "a", expiresAt: 1)
+            }
+            await #expect(throws: StatehouseError.self) {
+                try await engine.createSnapshot(name: "future", agentID: "a", at: .commit(99))
+            }
+            #expect(try await engine.listSnapshots().items.map(\.name) == ["keep", "short"])
+            #expect(try await engine.listSnapshots(agentID: "a").items.map(\.name) == ["short"])
+            clock.advance(by: .seconds(6))
+            #expect(try await engine.listSnapshots().items.map(\.name) == ["keep"])
+            await #expect(throws: StatehouseError.self) { try await engine.getSnapshot(name: "short") }
+            await #expect(throws: StatehouseError.self) { try await engine.restoreSnapshot(name: "short") }
+            #expect(try await engine.sweepExpiredSnapshots() == 1)
+            #expect(try await engine.sweepExpiredSnapshots() == 0)
+            #expect(try await engine.get(agentID: ReservedNames.snapshotsAgent, key: "short").deleted)
+            // An expired name can be taken again.
+            try await engine.createSnapshot(name: "short", agentID: "a")
+            try await engine.deleteSnapshot(name: "keep")
+            await #expect(throws: StatehouseError.self) { try await engine.deleteSnapshot(name: "keep") }
+            #expect(try await engine.listSnapshots().items.map(\.name) == ["short"])
+        }
+    }
+
+    @Test("a namespace snapshot restores every agent and the agents' records, never the snapshots")
+    func namespaceRestore() async throws {
+        try await withTestEngine { engine in
+            try await engine.put(agent: "a", key: "k", json: "1")
+            try await engine.updateAgentStatus(agentID: "a", status: "working")
+            try await engine.createSnapshot(name: "all", agentID: nil)
+            try await engine.put(agent: "a", key: "k", json: "2")
+            try await engine.put(agent: "b", key: "k", json: "3")
+            try await engine.updateAgentStatus(agentID: "a", status: "done")
+            try await engine.createSnapshot(name: "later", agentID: "a")
+            let result = try await engine.restoreSnapshot(name: "all")
+            #expect(result.puts == 2 && result.deletes == 1)
+            #expect(try await Self.state(engine, agent: "a") == ["k": "1"])
+            #expect(try await Self.state(engine, agent: "b") == [:])
+            #expect(try await engine.getAgent(agentID: "a").status == "working")
+            #expect(try await engine.listSnapshots().items.map(\.name) == ["all", "later"])
+        }
+    }
+}
