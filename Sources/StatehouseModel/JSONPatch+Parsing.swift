@@ -354,6 +354,10 @@ extension ParsedJSON {
             self.index += 1
             let start = self.index
             while let byte = self.current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") { self.index += 1 }
+            if self.current == UInt8(ascii: "\"") {
+                self.index += 1
+                return String(decoding: self.bytes[start..<(self.index - 1)], as: UTF8.self)
+            }
             var decoded = Array(self.bytes[start..<self.index])
             while let byte = self.current {
                 self.index += 1

@@ -196,6 +196,12 @@ struct JSONPatchTests {
             result: #"{"a/b":10,"é":{"":"😀\n"}}"#
         ),
         Example(
+            name: "an empty patch writes the document compactly; an unpaired surrogate becomes U+FFFD",
+            document: #"{ "s" : ["\ud800x", "\u00e9\/"], "n": 1.50 }"#,
+            patch: "[]",
+            result: #"{"s":["\#u{FFFD}x","é/"],"n":1.50}"#
+        ),
+        Example(
             name: "a repeated member name counts once, with its last value",
             document: #"{"a": 1, "b": 2, "a": 3}"#,
             patch: #"[{"op": "test", "path": "/a", "value": 3}]"#,
@@ -505,6 +511,24 @@ struct JSONPatchTests {
         #expect(try JSONPatch.apply(patch, to: old) == new)
         let tooDeep = try JSONValue(validating: #"[{"op":"add","path":""# + path + #"/0","value":[]}]"#)
         #expect(throws: StatehouseError.self) { try JSONPatch.apply(tooDeep, to: old) }
+    }
+
+    @Test("TEMP perf")
+    func tempPerf() throws {
+        let items = (0..<20000).map { #"{"id": \#($0), "name": "item \#($0)", "tags": ["a", "b"]}"# }
+        let doc = try JSONValue(validating: "[" + items.joined(separator: ",") + "]")
+        var ops: [String] = []
+        for i in stride(from: 0, to: 20000, by: 10) {
+            ops.append(#"{"op":"replace","path":"/\#(i)/name","value":"x"}"#)
+            ops.append(#"{"op":"add","path":"/\#(i)/tags/-","value":"c"}"#)
+        }
+        let patch = try JSONValue(validating: "[" + ops.joined(separator: ",") + "]")
+        let clock = ContinuousClock()
+        var patched = doc
+        let t1 = clock.measure { patched = try! JSONPatch.apply(patch, to: doc) }
+        var diff = doc
+        let t2 = clock.measure { diff = JSONPatch.diff(from: doc, to: patched) }
+        print("PERF bytes \(doc.utf8.count) apply \(t1) diff \(t2) ops \(diff.utf8.count)")
     }
 
     /// Structural equality, as the `test` operation sees it.

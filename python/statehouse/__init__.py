@@ -12,7 +12,7 @@ Quick start::
 See python/README.md for the whole API.
 """
 
-from . import exceptions, formatting, ledger, merkle
+from . import exceptions, formatting, ledger, lifecycle, merkle
 from .aio import AsyncStatehouse, AsyncTransaction, AsyncTransactionBegin, AsyncWatchStream
 from .client import Statehouse, Transaction, WatchStream
 from .exceptions import (
@@ -30,6 +30,7 @@ from .exceptions import (
     UnavailableError,
     VerificationError,
 )
+from .lifecycle import AgentInfo, KeyChange, Snapshot, StateCopy, StateDiff
 from .types import (
     CommitResult,
     Condition,
@@ -67,9 +68,15 @@ __all__ = [
     "LogHead",
     "VerifyResult",
     "KeyEntry",
+    "AgentInfo",
+    "Snapshot",
+    "StateCopy",
+    "StateDiff",
+    "KeyChange",
     "exceptions",
     "formatting",
     "ledger",
+    "lifecycle",
     "merkle",
     "StatehouseError",
     "TransactionError",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generator, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
@@ -13,8 +13,10 @@ from . import _operations as ops
 from . import _policy as policy
 from . import _wire as wire
 from . import exceptions as errors
+from . import lifecycle as lc
 from ._proto import statehouse_pb2_grpc
 from .ledger import ConsistencyProof, InclusionProof, LedgerPublicKey, SignedTreeHead
+from .lifecycle import AgentInfo, Snapshot, StateCopy, StateDiff
 from .types import (
     CommitResult,
     Condition,
@@ -401,8 +403,14 @@ class Statehouse(config.ClientBase):
         """Every version of a key, newest first, deletes included (``deleted=True``); at most ``limit``."""
         return self._run(ops.history(self._ns(namespace), agent_id, key, limit))
 
-    def list_agents(self, namespace: Optional[str] = None) -> List[str]:
-        """The agents that ever wrote in the namespace, in order."""
+    def list_agents(
+        self, namespace: Optional[str] = None, *, status: Optional[str] = None, include_deleted: bool = False
+    ) -> List[str]:
+        """The agents of the namespace (those that wrote a key or have a record), in order; deleted agents only
+        with ``include_deleted``, and only those with ``status`` when given."""
+        if status is not None or include_deleted:
+            agents = self._run(lc.list_agent_records(self._ns(namespace), status, include_deleted))
+            return [agent.agent_id for agent in agents]
         return self._run(ops.list_agents(self._ns(namespace)))
 
     def list_namespaces(self) -> List[LogHead]:
@@ -412,6 +420,104 @@ class Statehouse(config.ClientBase):
     def head(self, namespace: Optional[str] = None) -> LogHead:
         """The namespace's last commit_ts (0 when empty) and hash."""
         return self._run(ops.head(self._ns(namespace)))
+
+    # ---- the agent lifecycle (statehouse.lifecycle) ----
+
+    def get_agent(self, agent_id: str, namespace: Optional[str] = None) -> AgentInfo:
+        """An agent's record: display name, status, metadata, key and version counts, first and last write."""
+        return self._run(lc.get_agent(self._ns(namespace), agent_id))
+
+    def list_agent_records(
+        self, namespace: Optional[str] = None, *, status: Optional[str] = None, include_deleted: bool = False
+    ) -> List[AgentInfo]:
+        """The agents with their records, sorted by id; only those with ``status`` when given."""
+        return self._run(lc.list_agent_records(self._ns(namespace), status, include_deleted))
+
+    def update_agent(
+        self,
+        agent_id: str,
+        *,
+        display_name: Optional[str] = None,
+        status: Optional[str] = None,
+        metadata: Any = None,
+        namespace: Optional[str] = None,
+        commit_metadata: MetadataLike = None,
+    ) -> AgentInfo:
+        """Sets an agent's display name, status or metadata (others unchanged) in one commit; returns the record."""
+        return self._run(
+            lc.update_agent(self._ns(namespace), agent_id, display_name, status, metadata, commit_metadata)
+        )
+
+    def update_agent_status(self, agent_id: str, status: str, namespace: Optional[str] = None) -> AgentInfo:
+        """Sets an agent's status (free text such as active, paused, done)."""
+        return self.update_agent(agent_id, status=status, namespace=namespace)
+
+    def delete_agent(
+        self, agent_id: str, namespace: Optional[str] = None, *, metadata: MetadataLike = None
+    ) -> CommitResult:
+        """Tombstones every key of the agent in one commit (history kept); it is no longer listed.
+
+        Raises ConflictError (nothing deleted) when the agent is written while the delete reads it."""
+        return self._run(lc.delete_agent(self._ns(namespace), agent_id, metadata))
+
+    def create_snapshot(
+        self,
+        name: str,
+        agent_id: Optional[str] = None,
+        *,
+        description: str = "",
+        metadata: Any = None,
+        expires: Union[None, datetime, timedelta] = None,
+        at: lc.Point = None,
+        namespace: Optional[str] = None,
+    ) -> Snapshot:
+        """Names the state of ``agent_id`` (the whole namespace when None) now, or at ``at``; copies nothing.
+
+        ``expires`` (a datetime, or a timedelta from now) makes it disappear from listings and be swept then."""
+        return self._run(lc.create_snapshot(self._ns(namespace), name, agent_id, description, metadata, expires, at))
+
+    def get_snapshot(self, name: str, namespace: Optional[str] = None) -> Snapshot:
+        """A snapshot by name (NotFoundError when there is none or it expired)."""
+        return self._run(lc.get_snapshot(self._ns(namespace), name))
+
+    def list_snapshots(self, namespace: Optional[str] = None, *, agent_id: Optional[str] = None) -> List[Snapshot]:
+        """Snapshots sorted by name, expired ones left out; only one agent's when ``agent_id`` is given."""
+        return self._run(lc.list_snapshots(self._ns(namespace), agent_id))
+
+    def delete_snapshot(self, name: str, namespace: Optional[str] = None) -> CommitResult:
+        """Deletes a snapshot (the log keeps that it existed)."""
+        return self._run(lc.delete_snapshot(self._ns(namespace), name))
+
+    def restore_snapshot(
+        self, name: str, namespace: Optional[str] = None, *, force: bool = False, metadata: MetadataLike = None
+    ) -> StateCopy:
+        """Makes the current state equal to the snapshot's in one new commit (history kept).
+
+        Raises ConflictError (nothing written) when the agent changes while the restore runs, unless ``force``."""
+        return self._run(lc.restore_snapshot(self._ns(namespace), name, force, metadata))
+
+    def fork(
+        self,
+        agent_id: str,
+        target_agent_id: str,
+        *,
+        at: lc.Point = None,
+        target_namespace: Optional[str] = None,
+        overwrite: bool = False,
+        metadata: MetadataLike = None,
+        namespace: Optional[str] = None,
+    ) -> StateCopy:
+        """Copies an agent's state (now, or at ``at``) into another agent, possibly in another namespace, in one
+        commit whose metadata names the source. The target must have no key unless ``overwrite``."""
+        return self._run(
+            lc.fork(self._ns(namespace), agent_id, target_agent_id, at, target_namespace, overwrite, metadata)
+        )
+
+    def diff(
+        self, agent_id: str, from_point: lc.Point, to_point: lc.Point = None, namespace: Optional[str] = None
+    ) -> StateDiff:
+        """The keys added, removed and changed (with a JSON Patch) between two points of an agent's state."""
+        return self._run(lc.diff(self._ns(namespace), agent_id, from_point, to_point))
 
     # ---- the log ----
 

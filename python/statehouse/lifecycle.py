@@ -1,0 +1,337 @@
+"""The agent lifecycle: agent records with a status, snapshots, restore, fork and diff.
+
+The types the clients return, and the plans both clients run (see ``_operations``). Every change is a commit to the
+namespace's log: agent records and snapshots are JSON values under the reserved agents ``@agents`` and
+``@snapshots`` (docs/architecture.md, "Agents and snapshots"), so they are versioned, replayable and provable.
+
+A *point* in an agent's history, where these calls take one, is ``None`` (the latest state), an ``int`` (a
+commit_ts), a ``datetime`` (the state as of that time; naive means UTC) or a ``str`` (a snapshot's name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, List, Optional, Union
+
+from . import _wire as wire
+from . import exceptions as errors
+from ._operations import Call, Plan
+from ._proto import statehouse_pb2 as pb
+from ._time import datetime_from_micros, micros_from_datetime
+from .types import CommitResult, MetadataLike, StateResult
+
+__all__ = ["AgentInfo", "Snapshot", "StateCopy", "KeyChange", "StateDiff", "Point"]
+
+# None (latest), a commit_ts, a time, or a snapshot's name.
+Point = Union[None, int, datetime, str]
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """An agent: what its record says and what its keys say.
+
+    Attributes:
+        agent_id: the agent.
+        display_name: a display name, or None.
+        status: free text such as ``active``, ``paused`` or ``done``; ``active`` for an agent that never had a record.
+        metadata: the JSON value set with ``update_agent`` (decoded), or None.
+        created_at, updated_at: its first and last write (key or record), UTC.
+        key_count: keys that exist now; version_count: versions of all its keys, tombstones included.
+        deleted: deleted with ``delete_agent`` (and not written since).
+    """
+
+    agent_id: str
+    status: str
+    display_name: Optional[str] = None
+    metadata: Any = None
+    created_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+    key_count: int = 0
+    version_count: int = 0
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A named point of an agent's (or, with ``agent_id`` None, the namespace's) state; it copies nothing.
+
+    Attributes:
+        name: unique in the namespace until it is deleted or expires.
+        commit_ts: the state it names is the state as of this commit_ts.
+        expires_at: when it stops being listed and is swept (UTC), or None for never.
+    """
+
+    namespace: str
+    name: str
+    agent_id: Optional[str]
+    commit_ts: int
+    description: str = ""
+    metadata: Any = None
+    created_at: Optional[datetime] = None
+    expires_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class StateCopy:
+    """What a restore or a fork wrote: one commit (or, when nothing differed, no event and the head it was checked
+    against), how many keys it put and deleted, and the commit_ts the copied state was read at."""
+
+    commit: CommitResult
+    puts: int
+    deletes: int
+    source_commit_ts: int
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One key that differs between two points: ``added``, ``removed`` or ``changed``; for a changed key, ``patch``
+    is the RFC 6902 JSON Patch (a list of operations) from the old value to the new one."""
+
+    key: str
+    change: str
+    before: Optional[StateResult] = None
+    after: Optional[StateResult] = None
+    patch: Optional[List[Any]] = None
+
+
+@dataclass(frozen=True)
+class StateDiff:
+    """The keys of an agent that differ between two points, in key order, and the commit_ts each point resolved to."""
+
+    namespace: str
+    agent_id: str
+    from_commit_ts: int
+    to_commit_ts: int
+    changes: List[KeyChange] = field(default_factory=list)
+
+
+# ---- conversions -------------------------------------------------------------------------------------------------
+
+
+def state_point(point: Point, *, name: str = "at") -> Optional[pb.StatePoint]:
+    """The protobuf point for None / commit_ts / datetime / snapshot name (None: the latest state)."""
+    if point is None:
+        return None
+    if isinstance(point, bool):
+        raise errors.InvalidArgumentError(f"{name} must be a commit_ts, a datetime or a snapshot name, not a bool")
+    if isinstance(point, int):
+        return pb.StatePoint(commit_ts=wire.require_int(name, point))
+    if isinstance(point, datetime):
+        return pb.StatePoint(as_of_micros=micros_from_datetime(point))
+    if isinstance(point, str):
+        if not point:
+            raise errors.InvalidArgumentError(f"{name}: a snapshot name must not be empty")
+        return pb.StatePoint(snapshot=point)
+    raise errors.InvalidArgumentError(
+        f"{name} must be None, a commit_ts (int), a datetime or a snapshot name (str); got {type(point).__name__}"
+    )
+
+
+def _optional_json(value: Any, what: str) -> bytes:
+    return b"" if value is None else wire.encode_value(value, key=what)
+
+
+def _time(micros: int) -> Optional[datetime]:
+    return datetime_from_micros(micros) if micros else None
+
+
+def agent_info(message: pb.AgentRecord) -> AgentInfo:
+    return AgentInfo(
+        agent_id=message.agent_id,
+        status=message.status,
+        display_name=message.display_name if message.HasField("display_name") else None,
+        metadata=wire.decode_value(message.metadata),
+        created_at=_time(message.created_at_micros),
+        updated_at=_time(message.updated_at_micros),
+        key_count=message.key_count,
+        version_count=message.version_count,
+        deleted=message.deleted,
+    )
+
+
+def snapshot(message: pb.Snapshot) -> Snapshot:
+    return Snapshot(
+        namespace=message.namespace,
+        name=message.name,
+        agent_id=message.agent_id or None,
+        commit_ts=message.commit_ts,
+        description=message.description,
+        metadata=wire.decode_value(message.metadata),
+        created_at=_time(message.created_at_micros),
+        expires_at=_time(message.expires_at_micros),
+    )
+
+
+def state_copy(message: pb.StateCopyResponse) -> StateCopy:
+    return StateCopy(
+        commit=wire.commit_result(pb.CommitResponse(result=message.result)),
+        puts=message.puts,
+        deletes=message.deletes,
+        source_commit_ts=message.source_commit_ts,
+    )
+
+
+def state_diff(message: pb.DiffResponse) -> StateDiff:
+    return StateDiff(
+        namespace=message.namespace,
+        agent_id=message.agent_id,
+        from_commit_ts=message.from_commit_ts,
+        to_commit_ts=message.to_commit_ts,
+        changes=[
+            KeyChange(
+                key=entry.key,
+                change=entry.change,
+                before=wire.state_result(entry.before) if entry.HasField("before") else None,
+                after=wire.state_result(entry.after) if entry.HasField("after") else None,
+                patch=wire.decode_value(entry.patch) if entry.patch else None,
+            )
+            for entry in message.differences
+        ],
+    )
+
+
+def _with_metadata(request: Any, field_name: str, metadata: MetadataLike) -> Any:
+    message = wire.metadata(metadata)
+    if message is not None:
+        getattr(request, field_name).CopyFrom(message)
+    return request
+
+
+# ---- plans -------------------------------------------------------------------------------------------------------
+
+
+def get_agent(namespace: str, agent_id: str) -> Plan:
+    response = yield Call("GetAgent", pb.GetAgentRequest(namespace=namespace, agent_id=agent_id), read_only=True)
+    return agent_info(response)
+
+
+def list_agent_records(namespace: str, status: Optional[str], include_deleted: bool) -> Plan:
+    agents: List[AgentInfo] = []
+    cursor = ""
+    while True:
+        request = pb.ListAgentRecordsRequest(
+            namespace=namespace, status=status or "", include_deleted=include_deleted, cursor=cursor
+        )
+        response = yield Call("ListAgentRecords", request, read_only=True)
+        agents.extend(agent_info(agent) for agent in response.agents)
+        if not response.next_cursor:
+            return agents
+        cursor = response.next_cursor
+
+
+def update_agent(
+    namespace: str,
+    agent_id: str,
+    display_name: Optional[str],
+    status: Optional[str],
+    metadata: Any,
+    commit_metadata: MetadataLike,
+) -> Plan:
+    if display_name is None and status is None and metadata is None:
+        raise errors.InvalidArgumentError("update_agent needs display_name, status or metadata")
+    request = pb.UpdateAgentRequest(
+        namespace=namespace, agent_id=agent_id, metadata=_optional_json(metadata, "metadata")
+    )
+    if display_name is not None:
+        request.display_name = display_name
+    if status is not None:
+        request.status = status
+    response = yield Call("UpdateAgent", _with_metadata(request, "commit_metadata", commit_metadata))
+    return agent_info(response)
+
+
+def delete_agent(namespace: str, agent_id: str, metadata: MetadataLike) -> Plan:
+    request = _with_metadata(pb.DeleteAgentRequest(namespace=namespace, agent_id=agent_id), "metadata", metadata)
+    response = yield Call("DeleteAgent", request)
+    return wire.commit_result(response)
+
+
+def create_snapshot(
+    namespace: str,
+    name: str,
+    agent_id: Optional[str],
+    description: str,
+    metadata: Any,
+    expires: Union[None, datetime, timedelta],
+    at: Point,
+) -> Plan:
+    request = pb.CreateSnapshotRequest(
+        namespace=namespace,
+        name=name,
+        agent_id=agent_id or "",
+        description=description,
+        metadata=_optional_json(metadata, "metadata"),
+    )
+    if isinstance(expires, timedelta):
+        expires = datetime.now(timezone.utc) + expires
+    if expires is not None:
+        if not isinstance(expires, datetime):
+            raise errors.InvalidArgumentError("expires must be a datetime or a timedelta")
+        request.expires_at_micros = micros_from_datetime(expires)
+    point = state_point(at)
+    if point is not None:
+        request.at.CopyFrom(point)
+    response = yield Call("CreateSnapshot", request)
+    return snapshot(response)
+
+
+def get_snapshot(namespace: str, name: str) -> Plan:
+    response = yield Call("GetSnapshot", pb.GetSnapshotRequest(namespace=namespace, name=name), read_only=True)
+    return snapshot(response)
+
+
+def list_snapshots(namespace: str, agent_id: Optional[str]) -> Plan:
+    snapshots: List[Snapshot] = []
+    cursor = ""
+    while True:
+        request = pb.ListSnapshotsRequest(namespace=namespace, agent_id=agent_id or "", cursor=cursor)
+        response = yield Call("ListSnapshots", request, read_only=True)
+        snapshots.extend(snapshot(item) for item in response.snapshots)
+        if not response.next_cursor:
+            return snapshots
+        cursor = response.next_cursor
+
+
+def delete_snapshot(namespace: str, name: str) -> Plan:
+    response = yield Call("DeleteSnapshot", pb.DeleteSnapshotRequest(namespace=namespace, name=name))
+    return wire.commit_result(response)
+
+
+def restore_snapshot(namespace: str, name: str, force: bool, metadata: MetadataLike) -> Plan:
+    request = pb.RestoreSnapshotRequest(namespace=namespace, name=name, force=force)
+    response = yield Call("RestoreSnapshot", _with_metadata(request, "metadata", metadata))
+    return state_copy(response)
+
+
+def fork(
+    namespace: str,
+    agent_id: str,
+    target_agent_id: str,
+    at: Point,
+    target_namespace: Optional[str],
+    overwrite: bool,
+    metadata: MetadataLike,
+) -> Plan:
+    request = pb.ForkRequest(
+        namespace=namespace,
+        agent_id=agent_id,
+        target_namespace=target_namespace or "",
+        target_agent_id=target_agent_id,
+        overwrite=overwrite,
+    )
+    point = state_point(at)
+    if point is not None:
+        request.at.CopyFrom(point)
+    response = yield Call("Fork", _with_metadata(request, "metadata", metadata))
+    return state_copy(response)
+
+
+def diff(namespace: str, agent_id: str, from_point: Point, to_point: Point) -> Plan:
+    request = pb.DiffRequest(namespace=namespace, agent_id=agent_id)
+    getattr(request, "from").CopyFrom(state_point(from_point, name="from_point") or pb.StatePoint())
+    point = state_point(to_point, name="to_point")
+    if point is not None:
+        request.to.CopyFrom(point)
+    response = yield Call("Diff", request, read_only=True)
+    return state_diff(response)

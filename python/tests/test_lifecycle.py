@@ -1,0 +1,189 @@
+"""The agent lifecycle against a real daemon: agent records, snapshots, restore, fork and diff, through the sync and
+async clients and through statehousectl."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from statehouse import AsyncStatehouse, Delete, InvalidArgumentError, NotFoundError, Put, Statehouse
+
+CTL = Path(__file__).resolve().parents[2] / ".build" / "debug" / "statehousectl"
+
+
+def put(client: Statehouse, agent_id: str, key: str, value: object, namespace: str | None = None) -> int:
+    return client.apply([Put(agent_id, key, value)], namespace=namespace).commit_ts
+
+
+def test_agent_records(client: Statehouse) -> None:
+    put(client, "a", "k", 1)
+    put(client, "a", "k2", {"x": 2})
+    put(client, "b", "k", 1)
+    info = client.update_agent("a", display_name="Agent A", status="working", metadata={"team": ["x"]})
+    assert (info.agent_id, info.display_name, info.status, info.metadata) == (
+        "a",
+        "Agent A",
+        "working",
+        {"team": ["x"]},
+    )
+    assert (info.key_count, info.version_count, info.deleted) == (2, 2, False)
+    assert info.created_at is not None and info.updated_at >= info.created_at
+    assert client.get_agent("b").status == "active"
+    client.update_agent_status("c", "paused")  # a record with no keys yet
+    assert client.list_agents() == ["a", "b", "c"]
+    assert client.list_agents(status="paused") == ["c"]
+    assert [agent.agent_id for agent in client.list_agent_records(status="working")] == ["a"]
+    with pytest.raises(NotFoundError):
+        client.get_agent("nobody")
+    with pytest.raises(InvalidArgumentError):
+        client.update_agent("a")
+    with pytest.raises(InvalidArgumentError, match="reserved"):
+        put(client, "@agents", "a", {})
+
+    deleted = client.delete_agent("a")
+    assert len(deleted.versions) == 3
+    assert client.list_agents() == ["b", "c"]
+    assert client.list_agents(include_deleted=True) == ["a", "b", "c"]
+    assert client.get_agent("a").deleted
+    assert not client.get_state("a", "k")
+    assert client.get_state("a", "k", at=deleted.commit_ts - 1).value == 1  # history is kept
+
+
+def test_snapshot_restore_diff_fork(client: Statehouse, namespace: str) -> None:
+    put(client, "planner", "plan", {"step": 1, "items": ["a", "b"]})
+    put(client, "planner", "goal", "ship")
+    snapshot = client.create_snapshot("before", "planner", description="good state", metadata={"why": "test"})
+    assert (snapshot.name, snapshot.agent_id, snapshot.description, snapshot.metadata) == (
+        "before",
+        "planner",
+        "good state",
+        {"why": "test"},
+    )
+    put(client, "planner", "plan", {"step": 2, "items": ["a", "c"]})
+    client.apply([Delete("planner", "goal")])
+    put(client, "planner", "extra", True)
+
+    diff = client.diff("planner", "before")
+    assert (diff.from_commit_ts, diff.to_commit_ts) == (snapshot.commit_ts, client.head().commit_ts)
+    changes = {change.key: change for change in diff.changes}
+    assert [change.key for change in diff.changes] == ["extra", "goal", "plan"]
+    assert changes["extra"].change == "added" and changes["extra"].after.value is True
+    assert changes["goal"].change == "removed" and changes["goal"].before.value == "ship"
+    assert changes["plan"].change == "changed"
+    assert changes["plan"].patch == [
+        {"op": "replace", "path": "/step", "value": 2},
+        {"op": "replace", "path": "/items/1", "value": "c"},
+    ]
+    assert client.diff("planner", snapshot.commit_ts, "before").changes == []
+
+    restored = client.restore_snapshot("before")
+    assert (restored.puts, restored.deletes, restored.source_commit_ts) == (2, 1, snapshot.commit_ts)
+    assert client.get_state("planner", "plan").value == {"step": 1, "items": ["a", "b"]}
+    assert not client.get_state("planner", "extra")
+    again = client.restore_snapshot("before")
+    assert (again.puts, again.deletes) == (0, 0) and again.commit.commit_ts == restored.commit.commit_ts
+    event = next(client.replay("planner", start_ts=restored.commit.commit_ts))
+    assert event.metadata.tags["statehouse.restore.snapshot"] == "before"
+
+    other = f"{namespace}-fork"
+    fork = client.fork("planner", "copy", target_namespace=other, at="before")
+    assert (fork.puts, fork.deletes) == (2, 0)
+    assert client.get_state("copy", "goal", namespace=other).value == "ship"
+    with pytest.raises(InvalidArgumentError, match="fork into an agent with none"):
+        client.fork("planner", "copy", target_namespace=other)
+    assert client.fork("planner", "copy", target_namespace=other, overwrite=True).puts == 0
+
+    assert [item.name for item in client.list_snapshots()] == ["before"]
+    client.create_snapshot("soon", "planner", expires=timedelta(seconds=1))
+    assert [item.name for item in client.list_snapshots(agent_id="planner")] == ["before", "soon"]
+    client.delete_snapshot("before")
+    with pytest.raises(NotFoundError):
+        client.get_snapshot("before")
+    with pytest.raises(NotFoundError):
+        client.restore_snapshot("before")
+    with pytest.raises(InvalidArgumentError):
+        client.create_snapshot("past", "planner", expires=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    with pytest.raises(InvalidArgumentError):
+        client.diff("planner", True)  # type: ignore[arg-type]
+
+
+def test_the_async_client_has_the_same_calls(daemon, namespace: str) -> None:
+    async def main() -> None:
+        async with AsyncStatehouse(url=daemon.url, namespace=namespace) as client:
+            await client.apply([Put("a", "k", 1)])
+            snapshot = await client.create_snapshot("s", "a")
+            await client.apply([Put("a", "k", 2)])
+            assert [change.key for change in (await client.diff("a", "s")).changes] == ["k"]
+            assert (await client.restore_snapshot("s")).puts == 1
+            assert (await client.get_state("a", "k")).value == 1
+            assert (await client.fork("a", "b")).puts == 1
+            assert (await client.update_agent_status("b", "done")).status == "done"
+            assert await client.list_agents(status="done") == ["b"]
+            assert [agent.agent_id for agent in await client.list_agent_records()] == ["a", "b"]
+            assert (await client.get_agent("a")).key_count == 1
+            assert (await client.get_snapshot("s")).commit_ts == snapshot.commit_ts
+            assert [item.name for item in await client.list_snapshots()] == ["s"]
+            await client.delete_snapshot("s")
+            assert len((await client.delete_agent("b")).versions) == 2
+            assert await client.list_agents() == ["a"]
+
+    asyncio.run(main())
+
+
+def ctl(daemon, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CTL), "--addr", daemon.url, "-n", namespace, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_statehousectl_lifecycle_commands(daemon, client: Statehouse, namespace: str) -> None:
+    put(client, "a", "plan", {"step": 1})
+    created = ctl(daemon, namespace, "snapshot", "create", "s1", "--agent", "a", "--description", "first")
+    assert created.returncode == 0, created.stderr
+    assert "created snapshot 's1' of agent 'a'" in created.stdout
+    put(client, "a", "plan", {"step": 2})
+    put(client, "a", "new", "x")
+
+    diff = ctl(daemon, namespace, "diff", "a", "--from", "s1", "-o", "json")
+    assert diff.returncode == 0, diff.stderr
+    body = json.loads(diff.stdout)
+    assert [(item["key"], item["change"]) for item in body["differences"]] == [("new", "added"), ("plan", "changed")]
+    assert body["differences"][1]["patch"] == [{"op": "replace", "path": "/step", "value": 2}]
+    text = ctl(daemon, namespace, "diff", "a", "--from", "s1", "--color", "never")
+    assert '+ new "x"' in text.stdout and "~ plan" in text.stdout
+
+    listed = json.loads(ctl(daemon, namespace, "snapshot", "list", "-o", "json").stdout)
+    assert [item["name"] for item in listed] == ["s1"]
+    assert json.loads(ctl(daemon, namespace, "snapshot", "show", "s1", "-o", "json").stdout)["agent_id"] == "a"
+
+    restored = ctl(daemon, namespace, "restore", "s1")
+    assert restored.returncode == 0 and "1 put(s), 1 delete(s)" in restored.stdout, restored.stderr
+    assert "nothing differed" in ctl(daemon, namespace, "restore", "s1").stdout
+    assert client.get_state("a", "plan").value == {"step": 1}
+
+    assert ctl(daemon, namespace, "fork", "a", "--to", "b", "--at", "s1").returncode == 0
+    assert client.get_state("b", "plan").value == {"step": 1}
+    refused = ctl(daemon, namespace, "fork", "a", "--to", "b")
+    assert refused.returncode != 0 and "overwrite" in refused.stderr
+
+    updated = ctl(daemon, namespace, "agent", "update", "b", "--status", "paused", "--name", "Bee", "-o", "json")
+    assert json.loads(updated.stdout)["status"] == "paused"
+    records = json.loads(ctl(daemon, namespace, "agents", "--status", "paused", "-o", "json").stdout)
+    assert [record["agent_id"] for record in records] == ["b"]
+    assert ctl(daemon, namespace, "agent", "delete", "b").returncode == 0
+    assert json.loads(ctl(daemon, namespace, "agents", "-o", "json").stdout) == ["a"]
+    assert json.loads(ctl(daemon, namespace, "agent", "show", "b", "-o", "json").stdout)["deleted"] is True
+
+    missing = ctl(daemon, namespace, "snapshot", "show", "nope")
+    assert missing.returncode == 3 and "no snapshot named 'nope'" in missing.stderr
+    duplicate = ctl(daemon, namespace, "snapshot", "create", "s1", "--agent", "a")
+    assert duplicate.returncode != 0 and "already exists" in duplicate.stderr
+    neither = ctl(daemon, namespace, "snapshot", "create", "s2")
+    assert neither.returncode == 2 and "--agent AGENT or --all" in neither.stderr
+    deleted = ctl(daemon, namespace, "snapshot", "delete", "s1")
+    assert deleted.returncode == 0 and client.list_snapshots() == []
