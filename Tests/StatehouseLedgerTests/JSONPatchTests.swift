@@ -513,22 +513,18 @@ struct JSONPatchTests {
         #expect(throws: StatehouseError.self) { try JSONPatch.apply(tooDeep, to: old) }
     }
 
-    @Test("TEMP perf")
-    func tempPerf() throws {
+    @Test("TEMP perf", arguments: [0, 200, 2000, 8000])
+    func tempPerf(_ n: Int) throws {
         let items = (0..<20000).map { #"{"id": \#($0), "name": "item \#($0)", "tags": ["a", "b"]}"# }
         let doc = try JSONValue(validating: "[" + items.joined(separator: ",") + "]")
         var ops: [String] = []
-        for i in stride(from: 0, to: 20000, by: 10) {
-            ops.append(#"{"op":"replace","path":"/\#(i)/name","value":"x"}"#)
-            ops.append(#"{"op":"add","path":"/\#(i)/tags/-","value":"c"}"#)
+        for i in 0..<n {
+            ops.append(#"{"op":"replace","path":"/\#(i * 7 % 20000)/name","value":"x"}"#)
         }
         let patch = try JSONValue(validating: "[" + ops.joined(separator: ",") + "]")
         let clock = ContinuousClock()
-        var patched = doc
-        let t1 = clock.measure { patched = try! JSONPatch.apply(patch, to: doc) }
-        var diff = doc
-        let t2 = clock.measure { diff = JSONPatch.diff(from: doc, to: patched) }
-        print("PERF bytes \(doc.utf8.count) apply \(t1) diff \(t2) ops \(diff.utf8.count)")
+        let t1 = clock.measure { _ = try! JSONPatch.apply(patch, to: doc) }
+        print("PERF n \(n) apply \(t1)")
     }
 
     /// Structural equality, as the `test` operation sees it.
