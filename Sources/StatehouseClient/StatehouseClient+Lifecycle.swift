@@ -148,3 +148,44 @@ extension StatehouseClient {
         return try await self.call { Wire.diff(try await self.stub.diff(request)) }
     }
 }
+
+// Agent events.
+extension StatehouseClient {
+    /// Records events in one commit; returns them with their ids and commit. To record events with state writes in
+    /// one transaction, put them in ``commit(_:)``'s `AtomicCommit.events`.
+    @discardableResult
+    public func recordEvents(
+        namespace: String = "default", _ events: [AgentEventDraft], metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> [AgentEvent] {
+        var request = Statehouse_V2_RecordEventsRequest()
+        request.namespace = namespace
+        request.events = events.map(Wire.proto)
+        if !metadata.isEmpty { request.metadata = Wire.proto(metadata) }
+        let response = try await self.call { try await self.stub.recordEvents(request) }
+        return response.events.map(Wire.agentEvent)
+    }
+
+    /// Recorded events in the order they were recorded, narrowed by `filter`.
+    public func events(
+        namespace: String = "default", filter: AgentEventFilter = AgentEventFilter(), limit: Int = 1000,
+        cursor: String? = nil
+    ) async throws -> Page<AgentEvent> {
+        var request = Statehouse_V2_GetEventsRequest()
+        request.namespace = namespace
+        request.filter = Wire.proto(filter)
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        let response = try await self.call { try await self.stub.getEvents(request) }
+        return Page(
+            items: response.events.map(Wire.agentEvent),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+
+    /// One recorded event by id.
+    public func event(namespace: String = "default", id: String) async throws -> AgentEvent {
+        var request = Statehouse_V2_GetEventRequest()
+        request.namespace = namespace
+        request.id = id
+        return try await self.call { Wire.agentEvent(try await self.stub.getEvent(request)) }
+    }
+}

@@ -40,10 +40,10 @@ enum LifecycleRecordCodec {
     static func agentFields(_ value: JSONValue) throws -> AgentFields {
         let object = try self.object(value, what: "an agent record")
         var fields = AgentFields()
-        fields.displayName = try self.optionalString(object["display_name"], "display_name")
-        fields.status = try self.optionalString(object["status"], "status") ?? AgentRecord.defaultStatus
-        fields.metadata = self.optionalJSON(object["metadata"])
-        if case .bool(let deleted)? = object["deleted"] { fields.deleted = deleted }
+        fields.displayName = try self.optionalString(object[member: "display_name"], "display_name")
+        fields.status = try self.optionalString(object[member: "status"], "status") ?? AgentRecord.defaultStatus
+        fields.metadata = self.optionalJSON(object[member: "metadata"])
+        if case .bool(let deleted)? = object[member: "deleted"] { fields.deleted = deleted }
         return fields
     }
 
@@ -52,30 +52,25 @@ enum LifecycleRecordCodec {
     /// - Throws: ``StatehouseModel/StatehouseError/dataCorruption(commitTS:reason:)`` when it is not one.
     static func snapshot(_ value: JSONValue, namespace: String, name: String) throws -> SnapshotRecord {
         let object = try self.object(value, what: "snapshot '\(name)'")
-        guard case .number(let commitTS)? = object["commit_ts"], let commitTS = CommitTS(commitTS) else {
+        guard case .number(let commitTS)? = object[member: "commit_ts"], let commitTS = CommitTS(commitTS) else {
             throw self.malformed("snapshot '\(name)'", "commit_ts")
         }
         var createdAt: Microseconds = 0
-        if case .number(let text)? = object["created_at"], let value = Microseconds(text) { createdAt = value }
+        if case .number(let text)? = object[member: "created_at"], let value = Microseconds(text) { createdAt = value }
         var expiresAt: Microseconds?
-        if case .number(let text)? = object["expires_at"] { expiresAt = Microseconds(text) }
+        if case .number(let text)? = object[member: "expires_at"] { expiresAt = Microseconds(text) }
         return SnapshotRecord(
-            namespace: namespace, name: name, agentID: try self.optionalString(object["agent_id"], "agent_id"),
-            commitTS: commitTS, description: try self.optionalString(object["description"], "description") ?? "",
-            metadata: self.optionalJSON(object["metadata"]), createdAt: createdAt, expiresAt: expiresAt)
+            namespace: namespace, name: name, agentID: try self.optionalString(object[member: "agent_id"], "agent_id"),
+            commitTS: commitTS,
+            description: try self.optionalString(object[member: "description"], "description") ?? "",
+            metadata: self.optionalJSON(object[member: "metadata"]), createdAt: createdAt, expiresAt: expiresAt)
     }
 
-    /// The members of a record by name.
-    private struct Members {
-        var members: [ParsedJSON.Member]
-        subscript(_ name: String) -> ParsedJSON? { self.members.first { $0.name == name }?.value }
-    }
-
-    private static func object(_ value: JSONValue, what: String) throws -> Members {
-        guard case .object(let members)? = try? ParsedJSON(parsing: value.utf8) else {
+    private static func object(_ value: JSONValue, what: String) throws -> ParsedJSON {
+        guard let parsed = try? ParsedJSON(parsing: value.utf8), case .object = parsed else {
             throw self.malformed(what, "an object")
         }
-        return Members(members: members)
+        return parsed
     }
 
     private static func optionalString(_ member: ParsedJSON?, _ name: String) throws -> String? {

@@ -21,9 +21,9 @@ extension StatehouseEngine {
     /// Validates a one-shot commit and turns it into a pipeline request.
     func makeRequest(_ commit: AtomicCommit) throws -> CommitRequest {
         try self.validateNamespace(commit.namespace)
-        guard commit.operations.count <= self.limits.maxOperationsPerTransaction else {
+        guard commit.operations.count + commit.events.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
-                "transaction has \(commit.operations.count) operations; the limit is "
+                "transaction has \(commit.operations.count + commit.events.count) operations and events; the limit is "
                     + "\(self.limits.maxOperationsPerTransaction)"
             )
         }
@@ -66,6 +66,13 @@ extension StatehouseEngine {
             }
         }
         try self.validate(commit.metadata)
+        let events = try self.eventWrites(commit.events)
+        bytes += events.reduce(0) { $0 + $1.0.accountedBytes }
+        guard bytes <= self.limits.maxTransactionBytes else {
+            throw StatehouseError.invalidArgument(
+                "transaction would write \(bytes) bytes with its events; the limit is "
+                    + "\(self.limits.maxTransactionBytes) bytes")
+        }
         var digest: [UInt8] = []
         if let idempotencyKey = commit.idempotencyKey {
             try NameValidation.validateText(
@@ -79,10 +86,10 @@ extension StatehouseEngine {
         return CommitRequest(
             namespace: commit.namespace,
             txnID: TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds()),
-            operations: commit.operations,
+            operations: commit.operations + events.map(\.0),
             conditions: commit.conditions.map {
                 KeyCondition(agentID: $0.agentID, key: $0.key, requirement: .expected($0.expected))
-            },
+            } + events.map(\.1),
             idempotencyKey: commit.idempotencyKey,
             requestDigest: digest,
             metadata: commit.metadata,
@@ -113,6 +120,17 @@ extension StatehouseEngine {
             }
         }
         CanonicalEncoding.appendMetadata(commit.metadata, to: &buffer)
+        // Events as sent (an id the daemon makes is not part of the request).
+        CanonicalEncoding.appendUInt32(UInt32(commit.events.count), to: &buffer)
+        for event in commit.events {
+            for text in [event.id, event.agentID, event.type, event.sessionID, event.actor] {
+                CanonicalEncoding.appendString(text ?? "\u{0}", to: &buffer)
+            }
+            for value in [event.content, event.metadata] {
+                CanonicalEncoding.appendString(value?.text ?? "\u{0}", to: &buffer)
+            }
+            CanonicalEncoding.appendUInt64(UInt64(bitPattern: event.occurredAt ?? -1), to: &buffer)
+        }
         return Array(SHA256.hash(data: buffer))
     }
 }

@@ -157,6 +157,12 @@ public protocol StorageBackend: Sendable {
     /// key gets zeros.
     func agentKeyStats(namespace: String, agentIDs: [String]) async throws -> [AgentKeyStats]
 
+    /// Recorded agent events (puts under `@events`) matching `filter`, in the order they were recorded, after the
+    /// position `after` (each row's `sequence`, opaque and increasing).
+    func agentEvents(
+        namespace: String, filter: AgentEventFilter, after: Int64?, limit: Int
+    ) async throws -> [(sequence: Int64, record: StateRecord)]
+
     /// Committed events in commit_ts order: `query.limit` of them, or fewer only when the range has no more
     /// matching events or the values returned reached `query.maxBytes`.
     func events(_ query: EventQuery) async throws -> [Event]

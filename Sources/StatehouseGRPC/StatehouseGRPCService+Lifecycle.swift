@@ -115,3 +115,42 @@ extension ServiceImplementation {
                 from: Wire.statePoint(request.from), to: Wire.statePoint(request.hasTo ? request.to : nil)))
     }
 }
+
+// Agent events.
+extension ServiceImplementation {
+    func recordEvents(
+        request: Statehouse_V2_RecordEventsRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_RecordEventsResponse {
+        guard request.events.count <= self.limits.maxOperationsPerTransaction else {
+            throw StatehouseError.invalidArgument(
+                "\(request.events.count) events in one request; the limit is \(self.limits.maxOperationsPerTransaction)"
+            )
+        }
+        let events = try await self.engine.recordEvents(
+            namespace: Wire.namespace(request.namespace),
+            try request.events.map { try Wire.eventDraft($0, limits: self.limits) },
+            metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata())
+        var response = Statehouse_V2_RecordEventsResponse()
+        response.events = events.map(Wire.proto)
+        return response
+    }
+
+    func getEvents(
+        request: Statehouse_V2_GetEventsRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_GetEventsResponse {
+        let page = try await self.engine.events(
+            namespace: Wire.namespace(request.namespace),
+            filter: Wire.eventFilter(request.hasFilter ? request.filter : nil),
+            limit: Wire.limit(request.limit), cursor: Wire.cursor(request.cursor))
+        var response = Statehouse_V2_GetEventsResponse()
+        response.events = page.items.map(Wire.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func getEvent(
+        request: Statehouse_V2_GetEventRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentEvent {
+        Wire.proto(try await self.engine.event(namespace: Wire.namespace(request.namespace), id: request.id))
+    }
+}

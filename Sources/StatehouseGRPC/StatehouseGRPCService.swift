@@ -182,7 +182,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
             operations: try request.operations.map { try Wire.operation($0, limits: self.limits) },
             conditions: try request.conditions.map(Wire.condition),
             idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
-            metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata()
+            metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata(),
+            events: try request.events.map { try Wire.eventDraft($0, limits: self.limits) }
         )
         return Wire.proto(try await self.engine.commit(commit))
     }

@@ -354,10 +354,9 @@ extension JSONPatch {
             var current = self.document
             self.document = .null
             defer {
-                while let (container, slot) = trail.popLast() {
-                    var parent = container
-                    parent.put(current, at: slot)
-                    current = parent
+                while var parent = trail.popLast() {  // `var` straight from the trail: the only reference
+                    parent.container.put(current, at: parent.slot)
+                    current = parent.container
                 }
                 self.document = current
             }

@@ -13,6 +13,8 @@ public enum ReservedNames {
     public static let agentsAgent = "@agents"
     /// The agent that holds one record per snapshot (key = the snapshot's name).
     public static let snapshotsAgent = "@snapshots"
+    /// The agent that holds one record per agent event (key = the event's id).
+    public static let eventsAgent = "@events"
 
     /// Whether an agent id is reserved.
     public static func isReserved(_ name: String) -> Bool { name.utf8.first == UInt8(ascii: "@") }

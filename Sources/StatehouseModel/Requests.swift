@@ -21,19 +21,23 @@ public struct AtomicCommit: Sendable, Hashable {
     /// Makes retries safe: a second commit with the same key and content returns the first result.
     public var idempotencyKey: String?
     public var metadata: CommitMetadata
+    /// Agent events recorded in the same transaction (each becomes a put under `@events`).
+    public var events: [AgentEventDraft]
 
     public init(
         namespace: String = "default",
         operations: [WriteOperation],
         conditions: [Condition] = [],
         idempotencyKey: String? = nil,
-        metadata: CommitMetadata = CommitMetadata()
+        metadata: CommitMetadata = CommitMetadata(),
+        events: [AgentEventDraft] = []
     ) {
         self.namespace = namespace
         self.operations = operations
         self.conditions = conditions
         self.idempotencyKey = idempotencyKey
         self.metadata = metadata
+        self.events = events
     }
 }
 

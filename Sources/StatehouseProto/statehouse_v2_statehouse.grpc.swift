@@ -538,6 +538,45 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RecordEvents" metadata.
+        public enum RecordEvents: Sendable {
+            /// Request type for "RecordEvents".
+            public typealias Input = Statehouse_V2_RecordEventsRequest
+            /// Response type for "RecordEvents".
+            public typealias Output = Statehouse_V2_RecordEventsResponse
+            /// Descriptor for "RecordEvents".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "RecordEvents",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetEvents" metadata.
+        public enum GetEvents: Sendable {
+            /// Request type for "GetEvents".
+            public typealias Input = Statehouse_V2_GetEventsRequest
+            /// Response type for "GetEvents".
+            public typealias Output = Statehouse_V2_GetEventsResponse
+            /// Descriptor for "GetEvents".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetEvents",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetEvent" metadata.
+        public enum GetEvent: Sendable {
+            /// Request type for "GetEvent".
+            public typealias Input = Statehouse_V2_GetEventRequest
+            /// Response type for "GetEvent".
+            public typealias Output = Statehouse_V2_AgentEvent
+            /// Descriptor for "GetEvent".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetEvent",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -592,6 +631,9 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             RestoreSnapshot.descriptor,
             Fork.descriptor,
             Diff.descriptor,
+            RecordEvents.descriptor,
+            GetEvents.descriptor,
+            GetEvent.descriptor,
             Session.descriptor
         ]
     }
@@ -1227,6 +1269,53 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_DiffRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_DiffResponse>
+
+        /// Handle the "RecordEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+        /// > reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_RecordEventsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_RecordEventsResponse` messages.
+        func recordEvents(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_RecordEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RecordEventsResponse>
+
+        /// Handle the "GetEvents" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetEventsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_GetEventsResponse` messages.
+        func getEvents(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_GetEventsResponse>
+
+        /// Handle the "GetEvent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetEventRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentEvent` messages.
+        func getEvent(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetEventRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentEvent>
 
         /// Handle the "Session" method.
         ///
@@ -1864,6 +1953,53 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_DiffResponse>
 
+        /// Handle the "RecordEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+        /// > reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RecordEventsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_RecordEventsResponse` message.
+        func recordEvents(
+            request: GRPCCore.ServerRequest<Statehouse_V2_RecordEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RecordEventsResponse>
+
+        /// Handle the "GetEvents" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetEventsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_GetEventsResponse` message.
+        func getEvents(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_GetEventsResponse>
+
+        /// Handle the "GetEvent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetEventRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentEvent` message.
+        func getEvent(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetEventRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentEvent>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -2500,6 +2636,53 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_DiffResponse
 
+        /// Handle the "RecordEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+        /// > reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_RecordEventsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_RecordEventsResponse` to respond with.
+        func recordEvents(
+            request: Statehouse_V2_RecordEventsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_RecordEventsResponse
+
+        /// Handle the "GetEvents" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetEventsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_GetEventsResponse` to respond with.
+        func getEvents(
+            request: Statehouse_V2_GetEventsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_GetEventsResponse
+
+        /// Handle the "GetEvent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetEventRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentEvent` to respond with.
+        func getEvent(
+            request: Statehouse_V2_GetEventRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentEvent
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -2955,6 +3138,39 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.RecordEvents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RecordEventsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RecordEventsResponse>(),
+            handler: { request, context in
+                try await self.recordEvents(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetEvents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetEventsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetEventsResponse>(),
+            handler: { request, context in
+                try await self.getEvents(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetEvent.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetEventRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentEvent>(),
+            handler: { request, context in
+                try await self.getEvent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -3394,6 +3610,39 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_DiffResponse> {
         let response = try await self.diff(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func recordEvents(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_RecordEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RecordEventsResponse> {
+        let response = try await self.recordEvents(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getEvents(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_GetEventsResponse> {
+        let response = try await self.getEvents(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getEvent(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetEventRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentEvent> {
+        let response = try await self.getEvent(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -3912,6 +4161,45 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_DiffResponse> {
         return GRPCCore.ServerResponse<Statehouse_V2_DiffResponse>(
             message: try await self.diff(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func recordEvents(
+        request: GRPCCore.ServerRequest<Statehouse_V2_RecordEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RecordEventsResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_RecordEventsResponse>(
+            message: try await self.recordEvents(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getEvents(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_GetEventsResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_GetEventsResponse>(
+            message: try await self.getEvents(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getEvent(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetEventRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentEvent> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentEvent>(
+            message: try await self.getEvent(
                 request: request.message,
                 context: context
             ),
@@ -4748,6 +5036,68 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_DiffResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_DiffResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+        /// > reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RecordEventsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RecordEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RecordEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordEvents<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RecordEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RecordEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RecordEventsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordEventsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetEvents" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetEventsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_GetEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getEvents<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_GetEventsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetEventsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetEvent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetEventRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetEventRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentEvent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getEvent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetEventRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetEventRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentEvent>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentEvent>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -6019,6 +6369,101 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "RecordEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+        /// > reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RecordEventsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RecordEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RecordEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func recordEvents<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RecordEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RecordEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RecordEventsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordEventsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.RecordEvents.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetEvents" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetEventsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_GetEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getEvents<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_GetEventsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetEventsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetEvents.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetEvent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetEventRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetEventRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentEvent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getEvent<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetEventRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetEventRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentEvent>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentEvent>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetEvent.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -7085,6 +7530,86 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_DiffRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_DiffResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+    /// > reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_RecordEventsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordEvents<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_RecordEventsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordEventsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordEvents(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RecordEventsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RecordEventsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetEvents" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetEventsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getEvents<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetEventsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetEventsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getEvents(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetEventsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetEventsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetEvent" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetEventRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getEvent<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetEventRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentEvent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getEvent(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetEventRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentEvent>(),
             options: options,
             onResponse: handleResponse
         )
@@ -8305,6 +8830,98 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.diff(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+    /// > reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordEvents<Result>(
+        _ message: Statehouse_V2_RecordEventsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordEventsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_RecordEventsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordEvents(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetEvents" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getEvents<Result>(
+        _ message: Statehouse_V2_GetEventsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetEventsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetEventsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getEvents(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetEvent" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getEvent<Result>(
+        _ message: Statehouse_V2_GetEventRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentEvent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetEventRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getEvent(
             request: request,
             options: options,
             onResponse: handleResponse

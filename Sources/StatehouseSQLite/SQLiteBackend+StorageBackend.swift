@@ -106,6 +106,14 @@ extension SQLiteBackend {
         }
     }
 
+    public func agentEvents(
+        namespace: String, filter: AgentEventFilter, after: Int64?, limit: Int
+    ) async throws -> [(sequence: Int64, record: StateRecord)] {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.agentEvents(namespace: namespace, filter: filter, after: after, limit: limit) }
+        }
+    }
+
     public func events(_ query: EventQuery) async throws -> [Event] {
         try await self.onReader { try $0.events(query) }
     }

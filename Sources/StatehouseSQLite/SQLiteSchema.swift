@@ -60,6 +60,29 @@ enum SQLiteSchema {
             "ALTER TABLE events ADD COLUMN merkle_nodes BLOB",
             then: SQLiteMerkleNodes.build(on:)
         ),
+        Migration(
+            3,
+            // Agent events (puts under @events) by agent, session, type, actor and time (SQLiteEventIndex); `seq` is
+            // the id of the event's versions row, so the index follows the order events were recorded in.
+            """
+            CREATE TABLE agent_events(
+                ns_id INTEGER NOT NULL,
+                seq INTEGER NOT NULL,
+                agent_id TEXT NOT NULL,
+                session_id TEXT,
+                type TEXT NOT NULL,
+                actor TEXT,
+                occurred_at INTEGER NOT NULL,
+                PRIMARY KEY(ns_id, seq)
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX agent_events_by_agent ON agent_events(ns_id, agent_id, seq);
+            CREATE INDEX agent_events_by_session ON agent_events(ns_id, session_id, seq) WHERE session_id IS NOT NULL;
+            CREATE INDEX agent_events_by_type ON agent_events(ns_id, type, seq);
+            CREATE INDEX agent_events_by_actor ON agent_events(ns_id, actor, seq) WHERE actor IS NOT NULL;
+            CREATE INDEX agent_events_by_time ON agent_events(ns_id, occurred_at, seq);
+            """,
+            then: SQLiteEventIndex.build(on:)
+        ),
     ]
 
     /// One schema change: SQL, then optionally code that fills what the SQL created, in the same transaction.

@@ -59,6 +59,7 @@ extension Wire {
         request.conditions = commit.conditions.map(self.proto)
         request.idempotencyKey = commit.idempotencyKey ?? ""
         if !commit.metadata.isEmpty { request.metadata = self.proto(commit.metadata) }
+        request.events = commit.events.map(self.proto)
         return request
     }
 

@@ -124,3 +124,77 @@ extension Wire {
             })
     }
 }
+
+// Agent events in both directions.
+extension Wire {
+    package static func proto(_ event: AgentEvent) -> Statehouse_V2_AgentEvent {
+        var proto = Statehouse_V2_AgentEvent()
+        proto.id = event.id
+        proto.agentID = event.agentID
+        proto.type = event.type
+        if let session = event.sessionID { proto.sessionID = session }
+        if let actor = event.actor { proto.actor = actor }
+        proto.content = Data(event.content.utf8)
+        if let metadata = event.metadata { proto.metadata = Data(metadata.utf8) }
+        proto.occurredAtMicros = event.occurredAt
+        proto.commitTs = event.commitTS
+        proto.committedAtMicros = event.committedAt
+        return proto
+    }
+
+    package static func proto(_ draft: AgentEventDraft) -> Statehouse_V2_AgentEventDraft {
+        var proto = Statehouse_V2_AgentEventDraft()
+        proto.id = draft.id ?? ""
+        proto.agentID = draft.agentID
+        proto.type = draft.type
+        if let session = draft.sessionID { proto.sessionID = session }
+        if let actor = draft.actor { proto.actor = actor }
+        proto.content = Data(draft.content.utf8)
+        if let metadata = draft.metadata { proto.metadata = Data(metadata.utf8) }
+        if let occurredAt = draft.occurredAt { proto.occurredAtMicros = occurredAt }
+        return proto
+    }
+
+    package static func proto(_ filter: AgentEventFilter) -> Statehouse_V2_AgentEventFilter {
+        var proto = Statehouse_V2_AgentEventFilter()
+        proto.agentID = filter.agentID ?? ""
+        proto.sessionID = filter.sessionID ?? ""
+        proto.type = filter.type ?? ""
+        proto.actor = filter.actor ?? ""
+        if let since = filter.since { proto.sinceMicros = since }
+        if let until = filter.until { proto.untilMicros = until }
+        return proto
+    }
+
+    /// A request's event: content and metadata are validated JSON within the value limits.
+    package static func eventDraft(
+        _ proto: Statehouse_V2_AgentEventDraft, limits: EngineLimits
+    ) throws -> AgentEventDraft {
+        guard !proto.content.isEmpty else {
+            throw StatehouseError.invalidArgument("an event needs content (a JSON text)")
+        }
+        return AgentEventDraft(
+            agentID: proto.agentID, type: proto.type, content: try self.value(proto.content, limits: limits),
+            sessionID: proto.hasSessionID ? proto.sessionID : nil, actor: proto.hasActor ? proto.actor : nil,
+            metadata: try self.optionalValue(proto.metadata, limits: limits),
+            occurredAt: proto.hasOccurredAtMicros ? proto.occurredAtMicros : nil, id: proto.id.isEmpty ? nil : proto.id)
+    }
+
+    package static func eventFilter(_ proto: Statehouse_V2_AgentEventFilter?) -> AgentEventFilter {
+        guard let proto else { return AgentEventFilter() }
+        return AgentEventFilter(
+            agentID: proto.agentID.isEmpty ? nil : proto.agentID,
+            sessionID: proto.sessionID.isEmpty ? nil : proto.sessionID, type: proto.type.isEmpty ? nil : proto.type,
+            actor: proto.actor.isEmpty ? nil : proto.actor, since: proto.hasSinceMicros ? proto.sinceMicros : nil,
+            until: proto.hasUntilMicros ? proto.untilMicros : nil)
+    }
+
+    package static func agentEvent(_ proto: Statehouse_V2_AgentEvent) -> AgentEvent {
+        AgentEvent(
+            id: proto.id, agentID: proto.agentID, type: proto.type,
+            sessionID: proto.hasSessionID ? proto.sessionID : nil,
+            actor: proto.hasActor ? proto.actor : nil, content: JSONValue(trusted: [UInt8](proto.content)),
+            metadata: self.storedValue(proto.metadata), occurredAt: proto.occurredAtMicros, commitTS: proto.commitTs,
+            committedAt: proto.committedAtMicros)
+    }
+}

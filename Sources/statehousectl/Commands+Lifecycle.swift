@@ -262,3 +262,92 @@ struct Diff: AsyncParsableCommand {
         }
     }
 }
+
+/// `event record` and `events`: what happened to agents.
+struct EventCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "event",
+        abstract: "Record an agent event (a message, a tool call, an error) or show one.",
+        subcommands: [EventRecord.self, EventShow.self]
+    )
+}
+
+struct EventRecord: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record", abstract: "Record an event in one commit; prints its id.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Agent id.") var agent: String
+    @Argument(help: "Event type, e.g. message, tool_call, error.") var type: String
+    @Argument(help: "Content: one JSON text.") var content: String
+    @Option(help: "Session id.") var session: String?
+    @Option(help: "Who acted (a user, a tool, the agent).") var actor: String?
+    @Option(help: "Metadata: one JSON text.") var metadata: String?
+
+    func run() async throws {
+        let draft = AgentEventDraft(
+            agentID: self.agent, type: self.type, content: try LifecycleRender.json(self.content),
+            sessionID: self.session, actor: self.actor, metadata: try self.metadata.map(LifecycleRender.json))
+        let (host, port) = try self.global.endpoint()
+        let events = try await withStatehouseClient(host: host, port: port) {
+            try await $0.recordEvents(namespace: self.global.namespaceName, [draft])
+        }
+        emit(
+            try self.global.format == .json
+                ? LifecycleRender.event(events[0]).text
+                : "recorded event \(events[0].id) at commit_ts " + self.global.style.commitTS("\(events[0].commitTS)"))
+    }
+}
+
+struct EventShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one event by id.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Event id.") var id: String
+
+    func run() async throws {
+        let (host, port) = try self.global.endpoint()
+        let event = try await withStatehouseClient(host: host, port: port) {
+            try await $0.event(namespace: self.global.namespaceName, id: self.id)
+        }
+        emit(
+            try self.global.format == .json
+                ? LifecycleRender.event(event).text : LifecycleRender.eventLines([event], style: self.global.style))
+    }
+}
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List recorded events in the order they were recorded, by agent, session, type, actor or time.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this agent's.") var agent: String?
+    @Option(help: "Only this session's.") var session: String?
+    @Option(help: "Only this type.") var type: String?
+    @Option(help: "Only this actor's.") var actor: String?
+    @Option(help: "Only events that occurred at or after this time (RFC 3339).") var since: String?
+    @Option(help: "Only events that occurred at or before this time (RFC 3339).") var until: String?
+    @Option(help: "At most this many.") var limit: Int?
+
+    func run() async throws {
+        let filter = AgentEventFilter(
+            agentID: self.agent, sessionID: self.session, type: self.type, actor: self.actor,
+            since: try self.since.map(TimeArgument.micros), until: try self.until.map(TimeArgument.micros))
+        if let limit = self.limit, limit < 1 { throw UsageError("--limit must be at least 1") }
+        let (host, port) = try self.global.endpoint()
+        let events = try await withStatehouseClient(host: host, port: port) { client in
+            var events: [AgentEvent] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.events(
+                    namespace: self.global.namespaceName, filter: filter,
+                    limit: min(1000, (self.limit ?? 1000) - events.count), cursor: cursor)
+                events += page.items
+                cursor = page.nextCursor
+            } while cursor != nil && events.count < (self.limit ?? .max)
+            return events
+        }
+        if try self.global.format == .json {
+            emit(JSONOutput.array(events.map(LifecycleRender.event)).text)
+        } else if !events.isEmpty {
+            emit(LifecycleRender.eventLines(events, style: self.global.style))
+        }
+    }
+}

@@ -106,6 +106,28 @@ enum LifecycleRender {
         return lines.joined(separator: "\n")
     }
 
+    static func event(_ event: AgentEvent) -> JSONOutput {
+        .object([
+            ("id", .string(event.id)), ("agent_id", .string(event.agentID)), ("type", .string(event.type)),
+            ("session_id", event.sessionID.map { .string($0) } ?? .null),
+            ("actor", event.actor.map { .string($0) } ?? .null), ("content", .raw(event.content.text)),
+            ("metadata", event.metadata.map { .raw($0.text) } ?? .null),
+            ("occurred_at", Render.jsonTime(event.occurredAt)), ("commit_ts", .int(event.commitTS)),
+        ])
+    }
+
+    /// One line per event: time, agent, type, session and actor when set, then the content.
+    static func eventLines(_ events: [AgentEvent], style: Style) -> String {
+        events.map { event in
+            var line =
+                style.dim(Render.time(event.occurredAt)) + "  " + style.bold(event.agentID) + "  "
+                + style.key(event.type)
+            if let session = event.sessionID { line += "  session=\(session)" }
+            if let actor = event.actor { line += "  actor=\(actor)" }
+            return line + "  " + event.content.text
+        }.joined(separator: "\n")
+    }
+
     /// A point argument: `latest`, a commit_ts, an RFC 3339 time, `snapshot:NAME` or a snapshot name.
     static func point(_ text: String) throws -> StatePoint {
         if text == "latest" { return .latest }

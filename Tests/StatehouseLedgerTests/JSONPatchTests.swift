@@ -513,20 +513,6 @@ struct JSONPatchTests {
         #expect(throws: StatehouseError.self) { try JSONPatch.apply(tooDeep, to: old) }
     }
 
-    @Test("TEMP perf", arguments: [0, 200, 2000, 8000])
-    func tempPerf(_ n: Int) throws {
-        let items = (0..<20000).map { #"{"id": \#($0), "name": "item \#($0)", "tags": ["a", "b"]}"# }
-        let doc = try JSONValue(validating: "[" + items.joined(separator: ",") + "]")
-        var ops: [String] = []
-        for i in 0..<n {
-            ops.append(#"{"op":"replace","path":"/\#(i * 7 % 20000)/name","value":"x"}"#)
-        }
-        let patch = try JSONValue(validating: "[" + ops.joined(separator: ",") + "]")
-        let clock = ContinuousClock()
-        let t1 = clock.measure { _ = try! JSONPatch.apply(patch, to: doc) }
-        print("PERF n \(n) apply \(t1)")
-    }
-
     /// Structural equality, as the `test` operation sees it.
     static func same(_ lhs: JSONValue, _ rhs: JSONValue) throws -> Bool {
         try ParsedJSON(parsing: lhs.utf8) == ParsedJSON(parsing: rhs.utf8)

@@ -112,10 +112,11 @@ struct MerkleTreeStorageTests {
                     proofs.append(try await engine.inclusionProof(commitTS: commitTS))
                 }
             }
-            // Turn the file back into schema version 1: no tree column, no record of migration 2.
+            // Turn the file back into schema version 1: no tree column, no event index, no record of migrations 2+.
             try tamper(
                 directory: directory,
-                "ALTER TABLE events DROP COLUMN merkle_nodes; DELETE FROM schema_migrations WHERE version = 2")
+                "ALTER TABLE events DROP COLUMN merkle_nodes; DROP TABLE agent_events; "
+                    + "DELETE FROM schema_migrations WHERE version >= 2")
             let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             try await runEngine(backend: reopened) { engine in
                 #expect(try await engine.treeHead() == before)

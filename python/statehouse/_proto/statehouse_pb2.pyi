@@ -276,18 +276,20 @@ class Condition(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., must_not_exist: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
 
 class ApplyRequest(_message.Message):
-    __slots__ = ("namespace", "operations", "conditions", "idempotency_key", "metadata")
+    __slots__ = ("namespace", "operations", "conditions", "idempotency_key", "metadata", "events")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     OPERATIONS_FIELD_NUMBER: _ClassVar[int]
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     operations: _containers.RepeatedCompositeFieldContainer[Operation]
     conditions: _containers.RepeatedCompositeFieldContainer[Condition]
     idempotency_key: str
     metadata: Metadata
-    def __init__(self, namespace: _Optional[str] = ..., operations: _Optional[_Iterable[_Union[Operation, _Mapping]]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., idempotency_key: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[AgentEventDraft]
+    def __init__(self, namespace: _Optional[str] = ..., operations: _Optional[_Iterable[_Union[Operation, _Mapping]]] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., idempotency_key: _Optional[str] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ..., events: _Optional[_Iterable[_Union[AgentEventDraft, _Mapping]]] = ...) -> None: ...
 
 class ReadPoint(_message.Message):
     __slots__ = ("commit_ts", "as_of_micros")
@@ -998,3 +1000,107 @@ class DiffResponse(_message.Message):
     to_commit_ts: int
     differences: _containers.RepeatedCompositeFieldContainer[KeyDifference]
     def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ..., differences: _Optional[_Iterable[_Union[KeyDifference, _Mapping]]] = ...) -> None: ...
+
+class AgentEventDraft(_message.Message):
+    __slots__ = ("id", "agent_id", "type", "session_id", "actor", "content", "metadata", "occurred_at_micros")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    agent_id: str
+    type: str
+    session_id: str
+    actor: str
+    content: bytes
+    metadata: bytes
+    occurred_at_micros: int
+    def __init__(self, id: _Optional[str] = ..., agent_id: _Optional[str] = ..., type: _Optional[str] = ..., session_id: _Optional[str] = ..., actor: _Optional[str] = ..., content: _Optional[bytes] = ..., metadata: _Optional[bytes] = ..., occurred_at_micros: _Optional[int] = ...) -> None: ...
+
+class AgentEvent(_message.Message):
+    __slots__ = ("id", "agent_id", "type", "session_id", "actor", "content", "metadata", "occurred_at_micros", "commit_ts", "committed_at_micros")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    COMMITTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    agent_id: str
+    type: str
+    session_id: str
+    actor: str
+    content: bytes
+    metadata: bytes
+    occurred_at_micros: int
+    commit_ts: int
+    committed_at_micros: int
+    def __init__(self, id: _Optional[str] = ..., agent_id: _Optional[str] = ..., type: _Optional[str] = ..., session_id: _Optional[str] = ..., actor: _Optional[str] = ..., content: _Optional[bytes] = ..., metadata: _Optional[bytes] = ..., occurred_at_micros: _Optional[int] = ..., commit_ts: _Optional[int] = ..., committed_at_micros: _Optional[int] = ...) -> None: ...
+
+class RecordEventsRequest(_message.Message):
+    __slots__ = ("namespace", "events", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    events: _containers.RepeatedCompositeFieldContainer[AgentEventDraft]
+    metadata: Metadata
+    def __init__(self, namespace: _Optional[str] = ..., events: _Optional[_Iterable[_Union[AgentEventDraft, _Mapping]]] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class RecordEventsResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[AgentEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[AgentEvent, _Mapping]]] = ...) -> None: ...
+
+class AgentEventFilter(_message.Message):
+    __slots__ = ("agent_id", "session_id", "type", "actor", "since_micros", "until_micros")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MICROS_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    session_id: str
+    type: str
+    actor: str
+    since_micros: int
+    until_micros: int
+    def __init__(self, agent_id: _Optional[str] = ..., session_id: _Optional[str] = ..., type: _Optional[str] = ..., actor: _Optional[str] = ..., since_micros: _Optional[int] = ..., until_micros: _Optional[int] = ...) -> None: ...
+
+class GetEventsRequest(_message.Message):
+    __slots__ = ("namespace", "filter", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    filter: AgentEventFilter
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., filter: _Optional[_Union[AgentEventFilter, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class GetEventsResponse(_message.Message):
+    __slots__ = ("events", "next_cursor")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[AgentEvent]
+    next_cursor: str
+    def __init__(self, events: _Optional[_Iterable[_Union[AgentEvent, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class GetEventRequest(_message.Message):
+    __slots__ = ("namespace", "id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    id: str
+    def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...

@@ -229,6 +229,21 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.DiffRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DiffResponse.FromString,
                 _registered_method=True)
+        self.RecordEvents = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/RecordEvents',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.RecordEventsRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RecordEventsResponse.FromString,
+                _registered_method=True)
+        self.GetEvents = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetEvents',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventsRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventsResponse.FromString,
+                _registered_method=True)
+        self.GetEvent = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetEvent',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentEvent.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -491,6 +506,26 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordEvents(self, request, context):
+        """Agent events (what happened: messages, tool calls, errors), recorded through the commit path as puts under the
+        reserved agent "@events" (also in Apply, with state writes), and found again by agent, session, type, actor and time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEvents(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEvent(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -695,6 +730,21 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.Diff,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.DiffRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.DiffResponse.SerializeToString,
+            ),
+            'RecordEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordEvents,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RecordEventsRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.RecordEventsResponse.SerializeToString,
+            ),
+            'GetEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvents,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventsRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventsResponse.SerializeToString,
+            ),
+            'GetEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvent,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentEvent.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -1755,6 +1805,87 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/Diff',
             statehouse_dot_v2_dot_statehouse__pb2.DiffRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.DiffResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/RecordEvents',
+            statehouse_dot_v2_dot_statehouse__pb2.RecordEventsRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.RecordEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetEvents',
+            statehouse_dot_v2_dot_statehouse__pb2.GetEventsRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.GetEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetEvent',
+            statehouse_dot_v2_dot_statehouse__pb2.GetEventRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentEvent.FromString,
             options,
             channel_credentials,
             insecure,
