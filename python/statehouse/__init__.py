@@ -30,7 +30,7 @@ from .exceptions import (
     UnavailableError,
     VerificationError,
 )
-from .lifecycle import AgentInfo, KeyChange, Snapshot, StateCopy, StateDiff
+from .lifecycle import AgentEvent, AgentInfo, EventDraft, KeyChange, Snapshot, StateCopy, StateDiff
 from .types import (
     CommitResult,
     Condition,
@@ -73,6 +73,8 @@ __all__ = [
     "StateCopy",
     "StateDiff",
     "KeyChange",
+    "AgentEvent",
+    "EventDraft",
     "exceptions",
     "formatting",
     "ledger",

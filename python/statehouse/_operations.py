@@ -214,6 +214,7 @@ def apply(
     conditions: Iterable[Condition],
     idempotency_key: Optional[str],
     metadata: MetadataLike,
+    events: Sequence[pb.AgentEventDraft] = (),
 ) -> Plan:
     """Without an idempotency key one is made, so that a retry after a lost reply is safe ("" sends none)."""
     request = pb.ApplyRequest(
@@ -221,9 +222,10 @@ def apply(
         operations=wire.operations(operations),
         conditions=wire.conditions(conditions),
         idempotency_key=idempotency_key if idempotency_key is not None else f"sdk-{uuid.uuid4().hex}",
+        events=events,
     )
-    if not request.operations:
-        raise errors.InvalidArgumentError("apply needs at least one Put or Delete")
+    if not request.operations and not request.events:
+        raise errors.InvalidArgumentError("apply needs at least one Put, Delete or event")
     message = wire.metadata(metadata)
     if message is not None:
         request.metadata.CopyFrom(message)

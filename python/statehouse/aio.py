@@ -465,9 +465,14 @@ class AsyncStatehouse(config.ClientBase):
         idempotency_key: Optional[str] = None,
         metadata: MetadataLike = None,
         namespace: Optional[str] = None,
+        events: Sequence[lc.EventDraft] = (),
     ) -> CommitResult:
-        """Commits writes and deletes atomically in one round trip. See :meth:`statehouse.Statehouse.apply`."""
-        return await self._run(ops.apply(self._ns(namespace), operations, conditions, idempotency_key, metadata))
+        """Commits writes and deletes (and records events) atomically in one round trip. See
+        :meth:`statehouse.Statehouse.apply`."""
+        drafts = [lc.event_draft(event) for event in events]
+        return await self._run(
+            ops.apply(self._ns(namespace), operations, conditions, idempotency_key, metadata, drafts)
+        )
 
     # ---- reads ----
 
@@ -672,6 +677,57 @@ class AsyncStatehouse(config.ClientBase):
     ) -> StateDiff:
         """The keys added, removed and changed (with a JSON Patch) between two points of an agent's state."""
         return await self._run(lc.diff(self._ns(namespace), agent_id, from_point, to_point))
+
+    async def record_event(
+        self,
+        agent_id: str,
+        type: str,
+        content: Any,
+        *,
+        session_id: Optional[str] = None,
+        actor: Optional[str] = None,
+        metadata: Any = None,
+        occurred_at: Optional[datetime] = None,
+        event_id: Optional[str] = None,
+        namespace: Optional[str] = None,
+    ) -> lc.AgentEvent:
+        """Records one event (a message, a tool call, an error) in one commit; returns it with its id."""
+        draft = lc.EventDraft(agent_id, type, content, session_id, actor, metadata, occurred_at, event_id)
+        return (await self._run(lc.record_events(self._ns(namespace), [draft], None)))[0]
+
+    async def record_events(
+        self, events: Sequence[lc.EventDraft], namespace: Optional[str] = None, *, metadata: MetadataLike = None
+    ) -> List[lc.AgentEvent]:
+        """Records events in one commit; returns them with their ids."""
+        return await self._run(lc.record_events(self._ns(namespace), list(events), metadata))
+
+    async def get_events(
+        self,
+        session_id: Optional[str] = None,
+        *,
+        agent_id: Optional[str] = None,
+        type: Optional[str] = None,
+        actor: Optional[str] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        limit: Optional[int] = None,
+        namespace: Optional[str] = None,
+    ) -> List[lc.AgentEvent]:
+        """Recorded events in the order they were recorded; every filter given narrows them (``since``/``until``
+        bound when they occurred)."""
+        return await self._run(
+            lc.get_events(self._ns(namespace), agent_id, session_id, type, actor, since, until, limit)
+        )
+
+    async def get_events_by_type(
+        self, type: str, *, limit: Optional[int] = None, namespace: Optional[str] = None
+    ) -> List[lc.AgentEvent]:
+        """Recorded events of one type (StateStore's ``get_events_by_type``)."""
+        return await self.get_events(type=type, limit=limit, namespace=namespace)
+
+    async def get_event(self, event_id: str, namespace: Optional[str] = None) -> lc.AgentEvent:
+        """One recorded event by id (NotFoundError when there is none)."""
+        return await self._run(lc.get_event(self._ns(namespace), event_id))
 
     # ---- the log ----
 

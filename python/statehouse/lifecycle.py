@@ -21,7 +21,7 @@ from ._proto import statehouse_pb2 as pb
 from ._time import datetime_from_micros, micros_from_datetime
 from .types import CommitResult, MetadataLike, StateResult
 
-__all__ = ["AgentInfo", "Snapshot", "StateCopy", "KeyChange", "StateDiff", "Point"]
+__all__ = ["AgentInfo", "Snapshot", "StateCopy", "KeyChange", "StateDiff", "Point", "AgentEvent", "EventDraft"]
 
 # None (latest), a commit_ts, a time, or a snapshot's name.
 Point = Union[None, int, datetime, str]
@@ -106,6 +106,47 @@ class StateDiff:
     changes: List[KeyChange] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class EventDraft:
+    """An event to record (with :meth:`Statehouse.record_events`, or in :meth:`Statehouse.apply` with state writes).
+
+    Attributes:
+        agent_id: the agent it happened to.
+        type: free text such as ``message``, ``tool_call``, ``error``.
+        content: any JSON value.
+        session_id, actor: optional labels to find it by.
+        metadata: any JSON value, or None.
+        occurred_at: when it happened (naive: UTC); None for the time the daemon receives it.
+        id: a lowercase version 7 UUID you choose (a retry then cannot record it twice), or None for one the daemon
+            makes.
+    """
+
+    agent_id: str
+    type: str
+    content: Any
+    session_id: Optional[str] = None
+    actor: Optional[str] = None
+    metadata: Any = None
+    occurred_at: Optional[datetime] = None
+    id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    """A recorded event, with the commit that recorded it (``commit_ts``)."""
+
+    id: str
+    agent_id: str
+    type: str
+    content: Any
+    session_id: Optional[str] = None
+    actor: Optional[str] = None
+    metadata: Any = None
+    occurred_at: Optional[datetime] = None
+    commit_ts: int = 0
+    committed_at: Optional[datetime] = None
+
+
 # ---- conversions -------------------------------------------------------------------------------------------------
 
 
@@ -188,6 +229,40 @@ def state_diff(message: pb.DiffResponse) -> StateDiff:
             )
             for entry in message.differences
         ],
+    )
+
+
+def event_draft(draft: EventDraft) -> pb.AgentEventDraft:
+    if not isinstance(draft, EventDraft):
+        raise errors.InvalidArgumentError(f"events must be EventDraft values, not {type(draft).__name__}")
+    message = pb.AgentEventDraft(
+        id=draft.id or "",
+        agent_id=draft.agent_id,
+        type=draft.type,
+        content=wire.encode_value(draft.content, key="content"),
+        metadata=_optional_json(draft.metadata, "metadata"),
+    )
+    if draft.session_id is not None:
+        message.session_id = draft.session_id
+    if draft.actor is not None:
+        message.actor = draft.actor
+    if draft.occurred_at is not None:
+        message.occurred_at_micros = micros_from_datetime(draft.occurred_at)
+    return message
+
+
+def agent_event(message: pb.AgentEvent) -> AgentEvent:
+    return AgentEvent(
+        id=message.id,
+        agent_id=message.agent_id,
+        type=message.type,
+        content=wire.decode_value(message.content),
+        session_id=message.session_id if message.HasField("session_id") else None,
+        actor=message.actor if message.HasField("actor") else None,
+        metadata=wire.decode_value(message.metadata),
+        occurred_at=_time(message.occurred_at_micros),
+        commit_ts=message.commit_ts,
+        committed_at=_time(message.committed_at_micros),
     )
 
 
@@ -335,3 +410,46 @@ def diff(namespace: str, agent_id: str, from_point: Point, to_point: Point) -> P
         request.to.CopyFrom(point)
     response = yield Call("Diff", request, read_only=True)
     return state_diff(response)
+
+
+def record_events(namespace: str, drafts: List[EventDraft], metadata: MetadataLike) -> Plan:
+    if not drafts:
+        raise errors.InvalidArgumentError("record at least one event")
+    request = pb.RecordEventsRequest(namespace=namespace, events=[event_draft(draft) for draft in drafts])
+    response = yield Call("RecordEvents", _with_metadata(request, "metadata", metadata))
+    return [agent_event(event) for event in response.events]
+
+
+def get_events(
+    namespace: str,
+    agent_id: Optional[str],
+    session_id: Optional[str],
+    event_type: Optional[str],
+    actor: Optional[str],
+    since: Optional[datetime],
+    until: Optional[datetime],
+    limit: Optional[int],
+) -> Plan:
+    wanted = wire.require_int("limit", limit, minimum=1)
+    event_filter = pb.AgentEventFilter(
+        agent_id=agent_id or "", session_id=session_id or "", type=event_type or "", actor=actor or ""
+    )
+    if since is not None:
+        event_filter.since_micros = micros_from_datetime(since)
+    if until is not None:
+        event_filter.until_micros = micros_from_datetime(until)
+    events: List[AgentEvent] = []
+    cursor = ""
+    while True:
+        page = 0 if wanted is None else min(wanted - len(events), 10_000)
+        request = pb.GetEventsRequest(namespace=namespace, filter=event_filter, limit=page, cursor=cursor)
+        response = yield Call("GetEvents", request, read_only=True)
+        events.extend(agent_event(event) for event in response.events)
+        if not response.next_cursor or (wanted is not None and len(events) >= wanted):
+            return events[:wanted] if wanted is not None else events
+        cursor = response.next_cursor
+
+
+def get_event(namespace: str, event_id: str) -> Plan:
+    response = yield Call("GetEvent", pb.GetEventRequest(namespace=namespace, id=event_id), read_only=True)
+    return agent_event(response)

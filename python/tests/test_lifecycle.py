@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from statehouse import AsyncStatehouse, Delete, InvalidArgumentError, NotFoundError, Put, Statehouse
+from statehouse import (
+    AsyncStatehouse,
+    ConflictError,
+    Delete,
+    EventDraft,
+    InvalidArgumentError,
+    NotFoundError,
+    Put,
+    Statehouse,
+)
 
 CTL = Path(__file__).resolve().parents[2] / ".build" / "debug" / "statehousectl"
 
@@ -187,3 +196,84 @@ def test_statehousectl_lifecycle_commands(daemon, client: Statehouse, namespace:
     assert neither.returncode == 2 and "--agent AGENT or --all" in neither.stderr
     deleted = ctl(daemon, namespace, "snapshot", "delete", "s1")
     assert deleted.returncode == 0 and client.list_snapshots() == []
+
+
+def test_events_by_session_type_actor_agent_and_time(client: Statehouse) -> None:
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    recorded = [
+        client.record_event(
+            "a" if index % 2 == 0 else "b",
+            "error" if index % 3 == 0 else "message",
+            {"n": index, "text": f"hello {index}"},
+            session_id=f"s{index % 2}",
+            actor="user" if index % 4 == 0 else None,
+            occurred_at=base + timedelta(seconds=index),
+        )
+        for index in range(12)
+    ]
+    assert recorded[0].id and recorded[0].commit_ts >= 1
+    assert [event.id for event in client.get_events()] == [event.id for event in recorded]
+    assert [event.content["n"] for event in client.get_events("s1")] == [1, 3, 5, 7, 9, 11]
+    assert [event.content["n"] for event in client.get_events_by_type("error")] == [0, 3, 6, 9]
+    assert [event.content["n"] for event in client.get_events(actor="user", agent_id="a")] == [0, 4, 8]
+    window = client.get_events(since=base + timedelta(seconds=2), until=base + timedelta(seconds=4))
+    assert [event.content["n"] for event in window] == [2, 3, 4]
+    assert [event.content["n"] for event in client.get_events(limit=2)] == [0, 1]
+    one = client.get_event(recorded[5].id)
+    assert one == recorded[5] and one.occurred_at == base + timedelta(seconds=5)
+    with pytest.raises(NotFoundError):
+        client.get_event("0190a3b2-7c00-7000-8000-000000000000")
+    with pytest.raises(InvalidArgumentError):
+        client.record_event("a", "", {"x": 1})
+    with pytest.raises(InvalidArgumentError):
+        client.record_event("a", "t", {"x": 1}, event_id="not-a-uuid")
+
+
+def test_events_in_the_same_commit_as_state_and_recorded_once(client: Statehouse) -> None:
+    event_id = "0190a3b2-7c00-7abc-8000-0000000000aa"
+    result = client.apply(
+        [Put("a", "k", 1)], events=[EventDraft("a", "tool_call", {"tool": "search"}, session_id="s", id=event_id)]
+    )
+    assert client.get_event(event_id).commit_ts == result.commit_ts
+    with pytest.raises(ConflictError):
+        client.apply([Put("a", "k", 2)], events=[EventDraft("a", "again", None, id=event_id)])
+    assert client.get_state("a", "k").value == 1
+    ops = next(client.replay(start_ts=result.commit_ts)).operations
+    assert [(op.agent_id, op.key) for op in ops] == [("a", "k"), ("@events", event_id)]
+
+
+def test_the_async_client_records_and_finds_events(daemon, namespace: str) -> None:
+    async def main() -> None:
+        async with AsyncStatehouse(url=daemon.url, namespace=namespace) as client:
+            first = await client.record_event("a", "message", "hi", session_id="s")
+            both = await client.record_events([EventDraft("a", "message", "one"), EventDraft("b", "error", "two")])
+            assert len({event.commit_ts for event in both}) == 1 and both[0].commit_ts > first.commit_ts
+            await client.apply([Put("a", "k", 1)], events=[EventDraft("a", "note", {"k": 1}, session_id="s")])
+            assert [event.content for event in await client.get_events("s")] == ["hi", {"k": 1}]
+            assert [event.content for event in await client.get_events_by_type("error")] == ["two"]
+            assert (await client.get_event(first.id)).content == "hi"
+
+    asyncio.run(main())
+
+
+def test_statehousectl_events(daemon, client: Statehouse, namespace: str) -> None:
+    recorded = ctl(
+        daemon, namespace, "event", "record", "a", "message", '{"text":"hi"}', "--session", "s1", "-o", "json"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    event = json.loads(recorded.stdout)
+    assert (event["agent_id"], event["type"], event["session_id"], event["content"]) == (
+        "a",
+        "message",
+        "s1",
+        {"text": "hi"},
+    )
+    client.record_event("b", "error", "boom", actor="tool")
+    listed = json.loads(ctl(daemon, namespace, "events", "--session", "s1", "-o", "json").stdout)
+    assert [item["id"] for item in listed] == [event["id"]]
+    text = ctl(daemon, namespace, "events", "--type", "error", "--color", "never").stdout
+    assert 'b  error  actor=tool  "boom"' in text
+    shown = json.loads(ctl(daemon, namespace, "event", "show", event["id"], "-o", "json").stdout)
+    assert shown == event
+    bad = ctl(daemon, namespace, "event", "record", "a", "message", "{not json")
+    assert bad.returncode == 2
