@@ -189,3 +189,111 @@ extension StatehouseClient {
         return try await self.call { Wire.agentEvent(try await self.stub.getEvent(request)) }
     }
 }
+
+// Sessions and tasks.
+extension StatehouseClient {
+    @discardableResult
+    public func startSession(
+        namespace: String = "default", agentID: String, id: String? = nil, metadata: JSONValue? = nil
+    ) async throws -> AgentSession {
+        var request = Statehouse_V2_StartSessionRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        request.id = id ?? ""
+        if let metadata { request.metadata = Data(metadata.utf8) }
+        return try await self.call { Wire.session(try await self.stub.startSession(request)) }
+    }
+
+    @discardableResult
+    public func endSession(
+        namespace: String = "default", id: String, status: String = "ended"
+    ) async throws
+        -> AgentSession
+    {
+        var request = Statehouse_V2_EndSessionRequest()
+        request.namespace = namespace
+        request.id = id
+        request.status = status
+        return try await self.call { Wire.session(try await self.stub.endSession(request)) }
+    }
+
+    public func listSessions(
+        namespace: String = "default", agentID: String? = nil, status: String? = nil, limit: Int = 1000,
+        cursor: String? = nil
+    ) async throws -> Page<AgentSession> {
+        var request = Statehouse_V2_ListSessionsRequest()
+        request.namespace = namespace
+        request.agentID = agentID ?? ""
+        request.status = status ?? ""
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        let response = try await self.call { try await self.stub.listSessions(request) }
+        return Page(
+            items: response.sessions.map(Wire.session),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+
+    @discardableResult
+    public func createTask(
+        namespace: String = "default", title: String, description: String = "", status: String = "pending",
+        assignedTo: String? = nil, metadata: JSONValue? = nil, id: String? = nil
+    ) async throws -> AgentTask {
+        var request = Statehouse_V2_CreateTaskRequest()
+        request.namespace = namespace
+        request.title = title
+        request.description_p = description
+        request.status = status
+        if let assignedTo { request.assignedTo = assignedTo }
+        if let metadata { request.metadata = Data(metadata.utf8) }
+        request.id = id ?? ""
+        return try await self.call { Wire.task(try await self.stub.createTask(request)) }
+    }
+
+    @discardableResult
+    public func updateTask(
+        namespace: String = "default", id: String, _ update: AgentTaskUpdate
+    ) async throws
+        -> AgentTask
+    {
+        var request = Statehouse_V2_UpdateTaskRequest()
+        request.namespace = namespace
+        request.id = id
+        if let title = update.title { request.title = title }
+        if let description = update.description { request.description_p = description }
+        if let status = update.status { request.status = status }
+        if let assignee = update.assignedTo { request.assignedTo = assignee }
+        if let metadata = update.metadata { request.metadata = Data(metadata.utf8) }
+        return try await self.call { Wire.task(try await self.stub.updateTask(request)) }
+    }
+
+    public func listTasks(
+        namespace: String = "default", status: String? = nil, assignedTo: String? = nil, limit: Int = 1000,
+        cursor: String? = nil
+    ) async throws -> Page<AgentTask> {
+        var request = Statehouse_V2_ListTasksRequest()
+        request.namespace = namespace
+        request.status = status ?? ""
+        request.assignedTo = assignedTo ?? ""
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        let response = try await self.call { try await self.stub.listTasks(request) }
+        return Page(
+            items: response.tasks.map(Wire.task), nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+}
+
+extension StatehouseClient {
+    public func getSession(namespace: String = "default", id: String) async throws -> AgentSession {
+        var request = Statehouse_V2_GetSessionRequest()
+        request.namespace = namespace
+        request.id = id
+        return try await self.call { Wire.session(try await self.stub.getSession(request)) }
+    }
+
+    public func getTask(namespace: String = "default", id: String) async throws -> AgentTask {
+        var request = Statehouse_V2_GetTaskRequest()
+        request.namespace = namespace
+        request.id = id
+        return try await self.call { Wire.task(try await self.stub.getTask(request)) }
+    }
+}

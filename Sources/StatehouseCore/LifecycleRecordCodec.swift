@@ -5,6 +5,10 @@
 /// @agents/<agent_id>      {"deleted":false,"display_name":"Planner"|null,"metadata":<JSON>|null,"status":"active"}
 /// @snapshots/<name>       {"agent_id":"planner"|null,"commit_ts":42,"created_at":<µs>,"description":"...",
 ///                          "expires_at":<µs>|null,"metadata":<JSON>|null}
+/// @sessions/<id>          {"agent_id":"planner","ended_at":<µs>|null,"metadata":<JSON>|null,"started_at":<µs>,
+///                          "status":"active"}
+/// @tasks/<id>             {"assigned_to":"planner"|null,"created_at":<µs>,"description":"...","metadata":<JSON>|null,
+///                          "status":"pending","title":"...","updated_at":<µs>}
 /// ```
 ///
 /// Members are written in byte order with no whitespace; metadata is the caller's JSON text as given.
@@ -32,6 +36,51 @@ enum LifecycleRecordCodec {
         out += ",\"expires_at\":" + (snapshot.expiresAt.map { "\($0)" } ?? "null")
         out += ",\"metadata\":" + (snapshot.metadata?.text ?? "null") + "}"
         return JSONValue(trusted: Array(out.utf8))
+    }
+
+    static func value(_ session: AgentSession) -> JSONValue {
+        var out = "{\"agent_id\":" + JSONString.quoted(session.agentID)
+        out += ",\"ended_at\":" + (session.endedAt.map { "\($0)" } ?? "null")
+        out += ",\"metadata\":" + (session.metadata?.text ?? "null")
+        out += ",\"started_at\":\(session.startedAt),\"status\":" + JSONString.quoted(session.status) + "}"
+        return JSONValue(trusted: Array(out.utf8))
+    }
+
+    static func value(_ task: AgentTask) -> JSONValue {
+        var out = "{\"assigned_to\":" + (task.assignedTo.map(JSONString.quoted) ?? "null")
+        out += ",\"created_at\":\(task.createdAt),\"description\":" + JSONString.quoted(task.description)
+        out += ",\"metadata\":" + (task.metadata?.text ?? "null")
+        out += ",\"status\":" + JSONString.quoted(task.status) + ",\"title\":" + JSONString.quoted(task.title)
+        out += ",\"updated_at\":\(task.updatedAt)}"
+        return JSONValue(trusted: Array(out.utf8))
+    }
+
+    static func session(_ value: JSONValue, id: String) throws -> AgentSession {
+        let object = try self.object(value, what: "session '\(id)'")
+        guard let agentID = try self.optionalString(object[member: "agent_id"], "agent_id") else {
+            throw self.malformed("session '\(id)'", "agent_id")
+        }
+        return AgentSession(
+            id: id, agentID: agentID, status: try self.optionalString(object[member: "status"], "status") ?? "active",
+            metadata: self.optionalJSON(object[member: "metadata"]),
+            startedAt: self.micros(object[member: "started_at"]) ?? 0, endedAt: self.micros(object[member: "ended_at"]))
+    }
+
+    static func task(_ value: JSONValue, id: String) throws -> AgentTask {
+        let object = try self.object(value, what: "task '\(id)'")
+        return AgentTask(
+            id: id, title: try self.optionalString(object[member: "title"], "title") ?? "",
+            description: try self.optionalString(object[member: "description"], "description") ?? "",
+            status: try self.optionalString(object[member: "status"], "status") ?? "pending",
+            assignedTo: try self.optionalString(object[member: "assigned_to"], "assigned_to"),
+            metadata: self.optionalJSON(object[member: "metadata"]),
+            createdAt: self.micros(object[member: "created_at"]) ?? 0,
+            updatedAt: self.micros(object[member: "updated_at"]) ?? 0)
+    }
+
+    private static func micros(_ member: ParsedJSON?) -> Microseconds? {
+        if case .number(let text)? = member { return Microseconds(text) }
+        return nil
     }
 
     /// Reads an agent's record.

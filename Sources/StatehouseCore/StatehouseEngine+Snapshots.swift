@@ -72,28 +72,16 @@ extension StatehouseEngine {
     public func listSnapshots(
         namespace: String = "default", agentID: String? = nil, limit: Int = 1000, cursor: String? = nil
     ) async throws -> Page<SnapshotRecord> {
-        try self.validateNamespace(namespace)
         if let agentID { try NameValidation.validateAgentID(agentID, limits: self.limits) }
-        let limit = try self.validatePageSize(limit)
-        let query = [namespace, agentID ?? ""]
-        var after = try cursor.map { try PageCursor.decodeString($0, kind: .scan, query: query) }
         let now = self.clock.wallMicroseconds()
-        var found: [SnapshotRecord] = []
-        while found.count <= limit {
-            let batch = try await self.backend.scan(
-                namespace: namespace, agentID: ReservedNames.snapshotsAgent, prefix: "", after: after, atCommit: nil,
-                limit: limit + 1)
-            for record in batch {
-                guard let value = record.value else { continue }
-                let snapshot = try LifecycleRecordCodec.snapshot(value, namespace: namespace, name: record.key)
-                if !snapshot.isExpired(at: now), agentID == nil || snapshot.agentID == agentID {
-                    found.append(snapshot)
-                }
-            }
-            guard batch.count == limit + 1, let last = batch.last else { break }
-            after = last.key
+        return try await self.recordPage(
+            namespace: namespace, agent: ReservedNames.snapshotsAgent, query: [namespace, agentID ?? ""], limit: limit,
+            cursor: cursor
+        ) { record in
+            guard let value = record.value else { return nil }
+            let snapshot = try LifecycleRecordCodec.snapshot(value, namespace: namespace, name: record.key)
+            return !snapshot.isExpired(at: now) && (agentID == nil || snapshot.agentID == agentID) ? snapshot : nil
         }
-        return self.page(found, limit: limit) { PageCursor.encodeString(kind: .scan, query: query, position: $0.name) }
     }
 
     /// Deletes a snapshot (a tombstone on its record: the log keeps that it existed).

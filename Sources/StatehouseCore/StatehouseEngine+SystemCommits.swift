@@ -59,3 +59,30 @@ extension StatehouseEngine {
         }
     }
 }
+
+extension StatehouseEngine {
+    /// A page of the records under a reserved agent, in key order, decoded and filtered (`decode` returns `nil` to
+    /// leave one out); reads batches until the page is full or the records end.
+    func recordPage<Record>(
+        namespace: String, agent: String, query: [String], limit: Int, cursor: String?,
+        decode: (StateRecord) throws -> Record?
+    ) async throws -> Page<Record> {
+        try self.validateNamespace(namespace)
+        let limit = try self.validatePageSize(limit)
+        var after = try cursor.map { try PageCursor.decodeString($0, kind: .scan, query: [agent] + query) }
+        var found: [(key: String, record: Record)] = []
+        while found.count <= limit {
+            let batch = try await self.backend.scan(
+                namespace: namespace, agentID: agent, prefix: "", after: after, atCommit: nil, limit: limit + 1)
+            for stored in batch {
+                if let record = try decode(stored) { found.append((stored.key, record)) }
+            }
+            guard batch.count == limit + 1, let last = batch.last else { break }
+            after = last.key
+        }
+        let page = self.page(found, limit: limit) {
+            PageCursor.encodeString(kind: .scan, query: [agent] + query, position: $0.key)
+        }
+        return Page(items: page.items.map(\.record), nextCursor: page.nextCursor)
+    }
+}

@@ -154,3 +154,87 @@ extension ServiceImplementation {
         Wire.proto(try await self.engine.event(namespace: Wire.namespace(request.namespace), id: request.id))
     }
 }
+
+// Sessions and tasks.
+extension ServiceImplementation {
+    func startSession(
+        request: Statehouse_V2_StartSessionRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentSession {
+        Wire.proto(
+            try await self.engine.startSession(
+                namespace: Wire.namespace(request.namespace), agentID: request.agentID,
+                id: request.id.isEmpty ? nil : request.id,
+                metadata: try Wire.optionalValue(request.metadata, limits: self.limits)))
+    }
+
+    func endSession(
+        request: Statehouse_V2_EndSessionRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentSession {
+        Wire.proto(
+            try await self.engine.endSession(
+                namespace: Wire.namespace(request.namespace), id: request.id,
+                status: request.status.isEmpty ? "ended" : request.status))
+    }
+
+    func getSession(
+        request: Statehouse_V2_GetSessionRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentSession {
+        Wire.proto(try await self.engine.getSession(namespace: Wire.namespace(request.namespace), id: request.id))
+    }
+
+    func listSessions(
+        request: Statehouse_V2_ListSessionsRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_ListSessionsResponse {
+        let page = try await self.engine.listSessions(
+            namespace: Wire.namespace(request.namespace), agentID: request.agentID.isEmpty ? nil : request.agentID,
+            status: request.status.isEmpty ? nil : request.status, limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor))
+        var response = Statehouse_V2_ListSessionsResponse()
+        response.sessions = page.items.map(Wire.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+
+    func createTask(
+        request: Statehouse_V2_CreateTaskRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentTask {
+        Wire.proto(
+            try await self.engine.createTask(
+                namespace: Wire.namespace(request.namespace), title: request.title,
+                description: request.description_p, status: request.status.isEmpty ? "pending" : request.status,
+                assignedTo: request.hasAssignedTo ? request.assignedTo : nil,
+                metadata: try Wire.optionalValue(request.metadata, limits: self.limits),
+                id: request.id.isEmpty ? nil : request.id))
+    }
+
+    func updateTask(
+        request: Statehouse_V2_UpdateTaskRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AgentTask {
+        let update = AgentTaskUpdate(
+            title: request.hasTitle ? request.title : nil,
+            description: request.hasDescription_p ? request.description_p : nil,
+            status: request.hasStatus ? request.status : nil,
+            assignedTo: request.hasAssignedTo ? request.assignedTo : nil,
+            metadata: try Wire.optionalValue(request.metadata, limits: self.limits))
+        return Wire.proto(
+            try await self.engine.updateTask(namespace: Wire.namespace(request.namespace), id: request.id, update))
+    }
+
+    func getTask(request: Statehouse_V2_GetTaskRequest, context: ServerContext) async throws -> Statehouse_V2_AgentTask
+    {
+        Wire.proto(try await self.engine.getTask(namespace: Wire.namespace(request.namespace), id: request.id))
+    }
+
+    func listTasks(
+        request: Statehouse_V2_ListTasksRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_ListTasksResponse {
+        let page = try await self.engine.listTasks(
+            namespace: Wire.namespace(request.namespace), status: request.status.isEmpty ? nil : request.status,
+            assignedTo: request.assignedTo.isEmpty ? nil : request.assignedTo, limit: Wire.limit(request.limit),
+            cursor: Wire.cursor(request.cursor))
+        var response = Statehouse_V2_ListTasksResponse()
+        response.tasks = page.items.map(Wire.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+}

@@ -89,3 +89,74 @@ public struct AgentEventFilter: Sendable, Hashable {
         self.until = until
     }
 }
+
+/// A session of an agent (a conversation, a run): started, then ended with a status. Stored under `@sessions`.
+public struct AgentSession: Sendable, Hashable {
+    public var id: String
+    public var agentID: String
+    /// `active` while open; `ended` (or the status given) once ended.
+    public var status: String
+    public var metadata: JSONValue?
+    public var startedAt: Microseconds
+    /// `nil` while open.
+    public var endedAt: Microseconds?
+
+    public init(
+        id: String, agentID: String, status: String, metadata: JSONValue?, startedAt: Microseconds,
+        endedAt: Microseconds?
+    ) {
+        self.id = id
+        self.agentID = agentID
+        self.status = status
+        self.metadata = metadata
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+}
+
+/// A task (title, description, status, assignee). Stored under `@tasks`.
+public struct AgentTask: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    public var description: String
+    /// Free text; `pending` when created without one.
+    public var status: String
+    public var assignedTo: String?
+    public var metadata: JSONValue?
+    public var createdAt: Microseconds
+    public var updatedAt: Microseconds
+
+    public init(
+        id: String, title: String, description: String, status: String, assignedTo: String?, metadata: JSONValue?,
+        createdAt: Microseconds, updatedAt: Microseconds
+    ) {
+        self.id = id
+        self.title = title
+        self.description = description
+        self.status = status
+        self.assignedTo = assignedTo
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A change to a task: `nil` fields keep their value.
+public struct AgentTaskUpdate: Sendable, Hashable {
+    public var title: String?
+    public var description: String?
+    public var status: String?
+    public var assignedTo: String?
+    public var metadata: JSONValue?
+
+    public init(
+        title: String? = nil, description: String? = nil, status: String? = nil, assignedTo: String? = nil,
+        metadata: JSONValue? = nil
+    ) {
+        self.title = title
+        self.description = description
+        self.status = status
+        self.assignedTo = assignedTo
+        self.metadata = metadata
+    }
+}

@@ -15,6 +15,10 @@ public enum ReservedNames {
     public static let snapshotsAgent = "@snapshots"
     /// The agent that holds one record per agent event (key = the event's id).
     public static let eventsAgent = "@events"
+    /// The agent that holds one record per session (key = the session's id).
+    public static let sessionsAgent = "@sessions"
+    /// The agent that holds one record per task (key = the task's id).
+    public static let tasksAgent = "@tasks"
 
     /// Whether an agent id is reserved.
     public static func isReserved(_ name: String) -> Bool { name.utf8.first == UInt8(ascii: "@") }

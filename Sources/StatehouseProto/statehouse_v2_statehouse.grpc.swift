@@ -577,6 +577,110 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "StartSession" metadata.
+        public enum StartSession: Sendable {
+            /// Request type for "StartSession".
+            public typealias Input = Statehouse_V2_StartSessionRequest
+            /// Response type for "StartSession".
+            public typealias Output = Statehouse_V2_AgentSession
+            /// Descriptor for "StartSession".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "StartSession",
+                type: .unary
+            )
+        }
+        /// Namespace for "EndSession" metadata.
+        public enum EndSession: Sendable {
+            /// Request type for "EndSession".
+            public typealias Input = Statehouse_V2_EndSessionRequest
+            /// Response type for "EndSession".
+            public typealias Output = Statehouse_V2_AgentSession
+            /// Descriptor for "EndSession".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "EndSession",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetSession" metadata.
+        public enum GetSession: Sendable {
+            /// Request type for "GetSession".
+            public typealias Input = Statehouse_V2_GetSessionRequest
+            /// Response type for "GetSession".
+            public typealias Output = Statehouse_V2_AgentSession
+            /// Descriptor for "GetSession".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetSession",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListSessions" metadata.
+        public enum ListSessions: Sendable {
+            /// Request type for "ListSessions".
+            public typealias Input = Statehouse_V2_ListSessionsRequest
+            /// Response type for "ListSessions".
+            public typealias Output = Statehouse_V2_ListSessionsResponse
+            /// Descriptor for "ListSessions".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ListSessions",
+                type: .unary
+            )
+        }
+        /// Namespace for "CreateTask" metadata.
+        public enum CreateTask: Sendable {
+            /// Request type for "CreateTask".
+            public typealias Input = Statehouse_V2_CreateTaskRequest
+            /// Response type for "CreateTask".
+            public typealias Output = Statehouse_V2_AgentTask
+            /// Descriptor for "CreateTask".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "CreateTask",
+                type: .unary
+            )
+        }
+        /// Namespace for "UpdateTask" metadata.
+        public enum UpdateTask: Sendable {
+            /// Request type for "UpdateTask".
+            public typealias Input = Statehouse_V2_UpdateTaskRequest
+            /// Response type for "UpdateTask".
+            public typealias Output = Statehouse_V2_AgentTask
+            /// Descriptor for "UpdateTask".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "UpdateTask",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetTask" metadata.
+        public enum GetTask: Sendable {
+            /// Request type for "GetTask".
+            public typealias Input = Statehouse_V2_GetTaskRequest
+            /// Response type for "GetTask".
+            public typealias Output = Statehouse_V2_AgentTask
+            /// Descriptor for "GetTask".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetTask",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListTasks" metadata.
+        public enum ListTasks: Sendable {
+            /// Request type for "ListTasks".
+            public typealias Input = Statehouse_V2_ListTasksRequest
+            /// Response type for "ListTasks".
+            public typealias Output = Statehouse_V2_ListTasksResponse
+            /// Descriptor for "ListTasks".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ListTasks",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -634,6 +738,14 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             RecordEvents.descriptor,
             GetEvents.descriptor,
             GetEvent.descriptor,
+            StartSession.descriptor,
+            EndSession.descriptor,
+            GetSession.descriptor,
+            ListSessions.descriptor,
+            CreateTask.descriptor,
+            UpdateTask.descriptor,
+            GetTask.descriptor,
+            ListTasks.descriptor,
             Session.descriptor
         ]
     }
@@ -1316,6 +1428,123 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetEventRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentEvent>
+
+        /// Handle the "StartSession" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+        /// > under "@sessions" and "@tasks", changed by commits.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_StartSessionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentSession` messages.
+        func startSession(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_StartSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentSession>
+
+        /// Handle the "EndSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_EndSessionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentSession` messages.
+        func endSession(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_EndSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentSession>
+
+        /// Handle the "GetSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetSessionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentSession` messages.
+        func getSession(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentSession>
+
+        /// Handle the "ListSessions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ListSessionsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ListSessionsResponse` messages.
+        func listSessions(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListSessionsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListSessionsResponse>
+
+        /// Handle the "CreateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_CreateTaskRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentTask` messages.
+        func createTask(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_CreateTaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentTask>
+
+        /// Handle the "UpdateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_UpdateTaskRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentTask` messages.
+        func updateTask(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_UpdateTaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentTask>
+
+        /// Handle the "GetTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetTaskRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentTask` messages.
+        func getTask(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetTaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentTask>
+
+        /// Handle the "ListTasks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ListTasksRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ListTasksResponse` messages.
+        func listTasks(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListTasksRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListTasksResponse>
 
         /// Handle the "Session" method.
         ///
@@ -2000,6 +2229,123 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentEvent>
 
+        /// Handle the "StartSession" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+        /// > under "@sessions" and "@tasks", changed by commits.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_StartSessionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentSession` message.
+        func startSession(
+            request: GRPCCore.ServerRequest<Statehouse_V2_StartSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentSession>
+
+        /// Handle the "EndSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_EndSessionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentSession` message.
+        func endSession(
+            request: GRPCCore.ServerRequest<Statehouse_V2_EndSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentSession>
+
+        /// Handle the "GetSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSessionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentSession` message.
+        func getSession(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentSession>
+
+        /// Handle the "ListSessions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListSessionsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ListSessionsResponse` message.
+        func listSessions(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ListSessionsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListSessionsResponse>
+
+        /// Handle the "CreateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateTaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentTask` message.
+        func createTask(
+            request: GRPCCore.ServerRequest<Statehouse_V2_CreateTaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentTask>
+
+        /// Handle the "UpdateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_UpdateTaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentTask` message.
+        func updateTask(
+            request: GRPCCore.ServerRequest<Statehouse_V2_UpdateTaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentTask>
+
+        /// Handle the "GetTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentTask` message.
+        func getTask(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetTaskRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentTask>
+
+        /// Handle the "ListTasks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListTasksRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ListTasksResponse` message.
+        func listTasks(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ListTasksRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListTasksResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -2683,6 +3029,123 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_AgentEvent
 
+        /// Handle the "StartSession" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+        /// > under "@sessions" and "@tasks", changed by commits.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_StartSessionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentSession` to respond with.
+        func startSession(
+            request: Statehouse_V2_StartSessionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentSession
+
+        /// Handle the "EndSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_EndSessionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentSession` to respond with.
+        func endSession(
+            request: Statehouse_V2_EndSessionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentSession
+
+        /// Handle the "GetSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetSessionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentSession` to respond with.
+        func getSession(
+            request: Statehouse_V2_GetSessionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentSession
+
+        /// Handle the "ListSessions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ListSessionsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ListSessionsResponse` to respond with.
+        func listSessions(
+            request: Statehouse_V2_ListSessionsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ListSessionsResponse
+
+        /// Handle the "CreateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_CreateTaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentTask` to respond with.
+        func createTask(
+            request: Statehouse_V2_CreateTaskRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentTask
+
+        /// Handle the "UpdateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_UpdateTaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentTask` to respond with.
+        func updateTask(
+            request: Statehouse_V2_UpdateTaskRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentTask
+
+        /// Handle the "GetTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetTaskRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentTask` to respond with.
+        func getTask(
+            request: Statehouse_V2_GetTaskRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentTask
+
+        /// Handle the "ListTasks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ListTasksRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ListTasksResponse` to respond with.
+        func listTasks(
+            request: Statehouse_V2_ListTasksRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ListTasksResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3171,6 +3634,94 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.StartSession.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_StartSessionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentSession>(),
+            handler: { request, context in
+                try await self.startSession(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.EndSession.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_EndSessionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentSession>(),
+            handler: { request, context in
+                try await self.endSession(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetSession.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetSessionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentSession>(),
+            handler: { request, context in
+                try await self.getSession(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ListSessions.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListSessionsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListSessionsResponse>(),
+            handler: { request, context in
+                try await self.listSessions(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.CreateTask.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CreateTaskRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentTask>(),
+            handler: { request, context in
+                try await self.createTask(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.UpdateTask.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_UpdateTaskRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentTask>(),
+            handler: { request, context in
+                try await self.updateTask(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetTask.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetTaskRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentTask>(),
+            handler: { request, context in
+                try await self.getTask(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ListTasks.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListTasksRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListTasksResponse>(),
+            handler: { request, context in
+                try await self.listTasks(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -3643,6 +4194,94 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentEvent> {
         let response = try await self.getEvent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func startSession(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_StartSessionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentSession> {
+        let response = try await self.startSession(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func endSession(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_EndSessionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentSession> {
+        let response = try await self.endSession(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getSession(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetSessionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentSession> {
+        let response = try await self.getSession(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listSessions(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListSessionsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListSessionsResponse> {
+        let response = try await self.listSessions(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createTask(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_CreateTaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentTask> {
+        let response = try await self.createTask(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func updateTask(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_UpdateTaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentTask> {
+        let response = try await self.updateTask(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getTask(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetTaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentTask> {
+        let response = try await self.getTask(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listTasks(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListTasksRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListTasksResponse> {
+        let response = try await self.listTasks(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -4200,6 +4839,110 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentEvent> {
         return GRPCCore.ServerResponse<Statehouse_V2_AgentEvent>(
             message: try await self.getEvent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func startSession(
+        request: GRPCCore.ServerRequest<Statehouse_V2_StartSessionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentSession> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentSession>(
+            message: try await self.startSession(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func endSession(
+        request: GRPCCore.ServerRequest<Statehouse_V2_EndSessionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentSession> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentSession>(
+            message: try await self.endSession(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getSession(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetSessionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentSession> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentSession>(
+            message: try await self.getSession(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listSessions(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ListSessionsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListSessionsResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ListSessionsResponse>(
+            message: try await self.listSessions(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createTask(
+        request: GRPCCore.ServerRequest<Statehouse_V2_CreateTaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentTask> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentTask>(
+            message: try await self.createTask(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func updateTask(
+        request: GRPCCore.ServerRequest<Statehouse_V2_UpdateTaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentTask> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentTask>(
+            message: try await self.updateTask(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getTask(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetTaskRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentTask> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentTask>(
+            message: try await self.getTask(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listTasks(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ListTasksRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListTasksResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ListTasksResponse>(
+            message: try await self.listTasks(
                 request: request.message,
                 context: context
             ),
@@ -5098,6 +5841,163 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentEvent>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentEvent>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StartSession" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+        /// > under "@sessions" and "@tasks", changed by commits.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_StartSessionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_StartSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentSession` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func startSession<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_StartSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_StartSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentSession>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "EndSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_EndSessionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_EndSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentSession` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func endSession<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_EndSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_EndSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentSession>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSessionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentSession` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getSession<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentSession>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListSessions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListSessionsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListSessionsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListSessionsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listSessions<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListSessionsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListSessionsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListSessionsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSessionsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateTaskRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CreateTaskRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentTask` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createTask<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CreateTaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CreateTaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentTask>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpdateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_UpdateTaskRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_UpdateTaskRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentTask` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateTask<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_UpdateTaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_UpdateTaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentTask>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTaskRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetTaskRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentTask` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getTask<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetTaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetTaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentTask>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListTasks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListTasksRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListTasksRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListTasksResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listTasks<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListTasksRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListTasksRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListTasksResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTasksResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -6464,6 +7364,251 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "StartSession" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+        /// > under "@sessions" and "@tasks", changed by commits.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_StartSessionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_StartSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentSession` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func startSession<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_StartSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_StartSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentSession>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.StartSession.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "EndSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_EndSessionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_EndSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentSession` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func endSession<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_EndSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_EndSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentSession>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.EndSession.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetSession" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetSessionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentSession` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getSession<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentSession>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetSession.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListSessions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListSessionsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListSessionsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListSessionsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listSessions<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListSessionsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListSessionsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListSessionsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSessionsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ListSessions.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateTaskRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CreateTaskRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentTask` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createTask<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CreateTaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CreateTaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentTask>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.CreateTask.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UpdateTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_UpdateTaskRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_UpdateTaskRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentTask` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateTask<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_UpdateTaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_UpdateTaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentTask>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.UpdateTask.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetTask" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetTaskRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetTaskRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentTask` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getTask<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetTaskRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetTaskRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentTask>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetTask.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListTasks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListTasksRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListTasksRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListTasksResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listTasks<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListTasksRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListTasksRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListTasksResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTasksResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ListTasks.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -7610,6 +8755,211 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetEventRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentEvent>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartSession" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+    /// > under "@sessions" and "@tasks", changed by commits.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_StartSessionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startSession<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_StartSessionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.startSession(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_StartSessionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentSession>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EndSession" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_EndSessionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func endSession<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_EndSessionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.endSession(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_EndSessionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentSession>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSession" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetSessionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSession<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetSessionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getSession(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetSessionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentSession>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSessions" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ListSessionsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listSessions<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ListSessionsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSessionsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listSessions(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListSessionsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListSessionsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateTask" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_CreateTaskRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createTask<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_CreateTaskRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createTask(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CreateTaskRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentTask>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateTask" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_UpdateTaskRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateTask<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_UpdateTaskRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateTask(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_UpdateTaskRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentTask>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTask" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetTaskRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTask<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetTaskRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getTask(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetTaskRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentTask>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListTasks" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ListTasksRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listTasks<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ListTasksRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTasksResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listTasks(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListTasksRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListTasksResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -8922,6 +10272,243 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getEvent(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartSession" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+    /// > under "@sessions" and "@tasks", changed by commits.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startSession<Result>(
+        _ message: Statehouse_V2_StartSessionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_StartSessionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.startSession(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EndSession" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func endSession<Result>(
+        _ message: Statehouse_V2_EndSessionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_EndSessionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.endSession(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSession" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSession<Result>(
+        _ message: Statehouse_V2_GetSessionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentSession>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetSessionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getSession(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSessions" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listSessions<Result>(
+        _ message: Statehouse_V2_ListSessionsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListSessionsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ListSessionsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listSessions(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateTask" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createTask<Result>(
+        _ message: Statehouse_V2_CreateTaskRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_CreateTaskRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createTask(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateTask" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateTask<Result>(
+        _ message: Statehouse_V2_UpdateTaskRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_UpdateTaskRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateTask(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTask" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTask<Result>(
+        _ message: Statehouse_V2_GetTaskRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentTask>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetTaskRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getTask(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListTasks" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listTasks<Result>(
+        _ message: Statehouse_V2_ListTasksRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTasksResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ListTasksRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listTasks(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -198,3 +198,43 @@ extension Wire {
             committedAt: proto.committedAtMicros)
     }
 }
+
+// Sessions and tasks.
+extension Wire {
+    package static func proto(_ session: AgentSession) -> Statehouse_V2_AgentSession {
+        var proto = Statehouse_V2_AgentSession()
+        proto.id = session.id
+        proto.agentID = session.agentID
+        proto.status = session.status
+        if let metadata = session.metadata { proto.metadata = Data(metadata.utf8) }
+        proto.startedAtMicros = session.startedAt
+        proto.endedAtMicros = session.endedAt ?? 0
+        return proto
+    }
+
+    package static func proto(_ task: AgentTask) -> Statehouse_V2_AgentTask {
+        var proto = Statehouse_V2_AgentTask()
+        proto.id = task.id
+        proto.title = task.title
+        proto.description_p = task.description
+        proto.status = task.status
+        if let assignee = task.assignedTo { proto.assignedTo = assignee }
+        if let metadata = task.metadata { proto.metadata = Data(metadata.utf8) }
+        proto.createdAtMicros = task.createdAt
+        proto.updatedAtMicros = task.updatedAt
+        return proto
+    }
+
+    package static func session(_ proto: Statehouse_V2_AgentSession) -> AgentSession {
+        AgentSession(
+            id: proto.id, agentID: proto.agentID, status: proto.status, metadata: self.storedValue(proto.metadata),
+            startedAt: proto.startedAtMicros, endedAt: proto.endedAtMicros == 0 ? nil : proto.endedAtMicros)
+    }
+
+    package static func task(_ proto: Statehouse_V2_AgentTask) -> AgentTask {
+        AgentTask(
+            id: proto.id, title: proto.title, description: proto.description_p, status: proto.status,
+            assignedTo: proto.hasAssignedTo ? proto.assignedTo : nil, metadata: self.storedValue(proto.metadata),
+            createdAt: proto.createdAtMicros, updatedAt: proto.updatedAtMicros)
+    }
+}

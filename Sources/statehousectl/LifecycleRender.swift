@@ -128,6 +128,38 @@ enum LifecycleRender {
         }.joined(separator: "\n")
     }
 
+    static func session(_ session: AgentSession) -> JSONOutput {
+        .object([
+            ("id", .string(session.id)), ("agent_id", .string(session.agentID)), ("status", .string(session.status)),
+            ("metadata", session.metadata.map { .raw($0.text) } ?? .null),
+            ("started_at", Render.jsonTime(session.startedAt)),
+            ("ended_at", session.endedAt.map { Render.jsonTime($0) } ?? .null),
+        ])
+    }
+
+    static func sessionTable(_ sessions: [AgentSession]) -> String {
+        Render.table(
+            ["SESSION", "AGENT", "STATUS", "STARTED", "ENDED"],
+            sessions.map {
+                [$0.id, $0.agentID, $0.status, Render.time($0.startedAt), $0.endedAt.map { Render.time($0) } ?? "-"]
+            })
+    }
+
+    static func task(_ task: AgentTask) -> JSONOutput {
+        .object([
+            ("id", .string(task.id)), ("title", .string(task.title)), ("description", .string(task.description)),
+            ("status", .string(task.status)), ("assigned_to", task.assignedTo.map { .string($0) } ?? .null),
+            ("metadata", task.metadata.map { .raw($0.text) } ?? .null), ("created_at", Render.jsonTime(task.createdAt)),
+            ("updated_at", Render.jsonTime(task.updatedAt)),
+        ])
+    }
+
+    static func taskTable(_ tasks: [AgentTask]) -> String {
+        Render.table(
+            ["TASK", "STATUS", "ASSIGNED", "UPDATED", "TITLE"],
+            tasks.map { [$0.id, $0.status, $0.assignedTo ?? "-", Render.time($0.updatedAt), $0.title] })
+    }
+
     /// A point argument: `latest`, a commit_ts, an RFC 3339 time, `snapshot:NAME` or a snapshot name.
     static func point(_ text: String) throws -> StatePoint {
         if text == "latest" { return .latest }

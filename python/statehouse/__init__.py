@@ -30,7 +30,7 @@ from .exceptions import (
     UnavailableError,
     VerificationError,
 )
-from .lifecycle import AgentEvent, AgentInfo, EventDraft, KeyChange, Snapshot, StateCopy, StateDiff
+from .lifecycle import AgentEvent, AgentInfo, EventDraft, KeyChange, Session, Snapshot, StateCopy, StateDiff, Task
 from .types import (
     CommitResult,
     Condition,
@@ -75,6 +75,8 @@ __all__ = [
     "KeyChange",
     "AgentEvent",
     "EventDraft",
+    "Session",
+    "Task",
     "exceptions",
     "formatting",
     "ledger",

@@ -571,6 +571,71 @@ class Statehouse(config.ClientBase):
         """One recorded event by id (NotFoundError when there is none)."""
         return self._run(lc.get_event(self._ns(namespace), event_id))
 
+    def start_session(
+        self,
+        agent_id: str,
+        *,
+        session_id: Optional[str] = None,
+        metadata: Any = None,
+        namespace: Optional[str] = None,
+    ) -> lc.Session:
+        """Starts a session of an agent (status ``active``); the daemon makes the id unless you give one."""
+        return self._run(lc.start_session(self._ns(namespace), agent_id, session_id, metadata))
+
+    def end_session(self, session_id: str, status: str = "ended", namespace: Optional[str] = None) -> lc.Session:
+        """Ends a session with a status (InvalidArgumentError if it already ended)."""
+        return self._run(lc.end_session(self._ns(namespace), session_id, status))
+
+    def get_session(self, session_id: str, namespace: Optional[str] = None) -> lc.Session:
+        return self._run(lc.get_session(self._ns(namespace), session_id))
+
+    def list_sessions(
+        self, namespace: Optional[str] = None, *, agent_id: Optional[str] = None, status: Optional[str] = None
+    ) -> List[lc.Session]:
+        """Sessions in id order (time order for ids the daemon made), narrowed to an agent or a status."""
+        return self._run(lc.list_sessions(self._ns(namespace), agent_id, status))
+
+    def create_task(
+        self,
+        title: str,
+        *,
+        description: str = "",
+        status: Optional[str] = None,
+        assigned_to: Optional[str] = None,
+        metadata: Any = None,
+        task_id: Optional[str] = None,
+        namespace: Optional[str] = None,
+    ) -> lc.Task:
+        """Creates a task (status ``pending`` unless given); the daemon makes the id unless you give one."""
+        return self._run(
+            lc.create_task(self._ns(namespace), title, description, status, assigned_to, metadata, task_id)
+        )
+
+    def update_task(
+        self,
+        task_id: str,
+        *,
+        title: Optional[str] = None,
+        description: Optional[str] = None,
+        status: Optional[str] = None,
+        assigned_to: Optional[str] = None,
+        metadata: Any = None,
+        namespace: Optional[str] = None,
+    ) -> lc.Task:
+        """Changes a task's fields (the others keep their value) in one commit."""
+        return self._run(
+            lc.update_task(self._ns(namespace), task_id, title, description, status, assigned_to, metadata)
+        )
+
+    def get_task(self, task_id: str, namespace: Optional[str] = None) -> lc.Task:
+        return self._run(lc.get_task(self._ns(namespace), task_id))
+
+    def list_tasks(
+        self, namespace: Optional[str] = None, *, status: Optional[str] = None, assigned_to: Optional[str] = None
+    ) -> List[lc.Task]:
+        """Tasks in id order, narrowed to a status or an assignee."""
+        return self._run(lc.list_tasks(self._ns(namespace), status, assigned_to))
+
     # ---- the log ----
 
     def replay(

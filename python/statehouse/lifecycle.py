@@ -21,7 +21,18 @@ from ._proto import statehouse_pb2 as pb
 from ._time import datetime_from_micros, micros_from_datetime
 from .types import CommitResult, MetadataLike, StateResult
 
-__all__ = ["AgentInfo", "Snapshot", "StateCopy", "KeyChange", "StateDiff", "Point", "AgentEvent", "EventDraft"]
+__all__ = [
+    "AgentInfo",
+    "Snapshot",
+    "StateCopy",
+    "KeyChange",
+    "StateDiff",
+    "Point",
+    "AgentEvent",
+    "EventDraft",
+    "Session",
+    "Task",
+]
 
 # None (latest), a commit_ts, a time, or a snapshot's name.
 Point = Union[None, int, datetime, str]
@@ -145,6 +156,32 @@ class AgentEvent:
     occurred_at: Optional[datetime] = None
     commit_ts: int = 0
     committed_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session of an agent: ``active`` until ended with a status (``ended`` by default)."""
+
+    id: str
+    agent_id: str
+    status: str
+    metadata: Any = None
+    started_at: Optional[datetime] = None
+    ended_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task: title, description, status (``pending`` when created without one) and assignee."""
+
+    id: str
+    title: str
+    description: str = ""
+    status: str = "pending"
+    assigned_to: Optional[str] = None
+    metadata: Any = None
+    created_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
 
 
 # ---- conversions -------------------------------------------------------------------------------------------------
@@ -453,3 +490,121 @@ def get_events(
 def get_event(namespace: str, event_id: str) -> Plan:
     response = yield Call("GetEvent", pb.GetEventRequest(namespace=namespace, id=event_id), read_only=True)
     return agent_event(response)
+
+
+def session(message: pb.AgentSession) -> Session:
+    return Session(
+        id=message.id,
+        agent_id=message.agent_id,
+        status=message.status,
+        metadata=wire.decode_value(message.metadata),
+        started_at=_time(message.started_at_micros),
+        ended_at=_time(message.ended_at_micros),
+    )
+
+
+def task(message: pb.AgentTask) -> Task:
+    return Task(
+        id=message.id,
+        title=message.title,
+        description=message.description,
+        status=message.status,
+        assigned_to=message.assigned_to if message.HasField("assigned_to") else None,
+        metadata=wire.decode_value(message.metadata),
+        created_at=_time(message.created_at_micros),
+        updated_at=_time(message.updated_at_micros),
+    )
+
+
+def start_session(namespace: str, agent_id: str, session_id: Optional[str], metadata: Any) -> Plan:
+    request = pb.StartSessionRequest(
+        namespace=namespace, agent_id=agent_id, id=session_id or "", metadata=_optional_json(metadata, "metadata")
+    )
+    return session((yield Call("StartSession", request)))
+
+
+def end_session(namespace: str, session_id: str, status: str) -> Plan:
+    request = pb.EndSessionRequest(namespace=namespace, id=session_id, status=status)
+    return session((yield Call("EndSession", request)))
+
+
+def get_session(namespace: str, session_id: str) -> Plan:
+    request = pb.GetSessionRequest(namespace=namespace, id=session_id)
+    return session((yield Call("GetSession", request, read_only=True)))
+
+
+def list_sessions(namespace: str, agent_id: Optional[str], status: Optional[str]) -> Plan:
+    found: List[Session] = []
+    cursor = ""
+    while True:
+        request = pb.ListSessionsRequest(
+            namespace=namespace, agent_id=agent_id or "", status=status or "", cursor=cursor
+        )
+        response = yield Call("ListSessions", request, read_only=True)
+        found.extend(session(item) for item in response.sessions)
+        if not response.next_cursor:
+            return found
+        cursor = response.next_cursor
+
+
+def create_task(
+    namespace: str,
+    title: str,
+    description: str,
+    status: Optional[str],
+    assigned_to: Optional[str],
+    metadata: Any,
+    task_id: Optional[str],
+) -> Plan:
+    request = pb.CreateTaskRequest(
+        namespace=namespace,
+        title=title,
+        description=description,
+        status=status or "",
+        metadata=_optional_json(metadata, "metadata"),
+        id=task_id or "",
+    )
+    if assigned_to is not None:
+        request.assigned_to = assigned_to
+    return task((yield Call("CreateTask", request)))
+
+
+def update_task(
+    namespace: str,
+    task_id: str,
+    title: Optional[str],
+    description: Optional[str],
+    status: Optional[str],
+    assigned_to: Optional[str],
+    metadata: Any,
+) -> Plan:
+    if all(value is None for value in (title, description, status, assigned_to, metadata)):
+        raise errors.InvalidArgumentError("update_task needs title, description, status, assigned_to or metadata")
+    request = pb.UpdateTaskRequest(namespace=namespace, id=task_id, metadata=_optional_json(metadata, "metadata"))
+    for name, value in (
+        ("title", title),
+        ("description", description),
+        ("status", status),
+        ("assigned_to", assigned_to),
+    ):
+        if value is not None:
+            setattr(request, name, value)
+    return task((yield Call("UpdateTask", request)))
+
+
+def get_task(namespace: str, task_id: str) -> Plan:
+    return task((yield Call("GetTask", pb.GetTaskRequest(namespace=namespace, id=task_id), read_only=True)))
+
+
+def list_tasks(namespace: str, status: Optional[str], assigned_to: Optional[str]) -> Plan:
+    found: List[Task] = []
+    cursor = ""
+    while True:
+        request = pb.ListTasksRequest(
+            namespace=namespace, status=status or "", assigned_to=assigned_to or "", cursor=cursor
+        )
+        response = yield Call("ListTasks", request, read_only=True)
+        found.extend(task(item) for item in response.tasks)
+        if not response.next_cursor:
+            return found
+        cursor = response.next_cursor

@@ -277,3 +277,81 @@ def test_statehousectl_events(daemon, client: Statehouse, namespace: str) -> Non
     assert shown == event
     bad = ctl(daemon, namespace, "event", "record", "a", "message", "{not json")
     assert bad.returncode == 2
+
+
+def test_sessions_and_tasks(client: Statehouse) -> None:
+    first = client.start_session("a", metadata={"channel": "chat"})
+    second = client.start_session("b", session_id="b-1")
+    assert (first.status, first.ended_at, first.metadata) == ("active", None, {"channel": "chat"})
+    assert [item.id for item in client.list_sessions()] == sorted([first.id, "b-1"])
+    ended = client.end_session(first.id, "done")
+    assert ended.status == "done" and ended.ended_at is not None
+    assert client.get_session(first.id) == ended
+    assert [item.id for item in client.list_sessions(status="active")] == [second.id]
+    assert [item.id for item in client.list_sessions(agent_id="a")] == [first.id]
+    with pytest.raises(InvalidArgumentError, match="already ended"):
+        client.end_session(first.id)
+    with pytest.raises(InvalidArgumentError, match="already exists"):
+        client.start_session("b", session_id="b-1")
+    with pytest.raises(NotFoundError):
+        client.get_session("nope")
+
+    task = client.create_task("write the report", description="two pages\nwith charts", assigned_to="a")
+    other = client.create_task("review", status="blocked", task_id="t-2")
+    assert (task.status, task.assigned_to, task.description) == ("pending", "a", "two pages\nwith charts")
+    updated = client.update_task(task.id, status="done", metadata={"pages": 2})
+    assert (updated.status, updated.title, updated.metadata) == ("done", "write the report", {"pages": 2})
+    assert updated.updated_at >= task.updated_at
+    assert client.get_task(task.id) == updated
+    assert [item.id for item in client.list_tasks(status="blocked")] == [other.id]
+    assert [item.id for item in client.list_tasks(assigned_to="a")] == [task.id]
+    with pytest.raises(InvalidArgumentError):
+        client.create_task("")
+    with pytest.raises(InvalidArgumentError):
+        client.update_task(task.id)
+    with pytest.raises(NotFoundError):
+        client.update_task("missing", status="x")
+    # The records are commits in the log, under the reserved agents.
+    keys = [(op.agent_id, op.key) for event in client.replay() for op in event.operations]
+    assert ("@sessions", first.id) in keys and ("@tasks", task.id) in keys
+
+
+def test_the_async_client_has_sessions_and_tasks(daemon, namespace: str) -> None:
+    async def main() -> None:
+        async with AsyncStatehouse(url=daemon.url, namespace=namespace) as client:
+            started = await client.start_session("a")
+            assert (await client.end_session(started.id)).status == "ended"
+            assert (await client.get_session(started.id)).ended_at is not None
+            assert [item.id for item in await client.list_sessions(agent_id="a")] == [started.id]
+            task = await client.create_task("t", assigned_to="a")
+            assert (await client.update_task(task.id, assigned_to="b")).assigned_to == "b"
+            assert (await client.get_task(task.id)).assigned_to == "b"
+            assert [item.id for item in await client.list_tasks(assigned_to="b")] == [task.id]
+
+    asyncio.run(main())
+
+
+def test_statehousectl_sessions_and_tasks(daemon, client: Statehouse, namespace: str) -> None:
+    started = ctl(daemon, namespace, "session", "start", "a", "--id", "s-1")
+    assert started.returncode == 0 and started.stdout.strip() == "s-1", started.stderr
+    ended = json.loads(ctl(daemon, namespace, "session", "end", "s-1", "--status", "done", "-o", "json").stdout)
+    assert (ended["status"], ended["agent_id"]) == ("done", "a") and ended["ended_at"]
+    assert json.loads(ctl(daemon, namespace, "session", "list", "--agent", "a", "-o", "json").stdout)[0]["id"] == "s-1"
+    again = ctl(daemon, namespace, "session", "end", "s-1")
+    assert again.returncode == 2 and "already ended" in again.stderr
+
+    created = ctl(daemon, namespace, "task", "create", "write it", "--assign", "a", "--description", "two pages")
+    task_id = created.stdout.strip()
+    assert created.returncode == 0 and client.get_task(task_id).assigned_to == "a", created.stderr
+    updated = ctl(daemon, namespace, "task", "update", task_id, "--status", "done", "-o", "json")
+    assert json.loads(updated.stdout)["status"] == "done"
+    assert [
+        item["id"]
+        for item in json.loads(ctl(daemon, namespace, "task", "list", "--status", "done", "-o", "json").stdout)
+    ] == [task_id]
+    shown = ctl(daemon, namespace, "task", "show", task_id, "--color", "never")
+    assert "write it" in shown.stdout and "two pages" in shown.stdout
+    nothing = ctl(daemon, namespace, "task", "update", task_id)
+    assert nothing.returncode == 2 and "--status" in nothing.stderr
+    missing = ctl(daemon, namespace, "task", "show", "nope")
+    assert missing.returncode == 3

@@ -1104,3 +1104,157 @@ class GetEventRequest(_message.Message):
     namespace: str
     id: str
     def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class AgentSession(_message.Message):
+    __slots__ = ("id", "agent_id", "status", "metadata", "started_at_micros", "ended_at_micros")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    agent_id: str
+    status: str
+    metadata: bytes
+    started_at_micros: int
+    ended_at_micros: int
+    def __init__(self, id: _Optional[str] = ..., agent_id: _Optional[str] = ..., status: _Optional[str] = ..., metadata: _Optional[bytes] = ..., started_at_micros: _Optional[int] = ..., ended_at_micros: _Optional[int] = ...) -> None: ...
+
+class StartSessionRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "id", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    id: str
+    metadata: bytes
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., id: _Optional[str] = ..., metadata: _Optional[bytes] = ...) -> None: ...
+
+class EndSessionRequest(_message.Message):
+    __slots__ = ("namespace", "id", "status")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    id: str
+    status: str
+    def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class GetSessionRequest(_message.Message):
+    __slots__ = ("namespace", "id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    id: str
+    def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class ListSessionsRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "status", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    status: str
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., status: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListSessionsResponse(_message.Message):
+    __slots__ = ("sessions", "next_cursor")
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    sessions: _containers.RepeatedCompositeFieldContainer[AgentSession]
+    next_cursor: str
+    def __init__(self, sessions: _Optional[_Iterable[_Union[AgentSession, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class AgentTask(_message.Message):
+    __slots__ = ("id", "title", "description", "status", "assigned_to", "metadata", "created_at_micros", "updated_at_micros")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    title: str
+    description: str
+    status: str
+    assigned_to: str
+    metadata: bytes
+    created_at_micros: int
+    updated_at_micros: int
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., metadata: _Optional[bytes] = ..., created_at_micros: _Optional[int] = ..., updated_at_micros: _Optional[int] = ...) -> None: ...
+
+class CreateTaskRequest(_message.Message):
+    __slots__ = ("namespace", "title", "description", "status", "assigned_to", "metadata", "id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    title: str
+    description: str
+    status: str
+    assigned_to: str
+    metadata: bytes
+    id: str
+    def __init__(self, namespace: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., metadata: _Optional[bytes] = ..., id: _Optional[str] = ...) -> None: ...
+
+class UpdateTaskRequest(_message.Message):
+    __slots__ = ("namespace", "id", "title", "description", "status", "assigned_to", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    id: str
+    title: str
+    description: str
+    status: str
+    assigned_to: str
+    metadata: bytes
+    def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., metadata: _Optional[bytes] = ...) -> None: ...
+
+class GetTaskRequest(_message.Message):
+    __slots__ = ("namespace", "id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    id: str
+    def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class ListTasksRequest(_message.Message):
+    __slots__ = ("namespace", "status", "assigned_to", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    status: str
+    assigned_to: str
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListTasksResponse(_message.Message):
+    __slots__ = ("tasks", "next_cursor")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[AgentTask]
+    next_cursor: str
+    def __init__(self, tasks: _Optional[_Iterable[_Union[AgentTask, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...

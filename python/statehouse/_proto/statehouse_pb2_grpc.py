@@ -244,6 +244,46 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentEvent.FromString,
                 _registered_method=True)
+        self.StartSession = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/StartSession',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.StartSessionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentSession.FromString,
+                _registered_method=True)
+        self.EndSession = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/EndSession',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.EndSessionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentSession.FromString,
+                _registered_method=True)
+        self.GetSession = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetSession',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentSession.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/ListSessions',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.CreateTask = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/CreateTask',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.CreateTaskRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentTask.FromString,
+                _registered_method=True)
+        self.UpdateTask = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/UpdateTask',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.UpdateTaskRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentTask.FromString,
+                _registered_method=True)
+        self.GetTask = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetTask',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetTaskRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentTask.FromString,
+                _registered_method=True)
+        self.ListTasks = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/ListTasks',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -526,6 +566,56 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartSession(self, request, context):
+        """Sessions (of an agent: started, ended with a status) and tasks (title, description, status, assignee): records
+        under "@sessions" and "@tasks", changed by commits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTask(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTask(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTask(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTasks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -745,6 +835,46 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.GetEvent,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetEventRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentEvent.SerializeToString,
+            ),
+            'StartSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartSession,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.StartSessionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentSession.SerializeToString,
+            ),
+            'EndSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndSession,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.EndSessionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentSession.SerializeToString,
+            ),
+            'GetSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSession,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetSessionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentSession.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListSessionsRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'CreateTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTask,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CreateTaskRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentTask.SerializeToString,
+            ),
+            'UpdateTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTask,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.UpdateTaskRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentTask.SerializeToString,
+            ),
+            'GetTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTask,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetTaskRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentTask.SerializeToString,
+            ),
+            'ListTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTasks,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -1886,6 +2016,222 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/GetEvent',
             statehouse_dot_v2_dot_statehouse__pb2.GetEventRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.AgentEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/StartSession',
+            statehouse_dot_v2_dot_statehouse__pb2.StartSessionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/EndSession',
+            statehouse_dot_v2_dot_statehouse__pb2.EndSessionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetSession',
+            statehouse_dot_v2_dot_statehouse__pb2.GetSessionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentSession.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/ListSessions',
+            statehouse_dot_v2_dot_statehouse__pb2.ListSessionsRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/CreateTask',
+            statehouse_dot_v2_dot_statehouse__pb2.CreateTaskRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentTask.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/UpdateTask',
+            statehouse_dot_v2_dot_statehouse__pb2.UpdateTaskRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentTask.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetTask',
+            statehouse_dot_v2_dot_statehouse__pb2.GetTaskRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentTask.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/ListTasks',
+            statehouse_dot_v2_dot_statehouse__pb2.ListTasksRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListTasksResponse.FromString,
             options,
             channel_credentials,
             insecure,
