@@ -297,3 +297,19 @@ extension StatehouseClient {
         return try await self.call { Wire.task(try await self.stub.getTask(request)) }
     }
 }
+
+extension StatehouseClient {
+    /// Full-text search in a namespace, best first (FTS5 syntax; a malformed query is an invalid argument).
+    public func search(
+        namespace: String = "default", _ query: SearchQuery, limit: Int = 20, cursor: String? = nil
+    ) async throws -> Page<SearchHit> {
+        var request = Wire.proto(query)
+        request.namespace = namespace
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        let response = try await self.call { try await self.stub.search(request) }
+        return Page(
+            items: response.hits.map(Wire.searchHit),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+}

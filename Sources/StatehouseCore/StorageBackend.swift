@@ -163,6 +163,12 @@ public protocol StorageBackend: Sendable {
         namespace: String, filter: AgentEventFilter, after: Int64?, limit: Int
     ) async throws -> [(sequence: Int64, record: StateRecord)]
 
+    /// Full-text search in a namespace, best first: `limit` hits after skipping `offset`.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a query the full-text parser refuses,
+    ///   naming its reason.
+    func search(namespace: String, _ query: SearchQuery, offset: Int, limit: Int) async throws -> [SearchHit]
+
     /// Committed events in commit_ts order: `query.limit` of them, or fewer only when the range has no more
     /// matching events or the values returned reached `query.maxBytes`.
     func events(_ query: EventQuery) async throws -> [Event]

@@ -238,3 +238,18 @@ extension ServiceImplementation {
         return response
     }
 }
+
+// Search.
+extension ServiceImplementation {
+    func search(
+        request: Statehouse_V2_SearchRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_SearchResponse {
+        let page = try await self.engine.search(
+            namespace: Wire.namespace(request.namespace), try Wire.searchQuery(request),
+            limit: request.limit == 0 ? 20 : Int(request.limit), cursor: Wire.cursor(request.cursor))
+        var response = Statehouse_V2_SearchResponse()
+        response.hits = page.items.map(Wire.proto)
+        response.nextCursor = page.nextCursor ?? ""
+        return response
+    }
+}

@@ -681,6 +681,19 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Search" metadata.
+        public enum Search: Sendable {
+            /// Request type for "Search".
+            public typealias Input = Statehouse_V2_SearchRequest
+            /// Response type for "Search".
+            public typealias Output = Statehouse_V2_SearchResponse
+            /// Descriptor for "Search".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "Search",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -746,6 +759,7 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             UpdateTask.descriptor,
             GetTask.descriptor,
             ListTasks.descriptor,
+            Search.descriptor,
             Session.descriptor
         ]
     }
@@ -1545,6 +1559,26 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListTasksRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListTasksResponse>
+
+        /// Handle the "Search" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+        /// > (setting search-state), string values inside state values; best first, with a highlighted snippet.
+        /// > A malformed query is INVALID_ARGUMENT naming the parser's reason.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_SearchRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_SearchResponse` messages.
+        func search(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_SearchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SearchResponse>
 
         /// Handle the "Session" method.
         ///
@@ -2346,6 +2380,26 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListTasksResponse>
 
+        /// Handle the "Search" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+        /// > (setting search-state), string values inside state values; best first, with a highlighted snippet.
+        /// > A malformed query is INVALID_ARGUMENT naming the parser's reason.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_SearchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_SearchResponse` message.
+        func search(
+            request: GRPCCore.ServerRequest<Statehouse_V2_SearchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SearchResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3146,6 +3200,26 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_ListTasksResponse
 
+        /// Handle the "Search" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+        /// > (setting search-state), string values inside state values; best first, with a highlighted snippet.
+        /// > A malformed query is INVALID_ARGUMENT naming the parser's reason.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_SearchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_SearchResponse` to respond with.
+        func search(
+            request: Statehouse_V2_SearchRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_SearchResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3722,6 +3796,17 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.Search.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SearchRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SearchResponse>(),
+            handler: { request, context in
+                try await self.search(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -4282,6 +4367,17 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListTasksResponse> {
         let response = try await self.listTasks(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func search(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_SearchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SearchResponse> {
+        let response = try await self.search(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -4943,6 +5039,19 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListTasksResponse> {
         return GRPCCore.ServerResponse<Statehouse_V2_ListTasksResponse>(
             message: try await self.listTasks(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func search(
+        request: GRPCCore.ServerRequest<Statehouse_V2_SearchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SearchResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_SearchResponse>(
+            message: try await self.search(
                 request: request.message,
                 context: context
             ),
@@ -5998,6 +6107,31 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListTasksResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTasksResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Search" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+        /// > (setting search-state), string values inside state values; best first, with a highlighted snippet.
+        /// > A malformed query is INVALID_ARGUMENT naming the parser's reason.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_SearchRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_SearchRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_SearchResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func search<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_SearchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_SearchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_SearchResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SearchResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -7609,6 +7743,42 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "Search" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+        /// > (setting search-state), string values inside state values; best first, with a highlighted snippet.
+        /// > A malformed query is INVALID_ARGUMENT naming the parser's reason.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_SearchRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_SearchRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_SearchResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func search<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_SearchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_SearchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_SearchResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SearchResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.Search.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -8960,6 +9130,37 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListTasksRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListTasksResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Search" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+    /// > (setting search-state), string values inside state values; best first, with a highlighted snippet.
+    /// > A malformed query is INVALID_ARGUMENT naming the parser's reason.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_SearchRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func search<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_SearchRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SearchResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.search(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SearchRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SearchResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -10509,6 +10710,41 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listTasks(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Search" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+    /// > (setting search-state), string values inside state values; best first, with a highlighted snippet.
+    /// > A malformed query is INVALID_ARGUMENT naming the parser's reason.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func search<Result>(
+        _ message: Statehouse_V2_SearchRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SearchResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_SearchRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.search(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -2800,6 +2800,115 @@ public nonisolated struct Statehouse_V2_ListTasksResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Statehouse_V2_SearchRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  /// FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, NEAR(...).
+  public var query: String = String()
+
+  /// "state", "event", "commit"; all when empty.
+  public var kinds: [String] = []
+
+  public var agentID: String = String()
+
+  /// State hits only: keys starting with this.
+  public var keyPrefix: String = String()
+
+  public var type: String = String()
+
+  public var sessionID: String = String()
+
+  public var actor: String = String()
+
+  public var sinceMicros: Int64 {
+    get {_sinceMicros ?? 0}
+    set {_sinceMicros = newValue}
+  }
+  /// Returns true if `sinceMicros` has been explicitly set.
+  public var hasSinceMicros: Bool {self._sinceMicros != nil}
+  /// Clears the value of `sinceMicros`. Subsequent reads from it will return its default value.
+  public mutating func clearSinceMicros() {self._sinceMicros = nil}
+
+  public var untilMicros: Int64 {
+    get {_untilMicros ?? 0}
+    set {_untilMicros = newValue}
+  }
+  /// Returns true if `untilMicros` has been explicitly set.
+  public var hasUntilMicros: Bool {self._untilMicros != nil}
+  /// Clears the value of `untilMicros`. Subsequent reads from it will return its default value.
+  public mutating func clearUntilMicros() {self._untilMicros = nil}
+
+  /// State hits from every version, not only each key's current one.
+  public var history: Bool = false
+
+  /// 20 when 0.
+  public var limit: UInt32 = 0
+
+  public var cursor: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _sinceMicros: Int64? = nil
+  fileprivate var _untilMicros: Int64? = nil
+}
+
+public nonisolated struct Statehouse_V2_SearchHit: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "state", "event" or "commit".
+  public var kind: String = String()
+
+  /// BM25 relevance; higher is better.
+  public var score: Double = 0
+
+  /// The matching text around the match; matched words between « and ».
+  public var snippet: String = String()
+
+  public var commitTs: UInt64 = 0
+
+  public var committedAtMicros: Int64 = 0
+
+  public var agentID: String = String()
+
+  public var key: String = String()
+
+  public var version: UInt64 = 0
+
+  public var eventID: String = String()
+
+  public var type: String = String()
+
+  public var sessionID: String = String()
+
+  public var actor: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_SearchResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var hits: [Statehouse_V2_SearchHit] = []
+
+  public var nextCursor: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "statehouse.v2"
@@ -8068,6 +8177,220 @@ nonisolated extension Statehouse_V2_ListTasksResponse: SwiftProtobuf.Message, Sw
 
   public static func ==(lhs: Statehouse_V2_ListTasksResponse, rhs: Statehouse_V2_ListTasksResponse) -> Bool {
     if lhs.tasks != rhs.tasks {return false}
+    if lhs.nextCursor != rhs.nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SearchRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}query\0\u{1}kinds\0\u{3}agent_id\0\u{3}key_prefix\0\u{1}type\0\u{3}session_id\0\u{1}actor\0\u{3}since_micros\0\u{3}until_micros\0\u{1}history\0\u{1}limit\0\u{1}cursor\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.query) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.kinds) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.keyPrefix) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self._sinceMicros) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self._untilMicros) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.history) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if !self.query.isEmpty {
+      try visitor.visitSingularStringField(value: self.query, fieldNumber: 2)
+    }
+    if !self.kinds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.kinds, fieldNumber: 3)
+    }
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 4)
+    }
+    if !self.keyPrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.keyPrefix, fieldNumber: 5)
+    }
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 6)
+    }
+    if !self.sessionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 7)
+    }
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 8)
+    }
+    try { if let v = self._sinceMicros {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._untilMicros {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 10)
+    } }()
+    if self.history != false {
+      try visitor.visitSingularBoolField(value: self.history, fieldNumber: 11)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 12)
+    }
+    if !self.cursor.isEmpty {
+      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_SearchRequest, rhs: Statehouse_V2_SearchRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.query != rhs.query {return false}
+    if lhs.kinds != rhs.kinds {return false}
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.keyPrefix != rhs.keyPrefix {return false}
+    if lhs.type != rhs.type {return false}
+    if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.actor != rhs.actor {return false}
+    if lhs._sinceMicros != rhs._sinceMicros {return false}
+    if lhs._untilMicros != rhs._untilMicros {return false}
+    if lhs.history != rhs.history {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_SearchHit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SearchHit"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}score\0\u{1}snippet\0\u{3}commit_ts\0\u{3}committed_at_micros\0\u{3}agent_id\0\u{1}key\0\u{1}version\0\u{3}event_id\0\u{1}type\0\u{3}session_id\0\u{1}actor\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.score) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.snippet) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.committedAtMicros) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.eventID) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.type) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 1)
+    }
+    if self.score.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.score, fieldNumber: 2)
+    }
+    if !self.snippet.isEmpty {
+      try visitor.visitSingularStringField(value: self.snippet, fieldNumber: 3)
+    }
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 4)
+    }
+    if self.committedAtMicros != 0 {
+      try visitor.visitSingularInt64Field(value: self.committedAtMicros, fieldNumber: 5)
+    }
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 6)
+    }
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 7)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 8)
+    }
+    if !self.eventID.isEmpty {
+      try visitor.visitSingularStringField(value: self.eventID, fieldNumber: 9)
+    }
+    if !self.type.isEmpty {
+      try visitor.visitSingularStringField(value: self.type, fieldNumber: 10)
+    }
+    if !self.sessionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 11)
+    }
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_SearchHit, rhs: Statehouse_V2_SearchHit) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.score != rhs.score {return false}
+    if lhs.snippet != rhs.snippet {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
+    if lhs.committedAtMicros != rhs.committedAtMicros {return false}
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.key != rhs.key {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.eventID != rhs.eventID {return false}
+    if lhs.type != rhs.type {return false}
+    if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.actor != rhs.actor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SearchResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hits\0\u{3}next_cursor\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.hits) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.hits.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.hits, fieldNumber: 1)
+    }
+    if !self.nextCursor.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_SearchResponse, rhs: Statehouse_V2_SearchResponse) -> Bool {
+    if lhs.hits != rhs.hits {return false}
     if lhs.nextCursor != rhs.nextCursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

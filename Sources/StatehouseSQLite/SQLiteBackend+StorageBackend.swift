@@ -110,7 +110,15 @@ extension SQLiteBackend {
         namespace: String, filter: AgentEventFilter, after: Int64?, limit: Int
     ) async throws -> [(sequence: Int64, record: StateRecord)] {
         try await self.onReader { reader in
-            try reader.snapshot { try reader.agentEvents(namespace: namespace, filter: filter, after: after, limit: limit) }
+            try reader.snapshot {
+                try reader.agentEvents(namespace: namespace, filter: filter, after: after, limit: limit)
+            }
+        }
+    }
+
+    public func search(namespace: String, _ query: SearchQuery, offset: Int, limit: Int) async throws -> [SearchHit] {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.search(namespace: namespace, query, offset: offset, limit: limit) }
         }
     }
 

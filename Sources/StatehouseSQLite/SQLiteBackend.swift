@@ -93,7 +93,8 @@ public final class SQLiteBackend: StorageBackend {
             if !applied.isEmpty {
                 logger.info("Applied schema migrations", metadata: ["migrations": "\(applied)"])
             }
-            let writer = try SQLiteWriter(connection: writerConnection, logger: logger)
+            let writer = try SQLiteWriter(
+                connection: writerConnection, searchState: configuration.searchState, logger: logger)
             var readers: [SQLiteReader] = []
             for _ in 0..<max(1, configuration.readerCount) {
                 let connection = try SQLiteConnection(path: path, flags: flags & ~SQLITE_OPEN_CREATE)

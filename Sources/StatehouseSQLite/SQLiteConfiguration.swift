@@ -36,6 +36,12 @@ public struct SQLiteConfiguration: Sendable {
     /// It reads every page (about a second per GiB here), so a very large store may turn it off and rely on
     /// `statehousectl verify` and the errors reads return. The default is `true`.
     public var checkOnOpen = true
+    /// Index the string values of state writes for full-text search (events and commit metadata are always indexed).
+    ///
+    /// Off by default: the index adds pages to every commit that writes text, about a quarter of one committer's
+    /// durable throughput here (docs/benchmarks.md, "Search"), which a deployment that never searches state should
+    /// not pay. Turning it on indexes new writes; turning it off stops indexing (what was indexed stays findable).
+    public var searchState = false
 
     public init(location: Location) {
         self.location = location

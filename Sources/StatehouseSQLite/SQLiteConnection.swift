@@ -285,6 +285,8 @@ final class SQLiteStatement {
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(self.handle, column) }
 
+    func double(_ column: Int32) -> Double { sqlite3_column_double(self.handle, column) }
+
     func uint64(_ column: Int32) -> UInt64 { UInt64(bitPattern: sqlite3_column_int64(self.handle, column)) }
 
     func bool(_ column: Int32) -> Bool { sqlite3_column_int64(self.handle, column) != 0 }

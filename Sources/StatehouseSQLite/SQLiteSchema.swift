@@ -83,6 +83,34 @@ enum SQLiteSchema {
             """,
             then: SQLiteEventIndex.build(on:)
         ),
+        Migration(
+            4,
+            // Full-text search (SQLiteSearchIndex): each document's facts (kind, agent, key, version, event fields,
+            // commit, time) and text in search_docs, indexed by an FTS5 table that keeps no copy of the text
+            // (external content) and no per-row sizes (columnsize=0): each costs another B-tree insert per document.
+            """
+            CREATE TABLE search_docs(
+                id INTEGER PRIMARY KEY,
+                ns_id INTEGER NOT NULL,
+                kind INTEGER NOT NULL,
+                agent_id TEXT,
+                key TEXT,
+                version INTEGER,
+                event_id TEXT,
+                type TEXT,
+                session_id TEXT,
+                actor TEXT,
+                commit_ts INTEGER NOT NULL,
+                at INTEGER NOT NULL,
+                body TEXT NOT NULL
+            ) STRICT;
+            CREATE VIRTUAL TABLE search_text USING fts5(
+                body, content = 'search_docs', content_rowid = 'id', columnsize = 0,
+                tokenize = 'unicode61 remove_diacritics 2');
+            INSERT INTO search_text(search_text, rank) VALUES('automerge', 0);
+            """,
+            then: SQLiteSearchIndex.build(on:)
+        ),
     ]
 
     /// One schema change: SQL, then optionally code that fills what the SQL created, in the same transaction.

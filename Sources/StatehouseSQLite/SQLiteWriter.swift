@@ -20,9 +20,12 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     private let logger: Logger
     let checkpointer: WALCheckpointer
     private var namespaces: [String: NamespaceEntry] = [:]
+    /// Whether state values are indexed for search (``SQLiteConfiguration/searchState``).
+    private let searchState: Bool
 
-    init(connection: SQLiteConnection, logger: Logger) throws {
+    init(connection: SQLiteConnection, searchState: Bool = false, logger: Logger) throws {
         self.connection = connection
+        self.searchState = searchState
         self.logger = logger
         self.checkpointer = WALCheckpointer(connection: connection, logger: logger)
         let statement = try connection.statement(
@@ -144,6 +147,9 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             if index == 0 { firstVersionID = versionID }
             try SQLiteEventIndex.didStore(
                 operation, versionID: versionID, namespaceID: namespaceID, on: self.connection)
+            try SQLiteSearchIndex.didStore(
+                operation, commitTS: event.commitTS, committedAt: event.committedAt, namespaceID: namespaceID,
+                indexState: self.searchState, on: self.connection)
             // Events find their operations as a contiguous id range; never store one that is not.
             guard versionID == firstVersionID + Int64(index) else {
                 throw StatehouseError.internalError("internal storage error: version ids are not contiguous")
@@ -180,6 +186,11 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         insertEvent.bind(10, hash: event.hash)
         insertEvent.bind(11, blob: merkleNodes)
         try insertEvent.run()
+        if !event.metadata.isEmpty {
+            try SQLiteSearchIndex.didStore(
+                event.metadata, commitTS: event.commitTS, committedAt: event.committedAt, namespaceID: namespaceID,
+                on: self.connection)
+        }
     }
 
     // MARK: CommitStateReader

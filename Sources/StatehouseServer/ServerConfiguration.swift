@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     public var cacheMiB = 64
     /// Check the database file's integrity at startup. The default is `true`.
     public var startupCheck = true
+    /// Index the string values of state writes for full-text search. The default is `false` (events and commit
+    /// metadata are always indexed); see ``StatehouseSQLite/SQLiteConfiguration/searchState``.
+    public var searchState = false
     /// Engine limits and settings.
     public var engine = EngineConfiguration()
     /// Largest gRPC message accepted. The default is 32 MiB.
@@ -53,6 +56,7 @@ public struct ServerConfiguration: Sendable {
         storage.readerCount = self.readerThreads
         storage.cacheSizeKiB = self.cacheMiB * 1024
         storage.checkOnOpen = self.startupCheck
+        storage.searchState = self.searchState
         return storage
     }
 

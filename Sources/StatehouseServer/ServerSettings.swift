@@ -101,6 +101,14 @@ public struct ServerSettings: Sendable {
             }
         },
         Setting(
+            name: "search-state", environment: "STATEHOUSE_SEARCH_STATE",
+            help: "Index the string values of state writes for full-text search (events are always indexed); costs "
+                + "about a quarter of one committer's durable throughput.",
+            example: "false", isSwitch: true
+        ) { configuration, value in
+            configuration.searchState = try Self.bool(value, name: "search-state")
+        },
+        Setting(
             name: "reader-threads", environment: "STATEHOUSE_READER_THREADS",
             help: "Read connections of the SQLite store, each on its own thread.",
             example: "2", isSwitch: false

@@ -238,3 +238,64 @@ extension Wire {
             createdAt: proto.createdAtMicros, updatedAt: proto.updatedAtMicros)
     }
 }
+
+// Search.
+extension Wire {
+    package static func searchQuery(_ proto: Statehouse_V2_SearchRequest) throws -> SearchQuery {
+        let kinds = try proto.kinds.map { name -> SearchQuery.Kind in
+            guard let kind = SearchQuery.Kind(rawValue: name) else {
+                throw StatehouseError.invalidArgument("search kind must be state, event or commit; got '\(name)'")
+            }
+            return kind
+        }
+        return SearchQuery(
+            proto.query, kinds: Set(kinds), agentID: proto.agentID.isEmpty ? nil : proto.agentID,
+            keyPrefix: proto.keyPrefix.isEmpty ? nil : proto.keyPrefix, type: proto.type.isEmpty ? nil : proto.type,
+            sessionID: proto.sessionID.isEmpty ? nil : proto.sessionID, actor: proto.actor.isEmpty ? nil : proto.actor,
+            since: proto.hasSinceMicros ? proto.sinceMicros : nil,
+            until: proto.hasUntilMicros ? proto.untilMicros : nil,
+            history: proto.history)
+    }
+
+    package static func proto(_ query: SearchQuery) -> Statehouse_V2_SearchRequest {
+        var proto = Statehouse_V2_SearchRequest()
+        proto.query = query.text
+        proto.kinds = query.kinds.map(\.rawValue).sorted()
+        proto.agentID = query.agentID ?? ""
+        proto.keyPrefix = query.keyPrefix ?? ""
+        proto.type = query.type ?? ""
+        proto.sessionID = query.sessionID ?? ""
+        proto.actor = query.actor ?? ""
+        if let since = query.since { proto.sinceMicros = since }
+        if let until = query.until { proto.untilMicros = until }
+        proto.history = query.history
+        return proto
+    }
+
+    package static func proto(_ hit: SearchHit) -> Statehouse_V2_SearchHit {
+        var proto = Statehouse_V2_SearchHit()
+        proto.kind = hit.kind.rawValue
+        proto.score = hit.score
+        proto.snippet = hit.snippet
+        proto.commitTs = hit.commitTS
+        proto.committedAtMicros = hit.committedAt
+        proto.agentID = hit.agentID ?? ""
+        proto.key = hit.key ?? ""
+        proto.version = hit.version ?? 0
+        proto.eventID = hit.eventID ?? ""
+        proto.type = hit.type ?? ""
+        proto.sessionID = hit.sessionID ?? ""
+        proto.actor = hit.actor ?? ""
+        return proto
+    }
+
+    package static func searchHit(_ proto: Statehouse_V2_SearchHit) -> SearchHit {
+        func optional(_ text: String) -> String? { text.isEmpty ? nil : text }
+        return SearchHit(
+            kind: SearchQuery.Kind(rawValue: proto.kind) ?? .state, score: proto.score, snippet: proto.snippet,
+            commitTS: proto.commitTs, committedAt: proto.committedAtMicros, agentID: optional(proto.agentID),
+            key: optional(proto.key), version: proto.version == 0 ? nil : proto.version,
+            eventID: optional(proto.eventID), type: optional(proto.type), sessionID: optional(proto.sessionID),
+            actor: optional(proto.actor))
+    }
+}

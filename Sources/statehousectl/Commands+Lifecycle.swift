@@ -351,3 +351,49 @@ struct Events: AsyncParsableCommand {
         }
     }
 }
+
+struct Search: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Full-text search over agent events, commit metadata and (when indexed) state values.",
+        discussion: """
+            The query is SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*. State values are \\
+            searched when the daemon runs with search-state on; hits are each key's current version unless \\
+            --history. Matched words are highlighted (« » in pipes).
+            """
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The query.") var query: String
+    @Option(help: "Only state, event or commit hits (repeatable).") var kind: [String] = []
+    @Option(help: "Only this agent's.") var agent: String?
+    @Option(help: "State hits only: keys starting with this.") var keyPrefix: String?
+    @Option(help: "Only events of this type.") var type: String?
+    @Option(help: "Only events of this session.") var session: String?
+    @Option(help: "Only this actor's events and commits.") var actor: String?
+    @Option(help: "Only at or after this time (RFC 3339).") var since: String?
+    @Option(help: "Only at or before this time (RFC 3339).") var until: String?
+    @Flag(help: "State hits from every version, not only current ones.") var history = false
+    @Option(help: "At most this many hits.") var limit: Int = 20
+
+    func run() async throws {
+        let kinds = try self.kind.map { name -> SearchQuery.Kind in
+            guard let kind = SearchQuery.Kind(rawValue: name) else {
+                throw UsageError("--kind must be state, event or commit; got '\(name)'")
+            }
+            return kind
+        }
+        guard (1...10_000).contains(self.limit) else { throw UsageError("--limit must be between 1 and 10000") }
+        let query = SearchQuery(
+            self.query, kinds: Set(kinds), agentID: self.agent, keyPrefix: self.keyPrefix, type: self.type,
+            sessionID: self.session, actor: self.actor, since: try self.since.map(TimeArgument.micros),
+            until: try self.until.map(TimeArgument.micros), history: self.history)
+        let (host, port) = try self.global.endpoint()
+        let hits = try await withStatehouseClient(host: host, port: port) {
+            try await $0.search(namespace: self.global.namespaceName, query, limit: self.limit).items
+        }
+        if try self.global.format == .json {
+            emit(JSONOutput.array(hits.map(LifecycleRender.hit)).text)
+        } else if !hits.isEmpty {
+            emit(hits.map { LifecycleRender.hitLine($0, style: self.global.style) }.joined(separator: "\n"))
+        }
+    }
+}

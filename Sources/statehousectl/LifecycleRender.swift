@@ -160,6 +160,35 @@ enum LifecycleRender {
             tasks.map { [$0.id, $0.status, $0.assignedTo ?? "-", Render.time($0.updatedAt), $0.title] })
     }
 
+    static func hit(_ hit: SearchHit) -> JSONOutput {
+        .object([
+            ("kind", .string(hit.kind.rawValue)), ("score", .number(String(hit.score))),
+            ("snippet", .string(hit.snippet)),
+            ("commit_ts", .int(hit.commitTS)), ("committed_at", Render.jsonTime(hit.committedAt)),
+            ("agent_id", hit.agentID.map { .string($0) } ?? .null), ("key", hit.key.map { .string($0) } ?? .null),
+            ("version", hit.version.map { .int($0) } ?? .null), ("event_id", hit.eventID.map { .string($0) } ?? .null),
+            ("type", hit.type.map { .string($0) } ?? .null), ("session_id", hit.sessionID.map { .string($0) } ?? .null),
+            ("actor", hit.actor.map { .string($0) } ?? .null),
+        ])
+    }
+
+    /// `kind  where  snippet`, the matched words in bold on a terminal (« » otherwise).
+    static func hitLine(_ hit: SearchHit, style: Style) -> String {
+        let place: String
+        switch hit.kind {
+        case .state: place = "\(hit.agentID ?? "")/\(hit.key ?? "") v\(hit.version ?? 0)"
+        case .event: place = "\(hit.agentID ?? "") \(hit.type ?? "") \(hit.eventID ?? "")"
+        case .commit: place = "commit \(hit.commitTS)" + (hit.actor.map { " by \($0)" } ?? "")
+        }
+        var snippet = hit.snippet.replacingOccurrences(of: "\n", with: " ")
+        if style.enabled {
+            snippet = snippet.replacingOccurrences(of: "«", with: "\u{1B}[1m").replacingOccurrences(
+                of: "»", with: "\u{1B}[0m")
+        }
+        return style.dim(hit.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) + " "
+            + style.key(place) + "  " + snippet
+    }
+
     /// A point argument: `latest`, a commit_ts, an RFC 3339 time, `snapshot:NAME` or a snapshot name.
     static func point(_ text: String) throws -> StatePoint {
         if text == "latest" { return .latest }

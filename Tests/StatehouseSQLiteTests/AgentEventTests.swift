@@ -130,7 +130,10 @@ struct AgentEventTests {
                 #expect(found == [0, 2, 3, 4].map { ids[$0] })
             }
             let remaining = [0, 2, 3, 4].map { ids[$0] }
-            try tamper(directory: directory, "DROP TABLE agent_events; DELETE FROM schema_migrations WHERE version = 3")
+            try tamper(
+                directory: directory,
+                "DROP TABLE agent_events; DROP TABLE search_text; DROP TABLE search_docs; "
+                    + "DELETE FROM schema_migrations WHERE version >= 3")
             let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             try await runEngine(backend: reopened) { engine in
                 let found = try await Self.all(engine, AgentEventFilter(sessionID: "s")).map(\.id)

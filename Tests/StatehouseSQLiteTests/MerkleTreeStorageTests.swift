@@ -115,7 +115,8 @@ struct MerkleTreeStorageTests {
             // Turn the file back into schema version 1: no tree column, no event index, no record of migrations 2+.
             try tamper(
                 directory: directory,
-                "ALTER TABLE events DROP COLUMN merkle_nodes; DROP TABLE agent_events; "
+                "ALTER TABLE events DROP COLUMN merkle_nodes; DROP TABLE agent_events; DROP TABLE search_text; "
+                    + "DROP TABLE search_docs; "
                     + "DELETE FROM schema_migrations WHERE version >= 2")
             let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             try await runEngine(backend: reopened) { engine in

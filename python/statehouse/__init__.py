@@ -30,7 +30,18 @@ from .exceptions import (
     UnavailableError,
     VerificationError,
 )
-from .lifecycle import AgentEvent, AgentInfo, EventDraft, KeyChange, Session, Snapshot, StateCopy, StateDiff, Task
+from .lifecycle import (
+    AgentEvent,
+    AgentInfo,
+    EventDraft,
+    KeyChange,
+    SearchHit,
+    Session,
+    Snapshot,
+    StateCopy,
+    StateDiff,
+    Task,
+)
 from .types import (
     CommitResult,
     Condition,
@@ -77,6 +88,7 @@ __all__ = [
     "EventDraft",
     "Session",
     "Task",
+    "SearchHit",
     "exceptions",
     "formatting",
     "ledger",

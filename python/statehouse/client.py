@@ -636,6 +636,48 @@ class Statehouse(config.ClientBase):
         """Tasks in id order, narrowed to a status or an assignee."""
         return self._run(lc.list_tasks(self._ns(namespace), status, assigned_to))
 
+    def search(
+        self,
+        query: str,
+        *,
+        kinds: Optional[List[str]] = None,
+        agent_id: Optional[str] = None,
+        key_prefix: Optional[str] = None,
+        type: Optional[str] = None,
+        session_id: Optional[str] = None,
+        actor: Optional[str] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        history: bool = False,
+        limit: int = 20,
+        namespace: Optional[str] = None,
+    ) -> List[lc.SearchHit]:
+        """Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+        (setting search-state), state values; best first. A malformed query raises InvalidArgumentError with the
+        parser's reason."""
+        return self._run(
+            lc.search(
+                self._ns(namespace),
+                query,
+                kinds,
+                agent_id,
+                key_prefix,
+                type,
+                session_id,
+                actor,
+                since,
+                until,
+                history,
+                limit,
+            )
+        )
+
+    def search_events(
+        self, query: str, *, limit: int = 20, namespace: Optional[str] = None, **filters: Any
+    ) -> List[lc.SearchHit]:
+        """Full-text search over agent events only (StateStore's ``search_events``)."""
+        return self.search(query, kinds=["event"], limit=limit, namespace=namespace, **filters)
+
     # ---- the log ----
 
     def replay(

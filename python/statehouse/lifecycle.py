@@ -32,6 +32,7 @@ __all__ = [
     "EventDraft",
     "Session",
     "Task",
+    "SearchHit",
 ]
 
 # None (latest), a commit_ts, a time, or a snapshot's name.
@@ -182,6 +183,32 @@ class Task:
     metadata: Any = None
     created_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result, best first.
+
+    Attributes:
+        kind: ``state`` (a version of a key), ``event`` (an agent event) or ``commit`` (a commit's metadata).
+        score: BM25 relevance; higher is better.
+        snippet: the matching text around the match, matched words between « and ».
+        agent_id, key, version: a state hit's key (agent_id is also an event's agent).
+        event_id, type, session_id, actor: an event hit's fields (actor is also a commit's).
+    """
+
+    kind: str
+    score: float
+    snippet: str
+    commit_ts: int
+    committed_at: Optional[datetime] = None
+    agent_id: Optional[str] = None
+    key: Optional[str] = None
+    version: Optional[int] = None
+    event_id: Optional[str] = None
+    type: Optional[str] = None
+    session_id: Optional[str] = None
+    actor: Optional[str] = None
 
 
 # ---- conversions -------------------------------------------------------------------------------------------------
@@ -608,3 +635,61 @@ def list_tasks(namespace: str, status: Optional[str], assigned_to: Optional[str]
         if not response.next_cursor:
             return found
         cursor = response.next_cursor
+
+
+SEARCH_KINDS = ("state", "event", "commit")
+
+
+def search(
+    namespace: str,
+    query: str,
+    kinds: Optional[List[str]],
+    agent_id: Optional[str],
+    key_prefix: Optional[str],
+    event_type: Optional[str],
+    session_id: Optional[str],
+    actor: Optional[str],
+    since: Optional[datetime],
+    until: Optional[datetime],
+    history: bool,
+    limit: int,
+) -> Plan:
+    if not isinstance(query, str) or not query.strip():
+        raise errors.InvalidArgumentError("the search query must be non-empty text")
+    for kind in kinds or ():
+        if kind not in SEARCH_KINDS:
+            raise errors.InvalidArgumentError(f"search kinds are state, event and commit; got {kind!r}")
+    request = pb.SearchRequest(
+        namespace=namespace,
+        query=query,
+        kinds=list(kinds or ()),
+        agent_id=agent_id or "",
+        key_prefix=key_prefix or "",
+        type=event_type or "",
+        session_id=session_id or "",
+        actor=actor or "",
+        history=history,
+        limit=wire.require_int("limit", limit, minimum=1) or 20,
+    )
+    if since is not None:
+        request.since_micros = micros_from_datetime(since)
+    if until is not None:
+        request.until_micros = micros_from_datetime(until)
+    response = yield Call("Search", request, read_only=True)
+    return [
+        SearchHit(
+            kind=hit.kind,
+            score=hit.score,
+            snippet=hit.snippet,
+            commit_ts=hit.commit_ts,
+            committed_at=_time(hit.committed_at_micros),
+            agent_id=hit.agent_id or None,
+            key=hit.key or None,
+            version=hit.version or None,
+            event_id=hit.event_id or None,
+            type=hit.type or None,
+            session_id=hit.session_id or None,
+            actor=hit.actor or None,
+        )
+        for hit in response.hits
+    ]

@@ -355,3 +355,65 @@ def test_statehousectl_sessions_and_tasks(daemon, client: Statehouse, namespace:
     assert nothing.returncode == 2 and "--status" in nothing.stderr
     missing = ctl(daemon, namespace, "task", "show", "nope")
     assert missing.returncode == 3
+
+
+def test_search_events_and_commit_metadata(client: Statehouse) -> None:
+    for index in range(6):
+        client.record_event(
+            "a" if index < 3 else "b",
+            "error" if index % 2 else "message",
+            {"text": f"disk {'full' if index % 3 == 0 else 'fine'} on node {index}"},
+            session_id=f"s{index % 2}",
+        )
+    client.apply(
+        [Put("a", "k", {"note": "quarterly disk report"})], metadata={"reason": "disk cleanup", "actor": "ops"}
+    )
+    hits = client.search("disk full")
+    assert len(hits) == 2 and all(hit.kind == "event" and "«full»" in hit.snippet for hit in hits)
+    assert hits[0].score >= hits[1].score > 0
+    assert [hit.agent_id for hit in client.search("disk full", agent_id="b")] == ["b"]
+    assert len(client.search("disk", kinds=["event"], session_id="s1", type="error")) == 3
+    commits = client.search("cleanup", kinds=["commit"])
+    assert len(commits) == 1 and commits[0].actor == "ops" and commits[0].kind == "commit"
+    assert client.search("quarterly") == []  # state values are not indexed by default
+    assert len(client.search_events("disk")) == 6
+    assert [hit.event_id for hit in client.search("disk", limit=2, kinds=["event"])] != []
+    with pytest.raises(InvalidArgumentError, match="search query is malformed"):
+        client.search('"unclosed')
+    with pytest.raises(InvalidArgumentError):
+        client.search("   ")
+    with pytest.raises(InvalidArgumentError):
+        client.search("disk", kinds=["other"])
+
+
+def test_search_state_values_when_the_daemon_indexes_them(make_daemon) -> None:
+    daemon = make_daemon("--search-state")
+    with Statehouse(url=daemon.url) as client:
+        client.apply([Put("a", "notes", {"text": "the quick brown fox"})])
+        client.apply([Put("a", "notes", {"text": "a slow turtle"})])
+        assert [hit.key for hit in client.search("turtle")] == ["notes"]
+        assert client.search("fox") == []
+        old = client.search("fox", history=True)
+        assert [(hit.kind, hit.key, hit.version) for hit in old] == [("state", "notes", 1)]
+        assert client.search("turtle", key_prefix="other") == []
+
+
+def test_the_async_client_searches(daemon, namespace: str) -> None:
+    async def main() -> None:
+        async with AsyncStatehouse(url=daemon.url, namespace=namespace) as client:
+            await client.record_event("a", "message", "deploy failed on staging")
+            assert [hit.kind for hit in await client.search("deploy staging")] == ["event"]
+            assert len(await client.search_events("failed")) == 1
+
+    asyncio.run(main())
+
+
+def test_statehousectl_search(daemon, client: Statehouse, namespace: str) -> None:
+    client.record_event("a", "error", {"text": "timeout calling the weather tool"}, session_id="s")
+    found = json.loads(ctl(daemon, namespace, "search", "weather timeout", "-o", "json").stdout)
+    assert [(hit["kind"], hit["agent_id"], hit["type"]) for hit in found] == [("event", "a", "error")]
+    text = ctl(daemon, namespace, "search", "weather", "--color", "never").stdout
+    assert text.startswith("event  a error") and "«weather»" in text
+    bad = ctl(daemon, namespace, "search", "weather AND")
+    assert bad.returncode == 2 and "malformed" in bad.stderr
+    assert ctl(daemon, namespace, "search", "x", "--kind", "nope").returncode == 2

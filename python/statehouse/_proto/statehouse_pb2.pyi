@@ -1258,3 +1258,69 @@ class ListTasksResponse(_message.Message):
     tasks: _containers.RepeatedCompositeFieldContainer[AgentTask]
     next_cursor: str
     def __init__(self, tasks: _Optional[_Iterable[_Union[AgentTask, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class SearchRequest(_message.Message):
+    __slots__ = ("namespace", "query", "kinds", "agent_id", "key_prefix", "type", "session_id", "actor", "since_micros", "until_micros", "history", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MICROS_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    query: str
+    kinds: _containers.RepeatedScalarFieldContainer[str]
+    agent_id: str
+    key_prefix: str
+    type: str
+    session_id: str
+    actor: str
+    since_micros: int
+    until_micros: int
+    history: bool
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., query: _Optional[str] = ..., kinds: _Optional[_Iterable[str]] = ..., agent_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., type: _Optional[str] = ..., session_id: _Optional[str] = ..., actor: _Optional[str] = ..., since_micros: _Optional[int] = ..., until_micros: _Optional[int] = ..., history: _Optional[bool] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class SearchHit(_message.Message):
+    __slots__ = ("kind", "score", "snippet", "commit_ts", "committed_at_micros", "agent_id", "key", "version", "event_id", "type", "session_id", "actor")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    COMMITTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    score: float
+    snippet: str
+    commit_ts: int
+    committed_at_micros: int
+    agent_id: str
+    key: str
+    version: int
+    event_id: str
+    type: str
+    session_id: str
+    actor: str
+    def __init__(self, kind: _Optional[str] = ..., score: _Optional[float] = ..., snippet: _Optional[str] = ..., commit_ts: _Optional[int] = ..., committed_at_micros: _Optional[int] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[int] = ..., event_id: _Optional[str] = ..., type: _Optional[str] = ..., session_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class SearchResponse(_message.Message):
+    __slots__ = ("hits", "next_cursor")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
+    next_cursor: str
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...

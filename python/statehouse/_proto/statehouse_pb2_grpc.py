@@ -284,6 +284,11 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksResponse.FromString,
                 _registered_method=True)
+        self.Search = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/Search',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SearchRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SearchResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -616,6 +621,15 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Search(self, request, context):
+        """Full-text search (SQLite FTS5 syntax) over agent events, commit metadata and, when the daemon indexes them
+        (setting search-state), string values inside state values; best first, with a highlighted snippet.
+        A malformed query is INVALID_ARGUMENT naming the parser's reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -875,6 +889,11 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.ListTasks,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListTasksResponse.SerializeToString,
+            ),
+            'Search': grpc.unary_unary_rpc_method_handler(
+                    servicer.Search,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SearchRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.SearchResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -2232,6 +2251,33 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/ListTasks',
             statehouse_dot_v2_dot_statehouse__pb2.ListTasksRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.ListTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Search(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/Search',
+            statehouse_dot_v2_dot_statehouse__pb2.SearchRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.SearchResponse.FromString,
             options,
             channel_credentials,
             insecure,

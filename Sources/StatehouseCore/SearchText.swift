@@ -1,0 +1,25 @@
+/// The text a commit adds to the search index, extracted the same way by every backend.
+package enum SearchText {
+    /// The string values inside a JSON value (object member names left out), one per line; empty when it has none.
+    package static func strings(of value: [UInt8]) -> String {
+        guard let parsed = try? ParsedJSON(parsing: value) else { return "" }
+        var lines: [String] = []
+        var pending = [parsed]
+        while let next = pending.popLast() {
+            switch next {
+            case .string(let text): lines.append(text)
+            case .array(let items): pending += items.reversed()
+            case .object(let members): pending += members.map(\.value).reversed()
+            case .null, .bool, .number: continue
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A commit's actor, reason and tags (names and values), one per line.
+    package static func metadata(_ metadata: CommitMetadata) -> String {
+        var lines = [metadata.actor, metadata.reason].compactMap { $0 }
+        for (name, value) in metadata.tags.sorted(by: { $0.key < $1.key }) { lines += [name, value] }
+        return lines.joined(separator: "\n")
+    }
+}
