@@ -11,6 +11,14 @@ enum SQLiteSearchIndex {
         case event = 2
         case commit = 3
 
+        init(_ kind: SearchQuery.Kind) {
+            switch kind {
+            case .state: self = .state
+            case .event: self = .event
+            case .commit: self = .commit
+            }
+        }
+
         var model: SearchQuery.Kind {
             switch self {
             case .state: .state
@@ -159,17 +167,13 @@ extension SQLiteReader {
     /// Full-text search from the caller's snapshot, best first (FTS5's BM25).
     func search(namespace: String, _ query: SearchQuery, offset: Int, limit: Int) throws -> [SearchHit] {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
+        // The words in the body, and every equality filter as a tag, in one full-text expression.
+        let expression = query.text
         var clauses = ["search_text MATCH ?", "d.ns_id = ?"]
         var texts: [String] = []
         var numbers: [Int64] = []
         if !query.kinds.isEmpty {
-            let kinds = query.kinds.map { kind -> Int64 in
-                switch kind {
-                case .state: SQLiteSearchIndex.Kind.state.rawValue
-                case .event: SQLiteSearchIndex.Kind.event.rawValue
-                case .commit: SQLiteSearchIndex.Kind.commit.rawValue
-                }
-            }
+            let kinds = query.kinds.map { SQLiteSearchIndex.Kind($0).rawValue }
             clauses.append("d.kind IN (\(kinds.map(String.init).joined(separator: ",")))")
         }
         for (column, value) in [
@@ -212,7 +216,7 @@ extension SQLiteReader {
             defer { index += 1 }
             return index
         }
-        statement.bind(next(), query.text)
+        statement.bind(next(), expression)
         statement.bind(next(), namespaceID)
         for text in texts { statement.bind(next(), text) }
         for bound in prefixBounds { statement.bindTextBytes(next(), bound) }

@@ -324,6 +324,81 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         report(last)
     }
 
+    // The agent lifecycle: a snapshot names a point (its cost does not depend on the agent's size); a restore writes
+    // the difference in one commit.
+    if selected("snapshot create") {
+        let result = try await measure(
+            "snapshot create, agent of 10,000 keys", concurrency: 1, seconds: options.seconds
+        ) { _, iteration in
+            _ = try await engine.createSnapshot(name: "bench-\(iteration)", agentID: "reader")
+        }
+        report(result)
+    }
+    for keys in [1000, 100_000] where selected("restore, \(keys)") {
+        let agent = "restore-\(keys)"
+        func write(_ marker: Int) async throws {
+            for chunk in stride(from: 0, to: keys, by: 5000) {
+                _ = try await engine.commit(
+                    AtomicCommit(
+                        operations: (chunk..<min(chunk + 5000, keys)).map {
+                            .put(
+                                agentID: agent, key: "key/\($0)", value: try! JSONValue(validating: "[\(marker),\($0)]")
+                            )
+                        }))
+            }
+        }
+        try await write(0)
+        try await engine.createSnapshot(name: "\(agent)-a", agentID: agent)
+        try await write(1)
+        try await engine.createSnapshot(name: "\(agent)-b", agentID: agent)
+        // Each restore changes every key: a and b alternate.
+        let result = try await measure(
+            "restore, \(keys) keys changed", concurrency: 1, seconds: keys > 10_000 ? 0.1 : options.seconds
+        ) { _, iteration in
+            let copy = try await engine.restoreSnapshot(name: "\(agent)-\(iteration % 2 == 0 ? "a" : "b")")
+            precondition(copy.puts == keys, "a restore wrote \(copy.puts) of \(keys) keys")
+        }
+        report(result)
+    }
+    if selected("search") {
+        let words = [
+            "disk", "network", "timeout", "memory", "planner", "weather", "invoice", "upload", "retry", "cache",
+            "login", "report", "deploy", "search", "budget", "email",
+        ]
+        let events = Int(ProcessInfo.processInfo.environment["STATEHOUSE_BENCH_SEARCH_EVENTS"] ?? "") ?? 100_000
+        for batch in stride(from: 0, to: events, by: 1000) {
+            _ = try await engine.recordEvents(
+                (batch..<min(batch + 1000, events)).map { index in
+                    AgentEventDraft(
+                        agentID: "agent-\(index % 50)", type: index % 7 == 0 ? "error" : "message",
+                        content: try! JSONValue(
+                            validating:
+                                #"{"text":"\#(words[index % 16]) \#(words[(index / 16) % 16]) \#(words[(index / 256) % 16]) event \#(index)"}"#
+                        ),
+                        sessionID: "s\(index % 1000)")
+                })
+        }
+        var result = try await measure(
+            "search, two words + agent and type filters, \(events) events", concurrency: 1, seconds: options.seconds
+        ) { _, iteration in
+            _ = try await engine.search(
+                SearchQuery(
+                    "\(words[iteration % 16]) \(words[(iteration / 16 + 3) % 16])", kinds: [.event],
+                    agentID: "agent-\(iteration % 50)", type: "error"),
+                limit: 20)
+        }
+        result.unit = "queries/s"
+        report(result)
+        var plain = try await measure(
+            "search, two words, no filter, \(events) events", concurrency: 1, seconds: options.seconds
+        ) { _, iteration in
+            _ = try await engine.search(
+                SearchQuery("\(words[iteration % 16]) \(words[(iteration / 16 + 3) % 16])"), limit: 20)
+        }
+        plain.unit = "queries/s"
+        report(plain)
+    }
+
     // The log: at least 100,000 events (committed 1,000 at a time by concurrent committers), read in pages of 1,000.
     guard selected("log read") || selected("verify") else { return }
     while try await engine.head().commitTS < 100_000 {
@@ -368,6 +443,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         verify.unit = "events/s"
         report(verify)
     }
+
 }
 
 extension StatehouseEngine {

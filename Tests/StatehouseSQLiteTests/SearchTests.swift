@@ -97,7 +97,7 @@ struct SearchTests {
 
     @Test(
         "malformed queries are invalid arguments naming the parser's reason",
-        arguments: ["\"unclosed", "AND", "a NEAR(", "(disk", "nosuchcolumn:x", "   ", ""])
+        arguments: ["\"unclosed", "AND", "a NEAR(", "(disk", "nosuchcolumn:x", "disk) OR (x", "   ", ""])
     func malformed(_ text: String) async throws {
         try await withTestEngine { engine in
             try await engine.put(agent: "a", key: "k", json: #""disk""#)
