@@ -106,6 +106,27 @@ extension StatehouseClient {
             nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 
+    /// Every version of a key, newest first, each with the metadata (actor, reason, tags) of the commit that wrote
+    /// it: the key's transitions and why they happened.
+    public func transitions(
+        namespace: String = "default", agentID: String, key: String, limit: Int = 1000, cursor: String? = nil
+    ) async throws -> Page<(record: StateRecord, metadata: CommitMetadata)> {
+        var request = Statehouse_V2_HistoryRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        request.key = key
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        request.withMetadata = true
+        let response = try await self.call { try await self.stub.history(request) }
+        let metadata = response.metadata.map(Wire.metadata)
+        return Page(
+            items: response.versions.enumerated().map {
+                (Wire.record($0.element), $0.offset < metadata.count ? metadata[$0.offset] : CommitMetadata())
+            },
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+
     /// Agents of a namespace, sorted; Statehouse's own agents (`@agents`, `@snapshots`) only with `includeReserved`.
     public func listAgents(
         namespace: String = "default", limit: Int = 1000, cursor: String? = nil, includeReserved: Bool = false

@@ -126,6 +126,17 @@ extension StatehouseEngine {
         }
     }
 
+    /// The metadata (actor, reason, tags) of the commits that wrote `records`, in order: beside
+    /// ``history(namespace:agentID:key:limit:cursor:)`` it shows each transition of a key and why it happened.
+    public func commitMetadata(
+        namespace: String = "default", of records: [StateRecord]
+    ) async throws
+        -> [CommitMetadata]
+    {
+        try self.validateNamespace(namespace)
+        return try await self.backend.commitMetadata(namespace: namespace, commitTSs: records.map(\.commitTS))
+    }
+
     /// The agents of a namespace, sorted: those that wrote a key or have a record (``getAgent(namespace:agentID:)``),
     /// deleted ones (``deleteAgent(namespace:agentID:metadata:)``) left out.
     ///

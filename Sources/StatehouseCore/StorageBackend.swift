@@ -169,6 +169,10 @@ public protocol StorageBackend: Sendable {
     ///   naming its reason.
     func search(namespace: String, _ query: SearchQuery, offset: Int, limit: Int) async throws -> [SearchHit]
 
+    /// The metadata of the commits with these commit_ts values (empty metadata for one that has none or does not
+    /// exist), in order.
+    func commitMetadata(namespace: String, commitTSs: [CommitTS]) async throws -> [CommitMetadata]
+
     /// Committed events in commit_ts order: `query.limit` of them, or fewer only when the range has no more
     /// matching events or the values returned reached `query.maxBytes`.
     func events(_ query: EventQuery) async throws -> [Event]

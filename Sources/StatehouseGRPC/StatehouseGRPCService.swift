@@ -290,6 +290,11 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         var response = Statehouse_V2_HistoryResponse()
         response.versions = page.items.map(Wire.proto)
         response.nextCursor = page.nextCursor ?? ""
+        if request.withMetadata {
+            response.metadata = try await self.engine.commitMetadata(
+                namespace: Wire.namespace(request.namespace), of: page.items
+            ).map(Wire.proto)
+        }
         return response
     }
 

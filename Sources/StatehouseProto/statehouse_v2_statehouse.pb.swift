@@ -840,6 +840,9 @@ public nonisolated struct Statehouse_V2_HistoryRequest: Sendable {
 
   public var cursor: String = String()
 
+  /// Also each version's commit metadata (actor, reason, tags): the key's transitions and why they happened.
+  public var withMetadata: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -854,6 +857,9 @@ public nonisolated struct Statehouse_V2_HistoryResponse: Sendable {
   public var versions: [Statehouse_V2_StateRecord] = []
 
   public var nextCursor: String = String()
+
+  /// With with_metadata: the metadata of the commit that wrote each version, in the same order.
+  public var metadata: [Statehouse_V2_Metadata] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -4449,7 +4455,7 @@ nonisolated extension Statehouse_V2_ScanPrefixResponse: SwiftProtobuf.Message, S
 
 nonisolated extension Statehouse_V2_HistoryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HistoryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0\u{1}limit\0\u{1}cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}key\0\u{1}limit\0\u{1}cursor\0\u{3}with_metadata\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4462,6 +4468,7 @@ nonisolated extension Statehouse_V2_HistoryRequest: SwiftProtobuf.Message, Swift
       case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.withMetadata) }()
       default: break
       }
     }
@@ -4483,6 +4490,9 @@ nonisolated extension Statehouse_V2_HistoryRequest: SwiftProtobuf.Message, Swift
     if !self.cursor.isEmpty {
       try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 5)
     }
+    if self.withMetadata != false {
+      try visitor.visitSingularBoolField(value: self.withMetadata, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4492,6 +4502,7 @@ nonisolated extension Statehouse_V2_HistoryRequest: SwiftProtobuf.Message, Swift
     if lhs.key != rhs.key {return false}
     if lhs.limit != rhs.limit {return false}
     if lhs.cursor != rhs.cursor {return false}
+    if lhs.withMetadata != rhs.withMetadata {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4499,7 +4510,7 @@ nonisolated extension Statehouse_V2_HistoryRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Statehouse_V2_HistoryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HistoryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{3}next_cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{3}next_cursor\0\u{1}metadata\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4509,6 +4520,7 @@ nonisolated extension Statehouse_V2_HistoryResponse: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.versions) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.metadata) }()
       default: break
       }
     }
@@ -4521,12 +4533,16 @@ nonisolated extension Statehouse_V2_HistoryResponse: SwiftProtobuf.Message, Swif
     if !self.nextCursor.isEmpty {
       try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
     }
+    if !self.metadata.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.metadata, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V2_HistoryResponse, rhs: Statehouse_V2_HistoryResponse) -> Bool {
     if lhs.versions != rhs.versions {return false}
     if lhs.nextCursor != rhs.nextCursor {return false}
+    if lhs.metadata != rhs.metadata {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -122,6 +122,12 @@ extension SQLiteBackend {
         }
     }
 
+    public func commitMetadata(namespace: String, commitTSs: [CommitTS]) async throws -> [CommitMetadata] {
+        try await self.onReader { reader in
+            try reader.snapshot { try reader.commitMetadata(namespace: namespace, commitTSs: commitTSs) }
+        }
+    }
+
     public func events(_ query: EventQuery) async throws -> [Event] {
         try await self.onReader { try $0.events(query) }
     }

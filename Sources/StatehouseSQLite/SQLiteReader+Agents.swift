@@ -51,4 +51,20 @@ extension SQLiteReader {
         }
         return stats
     }
+
+    /// Each commit's metadata by primary key lookup; empty for none (or a commit_ts not in the log).
+    func commitMetadata(namespace: String, commitTSs: [CommitTS]) throws -> [CommitMetadata] {
+        guard let namespaceID = try self.namespaceID(namespace) else { return commitTSs.map { _ in CommitMetadata() } }
+        let statement = try self.connection.statement("SELECT metadata FROM events WHERE ns_id = ? AND commit_ts = ?")
+        return try commitTSs.map { commitTS in
+            statement.reset()
+            statement.bind(0, namespaceID)
+            statement.bind(1, commitTS)
+            guard try statement.step(), !statement.isNull(0) else { return CommitMetadata() }
+            guard let metadata = CanonicalEncoding.decodeMetadata(statement.blob(0)) else {
+                throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "stored metadata is unreadable")
+            }
+            return metadata
+        }
+    }
 }

@@ -265,27 +265,40 @@ struct History: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Agent id.") var agent: String
     @Argument(help: "Key.") var key: String
+    @Flag(help: "Also who made each change and why (the commit's actor and reason).") var reasons = false
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let versions = try await withStatehouseClient(host: host, port: port) { client in
+        let entries = try await withStatehouseClient(host: host, port: port) { client in
             try await allPages {
-                try await client.history(
+                try await client.transitions(
                     namespace: self.global.namespaceName, agentID: self.agent, key: self.key, cursor: $0)
             }
         }
         let style = self.global.style
         if try self.global.format == .json {
-            emit(JSONOutput.array(versions.map { Render.record($0, namespace: self.global.namespaceName) }).text)
-        } else if !versions.isEmpty {
+            emit(
+                JSONOutput.array(
+                    entries.map { entry in
+                        guard self.reasons,
+                            case .object(var fields) = Render.record(entry.record, namespace: self.global.namespaceName)
+                        else { return Render.record(entry.record, namespace: self.global.namespaceName) }
+                        fields.append(("actor", entry.metadata.actor.map { .string($0) } ?? .null))
+                        fields.append(("reason", entry.metadata.reason.map { .string($0) } ?? .null))
+                        return .object(fields)
+                    }
+                ).text)
+        } else if !entries.isEmpty {
+            let header = ["VERSION", "COMMIT_TS", "COMMITTED_AT", "VALUE"] + (self.reasons ? ["ACTOR", "REASON"] : [])
             emit(
                 Render.table(
-                    ["VERSION", "COMMIT_TS", "COMMITTED_AT", "VALUE"],
-                    versions.map {
-                        [
-                            "\($0.version)", "\($0.commitTS)", Render.time($0.committedAt),
-                            $0.deleted ? "(deleted)" : $0.value?.text ?? "",
-                        ]
+                    header,
+                    entries.map { entry in
+                        let record = entry.record
+                        return [
+                            "\(record.version)", "\(record.commitTS)", Render.time(record.committedAt),
+                            record.deleted ? "(deleted)" : record.value?.text ?? "",
+                        ] + (self.reasons ? [entry.metadata.actor ?? "-", entry.metadata.reason ?? "-"] : [])
                     }, styles: [style.version, style.commitTS, style.dim]))
         }
     }

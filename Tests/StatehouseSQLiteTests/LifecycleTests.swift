@@ -224,3 +224,44 @@ struct LifecycleTests {
         }
     }
 }
+
+@Suite("Sessions and tasks", .timeLimit(.minutes(1)))
+struct SessionAndTaskTests {
+    @Test("sessions start and end once; tasks change field by field; both list by their filters and page")
+    func sessionsAndTasks() async throws {
+        let clock = ManualClock(wall: 5_000_000)
+        try await withTestEngine(clock: clock) { engine in
+            let first = try await engine.startSession(agentID: "a", metadata: json(#"{"channel":"chat"}"#))
+            clock.advance(by: .seconds(1))
+            let second = try await engine.startSession(agentID: "b", id: "b-1")
+            #expect(first.status == "active" && first.endedAt == nil && first.startedAt == 5_000_000)
+            let ended = try await engine.endSession(id: first.id, status: "done")
+            #expect(ended.status == "done" && ended.endedAt == 6_000_000)
+            #expect(try await engine.getSession(id: first.id) == ended)
+            await #expect(throws: StatehouseError.self) { try await engine.endSession(id: first.id) }
+            await #expect(throws: StatehouseError.self) { try await engine.startSession(agentID: "b", id: "b-1") }
+            await #expect(throws: StatehouseError.self) { try await engine.getSession(id: "nope") }
+            await #expect(throws: StatehouseError.self) { try await engine.startSession(agentID: "@agents") }
+            #expect(try await engine.listSessions(status: "active").items.map(\.id) == [second.id])
+            #expect(try await engine.listSessions(agentID: "a").items.map(\.id) == [first.id])
+            let pages = try await engine.listSessions(limit: 1)
+            #expect(pages.items.count == 1 && pages.nextCursor != nil)
+
+            let task = try await engine.createTask(title: "report", description: "two\npages", assignedTo: "a")
+            #expect(task.status == "pending" && task.description == "two\npages")
+            clock.advance(by: .seconds(1))
+            let updated = try await engine.updateTask(id: task.id, AgentTaskUpdate(status: "done"))
+            #expect(updated.status == "done" && updated.title == "report" && updated.updatedAt == 7_000_000)
+            #expect(updated.createdAt == task.createdAt && updated.assignedTo == "a")
+            try await engine.createTask(title: "review", status: "blocked", id: "t-2")
+            #expect(try await engine.listTasks(status: "blocked").items.map(\.id) == ["t-2"])
+            #expect(try await engine.listTasks(assignedTo: "a").items.map(\.id) == [task.id])
+            await #expect(throws: StatehouseError.self) { try await engine.createTask(title: "") }
+            await #expect(throws: StatehouseError.self) {
+                try await engine.updateTask(id: "missing", AgentTaskUpdate(status: "x"))
+            }
+            let log = try await engine.readLog(LogFilter()).items.flatMap(\.operations).map(\.agentID)
+            #expect(Set(log) == [ReservedNames.sessionsAgent, ReservedNames.tasksAgent])
+        }
+    }
+}

@@ -89,6 +89,7 @@ __all__ = [
     "Session",
     "Task",
     "SearchHit",
+    "Transition",
     "exceptions",
     "formatting",
     "ledger",

@@ -836,6 +836,13 @@ class AsyncStatehouse(config.ClientBase):
         """Full-text search over agent events only (StateStore's ``search_events``)."""
         return await self.search(query, kinds=["event"], limit=limit, namespace=namespace, **filters)
 
+    async def transitions(
+        self, agent_id: str, key: str, namespace: Optional[str] = None, *, limit: Optional[int] = None
+    ) -> List[lc.Transition]:
+        """Every change of a key, newest first, with the value before and after and the commit's actor and reason
+        (StateStore's transitions view)."""
+        return await self._run(lc.transitions(self._ns(namespace), agent_id, key, limit))
+
     # ---- the log ----
 
     def replay(

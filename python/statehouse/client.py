@@ -678,6 +678,13 @@ class Statehouse(config.ClientBase):
         """Full-text search over agent events only (StateStore's ``search_events``)."""
         return self.search(query, kinds=["event"], limit=limit, namespace=namespace, **filters)
 
+    def transitions(
+        self, agent_id: str, key: str, namespace: Optional[str] = None, *, limit: Optional[int] = None
+    ) -> List[lc.Transition]:
+        """Every change of a key, newest first, with the value before and after and the commit's actor and reason
+        (StateStore's transitions view)."""
+        return self._run(lc.transitions(self._ns(namespace), agent_id, key, limit))
+
     # ---- the log ----
 
     def replay(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from . import _wire as wire
 from . import exceptions as errors
@@ -33,6 +33,7 @@ __all__ = [
     "Session",
     "Task",
     "SearchHit",
+    "Transition",
 ]
 
 # None (latest), a commit_ts, a time, or a snapshot's name.
@@ -209,6 +210,28 @@ class SearchHit:
     type: Optional[str] = None
     session_id: Optional[str] = None
     actor: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One change of a key (StateStore's transitions view): the value before and after, and who made it and why.
+
+    Attributes:
+        version: the version the change wrote; ``deleted`` when it was a delete (``after`` is then None).
+        before: the value of the previous version (None for the first version, or after a delete).
+        after: the value written.
+        actor, reason, tags: the commit's metadata.
+    """
+
+    version: int
+    commit_ts: int
+    committed_at: Optional[datetime]
+    before: Any
+    after: Any
+    deleted: bool = False
+    actor: Optional[str] = None
+    reason: Optional[str] = None
+    tags: Dict[str, str] = field(default_factory=dict)
 
 
 # ---- conversions -------------------------------------------------------------------------------------------------
@@ -693,3 +716,40 @@ def search(
         )
         for hit in response.hits
     ]
+
+
+def transitions(namespace: str, agent_id: str, key: str, limit: Optional[int]) -> Plan:
+    """Newest first; one version more than asked is read so that the oldest returned has its ``before``."""
+    wanted = wire.require_int("limit", limit, minimum=1)
+    versions: List[Any] = []
+    metadata: List[Any] = []
+    cursor = ""
+    while True:
+        page = 0 if wanted is None else min(wanted + 1 - len(versions), 10_000)
+        request = pb.HistoryRequest(
+            namespace=namespace, agent_id=agent_id, key=key, limit=page, cursor=cursor, with_metadata=True
+        )
+        response = yield Call("History", request, "history", read_only=True)
+        versions.extend(response.versions)
+        metadata.extend(response.metadata)
+        if not response.next_cursor or (wanted is not None and len(versions) > wanted):
+            break
+        cursor = response.next_cursor
+    result: List[Transition] = []
+    for index, record in enumerate(versions[: wanted if wanted is not None else len(versions)]):
+        previous = versions[index + 1] if index + 1 < len(versions) else None
+        meta = wire.metadata_from_proto(metadata[index]) if index < len(metadata) else None
+        result.append(
+            Transition(
+                version=record.version,
+                commit_ts=record.commit_ts,
+                committed_at=_time(record.committed_at_micros),
+                before=wire.decode_value(previous.value) if previous is not None and previous.exists else None,
+                after=wire.decode_value(record.value) if record.exists else None,
+                deleted=record.deleted,
+                actor=meta.actor if meta else None,
+                reason=meta.reason if meta else None,
+                tags=dict(meta.tags) if meta else {},
+            )
+        )
+    return result

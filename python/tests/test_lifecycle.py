@@ -417,3 +417,26 @@ def test_statehousectl_search(daemon, client: Statehouse, namespace: str) -> Non
     bad = ctl(daemon, namespace, "search", "weather AND")
     assert bad.returncode == 2 and "malformed" in bad.stderr
     assert ctl(daemon, namespace, "search", "x", "--kind", "nope").returncode == 2
+
+
+def test_transitions_show_before_after_and_why(client: Statehouse, daemon, namespace: str) -> None:
+    client.apply([Put("a", "plan", {"step": 1})], metadata={"actor": "planner", "reason": "first plan"})
+    client.apply([Put("a", "plan", {"step": 2})], metadata={"reason": "replanned after the error"})
+    client.apply([Delete("a", "plan")])
+    changes = client.transitions("a", "plan")
+    assert [(c.version, c.before, c.after, c.deleted) for c in changes] == [
+        (3, {"step": 2}, None, True),
+        (2, {"step": 1}, {"step": 2}, False),
+        (1, None, {"step": 1}, False),
+    ]
+    assert [(c.actor, c.reason) for c in changes] == [
+        (None, None),
+        (None, "replanned after the error"),
+        ("planner", "first plan"),
+    ]
+    assert [c.version for c in client.transitions("a", "plan", limit=2)] == [3, 2]
+    assert client.transitions("a", "plan", limit=2)[1].before == {"step": 1}
+    text = ctl(daemon, namespace, "history", "a", "plan", "--reasons", "--color", "never").stdout
+    assert "REASON" in text and "replanned after the error" in text and "planner" in text
+    rows = json.loads(ctl(daemon, namespace, "history", "a", "plan", "--reasons", "-o", "json").stdout)
+    assert [row["reason"] for row in rows] == [None, "replanned after the error", "first plan"]

@@ -394,26 +394,30 @@ class ScanPrefixResponse(_message.Message):
     def __init__(self, records: _Optional[_Iterable[_Union[StateRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class HistoryRequest(_message.Message):
-    __slots__ = ("namespace", "agent_id", "key", "limit", "cursor")
+    __slots__ = ("namespace", "agent_id", "key", "limit", "cursor", "with_metadata")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    WITH_METADATA_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     agent_id: str
     key: str
     limit: int
     cursor: str
-    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+    with_metadata: bool
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ..., with_metadata: _Optional[bool] = ...) -> None: ...
 
 class HistoryResponse(_message.Message):
-    __slots__ = ("versions", "next_cursor")
+    __slots__ = ("versions", "next_cursor", "metadata")
     VERSIONS_FIELD_NUMBER: _ClassVar[int]
     NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
     versions: _containers.RepeatedCompositeFieldContainer[StateRecord]
     next_cursor: str
-    def __init__(self, versions: _Optional[_Iterable[_Union[StateRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+    metadata: _containers.RepeatedCompositeFieldContainer[Metadata]
+    def __init__(self, versions: _Optional[_Iterable[_Union[StateRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ..., metadata: _Optional[_Iterable[_Union[Metadata, _Mapping]]] = ...) -> None: ...
 
 class ListAgentsRequest(_message.Message):
     __slots__ = ("namespace", "limit", "cursor", "include_reserved")
