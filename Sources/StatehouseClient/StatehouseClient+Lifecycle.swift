@@ -313,3 +313,14 @@ extension StatehouseClient {
             nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
     }
 }
+
+extension StatehouseClient {
+    /// An online, consistent copy of the daemon's store into `destination`, a new or empty directory on the daemon's
+    /// machine (absolute path).
+    public func backup(to destination: String) async throws -> BackupReport {
+        var request = Statehouse_V2_BackupRequest()
+        request.destination = destination
+        let response = try await self.call { try await self.stub.backup(request) }
+        return BackupReport(path: response.path, bytes: Int(response.bytes), heads: response.heads.map(Wire.head))
+    }
+}

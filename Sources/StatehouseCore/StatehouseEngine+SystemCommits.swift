@@ -86,3 +86,13 @@ extension StatehouseEngine {
         return Page(items: page.items.map(\.record), nextCursor: page.nextCursor)
     }
 }
+
+extension StatehouseEngine {
+    /// Writes a consistent copy of the store into `directory` on the daemon's machine (absolute; created, or empty)
+    /// while commits and reads go on; a daemon started on it serves every namespace as of the copy's snapshot.
+    ///
+    /// The ledger signing key is not part of the store: keep its file with the backups (it is created once).
+    public func backup(toDirectory directory: String) async throws -> BackupReport {
+        try await self.backend.backup(toDirectory: directory)
+    }
+}

@@ -173,6 +173,10 @@ public protocol StorageBackend: Sendable {
     /// exist), in order.
     func commitMetadata(namespace: String, commitTSs: [CommitTS]) async throws -> [CommitMetadata]
 
+    /// Writes a consistent copy of the store into `directory` (created; it must not exist or be empty) while commits
+    /// and reads go on, so that a daemon started on it serves the state as of the copy's snapshot.
+    func backup(toDirectory directory: String) async throws -> BackupReport
+
     /// Committed events in commit_ts order: `query.limit` of them, or fewer only when the range has no more
     /// matching events or the values returned reached `query.maxBytes`.
     func events(_ query: EventQuery) async throws -> [Event]

@@ -253,3 +253,17 @@ extension ServiceImplementation {
         return response
     }
 }
+
+// Backup.
+extension ServiceImplementation {
+    func backup(
+        request: Statehouse_V2_BackupRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_BackupResponse {
+        let report = try await self.engine.backup(toDirectory: request.destination)
+        var response = Statehouse_V2_BackupResponse()
+        response.path = report.path
+        response.bytes = UInt64(report.bytes)
+        response.heads = report.heads.map(Wire.proto)
+        return response
+    }
+}

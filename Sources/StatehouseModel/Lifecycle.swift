@@ -213,3 +213,18 @@ public struct StateCopyResult: Sendable, Hashable {
         self.sourceCommitTS = sourceCommitTS
     }
 }
+
+/// What an online backup wrote: a consistent copy of the store, as of one snapshot, while the daemon kept serving.
+public struct BackupReport: Sendable, Hashable {
+    /// The database file written (inside the backup directory).
+    public var path: String
+    public var bytes: Int
+    /// Every namespace's head in the copy: a daemon started on the backup directory serves exactly these.
+    public var heads: [LogHead]
+
+    public init(path: String, bytes: Int, heads: [LogHead]) {
+        self.path = path
+        self.bytes = bytes
+        self.heads = heads
+    }
+}

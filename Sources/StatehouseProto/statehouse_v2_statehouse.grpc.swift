@@ -694,6 +694,19 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Backup" metadata.
+        public enum Backup: Sendable {
+            /// Request type for "Backup".
+            public typealias Input = Statehouse_V2_BackupRequest
+            /// Response type for "Backup".
+            public typealias Output = Statehouse_V2_BackupResponse
+            /// Descriptor for "Backup".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "Backup",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -760,6 +773,7 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             GetTask.descriptor,
             ListTasks.descriptor,
             Search.descriptor,
+            Backup.descriptor,
             Session.descriptor
         ]
     }
@@ -1579,6 +1593,25 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_SearchRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SearchResponse>
+
+        /// Handle the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+        /// > INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_BackupRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_BackupResponse` messages.
+        func backup(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_BackupRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_BackupResponse>
 
         /// Handle the "Session" method.
         ///
@@ -2400,6 +2433,25 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SearchResponse>
 
+        /// Handle the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+        /// > INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_BackupRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_BackupResponse` message.
+        func backup(
+            request: GRPCCore.ServerRequest<Statehouse_V2_BackupRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_BackupResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3220,6 +3272,25 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_SearchResponse
 
+        /// Handle the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+        /// > INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_BackupRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_BackupResponse` to respond with.
+        func backup(
+            request: Statehouse_V2_BackupRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_BackupResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3807,6 +3878,17 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.Backup.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_BackupRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_BackupResponse>(),
+            handler: { request, context in
+                try await self.backup(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -4378,6 +4460,17 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_SearchResponse> {
         let response = try await self.search(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func backup(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_BackupRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_BackupResponse> {
+        let response = try await self.backup(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -5052,6 +5145,19 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_SearchResponse> {
         return GRPCCore.ServerResponse<Statehouse_V2_SearchResponse>(
             message: try await self.search(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func backup(
+        request: GRPCCore.ServerRequest<Statehouse_V2_BackupRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_BackupResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_BackupResponse>(
+            message: try await self.backup(
                 request: request.message,
                 context: context
             ),
@@ -6132,6 +6238,30 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_SearchResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_SearchResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+        /// > INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_BackupRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_BackupRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_BackupResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func backup<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_BackupRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_BackupRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_BackupResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_BackupResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -7779,6 +7909,41 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+        /// > INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_BackupRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_BackupRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_BackupResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func backup<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_BackupRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_BackupRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_BackupResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_BackupResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.Backup.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -9161,6 +9326,36 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SearchRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SearchResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Backup" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+    /// > INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_BackupRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func backup<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_BackupRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_BackupResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.backup(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_BackupRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_BackupResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -10745,6 +10940,40 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.search(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Backup" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+    /// > INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func backup<Result>(
+        _ message: Statehouse_V2_BackupRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_BackupResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_BackupRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.backup(
             request: request,
             options: options,
             onResponse: handleResponse

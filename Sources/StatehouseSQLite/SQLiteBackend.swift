@@ -12,7 +12,7 @@ public final class SQLiteBackend: StorageBackend {
     let writer: SQLiteWorkerPool<SQLiteWriter>
     let readers: SQLiteWorkerPool<SQLiteReader>
     private let lock: DataDirectoryLock?
-    private let logger: Logger
+    let logger: Logger
     private let closeState = CloseFlag()
 
     private init(

@@ -176,3 +176,61 @@ struct TaskList: AsyncParsableCommand {
         }
     }
 }
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the daemon's store, consistently and while it serves, into a directory on its machine.",
+        discussion: """
+            The copy is SQLite's VACUUM INTO from one read snapshot: commits go on during it and are not in it. Start \\
+            statehoused with --data-dir DEST to serve the copy. DEST is an absolute path on the daemon's machine, new \\
+            or empty. The ledger signing key is not copied: keep its file (DATA_DIR/ledger-signing-key.pem) with your \\
+            backups.
+            """
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The backup directory (absolute path on the daemon's machine).") var destination: String
+
+    func run() async throws {
+        let (host, port) = try self.global.endpoint()
+        let progress = Progress("backup")
+        let started = ContinuousClock.now
+        let report = try await withStatehouseClient(host: host, port: port) { client in
+            try await withThrowingTaskGroup(of: BackupReport?.self) { group in
+                group.addTask { try await client.backup(to: self.destination) }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(250))
+                        progress.update(Int((ContinuousClock.now - started).components.seconds), unit: "s")
+                    }
+                    return nil
+                }
+                defer { group.cancelAll() }
+                while let next = try await group.next() {
+                    if let report = next { return report }
+                }
+                throw StatehouseError.internalError("the backup returned nothing")
+            }
+        }
+        progress.finish()
+        if try self.global.format == .json {
+            emit(
+                JSONOutput.object([
+                    ("path", .string(report.path)), ("bytes", .int(report.bytes)),
+                    (
+                        "heads",
+                        .array(
+                            report.heads.map {
+                                .object([
+                                    ("namespace", .string($0.namespace)), ("commit_ts", .int($0.commitTS)),
+                                    ("hash", .string($0.hash.hex)),
+                                ])
+                            })
+                    ),
+                ]).text)
+        } else {
+            emit(
+                "wrote \(report.path) (\(report.bytes) bytes): "
+                    + report.heads.map { "\($0.namespace) at commit_ts \($0.commitTS)" }.joined(separator: ", "))
+        }
+    }
+}

@@ -843,6 +843,11 @@ class AsyncStatehouse(config.ClientBase):
         (StateStore's transitions view)."""
         return await self._run(lc.transitions(self._ns(namespace), agent_id, key, limit))
 
+    async def backup(self, destination: str) -> lc.BackupReport:
+        """Copies the daemon's store, consistently and while it serves, into ``destination``: a new or empty directory
+        on the daemon's machine (absolute path). Start a daemon with ``--data-dir destination`` to serve the copy."""
+        return await self._run(lc.backup(destination))
+
     # ---- the log ----
 
     def replay(

@@ -34,6 +34,7 @@ __all__ = [
     "Task",
     "SearchHit",
     "Transition",
+    "BackupReport",
 ]
 
 # None (latest), a commit_ts, a time, or a snapshot's name.
@@ -232,6 +233,16 @@ class Transition:
     actor: Optional[str] = None
     reason: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    """An online backup: the database file written on the daemon's machine, its size, and every namespace's head in
+    it (a daemon started on the backup directory serves exactly these)."""
+
+    path: str
+    bytes: int
+    heads: List[Any] = field(default_factory=list)
 
 
 # ---- conversions -------------------------------------------------------------------------------------------------
@@ -753,3 +764,14 @@ def transitions(namespace: str, agent_id: str, key: str, limit: Optional[int]) -
             )
         )
     return result
+
+
+def backup(destination: str) -> Plan:
+    if not isinstance(destination, str) or not destination:
+        raise errors.InvalidArgumentError(
+            "backup needs a destination directory (an absolute path on the daemon's machine)"
+        )
+    response = yield Call("Backup", pb.BackupRequest(destination=destination))
+    return BackupReport(
+        path=response.path, bytes=response.bytes, heads=[wire.log_head(head) for head in response.heads]
+    )

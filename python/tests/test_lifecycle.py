@@ -440,3 +440,54 @@ def test_transitions_show_before_after_and_why(client: Statehouse, daemon, names
     assert "REASON" in text and "replanned after the error" in text and "planner" in text
     rows = json.loads(ctl(daemon, namespace, "history", "a", "plan", "--reasons", "-o", "json").stdout)
     assert [row["reason"] for row in rows] == [None, "replanned after the error", "first plan"]
+
+
+def test_backup_under_concurrent_writers_restores_to_a_consistent_head(make_daemon, tmp_path) -> None:
+    import threading
+
+    from daemon import Daemon
+
+    source = make_daemon()
+    stop = threading.Event()
+    errors_seen: list = []
+
+    def writer(index: int) -> None:
+        try:
+            with Statehouse(url=source.url) as client:
+                count = 0
+                while not stop.is_set() and count < 5000:
+                    client.apply([Put(f"w{index}", f"k{count % 50}", {"n": count})], namespace=f"ns{index % 2}")
+                    count += 1
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors_seen.append(error)
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        with Statehouse(url=source.url) as client:
+            while client.head(namespace="ns0").commit_ts < 50 or client.head(namespace="ns1").commit_ts < 50:
+                pass
+            report = client.backup(str(tmp_path / "backup"))
+            with pytest.raises(InvalidArgumentError, match="not empty"):
+                client.backup(str(tmp_path / "backup"))
+            with pytest.raises(InvalidArgumentError, match="absolute"):
+                client.backup("relative/dir")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors_seen
+    assert report.bytes > 0 and {head.namespace for head in report.heads} == {"ns0", "ns1"}
+    copy = Daemon(tmp_path / "backup").start()
+    try:
+        with Statehouse(url=copy.url) as restored, Statehouse(url=source.url) as live:
+            for head in report.heads:
+                assert restored.head(namespace=head.namespace) == head
+                assert restored.verify(namespace=head.namespace).ok
+                for agent in restored.list_agents(namespace=head.namespace):
+                    for key in restored.list_keys(agent, namespace=head.namespace):
+                        then = live.get_state(agent, key, namespace=head.namespace, at=head.commit_ts)
+                        assert restored.get_state(agent, key, namespace=head.namespace).value == then.value
+    finally:
+        copy.stop()

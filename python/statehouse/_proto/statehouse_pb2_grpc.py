@@ -289,6 +289,11 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SearchRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SearchResponse.FromString,
                 _registered_method=True)
+        self.Backup = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/Backup',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -630,6 +635,14 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Backup(self, request, context):
+        """An online, consistent copy of the store into a new or empty directory on the daemon's machine (SQLite's VACUUM
+        INTO from one read snapshot) while the daemon keeps serving; a daemon started on it serves the heads returned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -894,6 +907,11 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.Search,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SearchRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.SearchResponse.SerializeToString,
+            ),
+            'Backup': grpc.unary_unary_rpc_method_handler(
+                    servicer.Backup,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -2278,6 +2296,33 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/Search',
             statehouse_dot_v2_dot_statehouse__pb2.SearchRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Backup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/Backup',
+            statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.FromString,
             options,
             channel_credentials,
             insecure,
