@@ -1,6 +1,8 @@
-"""Crash-cycle harness: writes under load, SIGKILLs statehoused at random moments, restarts it, and checks that no
+"""Crash-cycle harness: writes under load (one-shot and interactive commits, counters, large transactions, events
+recorded with writes, snapshots and restores), SIGKILLs statehoused at random moments, restarts it, and checks that no
 acknowledged commit was lost or changed, no transaction is half applied, the log is gap-free and its hash chain
-verifies, the state matches the log, and a commit retried across a kill applied exactly once.
+verifies, the state matches the log, a commit retried across a kill applied exactly once, every acknowledged event is
+found by its session at its commit, and every acknowledged restore brought the snapshot's state back whole.
 
     scripts/crash-test --cycles 100 [--seed 7] [--writers 6] [--keep]
 
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from daemon import Daemon  # noqa: E402
 from statehouse import (  # noqa: E402
+    EventDraft,
     Put,
     Statehouse,
     StatehouseError,
@@ -48,12 +51,26 @@ class Intent:
     lost: bool = False  # its commit was unanswered and the daemon no longer knows it: it must not be in the log
 
 
+@dataclass
+class Lifecycle:
+    """An acknowledged event (its id and commit) or restore (the commit and the value it must have brought back)."""
+
+    kind: str  # "event" or "restore"
+    commit_ts: int
+    agent: str = ""
+    event_id: str = ""
+    session: str = ""
+    value: Optional[object] = None
+    created: str = ""  # a key the restore must have deleted (written after the snapshot)
+
+
 class Ledger:
     """Every commit attempt of every writer, and which were acknowledged."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.intents: Dict[str, Intent] = {}
+        self.lifecycle: List[Lifecycle] = []
 
     def add(self, intent: Intent) -> None:
         with self.lock:
@@ -108,6 +125,43 @@ class Writer(threading.Thread):
                 tx.write(*operations[0], expected_version=current.version)
                 tx.commit()
                 intent.acknowledged, intent.versions = tx.result.commit_ts, tx.result.versions
+            except StatehouseError:
+                pass
+        elif kind < 0.93:  # a write and an event in one commit, the event's id chosen here
+            operations = [(agent, f"k{self.rng.randrange(50)}", self.value(token))]
+            intent = Intent(token, operations, idempotency_key=f"idem-{token}")
+            self.ledger.add(intent)
+            event_id = str(uuid.UUID(int=(uuid.uuid4().int & ~(0xF << 76)) | (0x7 << 76)))
+            session = f"session-{self.index}"
+            try:
+                result = self.client.apply(
+                    [Put(*operations[0])],
+                    idempotency_key=intent.idempotency_key,
+                    events=[EventDraft(agent, "note", {"mark": token}, session_id=session, id=event_id)],
+                )
+                intent.acknowledged, intent.versions = result.commit_ts, result.versions[:1]
+                with self.ledger.lock:
+                    self.ledger.lifecycle.append(Lifecycle("event", result.commit_ts, agent, event_id, session))
+            except StatehouseError:
+                pass
+        elif kind < 0.96:  # snapshot an agent only this writer touches, change it, restore it
+            own = f"own-{self.index}"
+            name = f"snap-{self.index}-{token}"
+            try:
+                self.client.apply([Put(own, "s", {"mark": f"before-{token}"})])
+                self.client.create_snapshot(name, own)
+                self.client.apply([Put(own, "s", {"mark": f"after-{token}"}), Put(own, f"new-{token}", 1)])
+                restored = self.client.restore_snapshot(name)
+                with self.ledger.lock:
+                    self.ledger.lifecycle.append(
+                        Lifecycle(
+                            "restore",
+                            restored.commit.commit_ts,
+                            own,
+                            value={"mark": f"before-{token}"},
+                            created=f"new-{token}",
+                        )
+                    )
             except StatehouseError:
                 pass
         else:  # a large transaction: 200 keys of 2 KiB
@@ -191,15 +245,18 @@ def check(client: Statehouse, ledger: Ledger) -> List[str]:
             if event is None:
                 problems.append(f"acknowledged commit_ts {intent.acknowledged} is missing")
                 continue
-            applied = [(op.agent_id, op.key, op.value) for op in event.operations]
-            if applied != intent.operations or [op.version for op in event.operations] != intent.versions:
+            # Writes under reserved agents (an event recorded with the writes) are the commit's, not the intent's.
+            own = [op for op in event.operations if not op.agent_id.startswith("@")]
+            applied = [(op.agent_id, op.key, op.value) for op in own]
+            if applied != intent.operations or [op.version for op in own] != intent.versions:
                 problems.append(f"acknowledged commit_ts {intent.acknowledged} differs from what was acknowledged")
         elif intent.lost and found:
             problems.append(f"transaction {intent.token} was reported unknown after the restart but is in the log")
         elif found and written:
             # Not acknowledged but committed (the kill took the reply): it must be whole.
             event = by_ts[found[0]]
-            if [(op.agent_id, op.key, op.value) for op in event.operations] != intent.operations:
+            own = [op for op in event.operations if not op.agent_id.startswith("@")]
+            if [(op.agent_id, op.key, op.value) for op in own] != intent.operations:
                 problems.append(f"commit_ts {found[0]} holds part of transaction {intent.token}")
     # The state served matches the state the log builds (sampled: every key of 8 agents).
     for (agent, key), (value, version) in list(state.items())[:400]:
@@ -207,6 +264,27 @@ def check(client: Statehouse, ledger: Ledger) -> List[str]:
         if record.version != version or record.value != value:
             problems.append(f"{agent}/{key}: state v{record.version} but the log says v{version}")
             break
+    # Acknowledged events are in the log at their commit and in the event index; acknowledged restores brought the
+    # snapshot's value back in their commit, whole (the key created since is gone).
+    with ledger.lock:
+        lifecycle = list(ledger.lifecycle)
+    by_session: Dict[str, set] = {}
+    for item in lifecycle:
+        if item.kind == "event":
+            if item.session not in by_session:
+                by_session[item.session] = {event.id for event in client.get_events(item.session)}
+            if item.event_id not in by_session[item.session]:
+                problems.append(f"acknowledged event {item.event_id} is not found by its session")
+            elif client.get_event(item.event_id).commit_ts != item.commit_ts:
+                problems.append(f"event {item.event_id} is not at its acknowledged commit_ts {item.commit_ts}")
+        else:
+            restored = client.get_state(item.agent, "s", at=item.commit_ts)
+            if restored.value != item.value:
+                problems.append(f"restore at commit_ts {item.commit_ts} left {item.agent}/s = {restored.value}")
+            if client.get_state(item.agent, item.created, at=item.commit_ts):
+                problems.append(
+                    f"restore at commit_ts {item.commit_ts} kept {item.created}, written after the snapshot"
+                )
     report = client.verify()
     if not report.ok:
         problems.append(f"hash chain broken at {report.first_bad_commit_ts}: {report.reason}")
@@ -250,9 +328,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                 head = client.head().commit_ts
             acknowledged = sum(1 for intent in ledger.intents.values() if intent.acknowledged is not None)
             retried = sum(writer.retried for writer in writers)
+            events = sum(1 for item in ledger.lifecycle if item.kind == "event")
+            restores = len(ledger.lifecycle) - events
             print(
                 f"cycle {cycle}: head {head}, {acknowledged} acknowledged commits of {len(ledger.intents)} "
-                f"attempts, {retried} retried across the kill, {'ok' if not problems else 'FAILED'}",
+                f"attempts ({events} with an event, {restores} restores checked), {retried} retried across the "
+                f"kill, {'ok' if not problems else 'FAILED'}",
                 flush=True,
             )
             if problems:
