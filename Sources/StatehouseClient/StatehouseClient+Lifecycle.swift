@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 public import StatehouseModel
 import StatehouseProto
 import StatehouseWire
@@ -322,5 +323,33 @@ extension StatehouseClient {
         request.destination = destination
         let response = try await self.call { try await self.stub.backup(request) }
         return BackupReport(path: response.path, bytes: Int(response.bytes), heads: response.heads.map(Wire.head))
+    }
+}
+
+extension StatehouseClient {
+    /// Replays exported events into `namespace` (which must have no commits), checking their hash chain: `events` is
+    /// called for each next batch (in commit_ts order) until it returns `nil`.
+    public func importLog(
+        into namespace: String, from sourceNamespace: String,
+        events: @escaping @Sendable () async throws -> [Event]?
+    ) async throws -> (head: LogHead, events: Int) {
+        try await self.call {
+            try await self.stub.importLog(
+                requestProducer: { writer in
+                    var first = Statehouse_V2_ImportLogRequest()
+                    first.namespace = namespace
+                    first.sourceNamespace = sourceNamespace
+                    try await writer.write(first)
+                    while let batch = try await events() {
+                        var message = Statehouse_V2_ImportLogRequest()
+                        message.events = batch.map(Wire.proto)
+                        try await writer.write(message)
+                    }
+                },
+                onResponse: { response in
+                    let message = try response.message
+                    return (Wire.head(message.head), Int(message.events))
+                })
+        }
     }
 }

@@ -49,7 +49,10 @@ final class CommitPipeline: Sendable {
     /// - Throws: ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition failed,
     ///   ``StatehouseModel/StatehouseError/unavailable(_:)`` once shutdown began, or the backend's error when the store
     ///   failed.
-    func submit(_ request: CommitRequest) async throws -> CommitResult {
+    ///
+    /// - Parameter onQueued: called once the request is in the queue (before this returns): a caller that submits
+    ///   several requests from several tasks waits for it between them to keep their order (an import).
+    func submit(_ request: CommitRequest, onQueued: (@Sendable () -> Void)? = nil) async throws -> CommitResult {
         let bytes = request.operations.reduce(0) { $0 + $1.accountedBytes }
         return try await withCheckedThrowingContinuation { continuation in
             let accepted = self.handOff.update { state -> Bool in
@@ -57,6 +60,7 @@ final class CommitPipeline: Sendable {
                 state.pending.append(Pending(request: request, bytes: bytes, continuation: continuation))
                 return true
             }
+            onQueued?()
             if !accepted {
                 continuation.resume(throwing: StatehouseError.unavailable("Statehouse is shutting down; retry later"))
             }

@@ -185,7 +185,7 @@ public enum CommitResolver {
                 )
             }
             let commitTS = head.commitTS + 1
-            let committedAt = max(now, head.committedAt)
+            let committedAt = max(request.committedAt ?? now, head.committedAt)
             for operation in applied {
                 agentLastCommit[AgentRef(namespace: request.namespace, agentID: operation.agentID)] = commitTS
             }

@@ -9,6 +9,9 @@ public struct CommitRequest: Sendable, Hashable {
     public var conditions: [KeyCondition]
     /// Conditions on whole agents or the namespace (restore, fork, agent delete).
     public var scopeConditions: [ScopeCondition]
+    /// The commit time to record instead of the clock's (an imported log keeps its times); still never below the
+    /// namespace's previous commit.
+    public var committedAt: Microseconds?
     /// A client-chosen key that makes a one-shot commit safe to retry.
     public var idempotencyKey: String?
     /// A digest of the request's content, so a reused idempotency key with different content is refused.
@@ -34,6 +37,7 @@ public struct CommitRequest: Sendable, Hashable {
         self.operations = operations
         self.conditions = conditions
         self.scopeConditions = scopeConditions
+        self.committedAt = nil
         self.idempotencyKey = idempotencyKey
         self.requestDigest = requestDigest
         self.metadata = metadata

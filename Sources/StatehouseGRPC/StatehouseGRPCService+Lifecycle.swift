@@ -267,3 +267,27 @@ extension ServiceImplementation {
         return response
     }
 }
+
+// Import of an exported log.
+extension ServiceImplementation {
+    func importLog(
+        request: RPCAsyncSequence<Statehouse_V2_ImportLogRequest, any Error>, context: ServerContext
+    ) async throws -> Statehouse_V2_ImportLogResponse {
+        var importer: LogImport?
+        for try await message in request {
+            if importer == nil {
+                guard !message.sourceNamespace.isEmpty else {
+                    throw StatehouseError.invalidArgument("the first import message names the source namespace")
+                }
+                importer = try await self.engine.beginImport(
+                    into: Wire.namespace(message.namespace), from: message.sourceNamespace)
+            }
+            if !message.events.isEmpty { try await importer!.append(message.events.map(Wire.event)) }
+        }
+        guard let importer else { throw StatehouseError.invalidArgument("the import sent no message") }
+        var response = Statehouse_V2_ImportLogResponse()
+        response.head = Wire.proto(try await importer.finish())
+        response.events = UInt64(importer.imported)
+        return response
+    }
+}

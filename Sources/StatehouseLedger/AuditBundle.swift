@@ -132,11 +132,17 @@ public enum AuditBundle {
         /// The event's leaf hash as exported (hex): a verifier names the first event whose content no longer matches
         /// it. Only the root check makes it trustworthy; it locates a change, it proves nothing by itself.
         public var leaf_hash: String?
+        /// The event's hash-chain link and its predecessor's (hex): present in exports (`statehousectl export`),
+        /// absent from audit bundles.
+        public var hash: String?
+        public var prev_hash: String?
 
         init(
             commit_ts: UInt64, txn_id: String, committed_at_micros: Int64, metadata: Metadata?,
-            operations: [Operation], leaf_hash: String?
+            operations: [Operation], leaf_hash: String?, hash: String? = nil, prev_hash: String? = nil
         ) {
+            self.hash = hash
+            self.prev_hash = prev_hash
             self.commit_ts = commit_ts
             self.txn_id = txn_id
             self.committed_at_micros = committed_at_micros

@@ -36,6 +36,16 @@ extension AuditBundle {
         writer.bytes.append(0x0A)
         swap(&writer.bytes, &bytes)
     }
+
+    /// Appends an export line of an event (`statehousectl export`): an event line with the event's hash-chain link
+    /// (`hash`, `prev_hash`) instead of its leaf hash, newline included.
+    public static func appendExportLine(_ event: Event, to bytes: inout [UInt8]) {
+        var writer = LineWriter(bytes: [])
+        swap(&writer.bytes, &bytes)
+        writer.wrapped("event") { $0.event(event, leafHash: nil, hash: event.hash.hex, prevHash: event.prevHash.hex) }
+        writer.bytes.append(0x0A)
+        swap(&writer.bytes, &bytes)
+    }
 }
 
 /// The fields of an event line, from an ``Event`` (export) or an ``AuditBundle/EventLine`` (witnesses, tests).
@@ -117,7 +127,9 @@ struct LineWriter {
         if let manifest = line.manifest {
             self.wrapped("manifest") { $0.manifest(manifest) }
         } else if let event = line.event {
-            self.wrapped("event") { $0.event(event, leafHash: event.leaf_hash) }
+            self.wrapped("event") {
+                $0.event(event, leafHash: event.leaf_hash, hash: event.hash, prevHash: event.prev_hash)
+            }
         } else if let leaf = line.leaf {
             self.wrapped("leaf") { writer in
                 writer.object {
@@ -201,10 +213,13 @@ struct LineWriter {
         }
     }
 
-    mutating func event(_ event: some BundleEventFields, leafHash: String?) {
+    mutating func event(
+        _ event: some BundleEventFields, leafHash: String?, hash: String? = nil, prevHash: String? = nil
+    ) {
         self.object {
             $0.member("commit_ts", event.bundleCommitTS)
             $0.member("committed_at_micros", event.bundleCommittedAt)
+            if let hash { $0.member("hash", hash) }
             if let leafHash { $0.member("leaf_hash", leafHash) }
             if let metadata = event.bundleMetadata {
                 $0.name("metadata")
@@ -241,6 +256,7 @@ struct LineWriter {
                 }
             }
             $0.bytes.append(UInt8(ascii: "]"))
+            if let prevHash { $0.member("prev_hash", prevHash) }
             $0.member("txn_id", event.bundleTxnID)
         }
     }

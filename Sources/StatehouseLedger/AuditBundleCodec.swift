@@ -111,7 +111,8 @@ extension AuditBundle {
         return EventLine(
             commit_ts: try self.uint(json["commit_ts"]), txn_id: try self.text(json["txn_id"]),
             committed_at_micros: try self.int64(json["committed_at_micros"]), metadata: metadata,
-            operations: operations, leaf_hash: try self.optionalText(json["leaf_hash"]))
+            operations: operations, leaf_hash: try self.optionalText(json["leaf_hash"]),
+            hash: try self.optionalText(json["hash"]), prev_hash: try self.optionalText(json["prev_hash"]))
     }
 
     private static func text(_ json: JSON?) throws -> String {

@@ -707,6 +707,19 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ImportLog" metadata.
+        public enum ImportLog: Sendable {
+            /// Request type for "ImportLog".
+            public typealias Input = Statehouse_V2_ImportLogRequest
+            /// Response type for "ImportLog".
+            public typealias Output = Statehouse_V2_ImportLogResponse
+            /// Descriptor for "ImportLog".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ImportLog",
+                type: .clientStreaming
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -774,6 +787,7 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             ListTasks.descriptor,
             Search.descriptor,
             Backup.descriptor,
+            ImportLog.descriptor,
             Session.descriptor
         ]
     }
@@ -1612,6 +1626,27 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_BackupRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_BackupResponse>
+
+        /// Handle the "ImportLog" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+        /// > event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+        /// > messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+        /// > commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ImportLogRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ImportLogResponse` messages.
+        func importLog(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ImportLogRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ImportLogResponse>
 
         /// Handle the "Session" method.
         ///
@@ -2452,6 +2487,27 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_BackupResponse>
 
+        /// Handle the "ImportLog" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+        /// > event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+        /// > messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+        /// > commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ImportLogRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ImportLogResponse` message.
+        func importLog(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ImportLogRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ImportLogResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3291,6 +3347,27 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_BackupResponse
 
+        /// Handle the "ImportLog" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+        /// > event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+        /// > messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+        /// > commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Statehouse_V2_ImportLogRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ImportLogResponse` to respond with.
+        func importLog(
+            request: GRPCCore.RPCAsyncSequence<Statehouse_V2_ImportLogRequest, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ImportLogResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3889,6 +3966,17 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ImportLog.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ImportLogRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ImportLogResponse>(),
+            handler: { request, context in
+                try await self.importLog(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -4472,6 +4560,17 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_BackupResponse> {
         let response = try await self.backup(
             request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func importLog(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ImportLogRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ImportLogResponse> {
+        let response = try await self.importLog(
+            request: request,
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
@@ -5159,6 +5258,19 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
         return GRPCCore.ServerResponse<Statehouse_V2_BackupResponse>(
             message: try await self.backup(
                 request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func importLog(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ImportLogRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ImportLogResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ImportLogResponse>(
+            message: try await self.importLog(
+                request: request.messages,
                 context: context
             ),
             metadata: [:]
@@ -6262,6 +6374,32 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_BackupResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_BackupResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ImportLog" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+        /// > event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+        /// > messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+        /// > commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Statehouse_V2_ImportLogRequest` messages.
+        ///   - serializer: A serializer for `Statehouse_V2_ImportLogRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ImportLogResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func importLog<Result>(
+            request: GRPCCore.StreamingClientRequest<Statehouse_V2_ImportLogRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ImportLogRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ImportLogResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ImportLogResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -7944,6 +8082,43 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "ImportLog" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+        /// > event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+        /// > messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+        /// > commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Statehouse_V2_ImportLogRequest` messages.
+        ///   - serializer: A serializer for `Statehouse_V2_ImportLogRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ImportLogResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func importLog<Result>(
+            request: GRPCCore.StreamingClientRequest<Statehouse_V2_ImportLogRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ImportLogRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ImportLogResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ImportLogResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.clientStreaming(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ImportLog.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -9356,6 +9531,38 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_BackupRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_BackupResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ImportLog" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+    /// > event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+    /// > messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+    /// > commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Statehouse_V2_ImportLogRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func importLog<Result>(
+        request: GRPCCore.StreamingClientRequest<Statehouse_V2_ImportLogRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ImportLogResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.importLog(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ImportLogRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ImportLogResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -10974,6 +11181,43 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.backup(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ImportLog" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+    /// > event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+    /// > messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+    /// > commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func importLog<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Statehouse_V2_ImportLogRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ImportLogResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Statehouse_V2_ImportLogRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.importLog(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -102,39 +102,10 @@ struct AuditExport: AsyncParsableCommand {
             try Self.write(AuditBundle.Line(manifest: manifest), to: sink)
             var events = 0
             var leaves = 0
-            // commit_ts is gap-free, so every page's range is known in advance: a few are asked for at once and
-            // travel while the current one is encoded (the daemon and the client each get a core). A page the daemon
-            // cut short (its response size limit) is completed before the next one is written.
-            let (first, last) = (from, to)
-            let pageSize: UInt64 = 1000
-            let pagesInFlight = 3
-            @Sendable func readPage(from start: CommitTS, through end: CommitTS) async throws -> Page<Event> {
-                try await client.readLog(
-                    LogFilter(namespace: namespace, fromCommitTS: start, toCommitTS: end), limit: Int(pageSize))
-            }
-            var inFlight: [(end: CommitTS, page: Task<Page<Event>, any Error>)] = []
-            var nextStart = first
-            func askForPages() {
-                while inFlight.count < pagesInFlight, nextStart <= last {
-                    let (start, end) = (nextStart, min(nextStart + pageSize - 1, last))
-                    inFlight.append((end, Task { try await readPage(from: start, through: end) }))
-                    nextStart = end + 1
-                }
-            }
-            askForPages()
-            defer { for request in inFlight { request.page.cancel() } }
-            while !inFlight.isEmpty {
-                let request = inFlight.removeFirst()
-                var page = try await request.page.value
-                askForPages()
-                while let tail = page.items.last, tail.commitTS < request.end {
-                    let rest = try await readPage(from: tail.commitTS + 1, through: request.end)
-                    guard !rest.items.isEmpty else { break }
-                    page.items += rest.items
-                }
+            try await forEachLogPage(client: client, namespace: namespace, from: from, through: to) { page in
                 var bytes: [UInt8] = []
-                bytes.reserveCapacity(page.items.count * 512)
-                for event in page.items {
+                bytes.reserveCapacity(page.count * 512)
+                for event in page {
                     let leafHash = LeafEncoding.leafHash(event)
                     if let agent = self.agent, !event.operations.contains(where: { $0.agentID == agent }) {
                         bytes.append(

@@ -323,3 +323,51 @@ struct BackupTests {
         }
     }
 }
+
+@Suite("Log import", .timeLimit(.minutes(1)))
+struct LogImportTests {
+    @Test("an imported log gives the same commit_ts, versions, values, metadata and times; a broken chain is refused")
+    func roundTrip() async throws {
+        try await withTestEngine { engine in
+            for index in 0..<30 {
+                _ = try await engine.commit(
+                    AtomicCommit(
+                        operations: [
+                            .put(agentID: "a", key: "k\(index % 7)", value: json("{\"n\":\(index)}")),
+                            index % 5 == 0
+                                ? .delete(agentID: "b", key: "x") : .put(agentID: "b", key: "x", value: json("1")),
+                        ],
+                        metadata: CommitMetadata(reason: "step \(index)")))
+            }
+            _ = try await engine.recordEvents([AgentEventDraft(agentID: "a", type: "t", content: json("\"e\""))])
+            let events = try await engine.readLog(LogFilter()).items
+            let importer = try await engine.beginImport(into: "copy", from: "default")
+            try await importer.append(Array(events.prefix(10)))
+            try await importer.append(Array(events.dropFirst(10)))
+            let head = try await importer.finish()
+            #expect(head.commitTS == 31 && importer.imported == 31)
+            let copied = try await engine.readLog(LogFilter(namespace: "copy")).items
+            #expect(copied.map(\.operations) == events.map(\.operations))
+            #expect(copied.map(\.metadata) == events.map(\.metadata))
+            #expect(copied.map(\.committedAt) == events.map(\.committedAt))
+            #expect(try await engine.verify(namespace: "copy").firstBadCommitTS == nil)
+            #expect(try await engine.events(namespace: "copy").items.map(\.content) == [json("\"e\"")])
+
+            await #expect(throws: StatehouseError.self) { try await engine.beginImport(into: "copy", from: "default") }
+            var tampered = events
+            tampered[4].operations[0].value = json("{\"n\":999}")
+            let second = try await engine.beginImport(into: "other", from: "default")
+            await #expect(
+                throws: StatehouseError.dataCorruption(
+                    commitTS: 5, reason: "the event's content does not match its hash")
+            ) {
+                try await second.append(tampered)
+            }
+            #expect(try await engine.head(namespace: "other").commitTS == 0)
+            let third = try await engine.beginImport(into: "third", from: "default")
+            await #expect(throws: StatehouseError.self) { try await third.append(Array(events.dropFirst(1))) }
+            let wrongSource = try await engine.beginImport(into: "fourth", from: "elsewhere")
+            await #expect(throws: StatehouseError.self) { try await wrongSource.append(events) }
+        }
+    }
+}

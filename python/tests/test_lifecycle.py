@@ -491,3 +491,32 @@ def test_backup_under_concurrent_writers_restores_to_a_consistent_head(make_daem
                         assert restored.get_state(agent, key, namespace=head.namespace).value == then.value
     finally:
         copy.stop()
+
+
+def test_statehousectl_export_and_import(daemon, client: Statehouse, namespace: str, tmp_path) -> None:
+    for index in range(5):
+        client.apply(
+            [Put("a", f"k{index % 3}", {"n": index, "text": "line\u2028sep"})], metadata={"reason": f"r{index}"}
+        )
+    client.apply([Delete("a", "k1")])
+    client.record_event("a", "note", {"x": 1}, session_id="s")
+    exported = tmp_path / "log.jsonl"
+    assert ctl(daemon, namespace, "export", "--out", str(exported)).returncode == 0
+    lines = exported.read_text(encoding="utf-8").split("\n")
+    assert json.loads(lines[0])["export"]["head_commit_ts"] == 7
+    target = f"{namespace}-copy"
+    imported = ctl(daemon, target, "import", str(exported))
+    assert imported.returncode == 0 and "imported 7 events" in imported.stdout, imported.stderr
+    assert client.verify(namespace=target).ok
+    original = list(client.replay())
+    copied = list(client.replay(namespace=target))
+    assert [(e.commit_ts, [op.to_dict() for op in e.operations], e.metadata) for e in copied] == [
+        (e.commit_ts, [op.to_dict() for op in e.operations], e.metadata) for e in original
+    ]
+    assert [event.content for event in client.get_events("s", namespace=target)] == [{"x": 1}]
+    again = ctl(daemon, target, "import", str(exported))
+    assert again.returncode == 2 and "already has 7 commits" in again.stderr
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text(exported.read_text(encoding="utf-8").replace('\\"n\\":3', '\\"n\\":4'), encoding="utf-8")
+    refused = ctl(daemon, f"{namespace}-bad", "import", str(tampered))
+    assert refused.returncode == 1 and "commit_ts 4" in refused.stderr, refused.stderr

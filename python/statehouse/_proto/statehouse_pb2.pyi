@@ -1344,3 +1344,21 @@ class BackupResponse(_message.Message):
     bytes: int
     heads: _containers.RepeatedCompositeFieldContainer[LogHead]
     def __init__(self, path: _Optional[str] = ..., bytes: _Optional[int] = ..., heads: _Optional[_Iterable[_Union[LogHead, _Mapping]]] = ...) -> None: ...
+
+class ImportLogRequest(_message.Message):
+    __slots__ = ("namespace", "source_namespace", "events")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    source_namespace: str
+    events: _containers.RepeatedCompositeFieldContainer[Event]
+    def __init__(self, namespace: _Optional[str] = ..., source_namespace: _Optional[str] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
+
+class ImportLogResponse(_message.Message):
+    __slots__ = ("head", "events")
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    head: LogHead
+    events: int
+    def __init__(self, head: _Optional[_Union[LogHead, _Mapping]] = ..., events: _Optional[int] = ...) -> None: ...

@@ -294,6 +294,11 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.FromString,
                 _registered_method=True)
+        self.ImportLog = channel.stream_unary(
+                '/statehouse.v2.StatehouseService/ImportLog',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -643,6 +648,16 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportLog(self, request_iterator, context):
+        """Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
+        event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
+        messages carry events in commit_ts order. The target gets the same commit_ts, versions, values, metadata and
+        commit times; its hashes differ (the namespace is hashed) and its transaction ids are new.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -912,6 +927,11 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.Backup,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.SerializeToString,
+            ),
+            'ImportLog': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportLog,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -2323,6 +2343,33 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/Backup',
             statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportLog(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/statehouse.v2.StatehouseService/ImportLog',
+            statehouse_dot_v2_dot_statehouse__pb2.ImportLogRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ImportLogResponse.FromString,
             options,
             channel_credentials,
             insecure,
