@@ -94,16 +94,24 @@ extension StatehouseClient {
     )
         async throws -> Page<StateRecord>
     {
+        let response = try await self.history(
+            namespace: namespace, agentID: agentID, key: key, limit: limit, cursor: cursor, withMetadata: false)
+        return Page(
+            items: response.versions.map(Wire.record),
+            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+    }
+
+    private func history(
+        namespace: String, agentID: String, key: String, limit: Int, cursor: String?, withMetadata: Bool
+    ) async throws -> Statehouse_V2_HistoryResponse {
         var request = Statehouse_V2_HistoryRequest()
         request.namespace = namespace
         request.agentID = agentID
         request.key = key
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
-        let response = try await self.call { try await self.stub.history(request) }
-        return Page(
-            items: response.versions.map(Wire.record),
-            nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        request.withMetadata = withMetadata
+        return try await self.call { try await self.stub.history(request) }
     }
 
     /// Every version of a key, newest first, each with the metadata (actor, reason, tags) of the commit that wrote
@@ -111,14 +119,8 @@ extension StatehouseClient {
     public func transitions(
         namespace: String = "default", agentID: String, key: String, limit: Int = 1000, cursor: String? = nil
     ) async throws -> Page<(record: StateRecord, metadata: CommitMetadata)> {
-        var request = Statehouse_V2_HistoryRequest()
-        request.namespace = namespace
-        request.agentID = agentID
-        request.key = key
-        request.limit = UInt32(clamping: limit)
-        request.cursor = cursor ?? ""
-        request.withMetadata = true
-        let response = try await self.call { try await self.stub.history(request) }
+        let response = try await self.history(
+            namespace: namespace, agentID: agentID, key: key, limit: limit, cursor: cursor, withMetadata: true)
         let metadata = response.metadata.map(Wire.metadata)
         return Page(
             items: response.versions.enumerated().map {

@@ -50,10 +50,10 @@ package enum AgentEventCodec {
             committedAt: record.committedAt)
     }
 
-    /// What a backend indexes of a stored event record; `nil` when the value is not one (never indexed, so a
+    /// What a backend indexes of a stored event record (parsed); `nil` when it is not one (never indexed, so a
     /// malformed record cannot fail a commit).
-    package static func indexFields(_ value: [UInt8]) -> IndexFields? {
-        guard let members = try? ParsedJSON(parsing: value), case .object = members else { return nil }
+    package static func indexFields(_ members: ParsedJSON) -> IndexFields? {
+        guard case .object = members else { return nil }
         guard case .string(let agentID)? = members[member: "agent_id"],
             case .string(let type)? = members[member: "type"]
         else {

@@ -3,6 +3,11 @@ package enum SearchText {
     /// The string values inside a JSON value (object member names left out), one per line; empty when it has none.
     package static func strings(of value: [UInt8]) -> String {
         guard let parsed = try? ParsedJSON(parsing: value) else { return "" }
+        return self.strings(of: parsed)
+    }
+
+    /// The string values inside a parsed JSON value, one per line.
+    package static func strings(of parsed: ParsedJSON) -> String {
         var lines: [String] = []
         var pending = [parsed]
         while let next = pending.popLast() {

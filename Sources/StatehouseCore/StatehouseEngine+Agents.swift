@@ -96,18 +96,10 @@ extension StatehouseEngine {
         if let status = update.status { fields.status = status }
         if let metadata = update.metadata { fields.metadata = metadata }
         fields.deleted = false
-        var reason = commitMetadata
-        if reason.reason == nil { reason.reason = "update agent '\(agentID.prefix(64))'" }
-        _ = try await self.systemCommit(
-            namespace: namespace,
-            operations: [
-                .put(agentID: ReservedNames.agentsAgent, key: agentID, value: LifecycleRecordCodec.value(fields))
-            ],
-            conditions: [
-                KeyCondition(
-                    agentID: ReservedNames.agentsAgent, key: agentID, requirement: .unchangedSinceRead(stored.version))
-            ],
-            metadata: reason)
+        try await self.commitRecord(
+            namespace: namespace, agent: ReservedNames.agentsAgent, key: agentID,
+            value: LifecycleRecordCodec.value(fields),
+            readVersion: stored.version, reason: "update agent '\(agentID.prefix(64))'", metadata: commitMetadata)
         return try await self.getAgent(namespace: namespace, agentID: agentID)
     }
 

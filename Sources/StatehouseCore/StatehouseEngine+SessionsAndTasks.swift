@@ -36,9 +36,10 @@ extension StatehouseEngine {
         var session = current
         session.status = status
         session.endedAt = self.clock.wallMicroseconds()
-        try await self.replaceRecord(
-            namespace: namespace, agent: ReservedNames.sessionsAgent, stored: stored,
-            value: LifecycleRecordCodec.value(session), reason: "end session '\(id.prefix(64))' (\(status))")
+        try await self.commitRecord(
+            namespace: namespace, agent: ReservedNames.sessionsAgent, key: stored.key,
+            value: LifecycleRecordCodec.value(session), readVersion: stored.version,
+            reason: "end session '\(id.prefix(64))' (\(status))")
         return session
     }
 
@@ -96,9 +97,10 @@ extension StatehouseEngine {
         if let metadata = update.metadata { task.metadata = metadata }
         task.updatedAt = max(self.clock.wallMicroseconds(), current.updatedAt)
         try self.validate(task)
-        try await self.replaceRecord(
-            namespace: namespace, agent: ReservedNames.tasksAgent, stored: stored,
-            value: LifecycleRecordCodec.value(task), reason: "update task '\(id.prefix(64))'")
+        try await self.commitRecord(
+            namespace: namespace, agent: ReservedNames.tasksAgent, key: stored.key,
+            value: LifecycleRecordCodec.value(task), readVersion: stored.version,
+            reason: "update task '\(id.prefix(64))'")
         return task
     }
 
@@ -156,22 +158,8 @@ extension StatehouseEngine {
             throw StatehouseError.invalidArgument(
                 "\(what) '\(id.prefix(64))' already exists in namespace '\(namespace)'")
         }
-        _ = try await self.systemCommit(
-            namespace: namespace, operations: [.put(agentID: agent, key: id, value: value)],
-            conditions: [KeyCondition(agentID: agent, key: id, requirement: .unchangedSinceRead(existing.version))],
-            metadata: CommitMetadata(reason: reason))
-    }
-
-    /// Replaces a record read at `stored`: a conflict if it changed since.
-    private func replaceRecord(
-        namespace: String, agent: String, stored: StateRecord, value: JSONValue, reason: String
-    ) async throws {
-        _ = try await self.systemCommit(
-            namespace: namespace, operations: [.put(agentID: agent, key: stored.key, value: value)],
-            conditions: [
-                KeyCondition(agentID: agent, key: stored.key, requirement: .unchangedSinceRead(stored.version))
-            ],
-            metadata: CommitMetadata(reason: reason))
+        try await self.commitRecord(
+            namespace: namespace, agent: agent, key: id, value: value, readVersion: existing.version, reason: reason)
     }
 
     private func validateRecordID(_ id: String, field: String) throws {

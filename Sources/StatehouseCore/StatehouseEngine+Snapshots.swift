@@ -37,16 +37,10 @@ extension StatehouseEngine {
         let snapshot = SnapshotRecord(
             namespace: namespace, name: name, agentID: agentID, commitTS: commitTS, description: description,
             metadata: metadata, createdAt: now, expiresAt: expiresAt)
-        _ = try await self.systemCommit(
-            namespace: namespace,
-            operations: [
-                .put(agentID: ReservedNames.snapshotsAgent, key: name, value: LifecycleRecordCodec.value(snapshot))
-            ],
-            conditions: [
-                KeyCondition(
-                    agentID: ReservedNames.snapshotsAgent, key: name, requirement: .unchangedSinceRead(stored.version))
-            ],
-            metadata: CommitMetadata(reason: "create snapshot '\(name.prefix(64))' at commit_ts \(commitTS)"))
+        try await self.commitRecord(
+            namespace: namespace, agent: ReservedNames.snapshotsAgent, key: name,
+            value: LifecycleRecordCodec.value(snapshot), readVersion: stored.version,
+            reason: "create snapshot '\(name.prefix(64))' at commit_ts \(commitTS)")
         return snapshot
     }
 
@@ -95,13 +89,9 @@ extension StatehouseEngine {
         guard stored.exists else {
             throw StatehouseError.notFound("no snapshot named '\(name.prefix(64))' in namespace '\(namespace)'")
         }
-        return try await self.systemCommit(
-            namespace: namespace, operations: [.delete(agentID: ReservedNames.snapshotsAgent, key: name)],
-            conditions: [
-                KeyCondition(
-                    agentID: ReservedNames.snapshotsAgent, key: name, requirement: .unchangedSinceRead(stored.version))
-            ],
-            metadata: CommitMetadata(reason: "delete snapshot '\(name.prefix(64))'"))
+        return try await self.commitRecord(
+            namespace: namespace, agent: ReservedNames.snapshotsAgent, key: name, value: nil,
+            readVersion: stored.version, reason: "delete snapshot '\(name.prefix(64))'")
     }
 
     /// Deletes every expired snapshot of every namespace, one commit per namespace that has any; returns how many.

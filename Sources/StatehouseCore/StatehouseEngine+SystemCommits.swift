@@ -38,6 +38,22 @@ extension StatehouseEngine {
         return try await self.pipeline.submit(request)
     }
 
+    /// Writes one record under a reserved agent (a delete when `value` is `nil`), on condition that it is still at the
+    /// version the caller read: a concurrent change to the same record is a conflict, never a lost update.
+    @discardableResult
+    func commitRecord(
+        namespace: String, agent: String, key: String, value: JSONValue?, readVersion: Version, reason: String,
+        metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> CommitResult {
+        var metadata = metadata
+        if metadata.reason == nil { metadata.reason = reason }
+        return try await self.systemCommit(
+            namespace: namespace,
+            operations: [value.map { .put(agentID: agent, key: key, value: $0) } ?? .delete(agentID: agent, key: key)],
+            conditions: [KeyCondition(agentID: agent, key: key, requirement: .unchangedSinceRead(readVersion))],
+            metadata: metadata)
+    }
+
     /// Every live key of an agent as of a commit_ts, in key order, read page by page (each page is a consistent
     /// point-in-time read, so the pages together are one state).
     func agentState(namespace: String, agentID: String, at commitTS: CommitTS) async throws -> [StateRecord] {

@@ -8,11 +8,20 @@ import StatehouseCore
 /// (ns_id, field, seq) returns events in the order they were recorded. A later version of the same event key (a
 /// delete, say) removes the earlier one's row.
 enum SQLiteEventIndex {
-    /// Indexes one stored operation if it is an event's; called by the writer after inserting its versions row.
+    /// The writer's one hook per stored operation, after inserting its versions row: an event's put goes to this index
+    /// and to the search index (its record parsed once for both), a user agent's put to the search index when
+    /// `indexState`. Any other operation costs one comparison of its agent id.
     static func didStore(
-        _ operation: AppliedOperation, versionID: Int64, namespaceID: Int64, on connection: SQLiteConnection
+        _ operation: AppliedOperation, versionID: Int64, commitTS: CommitTS, committedAt: Microseconds,
+        namespaceID: Int64, indexState: Bool, on connection: SQLiteConnection
     ) throws {
-        guard operation.agentID == ReservedNames.eventsAgent else { return }
+        guard operation.agentID == ReservedNames.eventsAgent else {
+            if indexState, !ReservedNames.isReserved(operation.agentID) {
+                try SQLiteSearchIndex.indexState(
+                    operation, commitTS: commitTS, committedAt: committedAt, namespaceID: namespaceID, on: connection)
+            }
+            return
+        }
         if operation.version > 1 {
             let remove = try connection.statement(
                 """
@@ -27,10 +36,13 @@ enum SQLiteEventIndex {
             remove.bind(4, operation.version - 1)
             try remove.run()
         }
-        guard operation.kind == .put, let value = operation.value,
-            let fields = AgentEventCodec.indexFields(value.utf8)
+        guard operation.kind == .put, let value = operation.value, let record = try? ParsedJSON(parsing: value.utf8),
+            let fields = AgentEventCodec.indexFields(record)
         else { return }
         try self.insert(fields, namespaceID: namespaceID, sequence: versionID, on: connection)
+        try SQLiteSearchIndex.indexEvent(
+            record, fields: fields, id: operation.key, version: operation.version, commitTS: commitTS,
+            namespaceID: namespaceID, on: connection)
     }
 
     /// Migration 3: indexes the events stored before the index existed (their newest versions, when live).
@@ -42,7 +54,7 @@ enum SQLiteEventIndex {
             """)
         var found: [(namespaceID: Int64, sequence: Int64, fields: AgentEventCodec.IndexFields)] = []
         while try rows.step() {
-            if let fields = AgentEventCodec.indexFields(rows.blob(2)) {
+            if let record = try? ParsedJSON(parsing: rows.blob(2)), let fields = AgentEventCodec.indexFields(record) {
                 found.append((rows.int64(0), rows.int64(1), fields))
             }
         }
@@ -78,41 +90,22 @@ extension SQLiteReader {
         namespace: String, filter: AgentEventFilter, after: Int64?, limit: Int
     ) throws -> [(sequence: Int64, record: StateRecord)] {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
-        var clauses = ["e.ns_id = ?", "e.seq > ?"]
-        var texts: [String] = []
-        for (column, value) in [
-            ("agent_id", filter.agentID), ("session_id", filter.sessionID), ("type", filter.type),
-            ("actor", filter.actor),
-        ] {
-            guard let value else { continue }
-            clauses.append("e.\(column) = ?")
-            texts.append(value)
-        }
-        var times: [Int64] = []
-        if let since = filter.since {
-            clauses.append("e.occurred_at >= ?")
-            times.append(since)
-        }
-        if let until = filter.until {
-            clauses.append("e.occurred_at <= ?")
-            times.append(until)
-        }
+        var conditions = SQLiteConditions()
+        conditions.add("e.ns_id = ?", .integer(namespaceID))
+        conditions.add("e.seq > ?", .integer(after ?? 0))
+        conditions.equal([
+            ("e.agent_id", filter.agentID), ("e.session_id", filter.sessionID), ("e.type", filter.type),
+            ("e.actor", filter.actor),
+        ])
+        if let since = filter.since { conditions.add("e.occurred_at >= ?", .integer(since)) }
+        if let until = filter.until { conditions.add("e.occurred_at <= ?", .integer(until)) }
         let statement = try self.connection.statement(
             """
             SELECT e.seq, v.key, v.version, v.value, v.commit_ts, v.committed_at
             FROM agent_events AS e JOIN versions AS v ON v.id = e.seq
-            WHERE \(clauses.joined(separator: " AND ")) ORDER BY e.seq LIMIT ?
+            WHERE \(conditions.sql) ORDER BY e.seq LIMIT ?
             """)
-        var index: Int32 = 0
-        func next() -> Int32 {
-            defer { index += 1 }
-            return index
-        }
-        statement.bind(next(), namespaceID)
-        statement.bind(next(), after ?? 0)
-        for text in texts { statement.bind(next(), text) }
-        for time in times { statement.bind(next(), time) }
-        statement.bind(next(), Int64(limit))
+        conditions.bind(to: statement, trailing: [Int64(limit)])
         var rows: [(sequence: Int64, record: StateRecord)] = []
         while try statement.step() {
             rows.append(

@@ -43,20 +43,12 @@ enum SQLiteSearchIndex {
         var actor: String?
     }
 
-    /// Indexes one stored operation: a put to `@events` (the event's text), or to a user agent (its value's strings)
-    /// when `indexState`.
-    static func didStore(
+    /// Indexes a put to a user agent: its value's strings, when it holds any.
+    static func indexState(
         _ operation: AppliedOperation, commitTS: CommitTS, committedAt: Microseconds, namespaceID: Int64,
-        indexState: Bool, on connection: SQLiteConnection
+        on connection: SQLiteConnection
     ) throws {
         guard operation.kind == .put, let value = operation.value else { return }
-        if operation.agentID == ReservedNames.eventsAgent {
-            try self.indexEvent(
-                value.utf8, id: operation.key, version: operation.version, commitTS: commitTS, namespaceID: namespaceID,
-                on: connection)
-            return
-        }
-        guard indexState, !ReservedNames.isReserved(operation.agentID) else { return }
         let text = SearchText.strings(of: value.utf8)
         guard !text.isEmpty else { return }
         try self.insert(
@@ -79,16 +71,13 @@ enum SQLiteSearchIndex {
             text: text, on: connection)
     }
 
-    private static func indexEvent(
-        _ value: [UInt8], id: String, version: Version, commitTS: CommitTS, namespaceID: Int64,
-        on connection: SQLiteConnection
+    /// Indexes an event record (parsed once by the writer for both indexes): the strings of its content and metadata.
+    static func indexEvent(
+        _ record: ParsedJSON, fields: AgentEventCodec.IndexFields, id: String, version: Version, commitTS: CommitTS,
+        namespaceID: Int64, on connection: SQLiteConnection
     ) throws {
-        guard let fields = AgentEventCodec.indexFields(value), let parsed = try? ParsedJSON(parsing: value) else {
-            return
-        }
-        let text = [parsed[member: "content"], parsed[member: "metadata"]].compactMap { member -> String? in
-            guard let member else { return nil }
-            return SearchText.strings(of: Array(member.compactText.utf8))
+        let text = [record[member: "content"], record[member: "metadata"]].compactMap { member -> String? in
+            member.map(SearchText.strings(of:))
         }.filter { !$0.isEmpty }.joined(separator: "\n")
         guard !text.isEmpty else { return }
         try self.insert(
@@ -143,9 +132,17 @@ enum SQLiteSearchIndex {
         }
         versions.reset()
         for (namespaceID, operation, commitTS, committedAt) in puts {
-            try self.didStore(
-                operation, commitTS: commitTS, committedAt: committedAt, namespaceID: namespaceID, indexState: true,
-                on: connection)
+            if operation.agentID == ReservedNames.eventsAgent {
+                guard let value = operation.value, let record = try? ParsedJSON(parsing: value.utf8),
+                    let fields = AgentEventCodec.indexFields(record)
+                else { continue }
+                try self.indexEvent(
+                    record, fields: fields, id: operation.key, version: operation.version, commitTS: commitTS,
+                    namespaceID: namespaceID, on: connection)
+            } else if !ReservedNames.isReserved(operation.agentID) {
+                try self.indexState(
+                    operation, commitTS: commitTS, committedAt: committedAt, namespaceID: namespaceID, on: connection)
+            }
         }
         let events = try connection.statement(
             "SELECT ns_id, commit_ts, committed_at, metadata FROM events WHERE metadata IS NOT NULL")
@@ -167,37 +164,27 @@ extension SQLiteReader {
     /// Full-text search from the caller's snapshot, best first (FTS5's BM25).
     func search(namespace: String, _ query: SearchQuery, offset: Int, limit: Int) throws -> [SearchHit] {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
-        // The words in the body, and every equality filter as a tag, in one full-text expression.
-        let expression = query.text
-        var clauses = ["search_text MATCH ?", "d.ns_id = ?"]
-        var texts: [String] = []
-        var numbers: [Int64] = []
+        // The words go to FTS5; the namespace and every filter are SQL conditions on the documents' facts.
+        var conditions = SQLiteConditions()
+        conditions.add("search_text MATCH ?", .text(query.text))
+        conditions.add("d.ns_id = ?", .integer(namespaceID))
         if !query.kinds.isEmpty {
             let kinds = query.kinds.map { SQLiteSearchIndex.Kind($0).rawValue }
-            clauses.append("d.kind IN (\(kinds.map(String.init).joined(separator: ",")))")
+            conditions.add("d.kind IN (\(kinds.map(String.init).joined(separator: ",")))")
         }
-        for (column, value) in [
-            ("agent_id", query.agentID), ("type", query.type), ("session_id", query.sessionID), ("actor", query.actor),
-        ] {
-            guard let value else { continue }
-            clauses.append("d.\(column) = ?")
-            texts.append(value)
-        }
-        var prefixBounds: [[UInt8]] = []
+        conditions.equal([
+            ("d.agent_id", query.agentID), ("d.type", query.type), ("d.session_id", query.sessionID),
+            ("d.actor", query.actor),
+        ])
         if let prefix = query.keyPrefix, !prefix.isEmpty {
-            clauses.append("d.kind = 1 AND d.key >= ? AND d.key < ?")
-            prefixBounds = [Array(prefix.utf8), SQLiteQueries.upperBound(forPrefix: prefix)]
+            conditions.add(
+                "d.kind = 1 AND d.key >= ? AND d.key < ?", .textBytes(Array(prefix.utf8)),
+                .textBytes(SQLiteQueries.upperBound(forPrefix: prefix)))
         }
-        if let since = query.since {
-            clauses.append("d.at >= ?")
-            numbers.append(since)
-        }
-        if let until = query.until {
-            clauses.append("d.at <= ?")
-            numbers.append(until)
-        }
+        if let since = query.since { conditions.add("d.at >= ?", .integer(since)) }
+        if let until = query.until { conditions.add("d.at <= ?", .integer(until)) }
         // Only current versions (events always; state unless history): nothing newer of the same key.
-        clauses.append(
+        conditions.add(
             """
             (d.kind = 3 \(query.history ? "OR d.kind = 1" : "") OR NOT EXISTS (
                 SELECT 1 FROM versions AS n INDEXED BY versions_by_key
@@ -209,20 +196,9 @@ extension SQLiteReader {
             SELECT d.kind, bm25(search_text), snippet(search_text, 0, '«', '»', '…', 16), d.commit_ts, d.at,
                    d.agent_id, d.key, d.version, d.event_id, d.type, d.session_id, d.actor
             FROM search_text JOIN search_docs AS d ON d.id = search_text.rowid
-            WHERE \(clauses.joined(separator: " AND ")) ORDER BY bm25(search_text) LIMIT ? OFFSET ?
+            WHERE \(conditions.sql) ORDER BY bm25(search_text) LIMIT ? OFFSET ?
             """)
-        var index: Int32 = 0
-        func next() -> Int32 {
-            defer { index += 1 }
-            return index
-        }
-        statement.bind(next(), expression)
-        statement.bind(next(), namespaceID)
-        for text in texts { statement.bind(next(), text) }
-        for bound in prefixBounds { statement.bindTextBytes(next(), bound) }
-        for number in numbers { statement.bind(next(), number) }
-        statement.bind(next(), Int64(limit))
-        statement.bind(next(), Int64(offset))
+        conditions.bind(to: statement, trailing: [Int64(limit), Int64(offset)])
         var hits: [SearchHit] = []
         do {
             while try statement.step() {

@@ -146,10 +146,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             let versionID = self.connection.lastInsertRowID
             if index == 0 { firstVersionID = versionID }
             try SQLiteEventIndex.didStore(
-                operation, versionID: versionID, namespaceID: namespaceID, on: self.connection)
-            try SQLiteSearchIndex.didStore(
-                operation, commitTS: event.commitTS, committedAt: event.committedAt, namespaceID: namespaceID,
-                indexState: self.searchState, on: self.connection)
+                operation, versionID: versionID, commitTS: event.commitTS, committedAt: event.committedAt,
+                namespaceID: namespaceID, indexState: self.searchState, on: self.connection)
             // Events find their operations as a contiguous id range; never store one that is not.
             guard versionID == firstVersionID + Int64(index) else {
                 throw StatehouseError.internalError("internal storage error: version ids are not contiguous")

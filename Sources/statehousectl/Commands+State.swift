@@ -269,8 +269,15 @@ struct History: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
+        // The commits' metadata is read only when it is shown.
         let entries = try await withStatehouseClient(host: host, port: port) { client in
-            try await allPages {
+            guard self.reasons else {
+                return try await allPages {
+                    try await client.history(
+                        namespace: self.global.namespaceName, agentID: self.agent, key: self.key, cursor: $0)
+                }.map { (record: $0, metadata: CommitMetadata()) }
+            }
+            return try await allPages {
                 try await client.transitions(
                     namespace: self.global.namespaceName, agentID: self.agent, key: self.key, cursor: $0)
             }

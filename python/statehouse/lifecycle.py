@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _wire as wire
 from . import exceptions as errors
@@ -371,6 +371,19 @@ def _with_metadata(request: Any, field_name: str, metadata: MetadataLike) -> Any
     return request
 
 
+def _every_page(method: str, request_for: Callable[[str], Any], items: str, convert: Callable[[Any], Any]) -> Plan:
+    """Follows a listing's cursors to the end: `request_for(cursor)` makes each page's request, `items` names the
+    response's repeated field and `convert` turns each message into the SDK's type."""
+    found: List[Any] = []
+    cursor = ""
+    while True:
+        response = yield Call(method, request_for(cursor), read_only=True)
+        found.extend(convert(item) for item in getattr(response, items))
+        if not response.next_cursor:
+            return found
+        cursor = response.next_cursor
+
+
 # ---- plans -------------------------------------------------------------------------------------------------------
 
 
@@ -380,17 +393,16 @@ def get_agent(namespace: str, agent_id: str) -> Plan:
 
 
 def list_agent_records(namespace: str, status: Optional[str], include_deleted: bool) -> Plan:
-    agents: List[AgentInfo] = []
-    cursor = ""
-    while True:
-        request = pb.ListAgentRecordsRequest(
-            namespace=namespace, status=status or "", include_deleted=include_deleted, cursor=cursor
+    return (
+        yield from _every_page(
+            "ListAgentRecords",
+            lambda cursor: pb.ListAgentRecordsRequest(
+                namespace=namespace, status=status or "", include_deleted=include_deleted, cursor=cursor
+            ),
+            "agents",
+            agent_info,
         )
-        response = yield Call("ListAgentRecords", request, read_only=True)
-        agents.extend(agent_info(agent) for agent in response.agents)
-        if not response.next_cursor:
-            return agents
-        cursor = response.next_cursor
+    )
 
 
 def update_agent(
@@ -455,15 +467,14 @@ def get_snapshot(namespace: str, name: str) -> Plan:
 
 
 def list_snapshots(namespace: str, agent_id: Optional[str]) -> Plan:
-    snapshots: List[Snapshot] = []
-    cursor = ""
-    while True:
-        request = pb.ListSnapshotsRequest(namespace=namespace, agent_id=agent_id or "", cursor=cursor)
-        response = yield Call("ListSnapshots", request, read_only=True)
-        snapshots.extend(snapshot(item) for item in response.snapshots)
-        if not response.next_cursor:
-            return snapshots
-        cursor = response.next_cursor
+    return (
+        yield from _every_page(
+            "ListSnapshots",
+            lambda cursor: pb.ListSnapshotsRequest(namespace=namespace, agent_id=agent_id or "", cursor=cursor),
+            "snapshots",
+            snapshot,
+        )
+    )
 
 
 def delete_snapshot(namespace: str, name: str) -> Plan:
@@ -595,17 +606,16 @@ def get_session(namespace: str, session_id: str) -> Plan:
 
 
 def list_sessions(namespace: str, agent_id: Optional[str], status: Optional[str]) -> Plan:
-    found: List[Session] = []
-    cursor = ""
-    while True:
-        request = pb.ListSessionsRequest(
-            namespace=namespace, agent_id=agent_id or "", status=status or "", cursor=cursor
+    return (
+        yield from _every_page(
+            "ListSessions",
+            lambda cursor: pb.ListSessionsRequest(
+                namespace=namespace, agent_id=agent_id or "", status=status or "", cursor=cursor
+            ),
+            "sessions",
+            session,
         )
-        response = yield Call("ListSessions", request, read_only=True)
-        found.extend(session(item) for item in response.sessions)
-        if not response.next_cursor:
-            return found
-        cursor = response.next_cursor
+    )
 
 
 def create_task(
@@ -658,17 +668,16 @@ def get_task(namespace: str, task_id: str) -> Plan:
 
 
 def list_tasks(namespace: str, status: Optional[str], assigned_to: Optional[str]) -> Plan:
-    found: List[Task] = []
-    cursor = ""
-    while True:
-        request = pb.ListTasksRequest(
-            namespace=namespace, status=status or "", assigned_to=assigned_to or "", cursor=cursor
+    return (
+        yield from _every_page(
+            "ListTasks",
+            lambda cursor: pb.ListTasksRequest(
+                namespace=namespace, status=status or "", assigned_to=assigned_to or "", cursor=cursor
+            ),
+            "tasks",
+            task,
         )
-        response = yield Call("ListTasks", request, read_only=True)
-        found.extend(task(item) for item in response.tasks)
-        if not response.next_cursor:
-            return found
-        cursor = response.next_cursor
+    )
 
 
 SEARCH_KINDS = ("state", "event", "commit")
