@@ -61,6 +61,8 @@ public enum CommitResolver {
         // The last commit_ts that wrote each agent, as of the end of the previous transaction of this batch (for
         // scope conditions; read from storage when first needed).
         var agentLastCommit: [AgentRef: CommitTS] = [:]
+        // Only a batch with a scope condition needs them: the others skip a dictionary write per operation.
+        let tracksAgents = batch.contains { !$0.scopeConditions.isEmpty }
         var resultIndexByTxnID: [String: Int] = [:]
         var idempotencyInBatch: [IdempotencyRef: (digest: [UInt8], index: Int)] = [:]
 
@@ -186,8 +188,10 @@ public enum CommitResolver {
             }
             let commitTS = head.commitTS + 1
             let committedAt = max(request.committedAt ?? now, head.committedAt)
-            for operation in applied {
-                agentLastCommit[AgentRef(namespace: request.namespace, agentID: operation.agentID)] = commitTS
+            if tracksAgents {
+                for operation in applied {
+                    agentLastCommit[AgentRef(namespace: request.namespace, agentID: operation.agentID)] = commitTS
+                }
             }
             let hash = HashChain.hash(
                 prevHash: head.hash,

@@ -66,12 +66,21 @@ extension StatehouseEngine {
             }
         }
         try self.validate(commit.metadata)
-        let events = try self.eventWrites(commit.events)
-        bytes += events.reduce(0) { $0 + $1.0.accountedBytes }
-        guard bytes <= self.limits.maxTransactionBytes else {
-            throw StatehouseError.invalidArgument(
-                "transaction would write \(bytes) bytes with its events; the limit is "
-                    + "\(self.limits.maxTransactionBytes) bytes")
+        // Events become writes under @events; a commit without events (nearly all) copies nothing for them.
+        var operations = commit.operations
+        var conditions = commit.conditions.map {
+            KeyCondition(agentID: $0.agentID, key: $0.key, requirement: .expected($0.expected))
+        }
+        if !commit.events.isEmpty {
+            let events = try self.eventWrites(commit.events)
+            bytes += events.reduce(0) { $0 + $1.0.accountedBytes }
+            guard bytes <= self.limits.maxTransactionBytes else {
+                throw StatehouseError.invalidArgument(
+                    "transaction would write \(bytes) bytes with its events; the limit is "
+                        + "\(self.limits.maxTransactionBytes) bytes")
+            }
+            operations += events.map(\.0)
+            conditions += events.map(\.1)
         }
         var digest: [UInt8] = []
         if let idempotencyKey = commit.idempotencyKey {
@@ -86,10 +95,8 @@ extension StatehouseEngine {
         return CommitRequest(
             namespace: commit.namespace,
             txnID: TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds()),
-            operations: commit.operations + events.map(\.0),
-            conditions: commit.conditions.map {
-                KeyCondition(agentID: $0.agentID, key: $0.key, requirement: .expected($0.expected))
-            } + events.map(\.1),
+            operations: operations,
+            conditions: conditions,
             idempotencyKey: commit.idempotencyKey,
             requestDigest: digest,
             metadata: commit.metadata,
