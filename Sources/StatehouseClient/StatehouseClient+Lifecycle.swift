@@ -327,6 +327,43 @@ extension StatehouseClient {
 }
 
 extension StatehouseClient {
+    /// Sets the namespace's retention policy; `nil` removes it so the daemon's default applies again.
+    @discardableResult
+    public func setRetention(
+        namespace: String = "default", policy: RetentionPolicy?, metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> ResolvedRetention {
+        var request = Statehouse_V2_SetRetentionRequest()
+        request.namespace = namespace
+        if let policy {
+            guard policy.keepVersions >= 0, policy.keepFor >= .zero else {
+                throw StatehouseError.invalidArgument("retention rules cannot be negative")
+            }
+            request.keepVersions = UInt32(clamping: policy.keepVersions)
+            request.keepForSeconds = UInt64(policy.keepFor.components.seconds)
+        } else {
+            request.useDefault = true
+        }
+        if !metadata.isEmpty { request.metadata = Wire.proto(metadata) }
+        return Wire.retention(try await self.call { try await self.stub.setRetention(request) })
+    }
+
+    /// The namespace's retention policy in force and where it comes from.
+    public func retention(namespace: String = "default") async throws -> ResolvedRetention {
+        var request = Statehouse_V2_GetRetentionRequest()
+        request.namespace = namespace
+        return Wire.retention(try await self.call { try await self.stub.getRetention(request) })
+    }
+
+    /// Compacts the namespace now (and VACUUMs the store after, when asked).
+    public func compact(namespace: String = "default", vacuum: Bool = false) async throws -> CompactionReport {
+        var request = Statehouse_V2_CompactRequest()
+        request.namespace = namespace
+        request.vacuum = vacuum
+        return Wire.report(try await self.call { try await self.stub.compact(request) })
+    }
+}
+
+extension StatehouseClient {
     /// Replays exported events into `namespace` (which must have no commits), checking their hash chain: `events` is
     /// called for each next batch (in commit_ts order) until it returns `nil`.
     public func importLog(

@@ -97,7 +97,7 @@ extension StatehouseClient {
         } catch StatehouseError.transactionNotFound(let message) {
             throw StatehouseError.notFound(message)  // Verify names no transaction: NOT_FOUND is the namespace
         }
-        return VerificationReport(
+        var report = VerificationReport(
             namespace: namespace,
             fromCommitTS: response.fromCommitTs,
             toCommitTS: response.toCommitTs,
@@ -106,5 +106,7 @@ extension StatehouseClient {
             firstBadCommitTS: response.ok ? nil : response.firstBadCommitTs,
             reason: response.ok ? nil : response.reason
         )
+        report.eventsWithRemovedValues = Int(response.eventsWithRemovedValues)
+        return report
     }
 }

@@ -182,7 +182,8 @@ public enum CommitResolver {
                         key: operation.key,
                         kind: operation.kind,
                         value: operation.value,
-                        version: version
+                        version: version,
+                        expiresAt: operation.expiresAt
                     )
                 )
             }

@@ -8,6 +8,19 @@ public struct EngineConfiguration: Sendable {
     public var reapInterval: Duration = .seconds(1)
     /// How often expired snapshots are deleted (one commit per namespace that has any). The default is one minute.
     public var snapshotSweepInterval: Duration = .seconds(60)
+    /// The retention policy of namespaces that have none of their own (`SetRetention`). The default keeps everything.
+    public var defaultRetention = RetentionPolicy.keepEverything
+    /// How often every namespace is compacted (values its policy no longer keeps and those of expired keys removed).
+    /// The default is ten minutes; zero turns the background compaction off (`Compact` still runs one).
+    public var compactionInterval: Duration = .seconds(600)
+    /// How often keys whose expiry passed get their delete committed (reads already leave them out). The default is
+    /// one second.
+    public var expirySweepInterval: Duration = .seconds(1)
+    /// Most values one compaction step removes in one storage transaction; commits wait behind one step at most.
+    /// The default is 256.
+    public var compactionStepSize = 256
+    /// How long a compaction waits between steps, leaving the writer to commits. The default is 2 ms.
+    public var compactionPause: Duration = .milliseconds(2)
     /// How many finished transaction ids are remembered to give precise errors (aborted, expired, failed).
     /// The default is 65,536.
     public var finishedTransactionMemory: Int = 65_536

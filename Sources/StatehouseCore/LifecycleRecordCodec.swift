@@ -9,6 +9,7 @@
 ///                          "status":"active"}
 /// @tasks/<id>             {"assigned_to":"planner"|null,"created_at":<µs>,"description":"...","metadata":<JSON>|null,
 ///                          "status":"pending","title":"...","updated_at":<µs>}
+/// @settings/retention     {"keep_for_seconds":3600,"keep_versions":5}
 /// ```
 ///
 /// Members are written in byte order with no whitespace; metadata is the caller's JSON text as given.
@@ -76,6 +77,23 @@ enum LifecycleRecordCodec {
             metadata: self.optionalJSON(object[member: "metadata"]),
             createdAt: self.micros(object[member: "created_at"]) ?? 0,
             updatedAt: self.micros(object[member: "updated_at"]) ?? 0)
+    }
+
+    static func value(_ policy: RetentionPolicy) -> JSONValue {
+        JSONValue(
+            trusted: Array(
+                "{\"keep_for_seconds\":\(policy.keepFor.components.seconds),\"keep_versions\":\(policy.keepVersions)}".utf8))
+    }
+
+    /// Reads a namespace's retention policy record.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/dataCorruption(commitTS:reason:)`` when it is not one.
+    static func retention(_ value: JSONValue) throws -> RetentionPolicy {
+        let object = try self.object(value, what: "the retention policy")
+        guard case .number(let versions)? = object[member: "keep_versions"], let keepVersions = Int(versions),
+            case .number(let seconds)? = object[member: "keep_for_seconds"], let keepFor = Int64(seconds)
+        else { throw self.malformed("the retention policy", "keep_versions and keep_for_seconds as integers") }
+        return RetentionPolicy(keepVersions: keepVersions, keepFor: .seconds(keepFor))
     }
 
     private static func micros(_ member: ParsedJSON?) -> Microseconds? {

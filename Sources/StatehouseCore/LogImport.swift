@@ -93,9 +93,17 @@ public final class LogImport: Sendable {
     }
 
     private func request(for event: Event) throws -> CommitRequest {
+        if let removed = event.operations.first(where: \.valueRemoved) {
+            throw StatehouseError.invalidArgument(
+                "event \(event.commitTS) holds no value for agent '\(removed.agentID.prefix(64))' key "
+                    + "'\(removed.key.prefix(64))' version \(removed.version) (removed by retention before the export); "
+                    + "a log can only be imported whole")
+        }
         let operations = event.operations.map { operation -> WriteOperation in
             operation.kind == .put
-                ? .put(agentID: operation.agentID, key: operation.key, value: operation.value ?? JSONValue(trusted: []))
+                ? .put(
+                    agentID: operation.agentID, key: operation.key, value: operation.value ?? JSONValue(trusted: []),
+                    expiresAt: operation.expiresAt)
                 : .delete(agentID: operation.agentID, key: operation.key)
         }
         for operation in operations {

@@ -173,8 +173,10 @@ extension StatehouseEngine {
                 )
                 guard !events.isEmpty else { break }
                 let pageStart = next
+                // An event holding a removed value is checked by its leaf, so the stored nodes are needed then too.
+                let hasRemovedValues = events.contains { $0.operations.contains(where: \.valueRemoved) }
                 let storedNodes =
-                    tree == nil
+                    tree == nil && !hasRemovedValues
                     ? []
                     : try await self.backend.completedTreeNodes(
                         namespace: namespace, from: next, to: events[events.count - 1].commitTS)
@@ -183,8 +185,18 @@ extension StatehouseEngine {
                     guard event.prevHash == previousHash else {
                         return fail(next, "prev_hash does not match the hash of commit_ts \(next - 1)")
                     }
-                    guard HashChain.recompute(event) == event.hash else {
-                        return fail(next, "stored content does not match its hash")
+                    if event.operations.contains(where: \.valueRemoved) {
+                        // Retention removed a value this hash covers: the leaf holds each value's digest instead, and
+                        // must match the leaf stored in the tree (which the signed heads and proofs commit to).
+                        let stored = storedNodes[Int(next - pageStart)].first
+                        guard stored == LeafEncoding.leafHash(event) else {
+                            return fail(next, "the digests kept for removed values do not match the event's leaf")
+                        }
+                        report.eventsWithRemovedValues += 1
+                    } else {
+                        guard HashChain.recompute(event) == event.hash else {
+                            return fail(next, "stored content does not match its hash")
+                        }
                     }
                     previousHash = event.hash
                     if tree != nil {

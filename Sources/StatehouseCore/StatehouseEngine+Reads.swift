@@ -15,7 +15,9 @@ extension StatehouseEngine {
     ) async throws -> StateRecord {
         try self.validateAddress(namespace: namespace, agentID: agentID, key: key)
         let storagePoint = try await self.storagePoint(point, namespace: namespace)
-        return try await self.backend.get(namespace: namespace, agentID: agentID, key: key, at: storagePoint)
+        return try await self.explainingRetention(namespace: namespace) {
+            try await self.backend.get(namespace: namespace, agentID: agentID, key: key, at: storagePoint)
+        }
     }
 
     /// A read point as the backend takes it: a time resolved to the commit_ts in effect then.
@@ -91,14 +93,16 @@ extension StatehouseEngine {
         }
         let query = [namespace, agentID, prefix, atCommit.map { "\($0)" } ?? "latest"]
         let after = try cursor.map { try PageCursor.decodeString($0, kind: .scan, query: query) }
-        let items = try await self.backend.scan(
-            namespace: namespace,
-            agentID: agentID,
-            prefix: prefix,
-            after: after,
-            atCommit: atCommit,
-            limit: limit + 1
-        )
+        let items = try await self.explainingRetention(namespace: namespace) {
+            try await self.backend.scan(
+                namespace: namespace,
+                agentID: agentID,
+                prefix: prefix,
+                after: after,
+                atCommit: atCommit,
+                limit: limit + 1
+            )
+        }
         return self.page(items, limit: limit) { PageCursor.encodeString(kind: .scan, query: query, position: $0.key) }
     }
 
@@ -220,6 +224,8 @@ extension StatehouseEngine {
         case .version:
             throw StatehouseError.invalidArgument("a multi-key read cannot be pinned to a key version")
         }
-        return try await self.backend.get(namespace: namespace, keys: keys, at: storagePoint)
+        return try await self.explainingRetention(namespace: namespace) {
+            try await self.backend.get(namespace: namespace, keys: keys, at: storagePoint)
+        }
     }
 }

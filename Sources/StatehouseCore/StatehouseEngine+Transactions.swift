@@ -41,8 +41,12 @@ extension StatehouseEngine {
     ///   - namespace: nil, or the transaction's namespace: it binds a transaction begun without one, and must
     ///     match one that has one (else ``StatehouseModel/StatehouseError/invalidArgument(_:)``, and nothing is
     ///     staged).
-    public func put(txnID: String, namespace: String? = nil, agentID: String, key: String, value: JSONValue) throws {
-        try self.stage(.put(agentID: agentID, key: key, value: value), txnID: txnID, namespace: namespace)
+    public func put(
+        txnID: String, namespace: String? = nil, agentID: String, key: String, value: JSONValue,
+        expiresAt: Microseconds? = nil
+    ) throws {
+        try self.stage(
+            .put(agentID: agentID, key: key, value: value, expiresAt: expiresAt), txnID: txnID, namespace: namespace)
     }
 
     /// Stages a delete of `key` (a tombstone version) in an open transaction; `namespace` as in

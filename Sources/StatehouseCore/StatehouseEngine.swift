@@ -30,6 +30,11 @@ public final class StatehouseEngine: Sendable {
     let signer: TreeHeadSigner
     /// The last head signed per namespace, reused while the tree has not grown.
     let signedHeads = Mutex<[String: SignedTreeHead]>([:])
+    /// Expiries up to this time have had their deletes committed by the expiry sweep (docs/architecture.md,
+    /// "Retention and expiry"); the next sweep looks from a minute before it. Starts at the beginning of time.
+    let expirySweptUntil = Mutex<Microseconds>(.min)
+    /// Serialises compactions: the background one and those asked for never run at the same time.
+    let compactionGate = AsyncGate()
 
     var limits: EngineLimits { self.configuration.limits }
 
@@ -75,6 +80,8 @@ public final class StatehouseEngine: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runReaper() }
             group.addTask { await self.runSnapshotSweeper() }
+            group.addTask { await self.runExpirySweeper() }
+            group.addTask { await self.runCompactor() }
             await self.pipeline.run()
             group.cancelAll()
         }
@@ -163,6 +170,13 @@ extension StatehouseEngine {
                     + "own records (agents, snapshots); use the agent and snapshot calls to change them")
         }
         try self.validateUnreserved(operation)
+        if let expiresAt = operation.expiresAt {
+            let now = self.clock.wallMicroseconds()
+            guard expiresAt > now else {
+                throw StatehouseError.invalidArgument(
+                    "expires_at \(expiresAt) of key '\(operation.key.prefix(64))' is not in the future (now is \(now))")
+            }
+        }
     }
 
     /// Validates an operation's key and value (the agent id was checked by the caller).

@@ -227,8 +227,95 @@ public protocol StorageBackend: Sendable {
     ///   `newSize` is beyond the end of the log.
     func consistencyProof(namespace: String, oldSize: UInt64, newSize: UInt64?) async throws -> ConsistencyProof
 
+    // MARK: Retention and expiry (docs/architecture.md, "Retention and expiry")
+
+    /// Every version of an agent's keys after `afterKey`, in (key, version) order, without values: at most `limit`
+    /// rows, so the last key may be cut short (the caller asks again from before it).
+    func versionSummaries(
+        namespace: String, agentID: String, afterKey: String?, limit: Int
+    ) async throws -> [VersionSummary]
+
+    /// Removes the values of these versions of an agent's keys, keeping each value's SHA-256 digest (what the event's
+    /// leaf holds) in one durable storage transaction; a version that is a delete, already removed or missing is
+    /// skipped. Full-text documents of those values go with them.
+    func removeValues(namespace: String, agentID: String, versions: [KeyVersion]) async throws -> RemovedValues
+
+    /// Keys whose latest version is a put whose expiry is after `expiredAfter` and at or before `now`, soonest first,
+    /// at most `limit` of them, across namespaces.
+    func expiredKeys(expiredAfter: Microseconds, now: Microseconds, limit: Int) async throws -> [ExpiredKey]
+
+    /// The bytes the store takes on disk (database and WAL); 0 for one in memory.
+    func storeFileBytes() async throws -> Int
+
+    /// Returns the store's free pages to the file system (SQLite's VACUUM): commits wait while it runs.
+    func vacuum() async throws
+
     /// Finishes pending work and releases files and connections.
     func close() async
+}
+
+/// One version of a key as retention looks at it: everything but the value.
+public struct VersionSummary: Sendable, Hashable {
+    public var key: String
+    public var version: Version
+    public var commitTS: CommitTS
+    public var committedAt: Microseconds
+    public var deleted: Bool
+    /// Whether retention already removed its value.
+    public var valueRemoved: Bool
+    public var expiresAt: Microseconds?
+
+    public init(
+        key: String, version: Version, commitTS: CommitTS, committedAt: Microseconds, deleted: Bool,
+        valueRemoved: Bool, expiresAt: Microseconds?
+    ) {
+        self.key = key
+        self.version = version
+        self.commitTS = commitTS
+        self.committedAt = committedAt
+        self.deleted = deleted
+        self.valueRemoved = valueRemoved
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A key and one of its versions.
+public struct KeyVersion: Sendable, Hashable {
+    public var key: String
+    public var version: Version
+
+    public init(key: String, version: Version) {
+        self.key = key
+        self.version = version
+    }
+}
+
+/// What ``StorageBackend/removeValues(namespace:agentID:versions:)`` removed.
+public struct RemovedValues: Sendable, Hashable {
+    public var count: Int
+    public var bytes: Int
+
+    public init(count: Int = 0, bytes: Int = 0) {
+        self.count = count
+        self.bytes = bytes
+    }
+}
+
+/// A key whose latest version expired: the expiry sweep commits its delete, conditioned on that version.
+public struct ExpiredKey: Sendable, Hashable {
+    public var namespace: String
+    public var agentID: String
+    public var key: String
+    public var version: Version
+    public var expiresAt: Microseconds
+
+    public init(namespace: String, agentID: String, key: String, version: Version, expiresAt: Microseconds) {
+        self.namespace = namespace
+        self.agentID = agentID
+        self.key = key
+        self.version = version
+        self.expiresAt = expiresAt
+    }
 }
 
 /// What the writer decided for a batch.

@@ -268,6 +268,30 @@ extension ServiceImplementation {
     }
 }
 
+// Retention and compaction.
+extension ServiceImplementation {
+    func setRetention(
+        request: Statehouse_V2_SetRetentionRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_RetentionPolicy {
+        Wire.proto(
+            try await self.engine.setRetention(
+                namespace: Wire.namespace(request.namespace), policy: try Wire.retentionPolicy(request),
+                metadata: Wire.metadata(request.metadata)))
+    }
+
+    func getRetention(
+        request: Statehouse_V2_GetRetentionRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_RetentionPolicy {
+        Wire.proto(try await self.engine.retention(namespace: Wire.namespace(request.namespace)))
+    }
+
+    func compact(
+        request: Statehouse_V2_CompactRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_CompactResponse {
+        Wire.proto(try await self.engine.compact(namespace: Wire.namespace(request.namespace), vacuum: request.vacuum))
+    }
+}
+
 // Import of an exported log.
 extension ServiceImplementation {
     func importLog(

@@ -108,7 +108,9 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func write(request: Statehouse_V2_WriteRequest, context: ServerContext) async throws -> Statehouse_V2_WriteResponse
     {
         let value = try Wire.value(request.value, limits: self.limits)
-        try self.engine.put(txnID: request.txnID, agentID: request.agentID, key: request.key, value: value)
+        try self.engine.put(
+            txnID: request.txnID, agentID: request.agentID, key: request.key, value: value,
+            expiresAt: request.hasExpiresAtMicros ? request.expiresAtMicros : nil)
         return Statehouse_V2_WriteResponse()
     }
 
@@ -365,6 +367,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
         response.firstBadCommitTs = report.firstBadCommitTS ?? 0
         response.reason = report.reason ?? ""
         response.eventsChecked = UInt64(report.eventsChecked)
+        response.eventsWithRemovedValues = UInt64(report.eventsWithRemovedValues)
         response.head = Wire.proto(report.head)
         response.fromCommitTs = report.fromCommitTS
         response.toCommitTs = report.toCommitTS

@@ -113,8 +113,13 @@ public enum AuditBundle {
         /// "put" or "delete".
         public var kind: String
         public var version: UInt64
-        /// The stored JSON text of a put; absent for a delete.
+        /// The stored JSON text of a put; absent for a delete and for a put whose value retention removed.
         public var value: String?
+        /// For a put whose value the retention policy removed: the value's SHA-256 in hexadecimal (what its leaf
+        /// holds) instead of the value.
+        public var value_digest: String? = nil
+        /// When the put's value expires (µs since the epoch); absent: never.
+        public var expires_at_micros: Int64? = nil
     }
 
     public struct Metadata: Sendable {
@@ -162,22 +167,32 @@ public enum AuditBundle {
             self.operations = event.operations.map {
                 Operation(
                     agent_id: $0.agentID, key: $0.key, kind: $0.kind == .put ? "put" : "delete", version: $0.version,
-                    value: $0.kind == .put ? ($0.value?.text ?? "") : nil)
+                    value: $0.kind == .put && !$0.valueRemoved ? ($0.value?.text ?? "") : nil,
+                    value_digest: $0.removedValueDigest?.hex, expires_at_micros: $0.expiresAt)
             }
             self.leaf_hash = LeafEncoding.leafHash(event).hex
         }
 
-        /// The leaf hash of this event in `namespace`, or `nil` when an operation's kind is neither put nor delete.
+        /// The leaf hash of this event in `namespace`, or `nil` when an operation's kind is neither put nor delete, or
+        /// a put has both a value and a value digest or a digest that is not 32 bytes of hexadecimal.
         public func leafHash(namespace: String) -> EventHash? {
             var operations: [LeafOperation] = []
             for operation in self.operations {
                 switch operation.kind {
                 case "put":
+                    let digest: EventHash
+                    if let removed = operation.value_digest {
+                        guard operation.value == nil, let parsed = Hex.hash(removed) else { return nil }
+                        digest = parsed
+                    } else {
+                        digest = EventHash(digestOfUTF8: operation.value ?? "")
+                    }
                     operations.append(
                         LeafOperation(
                             agentID: operation.agent_id, key: operation.key, version: operation.version,
-                            valueDigest: EventHash(digestOfUTF8: operation.value ?? "")))
+                            valueDigest: digest, expiresAt: operation.expires_at_micros))
                 case "delete":
+                    guard operation.value_digest == nil, operation.expires_at_micros == nil else { return nil }
                     operations.append(
                         LeafOperation(
                             agentID: operation.agent_id, key: operation.key, version: operation.version,

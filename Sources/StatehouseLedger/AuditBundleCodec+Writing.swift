@@ -63,7 +63,10 @@ protocol BundleOperationFields {
     var bundleKey: String { get }
     var bundleKind: String { get }
     var bundleVersion: UInt64 { get }
-    /// Calls `body` with the value's JSON text as UTF-8, or with `nil` for a delete.
+    /// The hexadecimal digest kept for a value retention removed.
+    var bundleValueDigest: String? { get }
+    var bundleExpiresAt: Int64? { get }
+    /// Calls `body` with the value's JSON text as UTF-8, or with `nil` for a delete or a removed value.
     func withBundleValue(_ body: (UnsafeBufferPointer<UInt8>?) -> Void)
 }
 
@@ -84,8 +87,10 @@ extension AppliedOperation: BundleOperationFields {
     var bundleKey: String { self.key }
     var bundleKind: String { self.kind == .put ? "put" : "delete" }
     var bundleVersion: UInt64 { self.version }
+    var bundleValueDigest: String? { self.removedValueDigest?.hex }
+    var bundleExpiresAt: Int64? { self.expiresAt }
     func withBundleValue(_ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
-        guard self.kind == .put else { return body(nil) }
+        guard self.kind == .put, !self.valueRemoved else { return body(nil) }
         (self.value?.utf8 ?? []).withUnsafeBufferPointer { body($0) }
     }
 }
@@ -103,6 +108,8 @@ extension AuditBundle.Operation: BundleOperationFields {
     var bundleKey: String { self.key }
     var bundleKind: String { self.kind }
     var bundleVersion: UInt64 { self.version }
+    var bundleValueDigest: String? { self.value_digest }
+    var bundleExpiresAt: Int64? { self.expires_at_micros }
     func withBundleValue(_ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
         guard var value = self.value else { return body(nil) }
         value.withUTF8 { body($0) }
@@ -245,6 +252,7 @@ struct LineWriter {
                 $0.separate()
                 $0.object { writer in
                     writer.member("agent_id", operation.bundleAgentID)
+                    if let expiresAt = operation.bundleExpiresAt { writer.member("expires_at_micros", expiresAt) }
                     writer.member("key", operation.bundleKey)
                     writer.member("kind", operation.bundleKind)
                     operation.withBundleValue { value in
@@ -252,6 +260,7 @@ struct LineWriter {
                         writer.name("value")
                         writer.string(utf8: value)
                     }
+                    if let digest = operation.bundleValueDigest { writer.member("value_digest", digest) }
                     writer.member("version", operation.bundleVersion)
                 }
             }

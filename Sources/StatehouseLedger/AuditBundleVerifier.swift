@@ -36,7 +36,7 @@ public struct AuditBundleVerifier {
     private var inState = false
     /// The newest version of each key that the bundle's events (then witnesses) wrote: one entry per key, not per
     /// event, so memory stays flat however long the bundle is.
-    private var latest: [String: (version: Version, commitTS: CommitTS, value: String?)] = [:]
+    private var latest: [String: (version: Version, commitTS: CommitTS, value: String?, expires: Bool)] = [:]
     private var claimedState: Set<String> = []
 
     public init(publicKey: LedgerPublicKey) {
@@ -100,7 +100,7 @@ public struct AuditBundleVerifier {
             self.events += 1
             for operation in event.operations {
                 self.latest[Self.address(operation.agent_id, operation.key)] = (
-                    operation.version, event.commit_ts, operation.value
+                    operation.version, event.commit_ts, operation.value, operation.expires_at_micros != nil
                 )
             }
         } else if let leaf = decoded.leaf {
@@ -134,7 +134,7 @@ public struct AuditBundleVerifier {
             for operation in witness.event.operations
             where self.latest[Self.address(operation.agent_id, operation.key)] == nil {
                 self.latest[Self.address(operation.agent_id, operation.key)] = (
-                    operation.version, commitTS, operation.value
+                    operation.version, commitTS, operation.value, operation.expires_at_micros != nil
                 )
             }
             self.witnesses += 1
@@ -170,7 +170,9 @@ public struct AuditBundleVerifier {
             if manifest.from_commit_ts == 1 {
                 let agentPrefix = manifest.agent_id.map { $0 + "\u{0}" }
                 let live = self.latest.filter { entry in
-                    entry.value.value != nil && (agentPrefix.map { entry.key.hasPrefix($0) } ?? true)
+                    // A value with an expiry may have expired by the end of the range: its state line is optional.
+                    entry.value.value != nil && !entry.value.expires
+                        && (agentPrefix.map { entry.key.hasPrefix($0) } ?? true)
                 }.map(\.key)
                 if let missing = live.first(where: { !self.claimedState.contains($0) }) {
                     let parts = missing.split(separator: "\u{0}", omittingEmptySubsequences: false)

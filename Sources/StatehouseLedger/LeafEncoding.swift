@@ -10,7 +10,9 @@ public import StatehouseModel
 /// ```
 /// leaf     = "statehouse.leaf.v1" · 0x00 · u64 commit_ts · str namespace · str txn_id · i64 committed_at
 ///            · metadata · u32 op_count · op*
-/// op       = str agent_id · str key · u8 kind (1 put, 2 delete) · u64 version · (put: 32-byte SHA-256(value bytes))
+/// op       = str agent_id · str key · u8 kind · u64 version · (kind 1: 32-byte SHA-256(value bytes)
+///            | kind 3: 32-byte SHA-256(value bytes) · i64 expires_at)
+///            kind 1 put, 2 delete, 3 put with an expiry (as in the chain's encoding)
 /// metadata = as in the chain's canonical encoding (opt actor · opt reason · u32 tag_count · (str key · str value)*,
 ///            tags sorted by key bytes)
 /// str      = u32 byte_length · UTF-8 bytes        opt = u8 0 | u8 1 · str
@@ -26,7 +28,7 @@ public enum LeafEncoding {
         EventHash(digestOf: value?.utf8 ?? [])
     }
 
-    /// The leaf bytes of an event whose values are all present.
+    /// The leaf bytes of an event: each put by its value's digest, or by the digest kept for a value retention removed.
     public static func encode(_ event: Event) -> [UInt8] {
         // Written straight from the event (no operation list in between): every commit and every exported event
         // computes one.
@@ -37,7 +39,8 @@ public enum LeafEncoding {
         ) { operation in
             (
                 operation.agentID, operation.key, operation.version,
-                operation.kind == .put ? self.valueDigest(operation.value) : nil
+                operation.kind == .put ? operation.removedValueDigest ?? self.valueDigest(operation.value) : nil,
+                operation.expiresAt
             )
         }
     }
@@ -51,14 +54,16 @@ public enum LeafEncoding {
             commitTS: commitTS, namespace: namespace, txnID: txnID, committedAt: committedAt, metadata: metadata,
             operations: operations,
             operationBytes: operations.reduce(0) { $0 + $1.agentID.utf8.count + $1.key.utf8.count }
-        ) { ($0.agentID, $0.key, $0.version, $0.valueDigest) }
+        ) { ($0.agentID, $0.key, $0.version, $0.valueDigest, $0.expiresAt) }
     }
 
     /// The one layout, over any list of operations that gives each one's agent, key, version and value digest.
     private static func encode<Operations: Collection>(
         commitTS: CommitTS, namespace: String, txnID: String, committedAt: Microseconds, metadata: CommitMetadata,
         operations: Operations, operationBytes: Int,
-        fields: (Operations.Element) -> (agentID: String, key: String, version: Version, valueDigest: EventHash?)
+        fields: (Operations.Element) -> (
+            agentID: String, key: String, version: Version, valueDigest: EventHash?, expiresAt: Microseconds?
+        )
     ) -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(
@@ -72,13 +77,14 @@ public enum LeafEncoding {
         CanonicalEncoding.appendMetadata(metadata, to: &buffer)
         CanonicalEncoding.appendUInt32(UInt32(operations.count), to: &buffer)
         for operation in operations {
-            let (agentID, key, version, valueDigest) = fields(operation)
+            let (agentID, key, version, valueDigest, expiresAt) = fields(operation)
             CanonicalEncoding.appendString(agentID, to: &buffer)
             CanonicalEncoding.appendString(key, to: &buffer)
             if let digest = valueDigest {
-                buffer.append(WriteOperation.Kind.put.rawValue)
+                buffer.append(CanonicalEncoding.kindByte(.put, expiresAt: expiresAt))
                 CanonicalEncoding.appendUInt64(version, to: &buffer)
                 digest.append(to: &buffer)
+                if let expiresAt { CanonicalEncoding.appendUInt64(UInt64(bitPattern: expiresAt), to: &buffer) }
             } else {
                 buffer.append(WriteOperation.Kind.delete.rawValue)
                 CanonicalEncoding.appendUInt64(version, to: &buffer)
@@ -100,11 +106,16 @@ public struct LeafOperation: Sendable, Hashable {
     public var version: Version
     /// SHA-256 of the value for a put; `nil` for a delete.
     public var valueDigest: EventHash?
+    /// When a put's value expires; `nil`: never.
+    public var expiresAt: Microseconds?
 
-    public init(agentID: String, key: String, version: Version, valueDigest: EventHash?) {
+    public init(
+        agentID: String, key: String, version: Version, valueDigest: EventHash?, expiresAt: Microseconds? = nil
+    ) {
         self.agentID = agentID
         self.key = key
         self.version = version
         self.valueDigest = valueDigest
+        self.expiresAt = expiresAt
     }
 }

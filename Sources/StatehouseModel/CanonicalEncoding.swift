@@ -7,7 +7,8 @@
 /// ```
 /// event    = u64 commit_ts · str namespace · str txn_id · i64 committed_at · metadata · u32 op_count · op*
 /// metadata = opt actor · opt reason · u32 tag_count · (str key · str value)*   tags sorted by key bytes
-/// op       = str agent_id · str key · u8 kind (1 put, 2 delete) · u64 version · (put: bytes value)
+/// op       = str agent_id · str key · u8 kind · u64 version · (kind 1: bytes value | kind 3: bytes value · i64 expires_at)
+///            kind 1 put, 2 delete, 3 put with an expiry (a put without one keeps kind 1, so older hashes never change)
 /// str      = u32 byte_length · UTF-8 bytes            bytes = u32 length · raw bytes
 /// opt      = u8 0  |  u8 1 · str
 /// ```
@@ -31,14 +32,20 @@ package enum CanonicalEncoding {
         for operation in operations {
             self.appendString(operation.agentID, to: &buffer)
             self.appendString(operation.key, to: &buffer)
-            buffer.append(operation.kind.rawValue)
+            buffer.append(self.kindByte(operation.kind, expiresAt: operation.expiresAt))
             self.appendUInt64(operation.version, to: &buffer)
             if operation.kind == .put {
                 let value = operation.value?.utf8 ?? []
                 self.appendUInt32(UInt32(value.count), to: &buffer)
                 buffer.append(contentsOf: value)
+                if let expiresAt = operation.expiresAt { self.appendUInt64(UInt64(bitPattern: expiresAt), to: &buffer) }
             }
         }
+    }
+
+    /// The byte an operation's kind is encoded as: 3 for a put with an expiry, else the kind's raw value.
+    package static func kindByte(_ kind: WriteOperation.Kind, expiresAt: Microseconds?) -> UInt8 {
+        kind == .put && expiresAt != nil ? 3 : kind.rawValue
     }
 
     /// Appends the canonical metadata encoding; also used as the stored form of metadata.

@@ -19,6 +19,10 @@ public enum ReservedNames {
     public static let sessionsAgent = "@sessions"
     /// The agent that holds one record per task (key = the task's id).
     public static let tasksAgent = "@tasks"
+    /// The agent that holds the namespace's settings; key ``retentionKey`` is its retention policy.
+    public static let settingsAgent = "@settings"
+    /// The key of the namespace's retention policy under ``settingsAgent``.
+    public static let retentionKey = "retention"
 
     /// Whether an agent id is reserved.
     public static func isReserved(_ name: String) -> Bool { name.utf8.first == UInt8(ascii: "@") }

@@ -46,6 +46,10 @@ public struct VerificationReport: Sendable, Hashable {
     public var firstBadCommitTS: CommitTS?
     /// Why that commit_ts failed.
     public var reason: String?
+    /// Of the events checked, those holding a value the retention policy removed: their chain hash cannot be
+    /// recomputed without it, so each was checked by its leaf (value digests) against the stored Merkle tree, and
+    /// by its link.
+    public var eventsWithRemovedValues = 0
 
     public var isValid: Bool { self.firstBadCommitTS == nil }
 

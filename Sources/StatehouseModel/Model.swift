@@ -11,10 +11,14 @@ public struct WriteOperation: Sendable, Hashable {
     public var kind: Kind
     /// The new value of a put; `nil` for a delete.
     public var value: JSONValue?
+    /// When a put's value expires (microseconds since the epoch): from then on reads treat the key as deleted, and the
+    /// expiry sweep commits its delete (docs/architecture.md, "Retention and expiry"). `nil`: never. Part of the
+    /// event's hash and leaf.
+    public var expiresAt: Microseconds?
 
-    /// A write of `value` to `key`.
-    public static func put(agentID: String, key: String, value: JSONValue) -> Self {
-        Self(agentID: agentID, key: key, kind: .put, value: value)
+    /// A write of `value` to `key`, optionally expiring at `expiresAt`.
+    public static func put(agentID: String, key: String, value: JSONValue, expiresAt: Microseconds? = nil) -> Self {
+        Self(agentID: agentID, key: key, kind: .put, value: value, expiresAt: expiresAt)
     }
 
     /// A delete of `key`, stored as a tombstone version.
@@ -22,11 +26,12 @@ public struct WriteOperation: Sendable, Hashable {
         Self(agentID: agentID, key: key, kind: .delete, value: nil)
     }
 
-    public init(agentID: String, key: String, kind: Kind, value: JSONValue?) {
+    public init(agentID: String, key: String, kind: Kind, value: JSONValue?, expiresAt: Microseconds? = nil) {
         self.agentID = agentID
         self.key = key
         self.kind = kind
         self.value = value
+        self.expiresAt = kind == .put ? expiresAt : nil
     }
 
     /// Bytes this operation counts against the per-transaction byte limit.
@@ -38,16 +43,32 @@ public struct AppliedOperation: Sendable, Hashable {
     public var agentID: String
     public var key: String
     public var kind: WriteOperation.Kind
+    /// The put's value; `nil` for a delete, and for a put whose value the retention policy removed
+    /// (``removedValueDigest`` is then set).
     public var value: JSONValue?
     public var version: Version
+    /// When the put's value expires; `nil`: never.
+    public var expiresAt: Microseconds?
+    /// SHA-256 of the value, for a put whose value was removed by retention: what the event's leaf holds for it, so
+    /// its proofs still check.
+    public var removedValueDigest: EventHash?
 
-    public init(agentID: String, key: String, kind: WriteOperation.Kind, value: JSONValue?, version: Version) {
+    public init(
+        agentID: String, key: String, kind: WriteOperation.Kind, value: JSONValue?, version: Version,
+        expiresAt: Microseconds? = nil, removedValueDigest: EventHash? = nil
+    ) {
         self.agentID = agentID
         self.key = key
         self.kind = kind
         self.value = value
         self.version = version
+        self.expiresAt = expiresAt
+        self.removedValueDigest = removedValueDigest
     }
+
+    /// Whether the value of this put is gone (removed by retention): its event's chain hash can no longer be
+    /// recomputed, only its leaf from the digest.
+    public var valueRemoved: Bool { self.removedValueDigest != nil }
 }
 
 /// Who made a commit and why: free-form, stored with the event and covered by its hash.
@@ -251,6 +272,11 @@ public struct StateRecord: Sendable, Hashable {
     public var committedAt: Microseconds
     /// Whether this version is a delete.
     public var deleted: Bool
+    /// When this version's value expires; `nil`: never.
+    public var expiresAt: Microseconds?
+    /// Whether this version was a put whose value the retention policy removed (only in history listings; a read of
+    /// such a version fails with ``StatehouseError/failedPrecondition(_:)``).
+    public var valueRemoved: Bool = false
 
     /// Whether the key has a value at that point (it was written and its newest version there is not a delete).
     public var exists: Bool { self.value != nil }
@@ -262,7 +288,8 @@ public struct StateRecord: Sendable, Hashable {
         version: Version,
         commitTS: CommitTS,
         committedAt: Microseconds,
-        deleted: Bool
+        deleted: Bool,
+        expiresAt: Microseconds? = nil
     ) {
         self.agentID = agentID
         self.key = key
@@ -271,6 +298,7 @@ public struct StateRecord: Sendable, Hashable {
         self.commitTS = commitTS
         self.committedAt = committedAt
         self.deleted = deleted
+        self.expiresAt = expiresAt
     }
 
     /// The record of a key that has never been written (at the requested point).

@@ -17,6 +17,8 @@ public enum StatehouseError: Error, Sendable, Equatable, Hashable {
     ///
     /// `expected` and `actual` are key versions; `nil` means "no version" (the key was never written).
     case conflict(agentID: String, key: String, expected: Version?, actual: Version?)
+    /// What the request needs is no longer there: a version whose value the retention policy removed.
+    case failedPrecondition(String)
     /// A capacity limit (open transactions, watchers, disk space) was reached; retry later.
     case resourceExhausted(String)
     /// A watch subscriber fell too far behind the live log and was ended; resume from `resumeFrom`.
@@ -49,6 +51,8 @@ extension StatehouseError: CustomStringConvertible {
         case .conflict(let agentID, let key, let expected, let actual):
             return "conflict on agent '\(agentID)' key '\(key)': expected \(Self.describe(expected)), "
                 + "found \(Self.describe(actual)); re-read and retry"
+        case .failedPrecondition(let message):
+            return message
         case .resourceExhausted(let message):
             return message
         case .subscriberTooSlow(let resumeFrom):
@@ -80,6 +84,7 @@ extension StatehouseError {
         case .notFound: "not_found"
         case .transactionExpired: "transaction_expired"
         case .conflict: "conflict"
+        case .failedPrecondition: "failed_precondition"
         case .resourceExhausted: "resource_exhausted"
         case .subscriberTooSlow: "subscriber_too_slow"
         case .unavailable: "unavailable"

@@ -707,6 +707,45 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetRetention" metadata.
+        public enum SetRetention: Sendable {
+            /// Request type for "SetRetention".
+            public typealias Input = Statehouse_V2_SetRetentionRequest
+            /// Response type for "SetRetention".
+            public typealias Output = Statehouse_V2_RetentionPolicy
+            /// Descriptor for "SetRetention".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "SetRetention",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetRetention" metadata.
+        public enum GetRetention: Sendable {
+            /// Request type for "GetRetention".
+            public typealias Input = Statehouse_V2_GetRetentionRequest
+            /// Response type for "GetRetention".
+            public typealias Output = Statehouse_V2_RetentionPolicy
+            /// Descriptor for "GetRetention".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetRetention",
+                type: .unary
+            )
+        }
+        /// Namespace for "Compact" metadata.
+        public enum Compact: Sendable {
+            /// Request type for "Compact".
+            public typealias Input = Statehouse_V2_CompactRequest
+            /// Response type for "Compact".
+            public typealias Output = Statehouse_V2_CompactResponse
+            /// Descriptor for "Compact".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "Compact",
+                type: .unary
+            )
+        }
         /// Namespace for "ImportLog" metadata.
         public enum ImportLog: Sendable {
             /// Request type for "ImportLog".
@@ -787,6 +826,9 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             ListTasks.descriptor,
             Search.descriptor,
             Backup.descriptor,
+            SetRetention.descriptor,
+            GetRetention.descriptor,
+            Compact.descriptor,
             ImportLog.descriptor,
             Session.descriptor
         ]
@@ -1626,6 +1668,59 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_BackupRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_BackupResponse>
+
+        /// Handle the "SetRetention" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+        /// > expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_SetRetentionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_RetentionPolicy` messages.
+        func setRetention(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_SetRetentionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RetentionPolicy>
+
+        /// Handle the "GetRetention" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetRetentionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_RetentionPolicy` messages.
+        func getRetention(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetRetentionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RetentionPolicy>
+
+        /// Handle the "Compact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+        /// > the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+        /// > returns the freed pages to the file system (VACUUM; commits wait while it runs).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_CompactRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_CompactResponse` messages.
+        func compact(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_CompactRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CompactResponse>
 
         /// Handle the "ImportLog" method.
         ///
@@ -2487,6 +2582,59 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_BackupResponse>
 
+        /// Handle the "SetRetention" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+        /// > expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_SetRetentionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_RetentionPolicy` message.
+        func setRetention(
+            request: GRPCCore.ServerRequest<Statehouse_V2_SetRetentionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RetentionPolicy>
+
+        /// Handle the "GetRetention" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetRetentionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_RetentionPolicy` message.
+        func getRetention(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetRetentionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RetentionPolicy>
+
+        /// Handle the "Compact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+        /// > the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+        /// > returns the freed pages to the file system (VACUUM; commits wait while it runs).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CompactRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_CompactResponse` message.
+        func compact(
+            request: GRPCCore.ServerRequest<Statehouse_V2_CompactRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CompactResponse>
+
         /// Handle the "ImportLog" method.
         ///
         /// > Source IDL Documentation:
@@ -3347,6 +3495,59 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_BackupResponse
 
+        /// Handle the "SetRetention" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+        /// > expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_SetRetentionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_RetentionPolicy` to respond with.
+        func setRetention(
+            request: Statehouse_V2_SetRetentionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_RetentionPolicy
+
+        /// Handle the "GetRetention" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetRetentionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_RetentionPolicy` to respond with.
+        func getRetention(
+            request: Statehouse_V2_GetRetentionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_RetentionPolicy
+
+        /// Handle the "Compact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+        /// > the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+        /// > returns the freed pages to the file system (VACUUM; commits wait while it runs).
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_CompactRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_CompactResponse` to respond with.
+        func compact(
+            request: Statehouse_V2_CompactRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_CompactResponse
+
         /// Handle the "ImportLog" method.
         ///
         /// > Source IDL Documentation:
@@ -3966,6 +4167,39 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.SetRetention.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SetRetentionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RetentionPolicy>(),
+            handler: { request, context in
+                try await self.setRetention(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetRetention.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetRetentionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RetentionPolicy>(),
+            handler: { request, context in
+                try await self.getRetention(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.Compact.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CompactRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CompactResponse>(),
+            handler: { request, context in
+                try await self.compact(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.ImportLog.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ImportLogRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ImportLogResponse>(),
@@ -4559,6 +4793,39 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_BackupResponse> {
         let response = try await self.backup(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func setRetention(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_SetRetentionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RetentionPolicy> {
+        let response = try await self.setRetention(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getRetention(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetRetentionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RetentionPolicy> {
+        let response = try await self.getRetention(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func compact(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_CompactRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CompactResponse> {
+        let response = try await self.compact(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -5257,6 +5524,45 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_BackupResponse> {
         return GRPCCore.ServerResponse<Statehouse_V2_BackupResponse>(
             message: try await self.backup(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func setRetention(
+        request: GRPCCore.ServerRequest<Statehouse_V2_SetRetentionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RetentionPolicy> {
+        return GRPCCore.ServerResponse<Statehouse_V2_RetentionPolicy>(
+            message: try await self.setRetention(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getRetention(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetRetentionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RetentionPolicy> {
+        return GRPCCore.ServerResponse<Statehouse_V2_RetentionPolicy>(
+            message: try await self.getRetention(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func compact(
+        request: GRPCCore.ServerRequest<Statehouse_V2_CompactRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CompactResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_CompactResponse>(
+            message: try await self.compact(
                 request: request.message,
                 context: context
             ),
@@ -6374,6 +6680,74 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_BackupResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_BackupResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetRetention" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+        /// > expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_SetRetentionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_SetRetentionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RetentionPolicy` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setRetention<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_SetRetentionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_SetRetentionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RetentionPolicy>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetRetention" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetRetentionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetRetentionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RetentionPolicy` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getRetention<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetRetentionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetRetentionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RetentionPolicy>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Compact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+        /// > the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+        /// > returns the freed pages to the file system (VACUUM; commits wait while it runs).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CompactRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CompactRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CompactResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func compact<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CompactRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CompactRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CompactResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CompactResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "ImportLog" method.
@@ -8082,6 +8456,107 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "SetRetention" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+        /// > expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_SetRetentionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_SetRetentionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RetentionPolicy` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func setRetention<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_SetRetentionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_SetRetentionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RetentionPolicy>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.SetRetention.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetRetention" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetRetentionRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetRetentionRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RetentionPolicy` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getRetention<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetRetentionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetRetentionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RetentionPolicy>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetRetention.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Compact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+        /// > the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+        /// > returns the freed pages to the file system (VACUUM; commits wait while it runs).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CompactRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CompactRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CompactResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func compact<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CompactRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CompactRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CompactResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CompactResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.Compact.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "ImportLog" method.
         ///
         /// > Source IDL Documentation:
@@ -9531,6 +10006,92 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_BackupRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_BackupResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetRetention" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+    /// > expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_SetRetentionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setRetention<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_SetRetentionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setRetention(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SetRetentionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RetentionPolicy>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRetention" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetRetentionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getRetention<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetRetentionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getRetention(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetRetentionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RetentionPolicy>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Compact" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+    /// > the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+    /// > returns the freed pages to the file system (VACUUM; commits wait while it runs).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_CompactRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func compact<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_CompactRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CompactResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.compact(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CompactRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CompactResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -11181,6 +11742,104 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.backup(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetRetention" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+    /// > expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setRetention<Result>(
+        _ message: Statehouse_V2_SetRetentionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_SetRetentionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setRetention(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRetention" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getRetention<Result>(
+        _ message: Statehouse_V2_GetRetentionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RetentionPolicy>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetRetentionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getRetention(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Compact" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+    /// > the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+    /// > returns the freed pages to the file system (VACUUM; commits wait while it runs).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func compact<Result>(
+        _ message: Statehouse_V2_CompactRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CompactResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_CompactRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.compact(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -145,9 +145,25 @@ public nonisolated struct Statehouse_V2_StateRecord: Sendable {
 
   public var deleted: Bool = false
 
+  /// When this version's value expires (a put with a TTL); absent: never. A latest read after that time finds the key
+  /// deleted.
+  public var expiresAtMicros: Int64 {
+    get {_expiresAtMicros ?? 0}
+    set {_expiresAtMicros = newValue}
+  }
+  /// Returns true if `expiresAtMicros` has been explicitly set.
+  public var hasExpiresAtMicros: Bool {self._expiresAtMicros != nil}
+  /// Clears the value of `expiresAtMicros`. Subsequent reads from it will return its default value.
+  public mutating func clearExpiresAtMicros() {self._expiresAtMicros = nil}
+
+  /// Only in history: this put's value was removed by the retention policy (value is empty).
+  public var valueRemoved: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _expiresAtMicros: Int64? = nil
 }
 
 public nonisolated struct Statehouse_V2_KeyEntry: Sendable {
@@ -218,14 +234,29 @@ public nonisolated struct Statehouse_V2_AppliedOperation: Sendable {
 
   public var kind: Statehouse_V2_OperationKind = .unspecified
 
-  /// JSON text of a put; empty for a delete.
+  /// JSON text of a put; empty for a delete and for a put whose value the retention policy removed.
   public var value: Data = Data()
 
   public var version: UInt64 = 0
 
+  /// When the put's value expires; absent: never. Covered by the event's hash and leaf (kind 3).
+  public var expiresAtMicros: Int64 {
+    get {_expiresAtMicros ?? 0}
+    set {_expiresAtMicros = newValue}
+  }
+  /// Returns true if `expiresAtMicros` has been explicitly set.
+  public var hasExpiresAtMicros: Bool {self._expiresAtMicros != nil}
+  /// Clears the value of `expiresAtMicros`. Subsequent reads from it will return its default value.
+  public mutating func clearExpiresAtMicros() {self._expiresAtMicros = nil}
+
+  /// For a put whose value the retention policy removed: SHA-256 of the value, which the event's leaf holds.
+  public var removedValueDigest: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _expiresAtMicros: Int64? = nil
 }
 
 public nonisolated struct Statehouse_V2_Event: Sendable {
@@ -367,9 +398,21 @@ public nonisolated struct Statehouse_V2_WriteRequest: Sendable {
   /// JSON text.
   public var value: Data = Data()
 
+  /// As Operation.expires_at_micros.
+  public var expiresAtMicros: Int64 {
+    get {_expiresAtMicros ?? 0}
+    set {_expiresAtMicros = newValue}
+  }
+  /// Returns true if `expiresAtMicros` has been explicitly set.
+  public var hasExpiresAtMicros: Bool {self._expiresAtMicros != nil}
+  /// Clears the value of `expiresAtMicros`. Subsequent reads from it will return its default value.
+  public mutating func clearExpiresAtMicros() {self._expiresAtMicros = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _expiresAtMicros: Int64? = nil
 }
 
 public nonisolated struct Statehouse_V2_WriteResponse: Sendable {
@@ -524,9 +567,22 @@ public nonisolated struct Statehouse_V2_Operation: Sendable {
   /// JSON text of a put.
   public var value: Data = Data()
 
+  /// A put's expiry (microseconds since the epoch), after the commit's time: from then on reads find the key deleted
+  /// and the daemon commits its delete (reason "expired"). Absent: never.
+  public var expiresAtMicros: Int64 {
+    get {_expiresAtMicros ?? 0}
+    set {_expiresAtMicros = newValue}
+  }
+  /// Returns true if `expiresAtMicros` has been explicitly set.
+  public var hasExpiresAtMicros: Bool {self._expiresAtMicros != nil}
+  /// Clears the value of `expiresAtMicros`. Subsequent reads from it will return its default value.
+  public mutating func clearExpiresAtMicros() {self._expiresAtMicros = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _expiresAtMicros: Int64? = nil
 }
 
 public nonisolated struct Statehouse_V2_Condition: Sendable {
@@ -1126,6 +1182,10 @@ public nonisolated struct Statehouse_V2_VerifyResponse: Sendable {
   public var fromCommitTs: UInt64 = 0
 
   public var toCommitTs: UInt64 = 0
+
+  /// Of events_checked, those holding a value the retention policy removed: checked by their leaf (value digests)
+  /// against the stored Merkle tree and by their link, since their hash covers the removed bytes.
+  public var eventsWithRemovedValues: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2915,6 +2975,122 @@ public nonisolated struct Statehouse_V2_SearchResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Statehouse_V2_RetentionPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  /// Keep the newest N versions of each key; 0: no count rule.
+  public var keepVersions: UInt32 = 0
+
+  /// Keep every version that was current within this many seconds; 0: no age rule. With both rules 0, every version is
+  /// kept. A version is kept when any rule keeps it; the latest version and versions a live snapshot needs always are.
+  public var keepForSeconds: UInt64 = 0
+
+  /// "namespace" (set with SetRetention), "default" (the daemon's configuration) or "none" (keep everything).
+  public var source: String = String()
+
+  /// The commit that set the namespace's policy; 0 otherwise.
+  public var commitTs: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_SetRetentionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var keepVersions: UInt32 = 0
+
+  public var keepForSeconds: UInt64 = 0
+
+  /// Remove the namespace's own policy, so the daemon's default applies again (the rules above must be 0).
+  public var useDefault: Bool = false
+
+  public var metadata: Statehouse_V2_Metadata {
+    get {_metadata ?? Statehouse_V2_Metadata()}
+    set {_metadata = newValue}
+  }
+  /// Returns true if `metadata` has been explicitly set.
+  public var hasMetadata: Bool {self._metadata != nil}
+  /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
+  public mutating func clearMetadata() {self._metadata = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _metadata: Statehouse_V2_Metadata? = nil
+}
+
+public nonisolated struct Statehouse_V2_GetRetentionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_CompactRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var vacuum: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Statehouse_V2_CompactResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  /// Versions looked at, and those whose values were removed (with the bytes of those values).
+  public var versionsExamined: UInt64 = 0
+
+  public var valuesRemoved: UInt64 = 0
+
+  public var valueBytesRemoved: UInt64 = 0
+
+  /// The database file's size before and after (after VACUUM when asked for).
+  public var fileBytesBefore: UInt64 = 0
+
+  public var fileBytesAfter: UInt64 = 0
+
+  public var policy: Statehouse_V2_RetentionPolicy {
+    get {_policy ?? Statehouse_V2_RetentionPolicy()}
+    set {_policy = newValue}
+  }
+  /// Returns true if `policy` has been explicitly set.
+  public var hasPolicy: Bool {self._policy != nil}
+  /// Clears the value of `policy`. Subsequent reads from it will return its default value.
+  public mutating func clearPolicy() {self._policy = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _policy: Statehouse_V2_RetentionPolicy? = nil
+}
+
 public nonisolated struct Statehouse_V2_BackupRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -3076,7 +3252,7 @@ nonisolated extension Statehouse_V2_KeyAddress: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Statehouse_V2_StateRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StateRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}value\0\u{1}exists\0\u{1}version\0\u{3}commit_ts\0\u{3}committed_at_micros\0\u{1}deleted\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}value\0\u{1}exists\0\u{1}version\0\u{3}commit_ts\0\u{3}committed_at_micros\0\u{1}deleted\0\u{3}expires_at_micros\0\u{3}value_removed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3092,12 +3268,18 @@ nonisolated extension Statehouse_V2_StateRecord: SwiftProtobuf.Message, SwiftPro
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.committedAtMicros) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.deleted) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self._expiresAtMicros) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.valueRemoved) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.agentID.isEmpty {
       try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
     }
@@ -3122,6 +3304,12 @@ nonisolated extension Statehouse_V2_StateRecord: SwiftProtobuf.Message, SwiftPro
     if self.deleted != false {
       try visitor.visitSingularBoolField(value: self.deleted, fieldNumber: 8)
     }
+    try { if let v = self._expiresAtMicros {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+    } }()
+    if self.valueRemoved != false {
+      try visitor.visitSingularBoolField(value: self.valueRemoved, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3134,6 +3322,8 @@ nonisolated extension Statehouse_V2_StateRecord: SwiftProtobuf.Message, SwiftPro
     if lhs.commitTs != rhs.commitTs {return false}
     if lhs.committedAtMicros != rhs.committedAtMicros {return false}
     if lhs.deleted != rhs.deleted {return false}
+    if lhs._expiresAtMicros != rhs._expiresAtMicros {return false}
+    if lhs.valueRemoved != rhs.valueRemoved {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3281,7 +3471,7 @@ nonisolated extension Statehouse_V2_LogHead: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Statehouse_V2_AppliedOperation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AppliedOperation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}kind\0\u{1}value\0\u{1}version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}kind\0\u{1}value\0\u{1}version\0\u{3}expires_at_micros\0\u{3}removed_value_digest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3294,12 +3484,18 @@ nonisolated extension Statehouse_V2_AppliedOperation: SwiftProtobuf.Message, Swi
       case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.value) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self._expiresAtMicros) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.removedValueDigest) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.agentID.isEmpty {
       try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
     }
@@ -3315,6 +3511,12 @@ nonisolated extension Statehouse_V2_AppliedOperation: SwiftProtobuf.Message, Swi
     if self.version != 0 {
       try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 5)
     }
+    try { if let v = self._expiresAtMicros {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 6)
+    } }()
+    if !self.removedValueDigest.isEmpty {
+      try visitor.visitSingularBytesField(value: self.removedValueDigest, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3324,6 +3526,8 @@ nonisolated extension Statehouse_V2_AppliedOperation: SwiftProtobuf.Message, Swi
     if lhs.kind != rhs.kind {return false}
     if lhs.value != rhs.value {return false}
     if lhs.version != rhs.version {return false}
+    if lhs._expiresAtMicros != rhs._expiresAtMicros {return false}
+    if lhs.removedValueDigest != rhs.removedValueDigest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3608,7 +3812,7 @@ nonisolated extension Statehouse_V2_BeginTransactionResponse: SwiftProtobuf.Mess
 
 nonisolated extension Statehouse_V2_WriteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WriteRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{3}agent_id\0\u{1}key\0\u{1}value\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}txn_id\0\u{3}agent_id\0\u{1}key\0\u{1}value\0\u{3}expires_at_micros\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3620,12 +3824,17 @@ nonisolated extension Statehouse_V2_WriteRequest: SwiftProtobuf.Message, SwiftPr
       case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.key) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.value) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._expiresAtMicros) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.txnID.isEmpty {
       try visitor.visitSingularStringField(value: self.txnID, fieldNumber: 1)
     }
@@ -3638,6 +3847,9 @@ nonisolated extension Statehouse_V2_WriteRequest: SwiftProtobuf.Message, SwiftPr
     if !self.value.isEmpty {
       try visitor.visitSingularBytesField(value: self.value, fieldNumber: 4)
     }
+    try { if let v = self._expiresAtMicros {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3646,6 +3858,7 @@ nonisolated extension Statehouse_V2_WriteRequest: SwiftProtobuf.Message, SwiftPr
     if lhs.agentID != rhs.agentID {return false}
     if lhs.key != rhs.key {return false}
     if lhs.value != rhs.value {return false}
+    if lhs._expiresAtMicros != rhs._expiresAtMicros {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3913,7 +4126,7 @@ nonisolated extension Statehouse_V2_AbortResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Statehouse_V2_Operation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Operation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}kind\0\u{1}value\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}key\0\u{1}kind\0\u{1}value\0\u{3}expires_at_micros\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3925,12 +4138,17 @@ nonisolated extension Statehouse_V2_Operation: SwiftProtobuf.Message, SwiftProto
       case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.value) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._expiresAtMicros) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.agentID.isEmpty {
       try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
     }
@@ -3943,6 +4161,9 @@ nonisolated extension Statehouse_V2_Operation: SwiftProtobuf.Message, SwiftProto
     if !self.value.isEmpty {
       try visitor.visitSingularBytesField(value: self.value, fieldNumber: 4)
     }
+    try { if let v = self._expiresAtMicros {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3951,6 +4172,7 @@ nonisolated extension Statehouse_V2_Operation: SwiftProtobuf.Message, SwiftProto
     if lhs.key != rhs.key {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs.value != rhs.value {return false}
+    if lhs._expiresAtMicros != rhs._expiresAtMicros {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5063,7 +5285,7 @@ nonisolated extension Statehouse_V2_VerifyRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Statehouse_V2_VerifyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VerifyResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{3}first_bad_commit_ts\0\u{1}reason\0\u{3}events_checked\0\u{1}head\0\u{3}from_commit_ts\0\u{3}to_commit_ts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{3}first_bad_commit_ts\0\u{1}reason\0\u{3}events_checked\0\u{1}head\0\u{3}from_commit_ts\0\u{3}to_commit_ts\0\u{3}events_with_removed_values\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5078,6 +5300,7 @@ nonisolated extension Statehouse_V2_VerifyResponse: SwiftProtobuf.Message, Swift
       case 5: try { try decoder.decodeSingularMessageField(value: &self._head) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.fromCommitTs) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.toCommitTs) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.eventsWithRemovedValues) }()
       default: break
       }
     }
@@ -5109,6 +5332,9 @@ nonisolated extension Statehouse_V2_VerifyResponse: SwiftProtobuf.Message, Swift
     if self.toCommitTs != 0 {
       try visitor.visitSingularUInt64Field(value: self.toCommitTs, fieldNumber: 7)
     }
+    if self.eventsWithRemovedValues != 0 {
+      try visitor.visitSingularUInt64Field(value: self.eventsWithRemovedValues, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5120,6 +5346,7 @@ nonisolated extension Statehouse_V2_VerifyResponse: SwiftProtobuf.Message, Swift
     if lhs._head != rhs._head {return false}
     if lhs.fromCommitTs != rhs.fromCommitTs {return false}
     if lhs.toCommitTs != rhs.toCommitTs {return false}
+    if lhs.eventsWithRemovedValues != rhs.eventsWithRemovedValues {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -8480,6 +8707,239 @@ nonisolated extension Statehouse_V2_SearchResponse: SwiftProtobuf.Message, Swift
   public static func ==(lhs: Statehouse_V2_SearchResponse, rhs: Statehouse_V2_SearchResponse) -> Bool {
     if lhs.hits != rhs.hits {return false}
     if lhs.nextCursor != rhs.nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_RetentionPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RetentionPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}keep_versions\0\u{3}keep_for_seconds\0\u{1}source\0\u{3}commit_ts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.keepVersions) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.keepForSeconds) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.commitTs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.keepVersions != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keepVersions, fieldNumber: 2)
+    }
+    if self.keepForSeconds != 0 {
+      try visitor.visitSingularUInt64Field(value: self.keepForSeconds, fieldNumber: 3)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 4)
+    }
+    if self.commitTs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commitTs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_RetentionPolicy, rhs: Statehouse_V2_RetentionPolicy) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.keepVersions != rhs.keepVersions {return false}
+    if lhs.keepForSeconds != rhs.keepForSeconds {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.commitTs != rhs.commitTs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_SetRetentionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetRetentionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}keep_versions\0\u{3}keep_for_seconds\0\u{3}use_default\0\u{1}metadata\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.keepVersions) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.keepForSeconds) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.useDefault) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.keepVersions != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keepVersions, fieldNumber: 2)
+    }
+    if self.keepForSeconds != 0 {
+      try visitor.visitSingularUInt64Field(value: self.keepForSeconds, fieldNumber: 3)
+    }
+    if self.useDefault != false {
+      try visitor.visitSingularBoolField(value: self.useDefault, fieldNumber: 4)
+    }
+    try { if let v = self._metadata {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_SetRetentionRequest, rhs: Statehouse_V2_SetRetentionRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.keepVersions != rhs.keepVersions {return false}
+    if lhs.keepForSeconds != rhs.keepForSeconds {return false}
+    if lhs.useDefault != rhs.useDefault {return false}
+    if lhs._metadata != rhs._metadata {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_GetRetentionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetRetentionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_GetRetentionRequest, rhs: Statehouse_V2_GetRetentionRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_CompactRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompactRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}vacuum\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.vacuum) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.vacuum != false {
+      try visitor.visitSingularBoolField(value: self.vacuum, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_CompactRequest, rhs: Statehouse_V2_CompactRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.vacuum != rhs.vacuum {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_CompactResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompactResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}versions_examined\0\u{3}values_removed\0\u{3}value_bytes_removed\0\u{3}file_bytes_before\0\u{3}file_bytes_after\0\u{1}policy\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.versionsExamined) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.valuesRemoved) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.valueBytesRemoved) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.fileBytesBefore) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.fileBytesAfter) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._policy) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if self.versionsExamined != 0 {
+      try visitor.visitSingularUInt64Field(value: self.versionsExamined, fieldNumber: 2)
+    }
+    if self.valuesRemoved != 0 {
+      try visitor.visitSingularUInt64Field(value: self.valuesRemoved, fieldNumber: 3)
+    }
+    if self.valueBytesRemoved != 0 {
+      try visitor.visitSingularUInt64Field(value: self.valueBytesRemoved, fieldNumber: 4)
+    }
+    if self.fileBytesBefore != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fileBytesBefore, fieldNumber: 5)
+    }
+    if self.fileBytesAfter != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fileBytesAfter, fieldNumber: 6)
+    }
+    try { if let v = self._policy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_CompactResponse, rhs: Statehouse_V2_CompactResponse) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.versionsExamined != rhs.versionsExamined {return false}
+    if lhs.valuesRemoved != rhs.valuesRemoved {return false}
+    if lhs.valueBytesRemoved != rhs.valueBytesRemoved {return false}
+    if lhs.fileBytesBefore != rhs.fileBytesBefore {return false}
+    if lhs.fileBytesAfter != rhs.fileBytesAfter {return false}
+    if lhs._policy != rhs._policy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -12,6 +12,8 @@ public final class SQLiteBackend: StorageBackend {
     let writer: SQLiteWorkerPool<SQLiteWriter>
     let readers: SQLiteWorkerPool<SQLiteReader>
     private let lock: DataDirectoryLock?
+    /// The database file; `nil` for a store in memory.
+    let databasePath: String?
     let logger: Logger
     private let closeState = CloseFlag()
 
@@ -19,11 +21,13 @@ public final class SQLiteBackend: StorageBackend {
         writer: SQLiteWorkerPool<SQLiteWriter>,
         readers: SQLiteWorkerPool<SQLiteReader>,
         lock: DataDirectoryLock?,
+        databasePath: String?,
         logger: Logger
     ) {
         self.writer = writer
         self.readers = readers
         self.lock = lock
+        self.databasePath = databasePath
         self.logger = logger
     }
 
@@ -62,6 +66,7 @@ public final class SQLiteBackend: StorageBackend {
             ),
             readers: readers,
             lock: lock,
+            databasePath: configuration.location.databasePath,
             logger: logger
         )
     }
@@ -99,7 +104,7 @@ public final class SQLiteBackend: StorageBackend {
             for _ in 0..<max(1, configuration.readerCount) {
                 let connection = try SQLiteConnection(path: path, flags: flags & ~SQLITE_OPEN_CREATE)
                 try Self.configure(connection, configuration, isWriter: false)
-                readers.append(SQLiteReader(connection: connection))
+                readers.append(SQLiteReader(connection: connection, clock: configuration.clock))
             }
             return (writer, readers, lock)
         } catch let error as SQLiteError {

@@ -1,4 +1,4 @@
-import StatehouseCore
+public import StatehouseCore
 
 /// Settings of the SQLite backend.
 public struct SQLiteConfiguration: Sendable {
@@ -42,6 +42,9 @@ public struct SQLiteConfiguration: Sendable {
     /// durable throughput here (docs/benchmarks.md, "Search"), which a deployment that never searches state should
     /// not pay. Turning it on indexes new writes; turning it off stops indexing (what was indexed stays findable).
     public var searchState = false
+    /// The wall clock reads compare expiries (`expires_at`) with: the engine's clock, so that tests can expire keys
+    /// without sleeping. The default is the system's.
+    public var clock: any StatehouseClock = SystemClock()
 
     public init(location: Location) {
         self.location = location
@@ -59,4 +62,14 @@ public struct SQLiteConfiguration: Sendable {
     /// The size the WAL file is cut back to when a checkpoint starts it over: 32 MiB, twice what the checkpointer's
     /// restart threshold (4,096 frames) lets it reach in steady state.
     static let walSizeLimitBytes = 32 << 20
+}
+
+extension SQLiteConfiguration.Location {
+    /// The database file of a store in a directory.
+    var databasePath: String? {
+        switch self {
+        case .directory(let directory): directory + "/" + SQLiteConfiguration.databaseFileName
+        case .memory: nil
+        }
+    }
 }

@@ -54,7 +54,7 @@ enum SQLiteQueries {
             statement = try connection.statement(
                 """
                 SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
-                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count
+                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count, v.expires_at, v.value_digest
                 FROM versions v JOIN events e ON e.ns_id = v.ns_id AND e.commit_ts = v.commit_ts
                 WHERE v.ns_id = ?1 AND v.agent_id = ?4 AND v.commit_ts >= ?2 AND v.commit_ts <= ?3
                 ORDER BY v.commit_ts, v.id
@@ -70,7 +70,7 @@ enum SQLiteQueries {
             statement = try connection.statement(
                 """
                 SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
-                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count
+                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count, v.expires_at, v.value_digest
                 FROM events e JOIN versions v ON v.id >= e.first_version_id AND v.id < e.first_version_id + e.op_count
                 WHERE e.ns_id = ?1 AND e.commit_ts >= ?2 AND e.commit_ts <= ?3
                 ORDER BY e.commit_ts, v.id
@@ -106,12 +106,16 @@ enum SQLiteQueries {
                 )
             }
             let deleted = statement.bool(9)
+            // A put whose value the retention policy removed keeps the value's digest instead.
+            let removedValueDigest = statement.isNull(13) ? nil : statement.hash(13)
             let operation = AppliedOperation(
                 agentID: statement.text(6),
                 key: statement.text(7),
                 kind: deleted ? .delete : .put,
-                value: deleted ? nil : JSONValue(trusted: statement.blob(10)),
-                version: statement.uint64(8)
+                value: deleted || removedValueDigest != nil ? nil : JSONValue(trusted: statement.blob(10)),
+                version: statement.uint64(8),
+                expiresAt: statement.isNull(12) ? nil : statement.int64(12),
+                removedValueDigest: removedValueDigest
             )
             if query.keeps(operation) {
                 bytes += operation.value?.utf8.count ?? 0

@@ -9,10 +9,16 @@ final class SQLiteReader: SQLiteConnectionOwner {
     private var namespaceIDs: [String: Int64] = [:]
     /// Merkle tree nodes read before (they never change once committed).
     let nodeCache = SQLiteMerkleNodes.Cache()
+    /// The wall clock latest reads compare expiries with.
+    private let clock: any StatehouseClock
 
-    init(connection: SQLiteConnection) {
+    init(connection: SQLiteConnection, clock: any StatehouseClock = SystemClock()) {
         self.connection = connection
+        self.clock = clock
     }
+
+    /// The columns ``record(_:agentID:key:column:)`` decodes, in order.
+    static let recordColumns = "version, deleted, value, commit_ts, committed_at, expires_at, value_digest IS NOT NULL"
 
     func namespaceID(_ name: String) throws -> Int64? {
         if let id = self.namespaceIDs[name] { return id }
@@ -98,12 +104,14 @@ final class SQLiteReader: SQLiteConnectionOwner {
         guard let namespaceID = try self.namespaceID(namespace) else {
             return .missing(agentID: agentID, key: key)
         }
-        let found: StateRecord?
+        var found: StateRecord?
         switch point {
         case .latest:
             found = try self.newestVersion(namespaceID: namespaceID, agentID: agentID, key: key, atCommit: nil)
+                .map { try self.unexpired($0, at: nil, namespaceID: namespaceID) }
         case .commit(let commitTS):
             found = try self.newestVersion(namespaceID: namespaceID, agentID: agentID, key: key, atCommit: commitTS)
+                .map { try self.unexpired($0, at: commitTS, namespaceID: namespaceID) }
         case .version(let version):
             found = try self.version(namespaceID: namespaceID, agentID: agentID, key: key, version: version)
             if found == nil,
@@ -114,21 +122,58 @@ final class SQLiteReader: SQLiteConnectionOwner {
                 )
             }
         }
+        if let record = found, record.valueRemoved { throw Self.removedVersion(record) }
         return found ?? .missing(agentID: agentID, key: key)
     }
 
-    /// Decodes `version, deleted, value, commit_ts, committed_at` starting at `column`.
+    /// The error of a read that needs a value the retention policy removed; the engine adds the policy it keeps.
+    static func removedVersion(_ record: StateRecord) -> StatehouseError {
+        .failedPrecondition(
+            "version \(record.version) of agent '\(record.agentID.prefix(64))' key '\(record.key.prefix(64))' was "
+                + "removed by the retention policy")
+    }
+
+    /// A put whose expiry has passed at the read's point reads as a delete of that version: at the latest state the
+    /// point's time is now, as of a commit_ts it is that commit's time.
+    private func unexpired(_ record: StateRecord, at commitTS: CommitTS?, namespaceID: Int64) throws -> StateRecord {
+        guard let expiresAt = record.expiresAt, !record.deleted else { return record }
+        let pointTime = try commitTS.map { try self.committedAt(namespaceID: namespaceID, commitTS: $0) }
+            ?? self.clock.wallMicroseconds()
+        guard expiresAt <= pointTime else { return record }
+        var expired = record
+        expired.value = nil
+        expired.deleted = true
+        expired.valueRemoved = false
+        return expired
+    }
+
+    private func committedAt(namespaceID: Int64, commitTS: CommitTS) throws -> Microseconds {
+        let statement = try self.connection.statement("SELECT committed_at FROM events WHERE ns_id = ? AND commit_ts = ?")
+        statement.bind(0, namespaceID)
+        statement.bind(1, commitTS)
+        guard try statement.step() else {
+            throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "event is missing")
+        }
+        return statement.int64(0)
+    }
+
+    /// Decodes ``recordColumns`` starting at `column`: a put whose value retention removed has no value and
+    /// `valueRemoved` set.
     static func record(_ statement: SQLiteStatement, agentID: String, key: String, column: Int32 = 0) -> StateRecord {
         let deleted = statement.bool(column + 1)
-        return StateRecord(
+        let removed = statement.bool(column + 6)
+        var record = StateRecord(
             agentID: agentID,
             key: key,
-            value: deleted ? nil : JSONValue(trusted: statement.blob(column + 2)),
+            value: deleted || removed ? nil : JSONValue(trusted: statement.blob(column + 2)),
             version: statement.uint64(column),
             commitTS: statement.uint64(column + 3),
             committedAt: statement.int64(column + 4),
-            deleted: deleted
+            deleted: deleted,
+            expiresAt: statement.isNull(column + 5) ? nil : statement.int64(column + 5)
         )
+        record.valueRemoved = removed
+        return record
     }
 
     /// The next key of an agent in byte order within `[prefix, prefix + ∞)` and after `after`: one index seek.
@@ -171,7 +216,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
     ) throws -> StateRecord? {
         let newest = try self.connection.statement(
             """
-            SELECT version, deleted, value, commit_ts, committed_at FROM versions INDEXED BY versions_by_key
+            SELECT \(Self.recordColumns) FROM versions INDEXED BY versions_by_key
             WHERE ns_id = ? AND agent_id = ? AND key = ? ORDER BY version DESC LIMIT 1
             """
         )
@@ -208,7 +253,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
     private func version(namespaceID: Int64, agentID: String, key: String, version: Version) throws -> StateRecord? {
         let statement = try self.connection.statement(
             """
-            SELECT version, deleted, value, commit_ts, committed_at FROM versions INDEXED BY versions_by_key
+            SELECT \(Self.recordColumns) FROM versions INDEXED BY versions_by_key
             WHERE ns_id = ? AND agent_id = ? AND key = ? AND version = ?
             """
         )
@@ -239,10 +284,12 @@ final class SQLiteReader: SQLiteConnectionOwner {
         {
             cursor = key
             guard
-                let record = try self.newestVersion(
-                    namespaceID: namespaceID, agentID: agentID, key: key, atCommit: atCommit),
-                keep(record)
+                let found = try self.newestVersion(
+                    namespaceID: namespaceID, agentID: agentID, key: key, atCommit: atCommit)
             else { continue }
+            let record = try self.unexpired(found, at: atCommit, namespaceID: namespaceID)
+            guard keep(record) else { continue }
+            if record.valueRemoved { throw Self.removedVersion(record) }
             records.append(record)
         }
         return records
@@ -297,7 +344,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
         let statement = try self.connection.statement(
             """
-            SELECT version, deleted, value, commit_ts, committed_at FROM versions INDEXED BY versions_by_key
+            SELECT \(Self.recordColumns) FROM versions INDEXED BY versions_by_key
             WHERE ns_id = ? AND agent_id = ? AND key = ? AND version < ?
             ORDER BY version DESC LIMIT ?
             """

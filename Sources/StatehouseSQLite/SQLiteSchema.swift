@@ -111,6 +111,20 @@ enum SQLiteSchema {
             """,
             then: SQLiteSearchIndex.build(on:)
         ),
+        Migration(
+            5,
+            // Retention and expiry (docs/architecture.md, "Retention and expiry"): a put's expiry, and the SHA-256 of a
+            // value the retention policy removed (value is then NULL, so the row's `deleted` stays 0 and a reader
+            // tells it from a delete by this digest). Both columns are NULL on every existing row, so adding them
+            // rewrites nothing. The expiry index holds only rows that have an expiry; the search index finds the
+            // state documents of a version whose value is removed.
+            """
+            ALTER TABLE versions ADD COLUMN expires_at INTEGER;
+            ALTER TABLE versions ADD COLUMN value_digest BLOB;
+            CREATE INDEX versions_by_expiry ON versions(expires_at) WHERE expires_at IS NOT NULL;
+            CREATE INDEX search_docs_by_version ON search_docs(ns_id, agent_id, key, version) WHERE kind = 1;
+            """
+        ),
     ]
 
     /// One schema change: SQL, then optionally code that fills what the SQL created, in the same transaction.

@@ -20,6 +20,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     private let logger: Logger
     let checkpointer: WALCheckpointer
     private var namespaces: [String: NamespaceEntry] = [:]
+    /// The time of the batch being decided: a put whose expiry has passed counts as deleted for its conditions.
+    private var batchTime: Microseconds = 0
     /// Whether state values are indexed for search (``SQLiteConfiguration/searchState``).
     private let searchState: Bool
 
@@ -63,6 +65,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
 
     /// Decides and stores a batch in one SQLite transaction; returns once COMMIT (and its fsync) returned.
     func commit(_ batch: [CommitRequest], now: Microseconds) throws -> BatchResolution {
+        self.batchTime = now
         try self.connection.statement("BEGIN IMMEDIATE").run()
         do {
             let resolution = try CommitResolver.resolve(batch, reader: self, now: now)
@@ -126,8 +129,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     private func insert(_ event: Event, namespaceID: Int64, request: CommitRequest, merkleNodes: [UInt8]) throws {
         let insertVersion = try self.connection.statement(
             """
-            INSERT INTO versions(ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO versions(ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         )
         var firstVersionID: Int64 = 0
@@ -142,6 +145,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             insertVersion.bind(5, event.committedAt)
             insertVersion.bind(6, deleted)
             insertVersion.bind(7, blob: deleted ? nil : operation.value?.utf8 ?? [])
+            if let expiresAt = operation.expiresAt { insertVersion.bind(8, expiresAt) } else { insertVersion.bindNull(8) }
             try insertVersion.run()
             let versionID = self.connection.lastInsertRowID
             if index == 0 { firstVersionID = versionID }
@@ -191,6 +195,9 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         }
     }
 
+    /// The id of a namespace with commits, from the writer's cache (always the truth: it is the only writer).
+    func namespaceID(_ name: String) -> Int64? { self.namespaces[name]?.id }
+
     // MARK: CommitStateReader
 
     func head(namespace: String) throws -> LogHead {
@@ -201,7 +208,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         guard let namespaceID = self.namespaces[namespace]?.id else { return nil }
         let statement = try self.connection.statement(
             """
-            SELECT version, deleted FROM versions INDEXED BY versions_by_key
+            SELECT version, deleted, expires_at FROM versions INDEXED BY versions_by_key
             WHERE ns_id = ? AND agent_id = ? AND key = ? ORDER BY version DESC LIMIT 1
             """
         )
@@ -209,7 +216,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         statement.bind(1, agentID)
         statement.bind(2, key)
         guard try statement.step() else { return nil }
-        return KeyVersionState(version: statement.uint64(0), deleted: statement.bool(1))
+        let expired = !statement.isNull(2) && statement.int64(2) <= self.batchTime
+        return KeyVersionState(version: statement.uint64(0), deleted: statement.bool(1) || expired)
     }
 
     func lastCommitTS(namespace: String, agentID: String) throws -> CommitTS {

@@ -26,11 +26,15 @@ public func withTestEngine(
 ) async throws {
     switch kind {
     case .memory:
-        let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: testLogger)
+        var storage = SQLiteConfiguration.inMemory()
+        storage.clock = clock
+        let backend = try await SQLiteBackend.open(configuration: storage, logger: testLogger)
         try await runEngine(backend: backend, configuration: configuration, clock: clock, body)
     case .file:
         try await withTemporaryDirectory { directory in
-            let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            var storage = SQLiteConfiguration.directory(directory)
+            storage.clock = clock
+            let backend = try await SQLiteBackend.open(configuration: storage, logger: testLogger)
             try await runEngine(backend: backend, configuration: configuration, clock: clock, body)
         }
     }

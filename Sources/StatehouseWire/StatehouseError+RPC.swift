@@ -14,7 +14,7 @@ extension StatehouseError: RPCErrorConvertible {
         switch self {
         case .invalidArgument: .invalidArgument
         case .transactionNotFound, .notFound: .notFound
-        case .transactionExpired: .failedPrecondition
+        case .transactionExpired, .failedPrecondition: .failedPrecondition
         case .conflict: .aborted  // re-read, then retry
         case .resourceExhausted, .subscriberTooSlow: .resourceExhausted
         case .unavailable: .unavailable
@@ -101,6 +101,7 @@ extension Wire {
         case "transaction_not_found": return .transactionNotFound(message)
         case "not_found": return .notFound(message)
         case "transaction_expired": return .transactionExpired(message)
+        case "failed_precondition": return .failedPrecondition(message)
         case "conflict":
             return .conflict(
                 agentID: detail(WireErrorKeys.conflictAgentID) ?? "",

@@ -51,9 +51,14 @@ extension Wire {
     package static func operation(_ proto: Statehouse_V2_Operation, limits: EngineLimits) throws -> WriteOperation {
         switch proto.kind {
         case .put:
-            return .put(agentID: proto.agentID, key: proto.key, value: try self.value(proto.value, limits: limits))
+            return .put(
+                agentID: proto.agentID, key: proto.key, value: try self.value(proto.value, limits: limits),
+                expiresAt: proto.hasExpiresAtMicros ? proto.expiresAtMicros : nil)
         case .delete:
             guard proto.value.isEmpty else { throw StatehouseError.invalidArgument("a delete takes no value") }
+            guard !proto.hasExpiresAtMicros else {
+                throw StatehouseError.invalidArgument("a delete takes no expiry (expires_at_micros)")
+            }
             return .delete(agentID: proto.agentID, key: proto.key)
         case .unspecified, .UNRECOGNIZED:
             throw StatehouseError.invalidArgument("operation kind must be PUT or DELETE")
@@ -91,15 +96,18 @@ extension Wire {
     }
 
     package static func record(_ proto: Statehouse_V2_StateRecord) -> StateRecord {
-        StateRecord(
+        var record = StateRecord(
             agentID: proto.agentID,
             key: proto.key,
             value: proto.exists ? JSONValue(trusted: [UInt8](proto.value)) : nil,
             version: proto.version,
             commitTS: proto.commitTs,
             committedAt: proto.committedAtMicros,
-            deleted: proto.deleted
+            deleted: proto.deleted,
+            expiresAt: proto.hasExpiresAtMicros ? proto.expiresAtMicros : nil
         )
+        record.valueRemoved = proto.valueRemoved
+        return record
     }
 
     /// A hash from a reply; all zeros when the field is not 32 bytes long.
@@ -139,8 +147,11 @@ extension Wire {
                     agentID: $0.agentID,
                     key: $0.key,
                     kind: $0.kind == .delete ? .delete : .put,
-                    value: $0.kind == .delete ? nil : JSONValue(trusted: [UInt8]($0.value)),
-                    version: $0.version
+                    value: $0.kind == .delete || !$0.removedValueDigest.isEmpty
+                        ? nil : JSONValue(trusted: [UInt8]($0.value)),
+                    version: $0.version,
+                    expiresAt: $0.hasExpiresAtMicros ? $0.expiresAtMicros : nil,
+                    removedValueDigest: EventHash(bytes: $0.removedValueDigest)
                 )
             },
             metadata: self.metadata(proto.metadata),

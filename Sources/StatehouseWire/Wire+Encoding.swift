@@ -38,6 +38,7 @@ extension Wire {
         proto.key = operation.key
         proto.kind = operation.kind == .put ? .put : .delete
         if let value = operation.value { proto.value = Data(value.utf8) }
+        if let expiresAt = operation.expiresAt { proto.expiresAtMicros = expiresAt }
         return proto
     }
 
@@ -85,6 +86,8 @@ extension Wire {
         proto.commitTs = record.commitTS
         proto.committedAtMicros = record.committedAt
         proto.deleted = record.deleted
+        if let expiresAt = record.expiresAt { proto.expiresAtMicros = expiresAt }
+        proto.valueRemoved = record.valueRemoved
         return proto
     }
 
@@ -123,6 +126,8 @@ extension Wire {
             applied.kind = operation.kind == .put ? .put : .delete
             if let value = operation.value { applied.value = Data(value.utf8) }
             applied.version = operation.version
+            if let expiresAt = operation.expiresAt { applied.expiresAtMicros = expiresAt }
+            if let digest = operation.removedValueDigest { applied.removedValueDigest = Data(digest.bytes) }
             return applied
         }
         if !event.metadata.isEmpty { proto.metadata = self.proto(event.metadata) }

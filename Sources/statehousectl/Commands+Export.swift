@@ -135,11 +135,17 @@ final class ExportReader: @unchecked Sendable {  // safe: used by one task at a 
                         guard operation.kind == "put" || operation.kind == "delete" else {
                             throw UsageError("line \(number): operation kind '\(operation.kind)' is not put or delete")
                         }
+                        guard operation.value_digest == nil else {
+                            throw UsageError(
+                                "line \(number) (commit_ts \(event.commit_ts)): the value of agent '\(operation.agent_id)' key "
+                                    + "'\(operation.key)' version \(operation.version) was removed by the retention policy "
+                                    + "before the export; a log can only be imported whole")
+                        }
                         return AppliedOperation(
                             agentID: operation.agent_id, key: operation.key,
                             kind: operation.kind == "put" ? .put : .delete,
                             value: operation.value.map { JSONValue(trusted: Array($0.utf8)) },
-                            version: operation.version)
+                            version: operation.version, expiresAt: operation.expires_at_micros)
                     },
                     metadata: CommitMetadata(
                         actor: event.metadata?.actor, reason: event.metadata?.reason, tags: event.metadata?.tags ?? [:]),

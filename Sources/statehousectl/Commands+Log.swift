@@ -234,6 +234,7 @@ struct Verify: AsyncParsableCommand {
                 JSONOutput.object([
                     ("namespace", .string(report.namespace)), ("ok", .bool(report.isValid)),
                     ("events_checked", .int(report.eventsChecked)),
+                    ("events_with_removed_values", .int(report.eventsWithRemovedValues)),
                     ("first_bad_commit_ts", report.firstBadCommitTS.map { .int($0) } ?? .null),
                     ("reason", report.reason.map { .string($0) } ?? .null),
                     ("head_commit_ts", .int(report.head.commitTS)), ("head_hash", .string(report.head.hash.hex)),
@@ -241,6 +242,9 @@ struct Verify: AsyncParsableCommand {
         } else if report.isValid {
             emit(
                 "\(style.good("ok")): \(report.eventsChecked) events verified in namespace \(report.namespace); "
+                    + (report.eventsWithRemovedValues > 0
+                        ? "\(report.eventsWithRemovedValues) of them hold values removed by retention, checked by "
+                            + "their leaves; " : "")
                     + "head commit_ts \(style.commitTS("\(report.head.commitTS)")) hash \(report.head.hash.hex)")
         }
         if let bad = report.firstBadCommitTS {

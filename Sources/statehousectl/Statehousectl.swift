@@ -140,7 +140,7 @@ enum ExitStatus: Int32 {
     init(_ error: StatehouseError) {
         switch error {
         case .invalidArgument: self = .usage
-        case .notFound, .transactionNotFound: self = .notFound
+        case .notFound, .transactionNotFound, .failedPrecondition: self = .notFound
         case .conflict: self = .conflict
         case .transactionExpired, .resourceExhausted, .subscriberTooSlow, .unavailable, .dataCorruption, .internalError:
             self = .failure

@@ -316,6 +316,7 @@ _REASON_CLASSES = {
     "transaction_not_found": errors.TransactionNotFoundError,
     "not_found": errors.NotFoundError,
     "transaction_expired": errors.TransactionExpiredError,
+    "failed_precondition": errors.FailedPreconditionError,
     "conflict": errors.ConflictError,
     "resource_exhausted": errors.ResourceExhaustedError,
     "subscriber_too_slow": errors.ResourceExhaustedError,

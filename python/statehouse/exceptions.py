@@ -15,6 +15,7 @@ Hierarchy::
     │   ├── TransactionExpiredError      it outlived its timeout and was rolled back (FAILED_PRECONDITION)
     │   └── TransactionNotFoundError     unknown, aborted or already finished id (also a NotFoundError)
     ├── NotFoundError                    NOT_FOUND
+    ├── FailedPreconditionError          FAILED_PRECONDITION: a version the retention policy removed
     ├── InvalidArgumentError             bad input or over a limit (INVALID_ARGUMENT); nothing was changed
     ├── PermissionDeniedError            PERMISSION_DENIED
     ├── ResourceExhaustedError           too many open transactions or watchers, a slow watcher, a full disk
@@ -34,6 +35,7 @@ __all__ = [
     "TransactionExpiredError",
     "TransactionNotFoundError",
     "NotFoundError",
+    "FailedPreconditionError",
     "InvalidArgumentError",
     "PermissionDeniedError",
     "ResourceExhaustedError",
@@ -100,6 +102,11 @@ class TransactionExpiredError(TransactionError):
 
 class NotFoundError(StatehouseError):
     """The daemon has no such thing (for example, an unknown transaction id)."""
+
+
+class FailedPreconditionError(StatehouseError):
+    """What the request needs is no longer there: a version whose value the retention policy removed (the message
+    names the version and the policy)."""
 
 
 class TransactionNotFoundError(TransactionError, NotFoundError):

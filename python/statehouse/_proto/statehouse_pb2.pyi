@@ -42,7 +42,7 @@ class KeyAddress(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
 
 class StateRecord(_message.Message):
-    __slots__ = ("agent_id", "key", "value", "exists", "version", "commit_ts", "committed_at_micros", "deleted")
+    __slots__ = ("agent_id", "key", "value", "exists", "version", "commit_ts", "committed_at_micros", "deleted", "expires_at_micros", "value_removed")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,8 @@ class StateRecord(_message.Message):
     COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
     COMMITTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
     DELETED_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_REMOVED_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     key: str
     value: bytes
@@ -59,7 +61,9 @@ class StateRecord(_message.Message):
     commit_ts: int
     committed_at_micros: int
     deleted: bool
-    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ..., exists: _Optional[bool] = ..., version: _Optional[int] = ..., commit_ts: _Optional[int] = ..., committed_at_micros: _Optional[int] = ..., deleted: _Optional[bool] = ...) -> None: ...
+    expires_at_micros: int
+    value_removed: bool
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ..., exists: _Optional[bool] = ..., version: _Optional[int] = ..., commit_ts: _Optional[int] = ..., committed_at_micros: _Optional[int] = ..., deleted: _Optional[bool] = ..., expires_at_micros: _Optional[int] = ..., value_removed: _Optional[bool] = ...) -> None: ...
 
 class KeyEntry(_message.Message):
     __slots__ = ("key", "version", "deleted")
@@ -100,18 +104,22 @@ class LogHead(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., commit_ts: _Optional[int] = ..., hash: _Optional[bytes] = ..., committed_at_micros: _Optional[int] = ...) -> None: ...
 
 class AppliedOperation(_message.Message):
-    __slots__ = ("agent_id", "key", "kind", "value", "version")
+    __slots__ = ("agent_id", "key", "kind", "value", "version", "expires_at_micros", "removed_value_digest")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_VALUE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     key: str
     kind: OperationKind
     value: bytes
     version: int
-    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., kind: _Optional[_Union[OperationKind, str]] = ..., value: _Optional[bytes] = ..., version: _Optional[int] = ...) -> None: ...
+    expires_at_micros: int
+    removed_value_digest: bytes
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., kind: _Optional[_Union[OperationKind, str]] = ..., value: _Optional[bytes] = ..., version: _Optional[int] = ..., expires_at_micros: _Optional[int] = ..., removed_value_digest: _Optional[bytes] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("namespace", "commit_ts", "txn_id", "committed_at_micros", "operations", "metadata", "prev_hash", "hash")
@@ -180,16 +188,18 @@ class BeginTransactionResponse(_message.Message):
     def __init__(self, txn_id: _Optional[str] = ..., namespace: _Optional[str] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
 
 class WriteRequest(_message.Message):
-    __slots__ = ("txn_id", "agent_id", "key", "value")
+    __slots__ = ("txn_id", "agent_id", "key", "value", "expires_at_micros")
     TXN_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
     txn_id: str
     agent_id: str
     key: str
     value: bytes
-    def __init__(self, txn_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
+    expires_at_micros: int
+    def __init__(self, txn_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., key: _Optional[str] = ..., value: _Optional[bytes] = ..., expires_at_micros: _Optional[int] = ...) -> None: ...
 
 class WriteResponse(_message.Message):
     __slots__ = ()
@@ -252,16 +262,18 @@ class AbortResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Operation(_message.Message):
-    __slots__ = ("agent_id", "key", "kind", "value")
+    __slots__ = ("agent_id", "key", "kind", "value", "expires_at_micros")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     key: str
     kind: OperationKind
     value: bytes
-    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., kind: _Optional[_Union[OperationKind, str]] = ..., value: _Optional[bytes] = ...) -> None: ...
+    expires_at_micros: int
+    def __init__(self, agent_id: _Optional[str] = ..., key: _Optional[str] = ..., kind: _Optional[_Union[OperationKind, str]] = ..., value: _Optional[bytes] = ..., expires_at_micros: _Optional[int] = ...) -> None: ...
 
 class Condition(_message.Message):
     __slots__ = ("agent_id", "key", "must_not_exist", "version")
@@ -524,7 +536,7 @@ class VerifyRequest(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ...) -> None: ...
 
 class VerifyResponse(_message.Message):
-    __slots__ = ("ok", "first_bad_commit_ts", "reason", "events_checked", "head", "from_commit_ts", "to_commit_ts")
+    __slots__ = ("ok", "first_bad_commit_ts", "reason", "events_checked", "head", "from_commit_ts", "to_commit_ts", "events_with_removed_values")
     OK_FIELD_NUMBER: _ClassVar[int]
     FIRST_BAD_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -532,6 +544,7 @@ class VerifyResponse(_message.Message):
     HEAD_FIELD_NUMBER: _ClassVar[int]
     FROM_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
     TO_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_WITH_REMOVED_VALUES_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     first_bad_commit_ts: int
     reason: str
@@ -539,7 +552,8 @@ class VerifyResponse(_message.Message):
     head: LogHead
     from_commit_ts: int
     to_commit_ts: int
-    def __init__(self, ok: _Optional[bool] = ..., first_bad_commit_ts: _Optional[int] = ..., reason: _Optional[str] = ..., events_checked: _Optional[int] = ..., head: _Optional[_Union[LogHead, _Mapping]] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ...) -> None: ...
+    events_with_removed_values: int
+    def __init__(self, ok: _Optional[bool] = ..., first_bad_commit_ts: _Optional[int] = ..., reason: _Optional[str] = ..., events_checked: _Optional[int] = ..., head: _Optional[_Union[LogHead, _Mapping]] = ..., from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ..., events_with_removed_values: _Optional[int] = ...) -> None: ...
 
 class GetSigningKeyRequest(_message.Message):
     __slots__ = ()
@@ -1328,6 +1342,66 @@ class SearchResponse(_message.Message):
     hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
     next_cursor: str
     def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class RetentionPolicy(_message.Message):
+    __slots__ = ("namespace", "keep_versions", "keep_for_seconds", "source", "commit_ts")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    KEEP_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_FOR_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    keep_versions: int
+    keep_for_seconds: int
+    source: str
+    commit_ts: int
+    def __init__(self, namespace: _Optional[str] = ..., keep_versions: _Optional[int] = ..., keep_for_seconds: _Optional[int] = ..., source: _Optional[str] = ..., commit_ts: _Optional[int] = ...) -> None: ...
+
+class SetRetentionRequest(_message.Message):
+    __slots__ = ("namespace", "keep_versions", "keep_for_seconds", "use_default", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    KEEP_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_FOR_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    USE_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    keep_versions: int
+    keep_for_seconds: int
+    use_default: bool
+    metadata: Metadata
+    def __init__(self, namespace: _Optional[str] = ..., keep_versions: _Optional[int] = ..., keep_for_seconds: _Optional[int] = ..., use_default: _Optional[bool] = ..., metadata: _Optional[_Union[Metadata, _Mapping]] = ...) -> None: ...
+
+class GetRetentionRequest(_message.Message):
+    __slots__ = ("namespace",)
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    def __init__(self, namespace: _Optional[str] = ...) -> None: ...
+
+class CompactRequest(_message.Message):
+    __slots__ = ("namespace", "vacuum")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    VACUUM_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    vacuum: bool
+    def __init__(self, namespace: _Optional[str] = ..., vacuum: _Optional[bool] = ...) -> None: ...
+
+class CompactResponse(_message.Message):
+    __slots__ = ("namespace", "versions_examined", "values_removed", "value_bytes_removed", "file_bytes_before", "file_bytes_after", "policy")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_EXAMINED_FIELD_NUMBER: _ClassVar[int]
+    VALUES_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    VALUE_BYTES_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    FILE_BYTES_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    FILE_BYTES_AFTER_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    versions_examined: int
+    values_removed: int
+    value_bytes_removed: int
+    file_bytes_before: int
+    file_bytes_after: int
+    policy: RetentionPolicy
+    def __init__(self, namespace: _Optional[str] = ..., versions_examined: _Optional[int] = ..., values_removed: _Optional[int] = ..., value_bytes_removed: _Optional[int] = ..., file_bytes_before: _Optional[int] = ..., file_bytes_after: _Optional[int] = ..., policy: _Optional[_Union[RetentionPolicy, _Mapping]] = ...) -> None: ...
 
 class BackupRequest(_message.Message):
     __slots__ = ("destination",)

@@ -294,6 +294,21 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.FromString,
                 _registered_method=True)
+        self.SetRetention = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/SetRetention',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SetRetentionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RetentionPolicy.FromString,
+                _registered_method=True)
+        self.GetRetention = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetRetention',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetRetentionRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RetentionPolicy.FromString,
+                _registered_method=True)
+        self.Compact = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/Compact',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.CompactRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CompactResponse.FromString,
+                _registered_method=True)
         self.ImportLog = channel.stream_unary(
                 '/statehouse.v2.StatehouseService/ImportLog',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogRequest.SerializeToString,
@@ -648,6 +663,29 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetRetention(self, request, context):
+        """The namespace's retention policy: how long old versions keep their values (docs/architecture.md, "Retention and
+        expiry"). Setting it is a commit (versioned, in the chain); GetRetention says where the policy in force comes from.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRetention(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Compact(self, request, context):
+        """Runs a compaction of the namespace now (the daemon also runs one every compaction interval): removes the values
+        the policy no longer keeps and those of expired keys, keeping their events, digests and proofs. With vacuum, also
+        returns the freed pages to the file system (VACUUM; commits wait while it runs).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ImportLog(self, request_iterator, context):
         """Replays an exported log (statehousectl export) into a namespace with no commits, checking its hash chain event by
         event (DATA_LOSS naming the first event that does not follow): the first message names both namespaces, and
@@ -927,6 +965,21 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.Backup,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.SerializeToString,
+            ),
+            'SetRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRetention,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.SetRetentionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.RetentionPolicy.SerializeToString,
+            ),
+            'GetRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRetention,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetRetentionRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.RetentionPolicy.SerializeToString,
+            ),
+            'Compact': grpc.unary_unary_rpc_method_handler(
+                    servicer.Compact,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CompactRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.CompactResponse.SerializeToString,
             ),
             'ImportLog': grpc.stream_unary_rpc_method_handler(
                     servicer.ImportLog,
@@ -2343,6 +2396,87 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/Backup',
             statehouse_dot_v2_dot_statehouse__pb2.BackupRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.BackupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/SetRetention',
+            statehouse_dot_v2_dot_statehouse__pb2.SetRetentionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.RetentionPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetRetention',
+            statehouse_dot_v2_dot_statehouse__pb2.GetRetentionRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.RetentionPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Compact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/Compact',
+            statehouse_dot_v2_dot_statehouse__pb2.CompactRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.CompactResponse.FromString,
             options,
             channel_credentials,
             insecure,

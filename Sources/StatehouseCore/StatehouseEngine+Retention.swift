@@ -1,0 +1,269 @@
+import Logging
+import Synchronization
+
+/// Retention and expiry (docs/architecture.md, "Retention and expiry"): each namespace's policy is a record in its own
+/// log (`@settings/retention`), so changing it is a commit like any other; compaction removes the values the policy no
+/// longer keeps, keeping every event, digest and proof; the expiry sweep commits the deletes of keys whose expiry
+/// passed (reads leave them out from that moment on).
+extension StatehouseEngine {
+    /// The most versions a policy may keep per key; more is the same as keeping everything.
+    static let maxKeepVersions = 1_000_000
+
+    /// Sets the namespace's retention policy, or with `nil` removes it so the daemon's default applies again.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a negative rule, a count above
+    ///   ``maxKeepVersions`` or a duration that is not whole seconds.
+    @discardableResult
+    public func setRetention(
+        namespace: String = "default", policy: RetentionPolicy?, metadata: CommitMetadata = CommitMetadata()
+    ) async throws -> ResolvedRetention {
+        try self.validateNamespace(namespace)
+        if let policy {
+            guard (0...Self.maxKeepVersions).contains(policy.keepVersions) else {
+                throw StatehouseError.invalidArgument(
+                    "keep_versions must be between 0 (no count rule) and \(Self.maxKeepVersions); got \(policy.keepVersions)")
+            }
+            guard policy.keepFor >= .zero, policy.keepFor.components.attoseconds == 0 else {
+                throw StatehouseError.invalidArgument("keep_for must be a whole, non-negative number of seconds")
+            }
+        }
+        let stored = try await self.backend.get(
+            namespace: namespace, agentID: ReservedNames.settingsAgent, key: ReservedNames.retentionKey, at: .latest)
+        if policy == nil, !stored.exists { return try await self.retention(namespace: namespace) }
+        let description = policy.map { "set retention: keep \($0.keptDescription)" } ?? "use the default retention"
+        try await self.commitRecord(
+            namespace: namespace, agent: ReservedNames.settingsAgent, key: ReservedNames.retentionKey,
+            value: policy.map(LifecycleRecordCodec.value), readVersion: stored.version, reason: description,
+            metadata: metadata)
+        return try await self.retention(namespace: namespace)
+    }
+
+    /// The namespace's retention policy in force and where it comes from.
+    public func retention(namespace: String = "default") async throws -> ResolvedRetention {
+        try self.validateNamespace(namespace)
+        let stored = try await self.backend.get(
+            namespace: namespace, agentID: ReservedNames.settingsAgent, key: ReservedNames.retentionKey, at: .latest)
+        if let value = stored.value {
+            return ResolvedRetention(
+                namespace: namespace, policy: try LifecycleRecordCodec.retention(value), source: .namespace,
+                commitTS: stored.commitTS)
+        }
+        let fallback = self.configuration.defaultRetention
+        return ResolvedRetention(
+            namespace: namespace, policy: fallback, source: fallback.keepsEverything ? .none : .default)
+    }
+
+    /// Removes the values the namespace's policy no longer keeps, and those of superseded expired puts, from every
+    /// user agent's keys (reserved records keep their history); optionally VACUUMs after. Runs in steps of
+    /// ``EngineConfiguration/compactionStepSize`` values, each its own storage transaction, so commits go on.
+    public func compact(namespace: String = "default", vacuum: Bool = false) async throws -> CompactionReport {
+        try self.validateNamespace(namespace)
+        return try await self.compactionGate.withLock {
+            let policy = try await self.retention(namespace: namespace)
+            var report = CompactionReport(namespace: namespace, policy: policy)
+            report.fileBytesBefore = try await self.backend.storeFileBytes()
+            let now = self.clock.wallMicroseconds()
+            let points = try await self.snapshotPoints(namespace: namespace, now: now)
+            var after: String?
+            while true {
+                let agents = try await self.backend.listAgents(
+                    namespace: namespace, after: after, limit: 1000, includeReserved: false)
+                for agent in agents {
+                    let rule = RetentionRule(
+                        policy: policy.policy, now: now,
+                        snapshotPoints: (points.namespace + (points.agents[agent] ?? [])).sorted())
+                    try await self.compact(namespace: namespace, agent: agent, rule: rule, report: &report)
+                }
+                guard agents.count == 1000, let last = agents.last else { break }
+                after = last
+            }
+            if vacuum { try await self.backend.vacuum() }
+            report.fileBytesAfter = try await self.backend.storeFileBytes()
+            if report.valuesRemoved > 0 || vacuum {
+                self.logger.info(
+                    "Compacted",
+                    metadata: [
+                        "namespace": "\(namespace)", "values_removed": "\(report.valuesRemoved)",
+                        "value_bytes_removed": "\(report.valueBytesRemoved)",
+                        "file_bytes": "\(report.fileBytesBefore) -> \(report.fileBytesAfter)",
+                    ])
+            }
+            return report
+        }
+    }
+
+    /// One agent's keys, read in pages of whole keys; values removed every ``EngineConfiguration/compactionStepSize``.
+    private func compact(
+        namespace: String, agent: String, rule: RetentionRule, report: inout CompactionReport
+    ) async throws {
+        var afterKey: String?
+        var pageSize = 4096
+        var pending: [KeyVersion] = []
+        while true {
+            let rows = try await self.backend.versionSummaries(
+                namespace: namespace, agentID: agent, afterKey: afterKey, limit: pageSize)
+            guard let last = rows.last else { break }
+            // A full page may end inside a key: that key is read again with the next page.
+            var complete = rows[...]
+            if rows.count == pageSize {
+                let cut = rows.firstIndex { $0.key == last.key }!
+                if cut == 0 {
+                    pageSize *= 2  // one key with more versions than a page: read it whole
+                    continue
+                }
+                complete = rows[..<cut]
+            }
+            var start = complete.startIndex
+            while start < complete.endIndex {
+                var end = start + 1
+                while end < complete.endIndex, complete[end].key == complete[start].key { end += 1 }
+                for version in rule.removable(complete[start..<end]) {
+                    pending.append(KeyVersion(key: complete[start].key, version: version))
+                }
+                start = end
+            }
+            report.versionsExamined += complete.count
+            while pending.count >= self.configuration.compactionStepSize {
+                let step = Array(pending.prefix(self.configuration.compactionStepSize))
+                pending.removeFirst(step.count)
+                try await self.removeValues(namespace: namespace, agent: agent, step, report: &report)
+            }
+            if rows.count < pageSize { break }
+            afterKey = complete.last!.key
+        }
+        if !pending.isEmpty { try await self.removeValues(namespace: namespace, agent: agent, pending, report: &report) }
+    }
+
+    private func removeValues(
+        namespace: String, agent: String, _ versions: [KeyVersion], report: inout CompactionReport
+    ) async throws {
+        let removed = try await self.backend.removeValues(namespace: namespace, agentID: agent, versions: versions)
+        report.valuesRemoved += removed.count
+        report.valueBytesRemoved += removed.bytes
+        // Leave the writer to commits between steps.
+        try await Task.sleep(for: self.configuration.compactionPause)
+    }
+
+    /// The commit_ts values live snapshots of the namespace name: the namespace's own, and each agent's.
+    private func snapshotPoints(
+        namespace: String, now: Microseconds
+    ) async throws -> (namespace: [CommitTS], agents: [String: [CommitTS]]) {
+        var namespacePoints: [CommitTS] = []
+        var agentPoints: [String: [CommitTS]] = [:]
+        var after: String?
+        while true {
+            let batch = try await self.backend.scan(
+                namespace: namespace, agentID: ReservedNames.snapshotsAgent, prefix: "", after: after, atCommit: nil,
+                limit: self.limits.maxPageSize)
+            for record in batch {
+                guard let value = record.value else { continue }
+                let snapshot = try LifecycleRecordCodec.snapshot(value, namespace: namespace, name: record.key)
+                guard !snapshot.isExpired(at: now) else { continue }
+                if let agent = snapshot.agentID {
+                    agentPoints[agent, default: []].append(snapshot.commitTS)
+                } else {
+                    namespacePoints.append(snapshot.commitTS)
+                }
+            }
+            guard batch.count == self.limits.maxPageSize, let last = batch.last else { break }
+            after = last.key
+        }
+        return (namespacePoints, agentPoints)
+    }
+
+    /// Compacts every namespace whose policy removes something, or that may hold expired values (all of them: an
+    /// expired value goes whatever the policy); returns the reports of those where values were removed.
+    @discardableResult
+    public func compactAll() async throws -> [CompactionReport] {
+        var reports: [CompactionReport] = []
+        var cursor: String?
+        repeat {
+            let namespaces = try await self.listNamespaces(limit: 1000, cursor: cursor)
+            for head in namespaces.items {
+                let report = try await self.compact(namespace: head.namespace)
+                if report.valuesRemoved > 0 { reports.append(report) }
+            }
+            cursor = namespaces.nextCursor
+        } while cursor != nil
+        return reports
+    }
+
+    /// Commits the deletes of keys whose expiry has passed (reason "expired"), each on condition that the expired
+    /// version is still the key's latest; returns how many keys it deleted.
+    @discardableResult
+    public func sweepExpiredKeys() async throws -> Int {
+        let now = self.clock.wallMicroseconds()
+        // A minute back: a put committed while the previous sweep ran is not missed.
+        let from = self.expirySweptUntil.withLock { $0 == .min ? .min : $0 - 60_000_000 }
+        var deleted = 0
+        for _ in 0..<64 {  // bounded; what is left is found by the next sweep
+            let expired = try await self.backend.expiredKeys(expiredAfter: from, now: now, limit: 1000)
+            guard !expired.isEmpty else { break }
+            var progressed = false
+            for (namespace, keys) in Dictionary(grouping: expired, by: \.namespace) {
+                do {
+                    try await self.systemCommit(
+                        namespace: namespace,
+                        operations: keys.map { .delete(agentID: $0.agentID, key: $0.key) },
+                        conditions: keys.map {
+                            KeyCondition(agentID: $0.agentID, key: $0.key, requirement: .unchangedSinceRead($0.version))
+                        },
+                        metadata: CommitMetadata(reason: "expired: \(keys.count) key(s)"))
+                    deleted += keys.count
+                    progressed = true
+                } catch StatehouseError.conflict(let agentID, let key, _, _) {
+                    // Written again since it was found; the next round finds the rest without it.
+                    self.logger.debug("Expiry sweep conflict", metadata: ["agent.id": "\(agentID)", "key": "\(key)"])
+                    progressed = true
+                }
+            }
+            if !progressed || expired.count < 1000 { break }
+        }
+        self.expirySweptUntil.withLock { $0 = max($0, now) }
+        return deleted
+    }
+
+    func runExpirySweeper() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: self.configuration.expirySweepInterval)
+            } catch {
+                return
+            }
+            do {
+                let deleted = try await self.sweepExpiredKeys()
+                if deleted > 0 { self.logger.debug("Expired keys deleted", metadata: ["keys": "\(deleted)"]) }
+            } catch {
+                self.logger.warning("Sweeping expired keys failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func runCompactor() async {
+        guard self.configuration.compactionInterval > .zero else { return }
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: self.configuration.compactionInterval)
+            } catch {
+                return
+            }
+            do {
+                try await self.compactAll()
+            } catch is CancellationError {
+                return
+            } catch {
+                self.logger.warning("Compaction failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// A read error about a removed value, with what the namespace's policy keeps added.
+    func explainingRetention<T>(namespace: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch StatehouseError.failedPrecondition(let message) {
+            let kept = (try? await self.retention(namespace: namespace).policy.keptDescription) ?? "unknown"
+            throw StatehouseError.failedPrecondition(message + " (kept: \(kept))")
+        }
+    }
+}
