@@ -82,7 +82,8 @@ enum LifecycleRecordCodec {
     static func value(_ policy: RetentionPolicy) -> JSONValue {
         JSONValue(
             trusted: Array(
-                "{\"keep_for_seconds\":\(policy.keepFor.components.seconds),\"keep_versions\":\(policy.keepVersions)}".utf8))
+                "{\"keep_for_seconds\":\(policy.keepFor.components.seconds),\"keep_versions\":\(policy.keepVersions)}"
+                    .utf8))
     }
 
     /// Reads a namespace's retention policy record.

@@ -6,9 +6,6 @@ import Synchronization
 /// longer keeps, keeping every event, digest and proof; the expiry sweep commits the deletes of keys whose expiry
 /// passed (reads leave them out from that moment on).
 extension StatehouseEngine {
-    /// The most versions a policy may keep per key; more is the same as keeping everything.
-    static let maxKeepVersions = 1_000_000
-
     /// Sets the namespace's retention policy, or with `nil` removes it so the daemon's default applies again.
     ///
     /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a negative rule, a count above
@@ -19,9 +16,10 @@ extension StatehouseEngine {
     ) async throws -> ResolvedRetention {
         try self.validateNamespace(namespace)
         if let policy {
-            guard (0...Self.maxKeepVersions).contains(policy.keepVersions) else {
+            guard (0...RetentionPolicy.maxKeepVersions).contains(policy.keepVersions) else {
                 throw StatehouseError.invalidArgument(
-                    "keep_versions must be between 0 (no count rule) and \(Self.maxKeepVersions); got \(policy.keepVersions)")
+                    "keep_versions must be between 0 (no count rule) and \(RetentionPolicy.maxKeepVersions); got \(policy.keepVersions)"
+                )
             }
             guard policy.keepFor >= .zero, policy.keepFor.components.attoseconds == 0 else {
                 throw StatehouseError.invalidArgument("keep_for must be a whole, non-negative number of seconds")
@@ -131,7 +129,9 @@ extension StatehouseEngine {
             if rows.count < pageSize { break }
             afterKey = complete.last!.key
         }
-        if !pending.isEmpty { try await self.removeValues(namespace: namespace, agent: agent, pending, report: &report) }
+        if !pending.isEmpty {
+            try await self.removeValues(namespace: namespace, agent: agent, pending, report: &report)
+        }
     }
 
     private func removeValues(

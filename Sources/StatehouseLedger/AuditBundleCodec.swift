@@ -96,7 +96,8 @@ extension AuditBundle {
                 Operation(
                     agent_id: try self.text(item["agent_id"]), key: try self.text(item["key"]),
                     kind: try self.text(item["kind"]), version: try self.uint(item["version"]),
-                    value: try self.optionalText(item["value"]), value_digest: try self.optionalText(item["value_digest"]),
+                    value: try self.optionalText(item["value"]),
+                    value_digest: try self.optionalText(item["value_digest"]),
                     expires_at_micros: try item["expires_at_micros"].map { try self.int64($0) }))
         }
         var metadata: Metadata?

@@ -10,6 +10,9 @@ public struct RetentionPolicy: Sendable, Hashable {
     /// Versions current within this long keep their values; zero: no age rule.
     public var keepFor: Duration
 
+    /// The most versions a policy may keep per key.
+    public static let maxKeepVersions = 1_000_000
+
     /// Keeps every version: the policy of a namespace with none set and no daemon default.
     public static let keepEverything = Self(keepVersions: 0, keepFor: .zero)
 
@@ -26,7 +29,9 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var keptDescription: String {
         var parts: [String] = []
         if self.keepVersions > 0 {
-            parts.append(self.keepVersions == 1 ? "the latest version of each key" : "the newest \(self.keepVersions) versions of each key")
+            parts.append(
+                self.keepVersions == 1
+                    ? "the latest version of each key" : "the newest \(self.keepVersions) versions of each key")
         }
         if self.keepFor > .zero {
             parts.append("versions current within the last \(self.keepFor.components.seconds) s")

@@ -1,7 +1,7 @@
-import StatehouseLedger
 import Foundation
 import Logging
 public import StatehouseCore
+import StatehouseLedger
 
 /// Retention and expiry on SQLite (docs/architecture.md, "Retention and expiry"): the compaction reads version
 /// summaries on a reader, then removes values on the writer in small transactions so commits never wait long behind

@@ -106,7 +106,7 @@ enum SQLiteMerkleNodes {
                     EventQuery(
                         namespace: namespace.name, fromCommitTS: frontier.size + 1, toCommitTS: namespace.size,
                         limit: 1000),
-                    namespaceID: namespace.id, on: connection)
+                    namespaceID: namespace.id, on: connection, beforeMigration5: true)
                 guard !events.isEmpty else {
                     throw StatehouseError.dataCorruption(
                         commitTS: frontier.size + 1, reason: "the event is missing from the log")

@@ -46,7 +46,13 @@ enum SQLiteQueries {
     }
 
     /// Reads events of one namespace, grouped from one row per operation.
-    static func events(_ query: EventQuery, namespaceID: Int64, on connection: SQLiteConnection) throws -> [Event] {
+    ///
+    /// - Parameter beforeMigration5: read a database migration 5 has not reached yet (migration 2 builds the tree
+    ///   with this): it has no expiry or removed-value columns, and no event has either.
+    static func events(
+        _ query: EventQuery, namespaceID: Int64, on connection: SQLiteConnection, beforeMigration5: Bool = false
+    ) throws -> [Event] {
+        let retentionColumns = beforeMigration5 ? "NULL, NULL" : "v.expires_at, v.value_digest"
         guard query.limit > 0, query.fromCommitTS <= query.toCommitTS else { return [] }
         let statement: SQLiteStatement
         var upper = query.toCommitTS
@@ -54,7 +60,7 @@ enum SQLiteQueries {
             statement = try connection.statement(
                 """
                 SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
-                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count, v.expires_at, v.value_digest
+                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count, \(retentionColumns)
                 FROM versions v JOIN events e ON e.ns_id = v.ns_id AND e.commit_ts = v.commit_ts
                 WHERE v.ns_id = ?1 AND v.agent_id = ?4 AND v.commit_ts >= ?2 AND v.commit_ts <= ?3
                 ORDER BY v.commit_ts, v.id
@@ -70,7 +76,7 @@ enum SQLiteQueries {
             statement = try connection.statement(
                 """
                 SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
-                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count, v.expires_at, v.value_digest
+                       v.agent_id, v.key, v.version, v.deleted, v.value, e.op_count, \(retentionColumns)
                 FROM events e JOIN versions v ON v.id >= e.first_version_id AND v.id < e.first_version_id + e.op_count
                 WHERE e.ns_id = ?1 AND e.commit_ts >= ?2 AND e.commit_ts <= ?3
                 ORDER BY e.commit_ts, v.id

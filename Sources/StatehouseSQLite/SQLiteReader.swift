@@ -137,7 +137,8 @@ final class SQLiteReader: SQLiteConnectionOwner {
     /// point's time is now, as of a commit_ts it is that commit's time.
     private func unexpired(_ record: StateRecord, at commitTS: CommitTS?, namespaceID: Int64) throws -> StateRecord {
         guard let expiresAt = record.expiresAt, !record.deleted else { return record }
-        let pointTime = try commitTS.map { try self.committedAt(namespaceID: namespaceID, commitTS: $0) }
+        let pointTime =
+            try commitTS.map { try self.committedAt(namespaceID: namespaceID, commitTS: $0) }
             ?? self.clock.wallMicroseconds()
         guard expiresAt <= pointTime else { return record }
         var expired = record
@@ -148,7 +149,8 @@ final class SQLiteReader: SQLiteConnectionOwner {
     }
 
     private func committedAt(namespaceID: Int64, commitTS: CommitTS) throws -> Microseconds {
-        let statement = try self.connection.statement("SELECT committed_at FROM events WHERE ns_id = ? AND commit_ts = ?")
+        let statement = try self.connection.statement(
+            "SELECT committed_at FROM events WHERE ns_id = ? AND commit_ts = ?")
         statement.bind(0, namespaceID)
         statement.bind(1, commitTS)
         guard try statement.step() else {

@@ -145,7 +145,11 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             insertVersion.bind(5, event.committedAt)
             insertVersion.bind(6, deleted)
             insertVersion.bind(7, blob: deleted ? nil : operation.value?.utf8 ?? [])
-            if let expiresAt = operation.expiresAt { insertVersion.bind(8, expiresAt) } else { insertVersion.bindNull(8) }
+            if let expiresAt = operation.expiresAt {
+                insertVersion.bind(8, expiresAt)
+            } else {
+                insertVersion.bindNull(8)
+            }
             try insertVersion.run()
             let versionID = self.connection.lastInsertRowID
             if index == 0 { firstVersionID = versionID }

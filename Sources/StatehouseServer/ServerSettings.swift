@@ -109,6 +109,32 @@ public struct ServerSettings: Sendable {
             configuration.searchState = try Self.bool(value, name: "search-state")
         },
         Setting(
+            name: "retention-keep-versions", environment: "STATEHOUSE_RETENTION_KEEP_VERSIONS",
+            help: "Default retention of namespaces without their own policy: keep the newest N versions of each key "
+                + "(0: no count rule). Older values are removed by compaction; events, digests and proofs stay.",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.engine.defaultRetention.keepVersions = try Self.int(
+                value, name: "retention-keep-versions", range: 0...RetentionPolicy.maxKeepVersions)
+        },
+        Setting(
+            name: "retention-keep-for", environment: "STATEHOUSE_RETENTION_KEEP_FOR",
+            help: "Default retention: keep every version that was current within this many seconds (0: no age rule).",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.engine.defaultRetention.keepFor = .seconds(
+                try Self.int(value, name: "retention-keep-for", range: 0...(100 * 365 * 86_400)))
+        },
+        Setting(
+            name: "compaction-interval", environment: "STATEHOUSE_COMPACTION_INTERVAL",
+            help: "Seconds between background compactions of every namespace (0: only when asked, "
+                + "`statehousectl compact`).",
+            example: "600", isSwitch: false
+        ) { configuration, value in
+            configuration.engine.compactionInterval = .seconds(
+                try Self.int(value, name: "compaction-interval", range: 0...(7 * 86_400)))
+        },
+        Setting(
             name: "reader-threads", environment: "STATEHOUSE_READER_THREADS",
             help: "Read connections of the SQLite store, each on its own thread.",
             example: "2", isSwitch: false

@@ -192,26 +192,9 @@ struct Backup: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let progress = Progress("backup")
-        let started = ContinuousClock.now
         let report = try await withStatehouseClient(host: host, port: port) { client in
-            try await withThrowingTaskGroup(of: BackupReport?.self) { group in
-                group.addTask { try await client.backup(to: self.destination) }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .milliseconds(250))
-                        progress.update(Int((ContinuousClock.now - started).components.seconds), unit: "s")
-                    }
-                    return nil
-                }
-                defer { group.cancelAll() }
-                while let next = try await group.next() {
-                    if let report = next { return report }
-                }
-                throw StatehouseError.internalError("the backup returned nothing")
-            }
+            try await Progress.timing("backup") { try await client.backup(to: self.destination) }
         }
-        progress.finish()
         if try self.global.format == .json {
             emit(
                 JSONOutput.object([

@@ -64,6 +64,17 @@ struct Put: AsyncParsableCommand {
         parsing: .unconditional,
         help: "Commit only if the key's current version is this (0: only if it does not exist).")
     var expectVersion: UInt64?
+    @Option(
+        help: ArgumentHelp(
+            "Expire the value after this many seconds: reads then find the key deleted, and the daemon commits its "
+                + "delete.", valueName: "seconds"))
+    var ttl: Double?
+
+    func validate() throws {
+        if let ttl = self.ttl, !(ttl > 0 && ttl < 100 * 365 * 86_400) {
+            throw ValidationError("--ttl must be a positive number of seconds")
+        }
+    }
 
     func run() async throws {
         let value: JSONValue
@@ -72,8 +83,10 @@ struct Put: AsyncParsableCommand {
         } catch let error as StatehouseError {
             throw UsageError("\(error)")
         }
+        let expiresAt = self.ttl.map { Microseconds(((Date().timeIntervalSince1970 + $0) * 1_000_000).rounded()) }
         var commit = AtomicCommit(
-            namespace: self.global.namespaceName, operations: [.put(agentID: self.agent, key: self.key, value: value)])
+            namespace: self.global.namespaceName,
+            operations: [.put(agentID: self.agent, key: self.key, value: value, expiresAt: expiresAt)])
         if let expected = self.expectVersion {
             commit.conditions = [
                 .init(agentID: self.agent, key: self.key, expected: expected == 0 ? .absent : .version(expected))

@@ -101,3 +101,28 @@ final class Progress: @unchecked Sendable {  // safe: used from one task at a ti
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     }
 }
+
+extension Progress {
+    /// Runs one long call, showing the seconds it has taken on a terminal (nothing in a pipe) until it returns.
+    static func timing<T: Sendable>(_ label: String, _ call: @escaping @Sendable () async throws -> T) async throws -> T
+    {
+        let progress = Progress(label)
+        let started = ContinuousClock.now
+        defer { progress.finish() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await call() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(250))
+                    progress.update(Int((ContinuousClock.now - started).components.seconds), unit: "s")
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let result = next { return result }
+            }
+            throw CancellationError()
+        }
+    }
+}

@@ -132,7 +132,7 @@ struct AgentEventTests {
             let remaining = [0, 2, 3, 4].map { ids[$0] }
             try tamper(
                 directory: directory,
-                "DROP TABLE agent_events; DROP TABLE search_text; DROP TABLE search_docs; "
+                undoMigration5 + "DROP TABLE agent_events; DROP TABLE search_text; DROP TABLE search_docs; "
                     + "DELETE FROM schema_migrations WHERE version >= 3")
             let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             try await runEngine(backend: reopened) { engine in

@@ -112,10 +112,12 @@ struct MerkleTreeStorageTests {
                     proofs.append(try await engine.inclusionProof(commitTS: commitTS))
                 }
             }
-            // Turn the file back into schema version 1: no tree column, no event index, no record of migrations 2+.
+            // Turn the file back into schema version 1: no tree column, no event index, no search, no expiry columns, no
+            // record of migrations 2+.
             try tamper(
                 directory: directory,
-                "ALTER TABLE events DROP COLUMN merkle_nodes; DROP TABLE agent_events; DROP TABLE search_text; "
+                undoMigration5
+                    + "ALTER TABLE events DROP COLUMN merkle_nodes; DROP TABLE agent_events; DROP TABLE search_text; "
                     + "DROP TABLE search_docs; "
                     + "DELETE FROM schema_migrations WHERE version >= 2")
             let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)

@@ -123,7 +123,9 @@ struct SearchTests {
             }
             try tamper(
                 directory: directory,
-                "DROP TABLE search_text; DROP TABLE search_docs; DELETE FROM schema_migrations WHERE version = 4")
+                undoMigration5
+                    + "DROP TABLE search_text; DROP TABLE search_docs; DELETE FROM schema_migrations WHERE version >= 4"
+            )
             let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
             try await runEngine(backend: reopened) { engine in
                 let words = try await Self.hits(engine, SearchQuery("words"))
