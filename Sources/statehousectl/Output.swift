@@ -53,7 +53,8 @@ enum Render {
             ("committed_at", self.jsonTime(record.committedAt)),
             ("exists", .bool(record.exists)),
             ("deleted", .bool(record.deleted)),
-        ])
+        ] + (record.expiresAt.map { [("expires_at", self.jsonTime($0))] } ?? [])
+            + (record.valueRemoved ? [("value_removed", .bool(true))] : []))
     }
 
     static func commit(_ result: CommitResult) -> JSONOutput {
@@ -87,13 +88,17 @@ enum Render {
                     "operations",
                     .array(
                         event.operations.map { operation in
-                            .object([
-                                ("agent_id", .string(operation.agentID)),
-                                ("key", .string(operation.key)),
-                                ("op", .string(operation.kind == .put ? "put" : "delete")),
-                                ("value", operation.value.map { .raw($0.text) } ?? .null),
-                                ("version", .int(operation.version)),
-                            ])
+                            .object(
+                                [
+                                    ("agent_id", .string(operation.agentID)),
+                                    ("key", .string(operation.key)),
+                                    ("op", .string(operation.kind == .put ? "put" : "delete")),
+                                    ("value", operation.value.map { .raw($0.text) } ?? .null),
+                                    ("version", .int(operation.version)),
+                                ] + (operation.expiresAt.map { [("expires_at", self.jsonTime($0))] } ?? [])
+                                    + (operation.removedValueDigest.map {
+                                        [("value_removed", .bool(true)), ("value_digest", .string($0.hex))]
+                                    } ?? []))
                         })
                 ),
                 ("metadata", .object(metadata)),

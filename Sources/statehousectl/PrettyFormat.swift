@@ -18,6 +18,8 @@ enum PrettyFormat {
     static let keyColumn = 20
     static let maxAgentLength = 20
     static let maxSummaryLength = 120
+    /// What a put whose value the retention policy removed shows instead of its value.
+    static let removedValue = "(value removed by retention)"
     /// Objects and arrays whose compact JSON is shorter than this are shown whole.
     static let compactLimit = 80
     static let ellipsis = "..."
@@ -193,7 +195,9 @@ enum PrettyFormat {
                 fields.append("txn=\(self.prefix(self.escaped(event.txnID), 12))")
                 fields.append("event=\(style.commitTS("\(event.commitTS)"))")
                 if let reason { fields.append(reason) }
-                let payload = operation.value.map { JSONTree(parsing: $0.text).compact } ?? "null"
+                let payload =
+                    operation.valueRemoved
+                    ? Self.removedValue : operation.value.map { JSONTree(parsing: $0.text).compact } ?? "null"
                 lines.append(fields.joined(separator: "  "))
                 lines.append("  payload: " + payload)
             } else {
@@ -202,6 +206,8 @@ enum PrettyFormat {
                 fields.append("v=\(style.version("\(operation.version)"))")
                 if operation.kind == .delete {
                     fields.append(reason ?? "tombstone")
+                } else if operation.valueRemoved {
+                    fields.append(Self.removedValue)
                 } else {
                     fields.append(self.summary(JSONTree(parsing: operation.value?.text ?? "null")))
                 }

@@ -127,6 +127,39 @@ struct CLITests {
         #expect(restarted.stop() == 0)
     }
 
+    @Test("retention set/show, compact, reading a removed version, verify after compaction, put --ttl")
+    func retention() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let daemon = try DaemonProcess(arguments: [
+            "--listen", "127.0.0.1:0", "--data-dir", directory, "--retention-keep-versions", "5",
+        ])
+        let port = try daemon.port()
+        let shown = try statehousectl(["retention", "show"], port: port)
+        #expect(shown.code == 0 && shown.out.contains("the newest 5 versions") && shown.out.contains("default"))
+        for index in 1...4 { #expect(try statehousectl(["put", "a", "k", "\(index)"], port: port).code == 0) }
+        #expect(try statehousectl(["retention", "set", "--keep-versions", "-1"], port: port).code == 2)
+        let set = try statehousectl(["retention", "set", "--keep-versions", "1", "-o", "json"], port: port)
+        #expect(set.code == 0 && set.out.contains(#""source":"namespace""#) && set.out.contains(#""keep_versions":1"#))
+        let compact = try statehousectl(["compact", "-o", "json"], port: port)
+        #expect(compact.code == 0 && compact.out.contains(#""values_removed":3"#))
+        let removed = try statehousectl(["get", "a", "k", "--version", "2"], port: port)
+        #expect(
+            removed.code == 3
+                && removed.err.contains("version 2 of agent 'a' key 'k' was removed by the retention policy (kept: "))
+        #expect(try statehousectl(["get", "a", "k"], port: port).out == "4\n")
+        let verify = try statehousectl(["verify"], port: port)
+        #expect(verify.code == 0 && verify.out.contains("3 of them hold values removed by retention"))
+        let replay = try statehousectl(["replay", "--to", "1"], port: port)
+        #expect(replay.out.contains("(value removed by retention)"))
+        #expect(try statehousectl(["put", "a", "brief", "1", "--ttl", "0"], port: port).code == 2)
+        #expect(try statehousectl(["put", "a", "brief", "1", "--ttl", "3600"], port: port).code == 0)
+        let brief = try statehousectl(["get", "a", "brief", "-o", "json"], port: port)
+        #expect(brief.out.contains(#""expires_at":"#))
+        #expect(try statehousectl(["retention", "set", "--use-default"], port: port).out.contains("default"))
+        #expect(daemon.stop() == 0)
+    }
+
     @Test("bench runs each workload over the session and unary calls, bounded by --ops, and reports JSON")
     func bench() throws {
         let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--memory"])
