@@ -11,8 +11,8 @@ struct RetentionRule {
     var snapshotPoints: [CommitTS]
 
     /// The versions of `versions` (one key's, in version order, complete) whose values go.
-    func removable(_ versions: ArraySlice<VersionSummary>) -> [Version] {
-        var removable: [Version] = []
+    func removable(_ versions: ArraySlice<VersionSummary>) -> [VersionSummary] {
+        var removable: [VersionSummary] = []
         let keepForMicros = self.policy.keepFor.components.seconds * 1_000_000
         var index = versions.startIndex
         while index < versions.endIndex - 1 {  // the latest version always stays
@@ -22,7 +22,7 @@ struct RetentionRule {
             guard !version.deleted, !version.valueRemoved else { continue }
             if self.snapshotNeeds(from: version.commitTS, before: next.commitTS) { continue }
             if let expiresAt = version.expiresAt, expiresAt <= self.now {
-                removable.append(version.version)
+                removable.append(version)
                 continue
             }
             if self.policy.keepsEverything { continue }
@@ -31,7 +31,7 @@ struct RetentionRule {
             if self.policy.keepVersions > 0, rank < self.policy.keepVersions { continue }
             // Current until the next version's commit: kept while that is within the window.
             if keepForMicros > 0, next.committedAt > self.now - keepForMicros { continue }
-            removable.append(version.version)
+            removable.append(version)
         }
         return removable
     }

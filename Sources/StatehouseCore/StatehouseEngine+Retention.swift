@@ -90,13 +90,16 @@ extension StatehouseEngine {
         }
     }
 
-    /// One agent's keys, read in pages of whole keys; values removed every ``EngineConfiguration/compactionStepSize``.
+    /// One agent's keys, read in pages of whole keys. Values are removed in storage order (a step then rewrites few
+    /// pages: versions written together sit together), ``EngineConfiguration/compactionStepSize`` per step, once
+    /// sixteen steps' worth are found and at the end.
     private func compact(
         namespace: String, agent: String, rule: RetentionRule, report: inout CompactionReport
     ) async throws {
         var afterKey: String?
         var pageSize = 4096
         var pending: [KeyVersion] = []
+        let step = self.configuration.compactionStepSize
         while true {
             let rows = try await self.backend.versionSummaries(
                 namespace: namespace, agentID: agent, afterKey: afterKey, limit: pageSize)
@@ -116,32 +119,35 @@ extension StatehouseEngine {
                 var end = start + 1
                 while end < complete.endIndex, complete[end].key == complete[start].key { end += 1 }
                 for version in rule.removable(complete[start..<end]) {
-                    pending.append(KeyVersion(key: complete[start].key, version: version))
+                    pending.append(KeyVersion(key: version.key, version: version.version, position: version.position))
                 }
                 start = end
             }
             report.versionsExamined += complete.count
-            while pending.count >= self.configuration.compactionStepSize {
-                let step = Array(pending.prefix(self.configuration.compactionStepSize))
-                pending.removeFirst(step.count)
-                try await self.removeValues(namespace: namespace, agent: agent, step, report: &report)
+            if pending.count >= 16 * step {
+                try await self.removeValues(namespace: namespace, agent: agent, pending, report: &report)
+                pending.removeAll(keepingCapacity: true)
             }
             if rows.count < pageSize { break }
             afterKey = complete.last!.key
         }
-        if !pending.isEmpty {
-            try await self.removeValues(namespace: namespace, agent: agent, pending, report: &report)
-        }
+        try await self.removeValues(namespace: namespace, agent: agent, pending, report: &report)
     }
 
     private func removeValues(
         namespace: String, agent: String, _ versions: [KeyVersion], report: inout CompactionReport
     ) async throws {
-        let removed = try await self.backend.removeValues(namespace: namespace, agentID: agent, versions: versions)
-        report.valuesRemoved += removed.count
-        report.valueBytesRemoved += removed.bytes
-        // Leave the writer to commits between steps.
-        try await Task.sleep(for: self.configuration.compactionPause)
+        let ordered = versions.sorted { $0.position < $1.position }
+        let step = self.configuration.compactionStepSize
+        for start in stride(from: 0, to: ordered.count, by: step) {
+            let removed = try await self.backend.removeValues(
+                namespace: namespace, agentID: agent, versions: Array(ordered[start..<min(start + step, ordered.count)])
+            )
+            report.valuesRemoved += removed.count
+            report.valueBytesRemoved += removed.bytes
+            // Leave the writer to commits between steps.
+            try await Task.sleep(for: self.configuration.compactionPause)
+        }
     }
 
     /// The commit_ts values live snapshots of the namespace name: the namespace's own, and each agent's.

@@ -264,11 +264,15 @@ public struct VersionSummary: Sendable, Hashable {
     /// Whether retention already removed its value.
     public var valueRemoved: Bool
     public var expiresAt: Microseconds?
+    /// Where the version is stored, in the backend's own order (SQLite: the row id): versions written together are
+    /// close, and a compaction removes values in this order so that each step rewrites few pages.
+    public var position: Int64
 
     public init(
         key: String, version: Version, commitTS: CommitTS, committedAt: Microseconds, deleted: Bool,
-        valueRemoved: Bool, expiresAt: Microseconds?
+        valueRemoved: Bool, expiresAt: Microseconds?, position: Int64 = 0
     ) {
+        self.position = position
         self.key = key
         self.version = version
         self.commitTS = commitTS
@@ -279,14 +283,16 @@ public struct VersionSummary: Sendable, Hashable {
     }
 }
 
-/// A key and one of its versions.
+/// A key and one of its versions (with its ``VersionSummary/position``).
 public struct KeyVersion: Sendable, Hashable {
     public var key: String
     public var version: Version
+    public var position: Int64
 
-    public init(key: String, version: Version) {
+    public init(key: String, version: Version, position: Int64 = 0) {
         self.key = key
         self.version = version
+        self.position = position
     }
 }
 

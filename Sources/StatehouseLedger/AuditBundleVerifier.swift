@@ -87,7 +87,9 @@ public struct AuditBundleVerifier {
             guard !self.inState else { throw self.failure("an event after the state lines", commitTS: event.commit_ts) }
             try self.position(event.commit_ts)
             guard let leaf = event.leafHash(namespace: manifest.namespace) else {
-                throw self.failure("an operation is neither a put nor a delete", commitTS: event.commit_ts)
+                throw self.failure(
+                    "an operation is neither a put nor a delete (or its value, value digest or expiry does not fit "
+                        + "its kind)", commitTS: event.commit_ts)
             }
             if let recorded = event.leaf_hash, Hex.hash(recorded) != leaf {
                 throw self.failure(

@@ -33,8 +33,15 @@ public enum VerifiedReadCheck {
             )
         }
         let operation = event.operations.first { $0.agentID == agentID && $0.key == key }
+        // A put read after its expiry reads as deleted at the put's version (before the daemon commits the delete):
+        // the proven event is then that put, with the expiry the record names. (The leaf proves the expiry; that the
+        // daemon's clock passed it is the daemon's word.)
+        let expiredPut =
+            operation?.kind == .put && record.deleted && operation?.expiresAt != nil
+            && operation?.expiresAt == record.expiresAt
         guard let operation, operation.version == record.version, record.agentID == agentID, record.key == key,
-            (operation.kind == .delete) == record.deleted, record.deleted || operation.value == record.value
+            (operation.kind == .delete) == record.deleted || expiredPut,
+            record.deleted || (operation.value == record.value && operation.expiresAt == record.expiresAt)
         else {
             throw LedgerVerificationError(
                 "the event at commit_ts \(event.commitTS) did not write this value as version \(record.version) "

@@ -278,8 +278,9 @@ public struct StateRecord: Sendable, Hashable {
     /// such a version fails with ``StatehouseError/failedPrecondition(_:)``).
     public var valueRemoved: Bool = false
 
-    /// Whether the key has a value at that point (it was written and its newest version there is not a delete).
-    public var exists: Bool { self.value != nil }
+    /// Whether the key has a value at that point (it was written and its newest version there is not a delete). A
+    /// version whose value retention removed existed too (``valueRemoved``; history only): it has no value here.
+    public var exists: Bool { self.value != nil || self.valueRemoved }
 
     public init(
         agentID: String,

@@ -15,12 +15,12 @@ extension SQLiteBackend {
             let statement = try reader.connection.statement(
                 afterKey == nil
                     ? """
-                    SELECT key, version, commit_ts, committed_at, deleted, value_digest IS NOT NULL, expires_at
+                    SELECT key, version, commit_ts, committed_at, deleted, value_digest IS NOT NULL, expires_at, id
                     FROM versions INDEXED BY versions_by_key
                     WHERE ns_id = ?1 AND agent_id = ?2 AND ?3 IS NULL ORDER BY key, version LIMIT ?4
                     """
                     : """
-                    SELECT key, version, commit_ts, committed_at, deleted, value_digest IS NOT NULL, expires_at
+                    SELECT key, version, commit_ts, committed_at, deleted, value_digest IS NOT NULL, expires_at, id
                     FROM versions INDEXED BY versions_by_key
                     WHERE ns_id = ?1 AND agent_id = ?2 AND key > ?3 ORDER BY key, version LIMIT ?4
                     """)
@@ -35,7 +35,7 @@ extension SQLiteBackend {
                     VersionSummary(
                         key: statement.text(0), version: statement.uint64(1), commitTS: statement.uint64(2),
                         committedAt: statement.int64(3), deleted: statement.bool(4), valueRemoved: statement.bool(5),
-                        expiresAt: statement.isNull(6) ? nil : statement.int64(6)))
+                        expiresAt: statement.isNull(6) ? nil : statement.int64(6), position: statement.int64(7)))
             }
             return rows
         }

@@ -99,7 +99,7 @@ extension Wire {
         var record = StateRecord(
             agentID: proto.agentID,
             key: proto.key,
-            value: proto.exists ? JSONValue(trusted: [UInt8](proto.value)) : nil,
+            value: proto.exists && !proto.valueRemoved ? JSONValue(trusted: [UInt8](proto.value)) : nil,
             version: proto.version,
             commitTS: proto.commitTs,
             committedAt: proto.committedAtMicros,

@@ -81,7 +81,8 @@ extension Wire {
         proto.agentID = record.agentID
         proto.key = record.key
         if let value = record.value { proto.value = Data(value.utf8) }
-        proto.exists = record.exists
+        // A version whose value retention removed still existed (history): exists, with value_removed and no value.
+        proto.exists = record.exists || record.valueRemoved
         proto.version = record.version
         proto.commitTs = record.commitTS
         proto.committedAtMicros = record.committedAt

@@ -129,7 +129,17 @@ print(
 var storeConfiguration = SQLiteConfiguration.directory(directory)
 storeConfiguration.readerCount = options.readers
 let backend = try await SQLiteBackend.open(configuration: storeConfiguration, logger: logger)
-let engine = StatehouseEngine(backend: backend, logger: logger)
+let engine = StatehouseEngine(
+    backend: backend,
+    configuration: .defaults { configuration in
+        let environment = ProcessInfo.processInfo.environment
+        if let step = environment["STATEHOUSE_BENCH_COMPACTION_STEP"].flatMap(Int.init) {
+            configuration.compactionStepSize = step
+        }
+        if let pause = environment["STATEHOUSE_BENCH_COMPACTION_PAUSE_MS"].flatMap(Int.init) {
+            configuration.compactionPause = .milliseconds(pause)
+        }
+    }, logger: logger)
 try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { await engine.run() }
     defer { group.cancelAll() }
@@ -359,6 +369,41 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             precondition(copy.puts == keys, "a restore wrote \(copy.puts) of \(keys) keys")
         }
         report(result)
+    }
+    // Retention: 1-write commits from 64 committers without, then during, a compaction that removes 100,000 values
+    // (20,000 keys × 6 versions of 400 bytes, keep the latest). The target: p99 during at most twice p99 without.
+    if selected("compaction") {
+        let filler = String(repeating: "r", count: 380)
+        for round in 0..<6 {
+            for chunk in stride(from: 0, to: 20_000, by: 2000) {
+                _ = try await engine.commit(
+                    AtomicCommit(
+                        operations: (chunk..<chunk + 2000).map {
+                            .put(
+                                agentID: "retained", key: "key/\($0)",
+                                value: try! JSONValue(validating: "[\(round),\"\(filler)\"]"))
+                        }))
+            }
+        }
+        func commits(_ name: String) async throws -> Measurement {
+            try await measure(name, concurrency: 64, seconds: options.seconds) { worker, iteration in
+                _ = try await engine.commit(
+                    AtomicCommit(operations: [
+                        .put(agentID: "during-\(worker)", key: "key/\(iteration % keySpread)", value: value)
+                    ]))
+            }
+        }
+        report(try await commits("compaction: 1-write commits, 64, before"))
+        try await engine.setRetention(policy: RetentionPolicy(keepVersions: 1))
+        let started = clock.now
+        let compaction = Task { try await engine.compact() }
+        report(try await commits("compaction: the same while it runs"))
+        let compacted = try await compaction.value
+        var removal = Measurement(
+            name: "compaction: \(compacted.valuesRemoved) values removed", operations: compacted.valuesRemoved,
+            elapsed: started.duration(to: clock.now), latencies: [])
+        removal.unit = "values/s"
+        report(removal)
     }
     if selected("search") {
         let words = [

@@ -43,18 +43,19 @@ enum Render {
     }
 
     static func record(_ record: StateRecord, namespace: String) -> JSONOutput {
-        .object([
-            ("namespace", .string(namespace)),
-            ("agent_id", .string(record.agentID)),
-            ("key", .string(record.key)),
-            ("value", record.value.map { .raw($0.text) } ?? .null),
-            ("version", .int(record.version)),
-            ("commit_ts", .int(record.commitTS)),
-            ("committed_at", self.jsonTime(record.committedAt)),
-            ("exists", .bool(record.exists)),
-            ("deleted", .bool(record.deleted)),
-        ] + (record.expiresAt.map { [("expires_at", self.jsonTime($0))] } ?? [])
-            + (record.valueRemoved ? [("value_removed", .bool(true))] : []))
+        .object(
+            [
+                ("namespace", .string(namespace)),
+                ("agent_id", .string(record.agentID)),
+                ("key", .string(record.key)),
+                ("value", record.value.map { .raw($0.text) } ?? .null),
+                ("version", .int(record.version)),
+                ("commit_ts", .int(record.commitTS)),
+                ("committed_at", self.jsonTime(record.committedAt)),
+                ("exists", .bool(record.exists)),
+                ("deleted", .bool(record.deleted)),
+            ] + (record.expiresAt.map { [("expires_at", self.jsonTime($0))] } ?? [])
+                + (record.valueRemoved ? [("value_removed", .bool(true))] : []))
     }
 
     static func commit(_ result: CommitResult) -> JSONOutput {

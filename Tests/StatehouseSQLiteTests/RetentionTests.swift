@@ -66,7 +66,8 @@ struct RetentionTests {
             #expect(try await engine.get(agentID: "a", key: "k").value?.text == "{\"v\":5}")
             let history = try await engine.history(agentID: "a", key: "k").items
             #expect(history.map(\.valueRemoved) == [false, false, true, true, true])
-            #expect(history.map(\.exists) == [true, true, false, false, false])
+            #expect(history.map(\.exists) == [true, true, true, true, true])
+            #expect(history.map(\.value).suffix(3) == [nil, nil, nil])
             let verified = try await engine.verify()
             #expect(verified.isValid)
             #expect(verified.eventsWithRemovedValues == 3)

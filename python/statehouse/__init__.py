@@ -34,14 +34,17 @@ from .exceptions import (
 from .lifecycle import (
     AgentEvent,
     AgentInfo,
+    CompactionReport,
     EventDraft,
     KeyChange,
+    RetentionPolicy,
     SearchHit,
     Session,
     Snapshot,
     StateCopy,
     StateDiff,
     Task,
+    Transition,
 )
 from .types import (
     CommitResult,
@@ -91,6 +94,8 @@ __all__ = [
     "Task",
     "SearchHit",
     "Transition",
+    "RetentionPolicy",
+    "CompactionReport",
     "exceptions",
     "formatting",
     "ledger",

@@ -20,7 +20,7 @@ from . import _wire as wire
 from . import exceptions as errors
 from . import formatting, ledger
 from ._proto import statehouse_pb2 as pb
-from ._time import time_bound
+from ._time import datetime_from_micros, expiry_micros, time_bound
 from .types import (
     CommitResult,
     Condition,
@@ -451,6 +451,7 @@ def pretty_lines(event: ReplayEvent, verbose: bool) -> List[str]:
                 operation.value,
                 event.namespace,
                 reason=reason,
+                value_removed=operation.value_removed,
             )
         else:
             line = formatting.format_event_pretty(
@@ -462,6 +463,7 @@ def pretty_lines(event: ReplayEvent, verbose: bool) -> List[str]:
                 operation.value,
                 event.namespace,
                 reason=reason,
+                value_removed=operation.value_removed,
             )
         lines.append(line)
     return lines
@@ -559,11 +561,20 @@ class TransactionBuffer:
         )
         self.conditions[(agent_id, key)] = wire.conditions([condition])[0]
 
-    def write(self, agent_id: str, key: str, value: Any, expected_version: Optional[int]) -> None:
+    def write(
+        self,
+        agent_id: str,
+        key: str,
+        value: Any,
+        expected_version: Optional[int],
+        ttl: Any = None,
+        expires_at: Any = None,
+    ) -> None:
+        """Buffers a write; its expiry (``ttl`` counts from now, the write) is fixed here and sent with the commit."""
         self.require_open("write")
         self._check_name("agent_id", agent_id)
         self._check_name("key", key)
-        operation = wire.put_operation(agent_id, key, value)
+        operation = wire.put_operation(agent_id, key, value, expiry_micros(ttl, expires_at))
         self._expect(agent_id, key, expected_version)
         self.operations[(agent_id, key)] = operation
 
@@ -588,6 +599,9 @@ class TransactionBuffer:
             key=key,
             agent_id=agent_id,
             deleted=deleted,
+            expires_at=datetime_from_micros(operation.expires_at_micros)
+            if operation.HasField("expires_at_micros")
+            else None,
         )
 
     def get(self, agent_id: str, key: str) -> Plan:

@@ -6,7 +6,9 @@ parsed here once for every Python version the SDK supports.
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
@@ -100,3 +102,51 @@ def rfc3339(moment: Optional[datetime]) -> Optional[str]:
     if moment.microsecond:
         text += f".{moment.microsecond:06d}"
     return text + "Z"
+
+
+_INT64_MAX = (1 << 63) - 1
+
+
+def _seconds(name: str, value: Any) -> float:
+    """A duration in seconds: an int, a float or a timedelta (not a bool, not NaN or infinite)."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise errors.InvalidArgumentError(f"{name} must be a number of seconds or a timedelta, not {value!r}")
+    return float(value)
+
+
+def expiry_micros(ttl: Any, expires_at: Any, *, now_micros: Optional[int] = None) -> Optional[int]:
+    """The expiry of a put in microseconds since the epoch, from ``ttl=`` (seconds from now: an int, a float or a
+    timedelta) or ``expires_at=`` (a datetime, naive meaning UTC; RFC 3339 text; or microseconds since the epoch as an
+    int); None when neither is given. Whether it is still in the future is the daemon's to say, at the commit.
+
+    Raises:
+        InvalidArgumentError: both are given, a ttl that is not positive, or a value of another type.
+    """
+    if ttl is not None and expires_at is not None:
+        raise errors.InvalidArgumentError("give at most one of ttl= (a duration) and expires_at= (a time)")
+    if ttl is not None:
+        seconds = _seconds("ttl", ttl)
+        if seconds <= 0:
+            raise errors.InvalidArgumentError(f"ttl must be positive, not {ttl!r}")
+        if isinstance(ttl, timedelta):
+            micros = (ttl.days * 86_400 + ttl.seconds) * 1_000_000 + ttl.microseconds
+        else:
+            micros = max(1, round(seconds * 1_000_000))
+        now = time.time_ns() // 1_000 if now_micros is None else now_micros
+        return min(now + micros, _INT64_MAX)  # a ttl of centuries is "never" in practice; keep it an i64
+    if expires_at is None:
+        return None
+    if isinstance(expires_at, datetime):
+        return micros_from_datetime(expires_at)
+    if isinstance(expires_at, str):
+        return parse_rfc3339("expires_at", expires_at)
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int):
+        raise errors.InvalidArgumentError(
+            "expires_at must be a datetime, RFC 3339 text or microseconds since the epoch (an int), "
+            f"not {type(expires_at).__name__}"
+        )
+    if not -_INT64_MAX - 1 <= expires_at <= _INT64_MAX:
+        raise errors.InvalidArgumentError(f"expires_at {expires_at} is out of range (microseconds since the epoch)")
+    return expires_at

@@ -15,7 +15,7 @@ import grpc
 from . import exceptions as errors
 from . import ledger, merkle
 from ._proto import statehouse_pb2 as pb
-from ._time import micros_from_datetime
+from ._time import datetime_from_micros, expiry_micros, micros_from_datetime
 from .types import (
     CommitResult,
     Condition,
@@ -108,8 +108,11 @@ def metadata_from_proto(message: pb.Metadata) -> Metadata:
     )
 
 
-def put_operation(agent_id: str, key: str, value: Any) -> pb.Operation:
-    return pb.Operation(agent_id=agent_id, key=key, kind=pb.OPERATION_KIND_PUT, value=encode_value(value, key=key))
+def put_operation(agent_id: str, key: str, value: Any, expires_at_micros: Optional[int] = None) -> pb.Operation:
+    operation = pb.Operation(agent_id=agent_id, key=key, kind=pb.OPERATION_KIND_PUT, value=encode_value(value, key=key))
+    if expires_at_micros is not None:
+        operation.expires_at_micros = expires_at_micros
+    return operation
 
 
 def delete_operation(agent_id: str, key: str) -> pb.Operation:
@@ -120,7 +123,7 @@ def operations(items: Iterable[Union[Put, Delete]]) -> List[pb.Operation]:
     result = []
     for item in items:
         if isinstance(item, Put):
-            result.append(put_operation(item.agent_id, item.key, item.value))
+            result.append(put_operation(item.agent_id, item.key, item.value, expiry_micros(item.ttl, item.expires_at)))
         elif isinstance(item, Delete):
             result.append(delete_operation(item.agent_id, item.key))
         else:
@@ -168,6 +171,8 @@ def state_result(record: pb.StateRecord) -> StateResult:
         agent_id=record.agent_id or None,
         deleted=record.deleted,
         committed_at=_datetime_from_micros(record.committed_at_micros),
+        expires_at=_datetime_from_micros(record.expires_at_micros) if record.HasField("expires_at_micros") else None,
+        value_removed=record.value_removed,
     )
 
 
@@ -208,6 +213,10 @@ def replay_event(event: pb.Event, agent_id: Optional[str] = None) -> ReplayEvent
                 agent_id=operation.agent_id,
                 deleted=operation.kind == pb.OPERATION_KIND_DELETE,
                 namespace=event.namespace,
+                expires_at=datetime_from_micros(operation.expires_at_micros)
+                if operation.HasField("expires_at_micros")
+                else None,
+                removed_value_digest=bytes(operation.removed_value_digest) or None,
             )
             for operation in event.operations
         ],
@@ -229,6 +238,7 @@ def verify_result(response: pb.VerifyResponse) -> VerifyResult:
         head=log_head(response.head),
         from_commit_ts=response.from_commit_ts,
         to_commit_ts=response.to_commit_ts,
+        events_with_removed_values=response.events_with_removed_values,
     )
 
 
@@ -473,21 +483,29 @@ def consistency_proof(message: pb.ConsistencyProof) -> ledger.ConsistencyProof:
     )
 
 
+def _leaf_operation(operation: pb.AppliedOperation) -> ledger.LeafOperation:
+    """An event's operation as its leaf holds it: a put by its value, or by the digest kept for a value the retention
+    policy removed, with its expiry; a delete by its version."""
+    expires = operation.expires_at_micros if operation.HasField("expires_at_micros") else None
+    if operation.kind == pb.OPERATION_KIND_DELETE:
+        return ledger.LeafOperation(operation.agent_id, operation.key, operation.version, None, expires)
+    if operation.removed_value_digest:
+        digest = bytes(operation.removed_value_digest)
+        return ledger.LeafOperation(operation.agent_id, operation.key, operation.version, None, expires, digest)
+    return ledger.LeafOperation(operation.agent_id, operation.key, operation.version, bytes(operation.value), expires)
+
+
 def event_leaf_hash(event: pb.Event) -> bytes:
-    """The Merkle leaf hash of an event as the daemon sent it (its values hashed here)."""
-    operations = [
-        ledger.LeafOperation(
-            agent_id=operation.agent_id,
-            key=operation.key,
-            version=operation.version,
-            value=None if operation.kind == pb.OPERATION_KIND_DELETE else bytes(operation.value),
-        )
-        for operation in event.operations
-    ]
+    """The Merkle leaf hash of an event as the daemon sent it (its values hashed here).
+
+    Raises:
+        VerificationError: an operation no leaf can hold (a delete with an expiry, a digest that is not 32 bytes).
+    """
+    operations = [_leaf_operation(operation) for operation in event.operations]
     has_metadata = event.HasField("metadata")
     meta = event.metadata
-    return merkle.leaf_hash(
-        ledger.leaf_bytes(
+    try:
+        leaf = ledger.leaf_bytes(
             namespace=event.namespace,
             commit_ts=event.commit_ts,
             txn_id=event.txn_id,
@@ -497,7 +515,32 @@ def event_leaf_hash(event: pb.Event) -> bytes:
             tags=dict(meta.tags) if has_metadata else {},
             operations=operations,
         )
-    )
+    except ValueError as problem:
+        raise errors.VerificationError(
+            f"the event at commit_ts {event.commit_ts} cannot be a leaf: {problem}"
+        ) from None
+    return merkle.leaf_hash(leaf)
+
+
+def _expiry_of(message: Any) -> Optional[int]:
+    return message.expires_at_micros if message.HasField("expires_at_micros") else None
+
+
+def _wrote_record(operation: pb.AppliedOperation, record: pb.StateRecord) -> bool:
+    """Whether the proven operation wrote the version read: a delete for a tombstone, a put of the same value and
+    expiry for a live version, and a put with an expiry for a version that reads as deleted because it expired (the
+    daemon reads it so until it commits the delete). The expiry is proven (the leaf holds it); the daemon's clock,
+    which says it passed, is not."""
+    if operation.version != record.version:
+        return False
+    if operation.kind == pb.OPERATION_KIND_DELETE:
+        return record.deleted
+    expiry = _expiry_of(operation)
+    if _expiry_of(record) != expiry:
+        return False
+    if record.deleted:
+        return expiry is not None and not record.exists
+    return bytes(operation.value) == bytes(record.value) and not operation.removed_value_digest
 
 
 def check_verified_state(
@@ -534,15 +577,7 @@ def check_verified_state(
             f"the event given is commit_ts {event.commit_ts}, but the version read was written at {record.commit_ts}"
         )
     written = [op for op in event.operations if op.agent_id == agent_id and op.key == key]
-    deleted = bool(written) and written[0].kind == pb.OPERATION_KIND_DELETE
-    if (
-        not written
-        or written[0].version != record.version
-        or record.agent_id != agent_id
-        or record.key != key
-        or deleted != record.deleted
-        or (not deleted and bytes(written[0].value) != bytes(record.value))
-    ):
+    if not written or not _wrote_record(written[0], record) or record.agent_id != agent_id or record.key != key:
         raise errors.VerificationError(
             f"the event at commit_ts {event.commit_ts} did not write this value as version {record.version} "
             f"of agent {agent_id!r} key {key!r}"

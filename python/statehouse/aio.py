@@ -195,9 +195,19 @@ class AsyncTransaction(ops.TransactionBase):
         """The full commit result once committed, else None."""
         return self._buffer.result
 
-    def write(self, agent_id: str, key: str, value: Any, *, expected_version: Optional[int] = None) -> None:
-        """Stages a write (buffered; no round trip). See :meth:`statehouse.Transaction.write`."""
-        self._buffer.write(agent_id, key, value, expected_version)
+    def write(
+        self,
+        agent_id: str,
+        key: str,
+        value: Any,
+        *,
+        expected_version: Optional[int] = None,
+        ttl: Union[None, int, float, timedelta] = None,
+        expires_at: Union[None, datetime, str, int] = None,
+    ) -> None:
+        """Stages a write (buffered; no round trip), possibly expiring (``ttl=`` or ``expires_at=``). See
+        :meth:`statehouse.Transaction.write`."""
+        self._buffer.write(agent_id, key, value, expected_version, ttl, expires_at)
 
     def delete(self, agent_id: str, key: str, *, expected_version: Optional[int] = None) -> None:
         """Stages a delete (buffered; no round trip)."""
@@ -847,6 +857,28 @@ class AsyncStatehouse(config.ClientBase):
         """Copies the daemon's store, consistently and while it serves, into ``destination``: a new or empty directory
         on the daemon's machine (absolute path). Start a daemon with ``--data-dir destination`` to serve the copy."""
         return await self._run(lc.backup(destination))
+
+    # ---- retention ----
+
+    async def set_retention(
+        self,
+        namespace: Optional[str] = None,
+        *,
+        keep_versions: int = 0,
+        keep_for: Union[int, float, timedelta] = 0,
+        use_default: bool = False,
+        metadata: MetadataLike = None,
+    ) -> lc.RetentionPolicy:
+        """Sets the namespace's retention policy. See :meth:`statehouse.Statehouse.set_retention`."""
+        return await self._run(lc.set_retention(self._ns(namespace), keep_versions, keep_for, use_default, metadata))
+
+    async def get_retention(self, namespace: Optional[str] = None) -> lc.RetentionPolicy:
+        """The retention policy in force for the namespace, and where it comes from (``source``)."""
+        return await self._run(lc.get_retention(self._ns(namespace)))
+
+    async def compact(self, namespace: Optional[str] = None, *, vacuum: bool = False) -> lc.CompactionReport:
+        """Compacts the namespace now. See :meth:`statehouse.Statehouse.compact`."""
+        return await self._run(lc.compact(self._ns(namespace), vacuum))
 
     # ---- the log ----
 

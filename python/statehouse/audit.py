@@ -70,17 +70,48 @@ def _head(value: Any) -> Optional[SignedTreeHead]:
         return None
 
 
+_INT64 = range(-(1 << 63), 1 << 63)
+
+
+def _expiry(op: Dict[str, Any]) -> Optional[int]:
+    """An operation's ``expires_at_micros`` (absent: None). A member that is there must be an integer (an i64), as
+    the Swift codec reads it: anything else (null included) makes the line malformed."""
+    if "expires_at_micros" not in op:
+        return None
+    value = op["expires_at_micros"]
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _INT64:
+        raise TypeError(f"expires_at_micros must be a 64-bit integer, not {value!r}")
+    return value
+
+
+def _leaf_operation(op: Dict[str, Any]) -> Optional[LeafOperation]:
+    """The leaf operation of a bundle's operation object; None when it fits no kind: neither put nor delete, a put
+    with both a value and a value digest or a digest that is not 64 lowercase hex digits, a delete with a value
+    digest or an expiry."""
+    expires = _expiry(op)
+    if op["kind"] == "put":
+        if op.get("value_digest") is not None:
+            digest = _hash(op["value_digest"])
+            if op.get("value") is not None or digest is None:
+                return None
+            return LeafOperation(op["agent_id"], op["key"], op["version"], None, expires, digest)
+        return LeafOperation(op["agent_id"], op["key"], op["version"], (op.get("value") or "").encode(), expires)
+    if op["kind"] == "delete":
+        if op.get("value_digest") is not None or expires is not None:
+            return None
+        return LeafOperation(op["agent_id"], op["key"], op["version"], None)
+    return None
+
+
 def event_line_leaf_hash(namespace: str, event: Dict[str, Any]) -> Optional[bytes]:
-    """The leaf hash of a bundle's event object (values hashed here); None when an operation is neither put nor
-    delete."""
+    """The leaf hash of a bundle's event object (values hashed here; a removed value by the ``value_digest`` given
+    for it); None when an operation fits no kind (see ``_leaf_operation``)."""
     operations = []
     for op in event["operations"]:
-        if op["kind"] == "put":
-            operations.append(LeafOperation(op["agent_id"], op["key"], op["version"], (op.get("value") or "").encode()))
-        elif op["kind"] == "delete":
-            operations.append(LeafOperation(op["agent_id"], op["key"], op["version"], None))
-        else:
+        operation = _leaf_operation(op)
+        if operation is None:
             return None
+        operations.append(operation)
     metadata = event.get("metadata") or {}
     return merkle.leaf_hash(
         leaf_bytes(
@@ -94,6 +125,12 @@ def event_line_leaf_hash(namespace: str, event: Dict[str, Any]) -> Optional[byte
             operations=operations,
         )
     )
+
+
+def _written(op: Dict[str, Any], commit_ts: int) -> Tuple[int, int, Optional[str], bool]:
+    """What an event's operation leaves for its key: version, commit_ts, value (None for a delete and for a value
+    retention removed) and whether the value has an expiry."""
+    return (op["version"], commit_ts, op.get("value"), op.get("expires_at_micros") is not None)
 
 
 class _Frontier:
@@ -145,8 +182,9 @@ class _Verifier:
         self.events = self.leaves = self.witnesses = self.states = 0
         self.in_state = False
         self.finished = False
-        # The newest version of each key the events (then witnesses) wrote: one entry per key, so memory stays flat.
-        self.latest: Dict[Tuple[str, str], Tuple[int, int, Optional[str]]] = {}
+        # The newest version of each key the events (then witnesses) wrote, its commit_ts, value (None for a delete
+        # and a removed value) and whether it has an expiry: one entry per key, so memory stays flat.
+        self.latest: Dict[Tuple[str, str], Tuple[int, int, Optional[str], bool]] = {}
         self.claimed: set = set()
 
     def fail(self, what: str, commit_ts: Optional[int] = None) -> VerificationError:
@@ -252,7 +290,11 @@ class _Verifier:
         self.position(ts)
         leaf = event_line_leaf_hash(self.manifest["namespace"], event)
         if leaf is None:
-            raise self.fail("an operation is neither a put nor a delete", ts)
+            raise self.fail(
+                "an operation is neither a put nor a delete (or its value, value digest or expiry does not fit its "
+                "kind)",
+                ts,
+            )
         if event.get("leaf_hash") is not None and event["leaf_hash"] != leaf.hex():
             raise self.fail("the event's content does not match the leaf hash it was exported with", ts)
         agent = self.manifest.get("agent_id")
@@ -262,7 +304,7 @@ class _Verifier:
         self.next_ts += 1
         self.events += 1
         for op in event["operations"]:
-            self.latest[(op["agent_id"], op["key"])] = (op["version"], ts, op.get("value"))
+            self.latest[(op["agent_id"], op["key"])] = _written(op, ts)
 
     def on_leaf(self, leaf: Dict[str, Any]) -> None:
         ts = leaf["commit_ts"]
@@ -313,13 +355,14 @@ class _Verifier:
         ):
             raise self.fail("the witness event's inclusion proof does not lead to the signed root", ts)
         for op in event["operations"]:  # older than the range: counts for keys the range did not write
-            self.latest.setdefault((op["agent_id"], op["key"]), (op["version"], ts, op.get("value")))
+            self.latest.setdefault((op["agent_id"], op["key"]), _written(op, ts))
         self.witnesses += 1
 
     def on_state(self, state: Dict[str, Any]) -> None:
         self.range_end()
         agent, key, version, ts = state["agent_id"], state["key"], state["version"], state["commit_ts"]
-        if ts > self.manifest["to_commit_ts"] or self.latest.get((agent, key)) != (version, ts, state["value"]):
+        written = self.latest.get((agent, key))
+        if ts > self.manifest["to_commit_ts"] or written is None or written[:3] != (version, ts, state["value"]):
             raise self.fail(
                 f"the state of agent {agent!r} key {key!r} (version {version}) is not the newest version a proven "
                 "event wrote",
@@ -343,8 +386,9 @@ class _Verifier:
             )
         if self.manifest["from_commit_ts"] == 1:
             only = self.manifest.get("agent_id")
-            for (agent, key), (_, _, value) in self.latest.items():
-                if value is not None and only in (None, agent) and (agent, key) not in self.claimed:
+            for (agent, key), (_, _, value, expires) in self.latest.items():
+                # A value with an expiry may have expired by the end of the range: its state line is optional.
+                if value is not None and not expires and only in (None, agent) and (agent, key) not in self.claimed:
                     raise self.fail(
                         f"the state lines leave out agent {agent!r} key {key!r}, which the events leave live"
                     )

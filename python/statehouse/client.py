@@ -63,7 +63,16 @@ class Transaction(ops.TransactionBase):
         """The full commit result (commit_ts, versions, hash) once committed, else None."""
         return self._buffer.result
 
-    def write(self, agent_id: str, key: str, value: Any, *, expected_version: Optional[int] = None) -> None:
+    def write(
+        self,
+        agent_id: str,
+        key: str,
+        value: Any,
+        *,
+        expected_version: Optional[int] = None,
+        ttl: Union[None, int, float, timedelta] = None,
+        expires_at: Union[None, datetime, str, int] = None,
+    ) -> None:
         """Stages a write of any JSON value; a later write of the same key in this transaction replaces it.
 
         Args:
@@ -72,12 +81,17 @@ class Transaction(ops.TransactionBase):
             value: any JSON value (dict, list, str, int of any size, float, bool, None).
             expected_version: commit only if the key is at exactly this version when the transaction commits
                 (0: only if it does not exist); otherwise the commit raises ConflictError.
+            ttl: the value expires this long after this call (seconds as an int or a float, or a timedelta): from
+                then on reads find the key deleted, and the daemon commits its delete (reason ``expired: ...``).
+            expires_at: the value expires at this time instead (a datetime, naive meaning UTC; RFC 3339 text; or
+                microseconds since the epoch). It must still be in the future at the commit.
 
         Raises:
-            InvalidArgumentError: the value is not JSON (the daemon checks names and sizes at commit).
+            InvalidArgumentError: the value is not JSON, both ttl and expires_at, or a bad one (the daemon checks
+                names, sizes and that the expiry is in the future at commit).
             TransactionError: the transaction is already committed or aborted.
         """
-        self._buffer.write(agent_id, key, value, expected_version)
+        self._buffer.write(agent_id, key, value, expected_version, ttl, expires_at)
 
     def delete(self, agent_id: str, key: str, *, expected_version: Optional[int] = None) -> None:
         """Stages a delete of a key (a new tombstone version); ``expected_version`` as in :meth:`write`."""
@@ -300,7 +314,8 @@ class Statehouse(config.ClientBase):
         """Commits writes and deletes atomically in one round trip, subject to conditions.
 
         Args:
-            operations: :class:`~statehouse.Put` and :class:`~statehouse.Delete` items, applied in order.
+            operations: :class:`~statehouse.Put` and :class:`~statehouse.Delete` items, applied in order; a Put may
+                expire (``Put(agent, key, value, ttl=60)``, or ``expires_at=``).
             conditions: :class:`~statehouse.Condition` items; if one does not hold, nothing is applied and
                 ConflictError is raised.
             idempotency_key: a retry with the same key and content returns the first result instead of applying
@@ -689,6 +704,38 @@ class Statehouse(config.ClientBase):
         """Copies the daemon's store, consistently and while it serves, into ``destination``: a new or empty directory
         on the daemon's machine (absolute path). Start a daemon with ``--data-dir destination`` to serve the copy."""
         return self._run(lc.backup(destination))
+
+    # ---- retention ----
+
+    def set_retention(
+        self,
+        namespace: Optional[str] = None,
+        *,
+        keep_versions: int = 0,
+        keep_for: Union[int, float, timedelta] = 0,
+        use_default: bool = False,
+        metadata: MetadataLike = None,
+    ) -> lc.RetentionPolicy:
+        """Sets the namespace's retention policy (a commit: versioned and in the hash chain) and returns it.
+
+        A version keeps its value while it is its key's latest, or one of its newest ``keep_versions``, or was current
+        within the last ``keep_for`` (whole seconds, or a timedelta), or a live snapshot needs it; both 0 keeps
+        everything. Compaction (:meth:`compact`, and the daemon's own every compaction interval) removes the other
+        values, keeping their events and digests; reading such a version then raises
+        :class:`~statehouse.exceptions.FailedPreconditionError`. ``use_default=True`` (with no rules) removes the
+        namespace's own policy, so that the daemon's default applies again.
+        """
+        return self._run(lc.set_retention(self._ns(namespace), keep_versions, keep_for, use_default, metadata))
+
+    def get_retention(self, namespace: Optional[str] = None) -> lc.RetentionPolicy:
+        """The retention policy in force for the namespace, and where it comes from (``source``)."""
+        return self._run(lc.get_retention(self._ns(namespace)))
+
+    def compact(self, namespace: Optional[str] = None, *, vacuum: bool = False) -> lc.CompactionReport:
+        """Compacts the namespace now: removes the values its retention policy no longer keeps, and those of expired
+        keys (events, digests and proofs stay). ``vacuum`` also returns the freed pages to the file system (commits
+        wait while it runs)."""
+        return self._run(lc.compact(self._ns(namespace), vacuum))
 
     # ---- the log ----
 

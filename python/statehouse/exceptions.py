@@ -53,10 +53,10 @@ class StatehouseError(Exception):
             for an error found by the SDK itself.
         reason: the Statehouse error the daemon named for it (its ``statehouse-error`` trailing metadata, or the
             reason of a session error): ``"invalid_argument"``, ``"transaction_not_found"``, ``"not_found"``,
-            ``"transaction_expired"``, ``"conflict"``, ``"resource_exhausted"``, ``"subscriber_too_slow"``,
-            ``"unavailable"``, ``"data_corruption"`` or ``"internal"``. None when the daemon named none: an error
-            found by the SDK itself, one of the transport (the daemon could not be reached, the connection was
-            lost, a deadline passed), or an answer of a daemon older than reasons. So an
+            ``"transaction_expired"``, ``"failed_precondition"``, ``"conflict"``, ``"resource_exhausted"``,
+            ``"subscriber_too_slow"``, ``"unavailable"``, ``"data_corruption"`` or ``"internal"``. None when the
+            daemon named none: an error found by the SDK itself, one of the transport (the daemon could not be
+            reached, the connection was lost, a deadline passed), or an answer of a daemon older than reasons. So an
             :class:`UnavailableError` with reason ``"unavailable"`` is the daemon saying it cannot serve now
             (shutting down, its storage failing), while one without a reason means it could not be reached.
     """

@@ -246,6 +246,10 @@ def _head(timestamp: Timestamp, agent_id: str, op: str, namespace: Optional[str]
     return fields
 
 
+# What a put whose value the retention policy removed shows instead of its value (as statehousectl prints it).
+REMOVED_VALUE = "(value removed by retention)"
+
+
 def format_event_pretty(
     timestamp: Timestamp,
     agent_id: str,
@@ -256,6 +260,7 @@ def format_event_pretty(
     namespace: str = "default",
     *,
     reason: Optional[str] = None,
+    value_removed: bool = False,
 ) -> str:
     """One line for one operation::
 
@@ -270,10 +275,13 @@ def format_event_pretty(
         value: the value written (summarised); ignored for a delete.
         namespace: shown as ``ns=<namespace>`` after the time unless it is ``"default"``.
         reason: for a delete, the commit's reason, shown as ``reason="..."`` (else ``tombstone``).
+        value_removed: the put's value was removed by the retention policy; shown as ``(value removed by retention)``.
     """
     op = format_operation_type(operation, key)
     if op == "DEL":
         summary = f"reason={_quoted(reason, SUMMARY_MAX_LEN)}" if reason else "tombstone"
+    elif value_removed:
+        summary = REMOVED_VALUE
     else:
         summary = format_value_summary(value)
     fields = _head(timestamp, agent_id, op, namespace)
@@ -295,6 +303,7 @@ def format_event_verbose(
     namespace: str = "default",
     *,
     reason: Optional[str] = None,
+    value_removed: bool = False,
 ) -> str:
     """Two lines for one operation: the header with ``txn=`` (the first 12 characters of the transaction id) and
     ``event=``, then the whole value as compact JSON (``null`` for a delete)::
@@ -302,7 +311,8 @@ def format_event_verbose(
         12:31:04Z  agent=research-1  WRITE  key=context  v=3  txn=a3f7b2d1-4c8  event=42
           payload: {"topic":"distributed databases","sources":["paper1","paper2"]}
 
-    A delete's reason, if given, ends the header as ``reason="..."``.
+    A delete's reason, if given, ends the header as ``reason="..."``; a value the retention policy removed shows as
+    ``(value removed by retention)``.
     """
     op = format_operation_type(operation, key)
     fields = _head(timestamp, agent_id, op, namespace)
@@ -312,7 +322,7 @@ def format_event_verbose(
     fields.append(f"event={event_id}")
     if op == "DEL" and reason:
         fields.append(f"reason={_quoted(reason, SUMMARY_MAX_LEN)}")
-    payload = "null" if op == "DEL" else _compact_json(value)
+    payload = "null" if op == "DEL" else REMOVED_VALUE if value_removed else _compact_json(value)
     if payload is None:
         try:  # a number beyond the double range: JSON with Infinity, as the Swift CLI prints it
             payload = json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 _LEAF_TAG = b"statehouse.leaf.v1\x00"
+# An operation's kind byte: a put, a delete, and a put with an expiry (a put without one keeps kind 1, so the leaves
+# of older events never change).
+_KIND_PUT, _KIND_DELETE, _KIND_PUT_EXPIRING = b"\x01", b"\x02", b"\x03"
 _HEAD_TAG = b"statehouse.tree-head.v1\x00"
 # RFC 8410 SubjectPublicKeyInfo of an Ed25519 key, before the 32 key bytes.
 _SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
@@ -73,12 +76,23 @@ class ConsistencyProof:
 
 @dataclass(frozen=True)
 class LeafOperation:
-    """One operation of an event as its leaf holds it: a put by its value's bytes (hashed here), a delete without."""
+    """One operation of an event as its leaf holds it: a put by its value's SHA-256 digest, a delete without one.
+
+    A put gives its value's bytes (hashed here) or, when the retention policy removed the value, the digest kept for
+    it (``value_digest``, 32 bytes); a delete gives neither. A put with an expiry (``expires_at_micros``, µs since
+    the epoch) is encoded as kind 3, with the expiry after the digest.
+    """
 
     agent_id: str
     key: str
     version: int
-    value: Optional[bytes]  # the stored JSON bytes of a put; None for a delete
+    value: Optional[bytes]  # the stored JSON bytes of a put; None for a delete and for a put whose value was removed
+    expires_at_micros: Optional[int] = None  # a put's expiry; None: never
+    value_digest: Optional[bytes] = None  # SHA-256 of a put's value the retention policy removed (instead of value)
+
+    @property
+    def is_delete(self) -> bool:
+        return self.value is None and self.value_digest is None
 
 
 def _u32(value: int) -> bytes:
@@ -109,7 +123,16 @@ def leaf_bytes(
     tags: Mapping[str, str],
     operations: Sequence[LeafOperation],
 ) -> bytes:
-    """The leaf bytes of an event (docs/architecture.md, "Merkle tree"); its leaf hash is merkle.leaf_hash of them."""
+    """The leaf bytes of an event (docs/architecture.md, "Merkle tree"); its leaf hash is merkle.leaf_hash of them.
+
+    Each operation is ``str agent · str key · u8 kind · u64 version`` followed, for a put (kind 1), by the SHA-256 of
+    its value, and for a put with an expiry (kind 3) by that digest and the expiry as an i64; a delete (kind 2) has
+    nothing more. A put whose value the retention policy removed gives the digest kept for it.
+
+    Raises:
+        ValueError: an operation that is none of these (a put with both a value and a digest, a digest that is not
+            32 bytes, a delete with an expiry).
+    """
     out = [_LEAF_TAG, _u64(commit_ts), _str(namespace), _str(txn_id), struct.pack(">q", committed_at_micros)]
     out += [_opt(actor), _opt(reason), _u32(len(tags))]
     for tag in sorted(tags, key=lambda name: name.encode("utf-8")):
@@ -117,11 +140,30 @@ def leaf_bytes(
     out.append(_u32(len(operations)))
     for operation in operations:
         out += [_str(operation.agent_id), _str(operation.key)]
-        if operation.value is None:
-            out += [b"\x02", _u64(operation.version)]
-        else:
-            out += [b"\x01", _u64(operation.version), hashlib.sha256(operation.value).digest()]
+        out += _leaf_operation(operation)
     return b"".join(out)
+
+
+def _leaf_operation(operation: LeafOperation) -> List[bytes]:
+    """kind · u64 version, then for a put its value's digest, and (kind 3) its expiry as an i64."""
+    if operation.is_delete:
+        if operation.expires_at_micros is not None:
+            raise ValueError(f"a delete has no expiry (agent {operation.agent_id!r} key {operation.key!r})")
+        return [_KIND_DELETE, _u64(operation.version)]
+    if operation.value_digest is not None:
+        if operation.value is not None:
+            raise ValueError(
+                f"a put has either its value or the digest of a removed value, not both (agent "
+                f"{operation.agent_id!r} key {operation.key!r})"
+            )
+        if len(operation.value_digest) != 32:
+            raise ValueError(f"a value digest is 32 bytes (SHA-256); got {len(operation.value_digest)}")
+        digest = bytes(operation.value_digest)
+    else:
+        digest = hashlib.sha256(operation.value or b"").digest()
+    if operation.expires_at_micros is None:
+        return [_KIND_PUT, _u64(operation.version), digest]
+    return [_KIND_PUT_EXPIRING, _u64(operation.version), digest, struct.pack(">q", operation.expires_at_micros)]
 
 
 def signed_head_bytes(head: SignedTreeHead) -> bytes:

@@ -1,4 +1,4 @@
-"""The agent lifecycle: agent records with a status, snapshots, restore, fork and diff.
+"""The agent lifecycle: agent records with a status, snapshots, restore, fork and diff; retention and compaction.
 
 The types the clients return, and the plans both clients run (see ``_operations``). Every change is a commit to the
 namespace's log: agent records and snapshots are JSON values under the reserved agents ``@agents`` and
@@ -35,6 +35,8 @@ __all__ = [
     "SearchHit",
     "Transition",
     "BackupReport",
+    "RetentionPolicy",
+    "CompactionReport",
 ]
 
 # None (latest), a commit_ts, a time, or a snapshot's name.
@@ -219,9 +221,12 @@ class Transition:
 
     Attributes:
         version: the version the change wrote; ``deleted`` when it was a delete (``after`` is then None).
-        before: the value of the previous version (None for the first version, or after a delete).
-        after: the value written.
-        actor, reason, tags: the commit's metadata.
+        before: the value of the previous version (None for the first version, or after a delete, or when the
+            retention policy removed that value).
+        after: the value written (None when the retention policy removed it: ``value_removed``).
+        actor, reason, tags: the commit's metadata (an expired key's delete has a reason starting ``expired:``).
+        expires_at: when the value written expires (UTC); None: never.
+        value_removed: the retention policy removed the value this version wrote.
     """
 
     version: int
@@ -233,6 +238,8 @@ class Transition:
     actor: Optional[str] = None
     reason: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)
+    expires_at: Optional[datetime] = None
+    value_removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -243,6 +250,56 @@ class BackupReport:
     path: str
     bytes: int
     heads: List[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long a namespace's old versions keep their values (docs/architecture.md, "Retention and expiry").
+
+    A version keeps its value while it is its key's latest, or one of its newest ``keep_versions``, or was current
+    within the last ``keep_for_seconds``, or a live snapshot needs it; compaction removes the others' values, keeping
+    their events, digests and proofs (a read of such a version raises
+    :class:`~statehouse.exceptions.FailedPreconditionError`). With both rules 0 every version is kept.
+
+    Attributes:
+        namespace: the namespace.
+        keep_versions: keep the newest N versions of each key; 0: no count rule.
+        keep_for_seconds: keep every version that was current within this many seconds; 0: no age rule.
+        source: where the policy in force comes from: ``"namespace"`` (set with ``set_retention``), ``"default"``
+            (the daemon's configuration) or ``"none"`` (keep everything).
+        commit_ts: the commit that set the namespace's policy; 0 for a policy it did not set.
+    """
+
+    namespace: str
+    keep_versions: int
+    keep_for_seconds: int
+    source: str
+    commit_ts: int = 0
+
+    @property
+    def keep_for(self) -> timedelta:
+        """``keep_for_seconds`` as a timedelta."""
+        return timedelta(seconds=self.keep_for_seconds)
+
+    @property
+    def keeps_everything(self) -> bool:
+        """True when neither rule removes anything (both 0)."""
+        return self.keep_versions == 0 and self.keep_for_seconds == 0
+
+
+@dataclass(frozen=True)
+class CompactionReport:
+    """What a compaction removed: values the policy no longer keeps (and those of expired keys), with their bytes, of
+    the versions it looked at; the database file's size before and after (after VACUUM when asked for); the policy it
+    applied."""
+
+    namespace: str
+    versions_examined: int
+    values_removed: int
+    value_bytes_removed: int
+    file_bytes_before: int
+    file_bytes_after: int
+    policy: RetentionPolicy
 
 
 # ---- conversions -------------------------------------------------------------------------------------------------
@@ -770,6 +827,8 @@ def transitions(namespace: str, agent_id: str, key: str, limit: Optional[int]) -
                 actor=meta.actor if meta else None,
                 reason=meta.reason if meta else None,
                 tags=dict(meta.tags) if meta else {},
+                expires_at=_time(record.expires_at_micros) if record.HasField("expires_at_micros") else None,
+                value_removed=record.value_removed,
             )
         )
     return result
@@ -783,4 +842,70 @@ def backup(destination: str) -> Plan:
     response = yield Call("Backup", pb.BackupRequest(destination=destination))
     return BackupReport(
         path=response.path, bytes=response.bytes, heads=[wire.log_head(head) for head in response.heads]
+    )
+
+
+# ---- retention -------------------------------------------------------------------------------------------------------
+
+_UINT32_MAX = (1 << 32) - 1
+_INT64_MAX = (1 << 63) - 1
+
+
+def retention_policy(message: pb.RetentionPolicy) -> RetentionPolicy:
+    return RetentionPolicy(
+        namespace=message.namespace,
+        keep_versions=message.keep_versions,
+        keep_for_seconds=message.keep_for_seconds,
+        source=message.source,
+        commit_ts=message.commit_ts,
+    )
+
+
+def _keep_for_seconds(keep_for: Any) -> int:
+    """Whole seconds >= 0 from an int, a whole float or a timedelta."""
+    if isinstance(keep_for, timedelta):
+        seconds: Any = keep_for.total_seconds()
+        whole = keep_for.microseconds == 0
+    elif isinstance(keep_for, bool) or not isinstance(keep_for, (int, float)):
+        raise errors.InvalidArgumentError(f"keep_for must be seconds (an int) or a timedelta, not {keep_for!r}")
+    else:
+        seconds, whole = keep_for, float(keep_for).is_integer()
+    if not whole or seconds < 0 or seconds > _INT64_MAX:
+        raise errors.InvalidArgumentError(f"keep_for must be whole seconds >= 0, not {keep_for!r}")
+    return int(seconds)
+
+
+def set_retention(namespace: str, keep_versions: int, keep_for: Any, use_default: bool, metadata: MetadataLike) -> Plan:
+    versions = wire.require_int("keep_versions", keep_versions)
+    if versions is None or versions > _UINT32_MAX:
+        raise errors.InvalidArgumentError(
+            f"keep_versions must be an int from 0 to {_UINT32_MAX}, not {keep_versions!r}"
+        )
+    seconds = _keep_for_seconds(keep_for)
+    if use_default and (versions or seconds):
+        raise errors.InvalidArgumentError(
+            "use_default=True removes the namespace's own policy; it takes no keep_versions or keep_for"
+        )
+    request = pb.SetRetentionRequest(
+        namespace=namespace, keep_versions=versions, keep_for_seconds=seconds, use_default=bool(use_default)
+    )
+    response = yield Call("SetRetention", _with_metadata(request, "metadata", metadata))
+    return retention_policy(response)
+
+
+def get_retention(namespace: str) -> Plan:
+    response = yield Call("GetRetention", pb.GetRetentionRequest(namespace=namespace), read_only=True)
+    return retention_policy(response)
+
+
+def compact(namespace: str, vacuum: bool) -> Plan:
+    response = yield Call("Compact", pb.CompactRequest(namespace=namespace, vacuum=bool(vacuum)))
+    return CompactionReport(
+        namespace=response.namespace,
+        versions_examined=response.versions_examined,
+        values_removed=response.values_removed,
+        value_bytes_removed=response.value_bytes_removed,
+        file_bytes_before=response.file_bytes_before,
+        file_bytes_after=response.file_bytes_after,
+        policy=retention_policy(response.policy),
     )

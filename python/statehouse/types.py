@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from ._time import datetime_from_micros, rfc3339
+from ._time import datetime_from_micros, expiry_micros, rfc3339
 
 __all__ = [
     "StateResult",
@@ -53,8 +53,13 @@ class StateResult:
         exists: whether the key holds a value (False for a never-written or deleted key).
         key: the key, filled by listings and reads that name it.
         agent_id: the agent owning the key.
-        deleted: True when this version is a delete (a tombstone).
+        deleted: True when this version is a delete (a tombstone). A put whose expiry has passed reads as deleted
+            too (``exists=False``, ``deleted=True``, at the put's version) until the daemon commits its delete.
         committed_at: when that commit happened (UTC), or None.
+        expires_at: when this version's value expires (UTC), for a put written with ``ttl=`` or ``expires_at=``;
+            None: never.
+        value_removed: only in :meth:`~statehouse.Statehouse.history`: the retention policy removed this put's value
+            (``value`` is None; the event and the value's digest are kept).
     """
 
     value: Any
@@ -65,6 +70,8 @@ class StateResult:
     agent_id: Optional[str] = None
     deleted: bool = False
     committed_at: Optional[datetime] = None
+    expires_at: Optional[datetime] = None
+    value_removed: bool = False
 
     def __bool__(self) -> bool:
         """True when the key exists (holds a value) at that point, False for a never-written or deleted key."""
@@ -84,11 +91,14 @@ class Operation:
 
     Attributes:
         key: the key written.
-        value: the JSON value written; None for a delete.
+        value: the JSON value written; None for a delete, and for a put whose value the retention policy removed.
         version: the key's new version.
         agent_id: the agent owning the key.
         deleted: True for a delete.
         namespace: the namespace of the event.
+        expires_at: when a put's value expires (UTC); None: never.
+        value_removed: the retention policy removed this put's value; ``removed_value_digest`` is then its SHA-256
+            (32 bytes), which the event's Merkle leaf holds.
     """
 
     key: str
@@ -97,6 +107,13 @@ class Operation:
     agent_id: str = ""
     deleted: bool = False
     namespace: str = "default"
+    expires_at: Optional[datetime] = None
+    removed_value_digest: Optional[bytes] = None
+
+    @property
+    def value_removed(self) -> bool:
+        """Whether the retention policy removed this put's value (see ``removed_value_digest``)."""
+        return self.removed_value_digest is not None
 
     @property
     def type(self) -> OperationType:
@@ -104,14 +121,21 @@ class Operation:
         return OperationType.DELETE if self.deleted else OperationType.WRITE
 
     def to_dict(self) -> Dict[str, Any]:
-        """A plain, JSON-serialisable dict: key, value, version, agent_id and operation ("write" or "delete")."""
-        return {
+        """A plain, JSON-serialisable dict: key, value, version, agent_id and operation ("write" or "delete"); also
+        ``expires_at`` (RFC 3339 UTC) for a put with an expiry, and ``removed_value_digest`` (hex) for a put whose
+        value the retention policy removed."""
+        result: Dict[str, Any] = {
             "key": self.key,
             "value": self.value,
             "version": self.version,
             "agent_id": self.agent_id,
             "operation": self.type.value,
         }
+        if self.expires_at is not None:
+            result["expires_at"] = rfc3339(self.expires_at)
+        if self.removed_value_digest is not None:
+            result["removed_value_digest"] = self.removed_value_digest.hex()
+        return result
 
 
 @dataclass(frozen=True)
@@ -152,7 +176,8 @@ class ReplayEvent:
         Keys: ``txn_id``, ``commit_ts``, ``namespace``, ``agent_id`` (the agent the replay was filtered to, or
         None), ``timestamp`` (RFC 3339 UTC with microseconds, the exact commit time, so it can bound another replay),
         ``operations`` (each with ``key``, ``value``, ``version``, ``agent_id`` and ``operation``: "write" or
-        "delete"), ``metadata`` (``actor``, ``reason``, ``tags``) and ``hash`` / ``prev_hash`` (hex).
+        "delete"; and ``expires_at`` or ``removed_value_digest`` when set, see :meth:`Operation.to_dict`),
+        ``metadata`` (``actor``, ``reason``, ``tags``) and ``hash`` / ``prev_hash`` (hex).
         """
         metadata = self.metadata or Metadata()
         return {
@@ -209,11 +234,22 @@ MetadataLike = Union[Metadata, Mapping[str, Any], None]
 
 @dataclass(frozen=True)
 class Put:
-    """A write of ``value`` to ``key`` in a one-shot :meth:`Statehouse.apply`."""
+    """A write of ``value`` to ``key`` in a one-shot :meth:`Statehouse.apply`.
+
+    Give at most one of ``ttl`` (seconds from when the operation is sent, as an int, a float or a timedelta) and
+    ``expires_at`` (a datetime, naive meaning UTC; RFC 3339 text; or microseconds since the epoch as an int) to make
+    the value expire: from then on reads find the key deleted and the daemon commits its delete. The expiry must be
+    in the future when the commit happens.
+    """
 
     agent_id: str
     key: str
     value: Any
+    ttl: Union[None, int, float, timedelta] = None
+    expires_at: Union[None, datetime, str, int] = None
+
+    def __post_init__(self) -> None:
+        expiry_micros(self.ttl, self.expires_at)  # checks the arguments now; the expiry itself is made when sent
 
 
 @dataclass(frozen=True)
@@ -269,6 +305,8 @@ class VerifyResult:
         head: the log's head when the check ran.
         from_commit_ts: first commit_ts checked.
         to_commit_ts: last commit_ts checked.
+        events_with_removed_values: of events_checked, those holding a value the retention policy removed: checked
+            by their Merkle leaf (the kept digest) and their link, since their hash covers the removed bytes.
     """
 
     ok: bool
@@ -278,6 +316,7 @@ class VerifyResult:
     head: LogHead
     from_commit_ts: int
     to_commit_ts: int
+    events_with_removed_values: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Signed tree heads, proofs and verified reads: Python's independent implementation against a real daemon."""
 
+import hashlib
 import shutil
 import sqlite3
+import struct
 import subprocess
 from pathlib import Path
 
@@ -288,3 +290,149 @@ def test_a_signing_key_others_can_read_is_used_with_a_warning(tmp_path: Path):
         assert "The signing key file can be read by other users; make it 0600" in process.log()
     finally:
         process.stop()
+
+
+# ---- expiries and removed values in leaves (no daemon) ---------------------------------------------------------------
+
+
+def _s(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return struct.pack(">I", len(data)) + data
+
+
+def test_leaf_bytes_of_expiring_puts_removed_values_and_deletes_are_the_documented_layout():
+    """kind 1: digest; kind 3: digest then the expiry as an i64 (two's complement); kind 2: the version only. A put
+    whose value was removed gives the kept digest instead of the value."""
+    value = b'{"n":1}'
+    digest = hashlib.sha256(value).digest()
+    expires = 1_700_000_005_000_000
+    leaf = ledger.leaf_bytes(
+        namespace="ns",
+        commit_ts=9,
+        txn_id="t",
+        committed_at_micros=1_700_000_000_000_000,
+        actor=None,
+        reason="r",
+        tags={},
+        operations=[
+            ledger.LeafOperation("a", "k", 3, value, expires_at_micros=expires),
+            ledger.LeafOperation("a", "old", 1, None, value_digest=digest),
+            ledger.LeafOperation("a", "both", 2, None, expires_at_micros=-2, value_digest=digest),
+            ledger.LeafOperation("b", "gone", 4, None),
+            ledger.LeafOperation("b", "plain", 1, b"7"),
+        ],
+    )
+    expected = b"".join(
+        [
+            b"statehouse.leaf.v1\x00",
+            struct.pack(">Q", 9),
+            _s("ns"),
+            _s("t"),
+            struct.pack(">q", 1_700_000_000_000_000),
+            b"\x00",
+            b"\x01" + _s("r"),
+            struct.pack(">I", 0),
+            struct.pack(">I", 5),
+            _s("a") + _s("k") + b"\x03" + struct.pack(">Q", 3) + digest + bytes.fromhex("00060a24186a8b40"),
+            _s("a") + _s("old") + b"\x01" + struct.pack(">Q", 1) + digest,
+            _s("a") + _s("both") + b"\x03" + struct.pack(">Q", 2) + digest + b"\xff" * 7 + b"\xfe",
+            _s("b") + _s("gone") + b"\x02" + struct.pack(">Q", 4),
+            _s("b") + _s("plain") + b"\x01" + struct.pack(">Q", 1) + hashlib.sha256(b"7").digest(),
+        ]
+    )
+    assert struct.pack(">q", expires) == bytes.fromhex("00060a24186a8b40")
+    assert leaf == expected
+
+
+def test_a_removed_value_leaves_the_leaf_as_it_was_and_an_expiry_changes_it():
+    def leaf(*operations: ledger.LeafOperation) -> bytes:
+        return merkle.leaf_hash(
+            ledger.leaf_bytes(
+                namespace="ns",
+                commit_ts=1,
+                txn_id="t",
+                committed_at_micros=5,
+                actor="me",
+                reason=None,
+                tags={"b": "2", "a": "1"},
+                operations=list(operations),
+            )
+        )
+
+    value = b'"hello"'
+    with_value = leaf(ledger.LeafOperation("a", "k", 1, value, expires_at_micros=77))
+    assert leaf(ledger.LeafOperation("a", "k", 1, None, 77, hashlib.sha256(value).digest())) == with_value
+    assert leaf(ledger.LeafOperation("a", "k", 1, value, expires_at_micros=78)) != with_value
+    assert leaf(ledger.LeafOperation("a", "k", 1, value)) != with_value
+    with pytest.raises(ValueError, match="not both"):
+        leaf(ledger.LeafOperation("a", "k", 1, value, value_digest=hashlib.sha256(value).digest()))
+    with pytest.raises(ValueError, match="32 bytes"):
+        leaf(ledger.LeafOperation("a", "k", 1, None, value_digest=bytes(31)))
+    with pytest.raises(ValueError, match="no expiry"):
+        leaf(ledger.LeafOperation("a", "k", 1, None, expires_at_micros=5))
+
+
+def test_the_leaf_of_a_wire_event_uses_the_expiry_and_the_removed_values_digest():
+    from statehouse import _wire as wire
+    from statehouse._proto import statehouse_pb2 as pb
+
+    value = b'{"x":[1,2]}'
+    put = pb.AppliedOperation(
+        agent_id="a", key="k", kind=pb.OPERATION_KIND_PUT, value=value, version=2, expires_at_micros=123
+    )
+    removed = pb.AppliedOperation(agent_id="a", key="k", kind=pb.OPERATION_KIND_PUT, version=2, expires_at_micros=123)
+    removed.removed_value_digest = hashlib.sha256(value).digest()
+    event = pb.Event(namespace="ns", commit_ts=4, txn_id="t", committed_at_micros=9, operations=[put])
+    expected = merkle.leaf_hash(
+        ledger.leaf_bytes(
+            namespace="ns",
+            commit_ts=4,
+            txn_id="t",
+            committed_at_micros=9,
+            actor=None,
+            reason=None,
+            tags={},
+            operations=[ledger.LeafOperation("a", "k", 2, value, 123)],
+        )
+    )
+    assert wire.event_leaf_hash(event) == expected
+    same = pb.Event(namespace="ns", commit_ts=4, txn_id="t", committed_at_micros=9, operations=[removed])
+    assert wire.event_leaf_hash(same) == expected
+    removed.removed_value_digest = bytes(5)
+    with pytest.raises(VerificationError, match="32 bytes"):
+        wire.event_leaf_hash(pb.Event(namespace="ns", commit_ts=4, operations=[removed]))
+
+
+def test_a_verified_read_accepts_an_expired_put_read_as_deleted_and_nothing_else():
+    """The daemon reads a put whose expiry passed as deleted at the put's version (until its delete is committed);
+    the proven event is then that put, with an expiry. Any other mismatch is still refused."""
+    from statehouse import _wire as wire
+    from statehouse._proto import statehouse_pb2 as pb
+
+    put = pb.AppliedOperation(agent_id="a", key="k", kind=pb.OPERATION_KIND_PUT, value=b"1", version=3)
+    expiring = pb.AppliedOperation()
+    expiring.CopyFrom(put)
+    expiring.expires_at_micros = 50
+    delete = pb.AppliedOperation(agent_id="a", key="k", kind=pb.OPERATION_KIND_DELETE, version=3)
+    live = pb.StateRecord(agent_id="a", key="k", value=b"1", exists=True, version=3)
+    live_expiring = pb.StateRecord(agent_id="a", key="k", value=b"1", exists=True, version=3, expires_at_micros=50)
+    expired = pb.StateRecord(agent_id="a", key="k", exists=False, deleted=True, version=3, expires_at_micros=50)
+    tombstone = pb.StateRecord(agent_id="a", key="k", exists=False, deleted=True, version=3)
+    assert wire._wrote_record(put, live)
+    assert wire._wrote_record(expiring, live_expiring)
+    assert wire._wrote_record(expiring, expired)
+    assert wire._wrote_record(delete, tombstone)
+    assert not wire._wrote_record(put, tombstone)  # a put without an expiry never reads as deleted
+    assert not wire._wrote_record(expiring, live)  # the expiry shown must be the proven one
+    assert not wire._wrote_record(put, live_expiring)
+    assert not wire._wrote_record(delete, live)
+    other = pb.StateRecord()
+    other.CopyFrom(expired)
+    other.expires_at_micros = 51
+    assert not wire._wrote_record(expiring, other)
+    other.CopyFrom(live)
+    other.version = 4
+    assert not wire._wrote_record(put, other)
+    other.CopyFrom(live)
+    other.value = b"2"
+    assert not wire._wrote_record(put, other)
