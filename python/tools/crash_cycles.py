@@ -1,8 +1,11 @@
 """Crash-cycle harness: writes under load (one-shot and interactive commits, counters, large transactions, events
-recorded with writes, snapshots and restores), SIGKILLs statehoused at random moments, restarts it, and checks that no
+recorded with writes, snapshots and restores) while a compactor removes old values (the namespace keeps the newest
+KEEP_VERSIONS versions of each key), SIGKILLs statehoused at random moments, restarts it, and checks that no
 acknowledged commit was lost or changed, no transaction is half applied, the log is gap-free and its hash chain
 verifies, the state matches the log, a commit retried across a kill applied exactly once, every acknowledged event is
-found by its session at its commit, and every acknowledged restore brought the snapshot's state back whole.
+found by its session at its commit, every acknowledged restore brought the snapshot's state back whole, and the
+compaction removed no value the policy keeps (each key's newest versions, those a snapshot names) and left a digest
+for each value it removed.
 
     scripts/crash-test --cycles 100 [--seed 7] [--writers 6] [--keep]
 
@@ -36,6 +39,7 @@ from statehouse import (  # noqa: E402
 )
 
 NS = "crash"
+KEEP_VERSIONS = 3
 Op = Tuple[str, str, Optional[object]]  # agent, key, value (None: delete)
 
 
@@ -213,6 +217,40 @@ class Writer(threading.Thread):
         self.uncommitted.clear()
 
 
+class Compactor(threading.Thread):
+    """Compacts the namespace over and over while the writers run, so that kills land in the middle of compactions."""
+
+    def __init__(self, url: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.client = Statehouse(url=url, namespace=NS, timeout=5)
+        self.stop = stop
+        self.removed = 0
+
+    def run(self) -> None:
+        for _ in range(10_000):
+            if self.stop.wait(0.05):
+                return
+            try:
+                self.removed += self.client.compact().values_removed
+            except StatehouseError:
+                pass
+
+
+def _applied(operations: List[object]) -> List[Tuple[str, str, object]]:
+    """An event's operations as (agent, key, value), a removed value standing as REMOVED (compared by position only)."""
+    return [(op.agent_id, op.key, REMOVED if op.value_removed else op.value) for op in operations]  # type: ignore
+
+
+REMOVED = object()
+
+
+def _same(applied: List[Tuple[str, str, object]], intended: List[Op]) -> bool:
+    """Whether an event wrote what was intended: a value the compaction removed matches any value."""
+    return len(applied) == len(intended) and all(
+        a[:2] == i[:2] and (a[2] is REMOVED or a[2] == i[2]) for a, i in zip(applied, intended)
+    )
+
+
 def check(client: Statehouse, ledger: Ledger) -> List[str]:
     """Every invariant the crash must not break; returns the violations."""
     problems: List[str] = []
@@ -223,10 +261,14 @@ def check(client: Statehouse, ledger: Ledger) -> List[str]:
     by_ts = {event.commit_ts: event for event in events}
     tokens: Dict[str, List[int]] = {}
     state: Dict[Tuple[str, str], Tuple[Optional[object], int]] = {}
+    versions: Dict[Tuple[str, str], List[object]] = {}  # each key's operations in order
     for event in events:
         event_tokens = set()
         for operation in event.operations:
             state[(operation.agent_id, operation.key)] = (operation.value, operation.version)
+            versions.setdefault((operation.agent_id, operation.key), []).append(operation)
+            if operation.value_removed and not operation.removed_value_digest:
+                problems.append(f"commit {event.commit_ts} lost a value without keeping its digest")
             if isinstance(operation.value, dict) and "token" in operation.value:
                 event_tokens.add(operation.value["token"])
         if len(event_tokens) > 1:
@@ -247,8 +289,7 @@ def check(client: Statehouse, ledger: Ledger) -> List[str]:
                 continue
             # Writes under reserved agents (an event recorded with the writes) are the commit's, not the intent's.
             own = [op for op in event.operations if not op.agent_id.startswith("@")]
-            applied = [(op.agent_id, op.key, op.value) for op in own]
-            if applied != intent.operations or [op.version for op in own] != intent.versions:
+            if not _same(_applied(own), intent.operations) or [op.version for op in own] != intent.versions:
                 problems.append(f"acknowledged commit_ts {intent.acknowledged} differs from what was acknowledged")
         elif intent.lost and found:
             problems.append(f"transaction {intent.token} was reported unknown after the restart but is in the log")
@@ -256,7 +297,7 @@ def check(client: Statehouse, ledger: Ledger) -> List[str]:
             # Not acknowledged but committed (the kill took the reply): it must be whole.
             event = by_ts[found[0]]
             own = [op for op in event.operations if not op.agent_id.startswith("@")]
-            if [(op.agent_id, op.key, op.value) for op in own] != intent.operations:
+            if not _same(_applied(own), intent.operations):
                 problems.append(f"commit_ts {found[0]} holds part of transaction {intent.token}")
     # The state served matches the state the log builds (sampled: every key of 8 agents).
     for (agent, key), (value, version) in list(state.items())[:400]:
@@ -264,8 +305,17 @@ def check(client: Statehouse, ledger: Ledger) -> List[str]:
         if record.version != version or record.value != value:
             problems.append(f"{agent}/{key}: state v{record.version} but the log says v{version}")
             break
+    # The compaction kept what the policy keeps: each user key's newest KEEP_VERSIONS versions.
+    for (agent, key), operations in versions.items():
+        if agent.startswith("@"):
+            if any(op.value_removed for op in operations):
+                problems.append(f"{agent}/{key}: a reserved record lost a value to the compaction")
+            continue
+        if any(op.value_removed for op in operations[-KEEP_VERSIONS:]):
+            problems.append(f"{agent}/{key}: one of its newest {KEEP_VERSIONS} versions lost its value")
     # Acknowledged events are in the log at their commit and in the event index; acknowledged restores brought the
-    # snapshot's value back in their commit, whole (the key created since is gone).
+    # snapshot's value back in their commit, whole (the key created since is gone). The snapshot is never deleted,
+    # so the version it names keeps its value; the restore's own version may have been compacted since.
     with ledger.lock:
         lifecycle = list(ledger.lifecycle)
     by_session: Dict[str, set] = {}
@@ -278,10 +328,10 @@ def check(client: Statehouse, ledger: Ledger) -> List[str]:
             elif client.get_event(item.event_id).commit_ts != item.commit_ts:
                 problems.append(f"event {item.event_id} is not at its acknowledged commit_ts {item.commit_ts}")
         else:
-            restored = client.get_state(item.agent, "s", at=item.commit_ts)
-            if restored.value != item.value:
-                problems.append(f"restore at commit_ts {item.commit_ts} left {item.agent}/s = {restored.value}")
-            if client.get_state(item.agent, item.created, at=item.commit_ts):
+            written = {op.key: op for op in by_ts[item.commit_ts].operations}
+            if "s" not in written or not (written["s"].value_removed or written["s"].value == item.value):
+                problems.append(f"restore at commit_ts {item.commit_ts} did not bring {item.agent}/s back")
+            if item.created not in written or written[item.created].type.name != "DELETE":
                 problems.append(
                     f"restore at commit_ts {item.commit_ts} kept {item.created}, written after the snapshot"
                 )
@@ -307,18 +357,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     ledger = Ledger()
     started = time.monotonic()
     print(f"crash test: {args.cycles} cycles, {args.writers} writers, seed {args.seed}, data {work}", flush=True)
+    removed = 0
     try:
         daemon.start()
+        with Statehouse(url=daemon.url, namespace=NS) as client:
+            client.set_retention(keep_versions=KEEP_VERSIONS)
         for cycle in range(1, args.cycles + 1):
             stop = threading.Event()
             writers = [Writer(i, daemon.url, ledger, stop, random.Random(rng.random())) for i in range(args.writers)]
+            compactor = Compactor(daemon.url, stop)
             for writer in writers:
                 writer.start()
+            compactor.start()
             time.sleep(rng.uniform(args.min_run, args.max_run))
             daemon.kill()  # SIGKILL, mid-load: group commits and large transactions in flight
             stop.set()
             for writer in writers:
                 writer.join(timeout=60)
+            compactor.join(timeout=60)
+            compactor.client.close()
+            removed += compactor.removed
             daemon.start()
             for writer in writers:
                 writer.retry_unanswered()
@@ -333,7 +391,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(
                 f"cycle {cycle}: head {head}, {acknowledged} acknowledged commits of {len(ledger.intents)} "
                 f"attempts ({events} with an event, {restores} restores checked), {retried} retried across the "
-                f"kill, {'ok' if not problems else 'FAILED'}",
+                f"kill, {removed} values compacted so far, {'ok' if not problems else 'FAILED'}",
                 flush=True,
             )
             if problems:
