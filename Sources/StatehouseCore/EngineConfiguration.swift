@@ -17,8 +17,9 @@ public struct EngineConfiguration: Sendable {
     /// one second.
     public var expirySweepInterval: Duration = .seconds(1)
     /// Most values one compaction step removes in one storage transaction; commits wait behind one step at most.
-    /// The default is 512 (with the pause below: commit p99 about 1.5x during a compaction, docs/benchmarks.md).
-    public var compactionStepSize = 512
+    /// The default is 128 (with the pause below: commit p99 about 1.6x during a compaction at 64 committers,
+    /// docs/benchmarks.md, "Retention").
+    public var compactionStepSize = 128
     /// How long a compaction waits between steps, leaving the writer to commits. The default is 10 ms.
     public var compactionPause: Duration = .milliseconds(10)
     /// How many finished transaction ids are remembered to give precise errors (aborted, expired, failed).

@@ -28,10 +28,11 @@ extension StatehouseEngine {
         }
         var operations: [WriteOperation] = []
         for agentID in agents {
+            // The two states are read on two reader threads at once.
+            async let current = self.agentState(namespace: namespace, agentID: agentID, at: head)
+            async let wanted = self.agentState(namespace: namespace, agentID: agentID, at: snapshot.commitTS)
             operations += Self.operations(
-                making: try await self.agentState(namespace: namespace, agentID: agentID, at: head),
-                equalTo: try await self.agentState(namespace: namespace, agentID: agentID, at: snapshot.commitTS),
-                agentID: agentID, deleteOthers: true)
+                making: try await current, equalTo: try await wanted, agentID: agentID, deleteOthers: true)
         }
         var metadata = commitMetadata
         if metadata.reason == nil {

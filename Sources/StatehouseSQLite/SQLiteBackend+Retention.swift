@@ -52,11 +52,20 @@ extension SQLiteBackend {
             do {
                 let find = try connection.statement(
                     """
-                    SELECT id, value FROM versions INDEXED BY versions_by_key
+                    SELECT id, commit_ts, committed_at, value, expires_at FROM versions INDEXED BY versions_by_key
                     WHERE ns_id = ? AND agent_id = ? AND key = ? AND version = ? AND deleted = 0
                       AND value_digest IS NULL
                     """)
-                let remove = try connection.statement("UPDATE versions SET value = NULL, value_digest = ? WHERE id = ?")
+                // The row is deleted and written again without its value rather than updated: SQLite merges pages a
+                // delete leaves under a third full with their neighbours (freeing pages for later writes), but never
+                // after an update that shrinks a row, so updated pages would keep their space for good.
+                let delete = try connection.statement("DELETE FROM versions WHERE id = ?")
+                let insert = try connection.statement(
+                    """
+                    INSERT INTO versions(id, ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value,
+                                         expires_at, value_digest)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?)
+                    """)
                 let documents = try connection.statement(
                     """
                     SELECT id, body FROM search_docs INDEXED BY search_docs_by_version
@@ -65,6 +74,15 @@ extension SQLiteBackend {
                 let unindex = try connection.statement(
                     "INSERT INTO search_text(search_text, rowid, body) VALUES('delete', ?, ?)")
                 let dropDocument = try connection.statement("DELETE FROM search_docs WHERE id = ?")
+                struct Found {
+                    var id: Int64
+                    var version: KeyVersion
+                    var commitTS: Int64
+                    var committedAt: Int64
+                    var expiresAt: Int64?
+                    var digest: EventHash
+                }
+                var found: [Found] = []
                 var removed = RemovedValues()
                 for version in versions {
                     find.reset()
@@ -73,25 +91,42 @@ extension SQLiteBackend {
                     find.bind(2, version.key)
                     find.bind(3, version.version)
                     guard try find.step() else { continue }
-                    let id = find.int64(0)
-                    let value = find.blob(1)
-                    find.reset()
-                    remove.reset()
-                    remove.bind(0, hash: EventHash(digestOf: value))
-                    remove.bind(1, id)
-                    try remove.run()
-                    removed.count += 1
+                    let value = find.blob(3)
+                    found.append(
+                        Found(
+                            id: find.int64(0), version: version, commitTS: find.int64(1), committedAt: find.int64(2),
+                            expiresAt: find.isNull(4) ? nil : find.int64(4), digest: EventHash(digestOf: value)))
                     removed.bytes += value.count
+                }
+                find.reset()
+                for row in found {
+                    delete.reset()
+                    delete.bind(0, row.id)
+                    try delete.run()
+                }
+                for row in found {
+                    insert.reset()
+                    insert.bind(0, row.id)
+                    insert.bind(1, namespaceID)
+                    insert.bind(2, agentID)
+                    insert.bind(3, row.version.key)
+                    insert.bind(4, row.version.version)
+                    insert.bind(5, row.commitTS)
+                    insert.bind(6, row.committedAt)
+                    if let expiresAt = row.expiresAt { insert.bind(7, expiresAt) } else { insert.bindNull(7) }
+                    insert.bind(8, hash: row.digest)
+                    try insert.run()
+                    removed.count += 1
                     // The value's full-text documents (only when the daemon indexes state) go with it.
                     documents.reset()
                     documents.bind(0, namespaceID)
                     documents.bind(1, agentID)
-                    documents.bind(2, version.key)
-                    documents.bind(3, version.version)
-                    var found: [(Int64, String)] = []
-                    while try documents.step() { found.append((documents.int64(0), documents.text(1))) }
+                    documents.bind(2, row.version.key)
+                    documents.bind(3, row.version.version)
+                    var indexed: [(Int64, String)] = []
+                    while try documents.step() { indexed.append((documents.int64(0), documents.text(1))) }
                     documents.reset()
-                    for (documentID, body) in found {
+                    for (documentID, body) in indexed {
                         unindex.reset()
                         unindex.bind(0, documentID)
                         unindex.bind(1, body)

@@ -241,6 +241,32 @@ struct RetentionTests {
         }
     }
 
+    @Test("without VACUUM, the pages of removed values go to the free list, and later writes reuse them")
+    func freedPagesReused() async throws {
+        try await withTemporaryDirectory { directory in
+            let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            let filler = String(repeating: "y", count: 900)
+            try await runEngine(backend: backend, configuration: Self.manual) { engine in
+                try await engine.setRetention(policy: RetentionPolicy(keepVersions: 1))
+                for index in 0..<2000 {
+                    try await engine.put(agent: "a", key: "k\(index % 20)", json: "\"\(index)\(filler)\"")
+                }
+                #expect(try await engine.compact().valuesRemoved == 1980)
+            }
+            let pages = try StorageTests.scalar(directory, "SELECT page_count FROM pragma_page_count")
+            let free = try StorageTests.scalar(directory, "SELECT freelist_count FROM pragma_freelist_count")
+            // 2,000 values of ~900 bytes took most of the file; all but 20 are gone.
+            #expect(free * 2 > pages)
+            let reopened = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
+            try await runEngine(backend: reopened, configuration: Self.manual) { engine in
+                for index in 0..<400 {
+                    try await engine.put(agent: "a", key: "k\(index % 20)", json: "\"\(index)\(filler)\"")
+                }
+            }
+            #expect(try StorageTests.scalar(directory, "SELECT page_count FROM pragma_page_count") == pages)
+        }
+    }
+
     @Test("compaction and VACUUM give the space of removed values back to the file system")
     func freesSpace() async throws {
         try await withTestEngine(.file, configuration: Self.manual) { engine in

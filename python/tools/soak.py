@@ -49,6 +49,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--watchers", type=int, default=4)
+    parser.add_argument("--value-bytes", type=int, default=200, help="padding in each written value")
+    parser.add_argument(
+        "--keep-versions",
+        type=int,
+        default=0,
+        help="set the namespace's retention to keep this many versions per key (0: keep everything); pair it with "
+        "--daemon-arg=--compaction-interval --daemon-arg=SECONDS",
+    )
     parser.add_argument(
         "--daemon-arg",
         action="append",
@@ -60,6 +68,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="statehouse-soak-"))
     daemon = Daemon(work / "data", extra_args=args.daemon_arg).start()
+    if args.keep_versions > 0:
+        with Statehouse(url=daemon.url, namespace=NS) as client:
+            client.set_retention(keep_versions=args.keep_versions)
     deadline = time.monotonic() + args.minutes * 60
     counts: Dict[str, int] = {"writes": 0, "reads": 0, "watched": 0, "replays": 0, "errors": 0}
     lock = threading.Lock()
@@ -89,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             while time.monotonic() < deadline:
                 tx = client.begin_transaction()
                 for key in range(5):
-                    tx.write(f"agent-{index}", f"k{(n + key) % 500}", {"n": n, "pad": "x" * 200})
+                    tx.write(f"agent-{index}", f"k{(n + key) % 500}", {"n": n, "pad": "x" * args.value_bytes})
                 tx.commit()
                 client.apply([Put(f"agent-{index}", "counter", n)])
                 n += 1
