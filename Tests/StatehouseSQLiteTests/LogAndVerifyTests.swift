@@ -88,28 +88,7 @@ struct LogAndVerifyTests {
     func documentedHash() async throws {
         try await withTestEngine(clock: ManualClock(wall: 1_700_000_000_000_000)) { engine in
             let result = try await engine.put(agent: "a", key: "k", json: "1")
-            var content: [UInt8] = HashChain.domainTag + [UInt8](repeating: 0, count: 32)
-            func u64(_ value: UInt64) {
-                content += (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) }
-            }
-            func u32(_ value: Int) { content += (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
-            func str(_ text: String) {
-                u32(text.utf8.count)
-                content += Array(text.utf8)
-            }
-            u64(1)
-            str("default")
-            str(result.txnID)
-            u64(1_700_000_000_000_000)
-            content += [0, 0]
-            u32(0)  // no actor, no reason, no tags
-            u32(1)
-            str("a")
-            str("k")
-            content.append(1)
-            u64(1)
-            u32(1)
-            content += Array("1".utf8)
+            let content = handEncodedFirstPut(txnID: result.txnID, committedAt: 1_700_000_000_000_000)
             let expected = try sha256(content)
             #expect(result.hash.bytes == expected)
         }

@@ -192,29 +192,8 @@ struct RetentionTests {
                 AtomicCommit(operations: [
                     .put(agentID: "a", key: "k", value: json("1"), expiresAt: 1_700_000_005_000_000)
                 ]))
-            var content: [UInt8] = HashChain.domainTag + [UInt8](repeating: 0, count: 32)
-            func u64(_ value: UInt64) {
-                content += (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) }
-            }
-            func u32(_ value: Int) { content += (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
-            func str(_ text: String) {
-                u32(text.utf8.count)
-                content += Array(text.utf8)
-            }
-            u64(1)
-            str("default")
-            str(result.txnID)
-            u64(1_700_000_000_000_000)
-            content += [0, 0]
-            u32(0)
-            u32(1)
-            str("a")
-            str("k")
-            content.append(3)
-            u64(1)
-            u32(1)
-            content += Array("1".utf8)
-            u64(1_700_000_005_000_000)
+            let content = handEncodedFirstPut(
+                txnID: result.txnID, committedAt: 1_700_000_000_000_000, expiresAt: 1_700_000_005_000_000)
             #expect(result.hash.bytes == (try sha256(content)))
         }
     }
