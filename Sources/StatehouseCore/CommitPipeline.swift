@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// The single writer: queues commits and applies them in groups, one storage transaction and one fsync per group.
 ///
@@ -9,7 +10,40 @@ final class CommitPipeline: Sendable {
     private struct Pending {
         var request: CommitRequest
         var bytes: Int
-        var continuation: CheckedContinuation<CommitResult, any Error>
+        var waiter: Waiter
+    }
+
+    /// Who waits for a commit: its caller alone, or one entry of a group submitted together (``submitAll(_:)``).
+    private enum Waiter {
+        case caller(CheckedContinuation<CommitResult, any Error>)
+        case group(GroupResults, index: Int)
+
+        func resume(with result: Result<CommitResult, any Error>) {
+            switch self {
+            case .caller(let continuation): continuation.resume(with: result)
+            case .group(let group, let index): group.finish(index, result)
+            }
+        }
+    }
+
+    /// The results of a group of commits, handed to its one waiting caller when the last one is known.
+    private final class GroupResults: Sendable {
+        private let state: Mutex<(results: [Result<CommitResult, any Error>?], left: Int)>
+        private let continuation: CheckedContinuation<[Result<CommitResult, any Error>], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[Result<CommitResult, any Error>], Never>) {
+            self.state = Mutex((Array(repeating: nil, count: count), count))
+            self.continuation = continuation
+        }
+
+        func finish(_ index: Int, _ result: Result<CommitResult, any Error>) {
+            let done = self.state.withLock { state -> [Result<CommitResult, any Error>]? in
+                state.results[index] = result
+                state.left -= 1
+                return state.left == 0 ? state.results.map { $0! } : nil
+            }
+            if let done { self.continuation.resume(returning: done) }
+        }
     }
 
     private enum Phase { case running, stopping, stopped }
@@ -49,20 +83,42 @@ final class CommitPipeline: Sendable {
     /// - Throws: ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition failed,
     ///   ``StatehouseModel/StatehouseError/unavailable(_:)`` once shutdown began, or the backend's error when the store
     ///   failed.
-    ///
-    /// - Parameter onQueued: called once the request is in the queue (before this returns): a caller that submits
-    ///   several requests from several tasks waits for it between them to keep their order (an import).
-    func submit(_ request: CommitRequest, onQueued: (@Sendable () -> Void)? = nil) async throws -> CommitResult {
+    func submit(_ request: CommitRequest) async throws -> CommitResult {
         let bytes = request.operations.reduce(0) { $0 + $1.accountedBytes }
         return try await withCheckedThrowingContinuation { continuation in
             let accepted = self.handOff.update { state -> Bool in
                 guard state.phase == .running else { return false }
-                state.pending.append(Pending(request: request, bytes: bytes, continuation: continuation))
+                state.pending.append(Pending(request: request, bytes: bytes, waiter: .caller(continuation)))
                 return true
             }
-            onQueued?()
             if !accepted {
                 continuation.resume(throwing: StatehouseError.unavailable("Statehouse is shutting down; retry later"))
+            }
+        }
+    }
+
+    /// Queues several commits together, in order and next to each other (an import), and returns each one's result
+    /// once all are known; one task waits for all of them instead of one per commit.
+    func submitAll(_ requests: [CommitRequest]) async -> [Result<CommitResult, any Error>] {
+        guard !requests.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let group = GroupResults(count: requests.count, continuation: continuation)
+            let accepted = self.handOff.update { state -> Bool in
+                guard state.phase == .running else { return false }
+                state.pending.reserveCapacity(state.pending.count + requests.count)
+                for (index, request) in requests.enumerated() {
+                    state.pending.append(
+                        Pending(
+                            request: request, bytes: request.operations.reduce(0) { $0 + $1.accountedBytes },
+                            waiter: .group(group, index: index)))
+                }
+                return true
+            }
+            if !accepted {
+                for index in requests.indices {
+                    group.finish(
+                        index, .failure(StatehouseError.unavailable("Statehouse is shutting down; retry later")))
+                }
             }
         }
     }
@@ -111,7 +167,7 @@ final class CommitPipeline: Sendable {
             let resolution = try await self.backend.commit(batch.map(\.request), now: self.clock.wallMicroseconds())
             self.hub.publish(resolution.events)
             for (pending, result) in zip(batch, resolution.results) {
-                pending.continuation.resume(with: result.mapError { $0 as any Error })
+                pending.waiter.resume(with: result.mapError { $0 as any Error })
             }
         } catch {
             if batch.count > 1 {
@@ -124,7 +180,7 @@ final class CommitPipeline: Sendable {
                     ])
                 for pending in batch { await self.apply([pending]) }
             } else {
-                batch[0].continuation.resume(throwing: error)
+                batch[0].waiter.resume(with: .failure(error))
             }
         }
     }

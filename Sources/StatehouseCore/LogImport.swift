@@ -59,21 +59,8 @@ public final class LogImport: Sendable {
             expected += 1
             previous = hash
         }
-        // Queue the batch in order (each submit waits until its request is queued before the next starts), then wait
-        // for all of them.
-        let results = try await withThrowingTaskGroup(of: (Int, CommitResult).self) { group in
-            for (index, request) in requests.enumerated() {
-                await withCheckedContinuation { (queued: CheckedContinuation<Void, Never>) in
-                    group.addTask {
-                        let result = try await self.engine.pipeline.submit(request) { queued.resume() }
-                        return (index, result)
-                    }
-                }
-            }
-            var results = [CommitResult?](repeating: nil, count: requests.count)
-            for try await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
-        }
+        // Queued together and in order, so the pipeline writes them in groups (one fsync for many).
+        let results = try await self.engine.pipeline.submitAll(requests).map { try $0.get() }
         for (event, result) in zip(events, results) {
             guard result.commitTS == event.commitTS, result.versions == event.operations.map(\.version) else {
                 throw StatehouseError.conflict(
