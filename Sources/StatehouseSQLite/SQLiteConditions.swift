@@ -16,6 +16,12 @@ struct SQLiteConditions {
         self.parameters += parameters
     }
 
+    /// A clause that holds other conditions (a subquery's), their parameters in their order.
+    mutating func add(_ clause: String, parameters: [Parameter]) {
+        self.clauses.append(clause)
+        self.parameters += parameters
+    }
+
     /// `column = ?` for each filter that is set.
     mutating func equal(_ columns: [(String, String?)]) {
         for case (let column, let value?) in columns { self.add("\(column) = ?", .text(value)) }

@@ -125,6 +125,12 @@ enum SQLiteSchema {
             CREATE INDEX search_docs_by_version ON search_docs(ns_id, agent_id, key, version) WHERE kind = 1;
             """
         ),
+        Migration(
+            6,
+            // A search filtered by agent starts from the agent's documents (SQLiteSearchIndex): without this index it
+            // joined every full-text match to its facts first. Commit documents have no agent and stay out of it.
+            "CREATE INDEX search_docs_by_agent ON search_docs(ns_id, agent_id, type, kind) WHERE agent_id IS NOT NULL"
+        ),
     ]
 
     /// One schema change: SQL, then optionally code that fills what the SQL created, in the same transaction.

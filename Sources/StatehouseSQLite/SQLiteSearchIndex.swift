@@ -165,32 +165,47 @@ extension SQLiteReader {
     func search(namespace: String, _ query: SearchQuery, offset: Int, limit: Int) throws -> [SearchHit] {
         guard let namespaceID = try self.namespaceID(namespace) else { return [] }
         // The words go to FTS5; the namespace and every filter are SQL conditions on the documents' facts.
-        var conditions = SQLiteConditions()
-        conditions.add("search_text MATCH ?", .text(query.text))
-        conditions.add("d.ns_id = ?", .integer(namespaceID))
+        var facts = SQLiteConditions()
+        facts.add("d.ns_id = ?", .integer(namespaceID))
         if !query.kinds.isEmpty {
             let kinds = query.kinds.map { SQLiteSearchIndex.Kind($0).rawValue }
-            conditions.add("d.kind IN (\(kinds.map(String.init).joined(separator: ",")))")
+            facts.add("d.kind IN (\(kinds.map(String.init).joined(separator: ",")))")
         }
-        conditions.equal([
+        facts.equal([
             ("d.agent_id", query.agentID), ("d.type", query.type), ("d.session_id", query.sessionID),
             ("d.actor", query.actor),
         ])
         if let prefix = query.keyPrefix, !prefix.isEmpty {
-            conditions.add(
+            facts.add(
                 "d.kind = 1 AND d.key >= ? AND d.key < ?", .textBytes(Array(prefix.utf8)),
                 .textBytes(SQLiteQueries.upperBound(forPrefix: prefix)))
         }
-        if let since = query.since { conditions.add("d.at >= ?", .integer(since)) }
-        if let until = query.until { conditions.add("d.at <= ?", .integer(until)) }
+        if let since = query.since { facts.add("d.at >= ?", .integer(since)) }
+        if let until = query.until { facts.add("d.at <= ?", .integer(until)) }
         // Only current versions (events always; state unless history): nothing newer of the same key.
-        conditions.add(
+        var current = SQLiteConditions()
+        current.add(
             """
             (d.kind = 3 \(query.history ? "OR d.kind = 1" : "") OR NOT EXISTS (
                 SELECT 1 FROM versions AS n INDEXED BY versions_by_key
                 WHERE n.ns_id = d.ns_id AND n.agent_id = (CASE d.kind WHEN 2 THEN '@events' ELSE d.agent_id END)
                   AND n.key = (CASE d.kind WHEN 2 THEN d.event_id ELSE d.key END) AND n.version > d.version))
             """)
+        var conditions = SQLiteConditions()
+        conditions.add("search_text MATCH ?", .text(query.text))
+        if query.agentID != nil {
+            // One agent's documents are few next to the matches of common words: they are found first (by
+            // search_docs_by_agent, which covers agent, type and kind), and the matches are only checked against that
+            // set; the `+` keeps SQLite from handing the set to FTS5, which would re-run the query once per document.
+            // Only the matches in the set are then joined to their facts and checked for being current. Joining every
+            // match to its facts first cost 40 ms at 1M events (docs/benchmarks.md, "Search").
+            conditions.add(
+                "+search_text.rowid IN (SELECT d.id FROM search_docs AS d INDEXED BY search_docs_by_agent WHERE \(facts.sql))",
+                parameters: facts.parameters)
+        } else {
+            conditions.add(facts.sql, parameters: facts.parameters)
+        }
+        conditions.add(current.sql, parameters: current.parameters)
         let statement = try self.connection.statement(
             """
             SELECT d.kind, bm25(search_text), snippet(search_text, 0, '«', '»', '…', 16), d.commit_ts, d.at,

@@ -6,6 +6,11 @@ import Testing
 /// Full-text search over state values, agent events and commit metadata.
 @Suite("Search", .timeLimit(.minutes(2)))
 struct SearchTests {
+    /// A hit's document, score and snippet, to compare hits found by two queries.
+    static func identity(_ hit: SearchHit) -> String {
+        "\(hit.kind) \(hit.eventID ?? "") \(hit.agentID ?? "") \(hit.key ?? "") \(hit.version ?? 0) \(hit.score) \(hit.snippet)"
+    }
+
     static func hits(_ engine: StatehouseEngine, _ query: SearchQuery, pageSize: Int = 20) async throws -> [SearchHit] {
         var hits: [SearchHit] = []
         var cursor: String?
@@ -92,6 +97,45 @@ struct SearchTests {
             #expect(try await Self.hits(engine, SearchQuery("filled", actor: "someone")).isEmpty)
             #expect(try await Self.hits(engine, SearchQuery("disk OR cleanup")).count == 26)
             #expect(try await Self.hits(engine, SearchQuery("dis*", kinds: [.event])).count == 25)
+        }
+    }
+
+    @Test(
+        "a search filtered by agent (found from the agent's documents) gives the unfiltered search's hits of that agent"
+    )
+    func agentFilterAgrees() async throws {
+        try await Self.withSearchingEngine { engine in
+            let words = ["disk", "network", "timeout", "memory"]
+            for index in 0..<300 {
+                let text = "\(words[index % 4]) \(words[(index / 4) % 4]) item \(index)"
+                try await engine.recordEvents([
+                    AgentEventDraft(
+                        agentID: "agent-\(index % 3)", type: index % 2 == 0 ? "error" : "message",
+                        content: json("{\"text\":\"\(text)\"}"), sessionID: "s\(index % 5)")
+                ])
+                if index % 10 == 0 {
+                    try await engine.put(agent: "agent-\(index % 3)", key: "note/\(index)", json: "\"\(text)\"")
+                }
+            }
+            for query in ["disk network", "timeout", "memory OR disk", "item"] {
+                let all = try await Self.hits(engine, SearchQuery(query), pageSize: 50)
+                for agent in ["agent-0", "agent-1", "agent-2", "nobody"] {
+                    let filtered = try await Self.hits(engine, SearchQuery(query, agentID: agent), pageSize: 7)
+                    // The same hits with the same scores (ties may come in another order) and the ranking kept.
+                    #expect(
+                        Set(filtered.map(Self.identity)) == Set(all.filter { $0.agentID == agent }.map(Self.identity)))
+                    #expect(filtered.map(\.score) == filtered.map(\.score).sorted(by: >))
+                    let narrower = try await Self.hits(
+                        engine, SearchQuery(query, kinds: [.event], agentID: agent, type: "error", sessionID: "s2"))
+                    #expect(
+                        Set(narrower.compactMap(\.eventID))
+                            == Set(
+                                all.filter {
+                                    $0.agentID == agent && $0.type == "error" && $0.sessionID == "s2"
+                                        && $0.kind == .event
+                                }.compactMap(\.eventID)))
+                }
+            }
         }
     }
 

@@ -76,8 +76,8 @@ struct StorageTests {
                 let backend = try await SQLiteBackend.open(configuration: .directory(directory), logger: testLogger)
                 await backend.close()
             }
-            #expect(try Self.scalar(directory, "SELECT COUNT(*) FROM schema_migrations") == 5)
-            #expect(try Self.scalar(directory, "SELECT MAX(version) FROM schema_migrations") == 5)
+            #expect(try Self.scalar(directory, "SELECT COUNT(*) FROM schema_migrations") == 6)
+            #expect(try Self.scalar(directory, "SELECT MAX(version) FROM schema_migrations") == 6)
             #expect(try Self.scalar(directory, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1)
         }
     }
@@ -92,7 +92,7 @@ struct StorageTests {
             #expect(
                 error
                     == .unavailable(
-                        "the database has schema version 99, newer than this build supports (5); upgrade Statehouse"
+                        "the database has schema version 99, newer than this build supports (6); upgrade Statehouse"
                     ))
         }
     }

@@ -12,7 +12,7 @@ func sha256(_ bytes: [UInt8]) throws -> [UInt8] {
 }
 
 /// SQL that turns a database back to before migration 5 (retention and expiry columns), for tests that reopen a file
-/// written "by an older build"; the search documents' index goes with `DROP TABLE search_docs`.
+/// written "by an older build"; the search documents' indexes (migrations 5 and 6) go with `DROP TABLE search_docs`.
 let undoMigration5 =
     "DROP INDEX versions_by_expiry; ALTER TABLE versions DROP COLUMN expires_at; "
     + "ALTER TABLE versions DROP COLUMN value_digest; "
