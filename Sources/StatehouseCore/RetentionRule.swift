@@ -37,7 +37,7 @@ struct RetentionRule {
     }
 
     /// Whether a snapshot point falls in `from ..< before` (the span a version was current).
-    private func snapshotNeeds(from: CommitTS, before: CommitTS) -> Bool {
+    func snapshotNeeds(from: CommitTS, before: CommitTS) -> Bool {
         var low = 0
         var high = self.snapshotPoints.count
         while low < high {

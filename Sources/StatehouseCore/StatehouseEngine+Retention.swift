@@ -62,18 +62,23 @@ extension StatehouseEngine {
             report.fileBytesBefore = try await self.backend.storeFileBytes()
             let now = self.clock.wallMicroseconds()
             let points = try await self.snapshotPoints(namespace: namespace, now: now)
-            var after: String?
-            while true {
-                let agents = try await self.backend.listAgents(
-                    namespace: namespace, after: after, limit: 1000, includeReserved: false)
-                for agent in agents {
-                    let rule = RetentionRule(
-                        policy: policy.policy, now: now,
-                        snapshotPoints: (points.namespace + (points.agents[agent] ?? [])).sorted())
-                    try await self.compact(namespace: namespace, agent: agent, rule: rule, report: &report)
+            if policy.policy.keepsEverything {
+                // Only expired values can go: found through the expiry index, not by reading every version.
+                try await self.compactExpired(namespace: namespace, now: now, points: points, report: &report)
+            } else {
+                var after: String?
+                while true {
+                    let agents = try await self.backend.listAgents(
+                        namespace: namespace, after: after, limit: 1000, includeReserved: false)
+                    for agent in agents {
+                        let rule = RetentionRule(
+                            policy: policy.policy, now: now,
+                            snapshotPoints: (points.namespace + (points.agents[agent] ?? [])).sorted())
+                        try await self.compact(namespace: namespace, agent: agent, rule: rule, report: &report)
+                    }
+                    guard agents.count == 1000, let last = agents.last else { break }
+                    after = last
                 }
-                guard agents.count == 1000, let last = agents.last else { break }
-                after = last
             }
             if vacuum { try await self.backend.vacuum() }
             report.fileBytesAfter = try await self.backend.storeFileBytes()
@@ -132,6 +137,37 @@ extension StatehouseEngine {
             afterKey = complete.last!.key
         }
         try await self.removeValues(namespace: namespace, agent: agent, pending, report: &report)
+    }
+
+    /// Under a policy that keeps everything: removes the values of superseded puts whose expiry passed, unless a live
+    /// snapshot names a point of the span they were current in.
+    private func compactExpired(
+        namespace: String, now: Microseconds, points: (namespace: [CommitTS], agents: [String: [CommitTS]]),
+        report: inout CompactionReport
+    ) async throws {
+        var after: ExpiredValue.Cursor?
+        while true {
+            let page = try await self.backend.expiredValues(namespace: namespace, now: now, after: after, limit: 1000)
+            guard let last = page.last else { return }
+            report.versionsExamined += page.count
+            var pending: [String: [KeyVersion]] = [:]
+            for expired in page where expired.nextCommitTS > 0 && !ReservedNames.isReserved(expired.agentID) {
+                let rule = RetentionRule(
+                    policy: .keepEverything, now: now,
+                    snapshotPoints: (points.namespace + (points.agents[expired.agentID] ?? [])).sorted())
+                guard !rule.snapshotNeeds(from: expired.version.commitTS, before: expired.nextCommitTS) else {
+                    continue
+                }
+                pending[expired.agentID, default: []].append(
+                    KeyVersion(
+                        key: expired.version.key, version: expired.version.version, position: expired.version.position))
+            }
+            for (agent, versions) in pending {
+                try await self.removeValues(namespace: namespace, agent: agent, versions, report: &report)
+            }
+            if page.count < 1000 { return }
+            after = last.cursor
+        }
     }
 
     private func removeValues(

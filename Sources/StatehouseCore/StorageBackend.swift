@@ -244,6 +244,13 @@ public protocol StorageBackend: Sendable {
     /// at most `limit` of them, across namespaces.
     func expiredKeys(expiredAfter: Microseconds, now: Microseconds, limit: Int) async throws -> [ExpiredKey]
 
+    /// Puts of a namespace whose expiry is at or before `now`, whose value is still stored and that are no longer their
+    /// key's latest version, in (expiry, position) order after `after`, at most `limit`: what a compaction under a
+    /// policy that keeps everything still removes, found without reading every version.
+    func expiredValues(
+        namespace: String, now: Microseconds, after: ExpiredValue.Cursor?, limit: Int
+    ) async throws -> [ExpiredValue]
+
     /// The bytes the store takes on disk (database and WAL); 0 for one in memory.
     func storeFileBytes() async throws -> Int
 
@@ -305,6 +312,33 @@ public struct RemovedValues: Sendable, Hashable {
         self.count = count
         self.bytes = bytes
     }
+}
+
+/// A superseded put whose expiry passed (``StorageBackend/expiredValues(namespace:now:after:limit:)``).
+public struct ExpiredValue: Sendable, Hashable {
+    /// Where a page of them ended: its last (expiry, position).
+    public struct Cursor: Sendable, Hashable {
+        public var expiresAt: Microseconds
+        public var position: Int64
+
+        public init(expiresAt: Microseconds, position: Int64) {
+            self.expiresAt = expiresAt
+            self.position = position
+        }
+    }
+
+    public var agentID: String
+    public var version: VersionSummary
+    /// The commit_ts of the key's next version: the put was current from its own commit until this one.
+    public var nextCommitTS: CommitTS
+
+    public init(agentID: String, version: VersionSummary, nextCommitTS: CommitTS) {
+        self.agentID = agentID
+        self.version = version
+        self.nextCommitTS = nextCommitTS
+    }
+
+    public var cursor: Cursor { Cursor(expiresAt: self.version.expiresAt ?? 0, position: self.version.position) }
 }
 
 /// A key whose latest version expired: the expiry sweep commits its delete, conditioned on that version.

@@ -173,6 +173,42 @@ extension SQLiteBackend {
         }
     }
 
+    public func expiredValues(
+        namespace: String, now: Microseconds, after: ExpiredValue.Cursor?, limit: Int
+    ) async throws -> [ExpiredValue] {
+        try await self.onReader { reader in
+            guard let namespaceID = try reader.namespaceID(namespace) else { return [] }
+            let statement = try reader.connection.statement(
+                """
+                SELECT v.agent_id, v.key, v.version, v.commit_ts, v.committed_at, v.expires_at, v.id,
+                       (SELECT MIN(w.commit_ts) FROM versions AS w INDEXED BY versions_by_key
+                        WHERE w.ns_id = v.ns_id AND w.agent_id = v.agent_id AND w.key = v.key AND w.version > v.version)
+                FROM versions AS v INDEXED BY versions_by_expiry
+                WHERE v.expires_at <= ?2 AND (v.expires_at > ?3 OR (v.expires_at = ?3 AND v.id > ?4))
+                  AND v.ns_id = ?1 AND v.deleted = 0 AND v.value_digest IS NULL
+                ORDER BY v.expires_at, v.id LIMIT ?5
+                """)
+            statement.bind(0, namespaceID)
+            statement.bind(1, now)
+            statement.bind(2, after?.expiresAt ?? .min)
+            statement.bind(3, after?.position ?? .min)
+            statement.bind(4, Int64(limit))
+            var found: [ExpiredValue] = []
+            while try statement.step() {
+                let version = VersionSummary(
+                    key: statement.text(1), version: statement.uint64(2), commitTS: statement.uint64(3),
+                    committedAt: statement.int64(4), deleted: false, valueRemoved: false,
+                    expiresAt: statement.int64(5), position: statement.int64(6))
+                // The key's latest version (nothing after it) is the expiry sweep's to delete first.
+                found.append(
+                    ExpiredValue(
+                        agentID: statement.text(0), version: version,
+                        nextCommitTS: statement.isNull(7) ? 0 : statement.uint64(7)))
+            }
+            return found
+        }
+    }
+
     public func storeFileBytes() async throws -> Int {
         guard let path = self.databasePath else { return 0 }
         let fileManager = FileManager.default

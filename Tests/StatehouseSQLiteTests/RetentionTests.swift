@@ -171,6 +171,38 @@ struct RetentionTests {
         }
     }
 
+    @Test("keeping everything, a compaction removes only expired superseded values, and not one a snapshot names")
+    func expiredOnly() async throws {
+        let clock = ManualClock()
+        try await withTestEngine(configuration: Self.manual, clock: clock) { engine in
+            let now = clock.wallMicroseconds()
+            try await engine.put(agent: "a", key: "m", json: "1")
+            try await engine.put(agent: "a", key: "m", json: "2")
+            for key in ["k", "j"] {
+                try await engine.commit(
+                    AtomicCommit(operations: [
+                        .put(agentID: "a", key: key, value: json("\"\(key)\""), expiresAt: now + 10_000_000)
+                    ]))
+                // The snapshot names k's expiring version, and a point before j's.
+                if key == "k" { try await engine.createSnapshot(name: "keeps-k", agentID: "a") }
+            }
+            try await engine.put(agent: "a", key: "j", json: "\"again\"")  // j's expiring version is superseded
+            clock.advance(by: .seconds(11))
+            #expect(try await engine.sweepExpiredKeys() == 1)  // k's delete
+            let first = try await engine.compact()
+            #expect(first.valuesRemoved == 1)  // j's; k's is the snapshot's, m's never expires
+            #expect(first.versionsExamined == 2)
+            await #expect(throws: StatehouseError.self) {
+                try await engine.get(agentID: "a", key: "j", at: .version(1))
+            }
+            #expect(try await engine.get(agentID: "a", key: "k", at: .version(1)).value?.text == "\"k\"")
+            #expect(try await engine.get(agentID: "a", key: "m", at: .version(1)).value?.text == "1")
+            try await engine.deleteSnapshot(name: "keeps-k")
+            #expect(try await engine.compact().valuesRemoved == 1)
+            #expect(try await engine.verify().isValid)
+        }
+    }
+
     @Test("an expired key written again before the sweep keeps its new value")
     func rewrittenBeforeSweep() async throws {
         let clock = ManualClock()
