@@ -324,7 +324,16 @@ final class SQLiteReader: SQLiteConnectionOwner {
         atCommit: CommitTS?,
         limit: Int
     ) throws -> [StateRecord] {
-        if let atCommit { try self.requireWithinLog(atCommit, namespace: namespace) }
+        if let atCommit {
+            try self.requireWithinLog(atCommit, namespace: namespace)
+            if let namespaceID = try self.namespaceID(namespace),
+                let records = try self.scanFromAgentLog(
+                    namespaceID: namespaceID, agentID: agentID, prefix: prefix, after: after, atCommit: atCommit,
+                    limit: limit)
+            {
+                return records
+            }
+        }
         return try self.walkKeys(
             namespace: namespace,
             agentID: agentID,
@@ -334,6 +343,56 @@ final class SQLiteReader: SQLiteConnectionOwner {
             limit: limit,
             keep: { !$0.deleted }
         )
+    }
+
+    /// A scan as of a commit from the agent's versions up to it, when they are few: at most four per key the page
+    /// may return (counted on the covering index `versions_by_agent` first). Each key's version at the commit is then
+    /// the largest of its versions up to it, one pass for all keys, instead of a binary search over each key's
+    /// versions (about nine index seeks per key; a restore of 1,000 keys spent 25 ms there). `nil` when there are
+    /// more: an old state of a long-lived agent is better found key by key.
+    private func scanFromAgentLog(
+        namespaceID: Int64, agentID: String, prefix: String, after: String?, atCommit: CommitTS, limit: Int
+    ) throws -> [StateRecord]? {
+        let budget = Int64(4 * max(limit, 256))
+        let count = try self.connection.statement(
+            """
+            SELECT count(*) FROM (SELECT 1 FROM versions INDEXED BY versions_by_agent
+                                  WHERE ns_id = ? AND agent_id = ? AND commit_ts <= ? LIMIT ?)
+            """)
+        count.bind(0, namespaceID)
+        count.bind(1, agentID)
+        count.bind(2, atCommit)
+        count.bind(3, budget + 1)
+        guard try count.step(), count.int64(0) <= budget else { return nil }
+        count.reset()
+        let versions = try self.connection.statement(
+            """
+            SELECT key, MAX(version) FROM versions INDEXED BY versions_by_agent
+            WHERE ns_id = ?1 AND agent_id = ?2 AND commit_ts <= ?3 AND key >= ?4 AND key < ?5
+              AND (?6 IS NULL OR key > ?6)
+            GROUP BY key ORDER BY key
+            """)
+        versions.bind(0, namespaceID)
+        versions.bind(1, agentID)
+        versions.bind(2, atCommit)
+        versions.bind(3, prefix)
+        versions.bindTextBytes(4, SQLiteQueries.upperBound(forPrefix: prefix))
+        if let after { versions.bind(5, after) } else { versions.bindNull(5) }
+        var found: [(String, Version)] = []
+        while try versions.step() { found.append((versions.text(0), versions.uint64(1))) }
+        versions.reset()
+        var records: [StateRecord] = []
+        for (key, version) in found {
+            guard
+                let stored = try self.version(namespaceID: namespaceID, agentID: agentID, key: key, version: version)
+            else { throw StatehouseError.dataCorruption(commitTS: 0, reason: "a version of a key is missing") }
+            let record = try self.unexpired(stored, at: atCommit, namespaceID: namespaceID)
+            guard !record.deleted else { continue }
+            if record.valueRemoved { throw Self.removedVersion(record) }
+            records.append(record)
+            if records.count == limit { break }
+        }
+        return records
     }
 
     func history(

@@ -233,4 +233,45 @@ struct MultiKeyReadTests {
             #expect(try await engine.get(keys: Array(tooMany.prefix(10_000))).count == 10_000)
         }
     }
+
+    @Test("a scan as of a commit is the state the log builds, whether the agent's versions up to it are few or many")
+    func scanAtCommitBothWays() async throws {
+        try await withTestEngine { engine in
+            var points: [CommitTS] = []
+            for round in 0..<4 {
+                for chunk in stride(from: 0, to: 400, by: 100) {
+                    let operations: [WriteOperation] = (chunk..<chunk + 100).map { index in
+                        (index + round) % 7 == 0
+                            ? .delete(agentID: "a", key: "k/\(index)")
+                            : .put(agentID: "a", key: "k/\(index)", value: json("[\(round),\(index)]"))
+                    }
+                    _ = try await engine.commit(AtomicCommit(operations: operations))
+                }
+                points.append(try await engine.head().commitTS)
+            }
+            let events = try await engine.readLog(LogFilter(agentID: "a"), limit: 100).items
+            // Round 1 leaves 400 versions (few: one pass over the agent's log), round 4 1,600 (many: key by key).
+            for point in points {
+                var expected: [String: String] = [:]
+                for event in events where event.commitTS <= point {
+                    for operation in event.operations { expected[operation.key] = operation.value?.text }
+                }
+                for prefix in ["", "k/1"] {
+                    var scanned: [String] = []
+                    var cursor: String?
+                    repeat {
+                        let page = try await engine.scan(
+                            agentID: "a", prefix: prefix, at: .commit(point), limit: 100, cursor: cursor)
+                        scanned += page.items.map { "\($0.key)=\($0.value?.text ?? "")" }
+                        cursor = page.nextCursor
+                    } while cursor != nil
+                    // (A delete's nil removed its key from `expected`.)
+                    let wanted = expected.filter { $0.key.hasPrefix(prefix) }
+                        .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+                        .map { "\($0.key)=\($0.value)" }
+                    #expect(scanned == wanted)
+                }
+            }
+        }
+    }
 }
