@@ -72,8 +72,7 @@ extension StatehouseEngine {
                         namespace: namespace, after: after, limit: 1000, includeReserved: false)
                     for agent in agents {
                         let rule = RetentionRule(
-                            policy: policy.policy, now: now,
-                            snapshotPoints: (points.namespace + (points.agents[agent] ?? [])).sorted())
+                            policy: policy.policy, now: now, snapshotPoints: points.sorted(for: agent))
                         try await self.compact(namespace: namespace, agent: agent, rule: rule, report: &report)
                     }
                     guard agents.count == 1000, let last = agents.last else { break }
@@ -142,7 +141,7 @@ extension StatehouseEngine {
     /// Under a policy that keeps everything: removes the values of superseded puts whose expiry passed, unless a live
     /// snapshot names a point of the span they were current in.
     private func compactExpired(
-        namespace: String, now: Microseconds, points: (namespace: [CommitTS], agents: [String: [CommitTS]]),
+        namespace: String, now: Microseconds, points: SnapshotPoints,
         report: inout CompactionReport
     ) async throws {
         var after: ExpiredValue.Cursor?
@@ -153,8 +152,7 @@ extension StatehouseEngine {
             var pending: [String: [KeyVersion]] = [:]
             for expired in page where expired.nextCommitTS > 0 && !ReservedNames.isReserved(expired.agentID) {
                 let rule = RetentionRule(
-                    policy: .keepEverything, now: now,
-                    snapshotPoints: (points.namespace + (points.agents[expired.agentID] ?? [])).sorted())
+                    policy: .keepEverything, now: now, snapshotPoints: points.sorted(for: expired.agentID))
                 guard !rule.snapshotNeeds(from: expired.version.commitTS, before: expired.nextCommitTS) else {
                     continue
                 }
@@ -186,31 +184,9 @@ extension StatehouseEngine {
         }
     }
 
-    /// The commit_ts values live snapshots of the namespace name: the namespace's own, and each agent's.
-    private func snapshotPoints(
-        namespace: String, now: Microseconds
-    ) async throws -> (namespace: [CommitTS], agents: [String: [CommitTS]]) {
-        var namespacePoints: [CommitTS] = []
-        var agentPoints: [String: [CommitTS]] = [:]
-        var after: String?
-        while true {
-            let batch = try await self.backend.scan(
-                namespace: namespace, agentID: ReservedNames.snapshotsAgent, prefix: "", after: after, atCommit: nil,
-                limit: self.limits.maxPageSize)
-            for record in batch {
-                guard let value = record.value else { continue }
-                let snapshot = try LifecycleRecordCodec.snapshot(value, namespace: namespace, name: record.key)
-                guard !snapshot.isExpired(at: now) else { continue }
-                if let agent = snapshot.agentID {
-                    agentPoints[agent, default: []].append(snapshot.commitTS)
-                } else {
-                    namespacePoints.append(snapshot.commitTS)
-                }
-            }
-            guard batch.count == self.limits.maxPageSize, let last = batch.last else { break }
-            after = last.key
-        }
-        return (namespacePoints, agentPoints)
+    /// The commit_ts values live snapshots of the namespace name.
+    private func snapshotPoints(namespace: String, now: Microseconds) async throws -> SnapshotPoints {
+        SnapshotPoints(try await self.snapshotRecords(namespace: namespace).filter { !$0.isExpired(at: now) })
     }
 
     /// Compacts every namespace whose policy removes something, or that may hold expired values (all of them: an
@@ -218,15 +194,10 @@ extension StatehouseEngine {
     @discardableResult
     public func compactAll() async throws -> [CompactionReport] {
         var reports: [CompactionReport] = []
-        var cursor: String?
-        repeat {
-            let namespaces = try await self.listNamespaces(limit: 1000, cursor: cursor)
-            for head in namespaces.items {
-                let report = try await self.compact(namespace: head.namespace)
-                if report.valuesRemoved > 0 { reports.append(report) }
-            }
-            cursor = namespaces.nextCursor
-        } while cursor != nil
+        try await self.forEachNamespace { namespace in
+            let report = try await self.compact(namespace: namespace)
+            if report.valuesRemoved > 0 { reports.append(report) }
+        }
         return reports
     }
 
@@ -308,4 +279,24 @@ extension StatehouseEngine {
             throw StatehouseError.failedPrecondition(message + " (kept: \(kept))")
         }
     }
+}
+
+/// The points live snapshots name in a namespace, each agent's merged with the namespace-wide ones and sorted once, for
+/// ``RetentionRule``.
+struct SnapshotPoints {
+    private let namespaceWide: [CommitTS]
+    private let byAgent: [String: [CommitTS]]
+
+    init(_ snapshots: [SnapshotRecord]) {
+        let namespaceWide = snapshots.filter { $0.agentID == nil }.map(\.commitTS).sorted()
+        var byAgent: [String: [CommitTS]] = [:]
+        for snapshot in snapshots {
+            if let agent = snapshot.agentID { byAgent[agent, default: []].append(snapshot.commitTS) }
+        }
+        self.namespaceWide = namespaceWide
+        self.byAgent = byAgent.mapValues { ($0 + namespaceWide).sorted() }
+    }
+
+    /// The sorted points that concern `agent`: its own snapshots' and the namespace's.
+    func sorted(for agent: String) -> [CommitTS] { self.byAgent[agent] ?? self.namespaceWide }
 }

@@ -99,35 +99,43 @@ extension StatehouseEngine {
     public func sweepExpiredSnapshots() async throws -> Int {
         let now = self.clock.wallMicroseconds()
         var swept = 0
+        try await self.forEachNamespace { namespace in
+            let expired = try await self.snapshotRecords(namespace: namespace).filter { $0.isExpired(at: now) }
+            guard !expired.isEmpty else { return }
+            _ = try await self.systemCommit(
+                namespace: namespace,
+                operations: expired.map { .delete(agentID: ReservedNames.snapshotsAgent, key: $0.name) },
+                metadata: CommitMetadata(reason: "sweep \(expired.count) expired snapshot(s)"))
+            swept += expired.count
+        }
+        return swept
+    }
+
+    /// Every snapshot record of a namespace, expired ones included, in name order.
+    func snapshotRecords(namespace: String) async throws -> [SnapshotRecord] {
+        var snapshots: [SnapshotRecord] = []
+        var after: String?
+        while true {
+            let batch = try await self.backend.scan(
+                namespace: namespace, agentID: ReservedNames.snapshotsAgent, prefix: "", after: after, atCommit: nil,
+                limit: self.limits.maxPageSize)
+            for record in batch {
+                guard let value = record.value else { continue }
+                snapshots.append(try LifecycleRecordCodec.snapshot(value, namespace: namespace, name: record.key))
+            }
+            guard batch.count == self.limits.maxPageSize, let last = batch.last else { return snapshots }
+            after = last.key
+        }
+    }
+
+    /// Calls `body` with each namespace that has commits, in name order.
+    func forEachNamespace(_ body: (String) async throws -> Void) async throws {
         var cursor: String?
         repeat {
             let namespaces = try await self.listNamespaces(limit: 1000, cursor: cursor)
-            for head in namespaces.items {
-                var expired: [WriteOperation] = []
-                var after: String?
-                while true {
-                    let batch = try await self.backend.scan(
-                        namespace: head.namespace, agentID: ReservedNames.snapshotsAgent, prefix: "", after: after,
-                        atCommit: nil, limit: self.limits.maxPageSize)
-                    for record in batch {
-                        guard let value = record.value,
-                            try LifecycleRecordCodec.snapshot(value, namespace: head.namespace, name: record.key)
-                                .isExpired(at: now)
-                        else { continue }
-                        expired.append(.delete(agentID: ReservedNames.snapshotsAgent, key: record.key))
-                    }
-                    guard batch.count == self.limits.maxPageSize, let last = batch.last else { break }
-                    after = last.key
-                }
-                guard !expired.isEmpty else { continue }
-                _ = try await self.systemCommit(
-                    namespace: head.namespace, operations: expired,
-                    metadata: CommitMetadata(reason: "sweep \(expired.count) expired snapshot(s)"))
-                swept += expired.count
-            }
+            for head in namespaces.items { try await body(head.namespace) }
             cursor = namespaces.nextCursor
         } while cursor != nil
-        return swept
     }
 
     /// The commit_ts a point resolves to in a namespace whose head is `head`.

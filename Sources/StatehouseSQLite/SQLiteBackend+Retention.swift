@@ -12,21 +12,16 @@ extension SQLiteBackend {
     ) async throws -> [VersionSummary] {
         try await self.onReader { reader in
             guard let namespaceID = try reader.namespaceID(namespace) else { return [] }
+            // Keys are never empty, so "after the empty key" is the first page.
             let statement = try reader.connection.statement(
-                afterKey == nil
-                    ? """
-                    SELECT key, version, commit_ts, committed_at, deleted, value_digest IS NOT NULL, expires_at, id
-                    FROM versions INDEXED BY versions_by_key
-                    WHERE ns_id = ?1 AND agent_id = ?2 AND ?3 IS NULL ORDER BY key, version LIMIT ?4
-                    """
-                    : """
-                    SELECT key, version, commit_ts, committed_at, deleted, value_digest IS NOT NULL, expires_at, id
-                    FROM versions INDEXED BY versions_by_key
-                    WHERE ns_id = ?1 AND agent_id = ?2 AND key > ?3 ORDER BY key, version LIMIT ?4
-                    """)
+                """
+                SELECT key, version, commit_ts, committed_at, deleted, value_digest IS NOT NULL, expires_at, id
+                FROM versions INDEXED BY versions_by_key
+                WHERE ns_id = ?1 AND agent_id = ?2 AND key > ?3 ORDER BY key, version LIMIT ?4
+                """)
             statement.bind(0, namespaceID)
             statement.bind(1, agentID)
-            if let afterKey { statement.bind(2, afterKey) } else { statement.bindNull(2) }
+            statement.bind(2, afterKey ?? "")
             statement.bind(3, Int64(limit))
             var rows: [VersionSummary] = []
             rows.reserveCapacity(min(limit, 4096))
