@@ -1,5 +1,6 @@
 import CSQLite
 import StatehouseCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -99,7 +100,17 @@ final class SQLiteConnection {
             throw SQLiteError(code: result, message: message)
         }
         self.handle = handle
+        self.interruptHandle = SQLiteInterruptHandle(handle: handle)
         sqlite3_extended_result_codes(handle, 1)
+        // Every 1,000 virtual-machine steps, a raised interrupt stops the statement: this catches an interrupt raised
+        // between two statements of a job, which `sqlite3_interrupt` alone would lose (SQLite clears it when a
+        // statement starts while none runs).
+        sqlite3_progress_handler(
+            handle, 1000,
+            { context in
+                guard let context else { return 0 }
+                return Unmanaged<SQLiteInterruptHandle>.fromOpaque(context).takeUnretainedValue().isRaised ? 1 : 0
+            }, Unmanaged.passUnretained(self.interruptHandle).toOpaque())
     }
 
     deinit {
@@ -108,8 +119,8 @@ final class SQLiteConnection {
 
     private var closed = false
 
-    /// What another thread may use to stop the statement this connection is running.
-    var interruptHandle: SQLiteInterruptHandle { SQLiteInterruptHandle(handle: self.handle) }
+    /// What another thread may use to stop the statements this connection runs for a job.
+    let interruptHandle: SQLiteInterruptHandle
 
     func close() {
         guard !self.closed else { return }
@@ -315,13 +326,29 @@ final class SQLiteStatement {
     }
 }
 
-/// Stops the statement a connection is running, from any thread, with `SQLITE_INTERRUPT`.
-struct SQLiteInterruptHandle: @unchecked Sendable {
+/// Stops the statements a connection runs, from any thread, with `SQLITE_INTERRUPT`, until lowered.
+///
+/// Raising it interrupts the running statement at once (`sqlite3_interrupt`) and, through the connection's progress
+/// handler, every statement started after it, until the job ends and lowers it (see `JobCancellation`).
+final class SQLiteInterruptHandle: @unchecked Sendable {
     // Safe: `sqlite3_interrupt` is the one SQLite call documented as safe from another thread while the connection
-    // is in use; the handle is used for nothing else, and only while its job runs (see `JobCancellation`).
-    fileprivate let handle: OpaquePointer
+    // is in use; the handle is used for nothing else, and only while its job runs. `raised` is atomic.
+    private let handle: OpaquePointer
+    private let raised = Atomic<Bool>(false)
+
+    fileprivate init(handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    fileprivate var isRaised: Bool { self.raised.load(ordering: .relaxed) }
 
     func interrupt() {
+        self.raised.store(true, ordering: .relaxed)
         sqlite3_interrupt(self.handle)
+    }
+
+    /// Lets the connection's next statements run; called when the interrupted job has ended.
+    func lower() {
+        self.raised.store(false, ordering: .relaxed)
     }
 }

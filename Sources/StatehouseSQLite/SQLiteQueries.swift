@@ -15,6 +15,20 @@ enum SQLiteQueries {
         commitTS > UInt64(Int64.max) ? Int64.max : Int64(commitTS)
     }
 
+    /// The commit_ts of the last write to any key of an agent (one seek on `versions_by_agent`); 0 when it has none.
+    static func lastCommitTS(namespaceID: Int64, agentID: String, on connection: SQLiteConnection) throws -> CommitTS {
+        let statement = try connection.statement(
+            """
+            SELECT commit_ts FROM versions INDEXED BY versions_by_agent
+            WHERE ns_id = ? AND agent_id = ? ORDER BY commit_ts DESC LIMIT 1
+            """
+        )
+        statement.bind(0, namespaceID)
+        statement.bind(1, agentID)
+        guard try statement.step() else { return 0 }
+        return statement.uint64(0)
+    }
+
     static func committedResult(txnID: String, on connection: SQLiteConnection) throws -> CommitResult? {
         let event = try connection.statement(
             """

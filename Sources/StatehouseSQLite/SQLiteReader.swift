@@ -349,10 +349,14 @@ final class SQLiteReader: SQLiteConnectionOwner {
     /// may return (counted on the covering index `versions_by_agent` first). Each key's version at the commit is then
     /// the largest of its versions up to it, one pass for all keys, instead of a binary search over each key's
     /// versions (about nine index seeks per key; a restore of 1,000 keys spent 25 ms there). `nil` when there are
-    /// more: an old state of a long-lived agent is better found key by key.
+    /// more: an old state of a long-lived agent is better found key by key. `nil` too when the agent has not changed
+    /// since the commit (a restore reads the current state as of the head): each key's newest version is then the
+    /// one, a single seek, whereas a pass would read the agent's whole history.
     private func scanFromAgentLog(
         namespaceID: Int64, agentID: String, prefix: String, after: String?, atCommit: CommitTS, limit: Int
     ) throws -> [StateRecord]? {
+        guard try SQLiteQueries.lastCommitTS(namespaceID: namespaceID, agentID: agentID, on: self.connection) > atCommit
+        else { return nil }
         let budget = Int64(4 * max(limit, 256))
         let count = try self.connection.statement(
             """

@@ -48,7 +48,7 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
     /// Runs `body` on one of the pool's threads with its context and returns its result.
     ///
     /// When `interruptible` (reads), cancelling the calling task stops the job: one not started yet is dropped, and
-    /// one running has its statement interrupted (`sqlite3_interrupt`), so a client that went away does not keep a
+    /// one running has its statements interrupted (``SQLiteInterruptHandle``), so a client that went away does not keep a
     /// thread scanning for it. Writes pass `false`: a batch carries other callers' commits, and a shutdown cancels
     /// the pipeline while it still drains them.
     ///
@@ -118,6 +118,7 @@ final class SQLiteWorkerPool<Context: SQLiteConnectionOwner>: @unchecked Sendabl
             self.condition.unlock()
             job(context)
             self.running.subtract(1, ordering: .releasing)
+            context.jobDidFinish()
         }
     }
 
@@ -192,7 +193,7 @@ private final class JobCancellation: Sendable {
     private enum State {
         case waiting
         case running(SQLiteInterruptHandle)
-        case interrupted
+        case interrupted(SQLiteInterruptHandle)
         case cancelled
         case finished
     }
@@ -213,7 +214,10 @@ private final class JobCancellation: Sendable {
     func finish() -> Bool {
         self.state.withLock { state in
             defer { state = .finished }
-            if case .interrupted = state { return true }
+            if case .interrupted(let connection) = state {
+                connection.lower()
+                return true
+            }
             return false
         }
     }
@@ -225,7 +229,7 @@ private final class JobCancellation: Sendable {
                 state = .cancelled
             case .running(let connection):
                 connection.interrupt()
-                state = .interrupted
+                state = .interrupted(connection)
             case .interrupted, .cancelled, .finished:
                 break
             }
@@ -246,6 +250,13 @@ protocol JobPausing: AnyObject, Sendable {
 /// the context type.
 protocol SQLiteConnectionOwner: AnyObject, SendableMetatype {
     var connection: SQLiteConnection { get }
+    /// Work the owner does after a job handed back its result and before the thread takes the next: the writer's
+    /// WAL checkpoint, which the callers of the job then need not wait for.
+    func jobDidFinish()
+}
+
+extension SQLiteConnectionOwner {
+    func jobDidFinish() {}
 }
 
 /// Moves a non-Sendable value to the one thread that will own it from then on.

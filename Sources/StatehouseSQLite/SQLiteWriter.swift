@@ -63,6 +63,11 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         connection.releaseStatements()
     }
 
+    /// After each writer job: the WAL checkpoint its commits called for, once their callers have their results.
+    func jobDidFinish() {
+        self.checkpointer.checkpointIfDue()
+    }
+
     /// Decides and stores a batch in one SQLite transaction; returns once COMMIT (and its fsync) returned.
     func commit(_ batch: [CommitRequest], now: Microseconds) throws -> BatchResolution {
         self.batchTime = now
@@ -96,8 +101,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
                 try updateHead.run()
             }
             // Reset every statement of the batch first: a statement left mid-row keeps the connection in a read
-            // transaction, and SQLite's automatic checkpoint after COMMIT then fails silently (SQLITE_LOCKED), so the
-            // WAL would grow without bound.
+            // transaction, and the WAL checkpoint after the job (``WALCheckpointer``) then fails silently
+            // (SQLITE_LOCKED), so the WAL would grow without bound.
             self.connection.releaseStatements()
             try self.connection.statement("COMMIT").run()
             for (name, head) in resolution.heads {
@@ -226,16 +231,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
 
     func lastCommitTS(namespace: String, agentID: String) throws -> CommitTS {
         guard let namespaceID = self.namespaces[namespace]?.id else { return 0 }
-        let statement = try self.connection.statement(
-            """
-            SELECT commit_ts FROM versions INDEXED BY versions_by_agent
-            WHERE ns_id = ? AND agent_id = ? ORDER BY commit_ts DESC LIMIT 1
-            """
-        )
-        statement.bind(0, namespaceID)
-        statement.bind(1, agentID)
-        guard try statement.step() else { return 0 }
-        return statement.uint64(0)
+        return try SQLiteQueries.lastCommitTS(namespaceID: namespaceID, agentID: agentID, on: self.connection)
     }
 
     func committedResult(txnID: String) throws -> CommitResult? {

@@ -19,7 +19,12 @@ import Logging
 /// checkpoint (tens of milliseconds) instead of the WAL growing without bound.
 ///
 /// Installed with `sqlite3_wal_hook` on the writer connection, which replaces SQLite's own automatic checkpoint; so
-/// the passive checkpoint every 1,000 frames is done here too.
+/// the passive checkpoint every 1,000 frames is done here too. The hook only notes the WAL's size: the checkpoint runs
+/// on the writer thread once the job that committed has handed back its results (``checkpointIfDue()``), so the
+/// commits of that job are acknowledged without waiting for it (a passive checkpoint copies about 1,000 pages and
+/// fsyncs the database file: about 10 ms under a 1,000-put commit), and the next job waits for it only if it comes
+/// while it runs. It stays on the writer thread and connection: on a thread of its own it competed with the WAL
+/// fsync and cost 12-17 % of 1-write commit throughput (docs/benchmarks.md).
 final class WALCheckpointer {
     static let passiveFrames: Int32 = 1000
     static let restartFrames: Int32 = 4096
@@ -33,22 +38,36 @@ final class WALCheckpointer {
 
     /// The WAL size (frames) at the last RESTART attempt; 0 after the WAL started over.
     private var lastRestartAttempt: Int32 = 0
+    /// The WAL's size after the last commit not yet looked at by ``checkpointIfDue()``; 0 when there is none.
+    private var pendingFrames: Int32 = 0
+    private let connection: SQLiteConnection
     private let logger: Logger
 
-    /// Installs the hook on `connection`; the checkpointer must live as long as the connection.
+    /// Installs the hook on `connection`; the checkpointer must live as long as the connection, and is only used on
+    /// the thread that owns it.
     init(connection: SQLiteConnection, logger: Logger) {
+        self.connection = connection
         self.logger = logger
         let context = Unmanaged.passUnretained(self).toOpaque()
         sqlite3_wal_hook(
             connection.handle,
-            { context, db, _, frames in
-                guard let context, let db else { return SQLITE_OK }
-                Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().afterCommit(db, frames: frames)
+            { context, _, _, frames in
+                guard let context else { return SQLITE_OK }
+                Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().pendingFrames = frames
                 return SQLITE_OK
             }, context)
     }
 
-    /// Called by the WAL hook after each commit with the WAL's size in frames.
+    /// Runs the checkpoint the last commit called for, if any. Called by the writer thread between jobs, when no
+    /// statement of the connection is open (an open one would make the checkpoint fail with SQLITE_LOCKED).
+    func checkpointIfDue() {
+        guard self.pendingFrames > 0 else { return }
+        let frames = self.pendingFrames
+        self.pendingFrames = 0
+        self.afterCommit(self.connection.handle, frames: frames)
+    }
+
+    /// Decides on a checkpoint after a commit left the WAL with `frames` frames, and runs it.
     func afterCommit(_ db: OpaquePointer, frames: Int32) {
         if frames < self.lastRestartAttempt { self.lastRestartAttempt = 0 }  // the WAL started over
         if frames >= Self.restartFrames && frames >= self.lastRestartAttempt + Self.passiveFrames {

@@ -74,6 +74,27 @@ struct ReaderPauseTests {
         await pool.shutdown()
     }
 
+    @Test("a cancellation that comes between two statements of a job stops the next one")
+    func cancellationBetweenStatements() async throws {
+        let pool = SQLiteWorkerPool(name: "cancel-between", contexts: [try Context()])
+        let (started, jobStarted) = AsyncStream<Void>.makeStream()
+        let proceed = DispatchSemaphore(value: 0)
+        let endless = Task {
+            try await pool.run { context in
+                _ = try context.connection.scalarText("SELECT 1")
+                jobStarted.yield()
+                proceed.wait()  // no statement runs now: sqlite3_interrupt alone would be lost
+                try context.connection.execute(Self.endlessQuery)
+            }
+        }
+        await started.first { true }
+        endless.cancel()  // runs the cancellation handler before it returns
+        proceed.signal()
+        await #expect(throws: CancellationError.self) { try await endless.value }
+        #expect(try await pool.run { try $0.connection.scalarText("SELECT 40 + 2") } == "42")
+        await pool.shutdown()
+    }
+
     @Test("a job whose caller was cancelled while it waited never runs")
     func cancellationBeforeStart() async throws {
         let pool = SQLiteWorkerPool(name: "cancel-queued", contexts: [try Context()])
@@ -112,6 +133,31 @@ struct ReaderPauseTests {
             return true
         }
         func resumeJobs() { self.events.append("resume") }
+    }
+
+    @Test("the checkpoint a commit calls for runs after the writer's job, not inside its COMMIT")
+    func checkpointAfterJob() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/wal.db"
+            let connection = try SQLiteConnection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            defer { connection.close() }
+            #expect(try connection.scalarText("PRAGMA journal_mode = WAL") == "wal")
+            let checkpointer = WALCheckpointer(connection: connection, logger: Logger(label: "test"))
+            try connection.execute("CREATE TABLE t(v BLOB)")
+            // One commit of about 1,200 pages: past the 1,000 frames that call for a passive checkpoint.
+            try connection.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) "
+                    + "INSERT INTO t SELECT randomblob(4000) FROM n")
+            // The pages are in the WAL only until a checkpoint copies them into the database file.
+            func databaseBytes() throws -> Int {
+                try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+            }
+            #expect(try databaseBytes() < 1_000_000)
+            checkpointer.checkpointIfDue()
+            #expect(try databaseBytes() > 4_000_000)
+            checkpointer.checkpointIfDue()  // nothing new is due: a no-op
+            #expect(try databaseBytes() > 4_000_000)
+        }
     }
 
     @Test("reads are paused only for a restart past 8,192 frames, and always resumed")
