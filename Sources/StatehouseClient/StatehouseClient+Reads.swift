@@ -66,14 +66,15 @@ extension StatehouseClient {
         )
     }
 
-    /// An agent's live keys with values, latest or as of a point.
+    /// An agent's live keys with values, latest or as of a point; from the first key after `startAfter` when given.
     public func scan(
         namespace: String = "default",
         agentID: String,
         prefix: String = "",
         at point: ReadPoint = .latest,
         limit: Int = 1000,
-        cursor: String? = nil
+        cursor: String? = nil,
+        startAfter: String? = nil
     ) async throws -> Page<StateRecord> {
         var request = Statehouse_V2_ScanPrefixRequest()
         request.namespace = namespace
@@ -82,6 +83,7 @@ extension StatehouseClient {
         if let at = try Wire.proto(point) { request.at = at }
         request.limit = UInt32(clamping: limit)
         request.cursor = cursor ?? ""
+        request.startAfter = startAfter ?? ""
         let response = try await self.call { try await self.stub.scanPrefix(request) }
         return Page(
             items: response.records.map(Wire.record),

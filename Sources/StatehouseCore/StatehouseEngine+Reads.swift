@@ -72,17 +72,24 @@ extension StatehouseEngine {
     /// - Parameters:
     ///   - at: ``StatehouseModel/ReadPoint/latest``, ``StatehouseModel/ReadPoint/commit(_:)`` or
     ///     ``StatehouseModel/ReadPoint/time(_:)``; a key version is refused.
+    ///   - startAfter: begin with the first key after it (byte order), as etcd's range start does; a cursor, which is
+    ///     always further on, takes its place on later pages.
     public func scan(
         namespace: String = "default",
         agentID: String,
         prefix: String = "",
         at point: ReadPoint = .latest,
         limit: Int = 1000,
-        cursor: String? = nil
+        cursor: String? = nil,
+        startAfter: String? = nil
     ) async throws -> Page<StateRecord> {
         try self.validateNamespace(namespace)
         try NameValidation.validateAgentID(agentID, limits: self.limits)
         try NameValidation.validatePrefix(prefix, limits: self.limits)
+        if let startAfter {
+            try NameValidation.validateText(
+                startAfter, field: "start_after", maxBytes: self.limits.maxKeyBytes, allowEmpty: true)
+        }
         let limit = try self.validatePageSize(limit)
         let atCommit: CommitTS?
         switch point {
@@ -92,7 +99,8 @@ extension StatehouseEngine {
         case .version: throw StatehouseError.invalidArgument("a prefix scan cannot be pinned to a key version")
         }
         let query = [namespace, agentID, prefix, atCommit.map { "\($0)" } ?? "latest"]
-        let after = try cursor.map { try PageCursor.decodeString($0, kind: .scan, query: query) }
+        // A cursor is always at or past the key the first page started after.
+        let after = try cursor.map { try PageCursor.decodeString($0, kind: .scan, query: query) } ?? startAfter
         let items = try await self.explainingRetention(namespace: namespace) {
             try await self.backend.scan(
                 namespace: namespace,

@@ -269,7 +269,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
             prefix: request.prefix,
             at: Wire.readPoint(request.hasAt ? request.at : nil),
             limit: Wire.limit(request.limit),
-            cursor: Wire.cursor(request.cursor)
+            cursor: Wire.cursor(request.cursor),
+            startAfter: request.startAfter.isEmpty ? nil : request.startAfter
         )
         var response = Statehouse_V2_ScanPrefixResponse()
         response.records = page.items.map(Wire.proto)

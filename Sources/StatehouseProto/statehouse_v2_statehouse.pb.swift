@@ -860,6 +860,10 @@ public nonisolated struct Statehouse_V2_ScanPrefixRequest: Sendable {
 
   public var cursor: String = String()
 
+  /// Start with the first key after this one (byte order), like etcd's range start; ignored with a cursor (which is
+  /// further on). Empty: from the start of the prefix.
+  public var startAfter: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -4655,7 +4659,7 @@ nonisolated extension Statehouse_V2_ListKeysResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Statehouse_V2_ScanPrefixRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScanPrefixRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}prefix\0\u{1}at\0\u{1}limit\0\u{1}cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}agent_id\0\u{1}prefix\0\u{1}at\0\u{1}limit\0\u{1}cursor\0\u{3}start_after\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4669,6 +4673,7 @@ nonisolated extension Statehouse_V2_ScanPrefixRequest: SwiftProtobuf.Message, Sw
       case 4: try { try decoder.decodeSingularMessageField(value: &self._at) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.startAfter) }()
       default: break
       }
     }
@@ -4697,6 +4702,9 @@ nonisolated extension Statehouse_V2_ScanPrefixRequest: SwiftProtobuf.Message, Sw
     if !self.cursor.isEmpty {
       try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 6)
     }
+    if !self.startAfter.isEmpty {
+      try visitor.visitSingularStringField(value: self.startAfter, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -4707,6 +4715,7 @@ nonisolated extension Statehouse_V2_ScanPrefixRequest: SwiftProtobuf.Message, Sw
     if lhs._at != rhs._at {return false}
     if lhs.limit != rhs.limit {return false}
     if lhs.cursor != rhs.cursor {return false}
+    if lhs.startAfter != rhs.startAfter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

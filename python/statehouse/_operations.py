@@ -334,18 +334,33 @@ def list_keys(namespace: str, agent_id: str, prefix: str, include_deleted: bool)
         cursor = response.next_cursor
 
 
-def scan_prefix(namespace: str, agent_id: str, prefix: str, at: Optional[int], as_of: Optional[datetime]) -> Plan:
+def scan_prefix(
+    namespace: str,
+    agent_id: str,
+    prefix: str,
+    at: Optional[int],
+    as_of: Optional[datetime],
+    start_after: Optional[str] = None,
+    limit: Optional[int] = None,
+) -> Plan:
     point = wire.read_point(at, as_of)
+    wanted = wire.require_int("limit", limit, minimum=1)
+    if start_after is not None and not isinstance(start_after, str):
+        raise errors.InvalidArgumentError(f"start_after must be a str, not {type(start_after).__name__}")
     results: List[StateResult] = []
     cursor = ""
     while True:
-        request = pb.ScanPrefixRequest(namespace=namespace, agent_id=agent_id, prefix=prefix, cursor=cursor)
+        page = 0 if wanted is None else min(wanted - len(results), 10_000)
+        request = pb.ScanPrefixRequest(
+            namespace=namespace, agent_id=agent_id, prefix=prefix, cursor=cursor, limit=page,
+            start_after=start_after or "",
+        )
         if point is not None:
             request.at.CopyFrom(point)
         response = yield Call("ScanPrefix", request, "scan_prefix", read_only=True)
         results.extend(wire.state_result(record) for record in response.records)
-        if not response.next_cursor:
-            return results
+        if not response.next_cursor or (wanted is not None and len(results) >= wanted):
+            return results[:wanted] if wanted is not None else results
         cursor = response.next_cursor
 
 

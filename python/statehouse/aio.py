@@ -558,9 +558,12 @@ class AsyncStatehouse(config.ClientBase):
         *,
         at: Optional[int] = None,
         as_of: Optional[datetime] = None,
+        start_after: Optional[str] = None,
+        limit: Optional[int] = None,
     ) -> List[StateResult]:
-        """The live keys of an agent starting with ``prefix``, with their values."""
-        return await self._run(ops.scan_prefix(self._ns(namespace), agent_id, prefix, at, as_of))
+        """The live keys of an agent starting with ``prefix``, with their values, in byte order: those after the key
+        ``start_after`` when given, at most ``limit`` of them."""
+        return await self._run(ops.scan_prefix(self._ns(namespace), agent_id, prefix, at, as_of, start_after, limit))
 
     async def history(
         self, agent_id: str, key: str, namespace: Optional[str] = None, *, limit: Optional[int] = None

@@ -208,6 +208,24 @@ def test_many_pages_are_followed(client: Statehouse) -> None:
     assert len(client.scan_prefix("paged", "k")) == 2500
 
 
+def test_scan_from_a_key_and_at_most_a_limit(client: Statehouse) -> None:
+    client.apply([Put("ranged", f"k/{index:04}", index) for index in range(2500)])
+    assert [item.key for item in client.scan_prefix("ranged", "k/", start_after="k/0007", limit=3)] == [
+        "k/0008",
+        "k/0009",
+        "k/0010",
+    ]
+    # Past the first page (1,000 keys), and a start between keys.
+    after = client.scan_prefix("ranged", "k/", start_after="k/0999z")
+    assert [item.value for item in after] == list(range(1000, 2500))
+    assert client.scan_prefix("ranged", "k/", start_after="k/2499") == []
+    assert len(client.scan_prefix("ranged", "k/", limit=1200)) == 1200
+    with pytest.raises(InvalidArgumentError):
+        client.scan_prefix("ranged", "k/", limit=0)
+    with pytest.raises(InvalidArgumentError, match="start_after"):
+        client.scan_prefix("ranged", "k/", start_after="bad\u0001key")
+
+
 def test_replay_in_order_with_an_inclusive_range(client: Statehouse) -> None:
     for index in range(1, 6):
         with client.begin_transaction() as tx:

@@ -382,20 +382,22 @@ class ListKeysResponse(_message.Message):
     def __init__(self, keys: _Optional[_Iterable[_Union[KeyEntry, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class ScanPrefixRequest(_message.Message):
-    __slots__ = ("namespace", "agent_id", "prefix", "at", "limit", "cursor")
+    __slots__ = ("namespace", "agent_id", "prefix", "at", "limit", "cursor", "start_after")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    START_AFTER_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     agent_id: str
     prefix: str
     at: ReadPoint
     limit: int
     cursor: str
-    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., prefix: _Optional[str] = ..., at: _Optional[_Union[ReadPoint, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+    start_after: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., prefix: _Optional[str] = ..., at: _Optional[_Union[ReadPoint, _Mapping]] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ..., start_after: _Optional[str] = ...) -> None: ...
 
 class ScanPrefixResponse(_message.Message):
     __slots__ = ("records", "next_cursor")

@@ -1,0 +1,742 @@
+"""LangGraph checkpointers backed by Statehouse: :class:`StatehouseSaver` (sync) and :class:`AsyncStatehouseSaver`.
+
+Install with ``pip install "statehouse[langgraph]"`` (langgraph-checkpoint 4.x, langgraph 1.x)::
+
+    from langgraph.graph import StateGraph, MessagesState, START
+    from statehouse import Statehouse
+    from statehouse.langgraph import StatehouseSaver
+
+    saver = StatehouseSaver(Statehouse(url="localhost:50051"))
+    graph = builder.compile(checkpointer=saver)
+    graph.invoke({"messages": [("user", "hi")]}, {"configurable": {"thread_id": "chat-1"}})
+
+Layout (documented in docs/architecture.md, "LangGraph checkpoints"): every thread is one agent of the saver's
+namespace (default ``langgraph``), with its thread id as the agent id, so ``statehousectl -n langgraph history``,
+``replay`` and ``verify`` show a thread's timeline. Under it, with ``NS`` the checkpoint namespace and ``ID`` a
+checkpoint id, each escaped (``%`` -> ``%25``, ``/`` -> ``%2F``):
+
+- ``checkpoint/NS/DESC`` -> the checkpoint without its channel values, its metadata (as JSON), its id and its
+  parent's. ``DESC`` is the id's UTF-8 bytes, each as ``255 - byte`` in two hex digits, then ``ff``: the keys sort
+  newest first, so the latest checkpoint is the first key of the prefix (one index seek, however long the history)
+  and ``list(before=...)`` starts right after a key.
+- ``blob/NS/CHANNEL/VERSION`` -> one channel value, written once by the checkpoint that made that version.
+- ``writes/NS/ID/TASK/IDX`` -> one pending write of a task.
+
+Values are stored as LangGraph's serializer makes them: ``{"type": ..., "base64": ...}`` (msgpack by default).
+Every ``put`` is one atomic commit (the checkpoint and the blobs it adds), every ``put_writes`` one commit of the
+task's writes, each with metadata naming the thread, the checkpoint and the step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, Dict, Generator, List, Optional, Tuple
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    SerializerProtocol,
+    get_checkpoint_id,
+    get_checkpoint_metadata,
+    writes_sort_key,
+)
+
+from . import _operations as ops
+from .aio import AsyncStatehouse
+from .client import Statehouse
+from .exceptions import ConflictError, InvalidArgumentError, StatehouseError
+from .types import Condition, Delete, Metadata, Put, StateResult
+
+__all__ = ["AsyncStatehouseSaver", "StatehouseSaver"]
+
+DEFAULT_NAMESPACE = "langgraph"
+
+# Operations per commit when a thread is copied or deleted (the daemon takes up to 10,000 per transaction).
+_BATCH = 5_000
+
+Plan = Generator[ops.Call, Any, Any]
+
+# Checkpoint records read per call while listing (fewer when a limit wants fewer and nothing is filtered out).
+_LIST_PAGE = 100
+
+
+# ---- keys and values ---------------------------------------------------------------------------------------------
+
+
+def _escape(component: str) -> str:
+    return component.replace("%", "%25").replace("/", "%2F")
+
+
+def _descending(checkpoint_id: str) -> str:
+    """A key component whose byte order is the reverse of ``checkpoint_id``'s (see the module's layout)."""
+    return "".join(f"{255 - byte:02x}" for byte in checkpoint_id.encode()) + "ff"
+
+
+def _checkpoint_prefix(checkpoint_ns: Optional[str]) -> str:
+    return "checkpoint/" if checkpoint_ns is None else f"checkpoint/{_escape(checkpoint_ns)}/"
+
+
+def _checkpoint_key(checkpoint_ns: str, checkpoint_id: str) -> str:
+    return _checkpoint_prefix(checkpoint_ns) + _descending(checkpoint_id)
+
+
+def _blob_key(checkpoint_ns: str, channel: str, version: Any) -> str:
+    return f"blob/{_escape(checkpoint_ns)}/{_escape(channel)}/{_escape(str(version))}"
+
+
+def _writes_prefix(checkpoint_ns: str, checkpoint_id: str) -> str:
+    return f"writes/{_escape(checkpoint_ns)}/{_escape(checkpoint_id)}/"
+
+
+def _write_key(checkpoint_ns: str, checkpoint_id: str, task_id: str, idx: int) -> str:
+    return f"{_writes_prefix(checkpoint_ns, checkpoint_id)}{_escape(task_id)}/{idx}"
+
+
+def _typed(serialized: Tuple[str, bytes]) -> Dict[str, str]:
+    type_, data = serialized
+    return {"type": type_, "base64": base64.b64encode(data).decode("ascii")}
+
+
+def _untyped(stored: Dict[str, Any]) -> Tuple[str, bytes]:
+    return stored["type"], base64.b64decode(stored["base64"])
+
+
+def _config(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns, "checkpoint_id": checkpoint_id}}
+
+
+def _thread(config: RunnableConfig) -> str:
+    configurable = config.get("configurable") or {}
+    thread_id = configurable.get("thread_id")
+    if thread_id is None or thread_id == "":
+        raise InvalidArgumentError('a checkpointer config needs configurable["thread_id"]')
+    return str(thread_id)
+
+
+def _metadata_json(config: RunnableConfig, metadata: CheckpointMetadata) -> Dict[str, Any]:
+    """The checkpoint's metadata as JSON (as SqliteSaver stores it), so that filters and statehousectl read it."""
+    merged = get_checkpoint_metadata(config, metadata)
+    try:
+        return json.loads(json.dumps(merged, ensure_ascii=False))
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(f"checkpoint metadata must be JSON: {error}") from None
+
+
+def _commit_metadata(thread_id: str, what: str, **tags: Any) -> Metadata:
+    return Metadata(
+        actor="langgraph",
+        reason=what[:200],
+        tags={"langgraph.thread_id": thread_id[:256], **{f"langgraph.{k}": str(v)[:256] for k, v in tags.items()}},
+    )
+
+
+# ---- the plans both savers run -----------------------------------------------------------------------------------
+
+
+class _SaverCore(BaseCheckpointSaver[str]):
+    """What both savers share: the storage layout as plans (see ``statehouse._operations``), which the sync saver
+    runs on a :class:`Statehouse` client and the async one on an :class:`AsyncStatehouse`."""
+
+    namespace: str
+
+    def __init__(self, *, namespace: str, serde: Optional[SerializerProtocol]) -> None:
+        super().__init__(serde=serde)
+        self.namespace = namespace
+
+    def get_next_version(self, current: Optional[str], channel: None) -> str:
+        # A random fraction after the counter, as InMemorySaver and PostgresSaver do: a graph that forks from an
+        # earlier checkpoint makes the same counter again, and its blob must not overwrite the first branch's.
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(str(current).split(".")[0])
+        return f"{number + 1:032}.{random.random():016}"
+
+    # -- reads --
+
+    def _tuple_plan(self, thread_id: str, record: StateResult) -> Plan:
+        """The full tuple of a stored checkpoint record: its channel values and pending writes."""
+        stored = record.value
+        checkpoint_ns = stored["checkpoint_ns"]
+        checkpoint_id = stored["checkpoint_id"]
+        checkpoint: Checkpoint = self.serde.loads_typed(_untyped(stored["checkpoint"]))
+        versions = checkpoint.get("channel_versions", {})
+        channels = list(versions)
+        values: Dict[str, Any] = {}
+        if channels:
+            blobs = yield from ops.get_many(
+                self.namespace,
+                [(thread_id, _blob_key(checkpoint_ns, channel, versions[channel])) for channel in channels],
+                None,
+                None,
+            )
+            for channel, blob in zip(channels, blobs):
+                if blob.exists:
+                    values[channel] = self.serde.loads_typed(_untyped(blob.value))
+        writes = yield from ops.scan_prefix(
+            self.namespace, thread_id, _writes_prefix(checkpoint_ns, checkpoint_id), None, None
+        )
+        ordered = sorted(
+            (write.value for write in writes),
+            key=lambda item: writes_sort_key(item.get("task_path", ""), item["task_id"], item["idx"]),
+        )
+        pending: List[PendingWrite] = [
+            (item["task_id"], item["channel"], self.serde.loads_typed(_untyped(item["value"]))) for item in ordered
+        ]
+        parent = stored.get("parent_checkpoint_id")
+        return CheckpointTuple(
+            config=_config(thread_id, checkpoint_ns, checkpoint_id),
+            checkpoint={**checkpoint, "channel_values": values},
+            metadata=stored.get("metadata") or {},
+            parent_config=_config(thread_id, checkpoint_ns, parent) if parent else None,
+            pending_writes=pending,
+        )
+
+    def _get_tuple_plan(self, config: RunnableConfig) -> Plan:
+        thread_id = _thread(config)
+        checkpoint_ns = config["configurable"].get("checkpoint_ns", "") or ""
+        checkpoint_id = get_checkpoint_id(config)
+        if checkpoint_id:
+            record = yield from ops.get_state(
+                self.namespace, thread_id, _checkpoint_key(checkpoint_ns, checkpoint_id), None, None
+            )
+            if not record.exists:
+                return None
+        else:
+            latest = yield from ops.scan_prefix(
+                self.namespace, thread_id, _checkpoint_prefix(checkpoint_ns), None, None, None, 1
+            )
+            if not latest:
+                return None
+            record = latest[0]
+        return (yield from self._tuple_plan(thread_id, record))
+
+    def _threads_plan(self) -> Plan:
+        return (yield from ops.list_agents(self.namespace))
+
+    def _list_plan(
+        self,
+        config: Optional[RunnableConfig],
+        filter: Optional[Dict[str, Any]],
+        before: Optional[RunnableConfig],
+        limit: Optional[int],
+    ) -> Generator[Any, Any, None]:
+        """Yields ``ops.Call`` objects to run and ``CheckpointTuple`` results (told apart by type), newest first per
+        checkpoint namespace."""
+        if limit is not None and limit <= 0:
+            return
+        if config is not None:
+            threads = [_thread(config)]
+            checkpoint_ns = config["configurable"].get("checkpoint_ns")
+            only_id = get_checkpoint_id(config)
+        else:
+            threads = yield from self._threads_plan()
+            checkpoint_ns, only_id = None, None
+        before_id = get_checkpoint_id(before) if before else None
+        remaining = limit
+        for thread_id in threads:
+            start_after = (
+                _checkpoint_key(checkpoint_ns, before_id) if before_id and checkpoint_ns is not None else None
+            )
+            while True:
+                if only_id is not None:
+                    page = yield from self._named_records(thread_id, checkpoint_ns, only_id)
+                    last_page = True
+                else:
+                    # Pages as large as what is still wanted, when every record read is one listed.
+                    filtered = filter or (before_id and checkpoint_ns is None)
+                    size = _LIST_PAGE if filtered or remaining is None else min(remaining, _LIST_PAGE)
+                    page = yield from ops.scan_prefix(
+                        self.namespace, thread_id, _checkpoint_prefix(checkpoint_ns), None, None, start_after, size
+                    )
+                    last_page = len(page) < size
+                    if page:
+                        start_after = page[-1].key
+                for record in page:
+                    stored = record.value
+                    if before_id is not None and stored["checkpoint_id"] >= before_id:
+                        continue
+                    metadata = stored.get("metadata") or {}
+                    if filter and not all(metadata.get(name) == value for name, value in filter.items()):
+                        continue
+                    yield _Result((yield from self._tuple_plan(thread_id, record)))
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining <= 0:
+                            return
+                if last_page:
+                    break
+
+    def _named_records(self, thread_id: str, checkpoint_ns: Optional[str], checkpoint_id: str) -> Plan:
+        """The checkpoint records with one id: in one namespace, or in any when none is named."""
+        if checkpoint_ns is not None:
+            record = yield from ops.get_state(
+                self.namespace, thread_id, _checkpoint_key(checkpoint_ns, checkpoint_id), None, None
+            )
+            return [record] if record.exists else []
+        everything = yield from self._checkpoints_plan(thread_id)
+        return [item for item in everything if item.value["checkpoint_id"] == checkpoint_id]
+
+    # -- writes --
+
+    def _put_plan(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Plan:
+        thread_id = _thread(config)
+        checkpoint_ns = config["configurable"].get("checkpoint_ns", "") or ""
+        parent_id = config["configurable"].get("checkpoint_id")
+        without_values = {key: value for key, value in checkpoint.items() if key != "channel_values"}
+        values = checkpoint.get("channel_values", {})
+        record = {
+            "checkpoint_id": checkpoint["id"],
+            "checkpoint_ns": checkpoint_ns,
+            "parent_checkpoint_id": parent_id,
+            "checkpoint": _typed(self.serde.dumps_typed(without_values)),
+            "metadata": _metadata_json(config, metadata),
+        }
+        operations = [Put(thread_id, _checkpoint_key(checkpoint_ns, checkpoint["id"]), record)]
+        for channel, version in new_versions.items():
+            if channel in values:
+                blob = _typed(self.serde.dumps_typed(values[channel]))
+                operations.append(Put(thread_id, _blob_key(checkpoint_ns, channel, version), blob))
+        step = (metadata or {}).get("step")
+        yield from ops.apply(
+            self.namespace,
+            operations,
+            (),
+            None,
+            _commit_metadata(
+                thread_id,
+                f"checkpoint {checkpoint['id']}" + (f" (step {step})" if step is not None else ""),
+                checkpoint_ns=checkpoint_ns,
+                checkpoint_id=checkpoint["id"],
+            ),
+        )
+        return _config(thread_id, checkpoint_ns, checkpoint["id"])
+
+    def _put_writes_plan(
+        self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str, task_path: str
+    ) -> Plan:
+        thread_id = _thread(config)
+        checkpoint_ns = config["configurable"].get("checkpoint_ns", "") or ""
+        checkpoint_id = config["configurable"].get("checkpoint_id")
+        if not checkpoint_id:
+            raise InvalidArgumentError('put_writes needs configurable["checkpoint_id"]')
+        # Special channels (errors, interrupts: negative indices) replace an earlier write; the others are written
+        # once per (task, index), so that a retried task does not add its writes twice.
+        entries = []
+        for position, (channel, value) in enumerate(writes):
+            idx = WRITES_IDX_MAP.get(channel, position)
+            entry = {
+                "task_id": task_id,
+                "task_path": task_path,
+                "channel": channel,
+                "idx": idx,
+                "value": _typed(self.serde.dumps_typed(value)),
+            }
+            entries.append((_write_key(checkpoint_ns, checkpoint_id, task_id, idx), idx, entry))
+        if not entries:
+            return None
+        skip: set = set()
+        while True:
+            wanted = [(key, idx, entry) for key, idx, entry in entries if key not in skip]
+            if not wanted:
+                return None
+            conditions = [Condition(thread_id, key, must_not_exist=True) for key, idx, _ in wanted if idx >= 0]
+            try:
+                yield from ops.apply(
+                    self.namespace,
+                    [Put(thread_id, key, entry) for key, _, entry in wanted],
+                    conditions,
+                    None,
+                    _commit_metadata(
+                        thread_id,
+                        f"writes of task {task_id} at checkpoint {checkpoint_id}",
+                        checkpoint_ns=checkpoint_ns,
+                        checkpoint_id=checkpoint_id,
+                        task_id=task_id,
+                    ),
+                )
+                return None
+            except ConflictError:
+                # Some were written before: read which, and write only the others.
+                existing = yield from ops.get_many(
+                    self.namespace, [(thread_id, key) for key, idx, _ in wanted if idx >= 0], None, None
+                )
+                found = {item.key for item in existing if item.exists}
+                if not found:
+                    raise
+                skip |= found
+
+    def _delete_keys_plan(self, thread_id: str, keys: List[str], what: str) -> Plan:
+        for start in range(0, len(keys), _BATCH):
+            chunk = keys[start : start + _BATCH]
+            yield from ops.apply(
+                self.namespace, [Delete(thread_id, key) for key in chunk], (), None, _commit_metadata(thread_id, what)
+            )
+
+    def _delete_thread_plan(self, thread_id: str) -> Plan:
+        keys = yield from ops.list_keys(self.namespace, str(thread_id), "", False)
+        yield from self._delete_keys_plan(str(thread_id), keys, "delete thread")
+
+    def _checkpoints_plan(self, thread_id: str) -> Plan:
+        """Every checkpoint record of a thread, per namespace newest first."""
+        return (yield from ops.scan_prefix(self.namespace, thread_id, "checkpoint/", None, None))
+
+    def _delete_for_runs_plan(self, run_ids: Sequence[str]) -> Plan:
+        runs = {str(run_id) for run_id in run_ids}
+        if not runs:
+            return
+        threads = yield from self._threads_plan()
+        for thread_id in threads:
+            records = yield from self._checkpoints_plan(thread_id)
+            doomed = [
+                record for record in records if (record.value.get("metadata") or {}).get("run_id") in runs
+            ]
+            keys = [record.key for record in doomed]
+            for record in doomed:
+                writes = yield from ops.list_keys(
+                    self.namespace,
+                    thread_id,
+                    _writes_prefix(record.value["checkpoint_ns"], record.value["checkpoint_id"]),
+                    False,
+                )
+                keys += writes
+            yield from self._delete_keys_plan(thread_id, keys, f"delete runs {', '.join(sorted(runs))[:150]}")
+
+    def _copy_thread_plan(self, source: str, target: str) -> Plan:
+        records = yield from ops.scan_prefix(self.namespace, str(source), "", None, None)
+        for start in range(0, len(records), _BATCH):
+            chunk = records[start : start + _BATCH]
+            yield from ops.apply(
+                self.namespace,
+                [Put(str(target), record.key, record.value) for record in chunk],
+                (),
+                None,
+                _commit_metadata(str(target), f"copy of thread {source}"[:200], source_thread_id=source),
+            )
+
+    def _prune_plan(self, thread_ids: Sequence[str], strategy: str) -> Plan:
+        if strategy not in ("keep_latest", "delete"):
+            raise InvalidArgumentError(f"unknown prune strategy {strategy!r}: use 'keep_latest' or 'delete'")
+        for thread_id in thread_ids:
+            thread_id = str(thread_id)
+            if strategy == "delete":
+                yield from self._delete_thread_plan(thread_id)
+                continue
+            records = yield from self._checkpoints_plan(thread_id)
+            latest: Dict[str, StateResult] = {}
+            for record in records:  # newest first within each namespace
+                latest.setdefault(record.value["checkpoint_ns"], record)
+            kept_records = {record.key for record in latest.values()}
+            kept = set(kept_records)
+            for record in latest.values():
+                stored = record.value
+                kept.add(_writes_prefix(stored["checkpoint_ns"], stored["checkpoint_id"]))
+                checkpoint = self.serde.loads_typed(_untyped(stored["checkpoint"]))
+                for channel, version in checkpoint.get("channel_versions", {}).items():
+                    kept.add(_blob_key(stored["checkpoint_ns"], channel, version))
+            keys = yield from ops.list_keys(self.namespace, thread_id, "", False)
+            doomed = [
+                key
+                for key in keys
+                if key not in kept and not any(key.startswith(prefix) for prefix in kept if prefix.endswith("/"))
+            ]
+            yield from self._delete_keys_plan(thread_id, doomed, "prune: keep the latest checkpoint")
+
+
+class _Result:
+    """A listed tuple, told apart from the calls a listing plan yields."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: CheckpointTuple) -> None:
+        self.value = value
+
+
+def _run_listing_sync(client: Statehouse, plan: Generator[Any, Any, None]) -> Iterator[CheckpointTuple]:
+    """Runs a listing plan on the sync client, handing out its results as they come."""
+    try:
+        item = next(plan)
+        while True:
+            if isinstance(item, _Result):
+                yield item.value
+                item = next(plan)
+                continue
+            try:
+                response = client._invoke(item)
+            except StatehouseError as error:
+                item = plan.throw(error)
+            else:
+                item = plan.send(response)
+    except StopIteration:
+        return
+
+
+async def _run_listing_async(
+    client: AsyncStatehouse, plan: Generator[Any, Any, None]
+) -> AsyncIterator[CheckpointTuple]:
+    try:
+        item = next(plan)
+        while True:
+            if isinstance(item, _Result):
+                yield item.value
+                item = next(plan)
+                continue
+            try:
+                response = await client._invoke(item)
+            except StatehouseError as error:
+                item = plan.throw(error)
+            else:
+                item = plan.send(response)
+    except StopIteration:
+        return
+
+
+# ---- the savers --------------------------------------------------------------------------------------------------
+
+
+class StatehouseSaver(_SaverCore):
+    """A LangGraph checkpointer on a synchronous :class:`~statehouse.Statehouse` client (thread-safe: one saver can
+    serve many threads).
+
+    Its async methods run the sync ones on a worker thread (``asyncio.to_thread``), so a graph driven with
+    ``ainvoke`` works too; :class:`AsyncStatehouseSaver` does the same without threads.
+
+    Args:
+        client: the connection to the daemon (the saver does not close it).
+        namespace: the Statehouse namespace holding the threads (default ``langgraph``).
+        serde: LangGraph's serializer (default: its JsonPlusSerializer).
+    """
+
+    def __init__(
+        self,
+        client: Statehouse,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        serde: Optional[SerializerProtocol] = None,
+    ) -> None:
+        super().__init__(namespace=namespace, serde=serde)
+        self.client = client
+
+    def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
+        return self.client._run(self._get_tuple_plan(config))
+
+    def list(
+        self,
+        config: Optional[RunnableConfig],
+        *,
+        filter: Optional[Dict[str, Any]] = None,
+        before: Optional[RunnableConfig] = None,
+        limit: Optional[int] = None,
+    ) -> Iterator[CheckpointTuple]:
+        return _run_listing_sync(self.client, self._list_plan(config, filter, before, limit))
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return self.client._run(self._put_plan(config, checkpoint, metadata, new_versions))
+
+    def put_writes(
+        self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        self.client._run(self._put_writes_plan(config, writes, task_id, task_path))
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.client._run(self._delete_thread_plan(str(thread_id)))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        self.client._run(self._delete_for_runs_plan(run_ids))
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        self.client._run(self._copy_thread_plan(source_thread_id, target_thread_id))
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        self.client._run(self._prune_plan(thread_ids, strategy))
+
+    async def aget_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
+        return await asyncio.to_thread(self.get_tuple, config)
+
+    async def alist(
+        self,
+        config: Optional[RunnableConfig],
+        *,
+        filter: Optional[Dict[str, Any]] = None,
+        before: Optional[RunnableConfig] = None,
+        limit: Optional[int] = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        items = await asyncio.to_thread(lambda: list(self.list(config, filter=filter, before=before, limit=limit)))
+        for item in items:
+            yield item
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        await asyncio.to_thread(self.delete_for_runs, run_ids)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await asyncio.to_thread(self.copy_thread, source_thread_id, target_thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await asyncio.to_thread(self.prune, thread_ids, strategy=strategy)
+
+
+class AsyncStatehouseSaver(_SaverCore):
+    """A LangGraph checkpointer on an asyncio :class:`~statehouse.AsyncStatehouse` client.
+
+    Its sync methods may be called from threads other than the event loop's (LangGraph does so for ``invoke`` on a
+    graph compiled with an async saver): they run on the loop the saver was created in and wait for the result.
+
+    Args:
+        client: the connection to the daemon (the saver does not close it).
+        namespace: the Statehouse namespace holding the threads (default ``langgraph``).
+        serde: LangGraph's serializer (default: its JsonPlusSerializer).
+    """
+
+    def __init__(
+        self,
+        client: AsyncStatehouse,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        serde: Optional[SerializerProtocol] = None,
+    ) -> None:
+        super().__init__(namespace=namespace, serde=serde)
+        self.client = client
+        try:
+            self.loop: Optional[asyncio.AbstractEventLoop] = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+
+    async def aget_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
+        return await self.client._run(self._get_tuple_plan(config))
+
+    async def alist(
+        self,
+        config: Optional[RunnableConfig],
+        *,
+        filter: Optional[Dict[str, Any]] = None,
+        before: Optional[RunnableConfig] = None,
+        limit: Optional[int] = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        async for item in _run_listing_async(self.client, self._list_plan(config, filter, before, limit)):
+            yield item
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await self.client._run(self._put_plan(config, checkpoint, metadata, new_versions))
+
+    async def aput_writes(
+        self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        await self.client._run(self._put_writes_plan(config, writes, task_id, task_path))
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await self.client._run(self._delete_thread_plan(str(thread_id)))
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        await self.client._run(self._delete_for_runs_plan(run_ids))
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self.client._run(self._copy_thread_plan(source_thread_id, target_thread_id))
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await self.client._run(self._prune_plan(thread_ids, strategy))
+
+    # The sync interface, for code that calls it from another thread than the loop's.
+
+    def _on_loop(self, coroutine: Any) -> Any:
+        if self.loop is None:
+            coroutine.close()
+            raise InvalidArgumentError("create AsyncStatehouseSaver inside a running event loop to use its sync methods")
+        try:
+            if asyncio.get_running_loop() is self.loop:
+                coroutine.close()
+                raise InvalidArgumentError(
+                    "synchronous calls to AsyncStatehouseSaver from its own event loop would block it; "
+                    "use the async methods (ainvoke, astream) or StatehouseSaver"
+                )
+        except RuntimeError:
+            pass
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
+        return self._on_loop(self.aget_tuple(config))
+
+    def list(
+        self,
+        config: Optional[RunnableConfig],
+        *,
+        filter: Optional[Dict[str, Any]] = None,
+        before: Optional[RunnableConfig] = None,
+        limit: Optional[int] = None,
+    ) -> Iterator[CheckpointTuple]:
+        async def collect() -> List[CheckpointTuple]:
+            return [item async for item in self.alist(config, filter=filter, before=before, limit=limit)]
+
+        return iter(self._on_loop(collect()))
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return self._on_loop(self.aput(config, checkpoint, metadata, new_versions))
+
+    def put_writes(
+        self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        self._on_loop(self.aput_writes(config, writes, task_id, task_path))
+
+    def delete_thread(self, thread_id: str) -> None:
+        self._on_loop(self.adelete_thread(thread_id))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        self._on_loop(self.adelete_for_runs(run_ids))
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        self._on_loop(self.acopy_thread(source_thread_id, target_thread_id))
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        self._on_loop(self.aprune(thread_ids, strategy=strategy))
