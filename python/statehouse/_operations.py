@@ -352,7 +352,11 @@ def scan_prefix(
     while True:
         page = 0 if wanted is None else min(wanted - len(results), 10_000)
         request = pb.ScanPrefixRequest(
-            namespace=namespace, agent_id=agent_id, prefix=prefix, cursor=cursor, limit=page,
+            namespace=namespace,
+            agent_id=agent_id,
+            prefix=prefix,
+            cursor=cursor,
+            limit=page,
             start_after=start_after or "",
         )
         if point is not None:

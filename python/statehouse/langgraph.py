@@ -247,9 +247,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
         before_id = get_checkpoint_id(before) if before else None
         remaining = limit
         for thread_id in threads:
-            start_after = (
-                _checkpoint_key(checkpoint_ns, before_id) if before_id and checkpoint_ns is not None else None
-            )
+            start_after = _checkpoint_key(checkpoint_ns, before_id) if before_id and checkpoint_ns is not None else None
             while True:
                 if only_id is not None:
                     page = yield from self._named_records(thread_id, checkpoint_ns, only_id)
@@ -406,9 +404,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
         threads = yield from self._threads_plan()
         for thread_id in threads:
             records = yield from self._checkpoints_plan(thread_id)
-            doomed = [
-                record for record in records if (record.value.get("metadata") or {}).get("run_id") in runs
-            ]
+            doomed = [record for record in records if (record.value.get("metadata") or {}).get("run_id") in runs]
             keys = [record.key for record in doomed]
             for record in doomed:
                 writes = yield from ops.list_keys(
@@ -687,7 +683,9 @@ class AsyncStatehouseSaver(_SaverCore):
     def _on_loop(self, coroutine: Any) -> Any:
         if self.loop is None:
             coroutine.close()
-            raise InvalidArgumentError("create AsyncStatehouseSaver inside a running event loop to use its sync methods")
+            raise InvalidArgumentError(
+                "create AsyncStatehouseSaver inside a running event loop to use its sync methods"
+            )
         try:
             if asyncio.get_running_loop() is self.loop:
                 coroutine.close()
