@@ -66,6 +66,8 @@ _BATCH = 5_000
 
 Plan = Generator[ops.Call, Any, Any]
 
+# Base64 characters per stored part of a large channel value or write (a Statehouse value holds at most 1 MiB).
+_PART_CHARS = 512 * 1024
 # Checkpoint records read per call while listing (fewer when a limit wants fewer and nothing is filtered out).
 _LIST_PAGE = 100
 
@@ -109,6 +111,31 @@ def _typed(serialized: Tuple[str, bytes]) -> Dict[str, str]:
 
 def _untyped(stored: Dict[str, Any]) -> Tuple[str, bytes]:
     return stored["type"], base64.b64decode(stored["base64"])
+
+
+def _split(key: str, typed: Dict[str, str]) -> Tuple[Dict[str, Any], List[Tuple[str, Dict[str, Any]]]]:
+    """A serialized value too large for one Statehouse value (1 MiB) as a head and parts: the head keeps the first
+    ``_PART_CHARS`` characters of the base64 text and the number of parts; part ``i`` is stored at ``KEY/part/i``."""
+    text = typed["base64"]
+    if len(text) <= _PART_CHARS:
+        return typed, []
+    chunks = [text[start : start + _PART_CHARS] for start in range(0, len(text), _PART_CHARS)]
+    head = {"type": typed["type"], "base64": chunks[0], "parts": len(chunks)}
+    return head, [
+        (f"{key}/part/{index}", {"part_of": key, "base64": chunk}) for index, chunk in enumerate(chunks) if index
+    ]
+
+
+def _part_keys(key: str, head: Dict[str, Any]) -> List[str]:
+    return [f"{key}/part/{index}" for index in range(1, head.get("parts", 1))]
+
+
+def _joined(head: Dict[str, Any], parts: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    if head.get("parts", 1) == 1:
+        return head
+    if len(parts) != head["parts"] - 1:
+        raise StatehouseError(f"a stored LangGraph value has {len(parts) + 1} of its {head['parts']} parts")
+    return {"type": head["type"], "base64": head["base64"] + "".join(part["base64"] for part in parts)}
 
 
 def _config(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> RunnableConfig:
@@ -182,19 +209,29 @@ class _SaverCore(BaseCheckpointSaver[str]):
                 None,
                 None,
             )
-            for channel, blob in zip(channels, blobs):
-                if blob.exists:
-                    values[channel] = self.serde.loads_typed(_untyped(blob.value))
+            found = [(channel, blob) for channel, blob in zip(channels, blobs) if blob.exists]
+            wanted_parts = [part for _, blob in found for part in _part_keys(blob.key, blob.value)]
+            parts: Dict[str, Any] = {}
+            if wanted_parts:
+                fetched = yield from ops.get_many(
+                    self.namespace, [(thread_id, key) for key in wanted_parts], None, None
+                )
+                parts = {item.key: item.value for item in fetched if item.exists}
+            for channel, blob in found:
+                stored_parts = [parts[key] for key in _part_keys(blob.key, blob.value) if key in parts]
+                values[channel] = self.serde.loads_typed(_untyped(_joined(blob.value, stored_parts)))
         writes = yield from ops.scan_prefix(
             self.namespace, thread_id, _writes_prefix(checkpoint_ns, checkpoint_id), None, None
         )
+        by_key = {write.key: write.value for write in writes}
         ordered = sorted(
-            (write.value for write in writes),
-            key=lambda item: writes_sort_key(item.get("task_path", ""), item["task_id"], item["idx"]),
+            ((key, item) for key, item in by_key.items() if "part_of" not in item),
+            key=lambda entry: writes_sort_key(entry[1].get("task_path", ""), entry[1]["task_id"], entry[1]["idx"]),
         )
-        pending: List[PendingWrite] = [
-            (item["task_id"], item["channel"], self.serde.loads_typed(_untyped(item["value"]))) for item in ordered
-        ]
+        pending: List[PendingWrite] = []
+        for key, item in ordered:
+            value = _joined(item["value"], [by_key[part] for part in _part_keys(key, item["value"]) if part in by_key])
+            pending.append((item["task_id"], item["channel"], self.serde.loads_typed(_untyped(value))))
         parent = stored.get("parent_checkpoint_id")
         return CheckpointTuple(
             config=_config(thread_id, checkpoint_ns, checkpoint_id),
@@ -311,8 +348,10 @@ class _SaverCore(BaseCheckpointSaver[str]):
         operations = [Put(thread_id, _checkpoint_key(checkpoint_ns, checkpoint["id"]), record)]
         for channel, version in new_versions.items():
             if channel in values:
-                blob = _typed(self.serde.dumps_typed(values[channel]))
-                operations.append(Put(thread_id, _blob_key(checkpoint_ns, channel, version), blob))
+                key = _blob_key(checkpoint_ns, channel, version)
+                head, parts = _split(key, _typed(self.serde.dumps_typed(values[channel])))
+                operations.append(Put(thread_id, key, head))
+                operations += [Put(thread_id, part_key, part) for part_key, part in parts]
         step = (metadata or {}).get("step")
         yield from ops.apply(
             self.namespace,
@@ -341,26 +380,26 @@ class _SaverCore(BaseCheckpointSaver[str]):
         entries = []
         for position, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, position)
-            entry = {
-                "task_id": task_id,
-                "task_path": task_path,
-                "channel": channel,
-                "idx": idx,
-                "value": _typed(self.serde.dumps_typed(value)),
-            }
-            entries.append((_write_key(checkpoint_ns, checkpoint_id, task_id, idx), idx, entry))
+            key = _write_key(checkpoint_ns, checkpoint_id, task_id, idx)
+            head, parts = _split(key, _typed(self.serde.dumps_typed(value)))
+            entry = {"task_id": task_id, "task_path": task_path, "channel": channel, "idx": idx, "value": head}
+            entries.append((key, idx, entry, parts))
         if not entries:
             return None
         skip: set = set()
         while True:
-            wanted = [(key, idx, entry) for key, idx, entry in entries if key not in skip]
+            wanted = [(key, idx, entry, parts) for key, idx, entry, parts in entries if key not in skip]
             if not wanted:
                 return None
-            conditions = [Condition(thread_id, key, must_not_exist=True) for key, idx, _ in wanted if idx >= 0]
+            conditions = [Condition(thread_id, key, must_not_exist=True) for key, idx, _, _ in wanted if idx >= 0]
+            puts = []
+            for key, _, entry, parts in wanted:
+                puts.append(Put(thread_id, key, entry))
+                puts += [Put(thread_id, part_key, part) for part_key, part in parts]
             try:
                 yield from ops.apply(
                     self.namespace,
-                    [Put(thread_id, key, entry) for key, _, entry in wanted],
+                    puts,
                     conditions,
                     None,
                     _commit_metadata(
@@ -375,7 +414,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
             except ConflictError:
                 # Some were written before: read which, and write only the others.
                 existing = yield from ops.get_many(
-                    self.namespace, [(thread_id, key) for key, idx, _ in wanted if idx >= 0], None, None
+                    self.namespace, [(thread_id, key) for key, idx, _, _ in wanted if idx >= 0], None, None
                 )
                 found = {item.key for item in existing if item.exists}
                 if not found:
@@ -447,7 +486,8 @@ class _SaverCore(BaseCheckpointSaver[str]):
                 kept.add(_writes_prefix(stored["checkpoint_ns"], stored["checkpoint_id"]))
                 checkpoint = self.serde.loads_typed(_untyped(stored["checkpoint"]))
                 for channel, version in checkpoint.get("channel_versions", {}).items():
-                    kept.add(_blob_key(stored["checkpoint_ns"], channel, version))
+                    blob = _blob_key(stored["checkpoint_ns"], channel, version)
+                    kept |= {blob, blob + "/part/"}
             keys = yield from ops.list_keys(self.namespace, thread_id, "", False)
             doomed = [
                 key
