@@ -61,7 +61,7 @@ def test_keys_follow_the_documented_layout(client: Statehouse, namespace: str) -
     assert record["metadata"] == {"source": "input", "step": -1}
     assert record["parent_checkpoint_id"] is None and record["checkpoint"]["type"] == "msgpack"
     # Newer ids sort first, so the latest checkpoint is the prefix's first key.
-    assert descending < "".join(f"{255 - byte:02x}" for byte in "1ef4f797-8335-6428-8001-8a1503f9b874".encode())
+    assert descending < "".join(f"{255 - byte:02x}" for byte in b"1ef4f797-8335-6428-8001-8a1503f9b874")
 
 
 def test_bad_configs_are_refused_with_a_clear_error(client: Statehouse, namespace: str) -> None:
