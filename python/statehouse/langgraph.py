@@ -19,8 +19,14 @@ checkpoint id, each escaped (``%`` -> ``%25``, ``/`` -> ``%2F``):
   parent's. ``DESC`` is the id's UTF-8 bytes, each as ``255 - byte`` in two hex digits, then ``ff``: the keys sort
   newest first, so the latest checkpoint is the first key of the prefix (one index seek, however long the history)
   and ``list(before=...)`` starts right after a key.
+- ``checkpoint/NS/DESC/w/TASK/IDX`` -> one pending write of a task, right after its checkpoint's record, so that one
+  scan reads a checkpoint and its writes.
 - ``blob/NS/CHANNEL/VERSION`` -> one channel value, written once by the checkpoint that made that version.
-- ``writes/NS/ID/TASK/IDX`` -> one pending write of a task.
+- ``KEY/part/I`` -> part ``I`` (from 1) of a channel value or write larger than 512 KiB of base64 (a Statehouse value
+  holds at most 1 MiB); the value at ``KEY`` holds part 0 and the number of parts.
+
+A ``get_tuple`` is two calls (the scan of the record and its writes; the channel values, in one ``GetMany``), a
+``list`` two per 16 checkpoints listed.
 
 Values are stored as LangGraph's serializer makes them: ``{"type": ..., "base64": ...}`` (msgpack by default).
 Every ``put`` is one atomic commit (the checkpoint and the blobs it adds), every ``put_writes`` one commit of the
@@ -68,8 +74,10 @@ Plan = Generator[ops.Call, Any, Any]
 
 # Base64 characters per stored part of a large channel value or write (a Statehouse value holds at most 1 MiB).
 _PART_CHARS = 512 * 1024
-# Checkpoint records read per call while listing (fewer when a limit wants fewer and nothing is filtered out).
+# Keys (checkpoint records, writes, parts) read per call while reading checkpoints.
 _LIST_PAGE = 100
+# Listed checkpoints whose channel values are read together (one call for all their blobs).
+_LIST_BATCH = 16
 
 
 # ---- keys and values ---------------------------------------------------------------------------------------------
@@ -97,7 +105,13 @@ def _blob_key(checkpoint_ns: str, channel: str, version: Any) -> str:
 
 
 def _writes_prefix(checkpoint_ns: str, checkpoint_id: str) -> str:
-    return f"writes/{_escape(checkpoint_ns)}/{_escape(checkpoint_id)}/"
+    """A checkpoint's writes are stored right after its record (``checkpoint/NS/DESC/w/...``): one scan reads both."""
+    return _checkpoint_key(checkpoint_ns, checkpoint_id) + "/w/"
+
+
+def _after_writes(checkpoint_ns: str, checkpoint_id: str) -> str:
+    """A key after a checkpoint's record and writes and before the next (older) checkpoint's record."""
+    return _checkpoint_key(checkpoint_ns, checkpoint_id) + "/w0"
 
 
 def _write_key(checkpoint_ns: str, checkpoint_id: str, task_id: str, idx: int) -> str:
@@ -193,72 +207,105 @@ class _SaverCore(BaseCheckpointSaver[str]):
 
     # -- reads --
 
-    def _tuple_plan(self, thread_id: str, record: StateResult) -> Plan:
-        """The full tuple of a stored checkpoint record: its channel values and pending writes."""
-        stored = record.value
-        checkpoint_ns = stored["checkpoint_ns"]
-        checkpoint_id = stored["checkpoint_id"]
-        checkpoint: Checkpoint = self.serde.loads_typed(_untyped(stored["checkpoint"]))
-        versions = checkpoint.get("channel_versions", {})
-        channels = list(versions)
-        values: Dict[str, Any] = {}
-        if channels:
-            blobs = yield from ops.get_many(
-                self.namespace,
-                [(thread_id, _blob_key(checkpoint_ns, channel, versions[channel])) for channel in channels],
-                None,
-                None,
+    def _tuples_plan(self, thread_id: str, groups: List[List[StateResult]]) -> Plan:
+        """The full tuples of stored checkpoints, each given as its record followed by its writes (and their
+        parts): the channel values of all of them are read in one call (and their parts, if any, in one more)."""
+        decoded = []
+        wanted: List[str] = []
+        for group in groups:
+            stored = group[0].value
+            checkpoint: Checkpoint = self.serde.loads_typed(_untyped(stored["checkpoint"]))
+            versions = checkpoint.get("channel_versions", {})
+            blobs = {channel: _blob_key(stored["checkpoint_ns"], channel, versions[channel]) for channel in versions}
+            decoded.append((stored, checkpoint, blobs, group[1:]))
+            wanted += blobs.values()
+        found: Dict[str, Any] = {}
+        if wanted:
+            unique = list(dict.fromkeys(wanted))
+            results = yield from ops.get_many(self.namespace, [(thread_id, key) for key in unique], None, None)
+            found = {item.key: item.value for item in results if item.exists}
+            parts = [part for key, head in found.items() for part in _part_keys(key, head)]
+            if parts:
+                fetched = yield from ops.get_many(self.namespace, [(thread_id, key) for key in parts], None, None)
+                found.update({item.key: item.value for item in fetched if item.exists})
+        tuples = []
+        for stored, checkpoint, blobs, writes in decoded:
+            values: Dict[str, Any] = {}
+            for channel, key in blobs.items():
+                if key in found:
+                    parts = [found[part] for part in _part_keys(key, found[key]) if part in found]
+                    values[channel] = self.serde.loads_typed(_untyped(_joined(found[key], parts)))
+            by_key = {write.key: write.value for write in writes}
+            ordered = sorted(
+                ((key, item) for key, item in by_key.items() if "part_of" not in item),
+                key=lambda entry: writes_sort_key(entry[1].get("task_path", ""), entry[1]["task_id"], entry[1]["idx"]),
             )
-            found = [(channel, blob) for channel, blob in zip(channels, blobs) if blob.exists]
-            wanted_parts = [part for _, blob in found for part in _part_keys(blob.key, blob.value)]
-            parts: Dict[str, Any] = {}
-            if wanted_parts:
-                fetched = yield from ops.get_many(
-                    self.namespace, [(thread_id, key) for key in wanted_parts], None, None
+            pending: List[PendingWrite] = []
+            for key, item in ordered:
+                parts = [by_key[part] for part in _part_keys(key, item["value"]) if part in by_key]
+                pending.append(
+                    (item["task_id"], item["channel"], self.serde.loads_typed(_untyped(_joined(item["value"], parts))))
                 )
-                parts = {item.key: item.value for item in fetched if item.exists}
-            for channel, blob in found:
-                stored_parts = [parts[key] for key in _part_keys(blob.key, blob.value) if key in parts]
-                values[channel] = self.serde.loads_typed(_untyped(_joined(blob.value, stored_parts)))
-        writes = yield from ops.scan_prefix(
-            self.namespace, thread_id, _writes_prefix(checkpoint_ns, checkpoint_id), None, None
-        )
-        by_key = {write.key: write.value for write in writes}
-        ordered = sorted(
-            ((key, item) for key, item in by_key.items() if "part_of" not in item),
-            key=lambda entry: writes_sort_key(entry[1].get("task_path", ""), entry[1]["task_id"], entry[1]["idx"]),
-        )
-        pending: List[PendingWrite] = []
-        for key, item in ordered:
-            value = _joined(item["value"], [by_key[part] for part in _part_keys(key, item["value"]) if part in by_key])
-            pending.append((item["task_id"], item["channel"], self.serde.loads_typed(_untyped(value))))
-        parent = stored.get("parent_checkpoint_id")
-        return CheckpointTuple(
-            config=_config(thread_id, checkpoint_ns, checkpoint_id),
-            checkpoint={**checkpoint, "channel_values": values},
-            metadata=stored.get("metadata") or {},
-            parent_config=_config(thread_id, checkpoint_ns, parent) if parent else None,
-            pending_writes=pending,
-        )
+            checkpoint_ns, checkpoint_id = stored["checkpoint_ns"], stored["checkpoint_id"]
+            parent = stored.get("parent_checkpoint_id")
+            tuples.append(
+                CheckpointTuple(
+                    config=_config(thread_id, checkpoint_ns, checkpoint_id),
+                    checkpoint={**checkpoint, "channel_values": values},
+                    metadata=stored.get("metadata") or {},
+                    parent_config=_config(thread_id, checkpoint_ns, parent) if parent else None,
+                    pending_writes=pending,
+                )
+            )
+        return tuples
+
+    def _groups_plan(
+        self, thread_id: str, prefix: str, start_after: Optional[str], want: Optional[int], page: int
+    ) -> Generator[Any, Any, None]:
+        """Reads checkpoint records in key order (newest first per namespace) with their writes, and yields each as
+        a ``_Group`` once complete (the calls it needs in between), at most ``want`` of them."""
+        group: List[StateResult] = []
+        emitted = 0
+        while True:
+            items = yield from ops.scan_prefix(self.namespace, thread_id, prefix, None, None, start_after, page)
+            for item in items:
+                if "checkpoint" in item.value:  # a record; what follows it until the next record is its writes
+                    if group:
+                        yield _Group(group)
+                        emitted += 1
+                        if want is not None and emitted >= want:
+                            return
+                    group = [item]
+                elif group:
+                    group.append(item)
+            if len(items) < page:
+                if group:
+                    yield _Group(group)
+                return
+            start_after = items[-1].key
 
     def _get_tuple_plan(self, config: RunnableConfig) -> Plan:
         thread_id = _thread(config)
         checkpoint_ns = config["configurable"].get("checkpoint_ns", "") or ""
         checkpoint_id = get_checkpoint_id(config)
-        if checkpoint_id:
-            record = yield from ops.get_state(
-                self.namespace, thread_id, _checkpoint_key(checkpoint_ns, checkpoint_id), None, None
-            )
-            if not record.exists:
-                return None
-        else:
-            latest = yield from ops.scan_prefix(
-                self.namespace, thread_id, _checkpoint_prefix(checkpoint_ns), None, None, None, 1
-            )
-            if not latest:
-                return None
-            record = latest[0]
-        return (yield from self._tuple_plan(thread_id, record))
+        # The record and its writes are one key range: the named checkpoint's, or the first of the namespace's.
+        prefix = _checkpoint_key(checkpoint_ns, checkpoint_id) if checkpoint_id else _checkpoint_prefix(checkpoint_ns)
+        reading = self._groups_plan(thread_id, prefix, None, 1, _LIST_PAGE)
+        groups: List[List[StateResult]] = []
+        response: Any = None
+        while True:
+            try:
+                item = reading.send(response)
+            except StopIteration:
+                break
+            if isinstance(item, _Group):
+                groups.append(item.items)
+                response = None
+            else:
+                response = yield item
+        if not groups:
+            return None
+        return (yield from self._tuples_plan(thread_id, groups))[0]
 
     def _threads_plan(self) -> Plan:
         return (yield from ops.list_agents(self.namespace))
@@ -270,8 +317,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
         before: Optional[RunnableConfig],
         limit: Optional[int],
     ) -> Generator[Any, Any, None]:
-        """Yields ``ops.Call`` objects to run and ``CheckpointTuple`` results (told apart by type), newest first per
-        checkpoint namespace."""
+        """Yields ``ops.Call`` objects to run and ``_Result`` tuples, newest first per checkpoint namespace."""
         if limit is not None and limit <= 0:
             return
         if config is not None:
@@ -284,45 +330,45 @@ class _SaverCore(BaseCheckpointSaver[str]):
         before_id = get_checkpoint_id(before) if before else None
         remaining = limit
         for thread_id in threads:
-            start_after = _checkpoint_key(checkpoint_ns, before_id) if before_id and checkpoint_ns is not None else None
+            prefix = _checkpoint_prefix(checkpoint_ns)
+            start_after = None
+            if only_id is not None and checkpoint_ns is not None:
+                prefix = _checkpoint_key(checkpoint_ns, only_id)
+            elif before_id is not None and checkpoint_ns is not None:
+                start_after = _after_writes(checkpoint_ns, before_id)
+            reading = self._groups_plan(thread_id, prefix, start_after, None, _LIST_PAGE)
+            batch: List[List[StateResult]] = []
+            response: Any = None
             while True:
-                if only_id is not None:
-                    page = yield from self._named_records(thread_id, checkpoint_ns, only_id)
-                    last_page = True
-                else:
-                    # Pages as large as what is still wanted, when every record read is one listed.
-                    filtered = filter or (before_id and checkpoint_ns is None)
-                    size = _LIST_PAGE if filtered or remaining is None else min(remaining, _LIST_PAGE)
-                    page = yield from ops.scan_prefix(
-                        self.namespace, thread_id, _checkpoint_prefix(checkpoint_ns), None, None, start_after, size
-                    )
-                    last_page = len(page) < size
-                    if page:
-                        start_after = page[-1].key
-                for record in page:
-                    stored = record.value
-                    if before_id is not None and stored["checkpoint_id"] >= before_id:
-                        continue
+                try:
+                    item = reading.send(response)
+                except StopIteration:
+                    item = None
+                if isinstance(item, _Group):
+                    response = None
+                    stored = item.items[0].value
                     metadata = stored.get("metadata") or {}
-                    if filter and not all(metadata.get(name) == value for name, value in filter.items()):
+                    if (
+                        (only_id is None or stored["checkpoint_id"] == only_id)
+                        and (before_id is None or stored["checkpoint_id"] < before_id)
+                        and (not filter or all(metadata.get(name) == value for name, value in filter.items()))
+                    ):
+                        batch.append(item.items)
+                    if len(batch) < (_LIST_BATCH if remaining is None else min(remaining, _LIST_BATCH)):
                         continue
-                    yield _Result((yield from self._tuple_plan(thread_id, record)))
-                    if remaining is not None:
-                        remaining -= 1
-                        if remaining <= 0:
-                            return
-                if last_page:
+                # A full batch, a call of the reading, or its end: hand out what is complete first, in order.
+                if batch:
+                    for result in (yield from self._tuples_plan(thread_id, batch)):
+                        yield _Result(result)
+                        if remaining is not None:
+                            remaining -= 1
+                            if remaining <= 0:
+                                return
+                    batch = []
+                if item is None:
                     break
-
-    def _named_records(self, thread_id: str, checkpoint_ns: Optional[str], checkpoint_id: str) -> Plan:
-        """The checkpoint records with one id: in one namespace, or in any when none is named."""
-        if checkpoint_ns is not None:
-            record = yield from ops.get_state(
-                self.namespace, thread_id, _checkpoint_key(checkpoint_ns, checkpoint_id), None, None
-            )
-            return [record] if record.exists else []
-        everything = yield from self._checkpoints_plan(thread_id)
-        return [item for item in everything if item.value["checkpoint_id"] == checkpoint_id]
+                if not isinstance(item, _Group):
+                    response = yield item
 
     # -- writes --
 
@@ -434,7 +480,8 @@ class _SaverCore(BaseCheckpointSaver[str]):
 
     def _checkpoints_plan(self, thread_id: str) -> Plan:
         """Every checkpoint record of a thread, per namespace newest first."""
-        return (yield from ops.scan_prefix(self.namespace, thread_id, "checkpoint/", None, None))
+        items = yield from ops.scan_prefix(self.namespace, thread_id, "checkpoint/", None, None)
+        return [item for item in items if "checkpoint" in item.value]
 
     def _delete_for_runs_plan(self, run_ids: Sequence[str]) -> Plan:
         runs = {str(run_id) for run_id in run_ids}
@@ -495,6 +542,15 @@ class _SaverCore(BaseCheckpointSaver[str]):
                 if key not in kept and not any(key.startswith(prefix) for prefix in kept if prefix.endswith("/"))
             ]
             yield from self._delete_keys_plan(thread_id, doomed, "prune: keep the latest checkpoint")
+
+
+class _Group:
+    """A checkpoint record and its writes, as a reading yields them between its calls."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: List[StateResult]) -> None:
+        self.items = items
 
 
 class _Result:

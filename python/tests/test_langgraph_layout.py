@@ -55,7 +55,7 @@ def test_keys_follow_the_documented_layout(client: Statehouse, namespace: str) -
     assert client.list_keys("t/1", namespace) == [
         "blob/child:a%2Fb/messages/00000000000000000000000000000001.5",
         f"checkpoint/child:a%2Fb/{descending}",
-        "writes/child:a%2Fb/1ef4f797-8335-6428-8001-8a1503f9b875/task%2F9/0",
+        f"checkpoint/child:a%2Fb/{descending}/w/task%2F9/0",
     ]
     record = client.get_state("t/1", f"checkpoint/child:a%2Fb/{descending}", namespace).value
     assert record["metadata"] == {"source": "input", "step": -1}
