@@ -1,12 +1,13 @@
-"""LangGraph checkpointers side by side: StatehouseSaver, SqliteSaver and PostgresSaver on the same machine, driven by
-the same Python threads (scripts/bench-langgraph.sh starts the servers).
+"""LangGraph checkpointers side by side: StatehouseSaver, SqliteSaver and PostgresSaver on the same machine, each in
+its asyncio form (AsyncStatehouseSaver, AsyncSqliteSaver, AsyncPostgresSaver), driven by the same asyncio tasks
+(scripts/bench-langgraph.sh starts the servers).
 
 Operations, as LangGraph calls them: ``put`` (a checkpoint with a 2 KB message channel and a counter, chained to its
 parent), ``put_writes`` (one task's two writes), ``get_tuple`` (the latest checkpoint of a thread with its values
-and writes) and ``list(limit=10)``; at 1 and 64 concurrent threads (each worker on its own LangGraph thread); the
-reads on threads with a history of 1 and of 10,000 checkpoints. Each row runs for a bounded time and a bounded
-number of calls; the output is a JSON line per row (ops/s, p50, p99 in µs, server CPU µs per call from /proc when
-the saver has a server process) and a markdown table at the end.
+and writes) and ``list(limit=10)``; with 1 and 64 concurrent LangGraph threads (each task on its own thread for the
+writes); the reads on threads with a history of 1 and of 10,000 checkpoints. Each row runs for a bounded time and a
+bounded number of calls; the output is a JSON line per row (ops/s, p50 and p99 in µs, this process's CPU µs per call
+and the server's, from /proc, when the saver has a server) and a markdown table at the end.
 
 Usage: python langgraph_savers.py --statehouse HOST:PORT --statehouse-pid PID --postgres URL --postgres-pid PID
        [--sqlite PATH] [--seconds S] [--history N] [--only NAME,...]
@@ -15,17 +16,15 @@ Usage: python langgraph_savers.py --statehouse HOST:PORT --statehouse-pid PID --
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
-import sqlite3
 import statistics
 import sys
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List
 
 from langgraph.checkpoint.base import empty_checkpoint
 
@@ -34,29 +33,34 @@ MAX_CALLS = 200_000  # every row stops at this many calls even if its time is no
 MESSAGE = "x" * 2000
 
 
-def process_cpu_seconds(pids: List[int]) -> float:
-    """User + system CPU of the processes and their children that are still alive (PostgreSQL's backends)."""
-    total = 0.0
-    for pid in pids:
-        family = [pid]
+def process_tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and its descendants that are alive (PostgreSQL's backends)."""
+    parents: Dict[int, int] = {}
+    times: Dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
-            family += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            pass
-        for member in family:
-            try:
-                fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    total = 0.0
+    for pid, cpu in times.items():
+        ancestor = pid
+        while ancestor not in (0, 1) and ancestor != root:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == root:
+            total += cpu
     return total
 
 
 class Bench:
-    def __init__(self, name: str, saver: Any, server_pids: List[int]) -> None:
+    def __init__(self, name: str, saver: Any, server_pid: int | None) -> None:
         self.name = name
         self.saver = saver
-        self.server_pids = server_pids
+        self.server_pid = server_pid
 
     def checkpoint(self, step: int) -> Dict[str, Any]:
         checkpoint = empty_checkpoint()
@@ -67,97 +71,91 @@ class Bench:
         checkpoint["channel_versions"] = {"messages": version, "step": version}
         return checkpoint
 
-    def put_chain(self, thread_id: str, count: int, parent: Optional[dict] = None) -> dict:
-        config = parent or {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    async def put(self, config: dict, step: int) -> dict:
+        checkpoint = self.checkpoint(step)
+        metadata = {"source": "loop", "step": step}
+        return await self.saver.aput(config, checkpoint, metadata, dict(checkpoint["channel_versions"]))
+
+    async def put_chain(self, thread_id: str, count: int) -> dict:
+        config: dict = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
         for step in range(count):
-            checkpoint = self.checkpoint(step)
-            config = self.saver.put(
-                config, checkpoint, {"source": "loop", "step": step}, dict(checkpoint["channel_versions"])
-            )
+            config = await self.put(config, step)
         return config
 
 
-def measure(
-    bench: Bench, operation: str, threads: int, seconds: float, call: Callable[[int, int], None]
+async def measure(
+    bench: Bench, operation: str, tasks: int, seconds: float, call: Callable[[int, int], Awaitable[None]]
 ) -> Dict[str, Any]:
-    latencies: List[List[float]] = [[] for _ in range(threads)]
+    latencies: List[List[float]] = [[] for _ in range(tasks)]
     deadline = time.perf_counter() + seconds
-    budget = MAX_CALLS // threads
+    budget = MAX_CALLS // tasks
 
-    def worker(index: int) -> None:
+    async def worker(index: int) -> None:
         mine = latencies[index]
         iteration = 0
         while iteration < budget and time.perf_counter() < deadline:
             started = time.perf_counter()
-            call(index, iteration)
+            await call(index, iteration)
             mine.append(time.perf_counter() - started)
             iteration += 1
 
-    cpu_before = process_cpu_seconds(bench.server_pids)
+    server_before = process_tree_cpu_seconds(bench.server_pid) if bench.server_pid else 0.0
+    client_before = time.process_time()
     started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(worker, index) for index in range(threads)]:
-            future.result()
+    await asyncio.gather(*(worker(index) for index in range(tasks)))
     elapsed = time.perf_counter() - started
-    cpu = process_cpu_seconds(bench.server_pids) - cpu_before
+    client = time.process_time() - client_before
+    server = (process_tree_cpu_seconds(bench.server_pid) - server_before) if bench.server_pid else None
     every = sorted(value for mine in latencies for value in mine)
     count = len(every)
     return {
         "saver": bench.name,
         "operation": operation,
-        "threads": threads,
+        "threads": tasks,
         "calls": count,
         "ops_per_s": round(count / elapsed),
         "p50_us": round(statistics.median(every) * 1e6),
         "p99_us": round(every[min(count - 1, int(count * 0.99))] * 1e6),
-        "server_cpu_us_per_op": round(cpu / count * 1e6, 1) if bench.server_pids else None,
+        "client_cpu_us_per_op": round(client / count * 1e6, 1),
+        "server_cpu_us_per_op": round(server / count * 1e6, 1) if server is not None else None,
     }
 
 
-def run(bench: Bench, seconds: float, history: int) -> List[Dict[str, Any]]:
+async def run(bench: Bench, seconds: float, history: int) -> List[Dict[str, Any]]:
     rows = []
     run_id = uuid.uuid4().hex[:8]
-    long_thread = f"{run_id}-history-{history}"
     print(f"{bench.name}: writing a history of {history} checkpoints", file=sys.stderr)
-    long_config = bench.put_chain(long_thread, history)
-    bench.saver.put_writes(long_config, [("messages", MESSAGE), ("step", 1)], "task-0")
-    short_thread = f"{run_id}-history-1"
-    short_config = bench.put_chain(short_thread, 1)
-    bench.saver.put_writes(short_config, [("messages", MESSAGE), ("step", 1)], "task-0")
-    for threads in (1, 64):
-        heads: Dict[int, dict] = {}
-        lock = threading.Lock()
+    histories = {}
+    for length in (1, history):
+        thread_id = f"{run_id}-history-{length}"
+        head = await bench.put_chain(thread_id, length)
+        await bench.saver.aput_writes(head, [("messages", MESSAGE), ("step", 1)], "task-0")
+        histories[length] = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    for tasks in (1, 64):
+        heads: Dict[int, dict] = {
+            index: {"configurable": {"thread_id": f"{run_id}-{tasks}-{index}", "checkpoint_ns": ""}}
+            for index in range(tasks)
+        }
 
-        def put(index: int, iteration: int) -> None:
-            with lock:
-                parent = heads.get(index)
-            config = parent or {"configurable": {"thread_id": f"{run_id}-{threads}-{index}", "checkpoint_ns": ""}}
-            checkpoint = bench.checkpoint(iteration)
-            stored = bench.saver.put(
-                config, checkpoint, {"source": "loop", "step": iteration}, dict(checkpoint["channel_versions"])
-            )
-            with lock:
-                heads[index] = stored
+        async def put(index: int, iteration: int, heads: Dict[int, dict] = heads) -> None:
+            heads[index] = await bench.put(heads[index], iteration)
 
-        rows.append(measure(bench, "put", threads, seconds, put))
+        rows.append(await measure(bench, "put", tasks, seconds, put))
 
-        def put_writes(index: int, iteration: int) -> None:
-            bench.saver.put_writes(heads[index], [("messages", MESSAGE), ("step", iteration)], f"task-{iteration}")
+        async def put_writes(index: int, iteration: int, heads: Dict[int, dict] = heads) -> None:
+            await bench.saver.aput_writes(heads[index], [("messages", MESSAGE), ("step", iteration)], f"t-{iteration}")
 
-        rows.append(measure(bench, "put_writes", threads, seconds, put_writes))
-        for label, thread_id in (("1", short_thread), (str(history), long_thread)):
-            latest = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        rows.append(await measure(bench, "put_writes", tasks, seconds, put_writes))
+        for length, latest in histories.items():
 
-            def get_tuple(index: int, iteration: int, latest: dict = latest) -> None:
-                assert bench.saver.get_tuple(latest) is not None
+            async def get_tuple(index: int, iteration: int, latest: dict = latest) -> None:
+                assert await bench.saver.aget_tuple(latest) is not None
 
-            def list_ten(index: int, iteration: int, latest: dict = latest) -> None:
-                assert len(list(bench.saver.list(latest, limit=10))) >= 1
+            async def list_ten(index: int, iteration: int, latest: dict = latest) -> None:
+                assert [item async for item in bench.saver.alist(latest, limit=10)]
 
-            row = measure(bench, "get_tuple", threads, seconds, get_tuple)
-            rows.append({**row, "history": int(label)})
-            row = measure(bench, "list(limit=10)", threads, seconds, list_ten)
-            rows.append({**row, "history": int(label)})
+            rows.append({**await measure(bench, "get_tuple", tasks, seconds, get_tuple), "history": length})
+            rows.append({**await measure(bench, "list(limit=10)", tasks, seconds, list_ten), "history": length})
     for row in rows:
         print(json.dumps(row), flush=True)
     return rows
@@ -186,7 +184,7 @@ def table(rows: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--statehouse")
     parser.add_argument("--statehouse-pid", type=int)
@@ -200,44 +198,35 @@ def main() -> None:
     wanted = set(args.only.split(","))
     rows: List[Dict[str, Any]] = []
     if "statehouse" in wanted and args.statehouse:
-        from statehouse import Statehouse
-        from statehouse.langgraph import StatehouseSaver
+        from statehouse import AsyncStatehouse
+        from statehouse.langgraph import AsyncStatehouseSaver
 
-        with Statehouse(url=args.statehouse) as client:
-            saver = StatehouseSaver(client, namespace=f"bench-{uuid.uuid4().hex[:6]}")
-            rows += run(
-                Bench("StatehouseSaver", saver, [args.statehouse_pid] if args.statehouse_pid else []),
-                args.seconds,
-                args.history,
-            )
+        async with AsyncStatehouse(url=args.statehouse) as client:
+            saver = AsyncStatehouseSaver(client, namespace=f"bench-{uuid.uuid4().hex[:6]}")
+            rows += await run(Bench("StatehouseSaver", saver, args.statehouse_pid), args.seconds, args.history)
     if "sqlite" in wanted and args.sqlite:
-        from langgraph.checkpoint.sqlite import SqliteSaver
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        connection = sqlite3.connect(args.sqlite, check_same_thread=False)
-        saver = SqliteSaver(connection)
-        saver.setup()
-        rows += run(Bench("SqliteSaver", saver, []), args.seconds, args.history)
-        connection.close()
+        async with AsyncSqliteSaver.from_conn_string(args.sqlite) as saver:
+            await saver.setup()
+            rows += await run(Bench("SqliteSaver", saver, None), args.seconds, args.history)
     if "postgres" in wanted and args.postgres:
-        from langgraph.checkpoint.postgres import PostgresSaver
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg.rows import dict_row
-        from psycopg_pool import ConnectionPool
+        from psycopg_pool import AsyncConnectionPool
 
-        with ConnectionPool(
+        async with AsyncConnectionPool(
             args.postgres,
             min_size=8,
             max_size=64,
+            open=False,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         ) as pool:
-            saver = PostgresSaver(pool)
-            saver.setup()
-            rows += run(
-                Bench("PostgresSaver", saver, [args.postgres_pid] if args.postgres_pid else []),
-                args.seconds,
-                args.history,
-            )
+            saver = AsyncPostgresSaver(pool)
+            await saver.setup()
+            rows += await run(Bench("PostgresSaver", saver, args.postgres_pid), args.seconds, args.history)
     print(table(rows))
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())

@@ -263,7 +263,8 @@ class _SaverCore(BaseCheckpointSaver[str]):
         self, thread_id: str, prefix: str, start_after: Optional[str], want: Optional[int], page: int
     ) -> Generator[Any, Any, None]:
         """Reads checkpoint records in key order (newest first per namespace) with their writes, and yields each as
-        a ``_Group`` once complete (the calls it needs in between), at most ``want`` of them."""
+        a ``_Group`` once complete (the calls it needs in between), at most ``want`` of them. Pages start at ``page``
+        keys and double up to ``_LIST_PAGE``, so that reading the latest checkpoint reads little of the history."""
         group: List[StateResult] = []
         emitted = 0
         while True:
@@ -283,6 +284,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
                     yield _Group(group)
                 return
             start_after = items[-1].key
+            page = min(page * 2, _LIST_PAGE)
 
     def _get_tuple_plan(self, config: RunnableConfig) -> Plan:
         thread_id = _thread(config)
@@ -290,7 +292,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
         checkpoint_id = get_checkpoint_id(config)
         # The record and its writes are one key range: the named checkpoint's, or the first of the namespace's.
         prefix = _checkpoint_key(checkpoint_ns, checkpoint_id) if checkpoint_id else _checkpoint_prefix(checkpoint_ns)
-        reading = self._groups_plan(thread_id, prefix, None, 1, _LIST_PAGE)
+        reading = self._groups_plan(thread_id, prefix, None, 1, 4)
         groups: List[List[StateResult]] = []
         response: Any = None
         while True:
@@ -336,7 +338,9 @@ class _SaverCore(BaseCheckpointSaver[str]):
                 prefix = _checkpoint_key(checkpoint_ns, only_id)
             elif before_id is not None and checkpoint_ns is not None:
                 start_after = _after_writes(checkpoint_ns, before_id)
-            reading = self._groups_plan(thread_id, prefix, start_after, None, _LIST_PAGE)
+            # About four keys per checkpoint (its record and a few writes) for what a limit still wants.
+            first_page = _LIST_PAGE if remaining is None or filter else min(_LIST_PAGE, 4 * remaining + 4)
+            reading = self._groups_plan(thread_id, prefix, start_after, None, first_page)
             batch: List[List[StateResult]] = []
             response: Any = None
             while True:
