@@ -1,6 +1,7 @@
 public import Logging
 public import StatehouseCore
 public import StatehouseSQLite
+public import StatehouseMCP
 
 /// Everything `statehoused` can be configured with.
 ///
@@ -41,6 +42,10 @@ public struct ServerConfiguration: Sendable {
     /// The Ed25519 key (PEM "PRIVATE KEY") that signs tree heads. The default is `ledger-signing-key.pem` in the data
     /// directory, created on first start.
     public var signingKeyPath: String?
+    /// Where the MCP endpoint listens (loopback only); `nil`, the default, serves no MCP.
+    public var mcpListen: HostAndPort?
+    /// The namespace of the MCP endpoint's tools, and whether a call may name another.
+    public var mcp = StatehouseMCPConfiguration()
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import StatehouseCore
+import StatehouseMCP
 import StatehouseSQLite
 
 /// The table of every setting: its name in the config file, its flag (`--NAME`) and its environment variable.
@@ -224,6 +225,38 @@ public struct ServerSettings: Sendable {
         ) { configuration, value in
             configuration.shutdownGracePeriod = .seconds(
                 try Self.int(value, name: "shutdown-grace-period", range: 0...3600))
+        },
+        Setting(
+            name: "mcp-listen", environment: "STATEHOUSE_MCP_LISTEN",
+            help: "Serve MCP (Streamable HTTP at /mcp) on this loopback HOST:PORT; off when unset. Loopback only, "
+                + "since the endpoint has no authentication.",
+            example: "127.0.0.1:50052", isSwitch: false
+        ) { configuration, value in
+            let address: HostAndPort
+            do {
+                address = try HostAndPort(parsing: value, portRange: 0...65535)
+            } catch let error as StatehouseError {
+                throw InvalidSetting(description: "mcp-listen: \(error)")
+            }
+            guard ["127.0.0.1", "::1", "localhost"].contains(address.host) || address.host.hasPrefix("127.") else {
+                throw InvalidSetting(
+                    description: "mcp-listen must be a loopback address (127.0.0.1:PORT, [::1]:PORT or "
+                        + "localhost:PORT), got '\(value)': the MCP endpoint has no authentication")
+            }
+            configuration.mcpListen = address
+        },
+        Setting(
+            name: "mcp-namespace", environment: "STATEHOUSE_MCP_NAMESPACE",
+            help: "The namespace the MCP endpoint's tools and resources use.", example: "default", isSwitch: false
+        ) { configuration, value in
+            guard !value.isEmpty else { throw InvalidSetting(description: "mcp-namespace must not be empty") }
+            configuration.mcp.namespace = value
+        },
+        Setting(
+            name: "mcp-namespace-argument", environment: "STATEHOUSE_MCP_NAMESPACE_ARGUMENT",
+            help: "Let MCP tool calls name another namespace than mcp-namespace.", example: "false", isSwitch: true
+        ) { configuration, value in
+            configuration.mcp.namespaceArgument = try Self.bool(value, name: "mcp-namespace-argument")
         },
         Setting(
             name: "signing-key", environment: "STATEHOUSE_SIGNING_KEY",

@@ -68,22 +68,32 @@ public enum StatehouseDaemon {
             config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxMessageBytes }
         )
         let server = GRPCServer(transport: transport, services: [service, v1Service])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: GRPCServerService(
+                    server: server,
+                    engine: engine,
+                    sessions: service.sessions,
+                    gracePeriod: configuration.shutdownGracePeriod,
+                    onListening: onListening,
+                    logger: logger
+                ),
+                successTerminationBehavior: .gracefullyShutdownGroup
+            ),
+        ]
+        if let address = configuration.mcpListen {
+            // Last, so that a shutdown stops it first (the group stops services in reverse order).
+            services.append(
+                .init(
+                    service: MCPEndpointService(
+                        service: service, address: address, configuration: configuration.mcp, version: Self.version,
+                        logger: logger),
+                    successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: GRPCServerService(
-                            server: server,
-                            engine: engine,
-                            sessions: service.sessions,
-                            gracePeriod: configuration.shutdownGracePeriod,
-                            onListening: onListening,
-                            logger: logger
-                        ),
-                        successTerminationBehavior: .gracefullyShutdownGroup
-                    ),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger
