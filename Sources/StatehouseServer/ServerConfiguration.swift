@@ -1,7 +1,7 @@
 public import Logging
 public import StatehouseCore
-public import StatehouseSQLite
 public import StatehouseMCP
+public import StatehouseSQLite
 
 /// Everything `statehoused` can be configured with.
 ///
