@@ -215,7 +215,7 @@ extension StatehouseEngine {
             var progressed = false
             for (namespace, keys) in Dictionary(grouping: expired, by: \.namespace) {
                 do {
-                    try await self.systemCommit(
+                    _ = try await self.systemCommit(
                         namespace: namespace,
                         operations: keys.map { .delete(agentID: $0.agentID, key: $0.key) },
                         conditions: keys.map {

@@ -13,22 +13,7 @@ struct JSONText: Sendable {
 
     static let null = JSONText(raw: "null")
 
-    static func string(_ value: String) -> JSONText {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return JSONText(raw: out + "\"")
-    }
+    static func string(_ value: String) -> JSONText { JSONText(raw: JSONString.quoted(value)) }
 
     static func number<N: BinaryInteger>(_ value: N) -> JSONText { JSONText(raw: "\(value)") }
 
@@ -38,7 +23,7 @@ struct JSONText: Sendable {
 
     static func optional(_ value: String?) -> JSONText { value.map { .string($0) } ?? .null }
 
-    static func time(_ micros: Microseconds) -> JSONText { micros == 0 ? .null : .string(MCPTime.text(micros)) }
+    static func time(_ micros: Microseconds) -> JSONText { micros == 0 ? .null : .string(RFC3339.text(micros)) }
 
     static func array(_ items: [JSONText]) -> JSONText {
         JSONText(raw: "[" + items.map(\.text).joined(separator: ",") + "]")

@@ -89,7 +89,7 @@ struct MCPArguments {
         case .string(let text):
             if text == "latest" { return .latest }
             if let commitTS = UInt64(text), commitTS >= 1 { return .commit(commitTS) }
-            if let time = MCPTime.micros(text) { return .time(time) }
+            if let time = RFC3339.micros(text) { return .time(time) }
             return .snapshot(text)
         default:
             throw self.problem("'\(name)' must be a snapshot name, a commit_ts (1 or more) or an RFC 3339 time")
@@ -98,7 +98,7 @@ struct MCPArguments {
 
     func time(_ name: String) throws -> Microseconds? {
         guard let text = try self.optionalString(name) else { return nil }
-        guard let micros = MCPTime.micros(text) else {
+        guard let micros = RFC3339.micros(text) else {
             throw self.problem("'\(name)' must be an RFC 3339 time such as 2026-12-05T14:30:00Z, not '\(text)'")
         }
         return micros
@@ -109,26 +109,4 @@ struct MCPArguments {
 struct MCPToolError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// RFC 3339 times in and out, in microseconds since the epoch.
-enum MCPTime {
-    static func micros(_ text: String) -> Microseconds? {
-        for options: ISO8601DateFormatter.Options in [
-            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
-        ] {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = options
-            if let date = formatter.date(from: text) {
-                return Microseconds((date.timeIntervalSince1970 * 1_000_000).rounded())
-            }
-        }
-        return nil
-    }
-
-    static func text(_ micros: Microseconds) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
-    }
 }

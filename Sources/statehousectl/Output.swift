@@ -31,10 +31,7 @@ enum JSONOutput {
 
 enum Render {
     static func time(_ micros: Microseconds) -> String {
-        guard micros > 0 else { return "-" }
-        let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-        return ISO8601DateFormatter.string(
-            from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        micros > 0 ? RFC3339.text(micros) : "-"
     }
 
     /// A time in JSON: an RFC 3339 string, or null when there is none (a key never written).
@@ -127,15 +124,7 @@ enum Render {
 /// Parses RFC 3339 times for `--as-of`, `--since` and `--until`.
 enum TimeArgument {
     static func micros(_ text: String) throws -> Microseconds {
-        for options: ISO8601DateFormatter.Options in [
-            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
-        ] {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = options
-            if let date = formatter.date(from: text) {
-                return Microseconds((date.timeIntervalSince1970 * 1_000_000).rounded())
-            }
-        }
+        if let micros = RFC3339.micros(text) { return micros }
         throw UsageError("'\(text)' is not an RFC 3339 time (for example 2026-11-22T10:00:00Z)")
     }
 }

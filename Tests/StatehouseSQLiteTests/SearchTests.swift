@@ -72,7 +72,7 @@ struct SearchTests {
         try await withTestEngine(clock: clock) { engine in
             for index in 0..<25 {
                 clock.advance(by: .seconds(1))
-                try await engine.recordEvents([
+                _ = try await engine.recordEvents([
                     AgentEventDraft(
                         agentID: index % 2 == 0 ? "a" : "b", type: index % 5 == 0 ? "error" : "message",
                         content: json(#"{"text":"disk \#(index % 3 == 0 ? "full" : "ok") number \#(index)"}"#),
@@ -108,7 +108,7 @@ struct SearchTests {
             let words = ["disk", "network", "timeout", "memory"]
             for index in 0..<300 {
                 let text = "\(words[index % 4]) \(words[(index / 4) % 4]) item \(index)"
-                try await engine.recordEvents([
+                _ = try await engine.recordEvents([
                     AgentEventDraft(
                         agentID: "agent-\(index % 3)", type: index % 2 == 0 ? "error" : "message",
                         content: json("{\"text\":\"\(text)\"}"), sessionID: "s\(index % 5)")
@@ -161,7 +161,7 @@ struct SearchTests {
             try await runEngine(backend: backend) { engine in
                 try await engine.put(agent: "a", key: "k", json: #""old words""#)
                 try await engine.put(agent: "a", key: "k", json: #""new words""#)
-                try await engine.recordEvents([
+                _ = try await engine.recordEvents([
                     AgentEventDraft(agentID: "a", type: "t", content: json(#""event words""#))
                 ])
             }

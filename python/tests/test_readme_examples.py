@@ -38,7 +38,9 @@ def test_every_python_example_runs_and_prints_what_it_says(make_daemon) -> None:
         printed.append(buffer.getvalue())
         scopes.append(scope)
 
-    quick, run_async, missing, by_time, formatting, metadata, errors, verified, lifecycle, retention, langgraph = printed
+    (quick, run_async, missing, by_time, formatting, metadata, errors, verified, lifecycle, retention, langgraph) = (
+        printed
+    )
     lines = quick.splitlines()
     assert lines[0] == "{'fact': 'the sky is blue'} 1 1 True"
     assert [CLOCK.sub("HH:MM:SSZ", line) for line in lines[-2:]] == [
