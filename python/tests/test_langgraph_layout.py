@@ -90,3 +90,35 @@ def test_async_saver_sync_methods_run_on_its_loop_from_other_threads(daemon, nam
                 saver.get_tuple(stored)
 
     asyncio.run(run())
+
+
+def test_listing_every_namespace_before_a_checkpoint(client: Statehouse, namespace: str) -> None:
+    saver = StatehouseSaver(client, namespace=namespace)
+    ids = {}
+    for checkpoint_ns in ("", "child:1"):
+        config = {"configurable": {"thread_id": "t", "checkpoint_ns": checkpoint_ns}}
+        for step in range(3):
+            checkpoint = _checkpoint({"step": step}, {"step": f"{step + 1}"})
+            config = saver.put(config, checkpoint, {"step": step}, {"step": f"{step + 1}"})
+            ids[(checkpoint_ns, step)] = config["configurable"]["checkpoint_id"]
+    before = {"configurable": {"checkpoint_id": ids[("", 2)]}}
+    listed = list(saver.list({"configurable": {"thread_id": "t"}}, before=before))
+    # Checkpoint ids rise with time, so "before the root's last" keeps the root's first two and the child's that are
+    # older than it (all three were written after it), newest first in each namespace.
+    assert [(t.config["configurable"]["checkpoint_ns"], t.metadata["step"]) for t in listed] == [("", 1), ("", 0)]
+    assert [t.metadata["step"] for t in saver.list({"configurable": {"thread_id": "t"}}, limit=2)] == [2, 1]
+    only = {"configurable": {"thread_id": "t", "checkpoint_id": ids[("child:1", 1)]}}
+    assert [t.config["configurable"]["checkpoint_ns"] for t in saver.list(only)] == ["child:1"]
+
+
+def test_a_retried_task_does_not_add_its_large_writes_twice(client: Statehouse, namespace: str) -> None:
+    saver = StatehouseSaver(client, namespace=namespace)
+    config = {"configurable": {"thread_id": "retry", "checkpoint_ns": ""}}
+    stored = saver.put(config, _checkpoint({}, {}), {"run_id": "run-1"}, {})
+    big = b"y" * 1_500_000
+    saver.put_writes(stored, [("out", big), ("note", "first")], "task-1")
+    saver.put_writes(stored, [("out", b"other"), ("note", "second")], "task-1")  # the retry: kept from the first
+    assert saver.get_tuple(stored).pending_writes == [("task-1", "out", big), ("task-1", "note", "first")]
+    saver.delete_for_runs(["run-1"])
+    assert saver.get_tuple(stored) is None
+    assert not any(key.startswith("checkpoint/") for key in client.list_keys("retry", namespace))
