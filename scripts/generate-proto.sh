@@ -5,6 +5,7 @@
 #                                                            resolve inside the SDK package)
 #   proto/statehouse/v1/statehouse.proto  the original API -> Swift (Sources/StatehouseProto), served by statehoused as
 #                                                            a translation and used by the tests as a client
+#   proto/grpc/health/v1/health.proto     gRPC's standard health service -> Swift (Sources/StatehouseProto)
 #
 # Needs protoc (Debian: protobuf-compiler, installed here when missing; it brings google/protobuf/struct.proto),
 # builds the two Swift protoc plugins once from scripts/protoc-plugins (about a minute; cached in
@@ -29,7 +30,7 @@ protoc -I proto -I /usr/include \
     --swift_out="$out" --swift_opt=Visibility=Public,FileNaming=PathToUnderscores \
     --grpc-swift-2_out="$out" \
     --grpc-swift-2_opt=Visibility=Public,Client=true,Server=true,FileNaming=PathToUnderscores \
-    proto/statehouse/v2/statehouse.proto proto/statehouse/v1/statehouse.proto
+    proto/statehouse/v2/statehouse.proto proto/statehouse/v1/statehouse.proto proto/grpc/health/v1/health.proto
 echo "generated: $(ls "$out")"
 
 grpc_tools_version=1.85.1

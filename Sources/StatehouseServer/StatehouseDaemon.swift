@@ -67,7 +67,10 @@ public enum StatehouseDaemon {
             transportSecurity: .plaintext,
             config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxMessageBytes }
         )
-        let server = GRPCServer(transport: transport, services: [service, v1Service])
+        // grpc.health.v1 on the same port, for Kubernetes gRPC probes and grpc_health_probe.
+        let serving = ServingState()
+        let server = GRPCServer(
+            transport: transport, services: [service, v1Service, StatehouseHealthService(state: serving)])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(
@@ -75,6 +78,7 @@ public enum StatehouseDaemon {
                     server: server,
                     engine: engine,
                     sessions: service.sessions,
+                    serving: serving,
                     gracePeriod: configuration.shutdownGracePeriod,
                     onListening: onListening,
                     logger: logger
@@ -145,6 +149,8 @@ struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let engine: StatehouseEngine
     let sessions: SessionRegistry
+    /// What the health service reports; NOT_SERVING from the start of a shutdown.
+    let serving: ServingState
     let gracePeriod: Duration
     /// Where the server's tasks run (see ``EventLoopTaskExecutor``).
     let executor = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
@@ -165,6 +171,7 @@ struct GRPCServerService: Service {
                         try await self.server.serve()
                     }
                 } onGracefulShutdown: {
+                    self.serving.beginShutdown()
                     self.engine.endWatches()
                     self.sessions.endAll()
                     self.server.beginGracefulShutdown()
