@@ -18,7 +18,7 @@ pytest.importorskip("langgraph.graph")
 from langgraph.graph import END, START, MessagesState, StateGraph  # noqa: E402
 from langgraph.types import Command, interrupt  # noqa: E402
 
-from statehouse import AsyncStatehouse, Statehouse  # noqa: E402
+from statehouse import AsyncStatehouse, Statehouse, StatehouseError  # noqa: E402
 from statehouse.langgraph import AsyncStatehouseSaver, StatehouseSaver  # noqa: E402
 
 
@@ -258,3 +258,42 @@ def test_a_process_killed_between_two_super_steps_resumes(daemon, namespace: str
     assert resumed.stdout.strip() == "first,second"
     # The first super-step was checkpointed before the kill and is not run again.
     assert journal.read_text() == "first\nsecond\n"
+
+
+def test_checkpoints_survive_a_daemon_killed_mid_run(make_daemon) -> None:
+    """SIGKILL the daemon while a graph runs: every checkpoint it acknowledged is there after a restart, and the
+    graph resumes from the last one."""
+    daemon = make_daemon()
+    journal: List[str] = []
+
+    class State(TypedDict):
+        steps: Annotated[List[str], lambda left, right: left + right]
+
+    def step(name: str):
+        def run(state: State) -> dict:
+            journal.append(name)
+            if name == "b" and journal.count("b") == 1:
+                daemon.kill()  # the checkpoint after "a" was acknowledged (durability="sync")
+            return {"steps": [name]}
+
+        return run
+
+    builder = StateGraph(State)
+    for name in ("a", "b", "c"):
+        builder.add_node(name, step(name))
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", "c")
+    builder.add_edge("c", END)
+    config = {"configurable": {"thread_id": "daemon-killed"}}
+    with Statehouse(url=daemon.url, timeout=5.0, commit_retry_timeout=1.0) as client:
+        graph = builder.compile(checkpointer=StatehouseSaver(client))
+        with pytest.raises(StatehouseError):  # the checkpoint after "b" cannot be stored: the daemon is gone
+            graph.invoke({"steps": []}, config, durability="sync")
+    daemon.start()
+    with Statehouse(url=daemon.url) as client:
+        graph = builder.compile(checkpointer=StatehouseSaver(client))
+        assert graph.get_state(config).next == ("b",)
+        assert graph.invoke(None, config, durability="sync")["steps"] == ["a", "b", "c"]
+        assert journal == ["a", "b", "b", "c"]  # "a" ran once; "b" again, since its run was lost with the daemon
+        assert client.verify("langgraph").ok
