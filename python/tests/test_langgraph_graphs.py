@@ -4,6 +4,7 @@ subgraphs, time travel, and a process killed between two super-steps that resume
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,30 @@ def test_multi_turn_memory_survives_a_new_client(daemon, namespace: str) -> None
         assert events and all(event.metadata.actor == "langgraph" for event in events)
         assert all(event.metadata.tags["langgraph.thread_id"] == "chat-1" for event in events)
         assert client.verify(namespace).ok
+    # statehousectl shows the thread's timeline: one commit per checkpoint, naming it, and verifies the chain.
+    cli = [_statehousectl(), "--addr", daemon.url, "-n", namespace, "--color", "never"]
+    replay = subprocess.run([*cli, "replay", "chat-1", "--json"], capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 0, replay.stderr
+    lines = [json.loads(line) for line in replay.stdout.splitlines()]
+    assert len(lines) == len(events)
+    puts = [line for line in lines if line["metadata"]["reason"].startswith("checkpoint ")]
+    assert puts and all(line["metadata"]["actor"] == "langgraph" for line in lines)
+    record = next(
+        op["key"] for op in puts[-1]["operations"] if "/w/" not in op["key"] and op["key"].startswith("checkpoint/")
+    )
+    history = subprocess.run([*cli, "history", "chat-1", record, "--reasons"], capture_output=True, text=True)
+    assert history.returncode == 0 and "checkpoint " in history.stdout, history.stderr
+    verify = subprocess.run([*cli, "verify"], capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _statehousectl() -> str:
+    return str(
+        Path(os.environ.get("STATEHOUSED") or REPO / ".build" / "debug" / "statehoused").with_name("statehousectl")
+    )
+
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_async_saver_runs_a_graph_with_ainvoke(daemon, namespace: str) -> None:
