@@ -48,12 +48,8 @@ cleanup() {  # both servers by their PIDs, then their data
 }
 trap cleanup EXIT
 
-"$bin/statehoused" --listen 127.0.0.1:0 --data-dir "$work/statehouse" >"$work/statehoused.log" 2>&1 &
-statehouse_pid=$!
-pids+=("$statehouse_pid")
-for _ in $(seq 200); do grep -q "Listening" "$work/statehoused.log" && break; sleep 0.05; done
-statehouse_port="$(grep -o 'address=[^ ]*' "$work/statehoused.log" | head -1 | sed 's/.*://')"
-[ -n "$statehouse_port" ] || { echo "error: statehoused did not start: $(cat "$work/statehoused.log")" >&2; exit 1; }
+source scripts/bench-lib.sh
+start_statehoused
 
 # Two free loopback ports for etcd's clients and peers (the kernel's choice; etcd binds them a moment later).
 read -r client_port peer_port < <("$venv/bin/python" -c '
