@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import random
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Dict, Generator, List, Optional, Tuple
@@ -87,9 +86,13 @@ def _escape(component: str) -> str:
     return component.replace("%", "%25").replace("/", "%2F")
 
 
+# Each byte b to 255 - b, for _descending.
+_INVERTED = bytes(255 - byte for byte in range(256))
+
+
 def _descending(checkpoint_id: str) -> str:
     """A key component whose byte order is the reverse of ``checkpoint_id``'s (see the module's layout)."""
-    return "".join(f"{255 - byte:02x}" for byte in checkpoint_id.encode()) + "ff"
+    return checkpoint_id.encode().translate(_INVERTED).hex() + "ff"
 
 
 def _checkpoint_prefix(checkpoint_ns: Optional[str]) -> str:
@@ -165,12 +168,9 @@ def _thread(config: RunnableConfig) -> str:
 
 
 def _metadata_json(config: RunnableConfig, metadata: CheckpointMetadata) -> Dict[str, Any]:
-    """The checkpoint's metadata as JSON (as SqliteSaver stores it), so that filters and statehousectl read it."""
-    merged = get_checkpoint_metadata(config, metadata)
-    try:
-        return json.loads(json.dumps(merged, ensure_ascii=False))
-    except (TypeError, ValueError) as error:
-        raise InvalidArgumentError(f"checkpoint metadata must be JSON: {error}") from None
+    """The checkpoint's metadata, stored as JSON (as SqliteSaver stores it) so that filters and statehousectl read it;
+    the SDK refuses, before sending anything, metadata that is not JSON (InvalidArgumentError)."""
+    return get_checkpoint_metadata(config, metadata)
 
 
 def _commit_metadata(thread_id: str, what: str, **tags: Any) -> Metadata:
