@@ -11,7 +11,15 @@ final class CommitPipeline: Sendable {
         var request: CommitRequest
         var bytes: Int
         var waiter: Waiter
+
+        init(_ request: CommitRequest, waiter: Waiter) {
+            self.request = request
+            self.bytes = request.operations.reduce(0) { $0 + $1.accountedBytes }
+            self.waiter = waiter
+        }
     }
+
+    private static let shuttingDown = StatehouseError.unavailable("Statehouse is shutting down; retry later")
 
     /// Who waits for a commit: its caller alone, or one entry of a group submitted together (``submitAll(_:)``).
     private enum Waiter {
@@ -84,16 +92,14 @@ final class CommitPipeline: Sendable {
     ///   ``StatehouseModel/StatehouseError/unavailable(_:)`` once shutdown began, or the backend's error when the store
     ///   failed.
     func submit(_ request: CommitRequest) async throws -> CommitResult {
-        let bytes = request.operations.reduce(0) { $0 + $1.accountedBytes }
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
+            let pending = Pending(request, waiter: .caller(continuation))  // outside the queue's lock
             let accepted = self.handOff.update { state -> Bool in
                 guard state.phase == .running else { return false }
-                state.pending.append(Pending(request: request, bytes: bytes, waiter: .caller(continuation)))
+                state.pending.append(pending)
                 return true
             }
-            if !accepted {
-                continuation.resume(throwing: StatehouseError.unavailable("Statehouse is shutting down; retry later"))
-            }
+            if !accepted { continuation.resume(throwing: Self.shuttingDown) }
         }
     }
 
@@ -103,22 +109,14 @@ final class CommitPipeline: Sendable {
         guard !requests.isEmpty else { return [] }
         return await withCheckedContinuation { continuation in
             let group = GroupResults(count: requests.count, continuation: continuation)
+            let pending = requests.enumerated().map { Pending($0.element, waiter: .group(group, index: $0.offset)) }
             let accepted = self.handOff.update { state -> Bool in
                 guard state.phase == .running else { return false }
-                state.pending.reserveCapacity(state.pending.count + requests.count)
-                for (index, request) in requests.enumerated() {
-                    state.pending.append(
-                        Pending(
-                            request: request, bytes: request.operations.reduce(0) { $0 + $1.accountedBytes },
-                            waiter: .group(group, index: index)))
-                }
+                state.pending += pending
                 return true
             }
             if !accepted {
-                for index in requests.indices {
-                    group.finish(
-                        index, .failure(StatehouseError.unavailable("Statehouse is shutting down; retry later")))
-                }
+                for index in requests.indices { group.finish(index, .failure(Self.shuttingDown)) }
             }
         }
     }

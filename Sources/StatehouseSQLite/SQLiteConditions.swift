@@ -12,8 +12,7 @@ struct SQLiteConditions {
     private(set) var parameters: [Parameter] = []
 
     mutating func add(_ clause: String, _ parameters: Parameter...) {
-        self.clauses.append(clause)
-        self.parameters += parameters
+        self.add(clause, parameters: parameters)
     }
 
     /// A clause that holds other conditions (a subquery's), their parameters in their order.

@@ -183,14 +183,13 @@ extension SQLiteReader {
         if let since = query.since { facts.add("d.at >= ?", .integer(since)) }
         if let until = query.until { facts.add("d.at <= ?", .integer(until)) }
         // Only current versions (events always; state unless history): nothing newer of the same key.
-        var current = SQLiteConditions()
-        current.add(
+        let current =
             """
             (d.kind = 3 \(query.history ? "OR d.kind = 1" : "") OR NOT EXISTS (
                 SELECT 1 FROM versions AS n INDEXED BY versions_by_key
                 WHERE n.ns_id = d.ns_id AND n.agent_id = (CASE d.kind WHEN 2 THEN '@events' ELSE d.agent_id END)
                   AND n.key = (CASE d.kind WHEN 2 THEN d.event_id ELSE d.key END) AND n.version > d.version))
-            """)
+            """
         var conditions = SQLiteConditions()
         conditions.add("search_text MATCH ?", .text(query.text))
         if query.agentID != nil {
@@ -205,7 +204,7 @@ extension SQLiteReader {
         } else {
             conditions.add(facts.sql, parameters: facts.parameters)
         }
-        conditions.add(current.sql, parameters: current.parameters)
+        conditions.add(current)
         let statement = try self.connection.statement(
             """
             SELECT d.kind, bm25(search_text), snippet(search_text, 0, '«', '»', '…', 16), d.commit_ts, d.at,

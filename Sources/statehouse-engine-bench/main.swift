@@ -358,9 +358,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             }
         }
         try await write(0)
-        try await engine.createSnapshot(name: "\(agent)-a", agentID: agent)
+        _ = try await engine.createSnapshot(name: "\(agent)-a", agentID: agent)
         try await write(1)
-        try await engine.createSnapshot(name: "\(agent)-b", agentID: agent)
+        _ = try await engine.createSnapshot(name: "\(agent)-b", agentID: agent)
         // Each restore changes every key: a and b alternate.
         let result = try await measure(
             "restore, \(keys) keys changed", concurrency: 1, seconds: keys > 10_000 ? 0.1 : options.seconds

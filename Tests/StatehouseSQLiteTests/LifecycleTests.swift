@@ -74,7 +74,7 @@ struct LifecycleTests {
             try await withTestEngine { engine in
                 for (index, seeds) in history.enumerated() {
                     _ = try await engine.commit(Self.commit(seeds))
-                    if index == 10 { try await engine.createSnapshot(name: "one", agentID: "a") }
+                    if index == 10 { _ = try await engine.createSnapshot(name: "one", agentID: "a") }
                     if index == 30 { try await engine.createSnapshot(name: "two", agentID: "a") }
                 }
                 let one = try await engine.getSnapshot(name: "one")
