@@ -18,7 +18,7 @@ trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2
 start() {  # start BIN_DIR NAME -> sets port_NAME and pid_NAME
     local bin="$1" name="$2"
     mkdir -p "$work/$name"
-    "$bin/statehoused" --listen 127.0.0.1:0 --data-dir "$work/$name/data" >"$work/$name/log" 2>&1 &
+    "$bin/statehoused" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/$name/data" >"$work/$name/log" 2>&1 &
     local pid=$!
     pids+=("$pid")
     for _ in $(seq 200); do grep -q "Listening" "$work/$name/log" && break; sleep 0.05; done

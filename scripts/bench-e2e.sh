@@ -9,7 +9,7 @@ swift build -c release --product statehousectl >/dev/null
 bin="$(swift build -c release --show-bin-path)"
 data="$(mktemp -d)"
 log="$data.log"
-"$bin/statehoused" --listen 127.0.0.1:0 --data-dir "$data" >"$log" 2>&1 &
+"$bin/statehoused" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$data" >"$log" 2>&1 &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$data" "$log"' EXIT
 for _ in $(seq 100); do grep -q "Listening" "$log" && break; sleep 0.1; done

@@ -2,7 +2,7 @@
 # with its data in "$work/statehouse". Needs $bin (the binary's directory), $work and the array pids; sets
 # statehouse_pid and statehouse_port and adds the PID to pids (the caller's cleanup stops it).
 start_statehoused() {
-    "$bin/statehoused" --listen 127.0.0.1:0 --data-dir "$work/statehouse" >"$work/statehoused.log" 2>&1 &
+    "$bin/statehoused" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/statehouse" >"$work/statehoused.log" 2>&1 &
     statehouse_pid=$!
     pids+=("$statehouse_pid")
     for _ in $(seq 200); do grep -q "Listening" "$work/statehoused.log" && break; sleep 0.05; done

@@ -7,11 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The SQLite headers are needed to build, and jq by the tests that run the original CLI documentation's pipelines;
+# The SQLite headers are needed to build, jq by the tests that run the original CLI documentation's pipelines and
+# chromium by the web console's browser test (Playwright drives Debian's build; its own download is not reachable);
 # install what is missing (CI machines start clean).
 missing=()
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -11,11 +12,14 @@ final class CommitPipeline: Sendable {
         var request: CommitRequest
         var bytes: Int
         var waiter: Waiter
+        /// When it was queued (monotonic), for the commit latency metric.
+        var queuedAt: UInt64
 
-        init(_ request: CommitRequest, waiter: Waiter) {
+        init(_ request: CommitRequest, waiter: Waiter, queuedAt: UInt64) {
             self.request = request
             self.bytes = request.operations.reduce(0) { $0 + $1.accountedBytes }
             self.waiter = waiter
+            self.queuedAt = queuedAt
         }
     }
 
@@ -69,6 +73,7 @@ final class CommitPipeline: Sendable {
     private let maxBatchTransactions: Int
     private let maxBatchBytes: Int
     private let logger: Logger
+    private let metrics: EngineMetrics
 
     init(
         backend: any StorageBackend,
@@ -76,6 +81,7 @@ final class CommitPipeline: Sendable {
         clock: any StatehouseClock,
         maxBatchTransactions: Int,
         maxBatchBytes: Int,
+        metrics: EngineMetrics,
         logger: Logger
     ) {
         self.backend = backend
@@ -83,6 +89,7 @@ final class CommitPipeline: Sendable {
         self.clock = clock
         self.maxBatchTransactions = max(1, maxBatchTransactions)
         self.maxBatchBytes = max(1, maxBatchBytes)
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -93,7 +100,8 @@ final class CommitPipeline: Sendable {
     ///   failed.
     func submit(_ request: CommitRequest) async throws -> CommitResult {
         try await withCheckedThrowingContinuation { continuation in
-            let pending = Pending(request, waiter: .caller(continuation))  // outside the queue's lock
+            let pending = Pending(
+                request, waiter: .caller(continuation), queuedAt: self.clock.monotonicNanoseconds())  // outside the queue's lock
             let accepted = self.handOff.update { state -> Bool in
                 guard state.phase == .running else { return false }
                 state.pending.append(pending)
@@ -109,7 +117,10 @@ final class CommitPipeline: Sendable {
         guard !requests.isEmpty else { return [] }
         return await withCheckedContinuation { continuation in
             let group = GroupResults(count: requests.count, continuation: continuation)
-            let pending = requests.enumerated().map { Pending($0.element, waiter: .group(group, index: $0.offset)) }
+            let now = self.clock.monotonicNanoseconds()
+            let pending = requests.enumerated().map {
+                Pending($0.element, waiter: .group(group, index: $0.offset), queuedAt: now)
+            }
             let accepted = self.handOff.update { state -> Bool in
                 guard state.phase == .running else { return false }
                 state.pending += pending
@@ -164,7 +175,10 @@ final class CommitPipeline: Sendable {
         do {
             let resolution = try await self.backend.commit(batch.map(\.request), now: self.clock.wallMicroseconds())
             self.hub.publish(resolution.events)
+            self.metrics.batchSize.record(batch.count)
+            let now = self.clock.monotonicNanoseconds()
             for (pending, result) in zip(batch, resolution.results) {
+                self.record(result.mapError { $0 as any Error }, of: pending, now: now)
                 pending.waiter.resume(with: result.mapError { $0 as any Error })
             }
         } catch {
@@ -178,8 +192,17 @@ final class CommitPipeline: Sendable {
                     ])
                 for pending in batch { await self.apply([pending]) }
             } else {
+                self.record(.failure(error), of: batch[0], now: self.clock.monotonicNanoseconds())
                 batch[0].waiter.resume(with: .failure(error))
             }
+        }
+    }
+
+    private func record(_ result: Result<CommitResult, any Error>, of pending: Pending, now: UInt64) {
+        self.metrics.commitDuration.recordNanoseconds(Int64(clamping: now &- pending.queuedAt))
+        switch result {
+        case .success: self.metrics.commits.increment()
+        case .failure(let error): self.metrics.commitFailed(error)
         }
     }
 }

@@ -23,6 +23,8 @@ extension StatehouseEngine {
             limit: limit
         )
         let events = try await self.backend.events(query)
+        self.metrics.read(.log)
+        self.metrics.replayed(events.count)
         // The backend returns fewer than `limit` events only at the end of the range or at its byte bound.
         let bytes = events.reduce(0) { total, event in
             event.operations.reduce(total) { $0 + ($1.value?.utf8.count ?? 0) }
@@ -120,6 +122,7 @@ extension StatehouseEngine {
         -> VerificationReport
     {
         try self.validateNamespace(namespace)
+        self.metrics.read(.verify)
         let head = try await self.backend.head(namespace: namespace)
         guard head.commitTS > 0 else {
             // Verifying nothing must not look like a success: a mistyped namespace would pass.
@@ -259,5 +262,53 @@ public struct LogSequence: AsyncSequence, Sendable {
             defer { self.index += 1 }
             return self.buffer[self.index]
         }
+    }
+}
+
+extension StatehouseEngine {
+    /// Reads the newest events of a namespace (or of one agent, or one key prefix) before `before`, newest first: a
+    /// timeline's pages, which the storage's ascending order cannot give directly.
+    ///
+    /// It reads windows of commit_ts ranges backwards from `before`, each twice the last (from twice `limit`, up to
+    /// 65,536), until it has `limit` events or reaches commit_ts 1; an agent whose commits are a small share of a busy
+    /// namespace costs more windows, never more than `limit` events of memory plus one storage page.
+    ///
+    /// - Parameters:
+    ///   - filter: namespace, agent and key prefix; its commit_ts and time bounds must be unset.
+    ///   - before: only events with a smaller commit_ts; `nil` for the newest.
+    /// - Returns: up to `limit` events, newest first, and the `before` of the next page (`nil` at the start of the log).
+    public func readLogBackward(
+        _ filter: LogFilter, before: CommitTS? = nil, limit: Int = 100
+    ) async throws -> (events: [Event], nextBefore: CommitTS?) {
+        guard filter.fromCommitTS == nil, filter.toCommitTS == nil, filter.since == nil, filter.until == nil else {
+            throw StatehouseError.invalidArgument("a backward read takes `before`, not commit_ts or time bounds")
+        }
+        let limit = try self.validatePageSize(limit)
+        _ = try await self.resolveRange(filter)  // validates the names
+        self.metrics.read(.log)
+        let head = try await self.backend.head(namespace: filter.namespace).commitTS
+        var upper = min(before.map { $0 == 0 ? 0 : $0 - 1 } ?? head, head)
+        var found: [Event] = []
+        var window = UInt64(max(64, limit * 2))
+        while found.count < limit && upper >= 1 {
+            let lower = upper >= window ? upper - window + 1 : 1
+            var inWindow: [Event] = []
+            var from = lower
+            while from <= upper {
+                let page = try await self.backend.events(
+                    EventQuery(
+                        namespace: filter.namespace, fromCommitTS: from, toCommitTS: upper, agentID: filter.agentID,
+                        keyPrefix: filter.keyPrefix, limit: 1000))
+                inWindow += page
+                guard let last = page.last, last.commitTS < upper else { break }
+                from = last.commitTS + 1
+            }
+            found += inWindow.reversed().prefix(limit - found.count)
+            upper = lower - 1
+            window = min(window * 2, 65_536)
+        }
+        self.metrics.replayed(found.count)
+        let nextBefore = found.count == limit ? found.last.map(\.commitTS).flatMap { $0 > 1 ? $0 : nil } : nil
+        return (found, nextBefore)
     }
 }

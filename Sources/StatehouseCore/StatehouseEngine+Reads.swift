@@ -14,6 +14,7 @@ extension StatehouseEngine {
         at point: ReadPoint = .latest
     ) async throws -> StateRecord {
         try self.validateAddress(namespace: namespace, agentID: agentID, key: key)
+        self.metrics.read(.get)
         let storagePoint = try await self.storagePoint(point, namespace: namespace)
         return try await self.explainingRetention(namespace: namespace) {
             try await self.backend.get(namespace: namespace, agentID: agentID, key: key, at: storagePoint)
@@ -54,6 +55,7 @@ extension StatehouseEngine {
         try NameValidation.validateAgentID(agentID, limits: self.limits)
         try NameValidation.validatePrefix(prefix, limits: self.limits)
         let limit = try self.validatePageSize(limit)
+        self.metrics.read(.listKeys)
         let query = [namespace, agentID, prefix, includeDeleted ? "1" : "0"]
         let after = try cursor.map { try PageCursor.decodeString($0, kind: .keys, query: query) }
         let items = try await self.backend.listKeys(
@@ -91,6 +93,7 @@ extension StatehouseEngine {
                 startAfter, field: "start_after", maxBytes: self.limits.maxKeyBytes, allowEmpty: true)
         }
         let limit = try self.validatePageSize(limit)
+        self.metrics.read(.scan)
         let atCommit: CommitTS?
         switch point {
         case .latest: atCommit = nil
@@ -124,6 +127,7 @@ extension StatehouseEngine {
     ) async throws -> Page<StateRecord> {
         try self.validateAddress(namespace: namespace, agentID: agentID, key: key)
         let limit = try self.validatePageSize(limit)
+        self.metrics.read(.history)
         let query = [namespace, agentID, key]
         let before = try cursor.map { try PageCursor.decodeNumber($0, kind: .history, query: query) }
         let items = try await self.backend.history(
@@ -222,6 +226,7 @@ extension StatehouseEngine {
             try NameValidation.validateAgentID(address.agentID, limits: self.limits)
             try NameValidation.validateKey(address.key, limits: self.limits)
         }
+        self.metrics.read(.getMany)
         let storagePoint: StoragePoint
         switch point {
         case .latest: storagePoint = .latest

@@ -35,6 +35,10 @@ public final class StatehouseEngine: Sendable {
     let expirySweptUntil = Mutex<Microseconds>(.min)
     /// Serialises compactions: the background one and those asked for never run at the same time.
     let compactionGate = AsyncGate()
+    /// Commit, read and replay counters (``EngineMetrics``).
+    let metrics = EngineMetrics()
+    /// 0 before ``run()``, 1 while it runs the commit pipeline, 2 after (``isRunning``).
+    private let runPhase = Atomic<UInt8>(0)
 
     var limits: EngineLimits { self.configuration.limits }
 
@@ -67,6 +71,7 @@ public final class StatehouseEngine: Sendable {
             clock: clock,
             maxBatchTransactions: configuration.maxBatchTransactions,
             maxBatchBytes: max(configuration.limits.maxTransactionBytes, 64 << 20),
+            metrics: self.metrics,
             logger: logger
         )
     }
@@ -77,6 +82,8 @@ public final class StatehouseEngine: Sendable {
     /// ``StatehouseModel/StatehouseError/unavailable(_:)`` and closes the backend. Commits submitted before `run()`
     /// starts wait for it.
     public func run() async {
+        self.runPhase.store(1, ordering: .releasing)
+        defer { self.runPhase.store(2, ordering: .releasing) }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runReaper() }
             group.addTask { await self.runSnapshotSweeper() }
@@ -118,6 +125,9 @@ public final class StatehouseEngine: Sendable {
             }
         }
     }
+
+    /// Whether ``run()`` is running: commits are being applied (a readiness probe's question).
+    public var isRunning: Bool { self.runPhase.load(ordering: .acquiring) == 1 }
 
     /// Ends every watch with ``StatehouseModel/StatehouseError/unavailable(_:)`` and refuses new ones.
     ///

@@ -214,6 +214,9 @@ public final class SessionRegistry: Sendable {
 
     var isEnding: Bool { self.state.withLock { $0.ending } }
 
+    /// Sessions open now (a gauge for `/metrics`).
+    public var count: Int { self.state.withLock { $0.sessions.count } }
+
     /// Ends every open session (they answer what is in flight, then close with UNAVAILABLE) and refuses new ones.
     public func endAll() {
         let ends = self.state.withLock { state -> [@Sendable () -> Void] in

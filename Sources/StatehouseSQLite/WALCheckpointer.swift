@@ -1,4 +1,5 @@
 import CSQLite
+import CoreMetrics
 import Logging
 
 /// Keeps the write-ahead log bounded when reads never stop.
@@ -42,6 +43,17 @@ final class WALCheckpointer {
     private var pendingFrames: Int32 = 0
     private let connection: SQLiteConnection
     private let logger: Logger
+    /// `statehouse_wal_checkpoints_total{mode, result}`: passive and restart checkpoints, ok or busy.
+    private let checkpoints: [String: CoreMetrics.Counter] = {
+        var counters: [String: CoreMetrics.Counter] = [:]
+        for mode in ["passive", "restart"] {
+            for result in ["ok", "busy"] {
+                counters[mode + result] = CoreMetrics.Counter(
+                    label: "statehouse_wal_checkpoints_total", dimensions: [("mode", mode), ("result", result)])
+            }
+        }
+        return counters
+    }()
 
     /// Installs the hook on `connection`; the checkpointer must live as long as the connection, and is only used on
     /// the thread that owns it.
@@ -87,8 +99,10 @@ final class WALCheckpointer {
                     "reads.paused": "\(pausing != nil)", "reads.idle": "\(readersIdle.map { "\($0)" } ?? "-")",
                 ])
             if result == SQLITE_OK { self.lastRestartAttempt = 0 }
+            self.checkpoints["restart" + (result == SQLITE_OK ? "ok" : "busy")]?.increment()
         } else if frames >= Self.passiveFrames {
-            _ = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            let result = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            self.checkpoints["passive" + (result == SQLITE_OK ? "ok" : "busy")]?.increment()
         }
     }
 }

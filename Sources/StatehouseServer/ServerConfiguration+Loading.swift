@@ -10,6 +10,8 @@ extension ServerConfiguration {
         case version
         /// `--example-config`: print a config file with every setting and its default.
         case exampleConfig
+        /// `--openapi`: print the HTTP API's OpenAPI document (docs/openapi.json).
+        case openAPI
     }
 
     /// Builds the configuration: defaults, then the config file (`--config FILE` or `STATEHOUSE_CONFIG`), then
@@ -27,6 +29,7 @@ extension ServerConfiguration {
             case "-h", "--help": return .help(Self.helpText)
             case "--version": return .version
             case "--example-config": return .exampleConfig
+            case "--openapi": return .openAPI
             default: break
             }
             guard argument.hasPrefix("--") else {
@@ -160,6 +163,7 @@ extension ServerConfiguration {
         lines.append("  --config FILE                           Read settings from FILE (lines of 'setting = value').")
         lines.append(
             "  --example-config                        Print a config file with every setting and its default.")
+        lines.append("  --openapi                               Print the HTTP API's OpenAPI 3.1 document.")
         lines.append("  --version                               Print the version and exit.")
         lines.append("  -h, --help                              Print this help and exit.")
         return lines.joined(separator: "\n")

@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     /// The Ed25519 key (PEM "PRIVATE KEY") that signs tree heads. The default is `ledger-signing-key.pem` in the data
     /// directory, created on first start.
     public var signingKeyPath: String?
+    /// Where the HTTP API, probes, metrics and console listen; `nil` serves no HTTP. The default is 127.0.0.1:8080.
+    public var httpListen: HostAndPort? = HostAndPort(host: "127.0.0.1", port: 8080)
     /// Where the MCP endpoint listens (loopback only); `nil`, the default, serves no MCP.
     public var mcpListen: HostAndPort?
     /// The namespace of the MCP endpoint's tools, and whether a call may name another.

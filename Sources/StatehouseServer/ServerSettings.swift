@@ -227,6 +227,22 @@ public struct ServerSettings: Sendable {
                 try Self.int(value, name: "shutdown-grace-period", range: 0...3600))
         },
         Setting(
+            name: "http-listen", environment: "STATEHOUSE_HTTP_LISTEN",
+            help: "Serve the HTTP/JSON API, /metrics, /healthz, /readyz and the web console on this HOST:PORT; off "
+                + "serves no HTTP.",
+            example: "127.0.0.1:8080", isSwitch: false
+        ) { configuration, value in
+            if value == "off" {
+                configuration.httpListen = nil
+                return
+            }
+            do {
+                configuration.httpListen = try HostAndPort(parsing: value, portRange: 0...65535)
+            } catch let error as StatehouseError {
+                throw InvalidSetting(description: "http-listen: \(error) (or off)")
+            }
+        },
+        Setting(
             name: "mcp-listen", environment: "STATEHOUSE_MCP_LISTEN",
             help: "Serve MCP (Streamable HTTP at /mcp) on this loopback HOST:PORT; off when unset. Loopback only, "
                 + "since the endpoint has no authentication.",

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import StatehouseBuildInfo
 import StatehouseCore
 import StatehouseGRPC
+import StatehouseHTTP
 import StatehouseSQLite
 import UnixSignals
 
@@ -22,14 +23,17 @@ public enum StatehouseDaemon {
 
     /// Opens the store and serves until a shutdown signal (or until the calling task is cancelled).
     ///
-    /// - Parameter onListening: called with the bound port once the server accepts calls.
+    /// - Parameters:
+    ///   - onListening: called with the bound port once the gRPC server accepts calls.
+    ///   - onHTTPListening: called with the HTTP listener's bound port once it accepts requests.
     /// - Throws: a ``StatehouseModel/StatehouseError`` with a one-line cause when the store cannot be opened, or the
     ///   transport's error when the address cannot be bound.
     public static func run(
         configuration: ServerConfiguration,
         gitSHA: String,
         logger: Logger,
-        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        onListening: @escaping @Sendable (Int) -> Void = { _ in },
+        onHTTPListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         logger.info(
             "Statehouse starting",
@@ -48,6 +52,8 @@ public enum StatehouseDaemon {
         case nil:
             break
         }
+        // Before the engine and the store make their metric handles.
+        StatehouseMetrics.bootstrap()
         let backend = try await SQLiteBackend.open(configuration: configuration.storage, logger: logger)
         var engineConfiguration = configuration.engine
         do {
@@ -70,7 +76,8 @@ public enum StatehouseDaemon {
         // grpc.health.v1 on the same port, for Kubernetes gRPC probes and grpc_health_probe.
         let serving = ServingState()
         let server = GRPCServer(
-            transport: transport, services: [service, v1Service, StatehouseHealthService(state: serving)])
+            transport: transport, services: [service, v1Service, StatehouseHealthService(state: serving)],
+            interceptors: [RPCMetricsInterceptor()])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(
@@ -86,6 +93,26 @@ public enum StatehouseDaemon {
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
         ]
+        if let address = configuration.httpListen {
+            let sessions = service.sessions
+            let probes = StatehouseHTTPServer.Probes(
+                notReadyReason: {
+                    if !serving.isServing { return "Statehouse is shutting down" }
+                    if !engine.isRunning { return "the engine is not running" }
+                    return nil
+                },
+                gauges: .init(
+                    openTransactions: { engine.openTransactionCount }, watchers: { engine.watcherCount },
+                    sessions: { sessions.count },
+                    databasePath: configuration.useMemory
+                        ? nil : configuration.dataDirectory + "/" + SQLiteConfiguration.databaseFileName))
+            services.append(
+                .init(
+                    service: HTTPEndpointService(
+                        engine: engine, address: address, version: Self.version, serving: serving, probes: probes,
+                        onListening: onHTTPListening, logger: logger),
+                    successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         if let address = configuration.mcpListen {
             // Last, so that a shutdown stops it first (the group stops services in reverse order).
             services.append(
@@ -117,6 +144,17 @@ public enum StatehouseDaemon {
 }
 
 extension StatehouseDaemon {
+    /// The HTTP API's OpenAPI document, as `/v1/openapi.json` serves it (built from the route table over an engine
+    /// that is never run).
+    public static func openAPIDocument() async throws -> String {
+        let logger = Logger(label: "openapi")
+        let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: logger)
+        let engine = StatehouseEngine(backend: backend, logger: logger)
+        let document = StatehouseHTTPServer.openAPIDocument(api: HTTPAPI(engine: engine, version: Self.version, logger: logger))
+        await backend.close()
+        return document
+    }
+
     /// A one-line cause for a server that could not start listening.
     static func listenError(_ error: RuntimeError, address: String) -> StatehouseError {
         let cause = error.cause.map { "\($0)" } ?? error.message

@@ -24,7 +24,10 @@ public final class DaemonProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        // The HTTP listener on a kernel-chosen port too: several daemons of a test run must not race for 8080.
+        process.environment = ["PATH": "/usr/bin:/bin", "STATEHOUSE_HTTP_LISTEN": "127.0.0.1:0"].merging(environment) {
+            $1
+        }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

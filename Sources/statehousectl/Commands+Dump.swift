@@ -110,7 +110,7 @@ struct Dump: AsyncParsableCommand {
                                 (first ? "" : ",")
                                     + "\n      \(JSONOutput.quote(record.key)): {\"value\": \(value.text), "
                                     + "\"version\": \(record.version), \"commit_ts\": \(record.commitTS), "
-                                    + "\"committed_at\": \(Render.jsonTime(record.committedAt).text)}")
+                                    + "\"committed_at\": \(ModelJSON.time(record.committedAt).text)}")
                         case .text:
                             if first { try sink.write("\nAgent '\(agent)':\n") }
                             try sink.write(
@@ -189,7 +189,7 @@ struct Load: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
         if try self.global.format == .json {
-            emit(Render.commit(result).text)
+            emit(ModelJSON.commit(result).text)
         } else {
             emit(
                 "loaded \(operations.count) keys of \(agents.count) agent\(agents.count == 1 ? "" : "s") into namespace "

@@ -45,8 +45,8 @@ struct Inspect: AsyncParsableCommand {
                     ("namespace", .string(namespace)), ("agent_id", .string(self.agent)), ("keys", .int(keys.count)),
                     ("first_keys", .array(keys.prefix(10).map { .string($0.key) })), ("events", .int(events)),
                     ("last_commit_ts", recent.last.map { .int($0.commitTS) } ?? .null),
-                    ("last_committed_at", recent.last.map { Render.jsonTime($0.committedAt) } ?? .null),
-                    ("recent", .array(recent.map { Render.event($0, agentID: self.agent) })),
+                    ("last_committed_at", recent.last.map { ModelJSON.time($0.committedAt) } ?? .null),
+                    ("recent", .array(recent.map { ModelJSON.event($0, agentID: self.agent) })),
                 ]).text)
             return
         }

@@ -23,7 +23,7 @@ struct AgentShow: AsyncParsableCommand {
             try await $0.getAgent(namespace: self.global.namespaceName, agentID: self.agent)
         }
         if try self.global.format == .json {
-            emit(LifecycleRender.agent(record).text)
+            emit(ModelJSON.agent(record).text)
         } else {
             emit(LifecycleRender.agentTable([record], style: self.global.style))
         }
@@ -51,7 +51,7 @@ struct AgentUpdateCommand: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.agent(record).text : LifecycleRender.agentTable([record], style: self.global.style))
+                ? ModelJSON.agent(record).text : LifecycleRender.agentTable([record], style: self.global.style))
     }
 }
 
@@ -71,7 +71,7 @@ struct AgentDelete: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? Render.commit(result).text
+                ? ModelJSON.commit(result).text
                 : "deleted agent '\(self.agent)' (\(result.versions.count - 1) keys) at commit_ts "
                     + self.global.style.commitTS("\(result.commitTS)"))
     }
@@ -174,7 +174,7 @@ struct SnapshotDelete: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? Render.commit(result).text
+                ? ModelJSON.commit(result).text
                 : "deleted snapshot '\(self.name)' at commit_ts " + self.global.style.commitTS("\(result.commitTS)"))
     }
 }

@@ -20,7 +20,7 @@ struct EventPrinter {
     func entries(_ event: Event) -> [String] {
         switch self.format {
         case .json:
-            return [Render.event(event, agentID: self.agentID).text]
+            return [ModelJSON.event(event, agentID: self.agentID).text]
         case .text:
             guard self.verbose else { return PrettyFormat.lines(event, verbose: false, style: self.style) }
             // Keep a payload line with its header: one entry per operation.
@@ -231,14 +231,7 @@ struct Verify: AsyncParsableCommand {
         let style = self.global.style
         if try self.global.format == .json {
             emit(
-                JSONOutput.object([
-                    ("namespace", .string(report.namespace)), ("ok", .bool(report.isValid)),
-                    ("events_checked", .int(report.eventsChecked)),
-                    ("events_with_removed_values", .int(report.eventsWithRemovedValues)),
-                    ("first_bad_commit_ts", report.firstBadCommitTS.map { .int($0) } ?? .null),
-                    ("reason", report.reason.map { .string($0) } ?? .null),
-                    ("head_commit_ts", .int(report.head.commitTS)), ("head_hash", .string(report.head.hash.hex)),
-                ]).text)
+                ModelJSON.verification(report).text)
         } else if report.isValid {
             emit(
                 "\(style.good("ok")): \(report.eventsChecked) events verified in namespace \(report.namespace); "

@@ -97,7 +97,7 @@ struct Put: AsyncParsableCommand {
         let style = self.global.style
         emit(
             try self.global.format == .json
-                ? Render.commit(result).text
+                ? ModelJSON.commit(result).text
                 : "committed commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))"
         )
     }
@@ -117,7 +117,7 @@ struct Delete: AsyncParsableCommand {
         let style = self.global.style
         emit(
             try self.global.format == .json
-                ? Render.commit(result).text
+                ? ModelJSON.commit(result).text
                 : "deleted at commit_ts \(style.commitTS("\(result.commitTS)")), version \(style.version("\(result.versions.first ?? 0)"))"
         )
     }
@@ -183,7 +183,7 @@ struct Get: AsyncParsableCommand {
         }
         let style = self.global.style
         if format == .json {
-            emit(Render.record(record, namespace: namespace).text)
+            emit(ModelJSON.record(record, namespace: namespace).text)
         } else if let value = record.value {
             if self.pretty {
                 emit(
@@ -262,7 +262,7 @@ struct Scan: AsyncParsableCommand {
         }
         let style = self.global.style
         if try self.global.format == .json {
-            emit(JSONOutput.array(records.map { Render.record($0, namespace: self.global.namespaceName) }).text)
+            emit(JSONOutput.array(records.map { ModelJSON.record($0, namespace: self.global.namespaceName) }).text)
         } else if !records.isEmpty {
             emit(
                 Render.table(
@@ -301,8 +301,8 @@ struct History: AsyncParsableCommand {
                 JSONOutput.array(
                     entries.map { entry in
                         guard self.reasons,
-                            case .object(var fields) = Render.record(entry.record, namespace: self.global.namespaceName)
-                        else { return Render.record(entry.record, namespace: self.global.namespaceName) }
+                            case .object(var fields) = ModelJSON.record(entry.record, namespace: self.global.namespaceName)
+                        else { return ModelJSON.record(entry.record, namespace: self.global.namespaceName) }
                         fields.append(("actor", entry.metadata.actor.map { .string($0) } ?? .null))
                         fields.append(("reason", entry.metadata.reason.map { .string($0) } ?? .null))
                         return .object(fields)
@@ -353,7 +353,7 @@ struct Agents: AsyncParsableCommand {
             }
         }
         if try self.global.format == .json {
-            emit(JSONOutput.array(records.map(LifecycleRender.agent)).text)
+            emit(JSONOutput.array(records.map(ModelJSON.agent)).text)
         } else if !records.isEmpty {
             emit(LifecycleRender.agentTable(records, style: self.global.style))
         }
@@ -376,7 +376,7 @@ struct Namespaces: AsyncParsableCommand {
                     heads.map {
                         .object([
                             ("namespace", .string($0.namespace)), ("commit_ts", .int($0.commitTS)),
-                            ("committed_at", Render.jsonTime($0.committedAt)), ("hash", .string($0.hash.hex)),
+                            ("committed_at", ModelJSON.time($0.committedAt)), ("hash", .string($0.hash.hex)),
                         ])
                     }
                 ).text)

@@ -3,16 +3,6 @@ import StatehouseModel
 
 /// Output and argument parsing of the lifecycle commands (agents, snapshots, restore, fork, diff).
 enum LifecycleRender {
-    static func agent(_ agent: AgentRecord) -> JSONOutput {
-        .object([
-            ("agent_id", .string(agent.agentID)), ("display_name", agent.displayName.map { .string($0) } ?? .null),
-            ("status", .string(agent.status)), ("metadata", agent.metadata.map { .raw($0.text) } ?? .null),
-            ("created_at", Render.jsonTime(agent.createdAt)), ("updated_at", Render.jsonTime(agent.updatedAt)),
-            ("key_count", .int(agent.keyCount)), ("version_count", .int(agent.versionCount)),
-            ("deleted", .bool(agent.deleted)),
-        ])
-    }
-
     static func agentTable(_ agents: [AgentRecord], style: Style) -> String {
         Render.table(
             ["AGENT", "NAME", "STATUS", "KEYS", "VERSIONS", "UPDATED"],
@@ -31,8 +21,8 @@ enum LifecycleRender {
             ("agent_id", snapshot.agentID.map { .string($0) } ?? .null), ("commit_ts", .int(snapshot.commitTS)),
             ("description", .string(snapshot.description)),
             ("metadata", snapshot.metadata.map { .raw($0.text) } ?? .null),
-            ("created_at", Render.jsonTime(snapshot.createdAt)),
-            ("expires_at", snapshot.expiresAt.map { Render.jsonTime($0) } ?? .null),
+            ("created_at", ModelJSON.time(snapshot.createdAt)),
+            ("expires_at", snapshot.expiresAt.map { ModelJSON.time($0) } ?? .null),
         ])
     }
 
@@ -50,7 +40,7 @@ enum LifecycleRender {
 
     static func copy(_ result: StateCopyResult) -> JSONOutput {
         .object([
-            ("commit", Render.commit(result.commit)), ("puts", .int(result.puts)), ("deletes", .int(result.deletes)),
+            ("commit", ModelJSON.commit(result.commit)), ("puts", .int(result.puts)), ("deletes", .int(result.deletes)),
             ("source_commit_ts", .int(result.sourceCommitTS)),
         ])
     }
@@ -112,7 +102,7 @@ enum LifecycleRender {
             ("session_id", event.sessionID.map { .string($0) } ?? .null),
             ("actor", event.actor.map { .string($0) } ?? .null), ("content", .raw(event.content.text)),
             ("metadata", event.metadata.map { .raw($0.text) } ?? .null),
-            ("occurred_at", Render.jsonTime(event.occurredAt)), ("commit_ts", .int(event.commitTS)),
+            ("occurred_at", ModelJSON.time(event.occurredAt)), ("commit_ts", .int(event.commitTS)),
         ])
     }
 
@@ -132,8 +122,8 @@ enum LifecycleRender {
         .object([
             ("id", .string(session.id)), ("agent_id", .string(session.agentID)), ("status", .string(session.status)),
             ("metadata", session.metadata.map { .raw($0.text) } ?? .null),
-            ("started_at", Render.jsonTime(session.startedAt)),
-            ("ended_at", session.endedAt.map { Render.jsonTime($0) } ?? .null),
+            ("started_at", ModelJSON.time(session.startedAt)),
+            ("ended_at", session.endedAt.map { ModelJSON.time($0) } ?? .null),
         ])
     }
 
@@ -149,8 +139,8 @@ enum LifecycleRender {
         .object([
             ("id", .string(task.id)), ("title", .string(task.title)), ("description", .string(task.description)),
             ("status", .string(task.status)), ("assigned_to", task.assignedTo.map { .string($0) } ?? .null),
-            ("metadata", task.metadata.map { .raw($0.text) } ?? .null), ("created_at", Render.jsonTime(task.createdAt)),
-            ("updated_at", Render.jsonTime(task.updatedAt)),
+            ("metadata", task.metadata.map { .raw($0.text) } ?? .null), ("created_at", ModelJSON.time(task.createdAt)),
+            ("updated_at", ModelJSON.time(task.updatedAt)),
         ])
     }
 
@@ -164,7 +154,7 @@ enum LifecycleRender {
         .object([
             ("kind", .string(hit.kind.rawValue)), ("score", .number(String(hit.score))),
             ("snippet", .string(hit.snippet)),
-            ("commit_ts", .int(hit.commitTS)), ("committed_at", Render.jsonTime(hit.committedAt)),
+            ("commit_ts", .int(hit.commitTS)), ("committed_at", ModelJSON.time(hit.committedAt)),
             ("agent_id", hit.agentID.map { .string($0) } ?? .null), ("key", hit.key.map { .string($0) } ?? .null),
             ("version", hit.version.map { .int($0) } ?? .null), ("event_id", hit.eventID.map { .string($0) } ?? .null),
             ("type", hit.type.map { .string($0) } ?? .null), ("session_id", hit.sessionID.map { .string($0) } ?? .null),

@@ -24,6 +24,9 @@ case .version:
 case .exampleConfig:
     print(ServerConfiguration.exampleConfigFile, terminator: "")
     exit(0)
+case .openAPI:
+    print(try await StatehouseDaemon.openAPIDocument(), terminator: "")
+    exit(0)
 case .run(let loaded):
     configuration = loaded
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from concurrent import futures
 from pathlib import Path
 from typing import Any, Callable, Iterator, List
@@ -15,6 +16,10 @@ from statehouse import Statehouse
 from statehouse._proto import statehouse_pb2_grpc
 
 _names = itertools.count(1)
+
+# Daemons a test starts by hand take their HTTP listener on a kernel-chosen port: parallel daemons must not race for
+# the default 8080 (Daemon gives its own a free port it can find again).
+os.environ.setdefault("STATEHOUSE_HTTP_LISTEN", "127.0.0.1:0")
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,7 @@ class Daemon:
         self.data_dir = data_dir
         self.extra_args = extra_args or []
         self.port = free_port()
+        self.http_port = free_port()
         self.process: Optional[subprocess.Popen] = None
         self.log_path = data_dir.parent / f"statehoused-{self.port}.log"
 
@@ -45,12 +46,22 @@ class Daemon:
     def url(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def http_url(self) -> str:
+        """Base URL of the daemon's HTTP listener (API, probes, metrics, console)."""
+        return f"http://127.0.0.1:{self.http_port}"
+
     def start(self, timeout: float = 30.0) -> Daemon:
         from statehouse import Statehouse, StatehouseError
 
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [str(statehoused_binary()), "--listen", self.url, "--data-dir", str(self.data_dir), *self.extra_args],
+            [
+                str(statehoused_binary()),
+                *("--listen", self.url, "--data-dir", str(self.data_dir)),
+                *("--http-listen", f"127.0.0.1:{self.http_port}"),
+                *self.extra_args,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

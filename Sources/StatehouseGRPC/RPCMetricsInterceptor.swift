@@ -1,0 +1,63 @@
+import CoreMetrics
+public import GRPCCore
+import StatehouseModel
+import Synchronization
+
+/// Times every RPC by method and counts failures by method and status code, through swift-metrics:
+/// `statehouse_rpc_duration_seconds{method}` and `statehouse_rpc_errors_total{method, code}`.
+///
+/// A unary call is timed to its response; a streaming call (watch, replay, session) to the start of its response
+/// stream, since its length is the client's choice.
+public struct RPCMetricsInterceptor: ServerInterceptor {
+    private let handles = RPCMetricHandles()
+
+    public init() {}
+
+    public func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>,
+        context: ServerContext,
+        next: (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        let method = context.descriptor.method
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            self.handles.timer(method).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            if case .failure(let error) = response.accepted {
+                self.handles.error(method: method, code: error.code).increment()
+            }
+            return response
+        } catch {
+            self.handles.timer(method).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            let code = (error as? RPCError)?.code ?? (error as? any RPCErrorConvertible)?.rpcErrorCode ?? .unknown
+            self.handles.error(method: method, code: code).increment()
+            throw error
+        }
+    }
+}
+
+/// The handles of each method, made on its first call.
+private final class RPCMetricHandles: Sendable {
+    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let errors = Mutex<[String: CoreMetrics.Counter]>([:])
+
+    func timer(_ method: String) -> CoreMetrics.Timer {
+        self.timers.withLock { timers in
+            if let timer = timers[method] { return timer }
+            let timer = CoreMetrics.Timer(label: "statehouse_rpc_duration_seconds", dimensions: [("method", method)])
+            timers[method] = timer
+            return timer
+        }
+    }
+
+    func error(method: String, code: RPCError.Code) -> CoreMetrics.Counter {
+        let name = "\(code)"
+        return self.errors.withLock { errors in
+            if let counter = errors[method + " " + name] { return counter }
+            let counter = CoreMetrics.Counter(
+                label: "statehouse_rpc_errors_total", dimensions: [("method", method), ("code", name)])
+            errors[method + " " + name] = counter
+            return counter
+        }
+    }
+}

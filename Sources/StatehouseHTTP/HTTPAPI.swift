@@ -1,0 +1,121 @@
+public import Logging
+public import StatehouseCore
+import StatehouseModel
+
+/// The JSON API under `/v1`: the gRPC API's reads, commits, log, watch, verification and proofs over HTTP, on the
+/// same engine (docs/api.md, "HTTP API").
+///
+/// Handlers validate what HTTP adds (query parameters, headers, content types, sizes) and call the engine, whose
+/// errors become problem responses (``HTTPProblem``); values go out as their stored bytes.
+public struct HTTPAPI: Sendable {
+    let engine: StatehouseEngine
+    let version: String
+    let logger: Logger
+
+    public init(engine: StatehouseEngine, version: String, logger: Logger) {
+        self.engine = engine
+        self.version = version
+        self.logger = logger
+    }
+
+    var limits: EngineLimits { self.engine.configuration.limits }
+
+    /// Every route, in the order of the document.
+    var routes: [HTTPRoute] {
+        self.serviceRoutes + self.stateRoutes + self.keyRoutes + self.logRoutes + self.ledgerRoutes
+    }
+
+    private var serviceRoutes: [HTTPRoute] {
+        [
+            HTTPRoute(
+                method: .get, path: "/v1/health", operationID: "health",
+                summary: "Whether the daemon serves (StateLedger's health endpoint); see also /readyz.",
+                answers: [.init(status: 200, description: "Serving.", content: .schema("Health"))]
+            ) { _, _, _ in
+                HTTPResponses.json(.object([("status", .string("ok")), ("version", .string(self.version))]))
+            },
+            HTTPRoute(
+                method: .get, path: "/v1/namespaces", operationID: "listNamespaces",
+                summary: "Namespaces that have at least one commit, by name, with the head of each log.",
+                query: ["limit", "cursor"],
+                answers: [.init(status: 200, description: "A page of heads.", content: .schema("HeadPage"))]
+            ) { _, _, input in
+                let page = try await self.engine.listNamespaces(
+                    limit: try input.limit(default: 100, maximum: self.limits.maxPageSize),
+                    cursor: try input.nonEmpty("cursor"))
+                return HTTPResponses.page(page, ModelJSON.head)
+            },
+            HTTPRoute(
+                method: .get, path: "/v1/namespaces/{namespace}", operationID: "getHead",
+                summary: "The head of a namespace's log: last commit_ts, hash and time (commit_ts 0 when empty).",
+                answers: [.init(status: 200, description: "The head.", content: .schema("Head"))]
+            ) { _, _, input in
+                HTTPResponses.json(ModelJSON.head(try await self.engine.head(namespace: try input.path("namespace"))))
+            },
+        ]
+    }
+
+    private var stateRoutes: [HTTPRoute] {
+        [
+            HTTPRoute(
+                method: .get, path: "/v1/namespaces/{namespace}/agents", operationID: "listAgents",
+                summary: "The agents of a namespace with their records (status, key and version counts).",
+                query: ["status", "include_deleted", "limit", "cursor"],
+                answers: [.init(status: 200, description: "A page of agent records.", content: .schema("AgentPage"))]
+            ) { _, _, input in
+                let page = try await self.engine.listAgentRecords(
+                    namespace: try input.path("namespace"), status: try input.nonEmpty("status"),
+                    includeDeleted: try input.bool("include_deleted"),
+                    limit: try input.limit(default: 100, maximum: self.limits.maxPageSize),
+                    cursor: try input.nonEmpty("cursor"))
+                return HTTPResponses.page(page, ModelJSON.agent)
+            },
+            HTTPRoute(
+                method: .get, path: "/v1/namespaces/{namespace}/agents/{agent}", operationID: "getAgent",
+                summary: "One agent's record.",
+                answers: [
+                    .init(status: 200, description: "The record.", content: .schema("Agent")),
+                    .init(status: 404, description: "No such agent.", content: .schema("Problem")),
+                ]
+            ) { _, _, input in
+                HTTPResponses.json(
+                    ModelJSON.agent(
+                        try await self.engine.getAgent(
+                            namespace: try input.path("namespace"), agentID: try input.path("agent"))))
+            },
+            HTTPRoute(
+                method: .get, path: "/v1/namespaces/{namespace}/agents/{agent}/keys", operationID: "listKeys",
+                summary: "An agent's keys in byte order with their versions, without values.",
+                query: ["prefix", "include_deleted", "limit", "cursor"],
+                answers: [.init(status: 200, description: "A page of keys.", content: .schema("KeyPage"))]
+            ) { _, _, input in
+                let page = try await self.engine.listKeys(
+                    namespace: try input.path("namespace"), agentID: try input.path("agent"),
+                    prefix: input.string("prefix") ?? "", includeDeleted: try input.bool("include_deleted"),
+                    limit: try input.limit(default: 1000, maximum: self.limits.maxPageSize),
+                    cursor: try input.nonEmpty("cursor"))
+                return HTTPResponses.page(page) { entry in
+                    .object([
+                        ("key", .string(entry.key)), ("version", .int(entry.version)), ("deleted", .bool(entry.deleted)),
+                    ])
+                }
+            },
+            HTTPRoute(
+                method: .get, path: "/v1/namespaces/{namespace}/agents/{agent}/state", operationID: "scanState",
+                summary:
+                    "An agent's live keys with their values in byte order, now or as of a commit_ts (at) or a time "
+                    + "(as_of): StateLedger's state at time T.",
+                query: ["prefix", "start_after", "at", "as_of", "limit", "cursor"],
+                answers: [.init(status: 200, description: "A page of records.", content: .schema("RecordPage"))]
+            ) { _, _, input in
+                let namespace = try input.path("namespace")
+                let page = try await self.engine.scan(
+                    namespace: namespace, agentID: try input.path("agent"), prefix: input.string("prefix") ?? "",
+                    at: try input.readPoint(allowVersion: false),
+                    limit: try input.limit(default: 1000, maximum: self.limits.maxPageSize),
+                    cursor: try input.nonEmpty("cursor"), startAfter: input.string("start_after"))
+                return HTTPResponses.page(page) { ModelJSON.record($0, namespace: namespace) }
+            },
+        ]
+    }
+}
