@@ -21,7 +21,7 @@ enum HTTPCommitBody {
         let members = try self.object(document, at: "the body")
         try self.allow(members, ["operations", "conditions", "idempotency_key", "metadata"], at: "the body")
         guard let operations = self.member(members, "operations") else {
-            throw HTTPProblem.badRequest("the body has no 'operations': a commit needs at least one")
+            throw HTTPProblem.badRequest("the body has no 'operations' (a list of puts and deletes; it may be empty)")
         }
         let operationList = try self.array(operations, at: "operations")
         guard operationList.count <= limits.maxOperationsPerTransaction else {

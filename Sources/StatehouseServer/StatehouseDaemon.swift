@@ -147,7 +147,8 @@ extension StatehouseDaemon {
     /// The HTTP API's OpenAPI document, as `/v1/openapi.json` serves it (built from the route table over an engine
     /// that is never run).
     public static func openAPIDocument() async throws -> String {
-        let logger = Logger(label: "openapi")
+        var logger = Logger(label: "openapi")
+        logger.logLevel = .error
         let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: logger)
         let engine = StatehouseEngine(backend: backend, logger: logger)
         let document = StatehouseHTTPServer.openAPIDocument(api: HTTPAPI(engine: engine, version: Self.version, logger: logger))
