@@ -38,6 +38,16 @@ public struct RPCMetricsInterceptor: ServerInterceptor {
 
 /// The handles of each method, made on its first call.
 private final class RPCMetricHandles: Sendable {
+    /// A code as gRPC's status names spell it (`invalidArgument` becomes `INVALID_ARGUMENT`).
+    static func statusName(_ code: RPCError.Code) -> String {
+        var name = ""
+        for character in "\(code)" {
+            if character.isUppercase { name.append("_") }
+            name.append(contentsOf: character.uppercased())
+        }
+        return name
+    }
+
     private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
     private let errors = Mutex<[String: CoreMetrics.Counter]>([:])
 
@@ -51,7 +61,7 @@ private final class RPCMetricHandles: Sendable {
     }
 
     func error(method: String, code: RPCError.Code) -> CoreMetrics.Counter {
-        let name = "\(code)"
+        let name = Self.statusName(code)
         return self.errors.withLock { errors in
             if let counter = errors[method + " " + name] { return counter }
             let counter = CoreMetrics.Counter(

@@ -21,6 +21,9 @@ extension ConsoleAssets {
           return node;
         }
         const enc = encodeURIComponent;
+        function setMain(...children) {
+          main.replaceChildren(...children.flat().filter(child => child !== null && child !== undefined));
+        }
         function showError(message) { errorBox.textContent = message; errorBox.hidden = false; }
         function clearError() { errorBox.hidden = true; errorBox.textContent = ""; }
 
@@ -72,7 +75,7 @@ extension ConsoleAssets {
           const pretty = JSON.stringify(value, null, 2);
           if (pretty !== undefined && pretty.length > BIG) {
             pre.append(el("span", {}, pretty.slice(0, BIG) + " …"));
-            const button = el("button", { type: "button", onclick: () => { pre.replaceChildren(jsonNode(value, 0)); } },
+            const button = el("button", { type: "button", onclick: () => { pre.replaceChildren(jsonNode(value, 0)); button.remove(); } },
               `Show all (${pretty.length.toLocaleString()} characters)`);
             return el("div", {}, pre, button);
           }
@@ -91,7 +94,7 @@ extension ConsoleAssets {
         async function namespacesPage() {
           setCrumbs([["namespaces"]]);
           const page = await api("/v1/namespaces?limit=1000");
-          main.replaceChildren(el("h1", {}, "Namespaces"),
+          setMain(el("h1", {}, "Namespaces"),
             page.items.length === 0 ? el("p", { class: "muted" }, "No namespace has a commit yet.") :
             el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Namespace"), el("th", {}, "Last commit"), el("th", {}, "Head hash"))),
               el("tbody", {}, page.items.map(h => el("tr", {},
@@ -120,7 +123,7 @@ extension ConsoleAssets {
         async function agentsPage(ns) {
           setCrumbs([["namespaces", "#/"], [ns]]);
           const [head, page] = await Promise.all([api(`/v1/namespaces/${enc(ns)}`), api(`/v1/namespaces/${enc(ns)}/agents?limit=1000`)]);
-          main.replaceChildren(el("h1", {}, `Namespace ${ns}`),
+          setMain(el("h1", {}, `Namespace ${ns}`),
             el("p", { class: "muted" }, `Head: commit_ts ${head.commit_ts}, `, timeCell(head.committed_at)),
             verifyPanel(ns),
             el("h2", {}, "Agents"),
@@ -153,7 +156,7 @@ extension ConsoleAssets {
           const [record, head] = await Promise.all([api(`${base}/agents/${enc(agent)}`), api(base)]);
           const keys = el("div", { id: "keys" });
           const timeline = el("div", { id: "timeline" });
-          main.replaceChildren(
+          setMain(
             el("h1", {}, `Agent ${agent}`, record.display_name ? el("span", { class: "muted" }, ` (${record.display_name})`) : null),
             el("p", { class: "muted" }, `status ${record.status} · ${record.key_count} keys · ${record.version_count} versions · updated `, timeCell(record.updated_at)),
             el("div", { class: "cols" },
@@ -210,7 +213,18 @@ extension ConsoleAssets {
             else if (j < m && (i === n || table[i][j + 1] >= table[i + 1][j])) { rows.push([null, b[j], "add"]); j++; }
             else { rows.push([a[i], null, "del"]); i++; }
           }
-          return rows;
+          // Pair each run of removed lines with the run of added lines beside it, so a changed line sits next to
+          // what replaced it.
+          const paired = []; let k = 0;
+          while (k < rows.length) {
+            if (rows[k][2] === "") { paired.push(rows[k]); k++; continue; }
+            const removed = [], added = [];
+            while (k < rows.length && rows[k][2] !== "") { (rows[k][2] === "del" ? removed : added).push(rows[k]); k++; }
+            for (let p = 0; p < Math.max(removed.length, added.length); p++) {
+              paired.push([removed[p] ? removed[p][0] : null, added[p] ? added[p][1] : null, "change"]);
+            }
+          }
+          return paired;
         }
         function pretty(record) {
           if (record.deleted) return "(deleted)";
@@ -223,8 +237,9 @@ extension ConsoleAssets {
             el("div", { class: "head" }, `version ${left.version}`), el("div", { class: "head" }, `version ${right.version}`));
           if (rows === null) { grid.append(el("pre", {}, "Too large to diff here."), el("pre", {}, "")); return grid; }
           for (const [l, r, kind] of rows) {
-            grid.append(el("pre", { class: kind === "del" ? "del" : "" }, l === null ? "" : (kind === "del" ? "- " : "  ") + l),
-                        el("pre", { class: kind === "add" ? "add" : "" }, r === null ? "" : (kind === "add" ? "+ " : "  ") + r));
+            const changed = kind === "change";
+            grid.append(el("pre", { class: changed && l !== null ? "del" : "" }, l === null ? "" : (changed ? "- " : "  ") + l),
+                        el("pre", { class: changed && r !== null ? "add" : "" }, r === null ? "" : (changed ? "+ " : "  ") + r));
           }
           return grid;
         }
@@ -233,7 +248,7 @@ extension ConsoleAssets {
           setCrumbs([["namespaces", "#/"], [ns, `#/ns/${enc(ns)}`], [agent, `#/ns/${enc(ns)}/agent/${enc(agent)}`], [key]]);
           const page = await api(`/v1/namespaces/${enc(ns)}/agents/${enc(agent)}/keys/${enc(key)}/history?limit=1000`);
           const versions = page.items;
-          if (versions.length === 0) { main.replaceChildren(el("h1", {}, `Key ${key}`), el("p", { class: "muted" }, "This key was never written.")); return; }
+          if (versions.length === 0) { setMain(el("h1", {}, `Key ${key}`), el("p", { class: "muted" }, "This key was never written.")); return; }
           const options = () => versions.map(v => el("option", { value: v.version }, `v${v.version} · ${when(v.committed_at)}${v.deleted ? " · deleted" : ""}`));
           const left = el("select", { id: "diff-left", "aria-label": "Older version" }, options());
           const right = el("select", { id: "diff-right", "aria-label": "Newer version" }, options());
@@ -242,7 +257,7 @@ extension ConsoleAssets {
           const byVersion = v => versions.find(r => String(r.version) === v);
           const showDiff = () => diffBox.replaceChildren(diffView(byVersion(left.value), byVersion(right.value)));
           left.addEventListener("change", showDiff); right.addEventListener("change", showDiff);
-          main.replaceChildren(el("h1", {}, `Key ${key}`),
+          setMain(el("h1", {}, `Key ${key}`),
             el("h2", {}, "Compare versions"),
             el("div", { class: "toolbar" }, el("label", {}, "From ", left), el("label", {}, "to ", right),
               el("button", { type: "button", id: "diff-button", onclick: showDiff }, "Diff")),
@@ -264,13 +279,13 @@ extension ConsoleAssets {
         function route() {
           if (live) { live.close(); live = null; }
           const parts = location.hash.replace(/^#\/?/, "").split("/").filter(p => p.length).map(decodeURIComponent);
-          main.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+          setMain(el("p", { class: "muted" }, "Loading…"));
           guarded(async () => {
             if (parts.length === 0) return namespacesPage();
             if (parts[0] === "ns" && parts.length === 2) return agentsPage(parts[1]);
             if (parts[0] === "ns" && parts[2] === "agent" && parts.length === 4) return agentPage(parts[1], parts[3]);
             if (parts[0] === "ns" && parts[2] === "agent" && parts[4] === "key" && parts.length === 6) return keyPage(parts[1], parts[3], parts[5]);
-            main.replaceChildren(el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/" }, "Back to the namespaces")));
+            setMain(el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/" }, "Back to the namespaces")));
           });
         }
         window.addEventListener("hashchange", route);
