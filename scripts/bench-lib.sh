@@ -1,6 +1,7 @@
 # Shared by the side-by-side benchmark scripts (source it): a release statehoused on a loopback port the kernel picks,
 # with its data in "$work/statehouse". Needs $bin (the binary's directory), $work and the array pids; sets
-# statehouse_pid and statehouse_port and adds the PID to pids (the caller's cleanup stops it).
+# statehouse_pid, statehouse_port and statehouse_http_port (the HTTP listener's) and adds the PID to pids (the
+# caller's cleanup stops it).
 start_statehoused() {
     "$bin/statehoused" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/statehouse" >"$work/statehoused.log" 2>&1 &
     statehouse_pid=$!
@@ -8,4 +9,11 @@ start_statehoused() {
     for _ in $(seq 200); do grep -q "Listening" "$work/statehoused.log" && break; sleep 0.05; done
     statehouse_port="$(grep -o 'address=[^ ]*' "$work/statehoused.log" | head -1 | sed 's/.*://')"
     [ -n "$statehouse_port" ] || { echo "error: statehoused did not start: $(cat "$work/statehoused.log")" >&2; exit 1; }
+    for _ in $(seq 200); do grep -q "HTTP serving" "$work/statehoused.log" && break; sleep 0.05; done
+    statehouse_http_port="$(grep "HTTP serving" "$work/statehoused.log" | grep -o 'address=[^ ]*' | sed 's/.*://')"
+}
+
+# The CPU time (user + system) a process has used so far, in clock ticks (/proc/PID/stat fields 14 and 15).
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
 }

@@ -39,4 +39,4 @@ fi
 # The Python code's lint and format rules (ruff.toml; the test extra installs ruff), before its tests.
 "$venv/bin/ruff" check python
 "$venv/bin/ruff" format --check python
-STATEHOUSED="$PWD/.build/debug/statehoused" "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
+STATEHOUSE_REQUIRE_BROWSER=1 STATEHOUSED="$PWD/.build/debug/statehoused" "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests

@@ -292,6 +292,8 @@ extension StatehouseEngine {
         var window = UInt64(max(64, limit * 2))
         while found.count < limit && upper >= 1 {
             let lower = upper >= window ? upper - window + 1 : 1
+            // The newest `needed` events of the window: pages are read oldest first, so keep only the tail.
+            let needed = limit - found.count
             var inWindow: [Event] = []
             var from = lower
             while from <= upper {
@@ -300,10 +302,11 @@ extension StatehouseEngine {
                         namespace: filter.namespace, fromCommitTS: from, toCommitTS: upper, agentID: filter.agentID,
                         keyPrefix: filter.keyPrefix, limit: 1000))
                 inWindow += page
+                if inWindow.count > needed { inWindow.removeFirst(inWindow.count - needed) }
                 guard let last = page.last, last.commitTS < upper else { break }
                 from = last.commitTS + 1
             }
-            found += inWindow.reversed().prefix(limit - found.count)
+            found += inWindow.reversed()
             upper = lower - 1
             window = min(window * 2, 65_536)
         }

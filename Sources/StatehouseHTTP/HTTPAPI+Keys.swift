@@ -27,7 +27,9 @@ extension HTTPAPI {
                     .init(status: 200, description: "The value.", content: .media("application/json", description: "The stored value")),
                     .init(status: 304, description: "If-None-Match names the current version.", content: .none),
                     .init(status: 404, description: "The key does not exist there (or is deleted).", content: .schema("Problem")),
-                    .init(status: 410, description: "Retention removed this version's value.", content: .schema("Problem")),
+                    .init(
+                        status: 412, description: "The retention policy removed the value asked for.",
+                        content: .schema("Problem")),
                 ]
             ) { request, _, input in
                 try await self.getValue(request, input)
@@ -107,10 +109,9 @@ extension HTTPAPI {
         let record = try await self.engine.get(
             namespace: address.namespace, agentID: address.agentID, key: address.key, at: try input.readPoint())
         guard let value = record.value else {
-            if record.valueRemoved {
-                throw HTTPProblem(
-                    status: .gone, code: "value_removed",
-                    detail: "version \(record.version) of key '\(address.key)' had its value removed by retention")
+            if record.valueRemoved {  // as the engine says when it refuses such a read itself
+                throw StatehouseError.failedPrecondition(
+                    "version \(record.version) of key '\(address.key)' had its value removed by the retention policy")
             }
             throw HTTPProblem(
                 status: .notFound, code: "not_found",
@@ -154,8 +155,11 @@ extension HTTPAPI {
             conditions.append(.init(agentID: address.agentID, key: address.key, expected: .version(version)))
         }
         if let noneMatch = headers[.ifNoneMatch] {
-            guard allowStar, noneMatch.trimmingCharacters(in: .whitespaces) == "*" else {
-                throw HTTPProblem.badRequest("If-None-Match on a write must be *, got '\(noneMatch)'")
+            guard allowStar else {
+                throw HTTPProblem.badRequest("If-None-Match is for PUT (If-None-Match: *); a DELETE takes If-Match")
+            }
+            guard noneMatch.trimmingCharacters(in: .whitespaces) == "*" else {
+                throw HTTPProblem.badRequest("If-None-Match on a PUT must be *, got '\(noneMatch)'")
             }
             guard conditions.isEmpty else {
                 throw HTTPProblem.badRequest("give If-Match or If-None-Match, not both")

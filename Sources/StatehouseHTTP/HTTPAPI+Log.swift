@@ -150,7 +150,8 @@ extension HTTPAPI {
 
     /// Server-Sent Events from a watch subscription. `Last-Event-ID: N` (sent by a reconnecting EventSource) resumes
     /// at N + 1 and wins over `from`. The subscription ends when the client disconnects (the channel closes), when
-    /// the daemon shuts down, or when the client falls too far behind (an `error` event with `resume_from`).
+    /// the daemon shuts down, or when the client falls too far behind: then a `problem` event (not `error`, which an
+    /// EventSource also fires for a lost connection) carries the problem, with `resume_from` for a slow client.
     private func watch(_ request: Request, _ context: HTTPRequestContext, _ input: HTTPInput) async throws -> Response {
         let namespace = try input.path("namespace")
         var from = try input.uint64("from")
@@ -186,7 +187,7 @@ extension HTTPAPI {
                     try await writer.write(buffer)
                 }
             } catch let error as StatehouseError {
-                try await writer.write(ByteBuffer(string: "event: error\ndata: \(HTTPProblem(error).json.text)\n\n"))
+                try await writer.write(ByteBuffer(string: "event: problem\ndata: \(HTTPProblem(error).json.text)\n\n"))
             }
             try await writer.finish(nil)
         }

@@ -11,13 +11,15 @@ import StatehouseModel
 /// console over the same engine as gRPC.
 ///
 /// On graceful shutdown it marks itself not ready, ends every watch (an SSE stream would otherwise wait for the next
-/// commit and hold the listener open) and lets Hummingbird finish the requests in flight.
+/// commit and hold the listener open) and lets Hummingbird finish the requests in flight, for at most `gracePeriod`
+/// (the gRPC server's): a replay still streaming then is cancelled, so that a slow client cannot keep the daemon up.
 struct HTTPEndpointService: Service {
     let engine: StatehouseEngine
     let address: HostAndPort
     let version: String
     let serving: ServingState
     let probes: StatehouseHTTPServer.Probes
+    let gracePeriod: Duration
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
 
@@ -36,11 +38,34 @@ struct HTTPEndpointService: Service {
             },
             logger: self.logger
         )
-        try await withGracefulShutdownHandler {
-            try await application.run()
-        } onGracefulShutdown: {
-            self.serving.beginShutdown()
-            self.engine.endWatches()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    try await withGracefulShutdownHandler {
+                        try await application.run()
+                    } onGracefulShutdown: {
+                        self.serving.beginShutdown()
+                        self.engine.endWatches()
+                    }
+                } catch is CancellationError {
+                    // The grace period ran out (below): the cancelled requests are the intended end.
+                }
+                return true
+            }
+            group.addTask {
+                try await gracefulShutdown()
+                try await Task.sleep(for: self.gracePeriod)
+                return false
+            }
+            while let serverEnded = try await group.next() {
+                if !serverEnded {
+                    self.logger.warning(
+                        "HTTP requests still running after the shutdown grace period; cancelling them",
+                        metadata: ["grace.period": "\(self.gracePeriod)"])
+                }
+                group.cancelAll()
+                if serverEnded { return }
+            }
         }
     }
 }

@@ -67,6 +67,17 @@ enum ListenAddress {
 }
 
 extension ListenAddress {
+    /// Resolves `address` and tries it (``probe(host:port:shownAs:)``): the socket address to bind, known to be free.
+    static func checkedSocketAddress(_ address: HostAndPort, shownAs: String) throws -> SocketAddress {
+        let socketAddress = try self.socketAddress(address)
+        if let ipv4 = socketAddress.ipv4 {
+            try self.probe(host: ipv4.host, port: ipv4.port, shownAs: shownAs)
+        } else if let ipv6 = socketAddress.ipv6 {
+            try self.probe(host: ipv6.host, port: ipv6.port, shownAs: shownAs)
+        }
+        return socketAddress
+    }
+
     /// Binds and releases `host:port` (a numeric address) to find out, before anything is created on disk, whether
     /// the server will be able to listen there: a daemon that cannot listen must not leave a data directory behind.
     ///

@@ -44,13 +44,10 @@ public enum StatehouseDaemon {
             ])
         // Resolve and try the address before the store is opened: a daemon that cannot listen stops here, before it
         // creates or locks anything on disk.
-        let socketAddress = try ListenAddress.socketAddress(
-            HostAndPort(host: configuration.host, port: configuration.port))
-        switch socketAddress.ipv4.map({ ($0.host, $0.port) }) ?? socketAddress.ipv6.map({ ($0.host, $0.port) }) {
-        case .some((let host, let port)):
-            try ListenAddress.probe(host: host, port: port, shownAs: configuration.listenAddress)
-        case nil:
-            break
+        let socketAddress = try ListenAddress.checkedSocketAddress(
+            HostAndPort(host: configuration.host, port: configuration.port), shownAs: configuration.listenAddress)
+        if let http = configuration.httpListen {
+            _ = try ListenAddress.checkedSocketAddress(http, shownAs: "\(http) (http-listen)")
         }
         // Before the engine and the store make their metric handles.
         StatehouseMetrics.bootstrap()
@@ -110,7 +107,7 @@ public enum StatehouseDaemon {
                 .init(
                     service: HTTPEndpointService(
                         engine: engine, address: address, version: Self.version, serving: serving, probes: probes,
-                        onListening: onHTTPListening, logger: logger),
+                        gracePeriod: configuration.shutdownGracePeriod, onListening: onHTTPListening, logger: logger),
                     successTerminationBehavior: .gracefullyShutdownGroup))
         }
         if let address = configuration.mcpListen {

@@ -93,6 +93,8 @@ def test_console_walkthrough(console: tuple) -> None:
     fresh.wait_for()
     assert "carol" in fresh.inner_text() and "done" in fresh.inner_text()
     assert page.locator("#timeline .card").first.get_attribute("data-commit-ts") == str(result.commit_ts)
+    plan_card = page.locator('#keys .card[data-key="plan"]')
+    assert "v3" in plan_card.inner_text() and '"done": true' in plan_card.inner_text()  # the key updated in place
     page.screenshot(path=str(SHOTS / "4-agent-live.png"), full_page=True)
 
     page.locator("#keys").get_by_role("link", name="plan", exact=True).click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -489,3 +490,23 @@ def test_every_documented_route_answers(http: HTTP, namespace: str) -> None:
         reply: Reply = http.request(method.upper(), url, body)
         documented = {int(status) for status in operation["responses"]}
         assert reply.status in documented and reply.status < 400, (method, url, reply.status, reply.body)
+
+
+def test_taken_http_port_stops_the_daemon_before_the_store(tmp_path: Path) -> None:
+    from daemon import free_port, statehoused_binary
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        data = tmp_path / "data"
+        result = subprocess.run(
+            [str(statehoused_binary()), "--listen", f"127.0.0.1:{free_port()}", "--http-listen", f"127.0.0.1:{port}"]
+            + ["--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port} (http-listen): the address is already in use" in result.stderr
+    assert not data.exists()

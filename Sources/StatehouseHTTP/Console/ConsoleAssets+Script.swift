@@ -163,14 +163,26 @@ extension ConsoleAssets {
               el("section", { "aria-label": "Keys" }, el("h2", {}, "Keys"), keys),
               el("section", { "aria-label": "Timeline" }, el("h2", {}, "Timeline ", el("span", { class: "muted", id: "live" }, "")), timeline)));
 
+          function keyCard(r, fresh) {
+            return el("div", { class: fresh ? "card fresh" : "card", "data-key": r.key },
+              el("div", {}, el("a", { href: `#/ns/${enc(ns)}/agent/${enc(agent)}/key/${enc(r.key)}` }, r.key),
+                el("span", { class: "muted" }, `  v${r.version}  `), timeCell(r.committed_at, r.commit_ts)),
+              jsonView(r.value));
+          }
+          // A live commit's operations update the key cards in place: the event carries the new values.
+          function applyToKeys(event) {
+            for (const op of event.operations) {
+              if (op.agent_id !== agent) continue;
+              const card = [...keys.querySelectorAll(".card[data-key]")].find(c => c.getAttribute("data-key") === op.key);
+              if (op.op === "delete") { if (card) card.remove(); continue; }
+              if (op.value_removed) continue;
+              const fresh = keyCard({ key: op.key, version: op.version, value: op.value, committed_at: event.committed_at, commit_ts: event.commit_ts }, true);
+              if (card) card.replaceWith(fresh); else keys.prepend(fresh);
+            }
+          }
           async function loadKeys(cursor) {
             const page = await api(`${base}/agents/${enc(agent)}/state?limit=100` + (cursor ? `&cursor=${enc(cursor)}` : ""));
-            for (const r of page.items) {
-              keys.append(el("div", { class: "card" },
-                el("div", {}, el("a", { href: `#/ns/${enc(ns)}/agent/${enc(agent)}/key/${enc(r.key)}` }, r.key),
-                  el("span", { class: "muted" }, `  v${r.version}  `), timeCell(r.committed_at, r.commit_ts)),
-                jsonView(r.value)));
-            }
+            for (const r of page.items) keys.append(keyCard(r, false));
             if (page.items.length === 0 && !cursor) keys.append(el("p", { class: "muted" }, "No live keys."));
             if (page.next_cursor) {
               const more = el("button", { type: "button", onclick: async () => { more.remove(); await guarded(() => loadKeys(page.next_cursor)); } }, "More keys");
@@ -193,10 +205,14 @@ extension ConsoleAssets {
           const liveLabel = document.getElementById("live");
           live.onopen = () => { liveLabel.textContent = "· live"; };
           live.onerror = () => { liveLabel.textContent = "· reconnecting…"; };
+          // The server ends the stream with a problem when it shuts down or this page fell behind; EventSource then
+          // reconnects by itself with Last-Event-ID, and the stream resumes after the last commit shown.
+          live.addEventListener("problem", () => { liveLabel.textContent = "· reconnecting…"; });
           live.addEventListener("commit", message => {
             const event = JSON.parse(message.data);
             if (timeline.querySelector(`[data-commit-ts="${event.commit_ts}"]`)) return;
             timeline.prepend(commitCard(ns, event, true));
+            applyToKeys(event);
           });
         }
 
