@@ -1,4 +1,5 @@
 import CoreMetrics
+import Synchronization
 
 /// What the engine counts and times, through swift-metrics: the daemon bootstraps a Prometheus backend and serves it
 /// at `/metrics`; any other embedder gets swift-metrics' no-op backend (or its own) at no measurable cost.
@@ -57,5 +58,23 @@ struct EngineMetrics: Sendable {
 
     func read(_ kind: ReadKind) {
         self.reads[kind]?.increment()
+    }
+}
+
+/// Metric handles made on first use, one per label set (a route, a method, a method and code): the listeners' metrics
+/// have labels known only when a request arrives, and a handle must not be made per request.
+public final class MetricHandleCache<Handle: Sendable>: Sendable {
+    private let handles = Mutex<[String: Handle]>([:])
+
+    public init() {}
+
+    /// The handle for `key`, made by `make` the first time.
+    public func handle(_ key: String, make: () -> Handle) -> Handle {
+        self.handles.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
+        }
     }
 }

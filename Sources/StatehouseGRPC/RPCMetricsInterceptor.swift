@@ -1,7 +1,6 @@
 import CoreMetrics
 public import GRPCCore
-import StatehouseModel
-import Synchronization
+import StatehouseCore
 
 /// Times every RPC by method and counts failures by method and status code, through swift-metrics:
 /// `statehouse_rpc_duration_seconds{method}` and `statehouse_rpc_errors_total{method, code}`.
@@ -38,6 +37,9 @@ public struct RPCMetricsInterceptor: ServerInterceptor {
 
 /// The handles of each method, made on its first call.
 private final class RPCMetricHandles: Sendable {
+    private let timers = MetricHandleCache<CoreMetrics.Timer>()
+    private let errors = MetricHandleCache<CoreMetrics.Counter>()
+
     /// A code as gRPC's status names spell it (`invalidArgument` becomes `INVALID_ARGUMENT`).
     static func statusName(_ code: RPCError.Code) -> String {
         var name = ""
@@ -48,26 +50,16 @@ private final class RPCMetricHandles: Sendable {
         return name
     }
 
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
-    private let errors = Mutex<[String: CoreMetrics.Counter]>([:])
-
     func timer(_ method: String) -> CoreMetrics.Timer {
-        self.timers.withLock { timers in
-            if let timer = timers[method] { return timer }
-            let timer = CoreMetrics.Timer(label: "statehouse_rpc_duration_seconds", dimensions: [("method", method)])
-            timers[method] = timer
-            return timer
+        self.timers.handle(method) {
+            CoreMetrics.Timer(label: "statehouse_rpc_duration_seconds", dimensions: [("method", method)])
         }
     }
 
     func error(method: String, code: RPCError.Code) -> CoreMetrics.Counter {
         let name = Self.statusName(code)
-        return self.errors.withLock { errors in
-            if let counter = errors[method + " " + name] { return counter }
-            let counter = CoreMetrics.Counter(
-                label: "statehouse_rpc_errors_total", dimensions: [("method", method), ("code", name)])
-            errors[method + " " + name] = counter
-            return counter
+        return self.errors.handle(method + " " + name) {
+            CoreMetrics.Counter(label: "statehouse_rpc_errors_total", dimensions: [("method", method), ("code", name)])
         }
     }
 }

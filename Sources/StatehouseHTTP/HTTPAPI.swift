@@ -23,6 +23,7 @@ public struct HTTPAPI: Sendable {
     /// Every route, in the order of the document.
     var routes: [HTTPRoute] {
         self.serviceRoutes + self.stateRoutes + self.keyRoutes + self.logRoutes + self.ledgerRoutes
+            + self.lifecycleRoutes + self.recordRoutes
     }
 
     private var serviceRoutes: [HTTPRoute] {

@@ -14,133 +14,57 @@ import StatehouseModel
 /// misspelt `condtions` cannot turn a conditional commit into an unconditional one. A value is stored as its compact
 /// JSON text: whitespace goes, numbers and strings keep their exact text.
 enum HTTPCommitBody {
+    static let metadataMembers: Set<String> = ["actor", "reason", "tags"]
+
     static func parse(_ bytes: [UInt8], namespace: String, limits: EngineLimits) throws -> AtomicCommit {
-        // Validates UTF-8, syntax and depth with the same limits as a stored value (plus the wrapper's two levels).
-        _ = try JSONValue(validating: bytes, maxDepth: limits.maxJSONDepth + 3)
-        let document = try ParsedJSON(parsing: bytes)
-        let members = try self.object(document, at: "the body")
-        try self.allow(members, ["operations", "conditions", "idempotency_key", "metadata"], at: "the body")
-        guard let operations = self.member(members, "operations") else {
+        let body = try HTTPJSONObject.parse(
+            bytes, limits: limits, allowing: ["operations", "conditions", "idempotency_key", "metadata"])
+        guard let operations = try body.objects("operations", allowing: ["op", "agent_id", "key", "value", "expires_at"])
+        else {
             throw HTTPProblem.badRequest("the body has no 'operations' (a list of puts and deletes; it may be empty)")
         }
-        let operationList = try self.array(operations, at: "operations")
-        guard operationList.count <= limits.maxOperationsPerTransaction else {
+        guard operations.count <= limits.maxOperationsPerTransaction else {
             throw HTTPProblem.badRequest(
-                "the commit has \(operationList.count) operations; the limit is \(limits.maxOperationsPerTransaction)")
+                "the commit has \(operations.count) operations; the limit is \(limits.maxOperationsPerTransaction)")
         }
         return AtomicCommit(
             namespace: namespace,
-            operations: try operationList.enumerated().map { try self.operation($0.element, at: "operations[\($0.offset)]") },
-            conditions: try (self.member(members, "conditions").map { try self.array($0, at: "conditions") } ?? [])
-                .enumerated().map { try self.condition($0.element, at: "conditions[\($0.offset)]") },
-            idempotencyKey: try self.member(members, "idempotency_key").map { try self.string($0, at: "idempotency_key") },
-            metadata: try self.member(members, "metadata").map { try self.metadata($0) } ?? CommitMetadata()
+            operations: try operations.map(Self.operation),
+            conditions: try (body.objects("conditions", allowing: ["agent_id", "key", "version"]) ?? []).map(
+                Self.condition),
+            idempotencyKey: try body.string("idempotency_key"),
+            metadata: try body.object("metadata", allowing: Self.metadataMembers).map(Self.metadata) ?? CommitMetadata()
         )
     }
 
-    static func operation(_ json: ParsedJSON, at path: String) throws -> WriteOperation {
-        let members = try self.object(json, at: path)
-        try self.allow(members, ["op", "agent_id", "key", "value", "expires_at"], at: path)
-        let agentID = try self.required(members, "agent_id", at: path) { try self.string($0, at: "\(path).agent_id") }
-        let key = try self.required(members, "key", at: path) { try self.string($0, at: "\(path).key") }
-        let op = try self.required(members, "op", at: path) { try self.string($0, at: "\(path).op") }
-        switch op {
+    static func operation(_ json: HTTPJSONObject) throws -> WriteOperation {
+        let agentID = try json.required("agent_id", json.string)
+        let key = try json.required("key", json.string)
+        switch try json.required("op", json.string) {
         case "put":
-            guard let value = self.member(members, "value") else {
-                throw HTTPProblem.badRequest("\(path) is a put without a 'value'")
+            guard let value = try json.json("value") else {
+                throw HTTPProblem.badRequest("\(json.path) is a put without a 'value'")
             }
-            let expiresAt = try self.member(members, "expires_at").map { try self.time($0, at: "\(path).expires_at") }
-            return .put(
-                agentID: agentID, key: key, value: try JSONValue(validating: value.compactText), expiresAt: expiresAt)
+            return .put(agentID: agentID, key: key, value: value, expiresAt: try json.time("expires_at"))
         case "delete":
-            guard self.member(members, "value") == nil, self.member(members, "expires_at") == nil else {
-                throw HTTPProblem.badRequest("\(path) is a delete; it takes no 'value' or 'expires_at'")
+            guard json.value("value") == nil, json.value("expires_at") == nil else {
+                throw HTTPProblem.badRequest("\(json.path) is a delete; it takes no 'value' or 'expires_at'")
             }
             return .delete(agentID: agentID, key: key)
-        default:
-            throw HTTPProblem.badRequest("\(path).op must be \"put\" or \"delete\", got \"\(op)\"")
+        case let op:
+            throw HTTPProblem.badRequest("\(json.path).op must be \"put\" or \"delete\", got \"\(op)\"")
         }
     }
 
-    static func condition(_ json: ParsedJSON, at path: String) throws -> AtomicCommit.Condition {
-        let members = try self.object(json, at: path)
-        try self.allow(members, ["agent_id", "key", "version"], at: path)
-        let agentID = try self.required(members, "agent_id", at: path) { try self.string($0, at: "\(path).agent_id") }
-        let key = try self.required(members, "key", at: path) { try self.string($0, at: "\(path).key") }
-        let version = try self.required(members, "version", at: path) { json -> Version in
-            guard case .number(let text) = json, let version = Version(text) else {
-                throw HTTPProblem.badRequest(
-                    "\(path).version must be a key version (an integer; 0: the key must not exist)")
-            }
-            return version
-        }
-        return AtomicCommit.Condition(agentID: agentID, key: key, expected: version == 0 ? .absent : .version(version))
+    static func condition(_ json: HTTPJSONObject) throws -> AtomicCommit.Condition {
+        let version = try json.required("version", json.uint64)
+        return AtomicCommit.Condition(
+            agentID: try json.required("agent_id", json.string), key: try json.required("key", json.string),
+            expected: version == 0 ? .absent : .version(version))
     }
 
-    static func metadata(_ json: ParsedJSON) throws -> CommitMetadata {
-        let members = try self.object(json, at: "metadata")
-        try self.allow(members, ["actor", "reason", "tags"], at: "metadata")
-        var tags: [String: String] = [:]
-        if let tagsJSON = self.member(members, "tags") {
-            for member in try self.object(tagsJSON, at: "metadata.tags") {
-                tags[member.name] = try self.string(member.value, at: "metadata.tags.\(member.name)")
-            }
-        }
-        return CommitMetadata(
-            actor: try self.member(members, "actor").map { try self.string($0, at: "metadata.actor") },
-            reason: try self.member(members, "reason").map { try self.string($0, at: "metadata.reason") },
-            tags: tags)
-    }
-
-    // MARK: - Reading members
-
-    private static func member(_ members: [ParsedJSON.Member], _ name: String) -> ParsedJSON? {
-        members.first { $0.name == name }?.value
-    }
-
-    private static func required<T>(
-        _ members: [ParsedJSON.Member], _ name: String, at path: String, _ read: (ParsedJSON) throws -> T
-    ) throws -> T {
-        guard let value = self.member(members, name) else { throw HTTPProblem.badRequest("\(path) has no '\(name)'") }
-        return try read(value)
-    }
-
-    private static func allow(_ members: [ParsedJSON.Member], _ names: Set<String>, at path: String) throws {
-        if let unknown = members.first(where: { !names.contains($0.name) }) {
-            throw HTTPProblem.badRequest(
-                "\(path) has an unknown member '\(unknown.name)'; known: \(names.sorted().joined(separator: ", "))")
-        }
-    }
-
-    private static func object(_ json: ParsedJSON, at path: String) throws -> [ParsedJSON.Member] {
-        guard case .object(let members) = json else { throw HTTPProblem.badRequest("\(path) must be a JSON object") }
-        return members
-    }
-
-    private static func array(_ json: ParsedJSON, at path: String) throws -> [ParsedJSON] {
-        guard case .array(let items) = json else { throw HTTPProblem.badRequest("\(path) must be a JSON array") }
-        return items
-    }
-
-    private static func string(_ json: ParsedJSON, at path: String) throws -> String {
-        guard case .string(let text) = json else { throw HTTPProblem.badRequest("\(path) must be a string") }
-        return text
-    }
-
-    private static func time(_ json: ParsedJSON, at path: String) throws -> Microseconds {
-        switch json {
-        case .number(let text):
-            guard let micros = Microseconds(text) else {
-                throw HTTPProblem.badRequest("\(path) must be microseconds since the epoch or an RFC 3339 time")
-            }
-            return micros
-        case .string(let text):
-            guard let micros = RFC3339.micros(text) else {
-                throw HTTPProblem.badRequest("\(path) must be an RFC 3339 time, got '\(text)'")
-            }
-            return micros
-        default:
-            throw HTTPProblem.badRequest("\(path) must be an RFC 3339 time or microseconds since the epoch")
-        }
+    static func metadata(_ json: HTTPJSONObject) throws -> CommitMetadata {
+        CommitMetadata(
+            actor: try json.string("actor"), reason: try json.string("reason"), tags: try json.stringMap("tags"))
     }
 }

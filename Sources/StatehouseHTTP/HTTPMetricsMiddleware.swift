@@ -1,7 +1,6 @@
 import CoreMetrics
 import Hummingbird
-import StatehouseModel
-import Synchronization
+import StatehouseCore
 
 /// Counts and times every HTTP request by route pattern (not by path, which would make a series per key):
 /// `statehouse_http_requests_total{route, status}` and `statehouse_http_request_duration_seconds{route}`.
@@ -26,26 +25,19 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// The metric handles of each route, made on a route's first request.
 final class RouteMetricHandles: Sendable {
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
-    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let timers = MetricHandleCache<CoreMetrics.Timer>()
+    private let counters = MetricHandleCache<CoreMetrics.Counter>()
 
     func timer(_ route: String) -> CoreMetrics.Timer {
-        self.timers.withLock { timers in
-            if let timer = timers[route] { return timer }
-            let timer = CoreMetrics.Timer(label: "statehouse_http_request_duration_seconds", dimensions: [("route", route)])
-            timers[route] = timer
-            return timer
+        self.timers.handle(route) {
+            CoreMetrics.Timer(label: "statehouse_http_request_duration_seconds", dimensions: [("route", route)])
         }
     }
 
     func counter(route: String, status: Int) -> CoreMetrics.Counter {
-        let name = "\(route) \(status)"
-        return self.counters.withLock { counters in
-            if let counter = counters[name] { return counter }
-            let counter = CoreMetrics.Counter(
+        self.counters.handle("\(route) \(status)") {
+            CoreMetrics.Counter(
                 label: "statehouse_http_requests_total", dimensions: [("route", route), ("status", "\(status)")])
-            counters[name] = counter
-            return counter
         }
     }
 }

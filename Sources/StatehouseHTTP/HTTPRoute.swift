@@ -6,7 +6,7 @@ import Hummingbird
 /// being documented, and its query parameters are exactly those the document lists (``HTTPInput`` refuses others).
 struct HTTPRoute: Sendable {
     enum Method: String, Sendable {
-        case get, put, delete, post
+        case get, put, patch, delete, post
     }
 
     /// What the route's request body is, for the document.
@@ -36,8 +36,10 @@ struct HTTPRoute: Sendable {
     var path: String
     var operationID: String
     var summary: String
-    /// Query parameters, described in ``HTTPParameters``.
+    /// Query parameters, described in ``HTTPParameters`` unless ``queryDocs`` describes them for this route.
     var query: [String] = []
+    /// Descriptions of query parameters whose meaning here differs from ``HTTPParameters``'s (type, description).
+    var queryDocs: [String: (type: String, description: String)] = [:]
     /// Request headers the route reads, described in ``HTTPParameters``.
     var headers: [String] = []
     var body: Body = .none

@@ -39,7 +39,7 @@ enum OpenAPIDocument {
                 description: HTTPParameters.path[$0] ?? "")
         }
         for name in route.query {
-            let (type, description) = HTTPParameters.query[name] ?? ("string", "")
+            let (type, description) = route.queryDocs[name] ?? HTTPParameters.query[name] ?? ("string", "")
             parameters.append(
                 self.parameter(
                     name: name, in: "query", required: false, schema: .object([("type", .string(type))]),
@@ -157,6 +157,29 @@ enum OpenAPIDocument {
             ("Verification", self.object([("namespace", "string"), ("ok", "boolean"), ("events_checked", "integer"), ("events_with_removed_values", "integer"), ("first_bad_commit_ts", "integer?"), ("reason", "string?"), ("head_commit_ts", "integer"), ("head_hash", "hex")])),
             ("SignedTreeHead", self.object([("key_id", "string"), ("namespace", "string"), ("root_hash", "hex"), ("signature", "string"), ("timestamp_micros", "integer"), ("tree_size", "integer")])),
             ("InclusionProof", self.object([("namespace", "string"), ("commit_ts", "integer"), ("tree_size", "integer"), ("hashes", "[hex]")])),
+            ("AgentUpdate", self.object([("display_name", "string"), ("status", "string"), ("metadata", "any")])),
+            ("Diff", self.object([("namespace", "string"), ("agent_id", "string"), ("from_commit_ts", "integer"), ("to_commit_ts", "integer"), ("differences", "[#Difference]")])),
+            ("Difference", self.object([("key", "string"), ("change", "string"), ("before", "any"), ("after", "any"), ("patch", "any")])),
+            ("ForkRequest", self.object([("target_agent_id", "string"), ("target_namespace", "string"), ("at", "string"), ("overwrite", "boolean")], required: ["target_agent_id"])),
+            ("CopyResult", self.object([("commit", "#CommitResult"), ("puts", "integer"), ("deletes", "integer"), ("source_commit_ts", "integer")])),
+            ("Snapshot", self.object([("namespace", "string"), ("name", "string"), ("agent_id", "string?"), ("commit_ts", "integer"), ("description", "string"), ("metadata", "any"), ("created_at", "time"), ("expires_at", "time")])),
+            ("SnapshotPage", self.page("Snapshot")),
+            ("SnapshotRequest", self.object([("name", "string"), ("agent_id", "string"), ("description", "string"), ("metadata", "any"), ("expires_at", "string"), ("at", "string")], required: ["name"])),
+            ("AgentEvent", self.object([("id", "string"), ("agent_id", "string"), ("type", "string"), ("session_id", "string?"), ("actor", "string?"), ("content", "any"), ("metadata", "any"), ("occurred_at", "time"), ("commit_ts", "integer")])),
+            ("AgentEventPage", self.page("AgentEvent")),
+            ("AgentEventList", self.object([("items", "[#AgentEvent]")])),
+            ("EventDraft", self.object([("id", "string"), ("agent_id", "string"), ("type", "string"), ("content", "any"), ("session_id", "string"), ("actor", "string"), ("metadata", "any"), ("occurred_at", "string")], required: ["agent_id", "type", "content"])),
+            ("EventsRequest", self.object([("events", "[#EventDraft]")], required: ["events"])),
+            ("SearchHit", self.object([("kind", "string"), ("score", "number"), ("snippet", "string"), ("commit_ts", "integer"), ("committed_at", "time"), ("agent_id", "string?"), ("key", "string?"), ("version", "integer?"), ("event_id", "string?"), ("type", "string?"), ("session_id", "string?"), ("actor", "string?")])),
+            ("SearchPage", self.page("SearchHit")),
+            ("Session", self.object([("id", "string"), ("agent_id", "string"), ("status", "string"), ("metadata", "any"), ("started_at", "time"), ("ended_at", "time")])),
+            ("SessionPage", self.page("Session")),
+            ("SessionRequest", self.object([("agent_id", "string"), ("id", "string"), ("metadata", "any")], required: ["agent_id"])),
+            ("SessionEnd", self.object([("status", "string")])),
+            ("Task", self.object([("id", "string"), ("title", "string"), ("description", "string"), ("status", "string"), ("assigned_to", "string?"), ("metadata", "any"), ("created_at", "time"), ("updated_at", "time")])),
+            ("TaskPage", self.page("Task")),
+            ("TaskRequest", self.object([("id", "string"), ("title", "string"), ("description", "string"), ("status", "string"), ("assigned_to", "string"), ("metadata", "any")], required: ["title"])),
+            ("TaskUpdate", self.object([("title", "string"), ("description", "string"), ("status", "string"), ("assigned_to", "string"), ("metadata", "any")])),
             ("ConsistencyProof", self.object([("namespace", "string"), ("from_size", "integer"), ("to_size", "integer"), ("hashes", "[hex]")])),
         ]
     }
@@ -169,6 +192,8 @@ enum HTTPParameters {
         "agent": "The agent id.",
         "key": "The key, percent-encoded as one path segment.",
         "commit_ts": "The commit's position in the namespace's log (from 1).",
+        "name": "The snapshot's name.",
+        "id": "The event's, session's or task's id.",
     ]
 
     static let query: [String: (type: String, description: String)] = [
@@ -193,6 +218,14 @@ enum HTTPParameters {
         "commit_ts": ("integer", "The commit whose leaf is proven."),
         "from_size": ("integer", "The older tree size."),
         "to_size": ("integer", "The newer tree size (default: the current one)."),
+        "force": ("boolean", "Restore even if the keys changed while it ran."),
+        "q": ("string", "The search text (SQLite FTS5 query syntax)."),
+        "kinds": ("string", "Comma-separated: state, event, commit (default: all)."),
+        "type": ("string", "Only events of this type."),
+        "session_id": ("string", "Only this session's events."),
+        "actor": ("string", "Only this actor's events or commits."),
+        "history": ("boolean", "Search every version of state values, not only current ones."),
+        "assigned_to": ("string", "Only tasks assigned to this agent."),
     ]
 
     static let header: [String: String] = [

@@ -40,6 +40,7 @@ public enum StatehouseHTTPServer {
             switch route.method {
             case .get: router.get(RouterPath(route.routerPath), use: responder)
             case .put: router.put(RouterPath(route.routerPath), use: responder)
+            case .patch: router.patch(RouterPath(route.routerPath), use: responder)
             case .delete: router.delete(RouterPath(route.routerPath), use: responder)
             case .post: router.post(RouterPath(route.routerPath), use: responder)
             }

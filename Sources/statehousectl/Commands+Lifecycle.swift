@@ -118,7 +118,7 @@ struct SnapshotCreate: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.snapshot(snapshot).text
+                ? ModelJSON.snapshot(snapshot).text
                 : "created snapshot '\(snapshot.name)' of \(snapshot.agentID.map { "agent '\($0)'" } ?? "the namespace") "
                     + "at commit_ts " + self.global.style.commitTS("\(snapshot.commitTS)"))
     }
@@ -138,7 +138,7 @@ struct SnapshotList: AsyncParsableCommand {
             }
         }
         if try self.global.format == .json {
-            emit(JSONOutput.array(snapshots.map(LifecycleRender.snapshot)).text)
+            emit(JSONOutput.array(snapshots.map(ModelJSON.snapshot)).text)
         } else if !snapshots.isEmpty {
             emit(LifecycleRender.snapshotTable(snapshots, style: self.global.style))
         }
@@ -157,7 +157,7 @@ struct SnapshotShow: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.snapshot(snapshot).text
+                ? ModelJSON.snapshot(snapshot).text
                 : LifecycleRender.snapshotTable([snapshot], style: self.global.style))
     }
 }
@@ -201,7 +201,7 @@ struct Restore: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.copy(result).text
+                ? ModelJSON.copy(result).text
                 : LifecycleRender.copySummary(
                     result, what: "restored snapshot '\(self.name)'", style: self.global.style))
     }
@@ -229,7 +229,7 @@ struct Fork: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.copy(result).text
+                ? ModelJSON.copy(result).text
                 : LifecycleRender.copySummary(
                     result, what: "forked '\(self.agent)' (commit_ts \(result.sourceCommitTS)) into '\(self.target)'",
                     style: self.global.style))
@@ -256,7 +256,7 @@ struct Diff: AsyncParsableCommand {
             try await $0.diff(namespace: self.global.namespaceName, agentID: self.agent, from: from, to: to)
         }
         if try self.global.format == .json {
-            emit(LifecycleRender.diff(diff).text)
+            emit(ModelJSON.diff(diff).text)
         } else {
             emit(LifecycleRender.diffText(diff, style: self.global.style))
         }
@@ -293,7 +293,7 @@ struct EventRecord: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.event(events[0]).text
+                ? ModelJSON.agentEvent(events[0]).text
                 : "recorded event \(events[0].id) at commit_ts " + self.global.style.commitTS("\(events[0].commitTS)"))
     }
 }
@@ -310,7 +310,7 @@ struct EventShow: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.event(event).text : LifecycleRender.eventLines([event], style: self.global.style))
+                ? ModelJSON.agentEvent(event).text : LifecycleRender.eventLines([event], style: self.global.style))
     }
 }
 
@@ -345,7 +345,7 @@ struct Events: AsyncParsableCommand {
             return events
         }
         if try self.global.format == .json {
-            emit(JSONOutput.array(events.map(LifecycleRender.event)).text)
+            emit(JSONOutput.array(events.map(ModelJSON.agentEvent)).text)
         } else if !events.isEmpty {
             emit(LifecycleRender.eventLines(events, style: self.global.style))
         }
@@ -391,7 +391,7 @@ struct Search: AsyncParsableCommand {
             try await $0.search(namespace: self.global.namespaceName, query, limit: self.limit).items
         }
         if try self.global.format == .json {
-            emit(JSONOutput.array(hits.map(LifecycleRender.hit)).text)
+            emit(JSONOutput.array(hits.map(ModelJSON.hit)).text)
         } else if !hits.isEmpty {
             emit(hits.map { LifecycleRender.hitLine($0, style: self.global.style) }.joined(separator: "\n"))
         }

@@ -24,7 +24,7 @@ struct SessionStart: AsyncParsableCommand {
                 namespace: self.global.namespaceName, agentID: self.agent, id: self.id,
                 metadata: try self.metadata.map(LifecycleRender.json))
         }
-        emit(try self.global.format == .json ? LifecycleRender.session(session).text : session.id)
+        emit(try self.global.format == .json ? ModelJSON.session(session).text : session.id)
     }
 }
 
@@ -41,7 +41,7 @@ struct SessionEnd: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.session(session).text : LifecycleRender.sessionTable([session]))
+                ? ModelJSON.session(session).text : LifecycleRender.sessionTable([session]))
     }
 }
 
@@ -57,7 +57,7 @@ struct SessionShow: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.session(sessions[0]).text : LifecycleRender.sessionTable(sessions))
+                ? ModelJSON.session(sessions[0]).text : LifecycleRender.sessionTable(sessions))
     }
 }
 
@@ -76,7 +76,7 @@ struct SessionList: AsyncParsableCommand {
             }
         }
         if try self.global.format == .json {
-            emit(JSONOutput.array(sessions.map(LifecycleRender.session)).text)
+            emit(JSONOutput.array(sessions.map(ModelJSON.session)).text)
         } else if !sessions.isEmpty {
             emit(LifecycleRender.sessionTable(sessions))
         }
@@ -112,7 +112,7 @@ struct TaskCreate: AsyncParsableCommand {
                 status: self.fields.status ?? "pending", assignedTo: self.fields.assign,
                 metadata: try self.fields.metadata.map(LifecycleRender.json), id: self.id)
         }
-        emit(try self.global.format == .json ? LifecycleRender.task(task).text : task.id)
+        emit(try self.global.format == .json ? ModelJSON.task(task).text : task.id)
     }
 }
 
@@ -134,7 +134,7 @@ struct TaskUpdate: AsyncParsableCommand {
         let task = try await withStatehouseClient(host: host, port: port) {
             try await $0.updateTask(namespace: self.global.namespaceName, id: self.id, update)
         }
-        emit(try self.global.format == .json ? LifecycleRender.task(task).text : LifecycleRender.taskTable([task]))
+        emit(try self.global.format == .json ? ModelJSON.task(task).text : LifecycleRender.taskTable([task]))
     }
 }
 
@@ -150,7 +150,7 @@ struct TaskShow: AsyncParsableCommand {
         }
         emit(
             try self.global.format == .json
-                ? LifecycleRender.task(task).text
+                ? ModelJSON.task(task).text
                 : LifecycleRender.taskTable([task]) + (task.description.isEmpty ? "" : "\n\n" + task.description))
     }
 }
@@ -170,7 +170,7 @@ struct TaskList: AsyncParsableCommand {
             }
         }
         if try self.global.format == .json {
-            emit(JSONOutput.array(tasks.map(LifecycleRender.task)).text)
+            emit(JSONOutput.array(tasks.map(ModelJSON.task)).text)
         } else if !tasks.isEmpty {
             emit(LifecycleRender.taskTable(tasks))
         }

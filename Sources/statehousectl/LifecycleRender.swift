@@ -15,17 +15,6 @@ enum LifecycleRender {
             styles: [style.bold, nil, nil, style.version, style.version, nil])
     }
 
-    static func snapshot(_ snapshot: SnapshotRecord) -> JSONOutput {
-        .object([
-            ("namespace", .string(snapshot.namespace)), ("name", .string(snapshot.name)),
-            ("agent_id", snapshot.agentID.map { .string($0) } ?? .null), ("commit_ts", .int(snapshot.commitTS)),
-            ("description", .string(snapshot.description)),
-            ("metadata", snapshot.metadata.map { .raw($0.text) } ?? .null),
-            ("created_at", ModelJSON.time(snapshot.createdAt)),
-            ("expires_at", snapshot.expiresAt.map { ModelJSON.time($0) } ?? .null),
-        ])
-    }
-
     static func snapshotTable(_ snapshots: [SnapshotRecord], style: Style) -> String {
         Render.table(
             ["SNAPSHOT", "AGENT", "COMMIT_TS", "CREATED", "EXPIRES", "DESCRIPTION"],
@@ -38,13 +27,6 @@ enum LifecycleRender {
             styles: [style.bold, nil, style.commitTS, nil, nil, nil])
     }
 
-    static func copy(_ result: StateCopyResult) -> JSONOutput {
-        .object([
-            ("commit", ModelJSON.commit(result.commit)), ("puts", .int(result.puts)), ("deletes", .int(result.deletes)),
-            ("source_commit_ts", .int(result.sourceCommitTS)),
-        ])
-    }
-
     static func copySummary(_ result: StateCopyResult, what: String, style: Style) -> String {
         guard result.puts + result.deletes > 0 else {
             return
@@ -52,25 +34,6 @@ enum LifecycleRender {
         }
         return "\(what): \(result.puts) put(s), \(result.deletes) delete(s) at commit_ts "
             + style.commitTS("\(result.commit.commitTS)")
-    }
-
-    static func diff(_ diff: StateDiff) -> JSONOutput {
-        .object([
-            ("namespace", .string(diff.namespace)), ("agent_id", .string(diff.agentID)),
-            ("from_commit_ts", .int(diff.fromCommitTS)), ("to_commit_ts", .int(diff.toCommitTS)),
-            (
-                "differences",
-                .array(
-                    diff.differences.map {
-                        .object([
-                            ("key", .string($0.key)), ("change", .string($0.change.rawValue)),
-                            ("before", $0.before?.value.map { .raw($0.text) } ?? .null),
-                            ("after", $0.after?.value.map { .raw($0.text) } ?? .null),
-                            ("patch", $0.patch.map { .raw($0.text) } ?? .null),
-                        ])
-                    })
-            ),
-        ])
     }
 
     /// A readable diff: `+ key value` added, `- key value` removed, `~ key` changed with its patch operations.
@@ -96,16 +59,6 @@ enum LifecycleRender {
         return lines.joined(separator: "\n")
     }
 
-    static func event(_ event: AgentEvent) -> JSONOutput {
-        .object([
-            ("id", .string(event.id)), ("agent_id", .string(event.agentID)), ("type", .string(event.type)),
-            ("session_id", event.sessionID.map { .string($0) } ?? .null),
-            ("actor", event.actor.map { .string($0) } ?? .null), ("content", .raw(event.content.text)),
-            ("metadata", event.metadata.map { .raw($0.text) } ?? .null),
-            ("occurred_at", ModelJSON.time(event.occurredAt)), ("commit_ts", .int(event.commitTS)),
-        ])
-    }
-
     /// One line per event: time, agent, type, session and actor when set, then the content.
     static func eventLines(_ events: [AgentEvent], style: Style) -> String {
         events.map { event in
@@ -118,15 +71,6 @@ enum LifecycleRender {
         }.joined(separator: "\n")
     }
 
-    static func session(_ session: AgentSession) -> JSONOutput {
-        .object([
-            ("id", .string(session.id)), ("agent_id", .string(session.agentID)), ("status", .string(session.status)),
-            ("metadata", session.metadata.map { .raw($0.text) } ?? .null),
-            ("started_at", ModelJSON.time(session.startedAt)),
-            ("ended_at", session.endedAt.map { ModelJSON.time($0) } ?? .null),
-        ])
-    }
-
     static func sessionTable(_ sessions: [AgentSession]) -> String {
         Render.table(
             ["SESSION", "AGENT", "STATUS", "STARTED", "ENDED"],
@@ -135,31 +79,10 @@ enum LifecycleRender {
             })
     }
 
-    static func task(_ task: AgentTask) -> JSONOutput {
-        .object([
-            ("id", .string(task.id)), ("title", .string(task.title)), ("description", .string(task.description)),
-            ("status", .string(task.status)), ("assigned_to", task.assignedTo.map { .string($0) } ?? .null),
-            ("metadata", task.metadata.map { .raw($0.text) } ?? .null), ("created_at", ModelJSON.time(task.createdAt)),
-            ("updated_at", ModelJSON.time(task.updatedAt)),
-        ])
-    }
-
     static func taskTable(_ tasks: [AgentTask]) -> String {
         Render.table(
             ["TASK", "STATUS", "ASSIGNED", "UPDATED", "TITLE"],
             tasks.map { [$0.id, $0.status, $0.assignedTo ?? "-", Render.time($0.updatedAt), $0.title] })
-    }
-
-    static func hit(_ hit: SearchHit) -> JSONOutput {
-        .object([
-            ("kind", .string(hit.kind.rawValue)), ("score", .number(String(hit.score))),
-            ("snippet", .string(hit.snippet)),
-            ("commit_ts", .int(hit.commitTS)), ("committed_at", ModelJSON.time(hit.committedAt)),
-            ("agent_id", hit.agentID.map { .string($0) } ?? .null), ("key", hit.key.map { .string($0) } ?? .null),
-            ("version", hit.version.map { .int($0) } ?? .null), ("event_id", hit.eventID.map { .string($0) } ?? .null),
-            ("type", hit.type.map { .string($0) } ?? .null), ("session_id", hit.sessionID.map { .string($0) } ?? .null),
-            ("actor", hit.actor.map { .string($0) } ?? .null),
-        ])
     }
 
     /// `kind  where  snippet`, the matched words in bold on a terminal (« » otherwise).

@@ -73,6 +73,16 @@ def test_console_walkthrough(console: tuple) -> None:
     assert "signed tree head: size 5" in page.locator("#verify-result").inner_text()
     page.screenshot(path=str(SHOTS / "3-verified.png"))
 
+    # Search (commit metadata is always indexed): by keyboard, from the namespace page.
+    page.get_by_role("searchbox", name="Search this namespace").fill("testing")
+    page.keyboard.press("Enter")
+    page.locator(".card.hit").first.wait_for()
+    assert (
+        "add" in page.locator(".card.hit mark").first.inner_text()
+        or "testing" in page.locator(".card.hit").first.inner_text()
+    )
+    page.screenshot(path=str(SHOTS / "3b-search.png"))
+    page.go_back()
     page.get_by_role("link", name="planner").click()
     page.locator("#keys").get_by_role("link", name="plan", exact=True).wait_for()
     assert page.locator("#timeline .card").count() == 4

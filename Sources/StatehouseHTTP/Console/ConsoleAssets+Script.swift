@@ -11,7 +11,7 @@ extension ConsoleAssets {
         function el(tag, attrs, ...children) {
           const node = document.createElement(tag);
           for (const [name, value] of Object.entries(attrs || {})) {
-            if (name === "onclick" || name === "onchange") node.addEventListener(name.slice(2), value);
+            if (name === "onclick" || name === "onchange" || name === "onsubmit") node.addEventListener(name.slice(2), value);
             else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : value);
           }
           for (const child of children.flat()) {
@@ -120,12 +120,43 @@ extension ConsoleAssets {
           return el("div", { class: "toolbar" }, button, result);
         }
 
+        function searchForm(ns, query) {
+          const input = el("input", { type: "search", id: "search", name: "q", "aria-label": "Search this namespace",
+            placeholder: "Search state, events and commits", value: query || "" });
+          return el("form", { class: "toolbar", role: "search", onsubmit: event => {
+            event.preventDefault();
+            if (input.value.trim()) location.hash = `#/ns/${enc(ns)}/search/${enc(input.value.trim())}`;
+          } }, input, el("button", { type: "submit" }, "Search"));
+        }
+        // A snippet marks matches with « and »: shown as <mark>, built from text nodes (never as HTML).
+        function snippet(text) {
+          const span = el("span", {});
+          text.split(/(«[^»]*»)/).forEach(part => {
+            span.append(part.startsWith("«") && part.endsWith("»") ? el("mark", {}, part.slice(1, -1)) : part);
+          });
+          return span;
+        }
+        async function searchPage(ns, query) {
+          setCrumbs([["namespaces", "#/"], [ns, `#/ns/${enc(ns)}`], ["search"]]);
+          const page = await api(`/v1/namespaces/${enc(ns)}/search?q=${enc(query)}&limit=50`);
+          setMain(el("h1", {}, `Search in ${ns}`), searchForm(ns, query),
+            page.items.length === 0 ? el("p", { class: "muted" }, "Nothing matches.") : null,
+            page.items.map(hit => el("div", { class: "card hit" },
+              el("div", {}, el("span", { class: "tag" }, hit.kind), "  ",
+                hit.kind === "state" ? el("a", { href: `#/ns/${enc(ns)}/agent/${enc(hit.agent_id)}/key/${enc(hit.key)}` }, `${hit.agent_id} / ${hit.key}`)
+                  : hit.agent_id ? el("a", { href: `#/ns/${enc(ns)}/agent/${enc(hit.agent_id)}` }, hit.agent_id + (hit.type ? ` · ${hit.type}` : ""))
+                  : el("span", {}, `commit #${hit.commit_ts}` + (hit.actor ? ` by ${hit.actor}` : "")),
+                "  ", timeCell(hit.committed_at, hit.commit_ts)),
+              el("div", { class: "mono" }, snippet(hit.snippet)))));
+        }
+
         async function agentsPage(ns) {
           setCrumbs([["namespaces", "#/"], [ns]]);
           const [head, page] = await Promise.all([api(`/v1/namespaces/${enc(ns)}`), api(`/v1/namespaces/${enc(ns)}/agents?limit=1000`)]);
           setMain(el("h1", {}, `Namespace ${ns}`),
             el("p", { class: "muted" }, `Head: commit_ts ${head.commit_ts}, `, timeCell(head.committed_at)),
             verifyPanel(ns),
+            searchForm(ns, ""),
             el("h2", {}, "Agents"),
             el("table", {}, el("thead", {}, el("tr", {}, ["Agent", "Name", "Status", "Keys", "Versions", "Last commit"].map(t => el("th", {}, t)))),
               el("tbody", {}, page.items.map(a => el("tr", {},
@@ -300,6 +331,7 @@ extension ConsoleAssets {
             if (parts.length === 0) return namespacesPage();
             if (parts[0] === "ns" && parts.length === 2) return agentsPage(parts[1]);
             if (parts[0] === "ns" && parts[2] === "agent" && parts.length === 4) return agentPage(parts[1], parts[3]);
+            if (parts[0] === "ns" && parts[2] === "search" && parts.length === 4) return searchPage(parts[1], parts[3]);
             if (parts[0] === "ns" && parts[2] === "agent" && parts[4] === "key" && parts.length === 6) return keyPage(parts[1], parts[3], parts[5]);
             setMain(el("h1", {}, "Not found"), el("p", {}, el("a", { href: "#/" }, "Back to the namespaces")));
           });

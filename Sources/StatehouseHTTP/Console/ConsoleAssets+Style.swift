@@ -31,6 +31,8 @@ extension ConsoleAssets {
         .diff .del { background: var(--del); } .diff .add { background: var(--add); }
         .diff .head { font-weight: 600; padding: .3rem .4rem; border-bottom: 1px solid var(--line); background: var(--bg); }
         .toolbar { display: flex; gap: .6rem; align-items: center; margin: .4rem 0 .8rem; flex-wrap: wrap; }
+        input[type=search] { font: inherit; padding: .3rem .5rem; min-width: 24rem; border: 1px solid var(--line); border-radius: 4px; }
+        mark { background: #fff2a8; }
         .op { margin: .2rem 0; } .tag { display: inline-block; padding: 0 .35rem; border-radius: 3px; background: var(--bg);
               border: 1px solid var(--line); font-size: .8rem; }
         """#
