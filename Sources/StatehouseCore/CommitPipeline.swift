@@ -100,8 +100,9 @@ final class CommitPipeline: Sendable {
     ///   failed.
     func submit(_ request: CommitRequest) async throws -> CommitResult {
         try await withCheckedThrowingContinuation { continuation in
+            // Built outside the queue's lock.
             let pending = Pending(
-                request, waiter: .caller(continuation), queuedAt: self.clock.monotonicNanoseconds())  // outside the queue's lock
+                request, waiter: .caller(continuation), queuedAt: self.clock.monotonicNanoseconds())
             let accepted = self.handOff.update { state -> Bool in
                 guard state.phase == .running else { return false }
                 state.pending.append(pending)

@@ -21,12 +21,17 @@ struct EngineMetrics: Sendable {
     let replayEvents: CoreMetrics.Counter
 
     enum ReadKind: String, CaseIterable, Sendable {
-        case get, getMany = "get_many", scan, listKeys = "list_keys", history, log, verify
+        case get
+        case getMany = "get_many"
+        case scan
+        case listKeys = "list_keys"
+        case history, log, verify
     }
 
     static let errorReasons = [
         "invalid_argument", "transaction_not_found", "not_found", "transaction_expired", "conflict",
-        "failed_precondition", "resource_exhausted", "subscriber_too_slow", "unavailable", "data_corruption", "internal",
+        "failed_precondition", "resource_exhausted", "subscriber_too_slow", "unavailable", "data_corruption",
+        "internal",
     ]
 
     init() {

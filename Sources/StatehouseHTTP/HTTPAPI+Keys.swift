@@ -24,9 +24,13 @@ extension HTTPAPI {
                     + "Statehouse-Commit-Ts. As of a version, a commit_ts (at) or a time (as_of).",
                 query: ["version", "at", "as_of"], headers: ["If-None-Match"],
                 answers: [
-                    .init(status: 200, description: "The value.", content: .media("application/json", description: "The stored value")),
+                    .init(
+                        status: 200, description: "The value.",
+                        content: .media("application/json", description: "The stored value")),
                     .init(status: 304, description: "If-None-Match names the current version.", content: .none),
-                    .init(status: 404, description: "The key does not exist there (or is deleted).", content: .schema("Problem")),
+                    .init(
+                        status: 404, description: "The key does not exist there (or is deleted).",
+                        content: .schema("Problem")),
                     .init(
                         status: 412, description: "The retention policy removed the value asked for.",
                         content: .schema("Problem")),
@@ -43,9 +47,15 @@ extension HTTPAPI {
                 headers: ["If-Match", "If-None-Match", "Idempotency-Key", "Statehouse-Actor", "Statehouse-Reason"],
                 body: .value,
                 answers: [
-                    .init(status: 200, description: "Committed; ETag is the new version.", content: .schema("CommitResult")),
-                    .init(status: 201, description: "Committed, and the key did not exist before.", content: .schema("CommitResult")),
-                    .init(status: 412, description: "The If-Match / If-None-Match condition failed.", content: .schema("Problem")),
+                    .init(
+                        status: 200, description: "Committed; ETag is the new version.",
+                        content: .schema("CommitResult")),
+                    .init(
+                        status: 201, description: "Committed, and the key did not exist before.",
+                        content: .schema("CommitResult")),
+                    .init(
+                        status: 412, description: "The If-Match / If-None-Match condition failed.",
+                        content: .schema("Problem")),
                     .init(status: 413, description: "The value is larger than the limit.", content: .schema("Problem")),
                     .init(status: 415, description: "The body is not application/json.", content: .schema("Problem")),
                 ]
@@ -54,7 +64,8 @@ extension HTTPAPI {
             },
             HTTPRoute(
                 method: .delete, path: keyPath, operationID: "deleteValue",
-                summary: "Deletes a key in one commit (a tombstone version; history stays), with the same conditions as PUT.",
+                summary:
+                    "Deletes a key in one commit (a tombstone version; history stays), with the same conditions as PUT.",
                 headers: ["If-Match", "Idempotency-Key", "Statehouse-Actor", "Statehouse-Reason"],
                 answers: [
                     .init(status: 200, description: "Committed.", content: .schema("CommitResult")),
@@ -123,14 +134,18 @@ extension HTTPAPI {
             .eTag: HTTPResponses.etag(record.version), Self.versionHeader: "\(record.version)",
             Self.commitTSHeader: "\(record.commitTS)",
         ]
-        if let wanted = request.headers[.ifNoneMatch], wanted == "*" || (try? request.headers.version(HTTPField.Name.ifNoneMatch)) == record.version {
+        if let wanted = request.headers[.ifNoneMatch],
+            wanted == "*" || (try? request.headers.version(HTTPField.Name.ifNoneMatch)) == record.version
+        {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.utf8)))
     }
 
-    private func putValue(_ request: Request, _ context: HTTPRequestContext, _ input: HTTPInput) async throws -> Response {
+    private func putValue(
+        _ request: Request, _ context: HTTPRequestContext, _ input: HTTPInput
+    ) async throws -> Response {
         let address = try self.address(input)
         try Self.requireJSON(request)
         let bytes = try await Self.body(request, limit: self.limits.maxValueBytes, what: "a value")
@@ -175,7 +190,9 @@ extension HTTPAPI {
 
     /// Commits and answers with the result, `ETag` set to the (last) new version; `status` nil picks 201 for a key that
     /// did not exist before (its first version) and 200 otherwise.
-    func commitResponse(_ commit: AtomicCommit, conditional: Bool, status: HTTPResponse.Status?) async throws -> Response {
+    func commitResponse(
+        _ commit: AtomicCommit, conditional: Bool, status: HTTPResponse.Status?
+    ) async throws -> Response {
         let result: CommitResult
         do {
             result = try await self.engine.commit(commit)
@@ -187,7 +204,8 @@ extension HTTPAPI {
             headers[.eTag] = HTTPResponses.etag(version)
         }
         let created = result.versions.count == 1 && result.versions[0] == 1 && commit.operations.first?.kind == .put
-        return HTTPResponses.json(ModelJSON.commit(result), status: status ?? (created ? .created : .ok), headers: headers)
+        return HTTPResponses.json(
+            ModelJSON.commit(result), status: status ?? (created ? .created : .ok), headers: headers)
     }
 
     /// A request body must be JSON (`application/json` or a `+json` type), with or without a charset.
@@ -197,7 +215,9 @@ extension HTTPAPI {
         guard let type, type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json")) else {
             throw HTTPProblem(
                 status: .unsupportedMediaType, code: "unsupported_media_type",
-                detail: "the body must be application/json, got \(request.headers[.contentType].map { "'\($0)'" } ?? "no Content-Type")")
+                detail:
+                    "the body must be application/json, got \(request.headers[.contentType].map { "'\($0)'" } ?? "no Content-Type")"
+            )
         }
     }
 

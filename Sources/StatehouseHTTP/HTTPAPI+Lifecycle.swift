@@ -130,7 +130,8 @@ extension HTTPAPI {
                 ]
             ) { request, _, input in
                 let result = try await self.engine.restoreSnapshot(
-                    namespace: try input.path("namespace"), name: try input.path("name"), force: try input.bool("force"),
+                    namespace: try input.path("namespace"), name: try input.path("name"),
+                    force: try input.bool("force"),
                     metadata: self.metadata(request.headers))
                 return HTTPResponses.json(ModelJSON.copy(result))
             },

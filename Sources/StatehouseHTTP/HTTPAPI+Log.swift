@@ -23,14 +23,19 @@ extension HTTPAPI {
                 body: .schema("CommitRequest"),
                 answers: [
                     .init(status: 200, description: "Committed.", content: .schema("CommitResult")),
-                    .init(status: 409, description: "A condition failed; nothing was written.", content: .schema("Problem")),
-                    .init(status: 413, description: "The body is over the transaction size limit.", content: .schema("Problem")),
+                    .init(
+                        status: 409, description: "A condition failed; nothing was written.",
+                        content: .schema("Problem")),
+                    .init(
+                        status: 413, description: "The body is over the transaction size limit.",
+                        content: .schema("Problem")),
                 ]
             ) { request, _, input in
                 try Self.requireJSON(request)
                 let bytes = try await Self.body(
                     request, limit: self.limits.maxTransactionBytes + (1 << 20), what: "a commit")
-                let commit = try HTTPCommitBody.parse(bytes, namespace: try input.path("namespace"), limits: self.limits)
+                let commit = try HTTPCommitBody.parse(
+                    bytes, namespace: try input.path("namespace"), limits: self.limits)
                 return try await self.commitResponse(commit, conditional: false, status: .ok)
             },
             HTTPRoute(
@@ -93,7 +98,9 @@ extension HTTPAPI {
                     + "ends the stream with a line {\"error\": problem}.",
                 query: Self.logFilterQuery,
                 answers: [
-                    .init(status: 200, description: "Events.", content: .media("application/x-ndjson", description: "One Event per line"))
+                    .init(
+                        status: 200, description: "Events.",
+                        content: .media("application/x-ndjson", description: "One Event per line"))
                 ]
             ) { _, _, input in
                 try await self.replay(input)
@@ -105,7 +112,9 @@ extension HTTPAPI {
                     + "that reconnects with Last-Event-ID resumes after that commit, without gap or duplicate.",
                 query: ["from", "agent_id"], headers: ["Last-Event-ID"],
                 answers: [
-                    .init(status: 200, description: "The stream.", content: .media("text/event-stream", description: "Events as SSE"))
+                    .init(
+                        status: 200, description: "The stream.",
+                        content: .media("text/event-stream", description: "Events as SSE"))
                 ]
             ) { request, context, input in
                 try await self.watch(request, context, input)
@@ -167,12 +176,14 @@ extension HTTPAPI {
         context.channel.closeFuture.whenComplete { _ in canceller.cancel() }
         let logger = self.logger
         let box = SubscriptionBox(subscription: subscription)
-        logger.info("HTTP watch started", metadata: ["namespace": "\(namespace)", "watch.from": "\(subscription.nextCommitTS)"])
+        logger.info(
+            "HTTP watch started", metadata: ["namespace": "\(namespace)", "watch.from": "\(subscription.nextCommitTS)"])
         let body = ResponseBody { writer in
             let subscription = box.subscription
             defer {
                 logger.info(
-                    "HTTP watch ended", metadata: ["namespace": "\(namespace)", "watch.next": "\(subscription.nextCommitTS)"])
+                    "HTTP watch ended",
+                    metadata: ["namespace": "\(namespace)", "watch.next": "\(subscription.nextCommitTS)"])
             }
             // Tell EventSource to reconnect after one second, and flush the headers now.
             try await writer.write(ByteBuffer(string: "retry: 1000\n: watching from \(subscription.nextCommitTS)\n\n"))

@@ -16,13 +16,16 @@ extension HTTPAPI {
                 method: .post, path: base + "/events", operationID: "recordEvents",
                 summary: "Records agent events (type, content, session, actor) in one commit.",
                 headers: ["Statehouse-Actor", "Statehouse-Reason"], body: .schema("EventsRequest"),
-                answers: [.init(status: 201, description: "The events as recorded.", content: .schema("AgentEventList"))]
+                answers: [
+                    .init(status: 201, description: "The events as recorded.", content: .schema("AgentEventList"))
+                ]
             ) { request, _, input in
                 let body = try await self.jsonBody(request, allowing: ["events"])
                 let drafts = try body.required("events") { try body.objects($0, allowing: Self.eventMembers) }.map {
                     event in
                     AgentEventDraft(
-                        agentID: try event.required("agent_id", event.string), type: try event.required("type", event.string),
+                        agentID: try event.required("agent_id", event.string),
+                        type: try event.required("type", event.string),
                         content: try event.required("content", event.json), sessionID: try event.string("session_id"),
                         actor: try event.string("actor"), metadata: try event.json("metadata"),
                         occurredAt: try event.time("occurred_at"), id: try event.string("id"))
@@ -40,7 +43,8 @@ extension HTTPAPI {
             ) { _, _, input in
                 let filter = AgentEventFilter(
                     agentID: try input.nonEmpty("agent_id"), sessionID: try input.nonEmpty("session_id"),
-                    type: try input.nonEmpty("type"), actor: try input.nonEmpty("actor"), since: try input.time("since"),
+                    type: try input.nonEmpty("type"), actor: try input.nonEmpty("actor"),
+                    since: try input.time("since"),
                     until: try input.time("until"))
                 let page = try await self.engine.events(
                     namespace: try input.path("namespace"), filter: filter,
@@ -67,7 +71,9 @@ extension HTTPAPI {
                 ],
                 answers: [.init(status: 200, description: "A page of hits.", content: .schema("SearchPage"))]
             ) { _, _, input in
-                guard let text = input.string("q") else { throw HTTPProblem.badRequest("q (the search text) is required") }
+                guard let text = input.string("q") else {
+                    throw HTTPProblem.badRequest("q (the search text) is required")
+                }
                 var kinds: Set<SearchQuery.Kind> = []
                 for name in (input.string("kinds") ?? "").split(separator: ",") {
                     guard let kind = SearchQuery.Kind(rawValue: String(name)) else {
@@ -115,7 +121,8 @@ extension HTTPAPI {
             ) { _, _, input in
                 HTTPResponses.json(
                     ModelJSON.session(
-                        try await self.engine.getSession(namespace: try input.path("namespace"), id: try input.path("id"))))
+                        try await self.engine.getSession(
+                            namespace: try input.path("namespace"), id: try input.path("id"))))
             },
             HTTPRoute(
                 method: .post, path: base + "/sessions/{id}/end", operationID: "endSession",
@@ -144,7 +151,8 @@ extension HTTPAPI {
             },
             HTTPRoute(
                 method: .get, path: base + "/tasks", operationID: "listTasks",
-                summary: "Tasks, filtered by status and assignee.", query: ["status", "assigned_to", "limit", "cursor"],
+                summary: "Tasks, filtered by status and assignee.",
+                query: ["status", "assigned_to", "limit", "cursor"],
                 answers: [.init(status: 200, description: "A page of tasks.", content: .schema("TaskPage"))]
             ) { _, _, input in
                 let page = try await self.engine.listTasks(
@@ -160,7 +168,8 @@ extension HTTPAPI {
             ) { _, _, input in
                 HTTPResponses.json(
                     ModelJSON.task(
-                        try await self.engine.getTask(namespace: try input.path("namespace"), id: try input.path("id"))))
+                        try await self.engine.getTask(namespace: try input.path("namespace"), id: try input.path("id")))
+                )
             },
             HTTPRoute(
                 method: .patch, path: base + "/tasks/{id}", operationID: "updateTask",

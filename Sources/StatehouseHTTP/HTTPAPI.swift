@@ -97,7 +97,8 @@ public struct HTTPAPI: Sendable {
                     cursor: try input.nonEmpty("cursor"))
                 return HTTPResponses.page(page) { entry in
                     .object([
-                        ("key", .string(entry.key)), ("version", .int(entry.version)), ("deleted", .bool(entry.deleted)),
+                        ("key", .string(entry.key)), ("version", .int(entry.version)),
+                        ("deleted", .bool(entry.deleted)),
                     ])
                 }
             },

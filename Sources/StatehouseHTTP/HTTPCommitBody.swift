@@ -19,7 +19,8 @@ enum HTTPCommitBody {
     static func parse(_ bytes: [UInt8], namespace: String, limits: EngineLimits) throws -> AtomicCommit {
         let body = try HTTPJSONObject.parse(
             bytes, limits: limits, allowing: ["operations", "conditions", "idempotency_key", "metadata"])
-        guard let operations = try body.objects("operations", allowing: ["op", "agent_id", "key", "value", "expires_at"])
+        guard
+            let operations = try body.objects("operations", allowing: ["op", "agent_id", "key", "value", "expires_at"])
         else {
             throw HTTPProblem.badRequest("the body has no 'operations' (a list of puts and deletes; it may be empty)")
         }

@@ -15,7 +15,8 @@ struct HTTPInput {
             guard allowed.contains(name) else {
                 let known = allowed.sorted().joined(separator: ", ")
                 throw HTTPProblem.badRequest(
-                    "unknown query parameter '\(name)'" + (known.isEmpty ? "; this route takes none" : "; known: \(known)"))
+                    "unknown query parameter '\(name)'"
+                        + (known.isEmpty ? "; this route takes none" : "; known: \(known)"))
             }
             guard self.values[name] == nil else {
                 throw HTTPProblem.badRequest("query parameter '\(name)' is given twice")
@@ -26,7 +27,9 @@ struct HTTPInput {
 
     /// A path parameter, percent-decoded (a key with `/` in it travels as `%2F` in one path segment).
     func path(_ name: String) throws -> String {
-        guard let raw = self.parameters.get(name) else { throw HTTPProblem.badRequest("missing path parameter \(name)") }
+        guard let raw = self.parameters.get(name) else {
+            throw HTTPProblem.badRequest("missing path parameter \(name)")
+        }
         guard let decoded = raw.removingPercentEncoding else {
             throw HTTPProblem.badRequest("path parameter \(name) is not valid percent-encoded UTF-8: '\(raw)'")
         }
@@ -90,7 +93,8 @@ struct HTTPInput {
     func readPoint(allowVersion: Bool = true) throws -> ReadPoint {
         let given = ["version", "at", "as_of"].filter { self.values[$0] != nil }
         guard given.count <= 1 else {
-            throw HTTPProblem.badRequest("give at most one of version, at and as_of; got \(given.joined(separator: ", "))")
+            throw HTTPProblem.badRequest(
+                "give at most one of version, at and as_of; got \(given.joined(separator: ", "))")
         }
         if let version = try self.uint64("version") {
             guard allowVersion else { throw HTTPProblem.badRequest("this route cannot be pinned to a key version") }

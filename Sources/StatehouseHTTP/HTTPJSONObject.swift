@@ -40,7 +40,9 @@ struct HTTPJSONObject {
 
     func string(_ name: String) throws -> String? {
         guard let value = self.value(name), value.isNotNull else { return nil }
-        guard case .string(let text) = value else { throw HTTPProblem.badRequest("\(self.where_(name)) must be a string") }
+        guard case .string(let text) = value else {
+            throw HTTPProblem.badRequest("\(self.where_(name)) must be a string")
+        }
         return text
     }
 
@@ -83,7 +85,9 @@ struct HTTPJSONObject {
 
     func array(_ name: String) throws -> [ParsedJSON]? {
         guard let value = self.value(name), value.isNotNull else { return nil }
-        guard case .array(let items) = value else { throw HTTPProblem.badRequest("\(self.where_(name)) must be an array") }
+        guard case .array(let items) = value else {
+            throw HTTPProblem.badRequest("\(self.where_(name)) must be an array")
+        }
         return items
     }
 

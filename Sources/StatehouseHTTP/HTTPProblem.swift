@@ -113,7 +113,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .methodNotAllowed: "method_not_allowed"
                 default: error.status.code >= 500 ? "internal" : "invalid_argument"
                 }
-            let detail = error.body ?? (error.status == .notFound ? "no such route: \(request.uri.path)" : "\(error.status)")
+            let detail =
+                error.body ?? (error.status == .notFound ? "no such route: \(request.uri.path)" : "\(error.status)")
             return HTTPProblem(status: error.status, code: code, detail: detail).response
         } catch is CancellationError {
             return HTTPProblem(status: .serviceUnavailable, code: "unavailable", detail: "the request was cancelled")

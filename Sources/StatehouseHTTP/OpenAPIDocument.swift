@@ -35,7 +35,8 @@ enum OpenAPIDocument {
 
     private static func operation(_ route: HTTPRoute) -> JSONOutput {
         var parameters: [JSONOutput] = route.pathParameters.map {
-            self.parameter(name: $0, in: "path", required: true, schema: .object([("type", .string("string"))]),
+            self.parameter(
+                name: $0, in: "path", required: true, schema: .object([("type", .string("string"))]),
                 description: HTTPParameters.path[$0] ?? "")
         }
         for name in route.query {
@@ -80,10 +81,16 @@ enum OpenAPIDocument {
         }
         if !route.answers.contains(where: { $0.status == 400 }) {
             responses.append(
-                ("400", .object([
-                    ("description", .string("Bad input: a name, parameter, header or body that does not parse.")),
-                    ("content", .object([("application/problem+json", .object([("schema", self.ref("Problem"))]))])),
-                ])))
+                (
+                    "400",
+                    .object([
+                        ("description", .string("Bad input: a name, parameter, header or body that does not parse.")),
+                        (
+                            "content",
+                            .object([("application/problem+json", .object([("schema", self.ref("Problem"))]))])
+                        ),
+                    ])
+                ))
         }
         members.append(("responses", .object(responses)))
         return .object(members)
@@ -107,12 +114,17 @@ enum OpenAPIDocument {
     }
 
     private static func object(_ properties: [(String, String)], required: [String] = []) -> JSONOutput {
-        .object([
-            ("type", .string("object")),
-            ("properties", .object(properties.map { name, type in
-                (name, type.hasPrefix("#") ? self.ref(String(type.dropFirst())) : self.typed(type))
-            })),
-        ] + (required.isEmpty ? [] : [("required", .array(required.map { .string($0) }))]))
+        .object(
+            [
+                ("type", .string("object")),
+                (
+                    "properties",
+                    .object(
+                        properties.map { name, type in
+                            (name, type.hasPrefix("#") ? self.ref(String(type.dropFirst())) : self.typed(type))
+                        })
+                ),
+            ] + (required.isEmpty ? [] : [("required", .array(required.map { .string($0) }))]))
     }
 
     private static func typed(_ type: String) -> JSONOutput {
@@ -121,10 +133,14 @@ enum OpenAPIDocument {
         case "string?": return .object([("type", .array([.string("string"), .string("null")]))])
         case "integer?": return .object([("type", .array([.string("integer"), .string("null")]))])
         case "hex": return .object([("type", .string("string")), ("pattern", .string("^[0-9a-f]{64}$"))])
-        case "time": return .object([("type", .array([.string("string"), .string("null")])), ("format", .string("date-time"))])
+        case "time":
+            return .object([("type", .array([.string("string"), .string("null")])), ("format", .string("date-time"))])
         case let array where array.hasPrefix("["):
             let item = String(array.dropFirst().dropLast())
-            return .object([("type", .string("array")), ("items", item.hasPrefix("#") ? self.ref(String(item.dropFirst())) : self.typed(item))])
+            return .object([
+                ("type", .string("array")),
+                ("items", item.hasPrefix("#") ? self.ref(String(item.dropFirst())) : self.typed(item)),
+            ])
         default: return .object([("type", .string(type))])
         }
     }
@@ -135,52 +151,218 @@ enum OpenAPIDocument {
 
     static var schemas: [(String, JSONOutput)] {
         [
-            ("Problem", self.object([("type", "string"), ("title", "string"), ("status", "integer"), ("code", "string"), ("detail", "string")], required: ["type", "title", "status", "code", "detail"])),
+            (
+                "Problem",
+                self.object(
+                    [
+                        ("type", "string"), ("title", "string"), ("status", "integer"), ("code", "string"),
+                        ("detail", "string"),
+                    ], required: ["type", "title", "status", "code", "detail"])
+            ),
             ("Health", self.object([("status", "string"), ("version", "string")])),
-            ("Head", self.object([("namespace", "string"), ("commit_ts", "integer"), ("hash", "hex"), ("committed_at", "time")])),
+            (
+                "Head",
+                self.object([
+                    ("namespace", "string"), ("commit_ts", "integer"), ("hash", "hex"), ("committed_at", "time"),
+                ])
+            ),
             ("HeadPage", self.page("Head")),
-            ("Agent", self.object([("agent_id", "string"), ("display_name", "string?"), ("status", "string"), ("metadata", "any"), ("created_at", "time"), ("updated_at", "time"), ("key_count", "integer"), ("version_count", "integer"), ("deleted", "boolean")])),
+            (
+                "Agent",
+                self.object([
+                    ("agent_id", "string"), ("display_name", "string?"), ("status", "string"), ("metadata", "any"),
+                    ("created_at", "time"), ("updated_at", "time"), ("key_count", "integer"),
+                    ("version_count", "integer"), ("deleted", "boolean"),
+                ])
+            ),
             ("AgentPage", self.page("Agent")),
             ("KeyEntry", self.object([("key", "string"), ("version", "integer"), ("deleted", "boolean")])),
             ("KeyPage", self.page("KeyEntry")),
-            ("Record", self.object([("namespace", "string"), ("agent_id", "string"), ("key", "string"), ("value", "any"), ("version", "integer"), ("commit_ts", "integer"), ("committed_at", "time"), ("exists", "boolean"), ("deleted", "boolean"), ("expires_at", "time"), ("value_removed", "boolean")])),
+            (
+                "Record",
+                self.object([
+                    ("namespace", "string"), ("agent_id", "string"), ("key", "string"), ("value", "any"),
+                    ("version", "integer"), ("commit_ts", "integer"), ("committed_at", "time"), ("exists", "boolean"),
+                    ("deleted", "boolean"), ("expires_at", "time"), ("value_removed", "boolean"),
+                ])
+            ),
             ("RecordPage", self.page("Record")),
             ("Metadata", self.object([("actor", "string"), ("reason", "string"), ("tags", "object")])),
             ("HistoryPage", self.page("Record")),
-            ("Operation", self.object([("op", "string"), ("agent_id", "string"), ("key", "string"), ("value", "any"), ("version", "integer"), ("expires_at", "time")], required: ["op", "agent_id", "key"])),
-            ("Condition", self.object([("agent_id", "string"), ("key", "string"), ("version", "integer")], required: ["agent_id", "key", "version"])),
-            ("CommitRequest", self.object([("operations", "[#Operation]"), ("conditions", "[#Condition]"), ("idempotency_key", "string"), ("metadata", "#Metadata")], required: ["operations"])),
-            ("CommitResult", self.object([("namespace", "string"), ("txn_id", "string"), ("commit_ts", "integer"), ("committed_at", "time"), ("versions", "[integer]"), ("hash", "hex")])),
-            ("Event", self.object([("namespace", "string"), ("commit_ts", "integer"), ("txn_id", "string"), ("committed_at", "time"), ("operations", "[#Operation]"), ("metadata", "#Metadata"), ("prev_hash", "hex"), ("hash", "hex")])),
+            (
+                "Operation",
+                self.object(
+                    [
+                        ("op", "string"), ("agent_id", "string"), ("key", "string"), ("value", "any"),
+                        ("version", "integer"), ("expires_at", "time"),
+                    ], required: ["op", "agent_id", "key"])
+            ),
+            (
+                "Condition",
+                self.object(
+                    [("agent_id", "string"), ("key", "string"), ("version", "integer")],
+                    required: ["agent_id", "key", "version"])
+            ),
+            (
+                "CommitRequest",
+                self.object(
+                    [
+                        ("operations", "[#Operation]"), ("conditions", "[#Condition]"), ("idempotency_key", "string"),
+                        ("metadata", "#Metadata"),
+                    ], required: ["operations"])
+            ),
+            (
+                "CommitResult",
+                self.object([
+                    ("namespace", "string"), ("txn_id", "string"), ("commit_ts", "integer"), ("committed_at", "time"),
+                    ("versions", "[integer]"), ("hash", "hex"),
+                ])
+            ),
+            (
+                "Event",
+                self.object([
+                    ("namespace", "string"), ("commit_ts", "integer"), ("txn_id", "string"), ("committed_at", "time"),
+                    ("operations", "[#Operation]"), ("metadata", "#Metadata"), ("prev_hash", "hex"), ("hash", "hex"),
+                ])
+            ),
             ("EventPage", self.page("Event")),
             ("Timeline", self.object([("items", "[#Event]"), ("next_before", "integer?")])),
-            ("Verification", self.object([("namespace", "string"), ("ok", "boolean"), ("events_checked", "integer"), ("events_with_removed_values", "integer"), ("first_bad_commit_ts", "integer?"), ("reason", "string?"), ("head_commit_ts", "integer"), ("head_hash", "hex")])),
-            ("SignedTreeHead", self.object([("key_id", "string"), ("namespace", "string"), ("root_hash", "hex"), ("signature", "string"), ("timestamp_micros", "integer"), ("tree_size", "integer")])),
-            ("InclusionProof", self.object([("namespace", "string"), ("commit_ts", "integer"), ("tree_size", "integer"), ("hashes", "[hex]")])),
+            (
+                "Verification",
+                self.object([
+                    ("namespace", "string"), ("ok", "boolean"), ("events_checked", "integer"),
+                    ("events_with_removed_values", "integer"), ("first_bad_commit_ts", "integer?"),
+                    ("reason", "string?"), ("head_commit_ts", "integer"), ("head_hash", "hex"),
+                ])
+            ),
+            (
+                "SignedTreeHead",
+                self.object([
+                    ("key_id", "string"), ("namespace", "string"), ("root_hash", "hex"), ("signature", "string"),
+                    ("timestamp_micros", "integer"), ("tree_size", "integer"),
+                ])
+            ),
+            (
+                "InclusionProof",
+                self.object([
+                    ("namespace", "string"), ("commit_ts", "integer"), ("tree_size", "integer"), ("hashes", "[hex]"),
+                ])
+            ),
             ("AgentUpdate", self.object([("display_name", "string"), ("status", "string"), ("metadata", "any")])),
-            ("Diff", self.object([("namespace", "string"), ("agent_id", "string"), ("from_commit_ts", "integer"), ("to_commit_ts", "integer"), ("differences", "[#Difference]")])),
-            ("Difference", self.object([("key", "string"), ("change", "string"), ("before", "any"), ("after", "any"), ("patch", "any")])),
-            ("ForkRequest", self.object([("target_agent_id", "string"), ("target_namespace", "string"), ("at", "string"), ("overwrite", "boolean")], required: ["target_agent_id"])),
-            ("CopyResult", self.object([("commit", "#CommitResult"), ("puts", "integer"), ("deletes", "integer"), ("source_commit_ts", "integer")])),
-            ("Snapshot", self.object([("namespace", "string"), ("name", "string"), ("agent_id", "string?"), ("commit_ts", "integer"), ("description", "string"), ("metadata", "any"), ("created_at", "time"), ("expires_at", "time")])),
+            (
+                "Diff",
+                self.object([
+                    ("namespace", "string"), ("agent_id", "string"), ("from_commit_ts", "integer"),
+                    ("to_commit_ts", "integer"), ("differences", "[#Difference]"),
+                ])
+            ),
+            (
+                "Difference",
+                self.object([
+                    ("key", "string"), ("change", "string"), ("before", "any"), ("after", "any"), ("patch", "any"),
+                ])
+            ),
+            (
+                "ForkRequest",
+                self.object(
+                    [
+                        ("target_agent_id", "string"), ("target_namespace", "string"), ("at", "string"),
+                        ("overwrite", "boolean"),
+                    ], required: ["target_agent_id"])
+            ),
+            (
+                "CopyResult",
+                self.object([
+                    ("commit", "#CommitResult"), ("puts", "integer"), ("deletes", "integer"),
+                    ("source_commit_ts", "integer"),
+                ])
+            ),
+            (
+                "Snapshot",
+                self.object([
+                    ("namespace", "string"), ("name", "string"), ("agent_id", "string?"), ("commit_ts", "integer"),
+                    ("description", "string"), ("metadata", "any"), ("created_at", "time"), ("expires_at", "time"),
+                ])
+            ),
             ("SnapshotPage", self.page("Snapshot")),
-            ("SnapshotRequest", self.object([("name", "string"), ("agent_id", "string"), ("description", "string"), ("metadata", "any"), ("expires_at", "string"), ("at", "string")], required: ["name"])),
-            ("AgentEvent", self.object([("id", "string"), ("agent_id", "string"), ("type", "string"), ("session_id", "string?"), ("actor", "string?"), ("content", "any"), ("metadata", "any"), ("occurred_at", "time"), ("commit_ts", "integer")])),
+            (
+                "SnapshotRequest",
+                self.object(
+                    [
+                        ("name", "string"), ("agent_id", "string"), ("description", "string"), ("metadata", "any"),
+                        ("expires_at", "string"), ("at", "string"),
+                    ], required: ["name"])
+            ),
+            (
+                "AgentEvent",
+                self.object([
+                    ("id", "string"), ("agent_id", "string"), ("type", "string"), ("session_id", "string?"),
+                    ("actor", "string?"), ("content", "any"), ("metadata", "any"), ("occurred_at", "time"),
+                    ("commit_ts", "integer"),
+                ])
+            ),
             ("AgentEventPage", self.page("AgentEvent")),
             ("AgentEventList", self.object([("items", "[#AgentEvent]")])),
-            ("EventDraft", self.object([("id", "string"), ("agent_id", "string"), ("type", "string"), ("content", "any"), ("session_id", "string"), ("actor", "string"), ("metadata", "any"), ("occurred_at", "string")], required: ["agent_id", "type", "content"])),
+            (
+                "EventDraft",
+                self.object(
+                    [
+                        ("id", "string"), ("agent_id", "string"), ("type", "string"), ("content", "any"),
+                        ("session_id", "string"), ("actor", "string"), ("metadata", "any"), ("occurred_at", "string"),
+                    ], required: ["agent_id", "type", "content"])
+            ),
             ("EventsRequest", self.object([("events", "[#EventDraft]")], required: ["events"])),
-            ("SearchHit", self.object([("kind", "string"), ("score", "number"), ("snippet", "string"), ("commit_ts", "integer"), ("committed_at", "time"), ("agent_id", "string?"), ("key", "string?"), ("version", "integer?"), ("event_id", "string?"), ("type", "string?"), ("session_id", "string?"), ("actor", "string?")])),
+            (
+                "SearchHit",
+                self.object([
+                    ("kind", "string"), ("score", "number"), ("snippet", "string"), ("commit_ts", "integer"),
+                    ("committed_at", "time"), ("agent_id", "string?"), ("key", "string?"), ("version", "integer?"),
+                    ("event_id", "string?"), ("type", "string?"), ("session_id", "string?"), ("actor", "string?"),
+                ])
+            ),
             ("SearchPage", self.page("SearchHit")),
-            ("Session", self.object([("id", "string"), ("agent_id", "string"), ("status", "string"), ("metadata", "any"), ("started_at", "time"), ("ended_at", "time")])),
+            (
+                "Session",
+                self.object([
+                    ("id", "string"), ("agent_id", "string"), ("status", "string"), ("metadata", "any"),
+                    ("started_at", "time"), ("ended_at", "time"),
+                ])
+            ),
             ("SessionPage", self.page("Session")),
-            ("SessionRequest", self.object([("agent_id", "string"), ("id", "string"), ("metadata", "any")], required: ["agent_id"])),
+            (
+                "SessionRequest",
+                self.object([("agent_id", "string"), ("id", "string"), ("metadata", "any")], required: ["agent_id"])
+            ),
             ("SessionEnd", self.object([("status", "string")])),
-            ("Task", self.object([("id", "string"), ("title", "string"), ("description", "string"), ("status", "string"), ("assigned_to", "string?"), ("metadata", "any"), ("created_at", "time"), ("updated_at", "time")])),
+            (
+                "Task",
+                self.object([
+                    ("id", "string"), ("title", "string"), ("description", "string"), ("status", "string"),
+                    ("assigned_to", "string?"), ("metadata", "any"), ("created_at", "time"), ("updated_at", "time"),
+                ])
+            ),
             ("TaskPage", self.page("Task")),
-            ("TaskRequest", self.object([("id", "string"), ("title", "string"), ("description", "string"), ("status", "string"), ("assigned_to", "string"), ("metadata", "any")], required: ["title"])),
-            ("TaskUpdate", self.object([("title", "string"), ("description", "string"), ("status", "string"), ("assigned_to", "string"), ("metadata", "any")])),
-            ("ConsistencyProof", self.object([("namespace", "string"), ("from_size", "integer"), ("to_size", "integer"), ("hashes", "[hex]")])),
+            (
+                "TaskRequest",
+                self.object(
+                    [
+                        ("id", "string"), ("title", "string"), ("description", "string"), ("status", "string"),
+                        ("assigned_to", "string"), ("metadata", "any"),
+                    ], required: ["title"])
+            ),
+            (
+                "TaskUpdate",
+                self.object([
+                    ("title", "string"), ("description", "string"), ("status", "string"), ("assigned_to", "string"),
+                    ("metadata", "any"),
+                ])
+            ),
+            (
+                "ConsistencyProof",
+                self.object([
+                    ("namespace", "string"), ("from_size", "integer"), ("to_size", "integer"), ("hashes", "[hex]"),
+                ])
+            ),
         ]
     }
 }
@@ -230,7 +412,8 @@ enum HTTPParameters {
 
     static let header: [String: String] = [
         "If-Match": "Commit only if the key is at this version (an ETag such as \"3\"); else 412.",
-        "If-None-Match": "On PUT, * commits only if the key does not exist (else 412); on GET, 304 if it names the current version.",
+        "If-None-Match":
+            "On PUT, * commits only if the key does not exist (else 412); on GET, 304 if it names the current version.",
         "Idempotency-Key": "A retry with the same key and content returns the first commit's result.",
         "Statehouse-Actor": "The commit's actor (its metadata).",
         "Statehouse-Reason": "The commit's reason (its metadata).",

@@ -50,14 +50,16 @@ public enum StatehouseHTTPServer {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document))
         }
         router.get("/healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         router.get("/readyz") { _, _ in
             if let reason = probes.notReadyReason() {
                 throw HTTPProblem(status: .serviceUnavailable, code: "unavailable", detail: reason)
             }
             return Response(
-                status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
         router.get("/metrics") { _, _ in
             Response(

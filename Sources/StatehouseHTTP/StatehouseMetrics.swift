@@ -51,7 +51,8 @@ public final class StatehouseMetrics: Sendable {
         MetricsSystem.bootstrap(factory)
         func gauge(_ name: String, unit: String = "", _ help: String) -> Prometheus.Gauge {
             registry.makeGauge(
-                descriptor: MetricNameDescriptor(namespace: "statehouse", metricName: name, unitName: unit, helpText: help))
+                descriptor: MetricNameDescriptor(
+                    namespace: "statehouse", metricName: name, unitName: unit, helpText: help))
         }
         self.openTransactions = gauge("open_transactions", "Interactive transactions open now.")
         self.watchers = gauge("watchers", "Watch subscriptions now (gRPC and HTTP).")

@@ -25,4 +25,3 @@ public enum JSONOutput: Sendable {
 
     public static func int<T: BinaryInteger>(_ value: T) -> JSONOutput { .number("\(value)") }
 }
-

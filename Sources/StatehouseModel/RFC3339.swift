@@ -53,7 +53,8 @@ public enum RFC3339 {
         var atEnd: Bool { self.index == self.bytes.count }
 
         mutating func digit() -> Int64? {
-            guard self.index < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.index])
+            guard self.index < self.bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[self.index])
             else { return nil }
             defer { self.index += 1 }
             return Int64(self.bytes[self.index] - UInt8(ascii: "0"))
@@ -148,7 +149,9 @@ public enum RFC3339 {
 
     private static func append(_ value: UInt64, digits: Int, to bytes: inout [UInt8]) {
         let text = String(value)
-        if text.utf8.count < digits { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits - text.utf8.count)) }
+        if text.utf8.count < digits {
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits - text.utf8.count))
+        }
         bytes.append(contentsOf: text.utf8)
     }
 }

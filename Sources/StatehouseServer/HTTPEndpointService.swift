@@ -33,7 +33,8 @@ struct HTTPEndpointService: Service {
             configuration: .init(address: .hostname(self.address.host, port: self.address.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("HTTP serving", metadata: ["address": "\(HostAndPort(host: self.address.host, port: port))"])
+                logger.info(
+                    "HTTP serving", metadata: ["address": "\(HostAndPort(host: self.address.host, port: port))"])
                 onListening(port)
             },
             logger: self.logger

@@ -148,7 +148,8 @@ extension StatehouseDaemon {
         logger.logLevel = .error
         let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: logger)
         let engine = StatehouseEngine(backend: backend, logger: logger)
-        let document = StatehouseHTTPServer.openAPIDocument(api: HTTPAPI(engine: engine, version: Self.version, logger: logger))
+        let document = StatehouseHTTPServer.openAPIDocument(
+            api: HTTPAPI(engine: engine, version: Self.version, logger: logger))
         await backend.close()
         return document
     }

@@ -301,7 +301,8 @@ struct History: AsyncParsableCommand {
                 JSONOutput.array(
                     entries.map { entry in
                         guard self.reasons,
-                            case .object(var fields) = ModelJSON.record(entry.record, namespace: self.global.namespaceName)
+                            case .object(var fields) = ModelJSON.record(
+                                entry.record, namespace: self.global.namespaceName)
                         else { return ModelJSON.record(entry.record, namespace: self.global.namespaceName) }
                         fields.append(("actor", entry.metadata.actor.map { .string($0) } ?? .null))
                         fields.append(("reason", entry.metadata.reason.map { .string($0) } ?? .null))

@@ -462,34 +462,58 @@ def test_openapi_document_is_served_and_kept_in_the_repo(http: HTTP) -> None:
 
 
 def test_every_documented_route_answers(http: HTTP, namespace: str) -> None:
+    base = f"/v1/namespaces/{namespace}"
     http.request("PUT", key_path(namespace, "agent", "key"), b"1")
     http.request("PUT", key_path(namespace, "agent", "key"), b"2")
-    values = {"namespace": namespace, "agent": "agent", "key": "key", "commit_ts": "1"}
-    required = {"commit_ts": "1", "from_size": "1"}
-    for path, method, operation in _documented_operations():
-        url = path
+    for name in ("snap", "snap-to-restore"):
+        assert http.request("POST", f"{base}/snapshots", {"name": name, "agent_id": "agent"}).status == 201
+    event = http.request("POST", f"{base}/events", {"events": [{"agent_id": "agent", "type": "t", "content": 1}]})
+    session = http.request("POST", f"{base}/sessions", {"agent_id": "agent"}).json()
+    task = http.request("POST", f"{base}/tasks", {"title": "t"}).json()
+    ids = {"events": event.json()["items"][0]["id"], "sessions": session["id"], "tasks": task["id"]}
+    values = {"namespace": namespace, "agent": "agent", "key": "key", "commit_ts": "1", "name": "snap"}
+    required = {"commit_ts": "1", "from_size": "1", "from": "1", "q": "t"}
+    bodies: Dict[str, Any] = {
+        "putValue": b"3",
+        "commit": {"operations": [{"op": "put", "agent_id": "agent", "key": "other", "value": 1}]},
+        "updateAgent": {"status": "busy"},
+        "forkAgent": {"target_agent_id": "agent-copy"},
+        "createSnapshot": {"name": "another", "agent_id": "agent"},
+        "recordEvents": {"events": [{"agent_id": "agent", "type": "t", "content": 2}]},
+        "startSession": {"agent_id": "agent"},
+        "endSession": {},
+        "createTask": {"title": "another"},
+        "updateTask": {"status": "done"},
+    }
+    answered = set()
+    # Deletes last: the agent's and the snapshot's would leave nothing for the routes after them.
+    operations = sorted(_documented_operations(), key=lambda item: item[1] == "delete")
+    for path, method, operation in operations:
+        url = path.replace("{name}", "snap-to-restore" if operation["operationId"] == "restoreSnapshot" else "snap")
         for name, value in values.items():
             url = url.replace("{" + name + "}", value)
+        if "{id}" in url:
+            url = url.replace("{id}", ids[url.split("/")[4]])
         query = [
             f"{p['name']}={required[p['name']]}"
             for p in operation.get("parameters", [])
-            if p["in"] == "query" and p["name"] in required
+            if p["in"] == "query"
+            and p["name"] in required
+            and operation["operationId"] not in ("listCommits", "replay")
         ]
-        if query:
-            url += "?" + "&".join(query)
-        body: Any = None
-        if method == "put":
-            body = b"3"
-        elif method == "post":
-            body = {"operations": [{"op": "put", "agent_id": "agent", "key": "other", "value": 1}]}
         if operation["operationId"] == "watch":
             conn, events = sse_events(http, url + "?from=1")
             assert next(events)["event"] == "commit"
             conn.close()
+            answered.add("watch")
             continue
-        reply: Reply = http.request(method.upper(), url, body)
+        if query:
+            url += "?" + "&".join(query)
+        reply: Reply = http.request(method.upper(), url, bodies.get(operation["operationId"]))
         documented = {int(status) for status in operation["responses"]}
         assert reply.status in documented and reply.status < 400, (method, url, reply.status, reply.body)
+        answered.add(operation["operationId"])
+    assert len(answered) == sum(1 for _ in _documented_operations())
 
 
 def test_taken_http_port_stops_the_daemon_before_the_store(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_snapshot_restore_fork_and_diff(http: HTTP, namespace: str) -> None:
     http.request("PUT", key_path(namespace, "worker", "b"), b'{"x": 1}')
     snapshot = ok(http.request("POST", snapshots, {"name": "good", "agent_id": "worker", "description": "before"}), 201)
     assert snapshot["name"] == "good" and snapshot["agent_id"] == "worker"
-    assert http.request("POST", snapshots, {"name": "good", "agent_id": "worker"}).status == 409
+    assert http.request("POST", snapshots, {"name": "good", "agent_id": "worker"}).status == 400  # the name is taken
     http.request("PUT", key_path(namespace, "worker", "b"), b'{"x": 2}')
     http.request("PUT", key_path(namespace, "worker", "c"), b"3")
     diff = ok(http.get(f"{agent}/diff?from=snapshot:good"))
