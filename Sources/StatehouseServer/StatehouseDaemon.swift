@@ -74,7 +74,7 @@ public enum StatehouseDaemon {
         let serving = ServingState()
         let server = GRPCServer(
             transport: transport, services: [service, v1Service, StatehouseHealthService(state: serving)],
-            interceptors: [RPCMetricsInterceptor()])
+            interceptors: configuration.rpcMetrics ? [RPCMetricsInterceptor()] : [])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(

@@ -74,3 +74,14 @@ def test_rpc_errors_are_counted_by_code(fresh: Tuple[Daemon, HTTP]) -> None:
             client.get_state("", "k")
     samples = scrape(http)
     assert value(samples, "statehouse_rpc_errors_total", method="GetState", code="INVALID_ARGUMENT") == 1
+
+
+def test_rpc_metrics_can_be_turned_off(make_daemon) -> None:
+    daemon = make_daemon("--rpc-metrics", "false")
+    http = HTTP(daemon.http_url)
+    http.wait_ready()
+    with Statehouse(url=daemon.url, namespace="m") as client:
+        client.apply([Put("a", "k", 1)])
+    samples = scrape(http)
+    assert value(samples, "statehouse_commits_total") == 1
+    assert not any(name.startswith("statehouse_rpc_") for name, _ in samples)
