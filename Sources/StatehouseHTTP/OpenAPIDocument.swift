@@ -408,6 +408,10 @@ enum HTTPParameters {
         "actor": ("string", "Only this actor's events or commits."),
         "history": ("boolean", "Search every version of state values, not only current ones."),
         "assigned_to": ("string", "Only tasks assigned to this agent."),
+        "known_size": (
+            "integer", "A tree size the client already trusts: the answer adds a consistency proof from it."
+        ),
+        "vacuum": ("boolean", "VACUUM the store afterwards, shrinking the file (commits wait while it runs)."),
     ]
 
     static let header: [String: String] = [

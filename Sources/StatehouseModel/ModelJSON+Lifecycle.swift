@@ -77,4 +77,21 @@ extension ModelJSON {
             ("actor", hit.actor.map { .string($0) } ?? .null),
         ])
     }
+
+    public static func retention(_ retention: ResolvedRetention) -> JSONOutput {
+        .object([
+            ("namespace", .string(retention.namespace)), ("keep_versions", .int(retention.policy.keepVersions)),
+            ("keep_for_seconds", .int(retention.policy.keepFor.components.seconds)),
+            ("source", .string(retention.source.rawValue)), ("commit_ts", .int(retention.commitTS)),
+        ])
+    }
+
+    public static func compaction(_ report: CompactionReport) -> JSONOutput {
+        .object([
+            ("namespace", .string(report.namespace)), ("versions_examined", .int(report.versionsExamined)),
+            ("values_removed", .int(report.valuesRemoved)), ("value_bytes_removed", .int(report.valueBytesRemoved)),
+            ("file_bytes_before", .int(report.fileBytesBefore)), ("file_bytes_after", .int(report.fileBytesAfter)),
+            ("policy", self.retention(report.policy)),
+        ])
+    }
 }

@@ -22,7 +22,7 @@ struct RetentionShow: AsyncParsableCommand {
         let retention = try await withStatehouseClient(host: host, port: port) {
             try await $0.retention(namespace: self.global.namespaceName)
         }
-        emit(try self.global.format == .json ? RetentionRender.json(retention).text : RetentionRender.text(retention))
+        emit(try self.global.format == .json ? ModelJSON.retention(retention).text : RetentionRender.text(retention))
     }
 }
 
@@ -60,7 +60,7 @@ struct RetentionSet: AsyncParsableCommand {
             try await $0.setRetention(
                 namespace: self.global.namespaceName, policy: policy, metadata: CommitMetadata(reason: self.reason))
         }
-        emit(try self.global.format == .json ? RetentionRender.json(retention).text : RetentionRender.text(retention))
+        emit(try self.global.format == .json ? ModelJSON.retention(retention).text : RetentionRender.text(retention))
     }
 }
 
@@ -83,14 +83,7 @@ struct Compact: AsyncParsableCommand {
             }
         }
         if try self.global.format == .json {
-            emit(
-                JSONOutput.object([
-                    ("namespace", .string(report.namespace)), ("versions_examined", .int(report.versionsExamined)),
-                    ("values_removed", .int(report.valuesRemoved)),
-                    ("value_bytes_removed", .int(report.valueBytesRemoved)),
-                    ("file_bytes_before", .int(report.fileBytesBefore)),
-                    ("file_bytes_after", .int(report.fileBytesAfter)), ("policy", RetentionRender.json(report.policy)),
-                ]).text)
+            emit(ModelJSON.compaction(report).text)
         } else {
             emit(
                 "removed \(report.valuesRemoved) values (\(report.valueBytesRemoved) bytes) of "
@@ -102,14 +95,6 @@ struct Compact: AsyncParsableCommand {
 }
 
 enum RetentionRender {
-    static func json(_ retention: ResolvedRetention) -> JSONOutput {
-        .object([
-            ("namespace", .string(retention.namespace)), ("keep_versions", .int(retention.policy.keepVersions)),
-            ("keep_for_seconds", .int(retention.policy.keepFor.components.seconds)),
-            ("source", .string(retention.source.rawValue)), ("commit_ts", .int(retention.commitTS)),
-        ])
-    }
-
     static func text(_ retention: ResolvedRetention) -> String {
         let origin: String
         switch retention.source {

@@ -484,6 +484,7 @@ def test_every_documented_route_answers(http: HTTP, namespace: str) -> None:
         "endSession": {},
         "createTask": {"title": "another"},
         "updateTask": {"status": "done"},
+        "setRetention": {"keep_versions": 10},
     }
     answered = set()
     # Deletes last: the agent's and the snapshot's would leave nothing for the routes after them.

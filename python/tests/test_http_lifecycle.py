@@ -117,3 +117,31 @@ def test_events_sessions_tasks_and_search(http: HTTP, namespace: str) -> None:
     assert http.get(f"{base}/search").status == 400
     assert http.get(f"{base}/search?q=x&kinds=files").status == 400
     assert http.get(f"{base}/search?q=%22unterminated").status == 400
+
+
+def test_retention_compaction_and_verified_read(http: HTTP, namespace: str) -> None:
+    base = f"/v1/namespaces/{namespace}"
+    path = key_path(namespace, "r", "k")
+    for i in range(5):
+        http.request("PUT", path, str(i).encode())
+    assert ok(http.get(f"{base}/retention"))["source"] in ("default", "none")
+    policy = ok(http.request("PUT", f"{base}/retention", {"keep_versions": 2}, headers={"Statehouse-Actor": "ops"}))
+    assert (policy["keep_versions"], policy["source"]) == (2, "namespace")
+    assert http.request("PUT", f"{base}/retention", {"keep_version": 2}).status == 400
+    report = ok(http.request("POST", f"{base}/compact"))
+    assert report["values_removed"] == 3 and report["policy"]["keep_versions"] == 2
+    removed = http.get(path + "?version=1")
+    assert removed.status == 412 and removed.problem_code == "failed_precondition"
+    history = ok(http.get(path + "/history"))
+    assert [item.get("value_removed", False) for item in history["items"]] == [False, False, True, True, True]
+    assert ok(http.get(f"{base}/verify"))["ok"] is True  # removed values are checked by their leaves
+    cleared = ok(http.request("DELETE", f"{base}/retention"))
+    assert cleared["source"] != "namespace"
+
+    read = ok(http.get(path + "/proof?known_size=2"))
+    assert read["record"]["value"] == 4 and read["event"]["commit_ts"] == read["record"]["commit_ts"]
+    assert read["inclusion"]["commit_ts"] == read["record"]["commit_ts"] and read["inclusion"]["hashes"]
+    assert read["head"]["tree_size"] == read["inclusion"]["tree_size"] and read["head"]["signature"]
+    assert read["consistency"]["from_size"] == 2
+    never = ok(http.get(key_path(namespace, "r", "never") + "/proof"))
+    assert never["record"]["exists"] is False and never["event"] is None and never["inclusion"] is None
