@@ -25,12 +25,16 @@ public enum StatehouseHTTPServer {
     }
 
     /// The router with every route and middleware.
+    ///
+    /// - Parameter loopbackOnly: answer only requests whose `Host` is a loopback name (``LoopbackHostMiddleware``);
+    ///   the daemon sets it when the listener is bound to a loopback address.
     public static func router(
-        api: HTTPAPI, probes: Probes
+        api: HTTPAPI, probes: Probes, loopbackOnly: Bool
     ) -> Router<HTTPRequestContext> {
         let router = Router(context: HTTPRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
+        if loopbackOnly { router.add(middleware: LoopbackHostMiddleware()) }
         for route in api.routes {
             let allowed = Set(route.query)
             let handle = route.handle

@@ -88,3 +88,15 @@ public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
         self.init(host: String(host), port: port)
     }
 }
+
+extension HostAndPort {
+    /// Whether the host is a loopback name or address: `localhost` (and `*.localhost`), 127.0.0.0/8 or `::1`.
+    public var isLoopback: Bool { Self.isLoopback(host: self.host) }
+
+    public static func isLoopback(host: String) -> Bool {
+        let name = host.lowercased()
+        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -25,7 +25,8 @@ struct HTTPEndpointService: Service {
 
     func run() async throws {
         let router = StatehouseHTTPServer.router(
-            api: HTTPAPI(engine: self.engine, version: self.version, logger: self.logger), probes: self.probes)
+            api: HTTPAPI(engine: self.engine, version: self.version, logger: self.logger), probes: self.probes,
+            loopbackOnly: self.address.isLoopback)
         let logger = self.logger
         let onListening = self.onListening
         let application = Application(

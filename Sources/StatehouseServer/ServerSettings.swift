@@ -262,7 +262,7 @@ public struct ServerSettings: Sendable {
             } catch let error as StatehouseError {
                 throw InvalidSetting(description: "mcp-listen: \(error)")
             }
-            guard ["127.0.0.1", "::1", "localhost"].contains(address.host) || address.host.hasPrefix("127.") else {
+            guard address.isLoopback else {
                 throw InvalidSetting(
                     description: "mcp-listen must be a loopback address (127.0.0.1:PORT, [::1]:PORT or "
                         + "localhost:PORT), got '\(value)': the MCP endpoint has no authentication")

@@ -535,3 +535,26 @@ def test_taken_http_port_stops_the_daemon_before_the_store(tmp_path: Path) -> No
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port} (http-listen): the address is already in use" in result.stderr
     assert not data.exists()
+
+
+@pytest.mark.parametrize(
+    "host,status",
+    [
+        ("evil.example", 403),
+        ("evil.example:8080", 403),
+        ("127.0.0.1.evil.example", 403),
+        ("localhost", 200),
+        ("LOCALHOST:8080", 200),
+        ("127.0.0.1:1", 200),
+        ("[::1]:8080", 200),
+    ],
+)
+def test_loopback_listener_answers_only_loopback_host_names(http: HTTP, namespace: str, host: str, status: int) -> None:
+    """DNS rebinding: a page whose host name comes to resolve to 127.0.0.1 still sends its own name in Host."""
+    before = head(http, namespace)
+    reply = http.request("PUT", key_path(namespace, "a", "k"), b"1", headers={"Host": host})
+    assert reply.status == (201 if status == 200 else 403), reply.body
+    if status == 403:
+        assert reply.problem_code == "forbidden_host"
+        assert head(http, namespace) == before
+        assert http.get("/v1/health", headers={"Host": host}).status == 403
