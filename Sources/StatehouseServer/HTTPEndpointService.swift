@@ -1,6 +1,10 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOCertificateReloading
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import StatehouseCore
 import StatehouseGRPC
@@ -19,9 +23,22 @@ struct HTTPEndpointService: Service {
     let version: String
     let serving: ServingState
     let probes: StatehouseHTTPServer.Probes
+    /// TLS material; nil serves plaintext.
+    let tls: TLSCertificateFiles?
     let gracePeriod: Duration
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
+
+    /// HTTP/1.1, over TLS when the daemon has certificates (with client verification for mTLS).
+    private func serverBuilder() throws -> HTTPServerBuilder {
+        guard let tls = self.tls else { return .http1() }
+        var configuration = try TLSConfiguration.makeServerConfiguration(certificateReloader: tls)
+        if let roots = tls.clientCertificates {
+            configuration.trustRoots = .certificates(roots)
+            configuration.certificateVerification = .noHostnameVerification
+        }
+        return try .tls(.http1(), tlsConfiguration: configuration)
+    }
 
     func run() async throws {
         let router = StatehouseHTTPServer.router(
@@ -31,6 +48,7 @@ struct HTTPEndpointService: Service {
         let onListening = self.onListening
         let application = Application(
             router: router,
+            server: try self.serverBuilder(),
             configuration: .init(address: .hostname(self.address.host, port: self.address.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -97,6 +97,12 @@ extension ServerConfiguration {
                 description: "transaction-timeout must not be above max-transaction-timeout"
             )
         }
+        guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
+            throw ServerSettings.InvalidSetting(description: "tls-cert and tls-key go together: give both or neither")
+        }
+        guard configuration.tlsClientCAPath == nil || configuration.tlsCertificatePath != nil else {
+            throw ServerSettings.InvalidSetting(description: "tls-client-ca needs tls-cert and tls-key")
+        }
         return .run(configuration)
     }
 

@@ -47,6 +47,12 @@ public struct ServerConfiguration: Sendable {
     public var rpcMetrics = true
     /// Where the HTTP API, probes, metrics and console listen; `nil` serves no HTTP. The default is 127.0.0.1:8080.
     public var httpListen: HostAndPort? = HostAndPort(host: "127.0.0.1", port: 8080)
+    /// TLS for both listeners: the server's certificate chain and private key (PEM files); both or neither. Unset, the
+    /// default, serves plaintext.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// Clients must present a certificate signed by one of these CAs (PEM); needs ``tlsCertificatePath``.
+    public var tlsClientCAPath: String?
     /// Where the MCP endpoint listens (loopback only); `nil`, the default, serves no MCP.
     public var mcpListen: HostAndPort?
     /// The namespace of the MCP endpoint's tools, and whether a call may name another.

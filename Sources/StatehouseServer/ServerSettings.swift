@@ -227,6 +227,28 @@ public struct ServerSettings: Sendable {
                 try Self.int(value, name: "shutdown-grace-period", range: 0...3600))
         },
         Setting(
+            name: "tls-cert", environment: "STATEHOUSE_TLS_CERT",
+            help: "Serve gRPC and HTTP over TLS with this certificate chain (PEM file); needs tls-key. Re-read on "
+                + "SIGHUP: new connections get the new certificate, open ones keep theirs. Unset: plaintext.",
+            example: "/etc/statehouse/tls/server.crt", isSwitch: false
+        ) { configuration, value in
+            configuration.tlsCertificatePath = value.isEmpty ? nil : value
+        },
+        Setting(
+            name: "tls-key", environment: "STATEHOUSE_TLS_KEY",
+            help: "The private key of tls-cert (PEM file); re-read with it on SIGHUP.",
+            example: "/etc/statehouse/tls/server.key", isSwitch: false
+        ) { configuration, value in
+            configuration.tlsKeyPath = value.isEmpty ? nil : value
+        },
+        Setting(
+            name: "tls-client-ca", environment: "STATEHOUSE_TLS_CLIENT_CA",
+            help: "Require clients to present a certificate signed by one of these CAs (PEM file): mutual TLS.",
+            example: "/etc/statehouse/tls/clients-ca.crt", isSwitch: false
+        ) { configuration, value in
+            configuration.tlsClientCAPath = value.isEmpty ? nil : value
+        },
+        Setting(
             name: "rpc-metrics", environment: "STATEHOUSE_RPC_METRICS",
             help: "Time every gRPC call by method for /metrics (statehouse_rpc_*); costs about 11 µs of daemon CPU per "
                 + "unary call (the session stream is one call), so a daemon that needs the last 5 % can turn it off.",

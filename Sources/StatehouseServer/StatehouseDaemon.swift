@@ -49,6 +49,12 @@ public enum StatehouseDaemon {
         if let http = configuration.httpListen {
             _ = try ListenAddress.checkedSocketAddress(http, shownAs: "\(http) (http-listen)")
         }
+        // The TLS files too: a missing or unreadable certificate stops the daemon before anything is created.
+        let tls = try configuration.tlsCertificatePath.map { certificate in
+            try TLSCertificateFiles(
+                certificatePath: certificate, keyPath: configuration.tlsKeyPath ?? "",
+                clientCAPath: configuration.tlsClientCAPath)
+        }
         // Before the engine and the store make their metric handles.
         StatehouseMetrics.bootstrap()
         let backend = try await SQLiteBackend.open(configuration: configuration.storage, logger: logger)
@@ -67,7 +73,7 @@ public enum StatehouseDaemon {
         let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, logger: logger)
         let transport = HTTP2ServerTransport.Posix(
             address: socketAddress,
-            transportSecurity: .plaintext,
+            transportSecurity: tls.map(Self.grpcSecurity) ?? .plaintext,
             config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.maxMessageBytes }
         )
         // grpc.health.v1 on the same port, for Kubernetes gRPC probes and grpc_health_probe.
@@ -107,7 +113,14 @@ public enum StatehouseDaemon {
                 .init(
                     service: HTTPEndpointService(
                         engine: engine, address: address, version: Self.version, serving: serving, probes: probes,
-                        gracePeriod: configuration.shutdownGracePeriod, onListening: onHTTPListening, logger: logger),
+                        tls: tls, gracePeriod: configuration.shutdownGracePeriod, onListening: onHTTPListening,
+                        logger: logger),
+                    successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        if let tls {
+            services.append(
+                .init(
+                    service: TLSReloadService(files: tls, logger: logger),
                     successTerminationBehavior: .gracefullyShutdownGroup))
         }
         if let address = configuration.mcpListen {
@@ -141,6 +154,19 @@ public enum StatehouseDaemon {
 }
 
 extension StatehouseDaemon {
+    /// gRPC's TLS from the daemon's files; the files are also its certificate reloader (SIGHUP).
+    static func grpcSecurity(_ files: TLSCertificateFiles) -> HTTP2ServerTransport.Posix.TransportSecurity {
+        var tls = HTTP2ServerTransport.Posix.TransportSecurity.TLS.defaults(
+            certificateChain: [.file(path: files.certificatePath, format: .pem)],
+            privateKey: .file(path: files.keyPath, format: .pem))
+        tls.certificateReloader = files
+        if let clientCA = files.clientCAPath {
+            tls.clientCertificateVerification = .noHostnameVerification
+            tls.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
+        }
+        return .tls(tls)
+    }
+
     /// The HTTP API's OpenAPI document, as `/v1/openapi.json` serves it (built from the route table over an engine
     /// that is never run).
     public static func openAPIDocument() async throws -> String {

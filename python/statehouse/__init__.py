@@ -13,6 +13,7 @@ See python/README.md for the whole API.
 """
 
 from . import exceptions, formatting, ledger, lifecycle, merkle
+from ._config import TLS
 from .aio import AsyncStatehouse, AsyncTransaction, AsyncTransactionBegin, AsyncWatchStream
 from .client import Statehouse, Transaction, WatchStream
 from .exceptions import (
@@ -65,6 +66,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Statehouse",
+    "TLS",
     "Transaction",
     "WatchStream",
     "AsyncStatehouse",

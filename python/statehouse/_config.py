@@ -34,6 +34,46 @@ TimeoutArgument = Union[float, None, Unset]
 
 
 @dataclass(frozen=True)
+class TLS:
+    """TLS to a daemon started with ``--tls-cert``/``--tls-key``: the CA that signed its certificate (default: the
+    system's roots) and, for a daemon with ``--tls-client-ca``, this client's certificate and key. All are PEM file
+    paths.
+
+    Example::
+
+        Statehouse(url="db.internal:50051", tls=TLS(ca_file="ca.crt"),
+                   metadata=[("authorization", "Bearer ...")])
+    """
+
+    ca_file: Optional[str] = None
+    cert_file: Optional[str] = None
+    key_file: Optional[str] = None
+
+    def credentials(self) -> Any:
+        """The gRPC channel credentials these files describe (raises InvalidArgumentError for a file that cannot be
+        read, or a certificate without its key)."""
+        import grpc
+
+        if (self.cert_file is None) != (self.key_file is None):
+            raise errors.InvalidArgumentError("TLS cert_file and key_file go together: give both or neither")
+
+        def read(path: Optional[str], what: str) -> Optional[bytes]:
+            if path is None:
+                return None
+            try:
+                with open(path, "rb") as file:
+                    return file.read()
+            except OSError as error:
+                raise errors.InvalidArgumentError(f"cannot read the TLS {what} {path!r}: {error.strerror}") from None
+
+        return grpc.ssl_channel_credentials(
+            root_certificates=read(self.ca_file, "CA file"),
+            private_key=read(self.key_file, "key file"),
+            certificate_chain=read(self.cert_file, "certificate file"),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     url: str
     namespace: str

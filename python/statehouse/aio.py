@@ -349,6 +349,8 @@ class AsyncStatehouse(config.ClientBase):
             RPC per call.
         metadata: ``(name, value)`` string pairs sent with every call and stream (the session stream included),
             such as ``[("authorization", "Bearer ...")]``; names are lowercase.
+        tls: connect over TLS (:class:`~statehouse.TLS`: the CA file, and a client certificate for mutual TLS);
+            default: plaintext.
 
     Raises:
         InvalidArgumentError: a bad argument or environment variable (named in the message).
@@ -363,8 +365,10 @@ class AsyncStatehouse(config.ClientBase):
         commit_retry_timeout: float = 30.0,
         pipelined: bool = True,
         metadata: Optional[Sequence[Tuple[str, str]]] = None,
+        tls: Optional[config.TLS] = None,
     ) -> None:
         self._configure(url, namespace, timeout, metadata, commit_retry_timeout)
+        self._credentials = None if tls is None else tls.credentials()
         self._pipelined = pipelined
         self._channel: Optional[grpc.aio.Channel] = None
         self._stub: Optional[statehouse_pb2_grpc.StatehouseServiceStub] = None
@@ -375,7 +379,10 @@ class AsyncStatehouse(config.ClientBase):
         if self._closed:
             raise errors.StatehouseError(f"the client of {self._url} is closed")
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
+            if self._credentials is None:
+                self._channel = grpc.aio.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
+            else:
+                self._channel = grpc.aio.secure_channel(self._url, self._credentials, options=wire.CHANNEL_OPTIONS)
             self._stub = statehouse_pb2_grpc.StatehouseServiceStub(self._channel)
         return self._stub
 

@@ -213,6 +213,8 @@ class Statehouse(config.ClientBase):
         commit_retry_timeout: how long a commit whose reply was lost is retried (it is applied once).
         metadata: ``(name, value)`` string pairs sent with every call and stream, such as
             ``[("authorization", "Bearer ...")]``; names are lowercase.
+        tls: connect over TLS (:class:`~statehouse.TLS`: the CA file, and a client certificate for mutual TLS);
+            default: plaintext.
 
     Raises:
         InvalidArgumentError: a bad argument or environment variable (named in the message).
@@ -226,9 +228,13 @@ class Statehouse(config.ClientBase):
         timeout: config.TimeoutArgument = config.UNSET,
         commit_retry_timeout: float = 30.0,
         metadata: Optional[Sequence[Tuple[str, str]]] = None,
+        tls: Optional[config.TLS] = None,
     ) -> None:
         self._configure(url, namespace, timeout, metadata, commit_retry_timeout)
-        self._channel = grpc.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
+        if tls is None:
+            self._channel = grpc.insecure_channel(self._url, options=wire.CHANNEL_OPTIONS)
+        else:
+            self._channel = grpc.secure_channel(self._url, tls.credentials(), options=wire.CHANNEL_OPTIONS)
         self._stub = statehouse_pb2_grpc.StatehouseServiceStub(self._channel)
 
     def close(self) -> None:

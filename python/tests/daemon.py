@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,9 +34,11 @@ def free_port() -> int:
 class Daemon:
     """One statehoused process on 127.0.0.1 with its own data directory; restartable on the same port and data."""
 
-    def __init__(self, data_dir: Path, extra_args: Optional[List[str]] = None) -> None:
+    def __init__(self, data_dir: Path, extra_args: Optional[List[str]] = None, client_tls: Any = None) -> None:
         self.data_dir = data_dir
         self.extra_args = extra_args or []
+        # How start() reaches a daemon that serves TLS (a statehouse.TLS), for its health check.
+        self.client_tls = client_tls
         self.port = free_port()
         self.http_port = free_port()
         self.process: Optional[subprocess.Popen] = None
@@ -67,7 +69,7 @@ class Daemon:
         )
         log.close()
         deadline = time.monotonic() + timeout
-        with Statehouse(url=self.url, timeout=2.0) as client:
+        with Statehouse(url=self.url, timeout=2.0, tls=self.client_tls) as client:
             while True:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"statehoused exited with {self.process.returncode}: {self.log()}")
