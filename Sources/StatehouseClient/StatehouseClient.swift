@@ -56,13 +56,40 @@ public struct StatehouseClient: Sendable {
     }
 }
 
-/// Connects to `statehoused` at `host:port` (plaintext HTTP/2), runs `body`, and disconnects.
+/// TLS to a daemon that serves it (`statehoused --tls-cert`): the CA that signed the daemon's certificate (default:
+/// the system's roots) and, for a daemon that requires client certificates (`--tls-client-ca`), this client's
+/// certificate and key. All are PEM file paths.
+public struct StatehouseClientTLS: Sendable, Hashable {
+    public var caFile: String?
+    public var certificateFile: String?
+    public var keyFile: String?
+
+    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+    }
+
+    var transportSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
+        .tls(
+            .defaults { config in
+                if let caFile = self.caFile { config.trustRoots = .certificates([.file(path: caFile, format: .pem)]) }
+                if let certificateFile = self.certificateFile, let keyFile = self.keyFile {
+                    config.certificateChain = [.file(path: certificateFile, format: .pem)]
+                    config.privateKey = .file(path: keyFile, format: .pem)
+                }
+            })
+    }
+}
+
+/// Connects to `statehoused` at `host:port` (HTTP/2, plaintext or `tls`), runs `body`, and disconnects.
 ///
 /// - Throws: what `body` throws; calls fail with ``StatehouseModel/StatehouseError/unavailable(_:)`` naming the address
 ///   when the daemon cannot be reached.
 public func withStatehouseClient<Result: Sendable>(
     host: String = "127.0.0.1",
     port: Int = 50051,
+    tls: StatehouseClientTLS? = nil,
     _ body: (StatehouseClient) async throws -> Result
 ) async throws -> Result {
     let address = HostAndPort(host: host, port: port)
@@ -75,7 +102,7 @@ public func withStatehouseClient<Result: Sendable>(
     }
     let transport = try HTTP2ClientTransport.Posix(
         target: target,
-        transportSecurity: .plaintext,
+        transportSecurity: tls?.transportSecurity ?? .plaintext,
         config: .defaults { $0.connection.maxIdleTime = nil }
     )
     return try await withGRPCClient(transport: transport) { grpcClient in

@@ -19,7 +19,7 @@ struct RetentionShow: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let retention = try await withStatehouseClient(host: host, port: port) {
+        let retention = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
             try await $0.retention(namespace: self.global.namespaceName)
         }
         emit(try self.global.format == .json ? ModelJSON.retention(retention).text : RetentionRender.text(retention))
@@ -56,7 +56,7 @@ struct RetentionSet: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let policy =
             self.useDefault ? nil : RetentionPolicy(keepVersions: self.keepVersions, keepFor: .seconds(self.keepFor))
-        let retention = try await withStatehouseClient(host: host, port: port) {
+        let retention = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
             try await $0.setRetention(
                 namespace: self.global.namespaceName, policy: policy, metadata: CommitMetadata(reason: self.reason))
         }
@@ -77,7 +77,7 @@ struct Compact: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let report = try await withStatehouseClient(host: host, port: port) { client in
+        let report = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
             try await Progress.timing("compact") {
                 try await client.compact(namespace: self.global.namespaceName, vacuum: self.vacuum)
             }

@@ -11,7 +11,9 @@ struct Health: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let status = try await withStatehouseClient(host: host, port: port) { try await $0.health() }
+        let status = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+            try await $0.health()
+        }
         emit(
             try self.global.format == .json
                 ? JSONOutput.object([("status", .string(status))]).text : self.global.style.good(status))
@@ -32,7 +34,9 @@ struct VersionCommand: AsyncParsableCommand {
         let version: String
         let sha: String
         do {
-            (version, sha) = try await withStatehouseClient(host: host, port: port) { try await $0.version() }
+            (version, sha) = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+                try await $0.version()
+            }
         } catch {
             // This CLI's own version is worth knowing exactly when the daemon cannot be reached.
             emit("Client: statehousectl \(StatehouseBuild.description)")
@@ -93,7 +97,9 @@ struct Put: AsyncParsableCommand {
             ]
         }
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
+        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+            try await $0.commit(commit)
+        }
         let style = self.global.style
         emit(
             try self.global.format == .json
@@ -113,7 +119,9 @@ struct Delete: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let commit = AtomicCommit(
             namespace: self.global.namespaceName, operations: [.delete(agentID: self.agent, key: self.key)])
-        let result = try await withStatehouseClient(host: host, port: port) { try await $0.commit(commit) }
+        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+            try await $0.commit(commit)
+        }
         let style = self.global.style
         emit(
             try self.global.format == .json
@@ -160,7 +168,7 @@ struct Get: AsyncParsableCommand {
         let namespace = self.global.namespaceName
         let format = try self.global.format
         let (host, port) = try self.global.endpoint()
-        let record = try await withStatehouseClient(host: host, port: port) { client in
+        let record = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
             do {
                 if self.verify {
                     if let trusted { client.trust(ledgerKey: trusted) }
@@ -216,7 +224,7 @@ struct Keys: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let entries = try await withStatehouseClient(host: host, port: port) { client in
+        let entries = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
             try await allPages {
                 try await client.listKeys(
                     namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
@@ -253,7 +261,7 @@ struct Scan: AsyncParsableCommand {
     func run() async throws {
         let point = try ReadPoint(at: self.at, asOf: self.asOf)
         let (host, port) = try self.global.endpoint()
-        let records = try await withStatehouseClient(host: host, port: port) { client in
+        let records = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
             try await allPages {
                 try await client.scan(
                     namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
@@ -283,7 +291,7 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         // The commits' metadata is read only when it is shown.
-        let entries = try await withStatehouseClient(host: host, port: port) { client in
+        let entries = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
             guard self.reasons else {
                 return try await allPages {
                     try await client.history(
@@ -337,7 +345,7 @@ struct Agents: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let namespace = self.global.namespaceName
         guard self.long || self.status != nil || self.deleted else {
-            let agents = try await withStatehouseClient(host: host, port: port) { client in
+            let agents = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
                 try await allPages { try await client.listAgents(namespace: namespace, cursor: $0) }
             }
             if try self.global.format == .json {
@@ -347,7 +355,7 @@ struct Agents: AsyncParsableCommand {
             }
             return
         }
-        let records = try await withStatehouseClient(host: host, port: port) { client in
+        let records = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
             try await allPages {
                 try await client.listAgentRecords(
                     namespace: namespace, status: self.status, includeDeleted: self.deleted, cursor: $0)
@@ -367,7 +375,7 @@ struct Namespaces: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let heads = try await withStatehouseClient(host: host, port: port) { client in
+        let heads = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
             try await allPages { try await client.listNamespaces(cursor: $0) }
         }
         let style = self.global.style
@@ -417,7 +425,9 @@ struct LedgerKeyCommand: AsyncParsableCommand {
     func run() async throws {
         let format = try self.global.format
         let (host, port) = try self.global.endpoint()
-        let key = try await withStatehouseClient(host: host, port: port) { client in try await client.ledgerKey() }
+        let key = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+            try await client.ledgerKey()
+        }
         if format == .json {
             emit(
                 JSONOutput.object([

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StatehouseBuildInfo
+import StatehouseClient
 import StatehouseModel
 
 /// `statehousectl`: the command line for a running statehoused.
@@ -157,6 +158,21 @@ struct GlobalOptions: ParsableArguments {
     )
     var addr: String = Self.environmentAddress ?? "127.0.0.1:50051"
 
+    @Option(
+        name: .customLong("tls-ca"),
+        help:
+            "Connect over TLS, trusting the CA in this PEM file (env STATEHOUSE_TLS_CA; with --tls-cert and no CA: the system's roots)."
+    )
+    var tlsCA: String?
+
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "This client's certificate (PEM) for a daemon that requires one (mutual TLS).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+
     /// The first of the variables the original CLI and SDK read, in the order the Python CLI reads them.
     static var environmentAddress: String? {
         let environment = ProcessInfo.processInfo.environment
@@ -196,6 +212,17 @@ struct GlobalOptions: ParsableArguments {
 
     /// How text output is styled on standard output.
     var style: Style { Style(self.color, fileDescriptor: STDOUT_FILENO) }
+
+    /// TLS to the daemon, when it serves it (`statehoused --tls-cert`).
+    func tls() throws -> StatehouseClientTLS? {
+        let tlsCA =
+            self.tlsCA ?? ProcessInfo.processInfo.environment["STATEHOUSE_TLS_CA"].flatMap { $0.isEmpty ? nil : $0 }
+        guard tlsCA != nil || self.tlsCert != nil || self.tlsKey != nil else { return nil }
+        guard (self.tlsCert == nil) == (self.tlsKey == nil) else {
+            throw UsageError("--tls-cert and --tls-key go together: give both or neither")
+        }
+        return StatehouseClientTLS(caFile: tlsCA, certificateFile: self.tlsCert, keyFile: self.tlsKey)
+    }
 
     /// Host and port from `--addr`.
     func endpoint() throws -> (host: String, port: Int) {

@@ -199,3 +199,31 @@ def test_bad_tls_settings_stop_the_daemon_before_the_store(
     assert result.returncode != 0
     assert message in result.stderr
     assert not data.exists()
+
+
+def test_statehousectl_over_tls_and_mutual_tls(tls_daemon: Dict) -> None:
+    certs: Path = tls_daemon["certs"]
+    ctl = str(statehoused_binary().parent / "statehousectl")
+    daemon = tls_daemon["start"](mtls=True)
+    base = [ctl, "--addr", daemon.url, "-n", "ctl-tls"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*base[:1], *args, *base[1:]], capture_output=True, text=True, timeout=30)
+
+    client = [
+        "--tls-ca",
+        str(certs / "ca.crt"),
+        "--tls-cert",
+        str(certs / "client.crt"),
+        "--tls-key",
+        str(certs / "client.key"),
+    ]
+    assert run("put", "a", "k", '{"x": 1}', *client).returncode == 0
+    got = run("get", "a", "k", *client, "-o", "json")
+    assert got.returncode == 0 and '"x":1' in got.stdout.replace(" ", "")
+    refused = run("get", "a", "k", "--tls-ca", str(certs / "ca.crt"))  # no client certificate
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    plaintext = run("health")
+    assert plaintext.returncode != 0
+    half = run("health", "--tls-cert", str(certs / "client.crt"))
+    assert half.returncode != 0 and "--tls-cert and --tls-key go together" in half.stderr
