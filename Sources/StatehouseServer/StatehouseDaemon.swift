@@ -117,12 +117,9 @@ public enum StatehouseDaemon {
                         logger: logger),
                     successTerminationBehavior: .gracefullyShutdownGroup))
         }
-        if let tls {
-            services.append(
-                .init(
-                    service: TLSReloadService(files: tls, logger: logger),
-                    successTerminationBehavior: .gracefullyShutdownGroup))
-        }
+        services.append(
+            .init(
+                service: ReloadService(tls: tls, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
         if let address = configuration.mcpListen {
             // Last, so that a shutdown stops it first (the group stops services in reverse order).
             services.append(

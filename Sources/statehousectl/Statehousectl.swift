@@ -29,7 +29,7 @@ struct Statehousectl: AsyncParsableCommand {
 
     /// Global options that take a value; the flags among them take none.
     static let globalOptionsWithValue: Set<String> = [
-        "--addr", "--address", "-n", "--namespace", "-o", "--output", "--color",
+        "--addr", "--address", "-n", "--namespace", "-o", "--output", "--color", "--tls-ca", "--tls-cert", "--tls-key",
     ]
     static let globalFlags: Set<String> = ["--json", "--json-output"]
 

@@ -558,3 +558,18 @@ def test_loopback_listener_answers_only_loopback_host_names(http: HTTP, namespac
         assert reply.problem_code == "forbidden_host"
         assert head(http, namespace) == before
         assert http.get("/v1/health", headers={"Host": host}).status == 403
+
+
+def test_sighup_without_tls_is_logged_and_harmless(make_daemon: Any) -> None:
+    import signal
+    import time
+
+    daemon = make_daemon()
+    assert daemon.process is not None
+    daemon.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "nothing to reload" not in daemon.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "SIGHUP: nothing to reload" in daemon.log()
+    assert daemon.process.poll() is None
+    assert HTTP(daemon.http_url).get("/healthz").status == 200

@@ -223,6 +223,8 @@ def test_statehousectl_over_tls_and_mutual_tls(tls_daemon: Dict) -> None:
     assert got.returncode == 0 and '"x":1' in got.stdout.replace(" ", "")
     refused = run("get", "a", "k", "--tls-ca", str(certs / "ca.crt"))  # no client certificate
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    before = subprocess.run([ctl, *client, "--addr", daemon.url, "health"], capture_output=True, text=True, timeout=30)
+    assert before.returncode == 0, before.stderr  # global options before the command, as the docs write them
     plaintext = run("health")
     assert plaintext.returncode != 0
     half = run("health", "--tls-cert", str(certs / "client.crt"))
