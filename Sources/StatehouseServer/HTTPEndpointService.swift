@@ -33,7 +33,7 @@ struct HTTPEndpointService: Service {
     private func serverBuilder() throws -> HTTPServerBuilder {
         guard let tls = self.tls else { return .http1() }
         var configuration = try TLSConfiguration.makeServerConfiguration(certificateReloader: tls)
-        if let roots = tls.clientCertificates {
+        if let roots = try tls.clientCertificates() {
             configuration.trustRoots = .certificates(roots)
             configuration.certificateVerification = .noHostnameVerification
         }

@@ -30,9 +30,10 @@ final class TLSCertificateFiles: CertificateReloader, Sendable {
         self.current.withLock { $0 }
     }
 
-    /// The client CA's certificates (mTLS trust roots), read at startup.
-    var clientCertificates: [NIOSSLCertificate]? {
-        try? self.clientCAPath.map { try Self.certificates($0, setting: "tls-client-ca") }
+    /// The client CA's certificates (mTLS trust roots); nil without `tls-client-ca`. Throws rather than answer nil
+    /// for a file that became unreadable, which would let any client in.
+    func clientCertificates() throws -> [NIOSSLCertificate]? {
+        try self.clientCAPath.map { try Self.certificates($0, setting: "tls-client-ca") }
     }
 
     /// Reads the files again (SIGHUP); on failure the current material stays and the error is thrown.
