@@ -31,7 +31,7 @@ def make_ca(directory: Path, name: str) -> None:
             "-keyout", f"{name}.key", "-out", f"{name}.crt", cwd=directory)  # fmt: skip
 
 
-def make_leaf(directory: Path, ca: str, name: str, serial: int, server: bool) -> None:
+def make_leaf(directory: Path, ca: str, name: str, serial: int, server: bool, days: int = 2) -> None:
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", f"{name}.key",
             "-out", f"{name}.csr", cwd=directory)  # fmt: skip
     extensions = directory / f"{name}.ext"
@@ -40,8 +40,9 @@ def make_leaf(directory: Path, ca: str, name: str, serial: int, server: bool) ->
         if server
         else "extendedKeyUsage=clientAuth\n"
     )
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key", "-set_serial",
-            str(serial), "-days", "2", "-extfile", extensions.name, "-out", f"{name}.crt", cwd=directory)  # fmt: skip
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+            "-set_serial", str(serial), "-days", str(days), "-extfile", extensions.name,
+            "-out", f"{name}.crt", cwd=directory)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,8 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_leaf(directory, "ca", "server-2", 1002, server=True)
     make_leaf(directory, "ca", "client", 2001, server=False)
     make_leaf(directory, "other-ca", "stranger", 3001, server=False)
+    make_leaf(directory, "ca", "expired-client", 2002, server=False, days=-1)  # notAfter yesterday
+    make_leaf(directory, "ca", "expired-server", 1003, server=True, days=-1)
     return directory
 
 
@@ -140,11 +143,45 @@ def test_mutual_tls(tls_daemon: Dict) -> None:
     ) as stranger:
         with pytest.raises(StatehouseError):
             stranger.health()
+    expired = TLS(ca_file=ca, cert_file=str(certs / "expired-client.crt"), key_file=str(certs / "expired-client.key"))
+    with Statehouse(url=daemon.url, tls=expired, timeout=3) as late:
+        with pytest.raises(StatehouseError):
+            late.health()
+    expired_context = ssl.create_default_context(cafile=ca)
+    expired_context.load_cert_chain(str(certs / "expired-client.crt"), str(certs / "expired-client.key"))
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        https(daemon, expired_context)
     context = ssl.create_default_context(cafile=ca)
     with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
         https(daemon, context)
     context.load_cert_chain(str(certs / "client.crt"), str(certs / "client.key"))
     assert https(daemon, context) == 200
+
+
+def test_an_expired_server_certificate_is_refused_by_clients(tmp_path: Path, certs: Path) -> None:
+    args = ["--tls-cert", str(certs / "expired-server.crt"), "--tls-key", str(certs / "expired-server.key")]
+    daemon = Daemon(tmp_path / "data", args, client_tls=TLS(ca_file=str(certs / "ca.crt")))
+    daemon.process = subprocess.Popen(
+        [str(statehoused_binary()), "--listen", daemon.url, "--http-listen", f"127.0.0.1:{daemon.http_port}"]
+        + ["--data-dir", str(daemon.data_dir), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", daemon.http_port)) == 0:
+                    break
+            time.sleep(0.05)
+        with Statehouse(url=daemon.url, tls=TLS(ca_file=str(certs / "ca.crt")), timeout=3) as client:
+            with pytest.raises(StatehouseError):
+                client.health()
+        with pytest.raises(ssl.SSLCertVerificationError):
+            https(daemon, ssl.create_default_context(cafile=str(certs / "ca.crt")))
+    finally:
+        daemon.process.terminate()
+        daemon.process.wait(30)
 
 
 def test_sighup_reloads_the_certificate_without_dropping_connections(tls_daemon: Dict) -> None:
