@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -160,7 +161,8 @@ extension HTTPAPI {
     /// Server-Sent Events from a watch subscription. `Last-Event-ID: N` (sent by a reconnecting EventSource) resumes
     /// at N + 1 and wins over `from`. The subscription ends when the client disconnects (the channel closes), when
     /// the daemon shuts down, or when the client falls too far behind: then a `problem` event (not `error`, which an
-    /// EventSource also fires for a lost connection) carries the problem, with `resume_from` for a slow client.
+    /// EventSource also fires for a lost connection) carries the problem, with `resume_from` for a slow client. While
+    /// no event comes, a `: keep-alive` comment goes out every ``sseKeepAlive``.
     private func watch(_ request: Request, _ context: HTTPRequestContext, _ input: HTTPInput) async throws -> Response {
         let namespace = try input.path("namespace")
         var from = try input.uint64("from")
@@ -175,36 +177,74 @@ extension HTTPAPI {
         let canceller = subscription.canceller
         context.channel.closeFuture.whenComplete { _ in canceller.cancel() }
         let logger = self.logger
+        let keepAlive = self.sseKeepAlive
         let box = SubscriptionBox(subscription: subscription)
         logger.info(
             "HTTP watch started", metadata: ["namespace": "\(namespace)", "watch.from": "\(subscription.nextCommitTS)"])
         let body = ResponseBody { writer in
-            let subscription = box.subscription
             defer {
                 logger.info(
                     "HTTP watch ended",
-                    metadata: ["namespace": "\(namespace)", "watch.next": "\(subscription.nextCommitTS)"])
+                    metadata: ["namespace": "\(namespace)", "watch.next": "\(box.subscription.nextCommitTS)"])
             }
             // Tell EventSource to reconnect after one second, and flush the headers now.
-            try await writer.write(ByteBuffer(string: "retry: 1000\n: watching from \(subscription.nextCommitTS)\n\n"))
-            do {
-                while let events = try await subscription.nextBatch() {
-                    var buffer = ByteBuffer()
-                    for event in events {
-                        buffer.writeString("id: \(event.commitTS)\nevent: commit\ndata: ")
-                        buffer.writeString(ModelJSON.event(event).text)
-                        buffer.writeString("\n\n")
+            try await writer.write(
+                ByteBuffer(string: "retry: 1000\n: watching from \(box.subscription.nextCommitTS)\n\n"))
+            // One task takes events from the subscription (its only consumer), another ticks; this one writes both
+            // in order. The channel hands over one item at a time, so a slow client still slows the subscription
+            // down until it falls behind, as without the ticks.
+            let outputs = AsyncChannel<WatchOutput>()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    defer { outputs.finish() }
+                    do {
+                        while let events = try await box.subscription.nextBatch() {
+                            await outputs.send(.events(events))
+                        }
+                    } catch let error as StatehouseError {
+                        await outputs.send(.failed(error))
                     }
-                    try await writer.write(buffer)
                 }
-            } catch let error as StatehouseError {
-                try await writer.write(ByteBuffer(string: "event: problem\ndata: \(HTTPProblem(error).json.text)\n\n"))
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: keepAlive)
+                        await outputs.send(.keepAlive)
+                    }
+                }
+                loop: for await output in outputs {
+                    switch output {
+                    case .events(let events):
+                        var buffer = ByteBuffer()
+                        for event in events {
+                            buffer.writeString("id: \(event.commitTS)\nevent: commit\ndata: ")
+                            buffer.writeString(ModelJSON.event(event).text)
+                            buffer.writeString("\n\n")
+                        }
+                        try await writer.write(buffer)
+                    case .keepAlive:
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    case .failed(let error):
+                        try await writer.write(
+                            ByteBuffer(string: "event: problem\ndata: \(HTTPProblem(error).json.text)\n\n"))
+                        break loop
+                    }
+                }
+                group.cancelAll()
             }
             try await writer.finish(nil)
         }
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
+}
+
+/// What a watch's response writes next.
+private enum WatchOutput: Sendable {
+    case events([Event])
+    /// A comment line while no event comes, so that proxies do not close an idle stream and a vanished client is
+    /// noticed by the failed write.
+    case keepAlive
+    case failed(StatehouseError)
 }
 
 /// Hands a watch subscription to the task that writes the response body, its only consumer from then on.

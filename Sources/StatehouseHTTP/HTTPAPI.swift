@@ -10,11 +10,14 @@ import StatehouseModel
 public struct HTTPAPI: Sendable {
     let engine: StatehouseEngine
     let version: String
+    /// How often an idle watch stream gets a `: keep-alive` comment (proxies close streams idle for a minute or so).
+    let sseKeepAlive: Duration
     let logger: Logger
 
-    public init(engine: StatehouseEngine, version: String, logger: Logger) {
+    public init(engine: StatehouseEngine, version: String, sseKeepAlive: Duration = .seconds(15), logger: Logger) {
         self.engine = engine
         self.version = version
+        self.sseKeepAlive = sseKeepAlive
         self.logger = logger
     }
 

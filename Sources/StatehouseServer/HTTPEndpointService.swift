@@ -23,6 +23,7 @@ struct HTTPEndpointService: Service {
     let version: String
     let serving: ServingState
     let probes: StatehouseHTTPServer.Probes
+    let sseKeepAlive: Duration
     /// TLS material; nil serves plaintext.
     let tls: TLSCertificateFiles?
     let gracePeriod: Duration
@@ -42,7 +43,9 @@ struct HTTPEndpointService: Service {
 
     func run() async throws {
         let router = StatehouseHTTPServer.router(
-            api: HTTPAPI(engine: self.engine, version: self.version, logger: self.logger), probes: self.probes,
+            api: HTTPAPI(
+                engine: self.engine, version: self.version, sseKeepAlive: self.sseKeepAlive, logger: self.logger),
+            probes: self.probes,
             loopbackOnly: self.address.isLoopback)
         let logger = self.logger
         let onListening = self.onListening

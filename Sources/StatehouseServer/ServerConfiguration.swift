@@ -47,6 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var rpcMetrics = true
     /// Where the HTTP API, probes, metrics and console listen; `nil` serves no HTTP. The default is 127.0.0.1:8080.
     public var httpListen: HostAndPort? = HostAndPort(host: "127.0.0.1", port: 8080)
+    /// Seconds between `: keep-alive` comments on an idle HTTP watch stream. The default is 15 s.
+    public var httpSSEKeepAlive: Duration = .seconds(15)
     /// TLS for both listeners: the server's certificate chain and private key (PEM files); both or neither. Unset, the
     /// default, serves plaintext.
     public var tlsCertificatePath: String?

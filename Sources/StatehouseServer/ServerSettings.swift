@@ -249,6 +249,14 @@ public struct ServerSettings: Sendable {
             configuration.tlsClientCAPath = value.isEmpty ? nil : value
         },
         Setting(
+            name: "http-sse-keepalive", environment: "STATEHOUSE_HTTP_SSE_KEEPALIVE",
+            help: "Seconds between keep-alive comments on an idle HTTP watch stream (proxies close streams idle for a "
+                + "minute or so).",
+            example: "15", isSwitch: false
+        ) { configuration, value in
+            configuration.httpSSEKeepAlive = .seconds(try Self.int(value, name: "http-sse-keepalive", range: 1...3600))
+        },
+        Setting(
             name: "rpc-metrics", environment: "STATEHOUSE_RPC_METRICS",
             help: "Time every gRPC call by method for /metrics (statehouse_rpc_*); costs about 11 µs of daemon CPU per "
                 + "unary call (the session stream is one call), so a daemon that needs the last 5 % can turn it off.",

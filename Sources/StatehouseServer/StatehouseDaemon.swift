@@ -113,7 +113,8 @@ public enum StatehouseDaemon {
                 .init(
                     service: HTTPEndpointService(
                         engine: engine, address: address, version: Self.version, serving: serving, probes: probes,
-                        tls: tls, gracePeriod: configuration.shutdownGracePeriod, onListening: onHTTPListening,
+                        sseKeepAlive: configuration.httpSSEKeepAlive, tls: tls,
+                        gracePeriod: configuration.shutdownGracePeriod, onListening: onHTTPListening,
                         logger: logger),
                     successTerminationBehavior: .gracefullyShutdownGroup))
         }

@@ -573,3 +573,20 @@ def test_sighup_without_tls_is_logged_and_harmless(make_daemon: Any) -> None:
     assert "SIGHUP: nothing to reload" in daemon.log()
     assert daemon.process.poll() is None
     assert HTTP(daemon.http_url).get("/healthz").status == 200
+
+
+def test_idle_watch_streams_get_keep_alive_comments(make_daemon: Any) -> None:
+    daemon = make_daemon("--http-sse-keepalive", "1")
+    http = HTTP(daemon.http_url)
+    http.wait_ready()
+    conn = http.connection(timeout=10)
+    conn.request("GET", "/v1/namespaces/idle/watch", headers={"accept": "text/event-stream"})
+    response = conn.getresponse()
+    assert response.status == 200
+    lines = [response.readline() for _ in range(4)]  # retry, the watching comment, a blank, then a keep-alive
+    assert lines[3] == b": keep-alive\n", lines
+    http.request("PUT", key_path("idle", "a", "k"), b"1")
+    rest = b""
+    while b"event: commit" not in rest:
+        rest += response.readline()
+    conn.close()
