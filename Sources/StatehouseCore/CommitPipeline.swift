@@ -179,8 +179,9 @@ final class CommitPipeline: Sendable {
             self.metrics.batchSize.record(batch.count)
             let now = self.clock.monotonicNanoseconds()
             for (pending, result) in zip(batch, resolution.results) {
-                self.record(result.mapError { $0 as any Error }, of: pending, now: now)
-                pending.waiter.resume(with: result.mapError { $0 as any Error })
+                let result = result.mapError { $0 as any Error }
+                self.record(result, of: pending, now: now)
+                pending.waiter.resume(with: result)
             }
         } catch {
             if batch.count > 1 {
