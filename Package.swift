@@ -80,6 +80,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Who may do what: tokens, grants, roles, quotas; the one access check every transport calls.
+        .target(
+            name: "StatehouseAccess",
+            dependencies: [
+                "StatehouseCore",
+                "StatehouseModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "StatehouseFuzzTargets",
             dependencies: ["StatehouseCore"],
@@ -131,6 +142,7 @@ let package = Package(
         .target(
             name: "StatehouseGRPC",
             dependencies: [
+                "StatehouseAccess",
                 "StatehouseCore",
                 "StatehouseWire",
                 "StatehouseProto",
@@ -145,6 +157,7 @@ let package = Package(
         .target(
             name: "StatehouseHTTP",
             dependencies: [
+                "StatehouseAccess",
                 "StatehouseCore",
                 "StatehouseModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -162,6 +175,7 @@ let package = Package(
         .target(
             name: "StatehouseServer",
             dependencies: [
+                "StatehouseAccess",
                 "StatehouseBuildInfo",
                 "StatehouseCore",
                 "StatehouseSQLite",
@@ -283,6 +297,17 @@ let package = Package(
                 "StatehouseLedger",
                 "StatehouseModel",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatehouseAccessTests",
+            dependencies: [
+                "StatehouseAccess",
+                "StatehouseCore",
+                "StatehouseModel",
+                "StatehouseSQLite",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -20,6 +20,8 @@ enum ClientErrors {
         case .failedPrecondition: return StatehouseError.transactionExpired(message)
         case .aborted: return StatehouseError.conflict(agentID: "", key: "", expected: nil, actual: nil)
         case .resourceExhausted: return StatehouseError.resourceExhausted(message)
+        case .unauthenticated: return StatehouseError.unauthenticated(message)
+        case .permissionDenied: return StatehouseError.permissionDenied(message)
         case .dataLoss: return StatehouseError.dataCorruption(commitTS: 0, reason: message)
         default: return StatehouseError.internalError(message)
         }

@@ -30,8 +30,8 @@ struct EngineMetrics: Sendable {
 
     static let errorReasons = [
         "invalid_argument", "transaction_not_found", "not_found", "transaction_expired", "conflict",
-        "failed_precondition", "resource_exhausted", "subscriber_too_slow", "unavailable", "data_corruption",
-        "internal",
+        "failed_precondition", "resource_exhausted", "quota_exceeded", "unauthenticated", "permission_denied",
+        "subscriber_too_slow", "unavailable", "data_corruption", "internal",
     ]
 
     init() {

@@ -8,7 +8,7 @@ extension StatehouseEngine {
     ///   ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when a condition does not hold.
     public func commit(_ commit: AtomicCommit) async throws -> CommitResult {
         let request = try self.makeRequest(commit)
-        let result = try await self.pipeline.submit(request)
+        let result = try await self.admitted(request)
         self.logger.debug(
             "Atomic commit",
             metadata: [
@@ -65,7 +65,7 @@ extension StatehouseEngine {
                 )
             }
         }
-        try self.validate(commit.metadata)
+        try self.validateClientMetadata(commit.metadata)
         // Events become writes under @events; a commit without events (nearly all) copies nothing for them.
         var operations = commit.operations
         var conditions = commit.conditions.map {
@@ -99,7 +99,7 @@ extension StatehouseEngine {
             conditions: conditions,
             idempotencyKey: commit.idempotencyKey,
             requestDigest: digest,
-            metadata: commit.metadata,
+            metadata: self.attributed(commit.metadata),
             mayBeRetry: false
         )
     }

@@ -25,17 +25,17 @@ extension StatehouseEngine {
             try NameValidation.validateAgentID(operation.agentID, limits: self.limits)
             try self.validateUnreserved(operation)
         }
-        try self.validate(metadata)
+        try self.validateClientMetadata(metadata)
         let request = CommitRequest(
             namespace: namespace,
             txnID: TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds()),
             operations: operations,
             conditions: conditions,
             scopeConditions: scopeConditions,
-            metadata: metadata,
+            metadata: self.attributed(metadata),
             mayBeRetry: false
         )
-        return try await self.pipeline.submit(request)
+        return try await self.admitted(request)
     }
 
     /// Writes one record under a reserved agent (a delete when `value` is `nil`), on condition that it is still at the

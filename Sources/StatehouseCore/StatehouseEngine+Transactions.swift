@@ -26,7 +26,10 @@ extension StatehouseEngine {
         }
         let id = TransactionID.make(wallMicroseconds: self.clock.wallMicroseconds())
         let now = self.clock.monotonicNanoseconds()
-        try self.transactions.withState { try $0.begin(id: id, namespace: namespace, timeout: timeout, now: now) }
+        let owner = CommitAttribution.principalID
+        try self.transactions.withState {
+            try $0.begin(id: id, namespace: namespace, owner: owner, timeout: timeout, now: now)
+        }
         self.logger.info("Transaction began", metadata: ["txn.id": "\(id)", "namespace": "\(namespace ?? "-")"])
         return TransactionInfo(txnID: id, namespace: namespace, timeout: timeout)
     }
@@ -77,7 +80,7 @@ extension StatehouseEngine {
 
     /// Attaches metadata (actor, reason, tags) to the event an interactive transaction will commit.
     public func setMetadata(txnID: String, metadata: CommitMetadata) throws {
-        try self.validate(metadata)
+        try self.validateClientMetadata(metadata)
         let now = self.clock.monotonicNanoseconds()
         try self.transactions.withState { try $0.setMetadata(metadata, in: txnID, now: now) }
     }
@@ -144,7 +147,7 @@ extension StatehouseEngine {
         conditions: [AtomicCommit.Condition] = [],
         metadata: CommitMetadata? = nil
     ) async throws -> CommitResult {
-        if let metadata { try self.validate(metadata) }
+        if let metadata { try self.validateClientMetadata(metadata) }
         for operation in operations { try self.validate(operation) }
         guard conditions.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
@@ -173,9 +176,10 @@ extension StatehouseEngine {
         case .unknown:
             if let result = try await self.backend.committedResult(txnID: txnID) { return result }
             throw StatehouseError.transactionNotFound("transaction \(txnID) not found")
-        case .submit(let request):
+        case .submit(var request):
+            request.metadata = self.attributed(request.metadata)
             do {
-                let result = try await self.pipeline.submit(request)
+                let result = try await self.admitted(request)
                 self.transactions.withState { $0.finishCommit(txnID, result: .success(result)) }
                 self.logger.info(
                     "Transaction committed",
@@ -213,7 +217,7 @@ extension StatehouseEngine {
         var request = try self.makeRequest(commit)
         request.txnID = txnID
         request.mayBeRetry = true
-        let result = try await self.pipeline.submit(request)
+        let result = try await self.admitted(request)
         guard result.namespace == commit.namespace else {
             throw StatehouseError.invalidArgument("transaction id \(txnID) was already used in another namespace")
         }

@@ -37,6 +37,8 @@ public final class StatehouseEngine: Sendable {
     let compactionGate = AsyncGate()
     /// Commit, read and replay counters (``EngineMetrics``).
     let metrics = EngineMetrics()
+    /// The check client commits pass (``CommitAdmission``): the daemon's quotas; `nil` in an engine without them.
+    let admission = Mutex<(any CommitAdmission)?>(nil)
     /// 0 before ``run()``, 1 while it runs the commit pipeline, 2 after (``isRunning``).
     private let runPhase = Atomic<UInt8>(0)
 

@@ -254,6 +254,10 @@ public protocol StorageBackend: Sendable {
     /// The bytes the store takes on disk (database and WAL); 0 for one in memory.
     func storeFileBytes() async throws -> Int
 
+    /// The bytes of every stored value of a namespace, all versions included (what a stored-bytes quota counts); 0
+    /// for a namespace without commits. Reads every version of the namespace: call it once and keep a running total.
+    func storedValueBytes(namespace: String) async throws -> Int
+
     /// Returns the store's free pages to the file system (SQLite's VACUUM): commits wait while it runs.
     func vacuum() async throws
 

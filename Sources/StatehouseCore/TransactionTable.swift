@@ -30,6 +30,8 @@ extension TransactionTable {
         /// API's are); a commit of a transaction that never bound one goes to "default".
         var namespace: String?
         var deadline: UInt64
+        /// The principal that began it (``CommitAttribution``); `nil` without auth.
+        var owner: String?
         var operations: [WriteOperation] = []
         var operationIndex: [AgentKey: Int] = [:]
         var reads: [AgentKey: Version] = [:]
@@ -74,14 +76,25 @@ extension TransactionTable {
             self.finishedMemory = max(1, finishedMemory)
         }
 
-        mutating func begin(id: String, namespace: String?, timeout: Duration, now: UInt64) throws {
+        mutating func begin(id: String, namespace: String?, owner: String?, timeout: Duration, now: UInt64) throws {
             guard self.open.count < self.limits.maxOpenTransactions else {
                 throw StatehouseError.resourceExhausted(
                     "too many open transactions (limit \(self.limits.maxOpenTransactions)); commit or abort some"
                 )
             }
             let deadline = now &+ UInt64(max(0, timeout.nanoseconds))
-            self.open[id] = OpenTransaction(namespace: namespace, deadline: deadline)
+            self.open[id] = OpenTransaction(namespace: namespace, deadline: deadline, owner: owner)
+        }
+
+        /// How many open transactions a principal began (`nil`: without auth, all of them).
+        func openCount(owner: String?) -> Int {
+            guard let owner else { return self.open.count }
+            return self.open.values.reduce(0) { $0 + ($1.owner == owner ? 1 : 0) }
+        }
+
+        /// The namespace (`nil` while unbound) and owner of an open transaction; `nil` when it is not open.
+        func access(of id: String) -> TransactionAccess? {
+            self.open[id].map { TransactionAccess(namespace: $0.namespace, owner: $0.owner) }
         }
 
         /// Returns the open transaction or throws the precise reason it is not open.

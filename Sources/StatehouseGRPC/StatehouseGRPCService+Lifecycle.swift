@@ -1,4 +1,5 @@
 import GRPCCore
+import StatehouseAccess
 import StatehouseCore
 import StatehouseProto
 import StatehouseWire
@@ -8,13 +9,15 @@ extension ServiceImplementation {
     func getAgent(
         request: Statehouse_V2_GetAgentRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentRecord {
-        Wire.proto(
+        try self.authorize(.readState, request.namespace)
+        return Wire.proto(
             try await self.engine.getAgent(namespace: Wire.namespace(request.namespace), agentID: request.agentID))
     }
 
     func listAgentRecords(
         request: Statehouse_V2_ListAgentRecordsRequest, context: ServerContext
     ) async throws -> Statehouse_V2_ListAgentRecordsResponse {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.listAgentRecords(
             namespace: Wire.namespace(request.namespace), status: request.status.isEmpty ? nil : request.status,
             includeDeleted: request.includeDeleted, limit: request.limit == 0 ? 100 : Int(request.limit),
@@ -28,6 +31,7 @@ extension ServiceImplementation {
     func updateAgent(
         request: Statehouse_V2_UpdateAgentRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentRecord {
+        try self.authorize(.changeAgents, request.namespace)
         let update = AgentUpdate(
             displayName: request.hasDisplayName ? request.displayName : nil,
             status: request.hasStatus ? request.status : nil,
@@ -41,7 +45,8 @@ extension ServiceImplementation {
     func deleteAgent(
         request: Statehouse_V2_DeleteAgentRequest, context: ServerContext
     ) async throws -> Statehouse_V2_CommitResponse {
-        Wire.proto(
+        try self.authorize(.changeAgents, request.namespace)
+        return Wire.proto(
             try await self.engine.deleteAgent(
                 namespace: Wire.namespace(request.namespace), agentID: request.agentID,
                 metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata()))
@@ -50,7 +55,8 @@ extension ServiceImplementation {
     func createSnapshot(
         request: Statehouse_V2_CreateSnapshotRequest, context: ServerContext
     ) async throws -> Statehouse_V2_Snapshot {
-        Wire.proto(
+        try self.authorize(.changeSnapshots, request.namespace)
+        return Wire.proto(
             try await self.engine.createSnapshot(
                 namespace: Wire.namespace(request.namespace), name: request.name,
                 agentID: request.agentID.isEmpty ? nil : request.agentID, description: request.description_p,
@@ -62,12 +68,15 @@ extension ServiceImplementation {
     func getSnapshot(
         request: Statehouse_V2_GetSnapshotRequest, context: ServerContext
     ) async throws -> Statehouse_V2_Snapshot {
-        Wire.proto(try await self.engine.getSnapshot(namespace: Wire.namespace(request.namespace), name: request.name))
+        try self.authorize(.readState, request.namespace)
+        return Wire.proto(
+            try await self.engine.getSnapshot(namespace: Wire.namespace(request.namespace), name: request.name))
     }
 
     func listSnapshots(
         request: Statehouse_V2_ListSnapshotsRequest, context: ServerContext
     ) async throws -> Statehouse_V2_ListSnapshotsResponse {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.listSnapshots(
             namespace: Wire.namespace(request.namespace), agentID: request.agentID.isEmpty ? nil : request.agentID,
             limit: Wire.limit(request.limit), cursor: Wire.cursor(request.cursor))
@@ -80,14 +89,16 @@ extension ServiceImplementation {
     func deleteSnapshot(
         request: Statehouse_V2_DeleteSnapshotRequest, context: ServerContext
     ) async throws -> Statehouse_V2_CommitResponse {
-        Wire.proto(
+        try self.authorize(.changeSnapshots, request.namespace)
+        return Wire.proto(
             try await self.engine.deleteSnapshot(namespace: Wire.namespace(request.namespace), name: request.name))
     }
 
     func restoreSnapshot(
         request: Statehouse_V2_RestoreSnapshotRequest, context: ServerContext
     ) async throws -> Statehouse_V2_StateCopyResponse {
-        Wire.proto(
+        try self.authorize(.changeSnapshots, request.namespace)
+        return Wire.proto(
             try await self.engine.restoreSnapshot(
                 namespace: Wire.namespace(request.namespace), name: request.name, force: request.force,
                 metadata: request.hasMetadata ? Wire.metadata(request.metadata) : CommitMetadata()))
@@ -96,7 +107,10 @@ extension ServiceImplementation {
     func fork(
         request: Statehouse_V2_ForkRequest, context: ServerContext
     ) async throws -> Statehouse_V2_StateCopyResponse {
-        Wire.proto(
+        try self.authorize(.readState, request.namespace)
+        try self.authorize(
+            .changeSnapshots, request.targetNamespace.isEmpty ? request.namespace : request.targetNamespace)
+        return Wire.proto(
             try await self.engine.fork(
                 namespace: Wire.namespace(request.namespace), agentID: request.agentID,
                 at: Wire.statePoint(request.hasAt ? request.at : nil),
@@ -106,6 +120,7 @@ extension ServiceImplementation {
     }
 
     func diff(request: Statehouse_V2_DiffRequest, context: ServerContext) async throws -> Statehouse_V2_DiffResponse {
+        try self.authorize(.readState, request.namespace)
         guard request.hasFrom else {
             throw StatehouseError.invalidArgument("a diff needs a from point (commit_ts, time or snapshot)")
         }
@@ -121,6 +136,7 @@ extension ServiceImplementation {
     func recordEvents(
         request: Statehouse_V2_RecordEventsRequest, context: ServerContext
     ) async throws -> Statehouse_V2_RecordEventsResponse {
+        try self.authorize(.recordEvents, request.namespace)
         guard request.events.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
                 "\(request.events.count) events in one request; the limit is \(self.limits.maxOperationsPerTransaction)"
@@ -138,6 +154,7 @@ extension ServiceImplementation {
     func getEvents(
         request: Statehouse_V2_GetEventsRequest, context: ServerContext
     ) async throws -> Statehouse_V2_GetEventsResponse {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.events(
             namespace: Wire.namespace(request.namespace),
             filter: Wire.eventFilter(request.hasFilter ? request.filter : nil),
@@ -151,7 +168,8 @@ extension ServiceImplementation {
     func getEvent(
         request: Statehouse_V2_GetEventRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentEvent {
-        Wire.proto(try await self.engine.event(namespace: Wire.namespace(request.namespace), id: request.id))
+        try self.authorize(.readState, request.namespace)
+        return Wire.proto(try await self.engine.event(namespace: Wire.namespace(request.namespace), id: request.id))
     }
 }
 
@@ -160,7 +178,8 @@ extension ServiceImplementation {
     func startSession(
         request: Statehouse_V2_StartSessionRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentSession {
-        Wire.proto(
+        try self.authorize(.recordEvents, request.namespace)
+        return Wire.proto(
             try await self.engine.startSession(
                 namespace: Wire.namespace(request.namespace), agentID: request.agentID,
                 id: request.id.isEmpty ? nil : request.id,
@@ -170,7 +189,8 @@ extension ServiceImplementation {
     func endSession(
         request: Statehouse_V2_EndSessionRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentSession {
-        Wire.proto(
+        try self.authorize(.recordEvents, request.namespace)
+        return Wire.proto(
             try await self.engine.endSession(
                 namespace: Wire.namespace(request.namespace), id: request.id,
                 status: request.status.isEmpty ? "ended" : request.status))
@@ -179,12 +199,15 @@ extension ServiceImplementation {
     func getSession(
         request: Statehouse_V2_GetSessionRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentSession {
-        Wire.proto(try await self.engine.getSession(namespace: Wire.namespace(request.namespace), id: request.id))
+        try self.authorize(.readState, request.namespace)
+        return Wire.proto(
+            try await self.engine.getSession(namespace: Wire.namespace(request.namespace), id: request.id))
     }
 
     func listSessions(
         request: Statehouse_V2_ListSessionsRequest, context: ServerContext
     ) async throws -> Statehouse_V2_ListSessionsResponse {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.listSessions(
             namespace: Wire.namespace(request.namespace), agentID: request.agentID.isEmpty ? nil : request.agentID,
             status: request.status.isEmpty ? nil : request.status, limit: Wire.limit(request.limit),
@@ -198,7 +221,8 @@ extension ServiceImplementation {
     func createTask(
         request: Statehouse_V2_CreateTaskRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentTask {
-        Wire.proto(
+        try self.authorize(.recordEvents, request.namespace)
+        return Wire.proto(
             try await self.engine.createTask(
                 namespace: Wire.namespace(request.namespace), title: request.title,
                 description: request.description_p, status: request.status.isEmpty ? "pending" : request.status,
@@ -210,6 +234,7 @@ extension ServiceImplementation {
     func updateTask(
         request: Statehouse_V2_UpdateTaskRequest, context: ServerContext
     ) async throws -> Statehouse_V2_AgentTask {
+        try self.authorize(.recordEvents, request.namespace)
         let update = AgentTaskUpdate(
             title: request.hasTitle ? request.title : nil,
             description: request.hasDescription_p ? request.description_p : nil,
@@ -222,12 +247,14 @@ extension ServiceImplementation {
 
     func getTask(request: Statehouse_V2_GetTaskRequest, context: ServerContext) async throws -> Statehouse_V2_AgentTask
     {
-        Wire.proto(try await self.engine.getTask(namespace: Wire.namespace(request.namespace), id: request.id))
+        try self.authorize(.readState, request.namespace)
+        return Wire.proto(try await self.engine.getTask(namespace: Wire.namespace(request.namespace), id: request.id))
     }
 
     func listTasks(
         request: Statehouse_V2_ListTasksRequest, context: ServerContext
     ) async throws -> Statehouse_V2_ListTasksResponse {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.listTasks(
             namespace: Wire.namespace(request.namespace), status: request.status.isEmpty ? nil : request.status,
             assignedTo: request.assignedTo.isEmpty ? nil : request.assignedTo, limit: Wire.limit(request.limit),
@@ -244,6 +271,7 @@ extension ServiceImplementation {
     func search(
         request: Statehouse_V2_SearchRequest, context: ServerContext
     ) async throws -> Statehouse_V2_SearchResponse {
+        try self.authorize(.search, request.namespace)
         let page = try await self.engine.search(
             namespace: Wire.namespace(request.namespace), try Wire.searchQuery(request),
             limit: request.limit == 0 ? 20 : Int(request.limit), cursor: Wire.cursor(request.cursor))
@@ -259,7 +287,11 @@ extension ServiceImplementation {
     func backup(
         request: Statehouse_V2_BackupRequest, context: ServerContext
     ) async throws -> Statehouse_V2_BackupResponse {
+        try self.access.authorizeEverywhere(.backup)
         let report = try await self.engine.backup(toDirectory: request.destination)
+        await self.access.audit(
+            action: "backup", namespace: nil,
+            details: [("destination", request.destination), ("bytes", "\(report.bytes)")])
         var response = Statehouse_V2_BackupResponse()
         response.path = report.path
         response.bytes = UInt64(report.bytes)
@@ -273,7 +305,8 @@ extension ServiceImplementation {
     func setRetention(
         request: Statehouse_V2_SetRetentionRequest, context: ServerContext
     ) async throws -> Statehouse_V2_RetentionPolicy {
-        Wire.proto(
+        try self.authorize(.retention, request.namespace)
+        return Wire.proto(
             try await self.engine.setRetention(
                 namespace: Wire.namespace(request.namespace), policy: try Wire.retentionPolicy(request),
                 metadata: Wire.metadata(request.metadata)))
@@ -282,13 +315,19 @@ extension ServiceImplementation {
     func getRetention(
         request: Statehouse_V2_GetRetentionRequest, context: ServerContext
     ) async throws -> Statehouse_V2_RetentionPolicy {
-        Wire.proto(try await self.engine.retention(namespace: Wire.namespace(request.namespace)))
+        try self.authorize(.readState, request.namespace)
+        return Wire.proto(try await self.engine.retention(namespace: Wire.namespace(request.namespace)))
     }
 
     func compact(
         request: Statehouse_V2_CompactRequest, context: ServerContext
     ) async throws -> Statehouse_V2_CompactResponse {
-        Wire.proto(try await self.engine.compact(namespace: Wire.namespace(request.namespace), vacuum: request.vacuum))
+        try self.authorize(.retention, request.namespace)
+        let namespace = Wire.namespace(request.namespace)
+        let report = try await self.engine.compact(namespace: namespace, vacuum: request.vacuum)
+        self.access.quotas.recountStoredBytes(namespace: namespace)
+        await self.access.audit(action: "compact", namespace: namespace, details: [("vacuum", "\(request.vacuum)")])
+        return Wire.proto(report)
     }
 }
 
@@ -303,6 +342,7 @@ extension ServiceImplementation {
                 guard !message.sourceNamespace.isEmpty else {
                     throw StatehouseError.invalidArgument("the first import message names the source namespace")
                 }
+                try self.authorize(.importLog, message.namespace)
                 importer = try await self.engine.beginImport(
                     into: Wire.namespace(message.namespace), from: message.sourceNamespace)
             }
@@ -310,8 +350,11 @@ extension ServiceImplementation {
         }
         guard let importer else { throw StatehouseError.invalidArgument("the import sent no message") }
         var response = Statehouse_V2_ImportLogResponse()
-        response.head = Wire.proto(try await importer.finish())
+        let head = try await importer.finish()
+        response.head = Wire.proto(head)
         response.events = UInt64(importer.imported)
+        await self.access.audit(
+            action: "import", namespace: head.namespace, details: [("events", "\(importer.imported)")])
         return response
     }
 }

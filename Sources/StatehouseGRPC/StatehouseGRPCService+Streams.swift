@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import StatehouseAccess
 import StatehouseCore
 import StatehouseProto
 import StatehouseWire
@@ -11,6 +12,7 @@ extension ServiceImplementation {
         response: RPCWriter<Statehouse_V2_EventBatch>,
         context: ServerContext
     ) async throws {
+        try self.access.authorize(.readLog, namespace: Wire.filter(request.filter).namespace)
         let filter = Wire.filter(request.filter)
         self.logger.info(
             "Replay started", metadata: ["namespace": "\(filter.namespace)", "rpc.peer": "\(context.remotePeer)"])
@@ -36,6 +38,7 @@ extension ServiceImplementation {
         response: RPCWriter<Statehouse_V2_EventBatch>,
         context: ServerContext
     ) async throws {
+        try self.authorize(.watch, request.namespace)
         let namespace = Wire.namespace(request.namespace)
         let subscription = try await self.engine.watch(
             namespace: namespace,
@@ -54,14 +57,19 @@ extension ServiceImplementation {
         // A client that goes away cancels the RPC, not this task: end the subscription then, or it would wait for
         // the next commit forever (and hold up graceful shutdown).
         let canceller = subscription.canceller
-        try await withRPCCancellationHandler {
-            while let events = try await subscription.nextBatch() {
-                var batch = Statehouse_V2_EventBatch()
-                batch.events = events.map(Wire.proto)
-                try await response.write(batch)
+        // A watch holds one of its principal's watch slots, and ends when the principal's token is revoked or expires.
+        try await self.access.quotas.withWatchSlot(namespace: namespace) {
+            try await self.access.whileValid(onInvalid: { canceller.cancel() }) {
+                try await withRPCCancellationHandler {
+                    while let events = try await subscription.nextBatch() {
+                        var batch = Statehouse_V2_EventBatch()
+                        batch.events = events.map(Wire.proto)
+                        try await response.write(batch)
+                    }
+                } onCancelRPC: {
+                    canceller.cancel()
+                }
             }
-        } onCancelRPC: {
-            canceller.cancel()
         }
     }
 }

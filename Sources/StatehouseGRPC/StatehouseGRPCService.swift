@@ -1,6 +1,7 @@
 import Foundation
 public import GRPCCore
 public import Logging
+public import StatehouseAccess
 public import StatehouseCore
 import StatehouseProto
 import StatehouseWire
@@ -28,6 +29,9 @@ public struct StatehouseGRPCService: RegistrableRPCService {
 
     let implementation: ServiceImplementation
 
+    /// Who may do what (tokens, grants, quotas).
+    public var access: AccessControl { self.implementation.access }
+
     /// The open `Session` streams. Call ``SessionRegistry/endAll()`` when a graceful shutdown begins: sessions stay
     /// open as long as their clients want, and the server would otherwise wait for them.
     public var sessions: SessionRegistry { self.implementation.sessions }
@@ -36,15 +40,18 @@ public struct StatehouseGRPCService: RegistrableRPCService {
     ///   - engine: the engine to serve; it must be running.
     ///   - build: reported by the `Version` RPC.
     ///   - maxSessionRequestsInFlight: requests of one session handled at once; more wait. The default is 256.
+    ///   - access: who may do what; the default lets every client do everything (a daemon without auth).
     ///   - logger: receives replay and watch start/end at info level.
     public init(
         engine: StatehouseEngine,
         build: BuildInfo,
         maxSessionRequestsInFlight: Int = 256,
+        access: AccessControl? = nil,
         logger: Logger
     ) {
         self.implementation = ServiceImplementation(
             engine: engine,
+            access: access ?? AccessControl(engine: engine, configuration: .init(), logger: logger),
             build: build,
             maxSessionRequestsInFlight: max(1, maxSessionRequestsInFlight),
             sessions: SessionRegistry(),
@@ -60,6 +67,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
 /// The generated protocol's implementation; internal so that generated types stay out of the public API.
 struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     let engine: StatehouseEngine
+    let access: AccessControl
     let build: StatehouseGRPCService.BuildInfo
     let maxSessionRequestsInFlight: Int
     let sessions: SessionRegistry
@@ -93,6 +101,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_BeginTransactionResponse
     {
+        try self.authorize(.commit, request.namespace)
+        try self.access.quotas.checkOpenTransactions(namespace: Wire.namespace(request.namespace))
         let timeout: Duration? = request.timeoutMs == 0 ? nil : .milliseconds(Int64(clamping: request.timeoutMs))
         let transaction = try self.engine.beginTransaction(
             namespace: Wire.namespace(request.namespace),
@@ -107,6 +117,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
 
     func write(request: Statehouse_V2_WriteRequest, context: ServerContext) async throws -> Statehouse_V2_WriteResponse
     {
+        try self.authorizeTransaction(request.txnID)
         let value = try Wire.value(request.value, limits: self.limits)
         try self.engine.put(
             txnID: request.txnID, agentID: request.agentID, key: request.key, value: value,
@@ -119,6 +130,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_DeleteResponse
     {
+        try self.authorizeTransaction(request.txnID)
         try self.engine.delete(txnID: request.txnID, agentID: request.agentID, key: request.key)
         return Statehouse_V2_DeleteResponse()
     }
@@ -128,6 +140,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_GetStateResponse
     {
+        try self.authorizeTransaction(request.txnID)
         let record = try await self.engine.get(txnID: request.txnID, agentID: request.agentID, key: request.key)
         return Self.response(record)
     }
@@ -137,6 +150,11 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_CommitResponse
     {
+        if request.begunByClient {
+            try self.authorize(.commit, request.namespace)
+        } else {
+            try self.authorizeTransaction(request.txnID)
+        }
         let metadata = request.hasMetadata ? Wire.metadata(request.metadata) : nil
         guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
@@ -167,12 +185,14 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
 
     func abort(request: Statehouse_V2_AbortRequest, context: ServerContext) async throws -> Statehouse_V2_AbortResponse
     {
+        try self.authorizeTransaction(request.txnID)
         try self.engine.abort(txnID: request.txnID)
         return Statehouse_V2_AbortResponse()
     }
 
     func apply(request: Statehouse_V2_ApplyRequest, context: ServerContext) async throws -> Statehouse_V2_CommitResponse
     {
+        try self.authorize(.commit, request.namespace)
         guard request.operations.count <= self.limits.maxOperationsPerTransaction else {
             throw StatehouseError.invalidArgument(
                 "transaction has \(request.operations.count) operations; the limit is "
@@ -195,6 +215,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_GetStateResponse
     {
+        try self.authorize(.readState, request.namespace)
         let record = try await self.engine.get(
             namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
@@ -209,6 +230,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_GetStateResponse
     {
+        try self.authorize(.readState, request.namespace)
         let record = try await self.engine.get(
             namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
@@ -223,6 +245,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_GetManyResponse
     {
+        try self.authorize(.readState, request.namespace)
         let records = try await self.engine.get(
             namespace: Wire.namespace(request.namespace),
             keys: request.keys.map { KeyAddress(agentID: $0.agentID, key: $0.key) },
@@ -238,6 +261,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_ListKeysResponse
     {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.listKeys(
             namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
@@ -263,6 +287,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_ScanPrefixResponse
     {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.scan(
             namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
@@ -283,6 +308,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_HistoryResponse
     {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.history(
             namespace: Wire.namespace(request.namespace),
             agentID: request.agentID,
@@ -306,6 +332,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_ListAgentsResponse
     {
+        try self.authorize(.readState, request.namespace)
         let page = try await self.engine.listAgents(
             namespace: Wire.namespace(request.namespace),
             limit: Wire.limit(request.limit),
@@ -328,13 +355,16 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
             cursor: Wire.cursor(request.cursor)
         )
         var response = Statehouse_V2_ListNamespacesResponse()
-        response.namespaces = page.items.map(Wire.proto)
+        // Only the namespaces the caller may read: no one learns a namespace exists without a grant on it.
+        let readable = Set(try self.access.readable(page.items.map(\.namespace)))
+        response.namespaces = page.items.filter { readable.contains($0.namespace) }.map(Wire.proto)
         response.nextCursor = page.nextCursor ?? ""
         return response
     }
 
     func getHead(request: Statehouse_V2_GetHeadRequest, context: ServerContext) async throws -> Statehouse_V2_LogHead {
-        Wire.proto(try await self.engine.head(namespace: Wire.namespace(request.namespace)))
+        try self.authorize(.readState, request.namespace)
+        return Wire.proto(try await self.engine.head(namespace: Wire.namespace(request.namespace)))
     }
 
     func readLog(
@@ -342,6 +372,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_ReadLogResponse
     {
+        try self.access.authorize(.readLog, namespace: Wire.filter(request.filter).namespace)
         let page = try await self.engine.readLog(
             Wire.filter(request.filter),
             limit: Wire.limit(request.limit),
@@ -358,6 +389,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_VerifyResponse
     {
+        try self.authorize(.verify, request.namespace)
         let report = try await self.engine.verify(
             namespace: Wire.namespace(request.namespace),
             from: max(1, request.fromCommitTs),
@@ -380,6 +412,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func getSigningKey(
         request: Statehouse_V2_GetSigningKeyRequest, context: ServerContext
     ) async throws -> Statehouse_V2_SigningKey {
+        try self.access.authorizeAuthenticated()
         let key = self.engine.ledgerPublicKey
         var response = Statehouse_V2_SigningKey()
         response.algorithm = "ed25519"
@@ -392,7 +425,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func getTreeHead(
         request: Statehouse_V2_GetTreeHeadRequest, context: ServerContext
     ) async throws -> Statehouse_V2_SignedTreeHead {
-        Wire.proto(
+        try self.authorize(.verify, request.namespace)
+        return Wire.proto(
             try await self.engine.signedTreeHead(
                 namespace: Wire.namespace(request.namespace), size: request.hasTreeSize ? request.treeSize : nil))
     }
@@ -400,7 +434,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func getInclusionProof(
         request: Statehouse_V2_GetInclusionProofRequest, context: ServerContext
     ) async throws -> Statehouse_V2_InclusionProof {
-        Wire.proto(
+        try self.authorize(.verify, request.namespace)
+        return Wire.proto(
             try await self.engine.inclusionProof(
                 namespace: Wire.namespace(request.namespace), commitTS: request.commitTs,
                 treeSize: request.hasTreeSize ? request.treeSize : nil))
@@ -409,7 +444,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func getConsistencyProof(
         request: Statehouse_V2_GetConsistencyProofRequest, context: ServerContext
     ) async throws -> Statehouse_V2_ConsistencyProof {
-        Wire.proto(
+        try self.authorize(.verify, request.namespace)
+        return Wire.proto(
             try await self.engine.consistencyProof(
                 namespace: Wire.namespace(request.namespace), oldSize: request.oldSize,
                 newSize: request.hasNewSize ? request.newSize : nil))
@@ -418,7 +454,8 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func getVerifiedState(
         request: Statehouse_V2_GetVerifiedStateRequest, context: ServerContext
     ) async throws -> Statehouse_V2_VerifiedState {
-        Wire.proto(
+        try self.authorize(.verify, request.namespace)
+        return Wire.proto(
             try await self.engine.verifiedGet(
                 namespace: Wire.namespace(request.namespace), agentID: request.agentID, key: request.key,
                 at: Wire.readPoint(request.hasAt ? request.at : nil),
@@ -428,6 +465,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     func getTreePrefix(
         request: Statehouse_V2_GetTreePrefixRequest, context: ServerContext
     ) async throws -> Statehouse_V2_TreePrefix {
+        try self.authorize(.verify, request.namespace)
         let namespace = Wire.namespace(request.namespace)
         var response = Statehouse_V2_TreePrefix()
         response.namespace = namespace

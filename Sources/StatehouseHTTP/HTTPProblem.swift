@@ -46,6 +46,12 @@ public struct HTTPProblem: Error, Sendable {
             self.extensions = [("resume_from", .int(resumeFrom))]
         case .resourceExhausted:
             self.headers[.retryAfter] = "1"
+        case .quotaExceeded(_, let retryAfterMilliseconds):
+            self.headers[.retryAfter] = "\((retryAfterMilliseconds + 999) / 1000)"
+            self.extensions = [("retry_after_ms", .int(retryAfterMilliseconds))]
+        case .unauthenticated:
+            // RFC 6750: the scheme the daemon takes.
+            self.headers[.wwwAuthenticate] = "Bearer realm=\"statehouse\""
         case .unavailable:
             self.headers[.retryAfter] = "1"
         default:
@@ -61,7 +67,9 @@ public struct HTTPProblem: Error, Sendable {
         case .transactionExpired: .gone
         case .conflict: conditional ? .preconditionFailed : .conflict
         case .failedPrecondition: .preconditionFailed
-        case .resourceExhausted, .subscriberTooSlow: .tooManyRequests
+        case .resourceExhausted, .subscriberTooSlow, .quotaExceeded: .tooManyRequests
+        case .unauthenticated: .unauthorized
+        case .permissionDenied: .forbidden
         case .unavailable: .serviceUnavailable
         case .dataCorruption, .internalError: .internalServerError
         }

@@ -21,6 +21,13 @@ public enum StatehouseError: Error, Sendable, Equatable, Hashable {
     case failedPrecondition(String)
     /// A capacity limit (open transactions, watchers, disk space) was reached; retry later.
     case resourceExhausted(String)
+    /// A quota of the caller's token or of the namespace is used up (docs/security.md, "Quotas"); nothing was
+    /// changed. Retry after `retryAfterMilliseconds`.
+    case quotaExceeded(String, retryAfterMilliseconds: UInt64)
+    /// The request carries no credentials, or ones that do not authenticate: malformed, unknown, expired or revoked.
+    case unauthenticated(String)
+    /// The caller's grants do not give the role the request needs; the message names the missing grant.
+    case permissionDenied(String)
     /// A watch subscriber fell too far behind the live log and was ended; resume from `resumeFrom`.
     case subscriberTooSlow(resumeFrom: CommitTS)
     /// The engine is shutting down or the store cannot serve now.
@@ -55,6 +62,12 @@ extension StatehouseError: CustomStringConvertible {
             return message
         case .resourceExhausted(let message):
             return message
+        case .quotaExceeded(let message, _):
+            return message
+        case .unauthenticated(let message):
+            return message
+        case .permissionDenied(let message):
+            return message
         case .subscriberTooSlow(let resumeFrom):
             return "watch subscriber fell too far behind the log and was ended; resume from commit_ts \(resumeFrom)"
         case .unavailable(let message):
@@ -86,6 +99,9 @@ extension StatehouseError {
         case .conflict: "conflict"
         case .failedPrecondition: "failed_precondition"
         case .resourceExhausted: "resource_exhausted"
+        case .quotaExceeded: "quota_exceeded"
+        case .unauthenticated: "unauthenticated"
+        case .permissionDenied: "permission_denied"
         case .subscriberTooSlow: "subscriber_too_slow"
         case .unavailable: "unavailable"
         case .dataCorruption: "data_corruption"

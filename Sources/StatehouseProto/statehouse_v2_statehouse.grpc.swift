@@ -759,6 +759,58 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .clientStreaming
             )
         }
+        /// Namespace for "CreateToken" metadata.
+        public enum CreateToken: Sendable {
+            /// Request type for "CreateToken".
+            public typealias Input = Statehouse_V2_CreateTokenRequest
+            /// Response type for "CreateToken".
+            public typealias Output = Statehouse_V2_CreateTokenResponse
+            /// Descriptor for "CreateToken".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "CreateToken",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListTokens" metadata.
+        public enum ListTokens: Sendable {
+            /// Request type for "ListTokens".
+            public typealias Input = Statehouse_V2_ListTokensRequest
+            /// Response type for "ListTokens".
+            public typealias Output = Statehouse_V2_ListTokensResponse
+            /// Descriptor for "ListTokens".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ListTokens",
+                type: .unary
+            )
+        }
+        /// Namespace for "RevokeToken" metadata.
+        public enum RevokeToken: Sendable {
+            /// Request type for "RevokeToken".
+            public typealias Input = Statehouse_V2_RevokeTokenRequest
+            /// Response type for "RevokeToken".
+            public typealias Output = Statehouse_V2_AccessToken
+            /// Descriptor for "RevokeToken".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "RevokeToken",
+                type: .unary
+            )
+        }
+        /// Namespace for "WhoAmI" metadata.
+        public enum WhoAmI: Sendable {
+            /// Request type for "WhoAmI".
+            public typealias Input = Statehouse_V2_WhoAmIRequest
+            /// Response type for "WhoAmI".
+            public typealias Output = Statehouse_V2_WhoAmIResponse
+            /// Descriptor for "WhoAmI".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "WhoAmI",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -830,6 +882,10 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             GetRetention.descriptor,
             Compact.descriptor,
             ImportLog.descriptor,
+            CreateToken.descriptor,
+            ListTokens.descriptor,
+            RevokeToken.descriptor,
+            WhoAmI.descriptor,
             Session.descriptor
         ]
     }
@@ -1742,6 +1798,72 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_ImportLogRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ImportLogResponse>
+
+        /// Handle the "CreateToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+        /// > namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+        /// > is returned once, by CreateToken; the daemon keeps only its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_CreateTokenRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_CreateTokenResponse` messages.
+        func createToken(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_CreateTokenRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CreateTokenResponse>
+
+        /// Handle the "ListTokens" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ListTokensRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ListTokensResponse` messages.
+        func listTokens(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListTokensRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListTokensResponse>
+
+        /// Handle the "RevokeToken" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_RevokeTokenRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AccessToken` messages.
+        func revokeToken(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_RevokeTokenRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AccessToken>
+
+        /// Handle the "WhoAmI" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_WhoAmIRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_WhoAmIResponse` messages.
+        func whoAmI(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_WhoAmIRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_WhoAmIResponse>
 
         /// Handle the "Session" method.
         ///
@@ -2656,6 +2778,72 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ImportLogResponse>
 
+        /// Handle the "CreateToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+        /// > namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+        /// > is returned once, by CreateToken; the daemon keeps only its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateTokenRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_CreateTokenResponse` message.
+        func createToken(
+            request: GRPCCore.ServerRequest<Statehouse_V2_CreateTokenRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CreateTokenResponse>
+
+        /// Handle the "ListTokens" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListTokensRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ListTokensResponse` message.
+        func listTokens(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ListTokensRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListTokensResponse>
+
+        /// Handle the "RevokeToken" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RevokeTokenRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AccessToken` message.
+        func revokeToken(
+            request: GRPCCore.ServerRequest<Statehouse_V2_RevokeTokenRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AccessToken>
+
+        /// Handle the "WhoAmI" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_WhoAmIRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_WhoAmIResponse` message.
+        func whoAmI(
+            request: GRPCCore.ServerRequest<Statehouse_V2_WhoAmIRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_WhoAmIResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3569,6 +3757,72 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_ImportLogResponse
 
+        /// Handle the "CreateToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+        /// > namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+        /// > is returned once, by CreateToken; the daemon keeps only its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_CreateTokenRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_CreateTokenResponse` to respond with.
+        func createToken(
+            request: Statehouse_V2_CreateTokenRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_CreateTokenResponse
+
+        /// Handle the "ListTokens" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ListTokensRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ListTokensResponse` to respond with.
+        func listTokens(
+            request: Statehouse_V2_ListTokensRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ListTokensResponse
+
+        /// Handle the "RevokeToken" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_RevokeTokenRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AccessToken` to respond with.
+        func revokeToken(
+            request: Statehouse_V2_RevokeTokenRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AccessToken
+
+        /// Handle the "WhoAmI" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_WhoAmIRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_WhoAmIResponse` to respond with.
+        func whoAmI(
+            request: Statehouse_V2_WhoAmIRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_WhoAmIResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -4211,6 +4465,50 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.CreateToken.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CreateTokenRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CreateTokenResponse>(),
+            handler: { request, context in
+                try await self.createToken(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ListTokens.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListTokensRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListTokensResponse>(),
+            handler: { request, context in
+                try await self.listTokens(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.RevokeToken.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RevokeTokenRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AccessToken>(),
+            handler: { request, context in
+                try await self.revokeToken(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.WhoAmI.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_WhoAmIRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_WhoAmIResponse>(),
+            handler: { request, context in
+                try await self.whoAmI(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -4838,6 +5136,50 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ImportLogResponse> {
         let response = try await self.importLog(
             request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createToken(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_CreateTokenRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CreateTokenResponse> {
+        let response = try await self.createToken(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listTokens(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListTokensRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListTokensResponse> {
+        let response = try await self.listTokens(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func revokeToken(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_RevokeTokenRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AccessToken> {
+        let response = try await self.revokeToken(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func whoAmI(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_WhoAmIRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_WhoAmIResponse> {
+        let response = try await self.whoAmI(
+            request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
@@ -5577,6 +5919,58 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
         return GRPCCore.ServerResponse<Statehouse_V2_ImportLogResponse>(
             message: try await self.importLog(
                 request: request.messages,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createToken(
+        request: GRPCCore.ServerRequest<Statehouse_V2_CreateTokenRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CreateTokenResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_CreateTokenResponse>(
+            message: try await self.createToken(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listTokens(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ListTokensRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListTokensResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ListTokensResponse>(
+            message: try await self.listTokens(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func revokeToken(
+        request: GRPCCore.ServerRequest<Statehouse_V2_RevokeTokenRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AccessToken> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AccessToken>(
+            message: try await self.revokeToken(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func whoAmI(
+        request: GRPCCore.ServerRequest<Statehouse_V2_WhoAmIRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_WhoAmIResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_WhoAmIResponse>(
+            message: try await self.whoAmI(
+                request: request.message,
                 context: context
             ),
             metadata: [:]
@@ -6774,6 +7168,92 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ImportLogResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ImportLogResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+        /// > namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+        /// > is returned once, by CreateToken; the daemon keeps only its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateTokenRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CreateTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CreateTokenResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createToken<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CreateTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CreateTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CreateTokenResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CreateTokenResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListTokens" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListTokensRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListTokensRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListTokensResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listTokens<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListTokensRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListTokensRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListTokensResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTokensResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RevokeToken" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RevokeTokenRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RevokeTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AccessToken` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func revokeToken<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RevokeTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RevokeTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AccessToken>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AccessToken>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "WhoAmI" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_WhoAmIRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_WhoAmIRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_WhoAmIResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func whoAmI<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_WhoAmIRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_WhoAmIRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_WhoAmIResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_WhoAmIResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -8594,6 +9074,136 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "CreateToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+        /// > namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+        /// > is returned once, by CreateToken; the daemon keeps only its SHA-256.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CreateTokenRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CreateTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CreateTokenResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createToken<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CreateTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CreateTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CreateTokenResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CreateTokenResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.CreateToken.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListTokens" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListTokensRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListTokensRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListTokensResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listTokens<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListTokensRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListTokensRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListTokensResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTokensResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ListTokens.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RevokeToken" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RevokeTokenRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RevokeTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AccessToken` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func revokeToken<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RevokeTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RevokeTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AccessToken>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AccessToken>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.RevokeToken.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "WhoAmI" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_WhoAmIRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_WhoAmIRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_WhoAmIResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func whoAmI<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_WhoAmIRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_WhoAmIRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_WhoAmIResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_WhoAmIResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.WhoAmI.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -10124,6 +10734,116 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ImportLogRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ImportLogResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateToken" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+    /// > namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+    /// > is returned once, by CreateToken; the daemon keeps only its SHA-256.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_CreateTokenRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createToken<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_CreateTokenRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CreateTokenResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createToken(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CreateTokenRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CreateTokenResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListTokens" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ListTokensRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listTokens<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ListTokensRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTokensResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listTokens(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListTokensRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListTokensResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RevokeToken" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_RevokeTokenRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func revokeToken<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_RevokeTokenRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AccessToken>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.revokeToken(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RevokeTokenRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AccessToken>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WhoAmI" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_WhoAmIRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func whoAmI<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_WhoAmIRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_WhoAmIResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.whoAmI(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_WhoAmIRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_WhoAmIResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -11877,6 +12597,132 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             producer: producer
         )
         return try await self.importLog(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateToken" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+    /// > namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+    /// > is returned once, by CreateToken; the daemon keeps only its SHA-256.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createToken<Result>(
+        _ message: Statehouse_V2_CreateTokenRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CreateTokenResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_CreateTokenRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createToken(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListTokens" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listTokens<Result>(
+        _ message: Statehouse_V2_ListTokensRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListTokensResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ListTokensRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listTokens(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RevokeToken" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func revokeToken<Result>(
+        _ message: Statehouse_V2_RevokeTokenRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AccessToken>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_RevokeTokenRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.revokeToken(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WhoAmI" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func whoAmI<Result>(
+        _ message: Statehouse_V2_WhoAmIRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_WhoAmIResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_WhoAmIRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.whoAmI(
             request: request,
             options: options,
             onResponse: handleResponse

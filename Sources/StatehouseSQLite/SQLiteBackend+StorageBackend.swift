@@ -13,6 +13,10 @@ extension SQLiteBackend {
         try await self.onReader { try $0.head(namespace: namespace) }
     }
 
+    public func storedValueBytes(namespace: String) async throws -> Int {
+        try await self.onReader { try $0.storedValueBytes(namespace: namespace) }
+    }
+
     public func namespaces(after: String?, limit: Int) async throws -> [LogHead] {
         try await self.onReader { try $0.namespaces(after: after, limit: limit) }
     }

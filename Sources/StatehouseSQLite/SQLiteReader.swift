@@ -54,6 +54,18 @@ final class SQLiteReader: SQLiteConnectionOwner {
         )
     }
 
+    func storedValueBytes(namespace: String) throws -> Int {
+        let statement = try self.connection.statement(
+            """
+            SELECT COALESCE(SUM(LENGTH(value)), 0) FROM versions
+            WHERE ns_id = (SELECT id FROM namespaces WHERE name = ?)
+            """
+        )
+        statement.bind(0, namespace)
+        guard try statement.step() else { return 0 }
+        return Int(statement.int64(0))
+    }
+
     func namespaces(after: String?, limit: Int) throws -> [LogHead] {
         let statement = try self.connection.statement(
             """

@@ -16,7 +16,9 @@ extension StatehouseError: RPCErrorConvertible {
         case .transactionNotFound, .notFound: .notFound
         case .transactionExpired, .failedPrecondition: .failedPrecondition
         case .conflict: .aborted  // re-read, then retry
-        case .resourceExhausted, .subscriberTooSlow: .resourceExhausted
+        case .resourceExhausted, .subscriberTooSlow, .quotaExceeded: .resourceExhausted
+        case .unauthenticated: .unauthenticated
+        case .permissionDenied: .permissionDenied
         case .unavailable: .unavailable
         case .dataCorruption: .dataLoss
         case .internalError: .internalError
@@ -43,6 +45,12 @@ extension StatehouseError: RPCErrorConvertible {
             return details
         case .dataCorruption(let commitTS, let reason):
             return [(WireErrorKeys.corruptCommitTS, "\(commitTS)"), (WireErrorKeys.corruptReason, reason)]
+        case .quotaExceeded(_, let retryAfterMilliseconds):
+            // retry-after in whole seconds, rounded up, as HTTP's Retry-After; the exact delay beside it.
+            return [
+                (WireErrorKeys.retryAfter, "\((retryAfterMilliseconds + 999) / 1000)"),
+                (WireErrorKeys.retryAfterMilliseconds, "\(retryAfterMilliseconds)"),
+            ]
         default:
             return []
         }
@@ -59,6 +67,8 @@ package enum WireErrorKeys {
     package static let conflictActual = "statehouse-conflict-actual"
     package static let corruptCommitTS = "statehouse-corrupt-commit-ts"
     package static let corruptReason = "statehouse-corrupt-reason"
+    package static let retryAfter = "retry-after"
+    package static let retryAfterMilliseconds = "statehouse-retry-after-ms"
 }
 
 extension Wire {
@@ -110,6 +120,12 @@ extension Wire {
                 actual: detail(WireErrorKeys.conflictActual).flatMap { Version($0) }
             )
         case "resource_exhausted": return .resourceExhausted(message)
+        case "quota_exceeded":
+            return .quotaExceeded(
+                message,
+                retryAfterMilliseconds: detail(WireErrorKeys.retryAfterMilliseconds).flatMap { UInt64($0) } ?? 1000)
+        case "unauthenticated": return .unauthenticated(message)
+        case "permission_denied": return .permissionDenied(message)
         case "subscriber_too_slow":
             return .subscriberTooSlow(resumeFrom: detail(WireErrorKeys.resumeFrom).flatMap { CommitTS($0) } ?? 0)
         case "unavailable": return .unavailable(message)

@@ -137,13 +137,16 @@ enum ExitStatus: Int32 {
     case notFound = 3
     /// A condition did not hold (`put --expect-version`): re-read and retry.
     case conflict = 4
+    /// The daemon refused the credentials (none, unknown, expired, revoked) or the grants do not allow it.
+    case denied = 5
 
     init(_ error: StatehouseError) {
         switch error {
         case .invalidArgument: self = .usage
         case .notFound, .transactionNotFound, .failedPrecondition: self = .notFound
         case .conflict: self = .conflict
-        case .transactionExpired, .resourceExhausted, .subscriberTooSlow, .unavailable, .dataCorruption, .internalError:
+        case .unauthenticated, .permissionDenied: self = .denied
+        case .transactionExpired, .quotaExceeded, .resourceExhausted, .subscriberTooSlow, .unavailable, .dataCorruption, .internalError:
             self = .failure
         }
     }

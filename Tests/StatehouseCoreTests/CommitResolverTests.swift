@@ -123,7 +123,7 @@ struct TransactionTableTests {
         var limits = EngineLimits()
         limits.maxTransactionBytes = 10
         var state = TransactionTable.State(limits: limits, finishedMemory: 2)
-        try state.begin(id: "t", namespace: "n", timeout: .seconds(1), now: 0)
+        try state.begin(id: "t", namespace: "n", owner: nil, timeout: .seconds(1), now: 0)
         try state.stage(.put(agentID: "a", key: "k", value: try JSONValue(validating: "1234")), in: "t", now: 1)
         try state.stage(.put(agentID: "a", key: "k", value: try JSONValue(validating: "12345678")), in: "t", now: 2)
         #expect(throws: StatehouseError.self) {
@@ -141,7 +141,7 @@ struct TransactionTableTests {
     func finishedMemory() throws {
         var state = TransactionTable.State(limits: EngineLimits(), finishedMemory: 2)
         for id in ["a", "b", "c"] {
-            try state.begin(id: id, namespace: "n", timeout: .seconds(1), now: 0)
+            try state.begin(id: id, namespace: "n", owner: nil, timeout: .seconds(1), now: 0)
             try state.abort(id, now: 0)
         }
         #expect(state.finished.count == 2)

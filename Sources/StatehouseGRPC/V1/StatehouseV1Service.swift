@@ -1,5 +1,6 @@
 public import GRPCCore
 public import Logging
+public import StatehouseAccess
 public import StatehouseCore
 import StatehouseProto
 import StatehouseWire
@@ -27,8 +28,13 @@ public struct StatehouseV1CompatibilityService: RegistrableRPCService {
     ///   - engine: the engine to serve; it must be running.
     ///   - build: reported by the `Version` RPC.
     ///   - logger: receives replay start and end at info level.
-    public init(engine: StatehouseEngine, build: StatehouseGRPCService.BuildInfo, logger: Logger) {
-        self.implementation = V1ServiceImplementation(engine: engine, build: build, logger: logger)
+    ///   - access: who may do what; the default lets every client do everything (a daemon without auth).
+    public init(
+        engine: StatehouseEngine, build: StatehouseGRPCService.BuildInfo, access: AccessControl? = nil, logger: Logger
+    ) {
+        self.implementation = V1ServiceImplementation(
+            engine: engine, access: access ?? AccessControl(engine: engine, configuration: .init(), logger: logger),
+            build: build, logger: logger)
     }
 
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
@@ -39,6 +45,7 @@ public struct StatehouseV1CompatibilityService: RegistrableRPCService {
 /// The generated v1 protocol's implementation; internal so that generated types stay out of the public API.
 struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServiceProtocol {
     let engine: StatehouseEngine
+    let access: AccessControl
     let build: StatehouseGRPCService.BuildInfo
     let logger: Logger
 
@@ -77,6 +84,8 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_BeginTransactionResponse
     {
         try await self.translatingErrors {
+            try self.access.authorizeAuthenticated()
+            try self.access.quotas.checkOpenTransactions(namespace: "default")
             var timeout: Duration?
             if request.hasTimeoutMs {
                 guard request.timeoutMs >= 1 else {
@@ -94,6 +103,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
     func write(request: Statehouse_V1_WriteRequest, context: ServerContext) async throws -> Statehouse_V1_WriteResponse
     {
         try await self.translatingErrors(txnID: request.txnID) {
+            try self.authorizeTransaction(request.txnID, writingTo: request.namespace)
             guard request.hasValue else {
                 throw StatehouseError.invalidArgument(
                     "Write needs a value (an empty Struct is the value {}); use Delete to remove a key"
@@ -117,6 +127,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_DeleteResponse
     {
         try await self.translatingErrors(txnID: request.txnID) {
+            try self.authorizeTransaction(request.txnID, writingTo: request.namespace)
             try self.engine.delete(
                 txnID: request.txnID,
                 namespace: Wire.namespace(request.namespace),
@@ -133,6 +144,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_CommitResponse
     {
         try await self.translatingErrors(txnID: request.txnID) {
+            try self.authorizeTransaction(request.txnID, writingTo: nil)
             let before = self.engine.transactionStatus(request.txnID)
             if case .committed(let result) = before { throw Self.alreadyCommitted(request.txnID, result) }
             let result = try await self.engine.commit(txnID: request.txnID)
@@ -147,6 +159,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
     func abort(request: Statehouse_V1_AbortRequest, context: ServerContext) async throws -> Statehouse_V1_AbortResponse
     {
         try await self.translatingErrors(txnID: request.txnID) {
+            try self.authorizeTransaction(request.txnID, writingTo: nil)
             switch self.engine.transactionStatus(request.txnID) {
             case .committed(let result):
                 throw Self.alreadyCommitted(request.txnID, result)
@@ -188,6 +201,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_GetStateResponse
     {
         try await self.translatingErrors {
+            try self.access.authorize(.readState, namespace: Wire.namespace(request.namespace))
             let record = try await self.engine.get(
                 namespace: Wire.namespace(request.namespace),
                 agentID: request.agentID,
@@ -203,6 +217,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_GetStateAtVersionResponse
     {
         try await self.translatingErrors {
+            try self.access.authorize(.readState, namespace: Wire.namespace(request.namespace))
             let namespace = Wire.namespace(request.namespace)
             let latest = try await self.engine.get(namespace: namespace, agentID: request.agentID, key: request.key)
             guard request.version >= 1, request.version <= latest.version else {
@@ -228,6 +243,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_ListKeysResponse
     {
         try await self.translatingErrors {
+            try self.access.authorize(.readState, namespace: Wire.namespace(request.namespace))
             let namespace = Wire.namespace(request.namespace)
             var response = Statehouse_V1_ListKeysResponse()
             var bytes = 0
@@ -257,6 +273,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         -> Statehouse_V1_ScanPrefixResponse
     {
         try await self.translatingErrors {
+            try self.access.authorize(.readState, namespace: Wire.namespace(request.namespace))
             let namespace = Wire.namespace(request.namespace)
             // One snapshot for every page, so that the listing is consistent however many pages it takes.
             let head = try await self.engine.head(namespace: namespace)
@@ -299,6 +316,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
         context: ServerContext
     ) async throws {
         try await self.translatingErrors {
+            try self.access.authorize(.readLog, namespace: Wire.namespace(request.namespace))
             guard !request.agentID.isEmpty else {
                 throw StatehouseError.invalidArgument("Replay needs an agent_id (the original API replays one agent)")
             }
@@ -422,6 +440,19 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
                     + "the original API cannot page: use statehouse.v2 \(rpc), which does"
             )
         }
+    }
+
+    /// Checks a request that names a transaction: the caller began it, and may commit in the namespace it writes to
+    /// (`namespace`, the request's, for a write; the transaction's, or "default", otherwise).
+    func authorizeTransaction(_ txnID: String, writingTo namespace: String?) throws {
+        guard self.access.authRequired else { return }
+        let transaction = self.engine.transactionAccess(txnID: txnID)
+        if let owner = transaction?.owner, owner != (try self.access.currentPrincipal()).id {
+            throw StatehouseError.permissionDenied(
+                "transaction \(txnID.prefix(64)) was begun by another token; only its owner may use it")
+        }
+        try self.access.authorize(
+            .commit, namespace: namespace.map(Wire.namespace) ?? transaction?.namespace ?? "default")
     }
 
     /// Runs a handler and reports a ``StatehouseModel/StatehouseError`` with the status the original API documents for

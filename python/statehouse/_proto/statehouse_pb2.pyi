@@ -1421,6 +1421,88 @@ class BackupResponse(_message.Message):
     heads: _containers.RepeatedCompositeFieldContainer[LogHead]
     def __init__(self, path: _Optional[str] = ..., bytes: _Optional[int] = ..., heads: _Optional[_Iterable[_Union[LogHead, _Mapping]]] = ...) -> None: ...
 
+class AccessGrant(_message.Message):
+    __slots__ = ("namespace_pattern", "role")
+    NAMESPACE_PATTERN_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    namespace_pattern: str
+    role: str
+    def __init__(self, namespace_pattern: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+
+class AccessToken(_message.Message):
+    __slots__ = ("id", "name", "grants", "created_at_micros", "expires_at_micros", "revoked_at_micros", "created_by", "certificate_subject")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    grants: _containers.RepeatedCompositeFieldContainer[AccessGrant]
+    created_at_micros: int
+    expires_at_micros: int
+    revoked_at_micros: int
+    created_by: str
+    certificate_subject: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., grants: _Optional[_Iterable[_Union[AccessGrant, _Mapping]]] = ..., created_at_micros: _Optional[int] = ..., expires_at_micros: _Optional[int] = ..., revoked_at_micros: _Optional[int] = ..., created_by: _Optional[str] = ..., certificate_subject: _Optional[str] = ...) -> None: ...
+
+class CreateTokenRequest(_message.Message):
+    __slots__ = ("name", "grants", "expires_at_micros", "certificate_subject")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    grants: _containers.RepeatedCompositeFieldContainer[AccessGrant]
+    expires_at_micros: int
+    certificate_subject: str
+    def __init__(self, name: _Optional[str] = ..., grants: _Optional[_Iterable[_Union[AccessGrant, _Mapping]]] = ..., expires_at_micros: _Optional[int] = ..., certificate_subject: _Optional[str] = ...) -> None: ...
+
+class CreateTokenResponse(_message.Message):
+    __slots__ = ("token", "secret")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    token: AccessToken
+    secret: str
+    def __init__(self, token: _Optional[_Union[AccessToken, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class ListTokensRequest(_message.Message):
+    __slots__ = ("include_revoked",)
+    INCLUDE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    include_revoked: bool
+    def __init__(self, include_revoked: _Optional[bool] = ...) -> None: ...
+
+class ListTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[AccessToken]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[AccessToken, _Mapping]]] = ...) -> None: ...
+
+class RevokeTokenRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class WhoAmIRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WhoAmIResponse(_message.Message):
+    __slots__ = ("principal_id", "name", "grants", "auth_required")
+    PRINCIPAL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    AUTH_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    principal_id: str
+    name: str
+    grants: _containers.RepeatedCompositeFieldContainer[AccessGrant]
+    auth_required: bool
+    def __init__(self, principal_id: _Optional[str] = ..., name: _Optional[str] = ..., grants: _Optional[_Iterable[_Union[AccessGrant, _Mapping]]] = ..., auth_required: _Optional[bool] = ...) -> None: ...
+
 class ImportLogRequest(_message.Message):
     __slots__ = ("namespace", "source_namespace", "events")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]

@@ -314,6 +314,26 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogResponse.FromString,
                 _registered_method=True)
+        self.CreateToken = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/CreateToken',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.CreateTokenRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CreateTokenResponse.FromString,
+                _registered_method=True)
+        self.ListTokens = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/ListTokens',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListTokensRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/RevokeToken',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AccessToken.FromString,
+                _registered_method=True)
+        self.WhoAmI = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/WhoAmI',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -696,6 +716,34 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateToken(self, request, context):
+        """Access tokens (docs/security.md, "Tokens"). Creating, listing and revoking need the admin role on every
+        namespace pattern the token grants (a namespace admin delegates within its namespaces, never beyond). The secret
+        is returned once, by CreateToken; the daemon keeps only its SHA-256.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WhoAmI(self, request, context):
+        """Who the daemon takes the caller for: the token or certificate it authenticated, and its grants.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -985,6 +1033,26 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.ImportLog,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ImportLogResponse.SerializeToString,
+            ),
+            'CreateToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateToken,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CreateTokenRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.CreateTokenResponse.SerializeToString,
+            ),
+            'ListTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTokens,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListTokensRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListTokensResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AccessToken.SerializeToString,
+            ),
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -2504,6 +2572,114 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/ImportLog',
             statehouse_dot_v2_dot_statehouse__pb2.ImportLogRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.ImportLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/CreateToken',
+            statehouse_dot_v2_dot_statehouse__pb2.CreateTokenRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.CreateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/ListTokens',
+            statehouse_dot_v2_dot_statehouse__pb2.ListTokensRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/RevokeToken',
+            statehouse_dot_v2_dot_statehouse__pb2.RevokeTokenRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AccessToken.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/WhoAmI',
+            statehouse_dot_v2_dot_statehouse__pb2.WhoAmIRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.WhoAmIResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,53 @@
+public import GRPCCore
+public import StatehouseAccess
+import StatehouseCore
+
+/// Authenticates every call, once, before its handler runs: reads the `authorization` metadata (and, through
+/// `certificateSubject`, the client certificate of mutual TLS), asks ``StatehouseAccess/AccessControl`` for the
+/// principal, and binds it for the handler (``StatehouseAccess/AccessScope`` and
+/// ``StatehouseCore/CommitAttribution``), which then checks its capability. Installed only when auth is on; a call that
+/// fails authentication ends with UNAUTHENTICATED before any handler or store work.
+///
+/// `Health` and `Version` of the Statehouse services, and `grpc.health.v1`, answer without credentials: what probes and
+/// load balancers call.
+public struct AccessInterceptor: ServerInterceptor {
+    let access: AccessControl
+    let certificateSubject: @Sendable (ServerContext) -> String?
+
+    public init(access: AccessControl, certificateSubject: @escaping @Sendable (ServerContext) -> String?) {
+        self.access = access
+        self.certificateSubject = certificateSubject
+    }
+
+    static func isPublic(_ descriptor: MethodDescriptor) -> Bool {
+        if descriptor.service.fullyQualifiedService == "grpc.health.v1.Health" { return true }
+        return descriptor.method == "Health" || descriptor.method == "Version"
+    }
+
+    public func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>,
+        context: ServerContext,
+        next: (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        guard !Self.isPublic(context.descriptor) else { return try await next(request, context) }
+        let authorization = request.metadata[stringValues: "authorization"].first(where: { _ in true })
+        let principal = try await self.access.authenticate(
+            authorization: authorization, certificateSubject: self.certificateSubject(context))
+        var response = try await Self.bound(principal) { try await next(request, context) }
+        // A streaming response's body runs after this returns: bind the principal around it too.
+        if case .success(var contents) = response.accepted {
+            let producer = contents.producer
+            contents.producer = { writer in try await Self.bound(principal) { try await producer(writer) } }
+            response.accepted = .success(contents)
+        }
+        return response
+    }
+
+    static func bound<T>(_ principal: Principal, _ body: () async throws -> T) async throws -> T {
+        try await AccessScope.$principal.withValue(principal) {
+            try await CommitAttribution.$principalID.withValue(principal.isAnonymous ? nil : principal.id) {
+                try await body()
+            }
+        }
+    }
+}
