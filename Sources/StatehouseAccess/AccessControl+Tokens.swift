@@ -10,7 +10,8 @@ extension AccessControl {
         let records = try await self.engine.systemRecords(agent: SystemNamespace.tokensAgent).compactMap { record in
             try record.value.map { try TokenRecordCodec.stored($0, id: record.key) }
         }
-        self.registry.load(records)
+        // Requests wait until the records are in (and the bootstrap token, when one is made, is in its file).
+        defer { self.registry.load(records) }
         guard self.authRequired else { return }
         guard records.isEmpty else {
             self.logger.info("Auth is required", metadata: ["tokens": "\(records.count)"])
@@ -28,6 +29,11 @@ extension AccessControl {
         self.logger.notice(
             "Created the first admin token; its secret is in the bootstrap token file (mode 0600)",
             metadata: ["token.id": "\(token.id)", "file": "\(path)"])
+    }
+
+    /// Returns once ``start()`` ran: the token records are loaded and the bootstrap token file, if any, written.
+    public func ready() async {
+        await self.registry.loaded()
     }
 
     // MARK: Token administration

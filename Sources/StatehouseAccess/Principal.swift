@@ -1,3 +1,4 @@
+import StatehouseCore
 public import StatehouseModel
 
 /// Who a request was authenticated as: a token, a certificate principal, or anyone (auth off).
@@ -43,4 +44,16 @@ public struct Principal: Sendable, Hashable {
 /// MCP listener) around each request.
 public enum AccessScope {
     @TaskLocal public static var principal: Principal?
+}
+
+extension AccessScope {
+    /// Runs `body` as `principal`: binds it for the access checks and for the commits `body` makes
+    /// (``StatehouseCore/CommitAttribution``; nothing for an anonymous principal).
+    public static func bound<T>(_ principal: Principal, _ body: () async throws -> T) async throws -> T {
+        try await AccessScope.$principal.withValue(principal) {
+            try await CommitAttribution.$principalID.withValue(principal.isAnonymous ? nil : principal.id) {
+                try await body()
+            }
+        }
+    }
 }

@@ -27,16 +27,37 @@ public struct StatehouseClient: Sendable {
     public let address: String
     /// The trusted ledger key and the heads verified reads have seen (shared by copies of this client).
     let ledger = VerifiedLedgerState()
+    /// What every call sends as `authorization` (`Bearer TOKEN`); nil sends none.
+    let authorization: String?
 
-    init(stub: Stub, address: String) {
+    init(stub: Stub, address: String, token: String? = nil) {
         self.stub = stub
         self.address = address
+        self.authorization = token.map { "Bearer " + $0 }
+    }
+
+    private init(copying client: StatehouseClient, authorization: String?) {
+        self.stub = client.stub
+        self.address = client.address
+        self.authorization = authorization
+    }
+
+    /// The same connection, sending `token` (`tok_….secret`, as `statehousectl token create` prints it) with every
+    /// call; nil sends none. What a daemon with `--auth required` needs.
+    public func withToken(_ token: String?) -> StatehouseClient {
+        Self(copying: self, authorization: token.map { "Bearer " + $0 })
+    }
+
+    /// The same connection, sending an `authorization` value as is with every call (an MCP endpoint forwards its
+    /// caller's); nil sends none.
+    public func withAuthorization(_ authorization: String?) -> StatehouseClient {
+        Self(copying: self, authorization: authorization)
     }
 
     /// Runs a call and maps its failure to ``StatehouseModel/StatehouseError``.
     func call<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await CallAuthorization.$value.withValue(self.authorization) { try await body() }
         } catch {
             throw ClientErrors.error(error, address: self.address)
         }
@@ -90,6 +111,7 @@ public func withStatehouseClient<Result: Sendable>(
     host: String = "127.0.0.1",
     port: Int = 50051,
     tls: StatehouseClientTLS? = nil,
+    token: String? = nil,
     _ body: (StatehouseClient) async throws -> Result
 ) async throws -> Result {
     let address = HostAndPort(host: host, port: port)
@@ -105,11 +127,12 @@ public func withStatehouseClient<Result: Sendable>(
         transportSecurity: tls?.transportSecurity ?? .plaintext,
         config: .defaults { $0.connection.maxIdleTime = nil }
     )
-    return try await withGRPCClient(transport: transport) { grpcClient in
+    return try await withGRPCClient(transport: transport, interceptors: [AuthorizationInterceptor()]) { grpcClient in
         try await body(
             StatehouseClient(
                 stub: Statehouse_V2_StatehouseService.Client(wrapping: grpcClient),
-                address: address.description
+                address: address.description,
+                token: token
             )
         )
     }
@@ -125,7 +148,7 @@ public func withStatehouseClient<Transport: ClientTransport, Result: Sendable>(
     address: String,
     _ body: (StatehouseClient) async throws -> Result
 ) async throws -> Result {
-    try await withGRPCClient(transport: transport) { grpcClient in
+    try await withGRPCClient(transport: transport, interceptors: [AuthorizationInterceptor()]) { grpcClient in
         try await body(
             StatehouseClient(stub: Statehouse_V2_StatehouseService.Client(wrapping: grpcClient), address: address)
         )

@@ -1,6 +1,5 @@
 public import GRPCCore
 public import StatehouseAccess
-import StatehouseCore
 
 /// Authenticates every call, once, before its handler runs: reads the `authorization` metadata (and, through
 /// `certificateSubject`, the client certificate of mutual TLS), asks ``StatehouseAccess/AccessControl`` for the
@@ -33,21 +32,14 @@ public struct AccessInterceptor: ServerInterceptor {
         let authorization = request.metadata[stringValues: "authorization"].first(where: { _ in true })
         let principal = try await self.access.authenticate(
             authorization: authorization, certificateSubject: self.certificateSubject(context))
-        var response = try await Self.bound(principal) { try await next(request, context) }
+        var response = try await AccessScope.bound(principal) { try await next(request, context) }
         // A streaming response's body runs after this returns: bind the principal around it too.
         if case .success(var contents) = response.accepted {
             let producer = contents.producer
-            contents.producer = { writer in try await Self.bound(principal) { try await producer(writer) } }
+            contents.producer = { writer in try await AccessScope.bound(principal) { try await producer(writer) } }
             response.accepted = .success(contents)
         }
         return response
     }
 
-    static func bound<T>(_ principal: Principal, _ body: () async throws -> T) async throws -> T {
-        try await AccessScope.$principal.withValue(principal) {
-            try await CommitAttribution.$principalID.withValue(principal.isAnonymous ? nil : principal.id) {
-                try await body()
-            }
-        }
-    }
 }

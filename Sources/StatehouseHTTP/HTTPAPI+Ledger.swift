@@ -1,4 +1,5 @@
 import Hummingbird
+import StatehouseAccess
 import StatehouseCore
 import StatehouseModel
 
@@ -126,8 +127,11 @@ extension HTTPAPI {
                 query: ["vacuum"],
                 answers: [.init(status: 200, description: "What was removed.", content: .schema("Compaction"))]
             ) { _, _, input in
-                let report = try await self.engine.compact(
-                    namespace: try input.path("namespace"), vacuum: try input.bool("vacuum"))
+                let namespace = try input.path("namespace")
+                let vacuum = try input.bool("vacuum")
+                let report = try await self.engine.compact(namespace: namespace, vacuum: vacuum)
+                self.access.quotas.recountStoredBytes(namespace: namespace)
+                await self.access.audit(action: "compact", namespace: namespace, details: [("vacuum", "\(vacuum)")])
                 return HTTPResponses.json(ModelJSON.compaction(report))
             },
         ]

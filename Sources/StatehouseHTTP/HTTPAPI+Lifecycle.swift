@@ -1,4 +1,5 @@
 import Hummingbird
+import StatehouseAccess
 import StatehouseCore
 import StatehouseModel
 
@@ -63,6 +64,8 @@ extension HTTPAPI {
             ) { request, _, input in
                 let body = try await self.jsonBody(
                     request, allowing: ["target_agent_id", "target_namespace", "at", "overwrite"])
+                try self.access.authorize(
+                    .changeSnapshots, namespace: try body.string("target_namespace") ?? input.path("namespace"))
                 let result = try await self.engine.fork(
                     namespace: try input.path("namespace"), agentID: try input.path("agent"),
                     at: try body.string("at").map { try Self.statePoint($0, name: "at") } ?? .latest,

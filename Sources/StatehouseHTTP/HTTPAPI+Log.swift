@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import StatehouseAccess
 import StatehouseCore
 import StatehouseModel
 
@@ -172,8 +173,11 @@ extension HTTPAPI {
             }
             from = last + 1
         }
+        // Fail fast when the caller is at its open-watch quota (the body takes the slot for its length).
+        try await self.access.quotas.withWatchSlot(namespace: namespace) {}
         let subscription = try await self.engine.watch(
             namespace: namespace, agentID: try input.nonEmpty("agent_id"), from: from)
+        let access = self.access
         let canceller = subscription.canceller
         context.channel.closeFuture.whenComplete { _ in canceller.cancel() }
         let logger = self.logger
@@ -198,8 +202,13 @@ extension HTTPAPI {
                 group.addTask {
                     defer { outputs.finish() }
                     do {
-                        while let events = try await box.subscription.nextBatch() {
-                            await outputs.send(.events(events))
+                        // Holds a watch slot of the caller; ends when its token is revoked or expires.
+                        try await access.quotas.withWatchSlot(namespace: namespace) {
+                            try await access.whileValid(onInvalid: { canceller.cancel() }) {
+                                while let events = try await box.subscription.nextBatch() {
+                                    await outputs.send(.events(events))
+                                }
+                            }
                         }
                     } catch let error as StatehouseError {
                         await outputs.send(.failed(error))

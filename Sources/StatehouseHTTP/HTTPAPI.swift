@@ -1,4 +1,5 @@
 public import Logging
+public import StatehouseAccess
 public import StatehouseCore
 import StatehouseModel
 
@@ -9,13 +10,20 @@ import StatehouseModel
 /// errors become problem responses (``HTTPProblem``); values go out as their stored bytes.
 public struct HTTPAPI: Sendable {
     let engine: StatehouseEngine
+    /// Who may do what; every route names what it needs in ``routeAccess``.
+    let access: AccessControl
     let version: String
     /// How often an idle watch stream gets a `: keep-alive` comment (proxies close streams idle for a minute or so).
     let sseKeepAlive: Duration
     let logger: Logger
 
-    public init(engine: StatehouseEngine, version: String, sseKeepAlive: Duration = .seconds(15), logger: Logger) {
+    /// - Parameter access: who may do what; the default lets every client do everything (a daemon without auth).
+    public init(
+        engine: StatehouseEngine, access: AccessControl? = nil, version: String, sseKeepAlive: Duration = .seconds(15),
+        logger: Logger
+    ) {
         self.engine = engine
+        self.access = access ?? AccessControl(engine: engine, configuration: .init(), logger: logger)
         self.version = version
         self.sseKeepAlive = sseKeepAlive
         self.logger = logger
@@ -39,14 +47,35 @@ public struct HTTPAPI: Sendable {
                 HTTPResponses.json(.object([("status", .string("ok")), ("version", .string(self.version))]))
             },
             HTTPRoute(
+                method: .get, path: "/v1/whoami", operationID: "whoAmI",
+                summary:
+                    "The token (or client certificate) the request authenticated as, and its grants (PATTERN:ROLE); "
+                    + "anonymous with every grant when the daemon runs without auth.",
+                answers: [
+                    .init(status: 200, description: "Who the caller is.", content: .schema("Identity")),
+                    .init(status: 401, description: "No valid credentials.", content: .schema("Problem")),
+                ]
+            ) { _, _, _ in
+                let identity = try self.access.identity()
+                return HTTPResponses.json(
+                    .object([
+                        ("principal_id", .string(identity.principalID)), ("name", .string(identity.name)),
+                        ("grants", .array(identity.grants.map { .string($0.description) })),
+                        ("auth_required", .bool(identity.authRequired)),
+                    ]))
+            },
+            HTTPRoute(
                 method: .get, path: "/v1/namespaces", operationID: "listNamespaces",
                 summary: "Namespaces that have at least one commit, by name, with the head of each log.",
                 query: ["limit", "cursor"],
                 answers: [.init(status: 200, description: "A page of heads.", content: .schema("HeadPage"))]
             ) { _, _, input in
-                let page = try await self.engine.listNamespaces(
+                var page = try await self.engine.listNamespaces(
                     limit: try input.limit(default: 100, maximum: self.limits.maxPageSize),
                     cursor: try input.nonEmpty("cursor"))
+                // Only the namespaces the caller may read: no one learns a namespace exists without a grant on it.
+                let readable = Set(try self.access.readable(page.items.map(\.namespace)))
+                page.items.removeAll { !readable.contains($0.namespace) }
                 return HTTPResponses.page(page, ModelJSON.head)
             },
             HTTPRoute(

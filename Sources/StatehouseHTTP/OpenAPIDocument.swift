@@ -161,6 +161,13 @@ enum OpenAPIDocument {
             ),
             ("Health", self.object([("status", "string"), ("version", "string")])),
             (
+                "Identity",
+                self.object([
+                    ("principal_id", "string"), ("name", "string"), ("grants", "[string]"),
+                    ("auth_required", "boolean"),
+                ])
+            ),
+            (
                 "Head",
                 self.object([
                     ("namespace", "string"), ("commit_ts", "integer"), ("hash", "hex"), ("committed_at", "time"),

@@ -38,8 +38,13 @@ public enum StatehouseHTTPServer {
         for route in api.routes {
             let allowed = Set(route.query)
             let handle = route.handle
+            guard let access = HTTPAPI.routeAccess[route.operationID] else {
+                preconditionFailure("route \(route.operationID) has no entry in HTTPAPI.routeAccess")
+            }
             let responder: @Sendable (Request, HTTPRequestContext) async throws -> Response = { request, context in
-                try await handle(request, context, try HTTPInput(request, context, allowed: allowed))
+                try await api.withAccess(access, request, context) {
+                    try await handle(request, context, try HTTPInput(request, context, allowed: allowed))
+                }
             }
             switch route.method {
             case .get: router.get(RouterPath(route.routerPath), use: responder)

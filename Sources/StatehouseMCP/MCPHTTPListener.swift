@@ -12,8 +12,15 @@ import NIOPosix
 /// transport does the protocol (validation of headers and origin, SSE responses, the GET stream, DELETE); this type
 /// only moves requests and responses between NIO and it, and ends sessions idle for ``sessionIdleTimeout`` or when
 /// the listener stops.
+///
+/// Every request's `Authorization` header goes to `authenticate` first (a daemon with auth answers 401 for missing or
+/// invalid credentials), and a session keeps the credentials it began with: `makeServer` gets them, and a later
+/// request of the session with other credentials gets 401.
 public actor MCPHTTPListener {
-    public typealias ServerFactory = @Sendable () async throws -> Server
+    /// Makes the MCP server of a new session, given the `Authorization` header that began it.
+    public typealias ServerFactory = @Sendable (_ authorization: String?) async throws -> Server
+    /// Checks a request's `Authorization` header; returns why it is refused, or nil to accept it.
+    public typealias Authenticator = @Sendable (_ authorization: String?) async -> String?
 
     /// The path of the endpoint.
     public static let endpoint = "/mcp"
@@ -26,17 +33,23 @@ public actor MCPHTTPListener {
     private struct Session {
         let server: Server
         let transport: StatefulHTTPServerTransport
+        let authorization: String?
         var lastUsed: ContinuousClock.Instant
     }
 
     private let makeServer: ServerFactory
+    private let authenticate: Authenticator
     private let logger: Logger
     private var sessions: [String: Session] = [:]
     private var channel: (any Channel)?
 
-    public init(sessionIdleTimeout: Duration = .seconds(3600), logger: Logger, makeServer: @escaping ServerFactory) {
+    public init(
+        sessionIdleTimeout: Duration = .seconds(3600), logger: Logger,
+        authenticate: @escaping Authenticator = { _ in nil }, makeServer: @escaping ServerFactory
+    ) {
         self.sessionIdleTimeout = sessionIdleTimeout
         self.logger = logger
+        self.authenticate = authenticate
         self.makeServer = makeServer
     }
 
@@ -72,7 +85,15 @@ public actor MCPHTTPListener {
 
     /// Answers one request to the endpoint.
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let authorization = request.header("Authorization")
+        if let refusal = await self.authenticate(authorization) {
+            return .error(statusCode: 401, .invalidRequest("Unauthorized: \(refusal)"))
+        }
         let sessionID = request.header(HTTPHeaderName.sessionID)
+        if let sessionID, let session = self.sessions[sessionID], session.authorization != authorization {
+            return .error(
+                statusCode: 401, .invalidRequest("Unauthorized: the session was begun with other credentials"))
+        }
         if let sessionID, var session = self.sessions[sessionID] {
             session.lastUsed = .now
             self.sessions[sessionID] = session
@@ -86,7 +107,7 @@ public actor MCPHTTPListener {
         if sessionID == nil, request.method.uppercased() == "POST", let body = request.body,
             Self.isInitialize(body)
         {
-            return await self.startSession(request)
+            return await self.startSession(request, authorization: authorization)
         }
         if sessionID != nil {
             return .error(statusCode: 404, .invalidRequest("Not Found: no such session (it ended or expired)"))
@@ -106,16 +127,17 @@ public actor MCPHTTPListener {
         func generateSessionID() -> String { self.id }
     }
 
-    private func startSession(_ request: HTTPRequest) async -> HTTPResponse {
+    private func startSession(_ request: HTTPRequest, authorization: String?) async -> HTTPResponse {
         guard self.sessions.count < Self.maxSessions else {
             return .error(statusCode: 503, .internalError("too many MCP sessions open; retry later"))
         }
         let id = UUID().uuidString
         let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: id), logger: self.logger)
         do {
-            let server = try await self.makeServer()
+            let server = try await self.makeServer(authorization)
             try await server.start(transport: transport)
-            self.sessions[id] = Session(server: server, transport: transport, lastUsed: .now)
+            self.sessions[id] = Session(
+                server: server, transport: transport, authorization: authorization, lastUsed: .now)
             let response = await transport.handleRequest(request)
             if case .error = response {
                 self.sessions[id] = nil

@@ -6,6 +6,7 @@ import NIOCertificateReloading
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
+import StatehouseAccess
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseHTTP
@@ -19,6 +20,7 @@ import StatehouseModel
 /// (the gRPC server's): a replay still streaming then is cancelled, so that a slow client cannot keep the daemon up.
 struct HTTPEndpointService: Service {
     let engine: StatehouseEngine
+    let access: AccessControl
     let address: HostAndPort
     let version: String
     let serving: ServingState
@@ -44,7 +46,8 @@ struct HTTPEndpointService: Service {
     func run() async throws {
         let router = StatehouseHTTPServer.router(
             api: HTTPAPI(
-                engine: self.engine, version: self.version, sseKeepAlive: self.sseKeepAlive, logger: self.logger),
+                engine: self.engine, access: self.access, version: self.version, sseKeepAlive: self.sseKeepAlive,
+                logger: self.logger),
             probes: self.probes,
             loopbackOnly: self.address.isLoopback)
         let logger = self.logger

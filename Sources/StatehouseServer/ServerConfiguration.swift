@@ -1,4 +1,5 @@
 public import Logging
+public import StatehouseAccess
 public import StatehouseCore
 public import StatehouseMCP
 public import StatehouseSQLite
@@ -55,6 +56,14 @@ public struct ServerConfiguration: Sendable {
     public var tlsKeyPath: String?
     /// Clients must present a certificate signed by one of these CAs (PEM); needs ``tlsCertificatePath``.
     public var tlsClientCAPath: String?
+    /// Whether every request must carry a token (`auth required`); the default, `false`, lets anyone who reaches a
+    /// port do anything (docs/security.md).
+    public var authRequired = false
+    /// Where the first admin token is written when auth is on and the store has none. The default is `admin.token` in
+    /// the data directory.
+    public var authBootstrapTokenPath: String?
+    /// Rate, size and count limits per token and namespace (docs/security.md, "Quotas"); all off by default.
+    public var quotas = QuotaConfiguration()
     /// Where the MCP endpoint listens (loopback only); `nil`, the default, serves no MCP.
     public var mcpListen: HostAndPort?
     /// The namespace of the MCP endpoint's tools, and whether a call may name another.
@@ -66,6 +75,16 @@ public struct ServerConfiguration: Sendable {
     }
 
     public init() {}
+
+    /// Access control as configured: auth, the bootstrap token file, quotas.
+    public var access: AccessControl.Configuration {
+        var access = AccessControl.Configuration()
+        access.authRequired = self.authRequired
+        access.bootstrapTokenPath =
+            self.authBootstrapTokenPath ?? (self.useMemory ? nil : self.dataDirectory + "/admin.token")
+        access.quotas = self.quotas
+        return access
+    }
 
     /// The SQLite configuration this server configuration describes.
     public var storage: SQLiteConfiguration {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StatehouseAccess
 import StatehouseCore
 import StatehouseMCP
 import StatehouseSQLite
@@ -249,6 +250,68 @@ public struct ServerSettings: Sendable {
             configuration.tlsClientCAPath = value.isEmpty ? nil : value
         },
         Setting(
+            name: "auth", environment: "STATEHOUSE_AUTH",
+            help: "required: every request needs a token (`authorization: Bearer TOKEN`) or, with tls-client-ca, a "
+                + "certificate mapped to grants; the first start writes an admin token to auth-bootstrap-token-file. "
+                + "off: anyone who reaches a port may do anything.",
+            example: "off", isSwitch: false
+        ) { configuration, value in
+            switch value {
+            case "required": configuration.authRequired = true
+            case "off", "": configuration.authRequired = false
+            default: throw InvalidSetting(description: "auth must be required or off, got '\(value)'")
+            }
+        },
+        Setting(
+            name: "auth-bootstrap-token-file", environment: "STATEHOUSE_AUTH_BOOTSTRAP_TOKEN_FILE",
+            help: "Where the first admin token is written (mode 0600) when auth is required and the store has no "
+                + "token yet; default: DATA_DIR/admin.token.",
+            example: "/var/lib/statehouse/admin.token", isSwitch: false
+        ) { configuration, value in
+            configuration.authBootstrapTokenPath = value.isEmpty ? nil : value
+        },
+        Setting(
+            name: "quota-commits-per-second", environment: "STATEHOUSE_QUOTA_COMMITS_PER_SECOND",
+            help: "Commits per second each token may make (with auth off: each namespace), as a token bucket of one "
+                + "second; more get RESOURCE_EXHAUSTED / 429 with retry-after. 0: no limit.",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.quotas.commitsPerSecond = try Self.rate(value, name: "quota-commits-per-second")
+        },
+        Setting(
+            name: "quota-bytes-per-second", environment: "STATEHOUSE_QUOTA_BYTES_PER_SECOND",
+            help: "Bytes (values, agent ids, keys) each token may write per second (with auth off: each namespace). "
+                + "0: no limit.",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.quotas.bytesPerSecond = try Self.rate(value, name: "quota-bytes-per-second")
+        },
+        Setting(
+            name: "quota-stored-bytes", environment: "STATEHOUSE_QUOTA_STORED_BYTES",
+            help: "Bytes of stored values (every version) each namespace may hold; writes beyond are refused, reads "
+                + "go on. 0: no limit.",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.quotas.storedBytesPerNamespace = try Self.int(
+                value, name: "quota-stored-bytes", range: 0...Int.max)
+        },
+        Setting(
+            name: "quota-open-transactions", environment: "STATEHOUSE_QUOTA_OPEN_TRANSACTIONS",
+            help: "Interactive transactions each token may hold open at once. 0: no limit (max-open-transactions "
+                + "still bounds them all).",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.quotas.openTransactions = try Self.int(
+                value, name: "quota-open-transactions", range: 0...1_000_000)
+        },
+        Setting(
+            name: "quota-open-watches", environment: "STATEHOUSE_QUOTA_OPEN_WATCHES",
+            help: "Watches each token may hold open at once (with auth off: per namespace). 0: no limit.",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.quotas.openWatches = try Self.int(value, name: "quota-open-watches", range: 0...1_000_000)
+        },
+        Setting(
             name: "http-sse-keepalive", environment: "STATEHOUSE_HTTP_SSE_KEEPALIVE",
             help: "Seconds between keep-alive comments on an idle HTTP watch stream (proxies close streams idle for a "
                 + "minute or so).",
@@ -282,8 +345,8 @@ public struct ServerSettings: Sendable {
         },
         Setting(
             name: "mcp-listen", environment: "STATEHOUSE_MCP_LISTEN",
-            help: "Serve MCP (Streamable HTTP at /mcp) on this loopback HOST:PORT; off when unset. Loopback only, "
-                + "since the endpoint has no authentication.",
+            help: "Serve MCP (Streamable HTTP at /mcp) on this loopback HOST:PORT; off when unset. Loopback only; "
+                + "with auth required, its requests need a token like any other.",
             example: "127.0.0.1:50052", isSwitch: false
         ) { configuration, value in
             let address: HostAndPort
@@ -295,7 +358,7 @@ public struct ServerSettings: Sendable {
             guard address.isLoopback else {
                 throw InvalidSetting(
                     description: "mcp-listen must be a loopback address (127.0.0.1:PORT, [::1]:PORT or "
-                        + "localhost:PORT), got '\(value)': the MCP endpoint has no authentication")
+                        + "localhost:PORT), got '\(value)': the MCP endpoint is for local agents")
             }
             configuration.mcpListen = address
         },
@@ -341,6 +404,13 @@ public struct ServerSettings: Sendable {
             throw InvalidSetting(
                 description:
                     "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(value)'")
+        }
+        return number
+    }
+
+    static func rate(_ value: String, name: String) throws -> Double {
+        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), number.isFinite, number >= 0 else {
+            throw InvalidSetting(description: "\(name) must be a number of at least 0, got '\(value)'")
         }
         return number
     }

@@ -3,12 +3,14 @@ import GRPCNIOTransportHTTP2
 public import Logging
 import NIOPosix
 import ServiceLifecycle
+import StatehouseAccess
 import StatehouseBuildInfo
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseHTTP
 import StatehouseSQLite
 import UnixSignals
+import X509
 
 /// Runs Statehouse as a daemon: the store, the engine and the gRPC server, as one service group.
 ///
@@ -67,10 +69,12 @@ public enum StatehouseDaemon {
             throw error
         }
         let engine = StatehouseEngine(backend: backend, configuration: engineConfiguration, logger: logger)
+        let access = AccessControl(engine: engine, configuration: configuration.access, logger: logger)
+        if !configuration.quotas.isEmpty { engine.setCommitAdmission(access.quotas) }
         let build = StatehouseGRPCService.BuildInfo(version: Self.version, gitSHA: gitSHA)
-        let service = StatehouseGRPCService(engine: engine, build: build, logger: logger)
+        let service = StatehouseGRPCService(engine: engine, build: build, access: access, logger: logger)
         // The original Statehouse API on the same port, so that its clients work unchanged (docs/compatibility.md).
-        let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, logger: logger)
+        let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, access: access, logger: logger)
         let transport = HTTP2ServerTransport.Posix(
             address: socketAddress,
             transportSecurity: tls.map(Self.grpcSecurity) ?? .plaintext,
@@ -80,9 +84,10 @@ public enum StatehouseDaemon {
         let serving = ServingState()
         let server = GRPCServer(
             transport: transport, services: [service, v1Service, StatehouseHealthService(state: serving)],
-            interceptors: configuration.rpcMetrics ? [RPCMetricsInterceptor()] : [])
+            interceptors: Self.interceptors(configuration, access: access))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: AccessService(access: access), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(
                 service: GRPCServerService(
                     server: server,
@@ -90,6 +95,7 @@ public enum StatehouseDaemon {
                     sessions: service.sessions,
                     serving: serving,
                     gracePeriod: configuration.shutdownGracePeriod,
+                    access: access,
                     onListening: onListening,
                     logger: logger
                 ),
@@ -112,7 +118,8 @@ public enum StatehouseDaemon {
             services.append(
                 .init(
                     service: HTTPEndpointService(
-                        engine: engine, address: address, version: Self.version, serving: serving, probes: probes,
+                        engine: engine, access: access, address: address, version: Self.version, serving: serving,
+                        probes: probes,
                         sseKeepAlive: configuration.httpSSEKeepAlive, tls: tls,
                         gracePeriod: configuration.shutdownGracePeriod, onListening: onHTTPListening,
                         logger: logger),
@@ -152,6 +159,23 @@ public enum StatehouseDaemon {
 }
 
 extension StatehouseDaemon {
+    /// The gRPC interceptors: access first (a call without valid credentials costs nothing more), then metrics.
+    static func interceptors(_ configuration: ServerConfiguration, access: AccessControl) -> [any ServerInterceptor] {
+        var interceptors: [any ServerInterceptor] = []
+        if configuration.authRequired {
+            interceptors.append(AccessInterceptor(access: access, certificateSubject: Self.certificateSubject))
+        }
+        if configuration.rpcMetrics { interceptors.append(RPCMetricsInterceptor()) }
+        return interceptors
+    }
+
+    /// The subject of the client certificate mutual TLS verified for a call, RFC 4514 style (`CN=agent-1,O=Acme`).
+    @Sendable static func certificateSubject(_ context: ServerContext) -> String? {
+        (context.transportSpecific as? HTTP2ServerTransport.Posix.Context)?.peerCertificate.map {
+            String(describing: $0.subject)
+        }
+    }
+
     /// gRPC's TLS from the daemon's files; the files are also its certificate reloader (SIGHUP).
     static func grpcSecurity(_ files: TLSCertificateFiles) -> HTTP2ServerTransport.Posix.TransportSecurity {
         var tls = HTTP2ServerTransport.Posix.TransportSecurity.TLS.defaults(
@@ -191,6 +215,17 @@ extension StatehouseDaemon {
     }
 }
 
+/// Access control as a service: reads the token records (and with auth on a new store, creates the first admin token)
+/// once the engine runs; requests wait for it. Then it waits for the shutdown.
+struct AccessService: Service {
+    let access: AccessControl
+
+    func run() async throws {
+        try await self.access.start()
+        try? await gracefulShutdown()
+    }
+}
+
 /// The engine as a service: runs its pipeline until graceful shutdown, then drains and closes the store.
 struct EngineService: Service {
     let engine: StatehouseEngine
@@ -213,6 +248,8 @@ struct GRPCServerService: Service {
     /// What the health service reports; NOT_SERVING from the start of a shutdown.
     let serving: ServingState
     let gracePeriod: Duration
+    /// Announced as listening only once access control is ready (the bootstrap token file written).
+    let access: AccessControl
     /// Where the server's tasks run (see ``EventLoopTaskExecutor``).
     let executor = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
     let onListening: @Sendable (Int) -> Void
@@ -245,6 +282,7 @@ struct GRPCServerService: Service {
                 return .gracePeriodElapsed
             }
             group.addTask {
+                await self.access.ready()
                 await self.announceListening()
                 return .listening
             }

@@ -51,7 +51,9 @@ struct Bench: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let value = try JSONValue(validating: "\"" + String(repeating: "x", count: self.valueBytes - 2) + "\"")
         let namespace = self.namespace
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await self.prepare(client, value: value)
             let cpuBefore = self.daemonPID.flatMap(Self.cpuMicroseconds)
             let measured: (count: Int, seconds: Double, histogram: Histogram<UInt64>, events: Int)

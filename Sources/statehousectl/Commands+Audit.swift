@@ -47,7 +47,9 @@ struct AuditExport: AsyncParsableCommand {
         let sink = OutputSink(file: self.out)
         let progress = Progress("audit export")
         defer { sink.discard() }
-        let counts = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let counts = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             let head = try await client.treeHead(namespace: namespace)
             let size = head.head.treeSize
             guard size > 0 else { throw StatehouseError.notFound("namespace '\(namespace)' has no commits") }

@@ -69,7 +69,9 @@ struct Dump: AsyncParsableCommand {
         let sink = OutputSink(file: file)
         let progress = Progress("dump")
         defer { sink.discard() }  // a dump that fails or is interrupted leaves no partial file behind
-        let summary = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let summary = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             // Pin the latest state to the head, so that every agent and page is read at the same commit.
             let head = try await client.head(namespace: namespace)
             let point: ReadPoint = requested == .latest ? .commit(head.commitTS) : requested
@@ -187,7 +189,9 @@ struct Load: AsyncParsableCommand {
                 actor: "statehousectl", reason: "load \((self.file as NSString).lastPathComponent)")
         )
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.commit(commit)
         }
         if try self.global.format == .json {

@@ -23,7 +23,9 @@ struct Export: AsyncParsableCommand {
         let sink = OutputSink(file: self.out)
         defer { sink.discard() }
         let progress = Progress("export")
-        let head = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let head = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             let head = try await client.head(namespace: namespace)
             guard head.commitTS > 0 else { throw StatehouseError.notFound("namespace '\(namespace)' has no commits") }
             try sink.write(
@@ -76,7 +78,9 @@ struct Import: AsyncParsableCommand {
         let header = try reader.header(file: self.file)
         let (host, port) = try self.global.endpoint()
         let progress = Progress("import")
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await client.importLog(into: self.global.namespaceName, from: header.namespace) {
                 let batch = try reader.nextEvents(count: 1000, namespace: header.namespace)
                 progress.update(reader.read, of: Int(header.head), unit: "events")

@@ -22,8 +22,9 @@ struct Inspect: AsyncParsableCommand {
         let style = self.global.style
         let (host, port) = try self.global.endpoint()
         let recentCount = self.recent
-        let (keys, events, recent) = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls())
-        { client in
+        let (keys, events, recent) = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             let keys = try await allPages {
                 try await client.listKeys(namespace: namespace, agentID: self.agent, cursor: $0)
             }

@@ -19,7 +19,9 @@ struct AgentShow: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let record = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let record = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.getAgent(namespace: self.global.namespaceName, agentID: self.agent)
         }
         if try self.global.format == .json {
@@ -46,7 +48,9 @@ struct AgentUpdateCommand: AsyncParsableCommand {
         let update = AgentUpdate(
             displayName: self.name, status: self.status, metadata: try self.metadata.map(LifecycleRender.json))
         let (host, port) = try self.global.endpoint()
-        let record = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let record = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.updateAgent(namespace: self.global.namespaceName, agentID: self.agent, update)
         }
         emit(
@@ -66,7 +70,9 @@ struct AgentDelete: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.deleteAgent(namespace: self.global.namespaceName, agentID: self.agent)
         }
         emit(
@@ -110,7 +116,9 @@ struct SnapshotCreate: AsyncParsableCommand {
             Int64(Date().timeIntervalSince1970 * 1_000_000) + (try LifecycleRender.duration($0))
         }
         let (host, port) = try self.global.endpoint()
-        let snapshot = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let snapshot = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.createSnapshot(
                 namespace: self.global.namespaceName, name: self.name, agentID: self.agent,
                 description: self.description, metadata: try self.metadata.map(LifecycleRender.json),
@@ -132,7 +140,9 @@ struct SnapshotList: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let snapshots = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let snapshots = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await allPages {
                 try await client.listSnapshots(namespace: self.global.namespaceName, agentID: self.agent, cursor: $0)
             }
@@ -152,7 +162,9 @@ struct SnapshotShow: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let snapshot = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let snapshot = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.getSnapshot(namespace: self.global.namespaceName, name: self.name)
         }
         emit(
@@ -169,7 +181,9 @@ struct SnapshotDelete: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.deleteSnapshot(namespace: self.global.namespaceName, name: self.name)
         }
         emit(
@@ -194,7 +208,9 @@ struct Restore: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.restoreSnapshot(
                 namespace: self.global.namespaceName, name: self.name, force: self.force,
                 metadata: CommitMetadata(reason: self.reason))
@@ -222,7 +238,9 @@ struct Fork: AsyncParsableCommand {
     func run() async throws {
         let point = try self.at.map(LifecycleRender.point) ?? .latest
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.fork(
                 namespace: self.global.namespaceName, agentID: self.agent, at: point,
                 targetNamespace: self.toNamespace, targetAgentID: self.target, overwrite: self.overwrite)
@@ -252,7 +270,9 @@ struct Diff: AsyncParsableCommand {
     func run() async throws {
         let (from, to) = (try LifecycleRender.point(self.from), try LifecycleRender.point(self.to))
         let (host, port) = try self.global.endpoint()
-        let diff = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let diff = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.diff(namespace: self.global.namespaceName, agentID: self.agent, from: from, to: to)
         }
         if try self.global.format == .json {
@@ -288,7 +308,9 @@ struct EventRecord: AsyncParsableCommand {
             agentID: self.agent, type: self.type, content: try LifecycleRender.json(self.content),
             sessionID: self.session, actor: self.actor, metadata: try self.metadata.map(LifecycleRender.json))
         let (host, port) = try self.global.endpoint()
-        let events = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let events = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.recordEvents(namespace: self.global.namespaceName, [draft])
         }
         emit(
@@ -305,7 +327,9 @@ struct EventShow: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let event = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let event = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.event(namespace: self.global.namespaceName, id: self.id)
         }
         emit(
@@ -332,7 +356,9 @@ struct Events: AsyncParsableCommand {
             since: try self.since.map(TimeArgument.micros), until: try self.until.map(TimeArgument.micros))
         if let limit = self.limit, limit < 1 { throw UsageError("--limit must be at least 1") }
         let (host, port) = try self.global.endpoint()
-        let events = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let events = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             var events: [AgentEvent] = []
             var cursor: String?
             repeat {
@@ -387,7 +413,9 @@ struct Search: AsyncParsableCommand {
             sessionID: self.session, actor: self.actor, since: try self.since.map(TimeArgument.micros),
             until: try self.until.map(TimeArgument.micros), history: self.history)
         let (host, port) = try self.global.endpoint()
-        let hits = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let hits = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.search(namespace: self.global.namespaceName, query, limit: self.limit).items
         }
         if try self.global.format == .json {

@@ -76,7 +76,9 @@ struct Replay: AsyncParsableCommand {
         let limit = self.limit ?? Int.max
         let (host, port) = try self.global.endpoint()
         guard limit > 0 else { return }
-        _ = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        _ = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await client.replay(filter) { events in
                 var printed = 0
                 for try await event in events {
@@ -125,7 +127,9 @@ struct Tail: AsyncParsableCommand {
         if let from = self.from {
             next = from
         } else {
-            next = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+            next = try await withStatehouseClient(
+                host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+            ) { client in
                 let head = try await client.head(namespace: namespace).commitTS
                 for entry in try await self.lastEntries(client, head: head, printer: printer) { emit(entry) }
                 return head + 1
@@ -164,7 +168,9 @@ struct Tail: AsyncParsableCommand {
         while true {
             let established = Atomic<Bool>(false)
             do {
-                try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+                try await withStatehouseClient(
+                    host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+                ) { client in
                     try await client.watch(
                         namespace: self.global.namespaceName, agentID: self.agent,
                         from: position.load(ordering: .relaxed)
@@ -225,7 +231,9 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let report = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let report = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.verify(namespace: self.global.namespaceName, from: self.from, to: self.to)
         }
         let style = self.global.style

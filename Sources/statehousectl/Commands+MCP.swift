@@ -29,7 +29,9 @@ struct MCPCommand: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let configuration = StatehouseMCPConfiguration(
             namespace: self.global.namespaceName, namespaceArgument: self.allowNamespaceArgument)
-        try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             let server = await StatehouseMCPServer.make(
                 client: client, configuration: configuration, version: StatehouseBuild.version)
             var logger = Logger(label: "statehouse.mcp") { StreamLogHandler.standardError(label: $0) }

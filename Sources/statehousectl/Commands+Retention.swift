@@ -19,7 +19,9 @@ struct RetentionShow: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let retention = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let retention = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.retention(namespace: self.global.namespaceName)
         }
         emit(try self.global.format == .json ? ModelJSON.retention(retention).text : RetentionRender.text(retention))
@@ -56,7 +58,9 @@ struct RetentionSet: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let policy =
             self.useDefault ? nil : RetentionPolicy(keepVersions: self.keepVersions, keepFor: .seconds(self.keepFor))
-        let retention = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let retention = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.setRetention(
                 namespace: self.global.namespaceName, policy: policy, metadata: CommitMetadata(reason: self.reason))
         }
@@ -77,7 +81,9 @@ struct Compact: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let report = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let report = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await Progress.timing("compact") {
                 try await client.compact(namespace: self.global.namespaceName, vacuum: self.vacuum)
             }

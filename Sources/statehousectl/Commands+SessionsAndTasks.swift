@@ -19,7 +19,9 @@ struct SessionStart: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let session = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let session = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.startSession(
                 namespace: self.global.namespaceName, agentID: self.agent, id: self.id,
                 metadata: try self.metadata.map(LifecycleRender.json))
@@ -36,7 +38,9 @@ struct SessionEnd: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let session = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let session = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.endSession(namespace: self.global.namespaceName, id: self.id, status: self.status)
         }
         emit(
@@ -52,7 +56,9 @@ struct SessionShow: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let sessions = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let sessions = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             [try await client.getSession(namespace: self.global.namespaceName, id: self.id)]
         }
         emit(
@@ -69,7 +75,9 @@ struct SessionList: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let sessions = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let sessions = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await allPages {
                 try await client.listSessions(
                     namespace: self.global.namespaceName, agentID: self.agent, status: self.status, cursor: $0)
@@ -106,7 +114,9 @@ struct TaskCreate: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let task = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let task = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.createTask(
                 namespace: self.global.namespaceName, title: self.title, description: self.fields.description ?? "",
                 status: self.fields.status ?? "pending", assignedTo: self.fields.assign,
@@ -131,7 +141,9 @@ struct TaskUpdate: AsyncParsableCommand {
             throw UsageError("give --title, --description, --status, --assign or --metadata")
         }
         let (host, port) = try self.global.endpoint()
-        let task = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let task = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.updateTask(namespace: self.global.namespaceName, id: self.id, update)
         }
         emit(try self.global.format == .json ? ModelJSON.task(task).text : LifecycleRender.taskTable([task]))
@@ -145,7 +157,9 @@ struct TaskShow: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let task = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let task = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.getTask(namespace: self.global.namespaceName, id: self.id)
         }
         emit(
@@ -163,7 +177,9 @@ struct TaskList: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let tasks = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let tasks = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await allPages {
                 try await client.listTasks(
                     namespace: self.global.namespaceName, status: self.status, assignedTo: self.assignee, cursor: $0)
@@ -192,7 +208,9 @@ struct Backup: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let report = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let report = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await Progress.timing("backup") { try await client.backup(to: self.destination) }
         }
         if try self.global.format == .json {

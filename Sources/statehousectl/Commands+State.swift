@@ -11,7 +11,9 @@ struct Health: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let status = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let status = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.health()
         }
         emit(
@@ -34,7 +36,9 @@ struct VersionCommand: AsyncParsableCommand {
         let version: String
         let sha: String
         do {
-            (version, sha) = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+            (version, sha) = try await withStatehouseClient(
+                host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+            ) {
                 try await $0.version()
             }
         } catch {
@@ -97,7 +101,9 @@ struct Put: AsyncParsableCommand {
             ]
         }
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.commit(commit)
         }
         let style = self.global.style
@@ -119,7 +125,9 @@ struct Delete: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let commit = AtomicCommit(
             namespace: self.global.namespaceName, operations: [.delete(agentID: self.agent, key: self.key)])
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) {
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
             try await $0.commit(commit)
         }
         let style = self.global.style
@@ -168,7 +176,9 @@ struct Get: AsyncParsableCommand {
         let namespace = self.global.namespaceName
         let format = try self.global.format
         let (host, port) = try self.global.endpoint()
-        let record = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let record = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             do {
                 if self.verify {
                     if let trusted { client.trust(ledgerKey: trusted) }
@@ -224,7 +234,9 @@ struct Keys: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let entries = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let entries = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await allPages {
                 try await client.listKeys(
                     namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
@@ -261,7 +273,9 @@ struct Scan: AsyncParsableCommand {
     func run() async throws {
         let point = try ReadPoint(at: self.at, asOf: self.asOf)
         let (host, port) = try self.global.endpoint()
-        let records = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let records = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await allPages {
                 try await client.scan(
                     namespace: self.global.namespaceName, agentID: self.agent, prefix: self.prefix,
@@ -291,7 +305,9 @@ struct History: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try self.global.endpoint()
         // The commits' metadata is read only when it is shown.
-        let entries = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let entries = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             guard self.reasons else {
                 return try await allPages {
                     try await client.history(
@@ -345,7 +361,9 @@ struct Agents: AsyncParsableCommand {
         let (host, port) = try self.global.endpoint()
         let namespace = self.global.namespaceName
         guard self.long || self.status != nil || self.deleted else {
-            let agents = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+            let agents = try await withStatehouseClient(
+                host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+            ) { client in
                 try await allPages { try await client.listAgents(namespace: namespace, cursor: $0) }
             }
             if try self.global.format == .json {
@@ -355,7 +373,9 @@ struct Agents: AsyncParsableCommand {
             }
             return
         }
-        let records = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let records = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await allPages {
                 try await client.listAgentRecords(
                     namespace: namespace, status: self.status, includeDeleted: self.deleted, cursor: $0)
@@ -375,7 +395,9 @@ struct Namespaces: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try self.global.endpoint()
-        let heads = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let heads = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await allPages { try await client.listNamespaces(cursor: $0) }
         }
         let style = self.global.style
@@ -425,7 +447,9 @@ struct LedgerKeyCommand: AsyncParsableCommand {
     func run() async throws {
         let format = try self.global.format
         let (host, port) = try self.global.endpoint()
-        let key = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let key = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             try await client.ledgerKey()
         }
         if format == .json {

@@ -30,7 +30,9 @@ struct StateCommand: AsyncParsableCommand {
         let namespace = self.global.namespaceName
         let format = try self.global.format
         let (host, port) = try self.global.endpoint()
-        let result = try await withStatehouseClient(host: host, port: port, tls: try self.global.tls()) { client in
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
             let key: LedgerPublicKey
             if let trusted { key = trusted } else { key = try await client.ledgerKey() }
             let head = try await client.treeHead(namespace: namespace)

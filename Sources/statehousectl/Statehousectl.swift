@@ -24,12 +24,14 @@ struct Statehousectl: AsyncParsableCommand {
             Bench.self, LedgerKeyCommand.self, Audit.self, StateCommand.self, AgentCommand.self, SnapshotCommand.self,
             Restore.self, Fork.self, Diff.self, EventCommand.self, Events.self, SessionCommand.self, TaskCommand.self,
             Search.self, Backup.self, Export.self, Import.self, RetentionCommand.self, Compact.self, MCPCommand.self,
+            TokenCommand.self, WhoAmI.self,
         ]
     )
 
     /// Global options that take a value; the flags among them take none.
     static let globalOptionsWithValue: Set<String> = [
         "--addr", "--address", "-n", "--namespace", "-o", "--output", "--color", "--tls-ca", "--tls-cert", "--tls-key",
+        "--token", "--token-file",
     ]
     static let globalFlags: Set<String> = ["--json", "--json-output"]
 
@@ -146,7 +148,8 @@ enum ExitStatus: Int32 {
         case .notFound, .transactionNotFound, .failedPrecondition: self = .notFound
         case .conflict: self = .conflict
         case .unauthenticated, .permissionDenied: self = .denied
-        case .transactionExpired, .quotaExceeded, .resourceExhausted, .subscriberTooSlow, .unavailable, .dataCorruption, .internalError:
+        case .transactionExpired, .quotaExceeded, .resourceExhausted, .subscriberTooSlow, .unavailable, .dataCorruption,
+            .internalError:
             self = .failure
         }
     }
@@ -175,6 +178,36 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .customLong("tls-key"), help: "The private key (PEM) of --tls-cert.")
     var tlsKey: String?
+
+    @Option(
+        name: .customLong("token"),
+        help:
+            "Token for a daemon with --auth required (tok_….secret; env STATEHOUSE_TOKEN). Other users can see a command line: prefer --token-file or the environment."
+    )
+    var tokenText: String?
+
+    @Option(
+        name: .customLong("token-file"),
+        help: "Read the token from this file (env STATEHOUSE_TOKEN_FILE), e.g. the daemon's admin.token.")
+    var tokenFile: String?
+
+    /// The token to send: --token, --token-file, STATEHOUSE_TOKEN, STATEHOUSE_TOKEN_FILE, the first one given.
+    func token() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = self.tokenText { return text }
+        if let path = self.tokenFile { return try Self.readToken(path) }
+        if let text = environment["STATEHOUSE_TOKEN"], !text.isEmpty { return text }
+        if let path = environment["STATEHOUSE_TOKEN_FILE"], !path.isEmpty { return try Self.readToken(path) }
+        return nil
+    }
+
+    static func readToken(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else { throw UsageError("cannot read the token file \(path)") }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw UsageError("the token file \(path) is empty") }
+        return token
+    }
 
     /// The first of the variables the original CLI and SDK read, in the order the Python CLI reads them.
     static var environmentAddress: String? {
