@@ -312,6 +312,7 @@ let package = Package(
                 "StatehouseCore",
                 "StatehouseModel",
                 "StatehouseSQLite",
+                "StatehouseTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -363,6 +364,7 @@ let package = Package(
         .testTarget(
             name: "StatehouseGRPCTests",
             dependencies: [
+                "StatehouseAccess",
                 "StatehouseTesting",
                 "StatehouseCore",
                 "StatehouseSQLite",
