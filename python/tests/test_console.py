@@ -128,3 +128,34 @@ def test_console_walkthrough(console: tuple) -> None:
     assert "nobody" in page.locator("#error").inner_text()
     assert "at " not in page.locator("#error").inner_text()
     assert errors == []
+
+
+def test_console_with_auth_asks_for_a_token_and_follows_live(make_daemon: Any) -> None:
+    """With --auth required the console shows a sign-in form, keeps the token for the tab, sends it on every request
+    and on the live stream (a fetch read as Server-Sent Events, since EventSource cannot send headers)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    daemon: Daemon = make_daemon("--auth", "required")
+    admin = (daemon.data_dir / "admin.token").read_text().strip()
+    HTTP(daemon.http_url).wait_ready()
+    metadata = [("authorization", "Bearer " + admin)]
+    with Statehouse(url=daemon.url, namespace="guarded", metadata=metadata) as client:
+        client.apply([Put("planner", "plan", {"step": 1})])
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        errors: List[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(daemon.http_url + "/#/ns/guarded/agent/planner")
+        page.get_by_role("heading", name="This daemon requires a token").wait_for()
+        page.screenshot(path=str(SHOTS / "6-sign-in.png"))
+        page.get_by_label("Token").fill(admin)
+        page.get_by_role("button", name="Use token").click()
+        page.locator("#live").get_by_text("live").wait_for()
+        with Statehouse(url=daemon.url, namespace="guarded", metadata=metadata) as client:
+            result = client.apply([Put("planner", "plan", {"step": 2})])
+        page.locator(f'#timeline .card[data-commit-ts="{result.commit_ts}"]').wait_for()
+        page.get_by_role("button", name="Forget token").click()
+        page.get_by_role("heading", name="This daemon requires a token").wait_for()
+        assert admin not in page.content()
+        assert errors == []
+        browser.close()

@@ -6,7 +6,19 @@ extension ConsoleAssets {
         const crumbs = document.getElementById("crumbs");
         const errorBox = document.getElementById("error");
         const BIG = 4000; // characters of pretty JSON shown before "Show all"
-        let live = null;  // the open EventSource, closed on navigation
+        let live = null;  // the open live stream ({ close() }), closed on navigation
+        // The token of a daemon with --auth required: kept for this tab only (sessionStorage), sent as a header.
+        const TOKEN_KEY = "statehouse-token";
+        const signout = document.getElementById("signout");
+        function token() { return sessionStorage.getItem(TOKEN_KEY); }
+        function authHeaders(extra) {
+          const headers = Object.assign({}, extra);
+          if (token()) headers.authorization = "Bearer " + token();
+          return headers;
+        }
+        signout.hidden = !token();
+        signout.addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); signout.hidden = true; route(); });
+        class Unauthorized extends Error {}
 
         function el(tag, attrs, ...children) {
           const node = document.createElement(tag);
@@ -29,12 +41,13 @@ extension ConsoleAssets {
 
         async function api(path) {
           let response;
-          try { response = await fetch(path, { headers: { accept: "application/json" } }); }
+          try { response = await fetch(path, { headers: authHeaders({ accept: "application/json" }) }); }
           catch (e) { throw new Error("The daemon did not answer (" + e.message + ")."); }
           const text = await response.text();
           if (!response.ok) {
             let detail = response.status + " " + response.statusText;
             try { const problem = JSON.parse(text); detail = problem.detail || problem.title || detail; } catch (e) {}
+            if (response.status === 401) throw new Unauthorized(detail);
             throw new Error(detail);
           }
           return text.length ? JSON.parse(text) : null;
@@ -232,18 +245,17 @@ extension ConsoleAssets {
           }
           await Promise.all([loadKeys(null), loadTimeline()]);
           // Follow new commits live; the server resumes from Last-Event-ID if the connection drops.
-          live = new EventSource(`${base}/watch?agent_id=${enc(agent)}&from=${head.commit_ts + 1}`);
+          // The server ends the stream with a problem when it shuts down or this page fell behind; the stream then
+          // reconnects by itself (Last-Event-ID, or from= the last id) and resumes after the last commit shown.
           const liveLabel = document.getElementById("live");
-          live.onopen = () => { liveLabel.textContent = "· live"; };
-          live.onerror = () => { liveLabel.textContent = "· reconnecting…"; };
-          // The server ends the stream with a problem when it shuts down or this page fell behind; EventSource then
-          // reconnects by itself with Last-Event-ID, and the stream resumes after the last commit shown.
-          live.addEventListener("problem", () => { liveLabel.textContent = "· reconnecting…"; });
-          live.addEventListener("commit", message => {
-            const event = JSON.parse(message.data);
-            if (timeline.querySelector(`[data-commit-ts="${event.commit_ts}"]`)) return;
-            timeline.prepend(commitCard(ns, event, true));
-            applyToKeys(event);
+          live = follow(`${base}/watch?agent_id=${enc(agent)}&from=${head.commit_ts + 1}`, {
+            open: () => { liveLabel.textContent = "· live"; },
+            lost: () => { liveLabel.textContent = "· reconnecting…"; },
+            commit: event => {
+              if (timeline.querySelector(`[data-commit-ts="${event.commit_ts}"]`)) return;
+              timeline.prepend(commitCard(ns, event, true));
+              applyToKeys(event);
+            },
           });
         }
 
@@ -318,9 +330,79 @@ extension ConsoleAssets {
           showDiff();
         }
 
+        // The daemon asks for a token: a form that keeps it for this tab, then shows the page again.
+        function signInPage(reason) {
+          setCrumbs([["sign in"]]);
+          const input = el("input", { type: "password", name: "token", autocomplete: "off", placeholder: "tok_….secret", "aria-label": "Token", size: 70 });
+          setMain(el("h1", {}, "This daemon requires a token"),
+            el("p", { class: "muted" }, reason),
+            el("p", {}, "Paste a token (", el("code", {}, "statehousectl token create --grant '*:read'"), "). It is kept in this tab only."),
+            el("form", { onsubmit: event => {
+              event.preventDefault();
+              if (!input.value.trim()) return;
+              sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+              signout.hidden = false;
+              route();
+            } }, input, " ", el("button", { type: "submit" }, "Use token")));
+          input.focus();
+        }
+
+        // Follows a watch URL: EventSource without a token; with one (EventSource cannot send headers), a fetch whose
+        // body is read as Server-Sent Events, resuming after the last id when the connection drops.
+        function follow(url, handlers) {
+          if (!token()) {
+            const source = new EventSource(url);
+            source.onopen = handlers.open;
+            source.onerror = handlers.lost;
+            source.addEventListener("problem", handlers.lost);
+            source.addEventListener("commit", message => handlers.commit(JSON.parse(message.data)));
+            return source;
+          }
+          const controller = new AbortController();
+          let lastId = null;
+          async function run(from) {
+            try {
+              const target = lastId === null ? url : url.replace(/from=\d+/, "from=" + (Number(lastId) + 1));
+              const response = await fetch(target, { headers: authHeaders({ accept: "text/event-stream" }), signal: controller.signal });
+              if (!response.ok) { handlers.lost(); return; }
+              handlers.open();
+              const reader = response.body.getReader();
+              const decoder = new TextDecoder();
+              let buffer = "";
+              for (;;) {
+                const { value, done } = await reader.read();
+                if (done) break;
+                buffer += decoder.decode(value, { stream: true });
+                let end;
+                while ((end = buffer.indexOf("\n\n")) >= 0) {
+                  const block = buffer.slice(0, end);
+                  buffer = buffer.slice(end + 2);
+                  let type = "message", data = "";
+                  for (const line of block.split("\n")) {
+                    if (line.startsWith("id: ")) lastId = line.slice(4);
+                    else if (line.startsWith("event: ")) type = line.slice(7);
+                    else if (line.startsWith("data: ")) data += line.slice(6);
+                  }
+                  if (type === "commit") handlers.commit(JSON.parse(data));
+                  else if (type === "problem") handlers.lost();
+                }
+              }
+            } catch (e) {
+              if (controller.signal.aborted) return;
+            }
+            handlers.lost();
+            if (!controller.signal.aborted) setTimeout(() => { if (!controller.signal.aborted) run(); }, 1000);
+          }
+          run();
+          return { close: () => controller.abort() };
+        }
+
         async function guarded(work) {
           try { clearError(); await work(); }
-          catch (e) { showError(e.message || "Something went wrong."); }
+          catch (e) {
+            if (e instanceof Unauthorized) signInPage(e.message);
+            else showError(e.message || "Something went wrong.");
+          }
         }
 
         function route() {

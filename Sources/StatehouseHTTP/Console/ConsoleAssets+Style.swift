@@ -3,6 +3,7 @@ extension ConsoleAssets {
         :root { --fg: #1d2330; --muted: #667085; --line: #d9dee8; --accent: #2754c5; --bg: #f7f8fb; --ok: #137a3a;
                 --bad: #b42318; --add: #e6f4ea; --del: #fdecea; font-family: system-ui, sans-serif; font-size: 15px; }
         body { margin: 0; color: var(--fg); background: var(--bg); }
+        #signout { margin-left: auto; }
         header { display: flex; gap: 1.5rem; align-items: center; padding: .6rem 1.5rem; background: #fff;
                  border-bottom: 1px solid var(--line); }
         .brand { font-weight: 700; color: var(--fg); text-decoration: none; }

@@ -37,6 +37,7 @@ enum ConsoleAssets {
         <header>
           <a class="brand" href="#/">Statehouse</a>
           <nav id="crumbs" aria-label="Breadcrumbs"></nav>
+          <button id="signout" type="button" hidden>Forget token</button>
         </header>
         <div id="error" role="alert" hidden></div>
         <main id="main" tabindex="-1"><p class="muted">Loading…</p></main>
