@@ -126,7 +126,7 @@ public final class AccessControl: Sendable {
         guard let role = principal.role(in: namespace), role >= capability.role else {
             throw StatehouseError.permissionDenied(
                 "\(Self.describe(principal)) has no \(capability.role.rawValue) grant on namespace "
-                    + "'\(namespace.prefix(128))' (needed to \(capability.rawValue))")
+                    + "'\(namespace.prefix(128))' (needed to \(capability.purpose))")
         }
     }
 
@@ -138,7 +138,7 @@ public final class AccessControl: Sendable {
         guard principal.grants.contains(where: { $0.namespacePattern == "*" && $0.role >= capability.role }) else {
             throw StatehouseError.permissionDenied(
                 "\(Self.describe(principal)) has no \(capability.role.rawValue) grant on every namespace ('*'), "
-                    + "needed to \(capability.rawValue)")
+                    + "needed to \(capability.purpose)")
         }
     }
 

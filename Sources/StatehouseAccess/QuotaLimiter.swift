@@ -64,6 +64,9 @@ public final class QuotaLimiter: CommitAdmission {
     // MARK: CommitAdmission
 
     public func admit(namespace: String, bytes: Int) async throws {
+        // The daemon's own records (tokens, the audit trail) are never refused: a full quota must not keep an admin
+        // from revoking a leaked token.
+        guard namespace != SystemNamespace.name else { return }
         let limits = self.configuration
         if limits.storedBytesPerNamespace > 0 {
             try await self.checkStoredBytes(namespace: namespace, adding: bytes)

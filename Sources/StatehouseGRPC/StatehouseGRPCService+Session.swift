@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import StatehouseAccess
 import StatehouseCore
 import StatehouseProto
 import StatehouseWire
@@ -11,7 +12,7 @@ extension ServiceImplementation {
     ///
     /// A session lives as long as its client keeps it open, so a graceful shutdown would wait for it forever: when
     /// ``SessionRegistry/endAll()`` is called the session stops taking requests, answers those in flight, and ends
-    /// with UNAVAILABLE. Requests the client sent after that get no answer; the client sees the status and retries
+    /// with UNAVAILABLE (UNAUTHENTICATED when its token is revoked). Requests the client sent after that get no answer; the client sees the status and retries
     /// them elsewhere (commits are exactly-once, so a retried commit is safe).
     func session(
         request: RPCAsyncSequence<Statehouse_V2_SessionRequest, any Error>,
@@ -26,40 +27,44 @@ extension ServiceImplementation {
         }
         defer { self.sessions.unregister(registration) }
 
-        enum Child { case writer, reader }
-        try await withThrowingTaskGroup(of: Child.self) { group in
-            group.addTask {
-                while let responses = await outbox.take() {
-                    try await response.write(contentsOf: responses)
+        // A session of a token that is revoked (or expires) meanwhile stops taking requests as at shutdown, answers
+        // those in flight, and ends with UNAUTHENTICATED.
+        try await self.access.whileValid(onInvalid: { inboxInput.finish() }) {
+            enum Child { case writer, reader }
+            try await withThrowingTaskGroup(of: Child.self) { group in
+                group.addTask {
+                    while let responses = await outbox.take() {
+                        try await response.write(contentsOf: responses)
+                    }
+                    return .writer
                 }
-                return .writer
-            }
-            group.addTask {
-                defer { inboxInput.finish() }
-                reading: for try await message in request {
-                    for item in Self.unbatched(message) {
-                        await permits.acquire()
-                        if case .terminated = inboxInput.yield(item) {
-                            permits.release()  // the session is ending: this request stays unanswered
-                            break reading
+                group.addTask {
+                    defer { inboxInput.finish() }
+                    reading: for try await message in request {
+                        for item in Self.unbatched(message) {
+                            await permits.acquire()
+                            if case .terminated = inboxInput.yield(item) {
+                                permits.release()  // the session is ending: this request stays unanswered
+                                break reading
+                            }
+                        }
+                    }
+                    return .reader
+                }
+                await withDiscardingTaskGroup { handlers in
+                    for await message in inbox {
+                        handlers.addTask {
+                            outbox.put(await self.handle(message, context: context))
+                            permits.release()
                         }
                     }
                 }
-                return .reader
-            }
-            await withDiscardingTaskGroup { handlers in
-                for await message in inbox {
-                    handlers.addTask {
-                        outbox.put(await self.handle(message, context: context))
-                        permits.release()
-                    }
+                outbox.finish()
+                // Wait for the writer to flush every answer; then stop reading requests (at shutdown the client may
+                // still be sending).
+                while let child = try await group.next() {
+                    if child == .writer { group.cancelAll() }
                 }
-            }
-            outbox.finish()
-            // Wait for the writer to flush every answer; then stop reading requests (at shutdown the client may
-            // still be sending).
-            while let child = try await group.next() {
-                if child == .writer { group.cancelAll() }
             }
         }
         if self.sessions.isEnding {

@@ -285,4 +285,22 @@ import Testing
                 namespace: "other", agent: "a", key: "k", json: "\"\(String(repeating: "x", count: 60))\"")
         }
     }
+
+    @Test func adminActionsAreWrittenToTheAuditTrail() async throws {
+        try await Self.withAccess { access, engine, admin in
+            let root = try await access.authenticate(authorization: "Bearer " + admin, certificateSubject: nil)
+            let before = try await engine.head(namespace: SystemNamespace.name).commitTS
+            try await AccessScope.bound(root) {
+                await access.audit(action: "backup", namespace: nil, details: [("destination", "/srv/b")])
+            }
+            let records = try await engine.systemRecords(agent: SystemNamespace.auditAgent)
+            #expect(records.count == 1)
+            let text = try #require(records.first?.value?.text)
+            #expect(text.hasPrefix("{\"action\":\"backup\",\"at\":"))
+            #expect(
+                text.hasSuffix(
+                    ",\"details\":{\"destination\":\"/srv/b\"},\"namespace\":null,\"principal\":\"\(root.id)\"}"))
+            #expect(try await engine.head(namespace: SystemNamespace.name).commitTS == before + 1)
+        }
+    }
 }

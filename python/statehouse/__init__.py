@@ -12,8 +12,9 @@ Quick start::
 See python/README.md for the whole API.
 """
 
-from . import exceptions, formatting, ledger, lifecycle, merkle
+from . import access, exceptions, formatting, ledger, lifecycle, merkle
 from ._config import TLS
+from .access import AccessGrant, AccessToken, Principal
 from .aio import AsyncStatehouse, AsyncTransaction, AsyncTransactionBegin, AsyncWatchStream
 from .client import Statehouse, Transaction, WatchStream
 from .exceptions import (
@@ -29,6 +30,7 @@ from .exceptions import (
     TransactionError,
     TransactionExpiredError,
     TransactionNotFoundError,
+    UnauthenticatedError,
     UnavailableError,
     VerificationError,
 )
@@ -98,6 +100,10 @@ __all__ = [
     "Transition",
     "RetentionPolicy",
     "CompactionReport",
+    "AccessGrant",
+    "AccessToken",
+    "Principal",
+    "access",
     "exceptions",
     "formatting",
     "ledger",
@@ -112,6 +118,7 @@ __all__ = [
     "NotFoundError",
     "InvalidArgumentError",
     "PermissionDeniedError",
+    "UnauthenticatedError",
     "ResourceExhaustedError",
     "DataLossError",
     "ConnectionError",

@@ -1,5 +1,6 @@
 """A client's settings: the arguments given, else the environment (STATEHOUSE_URL, STATEHOUSE_NAMESPACE,
-STATEHOUSE_TIMEOUT, as the original SDK documents them), else the defaults. Both clients resolve them here."""
+STATEHOUSE_TIMEOUT, as the original SDK documents them, and STATEHOUSE_TOKEN, as statehousectl reads it), else the
+defaults. Both clients resolve them here."""
 
 from __future__ import annotations
 
@@ -87,15 +88,55 @@ def _variable(environ: Mapping[str, str], name: str) -> Optional[str]:
     return value or None
 
 
+AUTHORIZATION = "authorization"
+
+
+def _check_token(token: Any, source: str) -> str:
+    """The token without surrounding blanks (a line read from a file ends with one); refuses anything that cannot
+    be a token, so that a mistake fails before any call rather than as UNAUTHENTICATED."""
+    if not isinstance(token, str):
+        raise errors.InvalidArgumentError(f"{source} must be a str such as 'tok_….secret', not {type(token).__name__}")
+    token = token.strip()
+    if not token or any(not "!" <= char <= "~" for char in token):
+        raise errors.InvalidArgumentError(
+            f"{source} must be a token such as 'tok_….secret' (printable ASCII, no spaces), without 'Bearer '"
+        )
+    return token
+
+
+def with_token(
+    metadata: Optional[wire.CallMetadata], token: Optional[str], environ: Mapping[str, str]
+) -> Optional[wire.CallMetadata]:
+    """The call metadata with ``authorization: Bearer TOKEN`` added for ``token=`` (else $STATEHOUSE_TOKEN).
+
+    An ``authorization`` entry in ``metadata=`` is the caller's own choice: with ``token=`` as well it is refused as
+    ambiguous, and it wins over $STATEHOUSE_TOKEN (an explicit argument wins over the environment)."""
+    has_authorization = any(name == AUTHORIZATION for name, _ in metadata or ())
+    if token is not None:
+        token = _check_token(token, "token")
+        if has_authorization:
+            raise errors.InvalidArgumentError(
+                "give the token either as token= or as an 'authorization' entry of metadata=, not both"
+            )
+    elif not has_authorization:
+        variable = _variable(environ, "STATEHOUSE_TOKEN")
+        token = None if variable is None else _check_token(variable, "STATEHOUSE_TOKEN")
+    if token is None:
+        return metadata
+    return (*(metadata or ()), (AUTHORIZATION, f"Bearer {token}"))
+
+
 def resolve(
     url: Optional[str],
     namespace: Optional[str],
     timeout: TimeoutArgument,
     metadata: Any,
     environ: Optional[Mapping[str, str]] = None,
+    token: Optional[str] = None,
 ) -> Settings:
-    """The settings of a client: explicit arguments win over STATEHOUSE_URL, STATEHOUSE_NAMESPACE and
-    STATEHOUSE_TIMEOUT (seconds), which win over ``localhost:50051``, ``"default"`` and 60 s.
+    """The settings of a client: explicit arguments win over STATEHOUSE_URL, STATEHOUSE_NAMESPACE,
+    STATEHOUSE_TIMEOUT (seconds) and STATEHOUSE_TOKEN, which win over ``localhost:50051``, ``"default"``, 60 s and no
+    token.
 
     Raises:
         InvalidArgumentError: a bad argument, or a bad variable (the message names it).
@@ -133,7 +174,8 @@ def resolve(
             raise errors.InvalidArgumentError(f"timeout must be seconds > 0 or None, not {timeout!r}")
         timeout = float(timeout)
 
-    return Settings(url=url, namespace=namespace, timeout=timeout, metadata=wire.call_metadata(metadata))
+    call_metadata = with_token(wire.call_metadata(metadata), token, environ)
+    return Settings(url=url, namespace=namespace, timeout=timeout, metadata=call_metadata)
 
 
 class ClientBase:
@@ -155,8 +197,9 @@ class ClientBase:
         timeout: TimeoutArgument,
         metadata: Any,
         commit_retry_timeout: float,
+        token: Optional[str] = None,
     ) -> None:
-        settings = resolve(url, namespace, timeout, metadata)
+        settings = resolve(url, namespace, timeout, metadata, token=token)
         self._url = settings.url
         self._namespace = settings.namespace
         self._timeout = settings.timeout

@@ -330,6 +330,9 @@ _REASON_CLASSES = {
     "conflict": errors.ConflictError,
     "resource_exhausted": errors.ResourceExhaustedError,
     "subscriber_too_slow": errors.ResourceExhaustedError,
+    "quota_exceeded": errors.ResourceExhaustedError,
+    "unauthenticated": errors.UnauthenticatedError,
+    "permission_denied": errors.PermissionDeniedError,
     "unavailable": errors.UnavailableError,
     "data_corruption": errors.DataLossError,
     "internal": errors.StatehouseError,
@@ -350,6 +353,26 @@ def error_facts(trailers: Optional[Iterable[Tuple[str, Any]]]) -> Dict[str, str]
     }
 
 
+# The trailing metadata of a quota's refusal: how long to wait before trying again, in milliseconds (the daemon's
+# own key, exact) and in whole seconds rounded up (the HTTP header's name, for generic gRPC tooling).
+RETRY_AFTER_MS_KEY = "statehouse-retry-after-ms"
+RETRY_AFTER_KEY = "retry-after"
+
+
+def retry_after_seconds(trailers: Iterable[Tuple[str, Any]]) -> Optional[float]:
+    """The seconds a refusal says to wait before trying again (``statehouse-retry-after-ms``, else
+    ``retry-after``), or None when it says nothing usable."""
+    found: Dict[str, str] = {}
+    for key, value in trailers:
+        if key in (RETRY_AFTER_MS_KEY, RETRY_AFTER_KEY) and isinstance(value, str):
+            found.setdefault(key, value.strip())
+    for key, scale in ((RETRY_AFTER_MS_KEY, 1000.0), (RETRY_AFTER_KEY, 1.0)):
+        text = found.get(key, "")
+        if text.isdigit():
+            return int(text) / scale
+    return None
+
+
 def _class_of_code(code: grpc.StatusCode, transactional: bool) -> Type[errors.StatehouseError]:
     """The exception of a status code without a reason (an older daemon, or the transport itself)."""
     if code == grpc.StatusCode.ABORTED:
@@ -360,7 +383,9 @@ def _class_of_code(code: grpc.StatusCode, transactional: bool) -> Type[errors.St
         return errors.TransactionExpiredError
     if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE):
         return errors.InvalidArgumentError
-    if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return errors.UnauthenticatedError
+    if code == grpc.StatusCode.PERMISSION_DENIED:
         return errors.PermissionDeniedError
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         return errors.ResourceExhaustedError
@@ -383,10 +408,12 @@ def error(
 
     The reason the daemon names (``statehouse-error``) picks the exception; without one (an older daemon, or an
     error of the transport such as a refused connection) the status code does, and `transactional` makes
-    NOT_FOUND a TransactionNotFoundError. An unknown reason (a newer daemon) also falls back to the code.
+    NOT_FOUND a TransactionNotFoundError. An unknown reason (a newer daemon) also falls back to the code. A
+    ResourceExhaustedError gets the ``retry_after`` the trailers name (a quota's refusal).
     """
     name = code.name
     details = details or name
+    trailers = list(trailers or ())
     facts = error_facts(trailers)
     reason = facts.get(ERROR_REASON_KEY) or None
     cls = _REASON_CLASSES.get(reason or "") or _class_of_code(code, transactional)
@@ -404,6 +431,10 @@ def error(
             key=facts.get("statehouse-conflict-key"),
             expected_version=number("expected"),
             actual_version=number("actual"),
+        )
+    if cls is errors.ResourceExhaustedError:
+        return errors.ResourceExhaustedError(
+            details, code=name, reason=reason, retry_after=retry_after_seconds(trailers)
         )
     if cls is errors.UnavailableError:
         return errors.UnavailableError(f"Statehouse daemon at {address}: {details}", code=name, reason=reason)

@@ -17,6 +17,7 @@ from . import _config as config
 from . import _operations as ops
 from . import _policy as policy
 from . import _wire as wire
+from . import access
 from . import exceptions as errors
 from . import lifecycle as lc
 from ._proto import statehouse_pb2 as pb
@@ -351,6 +352,9 @@ class AsyncStatehouse(config.ClientBase):
             such as ``[("authorization", "Bearer ...")]``; names are lowercase.
         tls: connect over TLS (:class:`~statehouse.TLS`: the CA file, and a client certificate for mutual TLS);
             default: plaintext.
+        token: the access token (``tok_….secret``) of a daemon started with ``--auth required``, sent as
+            ``authorization: Bearer TOKEN`` with every call and stream; default: $STATEHOUSE_TOKEN, else none
+            (an ``authorization`` entry of ``metadata`` then wins over the variable).
 
     Raises:
         InvalidArgumentError: a bad argument or environment variable (named in the message).
@@ -366,8 +370,9 @@ class AsyncStatehouse(config.ClientBase):
         pipelined: bool = True,
         metadata: Optional[Sequence[Tuple[str, str]]] = None,
         tls: Optional[config.TLS] = None,
+        token: Optional[str] = None,
     ) -> None:
-        self._configure(url, namespace, timeout, metadata, commit_retry_timeout)
+        self._configure(url, namespace, timeout, metadata, commit_retry_timeout, token)
         self._credentials = None if tls is None else tls.credentials()
         self._pipelined = pipelined
         self._channel: Optional[grpc.aio.Channel] = None
@@ -867,6 +872,47 @@ class AsyncStatehouse(config.ClientBase):
         """Copies the daemon's store, consistently and while it serves, into ``destination``: a new or empty directory
         on the daemon's machine (absolute path). Start a daemon with ``--data-dir destination`` to serve the copy."""
         return await self._run(lc.backup(destination))
+
+    # ---- access control (statehouse.access) ----
+
+    async def whoami(self) -> access.Principal:
+        """Who the daemon takes this client for: its token's id, name and grants, and whether the daemon requires a
+        token at all (``auth_required``)."""
+        return await self._run(access.whoami())
+
+    async def create_token(
+        self,
+        name: str,
+        grants: Sequence[access.GrantLike],
+        *,
+        expires_at: Union[None, datetime, timedelta] = None,
+        certificate_subject: Optional[str] = None,
+    ) -> Tuple[access.AccessToken, str]:
+        """Creates a token; returns it and its secret, the whole token (``tok_….secret``) to give its user. The
+        daemon keeps only a hash of it: this is the one time it is seen.
+
+        Args:
+            name: a label for people: what or who the token is for.
+            grants: ``"PATTERN:ROLE"`` text (``"prod:read"``, ``"prod-*:write"``, ``"*:admin"``), AccessGrant items or
+                ``(pattern, role)`` pairs. Only within what this client's token administers.
+            expires_at: when it stops authenticating (a datetime, naive meaning UTC, or a timedelta from now);
+                default: never.
+            certificate_subject: map a client-certificate subject (RFC 4514, such as ``"CN=agent-1"``) to the grants
+                instead, for mutual TLS; such a principal authenticates by its certificate and has no secret.
+
+        Raises:
+            PermissionDeniedError: this client's token does not administer every grant asked for.
+        """
+        return await self._run(access.create_token(name, grants, expires_at, certificate_subject))
+
+    async def list_tokens(self, *, include_revoked: bool = False) -> List[access.AccessToken]:
+        """The tokens this client's token administers (never their secrets); revoked ones with ``include_revoked``."""
+        return await self._run(access.list_tokens(include_revoked))
+
+    async def revoke_token(self, token_id: str) -> access.AccessToken:
+        """Revokes a token by its id (``tok_…``): from now on it authenticates nothing, and its open watches end.
+        Returns it as revoked."""
+        return await self._run(access.revoke_token(token_id))
 
     # ---- retention ----
 

@@ -17,8 +17,10 @@ Hierarchy::
     ├── NotFoundError                    NOT_FOUND
     ├── FailedPreconditionError          FAILED_PRECONDITION: a version the retention policy removed
     ├── InvalidArgumentError             bad input or over a limit (INVALID_ARGUMENT); nothing was changed
-    ├── PermissionDeniedError            PERMISSION_DENIED
-    ├── ResourceExhaustedError           too many open transactions or watchers, a slow watcher, a full disk
+    ├── PermissionDeniedError            PERMISSION_DENIED: the caller's token has no grant for this
+    │   └── UnauthenticatedError         UNAUTHENTICATED: no token, or an unknown, expired or revoked one
+    ├── ResourceExhaustedError           too many open transactions or watchers, a slow watcher, a full disk, or
+    │                                    a quota (``retry_after`` says when to try again)
     ├── DataLossError                    the store found corrupted data (DATA_LOSS)
     └── ConnectionError                  the daemon cannot be reached; the message names its address
         └── UnavailableError             UNAVAILABLE: unreachable, restarting or shutting down
@@ -38,6 +40,7 @@ __all__ = [
     "FailedPreconditionError",
     "InvalidArgumentError",
     "PermissionDeniedError",
+    "UnauthenticatedError",
     "ResourceExhaustedError",
     "DataLossError",
     "ConnectionError",
@@ -54,7 +57,8 @@ class StatehouseError(Exception):
         reason: the Statehouse error the daemon named for it (its ``statehouse-error`` trailing metadata, or the
             reason of a session error): ``"invalid_argument"``, ``"transaction_not_found"``, ``"not_found"``,
             ``"transaction_expired"``, ``"failed_precondition"``, ``"conflict"``, ``"resource_exhausted"``,
-            ``"subscriber_too_slow"``, ``"unavailable"``, ``"data_corruption"`` or ``"internal"``. None when the
+            ``"subscriber_too_slow"``, ``"quota_exceeded"``, ``"unauthenticated"``, ``"permission_denied"``,
+            ``"unavailable"``, ``"data_corruption"`` or ``"internal"``. None when the
             daemon named none: an error found by the SDK itself, one of the transport (the daemon could not be
             reached, the connection was lost, a deadline passed), or an answer of a daemon older than reasons. So an
             :class:`UnavailableError` with reason ``"unavailable"`` is the daemon saying it cannot serve now
@@ -118,14 +122,39 @@ class InvalidArgumentError(StatehouseError):
 
 
 class PermissionDeniedError(StatehouseError):
-    """The daemon refused the request for this caller."""
+    """The daemon refused the request for this caller: its token has no grant of the role the request needs on the
+    namespace (the message names the token, the role and the namespace), or the request writes the system
+    namespace ``_statehouse``. Nothing was changed."""
+
+
+class UnauthenticatedError(PermissionDeniedError):
+    """The daemon requires a token (``--auth required``) and the request had none, or one it does not take: a
+    malformed, unknown, expired or revoked token, or a wrong secret. Nothing was changed.
+
+    Pass the token with ``Statehouse(token=...)`` (or $STATEHOUSE_TOKEN). A subclass of
+    :class:`PermissionDeniedError`, which the SDK raised for UNAUTHENTICATED before this class existed.
+    """
 
 
 class ResourceExhaustedError(StatehouseError):
-    """A capacity limit was hit: too many open transactions or watchers, a watcher that fell behind, a full disk.
+    """A capacity limit was hit: too many open transactions or watchers, a watcher that fell behind, a full disk, or
+    one of the daemon's quotas (commits or bytes per second, stored bytes, open transactions or watches).
 
-    ``reason`` is ``"subscriber_too_slow"`` for a watcher that fell behind (when the daemon names reasons).
+    ``reason`` is ``"subscriber_too_slow"`` for a watcher that fell behind and ``"quota_exceeded"`` for a quota
+    (when the daemon names reasons). ``retry_after`` is the number of seconds the daemon said to wait before trying
+    again (a rate quota), else None. Nothing was changed.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: Optional[str] = None,
+        reason: Optional[str] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(message, code=code, reason=reason)
+        self.retry_after = retry_after
 
 
 class DataLossError(StatehouseError):

@@ -41,6 +41,9 @@ def trailers(reason: Optional[str], **facts: str) -> List[Tuple[str, str]]:
         ("conflict", grpc.StatusCode.ABORTED, exceptions.ConflictError),
         ("resource_exhausted", grpc.StatusCode.RESOURCE_EXHAUSTED, exceptions.ResourceExhaustedError),
         ("subscriber_too_slow", grpc.StatusCode.RESOURCE_EXHAUSTED, exceptions.ResourceExhaustedError),
+        ("quota_exceeded", grpc.StatusCode.RESOURCE_EXHAUSTED, exceptions.ResourceExhaustedError),
+        ("unauthenticated", grpc.StatusCode.UNAUTHENTICATED, exceptions.UnauthenticatedError),
+        ("permission_denied", grpc.StatusCode.PERMISSION_DENIED, exceptions.PermissionDeniedError),
         ("unavailable", grpc.StatusCode.UNAVAILABLE, exceptions.UnavailableError),
         ("data_corruption", grpc.StatusCode.DATA_LOSS, exceptions.DataLossError),
         ("internal", grpc.StatusCode.INTERNAL, exceptions.StatehouseError),
@@ -96,9 +99,51 @@ def test_without_a_reason_the_status_code_decides_as_before() -> None:
 
 
 def test_an_unknown_reason_falls_back_to_the_code_and_is_kept() -> None:
-    error = wire.error(grpc.StatusCode.RESOURCE_EXHAUSTED, "quota", address="a", trailers=trailers("quota_exceeded"))
+    error = wire.error(grpc.StatusCode.RESOURCE_EXHAUSTED, "quota", address="a", trailers=trailers("a_newer_reason"))
     assert type(error) is exceptions.ResourceExhaustedError
-    assert error.reason == "quota_exceeded"
+    assert error.reason == "a_newer_reason"
+    error = wire.error(grpc.StatusCode.UNAUTHENTICATED, "who?", address="a", trailers=trailers("a_newer_reason"))
+    assert type(error) is exceptions.UnauthenticatedError and error.reason == "a_newer_reason"
+
+
+def test_unauthenticated_is_a_permission_error_and_permission_denied_is_not_unauthenticated() -> None:
+    unauthenticated = wire.error(grpc.StatusCode.UNAUTHENTICATED, "no token", address="a")
+    denied = wire.error(grpc.StatusCode.PERMISSION_DENIED, "no grant", address="a")
+    assert isinstance(unauthenticated, exceptions.PermissionDeniedError)
+    assert type(denied) is exceptions.PermissionDeniedError
+    assert not isinstance(denied, exceptions.UnauthenticatedError)
+    assert (unauthenticated.reason, denied.reason) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ({"retry-after": "1", "statehouse-retry-after-ms": "250"}, 0.25),  # the exact one wins
+        ({"statehouse-retry-after-ms": "1500"}, 1.5),
+        ({"retry-after": "2"}, 2.0),  # whole seconds, from generic tooling
+        ({"retry-after": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_a_quota_refusal_says_when_to_retry(facts: Dict[str, str], expected: Optional[float]) -> None:
+    error = wire.error(
+        grpc.StatusCode.RESOURCE_EXHAUSTED, "over quota", address="a", trailers=trailers("quota_exceeded", **facts)
+    )
+    assert type(error) is exceptions.ResourceExhaustedError
+    assert (error.reason, error.retry_after) == ("quota_exceeded", expected)
+    # A session error carries the exact delay in its details.
+    exact = {key: value for key, value in facts.items() if key.startswith("statehouse-")}
+    message = pb.SessionError(
+        code=grpc.StatusCode.RESOURCE_EXHAUSTED.value[0], message="over quota", reason="quota_exceeded", details=exact
+    )
+    from_session = wire.session_error(message, address="a")
+    assert from_session.retry_after == (expected if exact else None)
+
+
+def test_other_errors_have_no_retry_after() -> None:
+    assert exceptions.ResourceExhaustedError("m").retry_after is None
+    slow = wire.error(grpc.StatusCode.RESOURCE_EXHAUSTED, "slow", address="a", trailers=trailers("subscriber_too_slow"))
+    assert slow.retry_after is None
 
 
 def test_unavailable_said_by_the_daemon_is_told_apart_from_an_unreachable_daemon() -> None:

@@ -19,7 +19,7 @@ from statehouse import exceptions
         (grpc.StatusCode.FAILED_PRECONDITION, exceptions.TransactionExpiredError),
         (grpc.StatusCode.ABORTED, exceptions.ConflictError),
         (grpc.StatusCode.PERMISSION_DENIED, exceptions.PermissionDeniedError),
-        (grpc.StatusCode.UNAUTHENTICATED, exceptions.PermissionDeniedError),
+        (grpc.StatusCode.UNAUTHENTICATED, exceptions.UnauthenticatedError),  # a PermissionDeniedError too
         (grpc.StatusCode.RESOURCE_EXHAUSTED, exceptions.ResourceExhaustedError),
         (grpc.StatusCode.DATA_LOSS, exceptions.DataLossError),
         (grpc.StatusCode.UNAVAILABLE, exceptions.UnavailableError),
