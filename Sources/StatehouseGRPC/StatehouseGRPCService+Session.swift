@@ -29,7 +29,8 @@ extension ServiceImplementation {
 
         // A session of a token that is revoked (or expires) meanwhile stops taking requests as at shutdown, answers
         // those in flight, and ends with UNAUTHENTICATED.
-        try await self.access.whileValid(onInvalid: { inboxInput.finish() }) {
+        let endSession: @Sendable () -> Void = { inboxInput.finish() }
+        try await self.access.whileValid(onInvalid: endSession) {
             enum Child { case writer, reader }
             try await withThrowingTaskGroup(of: Child.self) { group in
                 group.addTask {
