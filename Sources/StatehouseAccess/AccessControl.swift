@@ -102,6 +102,7 @@ public final class AccessControl: Sendable {
     /// The principal of the current request: the one its transport bound, or anyone without auth.
     public func currentPrincipal() throws -> Principal {
         if let principal = AccessScope.principal { return principal }
+        if let refusal = AccessScope.refusal { throw refusal }
         guard !self.authRequired else {
             // A transport that forgot to authenticate must not open the store: fail closed.
             throw StatehouseError.unauthenticated("the request was not authenticated")

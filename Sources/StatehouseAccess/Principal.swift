@@ -44,6 +44,9 @@ public struct Principal: Sendable, Hashable {
 /// MCP listener) around each request.
 public enum AccessScope {
     @TaskLocal public static var principal: Principal?
+    /// Why the request's credentials did not authenticate, when its transport lets the handler answer that itself
+    /// (a session answers each request with it, rather than the stream ending before it was read).
+    @TaskLocal public static var refusal: StatehouseError?
 }
 
 extension AccessScope {

@@ -1,5 +1,6 @@
 public import GRPCCore
 public import StatehouseAccess
+public import StatehouseModel
 
 /// Authenticates every call, once, before its handler runs: reads the `authorization` metadata (and, through
 /// `certificateSubject`, the client certificate of mutual TLS), asks ``StatehouseAccess/AccessControl`` for the
@@ -30,8 +31,16 @@ public struct AccessInterceptor: ServerInterceptor {
     ) async throws -> StreamingServerResponse<Output> {
         guard !Self.isPublic(context.descriptor) else { return try await next(request, context) }
         let authorization = request.metadata[stringValues: "authorization"].first(where: { _ in true })
-        let principal = try await self.access.authenticate(
-            authorization: authorization, certificateSubject: self.certificateSubject(context))
+        let principal: Principal
+        do {
+            principal = try await self.access.authenticate(
+                authorization: authorization, certificateSubject: self.certificateSubject(context))
+        } catch let refusal as StatehouseError where context.descriptor.method == "Session" {
+            // A session stream opens anyway and answers each request with the refusal (as a session error with its
+            // request id): a bidirectional stream the server ends before reading it races the client's first
+            // messages, which some clients (grpc core) then report as INTERNAL instead of this status.
+            return try await Self.refused(refusal) { try await next(request, context) }
+        }
         var response = try await AccessScope.bound(principal) { try await next(request, context) }
         // A streaming response's body runs after this returns: bind the principal around it too.
         if case .success(var contents) = response.accepted {
@@ -42,4 +51,18 @@ public struct AccessInterceptor: ServerInterceptor {
         return response
     }
 
+    /// Runs a call whose credentials were refused, so that its handler answers with `refusal` itself.
+    static func refused<Output: Sendable>(
+        _ refusal: StatehouseError, _ next: () async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        var response = try await AccessScope.$refusal.withValue(refusal) { try await next() }
+        if case .success(var contents) = response.accepted {
+            let producer = contents.producer
+            contents.producer = { writer in
+                try await AccessScope.$refusal.withValue(refusal) { try await producer(writer) }
+            }
+            response.accepted = .success(contents)
+        }
+        return response
+    }
 }
