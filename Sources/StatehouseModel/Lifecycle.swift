@@ -21,6 +21,10 @@ public enum ReservedNames {
     public static let tasksAgent = "@tasks"
     /// The agent that holds the namespace's settings; key ``retentionKey`` is its retention policy.
     public static let settingsAgent = "@settings"
+    /// The agent that holds one record per provenance record (key = `KIND/ID`).
+    public static let provenanceAgent = "@provenance"
+    /// The agent that holds one record per run (key = the run's id).
+    public static let runsAgent = "@runs"
     /// The key of the namespace's retention policy under ``settingsAgent``.
     public static let retentionKey = "retention"
 

@@ -811,6 +811,97 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RecordProvenance" metadata.
+        public enum RecordProvenance: Sendable {
+            /// Request type for "RecordProvenance".
+            public typealias Input = Statehouse_V2_RecordProvenanceRequest
+            /// Response type for "RecordProvenance".
+            public typealias Output = Statehouse_V2_RecordProvenanceResponse
+            /// Descriptor for "RecordProvenance".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "RecordProvenance",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetProvenance" metadata.
+        public enum GetProvenance: Sendable {
+            /// Request type for "GetProvenance".
+            public typealias Input = Statehouse_V2_GetProvenanceRequest
+            /// Response type for "GetProvenance".
+            public typealias Output = Statehouse_V2_ProvenanceRecord
+            /// Descriptor for "GetProvenance".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetProvenance",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListProvenance" metadata.
+        public enum ListProvenance: Sendable {
+            /// Request type for "ListProvenance".
+            public typealias Input = Statehouse_V2_ListProvenanceRequest
+            /// Response type for "ListProvenance".
+            public typealias Output = Statehouse_V2_ListProvenanceResponse
+            /// Descriptor for "ListProvenance".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ListProvenance",
+                type: .unary
+            )
+        }
+        /// Namespace for "ProvenanceAt" metadata.
+        public enum ProvenanceAt: Sendable {
+            /// Request type for "ProvenanceAt".
+            public typealias Input = Statehouse_V2_ProvenanceAtRequest
+            /// Response type for "ProvenanceAt".
+            public typealias Output = Statehouse_V2_ProvenanceAtResponse
+            /// Descriptor for "ProvenanceAt".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "ProvenanceAt",
+                type: .unary
+            )
+        }
+        /// Namespace for "StartRun" metadata.
+        public enum StartRun: Sendable {
+            /// Request type for "StartRun".
+            public typealias Input = Statehouse_V2_StartRunRequest
+            /// Response type for "StartRun".
+            public typealias Output = Statehouse_V2_AgentRun
+            /// Descriptor for "StartRun".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "StartRun",
+                type: .unary
+            )
+        }
+        /// Namespace for "EndRun" metadata.
+        public enum EndRun: Sendable {
+            /// Request type for "EndRun".
+            public typealias Input = Statehouse_V2_EndRunRequest
+            /// Response type for "EndRun".
+            public typealias Output = Statehouse_V2_AgentRun
+            /// Descriptor for "EndRun".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "EndRun",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetRun" metadata.
+        public enum GetRun: Sendable {
+            /// Request type for "GetRun".
+            public typealias Input = Statehouse_V2_GetRunRequest
+            /// Response type for "GetRun".
+            public typealias Output = Statehouse_V2_GetRunResponse
+            /// Descriptor for "GetRun".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetRun",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -886,6 +977,13 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             ListTokens.descriptor,
             RevokeToken.descriptor,
             WhoAmI.descriptor,
+            RecordProvenance.descriptor,
+            GetProvenance.descriptor,
+            ListProvenance.descriptor,
+            ProvenanceAt.descriptor,
+            StartRun.descriptor,
+            EndRun.descriptor,
+            GetRun.descriptor,
             Session.descriptor
         ]
     }
@@ -1864,6 +1962,119 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_WhoAmIRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_WhoAmIResponse>
+
+        /// Handle the "RecordProvenance" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+        /// > mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+        /// > reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+        /// > the agent's commits of the run carry the metadata tag run_id.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_RecordProvenanceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_RecordProvenanceResponse` messages.
+        func recordProvenance(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_RecordProvenanceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RecordProvenanceResponse>
+
+        /// Handle the "GetProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetProvenanceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ProvenanceRecord` messages.
+        func getProvenance(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetProvenanceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ProvenanceRecord>
+
+        /// Handle the "ListProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ListProvenanceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ListProvenanceResponse` messages.
+        func listProvenance(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListProvenanceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListProvenanceResponse>
+
+        /// Handle the "ProvenanceAt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ProvenanceAtRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ProvenanceAtResponse` messages.
+        func provenanceAt(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ProvenanceAtRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ProvenanceAtResponse>
+
+        /// Handle the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_StartRunRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentRun` messages.
+        func startRun(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_StartRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRun>
+
+        /// Handle the "EndRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_EndRunRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AgentRun` messages.
+        func endRun(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_EndRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRun>
+
+        /// Handle the "GetRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A run with its provenance records and the commits it made.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetRunRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_GetRunResponse` messages.
+        func getRun(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_GetRunResponse>
 
         /// Handle the "Session" method.
         ///
@@ -2844,6 +3055,119 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_WhoAmIResponse>
 
+        /// Handle the "RecordProvenance" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+        /// > mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+        /// > reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+        /// > the agent's commits of the run carry the metadata tag run_id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RecordProvenanceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_RecordProvenanceResponse` message.
+        func recordProvenance(
+            request: GRPCCore.ServerRequest<Statehouse_V2_RecordProvenanceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RecordProvenanceResponse>
+
+        /// Handle the "GetProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetProvenanceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ProvenanceRecord` message.
+        func getProvenance(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetProvenanceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ProvenanceRecord>
+
+        /// Handle the "ListProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListProvenanceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ListProvenanceResponse` message.
+        func listProvenance(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ListProvenanceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListProvenanceResponse>
+
+        /// Handle the "ProvenanceAt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ProvenanceAtRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ProvenanceAtResponse` message.
+        func provenanceAt(
+            request: GRPCCore.ServerRequest<Statehouse_V2_ProvenanceAtRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ProvenanceAtResponse>
+
+        /// Handle the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_StartRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentRun` message.
+        func startRun(
+            request: GRPCCore.ServerRequest<Statehouse_V2_StartRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRun>
+
+        /// Handle the "EndRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_EndRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AgentRun` message.
+        func endRun(
+            request: GRPCCore.ServerRequest<Statehouse_V2_EndRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRun>
+
+        /// Handle the "GetRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A run with its provenance records and the commits it made.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_GetRunResponse` message.
+        func getRun(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetRunRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_GetRunResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3823,6 +4147,119 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_WhoAmIResponse
 
+        /// Handle the "RecordProvenance" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+        /// > mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+        /// > reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+        /// > the agent's commits of the run carry the metadata tag run_id.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_RecordProvenanceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_RecordProvenanceResponse` to respond with.
+        func recordProvenance(
+            request: Statehouse_V2_RecordProvenanceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_RecordProvenanceResponse
+
+        /// Handle the "GetProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetProvenanceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ProvenanceRecord` to respond with.
+        func getProvenance(
+            request: Statehouse_V2_GetProvenanceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ProvenanceRecord
+
+        /// Handle the "ListProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ListProvenanceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ListProvenanceResponse` to respond with.
+        func listProvenance(
+            request: Statehouse_V2_ListProvenanceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ListProvenanceResponse
+
+        /// Handle the "ProvenanceAt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_ProvenanceAtRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ProvenanceAtResponse` to respond with.
+        func provenanceAt(
+            request: Statehouse_V2_ProvenanceAtRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ProvenanceAtResponse
+
+        /// Handle the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_StartRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentRun` to respond with.
+        func startRun(
+            request: Statehouse_V2_StartRunRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentRun
+
+        /// Handle the "EndRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_EndRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AgentRun` to respond with.
+        func endRun(
+            request: Statehouse_V2_EndRunRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AgentRun
+
+        /// Handle the "GetRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A run with its provenance records and the commits it made.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetRunRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_GetRunResponse` to respond with.
+        func getRun(
+            request: Statehouse_V2_GetRunRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_GetRunResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -4509,6 +4946,83 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.RecordProvenance.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RecordProvenanceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RecordProvenanceResponse>(),
+            handler: { request, context in
+                try await self.recordProvenance(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetProvenance.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetProvenanceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ProvenanceRecord>(),
+            handler: { request, context in
+                try await self.getProvenance(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ListProvenance.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListProvenanceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListProvenanceResponse>(),
+            handler: { request, context in
+                try await self.listProvenance(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ProvenanceAt.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ProvenanceAtRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ProvenanceAtResponse>(),
+            handler: { request, context in
+                try await self.provenanceAt(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.StartRun.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_StartRunRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentRun>(),
+            handler: { request, context in
+                try await self.startRun(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.EndRun.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_EndRunRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AgentRun>(),
+            handler: { request, context in
+                try await self.endRun(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetRun.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetRunRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetRunResponse>(),
+            handler: { request, context in
+                try await self.getRun(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -5179,6 +5693,83 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_WhoAmIResponse> {
         let response = try await self.whoAmI(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func recordProvenance(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_RecordProvenanceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_RecordProvenanceResponse> {
+        let response = try await self.recordProvenance(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getProvenance(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetProvenanceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ProvenanceRecord> {
+        let response = try await self.getProvenance(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listProvenance(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ListProvenanceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ListProvenanceResponse> {
+        let response = try await self.listProvenance(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func provenanceAt(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ProvenanceAtRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ProvenanceAtResponse> {
+        let response = try await self.provenanceAt(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func startRun(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_StartRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRun> {
+        let response = try await self.startRun(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func endRun(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_EndRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AgentRun> {
+        let response = try await self.endRun(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getRun(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_GetRunResponse> {
+        let response = try await self.getRun(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -5970,6 +6561,97 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_WhoAmIResponse> {
         return GRPCCore.ServerResponse<Statehouse_V2_WhoAmIResponse>(
             message: try await self.whoAmI(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func recordProvenance(
+        request: GRPCCore.ServerRequest<Statehouse_V2_RecordProvenanceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_RecordProvenanceResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_RecordProvenanceResponse>(
+            message: try await self.recordProvenance(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getProvenance(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetProvenanceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ProvenanceRecord> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ProvenanceRecord>(
+            message: try await self.getProvenance(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listProvenance(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ListProvenanceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ListProvenanceResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ListProvenanceResponse>(
+            message: try await self.listProvenance(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func provenanceAt(
+        request: GRPCCore.ServerRequest<Statehouse_V2_ProvenanceAtRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ProvenanceAtResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ProvenanceAtResponse>(
+            message: try await self.provenanceAt(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func startRun(
+        request: GRPCCore.ServerRequest<Statehouse_V2_StartRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRun> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentRun>(
+            message: try await self.startRun(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func endRun(
+        request: GRPCCore.ServerRequest<Statehouse_V2_EndRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AgentRun> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AgentRun>(
+            message: try await self.endRun(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getRun(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetRunRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_GetRunResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_GetRunResponse>(
+            message: try await self.getRun(
                 request: request.message,
                 context: context
             ),
@@ -7254,6 +7936,154 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_WhoAmIResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_WhoAmIResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordProvenance" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+        /// > mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+        /// > reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+        /// > the agent's commits of the run carry the metadata tag run_id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RecordProvenanceRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RecordProvenanceRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RecordProvenanceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordProvenance<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RecordProvenanceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RecordProvenanceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RecordProvenanceResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordProvenanceResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetProvenanceRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetProvenanceRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ProvenanceRecord` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getProvenance<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetProvenanceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetProvenanceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ProvenanceRecord>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceRecord>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListProvenanceRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListProvenanceRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListProvenanceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listProvenance<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListProvenanceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListProvenanceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListProvenanceResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListProvenanceResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ProvenanceAt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ProvenanceAtRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ProvenanceAtRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ProvenanceAtResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func provenanceAt<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ProvenanceAtRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ProvenanceAtRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ProvenanceAtResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceAtResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_StartRunRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_StartRunRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRun` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func startRun<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_StartRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_StartRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRun>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "EndRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_EndRunRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_EndRunRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRun` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func endRun<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_EndRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_EndRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRun>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A run with its provenance records and the commits it made.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetRunRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetRunRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_GetRunResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getRun<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_GetRunResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetRunResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -9204,6 +10034,231 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "RecordProvenance" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+        /// > mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+        /// > reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+        /// > the agent's commits of the run carry the metadata tag run_id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_RecordProvenanceRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_RecordProvenanceRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_RecordProvenanceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func recordProvenance<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_RecordProvenanceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_RecordProvenanceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_RecordProvenanceResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordProvenanceResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.RecordProvenance.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetProvenanceRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetProvenanceRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ProvenanceRecord` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getProvenance<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetProvenanceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetProvenanceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ProvenanceRecord>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceRecord>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetProvenance.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListProvenance" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ListProvenanceRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ListProvenanceRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ListProvenanceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listProvenance<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ListProvenanceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ListProvenanceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ListProvenanceResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListProvenanceResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ListProvenance.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ProvenanceAt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_ProvenanceAtRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_ProvenanceAtRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ProvenanceAtResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func provenanceAt<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_ProvenanceAtRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ProvenanceAtRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ProvenanceAtResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceAtResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.ProvenanceAt.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "StartRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_StartRunRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_StartRunRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRun` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func startRun<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_StartRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_StartRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRun>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.StartRun.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "EndRun" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_EndRunRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_EndRunRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AgentRun` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func endRun<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_EndRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_EndRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AgentRun>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.EndRun.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetRun" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A run with its provenance records and the commits it made.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetRunRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetRunRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_GetRunResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getRun<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetRunRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetRunRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_GetRunResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetRunResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetRun.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -10844,6 +11899,196 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_WhoAmIRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_WhoAmIResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordProvenance" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+    /// > mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+    /// > reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+    /// > the agent's commits of the run carry the metadata tag run_id.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_RecordProvenanceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordProvenance<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_RecordProvenanceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordProvenanceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordProvenance(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_RecordProvenanceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_RecordProvenanceResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetProvenance" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetProvenanceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getProvenance<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetProvenanceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceRecord>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getProvenance(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetProvenanceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ProvenanceRecord>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListProvenance" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ListProvenanceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listProvenance<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ListProvenanceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListProvenanceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listProvenance(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ListProvenanceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ListProvenanceResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ProvenanceAt" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_ProvenanceAtRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func provenanceAt<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_ProvenanceAtRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceAtResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.provenanceAt(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ProvenanceAtRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ProvenanceAtResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartRun" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_StartRunRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startRun<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_StartRunRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.startRun(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_StartRunRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentRun>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EndRun" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_EndRunRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func endRun<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_EndRunRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.endRun(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_EndRunRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AgentRun>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRun" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A run with its provenance records and the commits it made.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetRunRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getRun<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetRunRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetRunResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getRun(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetRunRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetRunResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -12723,6 +13968,224 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.whoAmI(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordProvenance" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+    /// > mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+    /// > reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+    /// > the agent's commits of the run carry the metadata tag run_id.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordProvenance<Result>(
+        _ message: Statehouse_V2_RecordProvenanceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_RecordProvenanceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_RecordProvenanceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordProvenance(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetProvenance" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getProvenance<Result>(
+        _ message: Statehouse_V2_GetProvenanceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceRecord>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetProvenanceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getProvenance(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListProvenance" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listProvenance<Result>(
+        _ message: Statehouse_V2_ListProvenanceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ListProvenanceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ListProvenanceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listProvenance(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ProvenanceAt" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func provenanceAt<Result>(
+        _ message: Statehouse_V2_ProvenanceAtRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ProvenanceAtResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_ProvenanceAtRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.provenanceAt(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartRun" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startRun<Result>(
+        _ message: Statehouse_V2_StartRunRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_StartRunRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.startRun(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EndRun" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func endRun<Result>(
+        _ message: Statehouse_V2_EndRunRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AgentRun>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_EndRunRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.endRun(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRun" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A run with its provenance records and the commits it made.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getRun<Result>(
+        _ message: Statehouse_V2_GetRunRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetRunResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetRunRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getRun(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -365,6 +365,58 @@ struct AccessTests {
             await denied("RevokeToken") {
                 try await client.revokeToken(.with { $0.id = String(admin.prefix(20)) }, metadata: metadata)
             }
+            let draft = Statehouse_V2_ProvenanceDraft.with {
+                $0.kind = "tool"
+                $0.payload = Data(#"{"name":"search"}"#.utf8)
+            }
+            await denied("RecordProvenance") {
+                try await client.recordProvenance(
+                    .with {
+                        $0.namespace = ns
+                        $0.agentID = "a"
+                        $0.records = [draft]
+                    }, metadata: metadata)
+            }
+            await denied("GetProvenance") {
+                try await client.getProvenance(
+                    .with {
+                        $0.namespace = ns
+                        $0.kind = "tool"
+                        $0.id = "x"
+                    }, metadata: metadata)
+            }
+            await denied("ListProvenance") {
+                try await client.listProvenance(.with { $0.namespace = ns }, metadata: metadata)
+            }
+            await denied("ProvenanceAt") {
+                try await client.provenanceAt(
+                    .with {
+                        $0.namespace = ns
+                        $0.agentID = "a"
+                    }, metadata: metadata)
+            }
+            await denied("StartRun") {
+                try await client.startRun(
+                    .with {
+                        $0.namespace = ns
+                        $0.agentID = "a"
+                        $0.provenance = [draft]
+                    }, metadata: metadata)
+            }
+            await denied("EndRun") {
+                try await client.endRun(
+                    .with {
+                        $0.namespace = ns
+                        $0.id = "r"
+                    }, metadata: metadata)
+            }
+            await denied("GetRun") {
+                try await client.getRun(
+                    .with {
+                        $0.namespace = ns
+                        $0.id = "r"
+                    }, metadata: metadata)
+            }
             // A session answers each request with the status a unary call would have had.
             checked.insert("Session")
             let failures = try await client.session(metadata: metadata) { writer in

@@ -1503,6 +1503,174 @@ class WhoAmIResponse(_message.Message):
     auth_required: bool
     def __init__(self, principal_id: _Optional[str] = ..., name: _Optional[str] = ..., grants: _Optional[_Iterable[_Union[AccessGrant, _Mapping]]] = ..., auth_required: _Optional[bool] = ...) -> None: ...
 
+class ProvenanceDraft(_message.Message):
+    __slots__ = ("kind", "id", "payload", "captured_at_micros")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    CAPTURED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    id: str
+    payload: bytes
+    captured_at_micros: int
+    def __init__(self, kind: _Optional[str] = ..., id: _Optional[str] = ..., payload: _Optional[bytes] = ..., captured_at_micros: _Optional[int] = ...) -> None: ...
+
+class ProvenanceRecord(_message.Message):
+    __slots__ = ("kind", "id", "agent_id", "captured_at_micros", "payload", "run_id", "commit_ts")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CAPTURED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    id: str
+    agent_id: str
+    captured_at_micros: int
+    payload: bytes
+    run_id: str
+    commit_ts: int
+    def __init__(self, kind: _Optional[str] = ..., id: _Optional[str] = ..., agent_id: _Optional[str] = ..., captured_at_micros: _Optional[int] = ..., payload: _Optional[bytes] = ..., run_id: _Optional[str] = ..., commit_ts: _Optional[int] = ...) -> None: ...
+
+class RecordProvenanceRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "records", "run_id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    records: _containers.RepeatedCompositeFieldContainer[ProvenanceDraft]
+    run_id: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., records: _Optional[_Iterable[_Union[ProvenanceDraft, _Mapping]]] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class RecordProvenanceResponse(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[ProvenanceRecord]
+    def __init__(self, records: _Optional[_Iterable[_Union[ProvenanceRecord, _Mapping]]] = ...) -> None: ...
+
+class GetProvenanceRequest(_message.Message):
+    __slots__ = ("namespace", "kind", "id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    kind: str
+    id: str
+    def __init__(self, namespace: _Optional[str] = ..., kind: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class ListProvenanceRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "kind", "run_id", "limit", "cursor")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    kind: str
+    run_id: str
+    limit: int
+    cursor: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., kind: _Optional[str] = ..., run_id: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListProvenanceResponse(_message.Message):
+    __slots__ = ("records", "next_cursor")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[ProvenanceRecord]
+    next_cursor: str
+    def __init__(self, records: _Optional[_Iterable[_Union[ProvenanceRecord, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class ProvenanceAtRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "at")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    at: StatePoint
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., at: _Optional[_Union[StatePoint, _Mapping]] = ...) -> None: ...
+
+class ProvenanceAtResponse(_message.Message):
+    __slots__ = ("commit_ts", "run", "records")
+    COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    commit_ts: int
+    run: AgentRun
+    records: _containers.RepeatedCompositeFieldContainer[ProvenanceRecord]
+    def __init__(self, commit_ts: _Optional[int] = ..., run: _Optional[_Union[AgentRun, _Mapping]] = ..., records: _Optional[_Iterable[_Union[ProvenanceRecord, _Mapping]]] = ...) -> None: ...
+
+class AgentRun(_message.Message):
+    __slots__ = ("id", "agent_id", "status", "started_at_micros", "ended_at_micros", "start_commit_ts", "end_commit_ts", "provenance", "metadata")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    ENDED_AT_MICROS_FIELD_NUMBER: _ClassVar[int]
+    START_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    END_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    agent_id: str
+    status: str
+    started_at_micros: int
+    ended_at_micros: int
+    start_commit_ts: int
+    end_commit_ts: int
+    provenance: _containers.RepeatedScalarFieldContainer[str]
+    metadata: bytes
+    def __init__(self, id: _Optional[str] = ..., agent_id: _Optional[str] = ..., status: _Optional[str] = ..., started_at_micros: _Optional[int] = ..., ended_at_micros: _Optional[int] = ..., start_commit_ts: _Optional[int] = ..., end_commit_ts: _Optional[int] = ..., provenance: _Optional[_Iterable[str]] = ..., metadata: _Optional[bytes] = ...) -> None: ...
+
+class StartRunRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "id", "provenance", "metadata")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    id: str
+    provenance: _containers.RepeatedCompositeFieldContainer[ProvenanceDraft]
+    metadata: bytes
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., id: _Optional[str] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceDraft, _Mapping]]] = ..., metadata: _Optional[bytes] = ...) -> None: ...
+
+class EndRunRequest(_message.Message):
+    __slots__ = ("namespace", "id", "status")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    id: str
+    status: str
+    def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class GetRunRequest(_message.Message):
+    __slots__ = ("namespace", "id", "commit_limit")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    id: str
+    commit_limit: int
+    def __init__(self, namespace: _Optional[str] = ..., id: _Optional[str] = ..., commit_limit: _Optional[int] = ...) -> None: ...
+
+class GetRunResponse(_message.Message):
+    __slots__ = ("run", "provenance", "commits")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    COMMITS_FIELD_NUMBER: _ClassVar[int]
+    run: AgentRun
+    provenance: _containers.RepeatedCompositeFieldContainer[ProvenanceRecord]
+    commits: _containers.RepeatedCompositeFieldContainer[Event]
+    def __init__(self, run: _Optional[_Union[AgentRun, _Mapping]] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceRecord, _Mapping]]] = ..., commits: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
+
 class ImportLogRequest(_message.Message):
     __slots__ = ("namespace", "source_namespace", "events")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]

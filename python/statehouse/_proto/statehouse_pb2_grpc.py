@@ -334,6 +334,41 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIResponse.FromString,
                 _registered_method=True)
+        self.RecordProvenance = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/RecordProvenance',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.RecordProvenanceRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RecordProvenanceResponse.FromString,
+                _registered_method=True)
+        self.GetProvenance = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetProvenance',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetProvenanceRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ProvenanceRecord.FromString,
+                _registered_method=True)
+        self.ListProvenance = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/ListProvenance',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListProvenanceRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListProvenanceResponse.FromString,
+                _registered_method=True)
+        self.ProvenanceAt = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/ProvenanceAt',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ProvenanceAtRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ProvenanceAtResponse.FromString,
+                _registered_method=True)
+        self.StartRun = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/StartRun',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.StartRunRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRun.FromString,
+                _registered_method=True)
+        self.EndRun = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/EndRun',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.EndRunRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRun.FromString,
+                _registered_method=True)
+        self.GetRun = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetRun',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -744,6 +779,54 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordProvenance(self, request, context):
+        """Provenance (docs/api.md, "Provenance"): typed records of the code, config, environment, model, tools and consumed
+        mutations behind an agent's state, each payload checked against its kind's schema, stored as commits under the
+        reserved agent @provenance (so chained and provable). A run (StartRun, EndRun) records the provenance in effect;
+        the agent's commits of the run carry the metadata tag run_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProvenance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProvenance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProvenanceAt(self, request, context):
+        """The provenance in effect for an agent at a point: its run's records then, else the newest record of each kind.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRun(self, request, context):
+        """A run with its provenance records and the commits it made.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -1053,6 +1136,41 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.WhoAmI,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.WhoAmIResponse.SerializeToString,
+            ),
+            'RecordProvenance': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordProvenance,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.RecordProvenanceRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.RecordProvenanceResponse.SerializeToString,
+            ),
+            'GetProvenance': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProvenance,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetProvenanceRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ProvenanceRecord.SerializeToString,
+            ),
+            'ListProvenance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProvenance,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ListProvenanceRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ListProvenanceResponse.SerializeToString,
+            ),
+            'ProvenanceAt': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProvenanceAt,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ProvenanceAtRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ProvenanceAtResponse.SerializeToString,
+            ),
+            'StartRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartRun,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.StartRunRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRun.SerializeToString,
+            ),
+            'EndRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndRun,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.EndRunRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AgentRun.SerializeToString,
+            ),
+            'GetRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRun,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -2680,6 +2798,195 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/WhoAmI',
             statehouse_dot_v2_dot_statehouse__pb2.WhoAmIRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.WhoAmIResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordProvenance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/RecordProvenance',
+            statehouse_dot_v2_dot_statehouse__pb2.RecordProvenanceRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.RecordProvenanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProvenance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetProvenance',
+            statehouse_dot_v2_dot_statehouse__pb2.GetProvenanceRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ProvenanceRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProvenance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/ListProvenance',
+            statehouse_dot_v2_dot_statehouse__pb2.ListProvenanceRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ListProvenanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProvenanceAt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/ProvenanceAt',
+            statehouse_dot_v2_dot_statehouse__pb2.ProvenanceAtRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ProvenanceAtResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/StartRun',
+            statehouse_dot_v2_dot_statehouse__pb2.StartRunRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/EndRun',
+            statehouse_dot_v2_dot_statehouse__pb2.EndRunRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AgentRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetRun',
+            statehouse_dot_v2_dot_statehouse__pb2.GetRunRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.GetRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,265 @@
+extension StatehouseEngine {
+    /// What a caller records: a kind, an optional id, the payload and when it was captured.
+    public struct ProvenanceDraft: Sendable, Hashable {
+        public var kind: ProvenanceKind
+        public var id: String?
+        public var payload: JSONValue
+        public var capturedAt: Microseconds?
+
+        public init(kind: ProvenanceKind, id: String? = nil, payload: JSONValue, capturedAt: Microseconds? = nil) {
+            self.kind = kind
+            self.id = id
+            self.payload = payload
+            self.capturedAt = capturedAt
+        }
+    }
+
+    /// Most records one call records.
+    static let maxProvenanceRecords = 1000
+
+    /// Records provenance of an agent in one commit (under `@provenance`, key `KIND/ID`), each payload checked
+    /// against its kind's schema. Records are immutable: an id already used for the kind is refused.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a payload that does not fit its schema
+    ///   (naming the member), an id in use, or no record.
+    @discardableResult
+    public func recordProvenance(
+        namespace: String = "default", agentID: String, _ drafts: [ProvenanceDraft], runID: String? = nil
+    ) async throws -> [ProvenanceRecord] {
+        let (records, operations, conditions) = try self.provenanceWrites(
+            namespace: namespace, agentID: agentID, drafts, runID: runID)
+        guard !records.isEmpty else { throw StatehouseError.invalidArgument("no provenance record to record") }
+        let result = try await self.systemCommit(
+            namespace: namespace, operations: operations, conditions: conditions,
+            metadata: CommitMetadata(
+                reason: "record provenance", tags: runID.map { [AgentRun.runTag: $0] } ?? [:]))
+        return records.map { record in
+            var record = record
+            record.commitTS = result.commitTS
+            return record
+        }
+    }
+
+    private func provenanceWrites(
+        namespace: String, agentID: String, _ drafts: [ProvenanceDraft], runID: String?
+    ) throws -> ([ProvenanceRecord], [WriteOperation], [KeyCondition]) {
+        try self.validateAgent(namespace: namespace, agentID: agentID)
+        guard drafts.count <= Self.maxProvenanceRecords else {
+            throw StatehouseError.invalidArgument(
+                "\(drafts.count) provenance records in one call; the limit is \(Self.maxProvenanceRecords)")
+        }
+        let now = self.clock.wallMicroseconds()
+        var records: [ProvenanceRecord] = []
+        var keys: Set<String> = []
+        for draft in drafts {
+            try ProvenanceSchema.validate(draft.payload, kind: draft.kind)
+            let id = draft.id ?? TransactionID.make(wallMicroseconds: now)
+            try NameValidation.validateText(id, field: "provenance id", maxBytes: 256, allowEmpty: false)
+            let compact = JSONValue(trusted: Array(try ParsedJSON(parsing: draft.payload.utf8).compactText.utf8))
+            let record = ProvenanceRecord(
+                kind: draft.kind, id: id, agentID: agentID, capturedAt: draft.capturedAt ?? now, payload: compact,
+                runID: runID)
+            guard keys.insert(record.key).inserted else {
+                throw StatehouseError.invalidArgument("provenance record '\(record.key.prefix(64))' appears twice")
+            }
+            records.append(record)
+        }
+        let operations = records.map {
+            WriteOperation.put(
+                agentID: ReservedNames.provenanceAgent, key: $0.key, value: ProvenanceRecordCodec.value($0))
+        }
+        // A record id is used once: the commit fails (conflict) if another made it meanwhile or before.
+        let conditions = records.map {
+            KeyCondition(agentID: ReservedNames.provenanceAgent, key: $0.key, requirement: .expected(.absent))
+        }
+        return (records, operations, conditions)
+    }
+
+    /// One provenance record.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/notFound(_:)`` when there is none.
+    public func getProvenance(
+        namespace: String = "default", kind: ProvenanceKind, id: String
+    ) async throws -> ProvenanceRecord {
+        try self.validateNamespace(namespace)
+        let stored = try await self.backend.get(
+            namespace: namespace, agentID: ReservedNames.provenanceAgent, key: "\(kind.rawValue)/\(id)", at: .latest)
+        guard stored.value != nil else {
+            throw StatehouseError.notFound("no \(kind.rawValue) provenance record '\(id.prefix(64))'")
+        }
+        return try ProvenanceRecordCodec.record(stored)
+    }
+
+    /// Provenance records by kind and id, narrowed to an agent, a kind or a run.
+    public func listProvenance(
+        namespace: String = "default", agentID: String? = nil, kind: ProvenanceKind? = nil, runID: String? = nil,
+        limit: Int = 1000, cursor: String? = nil
+    ) async throws -> Page<ProvenanceRecord> {
+        try await self.recordPage(
+            namespace: namespace, agent: ReservedNames.provenanceAgent,
+            query: [agentID ?? "", kind?.rawValue ?? "", runID ?? ""], limit: limit, cursor: cursor
+        ) { stored in
+            guard stored.value != nil else { return nil }
+            let record = try ProvenanceRecordCodec.record(stored)
+            if let agentID, record.agentID != agentID { return nil }
+            if let kind, record.kind != kind { return nil }
+            if let runID, record.runID != runID { return nil }
+            return record
+        }
+    }
+
+    /// The provenance of an agent in effect at a commit: the records of the run in effect then (the last run the agent
+    /// started at or before it, unless it had ended), else the newest record of each kind recorded at or before it.
+    public func provenance(
+        namespace: String = "default", agentID: String, at commitTS: CommitTS
+    ) async throws -> (run: AgentRun?, records: [ProvenanceRecord]) {
+        try self.validateAgent(namespace: namespace, agentID: agentID)
+        var all: [ProvenanceRecord] = []
+        var after: String?
+        let pageSize = self.limits.maxPageSize
+        while true {
+            let page = try await self.backend.scan(
+                namespace: namespace, agentID: ReservedNames.provenanceAgent, prefix: "", after: after,
+                atCommit: commitTS, limit: pageSize)
+            all += try page.map(ProvenanceRecordCodec.record).filter { $0.agentID == agentID }
+            guard page.count == pageSize, let last = page.last else { break }
+            after = last.key
+        }
+        let runs = try await self.runs(namespace: namespace, agentID: agentID, at: commitTS)
+        if let run = runs.last(where: { $0.endCommitTS == nil || $0.endCommitTS! > commitTS }) {
+            let keys = Set(run.provenance)
+            return (run, all.filter { keys.contains($0.key) })
+        }
+        var newest: [ProvenanceKind: ProvenanceRecord] = [:]
+        for record in all where (newest[record.kind]?.commitTS ?? 0) <= record.commitTS {
+            newest[record.kind] = record
+        }
+        return (nil, ProvenanceKind.allCases.compactMap { newest[$0] })
+    }
+
+    // MARK: Runs
+
+    /// Starts a run of an agent: one commit records its provenance (as ``recordProvenance(namespace:agentID:_:runID:)``
+    /// does) and the run (`@runs/ID`, status `running`). The agent's commits of the run carry the metadata tag
+    /// `run_id` = ID.
+    public func startRun(
+        namespace: String = "default", agentID: String, id: String? = nil, provenance drafts: [ProvenanceDraft],
+        metadata: JSONValue? = nil
+    ) async throws -> AgentRun {
+        let now = self.clock.wallMicroseconds()
+        let id = id ?? TransactionID.make(wallMicroseconds: now)
+        try NameValidation.validateText(id, field: "run id", maxBytes: 256, allowEmpty: false)
+        let (records, operations, conditions) = try self.provenanceWrites(
+            namespace: namespace, agentID: agentID, drafts, runID: id)
+        var run = AgentRun(
+            id: id, agentID: agentID, status: "running", startedAt: now, startCommitTS: 0,
+            provenance: records.map(\.key), metadata: metadata)
+        let result = try await self.systemCommit(
+            namespace: namespace,
+            operations: operations + [
+                .put(agentID: ReservedNames.runsAgent, key: id, value: ProvenanceRecordCodec.value(run))
+            ],
+            conditions: conditions + [
+                KeyCondition(agentID: ReservedNames.runsAgent, key: id, requirement: .expected(.absent))
+            ],
+            metadata: CommitMetadata(reason: "start run '\(id.prefix(64))'", tags: [AgentRun.runTag: id]))
+        run.startCommitTS = result.commitTS
+        return run
+    }
+
+    /// Ends a run with a status (`succeeded` by default).
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/notFound(_:)`` for an unknown run;
+    ///   ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for one already ended.
+    public func endRun(namespace: String = "default", id: String, status: String = "succeeded") async throws -> AgentRun
+    {
+        try NameValidation.validateText(status, field: "status", maxBytes: 256, allowEmpty: false)
+        let (stored, current) = try await self.readRun(namespace: namespace, id: id)
+        guard current.endedAt == nil else {
+            throw StatehouseError.invalidArgument("run '\(id.prefix(64))' already ended (status \(current.status))")
+        }
+        guard status != "running" else { throw StatehouseError.invalidArgument("a run cannot end as 'running'") }
+        var run = current
+        run.status = status
+        run.endedAt = self.clock.wallMicroseconds()
+        // The end commit is the next one of the namespace; its commit_ts is recorded with the run after the commit
+        // (it is known only then), so the stored record names it by the commit that follows the last of the run.
+        let head = try await self.backend.head(namespace: namespace)
+        run.endCommitTS = head.commitTS + 1
+        let result = try await self.systemCommit(
+            namespace: namespace,
+            operations: [.put(agentID: ReservedNames.runsAgent, key: id, value: ProvenanceRecordCodec.value(run))],
+            conditions: [
+                KeyCondition(
+                    agentID: ReservedNames.runsAgent, key: id, requirement: .unchangedSinceRead(stored.version))
+            ],
+            scopeConditions: [ScopeCondition(agentID: nil, unchangedSince: head.commitTS)],
+            metadata: CommitMetadata(reason: "end run '\(id.prefix(64))' (\(status))", tags: [AgentRun.runTag: id]))
+        run.endCommitTS = result.commitTS
+        return run
+    }
+
+    public func getRun(namespace: String = "default", id: String) async throws -> AgentRun {
+        try await self.readRun(namespace: namespace, id: id).run
+    }
+
+    /// The commits of a run, oldest first: the agent's commits from the run's start to its end (or the head) that carry
+    /// its `run_id` tag, at most `limit`.
+    public func runCommits(namespace: String = "default", run: AgentRun, limit: Int = 1000) async throws -> [Event] {
+        var events: [Event] = []
+        var cursor: String?
+        let filter = LogFilter(
+            namespace: namespace, agentID: run.agentID, fromCommitTS: run.startCommitTS, toCommitTS: run.endCommitTS)
+        repeat {
+            let page = try await self.readLog(filter, limit: self.limits.maxPageSize, cursor: cursor)
+            events += page.items.filter { $0.metadata.tags[AgentRun.runTag] == run.id }
+            cursor = page.nextCursor
+        } while cursor != nil && events.count < limit
+        return Array(events.prefix(limit))
+    }
+
+    /// An agent's runs as of a commit, in the order they started.
+    func runs(namespace: String, agentID: String, at commitTS: CommitTS) async throws -> [AgentRun] {
+        var runs: [AgentRun] = []
+        var after: String?
+        let pageSize = self.limits.maxPageSize
+        while true {
+            let page = try await self.backend.scan(
+                namespace: namespace, agentID: ReservedNames.runsAgent, prefix: "", after: after, atCommit: commitTS,
+                limit: pageSize)
+            for stored in page {
+                let first = try await self.backend.get(
+                    namespace: namespace, agentID: ReservedNames.runsAgent, key: stored.key, at: .version(1))
+                let run = try ProvenanceRecordCodec.run(stored, startCommitTS: first.commitTS)
+                if run.agentID == agentID { runs.append(run) }
+            }
+            guard page.count == pageSize, let last = page.last else { break }
+            after = last.key
+        }
+        return runs.sorted { $0.startCommitTS < $1.startCommitTS }
+    }
+
+    private func readRun(namespace: String, id: String) async throws -> (stored: StateRecord, run: AgentRun) {
+        try self.validateNamespace(namespace)
+        let stored = try await self.backend.get(
+            namespace: namespace, agentID: ReservedNames.runsAgent, key: id, at: .latest)
+        guard stored.value != nil else { throw StatehouseError.notFound("no run '\(id.prefix(64))'") }
+        let first = try await self.backend.get(
+            namespace: namespace, agentID: ReservedNames.runsAgent, key: id, at: .version(1))
+        return (stored, try ProvenanceRecordCodec.run(stored, startCommitTS: first.commitTS))
+    }
+}
+
+extension StatehouseEngine {
+    /// ``provenance(namespace:agentID:at:)`` at a point (a commit_ts, a time, a snapshot, or the head), with the
+    /// commit_ts it resolved to.
+    public func provenance(
+        namespace: String = "default", agentID: String, at point: StatePoint
+    ) async throws -> (commitTS: CommitTS, run: AgentRun?, records: [ProvenanceRecord]) {
+        try self.validateAgent(namespace: namespace, agentID: agentID)
+        let head = try await self.backend.head(namespace: namespace).commitTS
+        let commitTS = try await self.resolve(point, namespace: namespace, head: head)
+        let (run, records) = try await self.provenance(namespace: namespace, agentID: agentID, at: commitTS)
+        return (commitTS, run, records)
+    }
+}
