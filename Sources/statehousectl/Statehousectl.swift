@@ -24,7 +24,7 @@ struct Statehousectl: AsyncParsableCommand {
             Bench.self, LedgerKeyCommand.self, Audit.self, StateCommand.self, AgentCommand.self, SnapshotCommand.self,
             Restore.self, Fork.self, Diff.self, EventCommand.self, Events.self, SessionCommand.self, TaskCommand.self,
             Search.self, Backup.self, Export.self, Import.self, RetentionCommand.self, Compact.self, MCPCommand.self,
-            TokenCommand.self, WhoAmI.self,
+            TokenCommand.self, WhoAmI.self, CaptureCommand.self, ProvenanceCommand.self, RunCommand.self,
         ]
     )
 

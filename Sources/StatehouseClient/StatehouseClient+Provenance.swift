@@ -1,0 +1,115 @@
+import Foundation
+public import StatehouseModel
+import StatehouseProto
+import StatehouseWire
+
+// Provenance records and runs (docs/api.md, "Provenance").
+extension StatehouseClient {
+    /// A record to make: its kind, an optional id (nil: the daemon makes one), the payload, when it was captured.
+    public struct ProvenanceDraft: Sendable, Hashable {
+        public var kind: ProvenanceKind
+        public var id: String?
+        public var payload: JSONValue
+        public var capturedAt: Microseconds?
+
+        public init(kind: ProvenanceKind, id: String? = nil, payload: JSONValue, capturedAt: Microseconds? = nil) {
+            self.kind = kind
+            self.id = id
+            self.payload = payload
+            self.capturedAt = capturedAt
+        }
+
+        var proto: Statehouse_V2_ProvenanceDraft {
+            Wire.proto(draftKind: self.kind, id: self.id, payload: self.payload, capturedAt: self.capturedAt)
+        }
+    }
+
+    /// Records provenance of an agent in one commit; each payload must fit its kind's schema.
+    public func recordProvenance(
+        namespace: String = "default", agentID: String, _ drafts: [ProvenanceDraft], runID: String? = nil
+    ) async throws -> [ProvenanceRecord] {
+        var request = Statehouse_V2_RecordProvenanceRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        request.records = drafts.map(\.proto)
+        request.runID = runID ?? ""
+        return try await self.call {
+            try await self.stub.recordProvenance(request).records.map(Wire.provenanceRecord)
+        }
+    }
+
+    public func listProvenance(
+        namespace: String = "default", agentID: String? = nil, kind: ProvenanceKind? = nil, runID: String? = nil,
+        limit: Int = 1000, cursor: String? = nil
+    ) async throws -> Page<ProvenanceRecord> {
+        var request = Statehouse_V2_ListProvenanceRequest()
+        request.namespace = namespace
+        request.agentID = agentID ?? ""
+        request.kind = kind?.rawValue ?? ""
+        request.runID = runID ?? ""
+        request.limit = UInt32(clamping: limit)
+        request.cursor = cursor ?? ""
+        return try await self.call {
+            let response = try await self.stub.listProvenance(request)
+            return Page(
+                items: try response.records.map(Wire.provenanceRecord),
+                nextCursor: response.nextCursor.isEmpty ? nil : response.nextCursor)
+        }
+    }
+
+    /// The provenance in effect for an agent at a point, with the commit_ts it resolved to and the run then.
+    public func provenance(
+        namespace: String = "default", agentID: String, at point: StatePoint = .latest
+    ) async throws -> (commitTS: CommitTS, run: AgentRun?, records: [ProvenanceRecord]) {
+        var request = Statehouse_V2_ProvenanceAtRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        if let at = Wire.proto(point) { request.at = at }
+        return try await self.call {
+            let response = try await self.stub.provenanceAt(request)
+            return (
+                response.commitTs, response.hasRun ? try Wire.run(response.run) : nil,
+                try response.records.map(Wire.provenanceRecord)
+            )
+        }
+    }
+
+    public func startRun(
+        namespace: String = "default", agentID: String, id: String? = nil, provenance: [ProvenanceDraft],
+        metadata: JSONValue? = nil
+    ) async throws -> AgentRun {
+        var request = Statehouse_V2_StartRunRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        request.id = id ?? ""
+        request.provenance = provenance.map(\.proto)
+        if let metadata { request.metadata = Data(metadata.utf8) }
+        return try await self.call { try Wire.run(try await self.stub.startRun(request)) }
+    }
+
+    public func endRun(namespace: String = "default", id: String, status: String = "succeeded") async throws -> AgentRun
+    {
+        var request = Statehouse_V2_EndRunRequest()
+        request.namespace = namespace
+        request.id = id
+        request.status = status
+        return try await self.call { try Wire.run(try await self.stub.endRun(request)) }
+    }
+
+    /// A run, its provenance records and the commits it made (at most `commitLimit`).
+    public func run(
+        namespace: String = "default", id: String, commitLimit: Int = 1000
+    ) async throws -> (run: AgentRun, provenance: [ProvenanceRecord], commits: [Event]) {
+        var request = Statehouse_V2_GetRunRequest()
+        request.namespace = namespace
+        request.id = id
+        request.commitLimit = UInt32(clamping: commitLimit)
+        return try await self.call {
+            let response = try await self.stub.getRun(request)
+            return (
+                try Wire.run(response.run), try response.provenance.map(Wire.provenanceRecord),
+                try response.commits.map(Wire.event)
+            )
+        }
+    }
+}

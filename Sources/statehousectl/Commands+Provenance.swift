@@ -1,0 +1,364 @@
+import ArgumentParser
+import Foundation
+import StatehouseClient
+import StatehouseModel
+
+/// `capture`, `provenance` and `run`: what produced an agent's state (docs/api.md, "Provenance").
+struct CaptureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture provenance (git, env, config, model, tool): print it, or record it with --agent.",
+        subcommands: [CaptureGit.self, CaptureEnv.self, CaptureConfig.self, CaptureModel.self, CaptureTool.self]
+    )
+}
+
+/// Where a capture goes: printed (the default), or recorded for an agent (and a run).
+struct CaptureTarget: ParsableArguments {
+    @Option(help: "Record it as provenance of this agent (default: only print the payload).") var agent: String?
+    @Option(help: "With --agent: the run it belongs to.") var run: String?
+    @Option(help: "With --agent: the record's id (default: one the daemon makes).") var id: String?
+
+    func emitOrRecord(
+        _ kind: ProvenanceKind, _ payloads: [JSONOutput], global: GlobalOptions
+    ) async throws {
+        guard let agent = self.agent else {
+            for payload in payloads { emit(payload.text) }
+            return
+        }
+        if self.id != nil, payloads.count > 1 { throw ValidationError("--id names one record; this captures several") }
+        let drafts = try payloads.map {
+            StatehouseClient.ProvenanceDraft(kind: kind, id: self.id, payload: try JSONValue(validating: $0.text))
+        }
+        let (host, port) = try global.endpoint()
+        let records = try await withStatehouseClient(
+            host: host, port: port, tls: try global.tls(), token: try global.token()
+        ) { try await $0.recordProvenance(namespace: global.namespaceName, agentID: agent, drafts, runID: self.run) }
+        for record in records {
+            emit(try global.format == .json ? ProvenanceRender.json(record).text : ProvenanceRender.line(record))
+        }
+    }
+}
+
+struct CaptureGit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "git", abstract: "Code: repository, commit, dirty or not, branch, lock files with digests.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var target: CaptureTarget
+    @Argument(help: "A directory in the work tree (default: the current one).") var path: String = "."
+
+    func run() async throws {
+        try await self.target.emitOrRecord(.code, [try Collectors.code(at: self.path)], global: self.global)
+    }
+}
+
+struct CaptureEnv: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Environment: OS, kernel, architecture, runtimes, locale, time zone, clock source, host name.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var target: CaptureTarget
+
+    func run() async throws {
+        try await self.target.emitOrRecord(.environment, [Collectors.environment()], global: self.global)
+    }
+}
+
+struct CaptureConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Config: each file's path, SHA-256 and size (one record per file).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var target: CaptureTarget
+    @Argument(help: "The files.") var files: [String]
+
+    func validate() throws {
+        guard !self.files.isEmpty else { throw ValidationError("name at least one file") }
+    }
+
+    func run() async throws {
+        try await self.target.emitOrRecord(.config, try self.files.map(Collectors.config(file:)), global: self.global)
+    }
+}
+
+struct CaptureModel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model", abstract: "Model: provider, name, version, parameters, prompt template digest.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var target: CaptureTarget
+    @Option(help: "The provider, e.g. anthropic.") var provider: String
+    @Option(help: "The model's name.") var name: String
+    @Option(help: "The model's version.") var version: String?
+    @Option(help: "A parameter KEY=VALUE (repeatable; VALUE is JSON when it parses, else a string).")
+    var param: [String] = []
+    @Option(help: "A prompt template file; its SHA-256 is recorded.") var promptTemplate: String?
+
+    func run() async throws {
+        let payload = try Collectors.model(
+            provider: self.provider, name: self.name, version: self.version, parameters: self.param,
+            promptTemplate: self.promptTemplate)
+        try await self.target.emitOrRecord(.model, [payload], global: self.global)
+    }
+}
+
+struct CaptureTool: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tool", abstract: "Tool: name, version, and the SHA-256 of its file.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var target: CaptureTarget
+    @Option(help: "The tool's name.") var name: String
+    @Option(help: "Its version.") var version: String?
+    @Option(help: "Its file (a script, a binary); its SHA-256 is recorded.") var file: String?
+
+    func run() async throws {
+        var fields: [(String, JSONOutput)] = [("name", .string(self.name))]
+        if let version = self.version { fields.append(("version", .string(version))) }
+        if let file = self.file { fields.append(("sha256", .string(try Collectors.digest(ofFile: file).sha256))) }
+        try await self.target.emitOrRecord(.tool, [.object(fields)], global: self.global)
+    }
+}
+
+struct ProvenanceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provenance",
+        abstract: "Provenance records: in effect at a point (the default), record one, list them.",
+        subcommands: [ProvenanceAt.self, ProvenanceRecordCommand.self, ProvenanceList.self],
+        defaultSubcommand: ProvenanceAt.self
+    )
+}
+
+struct ProvenanceAt: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "at",
+        abstract: "The code, config, environment, model and tools in effect for an agent at a point.",
+        discussion: """
+            The records of the run in effect then, or else the newest record of each kind recorded by then. A point \\
+            is latest, a commit_ts, an RFC 3339 time or a snapshot name; --as-of takes a time.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The agent.") var agent: String
+    @Option(help: "The point (default: latest).") var at: String = "latest"
+    @Option(help: "A time (RFC 3339); same as --at TIME.") var asOf: String?
+
+    func run() async throws {
+        let point = try LifecycleRender.point(self.asOf ?? self.at)
+        let (host, port) = try self.global.endpoint()
+        let found = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { try await $0.provenance(namespace: self.global.namespaceName, agentID: self.agent, at: point) }
+        if try self.global.format == .json {
+            emit(
+                JSONOutput.object([
+                    ("commit_ts", .int(found.commitTS)),
+                    ("run", found.run.map(ProvenanceRender.json) ?? .null),
+                    ("records", .array(found.records.map(ProvenanceRender.json))),
+                ]).text)
+            return
+        }
+        emit(
+            "provenance of agent '\(self.agent)' at commit_ts \(found.commitTS)"
+                + (found.run.map { " (run \($0.id), \($0.status))" } ?? ""))
+        if found.records.isEmpty { emit("no provenance recorded by then") }
+        for record in found.records { emit(ProvenanceRender.line(record)) }
+    }
+}
+
+struct ProvenanceRecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record", abstract: "Record a provenance payload of a kind (checked against its schema).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "code, config, environment, mutation, model or tool.") var kind: String
+    @Argument(help: "The payload: a JSON object.") var payload: String
+    @Option(help: "The agent.") var agent: String
+    @Option(help: "The run it belongs to.") var run: String?
+    @Option(help: "The record's id (default: one the daemon makes).") var id: String?
+
+    func run() async throws {
+        let kind: ProvenanceKind
+        let payload: JSONValue
+        do {
+            kind = try ProvenanceKind.parse(self.kind)
+            payload = try JSONValue(validating: self.payload)
+        } catch let error as StatehouseError {
+            throw ValidationError("\(error)")
+        }
+        let (host, port) = try self.global.endpoint()
+        let records = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
+            try await $0.recordProvenance(
+                namespace: self.global.namespaceName, agentID: self.agent,
+                [.init(kind: kind, id: self.id, payload: payload)], runID: self.run)
+        }
+        for record in records {
+            emit(try self.global.format == .json ? ProvenanceRender.json(record).text : ProvenanceRender.line(record))
+        }
+    }
+}
+
+struct ProvenanceList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Provenance records by kind and id, narrowed to an agent, a kind or a run.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this agent's.") var agent: String?
+    @Option(help: "Only this kind.") var kind: String?
+    @Option(help: "Only this run's.") var run: String?
+
+    func run() async throws {
+        let kind = try self.kind.map { kind -> ProvenanceKind in
+            do { return try ProvenanceKind.parse(kind) } catch let error as StatehouseError {
+                throw ValidationError("\(error)")
+            }
+        }
+        let (host, port) = try self.global.endpoint()
+        let records = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
+            var records: [ProvenanceRecord] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.listProvenance(
+                    namespace: self.global.namespaceName, agentID: self.agent, kind: kind, runID: self.run,
+                    cursor: cursor)
+                records += page.items
+                cursor = page.nextCursor
+            } while cursor != nil
+            return records
+        }
+        if try self.global.format == .json {
+            emit(JSONOutput.array(records.map(ProvenanceRender.json)).text)
+        } else {
+            for record in records { emit(ProvenanceRender.line(record)) }
+        }
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Runs: start one with the provenance in effect, end it, show it with its commits.",
+        subcommands: [RunStart.self, RunEnd.self, RunShow.self]
+    )
+}
+
+struct RunStart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start a run of an agent, recording its provenance; prints the run id.",
+        discussion: """
+            Tag the agent's commits of the run with the metadata tag run_id=ID (the SDKs' run helpers do). \\
+            --capture env and --capture git[=PATH] run the collectors; --record KIND=JSON adds a payload as is.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The agent.") var agent: String
+    @Option(help: "The run's id (default: one the daemon makes).") var id: String?
+    @Option(help: "env, or git[=PATH] (repeatable).") var capture: [String] = []
+    @Option(help: "KIND=JSON (repeatable).") var record: [String] = []
+
+    func run() async throws {
+        var drafts: [StatehouseClient.ProvenanceDraft] = []
+        for capture in self.capture {
+            if capture == "env" {
+                drafts.append(
+                    .init(kind: .environment, payload: try JSONValue(validating: Collectors.environment().text)))
+            } else if capture == "git" || capture.hasPrefix("git=") {
+                let path = capture == "git" ? "." : String(capture.dropFirst(4))
+                drafts.append(.init(kind: .code, payload: try JSONValue(validating: Collectors.code(at: path).text)))
+            } else {
+                throw ValidationError("--capture takes env or git[=PATH], not '\(capture)'")
+            }
+        }
+        for record in self.record {
+            guard let equals = record.firstIndex(of: "="),
+                let kind = ProvenanceKind(rawValue: String(record[..<equals]))
+            else { throw ValidationError("--record takes KIND=JSON, got '\(record.prefix(40))'") }
+            do {
+                drafts.append(
+                    .init(
+                        kind: kind, payload: try JSONValue(validating: String(record[record.index(after: equals)...]))))
+            } catch let error as StatehouseError {
+                throw ValidationError("--record \(kind.rawValue): \(error)")
+            }
+        }
+        let (host, port) = try self.global.endpoint()
+        let run = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
+            try await $0.startRun(
+                namespace: self.global.namespaceName, agentID: self.agent, id: self.id, provenance: drafts)
+        }
+        emit(try self.global.format == .json ? ProvenanceRender.json(run).text : run.id)
+    }
+}
+
+struct RunEnd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "end", abstract: "End a run with a status.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The run's id.") var id: String
+    @Option(help: "succeeded (default), failed, or your word.") var status: String = "succeeded"
+
+    func run() async throws {
+        let (host, port) = try self.global.endpoint()
+        let run = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { try await $0.endRun(namespace: self.global.namespaceName, id: self.id, status: self.status) }
+        emit(
+            try self.global.format == .json
+                ? ProvenanceRender.json(run).text
+                : "ended run \(run.id) (\(run.status)) at commit_ts \(run.endCommitTS ?? 0)")
+    }
+}
+
+struct RunShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "A run: its status, the provenance recorded with it, and the commits it made.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The run's id.") var id: String
+
+    func run() async throws {
+        let (host, port) = try self.global.endpoint()
+        let shown = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { try await $0.run(namespace: self.global.namespaceName, id: self.id) }
+        if try self.global.format == .json {
+            emit(
+                JSONOutput.object([
+                    ("run", ProvenanceRender.json(shown.run)),
+                    ("provenance", .array(shown.provenance.map(ProvenanceRender.json))),
+                    ("commits", .array(shown.commits.map { ModelJSON.event($0) })),
+                ]).text)
+            return
+        }
+        let run = shown.run
+        emit(
+            "run \(run.id) of agent '\(run.agentID)': \(run.status), started \(RFC3339.text(run.startedAt)) at "
+                + "commit_ts \(run.startCommitTS)"
+                + (run.endedAt.map { ", ended \(RFC3339.text($0)) at commit_ts \(run.endCommitTS ?? 0)" } ?? ""))
+        for record in shown.provenance { emit("  " + ProvenanceRender.line(record)) }
+        emit("\(shown.commits.count) commit(s): " + shown.commits.map { "\($0.commitTS)" }.joined(separator: ", "))
+    }
+}
+
+enum ProvenanceRender {
+    static func json(_ record: ProvenanceRecord) -> JSONOutput {
+        .object([
+            ("kind", .string(record.kind.rawValue)), ("id", .string(record.id)), ("agent_id", .string(record.agentID)),
+            ("captured_at", .string(RFC3339.text(record.capturedAt))), ("payload", .raw(record.payload.text)),
+            ("run_id", record.runID.map { .string($0) } ?? .null), ("commit_ts", .int(record.commitTS)),
+        ])
+    }
+
+    static func json(_ run: AgentRun) -> JSONOutput {
+        .object([
+            ("id", .string(run.id)), ("agent_id", .string(run.agentID)), ("status", .string(run.status)),
+            ("started_at", .string(RFC3339.text(run.startedAt))),
+            ("ended_at", run.endedAt.map { .string(RFC3339.text($0)) } ?? .null),
+            ("start_commit_ts", .int(run.startCommitTS)), ("end_commit_ts", run.endCommitTS.map { .int($0) } ?? .null),
+            ("provenance", .array(run.provenance.map { .string($0) })),
+            ("metadata", run.metadata.map { .raw($0.text) } ?? .null),
+        ])
+    }
+
+    static func line(_ record: ProvenanceRecord) -> String {
+        "\(record.kind.rawValue)/\(record.id)  \(record.payload.text)  (commit_ts \(record.commitTS)"
+            + (record.runID.map { ", run \($0)" } ?? "") + ")"
+    }
+}
