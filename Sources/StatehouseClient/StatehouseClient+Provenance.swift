@@ -113,3 +113,45 @@ extension StatehouseClient {
         }
     }
 }
+
+extension StatehouseClient {
+    /// Advice on reproducing: the agent's provenance at `to` against `from`, or (with both) run against run.
+    public func advise(
+        namespace: String = "default", agentID: String = "", from: StatePoint = .latest, to: StatePoint = .latest,
+        fromRun: String? = nil, toRun: String? = nil
+    ) async throws -> (fromCommitTS: CommitTS, toCommitTS: CommitTS, score: Int, findings: [ProvenanceAdvisory.Finding])
+    {
+        var request = Statehouse_V2_AdviseRequest()
+        request.namespace = namespace
+        request.agentID = agentID
+        if let point = Wire.proto(from) { request.from = point }
+        if let point = Wire.proto(to) { request.to = point }
+        request.fromRun = fromRun ?? ""
+        request.toRun = toRun ?? ""
+        return try await self.call {
+            let response = try await self.stub.advise(request)
+            return (
+                response.fromCommitTs, response.toCommitTs, Int(response.score),
+                response.findings.map {
+                    ProvenanceAdvisory.Finding(
+                        rule: $0.rule, points: Int($0.points), message: $0.message, recommendation: $0.recommendation)
+                }
+            )
+        }
+    }
+
+    /// The plan to replay the mutations a run recorded.
+    public func replayPlan(namespace: String = "default", runID: String) async throws -> MutationReplayPlan.Wire {
+        var request = Statehouse_V2_GetReplayPlanRequest()
+        request.namespace = namespace
+        request.runID = runID
+        return try await self.call {
+            let response = try await self.stub.getReplayPlan(request)
+            return MutationReplayPlan.Wire(
+                sources: response.sources.map { source in
+                    (source.source, source.steps.map { ($0.sequence, $0.type, $0.id, $0.record) })
+                },
+                findings: response.findings.map { ($0.rule, $0.source, $0.message) })
+        }
+    }
+}

@@ -263,3 +263,43 @@ extension StatehouseEngine {
         return (commitTS, run, records)
     }
 }
+
+extension StatehouseEngine {
+    /// Advice on reproducing the agent's work at `to` from what was in effect at `from` (``ProvenanceAdvisory``).
+    public func advise(
+        namespace: String = "default", agentID: String, from: StatePoint, to: StatePoint
+    ) async throws -> (fromCommitTS: CommitTS, toCommitTS: CommitTS, advisory: ProvenanceAdvisory) {
+        let baseline = try await self.provenance(namespace: namespace, agentID: agentID, at: from)
+        let candidate = try await self.provenance(namespace: namespace, agentID: agentID, at: to)
+        return (
+            baseline.commitTS, candidate.commitTS,
+            ProvenanceAdvisory(baseline: baseline.records, candidate: candidate.records)
+        )
+    }
+
+    /// Advice comparing the provenance recorded with two runs.
+    public func advise(namespace: String = "default", fromRun: String, toRun: String) async throws -> ProvenanceAdvisory
+    {
+        _ = try await self.getRun(namespace: namespace, id: fromRun)
+        _ = try await self.getRun(namespace: namespace, id: toRun)
+        let limit = self.limits.maxPageSize
+        let baseline = try await self.listProvenance(namespace: namespace, runID: fromRun, limit: limit).items
+        let candidate = try await self.listProvenance(namespace: namespace, runID: toRun, limit: limit).items
+        return ProvenanceAdvisory(baseline: baseline, candidate: candidate)
+    }
+
+    /// The plan to replay the mutations recorded with a run, checked against the run's config records.
+    public func replayPlan(namespace: String = "default", runID: String) async throws -> MutationReplayPlan {
+        _ = try await self.getRun(namespace: namespace, id: runID)
+        var records: [ProvenanceRecord] = []
+        var cursor: String?
+        repeat {
+            let page = try await self.listProvenance(
+                namespace: namespace, runID: runID, limit: self.limits.maxPageSize, cursor: cursor)
+            records += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return MutationReplayPlan(
+            mutations: records.filter { $0.kind == .mutation }, configs: records.filter { $0.kind == .config })
+    }
+}

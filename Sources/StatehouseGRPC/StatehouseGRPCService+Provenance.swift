@@ -100,3 +100,70 @@ extension ServiceImplementation {
         return response
     }
 }
+
+extension ServiceImplementation {
+    func advise(
+        request: Statehouse_V2_AdviseRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_AdviseResponse {
+        try self.authorize(.readState, request.namespace)
+        let namespace = Wire.namespace(request.namespace)
+        var response = Statehouse_V2_AdviseResponse()
+        let advisory: ProvenanceAdvisory
+        if !request.fromRun.isEmpty || !request.toRun.isEmpty {
+            guard !request.fromRun.isEmpty, !request.toRun.isEmpty else {
+                throw StatehouseError.invalidArgument("compare two runs: give both from_run and to_run")
+            }
+            advisory = try await self.engine.advise(
+                namespace: namespace, fromRun: request.fromRun, toRun: request.toRun)
+        } else {
+            let found = try await self.engine.advise(
+                namespace: namespace, agentID: request.agentID,
+                from: Wire.statePoint(request.hasFrom ? request.from : nil),
+                to: Wire.statePoint(request.hasTo ? request.to : nil))
+            response.fromCommitTs = found.fromCommitTS
+            response.toCommitTs = found.toCommitTS
+            advisory = found.advisory
+        }
+        response.score = Int32(advisory.score)
+        response.findings = advisory.findings.map { finding in
+            var proto = Statehouse_V2_AdvisoryFinding()
+            proto.rule = finding.rule
+            proto.points = Int32(finding.points)
+            proto.message = finding.message
+            proto.recommendation = finding.recommendation
+            return proto
+        }
+        return response
+    }
+
+    func getReplayPlan(
+        request: Statehouse_V2_GetReplayPlanRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_ReplayPlan {
+        try self.authorize(.readState, request.namespace)
+        let plan = try await self.engine.replayPlan(namespace: Wire.namespace(request.namespace), runID: request.runID)
+        var response = Statehouse_V2_ReplayPlan()
+        response.runID = request.runID
+        response.sources = plan.sources.map { source in
+            var proto = Statehouse_V2_ReplaySource()
+            proto.source = source.source
+            proto.steps = source.steps.map { step in
+                var proto = Statehouse_V2_ReplayStep()
+                proto.sequence = step.sequence
+                proto.type = step.type
+                proto.id = step.id
+                proto.record = step.record
+                proto.hash = step.hash ?? ""
+                return proto
+            }
+            return proto
+        }
+        response.findings = plan.findings.map { finding in
+            var proto = Statehouse_V2_ReplayFinding()
+            proto.rule = finding.rule
+            proto.source = finding.source
+            proto.message = finding.message
+            return proto
+        }
+        return response
+    }
+}

@@ -902,6 +902,32 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Advise" metadata.
+        public enum Advise: Sendable {
+            /// Request type for "Advise".
+            public typealias Input = Statehouse_V2_AdviseRequest
+            /// Response type for "Advise".
+            public typealias Output = Statehouse_V2_AdviseResponse
+            /// Descriptor for "Advise".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "Advise",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetReplayPlan" metadata.
+        public enum GetReplayPlan: Sendable {
+            /// Request type for "GetReplayPlan".
+            public typealias Input = Statehouse_V2_GetReplayPlanRequest
+            /// Response type for "GetReplayPlan".
+            public typealias Output = Statehouse_V2_ReplayPlan
+            /// Descriptor for "GetReplayPlan".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetReplayPlan",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -984,6 +1010,8 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             StartRun.descriptor,
             EndRun.descriptor,
             GetRun.descriptor,
+            Advise.descriptor,
+            GetReplayPlan.descriptor,
             Session.descriptor
         ]
     }
@@ -2075,6 +2103,44 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetRunRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_GetRunResponse>
+
+        /// Handle the "Advise" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+        /// > 0-100 by documented rules with a recommendation per finding.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_AdviseRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_AdviseResponse` messages.
+        func advise(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_AdviseRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AdviseResponse>
+
+        /// Handle the "GetReplayPlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+        /// > config mismatches reported as named findings.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetReplayPlanRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ReplayPlan` messages.
+        func getReplayPlan(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetReplayPlanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ReplayPlan>
 
         /// Handle the "Session" method.
         ///
@@ -3168,6 +3234,44 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_GetRunResponse>
 
+        /// Handle the "Advise" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+        /// > 0-100 by documented rules with a recommendation per finding.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_AdviseRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_AdviseResponse` message.
+        func advise(
+            request: GRPCCore.ServerRequest<Statehouse_V2_AdviseRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AdviseResponse>
+
+        /// Handle the "GetReplayPlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+        /// > config mismatches reported as named findings.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetReplayPlanRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ReplayPlan` message.
+        func getReplayPlan(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetReplayPlanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ReplayPlan>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -4260,6 +4364,44 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_GetRunResponse
 
+        /// Handle the "Advise" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+        /// > 0-100 by documented rules with a recommendation per finding.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_AdviseRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_AdviseResponse` to respond with.
+        func advise(
+            request: Statehouse_V2_AdviseRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_AdviseResponse
+
+        /// Handle the "GetReplayPlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+        /// > config mismatches reported as named findings.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetReplayPlanRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ReplayPlan` to respond with.
+        func getReplayPlan(
+            request: Statehouse_V2_GetReplayPlanRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ReplayPlan
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -5023,6 +5165,28 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.Advise.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AdviseRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AdviseResponse>(),
+            handler: { request, context in
+                try await self.advise(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetReplayPlan.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetReplayPlanRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ReplayPlan>(),
+            handler: { request, context in
+                try await self.getReplayPlan(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -5770,6 +5934,28 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_GetRunResponse> {
         let response = try await self.getRun(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func advise(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_AdviseRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_AdviseResponse> {
+        let response = try await self.advise(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getReplayPlan(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetReplayPlanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ReplayPlan> {
+        let response = try await self.getReplayPlan(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -6652,6 +6838,32 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_GetRunResponse> {
         return GRPCCore.ServerResponse<Statehouse_V2_GetRunResponse>(
             message: try await self.getRun(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func advise(
+        request: GRPCCore.ServerRequest<Statehouse_V2_AdviseRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_AdviseResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_AdviseResponse>(
+            message: try await self.advise(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getReplayPlan(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetReplayPlanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ReplayPlan> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ReplayPlan>(
+            message: try await self.getReplayPlan(
                 request: request.message,
                 context: context
             ),
@@ -8084,6 +8296,54 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_GetRunResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_GetRunResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Advise" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+        /// > 0-100 by documented rules with a recommendation per finding.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_AdviseRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_AdviseRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AdviseResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func advise<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_AdviseRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_AdviseRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AdviseResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AdviseResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetReplayPlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+        /// > config mismatches reported as named findings.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetReplayPlanRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetReplayPlanRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ReplayPlan` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getReplayPlan<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetReplayPlanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetReplayPlanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ReplayPlan>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ReplayPlan>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -10259,6 +10519,76 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "Advise" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+        /// > 0-100 by documented rules with a recommendation per finding.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_AdviseRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_AdviseRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_AdviseResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func advise<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_AdviseRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_AdviseRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_AdviseResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AdviseResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.Advise.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetReplayPlan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+        /// > config mismatches reported as named findings.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetReplayPlanRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetReplayPlanRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ReplayPlan` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getReplayPlan<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetReplayPlanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetReplayPlanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ReplayPlan>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ReplayPlan>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetReplayPlan.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -12089,6 +12419,66 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetRunRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetRunResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Advise" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+    /// > 0-100 by documented rules with a recommendation per finding.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_AdviseRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func advise<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_AdviseRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AdviseResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.advise(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_AdviseRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_AdviseResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetReplayPlan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+    /// > config mismatches reported as named findings.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetReplayPlanRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getReplayPlan<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetReplayPlanRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ReplayPlan>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getReplayPlan(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetReplayPlanRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ReplayPlan>(),
             options: options,
             onResponse: handleResponse
         )
@@ -14186,6 +14576,74 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getRun(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Advise" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+    /// > 0-100 by documented rules with a recommendation per finding.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func advise<Result>(
+        _ message: Statehouse_V2_AdviseRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_AdviseResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_AdviseRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.advise(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetReplayPlan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+    /// > config mismatches reported as named findings.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getReplayPlan<Result>(
+        _ message: Statehouse_V2_GetReplayPlanRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ReplayPlan>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetReplayPlanRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getReplayPlan(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -235,7 +235,7 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Runs: start one with the provenance in effect, end it, show it with its commits.",
-        subcommands: [RunStart.self, RunEnd.self, RunShow.self]
+        subcommands: [RunStart.self, RunEnd.self, RunShow.self, RunPlan.self]
     )
 }
 
@@ -360,5 +360,126 @@ enum ProvenanceRender {
     static func line(_ record: ProvenanceRecord) -> String {
         "\(record.kind.rawValue)/\(record.id)  \(record.payload.text)  (commit_ts \(record.commitTS)"
             + (record.runID.map { ", run \($0)" } ?? "") + ")"
+    }
+}
+
+struct Advisory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "advisory",
+        abstract: "What differs between the provenance of two points or two runs, with a reproducibility risk score.",
+        discussion: """
+            The score (0-100) adds up the rules that find something (docs/api.md, "Advisory"): code commit changed 30, \\
+            model changed 25, dirty work tree 20, config changed 15, model parameters changed 10, runtime changed 10, \\
+            platform changed 10, a capture missing 10, tool changed 5.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The agent (with --from / --to).") var agent: String?
+    @Option(help: "The baseline's point: latest, a commit_ts, an RFC 3339 time or a snapshot.") var from: String?
+    @Option(help: "The candidate's point (default: latest).") var to: String = "latest"
+    @Option(help: "Compare runs instead: the baseline run.") var fromRun: String?
+    @Option(help: "The candidate run.") var toRun: String?
+
+    func validate() throws {
+        if self.fromRun != nil || self.toRun != nil {
+            guard self.fromRun != nil, self.toRun != nil else {
+                throw ValidationError("give both --from-run and --to-run")
+            }
+        } else {
+            guard self.agent != nil, self.from != nil else {
+                throw ValidationError("give --agent and --from (and --to), or --from-run and --to-run")
+            }
+        }
+    }
+
+    func run() async throws {
+        let from = try self.from.map(LifecycleRender.point) ?? .latest
+        let to = try LifecycleRender.point(self.to)
+        let (host, port) = try self.global.endpoint()
+        let advice = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) {
+            try await $0.advise(
+                namespace: self.global.namespaceName, agentID: self.agent ?? "", from: from, to: to,
+                fromRun: self.fromRun, toRun: self.toRun)
+        }
+        if try self.global.format == .json {
+            emit(
+                JSONOutput.object([
+                    ("from_commit_ts", .int(advice.fromCommitTS)), ("to_commit_ts", .int(advice.toCommitTS)),
+                    ("score", .int(advice.score)),
+                    (
+                        "findings",
+                        .array(
+                            advice.findings.map {
+                                .object([
+                                    ("rule", .string($0.rule)), ("points", .int($0.points)),
+                                    ("message", .string($0.message)), ("recommendation", .string($0.recommendation)),
+                                ])
+                            })
+                    ),
+                ]).text)
+            return
+        }
+        emit("reproducibility risk \(advice.score)/100" + (advice.findings.isEmpty ? ": nothing differs" : ""))
+        for finding in advice.findings {
+            emit("  +\(finding.points) \(finding.rule): \(finding.message)")
+            emit("      \(finding.recommendation)")
+        }
+    }
+}
+
+struct RunPlan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "The plan to replay the mutations a run recorded, per source, with findings.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The run's id.") var id: String
+
+    func run() async throws {
+        let (host, port) = try self.global.endpoint()
+        let plan = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { try await $0.replayPlan(namespace: self.global.namespaceName, runID: self.id) }
+        if try self.global.format == .json {
+            emit(
+                JSONOutput.object([
+                    (
+                        "sources",
+                        .array(
+                            plan.sources.map { source in
+                                .object([
+                                    ("source", .string(source.source)),
+                                    (
+                                        "steps",
+                                        .array(
+                                            source.steps.map {
+                                                .object([
+                                                    ("sequence", .int($0.sequence)), ("type", .string($0.type)),
+                                                    ("id", .string($0.id)), ("record", .string($0.record)),
+                                                ])
+                                            })
+                                    ),
+                                ])
+                            })
+                    ),
+                    (
+                        "findings",
+                        .array(
+                            plan.findings.map {
+                                .object([
+                                    ("rule", .string($0.rule)), ("source", .string($0.source)),
+                                    ("message", .string($0.message)),
+                                ])
+                            })
+                    ),
+                ]).text)
+            return
+        }
+        for source in plan.sources {
+            emit(
+                "\(source.source): " + source.steps.map { "\($0.sequence) \($0.type) \($0.id)" }.joined(separator: ", ")
+            )
+        }
+        for finding in plan.findings { emit("\(finding.rule) (\(finding.source)): \(finding.message)") }
+        if plan.sources.isEmpty { emit("the run recorded no mutation") }
     }
 }

@@ -410,6 +410,20 @@ struct AccessTests {
                         $0.id = "r"
                     }, metadata: metadata)
             }
+            await denied("Advise") {
+                try await client.advise(
+                    .with {
+                        $0.namespace = ns
+                        $0.agentID = "a"
+                    }, metadata: metadata)
+            }
+            await denied("GetReplayPlan") {
+                try await client.getReplayPlan(
+                    .with {
+                        $0.namespace = ns
+                        $0.runID = "r"
+                    }, metadata: metadata)
+            }
             await denied("GetRun") {
                 try await client.getRun(
                     .with {

@@ -131,3 +131,38 @@ def test_a_run_ties_commits_to_its_provenance(daemon, namespace: str, repo: Path
     assert sorted(record["kind"] for record in at["records"]) == ["code", "environment", "model"]
     code = next(record for record in at["records"] if record["kind"] == "code")
     assert code["payload"]["commit"] == git(repo, "rev-parse", "HEAD")
+
+
+def test_advisory_between_two_runs_with_a_changed_config_and_a_replay_plan(
+    daemon, namespace: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "agent.yaml"
+    config.write_text("temperature: 0\n")
+    for run, text in (("good", "temperature: 0\n"), ("bad", "temperature: 1\n")):
+        config.write_text(text)
+        captured = json.loads(ctl(daemon, namespace, "capture", "config", str(config)).stdout)
+        mutations = [
+            f'mutation={{"type": "kafka", "id": "{run}-{n}", "source": "orders", "sequence": {n}}}' for n in (1, 2, 4)
+        ]
+        started = ctl(
+            daemon, namespace, "run", "start", "planner", "--id", run, "--capture", "env",
+            "--record", "config=" + json.dumps(captured),
+            "--record", 'model={"provider": "anthropic", "name": "claude"}',
+            *[part for mutation in mutations for part in ("--record", mutation)],
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        assert ctl(daemon, namespace, "run", "end", run).returncode == 0
+    advice = ctl(daemon, namespace, "advisory", "--from-run", "good", "--to-run", "bad", "-o", "json")
+    assert advice.returncode == 0, advice.stderr
+    report = json.loads(advice.stdout)
+    rules = [finding["rule"] for finding in report["findings"]]
+    assert "config_changed" in rules and "missing_capture" in rules  # neither run captured code
+    assert report["score"] == sum(finding["points"] for finding in report["findings"])
+    text = ctl(daemon, namespace, "advisory", "--from-run", "good", "--to-run", "bad").stdout
+    assert text.startswith(f"reproducibility risk {report['score']}/100") and "config_changed" in text
+
+    plan = json.loads(ctl(daemon, namespace, "run", "plan", "bad", "-o", "json").stdout)
+    assert [step["sequence"] for step in plan["sources"][0]["steps"]] == [1, 2, 4]
+    assert [finding["rule"] for finding in plan["findings"]] == ["gap"]
+    usage = ctl(daemon, namespace, "advisory", "--from-run", "good")
+    assert usage.returncode == 2 and "both --from-run and --to-run" in usage.stderr

@@ -1671,6 +1671,95 @@ class GetRunResponse(_message.Message):
     commits: _containers.RepeatedCompositeFieldContainer[Event]
     def __init__(self, run: _Optional[_Union[AgentRun, _Mapping]] = ..., provenance: _Optional[_Iterable[_Union[ProvenanceRecord, _Mapping]]] = ..., commits: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
 
+class AdviseRequest(_message.Message):
+    __slots__ = ("namespace", "agent_id", "to", "from_run", "to_run")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    FROM_RUN_FIELD_NUMBER: _ClassVar[int]
+    TO_RUN_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    agent_id: str
+    to: StatePoint
+    from_run: str
+    to_run: str
+    def __init__(self, namespace: _Optional[str] = ..., agent_id: _Optional[str] = ..., to: _Optional[_Union[StatePoint, _Mapping]] = ..., from_run: _Optional[str] = ..., to_run: _Optional[str] = ..., **kwargs) -> None: ...
+
+class AdvisoryFinding(_message.Message):
+    __slots__ = ("rule", "points", "message", "recommendation")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RECOMMENDATION_FIELD_NUMBER: _ClassVar[int]
+    rule: str
+    points: int
+    message: str
+    recommendation: str
+    def __init__(self, rule: _Optional[str] = ..., points: _Optional[int] = ..., message: _Optional[str] = ..., recommendation: _Optional[str] = ...) -> None: ...
+
+class AdviseResponse(_message.Message):
+    __slots__ = ("from_commit_ts", "to_commit_ts", "score", "findings")
+    FROM_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    TO_COMMIT_TS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    from_commit_ts: int
+    to_commit_ts: int
+    score: int
+    findings: _containers.RepeatedCompositeFieldContainer[AdvisoryFinding]
+    def __init__(self, from_commit_ts: _Optional[int] = ..., to_commit_ts: _Optional[int] = ..., score: _Optional[int] = ..., findings: _Optional[_Iterable[_Union[AdvisoryFinding, _Mapping]]] = ...) -> None: ...
+
+class GetReplayPlanRequest(_message.Message):
+    __slots__ = ("namespace", "run_id")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    run_id: str
+    def __init__(self, namespace: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class ReplayStep(_message.Message):
+    __slots__ = ("sequence", "type", "id", "record", "hash")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    type: str
+    id: str
+    record: str
+    hash: str
+    def __init__(self, sequence: _Optional[int] = ..., type: _Optional[str] = ..., id: _Optional[str] = ..., record: _Optional[str] = ..., hash: _Optional[str] = ...) -> None: ...
+
+class ReplaySource(_message.Message):
+    __slots__ = ("source", "steps")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    steps: _containers.RepeatedCompositeFieldContainer[ReplayStep]
+    def __init__(self, source: _Optional[str] = ..., steps: _Optional[_Iterable[_Union[ReplayStep, _Mapping]]] = ...) -> None: ...
+
+class ReplayFinding(_message.Message):
+    __slots__ = ("rule", "source", "message")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    rule: str
+    source: str
+    message: str
+    def __init__(self, rule: _Optional[str] = ..., source: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ReplayPlan(_message.Message):
+    __slots__ = ("run_id", "sources", "findings")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    sources: _containers.RepeatedCompositeFieldContainer[ReplaySource]
+    findings: _containers.RepeatedCompositeFieldContainer[ReplayFinding]
+    def __init__(self, run_id: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[ReplaySource, _Mapping]]] = ..., findings: _Optional[_Iterable[_Union[ReplayFinding, _Mapping]]] = ...) -> None: ...
+
 class ImportLogRequest(_message.Message):
     __slots__ = ("namespace", "source_namespace", "events")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]

@@ -369,6 +369,16 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunResponse.FromString,
                 _registered_method=True)
+        self.Advise = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/Advise',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.AdviseRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AdviseResponse.FromString,
+                _registered_method=True)
+        self.GetReplayPlan = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/GetReplayPlan',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetReplayPlanRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ReplayPlan.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -827,6 +837,22 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Advise(self, request, context):
+        """What differs between the provenance of two points, or of two runs (from_run, to_run win over the points), scored
+        0-100 by documented rules with a recommendation per finding.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReplayPlan(self, request, context):
+        """The ordered, per-source plan to replay the mutations a run recorded, with duplicates, gaps, mixed namespaces and
+        config mismatches reported as named findings.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -1171,6 +1197,16 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.GetRun,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetRunResponse.SerializeToString,
+            ),
+            'Advise': grpc.unary_unary_rpc_method_handler(
+                    servicer.Advise,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.AdviseRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.AdviseResponse.SerializeToString,
+            ),
+            'GetReplayPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReplayPlan,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetReplayPlanRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ReplayPlan.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -2987,6 +3023,60 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/GetRun',
             statehouse_dot_v2_dot_statehouse__pb2.GetRunRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.GetRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Advise(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/Advise',
+            statehouse_dot_v2_dot_statehouse__pb2.AdviseRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.AdviseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReplayPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetReplayPlan',
+            statehouse_dot_v2_dot_statehouse__pb2.GetReplayPlanRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ReplayPlan.FromString,
             options,
             channel_credentials,
             insecure,
