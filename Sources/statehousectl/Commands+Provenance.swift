@@ -483,3 +483,72 @@ struct RunPlan: AsyncParsableCommand {
         if plan.sources.isEmpty { emit("the run recorded no mutation") }
     }
 }
+
+struct ManifestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "manifest",
+        abstract: "Capture manifests: validate one, show what it captures, or run it (start a run with it).",
+        subcommands: [ManifestValidate.self, ManifestShow.self, ManifestRun.self]
+    )
+}
+
+struct ManifestValidate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check a manifest's structure (no capture, no daemon).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The manifest (JSON).") var file: String
+
+    func run() async throws {
+        let manifest = try CaptureManifest(path: self.file)
+        emit("ok: \(manifest.entries.count) capture(s) for agent '\(manifest.agent)'")
+    }
+}
+
+struct ManifestShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Run a manifest's collectors and print each payload (no daemon).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The manifest (JSON).") var file: String
+
+    func run() async throws {
+        let captured = try CaptureManifest(path: self.file).capture()
+        if try self.global.format == .json {
+            emit(
+                JSONOutput.array(
+                    captured.map { .object([("kind", .string($0.0.rawValue)), ("payload", .raw($0.1.text))]) }
+                ).text)
+        } else {
+            for (kind, payload) in captured { emit("\(kind.rawValue)  \(payload.text)") }
+        }
+    }
+}
+
+struct ManifestRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Capture what a manifest lists and start a run of its agent with it; prints the run id.",
+        discussion: "With --no-run the records are recorded for the agent without a run.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The manifest (JSON).") var file: String
+    @Option(help: "The run's id (default: one the daemon makes).") var id: String?
+    @Flag(help: "Record the provenance without starting a run.") var noRun = false
+
+    func run() async throws {
+        let manifest = try CaptureManifest(path: self.file)
+        let drafts = try manifest.capture().map { StatehouseClient.ProvenanceDraft(kind: $0.0, payload: $0.1) }
+        let (host, port) = try self.global.endpoint()
+        try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { client in
+            if self.noRun {
+                let records = try await client.recordProvenance(
+                    namespace: self.global.namespaceName, agentID: manifest.agent, drafts)
+                for record in records { emit(ProvenanceRender.line(record)) }
+            } else {
+                let run = try await client.startRun(
+                    namespace: self.global.namespaceName, agentID: manifest.agent, id: self.id, provenance: drafts)
+                emit(try self.global.format == .json ? ProvenanceRender.json(run).text : run.id)
+            }
+        }
+    }
+}

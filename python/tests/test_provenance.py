@@ -166,3 +166,46 @@ def test_advisory_between_two_runs_with_a_changed_config_and_a_replay_plan(
     assert [finding["rule"] for finding in plan["findings"]] == ["gap"]
     usage = ctl(daemon, namespace, "advisory", "--from-run", "good")
     assert usage.returncode == 2 and "both --from-run and --to-run" in usage.stderr
+
+
+def test_a_manifest_is_validated_shown_and_run(daemon, namespace: str, repo: Path, tmp_path: Path) -> None:
+    config = tmp_path / "agent.yaml"
+    config.write_text("temperature: 0\n")
+    manifest = tmp_path / "capture.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "agent": "planner",
+                "capture": [
+                    {"kind": "git", "path": str(repo)},
+                    {"kind": "env"},
+                    {"kind": "config", "files": [str(config)]},
+                    {"kind": "model", "provider": "anthropic", "name": "claude", "parameters": {"temperature": 0}},
+                    {"kind": "tool", "name": "search", "version": "2"},
+                    {"kind": "record", "provenance": "mutation",
+                     "payload": {"type": "kafka", "id": "o-1", "source": "orders", "sequence": 1}},
+                ],
+            }
+        )
+    )  # fmt: skip
+    valid = ctl(daemon, namespace, "manifest", "validate", str(manifest))
+    assert valid.returncode == 0 and "ok: 6 capture(s) for agent 'planner'" in valid.stdout, valid.stderr
+    shown = json.loads(ctl(daemon, namespace, "manifest", "show", str(manifest), "-o", "json").stdout)
+    assert [item["kind"] for item in shown] == ["code", "environment", "config", "model", "tool", "mutation"]
+    assert shown[3]["payload"]["parameters"] == {"temperature": 0}
+    started = ctl(daemon, namespace, "manifest", "run", str(manifest), "--id", "from-manifest")
+    assert started.returncode == 0 and started.stdout.strip() == "from-manifest", started.stderr
+    run = json.loads(ctl(daemon, namespace, "run", "show", "from-manifest", "-o", "json").stdout)
+    assert len(run["provenance"]) == 6
+
+    for broken, message in [
+        ({"agent": "a", "capture": [{"kind": "git", "colour": 1}]}, "git takes no member 'colour'"),
+        ({"agent": "a", "capture": [{"kind": "config"}]}, "config needs 'files'"),
+        ({"agent": "a", "capture": [{"kind": "dance"}]}, '"kind" is one of'),
+        ({"agent": "a", "capture": []}, "non-empty array"),
+        ({"capture": [{"kind": "env"}]}, '"agent" must be'),
+        ({"agent": "a", "capture": [{"kind": "record", "provenance": "tool", "payload": {"nom": "x"}}]}, "tool"),
+    ]:
+        manifest.write_text(json.dumps(broken))
+        refused = ctl(daemon, namespace, "manifest", "validate", str(manifest))
+        assert refused.returncode == 2 and message in refused.stderr, (broken, refused.stderr)
