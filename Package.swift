@@ -82,6 +82,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Content-addressed blobs (artifacts) in the data directory.
+        .target(
+            name: "StatehouseArtifacts",
+            dependencies: [
+                "StatehouseModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Who may do what: tokens, grants, roles, quotas; the one access check every transport calls.
         .target(
             name: "StatehouseAccess",
@@ -145,6 +154,7 @@ let package = Package(
             name: "StatehouseGRPC",
             dependencies: [
                 "StatehouseAccess",
+                "StatehouseArtifacts",
                 "StatehouseCore",
                 "StatehouseWire",
                 "StatehouseProto",
@@ -180,6 +190,7 @@ let package = Package(
             name: "StatehouseServer",
             dependencies: [
                 "StatehouseAccess",
+                "StatehouseArtifacts",
                 "StatehouseBuildInfo",
                 "StatehouseCore",
                 "StatehouseSQLite",

@@ -202,7 +202,8 @@ extension StatehouseEngine {
             guard value.utf8.count <= self.limits.maxValueBytes else {
                 throw StatehouseError.invalidArgument(
                     "value of key '\(operation.key.prefix(64))' is \(value.utf8.count) bytes; "
-                        + "the limit is \(self.limits.maxValueBytes) bytes"
+                        + "the limit is \(self.limits.maxValueBytes) bytes: store large content as an artifact "
+                        + "(PutArtifact, statehousectl artifact put) and keep its SHA-256 in the value"
                 )
             }
         case .delete:

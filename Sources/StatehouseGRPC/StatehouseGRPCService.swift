@@ -2,6 +2,7 @@ import Foundation
 public import GRPCCore
 public import Logging
 public import StatehouseAccess
+public import StatehouseArtifacts
 public import StatehouseCore
 import StatehouseProto
 import StatehouseWire
@@ -41,16 +42,19 @@ public struct StatehouseGRPCService: RegistrableRPCService {
     ///   - build: reported by the `Version` RPC.
     ///   - maxSessionRequestsInFlight: requests of one session handled at once; more wait. The default is 256.
     ///   - access: who may do what; the default lets every client do everything (a daemon without auth).
+    ///   - artifacts: the artifact store; `nil` (a daemon in memory) answers artifact calls with UNAVAILABLE.
     ///   - logger: receives replay and watch start/end at info level.
     public init(
         engine: StatehouseEngine,
         build: BuildInfo,
         maxSessionRequestsInFlight: Int = 256,
         access: AccessControl? = nil,
+        artifacts: ArtifactStore? = nil,
         logger: Logger
     ) {
         self.implementation = ServiceImplementation(
             engine: engine,
+            artifacts: artifacts,
             access: access ?? AccessControl(engine: engine, configuration: .init(), logger: logger),
             build: build,
             maxSessionRequestsInFlight: max(1, maxSessionRequestsInFlight),
@@ -67,6 +71,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
 /// The generated protocol's implementation; internal so that generated types stay out of the public API.
 struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     let engine: StatehouseEngine
+    let artifacts: ArtifactStore?
     let access: AccessControl
     let build: StatehouseGRPCService.BuildInfo
     let maxSessionRequestsInFlight: Int

@@ -928,6 +928,45 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "PutArtifact" metadata.
+        public enum PutArtifact: Sendable {
+            /// Request type for "PutArtifact".
+            public typealias Input = Statehouse_V2_ArtifactChunk
+            /// Response type for "PutArtifact".
+            public typealias Output = Statehouse_V2_ArtifactInfo
+            /// Descriptor for "PutArtifact".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "PutArtifact",
+                type: .clientStreaming
+            )
+        }
+        /// Namespace for "GetArtifact" metadata.
+        public enum GetArtifact: Sendable {
+            /// Request type for "GetArtifact".
+            public typealias Input = Statehouse_V2_GetArtifactRequest
+            /// Response type for "GetArtifact".
+            public typealias Output = Statehouse_V2_ArtifactChunk
+            /// Descriptor for "GetArtifact".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "GetArtifact",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "StatArtifact" metadata.
+        public enum StatArtifact: Sendable {
+            /// Request type for "StatArtifact".
+            public typealias Input = Statehouse_V2_GetArtifactRequest
+            /// Response type for "StatArtifact".
+            public typealias Output = Statehouse_V2_ArtifactInfo
+            /// Descriptor for "StatArtifact".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "StatArtifact",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -1012,6 +1051,9 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             GetRun.descriptor,
             Advise.descriptor,
             GetReplayPlan.descriptor,
+            PutArtifact.descriptor,
+            GetArtifact.descriptor,
+            StatArtifact.descriptor,
             Session.descriptor
         ]
     }
@@ -2141,6 +2183,54 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetReplayPlanRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ReplayPlan>
+
+        /// Handle the "PutArtifact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+        /// > upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+        /// > once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ArtifactChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ArtifactInfo` messages.
+        func putArtifact(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ArtifactChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactInfo>
+
+        /// Handle the "GetArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetArtifactRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ArtifactChunk` messages.
+        func getArtifact(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetArtifactRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactChunk>
+
+        /// Handle the "StatArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_GetArtifactRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ArtifactInfo` messages.
+        func statArtifact(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetArtifactRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactInfo>
 
         /// Handle the "Session" method.
         ///
@@ -3272,6 +3362,54 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ReplayPlan>
 
+        /// Handle the "PutArtifact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+        /// > upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+        /// > once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_ArtifactChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ArtifactInfo` message.
+        func putArtifact(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_ArtifactChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo>
+
+        /// Handle the "GetArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_ArtifactChunk` messages.
+        func getArtifact(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetArtifactRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactChunk>
+
+        /// Handle the "StatArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_ArtifactInfo` message.
+        func statArtifact(
+            request: GRPCCore.ServerRequest<Statehouse_V2_GetArtifactRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -4402,6 +4540,55 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_ReplayPlan
 
+        /// Handle the "PutArtifact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+        /// > upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+        /// > once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Statehouse_V2_ArtifactChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ArtifactInfo` to respond with.
+        func putArtifact(
+            request: GRPCCore.RPCAsyncSequence<Statehouse_V2_ArtifactChunk, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ArtifactInfo
+
+        /// Handle the "GetArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetArtifactRequest` message.
+        ///   - response: A response stream of `Statehouse_V2_ArtifactChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func getArtifact(
+            request: Statehouse_V2_GetArtifactRequest,
+            response: GRPCCore.RPCWriter<Statehouse_V2_ArtifactChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "StatArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_GetArtifactRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_ArtifactInfo` to respond with.
+        func statArtifact(
+            request: Statehouse_V2_GetArtifactRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_ArtifactInfo
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -5187,6 +5374,39 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.PutArtifact.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ArtifactChunk>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ArtifactInfo>(),
+            handler: { request, context in
+                try await self.putArtifact(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.GetArtifact.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetArtifactRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ArtifactChunk>(),
+            handler: { request, context in
+                try await self.getArtifact(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.StatArtifact.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_GetArtifactRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ArtifactInfo>(),
+            handler: { request, context in
+                try await self.statArtifact(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -5956,6 +6176,39 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ReplayPlan> {
         let response = try await self.getReplayPlan(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func putArtifact(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ArtifactChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactInfo> {
+        let response = try await self.putArtifact(
+            request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getArtifact(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetArtifactRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactChunk> {
+        let response = try await self.getArtifact(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    public func statArtifact(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_GetArtifactRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactInfo> {
+        let response = try await self.statArtifact(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -6864,6 +7117,49 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ReplayPlan> {
         return GRPCCore.ServerResponse<Statehouse_V2_ReplayPlan>(
             message: try await self.getReplayPlan(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func putArtifact(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_ArtifactChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo>(
+            message: try await self.putArtifact(
+                request: request.messages,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getArtifact(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetArtifactRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactChunk> {
+        return GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.getArtifact(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func statArtifact(
+        request: GRPCCore.ServerRequest<Statehouse_V2_GetArtifactRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo> {
+        return GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo>(
+            message: try await self.statArtifact(
                 request: request.message,
                 context: context
             ),
@@ -8344,6 +8640,69 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ReplayPlan>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ReplayPlan>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PutArtifact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+        /// > upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+        /// > once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Statehouse_V2_ArtifactChunk` messages.
+        ///   - serializer: A serializer for `Statehouse_V2_ArtifactChunk` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ArtifactInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func putArtifact<Result>(
+            request: GRPCCore.StreamingClientRequest<Statehouse_V2_ArtifactChunk>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ArtifactChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ArtifactInfo>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetArtifactRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ArtifactChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getArtifact<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetArtifactRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ArtifactChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V2_ArtifactChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StatArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetArtifactRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ArtifactInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func statArtifact<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetArtifactRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ArtifactInfo>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -10589,6 +10948,100 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "PutArtifact" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+        /// > upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+        /// > once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Statehouse_V2_ArtifactChunk` messages.
+        ///   - serializer: A serializer for `Statehouse_V2_ArtifactChunk` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ArtifactInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func putArtifact<Result>(
+            request: GRPCCore.StreamingClientRequest<Statehouse_V2_ArtifactChunk>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_ArtifactChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ArtifactInfo>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.clientStreaming(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.PutArtifact.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetArtifactRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ArtifactChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getArtifact<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetArtifactRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ArtifactChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V2_ArtifactChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.GetArtifact.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "StatArtifact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_GetArtifactRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_ArtifactInfo` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func statArtifact<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_GetArtifactRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ArtifactInfo>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.StatArtifact.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -12479,6 +12932,85 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetReplayPlanRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ReplayPlan>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PutArtifact" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+    /// > upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+    /// > once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Statehouse_V2_ArtifactChunk` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func putArtifact<Result>(
+        request: GRPCCore.StreamingClientRequest<Statehouse_V2_ArtifactChunk>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.putArtifact(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_ArtifactChunk>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ArtifactInfo>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetArtifact" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getArtifact<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V2_ArtifactChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.getArtifact(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetArtifactRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ArtifactChunk>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StatArtifact" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_GetArtifactRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func statArtifact<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.statArtifact(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetArtifactRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ArtifactInfo>(),
             options: options,
             onResponse: handleResponse
         )
@@ -14644,6 +15176,98 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getReplayPlan(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PutArtifact" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+    /// > upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+    /// > once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func putArtifact<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Statehouse_V2_ArtifactChunk>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Statehouse_V2_ArtifactChunk>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.putArtifact(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetArtifact" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getArtifact<Result>(
+        _ message: Statehouse_V2_GetArtifactRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Statehouse_V2_ArtifactChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getArtifact(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StatArtifact" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func statArtifact<Result>(
+        _ message: Statehouse_V2_GetArtifactRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_GetArtifactRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.statArtifact(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -4,6 +4,7 @@ public import Logging
 import NIOPosix
 import ServiceLifecycle
 import StatehouseAccess
+import StatehouseArtifacts
 import StatehouseBuildInfo
 import StatehouseCore
 import StatehouseGRPC
@@ -72,7 +73,17 @@ public enum StatehouseDaemon {
         let access = AccessControl(engine: engine, configuration: configuration.access, logger: logger)
         if !configuration.quotas.isEmpty { engine.setCommitAdmission(access.quotas) }
         let build = StatehouseGRPCService.BuildInfo(version: Self.version, gitSHA: gitSHA)
-        let service = StatehouseGRPCService(engine: engine, build: build, access: access, logger: logger)
+        // Blobs live beside the database; a daemon in memory has none.
+        let artifacts: ArtifactStore?
+        do {
+            artifacts =
+                configuration.useMemory ? nil : try ArtifactStore(directory: configuration.dataDirectory + "/artifacts")
+        } catch {
+            await backend.close()
+            throw StatehouseError.unavailable("cannot open the artifact store: \(error)")
+        }
+        let service = StatehouseGRPCService(
+            engine: engine, build: build, access: access, artifacts: artifacts, logger: logger)
         // The original Statehouse API on the same port, so that its clients work unchanged (docs/compatibility.md).
         let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, access: access, logger: logger)
         let transport = HTTP2ServerTransport.Posix(

@@ -10,7 +10,8 @@ extension Wire {
     package static func value(_ data: Data, limits: EngineLimits) throws -> JSONValue {
         guard data.count <= limits.maxValueBytes else {
             throw StatehouseError.invalidArgument(
-                "value is \(data.count) bytes; the limit is \(limits.maxValueBytes) bytes"
+                "value is \(data.count) bytes; the limit is \(limits.maxValueBytes) bytes: store large content as an "
+                    + "artifact (PutArtifact, statehousectl artifact put) and keep its SHA-256 in the value"
             )
         }
         return try JSONValue(validating: [UInt8](data), maxDepth: limits.maxJSONDepth)

@@ -25,7 +25,7 @@ struct Statehousectl: AsyncParsableCommand {
             Restore.self, Fork.self, Diff.self, EventCommand.self, Events.self, SessionCommand.self, TaskCommand.self,
             Search.self, Backup.self, Export.self, Import.self, RetentionCommand.self, Compact.self, MCPCommand.self,
             TokenCommand.self, WhoAmI.self, CaptureCommand.self, ProvenanceCommand.self, RunCommand.self,
-            Advisory.self, ManifestCommand.self,
+            Advisory.self, ManifestCommand.self, ArtifactCommand.self,
         ]
     )
 

@@ -424,6 +424,30 @@ struct AccessTests {
                         $0.runID = "r"
                     }, metadata: metadata)
             }
+            await denied("StatArtifact") {
+                try await client.statArtifact(
+                    .with {
+                        $0.namespace = ns
+                        $0.sha256 = String(repeating: "a", count: 64)
+                    }, metadata: metadata)
+            }
+            await denied("GetArtifact") {
+                try await client.getArtifact(
+                    .with {
+                        $0.namespace = ns
+                        $0.sha256 = String(repeating: "a", count: 64)
+                    }, metadata: metadata
+                ) { response in for try await _ in response.messages {} }
+            }
+            await denied("PutArtifact") {
+                try await client.putArtifact(metadata: metadata) { writer in
+                    try await writer.write(
+                        .with {
+                            $0.namespace = ns
+                            $0.data = Data("x".utf8)
+                        })
+                }
+            }
             await denied("GetRun") {
                 try await client.getRun(
                     .with {

@@ -1760,6 +1760,38 @@ class ReplayPlan(_message.Message):
     findings: _containers.RepeatedCompositeFieldContainer[ReplayFinding]
     def __init__(self, run_id: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[ReplaySource, _Mapping]]] = ..., findings: _Optional[_Iterable[_Union[ReplayFinding, _Mapping]]] = ...) -> None: ...
 
+class ArtifactChunk(_message.Message):
+    __slots__ = ("namespace", "expected_sha256", "data")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_SHA256_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    expected_sha256: str
+    data: bytes
+    def __init__(self, namespace: _Optional[str] = ..., expected_sha256: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class ArtifactInfo(_message.Message):
+    __slots__ = ("namespace", "sha256", "size", "exists", "deduplicated")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    EXISTS_FIELD_NUMBER: _ClassVar[int]
+    DEDUPLICATED_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    sha256: str
+    size: int
+    exists: bool
+    deduplicated: bool
+    def __init__(self, namespace: _Optional[str] = ..., sha256: _Optional[str] = ..., size: _Optional[int] = ..., exists: _Optional[bool] = ..., deduplicated: _Optional[bool] = ...) -> None: ...
+
+class GetArtifactRequest(_message.Message):
+    __slots__ = ("namespace", "sha256")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    sha256: str
+    def __init__(self, namespace: _Optional[str] = ..., sha256: _Optional[str] = ...) -> None: ...
+
 class ImportLogRequest(_message.Message):
     __slots__ = ("namespace", "source_namespace", "events")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]

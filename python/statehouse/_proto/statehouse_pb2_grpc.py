@@ -379,6 +379,21 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetReplayPlanRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ReplayPlan.FromString,
                 _registered_method=True)
+        self.PutArtifact = channel.stream_unary(
+                '/statehouse.v2.StatehouseService/PutArtifact',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactChunk.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.FromString,
+                _registered_method=True)
+        self.GetArtifact = channel.unary_stream(
+                '/statehouse.v2.StatehouseService/GetArtifact',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactChunk.FromString,
+                _registered_method=True)
+        self.StatArtifact = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/StatArtifact',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -853,6 +868,27 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PutArtifact(self, request_iterator, context):
+        """Artifacts (docs/api.md, "Artifacts"): content-addressed blobs of a namespace, streamed in and out in chunks. An
+        upload's first message names the namespace (and optionally the SHA-256 it must have); it is stored once complete,
+        once per content. A read fails with DATA_LOSS at its end when the blob no longer matches its digest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetArtifact(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StatArtifact(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -1207,6 +1243,21 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.GetReplayPlan,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetReplayPlanRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ReplayPlan.SerializeToString,
+            ),
+            'PutArtifact': grpc.stream_unary_rpc_method_handler(
+                    servicer.PutArtifact,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactChunk.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.SerializeToString,
+            ),
+            'GetArtifact': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetArtifact,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactChunk.SerializeToString,
+            ),
+            'StatArtifact': grpc.unary_unary_rpc_method_handler(
+                    servicer.StatArtifact,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -3077,6 +3128,87 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/GetReplayPlan',
             statehouse_dot_v2_dot_statehouse__pb2.GetReplayPlanRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.ReplayPlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutArtifact(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/statehouse.v2.StatehouseService/PutArtifact',
+            statehouse_dot_v2_dot_statehouse__pb2.ArtifactChunk.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/GetArtifact',
+            statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ArtifactChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StatArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/StatArtifact',
+            statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.FromString,
             options,
             channel_credentials,
             insecure,

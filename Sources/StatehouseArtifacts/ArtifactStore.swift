@@ -1,0 +1,163 @@
+import Crypto
+public import Foundation
+public import StatehouseModel
+
+/// Content-addressed blobs (docs/api.md, "Artifacts"): large things agents produce or read, stored once per namespace
+/// by their SHA-256 under `DATA_DIR/artifacts/<namespace>/sha256/<2 hex>/<62 hex>`.
+///
+/// An upload streams into a temporary file beside them while its digest is computed, is synced, and is renamed into
+/// place only when complete (and, when the caller named one, when its digest is the one expected): a crash or an
+/// abandoned upload leaves no blob half-visible, only a temporary file that the next start removes. A blob already
+/// stored is not written again. A read checks the digest of what it streamed and fails with DATA_LOSS when the file no
+/// longer matches its name. File I/O runs on the store's own dispatch queue, never on the cooperative thread pool.
+public final class ArtifactStore: Sendable {
+    public let directory: String
+    /// Bytes per chunk of a read.
+    public static let chunkBytes = 1 << 20
+    private let queue = DispatchQueue(label: "statehouse.artifacts", attributes: .concurrent)
+
+    /// Opens (creating it) the store in `directory` and removes what interrupted uploads left.
+    public init(directory: String) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+        for leftover in (try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? [] {
+            try? FileManager.default.removeItem(atPath: directory + "/tmp/" + leftover)
+        }
+    }
+
+    public struct Info: Sendable, Hashable {
+        public var namespace: String
+        public var sha256: String
+        public var size: UInt64
+        public var exists: Bool
+        /// For an upload: the blob was stored already, and nothing was written.
+        public var deduplicated: Bool
+    }
+
+    func path(namespace: String, sha256: String) -> String {
+        let digest = Array(sha256)
+        return "\(self.directory)/\(namespace)/sha256/\(String(digest[0..<2]))/\(String(digest[2...]))"
+    }
+
+    static func checkDigest(_ sha256: String) throws {
+        guard ProvenanceSchema.isSHA256(sha256) else {
+            throw StatehouseError.invalidArgument(
+                "an artifact is named by its SHA-256: 64 lowercase hex digits, got '\(sha256.prefix(80))'")
+        }
+    }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            self.queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Whether a blob exists, and its size.
+    public func stat(namespace: String, sha256: String) async throws -> Info {
+        try Self.checkDigest(sha256)
+        let path = self.path(namespace: namespace, sha256: sha256)
+        return try await self.run {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+            return Info(
+                namespace: namespace, sha256: sha256, size: size, exists: attributes != nil, deduplicated: false)
+        }
+    }
+
+    /// An upload in progress: chunks go to a temporary file; ``finish(expected:)`` stores it.
+    public final class Upload: @unchecked Sendable {  // safe: one caller at a time appends, then finishes
+        let store: ArtifactStore
+        let namespace: String
+        let temporary: String
+        let handle: FileHandle
+        var hasher = SHA256()
+        var size: UInt64 = 0
+        var done = false
+
+        init(store: ArtifactStore, namespace: String) throws {
+            self.store = store
+            self.namespace = namespace
+            self.temporary = store.directory + "/tmp/" + UUID().uuidString
+            guard FileManager.default.createFile(atPath: self.temporary, contents: nil) else {
+                throw StatehouseError.unavailable("cannot create a file in the artifact store")
+            }
+            self.handle = try FileHandle(forWritingTo: URL(fileURLWithPath: self.temporary))
+        }
+
+        public func append(_ bytes: Data) async throws {
+            self.hasher.update(data: bytes)
+            self.size += UInt64(bytes.count)
+            let handle = self.handle
+            try await self.store.run { try handle.write(contentsOf: bytes) }
+        }
+
+        /// Syncs and stores the blob under its digest (unless it is there already); the upload's file is gone after.
+        public func finish(expected: String?) async throws -> Info {
+            let sha256 = self.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let (handle, temporary, size, namespace) = (self.handle, self.temporary, self.size, self.namespace)
+            let target = self.store.path(namespace: namespace, sha256: sha256)
+            self.done = true
+            return try await self.store.run {
+                defer { try? FileManager.default.removeItem(atPath: temporary) }
+                try handle.synchronize()
+                try handle.close()
+                if let expected, expected != sha256 {
+                    throw StatehouseError.invalidArgument(
+                        "the upload's SHA-256 is \(sha256), not the \(expected) it was sent as; nothing was stored")
+                }
+                if FileManager.default.fileExists(atPath: target) {
+                    return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: true)
+                }
+                let folder = (target as NSString).deletingLastPathComponent
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                guard rename(temporary, target) == 0 else {
+                    throw StatehouseError.unavailable("cannot store the artifact: \(String(cString: strerror(errno)))")
+                }
+                // The rename is durable once the directory is synced.
+                let directory = open(folder, O_RDONLY)
+                if directory >= 0 {
+                    fsync(directory)
+                    close(directory)
+                }
+                return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: false)
+            }
+        }
+
+        /// Drops an upload that will not finish (the client went away or sent something wrong).
+        public func abandon() {
+            guard !self.done else { return }
+            self.done = true
+            try? self.handle.close()
+            try? FileManager.default.removeItem(atPath: self.temporary)
+        }
+    }
+
+    public func upload(namespace: String) throws -> Upload {
+        try Upload(store: self, namespace: namespace)
+    }
+
+    /// Streams a blob's bytes to `body`, chunk by chunk, checking its digest: when what was read does not hash to its
+    /// name, this throws DATA_LOSS after the last chunk (the caller must discard what it received).
+    public func read(
+        namespace: String, sha256: String, _ body: (Data) async throws -> Void
+    ) async throws {
+        try Self.checkDigest(sha256)
+        let path = self.path(namespace: namespace, sha256: sha256)
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StatehouseError.notFound("no artifact \(sha256) in namespace '\(namespace)'")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while true {
+            let chunk = try await self.run { try handle.read(upToCount: Self.chunkBytes) ?? Data() }
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            try await body(chunk)
+        }
+        let actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        guard actual == sha256 else {
+            throw StatehouseError.dataCorruption(
+                commitTS: 0, reason: "artifact \(sha256) in namespace '\(namespace)' now hashes to \(actual)")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import GRPCCore
+import StatehouseAccess
+import StatehouseArtifacts
+import StatehouseCore
+import StatehouseProto
+import StatehouseWire
+
+// Artifacts: content-addressed blobs streamed in and out (docs/api.md, "Artifacts").
+extension ServiceImplementation {
+    func artifactStore() throws -> ArtifactStore {
+        guard let store = self.artifacts else {
+            throw StatehouseError.unavailable("the artifact store needs a data directory; this daemon runs in memory")
+        }
+        return store
+    }
+
+    static func proto(_ info: ArtifactStore.Info) -> Statehouse_V2_ArtifactInfo {
+        var proto = Statehouse_V2_ArtifactInfo()
+        proto.namespace = info.namespace
+        proto.sha256 = info.sha256
+        proto.size = info.size
+        proto.exists = info.exists
+        proto.deduplicated = info.deduplicated
+        return proto
+    }
+
+    func putArtifact(
+        request: RPCAsyncSequence<Statehouse_V2_ArtifactChunk, any Error>, context: ServerContext
+    ) async throws -> Statehouse_V2_ArtifactInfo {
+        let store = try self.artifactStore()
+        var upload: ArtifactStore.Upload?
+        var expected: String?
+        do {
+            for try await chunk in request {
+                if upload == nil {
+                    let namespace = Wire.namespace(chunk.namespace)
+                    try NameValidation.validateNamespace(namespace, limits: self.limits)
+                    try self.authorize(.commit, namespace)
+                    if !chunk.expectedSha256.isEmpty {
+                        guard ProvenanceSchema.isSHA256(chunk.expectedSha256) else {
+                            throw StatehouseError.invalidArgument(
+                                "expected_sha256 must be 64 lowercase hex digits, got '\(chunk.expectedSha256.prefix(80))'"
+                            )
+                        }
+                        expected = chunk.expectedSha256
+                    }
+                    upload = try store.upload(namespace: namespace)
+                }
+                if !chunk.data.isEmpty { try await upload!.append(chunk.data) }
+            }
+            guard let upload else { throw StatehouseError.invalidArgument("the upload sent no message") }
+            return Self.proto(try await upload.finish(expected: expected))
+        } catch {
+            upload?.abandon()
+            throw error
+        }
+    }
+
+    func getArtifact(
+        request: Statehouse_V2_GetArtifactRequest, response: RPCWriter<Statehouse_V2_ArtifactChunk>,
+        context: ServerContext
+    ) async throws {
+        let namespace = Wire.namespace(request.namespace)
+        try self.authorize(.readState, namespace)
+        try await self.artifactStore().read(namespace: namespace, sha256: request.sha256) { data in
+            var chunk = Statehouse_V2_ArtifactChunk()
+            chunk.data = data
+            try await response.write(chunk)
+        }
+    }
+
+    func statArtifact(
+        request: Statehouse_V2_GetArtifactRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_ArtifactInfo {
+        let namespace = Wire.namespace(request.namespace)
+        try self.authorize(.readState, namespace)
+        return Self.proto(try await self.artifactStore().stat(namespace: namespace, sha256: request.sha256))
+    }
+}

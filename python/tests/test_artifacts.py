@@ -1,0 +1,125 @@
+"""Artifacts against a real daemon: a 100 MiB blob streamed in and out with the daemon's memory bounded, stored once
+per content, refused when it does not hash to what it was sent as, DATA_LOSS when the stored file no longer matches its
+name, and an upload cut by SIGKILL leaving no blob behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from statehouse._proto import statehouse_pb2 as pb
+from statehouse._proto import statehouse_pb2_grpc
+
+CTL = Path(__file__).resolve().parents[2] / ".build" / "debug" / "statehousectl"
+
+
+def ctl(daemon, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CTL), "--addr", daemon.url, "-n", "blobs", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_large_blob_round_trips_once_per_content_with_bounded_memory(make_daemon, tmp_path: Path) -> None:
+    daemon = make_daemon()
+    blob = tmp_path / "blob.bin"
+    with open(blob, "wb") as out:
+        for _ in range(100):
+            out.write(os.urandom(1 << 20))
+    digest = hashlib.sha256(blob.read_bytes()).hexdigest()
+    before = rss_kib(daemon.process.pid)
+    peak = [before]
+    stop = threading.Event()
+
+    def watch() -> None:  # bounded: ends with the transfers below
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_kib(daemon.process.pid))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        put = ctl(daemon, "artifact", "put", str(blob), "-o", "json")
+        assert put.returncode == 0, put.stderr
+        copy = tmp_path / "copy.bin"
+        got = ctl(daemon, "artifact", "get", digest, "--out", str(copy))
+        assert got.returncode == 0, got.stderr
+    finally:
+        stop.set()
+        watcher.join()
+    assert f'"sha256":"{digest}"' in put.stdout and '"size":104857600' in put.stdout
+    assert '"deduplicated":false' in put.stdout
+    assert copy.read_bytes() == blob.read_bytes()
+    # The daemon streams: 100 MiB in and out never sits in its memory.
+    assert peak[0] - before < 64 * 1024, f"RSS grew by {(peak[0] - before) // 1024} MiB"
+
+    again = ctl(daemon, "artifact", "put", str(blob), "-o", "json")
+    assert '"deduplicated":true' in again.stdout
+    stored = list((daemon.data_dir / "artifacts" / "blobs" / "sha256").rglob("*"))
+    assert [path.name for path in stored if path.is_file()] == [digest[2:]]
+    stat = ctl(daemon, "artifact", "stat", digest)
+    assert stat.returncode == 0 and stat.stdout.strip() == f"{digest}  104857600 bytes"
+    missing = ctl(daemon, "artifact", "stat", "0" * 64)
+    assert missing.returncode == 3 and "not stored" in missing.stdout
+
+
+def test_a_wrong_digest_is_refused_and_a_corrupted_blob_is_data_loss(make_daemon, tmp_path: Path) -> None:
+    daemon = make_daemon()
+    small = tmp_path / "small.txt"
+    small.write_text("the tool's output\n")
+    digest = hashlib.sha256(small.read_bytes()).hexdigest()
+    wrong = ctl(daemon, "artifact", "put", str(small), "--expect", "f" * 64)
+    assert wrong.returncode == 2 and "nothing was stored" in wrong.stderr
+    assert ctl(daemon, "artifact", "stat", digest).returncode == 3
+    assert ctl(daemon, "artifact", "put", str(small), "--expect", digest).returncode == 0
+    bad_name = ctl(daemon, "artifact", "stat", "not-a-digest")
+    assert bad_name.returncode == 2 and "64 lowercase hex digits" in bad_name.stderr
+
+    stored = daemon.data_dir / "artifacts" / "blobs" / "sha256" / digest[:2] / digest[2:]
+    stored.write_text("tampered\n")
+    out = tmp_path / "out.txt"
+    corrupt = ctl(daemon, "artifact", "get", digest, "--out", str(out))
+    assert corrupt.returncode == 1 and "now hashes to" in corrupt.stderr
+    assert not out.exists()  # the partial download is removed
+
+
+def test_an_upload_cut_by_sigkill_leaves_no_blob(make_daemon) -> None:
+    daemon = make_daemon()
+    sent = threading.Event()
+
+    def chunks():
+        yield pb.ArtifactChunk(namespace="blobs", data=b"x" * (1 << 20))
+        sent.set()
+        time.sleep(30)  # the daemon is killed meanwhile; the call fails
+        yield pb.ArtifactChunk(data=b"never")
+
+    channel = grpc.insecure_channel(daemon.url)
+    stub = statehouse_pb2_grpc.StatehouseServiceStub(channel)
+    future = stub.PutArtifact.future(chunks(), timeout=60)
+    assert sent.wait(30)
+    tmp = daemon.data_dir / "artifacts" / "tmp"
+    for _ in range(200):  # bounded: the first chunk reaches the temporary file
+        if any(path.stat().st_size > 0 for path in tmp.iterdir()):
+            break
+        time.sleep(0.05)
+    daemon.kill()
+    with pytest.raises(grpc.RpcError):
+        future.result()
+    channel.close()
+    daemon.start()
+    assert list(tmp.iterdir()) == []  # the leftover is removed at start
+    digest = hashlib.sha256(b"x" * (1 << 20)).hexdigest()
+    assert ctl(daemon, "artifact", "stat", digest).returncode == 3
