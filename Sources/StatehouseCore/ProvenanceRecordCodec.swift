@@ -33,7 +33,6 @@ enum ProvenanceRecordCodec {
 
     static func value(_ run: AgentRun) -> JSONValue {
         var out = "{\"agent_id\":" + JSONString.quoted(run.agentID)
-        out += ",\"end_commit_ts\":" + (run.endCommitTS.map { "\($0)" } ?? "null")
         out += ",\"ended_at\":" + (run.endedAt.map { "\($0)" } ?? "null")
         out += ",\"metadata\":" + (run.metadata?.text ?? "null")
         out += ",\"provenance\":[" + run.provenance.map(JSONString.quoted).joined(separator: ",") + "]"
@@ -50,8 +49,8 @@ enum ProvenanceRecordCodec {
         else { throw StatehouseError.dataCorruption(commitTS: stored.commitTS, reason: "run '\(stored.key)'") }
         var endedAt: Microseconds?
         if case .number(let text)? = object[member: "ended_at"] { endedAt = Int64(text) }
-        var endCommitTS: CommitTS?
-        if case .number(let text)? = object[member: "end_commit_ts"] { endCommitTS = CommitTS(text) }
+        // An ended run's record was last written by the commit that ended it.
+        let endCommitTS: CommitTS? = endedAt == nil ? nil : stored.commitTS
         var metadata: JSONValue?
         switch object[member: "metadata"] {
         case nil, .null?: metadata = nil

@@ -26,6 +26,16 @@ extension StatehouseEngine {
     public func recordProvenance(
         namespace: String = "default", agentID: String, _ drafts: [ProvenanceDraft], runID: String? = nil
     ) async throws -> [ProvenanceRecord] {
+        if let runID {
+            // Records join a run of the same agent that is still running.
+            let run = try await self.getRun(namespace: namespace, id: runID)
+            guard run.agentID == agentID, run.endedAt == nil else {
+                throw StatehouseError.invalidArgument(
+                    "run '\(runID.prefix(64))' is "
+                        + (run.agentID != agentID ? "a run of agent '\(run.agentID)'" : "over (\(run.status))")
+                        + "; record provenance with a running run of the same agent")
+            }
+        }
         let (records, operations, conditions) = try self.provenanceWrites(
             namespace: namespace, agentID: agentID, drafts, runID: runID)
         guard !records.isEmpty else { throw StatehouseError.invalidArgument("no provenance record to record") }
@@ -127,8 +137,9 @@ extension StatehouseEngine {
         }
         let runs = try await self.runs(namespace: namespace, agentID: agentID, at: commitTS)
         if let run = runs.last(where: { $0.endCommitTS == nil || $0.endCommitTS! > commitTS }) {
+            // Its records at the start, and those recorded with it since (by this point).
             let keys = Set(run.provenance)
-            return (run, all.filter { keys.contains($0.key) })
+            return (run, all.filter { keys.contains($0.key) || $0.runID == run.id })
         }
         var newest: [ProvenanceKind: ProvenanceRecord] = [:]
         for record in all where (newest[record.kind]?.commitTS ?? 0) <= record.commitTS {
@@ -182,10 +193,8 @@ extension StatehouseEngine {
         var run = current
         run.status = status
         run.endedAt = self.clock.wallMicroseconds()
-        // The end commit is the next one of the namespace; its commit_ts is recorded with the run after the commit
-        // (it is known only then), so the stored record names it by the commit that follows the last of the run.
-        let head = try await self.backend.head(namespace: namespace)
-        run.endCommitTS = head.commitTS + 1
+        // The end commit is the one that writes this record last: its commit_ts is read back from the record's
+        // version (ProvenanceRecordCodec.run), so other commits of the namespace never conflict with ending a run.
         let result = try await self.systemCommit(
             namespace: namespace,
             operations: [.put(agentID: ReservedNames.runsAgent, key: id, value: ProvenanceRecordCodec.value(run))],
@@ -193,7 +202,6 @@ extension StatehouseEngine {
                 KeyCondition(
                     agentID: ReservedNames.runsAgent, key: id, requirement: .unchangedSinceRead(stored.version))
             ],
-            scopeConditions: [ScopeCondition(agentID: nil, unchangedSince: head.commitTS)],
             metadata: CommitMetadata(reason: "end run '\(id.prefix(64))' (\(status))", tags: [AgentRun.runTag: id]))
         run.endCommitTS = result.commitTS
         return run

@@ -12,7 +12,7 @@ Quick start::
 See python/README.md for the whole API.
 """
 
-from . import access, exceptions, formatting, ledger, lifecycle, merkle
+from . import access, exceptions, formatting, ledger, lifecycle, merkle, provenance
 from ._config import TLS
 from .access import AccessGrant, AccessToken, Principal
 from .aio import AsyncStatehouse, AsyncTransaction, AsyncTransactionBegin, AsyncWatchStream
@@ -48,6 +48,22 @@ from .lifecycle import (
     StateDiff,
     Task,
     Transition,
+)
+from .provenance import (
+    Advisory,
+    AdvisoryFinding,
+    AgentRun,
+    AsyncRunHandle,
+    ProvenanceDraft,
+    ProvenanceInEffect,
+    ProvenancePage,
+    ProvenanceRecord,
+    ReplayFinding,
+    ReplayPlan,
+    ReplaySource,
+    ReplayStep,
+    RunDetails,
+    RunHandle,
 )
 from .types import (
     CommitResult,
@@ -103,12 +119,27 @@ __all__ = [
     "AccessGrant",
     "AccessToken",
     "Principal",
+    "ProvenanceDraft",
+    "ProvenanceRecord",
+    "ProvenancePage",
+    "ProvenanceInEffect",
+    "AgentRun",
+    "RunDetails",
+    "RunHandle",
+    "AsyncRunHandle",
+    "Advisory",
+    "AdvisoryFinding",
+    "ReplayPlan",
+    "ReplaySource",
+    "ReplayStep",
+    "ReplayFinding",
     "access",
     "exceptions",
     "formatting",
     "ledger",
     "lifecycle",
     "merkle",
+    "provenance",
     "StatehouseError",
     "TransactionError",
     "ConflictError",

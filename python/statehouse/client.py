@@ -15,6 +15,7 @@ from . import _wire as wire
 from . import access
 from . import exceptions as errors
 from . import lifecycle as lc
+from . import provenance as prov
 from ._proto import statehouse_pb2_grpc
 from .ledger import ConsistencyProof, InclusionProof, LedgerPublicKey, SignedTreeHead
 from .lifecycle import AgentInfo, Snapshot, StateCopy, StateDiff
@@ -759,6 +760,116 @@ class Statehouse(config.ClientBase):
         """Revokes a token by its id (``tok_…``): from now on it authenticates nothing, and its open watches end.
         Returns it as revoked."""
         return self._run(access.revoke_token(token_id))
+
+    # ---- provenance (statehouse.provenance) ----
+
+    def record_provenance(
+        self,
+        agent_id: str,
+        records: Union[prov.ProvenanceDraft, Iterable[prov.ProvenanceDraft]],
+        run_id: Optional[str] = None,
+        namespace: Optional[str] = None,
+    ) -> List[prov.ProvenanceRecord]:
+        """Records provenance of an agent in one commit and returns the records with their ids and commit_ts.
+
+        Args:
+            agent_id: the agent whose state the records explain.
+            records: :class:`~statehouse.ProvenanceDraft` items (``ProvenanceDraft("code", capture_git())``); each
+                payload is checked against its kind's schema (docs/api.md, "Provenance").
+            run_id: the run they belong to (:meth:`start_run`), if any.
+
+        Raises:
+            InvalidArgumentError: a payload that does not fit its kind's schema (the message names the member), an
+                unknown kind, or no record.
+            ConflictError: an id already used for the kind (records are immutable).
+        """
+        return self._run(prov.record_provenance(self._ns(namespace), agent_id, records, run_id))
+
+    def get_provenance(self, kind: str, id: str, namespace: Optional[str] = None) -> prov.ProvenanceRecord:
+        """One provenance record by kind and id (NotFoundError when there is none)."""
+        return self._run(prov.get_provenance(self._ns(namespace), kind, id))
+
+    def list_provenance(
+        self,
+        agent_id: Optional[str] = None,
+        kind: Optional[str] = None,
+        run_id: Optional[str] = None,
+        limit: int = 1000,
+        cursor: Optional[str] = None,
+        namespace: Optional[str] = None,
+    ) -> prov.ProvenancePage:
+        """One page of provenance records in kind and id order, narrowed to an agent, a kind or a run: at most
+        ``limit``, after ``cursor`` (the ``next_cursor`` of the page before; None for the first page)."""
+        return self._run(prov.list_provenance(self._ns(namespace), agent_id, kind, run_id, limit, cursor))
+
+    def provenance_at(
+        self, agent_id: str, at: lc.Point = None, namespace: Optional[str] = None
+    ) -> prov.ProvenanceInEffect:
+        """The provenance in effect for an agent at a point (None: the head; a commit_ts, a datetime or a snapshot's
+        name): the records of the run in effect then, else the newest record of each kind recorded by then."""
+        return self._run(prov.provenance_at(self._ns(namespace), agent_id, at))
+
+    def start_run(
+        self,
+        agent_id: str,
+        provenance: Union[prov.ProvenanceDraft, Iterable[prov.ProvenanceDraft]] = (),
+        id: Optional[str] = None,
+        metadata: Any = None,
+        namespace: Optional[str] = None,
+    ) -> prov.AgentRun:
+        """Starts a run of an agent (status ``running``), recording its provenance in the same commit. The agent's
+        commits of the run must carry the metadata tag ``run_id`` (:meth:`run` does that for you).
+
+        Args:
+            provenance: :class:`~statehouse.ProvenanceDraft` items in effect for the run.
+            id: the run's id; default: a version 7 UUID the daemon makes.
+            metadata: any JSON value kept with the run.
+        """
+        return self._run(prov.start_run(self._ns(namespace), agent_id, provenance, id, metadata))
+
+    def end_run(self, run_id: str, status: str = "succeeded", namespace: Optional[str] = None) -> prov.AgentRun:
+        """Ends a run with a status (InvalidArgumentError if it already ended)."""
+        return self._run(prov.end_run(self._ns(namespace), run_id, status))
+
+    def get_run(self, run_id: str, commit_limit: int = 1000, namespace: Optional[str] = None) -> prov.RunDetails:
+        """A run with its provenance records and the commits it made (at most ``commit_limit``, oldest first)."""
+        return self._run(prov.get_run(self._ns(namespace), run_id, commit_limit))
+
+    def advise(
+        self,
+        agent_id: Optional[str] = None,
+        from_: lc.Point = None,
+        to: lc.Point = None,
+        from_run: Optional[str] = None,
+        to_run: Optional[str] = None,
+        namespace: Optional[str] = None,
+    ) -> prov.Advisory:
+        """Compares a baseline's provenance with a candidate's: two points of an agent (``from_`` and ``to``; None is
+        the head) or two runs (``from_run`` and ``to_run``), scored 0-100 by the rules of docs/api.md, "Advisory",
+        with a recommendation per finding."""
+        return self._run(prov.advise(self._ns(namespace), agent_id, from_, to, from_run, to_run))
+
+    def replay_plan(self, run_id: str, namespace: Optional[str] = None) -> prov.ReplayPlan:
+        """The ordered, per-source plan to replay the mutations recorded with a run, with what would make a replay
+        wrong (duplicates, gaps, mixed namespaces, config mismatches) as findings."""
+        return self._run(prov.replay_plan(self._ns(namespace), run_id))
+
+    def run(
+        self,
+        agent_id: str,
+        provenance: Union[prov.ProvenanceDraft, Iterable[prov.ProvenanceDraft]] = (),
+        id: Optional[str] = None,
+        metadata: Any = None,
+        namespace: Optional[str] = None,
+    ) -> prov.RunContext:
+        """A run as a context manager: starts it (as :meth:`start_run`), gives a :class:`~statehouse.RunHandle`
+        whose ``apply`` (and ``metadata``, for other commits) tags commits with its ``run_id``, and ends it
+        ``succeeded`` when the block ends, or ``failed`` when the block raises (the exception propagates)::
+
+            with client.run("planner", provenance=[ProvenanceDraft("environment", capture_env())]) as run:
+                run.apply([Put("planner", "plan", {"step": 1})])
+        """
+        return prov.RunContext(self, self._ns(namespace), agent_id, provenance, id, metadata)
 
     # ---- retention ----
 

@@ -27,7 +27,7 @@ def promised(block: str) -> List[str]:
 def test_every_python_example_runs_and_prints_what_it_says(make_daemon) -> None:
     daemon = make_daemon()
     blocks = examples()
-    assert len(blocks) == 11
+    assert len(blocks) == 12
     printed: List[str] = []
     scopes: List[Dict[str, Any]] = []
     for block in blocks:
@@ -38,9 +38,20 @@ def test_every_python_example_runs_and_prints_what_it_says(make_daemon) -> None:
         printed.append(buffer.getvalue())
         scopes.append(scope)
 
-    (quick, run_async, missing, by_time, formatting, metadata, errors, verified, lifecycle, retention, langgraph) = (
-        printed
-    )
+    (
+        quick,
+        run_async,
+        missing,
+        by_time,
+        formatting,
+        metadata,
+        errors,
+        verified,
+        lifecycle,
+        retention,
+        provenance,
+        langgraph,
+    ) = printed
     lines = quick.splitlines()
     assert lines[0] == "{'fact': 'the sky is blue'} 1 1 True"
     assert [CLOCK.sub("HH:MM:SSZ", line) for line in lines[-2:]] == [
@@ -58,7 +69,9 @@ def test_every_python_example_runs_and_prints_what_it_says(make_daemon) -> None:
     assert lifecycle.splitlines() == promised(blocks[8])
     expected = ["True", "namespace", "2", "True", "[False, True, True]", "2"]
     assert retention.splitlines() == promised(blocks[9]) == expected
-    assert langgraph.splitlines() == promised(blocks[10]) == ["3 message(s) so far"]
+    assert provenance.splitlines() == promised(blocks[10])
+    assert len(promised(blocks[10])) == 4
+    assert langgraph.splitlines() == promised(blocks[11]) == ["3 message(s) so far"]
 
     # The retry loop of the Errors section increments.
     increment = scopes[6]["increment"]
