@@ -170,6 +170,7 @@ let package = Package(
             name: "StatehouseHTTP",
             dependencies: [
                 "StatehouseAccess",
+                "StatehouseArtifacts",
                 "StatehouseCore",
                 "StatehouseModel",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,6 @@
 public import Logging
 public import StatehouseAccess
+public import StatehouseArtifacts
 public import StatehouseCore
 import StatehouseModel
 
@@ -12,6 +13,8 @@ public struct HTTPAPI: Sendable {
     let engine: StatehouseEngine
     /// Who may do what; every route names what it needs in ``routeAccess``.
     let access: AccessControl
+    /// The artifact store; `nil` (a daemon in memory) answers its routes with 503.
+    let artifacts: ArtifactStore?
     let version: String
     /// How often an idle watch stream gets a `: keep-alive` comment (proxies close streams idle for a minute or so).
     let sseKeepAlive: Duration
@@ -19,10 +22,11 @@ public struct HTTPAPI: Sendable {
 
     /// - Parameter access: who may do what; the default lets every client do everything (a daemon without auth).
     public init(
-        engine: StatehouseEngine, access: AccessControl? = nil, version: String, sseKeepAlive: Duration = .seconds(15),
-        logger: Logger
+        engine: StatehouseEngine, access: AccessControl? = nil, artifacts: ArtifactStore? = nil, version: String,
+        sseKeepAlive: Duration = .seconds(15), logger: Logger
     ) {
         self.engine = engine
+        self.artifacts = artifacts
         self.access = access ?? AccessControl(engine: engine, configuration: .init(), logger: logger)
         self.version = version
         self.sseKeepAlive = sseKeepAlive
@@ -34,7 +38,7 @@ public struct HTTPAPI: Sendable {
     /// Every route, in the order of the document.
     var routes: [HTTPRoute] {
         self.serviceRoutes + self.stateRoutes + self.keyRoutes + self.logRoutes + self.ledgerRoutes
-            + self.lifecycleRoutes + self.recordRoutes
+            + self.lifecycleRoutes + self.recordRoutes + self.artifactRoutes
     }
 
     private var serviceRoutes: [HTTPRoute] {

@@ -52,6 +52,8 @@ extension HTTPAPI {
         // Admin.
         "setRetention": .capability(.retention), "clearRetention": .capability(.retention),
         "compact": .capability(.retention),
+        // Artifacts.
+        "putArtifact": .capability(.commit), "getArtifact": .capability(.readState),
     ]
 
     /// Authenticates a request (its `Authorization` header, else its client certificate) and runs `respond` as that

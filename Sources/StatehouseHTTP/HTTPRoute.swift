@@ -16,6 +16,8 @@ struct HTTPRoute: Sendable {
         case value
         /// An object described by a schema in `components/schemas`.
         case schema(String)
+        /// Any bytes, streamed (an artifact).
+        case bytes
     }
 
     struct Answer: Sendable {

@@ -65,6 +65,16 @@ enum OpenAPIDocument {
         case .schema(let name):
             members.append(
                 ("requestBody", .object([("required", .bool(true)), ("content", self.jsonContent(self.ref(name)))])))
+        case .bytes:
+            let schema = JSONOutput.object([("type", .string("string")), ("format", .string("binary"))])
+            members.append(
+                (
+                    "requestBody",
+                    .object([
+                        ("required", .bool(true)),
+                        ("content", .object([("application/octet-stream", .object([("schema", schema)]))])),
+                    ])
+                ))
         }
         var responses: [(String, JSONOutput)] = route.answers.map { answer in
             var response: [(String, JSONOutput)] = [("description", .string(answer.description))]
@@ -160,6 +170,13 @@ enum OpenAPIDocument {
                     ], required: ["type", "title", "status", "code", "detail"])
             ),
             ("Health", self.object([("status", "string"), ("version", "string")])),
+            (
+                "Artifact",
+                self.object([
+                    ("namespace", "string"), ("sha256", "hex"), ("size", "integer"), ("exists", "boolean"),
+                    ("deduplicated", "boolean"),
+                ])
+            ),
             (
                 "Identity",
                 self.object([

@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import StatehouseAccess
+import StatehouseArtifacts
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseHTTP
@@ -21,6 +22,7 @@ import StatehouseModel
 struct HTTPEndpointService: Service {
     let engine: StatehouseEngine
     let access: AccessControl
+    let artifacts: ArtifactStore?
     let address: HostAndPort
     let version: String
     let serving: ServingState
@@ -46,8 +48,8 @@ struct HTTPEndpointService: Service {
     func run() async throws {
         let router = StatehouseHTTPServer.router(
             api: HTTPAPI(
-                engine: self.engine, access: self.access, version: self.version, sseKeepAlive: self.sseKeepAlive,
-                logger: self.logger),
+                engine: self.engine, access: self.access, artifacts: self.artifacts, version: self.version,
+                sseKeepAlive: self.sseKeepAlive, logger: self.logger),
             probes: self.probes,
             loopbackOnly: self.address.isLoopback)
         let logger = self.logger

@@ -129,7 +129,8 @@ public enum StatehouseDaemon {
             services.append(
                 .init(
                     service: HTTPEndpointService(
-                        engine: engine, access: access, address: address, version: Self.version, serving: serving,
+                        engine: engine, access: access, artifacts: artifacts, address: address, version: Self.version,
+                        serving: serving,
                         probes: probes,
                         sseKeepAlive: configuration.httpSSEKeepAlive, tls: tls,
                         gracePeriod: configuration.shutdownGracePeriod, onListening: onHTTPListening,

@@ -123,3 +123,25 @@ def test_an_upload_cut_by_sigkill_leaves_no_blob(make_daemon) -> None:
     assert list(tmp.iterdir()) == []  # the leftover is removed at start
     digest = hashlib.sha256(b"x" * (1 << 20)).hexdigest()
     assert ctl(daemon, "artifact", "stat", digest).returncode == 3
+
+
+def test_artifacts_over_http(make_daemon, tmp_path: Path) -> None:
+    from http_client import HTTP
+
+    daemon = make_daemon()
+    http = HTTP(daemon.http_url)
+    data = os.urandom(3 << 20) + b"end"
+    digest = hashlib.sha256(data).hexdigest()
+    stored = http.request("POST", "/v1/namespaces/blobs/artifacts", data)
+    assert stored.status == 201 and stored.json() == {
+        "namespace": "blobs", "sha256": digest, "size": len(data), "exists": True, "deduplicated": False,
+    }  # fmt: skip
+    assert http.request("POST", "/v1/namespaces/blobs/artifacts", data).json()["deduplicated"] is True
+    got = http.request("GET", f"/v1/namespaces/blobs/artifacts/{digest}")
+    assert got.status == 200 and got.body == data
+    # The gRPC side sees the same blob.
+    assert ctl(daemon, "artifact", "stat", digest).stdout.strip() == f"{digest}  {len(data)} bytes"
+    wrong = http.request("POST", "/v1/namespaces/blobs/artifacts?sha256=" + "0" * 64, b"other")
+    assert wrong.status == 400 and "nothing was stored" in wrong.json()["detail"]
+    assert http.request("GET", "/v1/namespaces/blobs/artifacts/" + "0" * 64).status == 404
+    assert http.request("GET", "/v1/namespaces/blobs/artifacts/nope").status == 400

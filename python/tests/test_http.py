@@ -4,6 +4,7 @@ SSE resume without gap, NDJSON replay, and the OpenAPI document kept in the repo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import socket
 import subprocess
@@ -471,10 +472,14 @@ def test_every_documented_route_answers(http: HTTP, namespace: str) -> None:
     session = http.request("POST", f"{base}/sessions", {"agent_id": "agent"}).json()
     task = http.request("POST", f"{base}/tasks", {"title": "t"}).json()
     ids = {"events": event.json()["items"][0]["id"], "sessions": session["id"], "tasks": task["id"]}
-    values = {"namespace": namespace, "agent": "agent", "key": "key", "commit_ts": "1", "name": "snap"}
+    values = {
+        "namespace": namespace, "agent": "agent", "key": "key", "commit_ts": "1", "name": "snap",
+        "sha256": hashlib.sha256(b"3").hexdigest(),
+    }  # fmt: skip
     required = {"commit_ts": "1", "from_size": "1", "from": "1", "q": "t"}
     bodies: Dict[str, Any] = {
         "putValue": b"3",
+        "putArtifact": b"3",
         "commit": {"operations": [{"op": "put", "agent_id": "agent", "key": "other", "value": 1}]},
         "updateAgent": {"status": "busy"},
         "forkAgent": {"target_agent_id": "agent-copy"},
@@ -488,7 +493,10 @@ def test_every_documented_route_answers(http: HTTP, namespace: str) -> None:
     }
     answered = set()
     # Deletes last: the agent's and the snapshot's would leave nothing for the routes after them.
-    operations = sorted(_documented_operations(), key=lambda item: item[1] == "delete")
+    # The artifact is read after it is stored.
+    operations = sorted(
+        _documented_operations(), key=lambda item: (item[1] == "delete", item[2]["operationId"] == "getArtifact")
+    )
     for path, method, operation in operations:
         url = path.replace("{name}", "snap-to-restore" if operation["operationId"] == "restoreSnapshot" else "snap")
         for name, value in values.items():
