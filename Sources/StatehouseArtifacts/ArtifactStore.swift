@@ -161,3 +161,40 @@ public final class ArtifactStore: Sendable {
         }
     }
 }
+
+extension ArtifactStore {
+    /// What a collection did.
+    public struct Collection: Sendable, Hashable {
+        public var examined: Int
+        public var removed: Int
+        public var bytesRemoved: UInt64
+    }
+
+    /// Removes the namespace's blobs that no digest in `referenced` names and that are older than `minimumAge`
+    /// (an upload comes before the commit that refers to it: a young blob is left for a later collection).
+    public func collect(
+        namespace: String, referenced: Set<String>, minimumAge: Duration
+    ) async throws -> Collection {
+        let root = "\(self.directory)/\(namespace)/sha256"
+        let cutoff = Date().addingTimeInterval(-Double(minimumAge.components.seconds))
+        return try await self.run {
+            var collection = Collection(examined: 0, removed: 0, bytesRemoved: 0)
+            let manager = FileManager.default
+            for prefix in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
+                for rest in (try? manager.contentsOfDirectory(atPath: root + "/" + prefix)) ?? [] {
+                    let digest = prefix + rest
+                    let path = root + "/" + prefix + "/" + rest
+                    collection.examined += 1
+                    guard !referenced.contains(digest),
+                        let attributes = try? manager.attributesOfItem(atPath: path),
+                        let modified = attributes[.modificationDate] as? Date, modified < cutoff
+                    else { continue }
+                    try manager.removeItem(atPath: path)
+                    collection.removed += 1
+                    collection.bytesRemoved += (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+                }
+            }
+            return collection
+        }
+    }
+}

@@ -86,3 +86,18 @@ extension StatehouseClient {
         return try await self.call { ArtifactInfo(try await self.stub.statArtifact(request)) }
     }
 }
+
+extension StatehouseClient {
+    /// Removes the namespace's blobs no stored value mentions and older than `minimumAgeSeconds` (default 3600).
+    public func collectArtifacts(
+        namespace: String = "default", minimumAgeSeconds: UInt64? = nil
+    ) async throws -> (examined: UInt64, removed: UInt64, bytesRemoved: UInt64) {
+        var request = Statehouse_V2_CollectArtifactsRequest()
+        request.namespace = namespace
+        if let minimumAgeSeconds { request.minAgeSeconds = minimumAgeSeconds }
+        return try await self.call {
+            let response = try await self.stub.collectArtifacts(request)
+            return (response.examined, response.removed, response.bytesRemoved)
+        }
+    }
+}

@@ -35,6 +35,13 @@ extension StatehouseEngine {
         return try await self.backend.storedValueBytes(namespace: namespace)
     }
 
+    /// The SHA-256 digests the namespace's stored values (every version, provenance records included) mention: what
+    /// an artifact collection must keep.
+    public func referencedDigests(namespace: String) async throws -> Set<String> {
+        try self.validateNamespace(namespace)
+        return try await self.backend.referencedDigests(namespace: namespace)
+    }
+
     private static func requireReserved(_ agent: String) throws {
         guard ReservedNames.isReserved(agent) else {
             throw StatehouseError.invalidArgument("system records live under reserved agents ('@…'), not '\(agent)'")

@@ -258,6 +258,10 @@ public protocol StorageBackend: Sendable {
     /// for a namespace without commits. Reads every version of the namespace: call it once and keep a running total.
     func storedValueBytes(namespace: String) async throws -> Int
 
+    /// Every run of exactly 64 lowercase hex digits in the namespace's stored values, all versions (``DigestScanner``):
+    /// the artifacts something refers to.
+    func referencedDigests(namespace: String) async throws -> Set<String>
+
     /// Returns the store's free pages to the file system (SQLite's VACUUM): commits wait while it runs.
     func vacuum() async throws
 

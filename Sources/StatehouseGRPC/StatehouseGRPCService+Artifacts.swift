@@ -78,3 +78,24 @@ extension ServiceImplementation {
         return Self.proto(try await self.artifactStore().stat(namespace: namespace, sha256: request.sha256))
     }
 }
+
+extension ServiceImplementation {
+    func collectArtifacts(
+        request: Statehouse_V2_CollectArtifactsRequest, context: ServerContext
+    ) async throws -> Statehouse_V2_CollectArtifactsResponse {
+        let namespace = Wire.namespace(request.namespace)
+        try self.authorize(.retention, namespace)
+        let store = try self.artifactStore()
+        let referenced = try await self.engine.referencedDigests(namespace: namespace)
+        let minimumAge = Duration.seconds(Int64(clamping: request.hasMinAgeSeconds ? request.minAgeSeconds : 3600))
+        let collection = try await store.collect(namespace: namespace, referenced: referenced, minimumAge: minimumAge)
+        await self.access.audit(
+            action: "collect artifacts", namespace: namespace,
+            details: [("removed", "\(collection.removed)"), ("bytes_removed", "\(collection.bytesRemoved)")])
+        var response = Statehouse_V2_CollectArtifactsResponse()
+        response.examined = UInt64(collection.examined)
+        response.removed = UInt64(collection.removed)
+        response.bytesRemoved = collection.bytesRemoved
+        return response
+    }
+}

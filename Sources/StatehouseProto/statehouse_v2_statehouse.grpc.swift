@@ -967,6 +967,19 @@ public enum Statehouse_V2_StatehouseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CollectArtifacts" metadata.
+        public enum CollectArtifacts: Sendable {
+            /// Request type for "CollectArtifacts".
+            public typealias Input = Statehouse_V2_CollectArtifactsRequest
+            /// Response type for "CollectArtifacts".
+            public typealias Output = Statehouse_V2_CollectArtifactsResponse
+            /// Descriptor for "CollectArtifacts".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "statehouse.v2.StatehouseService"),
+                method: "CollectArtifacts",
+                type: .unary
+            )
+        }
         /// Namespace for "Session" metadata.
         public enum Session: Sendable {
             /// Request type for "Session".
@@ -1054,6 +1067,7 @@ public enum Statehouse_V2_StatehouseService: Sendable {
             PutArtifact.descriptor,
             GetArtifact.descriptor,
             StatArtifact.descriptor,
+            CollectArtifacts.descriptor,
             Session.descriptor
         ]
     }
@@ -2232,6 +2246,26 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactInfo>
 
+        /// Handle the "CollectArtifacts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+        /// > and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+        /// > Needs the admin role.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Statehouse_V2_CollectArtifactsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Statehouse_V2_CollectArtifactsResponse` messages.
+        func collectArtifacts(
+            request: GRPCCore.StreamingServerRequest<Statehouse_V2_CollectArtifactsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CollectArtifactsResponse>
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -3409,6 +3443,26 @@ extension Statehouse_V2_StatehouseService {
             request: GRPCCore.ServerRequest<Statehouse_V2_GetArtifactRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo>
+
+        /// Handle the "CollectArtifacts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+        /// > and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+        /// > Needs the admin role.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CollectArtifactsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Statehouse_V2_CollectArtifactsResponse` message.
+        func collectArtifacts(
+            request: GRPCCore.ServerRequest<Statehouse_V2_CollectArtifactsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CollectArtifactsResponse>
 
         /// Handle the "Session" method.
         ///
@@ -4589,6 +4643,26 @@ extension Statehouse_V2_StatehouseService {
             context: GRPCCore.ServerContext
         ) async throws -> Statehouse_V2_ArtifactInfo
 
+        /// Handle the "CollectArtifacts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+        /// > and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+        /// > Needs the admin role.
+        ///
+        /// - Parameters:
+        ///   - request: A `Statehouse_V2_CollectArtifactsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Statehouse_V2_CollectArtifactsResponse` to respond with.
+        func collectArtifacts(
+            request: Statehouse_V2_CollectArtifactsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Statehouse_V2_CollectArtifactsResponse
+
         /// Handle the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -5407,6 +5481,17 @@ extension Statehouse_V2_StatehouseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.CollectArtifacts.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CollectArtifactsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CollectArtifactsResponse>(),
+            handler: { request, context in
+                try await self.collectArtifacts(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Statehouse_V2_StatehouseService.Method.Session.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_SessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_SessionResponse>(),
@@ -6209,6 +6294,17 @@ extension Statehouse_V2_StatehouseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_ArtifactInfo> {
         let response = try await self.statArtifact(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func collectArtifacts(
+        request: GRPCCore.StreamingServerRequest<Statehouse_V2_CollectArtifactsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Statehouse_V2_CollectArtifactsResponse> {
+        let response = try await self.collectArtifacts(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -7160,6 +7256,19 @@ extension Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo> {
         return GRPCCore.ServerResponse<Statehouse_V2_ArtifactInfo>(
             message: try await self.statArtifact(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func collectArtifacts(
+        request: GRPCCore.ServerRequest<Statehouse_V2_CollectArtifactsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Statehouse_V2_CollectArtifactsResponse> {
+        return GRPCCore.ServerResponse<Statehouse_V2_CollectArtifactsResponse>(
+            message: try await self.collectArtifacts(
                 request: request.message,
                 context: context
             ),
@@ -8703,6 +8812,31 @@ extension Statehouse_V2_StatehouseService {
             deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_ArtifactInfo>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_ArtifactInfo>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CollectArtifacts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+        /// > and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+        /// > Needs the admin role.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CollectArtifactsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CollectArtifactsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CollectArtifactsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func collectArtifacts<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CollectArtifactsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CollectArtifactsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CollectArtifactsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CollectArtifactsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Session" method.
@@ -11042,6 +11176,42 @@ extension Statehouse_V2_StatehouseService {
             )
         }
 
+        /// Call the "CollectArtifacts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+        /// > and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+        /// > Needs the admin role.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Statehouse_V2_CollectArtifactsRequest` message.
+        ///   - serializer: A serializer for `Statehouse_V2_CollectArtifactsRequest` messages.
+        ///   - deserializer: A deserializer for `Statehouse_V2_CollectArtifactsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func collectArtifacts<Result>(
+            request: GRPCCore.ClientRequest<Statehouse_V2_CollectArtifactsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Statehouse_V2_CollectArtifactsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Statehouse_V2_CollectArtifactsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CollectArtifactsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Statehouse_V2_StatehouseService.Method.CollectArtifacts.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Session" method.
         ///
         /// > Source IDL Documentation:
@@ -13011,6 +13181,37 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_GetArtifactRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_ArtifactInfo>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CollectArtifacts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+    /// > and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+    /// > Needs the admin role.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Statehouse_V2_CollectArtifactsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func collectArtifacts<Result>(
+        request: GRPCCore.ClientRequest<Statehouse_V2_CollectArtifactsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CollectArtifactsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.collectArtifacts(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Statehouse_V2_CollectArtifactsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Statehouse_V2_CollectArtifactsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -15268,6 +15469,41 @@ extension Statehouse_V2_StatehouseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.statArtifact(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CollectArtifacts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+    /// > and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+    /// > Needs the admin role.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func collectArtifacts<Result>(
+        _ message: Statehouse_V2_CollectArtifactsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Statehouse_V2_CollectArtifactsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Statehouse_V2_CollectArtifactsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.collectArtifacts(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -3838,6 +3838,46 @@ public nonisolated struct Statehouse_V2_GetArtifactRequest: Sendable {
   public init() {}
 }
 
+public nonisolated struct Statehouse_V2_CollectArtifactsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  /// Unset: 3600.
+  public var minAgeSeconds: UInt64 {
+    get {_minAgeSeconds ?? 0}
+    set {_minAgeSeconds = newValue}
+  }
+  /// Returns true if `minAgeSeconds` has been explicitly set.
+  public var hasMinAgeSeconds: Bool {self._minAgeSeconds != nil}
+  /// Clears the value of `minAgeSeconds`. Subsequent reads from it will return its default value.
+  public mutating func clearMinAgeSeconds() {self._minAgeSeconds = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _minAgeSeconds: UInt64? = nil
+}
+
+public nonisolated struct Statehouse_V2_CollectArtifactsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var examined: UInt64 = 0
+
+  public var removed: UInt64 = 0
+
+  public var bytesRemoved: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Statehouse_V2_ImportLogRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -11201,6 +11241,85 @@ nonisolated extension Statehouse_V2_GetArtifactRequest: SwiftProtobuf.Message, S
   public static func ==(lhs: Statehouse_V2_GetArtifactRequest, rhs: Statehouse_V2_GetArtifactRequest) -> Bool {
     if lhs.namespace != rhs.namespace {return false}
     if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_CollectArtifactsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CollectArtifactsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}min_age_seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self._minAgeSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    try { if let v = self._minAgeSeconds {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_CollectArtifactsRequest, rhs: Statehouse_V2_CollectArtifactsRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs._minAgeSeconds != rhs._minAgeSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Statehouse_V2_CollectArtifactsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CollectArtifactsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}examined\0\u{1}removed\0\u{3}bytes_removed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.examined) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.removed) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.bytesRemoved) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.examined != 0 {
+      try visitor.visitSingularUInt64Field(value: self.examined, fieldNumber: 1)
+    }
+    if self.removed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.removed, fieldNumber: 2)
+    }
+    if self.bytesRemoved != 0 {
+      try visitor.visitSingularUInt64Field(value: self.bytesRemoved, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Statehouse_V2_CollectArtifactsResponse, rhs: Statehouse_V2_CollectArtifactsResponse) -> Bool {
+    if lhs.examined != rhs.examined {return false}
+    if lhs.removed != rhs.removed {return false}
+    if lhs.bytesRemoved != rhs.bytesRemoved {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -13,6 +13,10 @@ extension SQLiteBackend {
         try await self.onReader { try $0.head(namespace: namespace) }
     }
 
+    public func referencedDigests(namespace: String) async throws -> Set<String> {
+        try await self.onReader { try $0.referencedDigests(namespace: namespace) }
+    }
+
     public func storedValueBytes(namespace: String) async throws -> Int {
         try await self.onReader { try $0.storedValueBytes(namespace: namespace) }
     }

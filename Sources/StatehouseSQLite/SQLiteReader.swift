@@ -66,6 +66,23 @@ final class SQLiteReader: SQLiteConnectionOwner {
         return Int(statement.int64(0))
     }
 
+    /// Every run of exactly 64 lowercase hex digits inside the namespace's stored values, every version's (what an
+    /// artifact collection keeps). Reads every value: a full pass over the namespace.
+    func referencedDigests(namespace: String) throws -> Set<String> {
+        let statement = try self.connection.statement(
+            """
+            SELECT value FROM versions
+            WHERE ns_id = (SELECT id FROM namespaces WHERE name = ?) AND value IS NOT NULL
+            """
+        )
+        statement.bind(0, namespace)
+        var digests: Set<String> = []
+        while try statement.step() {
+            DigestScanner.scan(statement.blob(0), into: &digests)
+        }
+        return digests
+    }
+
     func namespaces(after: String?, limit: Int) throws -> [LogHead] {
         let statement = try self.connection.statement(
             """

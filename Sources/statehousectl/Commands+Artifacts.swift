@@ -7,7 +7,7 @@ struct ArtifactCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "artifact",
         abstract: "Store, fetch and look up content-addressed blobs (for content too big for a state value).",
-        subcommands: [ArtifactPut.self, ArtifactGet.self, ArtifactStat.self]
+        subcommands: [ArtifactPut.self, ArtifactGet.self, ArtifactStat.self, ArtifactCollect.self]
     )
 }
 
@@ -63,6 +63,33 @@ struct ArtifactStat: AsyncParsableCommand {
             try self.global.format == .json
                 ? ArtifactRender.json(info).text : info.exists ? "\(info.sha256)  \(info.size) bytes" : "not stored")
         if !info.exists { throw ExitCode(ExitStatus.notFound.rawValue) }
+    }
+}
+
+struct ArtifactCollect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Remove the namespace's blobs that no stored value mentions (needs the admin role).",
+        discussion: """
+            A blob is kept while any stored value of the namespace (any version whose value retention kept, \
+            provenance records included) contains its SHA-256, and while it is younger than --min-age (an upload \
+            comes before the commit that refers to it).
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Keep blobs younger than this many seconds (default 3600).") var minAge: UInt64?
+
+    func run() async throws {
+        let (host, port) = try self.global.endpoint()
+        let result = try await withStatehouseClient(
+            host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
+        ) { try await $0.collectArtifacts(namespace: self.global.namespaceName, minimumAgeSeconds: self.minAge) }
+        emit(
+            try self.global.format == .json
+                ? JSONOutput.object([
+                    ("examined", .int(result.examined)), ("removed", .int(result.removed)),
+                    ("bytes_removed", .int(result.bytesRemoved)),
+                ]).text
+                : "removed \(result.removed) of \(result.examined) blobs (\(result.bytesRemoved) bytes)")
     }
 }
 

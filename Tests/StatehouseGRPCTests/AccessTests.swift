@@ -448,6 +448,9 @@ struct AccessTests {
                         })
                 }
             }
+            await denied("CollectArtifacts") {
+                try await client.collectArtifacts(.with { $0.namespace = ns }, metadata: metadata)
+            }
             await denied("GetRun") {
                 try await client.getRun(
                     .with {

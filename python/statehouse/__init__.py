@@ -12,10 +12,11 @@ Quick start::
 See python/README.md for the whole API.
 """
 
-from . import access, exceptions, formatting, ledger, lifecycle, merkle, provenance
+from . import access, artifacts, exceptions, formatting, ledger, lifecycle, merkle, provenance
 from ._config import TLS
 from .access import AccessGrant, AccessToken, Principal
 from .aio import AsyncStatehouse, AsyncTransaction, AsyncTransactionBegin, AsyncWatchStream
+from .artifacts import ArtifactInfo
 from .client import Statehouse, Transaction, WatchStream
 from .exceptions import (
     ConflictError,
@@ -133,7 +134,9 @@ __all__ = [
     "ReplaySource",
     "ReplayStep",
     "ReplayFinding",
+    "ArtifactInfo",
     "access",
+    "artifacts",
     "exceptions",
     "formatting",
     "ledger",

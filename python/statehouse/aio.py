@@ -7,6 +7,7 @@ each answered as it completes), so hundreds of coroutines share one connection w
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import datetime, timedelta
 from typing import Any, AsyncGenerator, AsyncIterator, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -18,6 +19,7 @@ from . import _operations as ops
 from . import _policy as policy
 from . import _wire as wire
 from . import access
+from . import artifacts as art
 from . import exceptions as errors
 from . import lifecycle as lc
 from . import provenance as prov
@@ -1023,6 +1025,85 @@ class AsyncStatehouse(config.ClientBase):
                 await run.apply([Put("planner", "plan", {"step": 1})])
         """
         return prov.AsyncRunContext(self, self._ns(namespace), agent_id, provenance, id, metadata)
+
+    # ---- artifacts (statehouse.artifacts) ----
+
+    async def put_artifact(
+        self, source: art.ArtifactSource, *, expected_sha256: Optional[str] = None, namespace: Optional[str] = None
+    ) -> art.ArtifactInfo:
+        """Stores a blob under the SHA-256 of its content. See :meth:`statehouse.Statehouse.put_artifact`; the source
+        is read a chunk at a time in a worker thread, so the event loop never waits on the disk."""
+        upload = art.Upload(self._ns(namespace), source, expected_sha256)
+        try:
+            stub = await self._ensure_stub()
+            call = stub.PutArtifact(metadata=self._metadata)
+            loop = asyncio.get_running_loop()
+            try:
+                while True:
+                    try:
+                        message = await loop.run_in_executor(None, upload.read)
+                    except BaseException:
+                        call.cancel()
+                        raise
+                    if message is None:
+                        break
+                    await call.write(message)
+                await call.done_writing()
+                response = await call
+            except grpc.aio.AioRpcError as failure:
+                raise wire.rpc_error(failure, address=self._url) from None
+        finally:
+            upload.close()
+        return upload.checked(response)
+
+    def iter_artifact(self, sha256: str, *, namespace: Optional[str] = None) -> AsyncIterator[bytes]:
+        """Yields a blob's content in chunks as they arrive (``async for``). A blob that no longer matches its digest
+        raises DataLossError *after* the last chunk: discard what was received. See
+        :meth:`statehouse.Statehouse.iter_artifact`."""
+        return self._iter_artifact(art.get_request(self._ns(namespace), sha256))
+
+    async def _iter_artifact(self, request: Any) -> AsyncGenerator[bytes, None]:
+        download = art.Download(request.sha256)
+        stub = await self._ensure_stub()
+        call = stub.GetArtifact(request, metadata=self._metadata)
+        try:
+            async for chunk in call:
+                yield download.add(chunk.data)
+        except grpc.aio.AioRpcError as failure:
+            raise wire.rpc_error(failure, address=self._url) from None
+        finally:
+            call.cancel()
+        download.finish()
+
+    async def get_artifact(self, sha256: str, *, namespace: Optional[str] = None) -> bytes:
+        """A blob's whole content. See :meth:`statehouse.Statehouse.get_artifact`."""
+        return b"".join([chunk async for chunk in self.iter_artifact(sha256, namespace=namespace)])
+
+    async def download_artifact(
+        self, sha256: str, path: Union[str, os.PathLike[str]], *, namespace: Optional[str] = None
+    ) -> int:
+        """Streams a blob into a file and returns its size; on any error the partial file is removed. See
+        :meth:`statehouse.Statehouse.download_artifact`."""
+        chunks = self._iter_artifact(art.get_request(self._ns(namespace), sha256))
+        loop = asyncio.get_running_loop()
+        size = 0
+        try:
+            with open(path, "wb") as file:
+                try:
+                    async for chunk in chunks:
+                        await loop.run_in_executor(None, file.write, chunk)
+                        size += len(chunk)
+                except BaseException:
+                    file.close()
+                    art.remove_partial(path)
+                    raise
+        finally:
+            await chunks.aclose()
+        return size
+
+    async def stat_artifact(self, sha256: str, *, namespace: Optional[str] = None) -> art.ArtifactInfo:
+        """A blob's :class:`~statehouse.ArtifactInfo` (``exists`` False when the namespace holds no such blob)."""
+        return await self._run(art.stat_artifact(self._ns(namespace), sha256))
 
     # ---- retention ----
 

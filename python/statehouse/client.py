@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timedelta
 from typing import Any, Generator, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -13,6 +14,7 @@ from . import _operations as ops
 from . import _policy as policy
 from . import _wire as wire
 from . import access
+from . import artifacts as art
 from . import exceptions as errors
 from . import lifecycle as lc
 from . import provenance as prov
@@ -870,6 +872,87 @@ class Statehouse(config.ClientBase):
                 run.apply([Put("planner", "plan", {"step": 1})])
         """
         return prov.RunContext(self, self._ns(namespace), agent_id, provenance, id, metadata)
+
+    # ---- artifacts (statehouse.artifacts) ----
+
+    def put_artifact(
+        self, source: art.ArtifactSource, *, expected_sha256: Optional[str] = None, namespace: Optional[str] = None
+    ) -> art.ArtifactInfo:
+        """Stores a blob under the SHA-256 of its content and returns its :class:`~statehouse.ArtifactInfo`
+        (``deduplicated`` when the namespace held it already: nothing is written).
+
+        Args:
+            source: the bytes, a file's path, or a binary file object (read from where it is to its end); streamed in
+                chunks of ``statehouse.artifacts.CHUNK_SIZE`` (1 MiB), never read whole into memory.
+            expected_sha256: the digest the content must have; a mismatch stores nothing.
+
+        Raises:
+            InvalidArgumentError: the content does not hash to ``expected_sha256``, or a malformed digest.
+            OSError: the source could not be read (the upload is abandoned; nothing is stored).
+        """
+        upload = art.Upload(self._ns(namespace), source, expected_sha256)
+        try:
+            message = self._stub.PutArtifact(upload.chunks(), metadata=self._metadata)
+        except grpc.RpcError as failure:
+            if upload.error is not None:
+                raise upload.error from None
+            raise wire.rpc_error(failure, address=self._url) from None
+        finally:
+            upload.close()
+        return upload.checked(message)
+
+    def iter_artifact(self, sha256: str, *, namespace: Optional[str] = None) -> Iterator[bytes]:
+        """Yields a blob's content in chunks as they arrive.
+
+        A blob that no longer matches its digest raises :class:`~statehouse.exceptions.DataLossError` (reason
+        ``data_corruption``) *after* the last chunk: a caller that keeps chunks must discard them on that error (as
+        :meth:`get_artifact` and :meth:`download_artifact` do).
+
+        Raises:
+            NotFoundError: the namespace holds no such blob. InvalidArgumentError: a malformed digest.
+        """
+        return self._iter_artifact(art.get_request(self._ns(namespace), sha256))
+
+    def _iter_artifact(self, request: Any) -> Iterator[bytes]:
+        download = art.Download(request.sha256)
+        call = self._stub.GetArtifact(request, metadata=self._metadata)
+        try:
+            for chunk in call:
+                yield download.add(chunk.data)
+        except grpc.RpcError as failure:
+            raise wire.rpc_error(failure, address=self._url) from None
+        finally:
+            call.cancel()
+        download.finish()
+
+    def get_artifact(self, sha256: str, *, namespace: Optional[str] = None) -> bytes:
+        """A blob's whole content (see :meth:`download_artifact` for a large one). Raises as :meth:`iter_artifact`."""
+        return b"".join(self.iter_artifact(sha256, namespace=namespace))
+
+    def download_artifact(
+        self, sha256: str, path: Union[str, os.PathLike[str]], *, namespace: Optional[str] = None
+    ) -> int:
+        """Streams a blob into a file (created or replaced) and returns its size. On any error (DataLossError for a
+        corrupted blob included) the partial file is removed before the error propagates."""
+        chunks = self.iter_artifact(sha256, namespace=namespace)
+        size = 0
+        try:
+            with open(path, "wb") as file:
+                try:
+                    for chunk in chunks:
+                        file.write(chunk)
+                        size += len(chunk)
+                except BaseException:
+                    file.close()
+                    art.remove_partial(path)
+                    raise
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
+        return size
+
+    def stat_artifact(self, sha256: str, *, namespace: Optional[str] = None) -> art.ArtifactInfo:
+        """A blob's :class:`~statehouse.ArtifactInfo` (``exists`` False when the namespace holds no such blob)."""
+        return self._run(art.stat_artifact(self._ns(namespace), sha256))
 
     # ---- retention ----
 

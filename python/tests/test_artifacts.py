@@ -5,6 +5,7 @@ name, and an upload cut by SIGKILL leaving no blob behind."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import threading
@@ -145,3 +146,28 @@ def test_artifacts_over_http(make_daemon, tmp_path: Path) -> None:
     assert wrong.status == 400 and "nothing was stored" in wrong.json()["detail"]
     assert http.request("GET", "/v1/namespaces/blobs/artifacts/" + "0" * 64).status == 404
     assert http.request("GET", "/v1/namespaces/blobs/artifacts/nope").status == 400
+
+
+def test_collection_removes_only_blobs_nothing_mentions(make_daemon, tmp_path: Path) -> None:
+    from statehouse import Put, Statehouse
+
+    daemon = make_daemon()
+    digests = {}
+    for name in ("kept-by-state", "kept-by-history", "kept-by-provenance", "unreferenced"):
+        path = tmp_path / name
+        path.write_text(name)
+        digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert ctl(daemon, "artifact", "put", str(path)).returncode == 0
+    with Statehouse(url=daemon.url, namespace="blobs") as client:
+        client.apply([Put("agent", "report", {"artifact": digests["kept-by-state"]})])
+        client.apply([Put("agent", "draft", {"sha256": digests["kept-by-history"]})])
+        client.apply([Put("agent", "draft", {"sha256": None})])  # the old version still mentions it
+    config = {"source": "c", "sha256": "e" * 64, "artifact": digests["kept-by-provenance"]}
+    recorded = ctl(daemon, "provenance", "record", "config", json.dumps(config), "--agent", "agent")
+    assert recorded.returncode == 0, recorded.stderr
+    young = ctl(daemon, "artifact", "gc")  # default: keep blobs younger than an hour
+    assert young.returncode == 0 and young.stdout.strip() == "removed 0 of 4 blobs (0 bytes)", young.stderr
+    collected = ctl(daemon, "artifact", "gc", "--min-age", "0", "-o", "json")
+    assert json.loads(collected.stdout) == {"examined": 4, "removed": 1, "bytes_removed": len("unreferenced")}
+    for name, digest in digests.items():
+        assert (ctl(daemon, "artifact", "stat", digest).returncode == 0) == (name != "unreferenced"), name

@@ -27,7 +27,7 @@ def promised(block: str) -> List[str]:
 def test_every_python_example_runs_and_prints_what_it_says(make_daemon) -> None:
     daemon = make_daemon()
     blocks = examples()
-    assert len(blocks) == 12
+    assert len(blocks) == 13
     printed: List[str] = []
     scopes: List[Dict[str, Any]] = []
     for block in blocks:
@@ -50,6 +50,7 @@ def test_every_python_example_runs_and_prints_what_it_says(make_daemon) -> None:
         lifecycle,
         retention,
         provenance,
+        artifacts,
         langgraph,
     ) = printed
     lines = quick.splitlines()
@@ -71,7 +72,9 @@ def test_every_python_example_runs_and_prints_what_it_says(make_daemon) -> None:
     assert retention.splitlines() == promised(blocks[9]) == expected
     assert provenance.splitlines() == promised(blocks[10])
     assert len(promised(blocks[10])) == 4
-    assert langgraph.splitlines() == promised(blocks[11]) == ["3 message(s) so far"]
+    assert artifacts.splitlines() == promised(blocks[11])
+    assert len(promised(blocks[11])) == 5
+    assert langgraph.splitlines() == promised(blocks[12]) == ["3 message(s) so far"]
 
     # The retry loop of the Errors section increments.
     increment = scopes[6]["increment"]

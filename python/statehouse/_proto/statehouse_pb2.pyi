@@ -1792,6 +1792,24 @@ class GetArtifactRequest(_message.Message):
     sha256: str
     def __init__(self, namespace: _Optional[str] = ..., sha256: _Optional[str] = ...) -> None: ...
 
+class CollectArtifactsRequest(_message.Message):
+    __slots__ = ("namespace", "min_age_seconds")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    MIN_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    min_age_seconds: int
+    def __init__(self, namespace: _Optional[str] = ..., min_age_seconds: _Optional[int] = ...) -> None: ...
+
+class CollectArtifactsResponse(_message.Message):
+    __slots__ = ("examined", "removed", "bytes_removed")
+    EXAMINED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    BYTES_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    examined: int
+    removed: int
+    bytes_removed: int
+    def __init__(self, examined: _Optional[int] = ..., removed: _Optional[int] = ..., bytes_removed: _Optional[int] = ...) -> None: ...
+
 class ImportLogRequest(_message.Message):
     __slots__ = ("namespace", "source_namespace", "events")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]

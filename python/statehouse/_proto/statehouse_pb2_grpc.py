@@ -394,6 +394,11 @@ class StatehouseServiceStub:
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.SerializeToString,
                 response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.FromString,
                 _registered_method=True)
+        self.CollectArtifacts = channel.unary_unary(
+                '/statehouse.v2.StatehouseService/CollectArtifacts',
+                request_serializer=statehouse_dot_v2_dot_statehouse__pb2.CollectArtifactsRequest.SerializeToString,
+                response_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CollectArtifactsResponse.FromString,
+                _registered_method=True)
         self.Session = channel.stream_stream(
                 '/statehouse.v2.StatehouseService/Session',
                 request_serializer=statehouse_dot_v2_dot_statehouse__pb2.SessionRequest.SerializeToString,
@@ -889,6 +894,15 @@ class StatehouseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CollectArtifacts(self, request, context):
+        """Removes the namespace's blobs that no stored value (any version, provenance records included) mentions by digest
+        and that are older than min_age_seconds (default 3600: an upload comes before the commit that refers to it).
+        Needs the admin role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Session(self, request_iterator, context):
         """A pipelined session: many requests on one stream, each tagged with a request id and answered as it completes.
         """
@@ -1258,6 +1272,11 @@ def add_StatehouseServiceServicer_to_server(servicer, server):
                     servicer.StatArtifact,
                     request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.FromString,
                     response_serializer=statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.SerializeToString,
+            ),
+            'CollectArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.CollectArtifacts,
+                    request_deserializer=statehouse_dot_v2_dot_statehouse__pb2.CollectArtifactsRequest.FromString,
+                    response_serializer=statehouse_dot_v2_dot_statehouse__pb2.CollectArtifactsResponse.SerializeToString,
             ),
             'Session': grpc.stream_stream_rpc_method_handler(
                     servicer.Session,
@@ -3209,6 +3228,33 @@ class StatehouseService:
             '/statehouse.v2.StatehouseService/StatArtifact',
             statehouse_dot_v2_dot_statehouse__pb2.GetArtifactRequest.SerializeToString,
             statehouse_dot_v2_dot_statehouse__pb2.ArtifactInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CollectArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/statehouse.v2.StatehouseService/CollectArtifacts',
+            statehouse_dot_v2_dot_statehouse__pb2.CollectArtifactsRequest.SerializeToString,
+            statehouse_dot_v2_dot_statehouse__pb2.CollectArtifactsResponse.FromString,
             options,
             channel_credentials,
             insecure,
