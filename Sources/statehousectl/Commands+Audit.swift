@@ -34,10 +34,22 @@ struct AuditExport: AsyncParsableCommand {
     var until: String?
     @Option(help: "An earlier bundle (or head JSON) whose head the new head must be proven to extend.")
     var sinceHead: String?
+    @Option(
+        help:
+            "The commits of a run, from its start to its end, every event whole: its provenance records, its commits and whatever else the namespace committed meanwhile."
+    )
+    var run: String?
 
     func run() async throws {
         guard self.from == nil || self.since == nil, self.to == nil || self.until == nil else {
             throw UsageError("use --from or --since, and --to or --until, not both")
+        }
+        guard
+            self.run == nil
+                || (self.from == nil && self.to == nil && self.since == nil && self.until == nil
+                    && self.agent == nil)
+        else {
+            throw UsageError("--run sets the range itself: it takes no --from, --to, --since, --until or --agent")
         }
         let sinceTime = try self.since.map(TimeArgument.micros)
         let untilTime = try self.until.map(TimeArgument.micros)
@@ -74,6 +86,12 @@ struct AuditExport: AsyncParsableCommand {
             }
             var from = self.from ?? 1
             var to = self.to ?? size
+            if let runID = self.run {
+                // The run's start commit (its provenance) through its end (or the head while it runs).
+                let run = try await client.run(namespace: namespace, id: runID, commitLimit: 1).run
+                from = run.startCommitTS
+                to = run.endCommitTS ?? size
+            }
             if let sinceTime { from = try await firstWhere { $0 >= sinceTime } }
             if let untilTime { to = try await firstWhere { $0 > untilTime } - 1 }
             if (sinceTime != nil || untilTime != nil) && (from > to || to == 0) {

@@ -209,3 +209,28 @@ def test_a_manifest_is_validated_shown_and_run(daemon, namespace: str, repo: Pat
         manifest.write_text(json.dumps(broken))
         refused = ctl(daemon, namespace, "manifest", "validate", str(manifest))
         assert refused.returncode == 2 and message in refused.stderr, (broken, refused.stderr)
+
+
+def test_an_audit_bundle_of_a_run_carries_its_provenance_and_verifies_offline(
+    daemon, namespace: str, repo: Path, tmp_path: Path
+) -> None:
+    started = ctl(
+        daemon, namespace, "run", "start", "auditor", "--id", "audited", "--capture", f"git={repo}",
+        "--record", 'config={"source": "agent.yaml", "sha256": "' + "c" * 64 + '"}',
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    with Statehouse(url=daemon.url, namespace=namespace) as client:
+        client.apply([Put("auditor", "result", {"ok": True})], metadata={"tags": {"run_id": "audited"}})
+    assert ctl(daemon, namespace, "run", "end", "audited").returncode == 0
+    bundle, key = tmp_path / "run.jsonl", tmp_path / "ledger.pub"
+    key.write_text(ctl(daemon, namespace, "ledger-key").stdout)
+    exported = ctl(daemon, namespace, "audit", "export", "--run", "audited", "--out", str(bundle))
+    assert exported.returncode == 0, exported.stderr
+    lines = [json.loads(line) for line in bundle.read_text().splitlines()]
+    operations = [op for line in lines if "event" in line for op in line["event"]["operations"]]
+    keys = {(op["agent_id"], op["key"].split("/")[0]) for op in operations}
+    assert {("@provenance", "code"), ("@provenance", "config"), ("@runs", "audited"), ("auditor", "result")} <= keys
+    verified = ctl(daemon, namespace, "audit", "verify", str(bundle), "--public-key", str(key))
+    assert verified.returncode == 0 and verified.stdout.startswith("ok"), verified.stderr
+    mixed = ctl(daemon, namespace, "audit", "export", "--run", "audited", "--from", "1", "--out", str(bundle))
+    assert mixed.returncode == 2 and "--run sets the range itself" in mixed.stderr
