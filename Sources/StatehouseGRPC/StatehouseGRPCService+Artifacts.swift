@@ -28,7 +28,6 @@ extension ServiceImplementation {
     func putArtifact(
         request: RPCAsyncSequence<Statehouse_V2_ArtifactChunk, any Error>, context: ServerContext
     ) async throws -> Statehouse_V2_ArtifactInfo {
-        let store = try self.artifactStore()
         var upload: ArtifactStore.Upload?
         var expected: String?
         do {
@@ -45,7 +44,8 @@ extension ServiceImplementation {
                         }
                         expected = chunk.expectedSha256
                     }
-                    upload = try store.upload(namespace: namespace)
+                    // Access first: a caller without the grant learns nothing of the store.
+                    upload = try self.artifactStore().upload(namespace: namespace)
                 }
                 if !chunk.data.isEmpty { try await upload!.append(chunk.data) }
             }
