@@ -46,8 +46,7 @@ extension AccessControl {
     public func createToken(
         name: String, grants: [AccessGrant], expiresAtMicros: UInt64?, certificateSubject: String?
     ) async throws -> (token: AccessToken, bearer: String?) {
-        let principal = try self.currentPrincipal()
-        try self.requireStillValid(principal)
+        let principal = try self.validPrincipal()
         guard !grants.isEmpty else {
             throw StatehouseError.invalidArgument("a token needs at least one grant, such as 'prod-*:write'")
         }
@@ -71,8 +70,7 @@ extension AccessControl {
 
     /// The tokens whose every grant the current request administers (all of them for `*:admin`), by id.
     public func listTokens(includeRevoked: Bool) throws -> [AccessToken] {
-        let principal = try self.currentPrincipal()
-        try self.requireStillValid(principal)
+        let principal = try self.validPrincipal()
         guard principal.grants.contains(where: { $0.role == .admin }) else {
             throw StatehouseError.permissionDenied(
                 "\(Self.describe(principal)) has no admin grant, needed to manage tokens")
@@ -86,8 +84,7 @@ extension AccessControl {
     /// Revokes a token the current request administers: from now on it authenticates nothing, and its open watches
     /// and sessions end. Revoking a revoked token returns it unchanged.
     public func revokeToken(id: String) async throws -> AccessToken {
-        let principal = try self.currentPrincipal()
-        try self.requireStillValid(principal)
+        let principal = try self.validPrincipal()
         guard let stored = self.registry.token(id: id),
             stored.token.grants.allSatisfy({ Self.administers(principal, pattern: $0.namespacePattern) })
         else {
@@ -109,8 +106,7 @@ extension AccessControl {
 
     /// Who the current request is.
     public func identity() throws -> AccessIdentity {
-        let principal = try self.currentPrincipal()
-        try self.requireStillValid(principal)
+        let principal = try self.validPrincipal()
         return AccessIdentity(
             principalID: principal.id, name: principal.name, grants: principal.grants,
             authRequired: self.authRequired)

@@ -110,6 +110,31 @@ public final class AccessControl: Sendable {
         return .anonymous
     }
 
+    /// The principal of the current request, refused when its token was revoked or expired since the request (or its
+    /// session) began.
+    func validPrincipal() throws -> Principal {
+        let principal = try self.currentPrincipal()
+        try self.requireStillValid(principal)
+        return principal
+    }
+
+    /// Checks a request that names an interactive transaction: the caller began it, and may commit in the namespace
+    /// it writes to (`namespace`, or the transaction's, or "default" for one that bound none). A transaction that is
+    /// not open (`transaction` nil) is checked against `namespace` alone; the engine then says why it is not open.
+    public func authorizeTransaction(
+        _ txnID: String, _ transaction: TransactionAccess?, writingTo namespace: String?
+    )
+        throws
+    {
+        guard self.authRequired else { return }
+        if let owner = transaction?.owner, owner != (try self.currentPrincipal()).id {
+            throw StatehouseError.permissionDenied(
+                "transaction \(txnID.prefix(64)) was begun by another token; only its owner may use it")
+        }
+        guard let target = namespace ?? transaction.map({ $0.namespace ?? "default" }) else { return }
+        try self.authorize(.commit, namespace: target)
+    }
+
     /// Checks that the current request may use `capability` in `namespace`.
     ///
     /// - Throws: ``StatehouseModel/StatehouseError/permissionDenied(_:)`` naming the missing grant (the same message
@@ -122,8 +147,7 @@ public final class AccessControl: Sendable {
                     + "it (statehousectl token ...)")
         }
         guard self.authRequired else { return }
-        let principal = try self.currentPrincipal()
-        try self.requireStillValid(principal)
+        let principal = try self.validPrincipal()
         guard let role = principal.role(in: namespace), role >= capability.role else {
             throw StatehouseError.permissionDenied(
                 "\(Self.describe(principal)) has no \(capability.role.rawValue) grant on namespace "
@@ -134,8 +158,7 @@ public final class AccessControl: Sendable {
     /// Checks that the current request may use `capability` on every namespace (a backup copies them all).
     public func authorizeEverywhere(_ capability: AccessCapability) throws {
         guard self.authRequired else { return }
-        let principal = try self.currentPrincipal()
-        try self.requireStillValid(principal)
+        let principal = try self.validPrincipal()
         guard principal.grants.contains(where: { $0.namespacePattern == "*" && $0.role >= capability.role }) else {
             throw StatehouseError.permissionDenied(
                 "\(Self.describe(principal)) has no \(capability.role.rawValue) grant on every namespace ('*'), "
@@ -146,15 +169,14 @@ public final class AccessControl: Sendable {
     /// Checks that the current request is authenticated (for calls about the caller itself, such as WhoAmI).
     public func authorizeAuthenticated() throws {
         guard self.authRequired else { return }
-        try self.requireStillValid(try self.currentPrincipal())
+        _ = try self.validPrincipal()
     }
 
     /// The namespaces among `namespaces` the current request may read: listings leave out the others, so that no
     /// one learns a namespace exists without a grant on it.
     public func readable(_ namespaces: [String]) throws -> [String] {
         guard self.authRequired else { return namespaces }
-        let principal = try self.currentPrincipal()
-        try self.requireStillValid(principal)
+        let principal = try self.validPrincipal()
         return namespaces.filter { principal.role(in: $0) != nil }
     }
 

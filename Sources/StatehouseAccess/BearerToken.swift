@@ -22,16 +22,10 @@ public struct BearerToken: Sendable, Hashable {
         var generator = SystemRandomNumberGenerator()
         let id =
             Self.idPrefix
-            + (0..<Self.idHexDigits / 2).map { _ in
-                let byte = UInt8.random(in: 0...255, using: &generator)
-                return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }.joined()
+            + EventHash.hex((0..<Self.idHexDigits / 2).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let secret = Data((0..<Self.secretBytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
         return Self(id: id, secret: Self.base64URL(secret))
     }
-
-    /// A new id alone, for a certificate principal (which has no secret).
-    static func generateID() -> String { Self.generate().id }
 
     /// Parses the string a client sent. A malformed one is ``StatehouseModel/StatehouseError/unauthenticated(_:)``
     /// whose message never repeats the string.
@@ -60,7 +54,7 @@ public struct BearerToken: Sendable, Hashable {
     var secretDigest: String { Self.digest(self.secret) }
 
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        EventHash.hex(Array(SHA256.hash(data: Array(secret.utf8))))
     }
 
     /// Whether `text` is a token id: `tok_` and 16 lowercase hex digits.

@@ -56,6 +56,11 @@ public final class QuotaLimiter: CommitAdmission {
         return principal.id
     }
 
+    /// A subject as messages name it: `token tok_…`, or `namespace NAME`.
+    static func describe(_ subject: String) -> String {
+        subject.hasPrefix("tok_") ? "token \(subject)" : subject
+    }
+
     private var nowSeconds: Double {
         let elapsed = self.clock.now - self.epoch
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -93,9 +98,8 @@ public final class QuotaLimiter: CommitAdmission {
             return wait > 0 ? wait : nil
         }
         if let wait {
-            let what = subject.hasPrefix("tok_") ? "token \(subject)" : subject
             throw StatehouseError.quotaExceeded(
-                "\(what) is over its write rate (\(Self.rateText(limits))); retry after the delay",
+                "\(Self.describe(subject)) is over its write rate (\(Self.rateText(limits))); retry after the delay",
                 retryAfterMilliseconds: UInt64(max(1, (wait * 1000).rounded(.up))))
         }
     }
@@ -171,7 +175,7 @@ public final class QuotaLimiter: CommitAdmission {
         }
         guard taken else {
             throw StatehouseError.quotaExceeded(
-                "\(subject.hasPrefix("tok_") ? "token \(subject)" : subject) holds \(limit) open watches, its "
+                "\(Self.describe(subject)) holds \(limit) open watches, its "
                     + "quota; end one first",
                 retryAfterMilliseconds: 1000)
         }

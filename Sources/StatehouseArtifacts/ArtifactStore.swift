@@ -93,7 +93,7 @@ public final class ArtifactStore: Sendable {
 
         /// Syncs and stores the blob under its digest (unless it is there already); the upload's file is gone after.
         public func finish(expected: String?) async throws -> Info {
-            let sha256 = self.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let sha256 = EventHash.hex(Array(self.hasher.finalize()))
             let (handle, temporary, size, namespace) = (self.handle, self.temporary, self.size, self.namespace)
             let target = self.store.path(namespace: namespace, sha256: sha256)
             self.done = true
@@ -154,7 +154,7 @@ public final class ArtifactStore: Sendable {
             hasher.update(data: chunk)
             try await body(chunk)
         }
-        let actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let actual = EventHash.hex(Array(hasher.finalize()))
         guard actual == sha256 else {
             throw StatehouseError.dataCorruption(
                 commitTS: 0, reason: "artifact \(sha256) in namespace '\(namespace)' now hashes to \(actual)")

@@ -39,28 +39,33 @@ public struct AccessInterceptor: ServerInterceptor {
             // A session stream opens anyway and answers each request with the refusal (as a session error with its
             // request id): a bidirectional stream the server ends before reading it races the client's first
             // messages, which some clients (grpc core) then report as INTERNAL instead of this status.
-            return try await Self.refused(refusal) { try await next(request, context) }
+            return try await Self.within(.refusal(refusal)) { try await next(request, context) }
         }
-        var response = try await AccessScope.bound(principal) { try await next(request, context) }
-        // A streaming response's body runs after this returns: bind the principal around it too.
-        if case .success(var contents) = response.accepted {
-            let producer = contents.producer
-            contents.producer = { writer in try await AccessScope.bound(principal) { try await producer(writer) } }
-            response.accepted = .success(contents)
-        }
-        return response
+        return try await Self.within(.principal(principal)) { try await next(request, context) }
     }
 
-    /// Runs a call whose credentials were refused, so that its handler answers with `refusal` itself.
-    static func refused<Output: Sendable>(
-        _ refusal: StatehouseError, _ next: () async throws -> StreamingServerResponse<Output>
+    /// What a call runs with: the principal it authenticated as, or the refusal its handler answers with.
+    enum Binding: Sendable {
+        case principal(Principal)
+        case refusal(StatehouseError)
+
+        func run<T>(_ body: () async throws -> T) async throws -> T {
+            switch self {
+            case .principal(let principal): try await AccessScope.bound(principal, body)
+            case .refusal(let refusal): try await AccessScope.$refusal.withValue(refusal) { try await body() }
+            }
+        }
+    }
+
+    /// Runs `next` with `binding`, and the response's producer too: a streaming response's body runs after the
+    /// interceptor returns, outside anything bound around `next`.
+    static func within<Output: Sendable>(
+        _ binding: Binding, _ next: () async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
-        var response = try await AccessScope.$refusal.withValue(refusal) { try await next() }
+        var response = try await binding.run(next)
         if case .success(var contents) = response.accepted {
             let producer = contents.producer
-            contents.producer = { writer in
-                try await AccessScope.$refusal.withValue(refusal) { try await producer(writer) }
-            }
+            contents.producer = { writer in try await binding.run { try await producer(writer) } }
             response.accepted = .success(contents)
         }
         return response

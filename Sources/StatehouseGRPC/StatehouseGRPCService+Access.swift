@@ -12,16 +12,9 @@ extension ServiceImplementation {
         try self.access.authorize(capability, namespace: Wire.namespace(namespace))
     }
 
-    /// Checks a request that names an interactive transaction: the caller began it, and may still commit in its
-    /// namespace. A transaction that is not open is left to the engine, which says why (not found, expired, done).
+    /// Checks a request that names an interactive transaction (``StatehouseAccess/AccessControl/authorizeTransaction(_:_:writingTo:)``).
     func authorizeTransaction(_ txnID: String) throws {
-        guard self.access.authRequired, let transaction = self.engine.transactionAccess(txnID: txnID) else { return }
-        let principal = try self.access.currentPrincipal()
-        if let owner = transaction.owner, owner != principal.id {
-            throw StatehouseError.permissionDenied(
-                "transaction \(txnID.prefix(64)) was begun by another token; only its owner may use it")
-        }
-        try self.access.authorize(.commit, namespace: transaction.namespace ?? "default")
+        try self.access.authorizeTransaction(txnID, self.engine.transactionAccess(txnID: txnID), writingTo: nil)
     }
 
     func createToken(

@@ -151,8 +151,8 @@ public enum ProvenanceSchema {
         case (.files, .array(let items)):
             return items.allSatisfy { item in
                 guard case .object(let members) = item, members.count == 2,
-                    case .string(let path)? = members.first(where: { $0.name == "path" })?.value, !path.isEmpty,
-                    case .string(let digest)? = members.first(where: { $0.name == "sha256" })?.value
+                    case .string(let path)? = item[member: "path"], !path.isEmpty,
+                    case .string(let digest)? = item[member: "sha256"]
                 else { return false }
                 return self.isSHA256(digest)
             }

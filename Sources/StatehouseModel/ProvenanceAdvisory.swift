@@ -156,19 +156,13 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
     static func short(_ digest: String?) -> String { digest.map { String($0.prefix(12)) } ?? "?" }
 }
 
-/// A payload's top-level members, read once.
+/// A payload's top-level members, parsed once.
 struct Payload {
-    let members: [ParsedJSON.Member]
+    let parsed: ParsedJSON?
 
-    init(_ value: JSONValue) {
-        if case .object(let members)? = try? ParsedJSON(parsing: value.utf8) {
-            self.members = members
-        } else {
-            self.members = []
-        }
-    }
+    init(_ value: JSONValue) { self.parsed = try? ParsedJSON(parsing: value.utf8) }
 
-    func member(_ name: String) -> ParsedJSON? { self.members.first { $0.name == name }?.value }
+    func member(_ name: String) -> ParsedJSON? { self.parsed?[member: name] }
 
     func string(_ name: String) -> String? {
         if case .string(let text)? = self.member(name) { return text }

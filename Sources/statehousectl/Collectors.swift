@@ -17,26 +17,12 @@ enum Collectors {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UsageError("cannot read \(path)")
         }
-        return (SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), data.count)
+        return (EventHash.hex(Array(SHA256.hash(data: data))), data.count)
     }
 
-    static func digest(ofText text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// Runs git in `path`; nil when it fails (not a repository, no remote).
+    /// Runs git in `path`; its output trimmed, or nil when it fails (not a repository, no remote).
     static func git(_ arguments: [String], in path: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", path] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        self.run(["git", "-C", path] + arguments)
     }
 
     /// `code`: the repository (its origin URL, else its top directory), HEAD's commit, whether the work tree differs
@@ -76,7 +62,9 @@ enum Collectors {
             ("kernel", .string(text(name.release))),
         ]
         var runtimes: [(String, JSONOutput)] = [("statehousectl", .string(StatehouseBuild.version))]
-        if let python = self.commandOutput(["python3", "-c", "import platform; print(platform.python_version())"]) {
+        if let python = self.run(["python3", "-c", "import platform; print(platform.python_version())"]),
+            !python.isEmpty
+        {
             runtimes.append(("python", .string(python)))
         }
         fields.append(("runtime", .object(runtimes)))
@@ -93,7 +81,8 @@ enum Collectors {
         return .object(fields)
     }
 
-    static func commandOutput(_ arguments: [String]) -> String? {
+    /// Runs a command found on PATH; its standard output trimmed, or nil when it cannot run or fails.
+    static func run(_ arguments: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -104,8 +93,7 @@ enum Collectors {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? nil : text
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// `config`: a file's path as given, its SHA-256 and size.

@@ -444,15 +444,12 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
 
     /// Checks a request that names a transaction: the caller began it, and may commit in the namespace it writes to
     /// (`namespace`, the request's, for a write; the transaction's, or "default", otherwise).
+    /// A transaction that is not open is checked against "default", where the original API commits one that bound no
+    /// namespace.
     func authorizeTransaction(_ txnID: String, writingTo namespace: String?) throws {
-        guard self.access.authRequired else { return }
         let transaction = self.engine.transactionAccess(txnID: txnID)
-        if let owner = transaction?.owner, owner != (try self.access.currentPrincipal()).id {
-            throw StatehouseError.permissionDenied(
-                "transaction \(txnID.prefix(64)) was begun by another token; only its owner may use it")
-        }
-        try self.access.authorize(
-            .commit, namespace: namespace.map(Wire.namespace) ?? transaction?.namespace ?? "default")
+        try self.access.authorizeTransaction(
+            txnID, transaction, writingTo: namespace.map(Wire.namespace) ?? (transaction == nil ? "default" : nil))
     }
 
     /// Runs a handler and reports a ``StatehouseModel/StatehouseError`` with the status the original API documents for
