@@ -44,6 +44,51 @@ def write(name, content):
     (OUT / name).write_text("\n".join(content) + "\n", encoding="utf-8")
 
 
+RUNS = {
+    # Every advisory rule fires between run-1 and run-2 (missing_capture and model_parameters_changed between run-2 and
+    # run-3), and run-2's mutations have every replay-plan finding: duplicate, gap, mixed_namespaces, config_mismatch.
+    "run-1": [
+        ("code", {"repository": "github.com/example/agent", "commit": "a" * 40, "dirty": True}),
+        ("config", {"source": "agent.json", "sha256": "1" * 64}),
+        ("environment", {"os": "linux", "arch": "x86_64", "runtime": {"python": "3.11.4"}}),
+        ("model", {"provider": "anthropic", "name": "claude", "version": "4"}),
+        ("tool", {"name": "search", "version": "1"}),
+    ],
+    "run-2": [
+        ("code", {"repository": "github.com/example/agent", "commit": "b" * 40, "dirty": False}),
+        ("config", {"source": "agent.json", "sha256": "2" * 64}),
+        ("environment", {"os": "linux", "arch": "aarch64", "runtime": {"python": "3.12.1", "node": "20"}}),
+        ("model", {"provider": "anthropic", "name": "claude", "version": "4.5", "parameters": {"temperature": 0}}),
+        ("tool", {"name": "search", "version": "2"}),
+        ("mutation", {"type": "kafka", "id": "o-1", "source": "orders", "sequence": 1, "namespace": "shop"}),
+        ("mutation", {"type": "kafka", "id": "o-1b", "source": "orders", "sequence": 1, "namespace": "shop"}),
+        ("mutation", {"type": "kafka", "id": "o-4", "source": "orders", "sequence": 4, "namespace": "billing"}),
+        ("mutation", {"type": "pg", "id": "s-7", "source": "invoices_seq", "sequence": 7, "config_sha256": "9" * 64}),
+    ],
+    "run-3": [
+        ("code", {"repository": "github.com/example/agent", "commit": "b" * 40}),
+        ("config", {"source": "agent.json", "sha256": "2" * 64}),
+        ("model", {"provider": "anthropic", "name": "claude", "version": "4.5", "parameters": {"temperature": 0.5}}),
+    ],
+}
+
+
+def make_runs(daemon):
+    """Three runs of one agent in namespace 'runs', and the bundles of run-2 (against run-1) and run-3."""
+    for run, records in RUNS.items():
+        args = ["-n", "runs", "run", "start", "planner", "--id", run]
+        for kind, payload in records:
+            args += ["--record", f"{kind}={json.dumps(payload)}"]
+        ctl(daemon, *args)
+        with Statehouse(url=daemon.url, namespace="runs") as client:
+            client.apply(
+                [Put(agent_id="planner", key="step", value={"run": run})], metadata=Metadata(tags={"run_id": run})
+            )
+        ctl(daemon, "-n", "runs", "run", "end", run)
+    ctl(daemon, "-n", "runs", "audit", "export", "--run", "run-2", "--out", str(OUT / "good-run.jsonl"))
+    ctl(daemon, "-n", "runs", "audit", "export", "--run", "run-3", "--out", str(OUT / "good-run-params.jsonl"))
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
@@ -117,6 +162,7 @@ def main():
                     "--since-head",
                     str(OUT / "good-whole.jsonl"),
                 )
+                make_runs(daemon)
         finally:
             daemon.stop()
 
@@ -178,6 +224,40 @@ def main():
             agent[:witness_at] + [json.dumps(witness)] + agent[witness_at + 1 :],
             witness_at + 1,
         )
+    expected["good-run.jsonl"] = {"ok": True, "line": None}
+    expected["good-run-params.jsonl"] = {"ok": True, "line": None}
+    run = lines("good-run.jsonl")
+    run_at = next(i for i, line in enumerate(run) if line.startswith('{"run"'))
+
+    def run_changed(edit):
+        body = json.loads(run[run_at])
+        edit(body["run"])
+        return run[:run_at] + [json.dumps(body)] + run[run_at + 1 :]
+
+    # The run line is recomputed from the proven records: any change to it fails on its line.
+    bad(
+        "bad-run-score.jsonl", run_changed(lambda r: r["advisory"].update(score=r["advisory"]["score"] - 5)), run_at + 1
+    )
+    bad("bad-run-finding.jsonl", run_changed(lambda r: r["advisory"]["findings"].pop(0)), run_at + 1)
+    bad(
+        "bad-run-message.jsonl",
+        run_changed(lambda r: r["advisory"]["findings"][-1].update(message="nothing changed")),
+        run_at + 1,
+    )
+    bad("bad-run-plan.jsonl", run_changed(lambda r: r["replay_plan"]["sources"][0]["steps"].pop()), run_at + 1)
+    bad("bad-run-baseline.jsonl", run_changed(lambda r: r.update(baseline_run_id="run-3")), run_at + 1)
+    bad("bad-run-unknown-baseline.jsonl", run_changed(lambda r: r.update(baseline_run_id="run-9")), run_at + 1)
+    bad("bad-run-dropped.jsonl", run[:run_at] + run[run_at + 1 :], run_at + 1)
+    # A record the run line depends on, changed in its state line: the state check fails first.
+    record_at = next(
+        i for i, line in enumerate(run) if line.startswith('{"state"') and '"@provenance"' in line and "run-2" in line
+    )
+    record = json.loads(run[record_at])
+    record["state"]["value"] = record["state"]["value"].replace('"run_id":"run-2"', '"run_id":"run-1"')
+    bad("bad-run-record.jsonl", run[:record_at] + [json.dumps(record)] + run[record_at + 1 :], record_at + 1)
+    unannounced = json.loads(run[0])
+    del unannounced["manifest"]["run_id"]
+    bad("bad-run-unannounced.jsonl", [json.dumps(unannounced)] + run[1:], run_at + 1)
     expected["good-whole.jsonl:other-key"] = {"ok": False, "line": 1, "key": "other-public.pem"}
     (OUT / "expected.json").write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n")
     print(f"wrote {len(expected)} cases to {OUT} (namespace {manifest['namespace']})")

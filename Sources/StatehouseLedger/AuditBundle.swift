@@ -5,7 +5,7 @@ public import StatehouseModel
 /// check offline (docs/architecture.md, "Audit bundles", describes it line by line).
 ///
 /// Every line is one JSON object with exactly one member: `manifest` (first), then `event` and `leaf` lines in
-/// commit_ts order, then `state` and `witness` lines, then `end` (last). Values are the stored JSON text as a JSON
+/// commit_ts order, then `witness` and `state` lines, then (in a bundle of a run) one `run` line, then `end` (last). Values are the stored JSON text as a JSON
 /// string, so their bytes (and digests) survive any JSON parser. ``decodeLine(_:)`` and ``encode(_:)-(Line)`` (in
 /// AuditBundleCodec.swift) read and write lines.
 public enum AuditBundle {
@@ -68,11 +68,13 @@ public enum AuditBundle {
         /// An earlier head the bundle is proven to extend, and that proof.
         public var since_head: Head?
         public var since_consistency: [String]?
+        /// The run whose bundle this is (`audit export --run`): a run line follows the state lines.
+        public var run_id: String?
 
         init(
             format: String, version: Int, namespace: String, agent_id: String?, from_commit_ts: UInt64,
             to_commit_ts: UInt64, head: Head, public_key: String, prefix: [String], consistency: [String],
-            since_head: Head?, since_consistency: [String]?
+            since_head: Head?, since_consistency: [String]?, run_id: String?
         ) {
             self.format = format
             self.version = version
@@ -86,11 +88,13 @@ public enum AuditBundle {
             self.consistency = consistency
             self.since_head = since_head
             self.since_consistency = since_consistency
+            self.run_id = run_id
         }
 
         public init(
             namespace: String, agentID: String?, from: UInt64, to: UInt64, head: SignedTreeHead, publicKey: String,
-            prefix: [EventHash], consistency: [EventHash], sinceHead: SignedTreeHead?, sinceConsistency: [EventHash]?
+            prefix: [EventHash], consistency: [EventHash], sinceHead: SignedTreeHead?, sinceConsistency: [EventHash]?,
+            runID: String? = nil
         ) {
             self.format = AuditBundle.formatName
             self.version = AuditBundle.formatVersion
@@ -104,6 +108,7 @@ public enum AuditBundle {
             self.consistency = consistency.map(\.hex)
             self.since_head = sinceHead.map(Head.init)
             self.since_consistency = sinceConsistency?.map(\.hex)
+            self.run_id = runID
         }
     }
 
@@ -269,17 +274,19 @@ public enum AuditBundle {
         public var leaf: LeafLine?
         public var state: StateLine?
         public var witness: WitnessLine?
+        public var run: RunLine?
         public var end: EndLine?
 
         public init(
             manifest: Manifest? = nil, event: EventLine? = nil, leaf: LeafLine? = nil, state: StateLine? = nil,
-            witness: WitnessLine? = nil, end: EndLine? = nil
+            witness: WitnessLine? = nil, run: RunLine? = nil, end: EndLine? = nil
         ) {
             self.manifest = manifest
             self.event = event
             self.leaf = leaf
             self.state = state
             self.witness = witness
+            self.run = run
             self.end = end
         }
     }

@@ -156,6 +156,8 @@ struct LineWriter {
             }
         } else if let witness = line.witness {
             self.wrapped("witness") { $0.witness(witness) }
+        } else if let run = line.run {
+            self.wrapped("run") { $0.canonical(run.body) }
         } else if let end = line.end {
             self.wrapped("end") { writer in
                 writer.object {
@@ -191,6 +193,7 @@ struct LineWriter {
             $0.member("namespace", manifest.namespace)
             $0.member("prefix", manifest.prefix)
             $0.member("public_key", manifest.public_key)
+            if let run = manifest.run_id { $0.member("run_id", run) }
             if let proof = manifest.since_consistency { $0.member("since_consistency", proof) }
             if let since = manifest.since_head {
                 $0.name("since_head")

@@ -48,6 +48,11 @@ extension AuditBundle {
             case "witness":
                 guard let event = value["event"] else { throw CodecError("a witness has no event") }
                 line.witness = WitnessLine(event: try self.event(event), proof: try self.texts(value["proof"]))
+            case "run":
+                guard case .object = value, case .string? = value["run_id"] else {
+                    throw CodecError("a run line has no run_id")
+                }
+                line.run = RunLine(body: value)
             case "end":
                 line.end = EndLine(
                     events: try self.int(value["events"]), leaves: try self.int(value["leaves"]),
@@ -77,7 +82,7 @@ extension AuditBundle {
             from_commit_ts: try self.uint(json["from_commit_ts"]), to_commit_ts: try self.uint(json["to_commit_ts"]),
             head: try self.head(head), public_key: try self.text(json["public_key"]),
             prefix: try self.texts(json["prefix"]), consistency: try self.texts(json["consistency"]),
-            since_head: since, since_consistency: sinceConsistency)
+            since_head: since, since_consistency: sinceConsistency, run_id: try self.optionalText(json["run_id"]))
     }
 
     private static func head(_ json: JSON) throws -> Head {

@@ -20,6 +20,8 @@ public struct AuditBundleVerifier {
         /// Whether the state lines were checked to be exactly the state the events produce (a bundle from
         /// commit_ts 1); otherwise each entry was proven to have been written, not that none is missing.
         public var stateComplete: Bool
+        /// The run line of a run's bundle, recomputed from the proven state and found equal.
+        public var run: AuditBundle.RunLine?
     }
 
     private let publicKey: LedgerPublicKey
@@ -38,6 +40,9 @@ public struct AuditBundleVerifier {
     /// event, so memory stays flat however long the bundle is.
     private var latest: [String: (version: Version, commitTS: CommitTS, value: String?, expires: Bool)] = [:]
     private var claimedState: Set<String> = []
+    /// The proven state lines of the reserved agents `@runs` and `@provenance`, from which a run line is recomputed.
+    private var runState: [AuditBundle.StateLine] = []
+    private var run: AuditBundle.RunLine?
 
     public init(publicKey: LedgerPublicKey) {
         self.publicKey = publicKey
@@ -77,6 +82,7 @@ public struct AuditBundleVerifier {
         if decoded.leaf != nil { members += 1 }
         if decoded.state != nil { members += 1 }
         if decoded.witness != nil { members += 1 }
+        if decoded.run != nil { members += 1 }
         if decoded.end != nil { members += 1 }
         guard members == 1 else { throw self.failure("a line must have exactly one member; it has \(members)") }
         if let manifest = decoded.manifest { return try self.start(manifest) }
@@ -123,6 +129,9 @@ public struct AuditBundleVerifier {
             try self.checkRangeEnd(manifest, head)
             self.inState = true
             let commitTS = witness.event.commit_ts
+            guard commitTS < manifest.from_commit_ts else {
+                throw self.failure("a witness must be older than the range", commitTS: commitTS)
+            }
             guard let leaf = witness.event.leafHash(namespace: manifest.namespace),
                 let proof = Self.hashes(witness.proof),
                 commitTS >= 1, commitTS <= head.treeSize,
@@ -132,15 +141,17 @@ public struct AuditBundleVerifier {
                 throw self.failure(
                     "the witness event's inclusion proof does not lead to the signed root", commitTS: commitTS)
             }
-            // A witness is older than the range: it counts for keys the range did not write.
+            // A witness is older than the range: it counts for keys the range did not write, and of two witnesses that
+            // wrote a key, the newer counts.
             for operation in witness.event.operations
-            where self.latest[Self.address(operation.agent_id, operation.key)] == nil {
+            where (self.latest[Self.address(operation.agent_id, operation.key)]?.commitTS ?? 0) < commitTS {
                 self.latest[Self.address(operation.agent_id, operation.key)] = (
                     operation.version, commitTS, operation.value, operation.expires_at_micros != nil
                 )
             }
             self.witnesses += 1
         } else if let state = decoded.state {
+            guard self.run == nil else { throw self.failure("a state line after the run line") }
             try self.checkRangeEnd(manifest, head)
             self.inState = true
             let address = Self.address(state.agent_id, state.key)
@@ -159,8 +170,17 @@ public struct AuditBundleVerifier {
                     "agent '\(state.agent_id)' key '\(state.key)' is given twice", commitTS: state.commit_ts)
             }
             self.stateLines += 1
+            if state.agent_id == ReservedNames.runsAgent || state.agent_id == ReservedNames.provenanceAgent {
+                self.runState.append(state)
+            }
+        } else if let run = decoded.run {
+            try self.checkRangeEnd(manifest, head)
+            try self.check(run, manifest)
         } else if let end = decoded.end {
             try self.checkRangeEnd(manifest, head)
+            if let runID = manifest.run_id, self.run == nil {
+                throw self.failure("the bundle of run '\(runID)' has no run line")
+            }
             guard end.events == self.events, end.leaves == self.leaves, end.state == self.stateLines,
                 end.witnesses == self.witnesses
             else {
@@ -196,7 +216,33 @@ public struct AuditBundleVerifier {
         return Report(
             namespace: manifest.namespace, agentID: manifest.agent_id, fromCommitTS: manifest.from_commit_ts,
             toCommitTS: manifest.to_commit_ts, head: head, events: self.events, leaves: self.leaves,
-            stateEntries: self.stateLines, stateComplete: manifest.from_commit_ts == 1)
+            stateEntries: self.stateLines, stateComplete: manifest.from_commit_ts == 1, run: self.run)
+    }
+
+    /// A run line must be the one its manifest announces, and exactly what the proven state gives.
+    private mutating func check(
+        _ run: AuditBundle.RunLine, _ manifest: AuditBundle.Manifest
+    ) throws(LedgerVerificationError) {
+        guard let runID = manifest.run_id else {
+            throw self.failure("a run line in a bundle whose manifest names no run")
+        }
+        guard self.run == nil else { throw self.failure("a second run line") }
+        guard run.runID == runID else {
+            throw self.failure("the run line is of run '\(run.runID)'; the manifest names run '\(runID)'")
+        }
+        let expected: AuditBundle.RunLine
+        do {
+            expected = try AuditBundle.runLine(
+                runID: runID, baselineRunID: run.baselineRunID, state: self.runState)
+        } catch {
+            throw self.failure("the run line cannot be recomputed from the proven state: \(error)")
+        }
+        guard run.canonicalBytes == expected.canonicalBytes else {
+            throw self.failure(
+                "the run line is not what the proven provenance of run '\(runID)' gives: its status, records, "
+                    + "advisory or replay plan was changed")
+        }
+        self.run = run
     }
 
     private mutating func start(_ manifest: AuditBundle.Manifest) throws(LedgerVerificationError) {

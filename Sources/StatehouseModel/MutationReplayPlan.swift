@@ -58,8 +58,10 @@ public struct MutationReplayPlan: Sendable, Hashable {
             configs.filter { $0.kind == .config }.compactMap { Payload($0.payload).string("sha256") })
         var sources: [Source] = []
         var findings: [Finding] = []
-        for source in bySource.keys.sorted() {
-            let entries = bySource[source]!.sorted { ($0.0.sequence, $0.0.record) < ($1.0.sequence, $1.0.record) }
+        for source in bySource.keys.sorted(by: utf8Order) {
+            let entries = bySource[source]!.sorted {
+                $0.0.sequence != $1.0.sequence ? $0.0.sequence < $1.0.sequence : utf8Order($0.0.record, $1.0.record)
+            }
             var steps: [Step] = []
             var seenIDs: Set<String> = []
             for (step, _, _) in entries {
@@ -91,7 +93,7 @@ public struct MutationReplayPlan: Sendable, Hashable {
                     Finding(
                         rule: "mixed_namespaces", source: source,
                         message: "mutations of one source name namespaces "
-                            + namespaces.sorted().joined(separator: ", ")))
+                            + namespaces.sorted(by: utf8Order).joined(separator: ", ")))
             }
             for (step, _, config) in entries {
                 if let config, !configDigests.contains(config) {

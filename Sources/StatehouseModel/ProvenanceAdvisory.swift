@@ -78,7 +78,7 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
                 )
             }
         }
-        for (repository, code) in after.byKey(.code, "repository") {
+        for (repository, code) in after.sortedByKey(.code, "repository") {
             if code.bool("dirty") == true {
                 add(
                     .dirtyTree, "the candidate's work tree of \(repository) had uncommitted changes",
@@ -95,7 +95,7 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
                     "check out \(old.string("commit") ?? "the baseline's commit") to reproduce the baseline")
             }
         }
-        for (source, config) in after.byKey(.config, "source") {
+        for (source, config) in after.sortedByKey(.config, "source") {
             if let old = before.byKey(.config, "source")[source], old.string("sha256") != config.string("sha256") {
                 add(
                     .configChanged,
@@ -115,7 +115,7 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
                     "the model changed from \(identity(old).filter { !$0.isEmpty }.joined(separator: " ")) to "
                         + identity(new).filter { !$0.isEmpty }.joined(separator: " "),
                     "pin the model's provider, name and version")
-            } else if old.raw("parameters") != new.raw("parameters")
+            } else if old.member("parameters") != new.member("parameters")
                 || old.string("prompt_template_sha256") != new.string("prompt_template_sha256")
             {
                 add(
@@ -131,15 +131,17 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
                         + "\(new.string("os") ?? "?")/\(new.string("arch") ?? "?")",
                     "run on the baseline's operating system and architecture")
             }
-            if old.raw("runtime") != new.raw("runtime") {
+            let changedRuntimes = Self.changedEntries(old.strings("runtime"), new.strings("runtime"))
+            if !changedRuntimes.isEmpty {
                 add(
                     .runtimeChanged,
-                    "runtime versions differ (\(old.raw("runtime") ?? "none") → "
-                        + "\(new.raw("runtime") ?? "none"))",
+                    "runtime versions differ: "
+                        + changedRuntimes.map { "\($0.name) \($0.old ?? "none") → \($0.new ?? "none")" }
+                        .joined(separator: ", "),
                     "use the baseline's runtime versions (pin them in the lock file or the image)")
             }
         }
-        for (name, tool) in after.byKey(.tool, "name") {
+        for (name, tool) in after.sortedByKey(.tool, "name") {
             if let old = before.byKey(.tool, "name")[name],
                 old.string("version") != tool.string("version") || old.string("sha256") != tool.string("sha256")
             {
@@ -154,6 +156,24 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
     }
 
     static func short(_ digest: String?) -> String { digest.map { String($0.prefix(12)) } ?? "?" }
+
+    /// The names whose values differ between two string maps, in UTF-8 byte order, with both values.
+    static func changedEntries(
+        _ old: [String: String], _ new: [String: String]
+    ) -> [(name: String, old: String?, new: String?)] {
+        Set(old.keys).union(new.keys).sorted(by: utf8Order).compactMap { name in
+            let before = old[name]
+            let after = new[name]
+            let same = before.map { b in after.map { ParsedJSON.sameText(b, $0) } ?? false } ?? (after == nil)
+            return same ? nil : (name, before, after)
+        }
+    }
+}
+
+/// Strings in UTF-8 byte order, which is code point order: what any other implementation sorts by (Swift's `<`
+/// compares canonical equivalence instead), so that findings come in the same order everywhere.
+package func utf8Order(_ lhs: String, _ rhs: String) -> Bool {
+    lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
 }
 
 /// A payload's top-level members, parsed once.
@@ -175,15 +195,25 @@ struct Payload {
         return nil
     }
 
-    /// A member as compact JSON text, to compare structures.
-    func raw(_ name: String) -> String? { self.member(name)?.compactText }
+    /// A member that is an object of strings (a runtime map); empty when absent or of another shape.
+    func strings(_ name: String) -> [String: String] {
+        guard case .object(let members)? = self.member(name) else { return [:] }
+        var out: [String: String] = [:]
+        for member in members { if case .string(let text) = member.value { out[member.name] = text } }
+        return out
+    }
 }
 
-/// The payloads of a side by kind, newest record last.
+/// The payloads of a side by kind, newest record last (by commit_ts, then key, so that records of one commit come in
+/// the same order whatever order they were listed in).
 struct Payloads {
     let records: [ProvenanceRecord]
 
-    init(_ records: [ProvenanceRecord]) { self.records = records.sorted { $0.commitTS < $1.commitTS } }
+    init(_ records: [ProvenanceRecord]) {
+        self.records = records.sorted {
+            $0.commitTS != $1.commitTS ? $0.commitTS < $1.commitTS : utf8Order($0.key, $1.key)
+        }
+    }
 
     func of(_ kind: ProvenanceKind) -> [Payload] {
         self.records.filter { $0.kind == kind }.map { Payload($0.payload) }
@@ -194,5 +224,10 @@ struct Payloads {
         var result: [String: Payload] = [:]
         for payload in self.of(kind) { if let key = payload.string(member) { result[key] = payload } }
         return result
+    }
+
+    /// ``byKey(_:_:)`` in UTF-8 byte order of the member's value: findings come in this order.
+    func sortedByKey(_ kind: ProvenanceKind, _ member: String) -> [(key: String, value: Payload)] {
+        self.byKey(kind, member).sorted { utf8Order($0.key, $1.key) }
     }
 }

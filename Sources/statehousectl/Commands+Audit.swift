@@ -39,8 +39,15 @@ struct AuditExport: AsyncParsableCommand {
             "The commits of a run, from its start to its end, every event whole: its provenance records, its commits and whatever else the namespace committed meanwhile."
     )
     var run: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --run: the run whose provenance the advisory compares against (default: the agent's run that "
+                + "started last before it).",
+            valueName: "RUN"))
+    var baseline: String?
 
     func run() async throws {
+        guard self.baseline == nil || self.run != nil else { throw UsageError("--baseline needs --run") }
         guard self.from == nil || self.since == nil, self.to == nil || self.until == nil else {
             throw UsageError("use --from or --since, and --to or --until, not both")
         }
@@ -118,7 +125,7 @@ struct AuditExport: AsyncParsableCommand {
                 namespace: namespace, agentID: self.agent, from: from, to: to, head: head, publicKey: key.pem,
                 prefix: try await client.treePrefix(namespace: namespace, size: from - 1),
                 consistency: try await client.consistencyProof(namespace: namespace, oldSize: to, newSize: size).hashes,
-                sinceHead: since, sinceConsistency: sinceProof)
+                sinceHead: since, sinceConsistency: sinceProof, runID: self.run)
             try Self.write(AuditBundle.Line(manifest: manifest), to: sink)
             var events = 0
             var leaves = 0
@@ -186,12 +193,22 @@ struct AuditExport: AsyncParsableCommand {
             }
             for witness in witnesses { try Self.write(AuditBundle.Line(witness: witness), to: sink) }
             for state in states { try Self.write(AuditBundle.Line(state: state), to: sink) }
+            var runLine: AuditBundle.RunLine?
+            if let runID = self.run {
+                // Built from the state lines just written, as a verifier rebuilds it from the state it proved.
+                let baseline = try self.baseline ?? AuditBundle.previousRun(of: runID, state: states)
+                let line = try AuditBundle.runLine(runID: runID, baselineRunID: baseline, state: states)
+                try Self.write(AuditBundle.Line(run: line), to: sink)
+                runLine = line
+            }
             try Self.write(
                 AuditBundle.Line(
                     end: AuditBundle.EndLine(
                         events: events, leaves: leaves, state: states.count, witnesses: witnesses.count)),
                 to: sink)
-            return (events: events, leaves: leaves, state: states.count, from: from, to: to, head: head)
+            return (
+                events: events, leaves: leaves, state: states.count, from: from, to: to, head: head, run: runLine
+            )
         }
         progress.finish()
         try sink.commit()
@@ -199,6 +216,21 @@ struct AuditExport: AsyncParsableCommand {
             "wrote \(self.out): events \(counts.from)…\(counts.to) (\(counts.events) whole, \(counts.leaves) as leaf "
                 + "hashes), \(counts.state) state entries, proven against the signed head of tree size "
                 + "\(counts.head.head.treeSize) (key \(counts.head.keyID))")
+        if let run = counts.run { Terminal.standardError.note(Self.describe(run)) }
+    }
+
+    /// One line on a run line: its baseline, score and findings.
+    static func describe(_ run: AuditBundle.RunLine) -> String {
+        var text = "run \(run.runID): "
+        if let baseline = run.baselineRunID, let score = run.score {
+            text += "advisory against run \(baseline): risk \(score)/100"
+            text += run.advisoryRules.isEmpty ? "" : " (\(run.advisoryRules.joined(separator: ", ")))"
+        } else {
+            text += "no earlier run to compare with"
+        }
+        text += "; replay plan: "
+        text += run.planRules.isEmpty ? "no findings" : run.planRules.joined(separator: ", ")
+        return text
     }
 
     private static func write(_ line: AuditBundle.Line, to sink: OutputSink) throws {
@@ -297,6 +329,18 @@ struct AuditVerify: AsyncParsableCommand {
                     ("tree_size", .int(report.head.treeSize)), ("root_hash", .string(report.head.rootHash.hex)),
                     ("events", .int(report.events)), ("leaves", .int(report.leaves)),
                     ("state_entries", .int(report.stateEntries)), ("state_complete", .bool(report.stateComplete)),
+                    (
+                        "run",
+                        report.run.map { run in
+                            .object([
+                                ("run_id", .string(run.runID)),
+                                ("baseline_run_id", run.baselineRunID.map { .string($0) } ?? .null),
+                                ("score", run.score.map { .int($0) } ?? .null),
+                                ("advisory_rules", .array(run.advisoryRules.map { .string($0) })),
+                                ("replay_plan_rules", .array(run.planRules.map { .string($0) })),
+                            ])
+                        } ?? .null
+                    ),
                 ]).text)
         } else {
             emit(
@@ -305,6 +349,9 @@ struct AuditVerify: AsyncParsableCommand {
                     + "leaf hashes) are in the tree of size \(report.head.treeSize) signed by key \(key.keyID); "
                     + "\(report.stateEntries) state entries "
                     + (report.stateComplete ? "are exactly the state after them" : "were written by proven events"))
+            if let run = report.run {
+                emit("ok: the run line follows from the proven provenance; " + AuditExport.describe(run))
+            }
         }
     }
 }

@@ -86,6 +86,13 @@ struct AuditBundleCodecTests {
             AuditBundle.Line(
                 state: AuditBundle.StateLine(agent_id: "a", key: "k", version: 1, commit_ts: 2, value: "[true]")),
             AuditBundle.Line(witness: AuditBundle.WitnessLine(event: AuditBundle.EventLine(event), proof: [hash.hex])),
+            AuditBundle.Line(
+                manifest: AuditBundle.Manifest(
+                    namespace: "ns", agentID: nil, from: 1, to: 9, head: head, publicKey: "PEM", prefix: [],
+                    consistency: [], sinceHead: nil, sinceConsistency: nil, runID: "run-1")),
+            AuditBundle.Line(
+                run: try AuditBundle.runLine(
+                    runID: "r2", baselineRunID: "r1", state: AuditBundleRunLineTests.twoRuns())),
             AuditBundle.Line(end: AuditBundle.EndLine(events: 1, leaves: 2, state: 3, witnesses: 4)),
         ]
         for line in lines {
@@ -94,7 +101,9 @@ struct AuditBundleCodecTests {
             let foundation = try JSONSerialization.data(
                 withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             #expect(String(decoding: ours.dropLast(), as: UTF8.self) == String(decoding: foundation, as: UTF8.self))
-            #expect(try self.decode(Array(ours.dropLast())).event?.leaf_hash == line.event?.leaf_hash)
+            let decoded = try self.decode(Array(ours.dropLast()))
+            #expect(decoded.event?.leaf_hash == line.event?.leaf_hash)
+            #expect(decoded.manifest?.run_id == line.manifest?.run_id && decoded.run == line.run)
         }
     }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from . import merkle
+from . import _run_line, merkle
 from .exceptions import VerificationError
 from .ledger import LeafOperation, LedgerPublicKey, SignedTreeHead, TreeHead, leaf_bytes
 
@@ -20,7 +20,7 @@ __all__ = ["BundleReport", "event_line_leaf_hash", "verify_bundle"]
 
 FORMAT = "statehouse-audit"
 VERSION = 1
-_MEMBERS = ("manifest", "event", "leaf", "state", "witness", "end")
+_MEMBERS = ("manifest", "event", "leaf", "state", "witness", "run", "end")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class BundleReport:
     leaves: int
     state_entries: int
     state_complete: bool  # the state lines are exactly the state the events produce (a bundle from commit_ts 1)
+    # A run's bundle: its run line (run_id, baseline_run_id, provenance, advisory, replay_plan, ...), recomputed from
+    # the proven state and found equal.
+    run: Optional[Dict[str, Any]] = None
 
 
 def _hash(text: Any) -> Optional[bytes]:
@@ -186,6 +189,9 @@ class _Verifier:
         # and a removed value) and whether it has an expiry: one entry per key, so memory stays flat.
         self.latest: Dict[Tuple[str, str], Tuple[int, int, Optional[str], bool]] = {}
         self.claimed: set = set()
+        # The proven state of the reserved agents @runs and @provenance: (agent, key) -> (commit_ts, value).
+        self.run_state: Dict[Tuple[str, str], Tuple[int, str]] = {}
+        self.run_line: Optional[Dict[str, Any]] = None
 
     def fail(self, what: str, commit_ts: Optional[int] = None) -> VerificationError:
         where = f" (commit_ts {commit_ts})" if commit_ts is not None else ""
@@ -209,6 +215,7 @@ class _Verifier:
             leaves=self.leaves,
             state_entries=self.states,
             state_complete=m["from_commit_ts"] == 1,
+            run=self.run_line,
         )
 
     def consume(self, raw: bytes) -> None:
@@ -226,6 +233,9 @@ class _Verifier:
         try:
             if kind == "manifest":
                 self.start(body)
+            elif kind == "run" and self.manifest:
+                # Numbers as their text: the line must be what the proven state gives, number for number.
+                self.on_run(_run_line.parse_exact(raw)["run"])
             elif not self.manifest:
                 raise self.fail("the bundle does not start with its manifest")
             else:
@@ -238,6 +248,8 @@ class _Verifier:
             raise self.fail("a second manifest")
         if m.get("format") != FORMAT or m.get("version") != VERSION:
             raise self.fail(f"not a {FORMAT} bundle of version {VERSION}")
+        if m.get("run_id") is not None and not isinstance(m["run_id"], str):
+            raise self.fail("not a bundle line (the manifest's run_id is not a string)")
         signed = _head(m["head"])
         if signed is None:
             raise self.fail("the head is malformed")
@@ -343,6 +355,8 @@ class _Verifier:
         if self.states:
             raise self.fail("a witness after the state lines", ts)
         self.range_end()
+        if ts >= self.manifest["from_commit_ts"]:
+            raise self.fail("a witness must be older than the range", ts)
         head = self.head
         assert head is not None
         leaf = event_line_leaf_hash(self.manifest["namespace"], event)
@@ -354,11 +368,16 @@ class _Verifier:
             or not merkle.verify_inclusion(ts - 1, head.tree_size, leaf, proof, head.root_hash)
         ):
             raise self.fail("the witness event's inclusion proof does not lead to the signed root", ts)
-        for op in event["operations"]:  # older than the range: counts for keys the range did not write
-            self.latest.setdefault((op["agent_id"], op["key"]), _written(op, ts))
+        # Older than the range: counts for keys the range did not write, and of two witnesses of a key, the newer.
+        for op in event["operations"]:
+            address = (op["agent_id"], op["key"])
+            if address not in self.latest or self.latest[address][1] < ts:
+                self.latest[address] = _written(op, ts)
         self.witnesses += 1
 
     def on_state(self, state: Dict[str, Any]) -> None:
+        if self.run_line is not None:
+            raise self.fail("a state line after the run line")
         self.range_end()
         agent, key, version, ts = state["agent_id"], state["key"], state["version"], state["commit_ts"]
         written = self.latest.get((agent, key))
@@ -374,9 +393,36 @@ class _Verifier:
             raise self.fail(f"agent {agent!r} key {key!r} is given twice", ts)
         self.claimed.add((agent, key))
         self.states += 1
+        if agent in (_run_line.RUNS_AGENT, _run_line.PROVENANCE_AGENT):
+            self.run_state[(agent, key)] = (ts, state["value"])
+
+    def on_run(self, run: Any) -> None:
+        self.range_end()
+        run_id = self.manifest.get("run_id")
+        if run_id is None:
+            raise self.fail("a run line in a bundle whose manifest names no run")
+        if self.run_line is not None:
+            raise self.fail("a second run line")
+        if not isinstance(run, dict) or not isinstance(run.get("run_id"), str):
+            raise self.fail("a run line has no run_id")
+        if run["run_id"] != run_id:
+            raise self.fail(f"the run line is of run {run['run_id']!r}; the manifest names run {run_id!r}")
+        baseline = run.get("baseline_run_id")
+        try:
+            expected = _run_line.run_line(run_id, baseline if isinstance(baseline, str) else None, self.run_state)
+        except _run_line.RunLineError as error:
+            raise self.fail(f"the run line cannot be recomputed from the proven state: {error}") from None
+        if _run_line.canonical(run) != _run_line.canonical(expected):
+            raise self.fail(
+                f"the run line is not what the proven provenance of run {run_id!r} gives: its status, records, "
+                "advisory or replay plan was changed"
+            )
+        self.run_line = expected
 
     def on_end(self, end: Dict[str, Any]) -> None:
         self.range_end()
+        if self.manifest.get("run_id") is not None and self.run_line is None:
+            raise self.fail(f"the bundle of run {self.manifest['run_id']!r} has no run line")
         counts = (self.events, self.leaves, self.states, self.witnesses)
         claimed = (end["events"], end["leaves"], end["state"], end["witnesses"])
         if claimed != counts:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from statehouse import Put, Statehouse
+from statehouse.audit import verify_bundle
+from statehouse.exceptions import VerificationError
 
 CTL = Path(__file__).resolve().parents[2] / ".build" / "debug" / "statehousectl"
 
@@ -232,5 +234,88 @@ def test_an_audit_bundle_of_a_run_carries_its_provenance_and_verifies_offline(
     assert {("@provenance", "code"), ("@provenance", "config"), ("@runs", "audited"), ("auditor", "result")} <= keys
     verified = ctl(daemon, namespace, "audit", "verify", str(bundle), "--public-key", str(key))
     assert verified.returncode == 0 and verified.stdout.startswith("ok"), verified.stderr
+    assert "no earlier run to compare with" in verified.stdout
+    (run_line,) = [line["run"] for line in lines if "run" in line]
+    assert run_line["advisory"] is None and run_line["baseline_run_id"] is None and run_line["status"] == "succeeded"
+    assert verify_bundle(bundle, key.read_text()).run == run_line
     mixed = ctl(daemon, namespace, "audit", "export", "--run", "audited", "--from", "1", "--out", str(bundle))
     assert mixed.returncode == 2 and "--run sets the range itself" in mixed.stderr
+    alone = ctl(daemon, namespace, "audit", "export", "--baseline", "audited", "--out", str(bundle))
+    assert alone.returncode == 2 and "--baseline needs --run" in alone.stderr
+
+
+def test_a_run_bundle_carries_the_advisory_and_replay_plan_both_verifiers_recompute(
+    daemon, namespace: str, repo: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "agent.json"
+    for run, text, sequences in (("first", '{"depth": 1}', (1, 2)), ("second", '{"depth": 2}', (3, 5, 5))):
+        config.write_text(text)
+        captured = json.loads(ctl(daemon, namespace, "capture", "config", str(config)).stdout)
+        mutations = [
+            f'mutation={{"type": "kafka", "id": "{run}-{n}-{i}", "source": "orders", "sequence": {n}}}'
+            for i, n in enumerate(sequences)
+        ]
+        started = ctl(
+            daemon, namespace, "run", "start", "auditor", "--id", run, "--capture", f"git={repo}", "--capture", "env",
+            "--record", "config=" + json.dumps(captured),
+            *[part for mutation in mutations for part in ("--record", mutation)],
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        assert ctl(daemon, namespace, "run", "end", run).returncode == 0
+    bundle, key = tmp_path / "second.jsonl", tmp_path / "ledger.pub"
+    key.write_text(ctl(daemon, namespace, "ledger-key").stdout)
+    exported = ctl(daemon, namespace, "audit", "export", "--run", "second", "--out", str(bundle))
+    assert exported.returncode == 0, exported.stderr
+    assert "advisory against run first" in exported.stderr and "config_changed" in exported.stderr
+    lines = bundle.read_text().rstrip("\n").split("\n")
+    assert json.loads(lines[0])["manifest"]["run_id"] == "second"
+    run_at = next(index for index, line in enumerate(lines) if line.startswith('{"run"'))
+    assert run_at == len(lines) - 2  # after the state lines, before the end line
+    run_line = json.loads(lines[run_at])["run"]
+    # The bundle's advisory and plan are what the daemon answers for the two runs.
+    advice = json.loads(
+        ctl(daemon, namespace, "advisory", "--from-run", "first", "--to-run", "second", "-o", "json").stdout
+    )
+    assert run_line["baseline_run_id"] == "first"
+    assert run_line["advisory"]["score"] == advice["score"]
+    assert run_line["advisory"]["findings"] == advice["findings"]
+    plan = json.loads(ctl(daemon, namespace, "run", "plan", "second", "-o", "json").stdout)
+    assert [f["rule"] for f in run_line["replay_plan"]["findings"]] == [f["rule"] for f in plan["findings"]]
+    assert [f["rule"] for f in plan["findings"]] == ["gap", "duplicate"]
+    assert [s["sequence"] for s in run_line["replay_plan"]["sources"][0]["steps"]] == [3, 5]
+    # Both verifiers recompute the line from the proven records and agree with it.
+    verified = ctl(daemon, namespace, "audit", "verify", str(bundle), "--public-key", str(key), "-o", "json")
+    assert verified.returncode == 0, verified.stderr
+    report = json.loads(verified.stdout)["run"]
+    assert report["score"] == advice["score"] and "config_changed" in report["advisory_rules"]
+    assert verify_bundle(bundle, key.read_text()).run == run_line
+    # A baseline named on the command line; a baseline that is no run is refused before anything is written.
+    again = ctl(daemon, namespace, "audit", "export", "--run", "second", "--baseline", "second", "--out", str(bundle))
+    assert again.returncode == 0 and "risk 10/100 (missing_capture)" in again.stderr, again.stderr  # no model
+    missing = ctl(
+        daemon, namespace, "audit", "export", "--run", "second", "--baseline", "nope", "--out", str(tmp_path / "x")
+    )
+    assert missing.returncode != 0 and "run 'nope' has no record" in missing.stderr
+    assert not (tmp_path / "x").exists()
+
+    # Changing the advisory, the plan or the status, or dropping the run line, fails both verifiers on that line.
+    def changed(edit):
+        body = json.loads(lines[run_at])
+        edit(body["run"])
+        return lines[:run_at] + [json.dumps(body)] + lines[run_at + 1 :]
+
+    cases = {
+        "score": (changed(lambda r: r["advisory"].update(score=0)), run_at + 1),
+        "finding": (changed(lambda r: r["advisory"]["findings"].pop()), run_at + 1),
+        "plan": (changed(lambda r: r["replay_plan"].update(findings=[])), run_at + 1),
+        "status": (changed(lambda r: r.update(status="failed")), run_at + 1),
+        "baseline": (changed(lambda r: r.update(baseline_run_id="second")), run_at + 1),
+        "dropped": (lines[:run_at] + lines[run_at + 1 :], run_at + 1),
+    }
+    for name, (content, line) in cases.items():
+        tampered = tmp_path / f"tampered-{name}.jsonl"
+        tampered.write_text("\n".join(content) + "\n")
+        swift = ctl(daemon, namespace, "audit", "verify", str(tampered), "--public-key", str(key))
+        assert swift.returncode == 1 and f"line {line}" in swift.stderr, (name, swift.stderr)
+        with pytest.raises(VerificationError, match=f"^line {line}"):
+            verify_bundle(tampered, key.read_text())

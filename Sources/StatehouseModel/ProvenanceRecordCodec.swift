@@ -6,15 +6,15 @@
 /// @runs/<id>               {"agent_id":"planner","ended_at":<µs>|null,"metadata":<JSON>|null,
 ///                           "provenance":["code/…","environment/…"],"started_at":<µs>,"status":"running"}
 /// ```
-enum ProvenanceRecordCodec {
-    static func value(_ record: ProvenanceRecord) -> JSONValue {
+package enum ProvenanceRecordCodec {
+    package static func value(_ record: ProvenanceRecord) -> JSONValue {
         var out = "{\"agent_id\":" + JSONString.quoted(record.agentID) + ",\"captured_at\":\(record.capturedAt)"
         out += ",\"payload\":" + record.payload.text
         out += ",\"run_id\":" + (record.runID.map(JSONString.quoted) ?? "null") + "}"
         return JSONValue(trusted: Array(out.utf8))
     }
 
-    static func record(_ stored: StateRecord) throws -> ProvenanceRecord {
+    package static func record(_ stored: StateRecord) throws -> ProvenanceRecord {
         let key = stored.key
         guard let slash = key.firstIndex(of: "/"), let kind = ProvenanceKind(rawValue: String(key[..<slash])),
             let value = stored.value, let object = try? ParsedJSON(parsing: value.utf8), case .object = object,
@@ -31,7 +31,7 @@ enum ProvenanceRecordCodec {
             payload: JSONValue(trusted: Array(payload.compactText.utf8)), runID: runID, commitTS: stored.commitTS)
     }
 
-    static func value(_ run: AgentRun) -> JSONValue {
+    package static func value(_ run: AgentRun) -> JSONValue {
         var out = "{\"agent_id\":" + JSONString.quoted(run.agentID)
         out += ",\"ended_at\":" + (run.endedAt.map { "\($0)" } ?? "null")
         out += ",\"metadata\":" + (run.metadata?.text ?? "null")
@@ -40,7 +40,7 @@ enum ProvenanceRecordCodec {
         return JSONValue(trusted: Array(out.utf8))
     }
 
-    static func run(_ stored: StateRecord, startCommitTS: CommitTS) throws -> AgentRun {
+    package static func run(_ stored: StateRecord, startCommitTS: CommitTS) throws -> AgentRun {
         guard let value = stored.value, let object = try? ParsedJSON(parsing: value.utf8), case .object = object,
             case .string(let agentID)? = object[member: "agent_id"],
             case .string(let status)? = object[member: "status"],
