@@ -3,6 +3,7 @@ same answer and the same stored steps as an uninterrupted one."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from daemon import REPO, Daemon, free_port, statehoused_binary
 from statehouse import Statehouse
+from statehouse.audit import verify_bundle
 
 RUN = REPO / "examples" / "agent_research" / "run.sh"
 TASK = "What is 42 * 137?"
@@ -127,3 +129,67 @@ def test_a_research_question_is_answered_from_the_corpus(daemon: Daemon) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "(source: hash_chains.md)" in result.stdout
+
+
+def test_each_run_records_its_provenance_and_a_changed_config_is_advised_and_bundled(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    """The issue's end-to-end check: the reference agent records its provenance per run; its crashed run and the run
+    that resumed it with another config are compared by the advisory; the resumed run's audit bundle verifies offline
+    (statehousectl and the Python verifier) with that advisory inside."""
+    namespace, agent = "agent-example-provenance", "audited"
+    config = tmp_path / "agent-config.json"
+
+    def agent_run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(REPO / "examples" / "agent_research" / "agent.py"), "--url", daemon.url,
+             "--namespace", namespace, "--agent-id", agent, "--task", TASK, "--config", str(config), *args],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    def run_id(output: str) -> str:
+        return next(line.split()[1] for line in output.splitlines() if line.startswith("run ") and "started" in line)
+
+    def ctl(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(REPO / ".build" / "debug" / "statehousectl"), "--addr", daemon.url, "-n", namespace, *args],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    config.write_text('{"max_steps": 12}\n')
+    crashed = agent_run("--crash-after", "2")
+    assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+    first = run_id(crashed.stdout)
+    config.write_text('{"max_steps": 20}\n')
+    resumed = agent_run()
+    assert resumed.returncode == 0, resumed.stderr
+    assert "answer: 42 * 137 = 5754" in resumed.stdout
+    second = run_id(resumed.stdout)
+
+    with Statehouse(url=daemon.url, namespace=namespace) as client:
+        killed, finished = client.get_run(first).run, client.get_run(second).run
+        assert killed.status == "running" and finished.status == "succeeded"  # SIGKILL ended nothing
+        kinds = sorted(record.kind for record in client.list_provenance(run_id=second))
+        assert kinds in (
+            ["code", "config", "environment", "model", "tool", "tool"],
+            ["config", "environment", "model", "tool", "tool"],  # outside a git checkout
+        )
+        # Every commit of the resumed run carries its run_id: steps 3 to 6.
+        tagged = [event for event in client.replay(agent) if (event.metadata.tags or {}).get("run_id") == second]
+        assert [event.metadata.reason for event in tagged][-1] == "step 6: answer" and len(tagged) == 4
+
+    advice = ctl("advisory", "--from-run", first, "--to-run", second, "-o", "json")
+    assert advice.returncode == 0, advice.stderr
+    rules = {finding["rule"] for finding in json.loads(advice.stdout)["findings"]}
+    assert "config_changed" in rules and rules <= {"config_changed", "dirty_tree"}, rules  # a dirty checkout adds one
+
+    bundle, key = tmp_path / "run.jsonl", tmp_path / "ledger.pub"
+    key.write_text(ctl("ledger-key").stdout)
+    exported = ctl("audit", "export", "--run", second, "--out", str(bundle))
+    assert exported.returncode == 0, exported.stderr
+    verified = ctl("audit", "verify", str(bundle), "--public-key", str(key), "-o", "json")
+    assert verified.returncode == 0, verified.stderr
+    report = json.loads(verified.stdout)["run"]
+    assert report["baseline_run_id"] == first and "config_changed" in report["advisory_rules"]
+    offline = verify_bundle(bundle, key.read_text())
+    assert offline.run is not None and offline.run["advisory"]["score"] == json.loads(advice.stdout)["score"]
