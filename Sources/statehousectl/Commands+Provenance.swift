@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StatehouseClient
+import StatehouseLedger
 import StatehouseModel
 
 /// `capture`, `provenance` and `run`: what produced an agent's state (docs/api.md, "Provenance").
@@ -128,28 +129,54 @@ struct ProvenanceCommand: AsyncParsableCommand {
 struct ProvenanceAt: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "at",
-        abstract: "The code, config, environment, model and tools in effect for an agent at a point.",
+        abstract:
+            "The code, config, environment, model and tools in effect for an agent at a point, and its state then.",
         discussion: """
-            The records of the run in effect then, or else the newest record of each kind recorded by then. A point \\
-            is latest, a commit_ts, an RFC 3339 time or a snapshot name; --as-of takes a time.
+            The records of the run in effect then, or else the newest record of each kind recorded by then, and the \
+            agent's keys at that point. Each record, the run and each key comes with the event that wrote it and \
+            that event's inclusion proof in the namespace's signed tree head, checked (with --public-key, trusting \
+            that key) before anything is printed; -o json prints them for a third party to check again. A point is \
+            latest, a commit_ts, an RFC 3339 time or a snapshot name; --as-of takes a time.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "The agent.") var agent: String
     @Option(help: "The point (default: latest).") var at: String = "latest"
     @Option(help: "A time (RFC 3339); same as --at TIME.") var asOf: String?
+    @Option(help: "The ledger public key (PEM) to trust; without it, the key the daemon reports.")
+    var publicKey: String?
 
     func run() async throws {
         let point = try LifecycleRender.point(self.asOf ?? self.at)
+        let trusted = try self.publicKey.map(LedgerKeyCommand.readPublicKey)
+        let namespace = self.global.namespaceName
         let (host, port) = try self.global.endpoint()
-        let found = try await withStatehouseClient(
+        typealias Proven = (record: StateRecord, witness: AuditBundle.WitnessLine)
+        let (found, key, head, proven, state) = try await withStatehouseClient(
             host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
-        ) { try await $0.provenance(namespace: self.global.namespaceName, agentID: self.agent, at: point) }
+        ) { client in
+            let found = try await client.provenance(namespace: namespace, agentID: self.agent, at: point)
+            let proofs = try await StateProofs.start(client: client, namespace: namespace, trusted: trusted)
+            let at = ReadPoint.commit(found.commitTS)
+            var addresses = found.records.map { (ReservedNames.provenanceAgent, $0.key) }
+            if let run = found.run { addresses.append((ReservedNames.runsAgent, run.id)) }
+            var proven: [Proven] = []
+            for (agent, key) in addresses {
+                let record = try await client.get(namespace: namespace, agentID: agent, key: key, at: at)
+                proven.append((record, try await proofs.prove(record)))
+            }
+            let state = try await proofs.proveState(agent: self.agent, at: at)
+            return (found, proofs.key, proofs.head, proven, state)
+        }
         if try self.global.format == .json {
+            let headJSON = String(decoding: AuditBundle.encode(AuditBundle.Head(head)), as: UTF8.self)
             emit(
                 JSONOutput.object([
                     ("commit_ts", .int(found.commitTS)),
                     ("run", found.run.map(ProvenanceRender.json) ?? .null),
                     ("records", .array(found.records.map(ProvenanceRender.json))),
+                    ("state", StateProofs.json(state)),
+                    ("proofs", StateProofs.json(proven)),
+                    ("head", .raw(headJSON)), ("public_key", .string(key.pem)),
                 ]).text)
             return
         }
@@ -158,6 +185,13 @@ struct ProvenanceAt: AsyncParsableCommand {
                 + (found.run.map { " (run \($0.id), \($0.status))" } ?? ""))
         if found.records.isEmpty { emit("no provenance recorded by then") }
         for record in found.records { emit(ProvenanceRender.line(record)) }
+        emit("state of agent '\(self.agent)' at commit_ts \(found.commitTS): \(state.count) keys")
+        for entry in state {
+            emit("  \(entry.record.key)\tv\(entry.record.version)\t\(entry.record.value?.text ?? "")")
+        }
+        Terminal.standardError.note(
+            "\(proven.count) records and \(state.count) keys, each proven against the tree head of size "
+                + "\(head.head.treeSize) signed by key \(key.keyID)")
     }
 }
 

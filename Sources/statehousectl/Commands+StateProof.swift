@@ -33,14 +33,7 @@ struct StateCommand: AsyncParsableCommand {
         let result = try await withStatehouseClient(
             host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
         ) { client in
-            let key: LedgerPublicKey
-            if let trusted { key = trusted } else { key = try await client.ledgerKey() }
-            let head = try await client.treeHead(namespace: namespace)
-            guard key.verify(head) else {
-                throw StatehouseError.dataCorruption(
-                    commitTS: head.head.treeSize,
-                    reason: "the tree head's signature does not verify with the trusted key \(key.keyID)")
-            }
+            let proofs = try await StateProofs.start(client: client, namespace: namespace, trusted: trusted)
             let agents: [String]
             if let agent = self.agent {
                 agents = [agent]
@@ -50,57 +43,16 @@ struct StateCommand: AsyncParsableCommand {
                 }
             }
             var entries: [(record: StateRecord, witness: AuditBundle.WitnessLine)] = []
-            for agent in agents {
-                let records = try await allPages {
-                    try await client.scan(namespace: namespace, agentID: agent, at: point, cursor: $0)
-                }
-                for record in records where record.value != nil {
-                    let page = try await client.readLog(
-                        LogFilter(namespace: namespace, fromCommitTS: record.commitTS, toCommitTS: record.commitTS),
-                        limit: 1)
-                    guard let event = page.items.first else {
-                        throw StatehouseError.dataCorruption(commitTS: record.commitTS, reason: "event is missing")
-                    }
-                    let proof = try await client.inclusionProof(
-                        namespace: namespace, commitTS: record.commitTS, treeSize: head.head.treeSize)
-                    let written = event.operations.first { $0.agentID == agent && $0.key == record.key }
-                    guard written?.version == record.version, written?.value == record.value,
-                        MerkleVerification.verifyInclusion(
-                            leafIndex: record.commitTS - 1, treeSize: head.head.treeSize,
-                            leafHash: LeafEncoding.leafHash(event), proof: proof.hashes, root: head.head.rootHash)
-                    else {
-                        throw StatehouseError.dataCorruption(
-                            commitTS: record.commitTS,
-                            reason: "agent '\(agent)' key '\(record.key)' does not check against the signed tree head")
-                    }
-                    entries.append(
-                        (
-                            record,
-                            AuditBundle.WitnessLine(event: AuditBundle.EventLine(event), proof: proof.hashes.map(\.hex))
-                        ))
-                }
-            }
-            return (key: key, head: head, entries: entries)
+            for agent in agents { entries += try await proofs.proveState(agent: agent, at: point) }
+            return (proofs: proofs, entries: entries)
         }
         if format == .json {
-            let head = String(decoding: AuditBundle.encode(AuditBundle.Head(result.head)), as: UTF8.self)
             emit(
                 JSONOutput.object([
                     ("namespace", .string(namespace)), ("agent_id", self.agent.map { .string($0) } ?? .null),
                     ("at", self.at.map { .int($0) } ?? .null), ("as_of", self.asOf.map { .string($0) } ?? .null),
-                    ("head", .raw(head)), ("public_key", .string(result.key.pem)),
-                    (
-                        "entries",
-                        .array(
-                            result.entries.map { entry in
-                                let witness = String(decoding: AuditBundle.encode(entry.witness), as: UTF8.self)
-                                return .object([
-                                    ("agent_id", .string(entry.record.agentID)), ("key", .string(entry.record.key)),
-                                    ("version", .int(entry.record.version)), ("commit_ts", .int(entry.record.commitTS)),
-                                    ("value", .raw(entry.record.value?.text ?? "null")), ("proven_by", .raw(witness)),
-                                ])
-                            })
-                    ),
+                    ("head", result.proofs.headJSON), ("public_key", .string(result.proofs.key.pem)),
+                    ("entries", StateProofs.json(result.entries)),
                 ]).text)
         } else {
             for entry in result.entries {
@@ -109,8 +61,8 @@ struct StateCommand: AsyncParsableCommand {
                 )
             }
             Terminal.standardError.note(
-                "\(result.entries.count) keys, each proven against the tree head of size \(result.head.head.treeSize) "
-                    + "signed by key \(result.key.keyID)")
+                "\(result.entries.count) keys, each proven against the tree head of size "
+                    + "\(result.proofs.head.head.treeSize) signed by key \(result.proofs.key.keyID)")
         }
     }
 }

@@ -12,9 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from statehouse import Put, Statehouse
-from statehouse.audit import verify_bundle
+from statehouse import Put, Statehouse, ledger, merkle
+from statehouse.audit import event_line_leaf_hash, verify_bundle
 from statehouse.exceptions import VerificationError
 
 CTL = Path(__file__).resolve().parents[2] / ".build" / "debug" / "statehousectl"
@@ -105,7 +107,7 @@ def test_records_are_checked_against_their_schema_and_stored_in_the_log(daemon, 
     assert ctl(daemon, namespace, "verify").returncode == 0
 
 
-def test_a_run_ties_commits_to_its_provenance(daemon, namespace: str, repo: Path) -> None:
+def test_a_run_ties_commits_to_its_provenance(daemon, namespace: str, repo: Path, tmp_path: Path) -> None:
     started = ctl(
         daemon, namespace, "run", "start", "planner", "--id", "run-1", "--capture", "env",
         "--capture", f"git={repo}", "--record", '{"provider": "anthropic", "name": "claude"}',
@@ -133,6 +135,36 @@ def test_a_run_ties_commits_to_its_provenance(daemon, namespace: str, repo: Path
     assert sorted(record["kind"] for record in at["records"]) == ["code", "environment", "model"]
     code = next(record for record in at["records"] if record["kind"] == "code")
     assert code["payload"]["commit"] == git(repo, "rev-parse", "HEAD")
+    # The agent's state then, and every record, the run and every key proven against the signed head: checked here
+    # again with the Python ledger code, trusting the key saved from the daemon.
+    assert [(entry["key"], entry["value"]) for entry in at["state"]] == [("plan", {"step": 1})]
+    proven = {(entry["agent_id"], entry["key"]) for entry in at["proofs"]}
+    assert proven == {("@provenance", f"{r['kind']}/{r['id']}") for r in at["records"]} | {("@runs", "run-1")}
+    key = ledger.LedgerPublicKey.from_pem(ctl(daemon, namespace, "ledger-key").stdout)
+    head = ledger.SignedTreeHead(
+        head=ledger.TreeHead(namespace, at["head"]["tree_size"], bytes.fromhex(at["head"]["root_hash"])),
+        timestamp_micros=at["head"]["timestamp_micros"],
+        key_id=at["head"]["key_id"],
+        signature=bytes.fromhex(at["head"]["signature"]),
+    )
+    assert key.verify_head(head)
+    for entry in at["state"] + at["proofs"]:
+        event, proof = entry["proven_by"]["event"], [bytes.fromhex(h) for h in entry["proven_by"]["proof"]]
+        leaf = event_line_leaf_hash(namespace, event)
+        assert merkle.verify_inclusion(event["commit_ts"] - 1, head.head.tree_size, leaf, proof, head.head.root_hash)
+        written = next(
+            op for op in event["operations"] if (op["agent_id"], op["key"]) == (entry["agent_id"], entry["key"])
+        )
+        assert json.loads(written["value"]) == entry["value"]
+    text = ctl(daemon, namespace, "provenance", "--agent", "planner", "--at", str(tagged.commit_ts))
+    assert "state of agent 'planner' at commit_ts" in text.stdout and "plan\tv1" in text.stdout
+    assert "4 records and 1 keys, each proven" in text.stderr  # code, environment, model and the run
+    other = tmp_path / "other.pem"
+    other.write_text(
+        Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    )
+    distrusted = ctl(daemon, namespace, "provenance", "--agent", "planner", "--public-key", str(other))
+    assert distrusted.returncode != 0 and "does not verify with the trusted key" in distrusted.stderr
 
 
 def test_advisory_between_two_runs_with_a_changed_config_and_a_replay_plan(
