@@ -1,8 +1,8 @@
 import Foundation
 import StatehouseModel
 
-/// A capture manifest (`statehousectl manifest validate|show|run`): what to capture for an agent, as JSON
-/// (docs/api.md, "Manifests"):
+/// A capture manifest (`statehousectl manifest validate|show|run`): what to capture for an agent, as JSON or (a file
+/// named `*.yaml` or `*.yml`) YAML with the same members (docs/api.md, "Manifests"):
 ///
 /// ```json
 /// {"agent": "planner",
@@ -40,8 +40,14 @@ struct CaptureManifest {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UsageError("cannot read the manifest \(path)")
         }
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw UsageError("\(path): a manifest is a JSON object with \"agent\" and \"capture\"")
+        let parsed: Any?
+        if Self.isYAML(path) {
+            parsed = try ManifestYAML.object(String(decoding: data, as: UTF8.self), path: path)
+        } else {
+            parsed = try? JSONSerialization.jsonObject(with: data)
+        }
+        guard let root = parsed as? [String: Any] else {
+            throw UsageError("\(path): a manifest is an object with \"agent\" and \"capture\"")
         }
         for key in root.keys where !["agent", "capture"].contains(key) {
             throw UsageError("\(path): unknown member '\(key)' (a manifest has agent and capture)")
@@ -56,6 +62,12 @@ struct CaptureManifest {
         self.entries = try capture.enumerated().map { index, item in
             try Self.entry(item, at: "\(path): capture[\(index)]")
         }
+    }
+
+    /// A manifest named `*.yaml` or `*.yml` is YAML; any other is JSON.
+    static func isYAML(_ path: String) -> Bool {
+        let lowered = path.lowercased()
+        return lowered.hasSuffix(".yaml") || lowered.hasSuffix(".yml")
     }
 
     static func entry(_ item: Any, at place: String) throws -> Entry {

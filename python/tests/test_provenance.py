@@ -227,6 +227,47 @@ def test_a_manifest_is_validated_shown_and_run(daemon, namespace: str, repo: Pat
     shown = json.loads(ctl(daemon, namespace, "manifest", "show", str(manifest), "-o", "json").stdout)
     assert [item["kind"] for item in shown] == ["code", "environment", "config", "model", "tool", "mutation"]
     assert shown[3]["payload"]["parameters"] == {"temperature": 0}
+    # The same manifest in YAML (an anchor, a flow mapping, a comment) shows the same captures.
+    yaml_manifest = tmp_path / "capture.yaml"
+    yaml_manifest.write_text(
+        f"""# what the planner depends on
+agent: planner
+capture:
+  - kind: git
+    path: {json.dumps(str(repo))}
+  - {{kind: env}}
+  - kind: config
+    files: [{json.dumps(str(config))}]
+  - kind: model
+    provider: anthropic
+    name: claude
+    parameters: &params {{temperature: 0}}
+  - kind: tool
+    name: search
+    version: "2"
+  - kind: record
+    provenance: mutation
+    payload: {{type: kafka, id: o-1, source: orders, sequence: 1}}
+"""
+    )
+    from_yaml = ctl(daemon, namespace, "manifest", "show", str(yaml_manifest), "-o", "json")
+    assert from_yaml.returncode == 0, from_yaml.stderr
+    shown_yaml = json.loads(from_yaml.stdout)
+    assert [item["kind"] for item in shown_yaml] == [item["kind"] for item in shown]
+    assert shown_yaml[3]["payload"] == shown[3]["payload"] and shown_yaml[5]["payload"] == shown[5]["payload"]
+    assert shown_yaml[4]["payload"] == {"name": "search", "version": "2"}
+    for text, message in [
+        ("agent: a\nagent: b\ncapture: [{kind: env}]\n", "duplicated key(s): 'agent'"),
+        ("agent: a\ncapture: [{kind: model, provider: p, name: n, parameters: {t: .inf}}]\n", "not a finite number"),
+        ("agent: a\ncapture: [{kind: env, [x]: 1}]\n", "a key must be a string"),
+        ("agent: [unclosed\n", "not YAML"),
+        ("agent: a\ncapture: [{kind: tool, name: 5}]\n", "'name' must be a non-empty string"),
+        ("", "the manifest is empty"),
+    ]:
+        yaml_manifest.write_text(text)
+        refused = ctl(daemon, namespace, "manifest", "validate", str(yaml_manifest))
+        assert refused.returncode == 2 and message in refused.stderr, (text, refused.stderr)
+
     started = ctl(daemon, namespace, "manifest", "run", str(manifest), "--id", "from-manifest")
     assert started.returncode == 0 and started.stdout.strip() == "from-manifest", started.stderr
     run = json.loads(ctl(daemon, namespace, "run", "show", "from-manifest", "-o", "json").stdout)
