@@ -12,6 +12,8 @@ public struct QuotaConfiguration: Sendable, Hashable {
     public var bytesPerSecond: Double = 0
     /// Bytes of stored values a namespace may hold, every version included; writes beyond it are refused, reads go on.
     public var storedBytesPerNamespace: Int = 0
+    /// Bytes of artifacts (blobs) a namespace may hold; an upload beyond it is refused and nothing of it is kept.
+    public var artifactBytesPerNamespace: Int = 0
     /// Interactive transactions one principal may hold open at once.
     public var openTransactions: Int = 0
     /// Watches (gRPC Watch, HTTP event streams) one principal may hold open at once.

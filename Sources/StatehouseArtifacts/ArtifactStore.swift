@@ -1,9 +1,11 @@
 import Crypto
 public import Foundation
 public import StatehouseModel
+import Synchronization
 
 /// Content-addressed blobs (docs/api.md, "Artifacts"): large things agents produce or read, stored once per namespace
-/// by their SHA-256 under `DATA_DIR/artifacts/<namespace>/sha256/<2 hex>/<62 hex>`.
+/// by their SHA-256 under `DATA_DIR/artifacts/ns.<namespace>/sha256/<2 hex>/<62 hex>`. The `ns.` prefix keeps every
+/// namespace name (`tmp`, `.`, `..` are valid ones) clear of the store's own `tmp/` and of the path's meaning.
 ///
 /// An upload streams into a temporary file beside them while its digest is computed, is synced, and is renamed into
 /// place only when complete (and, when the caller named one, when its digest is the one expected): a crash or an
@@ -15,6 +17,10 @@ public final class ArtifactStore: Sendable {
     /// Bytes per chunk of a read.
     public static let chunkBytes = 1 << 20
     private let queue = DispatchQueue(label: "statehouse.artifacts", attributes: .concurrent)
+    /// Bytes per namespace, counted from disk the first time a quota needs them and kept up to date after: stored blobs
+    /// plus what uploads under a quota have received so far (reserved, released when they do not store it).
+    private let usage = Mutex<[String: UInt64]>([:])
+    static let namespacePrefix = "ns."
 
     /// Opens (creating it) the store in `directory` and removes what interrupted uploads left.
     public init(directory: String) throws {
@@ -36,7 +42,67 @@ public final class ArtifactStore: Sendable {
 
     func path(namespace: String, sha256: String) -> String {
         let digest = Array(sha256)
-        return "\(self.directory)/\(namespace)/sha256/\(String(digest[0..<2]))/\(String(digest[2...]))"
+        return "\(self.root(namespace))/\(String(digest[0..<2]))/\(String(digest[2...]))"
+    }
+
+    /// The directory of a namespace's blobs.
+    func root(_ namespace: String) -> String { "\(self.directory)/\(Self.namespacePrefix)\(namespace)/sha256" }
+
+    /// The namespaces that have a directory of blobs (possibly empty).
+    public func namespaces() async throws -> [String] {
+        let directory = self.directory
+        return try await self.run {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+                $0.hasPrefix(Self.namespacePrefix)
+            }.map { String($0.dropFirst(Self.namespacePrefix.count)) }.sorted()
+        }
+    }
+
+    /// The bytes of a namespace's blobs (and of uploads under a quota in progress), counted from disk once.
+    public func bytesStored(namespace: String) async throws -> UInt64 {
+        if let known = self.usage.withLock({ $0[namespace] }) { return known }
+        let root = self.root(namespace)
+        let counted = try await self.run {
+            var total: UInt64 = 0
+            let manager = FileManager.default
+            for prefix in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
+                for rest in (try? manager.contentsOfDirectory(atPath: root + "/" + prefix)) ?? [] {
+                    let attributes = try? manager.attributesOfItem(atPath: root + "/" + prefix + "/" + rest)
+                    total += (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+                }
+            }
+            return total
+        }
+        return self.usage.withLock { usage in
+            if let known = usage[namespace] { return known }
+            usage[namespace] = counted
+            return counted
+        }
+    }
+
+    /// Adds `bytes` to a counted namespace's usage, refusing when that passes `limit`.
+    fileprivate func reserve(namespace: String, bytes: UInt64, limit: UInt64) throws {
+        let refused = self.usage.withLock { usage -> UInt64? in
+            let current = usage[namespace] ?? 0
+            guard current + bytes <= limit else { return current }
+            usage[namespace] = current + bytes
+            return nil
+        }
+        if let current = refused {
+            throw StatehouseError.quotaExceeded(
+                "namespace '\(namespace)' stores \(current) bytes of artifacts; its quota is \(limit) bytes, so this "
+                    + "upload is refused and nothing of it is kept (collect unreferenced blobs with 'statehousectl "
+                    + "artifact gc')",
+                retryAfterMilliseconds: 60_000)
+        }
+    }
+
+    /// Changes a namespace's usage, if it was counted.
+    fileprivate func adjust(namespace: String, by delta: Int64) {
+        self.usage.withLock { usage in
+            guard let current = usage[namespace] else { return }
+            usage[namespace] = delta >= 0 ? current + UInt64(delta) : current - min(current, UInt64(-delta))
+        }
     }
 
     static func checkDigest(_ sha256: String) throws {
@@ -70,13 +136,21 @@ public final class ArtifactStore: Sendable {
         let namespace: String
         let temporary: String
         let handle: FileHandle
+        /// The namespace's artifact quota in bytes; 0: none.
+        let limit: UInt64
         var hasher = SHA256()
         var size: UInt64 = 0
+        /// Bytes of this upload counted in the namespace's usage (under a quota).
+        var reserved: UInt64 = 0
+        /// Set when the upload would pass the quota: the rest is hashed, not written, so that a duplicate of a stored
+        /// blob (which stores nothing) still succeeds and anything else fails at the end with this error.
+        var refusal: (any Error)?
         var done = false
 
-        init(store: ArtifactStore, namespace: String) throws {
+        init(store: ArtifactStore, namespace: String, limit: UInt64) throws {
             self.store = store
             self.namespace = namespace
+            self.limit = limit
             self.temporary = store.directory + "/tmp/" + UUID().uuidString
             guard FileManager.default.createFile(atPath: self.temporary, contents: nil) else {
                 throw StatehouseError.unavailable("cannot create a file in the artifact store")
@@ -85,8 +159,21 @@ public final class ArtifactStore: Sendable {
         }
 
         public func append(_ bytes: Data) async throws {
+            // Under a quota every chunk is reserved before it is written, so concurrent uploads cannot overshoot the
+            // quota together; from the chunk that would pass it, nothing more is written or kept.
+            if self.limit > 0, self.refusal == nil {
+                do {
+                    try self.store.reserve(namespace: self.namespace, bytes: UInt64(bytes.count), limit: self.limit)
+                    self.reserved += UInt64(bytes.count)
+                } catch {
+                    self.refusal = error
+                    self.store.adjust(namespace: self.namespace, by: -Int64(self.reserved))
+                    self.reserved = 0
+                }
+            }
             self.hasher.update(data: bytes)
             self.size += UInt64(bytes.count)
+            guard self.refusal == nil else { return }
             let handle = self.handle
             try await self.store.run { try handle.write(contentsOf: bytes) }
         }
@@ -97,43 +184,62 @@ public final class ArtifactStore: Sendable {
             let (handle, temporary, size, namespace) = (self.handle, self.temporary, self.size, self.namespace)
             let target = self.store.path(namespace: namespace, sha256: sha256)
             self.done = true
-            return try await self.store.run {
-                defer { try? FileManager.default.removeItem(atPath: temporary) }
-                try handle.synchronize()
-                try handle.close()
-                if let expected, expected != sha256 {
-                    throw StatehouseError.invalidArgument(
-                        "the upload's SHA-256 is \(sha256), not the \(expected) it was sent as; nothing was stored")
+            let (reserved, refusal) = (self.reserved, self.refusal)
+            let info: Info
+            do {
+                info = try await self.store.run {
+                    defer { try? FileManager.default.removeItem(atPath: temporary) }
+                    try handle.synchronize()
+                    try handle.close()
+                    if let expected, expected != sha256 {
+                        throw StatehouseError.invalidArgument(
+                            "the upload's SHA-256 is \(sha256), not the \(expected) it was sent as; nothing was stored")
+                    }
+                    if FileManager.default.fileExists(atPath: target) {
+                        return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: true)
+                    }
+                    if let refusal { throw refusal }
+                    let folder = (target as NSString).deletingLastPathComponent
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    guard rename(temporary, target) == 0 else {
+                        throw StatehouseError.unavailable(
+                            "cannot store the artifact: \(String(cString: strerror(errno)))")
+                    }
+                    // The rename is durable once the directory is synced.
+                    let directory = open(folder, O_RDONLY)
+                    if directory >= 0 {
+                        fsync(directory)
+                        close(directory)
+                    }
+                    return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: false)
                 }
-                if FileManager.default.fileExists(atPath: target) {
-                    return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: true)
-                }
-                let folder = (target as NSString).deletingLastPathComponent
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                guard rename(temporary, target) == 0 else {
-                    throw StatehouseError.unavailable("cannot store the artifact: \(String(cString: strerror(errno)))")
-                }
-                // The rename is durable once the directory is synced.
-                let directory = open(folder, O_RDONLY)
-                if directory >= 0 {
-                    fsync(directory)
-                    close(directory)
-                }
-                return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: false)
+            } catch {
+                self.store.adjust(namespace: namespace, by: -Int64(reserved))
+                throw error
             }
+            // What is stored is counted: reserved already under a quota; a duplicate stores nothing.
+            if info.deduplicated {
+                self.store.adjust(namespace: namespace, by: -Int64(reserved))
+            } else if reserved == 0 {
+                self.store.adjust(namespace: namespace, by: Int64(size))
+            }
+            return info
         }
 
         /// Drops an upload that will not finish (the client went away or sent something wrong).
         public func abandon() {
             guard !self.done else { return }
             self.done = true
+            self.store.adjust(namespace: self.namespace, by: -Int64(self.reserved))
             try? self.handle.close()
             try? FileManager.default.removeItem(atPath: self.temporary)
         }
     }
 
-    public func upload(namespace: String) throws -> Upload {
-        try Upload(store: self, namespace: namespace)
+    /// Starts an upload into a namespace; with a `limit` (bytes; 0: none) its blobs may not pass, the upload counting.
+    public func upload(namespace: String, limit: UInt64 = 0) async throws -> Upload {
+        if limit > 0 { _ = try await self.bytesStored(namespace: namespace) }
+        return try Upload(store: self, namespace: namespace, limit: limit)
     }
 
     /// Streams a blob's bytes to `body`, chunk by chunk, checking its digest: when what was read does not hash to its
@@ -175,9 +281,9 @@ extension ArtifactStore {
     public func collect(
         namespace: String, referenced: Set<String>, minimumAge: Duration
     ) async throws -> Collection {
-        let root = "\(self.directory)/\(namespace)/sha256"
+        let root = self.root(namespace)
         let cutoff = Date().addingTimeInterval(-Double(minimumAge.components.seconds))
-        return try await self.run {
+        let collection = try await self.run {
             var collection = Collection(examined: 0, removed: 0, bytesRemoved: 0)
             let manager = FileManager.default
             for prefix in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
@@ -196,5 +302,7 @@ extension ArtifactStore {
             }
             return collection
         }
+        self.adjust(namespace: namespace, by: -Int64(collection.bytesRemoved))
+        return collection
     }
 }

@@ -252,6 +252,13 @@ extension StatehouseEngine {
         }
     }
 
+    /// Installs what runs after each background compaction, with the reports of the namespaces that lost values (for
+    /// what compaction frees beyond the store: the daemon collects artifacts no value names any more, and recounts
+    /// stored bytes for its quotas); `nil` removes it.
+    public func setCompactionFollowUp(_ followUp: (@Sendable ([CompactionReport]) async -> Void)?) {
+        self.compactionFollowUp.withLock { $0 = followUp }
+    }
+
     func runCompactor() async {
         guard self.configuration.compactionInterval > .zero else { return }
         while !Task.isCancelled {
@@ -261,7 +268,8 @@ extension StatehouseEngine {
                 return
             }
             do {
-                try await self.compactAll()
+                let reports = try await self.compactAll()
+                if let followUp = self.compactionFollowUp.withLock({ $0 }) { await followUp(reports) }
             } catch is CancellationError {
                 return
             } catch {

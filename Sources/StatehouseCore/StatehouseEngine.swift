@@ -39,6 +39,8 @@ public final class StatehouseEngine: Sendable {
     let metrics = EngineMetrics()
     /// The check client commits pass (``CommitAdmission``): the daemon's quotas; `nil` in an engine without them.
     let admission = Mutex<(any CommitAdmission)?>(nil)
+    /// What runs after each background compaction (``setCompactionFollowUp(_:)``): the daemon's artifact collection.
+    let compactionFollowUp = Mutex<(@Sendable ([CompactionReport]) async -> Void)?>(nil)
     /// 0 before ``run()``, 1 while it runs the commit pipeline, 2 after (``isRunning``).
     private let runPhase = Atomic<UInt8>(0)
 

@@ -45,7 +45,8 @@ extension ServiceImplementation {
                         expected = chunk.expectedSha256
                     }
                     // Access first: a caller without the grant learns nothing of the store.
-                    upload = try self.artifactStore().upload(namespace: namespace)
+                    upload = try await self.artifactStore().upload(
+                        namespace: namespace, limit: UInt64(self.access.quotas.configuration.artifactBytesPerNamespace))
                 }
                 if !chunk.data.isEmpty { try await upload!.append(chunk.data) }
             }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import StatehouseAccess
 import StatehouseArtifacts
 import StatehouseModel
 
@@ -31,7 +32,8 @@ extension HTTPAPI {
                 if let expected, !ProvenanceSchema.isSHA256(expected) {
                     throw HTTPProblem.badRequest("sha256 must be 64 lowercase hex digits, got '\(expected.prefix(80))'")
                 }
-                let upload = try store.upload(namespace: namespace)
+                let upload = try await store.upload(
+                    namespace: namespace, limit: UInt64(self.access.quotas.configuration.artifactBytesPerNamespace))
                 do {
                     for try await buffer in request.body {
                         try await upload.append(Data(buffer.readableBytesView))

@@ -64,6 +64,8 @@ public struct ServerConfiguration: Sendable {
     public var authBootstrapTokenPath: String?
     /// Rate, size and count limits per token and namespace (docs/security.md, "Quotas"); all off by default.
     public var quotas = QuotaConfiguration()
+    /// How old an unreferenced artifact must be before the collection after a background compaction removes it.
+    public var artifactCollectionMinimumAge: Duration = .seconds(3600)
     /// Where the MCP endpoint listens (loopback only); `nil`, the default, serves no MCP.
     public var mcpListen: HostAndPort?
     /// The namespace of the MCP endpoint's tools, and whether a call may name another.

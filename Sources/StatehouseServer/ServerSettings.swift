@@ -296,6 +296,24 @@ public struct ServerSettings: Sendable {
                 value, name: "quota-stored-bytes", range: 0...Int.max)
         },
         Setting(
+            name: "quota-artifact-bytes", environment: "STATEHOUSE_QUOTA_ARTIFACT_BYTES",
+            help: "Bytes of artifacts (blobs) each namespace may hold; an upload beyond is refused and nothing of it "
+                + "is kept. 0: no limit.",
+            example: "0", isSwitch: false
+        ) { configuration, value in
+            configuration.quotas.artifactBytesPerNamespace = try Self.int(
+                value, name: "quota-artifact-bytes", range: 0...Int.max)
+        },
+        Setting(
+            name: "artifact-gc-min-age", environment: "STATEHOUSE_ARTIFACT_GC_MIN_AGE",
+            help: "After each background compaction, artifacts that no stored value names and that are older than "
+                + "this many seconds are removed (an upload comes before the commit that names it).",
+            example: "3600", isSwitch: false
+        ) { configuration, value in
+            configuration.artifactCollectionMinimumAge = .seconds(
+                try Self.int(value, name: "artifact-gc-min-age", range: 0...(365 * 86_400)))
+        },
+        Setting(
             name: "quota-open-transactions", environment: "STATEHOUSE_QUOTA_OPEN_TRANSACTIONS",
             help: "Interactive transactions each token may hold open at once. 0: no limit (max-open-transactions "
                 + "still bounds them all).",

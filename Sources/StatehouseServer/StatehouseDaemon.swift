@@ -87,6 +87,11 @@ public enum StatehouseDaemon {
             await backend.close()
             throw StatehouseError.unavailable("cannot open the artifact store: \(error)")
         }
+        engine.setCompactionFollowUp(
+            CompactionFollowUp(
+                engine: engine, access: access, artifacts: artifacts,
+                minimumAge: configuration.artifactCollectionMinimumAge, logger: logger
+            ).run)
         let service = StatehouseGRPCService(
             engine: engine, build: build, access: access, artifacts: artifacts, logger: logger)
         // The original Statehouse API on the same port, so that its clients work unchanged (docs/compatibility.md).

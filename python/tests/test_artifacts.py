@@ -69,7 +69,7 @@ def test_a_large_blob_round_trips_once_per_content_with_bounded_memory(make_daem
 
     again = ctl(daemon, "artifact", "put", str(blob), "-o", "json")
     assert '"deduplicated":true' in again.stdout
-    stored = list((daemon.data_dir / "artifacts" / "blobs" / "sha256").rglob("*"))
+    stored = list((daemon.data_dir / "artifacts" / "ns.blobs" / "sha256").rglob("*"))
     assert [path.name for path in stored if path.is_file()] == [digest[2:]]
     stat = ctl(daemon, "artifact", "stat", digest)
     assert stat.returncode == 0 and stat.stdout.strip() == f"{digest}  104857600 bytes"
@@ -89,7 +89,7 @@ def test_a_wrong_digest_is_refused_and_a_corrupted_blob_is_data_loss(make_daemon
     bad_name = ctl(daemon, "artifact", "stat", "not-a-digest")
     assert bad_name.returncode == 2 and "64 lowercase hex digits" in bad_name.stderr
 
-    stored = daemon.data_dir / "artifacts" / "blobs" / "sha256" / digest[:2] / digest[2:]
+    stored = daemon.data_dir / "artifacts" / "ns.blobs" / "sha256" / digest[:2] / digest[2:]
     stored.write_text("tampered\n")
     out = tmp_path / "out.txt"
     corrupt = ctl(daemon, "artifact", "get", digest, "--out", str(out))
@@ -171,3 +171,86 @@ def test_collection_removes_only_blobs_nothing_mentions(make_daemon, tmp_path: P
     assert json.loads(collected.stdout) == {"examined": 4, "removed": 1, "bytes_removed": len("unreferenced")}
     for name, digest in digests.items():
         assert (ctl(daemon, "artifact", "stat", digest).returncode == 0) == (name != "unreferenced"), name
+
+
+def test_background_compaction_collects_blobs_no_value_names_any_more(make_daemon, tmp_path: Path) -> None:
+    """After each background compaction the daemon collects, in every namespace, the blobs no stored value names and
+    older than artifact-gc-min-age: a blob whose last mention compaction removed goes, one still named stays."""
+    from statehouse import Put, Statehouse
+
+    daemon = make_daemon("--compaction-interval", "1", "--artifact-gc-min-age", "0", "--retention-keep-versions", "1")
+    contents = {name: f"{name} {os.urandom(8).hex()}".encode() for name in ("current", "superseded", "loose")}
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()}
+    with Statehouse(url=daemon.url, namespace="blobs") as client:
+        # The values name the blobs before they are uploaded, so no collection can find them unnamed in between.
+        client.apply([Put("agent", "report", {"artifact": digests["current"]})])
+        client.apply([Put("agent", "draft", {"artifact": digests["superseded"]})])
+        for name, data in contents.items():
+            path = tmp_path / name
+            path.write_bytes(data)
+            assert ctl(daemon, "artifact", "put", str(path)).returncode == 0
+        # Keep one version: compaction removes the value that named "superseded".
+        client.apply([Put("agent", "draft", {"artifact": None})])
+
+    def present(name: str) -> bool:
+        return ctl(daemon, "artifact", "stat", digests[name]).returncode == 0
+
+    deadline = time.monotonic() + 60
+    while (present("superseded") or present("loose")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not present("superseded") and not present("loose")
+    assert present("current")
+    assert "Collected unreferenced artifacts" in daemon.log()
+
+
+def test_namespaces_named_like_the_stores_own_directories_keep_their_blobs(make_daemon, tmp_path: Path) -> None:
+    """`tmp`, `.` and `..` are valid namespace names: their blobs live beside the store's own upload directory (which
+    a start empties) without being inside it or outside the store."""
+    daemon = make_daemon()
+    path = tmp_path / "blob"
+    path.write_bytes(b"kept across a restart")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    for namespace in ("tmp", ".", ".."):
+        put = subprocess.run(
+            [str(CTL), "--addr", daemon.url, "-n", namespace, "artifact", "put", str(path)], capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+        assert put.returncode == 0, (namespace, put.stderr)
+    daemon.restart()
+    for namespace in ("tmp", ".", ".."):
+        stat = subprocess.run(
+            [str(CTL), "--addr", daemon.url, "-n", namespace, "artifact", "stat", digest], capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+        assert stat.returncode == 0, (namespace, stat.stdout, stat.stderr)
+    stored = sorted(p.relative_to(daemon.data_dir).as_posix() for p in daemon.data_dir.rglob(digest[2:]))
+    assert stored == sorted(f"artifacts/ns.{ns}/sha256/{digest[:2]}/{digest[2:]}" for ns in ("tmp", ".", ".."))
+
+
+def test_an_artifact_quota_refuses_the_upload_that_would_pass_it(make_daemon, tmp_path: Path) -> None:
+    from http_client import HTTP
+
+    daemon = make_daemon("--quota-artifact-bytes", "1000")
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.write_bytes(os.urandom(600))
+    second.write_bytes(os.urandom(600))
+    assert ctl(daemon, "artifact", "put", str(first)).returncode == 0
+    refused = ctl(daemon, "artifact", "put", str(second))
+    assert refused.returncode != 0 and "its quota is 1000 bytes" in refused.stderr, refused.stderr
+    second_digest = hashlib.sha256(second.read_bytes()).hexdigest()
+    assert ctl(daemon, "artifact", "stat", second_digest).returncode == 3  # nothing of it was kept
+    assert not list((daemon.data_dir / "artifacts" / "tmp").iterdir())
+    # A duplicate stores nothing, so it passes; over HTTP the refusal is 429.
+    assert "(already stored)" in ctl(daemon, "artifact", "put", str(first)).stdout
+    http = HTTP(daemon.http_url)
+    assert http.request("POST", "/v1/namespaces/blobs/artifacts", second.read_bytes()).status == 429
+    # Another namespace has a quota of its own.
+    other = subprocess.run(
+        [str(CTL), "--addr", daemon.url, "-n", "other", "artifact", "put", str(second)], capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    # Collecting the unreferenced first blob frees its bytes.
+    collected = ctl(daemon, "artifact", "gc", "--min-age", "0", "-o", "json")
+    assert json.loads(collected.stdout)["bytes_removed"] == 600
+    assert ctl(daemon, "artifact", "put", str(second)).returncode == 0

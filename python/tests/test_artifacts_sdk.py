@@ -34,7 +34,7 @@ def sha256(data: bytes) -> str:
 
 
 def stored(daemon: Daemon, namespace: str, digest: str) -> Path:
-    return daemon.data_dir / "artifacts" / namespace / "sha256" / digest[:2] / digest[2:]
+    return daemon.data_dir / "artifacts" / f"ns.{namespace}" / "sha256" / digest[:2] / digest[2:]
 
 
 class Reader(io.RawIOBase):
