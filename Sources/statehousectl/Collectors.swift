@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import StatehouseBuildInfo
+import StatehouseClient
 import StatehouseModel
 
 /// The provenance collectors of `statehousectl capture`: each looks at the real thing (a git work tree, this machine,
@@ -97,9 +98,32 @@ enum Collectors {
     }
 
     /// `config`: a file's path as given, its SHA-256 and size.
-    static func config(file: String) throws -> JSONOutput {
+    /// `config`: the file's path as given, SHA-256 and size; with `stored`, also `artifact` (the same digest: the
+    /// content is stored as an artifact under it).
+    static func config(file: String, stored: Bool = false) throws -> JSONOutput {
         let (sha256, size) = try self.digest(ofFile: file)
-        return .object([("source", .string(file)), ("sha256", .string(sha256)), ("size", .int(UInt64(size)))])
+        var fields: [(String, JSONOutput)] = [
+            ("source", .string(file)), ("sha256", .string(sha256)), ("size", .int(UInt64(size))),
+        ]
+        if stored { fields.append(("artifact", .string(sha256))) }
+        return .object(fields)
+    }
+
+    /// Stores each file's content as an artifact of the namespace, checked against the digest `config` computed (a
+    /// file that changed in between fails instead of storing other content).
+    static func storeConfigs(_ payloads: [JSONOutput], files: [String], global: GlobalOptions) async throws {
+        let (host, port) = try global.endpoint()
+        try await withStatehouseClient(host: host, port: port, tls: try global.tls(), token: try global.token()) {
+            client in
+            for (file, payload) in zip(files, payloads) {
+                guard case .object(let fields) = payload,
+                    case .string(let digest)? = fields.first(where: {
+                        $0.0 == "sha256"
+                    })?.1
+                else { continue }
+                _ = try await client.putArtifact(namespace: global.namespaceName, file: file, expectedSHA256: digest)
+            }
+        }
     }
 
     /// `model`: provider, name, version, parameters (`key=value`, each value JSON when it parses, else a string) and

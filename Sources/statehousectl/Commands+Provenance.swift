@@ -69,6 +69,8 @@ struct CaptureConfig: AsyncParsableCommand {
         commandName: "config", abstract: "Config: each file's path, SHA-256 and size (one record per file).")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var target: CaptureTarget
+    @Flag(help: "Also store each file's content as an artifact of the namespace (the payload's 'artifact').")
+    var store = false
     @Argument(help: "The files.") var files: [String]
 
     func validate() throws {
@@ -76,7 +78,9 @@ struct CaptureConfig: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await self.target.emitOrRecord(.config, try self.files.map(Collectors.config(file:)), global: self.global)
+        let payloads = try self.files.map { try Collectors.config(file: $0, stored: self.store) }
+        if self.store { try await Collectors.storeConfigs(payloads, files: self.files, global: self.global) }
+        try await self.target.emitOrRecord(.config, payloads, global: self.global)
     }
 }
 
@@ -569,11 +573,21 @@ struct ManifestRun: AsyncParsableCommand {
 
     func run() async throws {
         let manifest = try CaptureManifest(path: self.file)
-        let drafts = try manifest.capture().map { StatehouseClient.ProvenanceDraft(kind: $0.0, payload: $0.1) }
+        let captured = try manifest.capture()
+        let drafts = captured.map { StatehouseClient.ProvenanceDraft(kind: $0.0, payload: $0.1) }
         let (host, port) = try self.global.endpoint()
         try await withStatehouseClient(
             host: host, port: port, tls: try self.global.tls(), token: try self.global.token()
         ) { client in
+            // Config contents first, each checked against the digest just captured, so the records name stored blobs.
+            for file in manifest.storedFiles {
+                let digest = try Collectors.digest(ofFile: file).sha256
+                guard captured.contains(where: { $0.0 == .config && $0.1.text.contains(digest) }) else {
+                    throw StatehouseError.invalidArgument("\(file) changed while the manifest was captured")
+                }
+                _ = try await client.putArtifact(
+                    namespace: self.global.namespaceName, file: file, expectedSHA256: digest)
+            }
             if self.noRun {
                 let records = try await client.recordProvenance(
                     namespace: self.global.namespaceName, agentID: manifest.agent, drafts)

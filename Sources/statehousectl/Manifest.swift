@@ -8,7 +8,7 @@ import StatehouseModel
 /// {"agent": "planner",
 ///  "capture": [{"kind": "git", "path": "."}, {"kind": "env"}, {"kind": "config", "files": ["agent.yaml"]},
 ///              {"kind": "model", "provider": "anthropic", "name": "claude", "parameters": {"temperature": 0}},
-///              {"kind": "tool", "name": "search", "version": "2"},
+///              {"kind": "tool", "name": "search", "version": "2"}, {"kind": "config", "files": ["a"], "store": true},
 ///              {"kind": "record", "provenance": "mutation", "payload": {...}}]}
 /// ```
 ///
@@ -17,7 +17,7 @@ struct CaptureManifest {
     enum Entry {
         case git(path: String)
         case env
-        case config(files: [String])
+        case config(files: [String], store: Bool)
         case model(provider: String, name: String, version: String?, parameters: [String], promptTemplate: String?)
         case tool(name: String, version: String?, file: String?)
         case record(kind: ProvenanceKind, payload: JSONValue)
@@ -26,11 +26,18 @@ struct CaptureManifest {
     var agent: String
     var entries: [Entry]
 
+    /// The config files whose content `manifest run` stores as artifacts (entries with `"store": true`).
+    var storedFiles: [String] {
+        self.entries.flatMap { entry -> [String] in
+            if case .config(let files, true) = entry { files } else { [] }
+        }
+    }
+
     /// Members each entry kind takes (besides `kind`), and which are required.
     static let members: [String: (required: Set<String>, optional: Set<String>)] = [
         "git": ([], ["path"]),
         "env": ([], []),
-        "config": (["files"], []),
+        "config": (["files"], ["store"]),
         "model": (["provider", "name"], ["version", "parameters", "prompt_template"]),
         "tool": (["name"], ["version", "file"]),
         "record": (["provenance", "payload"], []),
@@ -106,7 +113,15 @@ struct CaptureManifest {
             guard let files = object["files"] as? [String], !files.isEmpty else {
                 throw UsageError("\(place): 'files' must be a non-empty array of paths")
             }
-            return .config(files: files)
+            var store = false
+            if let value = object["store"] {
+                // JSON's true and false (and YAML's) are NSNumbers of a Bool, whose type code is "c"; 1 and 0 are not.
+                guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else {
+                    throw UsageError("\(place): 'store' must be true or false")
+                }
+                store = number.boolValue
+            }
+            return .config(files: files, store: store)
         case "model":
             var parameters: [String] = []
             if let value = object["parameters"] {
@@ -157,7 +172,8 @@ struct CaptureManifest {
             switch entry {
             case .git(let path): try add(.code, try Collectors.code(at: path))
             case .env: try add(.environment, Collectors.environment())
-            case .config(let files): for file in files { try add(.config, try Collectors.config(file: file)) }
+            case .config(let files, let store):
+                for file in files { try add(.config, try Collectors.config(file: file, stored: store)) }
             case .model(let provider, let name, let version, let parameters, let promptTemplate):
                 try add(
                     .model,

@@ -1028,6 +1028,18 @@ class AsyncStatehouse(config.ClientBase):
 
     # ---- artifacts (statehouse.artifacts) ----
 
+    async def capture_config(
+        self, *files: Union[str, os.PathLike[str]], store: bool = True, namespace: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
+        """Config payloads with each file's content stored as an artifact. See
+        :meth:`statehouse.Statehouse.capture_config`."""
+        payloads = prov.capture_config(*files)
+        if store:
+            for file, payload in zip(files, payloads):
+                await self.put_artifact(file, expected_sha256=payload["sha256"], namespace=namespace)
+                payload["artifact"] = payload["sha256"]
+        return payloads
+
     async def put_artifact(
         self, source: art.ArtifactSource, *, expected_sha256: Optional[str] = None, namespace: Optional[str] = None
     ) -> art.ArtifactInfo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime, timedelta
-from typing import Any, Generator, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Generator, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
@@ -872,6 +872,24 @@ class Statehouse(config.ClientBase):
                 run.apply([Put("planner", "plan", {"step": 1})])
         """
         return prov.RunContext(self, self._ns(namespace), agent_id, provenance, id, metadata)
+
+    def capture_config(
+        self, *files: Union[str, os.PathLike[str]], store: bool = True, namespace: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
+        """:func:`statehouse.provenance.capture_config` (one ``config`` payload per file), with each file's content
+        also stored as an artifact of the namespace: each payload then names it (``artifact``, the same digest), so
+        the exact configuration can be fetched back later (``get_artifact``). ``store=False`` only captures.
+
+        Raises:
+            InvalidArgumentError: a file cannot be read, or it changed between its digest and its upload (nothing
+                other than the captured content is ever stored under the digest).
+        """
+        payloads = prov.capture_config(*files)
+        if store:
+            for file, payload in zip(files, payloads):
+                self.put_artifact(file, expected_sha256=payload["sha256"], namespace=namespace)
+                payload["artifact"] = payload["sha256"]
+        return payloads
 
     # ---- artifacts (statehouse.artifacts) ----
 

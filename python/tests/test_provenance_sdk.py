@@ -657,3 +657,46 @@ def test_every_collected_payload_fits_its_schema(client: Statehouse, repo: Path,
     ]
     records = client.record_provenance("planner", drafts)
     assert [record.payload for record in records] == [dict(draft.payload) for draft in drafts]
+
+
+def test_config_content_is_stored_as_an_artifact_by_the_cli_both_clients_and_manifests(
+    client: Statehouse, daemon: Any, namespace: str, tmp_path: Path
+) -> None:
+    """`capture config --store`, `client.capture_config(...)` (sync and async) and a manifest's `"store": true` each
+    store the file's bytes under its digest and name it in the payload's `artifact`; the payloads agree."""
+    config = tmp_path / "agent.yaml"
+    config.write_text("temperature: 0\n")
+    digest = hashlib.sha256(config.read_bytes()).hexdigest()
+    stored = ctl("capture", "config", "--store", str(config), daemon=daemon, namespace=namespace)
+    assert stored.returncode == 0, stored.stderr
+    [from_cli] = [json.loads(line) for line in stored.stdout.splitlines()]
+    assert from_cli["artifact"] == digest == from_cli["sha256"]
+    assert client.get_artifact(digest) == config.read_bytes()
+    same(client.capture_config(str(config)), [from_cli])
+    assert client.capture_config(str(config), store=False) == capture_config(str(config))
+
+    other = tmp_path / "other.json"
+    other.write_text('{"depth": 3}')
+
+    async def main() -> List[Dict[str, Any]]:
+        async with AsyncStatehouse(url=daemon.url, namespace=namespace) as aclient:
+            return await aclient.capture_config(other)
+
+    [from_async] = asyncio.run(main())
+    assert from_async["artifact"] == hashlib.sha256(other.read_bytes()).hexdigest()
+    assert client.get_artifact(from_async["artifact"]) == other.read_bytes()
+    recorded = client.record_provenance("planner", [ProvenanceDraft("config", from_async)])
+    assert recorded[0].payload["artifact"] == from_async["artifact"]  # the schema takes it
+
+    manifest = tmp_path / "capture.yaml"
+    third = tmp_path / "third.toml"
+    third.write_text("x = 1\n")
+    manifest.write_text(
+        f"agent: planner\ncapture:\n  - {{kind: config, files: [{json.dumps(str(third))}], store: true}}\n"
+    )
+    run = ctl("manifest", "run", str(manifest), "--no-run", daemon=daemon, namespace=namespace)
+    assert run.returncode == 0, run.stderr
+    assert client.get_artifact(hashlib.sha256(third.read_bytes()).hexdigest()) == third.read_bytes()
+    manifest.write_text("agent: planner\ncapture:\n  - {kind: config, files: [a], store: 1}\n")
+    refused = ctl("manifest", "validate", str(manifest))
+    assert refused.returncode == 2 and "'store' must be true or false" in refused.stderr
