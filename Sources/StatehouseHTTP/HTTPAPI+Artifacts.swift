@@ -84,6 +84,17 @@ extension HTTPAPI {
                     headers: [.contentType: "application/octet-stream", .eTag: "\"\(sha256)\""],
                     body: body)
             },
+            HTTPRoute(
+                method: .get, path: path + "/{sha256}/stat", operationID: "statArtifact",
+                summary:
+                    "Whether the namespace holds a blob, and its size (exists false and size 0 when it does not), "
+                    + "as StatArtifact answers.",
+                answers: [.init(status: 200, description: "The blob's entry.", content: .schema("Artifact"))]
+            ) { _, _, input in
+                let info = try await self.artifactStore().stat(
+                    namespace: try input.path("namespace"), sha256: try input.path("sha256"))
+                return HTTPResponses.json(Self.artifactJSON(info))
+            },
         ]
     }
 

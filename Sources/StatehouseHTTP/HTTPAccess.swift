@@ -54,6 +54,7 @@ extension HTTPAPI {
         "compact": .capability(.retention),
         // Artifacts.
         "putArtifact": .capability(.commit), "getArtifact": .capability(.readState),
+        "statArtifact": .capability(.readState),
     ]
 
     /// Authenticates a request (its `Authorization` header, else its client certificate) and runs `respond` as that

@@ -146,6 +146,12 @@ def test_artifacts_over_http(make_daemon, tmp_path: Path) -> None:
     assert wrong.status == 400 and "nothing was stored" in wrong.json()["detail"]
     assert http.request("GET", "/v1/namespaces/blobs/artifacts/" + "0" * 64).status == 404
     assert http.request("GET", "/v1/namespaces/blobs/artifacts/nope").status == 400
+    # stat: exists and size, as StatArtifact answers.
+    stat = http.request("GET", f"/v1/namespaces/blobs/artifacts/{digest}/stat")
+    assert stat.status == 200 and stat.json()["exists"] is True and stat.json()["size"] == len(data)
+    absent = http.request("GET", "/v1/namespaces/blobs/artifacts/" + "0" * 64 + "/stat").json()
+    assert absent["exists"] is False and absent["size"] == 0
+    assert http.request("GET", "/v1/namespaces/blobs/artifacts/nope/stat").status == 400
 
 
 def test_collection_removes_only_blobs_nothing_mentions(make_daemon, tmp_path: Path) -> None:
