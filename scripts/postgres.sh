@@ -19,7 +19,7 @@ start)
     bin="$(pg_bin)"
     if [ ! -x "$bin/postgres" ]; then
         echo "postgres.sh: installing Debian's postgresql server package..." >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
         bin="$(pg_bin)"
     fi
     [ -x "$bin/postgres" ] || { echo "postgres.sh: no PostgreSQL server binaries after installing" >&2; exit 1; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: checks the Swift code's format (swift format, .swift-format; generated code excluded),
-# builds once (debug), runs every Swift Testing suite, then installs the Python SDK
+# builds once (debug), starts a private PostgreSQL, runs every Swift Testing suite, then installs the Python SDK
 # (pip install ./python, into a private venv under .build), checks the Python code with ruff (ruff.toml) and runs its
 # pytest suite against the daemon just built.
 # Usage: scripts/test.sh [extra swift test arguments]
@@ -29,6 +29,14 @@ git ls-files 'Sources/*.swift' 'Tests/*.swift' 'Plugins/*.swift' Package.swift |
     | xargs swift format lint --strict
 
 swift build --build-tests
+
+# A private PostgreSQL for the PostgreSQL backend's tests (scripts/postgres.sh: its own data directory, loopback, a free
+# port; Debian's server package installed when missing), stopped by its PID when this script ends.
+postgres_dir="$(mktemp -d)"
+trap 'scripts/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+STATEHOUSE_TEST_POSTGRES_URL="$(scripts/postgres.sh start "$postgres_dir")"
+export STATEHOUSE_TEST_POSTGRES_URL
+
 swift test --skip-build "$@"
 
 venv=.build/python-venv
