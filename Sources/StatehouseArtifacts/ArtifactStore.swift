@@ -195,13 +195,23 @@ public final class ArtifactStore: Sendable {
                         throw StatehouseError.invalidArgument(
                             "the upload's SHA-256 is \(sha256), not the \(expected) it was sent as; nothing was stored")
                     }
+                    let duplicate = Info(
+                        namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: true)
                     if FileManager.default.fileExists(atPath: target) {
-                        return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: true)
+                        ArtifactStore.touch(target)
+                        return duplicate
                     }
                     if let refusal { throw refusal }
                     let folder = (target as NSString).deletingLastPathComponent
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                    guard rename(temporary, target) == 0 else {
+                    // link(), not rename(): of two uploads of the same content at once, exactly one stores it and the
+                    // other finds it there (EEXIST), so the namespace's byte count is added once. The temporary file
+                    // goes with the defer above.
+                    guard link(temporary, target) == 0 else {
+                        if errno == EEXIST {
+                            ArtifactStore.touch(target)
+                            return duplicate
+                        }
                         throw StatehouseError.unavailable(
                             "cannot store the artifact: \(String(cString: strerror(errno)))")
                     }
@@ -234,6 +244,12 @@ public final class ArtifactStore: Sendable {
             try? self.handle.close()
             try? FileManager.default.removeItem(atPath: self.temporary)
         }
+    }
+
+    /// Makes a stored blob as young as a new upload: a collection judges age by the modification time, and a client
+    /// that uploads content already stored (and then commits a value naming it) must get the same grace as the first.
+    static func touch(_ path: String) {
+        _ = utimes(path, nil)
     }
 
     /// Starts an upload into a namespace; with a `limit` (bytes; 0: none) its blobs may not pass, the upload counting.
@@ -283,7 +299,8 @@ extension ArtifactStore {
     ) async throws -> Collection {
         let root = self.root(namespace)
         let cutoff = Date().addingTimeInterval(-Double(minimumAge.components.seconds))
-        let collection = try await self.run {
+        // What was removed is subtracted from the namespace's count even when a later removal fails.
+        let (collection, failure) = try await self.run { () -> (Collection, (any Error)?) in
             var collection = Collection(examined: 0, removed: 0, bytesRemoved: 0)
             let manager = FileManager.default
             for prefix in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
@@ -295,14 +312,22 @@ extension ArtifactStore {
                         let attributes = try? manager.attributesOfItem(atPath: path),
                         let modified = attributes[.modificationDate] as? Date, modified < cutoff
                     else { continue }
-                    try manager.removeItem(atPath: path)
+                    guard unlink(path) == 0 else {
+                        if errno == ENOENT { continue }  // another collection removed it meanwhile
+                        return (
+                            collection,
+                            StatehouseError.unavailable(
+                                "cannot remove artifact \(digest): \(String(cString: strerror(errno)))")
+                        )
+                    }
                     collection.removed += 1
                     collection.bytesRemoved += (attributes[.size] as? NSNumber)?.uint64Value ?? 0
                 }
             }
-            return collection
+            return (collection, nil)
         }
         self.adjust(namespace: namespace, by: -Int64(collection.bytesRemoved))
+        if let failure { throw failure }
         return collection
     }
 }

@@ -267,14 +267,16 @@ extension StatehouseEngine {
             } catch {
                 return
             }
+            var reports: [CompactionReport] = []
             do {
-                let reports = try await self.compactAll()
-                if let followUp = self.compactionFollowUp.withLock({ $0 }) { await followUp(reports) }
+                reports = try await self.compactAll()
             } catch is CancellationError {
                 return
             } catch {
                 self.logger.warning("Compaction failed", metadata: ["error": "\(error)"])
             }
+            // Also after a failure: one namespace that cannot be compacted must not stop the others' follow-up.
+            if let followUp = self.compactionFollowUp.withLock({ $0 }) { await followUp(reports) }
         }
     }
 

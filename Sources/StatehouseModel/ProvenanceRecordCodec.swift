@@ -16,7 +16,10 @@ package enum ProvenanceRecordCodec {
 
     package static func record(_ stored: StateRecord) throws -> ProvenanceRecord {
         let key = stored.key
-        guard let slash = key.firstIndex(of: "/"), let kind = ProvenanceKind(rawValue: String(key[..<slash])),
+        // By UTF-8 byte, not by Character: an id may start with a combining mark, which would join the slash into
+        // one grapheme cluster that `firstIndex(of: "/")` never finds.
+        guard let slash = key.utf8.firstIndex(of: UInt8(ascii: "/")),
+            let kind = ProvenanceKind(rawValue: String(key[..<slash])),
             let value = stored.value, let object = try? ParsedJSON(parsing: value.utf8), case .object = object,
             case .string(let agentID)? = object[member: "agent_id"],
             case .number(let capturedText)? = object[member: "captured_at"], let capturedAt = Int64(capturedText),
@@ -27,7 +30,9 @@ package enum ProvenanceRecordCodec {
         var runID: String?
         if case .string(let text)? = object[member: "run_id"] { runID = text }
         return ProvenanceRecord(
-            kind: kind, id: String(key[key.index(after: slash)...]), agentID: agentID, capturedAt: capturedAt,
+            kind: kind, id: String(decoding: key.utf8[key.utf8.index(after: slash)...], as: UTF8.self),
+            agentID: agentID,
+            capturedAt: capturedAt,
             payload: JSONValue(trusted: Array(payload.compactText.utf8)), runID: runID, commitTS: stored.commitTS)
     }
 

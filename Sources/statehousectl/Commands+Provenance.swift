@@ -168,6 +168,7 @@ struct ProvenanceAt: AsyncParsableCommand {
                 let record = try await client.get(namespace: namespace, agentID: agent, key: key, at: at)
                 proven.append((record, try await proofs.prove(record)))
             }
+            try Self.check(found.records, run: found.run, against: proven.map(\.record))
             let state = try await proofs.proveState(agent: self.agent, at: at)
             return (found, proofs.key, proofs.head, proven, state)
         }
@@ -196,6 +197,26 @@ struct ProvenanceAt: AsyncParsableCommand {
         Terminal.standardError.note(
             "\(proven.count) records and \(state.count) keys, each proven against the tree head of size "
                 + "\(head.head.treeSize) signed by key \(key.keyID)")
+    }
+
+    /// What is printed must be what was proven: the records and the run the daemon answered must be exactly the ones
+    /// the proven state entries hold (a daemon could otherwise answer one payload and prove another).
+    static func check(_ records: [ProvenanceRecord], run: AgentRun?, against proven: [StateRecord]) throws {
+        let provenRecords = try proven.filter { $0.agentID == ReservedNames.provenanceAgent }.map {
+            try ProvenanceRecordCodec.record($0)
+        }
+        let provenRun = try proven.first { $0.agentID == ReservedNames.runsAgent }.map {
+            try ProvenanceRecordCodec.run($0, startCommitTS: 0)
+        }
+        func same(_ a: AgentRun?, _ b: AgentRun?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.id == b.id && a.agentID == b.agentID && a.status == b.status && a.startedAt == b.startedAt
+                && a.endedAt == b.endedAt && a.provenance == b.provenance && a.metadata == b.metadata
+        }
+        guard Set(provenRecords) == Set(records), same(provenRun, run) else {
+            throw StatehouseError.dataCorruption(
+                commitTS: 0, reason: "the provenance the daemon answered is not the provenance its proofs hold")
+        }
     }
 }
 
