@@ -255,6 +255,20 @@ def main():
     record = json.loads(run[record_at])
     record["state"]["value"] = record["state"]["value"].replace('"run_id":"run-2"', '"run_id":"run-1"')
     bad("bad-run-record.jsonl", run[:record_at] + [json.dumps(record)] + run[record_at + 1 :], record_at + 1)
+    # A run's own records dropped from the state lines, the end count lowered: the run (proven) names them all, so
+    # the run line cannot be recomputed without them.
+    dropped = [
+        line for line in run if not (line.startswith('{"state"') and '"@provenance"' in line and "run-2" in line)
+    ]
+    pruned_end = json.loads(dropped[-1])
+    pruned_end["end"]["state"] -= len(run) - len(dropped)
+    run_at_pruned = next(i for i, line in enumerate(dropped) if line.startswith('{"run"'))
+    bad("bad-run-pruned.jsonl", dropped[:-1] + [json.dumps(pruned_end)], run_at_pruned + 1)
+    # A key the range wrote and left live, dropped with the end count lowered: the end line finds it missing.
+    step_at = next(i for i, line in enumerate(run) if line.startswith('{"state"') and '"planner"' in line)
+    end_line = json.loads(run[-1])
+    end_line["end"]["state"] -= 1
+    bad("bad-range-pruned.jsonl", run[:step_at] + run[step_at + 1 : -1] + [json.dumps(end_line)], len(run) - 1)
     unannounced = json.loads(run[0])
     del unannounced["manifest"]["run_id"]
     bad("bad-run-unannounced.jsonl", [json.dumps(unannounced)] + run[1:], run_at + 1)

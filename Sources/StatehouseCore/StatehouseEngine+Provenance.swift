@@ -193,6 +193,17 @@ extension StatehouseEngine {
         var run = current
         run.status = status
         run.endedAt = self.clock.wallMicroseconds()
+        // An ended run names every record of its own (those recorded with it since its start too), so that an audit
+        // bundle holding this run as the baseline of another can be checked to hold all of them.
+        var keys = Set(run.provenance)
+        var cursor: String?
+        repeat {
+            let page = try await self.listProvenance(
+                namespace: namespace, runID: id, limit: self.limits.maxPageSize, cursor: cursor)
+            keys.formUnion(page.items.map(\.key))
+            cursor = page.nextCursor
+        } while cursor != nil
+        run.provenance = keys.sorted(by: utf8Order)
         // The end commit is the one that writes this record last: its commit_ts is read back from the record's
         // version (ProvenanceRecordCodec.run), so other commits of the namespace never conflict with ending a run.
         let result = try await self.systemCommit(

@@ -63,6 +63,14 @@ extension AuditBundle {
         for line in state where line.agent_id == ReservedNames.provenanceAgent {
             records.append(try self.provenanceRecord(line))
         }
+        // The records a run names (an ended run names all of its own) must be there: a state line dropped from the
+        // bundle would otherwise change the advisory or the plan unnoticed.
+        let present = Set(records.map(\.key))
+        for named in [run] + (try baselineRunID.map { [try self.run($0, in: state)] } ?? []) {
+            if let missing = named.provenance.first(where: { !present.contains($0) }) {
+                throw RunLineError("provenance record '\(missing)' of run '\(named.id)' is not in the bundle's state")
+            }
+        }
         func recordsOf(_ id: String) -> [ProvenanceRecord] {
             records.filter { $0.runID == id }.sorted { utf8Order($0.key, $1.key) }
         }

@@ -189,11 +189,14 @@ public struct AuditBundleVerifier {
                         + "\(end.witnesses) witnesses; the bundle has \(self.events), \(self.leaves), "
                         + "\(self.stateLines) and \(self.witnesses)")
             }
-            if manifest.from_commit_ts == 1 {
+            do {
+                // Every key the range's events leave live must have its state line (from commit_ts 1: every key), so
+                // that state lines cannot be dropped unnoticed (a run line is recomputed from them).
                 let agentPrefix = manifest.agent_id.map { $0 + "\u{0}" }
                 let live = self.latest.filter { entry in
                     // A value with an expiry may have expired by the end of the range: its state line is optional.
                     entry.value.value != nil && !entry.value.expires
+                        && entry.value.commitTS >= manifest.from_commit_ts
                         && (agentPrefix.map { entry.key.hasPrefix($0) } ?? true)
                 }.map(\.key)
                 if let missing = live.first(where: { !self.claimedState.contains($0) }) {

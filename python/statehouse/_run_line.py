@@ -173,6 +173,10 @@ class _Run:
         if not ok:
             raise RunLineError(f"the record of run '{key}' is malformed")
         self.id, self.agent_id, self.status, self.started_at = key, parsed["agent_id"], parsed["status"], int(started)
+        # Swift's decoder keeps the strings of the array and skips anything else.
+        self.provenance = [
+            item for item in parsed["provenance"] if isinstance(item, str) and not isinstance(item, Number)
+        ]
 
 
 def _sorted_records(records: List[_Record]) -> List[_Record]:
@@ -426,6 +430,13 @@ def run_line(run_id: str, baseline_run_id: Optional[str], state: Dict[Tuple[str,
         for (agent, key), (commit_ts, value) in state.items()
         if agent == PROVENANCE_AGENT
     ]
+    # The records a run names (an ended run names all of its own) must be there: a dropped state line would otherwise
+    # change the advisory or the plan unnoticed.
+    present = {record.key for record in records}
+    for named in [own_run] + ([run(baseline_run_id)] if baseline_run_id is not None else []):
+        missing = next((key for key in named.provenance if key not in present), None)
+        if missing is not None:
+            raise RunLineError(f"provenance record '{missing}' of run '{named.id}' is not in the bundle's state")
 
     def of(run: str) -> List[_Record]:
         return sorted((r for r in records if r.run_id == run), key=lambda r: r.key.encode("utf-8"))

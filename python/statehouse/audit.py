@@ -430,12 +430,17 @@ class _Verifier:
                 f"the end line counts {claimed[0]} events, {claimed[1]} leaves, {claimed[2]} state entries and "
                 f"{claimed[3]} witnesses; the bundle has {counts[0]}, {counts[1]}, {counts[2]} and {counts[3]}"
             )
-        if self.manifest["from_commit_ts"] == 1:
-            only = self.manifest.get("agent_id")
-            for (agent, key), (_, _, value, expires) in self.latest.items():
-                # A value with an expiry may have expired by the end of the range: its state line is optional.
-                if value is not None and not expires and only in (None, agent) and (agent, key) not in self.claimed:
-                    raise self.fail(
-                        f"the state lines leave out agent {agent!r} key {key!r}, which the events leave live"
-                    )
+        # Every key the range's events leave live must have its state line (from commit_ts 1: every key), so that state
+        # lines cannot be dropped unnoticed (a run line is recomputed from them).
+        only, first = self.manifest.get("agent_id"), self.manifest["from_commit_ts"]
+        for (agent, key), (_, ts, value, expires) in self.latest.items():
+            # A value with an expiry may have expired by the end of the range: its state line is optional.
+            if (
+                value is not None
+                and not expires
+                and ts >= first
+                and only in (None, agent)
+                and (agent, key) not in self.claimed
+            ):
+                raise self.fail(f"the state lines leave out agent {agent!r} key {key!r}, which the events leave live")
         self.finished = True
