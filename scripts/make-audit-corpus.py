@@ -193,6 +193,10 @@ def main():
     bad("bad-not-json.jsonl", whole[:2] + ["{not json"] + whole[3:], 3)
     end = json.loads(whole[-1])["end"]
     bad("bad-end-count.jsonl", whole[:-1] + [json.dumps({"end": {**end, "events": end["events"] + 1}})], len(whole))
+    # Not JSON for one parser and JSON for a lax one: both verifiers refuse the line.
+    bad("bad-leading-zero.jsonl", whole[:-1] + [whole[-1].replace('"witnesses":0', '"witnesses":00')], len(whole))
+    duplicated = whole[-1].replace('{"end":{', '{"end":{"events":' + str(end["events"] + 7) + ",")
+    bad("bad-duplicate-member.jsonl", whole[:-1] + [duplicated], len(whole))
     state_at = next(i for i, line in enumerate(whole) if line.startswith('{"state"'))
     state = json.loads(whole[state_at])
     state["state"]["value"] = '{"n":99}'

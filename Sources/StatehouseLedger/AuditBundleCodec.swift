@@ -237,8 +237,13 @@ extension AuditBundle {
             default:
                 let start = self.index
                 if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "-") { self.index += 1 }
+                let digits = self.index
                 while self.index < self.bytes.count, (0x30...0x39).contains(self.bytes[self.index]) { self.index += 1 }
-                guard self.index > start else { throw CodecError("unexpected byte at \(start)") }
+                // JSON's integers: at least one digit, and no leading zero (`02` is not JSON; any parser refuses it).
+                guard self.index > digits else { throw CodecError("unexpected byte at \(start)") }
+                guard self.bytes[digits] != UInt8(ascii: "0") || self.index == digits + 1 else {
+                    throw CodecError("a number with a leading zero at byte \(start)")
+                }
                 if self.index < self.bytes.count,
                     [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(self.bytes[self.index])
                 {

@@ -47,7 +47,8 @@ public struct MutationReplayPlan: Sendable, Hashable {
         var bySource: [String: [(Step, namespace: String?, config: String?)]] = [:]
         for record in mutations where record.kind == .mutation {
             let payload = Payload(record.payload)
-            guard let source = payload.string("source"), let sequence = payload.string("sequence").flatMap(UInt64.init)
+            guard let source = payload.string("source"), let text = payload.string("sequence"), !text.hasPrefix("-"),
+                let sequence = UInt64(text)
             else { continue }
             let step = Step(
                 sequence: sequence, type: payload.string("type") ?? "", id: payload.string("id") ?? "",

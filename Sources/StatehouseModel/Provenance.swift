@@ -143,7 +143,7 @@ public enum ProvenanceSchema {
         switch (type, value) {
         case (.string, .string(let text)): return !text.isEmpty
         case (.boolean, .bool): return true
-        case (.count, .number(let text)): return UInt64(text) != nil
+        case (.count, .number(let text)): return !text.hasPrefix("-") && UInt64(text) != nil  // not "-0"
         case (.sha256, .string(let text)): return self.isSHA256(text)
         case (.stringMap, .object(let members)):
             return members.allSatisfy { if case .string = $0.value { true } else { false } }

@@ -34,7 +34,8 @@ struct AuditBundleCodecTests {
             #"{"leaf":{"commit_ts":1.5,"hash":"x"}}"#, #"{"leaf":{"commit_ts":1,"commit_ts":2,"hash":"x"}}"#,
             #"{"leaf":{"commit_ts":1,"hash":"\ud800"}}"#, #"{"leaf":{"commit_ts":1,"hash":"x"}} x"#,
             #"{"leaf":{"commit_ts":-1,"hash":"x"}}"#, #"{"leaf":{"commit_ts":1,"hash":"x"}"#, #"{"unknown":{}}"#,
-            "{\"leaf\":{\"commit_ts\":1,\"hash\":\"a\u{01}\"}}",
+            "{\"leaf\":{\"commit_ts\":1,\"hash\":\"a\u{01}\"}}", #"{"leaf":{"commit_ts":02,"hash":"x"}}"#,
+            #"{"leaf":{"commit_ts":1,"hash":"x","extra":-}}"#,
         ])
     func malformed(_ text: String) {
         #expect(throws: (any Error).self) { try self.decode(Array(text.utf8)) }

@@ -42,6 +42,14 @@ class BundleReport:
     run: Optional[Dict[str, Any]] = None
 
 
+def _unique_members(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    """An object whose member names are unique (json.loads would keep the last of two silently)."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise ValueError("a member name appears twice")
+    return members
+
+
 def _hash(text: Any) -> Optional[bytes]:
     if not isinstance(text, str) or len(text) != 64:
         return None
@@ -223,7 +231,7 @@ class _Verifier:
         if self.finished:
             raise self.fail("a line after the end line")
         try:
-            line = json.loads(raw)
+            line = json.loads(raw, object_pairs_hook=_unique_members)
         except ValueError as error:
             raise self.fail(f"not a bundle line ({error})") from None
         present = [name for name in _MEMBERS if isinstance(line, dict) and line.get(name) is not None]
