@@ -65,14 +65,14 @@ extension AuditBundle {
         }
         // The records a run names (an ended run names all of its own) must be there: a state line dropped from the
         // bundle would otherwise change the advisory or the plan unnoticed.
-        let present = Set(records.map(\.key))
+        let present = Set(records.map { ExactText($0.key) })
         for named in [run] + (try baselineRunID.map { [try self.run($0, in: state)] } ?? []) {
-            if let missing = named.provenance.first(where: { !present.contains($0) }) {
+            if let missing = named.provenance.first(where: { !present.contains(ExactText($0)) }) {
                 throw RunLineError("provenance record '\(missing)' of run '\(named.id)' is not in the bundle's state")
             }
         }
         func recordsOf(_ id: String) -> [ProvenanceRecord] {
-            records.filter { $0.runID == id }.sorted { utf8Order($0.key, $1.key) }
+            records.filter { $0.runID.sameText(as: id) }.sorted { utf8Order($0.key, $1.key) }
         }
         let own = recordsOf(runID)
         var advisory = JSON.null
@@ -131,16 +131,20 @@ extension AuditBundle {
     public static func previousRun(of runID: String, state: [StateLine]) throws -> String? {
         let run = try self.run(runID, in: state)
         var best: AgentRun?
-        for line in state where line.agent_id == ReservedNames.runsAgent && line.key != runID {
+        for line in state where line.agent_id == ReservedNames.runsAgent && !line.key.utf8.elementsEqual(runID.utf8) {
             let other = try self.run(line)
-            guard other.agentID == run.agentID, other.startedAt < run.startedAt else { continue }
+            guard other.agentID.utf8.elementsEqual(run.agentID.utf8), other.startedAt < run.startedAt else { continue }
             if best.map({ other.startedAt > $0.startedAt }) ?? true { best = other }
         }
         return best?.id
     }
 
     private static func run(_ id: String, in state: [StateLine]) throws -> AgentRun {
-        guard let line = state.first(where: { $0.agent_id == ReservedNames.runsAgent && $0.key == id }) else {
+        guard
+            let line = state.first(where: {
+                $0.agent_id == ReservedNames.runsAgent && $0.key.utf8.elementsEqual(id.utf8)
+            })
+        else {
             throw RunLineError("run '\(id)' has no record in the bundle's state")
         }
         return try self.run(line)

@@ -38,8 +38,8 @@ public struct AuditBundleVerifier {
     private var inState = false
     /// The newest version of each key that the bundle's events (then witnesses) wrote: one entry per key, not per
     /// event, so memory stays flat however long the bundle is.
-    private var latest: [String: (version: Version, commitTS: CommitTS, value: String?, expires: Bool)] = [:]
-    private var claimedState: Set<String> = []
+    private var latest: [ExactText: (version: Version, commitTS: CommitTS, value: String?, expires: Bool)] = [:]
+    private var claimedState: Set<ExactText> = []
     /// The proven state lines of the reserved agents `@runs` and `@provenance`, from which a run line is recomputed.
     private var runState: [AuditBundle.StateLine] = []
     private var run: AuditBundle.RunLine?
@@ -53,7 +53,8 @@ public struct AuditBundleVerifier {
             "line \(self.lineNumber)\(commitTS.map { " (commit_ts \($0))" } ?? ""): \(what)")
     }
 
-    private static func address(_ agentID: String, _ key: String) -> String { agentID + "\u{0}" + key }
+    /// A key's address, compared by code points (as the store and the Python verifier compare keys).
+    private static func address(_ agentID: String, _ key: String) -> ExactText { ExactText(agentID + "\u{0}" + key) }
 
     /// Checks one line (without its newline).
     public mutating func consume(_ line: some DataProtocol) throws(LedgerVerificationError) {
@@ -156,7 +157,8 @@ public struct AuditBundleVerifier {
             self.inState = true
             let address = Self.address(state.agent_id, state.key)
             guard state.commit_ts <= manifest.to_commit_ts, let written = self.latest[address],
-                written.version == state.version, written.commitTS == state.commit_ts, written.value == state.value
+                written.version == state.version, written.commitTS == state.commit_ts,
+                written.value.sameText(as: state.value)
             else {
                 throw self.failure(
                     "the state of agent '\(state.agent_id)' key '\(state.key)' (version \(state.version)) is not "
@@ -192,15 +194,15 @@ public struct AuditBundleVerifier {
             do {
                 // Every key the range's events leave live must have its state line (from commit_ts 1: every key), so
                 // that state lines cannot be dropped unnoticed (a run line is recomputed from them).
-                let agentPrefix = manifest.agent_id.map { $0 + "\u{0}" }
+                let agentPrefix = manifest.agent_id.map { Array(($0 + "\u{0}").utf8) }
                 let live = self.latest.filter { entry in
                     // A value with an expiry may have expired by the end of the range: its state line is optional.
                     entry.value.value != nil && !entry.value.expires
                         && entry.value.commitTS >= manifest.from_commit_ts
-                        && (agentPrefix.map { entry.key.hasPrefix($0) } ?? true)
+                        && (agentPrefix.map { entry.key.text.utf8.starts(with: $0) } ?? true)
                 }.map(\.key)
                 if let missing = live.first(where: { !self.claimedState.contains($0) }) {
-                    let parts = missing.split(separator: "\u{0}", omittingEmptySubsequences: false)
+                    let parts = missing.text.split(separator: "\u{0}", omittingEmptySubsequences: false)
                     throw self.failure(
                         "the state lines leave out agent '\(parts[0])' key '\(parts.count > 1 ? parts[1] : "")', "
                             + "which the events leave live")

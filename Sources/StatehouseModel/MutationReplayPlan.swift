@@ -44,7 +44,8 @@ public struct MutationReplayPlan: Sendable, Hashable {
     /// Plans the replay of `mutations` (records of kind mutation) checked against the `configs` in effect (records of
     /// kind config): a mutation whose `config_sha256` is none of theirs was produced under another configuration.
     public init(mutations: [ProvenanceRecord], configs: [ProvenanceRecord]) {
-        var bySource: [String: [(Step, namespace: String?, config: String?)]] = [:]
+        // Keyed by code points (ExactText), as every other reader of the plan compares them.
+        var bySource: [ExactText: [(Step, namespace: String?, config: String?)]] = [:]
         for record in mutations where record.kind == .mutation {
             let payload = Payload(record.payload)
             guard let source = payload.string("source"), let text = payload.string("sequence"), !text.hasPrefix("-"),
@@ -53,18 +54,22 @@ public struct MutationReplayPlan: Sendable, Hashable {
             let step = Step(
                 sequence: sequence, type: payload.string("type") ?? "", id: payload.string("id") ?? "",
                 record: record.key, hash: payload.string("hash"))
-            bySource[source, default: []].append((step, payload.string("namespace"), payload.string("config_sha256")))
+            bySource[ExactText(source), default: []].append(
+                (step, payload.string("namespace"), payload.string("config_sha256")))
         }
         let configDigests = Set(
-            configs.filter { $0.kind == .config }.compactMap { Payload($0.payload).string("sha256") })
+            configs.filter { $0.kind == .config }.compactMap {
+                Payload($0.payload).string("sha256").map(ExactText.init)
+            })
         var sources: [Source] = []
         var findings: [Finding] = []
-        for source in bySource.keys.sorted(by: utf8Order) {
-            let entries = bySource[source]!.sorted {
+        for key in bySource.keys.sorted() {
+            let source = key.text
+            let entries = bySource[key]!.sorted {
                 $0.0.sequence != $1.0.sequence ? $0.0.sequence < $1.0.sequence : utf8Order($0.0.record, $1.0.record)
             }
             var steps: [Step] = []
-            var seenIDs: Set<String> = []
+            var seenIDs: Set<ExactText> = []
             for (step, _, _) in entries {
                 if let last = steps.last, last.sequence == step.sequence {
                     findings.append(
@@ -73,7 +78,7 @@ public struct MutationReplayPlan: Sendable, Hashable {
                             message: "sequence \(step.sequence) appears twice (\(last.record), \(step.record))"))
                     continue
                 }
-                if !seenIDs.insert(step.id).inserted {
+                if !seenIDs.insert(ExactText(step.id)).inserted {
                     findings.append(
                         Finding(
                             rule: "duplicate", source: source,
@@ -88,16 +93,16 @@ public struct MutationReplayPlan: Sendable, Hashable {
                 }
                 steps.append(step)
             }
-            let namespaces = Set(entries.compactMap(\.namespace))
+            let namespaces = Set(entries.compactMap { $0.namespace.map(ExactText.init) })
             if namespaces.count > 1 {
                 findings.append(
                     Finding(
                         rule: "mixed_namespaces", source: source,
                         message: "mutations of one source name namespaces "
-                            + namespaces.sorted(by: utf8Order).joined(separator: ", ")))
+                            + namespaces.sorted().map(\.text).joined(separator: ", ")))
             }
             for (step, _, config) in entries {
-                if let config, !configDigests.contains(config) {
+                if let config, !configDigests.contains(ExactText(config)) {
                     findings.append(
                         Finding(
                             rule: "config_mismatch", source: source,

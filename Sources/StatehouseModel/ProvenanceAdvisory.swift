@@ -83,12 +83,14 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
                 add(
                     .dirtyTree, "the candidate's work tree of \(repository) had uncommitted changes",
                     "commit (or stash) changes before a run, so that its commit names the code exactly")
-            } else if let old = before.byKey(.code, "repository")[repository], old.bool("dirty") == true {
+            } else if let old = before.byKey(.code, "repository")[ExactText(repository)], old.bool("dirty") == true {
                 add(
                     .dirtyTree, "the baseline's work tree of \(repository) had uncommitted changes",
                     "the baseline cannot be checked out again; compare against a run from a clean tree")
             }
-            if let old = before.byKey(.code, "repository")[repository], old.string("commit") != code.string("commit") {
+            if let old = before.byKey(.code, "repository")[ExactText(repository)],
+                !old.string("commit").sameText(as: code.string("commit"))
+            {
                 add(
                     .codeCommitChanged,
                     "\(repository) moved from commit \(old.string("commit") ?? "?") to \(code.string("commit") ?? "?")",
@@ -96,7 +98,9 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
             }
         }
         for (source, config) in after.sortedByKey(.config, "source") {
-            if let old = before.byKey(.config, "source")[source], old.string("sha256") != config.string("sha256") {
+            if let old = before.byKey(.config, "source")[ExactText(source)],
+                !old.string("sha256").sameText(as: config.string("sha256"))
+            {
                 add(
                     .configChanged,
                     "config \(source) changed (SHA-256 \(Self.short(old.string("sha256"))) → "
@@ -109,14 +113,14 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
             let identity = { (model: Payload) in
                 [model.string("provider"), model.string("name"), model.string("version")].map { $0 ?? "" }
             }
-            if identity(old) != identity(new) {
+            if !identity(old).elementsEqual(identity(new), by: { $0.utf8.elementsEqual($1.utf8) }) {
                 add(
                     .modelChanged,
                     "the model changed from \(identity(old).filter { !$0.isEmpty }.joined(separator: " ")) to "
                         + identity(new).filter { !$0.isEmpty }.joined(separator: " "),
                     "pin the model's provider, name and version")
             } else if old.member("parameters") != new.member("parameters")
-                || old.string("prompt_template_sha256") != new.string("prompt_template_sha256")
+                || !old.string("prompt_template_sha256").sameText(as: new.string("prompt_template_sha256"))
             {
                 add(
                     .modelParametersChanged, "the model's parameters or prompt template changed",
@@ -124,7 +128,8 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
             }
         }
         if let old = before.of(.environment).first, let new = after.of(.environment).first {
-            if old.string("os") != new.string("os") || old.string("arch") != new.string("arch") {
+            if !old.string("os").sameText(as: new.string("os")) || !old.string("arch").sameText(as: new.string("arch"))
+            {
                 add(
                     .platformChanged,
                     "the platform changed from \(old.string("os") ?? "?")/\(old.string("arch") ?? "?") to "
@@ -142,8 +147,9 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
             }
         }
         for (name, tool) in after.sortedByKey(.tool, "name") {
-            if let old = before.byKey(.tool, "name")[name],
-                old.string("version") != tool.string("version") || old.string("sha256") != tool.string("sha256")
+            if let old = before.byKey(.tool, "name")[ExactText(name)],
+                !old.string("version").sameText(as: tool.string("version"))
+                    || !old.string("sha256").sameText(as: tool.string("sha256"))
             {
                 add(
                     .toolChanged,
@@ -159,13 +165,12 @@ public struct ProvenanceAdvisory: Sendable, Hashable {
 
     /// The names whose values differ between two string maps, in UTF-8 byte order, with both values.
     static func changedEntries(
-        _ old: [String: String], _ new: [String: String]
+        _ old: [ExactText: String], _ new: [ExactText: String]
     ) -> [(name: String, old: String?, new: String?)] {
-        Set(old.keys).union(new.keys).sorted(by: utf8Order).compactMap { name in
+        Set(old.keys).union(new.keys).sorted().compactMap { name in
             let before = old[name]
             let after = new[name]
-            let same = before.map { b in after.map { ParsedJSON.sameText(b, $0) } ?? false } ?? (after == nil)
-            return same ? nil : (name, before, after)
+            return before.sameText(as: after) ? nil : (name.text, before, after)
         }
     }
 }
@@ -196,10 +201,10 @@ struct Payload {
     }
 
     /// A member that is an object of strings (a runtime map); empty when absent or of another shape.
-    func strings(_ name: String) -> [String: String] {
+    func strings(_ name: String) -> [ExactText: String] {
         guard case .object(let members)? = self.member(name) else { return [:] }
-        var out: [String: String] = [:]
-        for member in members { if case .string(let text) = member.value { out[member.name] = text } }
+        var out: [ExactText: String] = [:]
+        for member in members { if case .string(let text) = member.value { out[ExactText(member.name)] = text } }
         return out
     }
 }
@@ -220,14 +225,14 @@ struct Payloads {
     }
 
     /// The newest payload of a kind for each value of a member (config by source, code by repository).
-    func byKey(_ kind: ProvenanceKind, _ member: String) -> [String: Payload] {
-        var result: [String: Payload] = [:]
-        for payload in self.of(kind) { if let key = payload.string(member) { result[key] = payload } }
+    func byKey(_ kind: ProvenanceKind, _ member: String) -> [ExactText: Payload] {
+        var result: [ExactText: Payload] = [:]
+        for payload in self.of(kind) { if let key = payload.string(member) { result[ExactText(key)] = payload } }
         return result
     }
 
     /// ``byKey(_:_:)`` in UTF-8 byte order of the member's value: findings come in this order.
     func sortedByKey(_ kind: ProvenanceKind, _ member: String) -> [(key: String, value: Payload)] {
-        self.byKey(kind, member).sorted { utf8Order($0.key, $1.key) }
+        self.byKey(kind, member).sorted { $0.key < $1.key }.map { ($0.key.text, $0.value) }
     }
 }

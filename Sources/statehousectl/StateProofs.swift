@@ -38,7 +38,10 @@ struct StateProofs {
         let treeSize = self.head.head.treeSize
         let proof = try await self.client.inclusionProof(
             namespace: self.namespace, commitTS: record.commitTS, treeSize: treeSize)
-        let written = event.operations.first { $0.agentID == record.agentID && $0.key == record.key }
+        // By code points: Swift's == would take a canonically equivalent key (another key to the store) for this one.
+        let written = event.operations.first {
+            $0.agentID.utf8.elementsEqual(record.agentID.utf8) && $0.key.utf8.elementsEqual(record.key.utf8)
+        }
         guard written?.version == record.version, written?.value == record.value,
             MerkleVerification.verifyInclusion(
                 leafIndex: record.commitTS - 1, treeSize: treeSize, leafHash: LeafEncoding.leafHash(event),

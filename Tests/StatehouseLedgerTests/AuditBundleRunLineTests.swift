@@ -63,6 +63,19 @@ struct AuditBundleRunLineTests {
         #expect(alone.score == nil && alone.advisoryRules.isEmpty && alone.planRules.isEmpty)
     }
 
+    @Test("strings are compared by code points: 'é' and 'e' + U+0301 are different model names, as in Python")
+    func codePoints() throws {
+        let model = { (run: String, name: String, commitTS: UInt64) in
+            Self.record("model/\(run)", run: run, commitTS, #"{"provider":"p","name":"\#(name)"}"#)
+        }
+        let state = [
+            model("r1", "caf\u{E9}", 1), model("r2", "cafe\u{301}", 3), Self.run("r1", started: 10, 2),
+            Self.run("r2", started: 20, 4),
+        ]
+        let line = try AuditBundle.runLine(runID: "r2", baselineRunID: "r1", state: state)
+        #expect(line.advisoryRules.contains("model_changed"))
+    }
+
     @Test("a run or baseline without a record, or a malformed record, is an error naming it")
     func missing() {
         #expect(throws: AuditBundle.RunLineError.self) {

@@ -380,3 +380,29 @@ def test_a_live_export_with_expiries_and_removed_values_verifies_in_both_verifie
     )
     assert swift.returncode == 0, swift.stderr
     assert json.loads(swift.stdout)["events"] == report.events
+
+
+def test_the_run_line_compares_strings_by_code_points_as_the_swift_side_does() -> None:
+    """'é' and 'e' + U+0301 are two model names; the Swift builder compares code points too (AuditBundleRunLineTests)."""
+    from statehouse import _run_line
+
+    def record(run: str, name: str, ts: int) -> tuple:
+        value = json.dumps(
+            {"agent_id": "planner", "captured_at": 1, "payload": {"provider": "p", "name": name}, "run_id": run}
+        )
+        return ("@provenance", f"model/{run}"), (ts, value)
+
+    def run(run_id: str, started: int, ts: int) -> tuple:
+        value = {
+            "agent_id": "planner",
+            "ended_at": None,
+            "metadata": None,
+            "provenance": [],
+            "started_at": started,
+            "status": "succeeded",
+        }
+        return ("@runs", run_id), (ts, json.dumps(value))
+
+    state = dict([record("r1", "caf\u00e9", 1), record("r2", "cafe\u0301", 3), run("r1", 10, 2), run("r2", 20, 4)])
+    line = _run_line.run_line("r2", "r1", state)
+    assert "model_changed" in [finding["rule"] for finding in line["advisory"]["findings"]]
