@@ -383,7 +383,7 @@ def test_a_live_export_with_expiries_and_removed_values_verifies_in_both_verifie
 
 
 def test_the_run_line_compares_strings_by_code_points_as_the_swift_side_does() -> None:
-    """'é' and 'e' + U+0301 are two model names; the Swift builder compares code points too (AuditBundleRunLineTests)."""
+    """'é' and 'e' + U+0301 are two model names; so they are to the Swift builder (AuditBundleRunLineTests)."""
     from statehouse import _run_line
 
     def record(run: str, name: str, ts: int) -> tuple:
