@@ -49,7 +49,10 @@ struct CaptureManifest {
         }
         let parsed: Any?
         if Self.isYAML(path) {
-            parsed = try ManifestYAML.object(String(decoding: data, as: UTF8.self), path: path)
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw UsageError("\(path): a YAML manifest must be UTF-8")
+            }
+            parsed = try ManifestYAML.object(text, path: path)
         } else {
             parsed = try? JSONSerialization.jsonObject(with: data)
         }
