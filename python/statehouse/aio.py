@@ -959,10 +959,12 @@ class AsyncStatehouse(config.ClientBase):
         return await self._run(prov.list_provenance(self._ns(namespace), agent_id, kind, run_id, limit, cursor))
 
     async def provenance_at(
-        self, agent_id: str, at: lc.Point = None, namespace: Optional[str] = None
+        self, agent_id: str, at: lc.Point = None, namespace: Optional[str] = None, *, verify: bool = False
     ) -> prov.ProvenanceInEffect:
-        """The provenance in effect for an agent at a point (None: the head; a commit_ts, a datetime or a snapshot's
-        name): the records of the run in effect then, else the newest record of each kind recorded by then."""
+        """The provenance in effect for an agent at a point. See :meth:`statehouse.Statehouse.provenance_at`
+        (``verify=True`` checks each record and the run against the signed tree head)."""
+        if verify:
+            return await self._run(prov.verified_provenance_at(self._ns(namespace), agent_id, at, self._ledger))
         return await self._run(prov.provenance_at(self._ns(namespace), agent_id, at))
 
     async def start_run(

@@ -805,10 +805,17 @@ class Statehouse(config.ClientBase):
         return self._run(prov.list_provenance(self._ns(namespace), agent_id, kind, run_id, limit, cursor))
 
     def provenance_at(
-        self, agent_id: str, at: lc.Point = None, namespace: Optional[str] = None
+        self, agent_id: str, at: lc.Point = None, namespace: Optional[str] = None, *, verify: bool = False
     ) -> prov.ProvenanceInEffect:
         """The provenance in effect for an agent at a point (None: the head; a commit_ts, a datetime or a snapshot's
-        name): the records of the run in effect then, else the newest record of each kind recorded by then."""
+        name): the records of the run in effect then, else the newest record of each kind recorded by then.
+
+        With ``verify=True`` each record and the run are also read at that point as verified reads (their inclusion
+        in the signed tree head, checked as ``get_state(verify=True)`` does) and must be what the daemon answered;
+        otherwise :class:`~statehouse.exceptions.VerificationError`.
+        """
+        if verify:
+            return self._run(prov.verified_provenance_at(self._ns(namespace), agent_id, at, self._ledger))
         return self._run(prov.provenance_at(self._ns(namespace), agent_id, at))
 
     def start_run(

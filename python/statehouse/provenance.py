@@ -50,7 +50,8 @@ from typing import (
 
 from . import _wire as wire
 from . import exceptions as errors
-from ._operations import Call, Plan
+from . import ledger
+from ._operations import Call, Plan, get_verified_state
 from ._proto import statehouse_pb2 as pb
 from ._time import datetime_from_micros, micros_from_datetime
 from .lifecycle import Point, state_point
@@ -410,6 +411,37 @@ def provenance_at(namespace: str, agent_id: str, at: Point) -> Plan:
         run=agent_run(response.run) if response.HasField("run") else None,
         records=[provenance_record(record) for record in response.records],
     )
+
+
+def verified_provenance_at(namespace: str, agent_id: str, at: Point, memory: ledger.LedgerMemory) -> Plan:
+    """:func:`provenance_at`, then each record and the run read again at that point as verified reads (inclusion in
+    the signed tree head, as ``get_state(verify=True)``) and compared with what the daemon answered."""
+    found = yield from provenance_at(namespace, agent_id, at)
+    for record in found.records:
+        stored = yield from get_verified_state(namespace, "@provenance", record.key, found.commit_ts, None, memory)
+        value = stored.value if stored.exists and isinstance(stored.value, dict) else {}
+        if (
+            stored.commit_ts != record.commit_ts
+            or value.get("agent_id") != record.agent_id
+            or value.get("payload") != record.payload
+            or value.get("run_id") != record.run_id
+            or value.get("captured_at") != (micros_from_datetime(record.captured_at) if record.captured_at else 0)
+        ):
+            raise errors.VerificationError(
+                f"provenance record {record.key!r}: the daemon answered one record and its proof holds another"
+            )
+    if found.run is not None:
+        run = found.run
+        stored = yield from get_verified_state(namespace, "@runs", run.id, found.commit_ts, None, memory)
+        value = stored.value if stored.exists and isinstance(stored.value, dict) else {}
+        if (
+            value.get("agent_id") != run.agent_id
+            or value.get("status") != run.status
+            or value.get("provenance") != run.provenance
+            or value.get("metadata") != run.metadata
+        ):
+            raise errors.VerificationError(f"run {run.id!r}: the daemon answered one run and its proof holds another")
+    return found
 
 
 def start_run(

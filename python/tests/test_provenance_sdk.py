@@ -700,3 +700,39 @@ def test_config_content_is_stored_as_an_artifact_by_the_cli_both_clients_and_man
     manifest.write_text("agent: planner\ncapture:\n  - {kind: config, files: [a], store: 1}\n")
     refused = ctl("manifest", "validate", str(manifest))
     assert refused.returncode == 2 and "'store' must be true or false" in refused.stderr
+
+
+def test_provenance_at_with_verify_checks_every_record_and_the_run_against_the_signed_head(
+    daemon: Any, namespace: str
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from statehouse.exceptions import VerificationError
+
+    with Statehouse(url=daemon.url, namespace=namespace) as client:
+        run = client.start_run(
+            "planner",
+            [
+                ProvenanceDraft("model", {"provider": "anthropic", "name": "claude", "parameters": {"t": 0.5}}),
+                ProvenanceDraft("tool", {"name": "search", "version": "2"}),
+            ],
+            id="verified",
+            metadata={"ticket": 7},
+        )
+        client.apply([Put("planner", "plan", 1)], metadata={"tags": {"run_id": "verified"}})
+        plain = client.provenance_at("planner")
+        proven = client.provenance_at("planner", verify=True)
+        assert proven == plain and proven.run is not None and proven.run.id == run.id and len(proven.records) == 2
+
+        async def main() -> Any:
+            async with AsyncStatehouse(url=daemon.url, namespace=namespace) as aclient:
+                return await aclient.provenance_at("planner", at=plain.commit_ts, verify=True)
+
+        assert asyncio.run(main()) == plain
+
+    with Statehouse(url=daemon.url, namespace=namespace) as distrusting:
+        other = Ed25519PrivateKey.generate().public_key()
+        distrusting.trust_ledger_key(other.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode())
+        with pytest.raises(VerificationError):
+            distrusting.provenance_at("planner", verify=True)
