@@ -21,6 +21,8 @@ extension ServiceImplementation {
     ) async throws {
         let outbox = SessionOutbox()
         let permits = SessionPermits(limit: self.maxSessionRequestsInFlight)
+        // Set once the client says it reads `batch` responses (SessionRequest.batch_responses).
+        let batchesResponses = SessionFlag()
         let (inbox, inboxInput) = AsyncStream<Statehouse_V2_SessionRequest>.makeStream()
         guard let registration = self.sessions.register({ inboxInput.finish() }) else {
             throw RPCError(code: .unavailable, message: Self.shuttingDownMessage)
@@ -35,13 +37,22 @@ extension ServiceImplementation {
             try await withThrowingTaskGroup(of: Child.self) { group in
                 group.addTask {
                     while let responses = await outbox.take() {
-                        try await response.write(contentsOf: responses)
+                        if responses.count > 1, batchesResponses.isSet {
+                            // One message for all that is ready: a client that reads message by message (Python's
+                            // grpc.aio) pays per message, not per byte.
+                            var carrier = Statehouse_V2_SessionResponse()
+                            carrier.batch = responses
+                            try await response.write(carrier)
+                        } else {
+                            try await response.write(contentsOf: responses)
+                        }
                     }
                     return .writer
                 }
                 group.addTask {
                     defer { inboxInput.finish() }
                     reading: for try await message in request {
+                        if message.batchResponses { batchesResponses.set() }
                         for item in Self.unbatched(message) {
                             await permits.acquire()
                             if case .terminated = inboxInput.yield(item) {
@@ -231,4 +242,13 @@ public final class SessionRegistry: Sendable {
         }
         for end in ends { end() }
     }
+}
+
+/// A flag a session's reader sets and its writer reads (whether the client reads batched responses).
+final class SessionFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() { self.value.store(true, ordering: .relaxed) }
+
+    var isSet: Bool { self.value.load(ordering: .relaxed) }
 }

@@ -1640,6 +1640,10 @@ public nonisolated struct Statehouse_V2_SessionRequest: Sendable {
   /// message used only as a carrier sets no request of its own and gets no answer.
   public var batch: [Statehouse_V2_SessionRequest] = []
 
+  /// The client reads `batch` responses: from the first message that sets this, the daemon may put the responses it
+  /// has ready at once into one SessionResponse (fewer messages for a client that pays per message read).
+  public var batchResponses: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Request: Equatable, Sendable {
@@ -1790,6 +1794,10 @@ public nonisolated struct Statehouse_V2_SessionResponse: Sendable {
     }
     set {response = .readLog(newValue)}
   }
+
+  /// Responses carried together, each as if sent on its own, in order; only to a session whose client set
+  /// `batch_responses`. The carrier has request_id 0 and no response of its own.
+  public var batch: [Statehouse_V2_SessionResponse] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -6712,7 +6720,7 @@ nonisolated extension Statehouse_V2_TreePrefix: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Statehouse_V2_SessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SessionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}apply\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{3}transaction_get\0\u{1}commit\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0\u{3}get_at_version\0\u{1}batch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}apply\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{3}transaction_get\0\u{1}commit\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0\u{3}get_at_version\0\u{1}batch\0\u{3}batch_responses\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -6904,6 +6912,7 @@ nonisolated extension Statehouse_V2_SessionRequest: SwiftProtobuf.Message, Swift
         }
       }()
       case 16: try { try decoder.decodeRepeatedMessageField(value: &self.batch) }()
+      case 17: try { try decoder.decodeSingularBoolField(value: &self.batchResponses) }()
       default: break
       }
     }
@@ -6979,6 +6988,9 @@ nonisolated extension Statehouse_V2_SessionRequest: SwiftProtobuf.Message, Swift
     if !self.batch.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.batch, fieldNumber: 16)
     }
+    if self.batchResponses != false {
+      try visitor.visitSingularBoolField(value: self.batchResponses, fieldNumber: 17)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -6986,6 +6998,7 @@ nonisolated extension Statehouse_V2_SessionRequest: SwiftProtobuf.Message, Swift
     if lhs.requestID != rhs.requestID {return false}
     if lhs.request != rhs.request {return false}
     if lhs.batch != rhs.batch {return false}
+    if lhs.batchResponses != rhs.batchResponses {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -7038,7 +7051,7 @@ nonisolated extension Statehouse_V2_SessionError: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Statehouse_V2_SessionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SessionResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}error\0\u{1}commit\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}error\0\u{1}commit\0\u{1}get\0\u{3}get_many\0\u{1}begin\0\u{1}write\0\u{1}delete\0\u{1}abort\0\u{3}list_keys\0\u{3}scan_prefix\0\u{1}history\0\u{3}read_log\0\u{1}batch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -7203,6 +7216,7 @@ nonisolated extension Statehouse_V2_SessionResponse: SwiftProtobuf.Message, Swif
           self.response = .readLog(v)
         }
       }()
+      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.batch) }()
       default: break
       }
     }
@@ -7267,12 +7281,16 @@ nonisolated extension Statehouse_V2_SessionResponse: SwiftProtobuf.Message, Swif
     }()
     case nil: break
     }
+    if !self.batch.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.batch, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Statehouse_V2_SessionResponse, rhs: Statehouse_V2_SessionResponse) -> Bool {
     if lhs.requestID != rhs.requestID {return false}
     if lhs.response != rhs.response {return false}
+    if lhs.batch != rhs.batch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -76,7 +76,10 @@ class _Session:
     MAX_BATCH = 256
 
     async def _requests(self) -> AsyncIterator[pb.SessionRequest]:
-        """Sends what is queued, all of it in one stream message: one gRPC write per batch, not per request."""
+        """Sends what is queued, all of it in one stream message: one gRPC write per batch, not per request. The
+        first message also asks for responses in batches (SessionRequest.batch_responses): reading a message costs
+        this client more than its bytes do."""
+        first = True
         while True:
             request = await self._queue.get()
             if request is None:
@@ -84,6 +87,8 @@ class _Session:
             # Let the coroutines that are ready run first: the requests they queue go out in this same message.
             await asyncio.sleep(0)
             if self._queue.empty():
+                if first:
+                    request.batch_responses, first = True, False
                 yield request
                 continue
             items = [request]
@@ -94,24 +99,18 @@ class _Session:
                     ending = True
                     break
                 items.append(queued)
-            yield pb.SessionRequest(batch=items)
+            yield pb.SessionRequest(batch=items, batch_responses=first)
+            first = False
             if ending:
                 return
 
     async def _read(self) -> None:
         failure: errors.StatehouseError
         try:
-            async for response in self._call:
-                if response.request_id == 0 and response.WhichOneof("response") == "error":
-                    # Request ids start at 1: an error for id 0 is about the session itself. A daemon that names
-                    # reasons reads batches, so its error says what went wrong; from an older daemon, it means
-                    # that it could not read a batch.
-                    if response.error.reason:
-                        raise _SessionFailed(wire.session_error(response.error, address=self._address))
-                    raise _DaemonTooOld(response.error.message)
-                future = self._pending.pop(response.request_id, None)
-                if future is not None and not future.done():
-                    future.set_result(response)
+            async for message in self._call:
+                # A daemon that batches its responses sends the ready ones in one carrier message.
+                for response in message.batch if message.batch else (message,):
+                    self._deliver(response)
             failure = errors.UnavailableError(
                 f"Statehouse daemon at {self._address}: the session ended", code="UNAVAILABLE"
             )
@@ -131,6 +130,18 @@ class _Session:
                 f"Statehouse daemon at {self._address}: the client was closed", code="CANCELLED"
             )
         self._fail_all(failure)
+
+    def _deliver(self, response: pb.SessionResponse) -> None:
+        """Hands one response to the request waiting for it; raises for an error about the session itself."""
+        if response.request_id == 0 and response.WhichOneof("response") == "error":
+            # Request ids start at 1: an error for id 0 is about the session itself. A daemon that names reasons reads
+            # batches, so its error says what went wrong; from an older daemon, it means that it could not read a batch.
+            if response.error.reason:
+                raise _SessionFailed(wire.session_error(response.error, address=self._address))
+            raise _DaemonTooOld(response.error.message)
+        future = self._pending.pop(response.request_id, None)
+        if future is not None and not future.done():
+            future.set_result(response)
 
     def _fail_all(self, failure: errors.StatehouseError) -> None:
         self.broken = True

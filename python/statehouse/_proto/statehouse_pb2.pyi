@@ -694,7 +694,7 @@ class TreePrefix(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., tree_size: _Optional[int] = ..., hashes: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class SessionRequest(_message.Message):
-    __slots__ = ("request_id", "apply", "get", "get_many", "begin", "write", "delete", "transaction_get", "commit", "abort", "list_keys", "scan_prefix", "history", "read_log", "get_at_version", "batch")
+    __slots__ = ("request_id", "apply", "get", "get_many", "begin", "write", "delete", "transaction_get", "commit", "abort", "list_keys", "scan_prefix", "history", "read_log", "get_at_version", "batch", "batch_responses")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     APPLY_FIELD_NUMBER: _ClassVar[int]
     GET_FIELD_NUMBER: _ClassVar[int]
@@ -711,6 +711,7 @@ class SessionRequest(_message.Message):
     READ_LOG_FIELD_NUMBER: _ClassVar[int]
     GET_AT_VERSION_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    BATCH_RESPONSES_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     apply: ApplyRequest
     get: GetStateRequest
@@ -727,7 +728,8 @@ class SessionRequest(_message.Message):
     read_log: ReadLogRequest
     get_at_version: GetStateAtVersionRequest
     batch: _containers.RepeatedCompositeFieldContainer[SessionRequest]
-    def __init__(self, request_id: _Optional[int] = ..., apply: _Optional[_Union[ApplyRequest, _Mapping]] = ..., get: _Optional[_Union[GetStateRequest, _Mapping]] = ..., get_many: _Optional[_Union[GetManyRequest, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionRequest, _Mapping]] = ..., write: _Optional[_Union[WriteRequest, _Mapping]] = ..., delete: _Optional[_Union[DeleteRequest, _Mapping]] = ..., transaction_get: _Optional[_Union[TransactionGetRequest, _Mapping]] = ..., commit: _Optional[_Union[CommitRequest, _Mapping]] = ..., abort: _Optional[_Union[AbortRequest, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysRequest, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixRequest, _Mapping]] = ..., history: _Optional[_Union[HistoryRequest, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogRequest, _Mapping]] = ..., get_at_version: _Optional[_Union[GetStateAtVersionRequest, _Mapping]] = ..., batch: _Optional[_Iterable[_Union[SessionRequest, _Mapping]]] = ...) -> None: ...
+    batch_responses: bool
+    def __init__(self, request_id: _Optional[int] = ..., apply: _Optional[_Union[ApplyRequest, _Mapping]] = ..., get: _Optional[_Union[GetStateRequest, _Mapping]] = ..., get_many: _Optional[_Union[GetManyRequest, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionRequest, _Mapping]] = ..., write: _Optional[_Union[WriteRequest, _Mapping]] = ..., delete: _Optional[_Union[DeleteRequest, _Mapping]] = ..., transaction_get: _Optional[_Union[TransactionGetRequest, _Mapping]] = ..., commit: _Optional[_Union[CommitRequest, _Mapping]] = ..., abort: _Optional[_Union[AbortRequest, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysRequest, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixRequest, _Mapping]] = ..., history: _Optional[_Union[HistoryRequest, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogRequest, _Mapping]] = ..., get_at_version: _Optional[_Union[GetStateAtVersionRequest, _Mapping]] = ..., batch: _Optional[_Iterable[_Union[SessionRequest, _Mapping]]] = ..., batch_responses: _Optional[bool] = ...) -> None: ...
 
 class SessionError(_message.Message):
     __slots__ = ("code", "message", "reason", "details")
@@ -749,7 +751,7 @@ class SessionError(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SessionResponse(_message.Message):
-    __slots__ = ("request_id", "error", "commit", "get", "get_many", "begin", "write", "delete", "abort", "list_keys", "scan_prefix", "history", "read_log")
+    __slots__ = ("request_id", "error", "commit", "get", "get_many", "begin", "write", "delete", "abort", "list_keys", "scan_prefix", "history", "read_log", "batch")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     COMMIT_FIELD_NUMBER: _ClassVar[int]
@@ -763,6 +765,7 @@ class SessionResponse(_message.Message):
     SCAN_PREFIX_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     READ_LOG_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     error: SessionError
     commit: CommitResponse
@@ -776,7 +779,8 @@ class SessionResponse(_message.Message):
     scan_prefix: ScanPrefixResponse
     history: HistoryResponse
     read_log: ReadLogResponse
-    def __init__(self, request_id: _Optional[int] = ..., error: _Optional[_Union[SessionError, _Mapping]] = ..., commit: _Optional[_Union[CommitResponse, _Mapping]] = ..., get: _Optional[_Union[GetStateResponse, _Mapping]] = ..., get_many: _Optional[_Union[GetManyResponse, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionResponse, _Mapping]] = ..., write: _Optional[_Union[WriteResponse, _Mapping]] = ..., delete: _Optional[_Union[DeleteResponse, _Mapping]] = ..., abort: _Optional[_Union[AbortResponse, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysResponse, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixResponse, _Mapping]] = ..., history: _Optional[_Union[HistoryResponse, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogResponse, _Mapping]] = ...) -> None: ...
+    batch: _containers.RepeatedCompositeFieldContainer[SessionResponse]
+    def __init__(self, request_id: _Optional[int] = ..., error: _Optional[_Union[SessionError, _Mapping]] = ..., commit: _Optional[_Union[CommitResponse, _Mapping]] = ..., get: _Optional[_Union[GetStateResponse, _Mapping]] = ..., get_many: _Optional[_Union[GetManyResponse, _Mapping]] = ..., begin: _Optional[_Union[BeginTransactionResponse, _Mapping]] = ..., write: _Optional[_Union[WriteResponse, _Mapping]] = ..., delete: _Optional[_Union[DeleteResponse, _Mapping]] = ..., abort: _Optional[_Union[AbortResponse, _Mapping]] = ..., list_keys: _Optional[_Union[ListKeysResponse, _Mapping]] = ..., scan_prefix: _Optional[_Union[ScanPrefixResponse, _Mapping]] = ..., history: _Optional[_Union[HistoryResponse, _Mapping]] = ..., read_log: _Optional[_Union[ReadLogResponse, _Mapping]] = ..., batch: _Optional[_Iterable[_Union[SessionResponse, _Mapping]]] = ...) -> None: ...
 
 class AgentRecord(_message.Message):
     __slots__ = ("agent_id", "display_name", "status", "metadata", "created_at_micros", "updated_at_micros", "key_count", "version_count", "deleted")
