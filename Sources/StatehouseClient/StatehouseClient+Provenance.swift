@@ -5,24 +5,8 @@ import StatehouseWire
 
 // Provenance records and runs (docs/api.md, "Provenance").
 extension StatehouseClient {
-    /// A record to make: its kind, an optional id (nil: the daemon makes one), the payload, when it was captured.
-    public struct ProvenanceDraft: Sendable, Hashable {
-        public var kind: ProvenanceKind
-        public var id: String?
-        public var payload: JSONValue
-        public var capturedAt: Microseconds?
-
-        public init(kind: ProvenanceKind, id: String? = nil, payload: JSONValue, capturedAt: Microseconds? = nil) {
-            self.kind = kind
-            self.id = id
-            self.payload = payload
-            self.capturedAt = capturedAt
-        }
-
-        var proto: Statehouse_V2_ProvenanceDraft {
-            Wire.proto(draftKind: self.kind, id: self.id, payload: self.payload, capturedAt: self.capturedAt)
-        }
-    }
+    /// A record to make (the model's ``StatehouseModel/ProvenanceDraft``, shared with the engine).
+    public typealias ProvenanceDraft = StatehouseModel.ProvenanceDraft
 
     /// Records provenance of an agent in one commit; each payload must fit its kind's schema.
     public func recordProvenance(
@@ -153,5 +137,11 @@ extension StatehouseClient {
                 },
                 findings: response.findings.map { ($0.rule, $0.source, $0.message) })
         }
+    }
+}
+
+extension StatehouseModel.ProvenanceDraft {
+    var proto: Statehouse_V2_ProvenanceDraft {
+        Wire.proto(draftKind: self.kind, id: self.id, payload: self.payload, capturedAt: self.capturedAt)
     }
 }

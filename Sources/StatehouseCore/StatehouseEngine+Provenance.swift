@@ -1,18 +1,6 @@
 extension StatehouseEngine {
-    /// What a caller records: a kind, an optional id, the payload and when it was captured.
-    public struct ProvenanceDraft: Sendable, Hashable {
-        public var kind: ProvenanceKind
-        public var id: String?
-        public var payload: JSONValue
-        public var capturedAt: Microseconds?
-
-        public init(kind: ProvenanceKind, id: String? = nil, payload: JSONValue, capturedAt: Microseconds? = nil) {
-            self.kind = kind
-            self.id = id
-            self.payload = payload
-            self.capturedAt = capturedAt
-        }
-    }
+    /// What a caller records (the model's ``StatehouseModel/ProvenanceDraft``, shared with the client).
+    public typealias ProvenanceDraft = StatehouseModel.ProvenanceDraft
 
     /// Most records one call records.
     static let maxProvenanceRecords = 1000
@@ -195,14 +183,7 @@ extension StatehouseEngine {
         run.endedAt = self.clock.wallMicroseconds()
         // An ended run names every record of its own (those recorded with it since its start too), so that an audit
         // bundle holding this run as the baseline of another can be checked to hold all of them.
-        var keys = Set(run.provenance)
-        var cursor: String?
-        repeat {
-            let page = try await self.listProvenance(
-                namespace: namespace, runID: id, limit: self.limits.maxPageSize, cursor: cursor)
-            keys.formUnion(page.items.map(\.key))
-            cursor = page.nextCursor
-        } while cursor != nil
+        let keys = Set(run.provenance).union(try await self.records(ofRun: id, namespace: namespace).map(\.key))
         run.provenance = keys.sorted(by: utf8Order)
         // The end commit is the one that writes this record last: its commit_ts is read back from the record's
         // version (ProvenanceRecordCodec.run), so other commits of the namespace never conflict with ending a run.
@@ -301,15 +282,23 @@ extension StatehouseEngine {
     {
         _ = try await self.getRun(namespace: namespace, id: fromRun)
         _ = try await self.getRun(namespace: namespace, id: toRun)
-        let limit = self.limits.maxPageSize
-        let baseline = try await self.listProvenance(namespace: namespace, runID: fromRun, limit: limit).items
-        let candidate = try await self.listProvenance(namespace: namespace, runID: toRun, limit: limit).items
-        return ProvenanceAdvisory(baseline: baseline, candidate: candidate)
+        return ProvenanceAdvisory(
+            baseline: try await self.records(ofRun: fromRun, namespace: namespace),
+            candidate: try await self.records(ofRun: toRun, namespace: namespace))
     }
 
     /// The plan to replay the mutations recorded with a run, checked against the run's config records.
     public func replayPlan(namespace: String = "default", runID: String) async throws -> MutationReplayPlan {
         _ = try await self.getRun(namespace: namespace, id: runID)
+        let records = try await self.records(ofRun: runID, namespace: namespace)
+        return MutationReplayPlan(
+            mutations: records.filter { $0.kind == .mutation }, configs: records.filter { $0.kind == .config })
+    }
+}
+
+extension StatehouseEngine {
+    /// Every provenance record recorded with a run, page after page.
+    func records(ofRun runID: String, namespace: String) async throws -> [ProvenanceRecord] {
         var records: [ProvenanceRecord] = []
         var cursor: String?
         repeat {
@@ -318,7 +307,6 @@ extension StatehouseEngine {
             records += page.items
             cursor = page.nextCursor
         } while cursor != nil
-        return MutationReplayPlan(
-            mutations: records.filter { $0.kind == .mutation }, configs: records.filter { $0.kind == .config })
+        return records
     }
 }

@@ -170,6 +170,23 @@ public enum ProvenanceSchema {
     }
 }
 
+/// A provenance record to make: its kind, an optional id (nil: one the daemon makes), the payload (checked against
+/// its kind's schema) and when it was captured (nil: when the daemon receives it). The engine and the Swift client
+/// both take it.
+public struct ProvenanceDraft: Sendable, Hashable {
+    public var kind: ProvenanceKind
+    public var id: String?
+    public var payload: JSONValue
+    public var capturedAt: Microseconds?
+
+    public init(kind: ProvenanceKind, id: String? = nil, payload: JSONValue, capturedAt: Microseconds? = nil) {
+        self.kind = kind
+        self.id = id
+        self.payload = payload
+        self.capturedAt = capturedAt
+    }
+}
+
 /// A provenance record as stored: its kind and id, the agent it belongs to, when it was captured, and its payload.
 public struct ProvenanceRecord: Sendable, Hashable {
     public var kind: ProvenanceKind
