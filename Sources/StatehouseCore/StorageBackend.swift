@@ -109,6 +109,14 @@ public protocol StorageBackend: Sendable {
     ///   applied.
     func commit(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution
 
+    /// Stores consecutive events of one namespace that were decided and checked by the caller (an import,
+    /// ``LogImport``) in one durable storage transaction: each carries its commit_ts, versions, time and hashes, and the
+    /// first follows `head`. The rows equal those ``commit(_:now:)`` stores for the same events.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/conflict(agentID:key:expected:actual:)`` when the namespace's head
+    ///   is no longer `head` (it was written meanwhile); nothing was applied.
+    func append(_ events: [Event], after head: LogHead) async throws
+
     /// The result of an earlier commit of `txnID`, if it committed.
     func committedResult(txnID: String) async throws -> CommitResult?
 

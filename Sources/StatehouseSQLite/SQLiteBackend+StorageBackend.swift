@@ -5,6 +5,10 @@ extension SQLiteBackend {
         try await self.onWriter { try $0.commit(batch, now: now) }
     }
 
+    public func append(_ events: [Event], after head: LogHead) async throws {
+        try await self.onWriter { try $0.append(events, after: head) }
+    }
+
     public func committedResult(txnID: String) async throws -> CommitResult? {
         try await self.onReader { try SQLiteQueries.committedResult(txnID: txnID, on: $0.connection) }
     }

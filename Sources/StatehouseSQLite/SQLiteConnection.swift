@@ -89,9 +89,15 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
 
+    /// Library-wide settings, made once before the first connection opens (they must precede SQLite's initialization).
+    private static let configureLibrary: Void = {
+        _ = statehouse_sqlite3_disable_memory_statistics()
+    }()
+
     /// Opens `path` with `flags` (the connection is used from one thread at a time, so SQLite's own mutexes
     /// are off).
     init(path: String, flags: Int32) throws {
+        _ = Self.configureLibrary
         var handle: OpaquePointer?
         let result = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard result == SQLITE_OK, let handle else {

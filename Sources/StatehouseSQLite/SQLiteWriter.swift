@@ -87,18 +87,12 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
                     ?? MerkleFrontier()
                 let nodes = SQLiteMerkleNodes.column(frontier.append(leafHash: LeafEncoding.leafHash(event)))
                 frontiers[event.namespace] = frontier
-                try self.insert(event, namespaceID: namespaceID, request: request, merkleNodes: nodes)
+                try self.insert(
+                    event, namespaceID: namespaceID, idempotencyKey: request.idempotencyKey,
+                    requestDigest: request.requestDigest, merkleNodes: nodes)
             }
-            let updateHead = try self.connection.statement(
-                "UPDATE namespaces SET last_commit_ts = ?, last_hash = ?, last_committed_at = ? WHERE id = ?"
-            )
             for head in resolution.heads.values {
-                updateHead.reset()
-                updateHead.bind(0, head.commitTS)
-                updateHead.bind(1, hash: head.hash)
-                updateHead.bind(2, head.committedAt)
-                updateHead.bind(3, self.namespaces[head.namespace]?.id ?? newNamespaces[head.namespace]!)
-                try updateHead.run()
+                try self.store(head, namespaceID: self.namespaces[head.namespace]?.id ?? newNamespaces[head.namespace]!)
             }
             // Reset every statement of the batch first: a statement left mid-row keeps the connection in a read
             // transaction, and the WAL checkpoint after the job (``WALCheckpointer``) then fails silently
@@ -119,6 +113,52 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         }
     }
 
+    /// Stores events an import decided and checked itself (``StatehouseCore/LogImport``), in one transaction, without
+    /// resolving them: each already carries its commit_ts, versions, time and hashes. The rows are the ones
+    /// ``commit(_:now:)`` would write for the same events, so an imported namespace cannot be told from one that was
+    /// committed.
+    ///
+    /// - Throws: a conflict when the namespace's head is not `expected` (it was written since the import began).
+    func append(_ events: [Event], after expected: LogHead) throws {
+        guard let last = events.last else { return }
+        let namespace = expected.namespace
+        let current = self.namespaces[namespace]?.head ?? .empty(namespace)
+        guard current.commitTS == expected.commitTS, current.hash == expected.hash else {
+            throw StatehouseError.conflict(agentID: "", key: "", expected: expected.commitTS, actual: current.commitTS)
+        }
+        try self.connection.statement("BEGIN IMMEDIATE").run()
+        do {
+            var created: [String: Int64] = [:]
+            let namespaceID = try self.namespaces[namespace]?.id ?? self.insertNamespace(namespace, into: &created)
+            var frontier = try self.namespaces[namespace]?.frontier.get() ?? MerkleFrontier()
+            for event in events {
+                let nodes = SQLiteMerkleNodes.column(frontier.append(leafHash: LeafEncoding.leafHash(event)))
+                try self.insert(
+                    event, namespaceID: namespaceID, idempotencyKey: nil, requestDigest: [], merkleNodes: nodes)
+            }
+            let head = LogHead(
+                namespace: namespace, commitTS: last.commitTS, hash: last.hash, committedAt: last.committedAt)
+            try self.store(head, namespaceID: namespaceID)
+            self.connection.releaseStatements()
+            try self.connection.statement("COMMIT").run()
+            self.namespaces[namespace] = NamespaceEntry(id: namespaceID, head: head, frontier: .success(frontier))
+        } catch {
+            try? self.connection.statement("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    private func store(_ head: LogHead, namespaceID: Int64) throws {
+        let updateHead = try self.connection.statement(
+            "UPDATE namespaces SET last_commit_ts = ?, last_hash = ?, last_committed_at = ? WHERE id = ?"
+        )
+        updateHead.bind(0, head.commitTS)
+        updateHead.bind(1, hash: head.hash)
+        updateHead.bind(2, head.committedAt)
+        updateHead.bind(3, namespaceID)
+        try updateHead.run()
+    }
+
     private func insertNamespace(_ name: String, into created: inout [String: Int64]) throws -> Int64 {
         let statement = try self.connection.statement(
             "INSERT INTO namespaces(name, last_commit_ts, last_hash, last_committed_at) VALUES (?, 0, ?, 0)"
@@ -131,7 +171,9 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         return id
     }
 
-    private func insert(_ event: Event, namespaceID: Int64, request: CommitRequest, merkleNodes: [UInt8]) throws {
+    private func insert(
+        _ event: Event, namespaceID: Int64, idempotencyKey: String?, requestDigest: [UInt8], merkleNodes: [UInt8]
+    ) throws {
         let insertVersion = try self.connection.statement(
             """
             INSERT INTO versions(ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value, expires_at)
@@ -186,9 +228,9 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             CanonicalEncoding.appendMetadata(event.metadata, to: &metadata)
             insertEvent.bind(6, blob: metadata)
         }
-        if let idempotencyKey = request.idempotencyKey {
+        if let idempotencyKey {
             insertEvent.bind(7, idempotencyKey)
-            insertEvent.bind(8, blob: request.requestDigest)
+            insertEvent.bind(8, blob: requestDigest)
         } else {
             insertEvent.bindNull(7)
             insertEvent.bindNull(8)

@@ -159,17 +159,29 @@ final class ExportReader: @unchecked Sendable {  // safe: used by one task at a 
         return events.isEmpty ? nil : events
     }
 
+    /// A 64-digit hexadecimal hash (either case); `nil` for anything else.
     private static func hash(_ hex: String) -> EventHash? {
-        let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
-                return nil
+        var hex = hex
+        return hex.withUTF8 { digits -> EventHash? in
+            guard digits.count == 64 else { return nil }
+            var bytes = [UInt8](repeating: 0, count: 32)
+            for index in 0..<32 {
+                guard let high = Self.nibble(digits[2 * index]), let low = Self.nibble(digits[2 * index + 1]) else {
+                    return nil
+                }
+                bytes[index] = high << 4 | low
             }
-            bytes.append(byte)
+            return EventHash(bytes: bytes)
         }
-        return EventHash(bytes: bytes)
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 0x30...0x39: digit - 0x30
+        case 0x61...0x66: digit - 0x61 + 10
+        case 0x41...0x46: digit - 0x41 + 10
+        default: nil
+        }
     }
 
     /// The next line; the buffer is read from an offset and compacted only when a new chunk is read, so a line costs

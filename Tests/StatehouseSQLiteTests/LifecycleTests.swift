@@ -370,4 +370,96 @@ struct LogImportTests {
             await #expect(throws: StatehouseError.self) { try await wrongSource.append(events) }
         }
     }
+
+    /// A chain whose hashes were recomputed after a change: it links, so only the other checks can refuse it.
+    private static func rehashed(_ events: [Event], change: (inout [Event]) -> Void) -> [Event] {
+        var changed = events
+        change(&changed)
+        var previous = HashChain.genesisHash
+        for index in changed.indices {
+            let event = changed[index]
+            changed[index].prevHash = previous
+            changed[index].hash = HashChain.hash(
+                prevHash: previous, commitTS: event.commitTS, namespace: event.namespace, txnID: event.txnID,
+                committedAt: event.committedAt, metadata: event.metadata, operations: event.operations)
+            previous = changed[index].hash
+        }
+        return changed
+    }
+
+    @Test("a chain that links but skips a version or goes back in time is refused, and nothing of its batch is stored")
+    func forgedChains() async throws {
+        try await withTestEngine { engine in
+            for index in 0..<12 {
+                try await engine.put(agent: "a", key: "k\(index % 3)", json: "\(index)")
+            }
+            let events = try await engine.readLog(LogFilter()).items
+            let skipped = Self.rehashed(events) { $0[7].operations[0].version += 1 }
+            let first = try await engine.beginImport(into: "skipped", from: "default", eventsPerTransaction: 4)
+            try await first.append(Array(skipped.prefix(5)))
+            await #expect(
+                throws: StatehouseError.dataCorruption(
+                    commitTS: 8, reason: "agent 'a' key 'k1' goes from version 2 to 4")
+            ) {
+                try await first.append(Array(skipped.dropFirst(5)))
+            }
+            // The batch before the bad one stays, whole and durable; nothing of the bad one is stored.
+            #expect(try await engine.head(namespace: "skipped").commitTS == 5)
+            #expect(try await engine.verify(namespace: "skipped").firstBadCommitTS == nil)
+
+            let backwards = Self.rehashed(events) { $0[3].committedAt = $0[2].committedAt - 1 }
+            let second = try await engine.beginImport(into: "backwards", from: "default")
+            await #expect(throws: StatehouseError.self) { try await second.append(backwards) }
+            #expect(try await engine.head(namespace: "backwards").commitTS == 0)
+        }
+    }
+
+    @Test("an import spans several storage transactions, reaches a watcher in order, and is searchable and provable")
+    func largeImport() async throws {
+        try await withTestEngine { engine in
+            for index in 0..<60 {
+                _ = try await engine.commit(
+                    AtomicCommit(
+                        operations: [.put(agentID: "a\(index % 4)", key: "k\(index % 9)", value: json("\(index)"))],
+                        metadata: CommitMetadata(reason: index == 33 ? "calibration of the probe" : "step \(index)")))
+            }
+            let events = try await engine.readLog(LogFilter()).items
+            let watcher = Task {
+                var seen: [CommitTS] = []
+                for try await event in try await engine.watch(namespace: "copy", from: 1) {
+                    seen.append(event.commitTS)
+                    if event.commitTS == 60 { break }
+                }
+                return seen
+            }
+            let importer = try await engine.beginImport(into: "copy", from: "default", eventsPerTransaction: 7)
+            for start in stride(from: 0, to: 60, by: 10) {
+                try await importer.append(Array(events[start..<start + 10]))
+            }
+            #expect(try await importer.finish().commitTS == 60)
+            #expect(try await watcher.value == Array(1...60))
+            #expect(try await engine.verify(namespace: "copy").firstBadCommitTS == nil)
+            let hits = try await engine.search(namespace: "copy", SearchQuery("calibration")).items
+            #expect(hits.map(\.commitTS) == [34])
+            let proof = try await engine.inclusionProof(namespace: "copy", commitTS: 17)
+            #expect(proof.treeSize == 60)
+            for (copied, original) in zip(try await engine.readLog(LogFilter(namespace: "copy")).items, events) {
+                #expect(copied.operations == original.operations && copied.committedAt == original.committedAt)
+            }
+        }
+    }
+
+    @Test("a commit to the target namespace during an import stops the import with a conflict")
+    func concurrentWriter() async throws {
+        try await withTestEngine { engine in
+            for index in 0..<10 { try await engine.put(agent: "a", key: "k", json: "\(index)") }
+            let events = try await engine.readLog(LogFilter()).items
+            let importer = try await engine.beginImport(into: "copy", from: "default", eventsPerTransaction: 5)
+            try await importer.append(Array(events.prefix(5)))
+            try await engine.put(namespace: "copy", agent: "intruder", key: "k", json: "1")
+            try await importer.append(Array(events.dropFirst(5)))
+            await #expect(throws: StatehouseError.self) { _ = try await importer.finish() }
+            #expect(try await engine.head(namespace: "copy").commitTS == 6)
+        }
+    }
 }
