@@ -252,7 +252,10 @@ let package = Package(
         .target(
             name: "StatehousePostgres",
             dependencies: [
+                "StatehouseCore",
+                "StatehouseLedger",
                 "StatehouseModel",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -347,6 +350,8 @@ let package = Package(
             name: "StatehousePostgresTests",
             dependencies: [
                 "StatehousePostgres",
+                "StatehouseCore",
+                "StatehouseLedger",
                 "StatehouseModel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

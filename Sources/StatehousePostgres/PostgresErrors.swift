@@ -1,4 +1,4 @@
-public import PostgresNIO
+import PostgresNIO
 public import StatehouseModel
 
 /// PostgreSQL's errors as Statehouse errors. postgres-nio describes a `PSQLError` generically (to keep query text and

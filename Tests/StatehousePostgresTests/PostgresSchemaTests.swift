@@ -13,45 +13,8 @@ struct PostgresSchemaTests {
 
     /// Runs `body` with a client of a fresh database, dropped afterwards.
     func withFreshDatabase(_ body: (PostgresClient) async throws -> Void) async throws {
-        guard let url = ProcessInfo.processInfo.environment["STATEHOUSE_TEST_POSTGRES_URL"] else {
-            Issue.record(
-                """
-                STATEHOUSE_TEST_POSTGRES_URL is not set: run scripts/test.sh, or start a server with \
-                'scripts/postgres.sh start DIR' and export the URL it prints
-                """)
-            return
-        }
-        let admin = try PostgresConnectionSettings(url: "\(url)?sslmode=disable", environment: [:])
-        let name = "statehouse_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
-        try await Self.withClient(admin.clientConfiguration()) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Self.logger)
-        }
-        var configuration = admin.clientConfiguration()
-        configuration.database = name
-        do {
-            try await Self.withClient(configuration, body)
-        } catch {
-            try? await self.drop(name, admin: admin)
-            throw error
-        }
-        try await self.drop(name, admin: admin)
-    }
-
-    func drop(_ name: String, admin: PostgresConnectionSettings) async throws {
-        try await Self.withClient(admin.clientConfiguration()) { client in
-            try await client.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
-        }
-    }
-
-    static func withClient(
-        _ configuration: PostgresClient.Configuration, _ body: (PostgresClient) async throws -> Void
-    ) async throws {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await body(client)
+        try await TestDatabase.withFresh { settings in
+            try await TestDatabase.withClient(settings.clientConfiguration(), body)
         }
     }
 

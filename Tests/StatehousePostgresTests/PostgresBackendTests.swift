@@ -1,0 +1,183 @@
+import Foundation
+import StatehouseCore
+import StatehouseLedger
+import StatehouseModel
+import StatehousePostgres
+import Testing
+
+/// The PostgreSQL backend's write path against a real server, with one and with several "daemons" (backends) over one
+/// database.
+@Suite("PostgreSQL backend: commits", .timeLimit(.minutes(2)))
+struct PostgresBackendTests {
+    /// Runs `body` with `count` backends over one fresh database, as that many daemons would be.
+    func withBackends(_ count: Int, _ body: ([PostgresBackend]) async throws -> Void) async throws {
+        try await TestDatabase.withFresh { settings in
+            var backends: [PostgresBackend] = []
+            for _ in 0..<count {
+                backends.append(try await PostgresBackend(settings: settings, logger: TestDatabase.logger))
+            }
+            do {
+                try await body(backends)
+            } catch {
+                for backend in backends { await backend.close() }
+                throw error
+            }
+            for backend in backends { await backend.close() }
+        }
+    }
+
+    static func put(
+        _ agentID: String, _ key: String, _ value: String, namespace: String = "default",
+        txnID: String = UUID().uuidString,
+        expect requirement: KeyCondition.Requirement? = nil, retry: Bool = false
+    ) -> CommitRequest {
+        CommitRequest(
+            namespace: namespace, txnID: txnID,
+            operations: [.put(agentID: agentID, key: key, value: JSONValue(trusted: Array(value.utf8)))],
+            conditions: requirement.map { [KeyCondition(agentID: agentID, key: key, requirement: $0)] } ?? [],
+            mayBeRetry: retry)
+    }
+
+    /// Checks the namespace's whole log: consecutive commit_ts from 1, each event linked to and hashing like the chain
+    /// says, and the stored tree's nodes giving the root of the events' leaves.
+    static func checkLog(_ backend: PostgresBackend, namespace: String = "default") async throws -> [Event] {
+        let head = try await backend.head(namespace: namespace)
+        let events = try await backend.events(
+            EventQuery(namespace: namespace, fromCommitTS: 1, toCommitTS: max(head.commitTS, 1), limit: 100_000))
+        #expect(events.map(\.commitTS) == Array(1...head.commitTS).map { $0 })
+        var previous = HashChain.genesisHash
+        for event in events {
+            #expect(event.prevHash == previous)
+            #expect(
+                event.hash
+                    == HashChain.hash(
+                        prevHash: previous, commitTS: event.commitTS, namespace: namespace, txnID: event.txnID,
+                        committedAt: event.committedAt, metadata: event.metadata, operations: event.operations))
+            previous = event.hash
+        }
+        #expect(head.hash == previous)
+        let tree = try await backend.treeHead(namespace: namespace, size: nil)
+        #expect(tree.treeSize == head.commitTS)
+        #expect(tree.rootHash == MerkleTree.root(leafHashes: events.map(LeafEncoding.leafHash)))
+        if head.commitTS > 2 {
+            let prefix = try await backend.treeHead(namespace: namespace, size: head.commitTS - 1)
+            #expect(prefix.rootHash == MerkleTree.root(leafHashes: events.dropLast().map(LeafEncoding.leafHash)))
+        }
+        return events
+    }
+
+    @Test("commits decide versions, conditions and exactly-once like SQLite, and store a chain that verifies")
+    func oneDaemon() async throws {
+        try await self.withBackends(1) { backends in
+            let backend = backends[0]
+            let first = try await backend.commit(
+                [
+                    Self.put("a", "k", "1"), Self.put("a", "k", "2", expect: .expected(.version(1))),
+                    Self.put("a", "k", "3", expect: .expected(.version(1))),
+                    Self.put("b", "x", "\"new\"", expect: .expected(.absent)),
+                ], now: 1_000)
+            #expect(first.results.map { (try? $0.get())?.commitTS } == [1, 2, nil, 3])
+            guard case .failure(.conflict(_, _, _, let actual)) = first.results[2] else {
+                Issue.record("a stale expected version must conflict")
+                return
+            }
+            #expect(actual == 2)
+            // A retried transaction id returns the first result and writes nothing.
+            let retried = try await backend.commit(
+                [Self.put("a", "k", "9", txnID: first.events[0].txnID, retry: true)], now: 2_000)
+            #expect(try retried.results[0].get() == (try first.results[0].get()))
+            #expect(retried.events.isEmpty)
+            // An idempotency key with the same content returns the first result; other content is refused.
+            var keyed = Self.put("a", "i", "1")
+            keyed.idempotencyKey = "once"
+            keyed.requestDigest = [1, 2, 3]
+            let once = try await backend.commit([keyed], now: 3_000)
+            var again = keyed
+            again.txnID = UUID().uuidString
+            let twice = try await backend.commit([again], now: 4_000)
+            #expect(try twice.results[0].get() == (try once.results[0].get()))
+            again.requestDigest = [9]
+            guard case .failure(.invalidArgument) = try await backend.commit([again], now: 5_000).results[0] else {
+                Issue.record("an idempotency key reused for other content must be refused")
+                return
+            }
+            for index in 0..<40 {
+                _ = try await backend.commit([Self.put("c", "k\(index % 6)", "\(index)")], now: 6_000 + Int64(index))
+            }
+            let events = try await Self.checkLog(backend)
+            #expect(events.count == 44)
+            #expect(try await backend.committedResult(txnID: first.events[0].txnID) == (try first.results[0].get()))
+            #expect(try await backend.namespaces(after: nil, limit: 10).map(\.commitTS) == [44])
+        }
+    }
+
+    @Test("three daemons committing to one namespace at once keep commit_ts gap-free, versions in order and one chain")
+    func threeDaemons() async throws {
+        try await self.withBackends(3) { backends in
+            let perDaemon = 30
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, backend) in backends.enumerated() {
+                    group.addTask {
+                        for step in 0..<perDaemon {
+                            let result = try await backend.commit(
+                                [Self.put("shared", "counter", "\(index * 1000 + step)")], now: 1)
+                            _ = try result.results[0].get()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for backend in backends {
+                let events = try await Self.checkLog(backend)
+                #expect(events.count == 3 * perDaemon)
+                #expect(events.flatMap(\.operations).map(\.version) == Array(1...UInt64(3 * perDaemon)))
+            }
+            // A retry that lands on another daemon returns the first result.
+            let request = Self.put("shared", "other", "1", retry: true)
+            let first = try await backends[0].commit([request], now: 2)
+            let retried = try await backends[2].commit([request], now: 3)
+            #expect(try retried.results[0].get() == (try first.results[0].get()))
+            // A condition read on one daemon conflicts with a write made through another.
+            _ = try await backends[1].commit([Self.put("shared", "counter", "x")], now: 4)
+            let stale = try await backends[0].commit(
+                [Self.put("shared", "counter", "y", expect: .expected(.version(UInt64(3 * perDaemon))))], now: 5)
+            guard case .failure(.conflict) = stale.results[0] else {
+                Issue.record("a write through another daemon must make the stale condition conflict")
+                return
+            }
+            _ = try await Self.checkLog(backends[0])
+        }
+    }
+
+    @Test("an import appends after the head it expects, and is refused once another daemon moved it")
+    func append() async throws {
+        try await self.withBackends(2) { backends in
+            for index in 0..<5 { _ = try await backends[0].commit([Self.put("a", "k", "\(index)")], now: 10) }
+            let source = try await Self.checkLog(backends[0])
+            var previous = HashChain.genesisHash
+            var copied: [Event] = []
+            for event in source {
+                var copy = event
+                copy.namespace = "copy"
+                copy.txnID = UUID().uuidString
+                copy.prevHash = previous
+                copy.hash = HashChain.hash(
+                    prevHash: previous, commitTS: copy.commitTS, namespace: "copy", txnID: copy.txnID,
+                    committedAt: copy.committedAt, metadata: copy.metadata, operations: copy.operations)
+                previous = copy.hash
+                copied.append(copy)
+            }
+            try await backends[1].append(Array(copied.prefix(3)), after: .empty("copy"))
+            let middle = try await backends[0].head(namespace: "copy")
+            #expect(middle.commitTS == 3)
+            try await backends[0].append(Array(copied.dropFirst(3)), after: middle)
+            _ = try await Self.checkLog(backends[1], namespace: "copy")
+            await #expect(throws: StatehouseError.self) {
+                try await backends[1].append(Array(copied.dropFirst(3)), after: middle)
+            }
+            // Commits go on after the import, on either daemon, with the tree the import left.
+            _ = try await backends[1].commit([Self.put("a", "k", "after", namespace: "copy")], now: 20)
+            #expect(try await Self.checkLog(backends[0], namespace: "copy").count == 6)
+        }
+    }
+}
