@@ -68,7 +68,7 @@ public final class StatehouseEngine: Sendable {
             limits: configuration.limits,
             finishedMemory: configuration.finishedTransactionMemory
         )
-        self.hub = WatchHub(maxWatchers: configuration.limits.maxWatchers)
+        self.hub = WatchHub(maxWatchers: configuration.limits.maxWatchers, sharedLog: backend is any SharedLogStorage)
         self.pipeline = CommitPipeline(
             backend: backend,
             hub: self.hub,
@@ -93,6 +93,19 @@ public final class StatehouseEngine: Sendable {
             group.addTask { await self.runSnapshotSweeper() }
             group.addTask { await self.runExpirySweeper() }
             group.addTask { await self.runCompactor() }
+            if let sequencer = self.hub.sequencer, let shared = self.backend as? any SharedLogStorage {
+                let hub = self.hub
+                group.addTask {
+                    await sequencer.run(
+                        backend: shared, logger: self.logger, isWatched: { hub.isWatched($0) },
+                        deliver: { hub.deliver($0) })
+                }
+                group.addTask {
+                    for await change in shared.logChanges() {
+                        sequencer.submit(.moved(namespace: change.namespace, commitTS: change.commitTS))
+                    }
+                }
+            }
             await self.pipeline.run()
             group.cancelAll()
         }

@@ -14,9 +14,17 @@ final class WatchHub: Sendable {
 
     private let state = Mutex(State())
     private let maxWatchers: Int
+    /// Orders events first when other daemons write the same log (``SharedLogStorage``); `nil` on a store of its own.
+    let sequencer: SharedLogSequencer?
 
-    init(maxWatchers: Int) {
+    init(maxWatchers: Int, sharedLog: Bool = false) {
         self.maxWatchers = maxWatchers
+        self.sequencer = sharedLog ? SharedLogSequencer() : nil
+    }
+
+    /// Whether the namespace has live (registered) watchers.
+    func isWatched(_ namespace: String) -> Bool {
+        self.state.withLock { $0.subscribers[namespace]?.isEmpty == false }
     }
 
     /// Number of subscriptions that hold a slot (catching up or live).
@@ -51,16 +59,28 @@ final class WatchHub: Sendable {
         }
     }
 
-    /// Starts delivering live events to `subscriber`.
-    func register(_ subscriber: WatchSubscriber) throws {
+    /// Starts delivering live events to `subscriber`, which needs them from commit_ts `from` on.
+    func register(_ subscriber: WatchSubscriber, from: CommitTS) throws {
         try self.state.withLock { state in
             if let error = state.closedError { throw error }
             state.subscribers[subscriber.namespace, default: [:]][ObjectIdentifier(subscriber)] = subscriber
         }
+        self.sequencer?.submit(.watching(namespace: subscriber.namespace, from: from))
     }
 
-    /// Delivers durable events, in commit order, to the subscribers of their namespaces.
+    /// Publishes durable events this daemon committed, in commit order: straight to the subscribers of their
+    /// namespaces, or through the sequencer when other daemons write the same log.
     func publish(_ events: [Event]) {
+        guard !events.isEmpty else { return }
+        if let sequencer = self.sequencer {
+            sequencer.submit(.committed(events))
+        } else {
+            self.deliver(events)
+        }
+    }
+
+    /// Hands events, in commit order and without gaps per namespace, to the subscribers of their namespaces.
+    func deliver(_ events: [Event]) {
         guard !events.isEmpty else { return }
         let targets = self.state.withLock { state -> [String: [WatchSubscriber]] in
             guard !state.subscribers.isEmpty else { return [:] }

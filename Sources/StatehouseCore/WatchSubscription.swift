@@ -84,7 +84,7 @@ public final class WatchSubscription: AsyncSequence {
                 if page.count < self.pageSize {
                     // Near the head: register (once) and read once more, then go live.
                     if self.phase == .catchingUp {
-                        try self.hub.register(self.subscriber)
+                        try self.hub.register(self.subscriber, from: self.nextCommitTS)
                         self.registered = true
                         self.phase = .registeredCatchingUp
                     } else {

@@ -58,70 +58,76 @@ extension PostgresBackend {
     public func events(_ query: EventQuery) async throws -> [Event] {
         guard query.limit > 0, query.fromCommitTS <= query.toCommitTS else { return [] }
         return try await self.read("reading the log") { connection in
-            // One statement: the events and their operations from one snapshot. An event matches when one of its
-            // operations does; only matching operations are returned, as from SQLite.
-            let prefix = query.keyPrefix ?? ""
-            let rows = try await connection.query(
-                """
-                SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
-                       v.agent_id, v.key, v.deleted, v.value, v.version, v.expires_at, v.value_digest
-                FROM statehouse_namespaces n
-                JOIN statehouse_events e ON e.ns_id = n.id
-                JOIN statehouse_versions v ON v.ns_id = e.ns_id AND v.commit_ts = e.commit_ts
-                WHERE n.name = \(query.namespace)
-                  AND e.commit_ts BETWEEN \(PostgresColumns.int(query.fromCommitTS))
-                                      AND \(PostgresColumns.int(query.toCommitTS))
-                  AND (\(query.agentID == nil) OR v.agent_id = \(query.agentID ?? ""))
-                  AND starts_with(v.key, \(prefix))
-                  AND e.commit_ts IN (
-                      SELECT DISTINCT f.commit_ts FROM statehouse_versions f
-                      WHERE f.ns_id = n.id
-                        AND f.commit_ts BETWEEN \(PostgresColumns.int(query.fromCommitTS))
-                                            AND \(PostgresColumns.int(query.toCommitTS))
-                        AND (\(query.agentID == nil) OR f.agent_id = \(query.agentID ?? ""))
-                        AND starts_with(f.key, \(prefix))
-                      ORDER BY f.commit_ts LIMIT \(query.limit))
-                ORDER BY e.commit_ts, v.op_index
-                """, logger: self.logger)
-            var events: [Event] = []
-            var bytes = 0
-            for try await row in rows.decode(
-                (
-                    Int64, String, Int64, ByteBuffer?, ByteBuffer, ByteBuffer, String, String, Bool, ByteBuffer?,
-                    Int64, Int64?, ByteBuffer?
-                ).self)
-            {
-                let commitTS = PostgresColumns.uint(row.0)
-                if events.last?.commitTS != commitTS {
-                    if bytes >= query.maxBytes && !events.isEmpty { break }
-                    var metadata = CommitMetadata()
-                    if let stored = row.3 {
-                        guard let decoded = CanonicalEncoding.decodeMetadata(PostgresColumns.array(stored)) else {
-                            throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "unreadable metadata")
-                        }
-                        metadata = decoded
-                    }
-                    events.append(
-                        Event(
-                            namespace: query.namespace, commitTS: commitTS, txnID: row.1, committedAt: row.2,
-                            operations: [], metadata: metadata,
-                            prevHash: try PostgresColumns.hash(row.4, commitTS: commitTS),
-                            hash: try PostgresColumns.hash(row.5, commitTS: commitTS)))
-                }
-                // A put whose value the retention policy removed keeps the value's digest instead.
-                let removedValueDigest = try row.12.map { try PostgresColumns.hash($0, commitTS: commitTS) }
-                let value =
-                    row.8 || removedValueDigest != nil
-                    ? nil : JSONValue(trusted: row.9.map(PostgresColumns.array) ?? [])
-                bytes += value?.utf8.count ?? 0
-                events[events.count - 1].operations.append(
-                    AppliedOperation(
-                        agentID: row.6, key: row.7, kind: row.8 ? .delete : .put, value: value,
-                        version: PostgresColumns.uint(row.10), expiresAt: row.11,
-                        removedValueDigest: removedValueDigest))
-            }
-            return events
+            try await self.events(query, on: connection)
         }
+    }
+
+    /// ``events(_:)`` on `connection` (inside the caller's snapshot).
+    func events(_ query: EventQuery, on connection: PostgresConnection) async throws -> [Event] {
+        guard query.limit > 0, query.fromCommitTS <= query.toCommitTS else { return [] }
+        // One statement: the events and their operations from one snapshot. An event matches when one of its
+        // operations does; only matching operations are returned, as from SQLite.
+        let prefix = query.keyPrefix ?? ""
+        let rows = try await connection.query(
+            """
+            SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
+                   v.agent_id, v.key, v.deleted, v.value, v.version, v.expires_at, v.value_digest
+            FROM statehouse_namespaces n
+            JOIN statehouse_events e ON e.ns_id = n.id
+            JOIN statehouse_versions v ON v.ns_id = e.ns_id AND v.commit_ts = e.commit_ts
+            WHERE n.name = \(query.namespace)
+              AND e.commit_ts BETWEEN \(PostgresColumns.bound(query.fromCommitTS))
+                                  AND \(PostgresColumns.bound(query.toCommitTS))
+              AND (\(query.agentID == nil) OR v.agent_id = \(query.agentID ?? ""))
+              AND starts_with(v.key, \(prefix))
+              AND e.commit_ts IN (
+                  SELECT DISTINCT f.commit_ts FROM statehouse_versions f
+                  WHERE f.ns_id = n.id
+                    AND f.commit_ts BETWEEN \(PostgresColumns.bound(query.fromCommitTS))
+                                        AND \(PostgresColumns.bound(query.toCommitTS))
+                    AND (\(query.agentID == nil) OR f.agent_id = \(query.agentID ?? ""))
+                    AND starts_with(f.key, \(prefix))
+                  ORDER BY f.commit_ts LIMIT \(query.limit))
+            ORDER BY e.commit_ts, v.op_index
+            """, logger: self.logger)
+        var events: [Event] = []
+        var bytes = 0
+        for try await row in rows.decode(
+            (
+                Int64, String, Int64, ByteBuffer?, ByteBuffer, ByteBuffer, String, String, Bool, ByteBuffer?,
+                Int64, Int64?, ByteBuffer?
+            ).self)
+        {
+            let commitTS = PostgresColumns.uint(row.0)
+            if events.last?.commitTS != commitTS {
+                if bytes >= query.maxBytes && !events.isEmpty { break }
+                var metadata = CommitMetadata()
+                if let stored = row.3 {
+                    guard let decoded = CanonicalEncoding.decodeMetadata(PostgresColumns.array(stored)) else {
+                        throw StatehouseError.dataCorruption(commitTS: commitTS, reason: "unreadable metadata")
+                    }
+                    metadata = decoded
+                }
+                events.append(
+                    Event(
+                        namespace: query.namespace, commitTS: commitTS, txnID: row.1, committedAt: row.2,
+                        operations: [], metadata: metadata,
+                        prevHash: try PostgresColumns.hash(row.4, commitTS: commitTS),
+                        hash: try PostgresColumns.hash(row.5, commitTS: commitTS)))
+            }
+            // A put whose value the retention policy removed keeps the value's digest instead.
+            let removedValueDigest = try row.12.map { try PostgresColumns.hash($0, commitTS: commitTS) }
+            let value =
+                row.8 || removedValueDigest != nil
+                ? nil : JSONValue(trusted: row.9.map(PostgresColumns.array) ?? [])
+            bytes += value?.utf8.count ?? 0
+            events[events.count - 1].operations.append(
+                AppliedOperation(
+                    agentID: row.6, key: row.7, kind: row.8 ? .delete : .put, value: value,
+                    version: PostgresColumns.uint(row.10), expiresAt: row.11,
+                    removedValueDigest: removedValueDigest))
+        }
+        return events
     }
 }
 

@@ -74,6 +74,8 @@ extension PostgresBackend {
                 committedAt: event.committedAt)
         }
         try await rows.insert(on: connection, logger: self.logger)
+        try await PostgresSearchIndex.didStore(
+            events, namespaceIDs: namespaceIDs, indexState: self.searchState, on: connection, logger: self.logger)
         let names = newHeads.keys.sorted()
         let ids = names.map { namespaceIDs[$0]! }
         let commitTSs = names.map { PostgresColumns.int(newHeads[$0]!.commitTS) }
@@ -86,6 +88,13 @@ extension PostgresBackend {
             FROM unnest(\(ids)::bigint[], \(commitTSs)::bigint[], \(hashes)::bytea[], \(times)::bigint[])
                 AS h(id, commit_ts, hash, committed_at)
             WHERE n.id = h.id
+            """, logger: self.logger)
+        // Watchers on other daemons hear of the new heads when this transaction commits (PostgreSQL delivers a
+        // transaction's notifications at its commit, and none if it rolls back).
+        try await connection.query(
+            """
+            SELECT pg_notify(\(PostgresBackend.changesChannel), name || ' ' || commit_ts)
+            FROM unnest(\(names)::text[], \(commitTSs)::bigint[]) AS h(name, commit_ts)
             """, logger: self.logger)
         var result: [String: (LogHead, MerkleFrontier)] = [:]
         for name in names { result[name] = (newHeads[name]!, frontiers[name]!) }

@@ -1,6 +1,6 @@
 public import Logging
 import PostgresNIO
-import StatehouseCore
+public import StatehouseCore
 public import StatehouseLedger
 public import StatehouseModel
 import Synchronization
@@ -17,6 +17,15 @@ import Synchronization
 public final class PostgresBackend: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// "Now" for reads of the latest state: a put whose expiry has passed reads as deleted.
+    let clock: any StatehouseClock
+    /// Whether puts to user agents get full-text documents (``PostgresSearchIndex``), as SQLite's
+    /// `SQLiteConfiguration.searchState`; agent events and commit metadata always do.
+    let searchState: Bool
+    /// How long a request may wait for the database (a connection, then its statements) before it fails with
+    /// UNAVAILABLE: postgres-nio's pool queues a request for as long as no connection can be made, and a daemon whose
+    /// database is down must answer its clients, not hang them.
+    let requestTimeout: Duration
     private let runner: Task<Void, Never>
     /// The Merkle frontier of each namespace this daemon last committed to, with the head it belongs to. Another
     /// daemon's commit moves the head, and the frontier is then read again from the stored nodes.
@@ -24,15 +33,27 @@ public final class PostgresBackend: Sendable {
 
     /// Connects (the client's pool of `settings`), and brings the schema up to date.
     ///
+    /// `searchState` indexes the string values of state writes for full-text search (off by default: the documents
+    /// cost every commit that writes text, which a deployment that never searches state should not pay); turning it
+    /// off later stops indexing and leaves what was indexed findable.
+    ///
     /// - Throws: ``StatehouseModel/StatehouseError/unavailable(_:)`` when the database cannot be reached or holds a
     ///   schema newer than this build.
-    public init(settings: PostgresConnectionSettings, logger: Logger) async throws {
+    public init(
+        settings: PostgresConnectionSettings, clock: any StatehouseClock = SystemClock(), searchState: Bool = false,
+        requestTimeout: Duration = .seconds(30), logger: Logger
+    ) async throws {
         self.client = PostgresClient(configuration: settings.clientConfiguration(), backgroundLogger: logger)
         self.logger = logger
+        self.clock = clock
+        self.searchState = searchState
+        self.requestTimeout = requestTimeout
         let client = self.client
         self.runner = Task { await client.run() }
         do {
-            try await PostgresSchema.migrate(client, logger: logger)
+            try await Self.withinDeadline(requestTimeout, "opening the store at \(settings)") {
+                try await PostgresSchema.migrate(client, logger: logger)
+            }
         } catch {
             self.runner.cancel()
             throw error
@@ -46,23 +67,57 @@ public final class PostgresBackend: Sendable {
         _ = await self.runner.value
     }
 
-    /// Runs `body` in one database transaction, PostgreSQL's errors translated (naming `what`).
+    /// Runs `body` in one database transaction, PostgreSQL's errors translated (naming `what`), within
+    /// ``requestTimeout``.
     func transaction<Result: Sendable>(
-        _ what: String, _ body: (PostgresConnection) async throws -> Result
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await PostgresErrors.translating(what) {
-            try await self.client.withTransaction(logger: self.logger) { connection in
-                try await body(connection)
+        try await Self.withinDeadline(self.requestTimeout, what) {
+            try await PostgresErrors.translating(what) {
+                try await self.client.withTransaction(logger: self.logger) { connection in
+                    try await body(connection)
+                }
             }
         }
     }
 
-    /// Runs `body` on a pooled connection outside a transaction (each statement its own snapshot).
-    func read<Result: Sendable>(
-        _ what: String, _ body: (PostgresConnection) async throws -> Result
+    /// Runs `body` in a read-only transaction that sees one snapshot of the database (REPEATABLE READ): a read made
+    /// of several statements sees no commit made between them, as a SQLite reader's snapshot.
+    func snapshot<Result: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await PostgresErrors.translating(what) {
-            try await self.client.withConnection { connection in try await body(connection) }
+        try await self.transaction(what) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
+            return try await body(connection)
+        }
+    }
+
+    /// Runs `body` on a pooled connection outside a transaction (each statement its own snapshot), within
+    /// ``requestTimeout``.
+    func read<Result: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await Self.withinDeadline(self.requestTimeout, what) {
+            try await PostgresErrors.translating(what) {
+                try await self.client.withConnection { connection in try await body(connection) }
+            }
+        }
+    }
+
+    /// Runs `body`, failing with UNAVAILABLE once `timeout` passed (the body is cancelled: a request waiting for a
+    /// connection leaves the pool's queue).
+    static func withinDeadline<Result: Sendable>(
+        _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        try await withThrowingTaskGroup(of: Result.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw StatehouseError.unavailable(
+                    "PostgreSQL did not answer within \(timeout.components.seconds) s while \(what)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
         }
     }
 }

@@ -28,5 +28,7 @@ enum PostgresColumns {
     }
 
     static func int(_ value: UInt64) -> Int64 { Int64(bitPattern: value) }
+    /// A bound in a comparison: values beyond BIGINT's range (a caller's "up to the end") become its largest.
+    static func bound(_ value: UInt64) -> Int64 { Int64(clamping: value) }
     static func uint(_ value: Int64) -> UInt64 { UInt64(bitPattern: value) }
 }

@@ -24,6 +24,9 @@ public struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConve
     public var user: String
     public var database: String
     public var tls: TLSMode
+    /// The most connections this daemon opens (its pool); commits use one each, reads one each while they run. The
+    /// default is 20, postgres-nio's.
+    public var maximumConnections = 20
     var password: String?
 
     /// The environment variable a password may come from.
@@ -105,9 +108,11 @@ public struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConve
         case .prefer: tls = .prefer(.makeClientConfiguration())
         case .require: tls = .require(.makeClientConfiguration())
         }
-        return PostgresClient.Configuration(
+        var configuration = PostgresClient.Configuration(
             host: self.host, port: self.port, username: self.user, password: self.password, database: self.database,
             tls: tls)
+        configuration.options.maximumConnections = self.maximumConnections
+        return configuration
     }
 
     /// A URL as given, with any password replaced by `***` (for an error about the URL itself).

@@ -48,3 +48,61 @@ enum PostgresMerkleNodes {
         return MerkleFrontier(size: size, subtreeHashes: hashes)
     }
 }
+
+extension PostgresMerkleNodes {
+    /// Runs a proof construction against the stored tree in two passes: `build` first runs over a source that only
+    /// records which nodes it asks for (the nodes a proof needs depend on the sizes and the leaf's index, never on the
+    /// hashes), then those nodes are read in one statement and `build` runs again over them. A proof costs two round
+    /// trips instead of one per node.
+    static func withNodes<Result>(
+        namespaceID: Int64, on connection: PostgresConnection, logger: Logger,
+        _ build: (any MerkleNodeSource) throws -> Result
+    ) async throws -> Result {
+        let recorder = RecordingSource()
+        _ = try build(recorder)
+        let addresses = Array(recorder.addresses)
+        var nodes: [NodeAddress: EventHash] = [:]
+        if !addresses.isEmpty {
+            let commitTSs = addresses.map { PostgresColumns.int(($0.index + 1) << UInt64($0.level)) }
+            let levels = addresses.map { Int32($0.level) }
+            let rows = try await connection.query(
+                """
+                SELECT a.commit_ts, a.level, substring(e.merkle_nodes FROM a.level * 32 + 1 FOR 32)
+                FROM unnest(\(commitTSs)::bigint[], \(levels)::int[]) AS a(commit_ts, level)
+                LEFT JOIN statehouse_events e ON e.ns_id = \(namespaceID) AND e.commit_ts = a.commit_ts
+                """, logger: logger)
+            for try await (commitTS, level, node) in rows.decode((Int64, Int32, ByteBuffer?).self) {
+                guard let node, let hash = EventHash(bytes: node.readableBytesView) else {
+                    throw StatehouseError.dataCorruption(
+                        commitTS: PostgresColumns.uint(commitTS), reason: "the event's stored tree nodes are missing")
+                }
+                let address = NodeAddress(
+                    level: Int(level), index: (PostgresColumns.uint(commitTS) >> UInt64(level)) - 1)
+                nodes[address] = hash
+            }
+        }
+        return try build(StoredSource(nodes: nodes))
+    }
+
+    /// Answers every node with a placeholder and remembers which were asked for.
+    private final class RecordingSource: MerkleNodeSource {
+        var addresses: Set<NodeAddress> = []
+
+        func node(_ address: NodeAddress) throws -> EventHash {
+            self.addresses.insert(address)
+            return .zero
+        }
+    }
+
+    private struct StoredSource: MerkleNodeSource {
+        let nodes: [NodeAddress: EventHash]
+
+        func node(_ address: NodeAddress) throws -> EventHash {
+            guard let hash = self.nodes[address] else {
+                throw StatehouseError.dataCorruption(
+                    commitTS: (address.index + 1) << UInt64(address.level), reason: "a stored tree node is missing")
+            }
+            return hash
+        }
+    }
+}

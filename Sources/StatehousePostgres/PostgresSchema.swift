@@ -8,7 +8,8 @@ public import StatehouseModel
 /// both backends hold the same rows: a namespace's head, every version of every key, every event with its hashes and
 /// Merkle nodes, the agent-event index and the search documents (PostgreSQL's text search instead of FTS5). A version
 /// row is addressed by its commit and its place in it (`commit_ts`, `op_index`) rather than by a store-wide row id,
-/// which several daemons could not hand out in commit order.
+/// which several daemons could not hand out in commit order. Names and keys compare as bytes (`COLLATE "C"`), as they
+/// do in SQLite and everywhere in Statehouse, whatever collation the database was created with.
 ///
 /// Migrations run under a row lock on `statehouse_schema`'s one row (`SELECT … FOR UPDATE`), so daemons that start
 /// together apply each migration once and the others wait and then find nothing to do; each migration and its version
@@ -28,7 +29,7 @@ public enum PostgresSchema {
                 """
                 CREATE TABLE statehouse_namespaces(
                     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                    name TEXT NOT NULL UNIQUE,
+                    name TEXT COLLATE "C" NOT NULL UNIQUE,
                     last_commit_ts BIGINT NOT NULL,
                     last_hash BYTEA NOT NULL,
                     last_committed_at BIGINT NOT NULL
@@ -60,8 +61,8 @@ public enum PostgresSchema {
                     ns_id BIGINT NOT NULL,
                     commit_ts BIGINT NOT NULL,
                     op_index INTEGER NOT NULL,
-                    agent_id TEXT NOT NULL,
-                    key TEXT NOT NULL,
+                    agent_id TEXT COLLATE "C" NOT NULL,
+                    key TEXT COLLATE "C" NOT NULL,
                     version BIGINT NOT NULL,
                     committed_at BIGINT NOT NULL,
                     deleted BOOLEAN NOT NULL,
@@ -86,7 +87,7 @@ public enum PostgresSchema {
                     ns_id BIGINT NOT NULL,
                     commit_ts BIGINT NOT NULL,
                     op_index INTEGER NOT NULL,
-                    agent_id TEXT NOT NULL,
+                    agent_id TEXT COLLATE "C" NOT NULL,
                     session_id TEXT,
                     type TEXT NOT NULL,
                     actor TEXT,
@@ -114,22 +115,25 @@ public enum PostgresSchema {
                 CREATE INDEX statehouse_agent_events_by_time
                     ON statehouse_agent_events(ns_id, occurred_at, commit_ts, op_index)
                 """,
+                // `body_vector` holds the words of `body` split as FTS5 splits them (PostgresSearchIndex.separators);
+                // the names compare as bytes with `statehouse_versions`' (a document is current when no newer version
+                // of its key exists there).
                 """
                 CREATE TABLE statehouse_search_docs(
                     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                     ns_id BIGINT NOT NULL,
                     kind SMALLINT NOT NULL,
-                    agent_id TEXT,
-                    key TEXT,
+                    agent_id TEXT COLLATE "C",
+                    key TEXT COLLATE "C",
                     version BIGINT,
-                    event_id TEXT,
+                    event_id TEXT COLLATE "C",
                     type TEXT,
                     session_id TEXT,
                     actor TEXT,
                     commit_ts BIGINT NOT NULL,
                     at BIGINT NOT NULL,
                     body TEXT NOT NULL,
-                    body_vector TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED
+                    body_vector TSVECTOR GENERATED ALWAYS AS (\(PostgresSearchIndex.vectorExpression)) STORED
                 )
                 """,
                 "CREATE INDEX statehouse_search_docs_text ON statehouse_search_docs USING GIN(body_vector)",
@@ -237,8 +241,13 @@ public enum PostgresSchema {
                     try await client.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 return
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && attempt < 3 {
-                continue  // unique_violation in the catalog: another daemon created it meanwhile
+            } catch let error as PSQLError
+                where ["23505", "42710", "42P07"].contains(error.serverInfo?[.sqlState] ?? "") && attempt < 3
+            {
+                // CREATE TABLE IF NOT EXISTS races with the same statement of another daemon: the loser fails on the
+                // catalog (unique_violation on pg_type, duplicate_object or duplicate_table) instead of finding the
+                // table; the next attempt finds it.
+                continue
             }
         }
     }

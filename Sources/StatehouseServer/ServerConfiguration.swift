@@ -1,7 +1,10 @@
+public import Foundation
 public import Logging
 public import StatehouseAccess
 public import StatehouseCore
 public import StatehouseMCP
+public import StatehouseModel
+public import StatehousePostgres
 public import StatehouseSQLite
 
 /// Everything `statehoused` can be configured with.
@@ -16,6 +19,17 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory = "./statehouse-data"
     /// Keep everything in memory (nothing on disk). The default is `false`.
     public var useMemory = false
+    /// Where state lives: the embedded SQLite store (the default) or a PostgreSQL database several daemons share.
+    public var backend: Backend = .sqlite
+    /// The PostgreSQL database of ``Backend/postgres``: `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…]`.
+    public var postgresURL: String?
+    /// A file whose first line is the PostgreSQL password (else `STATEHOUSE_POSTGRES_PASSWORD`, else the URL's).
+    public var postgresPasswordFile: String?
+    /// The most PostgreSQL connections this daemon opens. The default is 20.
+    public var postgresMaxConnections = 20
+    /// How long a request waits for PostgreSQL before it fails with UNAVAILABLE (and how long startup waits for the
+    /// database). The default is 30 seconds.
+    public var postgresRequestTimeout: Duration = .seconds(30)
     /// The default is ``StatehouseSQLite/SQLiteConfiguration/Durability/full`` (fsync before every acknowledgement).
     public var durability: SQLiteConfiguration.Durability = .full
     /// Read connections of the SQLite store. The default is 2.
@@ -71,6 +85,11 @@ public struct ServerConfiguration: Sendable {
     /// The namespace of the MCP endpoint's tools, and whether a call may name another.
     public var mcp = StatehouseMCPConfiguration()
 
+    public enum Backend: String, Sendable, CaseIterable {
+        case sqlite
+        case postgres
+    }
+
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
         case json
@@ -97,6 +116,24 @@ public struct ServerConfiguration: Sendable {
         storage.checkOnOpen = self.startupCheck
         storage.searchState = self.searchState
         return storage
+    }
+
+    /// The PostgreSQL connection this configuration describes; `nil` for the SQLite backend.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/invalidArgument(_:)`` for a missing or malformed URL or an
+    ///   unreadable password file.
+    public func postgresSettings(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> PostgresConnectionSettings? {
+        guard self.backend == .postgres else { return nil }
+        guard let url = self.postgresURL else {
+            throw StatehouseError.invalidArgument(
+                "--backend postgres needs --postgres-url postgres://USER@HOST[:PORT]/DATABASE")
+        }
+        var settings = try PostgresConnectionSettings(
+            url: url, passwordFile: self.postgresPasswordFile, environment: environment)
+        settings.maximumConnections = self.postgresMaxConnections
+        return settings
     }
 
     /// `host:port` as given to `--listen` (an IPv6 host in brackets).

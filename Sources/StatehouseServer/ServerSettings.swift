@@ -85,6 +85,50 @@ public struct ServerSettings: Sendable {
             configuration.dataDirectory = value
         },
         Setting(
+            name: "backend", environment: "STATEHOUSE_BACKEND",
+            help: "Where state lives: sqlite (embedded, in --data-dir) or postgres (a database several daemons share, "
+                + "--postgres-url).",
+            example: "sqlite", isSwitch: false
+        ) { configuration, value in
+            guard let backend = ServerConfiguration.Backend(rawValue: value) else {
+                throw InvalidSetting(description: "backend must be sqlite or postgres, got '\(value)'")
+            }
+            configuration.backend = backend
+        },
+        Setting(
+            name: "postgres-url", environment: "STATEHOUSE_POSTGRES_URL",
+            help: "The PostgreSQL database of --backend postgres: postgres://USER@HOST[:PORT]/DATABASE[?sslmode="
+                + "disable|prefer|require]. Put the password in --postgres-password-file or STATEHOUSE_POSTGRES_PASSWORD, "
+                + "not here: it is never logged, but a command line is visible to other users.",
+            example: "postgres://statehouse@127.0.0.1:5432/statehouse", isSwitch: false
+        ) { configuration, value in
+            configuration.postgresURL = value
+        },
+        Setting(
+            name: "postgres-password-file", environment: "STATEHOUSE_POSTGRES_PASSWORD_FILE",
+            help: "A file whose first line is the PostgreSQL password.", example: "/etc/statehouse/pg-password",
+            isSwitch: false
+        ) { configuration, value in
+            configuration.postgresPasswordFile = value
+        },
+        Setting(
+            name: "postgres-max-connections", environment: "STATEHOUSE_POSTGRES_MAX_CONNECTIONS",
+            help: "The most PostgreSQL connections this daemon opens (commits and reads each hold one while they run).",
+            example: "20", isSwitch: false
+        ) { configuration, value in
+            configuration.postgresMaxConnections = try Self.int(
+                value, name: "postgres-max-connections", range: 1...1000)
+        },
+        Setting(
+            name: "postgres-request-timeout", environment: "STATEHOUSE_POSTGRES_REQUEST_TIMEOUT",
+            help: "Seconds a request waits for PostgreSQL (a connection, then its statements) before it fails with "
+                + "UNAVAILABLE; also how long startup waits for the database.",
+            example: "30", isSwitch: false
+        ) { configuration, value in
+            configuration.postgresRequestTimeout = .seconds(
+                try Self.int(value, name: "postgres-request-timeout", range: 1...3600))
+        },
+        Setting(
             name: "memory", environment: "STATEHOUSE_USE_MEMORY",
             help: "Keep all state in memory; nothing is written to disk (tests and demos).",
             example: "false", isSwitch: true

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 public import Logging
@@ -9,6 +10,7 @@ import StatehouseBuildInfo
 import StatehouseCore
 import StatehouseGRPC
 import StatehouseHTTP
+import StatehousePostgres
 import StatehouseSQLite
 import UnixSignals
 import X509
@@ -47,7 +49,8 @@ public enum StatehouseDaemon {
             "Statehouse starting",
             metadata: [
                 "version": "\(Self.version)", "git.sha": "\(gitSHA)", "listen": "\(configuration.listenAddress)",
-                "store": "\(configuration.useMemory ? "memory" : configuration.dataDirectory)",
+                "store":
+                    "\(configuration.backend == .postgres ? "postgres" : configuration.useMemory ? "memory" : configuration.dataDirectory)",
                 "durability": "\(configuration.durability)",
             ])
         // Resolve and try the address before the store is opened: a daemon that cannot listen stops here, before it
@@ -65,7 +68,18 @@ public enum StatehouseDaemon {
         }
         // Before the engine and the store make their metric handles.
         StatehouseMetrics.bootstrap()
-        let backend = try await SQLiteBackend.open(configuration: configuration.storage, logger: logger)
+        let backend: any StorageBackend
+        if let postgres = try configuration.postgresSettings() {
+            // The data directory still holds what is this daemon's own: its signing key (give every daemon of one
+            // database the same key file, --signing-key), its bootstrap token and its artifacts.
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            backend = try await PostgresBackend(
+                settings: postgres, searchState: configuration.searchState,
+                requestTimeout: configuration.postgresRequestTimeout, logger: logger)
+        } else {
+            backend = try await SQLiteBackend.open(configuration: configuration.storage, logger: logger)
+        }
         var engineConfiguration = configuration.engine
         do {
             // After the store is open: the data directory exists and is locked by this process.
@@ -141,7 +155,7 @@ public enum StatehouseDaemon {
                 gauges: .init(
                     openTransactions: { engine.openTransactionCount }, watchers: { engine.watcherCount },
                     sessions: { sessions.count },
-                    databasePath: configuration.useMemory
+                    databasePath: configuration.useMemory || configuration.backend == .postgres
                         ? nil : configuration.dataDirectory + "/" + SQLiteConfiguration.databaseFileName))
             services.append(
                 .init(

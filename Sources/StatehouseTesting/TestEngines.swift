@@ -1,13 +1,23 @@
+import Foundation
 public import Logging
 public import StatehouseCore
+import StatehousePostgres
 public import StatehouseSQLite
 
 /// The stores every behavioural test runs against.
 public enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
     case memory
     case file
+    /// A fresh database of the private PostgreSQL server scripts/test.sh starts (STATEHOUSE_TEST_POSTGRES_URL).
+    case postgres
 
     public var description: String { self.rawValue }
+
+    /// The store of tests that do not name one: `STATEHOUSE_TEST_STORE` (memory, file or postgres), memory by
+    /// default. scripts/test.sh runs the engine's behaviour suites once more with `postgres`.
+    public static var standard: StoreKind {
+        ProcessInfo.processInfo.environment["STATEHOUSE_TEST_STORE"].flatMap(StoreKind.init(rawValue:)) ?? .memory
+    }
 }
 
 /// A logger that drops everything: tests assert behaviour, not log lines (those that do capture a daemon's output).
@@ -19,7 +29,7 @@ public let testLogger: Logger = {
 
 /// Runs `body` with a running engine over a new store of `kind`; stops the engine afterwards.
 public func withTestEngine(
-    _ kind: StoreKind = .memory,
+    _ kind: StoreKind = .standard,
     configuration: EngineConfiguration = EngineConfiguration(),
     clock: any StatehouseClock = SystemClock(),
     _ body: (StatehouseEngine) async throws -> Void
@@ -37,12 +47,20 @@ public func withTestEngine(
             let backend = try await SQLiteBackend.open(configuration: storage, logger: testLogger)
             try await runEngine(backend: backend, configuration: configuration, clock: clock, body)
         }
+    case .postgres:
+        try await withTestPostgresDatabase { settings in
+            // Tests run side by side on two cores with a debug build: a generous bound, so that a slow moment is
+            // not a failure (the bound itself is tested on its own).
+            let backend = try await PostgresBackend(
+                settings: settings, clock: clock, requestTimeout: .seconds(300), logger: testLogger)
+            try await runEngine(backend: backend, configuration: configuration, clock: clock, body)
+        }
     }
 }
 
 /// Runs an engine over `backend` while `body` runs.
 public func runEngine(
-    backend: SQLiteBackend,
+    backend: any StorageBackend,
     configuration: EngineConfiguration = EngineConfiguration(),
     clock: any StatehouseClock = SystemClock(),
     _ body: (StatehouseEngine) async throws -> Void

@@ -149,6 +149,21 @@ struct PostgresBackendTests {
         }
     }
 
+    @Test("a database that cannot be reached fails the start with UNAVAILABLE once the request timeout passed")
+    func unreachable() async throws {
+        // Port 1 on loopback: nothing listens, every connection attempt is refused and the pool keeps retrying.
+        let settings = try PostgresConnectionSettings(
+            url: "postgres://statehouse@127.0.0.1:1/nowhere?sslmode=disable", environment: [:])
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await PostgresBackend(settings: settings, requestTimeout: .seconds(1), logger: TestDatabase.logger)
+        } throws: { error in
+            guard case .unavailable(let message) = error as? StatehouseError else { return false }
+            return message.contains("did not answer within 1 s while opening the store")
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
     @Test("an import appends after the head it expects, and is refused once another daemon moved it")
     func append() async throws {
         try await self.withBackends(2) { backends in
