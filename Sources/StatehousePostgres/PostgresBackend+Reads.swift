@@ -120,7 +120,8 @@ extension PostgresBackend {
             var record = Self.record(
                 (version, deleted, value, commitTS, committedAt, expiresAt, removed), agentID: agentID, key: key)
             // A put whose expiry has passed at the read's point reads as a delete of that version.
-            if let expiresAt = record.expiresAt, !record.deleted, expiresAt <= (atCommit == nil ? now : pointTime ?? 0) {
+            if let expiresAt = record.expiresAt, !record.deleted, expiresAt <= (atCommit == nil ? now : pointTime ?? 0)
+            {
                 record.value = nil
                 record.deleted = true
                 record.valueRemoved = false
