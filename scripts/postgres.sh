@@ -2,7 +2,8 @@
 # A private PostgreSQL server for tests and benchmarks: its own data directory, loopback only, a free port, stopped by
 # its PID. Debian's server package is installed when no server binaries are found (CI machines start clean).
 #
-#   scripts/postgres.sh start DIR   initdb into DIR/data (first time only), start the server, wait until it accepts
+#   scripts/postgres.sh start DIR   initdb into DIR/data (first time only), start the server (on the port of its
+#                                   first start in DIR, so a restart keeps its URL), wait until it accepts
 #                                   connections; prints its URL (postgres://statehouse@127.0.0.1:PORT/postgres, trust
 #                                   authentication, loopback only) and writes it to DIR/url, the PID to DIR/pid
 #   scripts/postgres.sh stop DIR    stop the server started in DIR (SIGINT: fast shutdown) and wait for it to exit
@@ -35,7 +36,13 @@ start)
         "${as_postgres[@]}" "$bin/initdb" -D "$dir/data" -U statehouse --auth=trust --encoding=UTF8 --locale=C \
             >"$dir/initdb.log" 2>&1 || { echo "postgres.sh: initdb failed: $(tail -5 "$dir/initdb.log")" >&2; exit 1; }
     fi
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    # A restart in the same DIR keeps the port, so clients and daemons reconnect to the URL they have.
+    if [ -f "$dir/port" ]; then
+        port="$(cat "$dir/port")"
+    else
+        port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+        echo "$port" >"$dir/port"
+    fi
     "${as_postgres[@]}" "$bin/postgres" -D "$dir/data" -h 127.0.0.1 -p "$port" -k "$dir" -c max_connections=200 \
         -c fsync=on -c synchronous_commit=on >"$dir/postgres.log" 2>&1 &
     pid=$!

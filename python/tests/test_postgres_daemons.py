@@ -1,0 +1,277 @@
+"""Several statehoused processes over one PostgreSQL database (the private server scripts/test.sh starts).
+
+The bank-transfer workload through interactive transactions on three daemons at once: the total is conserved at every
+commit_ts, the log is gap-free and its chain verifies, and a watcher on each daemon sees every commit once and in
+order, whichever daemon made it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from typing import Callable, Dict, Iterator, List
+
+import pytest
+
+from daemon import Daemon
+from statehouse import ConflictError, Put, Statehouse, StatehouseError
+
+ACCOUNTS = 8
+OPENING_BALANCE = 100
+TRANSFERS_PER_CLIENT = 12
+CLIENTS_PER_DAEMON = 2
+
+
+def psql() -> str:
+    """Debian's psql (scripts/postgres.sh installs the server package, which brings it)."""
+    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
+    if found is None:
+        raise RuntimeError("psql is not installed: run scripts/test.sh, which installs PostgreSQL")
+    return found
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards."""
+    server = os.environ.get("STATEHOUSE_TEST_POSTGRES_URL")
+    if not server:
+        raise RuntimeError(
+            "STATEHOUSE_TEST_POSTGRES_URL is not set: run scripts/test.sh, or start a server with "
+            "'scripts/postgres.sh start DIR' and export the URL it prints"
+        )
+    name = f"statehouse_py_{uuid.uuid4().hex}"
+    subprocess.run([psql(), server, "-qc", f"CREATE DATABASE {name}"], check=True, timeout=60)
+    base = server.rsplit("/", 1)[0]
+    yield f"{base}/{name}?sslmode=disable"
+    subprocess.run([psql(), server, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True, timeout=60)
+
+
+def start_daemons(make_daemon: Callable[..., Daemon], url: str, count: int) -> List[Daemon]:
+    """The first daemon creates the schema and the signing key; the others share both."""
+    first = make_daemon("--backend", "postgres", "--postgres-url", url)
+    key = first.data_dir / "ledger-signing-key.pem"
+    others = [
+        make_daemon("--backend", "postgres", "--postgres-url", url, "--signing-key", str(key)) for _ in range(count - 1)
+    ]
+    return [first, *others]
+
+
+def transfer(client: Statehouse, rng: random.Random) -> None:
+    """Moves a random amount between two random accounts in one interactive transaction, retrying on conflict."""
+    for _ in range(200):  # bounded: conflicts are frequent with 6 clients on 8 accounts, never endless
+        source, target = rng.sample(range(ACCOUNTS), 2)
+        txn = client.begin_transaction()
+        try:
+            balance_from = txn.get("bank", f"acct-{source}").value
+            balance_to = txn.get("bank", f"acct-{target}").value
+            amount = rng.randint(0, balance_from)
+            txn.write("bank", f"acct-{source}", balance_from - amount)
+            txn.write("bank", f"acct-{target}", balance_to + amount)
+            txn.commit()
+            return
+        except ConflictError:
+            continue
+    raise AssertionError("a transfer conflicted 200 times in a row")
+
+
+def test_three_daemons_share_one_log(make_daemon: Callable[..., Daemon], database_url: str) -> None:
+    daemons = start_daemons(make_daemon, database_url, 3)
+    namespace = "bank"
+    clients = [Statehouse(url=daemon.url, namespace=namespace) for daemon in daemons]
+    try:
+        txn = clients[0].begin_transaction()
+        for account in range(ACCOUNTS):
+            txn.write("bank", f"acct-{account}", OPENING_BALANCE)
+        txn.commit()
+
+        seen: Dict[int, List[int]] = {index: [] for index in range(len(daemons))}
+        # The commit_ts of the marker written after the transfers; watchers stop once they delivered it.
+        final: List[int] = []
+
+        def watch(index: int) -> None:
+            with Statehouse(url=daemons[index].url, namespace=namespace) as watcher:
+                with watcher.watch(from_ts=1) as stream:
+                    deadline = time.monotonic() + 120
+                    for event in stream:  # bounded: ends at the marker or the deadline
+                        seen[index].append(event.commit_ts)
+                        if (final and event.commit_ts >= final[0]) or time.monotonic() > deadline:
+                            break
+
+        watchers = [threading.Thread(target=watch, args=(index,)) for index in range(len(daemons))]
+        for thread in watchers:
+            thread.start()
+
+        errors: List[BaseException] = []
+
+        def work(client: Statehouse, seed: int) -> None:
+            rng = random.Random(seed)
+            try:
+                for _ in range(TRANSFERS_PER_CLIENT):
+                    transfer(client, rng)
+            except BaseException as error:  # noqa: BLE001 - reported by the test below
+                errors.append(error)
+
+        workers = [
+            threading.Thread(target=work, args=(clients[index % len(clients)], index))
+            for index in range(len(daemons) * CLIENTS_PER_DAEMON)
+        ]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join(timeout=300)
+        assert not errors, errors
+
+        head = clients[0].head().commit_ts
+        assert head == 1 + len(workers) * TRANSFERS_PER_CLIENT
+        # A marker through another daemon: its commit_ts tells the watchers where to stop.
+        final.append(head + 1)
+        marker = clients[1].begin_transaction()
+        marker.write("marker", "end", True)
+        assert marker.commit() == head + 1
+        for thread in watchers:
+            thread.join(timeout=150)
+        for index in seen:
+            assert seen[index] == list(range(1, head + 2)), f"the watcher on daemon {index} saw {seen[index][:20]}..."
+
+        # Gap-free, and the total is conserved at every commit_ts.
+        balances: Dict[str, int] = {}
+        commit_tss = []
+        for event in clients[2].replay():
+            commit_tss.append(event.commit_ts)
+            for operation in event.operations:
+                if operation.agent_id == "bank":
+                    balances[operation.key] = operation.value
+            if event.commit_ts > 1:
+                assert sum(balances.values()) == ACCOUNTS * OPENING_BALANCE, event.commit_ts
+        assert commit_tss == list(range(1, head + 2))
+        for client in clients:
+            assert client.verify().ok
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_a_killed_daemon_loses_nothing_acknowledged(make_daemon: Callable[..., Daemon], database_url: str) -> None:
+    """SIGKILL one of three daemons under load: the others go on, every acknowledged commit is in the log, and a
+    commit retried on another daemon with the same idempotency key is applied once."""
+    daemons = start_daemons(make_daemon, database_url, 3)
+    namespace = "kill"
+    acknowledged: Dict[str, int] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: List[BaseException] = []
+
+    def write(worker: int) -> None:
+        clients = [Statehouse(url=daemon.url, namespace=namespace, timeout=5.0) for daemon in daemons]
+        try:
+            for step in range(400):  # bounded; the test stops the workers earlier
+                if stop.is_set():
+                    return
+                key = f"w{worker}-{step}"
+                idempotency_key = uuid.uuid4().hex
+                # Each worker starts on its own daemon and moves on when one fails, retrying the same commit.
+                for attempt in range(len(clients) * 3):
+                    client = clients[(worker + attempt) % len(clients)]
+                    try:
+                        result = client.apply([Put("load", key, step)], idempotency_key=idempotency_key)
+                    except StatehouseError:
+                        continue
+                    with lock:
+                        acknowledged[key] = result.commit_ts
+                    break
+                else:
+                    raise AssertionError(f"no daemon took the commit of {key}")
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+        finally:
+            for client in clients:
+                client.close()
+
+    workers = [threading.Thread(target=write, args=(worker,)) for worker in range(6)]
+    for thread in workers:
+        thread.start()
+    while len(acknowledged) < 60 and not errors:  # bounded by the workers' 2,400 commits
+        time.sleep(0.01)
+    daemons[1].kill()
+    with lock:
+        at_kill = len(acknowledged)
+    while len(acknowledged) < at_kill + 120 and not errors and any(thread.is_alive() for thread in workers):
+        time.sleep(0.01)
+    stop.set()
+    for thread in workers:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(acknowledged) >= at_kill + 120, "the surviving daemons did not go on committing"
+
+    with Statehouse(url=daemons[0].url, namespace=namespace) as client:
+        head = client.head().commit_ts
+        written: Dict[str, List[int]] = {}
+        commit_tss = []
+        for event in client.replay():
+            commit_tss.append(event.commit_ts)
+            for operation in event.operations:
+                written.setdefault(operation.key, []).append(event.commit_ts)
+        assert commit_tss == list(range(1, head + 1))
+        for key, commit_ts in acknowledged.items():
+            # Acknowledged means stored, at the commit_ts the client was told, and applied once despite retries.
+            assert written.get(key) == [commit_ts], key
+        assert client.verify().ok
+
+
+def test_a_database_restart_fails_requests_then_they_recover(make_daemon: Callable[..., Daemon]) -> None:
+    """Restart PostgreSQL under load: requests fail with UNAVAILABLE while it is away, then succeed again through the
+    same daemon, and nothing acknowledged is lost."""
+    from statehouse import UnavailableError
+
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "postgres.sh")
+    # Not under tmp_path: as root the server runs as the postgres user, who cannot enter pytest's private directory.
+    server_dir = tempfile.mkdtemp(prefix="statehouse-pg-")
+    os.chmod(server_dir, 0o755)
+    url = subprocess.run(["bash", script, "start", str(server_dir)], check=True, capture_output=True, text=True)
+    try:
+        database = url.stdout.strip().rsplit("/", 1)[0] + "/postgres?sslmode=disable"
+        daemon = make_daemon("--backend", "postgres", "--postgres-url", database, "--postgres-request-timeout", "2")
+        acknowledged: Dict[str, int] = {}
+        unavailable = 0
+        # Commits are retried by the SDK while UNAVAILABLE (30 s by default); 1 s keeps the outage short here.
+        with Statehouse(url=daemon.url, namespace="restart", timeout=10.0, commit_retry_timeout=1.0) as client:
+
+            def write(count: int, prefix: str) -> None:
+                nonlocal unavailable
+                for step in range(count):
+                    key = f"{prefix}-{step}"
+                    try:
+                        acknowledged[key] = client.apply([Put("load", key, step)]).commit_ts
+                    except UnavailableError:
+                        unavailable += 1
+
+            write(20, "before")
+            subprocess.run(["bash", script, "stop", str(server_dir)], check=True, timeout=60)
+            write(3, "away")
+            assert unavailable == 3, "requests while the database is away fail with UNAVAILABLE"
+            subprocess.run(["bash", script, "start", str(server_dir)], check=True, capture_output=True, timeout=60)
+            deadline = time.monotonic() + 60
+            while True:  # bounded: the daemon's pool reconnects within seconds
+                try:
+                    acknowledged["after-0"] = client.apply([Put("load", "after-0", 0)]).commit_ts
+                    break
+                except UnavailableError:
+                    assert time.monotonic() < deadline, "the daemon did not reconnect to the restarted database"
+                    time.sleep(0.2)
+            write(20, "after")
+            head = client.head().commit_ts
+            stored = {op.key: event.commit_ts for event in client.replay() for op in event.operations}
+            assert [event.commit_ts for event in client.replay()] == list(range(1, head + 1))
+            for key, commit_ts in acknowledged.items():
+                assert stored.get(key) == commit_ts, key
+            assert client.verify().ok
+    finally:
+        subprocess.run(["bash", script, "stop", str(server_dir)], check=False, timeout=60)
+        shutil.rmtree(server_dir, ignore_errors=True)
