@@ -291,6 +291,8 @@ let package = Package(
             name: "statehousectl",
             dependencies: [
                 "StatehouseLedger",
+                "StatehouseSQLite",
+                "StatehousePostgres",
                 "StatehouseBuildInfo",
                 "StatehouseModel",
                 "StatehouseClient",

@@ -181,6 +181,8 @@ private struct VersionRows {
     var committedAts: [Int64] = []
     var deleted: [Bool] = []
     var values: [ByteBuffer] = []
+    /// The digest kept for a value the retention policy removed (a store copied with its history); empty for none.
+    var digests: [ByteBuffer] = []
     var expires: [Bool] = []
     var expiresAts: [Int64] = []
 
@@ -195,6 +197,9 @@ private struct VersionRows {
         let deleted = operation.kind == .delete
         self.deleted.append(deleted)
         self.values.append(ByteBuffer(bytes: deleted ? [] : operation.value?.utf8 ?? []))
+        var digest: [UInt8] = []
+        operation.removedValueDigest?.append(to: &digest)
+        self.digests.append(ByteBuffer(bytes: digest))
         self.expires.append(operation.expiresAt != nil)
         self.expiresAts.append(operation.expiresAt ?? 0)
     }
@@ -203,15 +208,16 @@ private struct VersionRows {
         try await connection.query(
             """
             INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                                            value, expires_at)
+                                            value, value_digest, expires_at)
             SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                CASE WHEN deleted THEN NULL ELSE value END, CASE WHEN expires THEN expires_at END
+                CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
+                CASE WHEN expires THEN expires_at END
             FROM unnest(\(self.namespaceIDs)::bigint[], \(self.commitTSs)::bigint[], \(self.indexes)::int[],
                         \(self.agentIDs)::text[], \(self.keys)::text[], \(self.versions)::bigint[],
                         \(self.committedAts)::bigint[], \(self.deleted)::boolean[], \(self.values)::bytea[],
-                        \(self.expires)::boolean[], \(self.expiresAts)::bigint[])
-                AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, expires,
-                     expires_at)
+                        \(self.digests)::bytea[], \(self.expires)::boolean[], \(self.expiresAts)::bigint[])
+                AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
+                     expires, expires_at)
             """, logger: logger)
     }
 }
