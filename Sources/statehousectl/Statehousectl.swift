@@ -23,7 +23,8 @@ struct Statehousectl: AsyncParsableCommand {
             Agents.self, Namespaces.self, Replay.self, Tail.self, Inspect.self, Dump.self, Load.self, Verify.self,
             Bench.self, LedgerKeyCommand.self, Audit.self, StateCommand.self, AgentCommand.self, SnapshotCommand.self,
             Restore.self, Fork.self, Diff.self, EventCommand.self, Events.self, SessionCommand.self, TaskCommand.self,
-            Search.self, Backup.self, Export.self, Import.self, Migrate.self, RetentionCommand.self, Compact.self, MCPCommand.self,
+            Search.self, Backup.self, Export.self, Import.self, Migrate.self, RetentionCommand.self, Compact.self,
+            MCPCommand.self,
             TokenCommand.self, WhoAmI.self, CaptureCommand.self, ProvenanceCommand.self, RunCommand.self,
             Advisory.self, ManifestCommand.self, ArtifactCommand.self,
         ]
