@@ -104,20 +104,46 @@ public final class PostgresBackend: Sendable {
         }
     }
 
-    /// Runs `body`, failing with UNAVAILABLE once `timeout` passed (the body is cancelled: a request waiting for a
-    /// connection leaves the pool's queue).
+    /// Runs `body`, failing with UNAVAILABLE once `timeout` passed, whether or not the body notices: it is cancelled
+    /// and left to finish on its own. (A task group would wait for it, and a statement on a connection that broke in
+    /// the middle of a startup exchange was seen to hang there, holding the commit pipeline.)
     static func withinDeadline<Result: Sendable>(
         _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        try await withThrowingTaskGroup(of: Result.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw StatehouseError.unavailable(
-                    "PostgreSQL did not answer within \(timeout.components.seconds) s while \(what)")
+        let work = Task { try await body() }
+        let answered = OnceFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+                let answer: @Sendable (Swift.Result<Result, any Error>) -> Void = { result in
+                    if answered.claim() { continuation.resume(with: result) }
+                }
+                Task {
+                    let result = await work.result
+                    answer(result)
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    work.cancel()
+                    answer(
+                        .failure(
+                            StatehouseError.unavailable(
+                                "PostgreSQL did not answer within \(timeout.components.seconds) s while \(what)")))
+                }
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        } onCancel: {
+            work.cancel()
+        }
+    }
+}
+
+/// True for the first caller of ``claim()`` only.
+private final class OnceFlag: Sendable {
+    private let claimed = Mutex(false)
+
+    func claim() -> Bool {
+        self.claimed.withLock { claimed in
+            defer { claimed = true }
+            return !claimed
         }
     }
 }

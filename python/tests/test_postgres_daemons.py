@@ -12,10 +12,13 @@ import json
 import os
 import random
 import shutil
+import socket
+import struct
 import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List
@@ -334,3 +337,132 @@ def test_migrate_copies_a_sqlite_store_that_then_serves_the_same(
     # 'alpha' moved on in PostgreSQL, so it is not this store's log any more: refused, and 'beta' is unchanged.
     assert again.returncode != 0
     assert "already holds" in again.stderr
+
+
+class CuttableProxy:
+    """A TCP proxy on loopback between a daemon and PostgreSQL whose connections can be cut at once (RST), as a network
+    drop would; new connections are forwarded again right after."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.sockets: List[socket.socket] = []
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        """Resets every connection in both directions, whatever is in flight."""
+        with self.lock:
+            sockets, self.sockets = self.sockets, []
+        for sock in sockets:
+            # Shut down first: it wakes the pump blocked in recv on this socket (closing alone would not, and the
+            # descriptor could be handed to a new connection the old pump would then read from); then close without
+            # lingering, so that the peer gets a reset.
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+
+    def close(self) -> None:
+        self.closed = True
+        self.listener.close()
+        self.cut()
+
+
+def test_a_network_drop_mid_commit_leaves_no_partial_commit(
+    make_daemon: Callable[..., Daemon], database_url: str
+) -> None:
+    """Cut the daemon's connections to PostgreSQL again and again under load: a commit is stored whole or not at all,
+    every acknowledged one is there once, and the log stays gap-free and verifies."""
+    parsed = urllib.parse.urlsplit(database_url)
+    proxy = CuttableProxy(parsed.hostname or "127.0.0.1", parsed.port or 5432)
+    try:
+        through_proxy = database_url.replace(f":{parsed.port}/", f":{proxy.port}/")
+        daemon = make_daemon(
+            "--backend", "postgres", "--postgres-url", through_proxy, "--postgres-request-timeout", "3"
+        )
+        acknowledged: Dict[str, int] = {}
+        errors: List[BaseException] = []
+        lock = threading.Lock()
+
+        def write(worker: int) -> None:
+            with Statehouse(url=daemon.url, namespace="drops", commit_retry_timeout=2.0) as client:
+                try:
+                    for step in range(60):
+                        key = f"w{worker}-{step}"
+                        idempotency_key = uuid.uuid4().hex
+                        operations = [Put("load", f"{key}/{part}", step) for part in range(3)]
+                        for _ in range(20):  # bounded retries of the same commit
+                            try:
+                                result = client.apply(operations, idempotency_key=idempotency_key)
+                            except StatehouseError:
+                                time.sleep(0.1)
+                                continue
+                            with lock:
+                                acknowledged[key] = result.commit_ts
+                            break
+                        else:
+                            raise AssertionError(f"{key} never committed")
+                except BaseException as error:  # noqa: BLE001 - reported by the test
+                    errors.append(error)
+
+        workers = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
+        for thread in workers:
+            thread.start()
+        for _ in range(5):  # five drops while commits are in flight
+            time.sleep(0.4)
+            proxy.cut()
+        for thread in workers:
+            thread.join(timeout=300)
+        assert not errors, errors
+        assert len(acknowledged) == 4 * 60
+
+        with Statehouse(url=daemon.url, namespace="drops") as client:
+            head = client.head().commit_ts
+            events = list(client.replay())
+            assert [event.commit_ts for event in events] == list(range(1, head + 1))
+            for event in events:
+                # Whole or nothing: every stored commit has its three writes.
+                assert len(event.operations) == 3, event.commit_ts
+            stored = {op.key.rsplit("/", 1)[0]: event.commit_ts for event in events for op in event.operations}
+            assert len(events) == len(acknowledged), "a retried commit was applied twice"
+            for key, commit_ts in acknowledged.items():
+                assert stored.get(key) == commit_ts, key
+            assert client.verify().ok
+    finally:
+        proxy.close()
