@@ -466,3 +466,17 @@ def test_a_network_drop_mid_commit_leaves_no_partial_commit(
             assert client.verify().ok
     finally:
         proxy.close()
+
+
+def test_the_database_password_is_never_logged(make_daemon: Callable[..., Daemon], database_url: str) -> None:
+    """A password in the URL (the test server trusts loopback, so any password is accepted) appears nowhere in the
+    daemon's log, which names the database by its URL without it."""
+    password = f"pw-{uuid.uuid4().hex}"
+    with_password = database_url.replace("postgres://statehouse@", f"postgres://statehouse:{password}@")
+    daemon = make_daemon("--backend", "postgres", "--postgres-url", with_password, "--log-level", "debug")
+    with Statehouse(url=daemon.url, namespace="secret") as client:
+        client.apply([Put("a", "k", 1)])
+    daemon.stop()
+    log = daemon.log_path.read_text(errors="replace")  # all of it (Daemon.log() keeps the end)
+    assert "PostgreSQL store opened" in log
+    assert password not in log
