@@ -184,7 +184,11 @@ final class CommitPipeline: Sendable {
                 pending.waiter.resume(with: result)
             }
         } catch {
-            if batch.count > 1 {
+            // The store being unreachable is no transaction's fault: retrying each alone would only wait out the same
+            // failure once per transaction, holding every commit queued behind them.
+            let unreachable: Bool
+            if case .unavailable? = error as? StatehouseError { unreachable = true } else { unreachable = false }
+            if batch.count > 1, !unreachable {
                 // One transaction may have made the whole storage transaction fail; retry each alone so that it
                 // fails alone.
                 self.logger.warning(
@@ -194,8 +198,11 @@ final class CommitPipeline: Sendable {
                     ])
                 for pending in batch { await self.apply([pending]) }
             } else {
-                self.record(.failure(error), of: batch[0], now: self.clock.monotonicNanoseconds())
-                batch[0].waiter.resume(with: .failure(error))
+                let now = self.clock.monotonicNanoseconds()
+                for pending in batch {
+                    self.record(.failure(error), of: pending, now: now)
+                    pending.waiter.resume(with: .failure(error))
+                }
             }
         }
     }

@@ -64,8 +64,10 @@ final class WatchHub: Sendable {
         try self.state.withLock { state in
             if let error = state.closedError { throw error }
             state.subscribers[subscriber.namespace, default: [:]][ObjectIdentifier(subscriber)] = subscriber
+            // Under the lock: the sequencer must learn of the registration before any input that finds the namespace
+            // watched, or it would take that input as the namespace's start and skip what this watcher needs.
+            self.sequencer?.submit(.watching(namespace: subscriber.namespace, from: from))
         }
-        self.sequencer?.submit(.watching(namespace: subscriber.namespace, from: from))
     }
 
     /// Publishes durable events this daemon committed, in commit order: straight to the subscribers of their

@@ -84,7 +84,15 @@ public final class WatchSubscription: AsyncSequence {
                 if page.count < self.pageSize {
                     // Near the head: register (once) and read once more, then go live.
                     if self.phase == .catchingUp {
-                        try self.hub.register(self.subscriber, from: self.nextCommitTS)
+                        // The first commit_ts this watcher needs from the hub. With a shared log the sequencer reads
+                        // from there what it has not delivered: for a watch filtered to one agent, `nextCommitTS` can
+                        // be far behind the head (the agent's last event), so take the head read now instead; the
+                        // storage read after registering covers everything up to it.
+                        var from = self.nextCommitTS
+                        if self.hub.sequencer != nil {
+                            from = Swift.max(from, try await self.backend.head(namespace: self.namespace).commitTS + 1)
+                        }
+                        try self.hub.register(self.subscriber, from: from)
                         self.registered = true
                         self.phase = .registeredCatchingUp
                     } else {

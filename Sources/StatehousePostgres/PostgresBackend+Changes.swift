@@ -30,10 +30,16 @@ extension PostgresBackend: SharedLogStorage {
                 }
             }
             let poller = Task {
+                // Only heads that moved since the last poll: an unchanged namespace is no news, and a sequencer busy
+                // reading must not find thousands of repeats queued behind it.
+                var known: [String: CommitTS] = [:]
                 while !Task.isCancelled {
                     do {
                         try await Task.sleep(for: Self.pollInterval)
-                        for head in try await self.allHeads() { continuation.yield(head) }
+                        for head in try await self.allHeads() where known[head.namespace] != head.commitTS {
+                            known[head.namespace] = head.commitTS
+                            continuation.yield(head)
+                        }
                     } catch is CancellationError {
                         break
                     } catch {

@@ -66,28 +66,35 @@ extension PostgresBackend {
     func events(_ query: EventQuery, on connection: PostgresConnection) async throws -> [Event] {
         guard query.limit > 0, query.fromCommitTS <= query.toCommitTS else { return [] }
         // One statement: the events and their operations from one snapshot. An event matches when one of its
-        // operations does; only matching operations are returned, as from SQLite.
+        // operations does; only matching operations are returned, as from SQLite. The page's commit_ts values come
+        // first (a scan of the versions' primary key in commit order that stops at `limit` distinct ones), with the
+        // namespace's id an uncorrelated scalar subquery, so the page is computed once (correlated, it ran once per
+        // event of the range, and a page read near the start of a long log scanned to its end).
         let prefix = query.keyPrefix ?? ""
+        let from = PostgresColumns.bound(query.fromCommitTS)
+        // Without a filter every commit_ts matches, so the page cannot reach past `from + limit - 1`.
+        let unfiltered = query.agentID == nil && prefix.isEmpty
+        let pageEnd = from > Int64.max - Int64(query.limit) ? Int64.max : from + Int64(query.limit) - 1
+        let to =
+            unfiltered ? min(PostgresColumns.bound(query.toCommitTS), pageEnd) : PostgresColumns.bound(query.toCommitTS)
         let rows = try await connection.query(
             """
+            WITH n AS MATERIALIZED (
+                SELECT id FROM statehouse_namespaces WHERE name = \(query.namespace)
+            ), page AS MATERIALIZED (
+                SELECT DISTINCT f.commit_ts FROM statehouse_versions f
+                WHERE f.ns_id = (SELECT id FROM n) AND f.commit_ts BETWEEN \(from) AND \(to)
+                  AND (\(query.agentID == nil) OR f.agent_id = \(query.agentID ?? ""))
+                  AND starts_with(f.key, \(prefix))
+                ORDER BY f.commit_ts LIMIT \(query.limit)
+            )
             SELECT e.commit_ts, e.txn_id, e.committed_at, e.metadata, e.prev_hash, e.hash,
                    v.agent_id, v.key, v.deleted, v.value, v.version, v.expires_at, v.value_digest
-            FROM statehouse_namespaces n
-            JOIN statehouse_events e ON e.ns_id = n.id
+            FROM page
+            JOIN statehouse_events e ON e.ns_id = (SELECT id FROM n) AND e.commit_ts = page.commit_ts
             JOIN statehouse_versions v ON v.ns_id = e.ns_id AND v.commit_ts = e.commit_ts
-            WHERE n.name = \(query.namespace)
-              AND e.commit_ts BETWEEN \(PostgresColumns.bound(query.fromCommitTS))
-                                  AND \(PostgresColumns.bound(query.toCommitTS))
-              AND (\(query.agentID == nil) OR v.agent_id = \(query.agentID ?? ""))
+            WHERE (\(query.agentID == nil) OR v.agent_id = \(query.agentID ?? ""))
               AND starts_with(v.key, \(prefix))
-              AND e.commit_ts IN (
-                  SELECT DISTINCT f.commit_ts FROM statehouse_versions f
-                  WHERE f.ns_id = n.id
-                    AND f.commit_ts BETWEEN \(PostgresColumns.bound(query.fromCommitTS))
-                                        AND \(PostgresColumns.bound(query.toCommitTS))
-                    AND (\(query.agentID == nil) OR f.agent_id = \(query.agentID ?? ""))
-                    AND starts_with(f.key, \(prefix))
-                  ORDER BY f.commit_ts LIMIT \(query.limit))
             ORDER BY e.commit_ts, v.op_index
             """, logger: self.logger)
         var events: [Event] = []

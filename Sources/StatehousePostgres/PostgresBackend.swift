@@ -43,7 +43,15 @@ public final class PostgresBackend: Sendable {
         settings: PostgresConnectionSettings, clock: any StatehouseClock = SystemClock(), searchState: Bool = false,
         requestTimeout: Duration = .seconds(30), logger: Logger
     ) async throws {
-        self.client = PostgresClient(configuration: settings.clientConfiguration(), backgroundLogger: logger)
+        var configuration = settings.clientConfiguration()
+        // A transaction its daemon gave up on (past the request timeout, or on a connection that broke) must not keep
+        // a namespace's head locked for every daemon: waits for a lock end at the request timeout, and a transaction
+        // left idle ends at twice that.
+        let milliseconds = requestTimeout.components.seconds * 1000
+        configuration.options.additionalStartupParameters += [
+            ("lock_timeout", "\(milliseconds)"), ("idle_in_transaction_session_timeout", "\(2 * milliseconds)"),
+        ]
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         self.clock = clock
         self.searchState = searchState
@@ -117,17 +125,18 @@ public final class PostgresBackend: Sendable {
                 let answer: @Sendable (Swift.Result<Result, any Error>) -> Void = { result in
                     if answered.claim() { continuation.resume(with: result) }
                 }
-                Task {
-                    let result = await work.result
-                    answer(result)
-                }
-                Task {
-                    try? await Task.sleep(for: timeout)
+                let timer = Task {
+                    try await Task.sleep(for: timeout)
                     work.cancel()
                     answer(
                         .failure(
                             StatehouseError.unavailable(
                                 "PostgreSQL did not answer within \(timeout.components.seconds) s while \(what)")))
+                }
+                Task {
+                    let result = await work.result
+                    timer.cancel()  // a finished request must not keep a sleeping timer (and its result) around
+                    answer(result)
                 }
             }
         } onCancel: {

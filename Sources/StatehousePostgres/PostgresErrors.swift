@@ -25,7 +25,14 @@ public enum PostgresErrors {
             return error
         case let error as PSQLError:
             if let message = error.serverInfo?[.message] {
-                let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                let code = error.serverInfo?[.sqlState]
+                let state = code.map { " (SQLSTATE \($0))" } ?? ""
+                // A broken integrity constraint (class 23) is a fault of what was written, not of the database
+                // being away: not UNAVAILABLE, so that a commit batch is retried transaction by transaction and
+                // the one at fault fails alone.
+                if code?.hasPrefix("23") == true {
+                    return StatehouseError.internalError("PostgreSQL refused \(what): \(message)\(state)")
+                }
                 return StatehouseError.unavailable("PostgreSQL refused \(what): \(message)\(state)")
             }
             return StatehouseError.unavailable("PostgreSQL could not be reached while \(what) (\(error.code))")

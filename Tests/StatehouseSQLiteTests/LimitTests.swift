@@ -106,7 +106,9 @@ struct LimitTests {
                     AtomicCommit(operations: operations + [.put(agentID: "a", key: "extra", value: json("1"))])
                 )
             }
-            let txn = try engine.beginTransaction()
+            // The longest timeout: this is about the operation limit, and on a loaded machine (PostgreSQL, a debug
+            // build, every suite at once) the 10,000-write commits before this one have taken over 30 s.
+            let txn = try engine.beginTransaction(timeout: .seconds(600))
             for index in 0..<limit {
                 try engine.put(txnID: txn.txnID, agentID: "b", key: "k\(index)", value: json("1"))
             }
