@@ -9,6 +9,21 @@ public struct SearchQuery: Sendable, Hashable {
         case event
         /// A commit's actor, reason and tags.
         case commit
+
+        /// The number both stores keep for a document's kind (`search_docs.kind`).
+        package var storedCode: Int {
+            switch self {
+            case .state: 1
+            case .event: 2
+            case .commit: 3
+            }
+        }
+
+        /// The kind of a stored code; `nil` for one no build wrote.
+        package init?(storedCode: Int) {
+            guard let kind = Self.allCases.first(where: { $0.storedCode == storedCode }) else { return nil }
+            self = kind
+        }
     }
 
     /// In SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, NEAR(…).

@@ -6,17 +6,6 @@ public import StatehouseModel
 
 /// Proofs from the stored tree (docs/architecture.md, "Proofs"), each from one snapshot.
 extension PostgresBackend {
-    /// `requested`, or the whole log when `nil`; refused beyond the end of the log.
-    static func treeSize(_ requested: UInt64?, head: LogHead, what: String) throws -> UInt64 {
-        guard let requested else { return head.commitTS }
-        guard requested <= head.commitTS else {
-            throw StatehouseError.invalidArgument(
-                "\(what) \(requested) is beyond the end of the log of namespace '\(head.namespace)' "
-                    + "(it has \(head.commitTS) events)")
-        }
-        return requested
-    }
-
     /// The head and id of a namespace that has commits; proofs of an empty log do not exist.
     private func provable(
         _ namespace: String, on connection: PostgresConnection
@@ -36,7 +25,7 @@ extension PostgresBackend {
     {
         try await self.snapshot("making an inclusion proof") { connection in
             let found = try await self.provable(namespace, on: connection)
-            let size = try Self.treeSize(treeSize, head: found.head, what: "tree size")
+            let size = try found.head.treeSize(treeSize, what: "tree size")
             guard commitTS >= 1, commitTS <= size else {
                 throw StatehouseError.invalidArgument(
                     "commit_ts \(commitTS) is not in the tree of size \(size) of namespace '\(namespace)' "
@@ -75,7 +64,7 @@ extension PostgresBackend {
         namespace: String, namespaceID: Int64, head: LogHead, oldSize: UInt64, newSize: UInt64?,
         on connection: PostgresConnection
     ) async throws -> ConsistencyProof {
-        let size = try Self.treeSize(newSize, head: head, what: "new tree size")
+        let size = try head.treeSize(newSize, what: "new tree size")
         guard oldSize <= size else {
             throw StatehouseError.invalidArgument(
                 "the old tree size \(oldSize) is larger than the new tree size \(size) of namespace '\(namespace)'")
@@ -91,10 +80,10 @@ extension PostgresBackend {
     public func treePrefix(namespace: String, size: UInt64) async throws -> [EventHash] {
         try await self.snapshot("reading a tree's frontier") { connection in
             guard let found = try await self.namespace(namespace, on: connection) else {
-                _ = try Self.treeSize(size, head: .empty(namespace), what: "tree size")
+                _ = try LogHead.empty(namespace).treeSize(size, what: "tree size")
                 return []
             }
-            let size = try Self.treeSize(size, head: found.head, what: "tree size")
+            let size = try found.head.treeSize(size, what: "tree size")
             return try await PostgresMerkleNodes.frontier(
                 size: size, namespaceID: found.id, on: connection, logger: self.logger
             ).subtrees.map(\.hash)

@@ -21,13 +21,6 @@ extension PostgresBackend {
         return record
     }
 
-    /// The error of a read that needs a value the retention policy removed (the engine adds the policy it keeps).
-    static func removedVersion(_ record: StateRecord) -> StatehouseError {
-        .failedPrecondition(
-            "version \(record.version) of agent '\(record.agentID.prefix(64))' key '\(record.key.prefix(64))' was "
-                + "removed by the retention policy")
-    }
-
     /// The namespace's id and head in the current snapshot; `nil` for one without commits.
     func namespace(_ name: String, on connection: PostgresConnection) async throws -> (id: Int64, head: LogHead)? {
         let rows = try await connection.query(
@@ -119,16 +112,10 @@ extension PostgresBackend {
                 records.append(.missing(agentID: agentID, key: key))
                 continue
             }
-            var record = Self.record(
-                (version, deleted, value, commitTS, committedAt, expiresAt, removed), agentID: agentID, key: key)
-            // A put whose expiry has passed at the read's point reads as a delete of that version.
-            if let expiresAt = record.expiresAt, !record.deleted, expiresAt <= (atCommit == nil ? now : pointTime ?? 0)
-            {
-                record.value = nil
-                record.deleted = true
-                record.valueRemoved = false
-            }
-            if record.valueRemoved { throw Self.removedVersion(record) }
+            let record = Self.record(
+                (version, deleted, value, commitTS, committedAt, expiresAt, removed), agentID: agentID, key: key
+            ).read(at: atCommit == nil ? now : pointTime ?? 0)
+            if record.valueRemoved { throw record.removedByRetention }
             records.append(record)
         }
         return records
@@ -162,7 +149,7 @@ extension PostgresBackend {
                     "key '\(key.prefix(64))' has no version \(version); its latest version is \(latest.version)")
             }
         }
-        if let record = found, record.valueRemoved { throw Self.removedVersion(record) }
+        if let record = found, record.valueRemoved { throw record.removedByRetention }
         return found ?? .missing(agentID: agentID, key: key)
     }
 
@@ -171,7 +158,7 @@ extension PostgresBackend {
     private func unexpired(
         _ record: StateRecord, at commitTS: CommitTS?, namespaceID: Int64, on connection: PostgresConnection
     ) async throws -> StateRecord {
-        guard let expiresAt = record.expiresAt, !record.deleted else { return record }
+        guard record.expiresAt != nil, !record.deleted else { return record }
         var pointTime = self.clock.wallMicroseconds()
         if let commitTS {
             let rows = try await connection.query(
@@ -186,12 +173,7 @@ extension PostgresBackend {
             }
             pointTime = found
         }
-        guard expiresAt <= pointTime else { return record }
-        var expired = record
-        expired.value = nil
-        expired.deleted = true
-        expired.valueRemoved = false
-        return expired
+        return record.read(at: pointTime)
     }
 
     /// The newest version of a key, or the newest at or before `atCommit`: a key's versions and their commit_ts rise
@@ -302,18 +284,12 @@ extension PostgresBackend {
                     count += 1
                     cursor = key
                     guard let version, let deleted, let commitTS, let committedAt, let removed else { continue }
-                    var record = Self.record(
+                    let record = Self.record(
                         (version, deleted, value, commitTS, committedAt, expiresAt, removed), agentID: agentID,
-                        key: key)
-                    if let expiresAt = record.expiresAt, !record.deleted,
-                        expiresAt <= (atCommit == nil ? self.clock.wallMicroseconds() : pointTime ?? Int64.max)
-                    {
-                        record.value = nil
-                        record.deleted = true
-                        record.valueRemoved = false
-                    }
+                        key: key
+                    ).read(at: atCommit == nil ? self.clock.wallMicroseconds() : pointTime ?? Int64.max)
                     guard keep(record) else { continue }
-                    if record.valueRemoved { throw Self.removedVersion(record) }
+                    if record.valueRemoved { throw record.removedByRetention }
                     records.append(record)
                     if records.count == limit { break }
                 }

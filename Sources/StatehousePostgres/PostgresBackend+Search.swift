@@ -83,7 +83,7 @@ extension PostgresBackend {
     public func search(namespace: String, _ query: SearchQuery, offset: Int, limit: Int) async throws -> [SearchHit] {
         guard let tsquery = try PostgresSearchQuery(query.text).tsquery, limit > 0 else { return [] }
         let kinds = (query.kinds.isEmpty ? Set(SearchQuery.Kind.allCases) : query.kinds).map {
-            PostgresSearchIndex.Kind($0).rawValue
+            Int16($0.storedCode)
         }
         let trimmed = " \t\r\n" + PostgresSearchIndex.separators
         return try await self.read("searching") { connection in
@@ -133,7 +133,7 @@ extension PostgresBackend {
             {
                 hits.append(
                     SearchHit(
-                        kind: PostgresSearchIndex.Kind(rawValue: row.0)?.model ?? .state, score: Double(row.1),
+                        kind: SearchQuery.Kind(storedCode: Int(row.0)) ?? .state, score: Double(row.1),
                         snippet: row.2, commitTS: PostgresColumns.uint(row.3), committedAt: row.4, agentID: row.5,
                         key: row.6, version: row.7.map(PostgresColumns.uint), eventID: row.8, type: row.9,
                         sessionID: row.10, actor: row.11))

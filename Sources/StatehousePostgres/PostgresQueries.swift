@@ -4,6 +4,14 @@ import StatehouseModel
 
 /// Queries more than one part of the backend runs.
 enum PostgresQueries {
+    /// A stored commit's result with its idempotency key: the columns ``decode(_:)`` reads, before a WHERE on `e`.
+    private static let storedCommits = """
+        SELECT e.txn_id, n.name, e.commit_ts, e.committed_at, e.hash, e.idempotency_key, e.request_digest,
+            ARRAY(SELECT version FROM statehouse_versions v WHERE v.ns_id = e.ns_id AND v.commit_ts = e.commit_ts
+                  ORDER BY v.op_index)
+        FROM statehouse_events e JOIN statehouse_namespaces n ON n.id = e.ns_id
+        """
+
     struct StoredCommit {
         var result: CommitResult
         var idempotencyKey: String?
@@ -17,10 +25,7 @@ enum PostgresQueries {
         try await self.decode(
             connection.query(
                 """
-                SELECT e.txn_id, n.name, e.commit_ts, e.committed_at, e.hash, e.idempotency_key, e.request_digest,
-                    ARRAY(SELECT version FROM statehouse_versions v WHERE v.ns_id = e.ns_id AND v.commit_ts = e.commit_ts
-                          ORDER BY v.op_index)
-                FROM statehouse_events e JOIN statehouse_namespaces n ON n.id = e.ns_id
+                \(unescaped: Self.storedCommits)
                 WHERE e.txn_id = ANY(\(txnIDs)::text[])
                 """, logger: logger))
     }
@@ -32,10 +37,7 @@ enum PostgresQueries {
         try await self.decode(
             connection.query(
                 """
-                SELECT e.txn_id, n.name, e.commit_ts, e.committed_at, e.hash, e.idempotency_key, e.request_digest,
-                    ARRAY(SELECT version FROM statehouse_versions v WHERE v.ns_id = e.ns_id AND v.commit_ts = e.commit_ts
-                          ORDER BY v.op_index)
-                FROM statehouse_events e JOIN statehouse_namespaces n ON n.id = e.ns_id
+                \(unescaped: Self.storedCommits)
                 WHERE e.ns_id = \(namespaceID) AND e.idempotency_key = ANY(\(idempotencyKeys)::text[])
                 """, logger: logger))
     }

@@ -19,29 +19,6 @@ import StatehouseModel
 /// and none for a batch with nothing to index. The statement's parts see the table as it was before it, so a row the
 /// same batch would add and then remove (an event key written twice in one batch) is never added.
 enum PostgresSearchIndex {
-    /// What a document was made from (`statehouse_search_docs.kind`), as SQLite numbers them.
-    enum Kind: Int16 {
-        case state = 1
-        case event = 2
-        case commit = 3
-
-        init(_ kind: SearchQuery.Kind) {
-            switch kind {
-            case .state: self = .state
-            case .event: self = .event
-            case .commit: self = .commit
-            }
-        }
-
-        var model: SearchQuery.Kind {
-            switch self {
-            case .state: .state
-            case .event: .event
-            case .commit: .commit
-            }
-        }
-    }
-
     /// The characters that separate words besides white space, both in documents (the schema's `body_vector` turns
     /// them into spaces before PostgreSQL's parser sees the text) and in queries (``PostgresSearchQuery``): ASCII
     /// punctuation and the common Unicode quotes and dashes.
@@ -236,12 +213,12 @@ private struct DocumentRows {
     var bodies: [String] = []
 
     mutating func add(
-        _ kind: PostgresSearchIndex.Kind, namespaceID: Int64, commitTS: CommitTS, at: Microseconds,
+        _ kind: SearchQuery.Kind, namespaceID: Int64, commitTS: CommitTS, at: Microseconds,
         agentID: String? = nil, key: String? = nil, version: Version? = nil, eventID: String? = nil,
         type: String? = nil, sessionID: String? = nil, actor: String? = nil, body: String
     ) {
         self.namespaceIDs.append(namespaceID)
-        self.kinds.append(kind.rawValue)
+        self.kinds.append(Int16(kind.storedCode))
         self.agentIDs.append(PostgresSearchIndex.text(agentID ?? ""))
         self.keys.append(PostgresSearchIndex.text(key ?? ""))
         self.versions.append(PostgresColumns.int(version ?? 0))

@@ -5,7 +5,7 @@ extension SQLiteReader {
     /// The tree of the first `size` events (the whole log when `nil`); call inside ``snapshot(_:)``.
     func treeHead(namespace: String, size: UInt64?) throws -> TreeHead {
         let head = try self.head(namespace: namespace)
-        let size = try Self.treeSize(size, head: head, what: "tree size")
+        let size = try head.treeSize(size, what: "tree size")
         guard size > 0, let namespaceID = try self.namespaceID(namespace) else {
             return TreeHead(namespace: namespace, treeSize: 0, rootHash: MerkleTree.emptyRoot)
         }
@@ -22,7 +22,7 @@ extension SQLiteReader {
     /// Call inside ``snapshot(_:)``.
     func inclusionProof(namespace: String, commitTS: CommitTS, treeSize: UInt64?) throws -> InclusionProof {
         let (head, namespaceID) = try self.provableNamespace(namespace)
-        let size = try Self.treeSize(treeSize, head: head, what: "tree size")
+        let size = try head.treeSize(treeSize, what: "tree size")
         guard commitTS >= 1, commitTS <= size else {
             throw StatehouseError.invalidArgument(
                 "commit_ts \(commitTS) is not in the tree of size \(size) of namespace '\(namespace)' "
@@ -45,7 +45,7 @@ extension SQLiteReader {
     /// Call inside ``snapshot(_:)``.
     func consistencyProof(namespace: String, oldSize: UInt64, newSize: UInt64?) throws -> ConsistencyProof {
         let (head, namespaceID) = try self.provableNamespace(namespace)
-        let size = try Self.treeSize(newSize, head: head, what: "new tree size")
+        let size = try head.treeSize(newSize, what: "new tree size")
         guard oldSize <= size else {
             throw StatehouseError.invalidArgument(
                 "the old tree size \(oldSize) is larger than the new tree size \(size) of namespace '\(namespace)'")
@@ -89,7 +89,7 @@ extension SQLiteReader {
     /// Call inside ``snapshot(_:)``.
     func treePrefix(namespace: String, size: UInt64) throws -> [EventHash] {
         let head = try self.head(namespace: namespace)
-        let size = try Self.treeSize(size, head: head, what: "tree size")
+        let size = try head.treeSize(size, what: "tree size")
         guard size > 0, let namespaceID = try self.namespaceID(namespace) else { return [] }
         let frontier = try MerkleFrontier(
             size: size,
@@ -131,16 +131,5 @@ extension SQLiteReader {
             throw StatehouseError.notFound("namespace '\(namespace)' has no commits")
         }
         return (head, namespaceID)
-    }
-
-    /// `requested`, or the whole log when `nil`; refused beyond the end of the log.
-    static func treeSize(_ requested: UInt64?, head: LogHead, what: String) throws -> UInt64 {
-        guard let requested else { return head.commitTS }
-        guard requested <= head.commitTS else {
-            throw StatehouseError.invalidArgument(
-                "\(what) \(requested) is beyond the end of the log of namespace '\(head.namespace)' "
-                    + "(it has \(head.commitTS) events)")
-        }
-        return requested
     }
 }

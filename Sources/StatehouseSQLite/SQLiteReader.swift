@@ -151,30 +151,18 @@ final class SQLiteReader: SQLiteConnectionOwner {
                 )
             }
         }
-        if let record = found, record.valueRemoved { throw Self.removedVersion(record) }
+        if let record = found, record.valueRemoved { throw record.removedByRetention }
         return found ?? .missing(agentID: agentID, key: key)
-    }
-
-    /// The error of a read that needs a value the retention policy removed; the engine adds the policy it keeps.
-    static func removedVersion(_ record: StateRecord) -> StatehouseError {
-        .failedPrecondition(
-            "version \(record.version) of agent '\(record.agentID.prefix(64))' key '\(record.key.prefix(64))' was "
-                + "removed by the retention policy")
     }
 
     /// A put whose expiry has passed at the read's point reads as a delete of that version: at the latest state the
     /// point's time is now, as of a commit_ts it is that commit's time.
     private func unexpired(_ record: StateRecord, at commitTS: CommitTS?, namespaceID: Int64) throws -> StateRecord {
-        guard let expiresAt = record.expiresAt, !record.deleted else { return record }
+        guard record.expiresAt != nil, !record.deleted else { return record }
         let pointTime =
             try commitTS.map { try self.committedAt(namespaceID: namespaceID, commitTS: $0) }
             ?? self.clock.wallMicroseconds()
-        guard expiresAt <= pointTime else { return record }
-        var expired = record
-        expired.value = nil
-        expired.deleted = true
-        expired.valueRemoved = false
-        return expired
+        return record.read(at: pointTime)
     }
 
     private func committedAt(namespaceID: Int64, commitTS: CommitTS) throws -> Microseconds {
@@ -320,7 +308,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
             else { continue }
             let record = try self.unexpired(found, at: atCommit, namespaceID: namespaceID)
             guard keep(record) else { continue }
-            if record.valueRemoved { throw Self.removedVersion(record) }
+            if record.valueRemoved { throw record.removedByRetention }
             records.append(record)
         }
         return records
@@ -421,7 +409,7 @@ final class SQLiteReader: SQLiteConnectionOwner {
             else { throw StatehouseError.dataCorruption(commitTS: 0, reason: "a version of a key is missing") }
             let record = try self.unexpired(stored, at: atCommit, namespaceID: namespaceID)
             guard !record.deleted else { continue }
-            if record.valueRemoved { throw Self.removedVersion(record) }
+            if record.valueRemoved { throw record.removedByRetention }
             records.append(record)
             if records.count == limit { break }
         }

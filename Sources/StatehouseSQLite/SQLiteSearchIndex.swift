@@ -6,31 +6,9 @@ import StatehouseCore
 /// metadata), one per commit with metadata. Old versions stay indexed; a query leaves them out unless it asks for
 /// history (a key's current version is the last entry of `versions_by_key`).
 enum SQLiteSearchIndex {
-    enum Kind: Int64 {
-        case state = 1
-        case event = 2
-        case commit = 3
-
-        init(_ kind: SearchQuery.Kind) {
-            switch kind {
-            case .state: self = .state
-            case .event: self = .event
-            case .commit: self = .commit
-            }
-        }
-
-        var model: SearchQuery.Kind {
-            switch self {
-            case .state: .state
-            case .event: .event
-            case .commit: .commit
-            }
-        }
-    }
-
     /// The facts of one document.
     struct Document {
-        var kind: Kind
+        var kind: SearchQuery.Kind
         var namespaceID: Int64
         var commitTS: CommitTS
         var at: Microseconds
@@ -96,7 +74,7 @@ enum SQLiteSearchIndex {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         facts.bind(0, document.namespaceID)
-        facts.bind(1, document.kind.rawValue)
+        facts.bind(1, Int64(document.kind.storedCode))
         for (index, text) in [document.agentID, document.key].enumerated() {
             if let text { facts.bind(Int32(2 + index), text) } else { facts.bindNull(Int32(2 + index)) }
         }
@@ -168,7 +146,7 @@ extension SQLiteReader {
         var facts = SQLiteConditions()
         facts.add("d.ns_id = ?", .integer(namespaceID))
         if !query.kinds.isEmpty {
-            let kinds = query.kinds.map { SQLiteSearchIndex.Kind($0).rawValue }
+            let kinds = query.kinds.map { Int64($0.storedCode) }
             facts.add("d.kind IN (\(kinds.map(String.init).joined(separator: ",")))")
         }
         facts.equal([
@@ -219,7 +197,7 @@ extension SQLiteReader {
                 func optional(_ column: Int32) -> String? { statement.isNull(column) ? nil : statement.text(column) }
                 hits.append(
                     SearchHit(
-                        kind: SQLiteSearchIndex.Kind(rawValue: statement.int64(0))?.model ?? .state,
+                        kind: SearchQuery.Kind(storedCode: Int(statement.int64(0))) ?? .state,
                         score: -statement.double(1), snippet: statement.text(2),
                         commitTS: statement.uint64(3), committedAt: statement.int64(4), agentID: optional(5),
                         key: optional(6), version: statement.isNull(7) ? nil : statement.uint64(7),
