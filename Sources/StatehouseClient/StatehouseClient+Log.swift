@@ -1,13 +1,15 @@
 import GRPCCore
+import GRPCProtobuf
 public import StatehouseModel
 import StatehouseProto
 import StatehouseWire
+import SwiftProtobuf
 
 /// The events of a replay or watch, one at a time, valid inside the closure that received it.
 public struct ClientEventSequence: AsyncSequence, Sendable {
     public typealias Element = Event
 
-    let batches: RPCAsyncSequence<Statehouse_V2_EventBatch, any Error>
+    let batches: RPCAsyncSequence<EventBatchMessage, any Error>
     let address: String
 
     public func makeAsyncIterator() -> Iterator {
@@ -15,9 +17,9 @@ public struct ClientEventSequence: AsyncSequence, Sendable {
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        var batches: RPCAsyncSequence<Statehouse_V2_EventBatch, any Error>.AsyncIterator
+        var batches: RPCAsyncSequence<EventBatchMessage, any Error>.AsyncIterator
         let address: String
-        var pending: [Statehouse_V2_Event] = []
+        var pending: [Event] = []
         var index = 0
 
         public mutating func next() async throws -> Event? {
@@ -31,7 +33,7 @@ public struct ClientEventSequence: AsyncSequence, Sendable {
                 }
             }
             defer { self.index += 1 }
-            return Wire.event(self.pending[self.index])
+            return self.pending[self.index]
         }
     }
 }
@@ -55,11 +57,7 @@ extension StatehouseClient {
     ) async throws -> Result {
         var request = Statehouse_V2_ReplayRequest()
         request.filter = Wire.proto(filter)
-        return try await self.call {
-            try await self.stub.replay(request) { response in
-                try await body(ClientEventSequence(batches: response.messages, address: self.address))
-            }
-        }
+        return try await self.eventStream(Statehouse_V2_StatehouseService.Method.Replay.descriptor, request, body)
     }
 
     /// Follows a namespace's log from `from` (default: only new commits); ends when `body` returns.
@@ -76,8 +74,23 @@ extension StatehouseClient {
         request.namespace = namespace
         request.agentID = agentID ?? ""
         if let from { request.fromCommitTs = from }
-        return try await self.call {
-            try await self.stub.watch(request) { response in
+        return try await self.eventStream(Statehouse_V2_StatehouseService.Method.Watch.descriptor, request, body)
+    }
+
+    /// Calls `Replay` or `Watch` and hands `body` their events, decoded without the generated messages.
+    private func eventStream<Request: SwiftProtobuf.Message, Result: Sendable>(
+        _ method: MethodDescriptor,
+        _ request: Request,
+        _ body: @Sendable @escaping (ClientEventSequence) async throws -> Result
+    ) async throws -> Result {
+        try await self.call {
+            try await self.streams.serverStreaming(
+                request: ClientRequest(message: request),
+                descriptor: method,
+                serializer: ProtobufSerializer<Request>(),
+                deserializer: EventBatchDeserializer(),
+                options: .defaults
+            ) { response in
                 try await body(ClientEventSequence(batches: response.messages, address: self.address))
             }
         }

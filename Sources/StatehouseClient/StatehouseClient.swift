@@ -23,6 +23,9 @@ public struct StatehouseClient: Sendable {
     typealias Stub = any Statehouse_V2_StatehouseService.ClientProtocol
 
     let stub: Stub
+    /// The same connection for the calls made without the generated client: replay and watch read their batches
+    /// straight into events (``StatehouseWire/EventBatchDeserializer``).
+    let streams: any ServerStreamingCalls
     /// `host:port` of the daemon, for error messages.
     public let address: String
     /// The trusted ledger key and the heads verified reads have seen (shared by copies of this client).
@@ -30,14 +33,16 @@ public struct StatehouseClient: Sendable {
     /// What every call sends as `authorization` (`Bearer TOKEN`); nil sends none.
     let authorization: String?
 
-    init(stub: Stub, address: String, token: String? = nil) {
-        self.stub = stub
+    init<Transport: ClientTransport>(client: GRPCClient<Transport>, address: String, token: String? = nil) {
+        self.stub = Statehouse_V2_StatehouseService.Client(wrapping: client)
+        self.streams = client
         self.address = address
         self.authorization = token.map { "Bearer " + $0 }
     }
 
     private init(copying client: StatehouseClient, authorization: String?) {
         self.stub = client.stub
+        self.streams = client.streams
         self.address = client.address
         self.authorization = authorization
     }
@@ -130,7 +135,7 @@ public func withStatehouseClient<Result: Sendable>(
     return try await withGRPCClient(transport: transport, interceptors: [AuthorizationInterceptor()]) { grpcClient in
         try await body(
             StatehouseClient(
-                stub: Statehouse_V2_StatehouseService.Client(wrapping: grpcClient),
+                client: grpcClient,
                 address: address.description,
                 token: token
             )
@@ -150,7 +155,7 @@ public func withStatehouseClient<Transport: ClientTransport, Result: Sendable>(
 ) async throws -> Result {
     try await withGRPCClient(transport: transport, interceptors: [AuthorizationInterceptor()]) { grpcClient in
         try await body(
-            StatehouseClient(stub: Statehouse_V2_StatehouseService.Client(wrapping: grpcClient), address: address)
+            StatehouseClient(client: grpcClient, address: address)
         )
     }
 }
@@ -166,3 +171,20 @@ public func withStatehouseClient<Result: Sendable>(
     let parsed = try HostAndPort(parsing: address)
     return try await withStatehouseClient(host: parsed.host, port: parsed.port, body)
 }
+
+/// Server-streaming calls with any serializers, as `GRPCClient` makes them: what the client uses for the methods
+/// whose replies it decodes itself.
+protocol ServerStreamingCalls: Sendable {
+    func serverStreaming<Request, Response, ReturnValue: Sendable>(
+        request: ClientRequest<Request>,
+        descriptor: MethodDescriptor,
+        serializer: some MessageSerializer<Request>,
+        deserializer: some MessageDeserializer<Response>,
+        options: CallOptions,
+        onResponse handleResponse:
+            @Sendable @escaping (_ response: StreamingClientResponse<Response>) async throws
+            -> ReturnValue
+    ) async throws -> ReturnValue
+}
+
+extension GRPCClient: ServerStreamingCalls {}

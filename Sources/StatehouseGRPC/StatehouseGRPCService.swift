@@ -65,6 +65,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
 
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         self.implementation.registerMethods(with: &router)
+        self.implementation.registerEventStreams(with: &router)
     }
 }
 

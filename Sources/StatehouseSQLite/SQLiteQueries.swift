@@ -108,7 +108,8 @@ enum SQLiteQueries {
         while try statement.step() {
             let commitTS = statement.uint64(0)
             if current?.commitTS != commitTS {
-                if let finished = current, !finished.operations.isEmpty {
+                // Moved out, not copied: a copy retains and then releases each of the event's references.
+                if let finished = current.take(), !finished.operations.isEmpty {
                     events.append(finished)
                     if events.count == query.limit || bytes >= query.maxBytes { return events }
                 }
@@ -142,7 +143,7 @@ enum SQLiteQueries {
                 current!.operations.append(operation)
             }
         }
-        if let finished = current, !finished.operations.isEmpty { events.append(finished) }
+        if let finished = current.take(), !finished.operations.isEmpty { events.append(finished) }
         return events
     }
 
