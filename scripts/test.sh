@@ -39,12 +39,14 @@ STATEHOUSE_TEST_POSTGRES_URL="$(scripts/postgres.sh start "$postgres_dir")"
 export STATEHOUSE_TEST_POSTGRES_URL
 
 swift test --skip-build "$@"
-# The engine's behaviour suites once more, on PostgreSQL: every test there that does not name its store
-# (withTestEngine's default, StoreKind.standard) runs against a fresh database of the private server. Tests that
-# need SQLite's files (crashes, pragmas, backups, file sizes) name their store and run on SQLite again. One test at a
-# time: postgres-nio's decoding is unspecialized generic code in a debug build, and 27 suites at once on two cores
-# pushed the slowest (100,000 keys listed three ways) past its time limit; in sequence the run takes about 150 s.
-STATEHOUSE_TEST_STORE=postgres swift test --skip-build --no-parallel --filter StatehouseSQLiteTests "$@"
+# The engine's and the services' behaviour suites once more, on PostgreSQL: every test there that does not name its
+# store (withTestEngine's default, StoreKind.standard, which the in-process gRPC server of the service and client
+# tests uses too) runs against a fresh database of the private server. Tests that need SQLite's files (crashes,
+# pragmas, backups, file sizes) name their store and run on SQLite again. One test at a time: postgres-nio's decoding
+# is unspecialized generic code in a debug build, and 27 suites at once on two cores pushed the slowest (100,000 keys
+# listed three ways) past its time limit; in sequence the run takes about 3 minutes.
+STATEHOUSE_TEST_STORE=postgres swift test --skip-build --no-parallel \
+    --filter "StatehouseSQLiteTests|StatehouseGRPCTests|StatehouseClientTests" "$@"
 
 venv=.build/python-venv
 if [ ! -x "$venv/bin/python" ]; then
@@ -55,3 +57,8 @@ fi
 "$venv/bin/ruff" check python
 "$venv/bin/ruff" format --check python
 STATEHOUSE_REQUIRE_BROWSER=1 STATEHOUSED="$PWD/.build/debug/statehoused" "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
+# The Python suite once more with every daemon on PostgreSQL (a database of its own per daemon, python/tests/daemon.py),
+# except the tests marked sqlite_only (they need the SQLite store's files; each says why) and the file that is about
+# several daemons on PostgreSQL already. About 7 minutes.
+STATEHOUSE_TEST_BACKEND=postgres STATEHOUSE_REQUIRE_BROWSER=1 STATEHOUSED="$PWD/.build/debug/statehoused" \
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests --ignore=python/tests/test_postgres_daemons.py

@@ -73,7 +73,7 @@ public enum StatehouseHTTPServer {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: StatehouseMetrics.shared.scrape(probes.gauges))))
+                body: .init(byteBuffer: ByteBuffer(bytes: await StatehouseMetrics.shared.scrape(probes.gauges))))
         }
         ConsoleAssets.register(on: router)
         return router

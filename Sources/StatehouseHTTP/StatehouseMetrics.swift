@@ -18,17 +18,21 @@ public final class StatehouseMetrics: Sendable {
         public var openTransactions: @Sendable () -> Int
         public var watchers: @Sendable () -> Int
         public var sessions: @Sendable () -> Int
-        /// The data directory's database file, or nil in memory.
+        /// The data directory's database file, or nil in memory and on PostgreSQL.
         public var databasePath: String?
+        /// The database's size when it is not a file here (PostgreSQL: `pg_database_size`); nil when there is none.
+        public var databaseSize: (@Sendable () async -> Int?)?
 
         public init(
             openTransactions: @escaping @Sendable () -> Int, watchers: @escaping @Sendable () -> Int,
-            sessions: @escaping @Sendable () -> Int, databasePath: String?
+            sessions: @escaping @Sendable () -> Int, databasePath: String?,
+            databaseSize: (@Sendable () async -> Int?)? = nil
         ) {
             self.openTransactions = openTransactions
             self.watchers = watchers
             self.sessions = sessions
             self.databasePath = databasePath
+            self.databaseSize = databaseSize
         }
     }
 
@@ -57,7 +61,8 @@ public final class StatehouseMetrics: Sendable {
         self.openTransactions = gauge("open_transactions", "Interactive transactions open now.")
         self.watchers = gauge("watchers", "Watch subscriptions now (gRPC and HTTP).")
         self.sessions = gauge("sessions", "Open gRPC Session streams.")
-        self.databaseBytes = gauge("database", unit: "bytes", "Size of the SQLite database file.")
+        self.databaseBytes = gauge(
+            "database", unit: "bytes", "Size of the SQLite database file, or of the PostgreSQL database.")
         self.walBytes = gauge("wal", unit: "bytes", "Size of the SQLite write-ahead log.")
     }
 
@@ -67,13 +72,16 @@ public final class StatehouseMetrics: Sendable {
     }
 
     /// The Prometheus text exposition, gauges sampled now.
-    func scrape(_ gauges: Gauges) -> [UInt8] {
+    func scrape(_ gauges: Gauges) async -> [UInt8] {
         self.openTransactions.set(Double(gauges.openTransactions()))
         self.watchers.set(Double(gauges.watchers()))
         self.sessions.set(Double(gauges.sessions()))
         if let path = gauges.databasePath {
             self.databaseBytes.set(Double(Self.fileSize(path)))
             self.walBytes.set(Double(Self.fileSize(path + "-wal")))
+        } else if let size = gauges.databaseSize, let bytes = await size() {
+            // A database the daemon could not measure keeps its last size rather than dropping to 0.
+            self.databaseBytes.set(Double(bytes))
         }
         return self.registry.emitToBuffer()
     }

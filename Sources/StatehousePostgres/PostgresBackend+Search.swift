@@ -121,7 +121,15 @@ extension PostgresBackend {
                 ) AS h
                 CROSS JOIN LATERAL ts_headline(
                     'simple', h.body, to_tsquery('simple', \(tsquery)),
-                    'StartSel=«, StopSel=», MaxWords=16, MinWords=8, ShortWord=0, MaxFragments=1') AS s(snippet)
+                    'StartSel=«, StopSel=», MaxWords=16, MinWords=8, ShortWord=0, MaxFragments=0') AS w(whole)
+                -- A body that fits in one snippet is shown whole, as FTS5 does; fragment mode would cut its last
+                -- words ("trying «step»" for "trying step 2"). A longer one gets the best fragment.
+                CROSS JOIN LATERAL (SELECT CASE
+                    WHEN replace(replace(w.whole, '«', ''), '»', '') = h.body THEN w.whole
+                    ELSE ts_headline(
+                        'simple', h.body, to_tsquery('simple', \(tsquery)),
+                        'StartSel=«, StopSel=», MaxWords=16, MinWords=8, ShortWord=0, MaxFragments=1')
+                    END) AS s(snippet)
                 CROSS JOIN LATERAL replace(replace(s.snippet, '«', ''), '»', '') AS p(plain)
                 ORDER BY h.rank DESC, h.id
                 """, logger: self.logger)

@@ -146,6 +146,11 @@ public enum StatehouseDaemon {
         ]
         if let address = configuration.httpListen {
             let sessions = service.sessions
+            var databaseSize: (@Sendable () async -> Int?)?
+            if configuration.backend == .postgres {
+                let store = backend
+                databaseSize = { try? await store.storeFileBytes() }
+            }
             let probes = StatehouseHTTPServer.Probes(
                 notReadyReason: {
                     if !serving.isServing { return "Statehouse is shutting down" }
@@ -156,7 +161,8 @@ public enum StatehouseDaemon {
                     openTransactions: { engine.openTransactionCount }, watchers: { engine.watcherCount },
                     sessions: { sessions.count },
                     databasePath: configuration.useMemory || configuration.backend == .postgres
-                        ? nil : configuration.dataDirectory + "/" + SQLiteConfiguration.databaseFileName))
+                        ? nil : configuration.dataDirectory + "/" + SQLiteConfiguration.databaseFileName,
+                    databaseSize: databaseSize))
             services.append(
                 .init(
                     service: HTTPEndpointService(

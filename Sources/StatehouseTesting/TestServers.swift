@@ -6,25 +6,23 @@ import StatehouseGRPC
 import StatehouseSQLite
 
 /// Serves both APIs (statehouse.v2 and the original statehouse.v1, on one server as statehoused does) over a fresh
-/// in-memory engine through an in-process transport, and runs `body` with the client end of that transport (for a
-/// client that owns its transport, such as `withStatehouseClient(transport:address:)`) and the engine.
+/// engine of the standard store (``StoreKind/standard``: in memory unless `STATEHOUSE_TEST_STORE` names another, which
+/// is how scripts/test.sh runs the service suites on PostgreSQL too) through an in-process transport, and runs `body`
+/// with the client end of that transport (for a client that owns its transport, such as
+/// `withStatehouseClient(transport:address:)`) and the engine.
 public func withInProcessServices(
     configuration: EngineConfiguration = EngineConfiguration(),
     clock: any StatehouseClock = SystemClock(),
     _ body: @Sendable (InProcessTransport.Client, StatehouseEngine) async throws -> Void
 ) async throws {
-    let backend = try await SQLiteBackend.open(configuration: .inMemory(), logger: testLogger)
-    let engine = StatehouseEngine(backend: backend, configuration: configuration, clock: clock, logger: testLogger)
-    let build = StatehouseGRPCService.BuildInfo(version: "1.2.3", gitSHA: "abcdef0")
-    let service = StatehouseGRPCService(engine: engine, build: build, logger: testLogger)
-    let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, logger: testLogger)
-    let transport = InProcessTransport()
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await engine.run() }
+    try await withTestEngine(.standard, configuration: configuration, clock: clock) { engine in
+        let build = StatehouseGRPCService.BuildInfo(version: "1.2.3", gitSHA: "abcdef0")
+        let service = StatehouseGRPCService(engine: engine, build: build, logger: testLogger)
+        let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, logger: testLogger)
+        let transport = InProcessTransport()
         try await withGRPCServer(transport: transport.server, services: [service, v1Service]) { _ in
             try await body(transport.client, engine)
         }
-        group.cancelAll()
     }
 }
 

@@ -11,11 +11,24 @@ from typing import Any, Callable, Iterator, List
 import grpc
 import pytest
 
-from daemon import Daemon
+from daemon import Daemon, backend
 from statehouse import Statehouse
 from statehouse._proto import statehouse_pb2_grpc
 
 _names = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """On PostgreSQL (STATEHOUSE_TEST_BACKEND=postgres) the tests that need the SQLite store's files are skipped, each
+    with the reason its marker gives; every other test runs unchanged."""
+    if backend() != "postgres":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "needs SQLite's files")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
 
 # Daemons a test starts by hand take their HTTP listener on a kernel-chosen port: parallel daemons must not race for
 # the default 8080 (Daemon gives its own a free port it can find again).

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -23,6 +26,51 @@ def statehoused_binary() -> Path:
         if candidate.exists():
             return candidate
     raise RuntimeError("statehoused not found: run `swift build` in the repository (or set STATEHOUSED to the binary)")
+
+
+def backend() -> str:
+    """The storage the tests' daemons use: STATEHOUSE_TEST_BACKEND, `sqlite` (the default) or `postgres`.
+
+    With `postgres`, every daemon a test starts gets a database of its own on the server at
+    STATEHOUSE_TEST_POSTGRES_URL (scripts/test.sh runs the service tests a second time this way).
+    """
+    return os.environ.get("STATEHOUSE_TEST_BACKEND", "sqlite")
+
+
+def psql() -> str:
+    """Debian's psql (scripts/postgres.sh installs the server package, which brings it)."""
+    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
+    if found is None:
+        raise RuntimeError("psql is not installed: run scripts/test.sh, which installs PostgreSQL")
+    return found
+
+
+def postgres_server_url() -> str:
+    server = os.environ.get("STATEHOUSE_TEST_POSTGRES_URL")
+    if not server:
+        raise RuntimeError(
+            "STATEHOUSE_TEST_POSTGRES_URL is not set: run scripts/test.sh, or start a server with "
+            "'scripts/postgres.sh start DIR' and export the URL it prints"
+        )
+    return server
+
+
+def create_database() -> str:
+    """A new, empty database on the test server; returns its URL."""
+    server = postgres_server_url()
+    name = f"statehouse_py_{uuid.uuid4().hex}"
+    subprocess.run([psql(), server, "-qc", f"CREATE DATABASE {name}"], check=True, timeout=60, capture_output=True)
+    return f"{server.rsplit('/', 1)[0]}/{name}?sslmode=disable"
+
+
+def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    subprocess.run(
+        [psql(), postgres_server_url(), "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
 
 
 def free_port() -> int:
@@ -43,6 +91,12 @@ class Daemon:
         self.http_port = free_port()
         self.process: Optional[subprocess.Popen] = None
         self.log_path = data_dir.parent / f"statehoused-{self.port}.log"
+        # Under STATEHOUSE_TEST_BACKEND=postgres a daemon not told otherwise keeps its state in a database of its own,
+        # made at its first start and kept across restarts (as its data directory is).
+        self.database_url: Optional[str] = None
+        if backend() == "postgres" and "--backend" not in self.extra_args:
+            self.database_url = create_database()
+            self.extra_args = ["--backend", "postgres", "--postgres-url", self.database_url, *self.extra_args]
 
     @property
     def url(self) -> str:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from daemon import REPO, Daemon, free_port, statehoused_binary
 from statehouse import Statehouse
 from statehouse.audit import verify_bundle
@@ -23,6 +25,7 @@ def run_agent(environment: dict, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.sqlite_only(reason="run.sh starts its own daemon over a SQLite data directory that the test then opens")
 def test_crash_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     environment = dict(
         os.environ,

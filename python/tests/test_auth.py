@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import grpc
 import pytest
 
-from daemon import Daemon, free_port, statehoused_binary
+from daemon import Daemon, backend, free_port, statehoused_binary
 from http_client import HTTP, Reply, key_path, sse_events
 from statehouse import (
     TLS,
@@ -870,6 +870,12 @@ def test_tokens_may_do_what_their_grants_allow(world: World, case: str) -> None:
     authorization = f"Bearer {world.tokens[label]}"
     if isinstance(call, GrpcCall):
         method = getattr(world.stub, call.method)
+        if call.method == "Backup" and backend() == "postgres":
+            # Allowed, then refused by the store: a PostgreSQL database is backed up with its own tools.
+            with pytest.raises(grpc.RpcError) as refused:
+                method(call.request(world), metadata=[("authorization", authorization)], timeout=10)
+            assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION, refused.value.details()
+            return
         response = method(call.request(world), metadata=[("authorization", authorization)], timeout=10)
         if call.method == "Replay":
             assert sum(len(batch.events) for batch in response) >= 1

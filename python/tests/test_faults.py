@@ -136,6 +136,7 @@ def unmount(path: Path) -> None:
     subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
+@pytest.mark.sqlite_only(reason="fills the file system of the SQLite store")
 def test_a_full_disk_refuses_commits_keeps_serving_reads_and_recovers(tmp_path: Path) -> None:
     disk = tmp_path / "disk"
     mount_tmpfs(disk, "8m")
@@ -247,6 +248,7 @@ def mount_ext4(image: Path, mount_point: Path) -> None:
         pytest.skip(f"cannot loop-mount an ext4 image here: {mounted.stderr.strip()}")
 
 
+@pytest.mark.sqlite_only(reason="remounts the file system of the SQLite store read-only")
 def test_a_filesystem_turning_read_only_under_the_daemon_refuses_writes_keeps_reads_and_loses_nothing(
     tmp_path: Path,
 ) -> None:

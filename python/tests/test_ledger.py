@@ -118,6 +118,7 @@ def _puts(values):
     return [Put(agent_id="agent", key=key, value=value) for key, value in values.items()]
 
 
+@pytest.mark.sqlite_only(reason="rewrites the SQLite file")
 def test_a_rewritten_history_is_refused_by_a_client_that_saw_the_old_head(tmp_path: Path):
     """Attack (b): a daemon restored from a copy and written differently, with the same signing key."""
     first = Daemon(tmp_path / "first").start()
@@ -154,6 +155,7 @@ def test_a_rewritten_history_is_refused_by_a_client_that_saw_the_old_head(tmp_pa
         rewritten.stop()
 
 
+@pytest.mark.sqlite_only(reason="edits the SQLite file")
 def test_an_edited_value_fails_a_verified_read_and_verify_names_it(tmp_path: Path):
     """Attack (a): a value changed in the SQLite file behind the daemon's back."""
     process = Daemon(tmp_path / "data").start()

@@ -442,6 +442,7 @@ def test_transitions_show_before_after_and_why(client: Statehouse, daemon, names
     assert [row["reason"] for row in rows] == [None, "replanned after the error", "first plan"]
 
 
+@pytest.mark.sqlite_only(reason="Backup copies the SQLite store (PostgreSQL is backed up with its own tools)")
 def test_backup_under_concurrent_writers_restores_to_a_consistent_head(make_daemon, tmp_path) -> None:
     import threading
 

@@ -7,7 +7,6 @@ order, whichever daemon made it.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import random
@@ -25,7 +24,7 @@ from typing import Callable, Dict, Iterator, List
 
 import pytest
 
-from daemon import Daemon
+from daemon import Daemon, create_database, drop_database
 from statehouse import ConflictError, Put, Statehouse, StatehouseError
 
 ACCOUNTS = 8
@@ -34,28 +33,12 @@ TRANSFERS_PER_CLIENT = 12
 CLIENTS_PER_DAEMON = 2
 
 
-def psql() -> str:
-    """Debian's psql (scripts/postgres.sh installs the server package, which brings it)."""
-    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
-    if found is None:
-        raise RuntimeError("psql is not installed: run scripts/test.sh, which installs PostgreSQL")
-    return found
-
-
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A database of its own on the test server, dropped afterwards."""
-    server = os.environ.get("STATEHOUSE_TEST_POSTGRES_URL")
-    if not server:
-        raise RuntimeError(
-            "STATEHOUSE_TEST_POSTGRES_URL is not set: run scripts/test.sh, or start a server with "
-            "'scripts/postgres.sh start DIR' and export the URL it prints"
-        )
-    name = f"statehouse_py_{uuid.uuid4().hex}"
-    subprocess.run([psql(), server, "-qc", f"CREATE DATABASE {name}"], check=True, timeout=60)
-    base = server.rsplit("/", 1)[0]
-    yield f"{base}/{name}?sslmode=disable"
-    subprocess.run([psql(), server, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True, timeout=60)
+    url = create_database()
+    yield url
+    drop_database(url)
 
 
 def start_daemons(make_daemon: Callable[..., Daemon], url: str, count: int) -> List[Daemon]:
@@ -290,7 +273,7 @@ def test_migrate_copies_a_sqlite_store_that_then_serves_the_same(
 ) -> None:
     """statehousectl migrate: a SQLite store (with events, a snapshot and values removed by retention) copied into
     PostgreSQL serves the same heads, values, history and proofs; a second run resumes; another log is refused."""
-    sqlite = make_daemon()
+    sqlite = make_daemon("--backend", "sqlite")
     with Statehouse(url=sqlite.url, namespace="alpha") as client:
         for step in range(30):
             client.apply([Put("agent", f"k{step % 4}", {"step": step}), Put("other", "x", step)])
