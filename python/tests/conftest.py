@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, List
 import grpc
 import pytest
 
-from daemon import Daemon, backend
+from daemon import Daemon, backend, drop_databases
 from statehouse import Statehouse
 from statehouse._proto import statehouse_pb2_grpc
 
@@ -33,6 +33,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
 # Daemons a test starts by hand take their HTTP listener on a kernel-chosen port: parallel daemons must not race for
 # the default 8080 (Daemon gives its own a free port it can find again).
 os.environ.setdefault("STATEHOUSE_HTTP_LISTEN", "127.0.0.1:0")
+
+
+@pytest.fixture(autouse=True)
+def _drop_databases_of_stopped_daemons() -> Iterator[None]:
+    """On PostgreSQL, a test's daemons leave a database each: dropped once the test has stopped them."""
+    yield
+    drop_databases()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_databases(of_running_daemons=True)
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,23 @@ def drop_database(url: str) -> None:
     )
 
 
+# Daemons that made a database (STATEHOUSE_TEST_BACKEND=postgres) whose database is not dropped yet.
+_with_databases: List[Daemon] = []
+
+
+def drop_databases(of_running_daemons: bool = False) -> None:
+    """Drops the databases of the daemons that have stopped (after each test), or of all of them (at the end)."""
+    for daemon in list(_with_databases):
+        running = daemon.process is not None and daemon.process.poll() is None
+        if running and not of_running_daemons:
+            continue
+        if running:
+            daemon.kill()
+        _with_databases.remove(daemon)
+        if daemon.database_url is not None:
+            drop_database(daemon.database_url)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -97,6 +114,7 @@ class Daemon:
         if backend() == "postgres" and "--backend" not in self.extra_args:
             self.database_url = create_database()
             self.extra_args = ["--backend", "postgres", "--postgres-url", self.database_url, *self.extra_args]
+            _with_databases.append(self)
 
     @property
     def url(self) -> str:
