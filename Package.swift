@@ -255,9 +255,11 @@ let package = Package(
         .target(
             name: "StatehousePostgres",
             dependencies: [
+                "StatehouseArtifacts",
                 "StatehouseCore",
                 "StatehouseLedger",
                 "StatehouseModel",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -292,6 +294,7 @@ let package = Package(
         .executableTarget(
             name: "statehousectl",
             dependencies: [
+                "StatehouseArtifacts",
                 "StatehouseLedger",
                 "StatehouseSQLite",
                 "StatehousePostgres",
@@ -357,6 +360,7 @@ let package = Package(
             name: "StatehousePostgresTests",
             dependencies: [
                 "StatehousePostgres",
+                "StatehouseArtifacts",
                 "StatehouseCore",
                 "StatehouseLedger",
                 "StatehouseModel",

@@ -1,7 +1,6 @@
 import Crypto
 public import Foundation
 public import StatehouseModel
-import Synchronization
 
 /// Content-addressed blobs (docs/api.md, "Artifacts"): large things agents produce or read, stored once per namespace
 /// by their SHA-256 under `DATA_DIR/artifacts/ns.<namespace>/sha256/<2 hex>/<62 hex>`. The `ns.` prefix keeps every
@@ -12,14 +11,13 @@ import Synchronization
 /// abandoned upload leaves no blob half-visible, only a temporary file that the next start removes. A blob already
 /// stored is not written again. A read checks the digest of what it streamed and fails with DATA_LOSS when the file no
 /// longer matches its name. File I/O runs on the store's own dispatch queue, never on the cooperative thread pool.
-public final class ArtifactStore: Sendable {
+public final class ArtifactStore: ArtifactStorage {
     public let directory: String
     /// Bytes per chunk of a read.
     public static let chunkBytes = 1 << 20
     private let queue = DispatchQueue(label: "statehouse.artifacts", attributes: .concurrent)
-    /// Bytes per namespace, counted from disk the first time a quota needs them and kept up to date after: stored blobs
-    /// plus what uploads under a quota have received so far (reserved, released when they do not store it).
-    private let usage = Mutex<[String: UInt64]>([:])
+    /// Bytes per namespace for quotas, counted from disk the first time one needs them.
+    let usage = ArtifactUsage()
     static let namespacePrefix = "ns."
 
     /// Opens (creating it) the store in `directory` and removes what interrupted uploads left.
@@ -31,14 +29,8 @@ public final class ArtifactStore: Sendable {
         }
     }
 
-    public struct Info: Sendable, Hashable {
-        public var namespace: String
-        public var sha256: String
-        public var size: UInt64
-        public var exists: Bool
-        /// For an upload: the blob was stored already, and nothing was written.
-        public var deduplicated: Bool
-    }
+    public typealias Info = ArtifactInfo
+    public typealias Collection = ArtifactCollection
 
     func path(namespace: String, sha256: String) -> String {
         let digest = Array(sha256)
@@ -58,57 +50,37 @@ public final class ArtifactStore: Sendable {
         }
     }
 
-    /// The bytes of a namespace's blobs (and of uploads under a quota in progress), counted from disk once.
-    public func bytesStored(namespace: String) async throws -> UInt64 {
-        if let known = self.usage.withLock({ $0[namespace] }) { return known }
+    /// The digests of a namespace's blobs, sorted (what a copy to another store walks).
+    public func digests(namespace: String) async throws -> [String] {
         let root = self.root(namespace)
-        let counted = try await self.run {
-            var total: UInt64 = 0
+        return try await self.run {
+            var digests: [String] = []
             let manager = FileManager.default
             for prefix in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
-                for rest in (try? manager.contentsOfDirectory(atPath: root + "/" + prefix)) ?? [] {
-                    let attributes = try? manager.attributesOfItem(atPath: root + "/" + prefix + "/" + rest)
-                    total += (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+                for rest in (try? manager.contentsOfDirectory(atPath: root + "/" + prefix)) ?? []
+                where ProvenanceSchema.isSHA256(prefix + rest) {
+                    digests.append(prefix + rest)
                 }
             }
-            return total
-        }
-        return self.usage.withLock { usage in
-            if let known = usage[namespace] { return known }
-            usage[namespace] = counted
-            return counted
+            return digests.sorted()
         }
     }
 
-    /// Adds `bytes` to a counted namespace's usage, refusing when that passes `limit`.
-    fileprivate func reserve(namespace: String, bytes: UInt64, limit: UInt64) throws {
-        let refused = self.usage.withLock { usage -> UInt64? in
-            let current = usage[namespace] ?? 0
-            guard current + bytes <= limit else { return current }
-            usage[namespace] = current + bytes
-            return nil
-        }
-        if let current = refused {
-            throw StatehouseError.quotaExceeded(
-                "namespace '\(namespace)' stores \(current) bytes of artifacts; its quota is \(limit) bytes, so this "
-                    + "upload is refused and nothing of it is kept (collect unreferenced blobs with 'statehousectl "
-                    + "artifact gc')",
-                retryAfterMilliseconds: 60_000)
-        }
-    }
-
-    /// Changes a namespace's usage, if it was counted.
-    fileprivate func adjust(namespace: String, by delta: Int64) {
-        self.usage.withLock { usage in
-            guard let current = usage[namespace] else { return }
-            usage[namespace] = delta >= 0 ? current + UInt64(delta) : current - min(current, UInt64(-delta))
-        }
-    }
-
-    static func checkDigest(_ sha256: String) throws {
-        guard ProvenanceSchema.isSHA256(sha256) else {
-            throw StatehouseError.invalidArgument(
-                "an artifact is named by its SHA-256: 64 lowercase hex digits, got '\(sha256.prefix(80))'")
+    /// The bytes of a namespace's blobs (and of uploads under a quota in progress), counted from disk once.
+    public func bytesStored(namespace: String) async throws -> UInt64 {
+        let root = self.root(namespace)
+        return try await self.usage.bytes(namespace: namespace) {
+            try await self.run {
+                var total: UInt64 = 0
+                let manager = FileManager.default
+                for prefix in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
+                    for rest in (try? manager.contentsOfDirectory(atPath: root + "/" + prefix)) ?? [] {
+                        let attributes = try? manager.attributesOfItem(atPath: root + "/" + prefix + "/" + rest)
+                        total += (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+                    }
+                }
+                return total
+            }
         }
     }
 
@@ -120,7 +92,7 @@ public final class ArtifactStore: Sendable {
 
     /// Whether a blob exists, and its size.
     public func stat(namespace: String, sha256: String) async throws -> Info {
-        try Self.checkDigest(sha256)
+        try ArtifactDigest.check(sha256)
         let path = self.path(namespace: namespace, sha256: sha256)
         return try await self.run {
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
@@ -130,27 +102,22 @@ public final class ArtifactStore: Sendable {
         }
     }
 
-    /// An upload in progress: chunks go to a temporary file; ``finish(expected:)`` stores it.
-    public final class Upload: @unchecked Sendable {  // safe: one caller at a time appends, then finishes
+    /// An upload in progress: chunks go to a temporary file; ``finish(expected:)`` stores it. Unchecked `Sendable`:
+    /// one caller at a time appends, then finishes.
+    public final class Upload: ArtifactUpload, @unchecked Sendable {
         let store: ArtifactStore
         let namespace: String
         let temporary: String
         let handle: FileHandle
-        /// The namespace's artifact quota in bytes; 0: none.
-        let limit: UInt64
         var hasher = SHA256()
         var size: UInt64 = 0
-        /// Bytes of this upload counted in the namespace's usage (under a quota).
-        var reserved: UInt64 = 0
-        /// Set when the upload would pass the quota: the rest is hashed, not written, so that a duplicate of a stored
-        /// blob (which stores nothing) still succeeds and anything else fails at the end with this error.
-        var refusal: (any Error)?
+        var quota: ArtifactQuotaCharge
         var done = false
 
         init(store: ArtifactStore, namespace: String, limit: UInt64) throws {
             self.store = store
             self.namespace = namespace
-            self.limit = limit
+            self.quota = ArtifactQuotaCharge(usage: store.usage, namespace: namespace, limit: limit)
             self.temporary = store.directory + "/tmp/" + UUID().uuidString
             guard FileManager.default.createFile(atPath: self.temporary, contents: nil) else {
                 throw StatehouseError.unavailable("cannot create a file in the artifact store")
@@ -159,21 +126,10 @@ public final class ArtifactStore: Sendable {
         }
 
         public func append(_ bytes: Data) async throws {
-            // Under a quota every chunk is reserved before it is written, so concurrent uploads cannot overshoot the
-            // quota together; from the chunk that would pass it, nothing more is written or kept.
-            if self.limit > 0, self.refusal == nil {
-                do {
-                    try self.store.reserve(namespace: self.namespace, bytes: UInt64(bytes.count), limit: self.limit)
-                    self.reserved += UInt64(bytes.count)
-                } catch {
-                    self.refusal = error
-                    self.store.adjust(namespace: self.namespace, by: -Int64(self.reserved))
-                    self.reserved = 0
-                }
-            }
+            let keep = self.quota.charge(bytes.count)
             self.hasher.update(data: bytes)
             self.size += UInt64(bytes.count)
-            guard self.refusal == nil else { return }
+            guard keep else { return }
             let handle = self.handle
             try await self.store.run { try handle.write(contentsOf: bytes) }
         }
@@ -184,7 +140,7 @@ public final class ArtifactStore: Sendable {
             let (handle, temporary, size, namespace) = (self.handle, self.temporary, self.size, self.namespace)
             let target = self.store.path(namespace: namespace, sha256: sha256)
             self.done = true
-            let (reserved, refusal) = (self.reserved, self.refusal)
+            let refusal = self.quota.refusal
             let info: Info
             do {
                 info = try await self.store.run {
@@ -224,23 +180,17 @@ public final class ArtifactStore: Sendable {
                     return Info(namespace: namespace, sha256: sha256, size: size, exists: true, deduplicated: false)
                 }
             } catch {
-                self.store.adjust(namespace: namespace, by: -Int64(reserved))
+                self.quota.release()
                 throw error
             }
-            // What is stored is counted: reserved already under a quota; a duplicate stores nothing.
-            if info.deduplicated {
-                self.store.adjust(namespace: namespace, by: -Int64(reserved))
-            } else if reserved == 0 {
-                self.store.adjust(namespace: namespace, by: Int64(size))
-            }
+            self.quota.settle(stored: info)
             return info
         }
 
-        /// Drops an upload that will not finish (the client went away or sent something wrong).
         public func abandon() {
             guard !self.done else { return }
             self.done = true
-            self.store.adjust(namespace: self.namespace, by: -Int64(self.reserved))
+            self.quota.release()
             try? self.handle.close()
             try? FileManager.default.removeItem(atPath: self.temporary)
         }
@@ -253,7 +203,7 @@ public final class ArtifactStore: Sendable {
     }
 
     /// Starts an upload into a namespace; with a `limit` (bytes; 0: none) its blobs may not pass, the upload counting.
-    public func upload(namespace: String, limit: UInt64 = 0) async throws -> Upload {
+    public func upload(namespace: String, limit: UInt64 = 0) async throws -> any ArtifactUpload {
         if limit > 0 { _ = try await self.bytesStored(namespace: namespace) }
         return try Upload(store: self, namespace: namespace, limit: limit)
     }
@@ -263,7 +213,7 @@ public final class ArtifactStore: Sendable {
     public func read(
         namespace: String, sha256: String, _ body: (Data) async throws -> Void
     ) async throws {
-        try Self.checkDigest(sha256)
+        try ArtifactDigest.check(sha256)
         let path = self.path(namespace: namespace, sha256: sha256)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StatehouseError.notFound("no artifact \(sha256) in namespace '\(namespace)'")
@@ -285,13 +235,6 @@ public final class ArtifactStore: Sendable {
 }
 
 extension ArtifactStore {
-    /// What a collection did.
-    public struct Collection: Sendable, Hashable {
-        public var examined: Int
-        public var removed: Int
-        public var bytesRemoved: UInt64
-    }
-
     /// Removes the namespace's blobs that no digest in `referenced` names and that are older than `minimumAge`
     /// (an upload comes before the commit that refers to it: a young blob is left for a later collection).
     public func collect(
@@ -301,7 +244,7 @@ extension ArtifactStore {
         let cutoff = Date().addingTimeInterval(-Double(minimumAge.components.seconds))
         // What was removed is subtracted from the namespace's count even when a later removal fails.
         let (collection, failure) = try await self.run { () -> (Collection, (any Error)?) in
-            var collection = Collection(examined: 0, removed: 0, bytesRemoved: 0)
+            var collection = Collection()
             let manager = FileManager.default
             for prefix in (try? manager.contentsOfDirectory(atPath: root)) ?? [] {
                 for rest in (try? manager.contentsOfDirectory(atPath: root + "/" + prefix)) ?? [] {
@@ -326,7 +269,7 @@ extension ArtifactStore {
             }
             return (collection, nil)
         }
-        self.adjust(namespace: namespace, by: -Int64(collection.bytesRemoved))
+        self.usage.adjust(namespace: namespace, by: -Int64(collection.bytesRemoved))
         if let failure { throw failure }
         return collection
     }

@@ -8,14 +8,14 @@ import StatehouseWire
 
 // Artifacts: content-addressed blobs streamed in and out (docs/api.md, "Artifacts").
 extension ServiceImplementation {
-    func artifactStore() throws -> ArtifactStore {
+    func artifactStore() throws -> any ArtifactStorage {
         guard let store = self.artifacts else {
             throw StatehouseError.unavailable("the artifact store needs a data directory; this daemon runs in memory")
         }
         return store
     }
 
-    static func proto(_ info: ArtifactStore.Info) -> Statehouse_V2_ArtifactInfo {
+    static func proto(_ info: ArtifactInfo) -> Statehouse_V2_ArtifactInfo {
         var proto = Statehouse_V2_ArtifactInfo()
         proto.namespace = info.namespace
         proto.sha256 = info.sha256
@@ -28,7 +28,7 @@ extension ServiceImplementation {
     func putArtifact(
         request: RPCAsyncSequence<Statehouse_V2_ArtifactChunk, any Error>, context: ServerContext
     ) async throws -> Statehouse_V2_ArtifactInfo {
-        var upload: ArtifactStore.Upload?
+        var upload: (any ArtifactUpload)?
         var expected: String?
         do {
             for try await chunk in request {

@@ -49,7 +49,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
         build: BuildInfo,
         maxSessionRequestsInFlight: Int = 256,
         access: AccessControl? = nil,
-        artifacts: ArtifactStore? = nil,
+        artifacts: (any ArtifactStorage)? = nil,
         logger: Logger
     ) {
         self.implementation = ServiceImplementation(
@@ -72,7 +72,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
 /// The generated protocol's implementation; internal so that generated types stay out of the public API.
 struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProtocol {
     let engine: StatehouseEngine
-    let artifacts: ArtifactStore?
+    let artifacts: (any ArtifactStorage)?
     let access: AccessControl
     let build: StatehouseGRPCService.BuildInfo
     let maxSessionRequestsInFlight: Int

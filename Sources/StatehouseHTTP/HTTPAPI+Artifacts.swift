@@ -98,7 +98,7 @@ extension HTTPAPI {
         ]
     }
 
-    func artifactStore() throws -> ArtifactStore {
+    func artifactStore() throws -> any ArtifactStorage {
         guard let store = self.artifacts else {
             throw HTTPProblem(
                 StatehouseError.unavailable("the artifact store needs a data directory; this daemon runs in memory"))
@@ -106,7 +106,7 @@ extension HTTPAPI {
         return store
     }
 
-    static func artifactJSON(_ info: ArtifactStore.Info) -> JSONOutput {
+    static func artifactJSON(_ info: ArtifactInfo) -> JSONOutput {
         .object([
             ("namespace", .string(info.namespace)), ("sha256", .string(info.sha256)), ("size", .int(info.size)),
             ("exists", .bool(info.exists)), ("deduplicated", .bool(info.deduplicated)),

@@ -14,7 +14,7 @@ public struct HTTPAPI: Sendable {
     /// Who may do what; every route names what it needs in ``routeAccess``.
     let access: AccessControl
     /// The artifact store; `nil` (a daemon in memory) answers its routes with 503.
-    let artifacts: ArtifactStore?
+    let artifacts: (any ArtifactStorage)?
     let version: String
     /// How often an idle watch stream gets a `: keep-alive` comment (proxies close streams idle for a minute or so).
     let sseKeepAlive: Duration
@@ -22,7 +22,8 @@ public struct HTTPAPI: Sendable {
 
     /// - Parameter access: who may do what; the default lets every client do everything (a daemon without auth).
     public init(
-        engine: StatehouseEngine, access: AccessControl? = nil, artifacts: ArtifactStore? = nil, version: String,
+        engine: StatehouseEngine, access: AccessControl? = nil, artifacts: (any ArtifactStorage)? = nil,
+        version: String,
         sseKeepAlive: Duration = .seconds(15), logger: Logger
     ) {
         self.engine = engine

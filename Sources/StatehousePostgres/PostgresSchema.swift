@@ -146,7 +146,43 @@ public enum PostgresSchema {
                     ON statehouse_search_docs(ns_id, agent_id, type, kind) WHERE agent_id IS NOT NULL
                 """,
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            // Artifacts shared by every daemon (PostgresArtifactStore): an upload's chunks under a blob row, and the
+            // namespace's blobs by SHA-256 naming the upload that stored each. Chunks are stored out of line and
+            // uncompressed (most artifacts are compressed already).
+            statements: [
+                """
+                CREATE TABLE statehouse_artifact_blobs(
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    namespace TEXT COLLATE "C" NOT NULL,
+                    started_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX statehouse_artifact_blobs_by_namespace ON statehouse_artifact_blobs(namespace, started_at)",
+                """
+                CREATE TABLE statehouse_artifact_chunks(
+                    blob_id BIGINT NOT NULL REFERENCES statehouse_artifact_blobs(id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    bytes BYTEA NOT NULL,
+                    PRIMARY KEY(blob_id, seq)
+                )
+                """,
+                "ALTER TABLE statehouse_artifact_chunks ALTER COLUMN bytes SET STORAGE EXTERNAL",
+                """
+                CREATE TABLE statehouse_artifacts(
+                    namespace TEXT COLLATE "C" NOT NULL,
+                    sha256 TEXT COLLATE "C" NOT NULL,
+                    blob_id BIGINT NOT NULL REFERENCES statehouse_artifact_blobs(id),
+                    size BIGINT NOT NULL,
+                    stored_at BIGINT NOT NULL,
+                    PRIMARY KEY(namespace, sha256)
+                )
+                """,
+                "CREATE INDEX statehouse_artifacts_by_blob ON statehouse_artifacts(blob_id)",
+            ]
+        ),
     ]
 
     /// The newest schema version this build knows.

@@ -14,7 +14,7 @@ import StatehouseCore
 struct CompactionFollowUp: Sendable {
     let engine: StatehouseEngine
     let access: AccessControl
-    let artifacts: ArtifactStore?
+    let artifacts: (any ArtifactStorage)?
     let minimumAge: Duration
     let logger: Logger
 

@@ -22,7 +22,7 @@ import StatehouseModel
 struct HTTPEndpointService: Service {
     let engine: StatehouseEngine
     let access: AccessControl
-    let artifacts: ArtifactStore?
+    let artifacts: (any ArtifactStorage)?
     let address: HostAndPort
     let version: String
     let serving: ServingState

@@ -92,11 +92,17 @@ public enum StatehouseDaemon {
         let access = AccessControl(engine: engine, configuration: configuration.access, logger: logger)
         if !configuration.quotas.isEmpty { engine.setCommitAdmission(access.quotas) }
         let build = StatehouseGRPCService.BuildInfo(version: Self.version, gitSHA: gitSHA)
-        // Blobs live beside the database; a daemon in memory has none.
-        let artifacts: ArtifactStore?
+        // Blobs live beside the database (in it, on PostgreSQL: every daemon of the database serves them); a daemon in
+        // memory has none.
+        let artifacts: (any ArtifactStorage)?
         do {
-            artifacts =
-                configuration.useMemory ? nil : try ArtifactStore(directory: configuration.dataDirectory + "/artifacts")
+            if let postgres = backend as? PostgresBackend {
+                artifacts = PostgresArtifactStore(backend: postgres)
+            } else {
+                artifacts =
+                    configuration.useMemory
+                    ? nil : try ArtifactStore(directory: configuration.dataDirectory + "/artifacts")
+            }
         } catch {
             await backend.close()
             throw StatehouseError.unavailable("cannot open the artifact store: \(error)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StatehouseArtifacts
 import StatehouseModel
 import StatehousePostgres
 import StatehouseSQLite
@@ -43,24 +44,38 @@ struct Migrate: AsyncParsableCommand {
         }
         do {
             let copy = StoreCopy(from: source, to: target)
+            let artifacts = try self.artifactCopy(to: target)
             var rows: [JSONOutput] = []
+            var copiedNamespaces: Set<String> = []
             for head in try await copy.namespaces() {
                 let progress = Progress("migrate \(head.namespace)")
                 let copied = try await copy.copy(head.namespace) {
                     progress.update($0, of: Int(head.commitTS), unit: "events")
                 }
                 progress.finish()
+                let blobs = try await artifacts?.copy(head.namespace) ?? ArtifactCopy.Copied()
+                copiedNamespaces.insert(head.namespace)
                 if json {
                     rows.append(
-                        .object([
-                            ("namespace", .string(head.namespace)), ("commit_ts", .int(copied.head.commitTS)),
-                            ("hash", .string(copied.head.hash.hex)), ("root_hash", .string(copied.rootHash.hex)),
-                            ("events_copied", .int(copied.events)),
-                        ]))
+                        .object(
+                            [
+                                ("namespace", .string(head.namespace)), ("commit_ts", .int(copied.head.commitTS)),
+                                ("hash", .string(copied.head.hash.hex)), ("root_hash", .string(copied.rootHash.hex)),
+                                ("events_copied", .int(copied.events)),
+                            ] + blobs.fields))
                 } else {
                     emit(
                         "\(head.namespace): \(copied.events) events copied, head commit_ts \(copied.head.commitTS) "
-                            + "hash \(copied.head.hash.hex), Merkle root verified")
+                            + "hash \(copied.head.hash.hex), Merkle root verified" + blobs.sentence)
+                }
+            }
+            // Namespaces with artifacts and no commits.
+            for namespace in try await artifacts?.namespaces() ?? [] where !copiedNamespaces.contains(namespace) {
+                let blobs = try await artifacts!.copy(namespace)
+                if json {
+                    rows.append(.object([("namespace", .string(namespace))] + blobs.fields))
+                } else {
+                    emit("\(namespace): no events" + blobs.sentence)
                 }
             }
             if json { emit(JSONOutput.array(rows).text) }
@@ -71,5 +86,72 @@ struct Migrate: AsyncParsableCommand {
             await target.close()
             throw error
         }
+    }
+}
+
+extension Migrate {
+    /// The copy of the data directory's artifacts, or nil when it has none.
+    func artifactCopy(to target: PostgresBackend) throws -> ArtifactCopy? {
+        let directory = self.from + "/artifacts"
+        guard FileManager.default.fileExists(atPath: directory) else { return nil }
+        return ArtifactCopy(from: try ArtifactStore(directory: directory), to: PostgresArtifactStore(backend: target))
+    }
+}
+
+/// Copies a namespace's blobs from a data directory into PostgreSQL, each read checked against its digest and stored
+/// only with that digest; a blob already stored (a second run) is skipped.
+struct ArtifactCopy {
+    let source: ArtifactStore
+    let target: PostgresArtifactStore
+
+    init(from source: ArtifactStore, to target: PostgresArtifactStore) {
+        self.source = source
+        self.target = target
+    }
+
+    struct Copied {
+        var copied = 0
+        var bytes: UInt64 = 0
+        var present = 0
+
+        var fields: [(String, JSONOutput)] {
+            [
+                ("artifacts_copied", .int(self.copied)), ("artifact_bytes_copied", .int(self.bytes)),
+                ("artifacts_present", .int(self.present)),
+            ]
+        }
+
+        var sentence: String {
+            self.copied + self.present == 0
+                ? ""
+                : "; \(self.copied) artifacts copied (\(self.bytes) bytes), \(self.present) stored already"
+        }
+    }
+
+    func namespaces() async throws -> [String] { try await self.source.namespaces() }
+
+    func copy(_ namespace: String) async throws -> Copied {
+        var copied = Copied()
+        let digests = try await self.source.digests(namespace: namespace)
+        let progress = Progress("artifacts \(namespace)")
+        for (index, digest) in digests.enumerated() {
+            progress.update(index, of: digests.count, unit: "blobs")
+            if try await self.target.stat(namespace: namespace, sha256: digest).exists {
+                copied.present += 1
+                continue
+            }
+            let upload = try await self.target.upload(namespace: namespace, limit: 0)
+            do {
+                try await self.source.read(namespace: namespace, sha256: digest) { try await upload.append($0) }
+                let info = try await upload.finish(expected: digest)
+                copied.copied += 1
+                copied.bytes += info.size
+            } catch {
+                upload.abandon()
+                throw error
+            }
+        }
+        progress.finish()
+        return copied
     }
 }

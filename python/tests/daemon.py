@@ -96,6 +96,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class _PortTaken(RuntimeError):
+    """The daemon could not listen: a port it was given was taken meanwhile."""
+
+
 class Daemon:
     """One statehoused process on 127.0.0.1 with its own data directory; restartable on the same port and data."""
 
@@ -106,6 +110,7 @@ class Daemon:
         self.client_tls = client_tls
         self.port = free_port()
         self.http_port = free_port()
+        self.started_once = False
         self.process: Optional[subprocess.Popen] = None
         self.log_path = data_dir.parent / f"statehoused-{self.port}.log"
         # Under STATEHOUSE_TEST_BACKEND=postgres a daemon not told otherwise keeps its state in a database of its own,
@@ -126,8 +131,25 @@ class Daemon:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self, timeout: float = 30.0) -> Daemon:
+        """Starts the daemon and waits until it answers Health.
+
+        A port found free can be taken before the daemon binds it (by any process's outgoing connection: PostgreSQL
+        clients make many), so a first start that fails with "address already in use" tries new ports, at most four
+        times. A restart keeps its ports: its clients know them.
+        """
+        for attempt in range(4):
+            try:
+                return self._start_once(timeout)
+            except _PortTaken:
+                if self.started_once or attempt == 3:
+                    raise
+                self.port, self.http_port = free_port(), free_port()
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> Daemon:
         from statehouse import Statehouse, StatehouseError
 
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [
@@ -144,9 +166,13 @@ class Daemon:
         with Statehouse(url=self.url, timeout=2.0, tls=self.client_tls) as client:
             while True:
                 if self.process.poll() is not None:
+                    written = self.log_path.read_text(errors="replace")[log_start:]
+                    if "ddress already in use" in written or "address is already in use" in written:
+                        raise _PortTaken(written)
                     raise RuntimeError(f"statehoused exited with {self.process.returncode}: {self.log()}")
                 try:
                     if client.health() == "ok":
+                        self.started_once = True
                         return self
                 except StatehouseError:
                     pass

@@ -282,6 +282,8 @@ def test_migrate_copies_a_sqlite_store_that_then_serves_the_same(
         client.set_retention(keep_versions=2)
         client.compact()
         client.apply([Put("agent", "after", True)], namespace="beta")
+        report = client.put_artifact(b"a report the agent wrote\n" * 50_000)  # over one 1 MiB chunk
+        loose = client.put_artifact(b"a blob in a namespace without commits", namespace="blobs")
         heads = {head.namespace: head for head in client.list_namespaces()}
         root = client.tree_head().head.root_hash
         history = [(entry.version, entry.value) for entry in client.history("agent", "k1")]
@@ -295,10 +297,19 @@ def test_migrate_copies_a_sqlite_store_that_then_serves_the_same(
     )
     assert migrated.returncode == 0, migrated.stderr
     rows = {row["namespace"]: row for row in json.loads(migrated.stdout)}
-    assert set(rows) == set(heads)
+    assert set(rows) == set(heads) | {"blobs"}
     for name, head in heads.items():
         assert rows[name]["commit_ts"] == head.commit_ts and rows[name]["hash"] == head.hash.hex()
         assert rows[name]["events_copied"] == head.commit_ts
+    # The data directory's artifacts are copied too, each checked against its digest.
+    assert (rows["alpha"]["artifacts_copied"], rows["alpha"]["artifact_bytes_copied"]) == (1, report.size)
+    assert rows["beta"]["artifacts_copied"] == 0
+    assert rows["blobs"] == {
+        "namespace": "blobs",
+        "artifacts_copied": 1,
+        "artifact_bytes_copied": loose.size,
+        "artifacts_present": 0,
+    }
 
     postgres = make_daemon("--backend", "postgres", "--postgres-url", database_url)
     with Statehouse(url=postgres.url, namespace="alpha") as client:
@@ -311,6 +322,8 @@ def test_migrate_copies_a_sqlite_store_that_then_serves_the_same(
         assert [hit.snippet for hit in client.search("calibration")]
         assert client.get_snapshot("s1").name == "s1"
         assert client.verify().ok
+        assert client.get_artifact(report.sha256) == b"a report the agent wrote\n" * 50_000
+        assert client.get_artifact(loose.sha256, namespace="blobs") == b"a blob in a namespace without commits"
         client.apply([Put("agent", "k0", "new")])  # commits go on after the copy
     postgres.stop()
 
