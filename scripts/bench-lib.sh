@@ -2,8 +2,11 @@
 # with its data in "$work/statehouse". Needs $bin (the binary's directory), $work and the array pids; sets
 # statehouse_pid, statehouse_port and statehouse_http_port (the HTTP listener's) and adds the PID to pids (the
 # caller's cleanup stops it).
+# Extra daemon arguments come from STATEHOUSED_ARGS (split on spaces), e.g. "--backend postgres --postgres-url URL".
 start_statehoused() {
-    "$bin/statehoused" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/statehouse" >"$work/statehoused.log" 2>&1 &
+    # shellcheck disable=SC2086
+    "$bin/statehoused" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir "$work/statehouse" ${STATEHOUSED_ARGS:-} \
+        >"$work/statehoused.log" 2>&1 &
     statehouse_pid=$!
     pids+=("$statehouse_pid")
     for _ in $(seq 200); do grep -q "Listening" "$work/statehoused.log" && break; sleep 0.05; done

@@ -23,6 +23,8 @@ import StatehouseModel
 public final class PostgresArtifactStore: ArtifactStorage {
     /// Bytes per stored chunk: an upload's pieces (a gRPC message, an HTTP body buffer) are gathered up to this.
     public static let chunkBytes = 1 << 20
+    /// Chunks of one upload written at once.
+    static let chunksInFlight = 3
     let backend: PostgresBackend
     /// Quota counts, per daemon (``StatehouseArtifacts/ArtifactUsage``).
     let usage = ArtifactUsage()
@@ -109,6 +111,8 @@ public final class PostgresArtifactStore: ArtifactStorage {
         var size: UInt64 = 0
         var pending = ByteBuffer()
         var written: Int32 = 0
+        /// Chunk writes not awaited yet, oldest first.
+        var inFlight: [Task<Void, any Error>] = []
         var quota: ArtifactQuotaCharge
         var done = false
 
@@ -130,20 +134,34 @@ public final class PostgresArtifactStore: ArtifactStorage {
             }
         }
 
-        /// Writes the next chunk: up to `count` pending bytes.
+        /// Writes the next chunk (up to `count` pending bytes) on a connection of its own, while the upload goes on:
+        /// up to ``chunksInFlight`` chunks are written at once, so the database writes one while the daemon receives
+        /// the next (one at a time, an upload ran at the speed of one backend's INSERT).
         func flush(upTo count: Int) async throws {
             guard let chunk = self.pending.readSlice(length: min(count, self.pending.readableBytes)),
                 chunk.readableBytes > 0
             else { return }
-            let (id, sequence, logger) = (self.blobID, self.written, self.store.backend.logger)
-            try await self.store.backend.read("storing an artifact chunk") { connection in
-                try await connection.query(
-                    """
-                    INSERT INTO statehouse_artifact_chunks(blob_id, seq, bytes) VALUES (\(id), \(sequence), \(chunk))
-                    """, logger: logger)
+            let (backend, id, sequence) = (self.store.backend, self.blobID, self.written)
+            let write = Task<Void, any Error> {
+                try await backend.read("storing an artifact chunk") { connection -> Void in
+                    _ = try await connection.query(
+                        """
+                        INSERT INTO statehouse_artifact_chunks(blob_id, seq, bytes)
+                        VALUES (\(id), \(sequence), \(chunk))
+                        """, logger: backend.logger)
+                }
             }
+            self.inFlight.append(write)
             self.written += 1
             self.pending.discardReadBytes()
+            if self.inFlight.count >= PostgresArtifactStore.chunksInFlight {
+                try await self.inFlight.removeFirst().value
+            }
+        }
+
+        /// Waits for every chunk written so far.
+        func drain() async throws {
+            while !self.inFlight.isEmpty { try await self.inFlight.removeFirst().value }
         }
 
         func finish(expected: String?) async throws -> ArtifactInfo {
@@ -158,6 +176,7 @@ public final class PostgresArtifactStore: ArtifactStorage {
                         "the upload's SHA-256 is \(sha256), not the \(expected) it was sent as; nothing was stored")
                 }
                 if refusal == nil { try await self.flush(upTo: self.pending.readableBytes) }
+                try await self.drain()
                 let now = store.now
                 info = try await store.backend.transaction("storing artifact \(sha256)") { connection in
                     let logger = store.backend.logger
@@ -209,10 +228,13 @@ public final class PostgresArtifactStore: ArtifactStorage {
             self.dropBlob()
         }
 
-        /// Deletes this upload's chunks in the background (a failure leaves them to the next collection).
+        /// Deletes this upload's chunks in the background, once its chunk writes ended (a failure leaves them to the
+        /// next collection).
         private func dropBlob() {
-            let (store, id) = (self.store, self.blobID)
+            let (store, id, writes) = (self.store, self.blobID, self.inFlight)
+            self.inFlight = []
             Task {
+                for write in writes { _ = await write.result }
                 try? await store.backend.read("dropping an unfinished artifact upload") { connection in
                     try await store.deleteBlob(id, on: connection)
                 }
