@@ -76,16 +76,13 @@ package enum CanonicalEncoding {
         return CommitMetadata(actor: actor.value, reason: reason.value, tags: tags)
     }
 
+    /// Big-endian, appended whole (one capacity check, not eight).
     package static func appendUInt64(_ value: UInt64, to buffer: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
+        withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
     }
 
     package static func appendUInt32(_ value: UInt32, to buffer: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            buffer.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
-        }
+        withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
     }
 
     package static func appendString(_ string: String, to buffer: inout [UInt8]) {

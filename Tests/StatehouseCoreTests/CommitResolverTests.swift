@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 
 @testable import StatehouseCore
@@ -200,5 +202,16 @@ struct EncodingTests {
         let late = TransactionID.make(wallMicroseconds: 2_000_000_000)
         #expect(early < late)
         #expect(early.count == 36 && Array(early)[14] == "7")
+        // Ids made in the same millisecond from several threads at once (the random words come from one pool, refilled
+        // 512 words at a time): all well-formed, no two alike, and their random bits not all the same.
+        let ids = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let made = (0..<2_000).map { _ in TransactionID.make(wallMicroseconds: 3_000_000_000) }
+            ids.withLock { $0 += made }
+        }
+        let all = ids.withLock { $0 }
+        #expect(all.allSatisfy(TransactionID.isWellFormed))
+        #expect(Set(all).count == all.count)
+        #expect(Set(all.map { $0.suffix(12) }).count == all.count)
     }
 }
