@@ -1,28 +1,13 @@
 public import Foundation
 import GRPCCore
-import StatehouseModel
+public import StatehouseModel
 import StatehouseProto
 import StatehouseWire
 
 // Artifacts: content-addressed blobs streamed in and out (docs/api.md, "Artifacts").
 extension StatehouseClient {
-    /// What the daemon holds of a blob.
-    public struct ArtifactInfo: Sendable, Hashable {
-        public var namespace: String
-        public var sha256: String
-        public var size: UInt64
-        public var exists: Bool
-        /// For an upload: the content was stored already.
-        public var deduplicated: Bool
-
-        init(_ proto: Statehouse_V2_ArtifactInfo) {
-            self.namespace = proto.namespace
-            self.sha256 = proto.sha256
-            self.size = proto.size
-            self.exists = proto.exists
-            self.deduplicated = proto.deduplicated
-        }
-    }
+    /// What the daemon holds of a blob (the model's type; the name this client has always used).
+    public typealias ArtifactInfo = StatehouseModel.ArtifactInfo
 
     /// Uploads a file's bytes in 1 MiB chunks; with `expectedSHA256` the daemon stores them only if they hash to it.
     public func putArtifact(
@@ -33,7 +18,7 @@ extension StatehouseClient {
         }
         defer { try? handle.close() }
         return try await self.call {
-            ArtifactInfo(
+            Wire.artifactInfo(
                 try await self.stub.putArtifact(
                     requestProducer: { writer in
                         var first = Statehouse_V2_ArtifactChunk()
@@ -83,7 +68,7 @@ extension StatehouseClient {
         var request = Statehouse_V2_GetArtifactRequest()
         request.namespace = namespace
         request.sha256 = sha256
-        return try await self.call { ArtifactInfo(try await self.stub.statArtifact(request)) }
+        return try await self.call { Wire.artifactInfo(try await self.stub.statArtifact(request)) }
     }
 }
 

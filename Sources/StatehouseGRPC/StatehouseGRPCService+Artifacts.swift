@@ -15,16 +15,6 @@ extension ServiceImplementation {
         return store
     }
 
-    static func proto(_ info: ArtifactInfo) -> Statehouse_V2_ArtifactInfo {
-        var proto = Statehouse_V2_ArtifactInfo()
-        proto.namespace = info.namespace
-        proto.sha256 = info.sha256
-        proto.size = info.size
-        proto.exists = info.exists
-        proto.deduplicated = info.deduplicated
-        return proto
-    }
-
     func putArtifact(
         request: RPCAsyncSequence<Statehouse_V2_ArtifactChunk, any Error>, context: ServerContext
     ) async throws -> Statehouse_V2_ArtifactInfo {
@@ -51,7 +41,7 @@ extension ServiceImplementation {
                 if !chunk.data.isEmpty { try await upload!.append(chunk.data) }
             }
             guard let upload else { throw StatehouseError.invalidArgument("the upload sent no message") }
-            return Self.proto(try await upload.finish(expected: expected))
+            return Wire.proto(try await upload.finish(expected: expected))
         } catch {
             upload?.abandon()
             throw error
@@ -76,7 +66,7 @@ extension ServiceImplementation {
     ) async throws -> Statehouse_V2_ArtifactInfo {
         let namespace = Wire.namespace(request.namespace)
         try self.authorize(.readState, namespace)
-        return Self.proto(try await self.artifactStore().stat(namespace: namespace, sha256: request.sha256))
+        return Wire.proto(try await self.artifactStore().stat(namespace: namespace, sha256: request.sha256))
     }
 }
 

@@ -4,7 +4,7 @@ import NIOCore
 import PostgresNIO
 public import StatehouseArtifacts
 import StatehouseCore
-import StatehouseModel
+public import StatehouseModel
 
 /// Artifacts in the PostgreSQL database, so that every daemon over one database serves every blob (docs/api.md,
 /// "Artifacts"; docs/architecture.md, "PostgreSQL").

@@ -160,4 +160,10 @@ extension Wire {
             hash: self.hash(proto.hash)
         )
     }
+
+    package static func artifactInfo(_ proto: Statehouse_V2_ArtifactInfo) -> ArtifactInfo {
+        ArtifactInfo(
+            namespace: proto.namespace, sha256: proto.sha256, size: proto.size, exists: proto.exists,
+            deduplicated: proto.deduplicated)
+    }
 }

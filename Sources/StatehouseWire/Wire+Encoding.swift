@@ -136,4 +136,14 @@ extension Wire {
         proto.hash = Data(event.hash.bytes)
         return proto
     }
+
+    package static func proto(_ info: ArtifactInfo) -> Statehouse_V2_ArtifactInfo {
+        var proto = Statehouse_V2_ArtifactInfo()
+        proto.namespace = info.namespace
+        proto.sha256 = info.sha256
+        proto.size = info.size
+        proto.exists = info.exists
+        proto.deduplicated = info.deduplicated
+        return proto
+    }
 }
