@@ -23,7 +23,7 @@ start() {  # start BIN_DIR NAME -> sets port_NAME and pid_NAME
     pids+=("$pid")
     for _ in $(seq 200); do grep -q "Listening" "$work/$name/log" && break; sleep 0.05; done
     local port
-    port="$(grep -o 'address=[^ ]*' "$work/$name/log" | head -1 | sed 's/.*://')"
+    port="$(grep 'Listening' "$work/$name/log" | grep -o 'address=[^ ]*' | head -1 | sed 's/.*://')"
     [ -n "$port" ] || { echo "error: $bin/statehoused did not start: $(cat "$work/$name/log")" >&2; exit 1; }
     eval "port_$name=$port; pid_$name=$pid"
 }

@@ -25,7 +25,7 @@ start() {  # start BIN_DIR NAME -> sets port_NAME and pid_NAME (a fresh data dir
     pids+=("$pid")
     for _ in $(seq 200); do grep -q "Listening" "$work/$2/log" && break; sleep 0.05; done
     local port
-    port="$(grep -o 'address=[^ ]*' "$work/$2/log" | head -1 | sed 's/.*://')"
+    port="$(grep 'Listening' "$work/$2/log" | grep -o 'address=[^ ]*' | head -1 | sed 's/.*://')"
     [ -n "$port" ] || { echo "error: $1/statehoused did not start: $(cat "$work/$2/log")" >&2; exit 1; }
     eval "port_$2=$port; pid_$2=$pid"
 }

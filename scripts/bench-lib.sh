@@ -10,7 +10,7 @@ start_statehoused() {
     statehouse_pid=$!
     pids+=("$statehouse_pid")
     for _ in $(seq 200); do grep -q "Listening" "$work/statehoused.log" && break; sleep 0.05; done
-    statehouse_port="$(grep -o 'address=[^ ]*' "$work/statehoused.log" | head -1 | sed 's/.*://')"
+    statehouse_port="$(grep 'Listening' "$work/statehoused.log" | grep -o 'address=[^ ]*' | head -1 | sed 's/.*://')"
     [ -n "$statehouse_port" ] || { echo "error: statehoused did not start: $(cat "$work/statehoused.log")" >&2; exit 1; }
     for _ in $(seq 200); do grep -q "HTTP serving" "$work/statehoused.log" && break; sleep 0.05; done
     statehouse_http_port="$(grep "HTTP serving" "$work/statehoused.log" | grep -o 'address=[^ ]*' | sed 's/.*://')"

@@ -49,7 +49,7 @@ start_daemon() {  # start_daemon NAME ARGS... -> sets daemon_port, daemon_pid
     daemon_pid=$!
     pids+=("$daemon_pid")
     for _ in $(seq 400); do grep -q "Listening" "$work/$name.log" && break; sleep 0.05; done
-    daemon_port="$(grep -o 'address=[^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
+    daemon_port="$(grep 'Listening' "$work/$name.log" | grep -o 'address=[^ ]*' | head -1 | sed 's/.*://')"
     [ -n "$daemon_port" ] || { echo "error: statehoused did not start: $(cat "$work/$name.log")" >&2; exit 1; }
 }
 

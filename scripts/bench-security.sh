@@ -47,7 +47,7 @@ start() {
     "$bin/statehoused" --listen 127.0.0.1:0 --http-listen off --data-dir "$work/data" "${args[@]}" >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 200); do grep -q "Listening" "$log" && break; sleep 0.05; done
-    port="$(grep -o 'address=[^ ]*' "$log" | head -1 | sed 's/.*://')"
+    port="$(grep 'Listening' "$log" | grep -o 'address=[^ ]*' | head -1 | sed 's/.*://')"
     [ -n "$port" ] || { echo "error: statehoused ($config) did not start: $(cat "$log")" >&2; exit 1; }
     if [ -f "$work/data/admin.token" ]; then
         local token

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCProtobuf
 public import StatehouseModel
 import StatehouseProto
 import StatehouseWire
@@ -370,19 +371,17 @@ extension StatehouseClient {
         into namespace: String, from sourceNamespace: String,
         events: @escaping @Sendable () async throws -> [Event]?
     ) async throws -> (head: LogHead, events: Int) {
+        // Written without generated messages (``StatehouseWire/ImportLogMessageSerializer``): the same bytes.
         try await self.call {
-            try await self.stub.importLog(
-                requestProducer: { writer in
-                    var first = Statehouse_V2_ImportLogRequest()
-                    first.namespace = namespace
-                    first.sourceNamespace = sourceNamespace
-                    try await writer.write(first)
-                    while let batch = try await events() {
-                        var message = Statehouse_V2_ImportLogRequest()
-                        message.events = batch.map(Wire.proto)
-                        try await writer.write(message)
-                    }
+            try await self.streams.clientStreaming(
+                request: StreamingClientRequest(of: ImportLogMessage.self) { writer in
+                    try await writer.write(ImportLogMessage(namespace: namespace, sourceNamespace: sourceNamespace))
+                    while let batch = try await events() { try await writer.write(ImportLogMessage(events: batch)) }
                 },
+                descriptor: Statehouse_V2_StatehouseService.Method.ImportLog.descriptor,
+                serializer: ImportLogMessageSerializer(),
+                deserializer: ProtobufDeserializer<Statehouse_V2_ImportLogResponse>(),
+                options: .defaults,
                 onResponse: { response in
                     let message = try response.message
                     return (Wire.head(message.head), Int(message.events))

@@ -172,9 +172,20 @@ public func withStatehouseClient<Result: Sendable>(
     return try await withStatehouseClient(host: parsed.host, port: parsed.port, body)
 }
 
-/// Server-streaming calls with any serializers, as `GRPCClient` makes them: what the client uses for the methods
-/// whose replies it decodes itself.
+/// Streaming calls with any serializers, as `GRPCClient` makes them: what the client uses for the methods whose
+/// messages it encodes or decodes itself.
 protocol ServerStreamingCalls: Sendable {
+    func clientStreaming<Request, Response, ReturnValue: Sendable>(
+        request: StreamingClientRequest<Request>,
+        descriptor: MethodDescriptor,
+        serializer: some MessageSerializer<Request>,
+        deserializer: some MessageDeserializer<Response>,
+        options: CallOptions,
+        onResponse handleResponse:
+            @Sendable @escaping (_ response: ClientResponse<Response>) async throws
+            -> ReturnValue
+    ) async throws -> ReturnValue
+
     func serverStreaming<Request, Response, ReturnValue: Sendable>(
         request: ClientRequest<Request>,
         descriptor: MethodDescriptor,

@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCProtobuf
 import StatehouseAccess
 import StatehouseCore
 import StatehouseProto
@@ -333,11 +334,36 @@ extension ServiceImplementation {
 
 // Import of an exported log.
 extension ServiceImplementation {
+    /// `ImportLog` registered again over the generated one (as `Replay` and `Watch` are, ``registerEventStreams``):
+    /// its events are read straight into the model (``StatehouseWire/ImportLogMessageDeserializer``).
+    func registerImportLog<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        router.registerHandler(
+            forMethod: Statehouse_V2_StatehouseService.Method.ImportLog.descriptor,
+            deserializer: ImportLogMessageDeserializer(),
+            serializer: ProtobufSerializer<Statehouse_V2_ImportLogResponse>()
+        ) { request, context in
+            StreamingServerResponse(
+                single: ServerResponse(message: try await self.importLog(messages: request.messages)))
+        }
+    }
+
+    /// The generated protocol's `ImportLog` (what ``registerImportLog(with:)`` replaces), through the generated
+    /// messages.
     func importLog(
         request: RPCAsyncSequence<Statehouse_V2_ImportLogRequest, any Error>, context: ServerContext
     ) async throws -> Statehouse_V2_ImportLogResponse {
+        try await self.importLog(
+            messages: request.map {
+                ImportLogMessage(
+                    namespace: $0.namespace, sourceNamespace: $0.sourceNamespace, events: $0.events.map(Wire.event))
+            })
+    }
+
+    func importLog<Messages: AsyncSequence>(
+        messages: Messages
+    ) async throws -> Statehouse_V2_ImportLogResponse where Messages.Element == ImportLogMessage {
         var importer: LogImport?
-        for try await message in request {
+        for try await message in messages {
             if importer == nil {
                 guard !message.sourceNamespace.isEmpty else {
                     throw StatehouseError.invalidArgument("the first import message names the source namespace")
@@ -346,7 +372,7 @@ extension ServiceImplementation {
                 importer = try await self.engine.beginImport(
                     into: Wire.namespace(message.namespace), from: message.sourceNamespace)
             }
-            if !message.events.isEmpty { try await importer!.append(message.events.map(Wire.event)) }
+            if !message.events.isEmpty { try await importer!.append(message.events) }
         }
         guard let importer else { throw StatehouseError.invalidArgument("the import sent no message") }
         var response = Statehouse_V2_ImportLogResponse()

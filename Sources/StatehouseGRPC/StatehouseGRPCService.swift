@@ -66,6 +66,7 @@ public struct StatehouseGRPCService: RegistrableRPCService {
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         self.implementation.registerMethods(with: &router)
         self.implementation.registerEventStreams(with: &router)
+        self.implementation.registerImportLog(with: &router)
     }
 }
 

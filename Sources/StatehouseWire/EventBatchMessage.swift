@@ -41,3 +41,46 @@ package struct EventBatchDeserializer: MessageDeserializer {
         }
     }
 }
+
+/// An `ImportLogRequest` (a message of the import stream) as the model's events: the client writes it with
+/// ``ImportLogMessageSerializer`` and the daemon reads it with ``ImportLogMessageDeserializer``
+/// (``EventWireCodec``), the same bytes as the generated message.
+package struct ImportLogMessage: Sendable {
+    /// The target namespace and the source one: set in the first message only.
+    package var namespace: String
+    package var sourceNamespace: String
+    package var events: [Event]
+
+    package init(namespace: String = "", sourceNamespace: String = "", events: [Event] = []) {
+        self.namespace = namespace
+        self.sourceNamespace = sourceNamespace
+        self.events = events
+    }
+}
+
+package struct ImportLogMessageSerializer: MessageSerializer {
+    package init() {}
+
+    package func serialize<Bytes: GRPCContiguousBytes>(_ message: ImportLogMessage) throws -> Bytes {
+        Bytes(
+            EventWireCodec.encodeImportRequest(
+                namespace: message.namespace, sourceNamespace: message.sourceNamespace, events: message.events))
+    }
+}
+
+/// Reads an `ImportLogRequest`; bytes that are not one fail the call with INVALID_ARGUMENT (the client sent them).
+package struct ImportLogMessageDeserializer: MessageDeserializer {
+    package init() {}
+
+    package func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> ImportLogMessage {
+        let decoded = serializedMessageBytes.withUnsafeBytes { buffer in
+            Result { () throws(EventWireCodec.MalformedInput) in try EventWireCodec.decodeImportRequest(buffer) }
+        }
+        switch decoded {
+        case .success(let (namespace, sourceNamespace, events)):
+            return ImportLogMessage(namespace: namespace, sourceNamespace: sourceNamespace, events: events)
+        case .failure(let error):
+            throw RPCError(code: .invalidArgument, message: "an import message is not valid: \(error)")
+        }
+    }
+}

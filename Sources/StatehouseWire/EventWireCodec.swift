@@ -25,7 +25,8 @@ package enum EventWireCodec {
 
     // MARK: Encoding
 
-    /// The size of `events` as one `EventBatch` message.
+    /// The size of `events` as one `EventBatch` message (or as the repeated events field of another message: every
+    /// field number here is below 16, so its tag is one byte whatever the field).
     package static func batchSize(_ events: [Event]) -> Int {
         var size = 0
         for event in events { size += self.fieldSize(length: self.eventSize(event)) }
@@ -35,12 +36,30 @@ package enum EventWireCodec {
     /// Writes `events` as one `EventBatch` into `buffer`, which must hold exactly ``batchSize(_:)`` bytes.
     package static func encodeBatch(_ events: [Event], into buffer: UnsafeMutableRawBufferPointer) {
         var writer = Writer(buffer)
+        self.write(events, field: 1, to: &writer)
+        precondition(writer.offset == buffer.count, "an event batch's measured size differs from what was written")
+    }
+
+    private static func write(_ events: [Event], field: UInt8, to writer: inout Writer) {
         for event in events {
-            writer.tag(1, wireType: 2)
+            writer.tag(field, wireType: 2)
             writer.varint(UInt64(self.eventSize(event)))
             self.write(event, to: &writer)
         }
-        precondition(writer.offset == buffer.count, "an event batch's measured size differs from what was written")
+    }
+
+    /// An `ImportLogRequest`: the target and source namespaces (fields 1 and 2, left out when empty, as proto3 does)
+    /// and the events (field 3). What `statehousectl import` sends, without a generated message per event.
+    package static func encodeImportRequest(namespace: String, sourceNamespace: String, events: [Event]) -> [UInt8] {
+        let size = self.stringSize(namespace) + self.stringSize(sourceNamespace) + self.batchSize(events)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var writer = Writer(UnsafeMutableRawBufferPointer(buffer))
+            writer.stringField(1, namespace)
+            writer.stringField(2, sourceNamespace)
+            self.write(events, field: 3, to: &writer)
+            precondition(writer.offset == size, "an import message's measured size differs from what was written")
+            count = size
+        }
     }
 
     /// `events` as one `EventBatch` message.
@@ -229,6 +248,28 @@ package enum EventWireCodec {
         try bytes.withUnsafeBytes { buffer in
             Result { () throws(MalformedInput) -> [Event] in try self.decodeBatch(buffer) }
         }.get()
+    }
+
+    /// An `ImportLogRequest`'s namespaces and events.
+    package static func decodeImportRequest(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(MalformedInput) -> (namespace: String, sourceNamespace: String, events: [Event]) {
+        var reader = Reader(bytes)
+        var (namespace, sourceNamespace) = ("", "")
+        var events: [Event] = []
+        var strings = StringCache()
+        while !reader.atEnd {
+            let (field, wireType) = try reader.tag()
+            switch (field, wireType) {
+            case (1, 2): namespace = try Reader.string(reader.lengthDelimited())
+            case (2, 2): sourceNamespace = try Reader.string(reader.lengthDelimited())
+            case (3, 2):
+                var nested = Reader(try reader.lengthDelimited())
+                events.append(try self.readEvent(&nested, strings: &strings))
+            default: try self.skipUnknown(&reader, field: field, wireType: wireType, knownFields: 1...3)
+            }
+        }
+        return (namespace, sourceNamespace, events)
     }
 
     private static func readEvent(_ reader: inout Reader, strings: inout StringCache) throws(MalformedInput) -> Event {

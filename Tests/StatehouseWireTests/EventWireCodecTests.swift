@@ -130,6 +130,30 @@ struct EventWireCodecTests {
         }
     }
 
+    @Test("an import message is the generated ImportLogRequest's bytes, and reads back", arguments: 0..<4)
+    func importMessages(seed: UInt64) throws {
+        var generator = Generator(state: 200 + seed)
+        for round in 0..<40 {
+            let events = try (0..<generator.below(4)).map { _ in try generator.event() }
+            let (namespace, source) = (generator.text(maxLength: 8), generator.text(maxLength: 8))
+            var request = Statehouse_V2_ImportLogRequest()
+            request.namespace = namespace
+            request.sourceNamespace = source
+            request.events = events.map(Wire.proto)
+            var options = BinaryEncodingOptions()
+            options.useDeterministicOrdering = true
+            let expected: [UInt8] = try request.serializedBytes(options: options)
+            let ours = EventWireCodec.encodeImportRequest(namespace: namespace, sourceNamespace: source, events: events)
+            #expect(ours == expected, "seed \(seed) round \(round)")
+            let decoded = try ours.withUnsafeBytes { buffer in
+                try Result { () throws(EventWireCodec.MalformedInput) in
+                    try EventWireCodec.decodeImportRequest(buffer)
+                }.get()
+            }
+            #expect(decoded.namespace == namespace && decoded.sourceNamespace == source && decoded.events == events)
+        }
+    }
+
     @Test("the edge values: empty strings, set but empty optionals, extreme integers, long fields")
     func edgeValues() throws {
         let hash = EventHash(bytes: [UInt8](repeating: 0xAB, count: 32))!
