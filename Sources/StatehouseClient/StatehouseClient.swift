@@ -25,7 +25,7 @@ public struct StatehouseClient: Sendable {
     let stub: Stub
     /// The same connection for the calls made without the generated client: replay and watch read their batches
     /// straight into events (``StatehouseWire/EventBatchDeserializer``).
-    let streams: any ServerStreamingCalls
+    let streams: any StreamingCalls
     /// `host:port` of the daemon, for error messages.
     public let address: String
     /// The trusted ledger key and the heads verified reads have seen (shared by copies of this client).
@@ -174,7 +174,7 @@ public func withStatehouseClient<Result: Sendable>(
 
 /// Streaming calls with any serializers, as `GRPCClient` makes them: what the client uses for the methods whose
 /// messages it encodes or decodes itself.
-protocol ServerStreamingCalls: Sendable {
+protocol StreamingCalls: Sendable {
     func clientStreaming<Request, Response, ReturnValue: Sendable>(
         request: StreamingClientRequest<Request>,
         descriptor: MethodDescriptor,
@@ -198,4 +198,4 @@ protocol ServerStreamingCalls: Sendable {
     ) async throws -> ReturnValue
 }
 
-extension GRPCClient: ServerStreamingCalls {}
+extension GRPCClient: StreamingCalls {}

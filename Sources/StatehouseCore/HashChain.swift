@@ -12,6 +12,28 @@ public enum HashChain {
     /// The previous hash of a namespace's first event.
     public static let genesisHash = EventHash.zero
 
+    /// Checks that `event` follows a predecessor whose hash is `previousHash` and, when `recomputing` (false for an
+    /// event a retention policy removed a value of: only its leaf can be recomputed then), that its content hashed
+    /// under `namespace` is its stored hash. What an import and a copy of a log check of each event they read.
+    ///
+    /// - Throws: ``StatehouseModel/StatehouseError/dataCorruption(commitTS:reason:)`` naming the event's commit_ts.
+    public static func checkLink(
+        _ event: Event, previousHash: EventHash, namespace: String, recomputing: Bool = true
+    ) throws {
+        guard event.prevHash == previousHash else {
+            throw StatehouseError.dataCorruption(
+                commitTS: event.commitTS, reason: "prev_hash does not match the previous event's hash")
+        }
+        guard recomputing else { return }
+        let hash = Self.hash(
+            prevHash: event.prevHash, commitTS: event.commitTS, namespace: namespace, txnID: event.txnID,
+            committedAt: event.committedAt, metadata: event.metadata, operations: event.operations)
+        guard hash == event.hash else {
+            throw StatehouseError.dataCorruption(
+                commitTS: event.commitTS, reason: "the event's content does not match its hash")
+        }
+    }
+
     /// Computes the hash of an event from its content and its predecessor's hash.
     public static func hash(
         prevHash: EventHash,

@@ -173,17 +173,7 @@ public final class LogImport: Sendable {
                 commitTS: event.commitTS,
                 reason: "the export skips from commit_ts \(state.nextCommitTS - 1) to \(event.commitTS)")
         }
-        guard event.prevHash == state.sourceHash else {
-            throw StatehouseError.dataCorruption(
-                commitTS: event.commitTS, reason: "prev_hash does not match the previous event's hash")
-        }
-        let sourceHash = HashChain.hash(
-            prevHash: state.sourceHash, commitTS: event.commitTS, namespace: self.sourceNamespace, txnID: event.txnID,
-            committedAt: event.committedAt, metadata: event.metadata, operations: event.operations)
-        guard sourceHash == event.hash else {
-            throw StatehouseError.dataCorruption(
-                commitTS: event.commitTS, reason: "the event's content does not match its hash")
-        }
+        try HashChain.checkLink(event, previousHash: state.sourceHash, namespace: self.sourceNamespace)
         guard !event.operations.isEmpty else {
             throw StatehouseError.dataCorruption(commitTS: event.commitTS, reason: "the event has no operations")
         }
@@ -214,7 +204,7 @@ public final class LogImport: Sendable {
             namespace: self.namespace, commitTS: event.commitTS, txnID: txnID, committedAt: event.committedAt,
             operations: event.operations, metadata: event.metadata, prevHash: state.targetHash, hash: hash)
         state.nextCommitTS += 1
-        state.sourceHash = sourceHash
+        state.sourceHash = event.hash  // checked above to be the recomputed one
         state.targetHash = hash
         state.committedAt = event.committedAt
         return decided

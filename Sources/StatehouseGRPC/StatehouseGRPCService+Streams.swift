@@ -6,35 +6,32 @@ import StatehouseCore
 import StatehouseModel
 import StatehouseProto
 import StatehouseWire
+import SwiftProtobuf
 
 extension ServiceImplementation {
     /// `Replay` and `Watch` registered again over the generated ones, with ``StatehouseWire/EventBatchSerializer``:
     /// their events are encoded straight from the model (``StatehouseWire/EventWireCodec``), which halves what a
     /// replay costs the daemon. The bytes are the ones the generated messages would make.
     func registerEventStreams<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        router.registerHandler(
-            forMethod: Statehouse_V2_StatehouseService.Method.Replay.descriptor,
-            deserializer: ProtobufDeserializer<Statehouse_V2_ReplayRequest>(),
-            serializer: EventBatchSerializer()
-        ) { request, context in
-            let request = try await ServerRequest(stream: request)
-            return StreamingServerResponse { writer in
-                try await self.replay(request: request.message, context: context) {
-                    try await writer.write(EventBatchMessage(events: $0))
-                }
-                return [:]
-            }
+        Self.registerEventStream(Statehouse_V2_StatehouseService.Method.Replay.descriptor, with: &router) {
+            try await self.replay(request: $0, context: $1, send: $2)
         }
+        Self.registerEventStream(Statehouse_V2_StatehouseService.Method.Watch.descriptor, with: &router) {
+            try await self.watch(request: $0, context: $1, send: $2)
+        }
+    }
+
+    /// Registers a method that takes one `Request` and answers with a stream of event batches, which `body` sends.
+    private static func registerEventStream<Request: SwiftProtobuf.Message, Transport: ServerTransport>(
+        _ method: MethodDescriptor, with router: inout RPCRouter<Transport>,
+        _ body: @escaping @Sendable (Request, ServerContext, ([Event]) async throws -> Void) async throws -> Void
+    ) {
         router.registerHandler(
-            forMethod: Statehouse_V2_StatehouseService.Method.Watch.descriptor,
-            deserializer: ProtobufDeserializer<Statehouse_V2_WatchRequest>(),
-            serializer: EventBatchSerializer()
+            forMethod: method, deserializer: ProtobufDeserializer<Request>(), serializer: EventBatchSerializer()
         ) { request, context in
             let request = try await ServerRequest(stream: request)
             return StreamingServerResponse { writer in
-                try await self.watch(request: request.message, context: context) {
-                    try await writer.write(EventBatchMessage(events: $0))
-                }
+                try await body(request.message, context) { try await writer.write(EventBatchMessage(events: $0)) }
                 return [:]
             }
         }

@@ -95,18 +95,9 @@ public struct StoreCopy: Sendable {
             throw StatehouseError.dataCorruption(
                 commitTS: event.commitTS, reason: "the source's log skips from commit_ts \(previous.commitTS)")
         }
-        guard event.prevHash == previous.hash else {
-            throw StatehouseError.dataCorruption(
-                commitTS: event.commitTS, reason: "prev_hash does not match the previous event's hash")
-        }
-        guard !event.operations.contains(where: \.valueRemoved) else { return }
-        let hash = HashChain.hash(
-            prevHash: event.prevHash, commitTS: event.commitTS, namespace: event.namespace, txnID: event.txnID,
-            committedAt: event.committedAt, metadata: event.metadata, operations: event.operations)
-        guard hash == event.hash else {
-            throw StatehouseError.dataCorruption(
-                commitTS: event.commitTS, reason: "the event's content does not match its hash")
-        }
+        try HashChain.checkLink(
+            event, previousHash: previous.hash, namespace: event.namespace,
+            recomputing: !event.operations.contains(where: \.valueRemoved))
     }
 
     /// Both logs end with the same event and both trees of that size have the same root.

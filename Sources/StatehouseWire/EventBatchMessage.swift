@@ -19,8 +19,9 @@ package struct EventBatchSerializer: MessageSerializer {
     package init() {}
 
     package func serialize<Bytes: GRPCContiguousBytes>(_ message: EventBatchMessage) throws -> Bytes {
-        var bytes = Bytes(repeating: 0, count: EventWireCodec.batchSize(message.events))
-        bytes.withUnsafeMutableBytes { EventWireCodec.encodeBatch(message.events, into: $0) }
+        let measured = EventWireCodec.MeasuredEvents(message.events)
+        var bytes = Bytes(repeating: 0, count: measured.size)
+        bytes.withUnsafeMutableBytes { EventWireCodec.encodeBatch(measured, into: $0) }
         return bytes
     }
 }

@@ -25,25 +25,36 @@ package enum EventWireCodec {
 
     // MARK: Encoding
 
-    /// The size of `events` as one `EventBatch` message (or as the repeated events field of another message: every
-    /// field number here is below 16, so its tag is one byte whatever the field).
-    package static func batchSize(_ events: [Event]) -> Int {
-        var size = 0
-        for event in events { size += self.fieldSize(length: self.eventSize(event)) }
-        return size
+    /// Events measured once for encoding: each event's size is needed twice (for the batch's size, then for the
+    /// event's length prefix), and computing it walks every string and operation of the event.
+    package struct MeasuredEvents: Sendable {
+        let events: [Event]
+        let eventSizes: [Int]
+        /// The events' size as one `EventBatch` message, or as the repeated events field of another message (every
+        /// field number here is below 16, so its tag is one byte whatever the field).
+        package let size: Int
+
+        package init(_ events: [Event]) {
+            self.events = events
+            self.eventSizes = events.map(EventWireCodec.eventSize)
+            self.size = self.eventSizes.reduce(0) { $0 + EventWireCodec.fieldSize(length: $1) }
+        }
     }
 
-    /// Writes `events` as one `EventBatch` into `buffer`, which must hold exactly ``batchSize(_:)`` bytes.
-    package static func encodeBatch(_ events: [Event], into buffer: UnsafeMutableRawBufferPointer) {
+    /// The size of `events` as one `EventBatch` message.
+    package static func batchSize(_ events: [Event]) -> Int { MeasuredEvents(events).size }
+
+    /// Writes `events` as one `EventBatch` into `buffer`, which must hold exactly `events.size` bytes.
+    package static func encodeBatch(_ events: MeasuredEvents, into buffer: UnsafeMutableRawBufferPointer) {
         var writer = Writer(buffer)
         self.write(events, field: 1, to: &writer)
         precondition(writer.offset == buffer.count, "an event batch's measured size differs from what was written")
     }
 
-    private static func write(_ events: [Event], field: UInt8, to writer: inout Writer) {
-        for event in events {
+    private static func write(_ measured: MeasuredEvents, field: UInt8, to writer: inout Writer) {
+        for (event, size) in zip(measured.events, measured.eventSizes) {
             writer.tag(field, wireType: 2)
-            writer.varint(UInt64(self.eventSize(event)))
+            writer.varint(UInt64(size))
             self.write(event, to: &writer)
         }
     }
@@ -51,12 +62,13 @@ package enum EventWireCodec {
     /// An `ImportLogRequest`: the target and source namespaces (fields 1 and 2, left out when empty, as proto3 does)
     /// and the events (field 3). What `statehousectl import` sends, without a generated message per event.
     package static func encodeImportRequest(namespace: String, sourceNamespace: String, events: [Event]) -> [UInt8] {
-        let size = self.stringSize(namespace) + self.stringSize(sourceNamespace) + self.batchSize(events)
+        let measured = MeasuredEvents(events)
+        let size = self.stringSize(namespace) + self.stringSize(sourceNamespace) + measured.size
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             var writer = Writer(UnsafeMutableRawBufferPointer(buffer))
             writer.stringField(1, namespace)
             writer.stringField(2, sourceNamespace)
-            self.write(events, field: 3, to: &writer)
+            self.write(measured, field: 3, to: &writer)
             precondition(writer.offset == size, "an import message's measured size differs from what was written")
             count = size
         }
@@ -64,10 +76,10 @@ package enum EventWireCodec {
 
     /// `events` as one `EventBatch` message.
     package static func encodeBatch(_ events: [Event]) -> [UInt8] {
-        let size = self.batchSize(events)
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            self.encodeBatch(events, into: UnsafeMutableRawBufferPointer(buffer))
-            count = size
+        let measured = MeasuredEvents(events)
+        return [UInt8](unsafeUninitializedCapacity: measured.size) { buffer, count in
+            self.encodeBatch(measured, into: UnsafeMutableRawBufferPointer(buffer))
+            count = measured.size
         }
     }
 
@@ -77,7 +89,7 @@ package enum EventWireCodec {
     }
 
     /// A length-delimited field (a one-byte tag: every field number here is below 16) of `length` bytes.
-    private static func fieldSize(length: Int) -> Int {
+    fileprivate static func fieldSize(length: Int) -> Int {
         1 + self.varintSize(UInt64(length)) + length
     }
 
@@ -93,7 +105,7 @@ package enum EventWireCodec {
     /// A 32-byte hash with its tag and length.
     private static let hashFieldSize = 34
 
-    private static func eventSize(_ event: Event) -> Int {
+    fileprivate static func eventSize(_ event: Event) -> Int {
         var size = self.stringSize(event.namespace) + self.varintFieldSize(event.commitTS)
         size += self.stringSize(event.txnID) + self.varintFieldSize(UInt64(bitPattern: event.committedAt))
         for operation in event.operations { size += self.fieldSize(length: self.operationSize(operation)) }
