@@ -76,7 +76,7 @@ extension ServiceImplementation {
         self.logger.info(
             "Replay started", metadata: ["namespace": "\(filter.namespace)", "rpc.peer": "\(context.remotePeer)"])
         let engine = self.engine
-        var page = try await engine.readLog(filter, limit: 1000, cursor: nil)
+        var page = try await engine.readLog(filter, limit: 1000, cursor: nil, inHalves: false)
         var events = 0
         while true {
             try Task.checkCancellation()
@@ -86,7 +86,7 @@ extension ServiceImplementation {
                 break
             }
             // The log only grows, so reading ahead returns what reading after the send would.
-            async let next = engine.readLog(filter, limit: 1000, cursor: cursor)
+            async let next = engine.readLog(filter, limit: 1000, cursor: cursor, inHalves: false)
             if !page.items.isEmpty { try await send(page.items) }
             events += page.items.count
             page = try await next

@@ -155,4 +155,70 @@ struct LogAndVerifyTests {
             }
         }
     }
+
+    @Test(
+        "a page read as two halves at once equals the same events read in pages too small to split",
+        arguments: StoreKind.allCases)
+    func splitPages(_ kind: StoreKind) async throws {
+        try await withTestEngine(kind) { engine in
+            try await Self.commitOneWriteEvents(engine, count: 2_300, valueBytes: 40)
+            let (split, splitPages) = try await Self.readLog(engine, pageSize: 1_000)
+            let (whole, _) = try await Self.readLog(engine, pageSize: 100)
+            #expect(splitPages == [1_000, 1_000, 300])
+            #expect(split == whole)
+            #expect(split.map(\.commitTS) == Array(1...2_300))
+            // A bounded range, and pages where the log ends in the second half and already in the first.
+            let ranged = try await engine.readLog(LogFilter(fromCommitTS: 101, toCommitTS: 1_200), limit: 1_000)
+            #expect(ranged.items == Array(whole[100..<1_100]) && ranged.nextCursor != nil)
+            let endInSecond = try await engine.readLog(LogFilter(fromCommitTS: 1_701), limit: 1_000)
+            #expect(endInSecond.items == Array(whole[1_700...]) && endInSecond.nextCursor == nil)
+            let endInFirst = try await engine.readLog(LogFilter(fromCommitTS: 2_001), limit: 1_000)
+            #expect(endInFirst.items == Array(whole[2_000...]) && endInFirst.nextCursor == nil)
+        }
+    }
+
+    @Test(
+        "a split page keeps the byte bound wherever it falls: in the second half or already in the first",
+        arguments: [12 << 10, 20 << 10])
+    func splitPagesByteBound(valueBytes: Int) async throws {
+        try await withTestEngine { engine in
+            try await Self.commitOneWriteEvents(engine, count: 1_100, valueBytes: valueBytes)
+            let (split, splitPages) = try await Self.readLog(engine, pageSize: 1_000)
+            let (whole, _) = try await Self.readLog(engine, pageSize: 100)
+            #expect(split == whole)
+            // The page ends with the event whose value reaches 8 MiB (EventQuery.maxBytes).
+            let perPage = (8 << 20 + valueBytes - 1) / valueBytes
+            #expect(splitPages.first == perPage)
+            #expect(splitPages.reduce(0, +) == 1_100)
+        }
+    }
+
+    private static func commitOneWriteEvents(_ engine: StatehouseEngine, count: Int, valueBytes: Int) async throws {
+        let value = try JSONValue(validating: "\"" + String(repeating: "v", count: valueBytes - 2) + "\"")
+        for start in stride(from: 0, to: count, by: 100) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in start..<min(start + 100, count) {
+                    group.addTask {
+                        _ = try await engine.commit(
+                            AtomicCommit(operations: [.put(agentID: "a\(index % 7)", key: "k\(index)", value: value)]))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    /// The whole log in pages of `pageSize`, and how many events each page held.
+    private static func readLog(_ engine: StatehouseEngine, pageSize: Int) async throws -> ([Event], [Int]) {
+        var events: [Event] = []
+        var sizes: [Int] = []
+        var cursor: String?
+        repeat {
+            let page = try await engine.readLog(LogFilter(), limit: pageSize, cursor: cursor)
+            events += page.items
+            sizes.append(page.items.count)
+            cursor = page.nextCursor
+        } while cursor != nil
+        return (events, sizes)
+    }
 }
