@@ -54,7 +54,7 @@ public final class SQLiteBackend: StorageBackend {
         let readers = SQLiteWorkerPool(
             name: "statehouse-sqlite-reader",
             contexts: readerContexts,
-            spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanoseconds))
+            spinNanoseconds: UInt64(max(0, configuration.readerIdleSpin.nanoseconds))
         )
         // Before the writer thread starts, which owns the checkpointer from then on.
         writerContext.checkpointer.readers = readers
@@ -62,7 +62,7 @@ public final class SQLiteBackend: StorageBackend {
             writer: SQLiteWorkerPool(
                 name: "statehouse-sqlite-writer",
                 contexts: [writerContext],
-                spinNanoseconds: UInt64(max(0, configuration.workerIdleSpin.nanoseconds))
+                spinNanoseconds: UInt64(max(0, configuration.writerIdleSpin.nanoseconds))
             ),
             readers: readers,
             lock: lock,

@@ -26,12 +26,19 @@ public struct SQLiteConfiguration: Sendable {
     public var readerCount: Int = 2
     /// Page cache per connection in KiB. The default is 65,536 (64 MiB).
     public var cacheSizeKiB: Int = 65_536
-    /// How long an idle reader or writer thread polls for its next job before it sleeps. The default is 50 µs.
+    /// How long the idle writer thread polls for its next job before it sleeps. The default is 50 µs.
     ///
-    /// Waking a sleeping thread costs more than a point read (measured here: 24k reads/s from one client without
-    /// polling, 53k/s with 50 µs; one committer 2.3k → 2.7k commits/s), so a short poll after each job keeps the
-    /// threads hot under load; an idle daemon still sleeps. Zero turns polling off.
-    public var workerIdleSpin: Duration = .microseconds(50)
+    /// Waking a sleeping thread costs more than a short job (measured here: one committer 2.3k → 2.7k commits/s with
+    /// 50 µs), so a short poll after each batch keeps the writer hot under load; an idle daemon still sleeps. Zero
+    /// turns polling off.
+    public var writerIdleSpin: Duration = .microseconds(50)
+    /// How long an idle reader thread polls for its next job before it sleeps. The default is 50 µs.
+    ///
+    /// In process, a point read takes about 10 µs and the wake-up dominates it (24k reads/s from one caller without
+    /// polling, 53k/s with 50 µs). Behind gRPC the next read arrives hundreds of µs later, so the poll mostly burns
+    /// a core that the transport needs: statehoused sets this to zero (`ServerConfiguration.storage`;
+    /// docs/benchmarks.md, "Reader threads that sleep at once").
+    public var readerIdleSpin: Duration = .microseconds(50)
     /// Run SQLite's `PRAGMA quick_check` when the store opens, refusing a corrupt file instead of serving from it.
     /// It reads every page (about a second per GiB here), so a very large store may turn it off and rely on
     /// `statehousectl verify` and the errors reads return. The default is `true`.

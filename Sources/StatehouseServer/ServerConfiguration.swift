@@ -115,6 +115,9 @@ public struct ServerConfiguration: Sendable {
         storage.cacheSizeKiB = self.cacheMiB * 1024
         storage.checkOnOpen = self.startupCheck
         storage.searchState = self.searchState
+        // A read behind gRPC arrives long after the last one ended: a polling reader would only take CPU from the
+        // transport (docs/benchmarks.md, "Reader threads that sleep at once").
+        storage.readerIdleSpin = .zero
         return storage
     }
 
