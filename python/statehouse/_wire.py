@@ -54,11 +54,19 @@ def encode_value(value: Any, *, key: str) -> bytes:
         raise errors.InvalidArgumentError(f"value of key {key!r} is not a JSON value: {error}") from None
 
 
+_JSON_DECODER = json.JSONDecoder()
+
+
 def decode_value(data: bytes) -> Any:
-    """The Python value of stored JSON text (empty for no value)."""
+    """The Python value of stored JSON text (empty for no value).
+
+    The daemon only stores valid UTF-8 JSON, so the text is decoded as UTF-8 and parsed by one shared decoder:
+    ``json.loads(bytes)`` would first guess the encoding of every value (UTF-16 and UTF-32 included), which was a
+    third of the parse's cost on the LangGraph saver's reads.
+    """
     if not data:
         return None
-    return json.loads(data)
+    return _JSON_DECODER.decode(data.decode("utf-8"))
 
 
 # ---- small conversions -------------------------------------------------------------------------------------------
