@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import _wire as wire
 from . import exceptions as errors
@@ -342,12 +342,15 @@ def scan_prefix(
     as_of: Optional[datetime],
     start_after: Optional[str] = None,
     limit: Optional[int] = None,
+    convert: Callable[[pb.StateRecord], Any] = wire.state_result,
 ) -> Plan:
+    """The keys of ``prefix`` in byte order, each record made a :class:`StateResult` (or what ``convert`` makes of
+    it: the LangGraph saver keeps records whose values it may never read undecoded)."""
     point = wire.read_point(at, as_of)
     wanted = wire.require_int("limit", limit, minimum=1)
     if start_after is not None and not isinstance(start_after, str):
         raise errors.InvalidArgumentError(f"start_after must be a str, not {type(start_after).__name__}")
-    results: List[StateResult] = []
+    results: List[Any] = []
     cursor = ""
     while True:
         page = 0 if wanted is None else min(wanted - len(results), 10_000)
@@ -362,7 +365,7 @@ def scan_prefix(
         if point is not None:
             request.at.CopyFrom(point)
         response = yield Call("ScanPrefix", request, "scan_prefix", read_only=True)
-        results.extend(wire.state_result(record) for record in response.records)
+        results.extend(convert(record) for record in response.records)
         if not response.next_cursor or (wanted is not None and len(results) >= wanted):
             return results[:wanted] if wanted is not None else results
         cursor = response.next_cursor

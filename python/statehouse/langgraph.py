@@ -57,6 +57,7 @@ from langgraph.checkpoint.base import (
 )
 
 from . import _operations as ops
+from ._wire import decode_value
 from .aio import AsyncStatehouse
 from .client import Statehouse
 from .exceptions import ConflictError, InvalidArgumentError, StatehouseError
@@ -119,6 +120,35 @@ def _after_writes(checkpoint_ns: str, checkpoint_id: str) -> str:
 
 def _write_key(checkpoint_ns: str, checkpoint_id: str, task_id: str, idx: int) -> str:
     return f"{_writes_prefix(checkpoint_ns, checkpoint_id)}{_escape(task_id)}/{idx}"
+
+
+def _is_record(key: str) -> bool:
+    """Whether a key under ``checkpoint/`` is a checkpoint's record (``checkpoint/NS/DESC``, its components escaped)
+    rather than one of its writes (``checkpoint/NS/DESC/w/TASK/IDX``) or a part of one (``.../part/I``)."""
+    return key.count("/") == 2
+
+
+class _StoredItem:
+    """A key read by the saver's checkpoint scans, its JSON value parsed the first time it is looked at.
+
+    A page of checkpoint keys usually holds more than the call returns (the record after the last checkpoint wanted,
+    which tells where its writes end; the rest of a ``list`` page): those values are never parsed.
+    """
+
+    __slots__ = ("key", "_raw", "_value")
+
+    _UNREAD = object()
+
+    def __init__(self, record: Any) -> None:
+        self.key: str = record.key
+        self._raw: bytes = record.value
+        self._value: Any = _StoredItem._UNREAD
+
+    @property
+    def value(self) -> Any:
+        if self._value is _StoredItem._UNREAD:
+            self._value = decode_value(self._raw)
+        return self._value
 
 
 def _typed(serialized: Tuple[str, bytes]) -> Dict[str, str]:
@@ -207,7 +237,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
 
     # -- reads --
 
-    def _tuples_plan(self, thread_id: str, groups: List[List[StateResult]]) -> Plan:
+    def _tuples_plan(self, thread_id: str, groups: List[List[_StoredItem]]) -> Plan:
         """The full tuples of stored checkpoints, each given as its record followed by its writes (and their
         parts): the channel values of all of them are read in one call (and their parts, if any, in one more)."""
         decoded = []
@@ -265,12 +295,14 @@ class _SaverCore(BaseCheckpointSaver[str]):
         """Reads checkpoint records in key order (newest first per namespace) with their writes, and yields each as
         a ``_Group`` once complete (the calls it needs in between), at most ``want`` of them. Pages start at ``page``
         keys and double up to ``_LIST_PAGE``, so that reading the latest checkpoint reads little of the history."""
-        group: List[StateResult] = []
+        group: List[_StoredItem] = []
         emitted = 0
         while True:
-            items = yield from ops.scan_prefix(self.namespace, thread_id, prefix, None, None, start_after, page)
+            items = yield from ops.scan_prefix(
+                self.namespace, thread_id, prefix, None, None, start_after, page, convert=_StoredItem
+            )
             for item in items:
-                if "checkpoint" in item.value:  # a record; what follows it until the next record is its writes
+                if _is_record(item.key):  # a record; what follows it until the next record is its writes
                     if group:
                         yield _Group(group)
                         emitted += 1
@@ -293,7 +325,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
         # The record and its writes are one key range: the named checkpoint's, or the first of the namespace's.
         prefix = _checkpoint_key(checkpoint_ns, checkpoint_id) if checkpoint_id else _checkpoint_prefix(checkpoint_ns)
         reading = self._groups_plan(thread_id, prefix, None, 1, 4)
-        groups: List[List[StateResult]] = []
+        groups: List[List[_StoredItem]] = []
         response: Any = None
         while True:
             try:
@@ -341,7 +373,7 @@ class _SaverCore(BaseCheckpointSaver[str]):
             # About four keys per checkpoint (its record and a few writes) for what a limit still wants.
             first_page = _LIST_PAGE if remaining is None or filter else min(_LIST_PAGE, 4 * remaining + 4)
             reading = self._groups_plan(thread_id, prefix, start_after, None, first_page)
-            batch: List[List[StateResult]] = []
+            batch: List[List[_StoredItem]] = []
             response: Any = None
             while True:
                 try:
@@ -553,7 +585,7 @@ class _Group:
 
     __slots__ = ("items",)
 
-    def __init__(self, items: List[StateResult]) -> None:
+    def __init__(self, items: List[_StoredItem]) -> None:
         self.items = items
 
 
