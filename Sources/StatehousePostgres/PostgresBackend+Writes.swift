@@ -9,9 +9,11 @@ import Synchronization
 extension PostgresBackend {
     /// Decides and stores a batch in one database transaction (see ``PostgresBackend`` for the locking).
     public func commit(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution {
+        let known = self.knownNamespaces.withLock { $0 }
         let (resolution, frontiers) = try await self.transaction("committing") {
             connection -> (BatchResolution, [String: (LogHead, MerkleFrontier)]) in
-            let state = try await PostgresCommitState.load(for: batch, now: now, on: connection, logger: self.logger)
+            let state = try await PostgresCommitState.load(
+                for: batch, now: now, known: known, on: connection, logger: self.logger)
             let resolution = try CommitResolver.resolve(batch, reader: state, now: now)
             let requests = resolution.eventRequestIndices.map { batch[$0] }
             let frontiers = try await self.store(
@@ -44,6 +46,7 @@ extension PostgresBackend {
         self.frontiers.withLock { cache in
             for (name, entry) in frontiers { cache[name] = (entry.0, entry.1) }
         }
+        self.knownNamespaces.withLock { $0.formUnion(frontiers.keys) }
     }
 
     /// Inserts the events' rows and moves the heads; returns each namespace's new head and frontier (to cache once the
@@ -81,20 +84,20 @@ extension PostgresBackend {
         let commitTSs = names.map { PostgresColumns.int(newHeads[$0]!.commitTS) }
         let hashes = names.map { PostgresColumns.bytes(newHeads[$0]!.hash) }
         let times = names.map { newHeads[$0]!.committedAt }
+        // The heads move and watchers on other daemons hear of them in one statement (one round trip). PostgreSQL
+        // delivers a transaction's notifications at its commit, and none if it rolls back.
         try await connection.query(
             """
-            UPDATE statehouse_namespaces AS n
-            SET last_commit_ts = h.commit_ts, last_hash = h.hash, last_committed_at = h.committed_at
-            FROM unnest(\(ids)::bigint[], \(commitTSs)::bigint[], \(hashes)::bytea[], \(times)::bigint[])
-                AS h(id, commit_ts, hash, committed_at)
-            WHERE n.id = h.id
-            """, logger: self.logger)
-        // Watchers on other daemons hear of the new heads when this transaction commits (PostgreSQL delivers a
-        // transaction's notifications at its commit, and none if it rolls back).
-        try await connection.query(
-            """
-            SELECT pg_notify(\(PostgresBackend.changesChannel), name || ' ' || commit_ts)
-            FROM unnest(\(names)::text[], \(commitTSs)::bigint[]) AS h(name, commit_ts)
+            WITH moved AS (
+                UPDATE statehouse_namespaces AS n
+                SET last_commit_ts = h.commit_ts, last_hash = h.hash, last_committed_at = h.committed_at
+                FROM unnest(\(ids)::bigint[], \(commitTSs)::bigint[], \(hashes)::bytea[], \(times)::bigint[],
+                            \(names)::text[])
+                    AS h(id, commit_ts, hash, committed_at, name)
+                WHERE n.id = h.id
+                RETURNING h.name, h.commit_ts
+            )
+            SELECT pg_notify(\(PostgresBackend.changesChannel), name || ' ' || commit_ts) FROM moved
             """, logger: self.logger)
         var result: [String: (LogHead, MerkleFrontier)] = [:]
         for name in names { result[name] = (newHeads[name]!, frontiers[name]!) }
@@ -114,8 +117,8 @@ extension PostgresBackend {
     }
 }
 
-/// The rows of a batch's events, as columns, inserted with one statement per table (`unnest` of arrays): a batch costs
-/// two round trips whatever its size. Arrays cannot hold NULL here (postgres-nio encodes arrays of non-optional
+/// The rows of a batch's events and versions, as columns, inserted with one statement (`unnest` of arrays): a batch
+/// costs one round trip whatever its size. Arrays cannot hold NULL here (postgres-nio encodes arrays of non-optional
 /// values), so an empty value stands for NULL where the column has no empty value of its own: metadata (never stored
 /// empty), idempotency keys (never empty) and their digests.
 private struct EventRows {
@@ -151,9 +154,13 @@ private struct EventRows {
         }
     }
 
+    /// Both tables in one statement (one round trip): the versions' foreign key on their event is checked at the end
+    /// of the statement, when the events are in.
     func insert(on connection: PostgresConnection, logger: Logger) async throws {
+        let versions = self.versions
         try await connection.query(
             """
+            WITH inserted_events AS (
             INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key,
                                           request_digest, prev_hash, hash, merkle_nodes)
             SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
@@ -165,8 +172,19 @@ private struct EventRows {
                         \(self.hashes)::bytea[], \(self.merkleNodes)::bytea[])
                 AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
                      prev_hash, hash, merkle_nodes)
+            )
+            INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
+                                            value, value_digest, expires_at)
+            SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
+                CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
+                CASE WHEN expires THEN expires_at END
+            FROM unnest(\(versions.namespaceIDs)::bigint[], \(versions.commitTSs)::bigint[], \(versions.indexes)::int[],
+                        \(versions.agentIDs)::text[], \(versions.keys)::text[], \(versions.versions)::bigint[],
+                        \(versions.committedAts)::bigint[], \(versions.deleted)::boolean[], \(versions.values)::bytea[],
+                        \(versions.digests)::bytea[], \(versions.expires)::boolean[], \(versions.expiresAts)::bigint[])
+                AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
+                     expires, expires_at)
             """, logger: logger)
-        try await self.versions.insert(on: connection, logger: logger)
     }
 }
 
@@ -202,22 +220,5 @@ private struct VersionRows {
         self.digests.append(ByteBuffer(bytes: digest))
         self.expires.append(operation.expiresAt != nil)
         self.expiresAts.append(operation.expiresAt ?? 0)
-    }
-
-    func insert(on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                                            value, value_digest, expires_at)
-            SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
-                CASE WHEN expires THEN expires_at END
-            FROM unnest(\(self.namespaceIDs)::bigint[], \(self.commitTSs)::bigint[], \(self.indexes)::int[],
-                        \(self.agentIDs)::text[], \(self.keys)::text[], \(self.versions)::bigint[],
-                        \(self.committedAts)::bigint[], \(self.deleted)::boolean[], \(self.values)::bytea[],
-                        \(self.digests)::bytea[], \(self.expires)::boolean[], \(self.expiresAts)::bigint[])
-                AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
-                     expires, expires_at)
-            """, logger: logger)
     }
 }

@@ -30,6 +30,9 @@ public final class PostgresBackend: Sendable {
     /// The Merkle frontier of each namespace this daemon last committed to, with the head it belongs to. Another
     /// daemon's commit moves the head, and the frontier is then read again from the stored nodes.
     let frontiers = Mutex<[String: (head: LogHead, frontier: MerkleFrontier)]>([:])
+    /// Namespaces whose row this daemon has seen committed. Rows are never deleted, so a batch whose namespaces are
+    /// all here locks their heads without first inserting them (one round trip less per batch).
+    let knownNamespaces = Mutex<Set<String>>([])
 
     /// Connects (the client's pool of `settings`), and brings the schema up to date.
     ///

@@ -38,12 +38,16 @@ struct PostgresCommitState: CommitStateReader {
     private var askedIdempotencyKeys: Set<IdempotencyRef> = []
 
     /// Locks the heads of `batch`'s namespaces (creating rows for new ones) and reads what the resolver will ask.
+    ///
+    /// - Parameter known: namespaces whose rows are known to exist (committed earlier): when every namespace of the
+    ///   batch is one, their rows are locked without the insert that creates missing ones.
     static func load(
-        for batch: [CommitRequest], now: Microseconds, on connection: PostgresConnection, logger: Logger
+        for batch: [CommitRequest], now: Microseconds, known: Set<String> = [], on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> PostgresCommitState {
         var state = PostgresCommitState()
         let names = Array(Set(batch.map(\.namespace))).sorted()
-        try await state.lockHeads(names, on: connection, logger: logger)
+        try await state.lockHeads(names, creating: !names.allSatisfy(known.contains), on: connection, logger: logger)
         for name in names {
             guard let namespaceID = state.namespaceIDs[name] else { continue }
             let requests = batch.filter { $0.namespace == name }
@@ -70,16 +74,22 @@ struct PostgresCommitState: CommitStateReader {
         return state
     }
 
-    private mutating func lockHeads(_ names: [String], on connection: PostgresConnection, logger: Logger) async throws {
+    /// Locks the namespaces' head rows in name order, after creating missing ones when `creating` (locking existing
+    /// and new rows in one order whatever the batch is what keeps two daemons from deadlocking on them).
+    private mutating func lockHeads(
+        _ names: [String], creating: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws {
         let genesis = PostgresColumns.bytes(HashChain.genesisHash)
         // A namespace's row exists before its first commit can lock it; one that only ever saw failed commits keeps a
         // row at commit_ts 0, which listings skip.
-        try await connection.query(
-            """
-            INSERT INTO statehouse_namespaces(name, last_commit_ts, last_hash, last_committed_at)
-            SELECT name, 0, \(genesis), 0 FROM unnest(\(names)::text[]) AS n(name)
-            ON CONFLICT (name) DO NOTHING
-            """, logger: logger)
+        if creating {
+            try await connection.query(
+                """
+                INSERT INTO statehouse_namespaces(name, last_commit_ts, last_hash, last_committed_at)
+                SELECT name, 0, \(genesis), 0 FROM unnest(\(names)::text[]) AS n(name)
+                ON CONFLICT (name) DO NOTHING
+                """, logger: logger)
+        }
         let rows = try await connection.query(
             """
             SELECT id, name, last_commit_ts, last_hash, last_committed_at FROM statehouse_namespaces
