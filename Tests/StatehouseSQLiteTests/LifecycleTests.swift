@@ -456,6 +456,11 @@ struct LogImportTests {
             let events = try await engine.readLog(LogFilter()).items
             let importer = try await engine.beginImport(into: "copy", from: "default", eventsPerTransaction: 5)
             try await importer.append(Array(events.prefix(5)))
+            // append() only starts storing a full transaction; the intruder must come after it is stored (on
+            // PostgreSQL the two are separate database transactions, and the put could otherwise lock the namespace
+            // first and make the import's first transaction the one that conflicts).
+            for _ in 0..<1_000 where importer.imported < 5 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(importer.imported == 5)
             try await engine.put(namespace: "copy", agent: "intruder", key: "k", json: "1")
             try await importer.append(Array(events.dropFirst(5)))
             await #expect(throws: StatehouseError.self) { _ = try await importer.finish() }
