@@ -28,11 +28,10 @@ extension StatehouseEngine {
             keyPrefix: filter.keyPrefix,
             limit: limit
         )
-        let events = try await self.events(query, inHalves: inHalves)
+        let (events, bytes) = try await self.events(query, inHalves: inHalves)
         self.metrics.read(.log)
         self.metrics.replayed(events.count)
         // The backend returns fewer than `limit` events only at the end of the range or at its byte bound.
-        let bytes = events.valueBytes
         guard let last = events.last, last.commitTS < range.upper, events.count == limit || bytes >= query.maxBytes
         else {
             return Page(items: events, nextCursor: nil)
@@ -42,7 +41,7 @@ extension StatehouseEngine {
             nextCursor: PageCursor.encodeNumber(kind: .log, query: cursorQuery, position: last.commitTS + 1))
     }
 
-    /// The events of `query`, a large unfiltered page read as two halves at once.
+    /// The events of `query`, a large unfiltered page read as two halves at once, and the bytes of their values.
     ///
     /// commit_ts is gap-free, so the second half of an unfiltered page is known before the first is read, and the
     /// two reads run on two of the backend's connections (SQLite's two reader threads by default): a replay, an
@@ -50,12 +49,13 @@ extension StatehouseEngine {
     /// is complete (`half` events and under the byte bound); otherwise it ended the page (the log's end or the byte
     /// bound) and is returned alone, so a commit that landed between the two reads can never leave a gap. The joined
     /// page keeps the backend's own byte rule: events are added until the values reach `maxBytes`.
-    func events(_ query: EventQuery, inHalves: Bool) async throws -> [Event] {
+    func events(_ query: EventQuery, inHalves: Bool) async throws -> (events: [Event], valueBytes: Int) {
         let half = query.limit / 2
         guard inHalves, query.agentID == nil, query.keyPrefix == nil, half >= Self.splitLogReadMinimum,
             query.fromCommitTS <= query.toCommitTS, query.toCommitTS - query.fromCommitTS >= CommitTS(query.limit - 1)
         else {
-            return try await self.backend.events(query)
+            let events = try await self.backend.events(query)
+            return (events, events.valueBytes)
         }
         var first = query
         first.limit = half
@@ -67,18 +67,19 @@ extension StatehouseEngine {
         var events = try await self.backend.events(first)
         var bytes = events.valueBytes
         // Leaving the scope without awaiting `secondEvents` cancels that read (dropped if it has not started).
-        guard events.count == half, bytes < query.maxBytes else { return events }
+        guard events.count == half, bytes < query.maxBytes else { return (events, bytes) }
         let rest = try await secondEvents
-        if bytes + rest.valueBytes < query.maxBytes {
+        let restBytes = rest.valueBytes
+        if bytes + restBytes < query.maxBytes {
             events.append(contentsOf: rest)
-            return events
+            return (events, bytes + restBytes)
         }
         for event in rest {
             events.append(event)
             bytes += event.valueBytes
             if bytes >= query.maxBytes { break }
         }
-        return events
+        return (events, bytes)
     }
 
     /// The smallest half-page worth a second concurrent read: below it, the extra hop costs more than it saves.
