@@ -1,4 +1,5 @@
 import CoreMetrics
+import StatehouseLedger
 import Synchronization
 
 /// Replays an exported log into an empty namespace, checking the exported hash chain as it goes
@@ -10,8 +11,9 @@ import Synchronization
 ///
 /// An import does not go through the commit pipeline: an exported event was already decided, so this checks it (its
 /// place in the chain, its hash, names, values, and that each version follows the key's previous one) and hands the
-/// events of a batch to ``StorageBackend/append(_:after:)``, which stores them in one transaction. The next batch is
-/// checked while the previous one is written, so the two halves of the work run side by side.
+/// events of a batch to ``StorageBackend/append(_:leafHashes:after:)``, which stores them in one transaction. The next
+/// batch is checked while the previous one is written, so the two halves of the work run side by side; the events'
+/// Merkle leaf hashes are computed here too, on the checking side, so that the storage's writer only writes rows.
 ///
 /// Memory: the latest version of every key imported so far is kept to check versions without reading storage, about
 /// a hundred bytes per distinct key.
@@ -31,8 +33,9 @@ public final class LogImport: Sendable {
     }
 
     private struct Writes {
-        /// Checked events not yet handed to storage, and the head they follow.
+        /// Checked events not yet handed to storage, their leaf hashes, and the head they follow.
         var buffer: [Event] = []
+        var leafHashes: [EventHash] = []
         var bufferBytes = 0
         var bufferAfter: LogHead?
         /// The batch being stored, if any.
@@ -42,8 +45,9 @@ public final class LogImport: Sendable {
 
     /// Events per storage transaction of an import by default. Larger than a commit group: an index page that many
     /// events touch is then written once for all of them (measured in docs/benchmarks.md, "Export and import": 25.6k
-    /// events/s with 1,000 per transaction, 36k with 4,096, 39k with 65,536), while the writer, which other commits
-    /// wait for, is held for tens of milliseconds at a time, not seconds.
+    /// events/s with 1,000 per transaction, 36k with 4,096, 39k with 65,536; later, with cheaper checks, 16,384 gained
+    /// about 6 % over 4,096), while the writer, which other commits wait for, is held for about 40 ms at a time, not
+    /// the 150 ms of 16,384 events.
     public static let defaultEventsPerTransaction = 4096
     /// A storage transaction of an import also ends once its values and names reach this many bytes.
     static let transactionBytes = 16 << 20
@@ -89,9 +93,11 @@ public final class LogImport: Sendable {
                 $0 + 64 + $1.agentID.utf8.count + $1.key.utf8.count + ($1.value?.utf8.count ?? 0)
             }
         }
-        let full = self.writes.withLock { writes -> (events: [Event], after: LogHead)? in
+        let leafHashes = decided.events.map(LeafEncoding.leafHash)
+        let full = self.writes.withLock { writes -> Batch? in
             if writes.buffer.isEmpty { writes.bufferAfter = decided.after }
             writes.buffer += decided.events
+            writes.leafHashes += leafHashes
             writes.bufferBytes += bytes
             guard writes.buffer.count >= self.eventsPerTransaction || writes.bufferBytes >= Self.transactionBytes else {
                 return nil
@@ -108,27 +114,35 @@ public final class LogImport: Sendable {
         return try await self.engine.head(namespace: self.namespace)
     }
 
-    private func takeBuffer() -> (events: [Event], after: LogHead)? {
+    /// Events checked together for one storage transaction.
+    private struct Batch {
+        var events: [Event]
+        var leafHashes: [EventHash]
+        var after: LogHead
+    }
+
+    private func takeBuffer() -> Batch? {
         self.writes.withLock { Self.take(&$0) }
     }
 
-    private static func take(_ writes: inout Writes) -> (events: [Event], after: LogHead)? {
+    private static func take(_ writes: inout Writes) -> Batch? {
         guard let after = writes.bufferAfter, !writes.buffer.isEmpty else { return nil }
         defer {
             writes.buffer = []
+            writes.leafHashes = []
             writes.bufferBytes = 0
             writes.bufferAfter = nil
         }
-        return (writes.buffer, after)
+        return Batch(events: writes.buffer, leafHashes: writes.leafHashes, after: after)
     }
 
     /// Starts storing `batch` once the batch before it is stored.
-    private func store(_ batch: (events: [Event], after: LogHead)?) async throws {
+    private func store(_ batch: Batch?) async throws {
         guard let batch else { return }
         try await self.waitForPendingWrite()
         let engine = self.engine
         let write = Task {
-            try await engine.backend.append(batch.events, after: batch.after)
+            try await engine.backend.append(batch.events, leafHashes: batch.leafHashes, after: batch.after)
             engine.hub.publish(batch.events)
             engine.metrics.commits.increment(by: Int64(batch.events.count))
             self.writes.withLock { $0.imported += batch.events.count }

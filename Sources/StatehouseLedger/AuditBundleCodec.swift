@@ -158,7 +158,8 @@ extension AuditBundle {
         Int(try self.int64(json))
     }
 
-    private struct Parser {
+    /// The JSON reader behind every decode here, and the generic fallback of ``decodeExportEvent(_:namespace:)``.
+    struct Parser {
         let bytes: UnsafeRawBufferPointer
         var index = 0
 
@@ -267,6 +268,23 @@ extension AuditBundle {
         /// Runs between escapes are copied whole, and a string of ASCII bytes needs no UTF-8 validation: every value in
         /// a bundle is JSON text inside a string, full of `\"`, and this was a third of a verification.
         mutating func string() throws -> String {
+            try self.string { bytes, ascii in try Self.text(bytes, ascii: ascii) }
+        }
+
+        /// A string literal's decoded UTF-8 bytes, checked as ``string()`` checks them.
+        mutating func stringBytes() throws -> [UInt8] {
+            try self.string { bytes, ascii in
+                guard ascii || String(validating: bytes, as: UTF8.self) != nil else {
+                    throw CodecError("invalid UTF-8")
+                }
+                return Array(bytes)
+            }
+        }
+
+        /// A string literal, its escapes decoded, handed to `make` as bytes with whether they are all ASCII.
+        private mutating func string<Result>(
+            _ make: (UnsafeRawBufferPointer, _ ascii: Bool) throws -> Result
+        ) throws -> Result {
             guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\"") else {
                 throw CodecError("expected a string at byte \(self.index)")
             }
@@ -280,9 +298,9 @@ extension AuditBundle {
                 case UInt8(ascii: "\""):
                     let run = UnsafeRawBufferPointer(rebasing: self.bytes[runStart..<self.index])
                     self.index += 1
-                    guard var out = escaped else { return try Self.text(run, ascii: ascii) }
+                    guard var out = escaped else { return try make(run, ascii) }
                     out.append(contentsOf: run)
-                    return try out.withUnsafeBytes { try Self.text($0, ascii: ascii) }
+                    return try out.withUnsafeBytes { try make($0, ascii) }
                 case UInt8(ascii: "\\"):
                     var out = escaped ?? []
                     escaped = nil

@@ -27,8 +27,12 @@ extension PostgresBackend {
 
     /// Stores events an import decided and checked (``StatehouseCore/LogImport``), after checking under the
     /// namespace's row lock that its head is still `head`.
-    public func append(_ events: [Event], after head: LogHead) async throws {
+    public func append(_ events: [Event], leafHashes: [EventHash]?, after head: LogHead) async throws {
         guard !events.isEmpty else { return }
+        guard leafHashes == nil || leafHashes?.count == events.count else {
+            throw StatehouseError.internalError(
+                "internal storage error: \(leafHashes?.count ?? 0) leaf hashes for \(events.count) events")
+        }
         let frontiers = try await self.transaction("importing") { connection -> [String: (LogHead, MerkleFrontier)] in
             let locking = CommitRequest(namespace: head.namespace, txnID: "", operations: [], mayBeRetry: false)
             let state = try await PostgresCommitState.load(for: [locking], now: 0, on: connection, logger: self.logger)
@@ -37,7 +41,8 @@ extension PostgresBackend {
                 throw StatehouseError.conflict(agentID: "", key: "", expected: head.commitTS, actual: current.commitTS)
             }
             return try await self.store(
-                events, requests: nil, namespaceIDs: state.namespaceIDs, heads: state.heads, on: connection)
+                events, requests: nil, leafHashes: leafHashes, namespaceIDs: state.namespaceIDs, heads: state.heads,
+                on: connection)
         }
         self.remember(frontiers)
     }
@@ -50,9 +55,11 @@ extension PostgresBackend {
     }
 
     /// Inserts the events' rows and moves the heads; returns each namespace's new head and frontier (to cache once the
-    /// transaction committed). `requests[i]` is the request of `events[i]`, `nil` for an import (no idempotency key).
+    /// transaction committed). `requests[i]` is the request of `events[i]`, `nil` for an import (no idempotency key);
+    /// `leafHashes[i]`, when given, is the leaf hash of `events[i]`.
     private func store(
-        _ events: [Event], requests: [CommitRequest]?, namespaceIDs: [String: Int64], heads: [String: LogHead],
+        _ events: [Event], requests: [CommitRequest]?, leafHashes: [EventHash]? = nil, namespaceIDs: [String: Int64],
+        heads: [String: LogHead],
         on connection: PostgresConnection
     ) async throws -> [String: (LogHead, MerkleFrontier)] {
         guard !events.isEmpty else { return [:] }
@@ -67,7 +74,8 @@ extension PostgresBackend {
                 frontiers[event.namespace] = try await self.frontier(
                     of: before, namespaceID: namespaceID, on: connection)
             }
-            let completed = frontiers[event.namespace]!.append(leafHash: LeafEncoding.leafHash(event))
+            let completed = frontiers[event.namespace]!.append(
+                leafHash: leafHashes?[index] ?? LeafEncoding.leafHash(event))
             var nodes: [UInt8] = []
             nodes.reserveCapacity(completed.count * 32)
             for node in completed { node.hash.append(to: &nodes) }

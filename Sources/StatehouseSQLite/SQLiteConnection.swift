@@ -230,6 +230,11 @@ final class SQLiteStatement {
         sqlite3_clear_bindings(self.handle)
     }
 
+    /// Resets without clearing the bindings, for a statement run again with every parameter bound anew.
+    func resetKeepingBindings() {
+        sqlite3_reset(self.handle)
+    }
+
     func bind(_ index: Int32, _ value: Int64) {
         sqlite3_bind_int64(self.handle, index + 1, value)
     }

@@ -77,6 +77,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             var newNamespaces: [String: Int64] = [:]
             // Frontiers grown by this batch; they replace the cached ones only once COMMIT succeeded.
             var frontiers: [String: MerkleFrontier] = [:]
+            let rows = try RowStatements(on: self.connection)
             for (index, event) in resolution.events.enumerated() {
                 let request = batch[resolution.eventRequestIndices[index]]
                 let namespaceID =
@@ -89,7 +90,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
                 frontiers[event.namespace] = frontier
                 try self.insert(
                     event, namespaceID: namespaceID, idempotencyKey: request.idempotencyKey,
-                    requestDigest: request.requestDigest, merkleNodes: nodes)
+                    requestDigest: request.requestDigest, merkleNodes: nodes, with: rows)
             }
             for head in resolution.heads.values {
                 try self.store(head, namespaceID: self.namespaces[head.namespace]?.id ?? newNamespaces[head.namespace]!)
@@ -118,9 +119,15 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     /// ``commit(_:now:)`` would write for the same events, so an imported namespace cannot be told from one that was
     /// committed.
     ///
+    /// `leafHashes`, when given, are the events' leaf hashes, computed by the caller (``StatehouseCore/StorageBackend/append(_:leafHashes:after:)``).
+    ///
     /// - Throws: a conflict when the namespace's head is not `expected` (it was written since the import began).
-    func append(_ events: [Event], after expected: LogHead) throws {
+    func append(_ events: [Event], leafHashes: [EventHash]?, after expected: LogHead) throws {
         guard let last = events.last else { return }
+        guard leafHashes == nil || leafHashes?.count == events.count else {
+            throw StatehouseError.internalError(
+                "internal storage error: \(leafHashes?.count ?? 0) leaf hashes for \(events.count) events")
+        }
         let namespace = expected.namespace
         let current = self.namespaces[namespace]?.head ?? .empty(namespace)
         guard current.commitTS == expected.commitTS, current.hash == expected.hash else {
@@ -131,10 +138,13 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
             var created: [String: Int64] = [:]
             let namespaceID = try self.namespaces[namespace]?.id ?? self.insertNamespace(namespace, into: &created)
             var frontier = try self.namespaces[namespace]?.frontier.get() ?? MerkleFrontier()
-            for event in events {
-                let nodes = SQLiteMerkleNodes.column(frontier.append(leafHash: LeafEncoding.leafHash(event)))
+            let rows = try RowStatements(on: self.connection)
+            for (index, event) in events.enumerated() {
+                let leafHash = leafHashes?[index] ?? LeafEncoding.leafHash(event)
+                let nodes = SQLiteMerkleNodes.column(frontier.append(leafHash: leafHash))
                 try self.insert(
-                    event, namespaceID: namespaceID, idempotencyKey: nil, requestDigest: [], merkleNodes: nodes)
+                    event, namespaceID: namespaceID, idempotencyKey: nil, requestDigest: [], merkleNodes: nodes,
+                    with: rows)
             }
             let head = LogHead(
                 namespace: namespace, commitTS: last.commitTS, hash: last.hash, committedAt: last.committedAt)
@@ -171,19 +181,39 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
         return id
     }
 
+    /// The two statements that store an event, looked up once per storage transaction instead of once per row (a
+    /// lookup hashes the statement's text).
+    private struct RowStatements {
+        let version: SQLiteStatement
+        let event: SQLiteStatement
+
+        init(on connection: SQLiteConnection) throws {
+            self.version = try connection.statement(
+                """
+                INSERT INTO versions(ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            )
+            self.event = try connection.statement(
+                """
+                INSERT INTO events(ns_id, commit_ts, txn_id, committed_at, first_version_id, op_count, metadata,
+                                   idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            )
+        }
+    }
+
+    /// Stores an event's rows; every parameter of both statements is bound again for each row.
     private func insert(
-        _ event: Event, namespaceID: Int64, idempotencyKey: String?, requestDigest: [UInt8], merkleNodes: [UInt8]
+        _ event: Event, namespaceID: Int64, idempotencyKey: String?, requestDigest: [UInt8], merkleNodes: [UInt8],
+        with rows: RowStatements
     ) throws {
-        let insertVersion = try self.connection.statement(
-            """
-            INSERT INTO versions(ns_id, agent_id, key, version, commit_ts, committed_at, deleted, value, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        )
+        let insertVersion = rows.version
         var firstVersionID: Int64 = 0
         for (index, operation) in event.operations.enumerated() {
             let deleted = operation.kind == .delete
-            if index > 0 { insertVersion.reset() }
+            insertVersion.resetKeepingBindings()
             insertVersion.bind(0, namespaceID)
             insertVersion.bind(1, operation.agentID)
             insertVersion.bind(2, operation.key)
@@ -208,13 +238,8 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
                 throw StatehouseError.internalError("internal storage error: version ids are not contiguous")
             }
         }
-        let insertEvent = try self.connection.statement(
-            """
-            INSERT INTO events(ns_id, commit_ts, txn_id, committed_at, first_version_id, op_count, metadata,
-                               idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        )
+        let insertEvent = rows.event
+        insertEvent.resetKeepingBindings()
         insertEvent.bind(0, namespaceID)
         insertEvent.bind(1, event.commitTS)
         insertEvent.bind(2, event.txnID)

@@ -118,85 +118,48 @@ final class ExportReader: @unchecked Sendable {  // safe: used by one task at a 
         return (namespace, UInt64(head))
     }
 
-    /// The next events, or `nil` at the end of the file.
+    /// The next events, or `nil` at the end of the file. Each line is decoded where it lies in the read buffer
+    /// (``StatehouseLedger/AuditBundle/decodeExportEvent(_:namespace:)``), not copied out first.
     func nextEvents(count: Int, namespace: String) throws -> [Event]? {
         var events: [Event] = []
-        while events.count < count, let line = try self.nextLine() {
+        events.reserveCapacity(count)
+        while events.count < count {
             let number = self.read + 2
-            let decoded = try line.withUnsafeBytes { bytes -> AuditBundle.Line in
-                do { return try AuditBundle.decodeLine(bytes) } catch {
-                    throw UsageError("line \(number) is not an event line: \(error)")
+            let event = try self.withNextLine { line -> Event in
+                do { return try AuditBundle.decodeExportEvent(line, namespace: namespace) } catch {
+                    throw UsageError("line \(number): \(error)")
                 }
             }
-            guard let event = decoded.event, let hash = decoded.event?.hash.flatMap(Self.hash),
-                let previous = event.prev_hash.flatMap(Self.hash)
-            else { throw UsageError("line \(number) is not an event line with hash and prev_hash") }
-            events.append(
-                Event(
-                    namespace: namespace, commitTS: event.commit_ts, txnID: event.txn_id,
-                    committedAt: event.committed_at_micros,
-                    operations: try event.operations.map { operation in
-                        guard operation.kind == "put" || operation.kind == "delete" else {
-                            throw UsageError("line \(number): operation kind '\(operation.kind)' is not put or delete")
-                        }
-                        guard operation.value_digest == nil else {
-                            throw UsageError(
-                                "line \(number) (commit_ts \(event.commit_ts)): the value of agent '\(operation.agent_id)' key "
-                                    + "'\(operation.key)' version \(operation.version) was removed by the retention policy "
-                                    + "before the export; a log can only be imported whole")
-                        }
-                        return AppliedOperation(
-                            agentID: operation.agent_id, key: operation.key,
-                            kind: operation.kind == "put" ? .put : .delete,
-                            value: operation.value.map { JSONValue(trusted: Array($0.utf8)) },
-                            version: operation.version, expiresAt: operation.expires_at_micros)
-                    },
-                    metadata: CommitMetadata(
-                        actor: event.metadata?.actor, reason: event.metadata?.reason, tags: event.metadata?.tags ?? [:]),
-                    prevHash: previous, hash: hash))
+            guard let event else { break }
+            events.append(event)
             self.read += 1
         }
         return events.isEmpty ? nil : events
     }
 
-    /// A 64-digit hexadecimal hash (either case); `nil` for anything else.
-    private static func hash(_ hex: String) -> EventHash? {
-        var hex = hex
-        return hex.withUTF8 { digits -> EventHash? in
-            guard digits.count == 64 else { return nil }
-            var bytes = [UInt8](repeating: 0, count: 32)
-            for index in 0..<32 {
-                guard let high = Self.nibble(digits[2 * index]), let low = Self.nibble(digits[2 * index + 1]) else {
-                    return nil
-                }
-                bytes[index] = high << 4 | low
-            }
-            return EventHash(bytes: bytes)
-        }
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case 0x30...0x39: digit - 0x30
-        case 0x61...0x66: digit - 0x61 + 10
-        case 0x41...0x46: digit - 0x41 + 10
-        default: nil
-        }
+    /// Calls `body` with the next line's bytes where they lie in the buffer; `nil` at the end of the file.
+    private func withNextLine<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
+        guard let range = try self.nextLineRange() else { return nil }
+        return try self.buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     /// The next line; the buffer is read from an offset and compacted only when a new chunk is read, so a line costs
     /// its own length, not the buffer's.
     private func nextLine() throws -> [UInt8]? {
+        try self.nextLineRange().map { Array(self.buffer[$0]) }
+    }
+
+    /// Where the next line lies in the buffer (its newline excluded), reading more of the file as needed.
+    private func nextLineRange() throws -> Range<Int>? {
         while true {
             if let newline = self.buffer[self.offset...].firstIndex(of: 0x0A) {
-                let line = Array(self.buffer[self.offset..<newline])
-                self.offset = newline + 1
-                return line
+                defer { self.offset = newline + 1 }
+                return self.offset..<newline
             }
             if self.atEnd {
                 guard self.offset < self.buffer.count else { return nil }
                 defer { self.offset = self.buffer.count }
-                return Array(self.buffer[self.offset...])
+                return self.offset..<self.buffer.count
             }
             self.buffer.removeFirst(self.offset)
             self.offset = 0
