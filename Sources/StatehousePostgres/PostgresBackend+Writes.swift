@@ -92,21 +92,14 @@ extension PostgresBackend {
         let commitTSs = names.map { PostgresColumns.int(newHeads[$0]!.commitTS) }
         let hashes = names.map { PostgresColumns.bytes(newHeads[$0]!.hash) }
         let times = names.map { newHeads[$0]!.committedAt }
-        // The heads move and watchers on other daemons hear of them in one statement (one round trip). PostgreSQL
-        // delivers a transaction's notifications at its commit, and none if it rolls back.
-        try await connection.query(
-            """
-            WITH moved AS (
-                UPDATE statehouse_namespaces AS n
-                SET last_commit_ts = h.commit_ts, last_hash = h.hash, last_committed_at = h.committed_at
-                FROM unnest(\(ids)::bigint[], \(commitTSs)::bigint[], \(hashes)::bytea[], \(times)::bigint[],
-                            \(names)::text[])
-                    AS h(id, commit_ts, hash, committed_at, name)
-                WHERE n.id = h.id
-                RETURNING h.name, h.commit_ts
-            )
-            SELECT pg_notify(\(PostgresBackend.changesChannel), name || ' ' || commit_ts) FROM moved
-            """, logger: self.logger)
+        let moved = try await connection.execute(
+            PostgresCommitStatements.MoveHeads(
+                ids: ids, commitTSs: commitTSs, hashes: hashes, committedAts: times, names: names,
+                channel: PostgresBackend.changesChannel),
+            logger: self.logger)
+        for try await count in moved where count != names.count {
+            throw StatehouseError.internalError("internal storage error: \(count) of \(names.count) heads moved")
+        }
         var result: [String: (LogHead, MerkleFrontier)] = [:]
         for name in names { result[name] = (newHeads[name]!, frontiers[name]!) }
         return result
@@ -162,37 +155,34 @@ private struct EventRows {
         }
     }
 
-    /// Both tables in one statement (one round trip): the versions' foreign key on their event is checked at the end
-    /// of the statement, when the events are in.
+    /// Both tables in one statement (``PostgresCommitStatements/InsertEvents``).
     func insert(on connection: PostgresConnection, logger: Logger) async throws {
         let versions = self.versions
-        try await connection.query(
-            """
-            WITH inserted_events AS (
-            INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key,
-                                          request_digest, prev_hash, hash, merkle_nodes)
-            SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
-                NULLIF(idempotency_key, ''), CASE WHEN idempotency_key = '' THEN NULL ELSE request_digest END,
-                prev_hash, hash, merkle_nodes
-            FROM unnest(\(self.namespaceIDs)::bigint[], \(self.commitTSs)::bigint[], \(self.txnIDs)::text[],
-                        \(self.committedAts)::bigint[], \(self.operationCounts)::int[], \(self.metadata)::bytea[],
-                        \(self.idempotencyKeys)::text[], \(self.requestDigests)::bytea[], \(self.prevHashes)::bytea[],
-                        \(self.hashes)::bytea[], \(self.merkleNodes)::bytea[])
-                AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
-                     prev_hash, hash, merkle_nodes)
-            )
-            INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                                            value, value_digest, expires_at)
-            SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
-                CASE WHEN expires THEN expires_at END
-            FROM unnest(\(versions.namespaceIDs)::bigint[], \(versions.commitTSs)::bigint[], \(versions.indexes)::int[],
-                        \(versions.agentIDs)::text[], \(versions.keys)::text[], \(versions.versions)::bigint[],
-                        \(versions.committedAts)::bigint[], \(versions.deleted)::boolean[], \(versions.values)::bytea[],
-                        \(versions.digests)::bytea[], \(versions.expires)::boolean[], \(versions.expiresAts)::bigint[])
-                AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
-                     expires, expires_at)
-            """, logger: logger)
+        var bindings = PostgresBindings(capacity: 23)
+        bindings.append(self.namespaceIDs)
+        bindings.append(self.commitTSs)
+        bindings.append(self.txnIDs)
+        bindings.append(self.committedAts)
+        bindings.append(self.operationCounts)
+        bindings.append(self.metadata)
+        bindings.append(self.idempotencyKeys)
+        bindings.append(self.requestDigests)
+        bindings.append(self.prevHashes)
+        bindings.append(self.hashes)
+        bindings.append(self.merkleNodes)
+        bindings.append(versions.namespaceIDs)
+        bindings.append(versions.commitTSs)
+        bindings.append(versions.indexes)
+        bindings.append(versions.agentIDs)
+        bindings.append(versions.keys)
+        bindings.append(versions.versions)
+        bindings.append(versions.committedAts)
+        bindings.append(versions.deleted)
+        bindings.append(versions.values)
+        bindings.append(versions.digests)
+        bindings.append(versions.expires)
+        bindings.append(versions.expiresAts)
+        _ = try await connection.execute(PostgresCommitStatements.InsertEvents(bindings: bindings), logger: logger)
     }
 }
 

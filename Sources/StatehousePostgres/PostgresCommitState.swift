@@ -90,14 +90,8 @@ struct PostgresCommitState: CommitStateReader {
                 ON CONFLICT (name) DO NOTHING
                 """, logger: logger)
         }
-        let rows = try await connection.query(
-            """
-            SELECT id, name, last_commit_ts, last_hash, last_committed_at FROM statehouse_namespaces
-            WHERE name = ANY(\(names)::text[]) ORDER BY name FOR UPDATE
-            """, logger: logger)
-        for try await (id, name, commitTS, hash, committedAt) in rows.decode(
-            (Int64, String, Int64, ByteBuffer, Int64).self)
-        {
+        let rows = try await connection.execute(PostgresCommitStatements.LockHeads(names: names), logger: logger)
+        for try await (id, name, commitTS, hash, committedAt) in rows {
             let head = LogHead(
                 namespace: name, commitTS: PostgresColumns.uint(commitTS),
                 hash: try PostgresColumns.hash(hash, commitTS: PostgresColumns.uint(commitTS)), committedAt: committedAt
@@ -115,19 +109,11 @@ struct PostgresCommitState: CommitStateReader {
         for (agentID, key) in keys {
             self.latest[KeyRef(namespace: namespace, agentID: agentID, key: key)] = .some(nil)
         }
-        let rows = try await connection.query(
-            """
-            SELECT k.agent_id, k.key, v.version, v.deleted, v.expires_at
-            FROM unnest(\(keys.map(\.agentID))::text[], \(keys.map(\.key))::text[]) AS k(agent_id, key)
-            CROSS JOIN LATERAL (
-                SELECT version, deleted, expires_at FROM statehouse_versions
-                WHERE ns_id = \(namespaceID) AND agent_id = k.agent_id AND key = k.key
-                ORDER BY version DESC LIMIT 1
-            ) AS v
-            """, logger: logger)
-        for try await (agentID, key, version, deleted, expiresAt) in rows.decode(
-            (String, String, Int64, Bool, Int64?).self)
-        {
+        let rows = try await connection.execute(
+            PostgresCommitStatements.LatestVersions(
+                agentIDs: keys.map(\.agentID), keys: keys.map(\.key), namespaceID: namespaceID),
+            logger: logger)
+        for try await (agentID, key, version, deleted, expiresAt) in rows {
             // A put whose expiry has passed counts as deleted for conditions, as in the SQLite writer.
             let expired = expiresAt.map { $0 <= now } ?? false
             self.latest[KeyRef(namespace: namespace, agentID: agentID, key: key)] = KeyVersionState(
