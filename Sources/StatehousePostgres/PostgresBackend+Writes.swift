@@ -84,24 +84,11 @@ extension PostgresBackend {
                 namespace: event.namespace, commitTS: event.commitTS, hash: event.hash,
                 committedAt: event.committedAt)
         }
-        try await rows.insert(on: connection, logger: self.logger)
+        try await rows.store(heads: newHeads, namespaceIDs: namespaceIDs, on: connection, logger: self.logger)
         try await PostgresSearchIndex.didStore(
             events, namespaceIDs: namespaceIDs, indexState: self.searchState, on: connection, logger: self.logger)
-        let names = newHeads.keys.sorted()
-        let ids = names.map { namespaceIDs[$0]! }
-        let commitTSs = names.map { PostgresColumns.int(newHeads[$0]!.commitTS) }
-        let hashes = names.map { PostgresColumns.bytes(newHeads[$0]!.hash) }
-        let times = names.map { newHeads[$0]!.committedAt }
-        let moved = try await connection.execute(
-            PostgresCommitStatements.MoveHeads(
-                ids: ids, commitTSs: commitTSs, hashes: hashes, committedAts: times, names: names,
-                channel: PostgresBackend.changesChannel),
-            logger: self.logger)
-        for try await count in moved where count != names.count {
-            throw StatehouseError.internalError("internal storage error: \(count) of \(names.count) heads moved")
-        }
         var result: [String: (LogHead, MerkleFrontier)] = [:]
-        for name in names { result[name] = (newHeads[name]!, frontiers[name]!) }
+        for (name, head) in newHeads { result[name] = (head, frontiers[name]!) }
         return result
     }
 
@@ -155,10 +142,12 @@ private struct EventRows {
         }
     }
 
-    /// Both tables in one statement (``PostgresCommitStatements/InsertEvents``).
-    func insert(on connection: PostgresConnection, logger: Logger) async throws {
+    /// Both tables and the namespaces' new heads in one statement (``PostgresCommitStatements/StoreBatch``).
+    func store(
+        heads: [String: LogHead], namespaceIDs: [String: Int64], on connection: PostgresConnection, logger: Logger
+    ) async throws {
         let versions = self.versions
-        var bindings = PostgresBindings(capacity: 23)
+        var bindings = PostgresBindings(capacity: 29)
         bindings.append(self.namespaceIDs)
         bindings.append(self.commitTSs)
         bindings.append(self.txnIDs)
@@ -182,7 +171,18 @@ private struct EventRows {
         bindings.append(versions.digests)
         bindings.append(versions.expires)
         bindings.append(versions.expiresAts)
-        _ = try await connection.execute(PostgresCommitStatements.InsertEvents(bindings: bindings), logger: logger)
+        let names = heads.keys.sorted()
+        bindings.append(names.map { namespaceIDs[$0]! })
+        bindings.append(names.map { PostgresColumns.int(heads[$0]!.commitTS) })
+        bindings.append(names.map { PostgresColumns.bytes(heads[$0]!.hash) })
+        bindings.append(names.map { heads[$0]!.committedAt })
+        bindings.append(names)
+        bindings.append(PostgresBackend.changesChannel)
+        let moved = try await connection.execute(
+            PostgresCommitStatements.StoreBatch(bindings: bindings), logger: logger)
+        for try await count in moved where count != names.count {
+            throw StatehouseError.internalError("internal storage error: \(count) of \(names.count) heads moved")
+        }
     }
 }
 

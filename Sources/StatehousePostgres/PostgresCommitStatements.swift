@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// The statements every commit batch runs, prepared once per connection (postgres-nio names them and parses each on
 /// a connection's first use). As unnamed statements they were parsed on every batch: with PostgreSQL's statement log
-/// on, parse and bind took about 0.6 ms of a 16-client batch's 3.1 ms, for four statements whose text never changes.
+/// on, parse and bind took about 0.6 ms of a 16-client batch's 3.1 ms, for statements whose text never changes.
 /// Their parameters are arrays, so PostgreSQL still plans them per execution (see ``NewestVersion``); what is saved is
 /// the parse and the analysis behind it.
 enum PostgresCommitStatements {
@@ -54,76 +54,49 @@ enum PostgresCommitStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// A batch's events and their versions in one statement (one round trip): the versions' foreign key on their event
+    /// A batch's events, their versions and the namespaces' new heads in one statement (one round trip), whose one
+    /// row is the number of heads moved; watchers on other daemons hear of each moved head (PostgreSQL delivers a
+    /// transaction's notifications at its commit, and none if it rolls back). The versions' foreign key on their event
     /// is checked at the end of the statement, when the events are in. Empty strings and byte strings stand for NULL
     /// (an array parameter cannot hold NULL through postgres-nio's encoders).
-    struct InsertEvents: PostgresPreparedStatement {
+    struct StoreBatch: PostgresPreparedStatement {
         static let sql = """
             WITH inserted_events AS (
-            INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key,
-                                          request_digest, prev_hash, hash, merkle_nodes)
-            SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
-                NULLIF(idempotency_key, ''), CASE WHEN idempotency_key = '' THEN NULL ELSE request_digest END,
-                prev_hash, hash, merkle_nodes
-            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[], $6::bytea[], $7::text[],
-                        $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[])
-                AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
-                     prev_hash, hash, merkle_nodes)
+                INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata,
+                                              idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
+                SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
+                    NULLIF(idempotency_key, ''), CASE WHEN idempotency_key = '' THEN NULL ELSE request_digest END,
+                    prev_hash, hash, merkle_nodes
+                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[], $6::bytea[], $7::text[],
+                            $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[])
+                    AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
+                         prev_hash, hash, merkle_nodes)
+            ), inserted_versions AS (
+                INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at,
+                                                deleted, value, value_digest, expires_at)
+                SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
+                    CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
+                    CASE WHEN expires THEN expires_at END
+                FROM unnest($12::bigint[], $13::bigint[], $14::int[], $15::text[], $16::text[], $17::bigint[],
+                            $18::bigint[], $19::boolean[], $20::bytea[], $21::bytea[], $22::boolean[], $23::bigint[])
+                    AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
+                         expires, expires_at)
+            ), moved AS (
+                UPDATE statehouse_namespaces AS n
+                SET last_commit_ts = h.commit_ts, last_hash = h.hash, last_committed_at = h.committed_at
+                FROM unnest($24::bigint[], $25::bigint[], $26::bytea[], $27::bigint[], $28::text[])
+                    AS h(id, commit_ts, hash, committed_at, name)
+                WHERE n.id = h.id
+                RETURNING h.name, h.commit_ts
             )
-            INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                                            value, value_digest, expires_at)
-            SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
-                CASE WHEN expires THEN expires_at END
-            FROM unnest($12::bigint[], $13::bigint[], $14::int[], $15::text[], $16::text[], $17::bigint[],
-                        $18::bigint[], $19::boolean[], $20::bytea[], $21::bytea[], $22::boolean[], $23::bigint[])
-                AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
-                     expires, expires_at)
+            SELECT count(pg_notify($29, name || ' ' || commit_ts)) FROM moved
             """
-        typealias Row = ()
+        typealias Row = Int64
 
         /// The bindings in the order of the statement's parameters, made by the caller from its rows.
         var bindings: PostgresBindings
 
         func makeBindings() throws -> PostgresBindings { self.bindings }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { () }
-    }
-
-    /// The heads move and watchers on other daemons hear of them in one statement (one round trip); its one row is
-    /// the number of heads moved. PostgreSQL delivers a transaction's notifications at its commit, and none if it
-    /// rolls back.
-    struct MoveHeads: PostgresPreparedStatement {
-        static let sql = """
-            WITH moved AS (
-                UPDATE statehouse_namespaces AS n
-                SET last_commit_ts = h.commit_ts, last_hash = h.hash, last_committed_at = h.committed_at
-                FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bigint[], $5::text[])
-                    AS h(id, commit_ts, hash, committed_at, name)
-                WHERE n.id = h.id
-                RETURNING h.name, h.commit_ts
-            )
-            SELECT count(pg_notify($6, name || ' ' || commit_ts)) FROM moved
-            """
-        typealias Row = Int64
-
-        var ids: [Int64]
-        var commitTSs: [Int64]
-        var hashes: [ByteBuffer]
-        var committedAts: [Int64]
-        var names: [String]
-        var channel: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 6)
-            bindings.append(self.ids)
-            bindings.append(self.commitTSs)
-            bindings.append(self.hashes)
-            bindings.append(self.committedAts)
-            bindings.append(self.names)
-            bindings.append(self.channel)
-            return bindings
-        }
 
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
     }
