@@ -111,6 +111,42 @@ struct PostgresBackendTests {
         }
     }
 
+    @Test("a daemon's next versions and conditions follow its own commits and another daemon's, expiry included")
+    func versionsAcrossDaemons() async throws {
+        try await self.withBackends(2) { backends in
+            let (a, b) = (backends[0], backends[1])
+            var expiring = Self.put("a", "ttl", "1")
+            expiring.operations = [
+                .put(agentID: "a", key: "ttl", value: JSONValue(trusted: Array("1".utf8)), expiresAt: 1_500)
+            ]
+            _ = try await a.commit([expiring, Self.put("a", "k", "1")], now: 1_000)
+            // a's own commits: the versions it wrote decide the next ones and the conditions.
+            let early = try await a.commit([Self.put("a", "ttl", "2", expect: .expected(.absent))], now: 1_200)
+            guard case .failure(.conflict) = early.results[0] else {
+                Issue.record("a key that has not expired yet exists")
+                return
+            }
+            let late = try await a.commit(
+                [Self.put("a", "ttl", "3", expect: .expected(.absent)), Self.put("a", "k", "2")], now: 2_000)
+            #expect(late.events.flatMap(\.operations).map(\.version) == [2, 2])
+            // b commits in between: a's next batch decides from b's versions.
+            _ = try await b.commit([Self.put("a", "k", "3"), Self.put("a", "new", "1")], now: 3_000)
+            let after = try await a.commit(
+                [
+                    Self.put("a", "k", "4", expect: .expected(.version(3))),
+                    Self.put("a", "new", "2", expect: .expected(.version(1))),
+                ], now: 4_000)
+            #expect(after.events.flatMap(\.operations).map(\.version) == [4, 2])
+            let stale = try await a.commit([Self.put("a", "k", "5", expect: .expected(.version(3)))], now: 5_000)
+            guard case .failure(.conflict(_, _, _, let actual)) = stale.results[0] else {
+                Issue.record("a condition on a version a's own commit replaced must conflict")
+                return
+            }
+            #expect(actual == 4)
+            for backend in backends { _ = try await Self.checkLog(backend) }
+        }
+    }
+
     @Test("three daemons committing to one namespace at once keep commit_ts gap-free, versions in order and one chain")
     func threeDaemons() async throws {
         try await self.withBackends(3) { backends in
