@@ -11,9 +11,10 @@ import Synchronization
 ///
 /// An import does not go through the commit pipeline: an exported event was already decided, so this checks it (its
 /// place in the chain, its hash, names, values, and that each version follows the key's previous one) and hands the
-/// events of a batch to ``StorageBackend/append(_:leafHashes:after:)``, which stores them in one transaction. The next
-/// batch is checked while the previous one is written, so the two halves of the work run side by side; the events'
-/// Merkle leaf hashes are computed here too, on the checking side, so that the storage's writer only writes rows.
+/// events of a batch to ``StorageBackend/append(_:tree:after:)``, which stores them in one transaction. The next batch
+/// is checked while the previous one is written, so the two halves of the work run side by side; the Merkle tree's
+/// growth (each event's leaf hash and the nodes it completes) is computed here too, on the checking side, so that the
+/// storage's writer only writes rows.
 ///
 /// Memory: the latest version of every key imported so far is kept to check versions without reading storage, about
 /// a hundred bytes per distinct key.
@@ -30,12 +31,16 @@ public final class LogImport: Sendable {
         var targetHash = HashChain.genesisHash
         var committedAt: Microseconds = 0
         var versions: [KeyRef: UInt64] = [:]
+        /// The target namespace's Merkle frontier (empty when the import begins, as the namespace is).
+        var frontier = MerkleFrontier()
     }
 
     private struct Writes {
-        /// Checked events not yet handed to storage, their leaf hashes, and the head they follow.
+        /// Checked events not yet handed to storage, the nodes each completes in the tree, the frontier after them,
+        /// and the head they follow.
         var buffer: [Event] = []
-        var leafHashes: [EventHash] = []
+        var nodeHashes: [[UInt8]] = []
+        var frontier = MerkleFrontier()
         var bufferBytes = 0
         var bufferAfter: LogHead?
         /// The batch being stored, if any.
@@ -79,7 +84,7 @@ public final class LogImport: Sendable {
     ///   value; the storage's error when the previous batch could not be stored.
     public func append(_ events: [Event]) async throws {
         guard !events.isEmpty else { return }
-        let decided: (events: [Event], after: LogHead)
+        let decided: Decided
         do {
             decided = try self.decide(events)
         } catch {
@@ -93,11 +98,11 @@ public final class LogImport: Sendable {
                 $0 + 64 + $1.agentID.utf8.count + $1.key.utf8.count + ($1.value?.utf8.count ?? 0)
             }
         }
-        let leafHashes = decided.events.map(LeafEncoding.leafHash)
         let full = self.writes.withLock { writes -> Batch? in
             if writes.buffer.isEmpty { writes.bufferAfter = decided.after }
             writes.buffer += decided.events
-            writes.leafHashes += leafHashes
+            writes.nodeHashes += decided.nodeHashes
+            writes.frontier = decided.frontier
             writes.bufferBytes += bytes
             guard writes.buffer.count >= self.eventsPerTransaction || writes.bufferBytes >= Self.transactionBytes else {
                 return nil
@@ -117,7 +122,15 @@ public final class LogImport: Sendable {
     /// Events checked together for one storage transaction.
     private struct Batch {
         var events: [Event]
-        var leafHashes: [EventHash]
+        var tree: AppendedTree
+        var after: LogHead
+    }
+
+    /// Events that passed the checks, with the tree's growth over them and the head they follow.
+    private struct Decided {
+        var events: [Event]
+        var nodeHashes: [[UInt8]]
+        var frontier: MerkleFrontier
         var after: LogHead
     }
 
@@ -129,11 +142,13 @@ public final class LogImport: Sendable {
         guard let after = writes.bufferAfter, !writes.buffer.isEmpty else { return nil }
         defer {
             writes.buffer = []
-            writes.leafHashes = []
+            writes.nodeHashes = []
             writes.bufferBytes = 0
             writes.bufferAfter = nil
         }
-        return Batch(events: writes.buffer, leafHashes: writes.leafHashes, after: after)
+        return Batch(
+            events: writes.buffer, tree: AppendedTree(nodeHashes: writes.nodeHashes, frontier: writes.frontier),
+            after: after)
     }
 
     /// Starts storing `batch` once the batch before it is stored.
@@ -142,7 +157,7 @@ public final class LogImport: Sendable {
         try await self.waitForPendingWrite()
         let engine = self.engine
         let write = Task {
-            try await engine.backend.append(batch.events, leafHashes: batch.leafHashes, after: batch.after)
+            try await engine.backend.append(batch.events, tree: batch.tree, after: batch.after)
             engine.hub.publish(batch.events)
             engine.metrics.commits.increment(by: Int64(batch.events.count))
             self.writes.withLock { $0.imported += batch.events.count }
@@ -155,9 +170,9 @@ public final class LogImport: Sendable {
         try await pending.value
     }
 
-    /// Checks `events` against the chain so far and makes the target's events; the chain moves on only when every
-    /// event of the batch passed.
-    private func decide(_ events: [Event]) throws -> (events: [Event], after: LogHead) {
+    /// Checks `events` against the chain so far and makes the target's events and the tree's growth over them; the
+    /// chain and the tree move on only when every event of the batch passed.
+    private func decide(_ events: [Event]) throws -> Decided {
         try self.decisions.withLock { state in
             let after = LogHead(
                 namespace: self.namespace, commitTS: state.nextCommitTS - 1, hash: state.targetHash,
@@ -177,7 +192,8 @@ public final class LogImport: Sendable {
             state.sourceHash = batch.sourceHash
             state.targetHash = batch.targetHash
             state.committedAt = batch.committedAt
-            return (decided, after)
+            let nodeHashes = decided.map { state.frontier.appendNodeHashes(leafHash: LeafEncoding.leafHash($0)) }
+            return Decided(events: decided, nodeHashes: nodeHashes, frontier: state.frontier, after: after)
         }
     }
 

@@ -49,6 +49,15 @@ public struct MerkleFrontier: Sendable, Hashable {
         return completed
     }
 
+    /// Appends a leaf; returns the hashes of the nodes this completes, concatenated in the same order: the bytes a
+    /// store keeps with the event (its `merkle_nodes`).
+    public mutating func appendNodeHashes(leafHash: EventHash) -> [UInt8] {
+        var hashes: [UInt8] = []
+        hashes.reserveCapacity(64)
+        self.push(leafHash) { $0.hash.append(to: &hashes) }
+        return hashes
+    }
+
     /// The one append: the leaf closes each equal-level subtree at the right edge, one level up at a time.
     private mutating func push(
         _ leafHash: EventHash, _ completed: ((address: NodeAddress, hash: EventHash)) -> Void

@@ -27,12 +27,8 @@ extension PostgresBackend {
 
     /// Stores events an import decided and checked (``StatehouseCore/LogImport``), after checking under the
     /// namespace's row lock that its head is still `head`.
-    public func append(_ events: [Event], leafHashes: [EventHash]?, after head: LogHead) async throws {
+    public func append(_ events: [Event], tree: AppendedTree?, after head: LogHead) async throws {
         guard !events.isEmpty else { return }
-        guard leafHashes == nil || leafHashes?.count == events.count else {
-            throw StatehouseError.internalError(
-                "internal storage error: \(leafHashes?.count ?? 0) leaf hashes for \(events.count) events")
-        }
         let frontiers = try await self.transaction("importing") { connection -> [String: (LogHead, MerkleFrontier)] in
             let locking = CommitRequest(namespace: head.namespace, txnID: "", operations: [], mayBeRetry: false)
             let state = try await PostgresCommitState.load(for: [locking], now: 0, on: connection, logger: self.logger)
@@ -41,7 +37,7 @@ extension PostgresBackend {
                 throw StatehouseError.conflict(agentID: "", key: "", expected: head.commitTS, actual: current.commitTS)
             }
             return try await self.store(
-                events, requests: nil, leafHashes: leafHashes, namespaceIDs: state.namespaceIDs, heads: state.heads,
+                events, requests: nil, tree: tree, namespaceIDs: state.namespaceIDs, heads: state.heads,
                 on: connection)
         }
         self.remember(frontiers)
@@ -56,9 +52,9 @@ extension PostgresBackend {
 
     /// Inserts the events' rows and moves the heads; returns each namespace's new head and frontier (to cache once the
     /// transaction committed). `requests[i]` is the request of `events[i]`, `nil` for an import (no idempotency key);
-    /// `leafHashes[i]`, when given, is the leaf hash of `events[i]`.
+    /// `tree`, when given, is the tree's growth over `events`, all of one namespace (an import).
     private func store(
-        _ events: [Event], requests: [CommitRequest]?, leafHashes: [EventHash]? = nil, namespaceIDs: [String: Int64],
+        _ events: [Event], requests: [CommitRequest]?, tree: AppendedTree? = nil, namespaceIDs: [String: Int64],
         heads: [String: LogHead],
         on connection: PostgresConnection
     ) async throws -> [String: (LogHead, MerkleFrontier)] {
@@ -71,14 +67,17 @@ extension PostgresBackend {
                 throw StatehouseError.internalError("internal storage error: an event of an unlocked namespace")
             }
             if frontiers[event.namespace] == nil {
-                frontiers[event.namespace] = try await self.frontier(
-                    of: before, namespaceID: namespaceID, on: connection)
+                let frontier = try await self.frontier(of: before, namespaceID: namespaceID, on: connection)
+                if let tree, !tree.fits(events: events.count, after: frontier.size) {
+                    throw StatehouseError.internalError(
+                        "internal storage error: a tree of \(tree.frontier.size) leaves does not follow "
+                            + "\(frontier.size) by \(events.count) events")
+                }
+                frontiers[event.namespace] = tree?.frontier ?? frontier
             }
-            let completed = frontiers[event.namespace]!.append(
-                leafHash: leafHashes?[index] ?? LeafEncoding.leafHash(event))
-            var nodes: [UInt8] = []
-            nodes.reserveCapacity(completed.count * 32)
-            for node in completed { node.hash.append(to: &nodes) }
+            let nodes =
+                tree?.nodeHashes[index]
+                ?? frontiers[event.namespace]!.appendNodeHashes(leafHash: LeafEncoding.leafHash(event))
             rows.add(event, namespaceID: namespaceID, request: requests?[index], merkleNodes: nodes)
             newHeads[event.namespace] = LogHead(
                 namespace: event.namespace, commitTS: event.commitTS, hash: event.hash,

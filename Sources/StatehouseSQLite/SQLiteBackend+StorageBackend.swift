@@ -5,8 +5,8 @@ extension SQLiteBackend {
         try await self.onWriter { try $0.commit(batch, now: now) }
     }
 
-    public func append(_ events: [Event], leafHashes: [EventHash]?, after head: LogHead) async throws {
-        try await self.onWriter { try $0.append(events, leafHashes: leafHashes, after: head) }
+    public func append(_ events: [Event], tree: AppendedTree?, after head: LogHead) async throws {
+        try await self.onWriter { try $0.append(events, tree: tree, after: head) }
     }
 
     public func committedResult(txnID: String) async throws -> CommitResult? {

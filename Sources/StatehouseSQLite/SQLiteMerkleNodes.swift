@@ -6,17 +6,10 @@ import StatehouseLedger
 /// Appending leaf n (the event with commit_ts t = n + 1) completes the perfect subtrees of levels 0 through
 /// trailingZeros(t): the leaf, then each parent it closes. The event's row stores their hashes in column
 /// `merkle_nodes`, level 0 first, 32 bytes each, so node (level l, index i) is bytes [32·l, 32·l + 32) of the row
-/// whose commit_ts is (i + 1)·2^l. The row is written anyway and its page is already dirty: the tree costs a commit
+/// whose commit_ts is (i + 1)·2^l (`MerkleFrontier.appendNodeHashes` makes the column). The row is written anyway and its page is already dirty: the tree costs a commit
 /// no index page of its own (index pages written per commit are what bound durable commit throughput, see
 /// docs/benchmarks.md), where a table of nodes cost 5–12 % of single-committer throughput.
 enum SQLiteMerkleNodes {
-    /// The bytes stored with an event: the hashes of the nodes its append completed, in order.
-    static func column(_ nodes: [(address: NodeAddress, hash: EventHash)]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(nodes.count * 32)
-        for node in nodes { node.hash.append(to: &bytes) }
-        return bytes
-    }
 
     /// Nodes a reader has read, kept across reads: a stored node never changes once its event is committed, so the
     /// upper nodes that every proof and root passes through are read from SQLite once. Confined to one reader
@@ -116,7 +109,7 @@ enum SQLiteMerkleNodes {
                         throw StatehouseError.dataCorruption(
                             commitTS: frontier.size + 1, reason: "the event is missing from the log")
                     }
-                    let nodes = self.column(frontier.append(leafHash: LeafEncoding.leafHash(event)))
+                    let nodes = frontier.appendNodeHashes(leafHash: LeafEncoding.leafHash(event))
                     update.reset()
                     update.bind(0, blob: nodes)
                     update.bind(1, namespace.id)

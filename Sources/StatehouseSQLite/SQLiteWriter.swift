@@ -86,7 +86,7 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
                 var frontier =
                     try frontiers[event.namespace] ?? self.namespaces[event.namespace]?.frontier.get()
                     ?? MerkleFrontier()
-                let nodes = SQLiteMerkleNodes.column(frontier.append(leafHash: LeafEncoding.leafHash(event)))
+                let nodes = frontier.appendNodeHashes(leafHash: LeafEncoding.leafHash(event))
                 frontiers[event.namespace] = frontier
                 try self.insert(
                     event, namespaceID: namespaceID, idempotencyKey: request.idempotencyKey,
@@ -119,33 +119,35 @@ final class SQLiteWriter: CommitStateReader, SQLiteConnectionOwner {
     /// ``commit(_:now:)`` would write for the same events, so an imported namespace cannot be told from one that was
     /// committed.
     ///
-    /// `leafHashes`, when given, are the events' leaf hashes, computed by the caller (``StatehouseCore/StorageBackend/append(_:leafHashes:after:)``).
+    /// `tree`, when given, is the tree's growth over the events, computed by the caller
+    /// (``StatehouseCore/StorageBackend/append(_:tree:after:)``); it must start from this namespace's frontier.
     ///
     /// - Throws: a conflict when the namespace's head is not `expected` (it was written since the import began).
-    func append(_ events: [Event], leafHashes: [EventHash]?, after expected: LogHead) throws {
+    func append(_ events: [Event], tree: AppendedTree?, after expected: LogHead) throws {
         guard let last = events.last else { return }
-        guard leafHashes == nil || leafHashes?.count == events.count else {
-            throw StatehouseError.internalError(
-                "internal storage error: \(leafHashes?.count ?? 0) leaf hashes for \(events.count) events")
-        }
         let namespace = expected.namespace
         let current = self.namespaces[namespace]?.head ?? .empty(namespace)
         guard current.commitTS == expected.commitTS, current.hash == expected.hash else {
             throw StatehouseError.conflict(agentID: "", key: "", expected: expected.commitTS, actual: current.commitTS)
         }
+        var frontier = try self.namespaces[namespace]?.frontier.get() ?? MerkleFrontier()
+        if let tree, !tree.fits(events: events.count, after: frontier.size) {
+            throw StatehouseError.internalError(
+                "internal storage error: a tree of \(tree.frontier.size) leaves does not follow \(frontier.size) by "
+                    + "\(events.count) events")
+        }
         try self.connection.statement("BEGIN IMMEDIATE").run()
         do {
             var created: [String: Int64] = [:]
             let namespaceID = try self.namespaces[namespace]?.id ?? self.insertNamespace(namespace, into: &created)
-            var frontier = try self.namespaces[namespace]?.frontier.get() ?? MerkleFrontier()
             let rows = try RowStatements(on: self.connection)
             for (index, event) in events.enumerated() {
-                let leafHash = leafHashes?[index] ?? LeafEncoding.leafHash(event)
-                let nodes = SQLiteMerkleNodes.column(frontier.append(leafHash: leafHash))
+                let nodes = tree?.nodeHashes[index] ?? frontier.appendNodeHashes(leafHash: LeafEncoding.leafHash(event))
                 try self.insert(
                     event, namespaceID: namespaceID, idempotencyKey: nil, requestDigest: [], merkleNodes: nodes,
                     with: rows)
             }
+            if let tree { frontier = tree.frontier }
             let head = LogHead(
                 namespace: namespace, commitTS: last.commitTS, hash: last.hash, committedAt: last.committedAt)
             try self.store(head, namespaceID: namespaceID)

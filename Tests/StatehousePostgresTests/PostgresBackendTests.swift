@@ -218,9 +218,21 @@ struct PostgresBackendTests {
                 previous = copy.hash
                 copied.append(copy)
             }
-            try await backends[1].append(Array(copied.prefix(3)), after: .empty("copy"))
+            // The first part with the tree's growth computed by the caller (as an import does), the rest without.
+            var frontier = MerkleFrontier()
+            let nodes = copied.prefix(3).map { frontier.appendNodeHashes(leafHash: LeafEncoding.leafHash($0)) }
+            try await backends[1].append(
+                Array(copied.prefix(3)), tree: AppendedTree(nodeHashes: nodes, frontier: frontier),
+                after: .empty("copy"))
             let middle = try await backends[0].head(namespace: "copy")
             #expect(middle.commitTS == 3)
+            // A tree that does not grow the stored one by these events is refused, and nothing is stored.
+            await #expect(throws: StatehouseError.self) {
+                try await backends[0].append(
+                    Array(copied.dropFirst(3)), tree: AppendedTree(nodeHashes: [[], []], frontier: frontier),
+                    after: middle)
+            }
+            #expect(try await backends[0].head(namespace: "copy") == middle)
             try await backends[0].append(Array(copied.dropFirst(3)), after: middle)
             _ = try await Self.checkLog(backends[1], namespace: "copy")
             await #expect(throws: StatehouseError.self) {
