@@ -7,7 +7,7 @@ public import StatehouseModel
 ///
 /// A namespace keeps its name, so every event keeps its commit_ts, transaction id, time and hashes: the copy is the
 /// same log, and every proof and signed head made before still holds. The target's rows (versions, the tree, the
-/// search and event indexes) are written by the same path a commit takes (``PostgresBackend/append(_:leafHashes:after:)``), so
+/// search and event indexes) are written by the same path a commit takes (``PostgresBackend/append(_:tree:after:)``), so
 /// the target cannot be told from a store that was committed to directly. What the events do not carry is not copied:
 /// the idempotency keys of past one-shot commits (a retry of such a commit after the migration is applied again) and
 /// artifacts, which are files beside the SQLite store.
