@@ -292,7 +292,8 @@ public enum AuditBundle {
     }
 }
 
-/// Lowercase hexadecimal in and out.
+/// Lowercase hexadecimal in and out (export files, written by hand or by other tools, may use either case:
+/// `anyCase`).
 enum Hex {
     static func bytes(_ text: String) -> [UInt8]? {
         let digits = Array(text.utf8)
@@ -309,27 +310,33 @@ enum Hex {
     }
 
     /// 64 lowercase hex digits as a hash, decoded in place (one per event line: no array in between).
-    static func hash(_ text: String) -> EventHash? {
+    static func hash(_ text: String, anyCase: Bool = false) -> EventHash? {
         var text = text
-        return text.withUTF8 { digits -> EventHash? in
-            guard digits.count == 64 else { return nil }
-            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-            return withUnsafeMutableBytes(of: &words) { raw -> EventHash? in
-                for index in 0..<32 {
-                    guard let high = self.value(digits[2 * index]), let low = self.value(digits[2 * index + 1]) else {
-                        return nil
-                    }
-                    raw[index] = high << 4 | low
-                }
-                return EventHash(unsafeBytes: raw.baseAddress!)
-            }
+        return text.withUTF8 { digits in
+            digits.count == 64 ? self.hash(digits: UnsafeRawBufferPointer(digits), anyCase: anyCase) : nil
         }
     }
 
-    private static func value(_ digit: UInt8) -> UInt8? {
+    /// The hash of the 64 hex digits at the start of `digits` (an export line's bytes, read where they lie).
+    static func hash(digits: UnsafeRawBufferPointer, anyCase: Bool = false) -> EventHash? {
+        guard digits.count >= 64 else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &words) { raw -> EventHash? in
+            for index in 0..<32 {
+                guard let high = self.value(digits[2 * index], anyCase: anyCase),
+                    let low = self.value(digits[2 * index + 1], anyCase: anyCase)
+                else { return nil }
+                raw[index] = high << 4 | low
+            }
+            return EventHash(unsafeBytes: raw.baseAddress!)
+        }
+    }
+
+    private static func value(_ digit: UInt8, anyCase: Bool = false) -> UInt8? {
         switch digit {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F") where anyCase: digit - UInt8(ascii: "A") + 10
         default: nil
         }
     }

@@ -28,8 +28,8 @@ extension AuditBundle {
     static func genericExportEvent(_ bytes: UnsafeRawBufferPointer, namespace: String) throws -> Event {
         let line: Line
         do { line = try self.decodeLine(bytes) } catch { throw CodecError("not an event line: \(error)") }
-        guard let event = line.event, let hash = event.hash.flatMap(Self.hash(hex:)),
-            let previous = event.prev_hash.flatMap(Self.hash(hex:))
+        guard let event = line.event, let hash = event.hash.flatMap({ Hex.hash($0, anyCase: true) }),
+            let previous = event.prev_hash.flatMap({ Hex.hash($0, anyCase: true) })
         else { throw CodecError("not an event line with hash and prev_hash") }
         let operations = try event.operations.map { operation in
             guard operation.kind == "put" || operation.kind == "delete" else {
@@ -53,43 +53,14 @@ extension AuditBundle {
                 actor: event.metadata?.actor, reason: event.metadata?.reason, tags: event.metadata?.tags ?? [:]),
             prevHash: previous, hash: hash)
     }
-
-    /// A hash written as 64 hexadecimal digits (either case); `nil` for anything else.
-    public static func hash(hex: String) -> EventHash? {
-        var hex = hex
-        return hex.withUTF8 { digits in digits.count == 64 ? Self.hash(hexDigits: UnsafeRawBufferPointer(digits)) : nil
-        }
-    }
-
-    /// The hash of exactly 64 hexadecimal digits (either case) at the start of `digits`; `nil` if any is not one.
-    static func hash(hexDigits digits: UnsafeRawBufferPointer) -> EventHash? {
-        guard digits.count >= 64 else { return nil }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { bytes -> EventHash? in
-            for index in 0..<32 {
-                guard let high = Self.nibble(digits[2 * index]), let low = Self.nibble(digits[2 * index + 1]) else {
-                    return nil
-                }
-                bytes[index] = high << 4 | low
-            }
-            return EventHash(unsafeBytes: UnsafeRawPointer(bytes.baseAddress!))
-        }
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case 0x30...0x39: digit - 0x30
-        case 0x61...0x66: digit - 0x61 + 10
-        case 0x41...0x46: digit - 0x41 + 10
-        default: nil
-        }
-    }
 }
 
 /// The direct reader of ``AuditBundle/decodeExportEvent(_:namespace:)``: the export's own layout, byte by byte;
 /// `nil` as soon as the line departs from it (the generic reader then decides).
 ///
 /// The layout (`?` marks what is written only when present):
-/// `{"event":{"commit_ts":N,"committed_at_micros":N,"hash":"HEX",` then `"metadata":{"actor":S,"reason":S,"tags":{…}},`?
+/// `{"event":{"commit_ts":N,"committed_at_micros":N,"hash":"HEX",`
+/// then `"metadata":{"actor":S,"reason":S,"tags":{…}},`?
 /// then `"operations":[OP,…],"prev_hash":"HEX","txn_id":S}}`, where OP is
 /// `{"agent_id":S,"expires_at_micros":N?,"key":S,"kind":"put"|"delete","value":S?,"version":N}`.
 struct ExportLineReader {
@@ -216,7 +187,8 @@ struct ExportLineReader {
         let bytes = self.parser.bytes
         let start = self.parser.index
         guard bytes.count - start >= 66, bytes[start] == UInt8(ascii: "\""), bytes[start + 65] == UInt8(ascii: "\""),
-            let hash = AuditBundle.hash(hexDigits: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(start + 65)]))
+            let hash = Hex.hash(
+                digits: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(start + 65)]), anyCase: true)
         else { return nil }
         self.parser.index += 66
         return hash

@@ -5,12 +5,12 @@ import StatehouseLedger
 ///
 /// Appending leaf n (the event with commit_ts t = n + 1) completes the perfect subtrees of levels 0 through
 /// trailingZeros(t): the leaf, then each parent it closes. The event's row stores their hashes in column
-/// `merkle_nodes`, level 0 first, 32 bytes each, so node (level l, index i) is bytes [32·l, 32·l + 32) of the row
-/// whose commit_ts is (i + 1)·2^l (`MerkleFrontier.appendNodeHashes` makes the column). The row is written anyway and its page is already dirty: the tree costs a commit
-/// no index page of its own (index pages written per commit are what bound durable commit throughput, see
-/// docs/benchmarks.md), where a table of nodes cost 5–12 % of single-committer throughput.
+/// `merkle_nodes`, level 0 first, 32 bytes each (`MerkleFrontier.appendNodeHashes` makes the column), so node
+/// (level l, index i) is bytes [32·l, 32·l + 32) of the row whose commit_ts is (i + 1)·2^l. The row is written anyway
+/// and its page is already dirty: the tree costs a commit no index page of its own (index pages written per commit are
+/// what bound durable commit throughput, see docs/benchmarks.md), where a table of nodes cost 5–12 % of
+/// single-committer throughput.
 enum SQLiteMerkleNodes {
-
     /// Nodes a reader has read, kept across reads: a stored node never changes once its event is committed, so the
     /// upper nodes that every proof and root passes through are read from SQLite once. Confined to one reader
     /// thread; emptied when full rather than tracking recency (a proof needs O(log n) nodes, most of them upper ones
