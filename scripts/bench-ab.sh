@@ -37,6 +37,10 @@ workloads=(
     "--workload txn --clients 16"
     "--workload get --clients 64"
     "--workload get --clients 64 --unary"
+    # One client: every call pays the daemon's wake-ups and any delay before a response is written.
+    "--workload get --clients 1"
+    "--workload get --clients 1 --unary"
+    "--workload put --clients 1 --unary"
 )
 results="$work/results"
 : >"$results"
