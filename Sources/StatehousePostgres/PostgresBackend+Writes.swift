@@ -7,11 +7,13 @@ import Synchronization
 
 /// Commits and imports: the only writes to the log.
 extension PostgresBackend {
-    /// Decides and stores a batch in one database transaction (see ``PostgresBackend`` for the locking).
+    /// Decides and stores a batch: from this daemon's cache with one statement when it can (``PostgresCommitCache``),
+    /// else in one database transaction that locks the heads first (see ``PostgresBackend`` for the locking).
     public func commit(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution {
+        if let resolution = try await self.commitFromCache(batch, now: now) { return resolution }
         let known = self.knownNamespaces.withLock { $0 }
-        let (resolution, frontiers) = try await self.transaction("committing") {
-            connection -> (BatchResolution, [String: (LogHead, MerkleFrontier)]) in
+        let (resolution, frontiers, seeds) = try await self.transaction("committing") {
+            connection -> (BatchResolution, [String: (LogHead, MerkleFrontier)], [String: CacheSeed]) in
             let state = try await PostgresCommitState.load(
                 for: batch, now: now, known: known, on: connection, logger: self.logger)
             let resolution = try CommitResolver.resolve(batch, reader: state, now: now)
@@ -19,10 +21,106 @@ extension PostgresBackend {
             let frontiers = try await self.store(
                 resolution.events, requests: requests, namespaceIDs: state.namespaceIDs, heads: state.heads,
                 on: connection)
-            return (resolution, frontiers)
+            var seeds: [String: CacheSeed] = [:]
+            for (name, locked) in state.heads {
+                guard let namespaceID = state.namespaceIDs[name] else { continue }
+                seeds[name] = CacheSeed(
+                    namespaceID: namespaceID, locked: locked, latest: state.latestVersions(namespace: name))
+            }
+            return (resolution, frontiers, seeds)
         }
         self.remember(frontiers)
+        // What the batch read under the lock, and what it wrote, is each namespace's state at its new head. The caches
+        // are changed in place: a copy of one would copy every key it holds.
+        self.commitCaches.withLock { caches in
+            for (name, seed) in seeds {
+                if caches[name]?.head != seed.locked {
+                    caches[name] = PostgresCommitCache(namespaceID: seed.namespaceID, head: seed.locked, latest: [:])
+                }
+                caches[name]!.latest.merge(seed.latest) { $1 }
+                caches[name]!.advance(
+                    by: resolution.events.filter { $0.namespace == name }, to: resolution.heads[name] ?? seed.locked)
+            }
+        }
         return resolution
+    }
+
+    /// What a locking commit read of a namespace, for this daemon's cache of it.
+    private struct CacheSeed: Sendable {
+        var namespaceID: Int64
+        var locked: LogHead
+        var latest: [PostgresCommitCache.Key: StoredVersionState?]
+    }
+
+    /// A batch decided from the cache, ready for ``PostgresCommitStatements/StoreBatchIfHead``.
+    private struct CachedPlan: Sendable {
+        var resolution: BatchResolution
+        var expected: LogHead
+        var head: LogHead
+        var namespaceID: Int64
+        var frontier: MerkleFrontier
+        var rows: EventRows
+    }
+
+    /// Decides `batch` from this daemon's cache and stores it with one statement outside a transaction
+    /// (``PostgresCommitStatements/StoreBatchIfHead``); `nil` when the batch must take the locking path: the cache
+    /// cannot decide it, a transaction of it failed (a conflict is only reported from under the lock), or another
+    /// commit moved the head (the cache is then dropped).
+    private func commitFromCache(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution? {
+        guard let plan = self.planFromCache(batch, now: now) else { return nil }
+        let namespace = plan.head.namespace
+        let stored: Bool
+        do {
+            stored = try await self.autocommit("committing") { connection in
+                try await plan.rows.store(
+                    ifHead: plan.expected, becomes: plan.head, namespaceID: plan.namespaceID, on: connection,
+                    logger: self.logger)
+            }
+        } catch {
+            // The statement may or may not have committed: the next batch reads the head again.
+            self.forgetCommitCache(namespace)
+            throw error
+        }
+        guard stored else {
+            self.forgetCommitCache(namespace)
+            return nil
+        }
+        self.countBatchCommittedFromCache()
+        self.remember([namespace: (plan.head, plan.frontier)])
+        self.commitCaches.withLock { caches in
+            guard caches[namespace]?.head == plan.expected else { return }
+            caches[namespace]!.advance(by: plan.resolution.events, to: plan.head)
+        }
+        return plan.resolution
+    }
+
+    /// The batch decided from the cache, with its rows; the copy of the cache it reads is gone when this returns, so
+    /// that the cache is then changed in place.
+    private func planFromCache(_ batch: [CommitRequest], now: Microseconds) -> CachedPlan? {
+        guard let namespace = batch.first?.namespace,
+            let cache = self.commitCaches.withLock({ $0[namespace] }),
+            cache.canDecide(batch, indexState: self.searchState),
+            let cachedTree = self.frontiers.withLock({ $0[namespace] }), cachedTree.head == cache.head,
+            let resolution = try? CommitResolver.resolve(
+                batch, reader: CachedCommitState(cache: cache, now: now), now: now),
+            let head = resolution.heads[namespace], !resolution.events.isEmpty,
+            resolution.results.allSatisfy({ (try? $0.get()) != nil })
+        else { return nil }
+        var frontier = cachedTree.frontier
+        var rows = EventRows()
+        for (index, event) in resolution.events.enumerated() {
+            let nodes = frontier.appendNodeHashes(leafHash: LeafEncoding.leafHash(event))
+            rows.add(
+                event, namespaceID: cache.namespaceID, request: batch[resolution.eventRequestIndices[index]],
+                merkleNodes: nodes)
+        }
+        return CachedPlan(
+            resolution: resolution, expected: cache.head, head: head, namespaceID: cache.namespaceID,
+            frontier: frontier, rows: rows)
+    }
+
+    private func forgetCommitCache(_ namespace: String) {
+        self.commitCaches.withLock { _ = $0.removeValue(forKey: namespace) }
     }
 
     /// Stores events an import decided and checked (``StatehouseCore/LogImport``), after checking under the
@@ -41,6 +139,7 @@ extension PostgresBackend {
                 on: connection)
         }
         self.remember(frontiers)
+        self.forgetCommitCache(head.namespace)
     }
 
     private func remember(_ frontiers: [String: (LogHead, MerkleFrontier)]) {
@@ -108,7 +207,7 @@ extension PostgresBackend {
 /// costs one round trip whatever its size. Arrays cannot hold NULL here (postgres-nio encodes arrays of non-optional
 /// values), so an empty value stands for NULL where the column has no empty value of its own: metadata (never stored
 /// empty), idempotency keys (never empty) and their digests.
-private struct EventRows {
+private struct EventRows: Sendable {
     var namespaceIDs: [Int64] = []
     var commitTSs: [Int64] = []
     var txnIDs: [String] = []
@@ -145,8 +244,48 @@ private struct EventRows {
     func store(
         heads: [String: LogHead], namespaceIDs: [String: Int64], on connection: PostgresConnection, logger: Logger
     ) async throws {
+        var bindings = self.rowBindings(capacity: 29)
+        let names = heads.keys.sorted()
+        bindings.append(names.map { namespaceIDs[$0]! })
+        bindings.append(names.map { PostgresColumns.int(heads[$0]!.commitTS) })
+        bindings.append(names.map { PostgresColumns.bytes(heads[$0]!.hash) })
+        bindings.append(names.map { heads[$0]!.committedAt })
+        bindings.append(names)
+        bindings.append(PostgresBackend.changesChannel)
+        let moved = try await connection.execute(
+            PostgresCommitStatements.StoreBatch(bindings: bindings), logger: logger)
+        for try await count in moved where count != names.count {
+            throw StatehouseError.internalError("internal storage error: \(count) of \(names.count) heads moved")
+        }
+    }
+
+    /// Both tables and the namespace's new head, if its head is still `expected`
+    /// (``PostgresCommitStatements/StoreBatchIfHead``); `false` when nothing was stored.
+    func store(
+        ifHead expected: LogHead, becomes head: LogHead, namespaceID: Int64, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Bool {
+        var bindings = self.rowBindings(capacity: 30)
+        bindings.append(namespaceID)
+        bindings.append(PostgresColumns.int(expected.commitTS))
+        bindings.append(PostgresColumns.bytes(expected.hash))
+        bindings.append(PostgresColumns.int(head.commitTS))
+        bindings.append(PostgresColumns.bytes(head.hash))
+        bindings.append(head.committedAt)
+        bindings.append(PostgresBackend.changesChannel)
+        var stored = false
+        for try await count in try await connection.execute(
+            PostgresCommitStatements.StoreBatchIfHead(bindings: bindings), logger: logger)
+        {
+            stored = count == 1
+        }
+        return stored
+    }
+
+    /// The events' and versions' columns: the first 23 parameters of both statements.
+    private func rowBindings(capacity: Int) -> PostgresBindings {
         let versions = self.versions
-        var bindings = PostgresBindings(capacity: 29)
+        var bindings = PostgresBindings(capacity: capacity)
         bindings.append(self.namespaceIDs)
         bindings.append(self.commitTSs)
         bindings.append(self.txnIDs)
@@ -170,23 +309,12 @@ private struct EventRows {
         bindings.append(versions.digests)
         bindings.append(versions.expires)
         bindings.append(versions.expiresAts)
-        let names = heads.keys.sorted()
-        bindings.append(names.map { namespaceIDs[$0]! })
-        bindings.append(names.map { PostgresColumns.int(heads[$0]!.commitTS) })
-        bindings.append(names.map { PostgresColumns.bytes(heads[$0]!.hash) })
-        bindings.append(names.map { heads[$0]!.committedAt })
-        bindings.append(names)
-        bindings.append(PostgresBackend.changesChannel)
-        let moved = try await connection.execute(
-            PostgresCommitStatements.StoreBatch(bindings: bindings), logger: logger)
-        for try await count in moved where count != names.count {
-            throw StatehouseError.internalError("internal storage error: \(count) of \(names.count) heads moved")
-        }
+        return bindings
     }
 }
 
 /// One row per operation: the key's new version (a delete stores no value).
-private struct VersionRows {
+private struct VersionRows: Sendable {
     var namespaceIDs: [Int64] = []
     var commitTSs: [Int64] = []
     var indexes: [Int32] = []

@@ -33,6 +33,15 @@ public final class PostgresBackend: Sendable {
     /// Namespaces whose row this daemon has seen committed. Rows are never deleted, so a batch whose namespaces are
     /// all here locks their heads without first inserting them (one round trip less per batch).
     let knownNamespaces = Mutex<Set<String>>([])
+    /// What this daemon knows of each namespace at the head its last commit made, to decide the next batch without
+    /// reading (``PostgresCommitCache``).
+    let commitCaches = Mutex<[String: PostgresCommitCache]>([:])
+    private let cachedBatches = Atomic<Int>(0)
+
+    /// Commit batches this daemon decided from its cache and stored with one statement (the others locked the heads).
+    public var batchesCommittedFromCache: Int { self.cachedBatches.load(ordering: .relaxed) }
+
+    func countBatchCommittedFromCache() { self.cachedBatches.add(1, ordering: .relaxed) }
 
     /// Connects (the client's pool of `settings`), and brings the schema up to date.
     ///
@@ -101,6 +110,14 @@ public final class PostgresBackend: Sendable {
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
             return try await body(connection)
         }
+    }
+
+    /// Runs `body` on a pooled connection outside a transaction: each statement commits on its own, durably (the
+    /// session's `synchronous_commit`), within ``requestTimeout``.
+    func autocommit<Result: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await self.read(what, body)
     }
 
     /// Runs `body` on a pooled connection outside a transaction (each statement its own snapshot), within

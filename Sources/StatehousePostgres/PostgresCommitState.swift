@@ -30,7 +30,9 @@ struct PostgresCommitState: CommitStateReader {
 
     private(set) var heads: [String: LogHead] = [:]
     private(set) var namespaceIDs: [String: Int64] = [:]
-    private var latest: [KeyRef: KeyVersionState?] = [:]
+    private var latest: [KeyRef: StoredVersionState?] = [:]
+    /// "Now" for expiry: a put whose expiry has passed counts as deleted for conditions, as in the SQLite writer.
+    private var now: Microseconds = 0
     private var lastCommits: [AgentRef: CommitTS] = [:]
     private var committed: [String: CommitResult] = [:]
     private var askedTxnIDs: Set<String> = []
@@ -46,6 +48,7 @@ struct PostgresCommitState: CommitStateReader {
         logger: Logger
     ) async throws -> PostgresCommitState {
         var state = PostgresCommitState()
+        state.now = now
         let names = Array(Set(batch.map(\.namespace))).sorted()
         try await state.lockHeads(names, creating: !names.allSatisfy(known.contains), on: connection, logger: logger)
         for name in names {
@@ -61,7 +64,7 @@ struct PostgresCommitState: CommitStateReader {
                 }
             }
             try await state.loadLatest(
-                keys, namespace: name, namespaceID: namespaceID, now: now, on: connection, logger: logger)
+                keys, namespace: name, namespaceID: namespaceID, on: connection, logger: logger)
             let agents = Set(requests.flatMap { $0.scopeConditions.compactMap(\.agentID) }).sorted()
             try await state.loadLastCommits(
                 agents, namespace: name, namespaceID: namespaceID, on: connection, logger: logger)
@@ -102,7 +105,7 @@ struct PostgresCommitState: CommitStateReader {
     }
 
     private mutating func loadLatest(
-        _ keys: [(agentID: String, key: String)], namespace: String, namespaceID: Int64, now: Microseconds,
+        _ keys: [(agentID: String, key: String)], namespace: String, namespaceID: Int64,
         on connection: PostgresConnection, logger: Logger
     ) async throws {
         guard !keys.isEmpty else { return }
@@ -114,10 +117,8 @@ struct PostgresCommitState: CommitStateReader {
                 agentIDs: keys.map(\.agentID), keys: keys.map(\.key), namespaceID: namespaceID),
             logger: logger)
         for try await (agentID, key, version, deleted, expiresAt) in rows {
-            // A put whose expiry has passed counts as deleted for conditions, as in the SQLite writer.
-            let expired = expiresAt.map { $0 <= now } ?? false
-            self.latest[KeyRef(namespace: namespace, agentID: agentID, key: key)] = KeyVersionState(
-                version: PostgresColumns.uint(version), deleted: deleted || expired)
+            self.latest[KeyRef(namespace: namespace, agentID: agentID, key: key)] = StoredVersionState(
+                version: PostgresColumns.uint(version), deleted: deleted, expiresAt: expiresAt)
         }
     }
 
@@ -175,7 +176,16 @@ struct PostgresCommitState: CommitStateReader {
         guard let state = self.latest[KeyRef(namespace: namespace, agentID: agentID, key: key)] else {
             throw Self.unasked("the latest version of a key")
         }
-        return state
+        return state?.state(now: self.now)
+    }
+
+    /// The latest versions read for `namespace` (under its head's lock), to seed this daemon's cache of it.
+    func latestVersions(namespace: String) -> [PostgresCommitCache.Key: StoredVersionState?] {
+        var versions: [PostgresCommitCache.Key: StoredVersionState?] = [:]
+        for (ref, state) in self.latest where ref.namespace == namespace {
+            versions[PostgresCommitCache.Key(agentID: ref.agentID, key: ref.key)] = state
+        }
+        return versions
     }
 
     func lastCommitTS(namespace: String, agentID: String) throws -> CommitTS {

@@ -100,4 +100,54 @@ enum PostgresCommitStatements {
 
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
     }
+
+    /// ``StoreBatch`` for a batch of one namespace decided from this daemon's cache (``PostgresCommitCache``), run
+    /// outside a transaction: it moves the head only if it is still the one the batch was decided on ($25, $26) and no
+    /// stored event has one of the batch's transaction ids, and inserts the rows only if it moved it. Its one row is 1
+    /// when it stored the batch, 0 when it stored nothing. Parameters $1 to $23 are ``StoreBatch``'s.
+    ///
+    /// A concurrent commit holding the head's row lock makes the UPDATE wait; once that commit is in, PostgreSQL
+    /// checks the row's new version against the condition (READ COMMITTED), finds another head and moves nothing.
+    struct StoreBatchIfHead: PostgresPreparedStatement {
+        static let sql = """
+            WITH moved AS (
+                UPDATE statehouse_namespaces
+                SET last_commit_ts = $27, last_hash = $28, last_committed_at = $29
+                WHERE id = $24 AND last_commit_ts = $25 AND last_hash = $26
+                    AND NOT EXISTS (SELECT 1 FROM statehouse_events WHERE txn_id = ANY($3::text[]))
+                RETURNING name, last_commit_ts
+            ), inserted_events AS (
+                INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata,
+                                              idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
+                SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
+                    NULLIF(idempotency_key, ''), CASE WHEN idempotency_key = '' THEN NULL ELSE request_digest END,
+                    prev_hash, hash, merkle_nodes
+                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[], $6::bytea[], $7::text[],
+                            $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[])
+                    AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
+                         prev_hash, hash, merkle_nodes)
+                WHERE EXISTS (SELECT 1 FROM moved)
+            ), inserted_versions AS (
+                INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at,
+                                                deleted, value, value_digest, expires_at)
+                SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
+                    CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
+                    CASE WHEN expires THEN expires_at END
+                FROM unnest($12::bigint[], $13::bigint[], $14::int[], $15::text[], $16::text[], $17::bigint[],
+                            $18::bigint[], $19::boolean[], $20::bytea[], $21::bytea[], $22::boolean[], $23::bigint[])
+                    AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
+                         expires, expires_at)
+                WHERE EXISTS (SELECT 1 FROM moved)
+            )
+            SELECT count(pg_notify($30, name || ' ' || last_commit_ts)) FROM moved
+            """
+        typealias Row = Int64
+
+        /// The bindings in the order of the statement's parameters, made by the caller from its rows.
+        var bindings: PostgresBindings
+
+        func makeBindings() throws -> PostgresBindings { self.bindings }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
+    }
 }

@@ -147,6 +147,48 @@ struct PostgresBackendTests {
         }
     }
 
+    @Test(
+        "a batch decided from the daemon's cache is stored in one statement; another daemon's commit, a retry or a "
+            + "failed condition sends it through the lock")
+    func cachedCommits() async throws {
+        try await self.withBackends(2) { backends in
+            let (a, b) = (backends[0], backends[1])
+            func version(_ resolution: BatchResolution) -> Version? {
+                (try? resolution.results[0].get())?.versions.first
+            }
+            #expect(version(try await a.commit([Self.put("a", "k", "1")], now: 1_000)) == 1)
+            #expect(a.batchesCommittedFromCache == 0)
+            // The first commit read k under the lock: the next one is decided from memory.
+            #expect(version(try await a.commit([Self.put("a", "k", "2")], now: 2_000)) == 2)
+            #expect(a.batchesCommittedFromCache == 1)
+            #expect(version(try await b.commit([Self.put("a", "k", "3")], now: 3_000)) == 3)
+            // a's cache says 2: the condition fails there, so the batch is decided again under the lock, from b's 3.
+            let expecting = try await a.commit([Self.put("a", "k", "4", expect: .expected(.version(3)))], now: 4_000)
+            #expect(version(expecting) == 4)
+            #expect(a.batchesCommittedFromCache == 1)
+            let fifth = try await a.commit([Self.put("a", "k", "5")], now: 5_000)
+            #expect(version(fifth) == 5)
+            #expect(a.batchesCommittedFromCache == 2)
+            // b's cache is at its own commit's head, which a moved: its statement stores nothing, and the lock decides.
+            #expect(version(try await b.commit([Self.put("a", "k", "6")], now: 6_000)) == 6)
+            #expect(b.batchesCommittedFromCache == 0)
+            #expect(version(try await b.commit([Self.put("a", "k", "7")], now: 7_000)) == 7)
+            #expect(b.batchesCommittedFromCache == 1)
+            // A retry of a stored transaction: the cache cannot know it, the statement refuses to move the head, and
+            // the lock returns the first result without storing anything.
+            let seventh = try await b.commit([Self.put("a", "k", "8")], now: 8_000)
+            #expect(b.batchesCommittedFromCache == 2)
+            let retried = try await b.commit(
+                [Self.put("a", "k", "9", txnID: seventh.events[0].txnID, retry: true)], now: 9_000)
+            #expect(try retried.results[0].get() == (try seventh.results[0].get()))
+            #expect(retried.events.isEmpty)
+            #expect(b.batchesCommittedFromCache == 2)
+            let events = try await Self.checkLog(a)
+            #expect(events.flatMap(\.operations).map(\.version) == Array(1...8))
+            #expect(try await b.head(namespace: "default").commitTS == 8)
+        }
+    }
+
     @Test("three daemons committing to one namespace at once keep commit_ts gap-free, versions in order and one chain")
     func threeDaemons() async throws {
         try await self.withBackends(3) { backends in

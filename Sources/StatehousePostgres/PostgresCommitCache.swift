@@ -1,0 +1,117 @@
+import StatehouseCore
+import StatehouseModel
+
+/// What this daemon knows of a namespace at the head its own last commit made: the head and the latest version of
+/// every key its batches wrote or read there. A batch that only asks about those keys is decided from memory and
+/// stored with one statement that moves the head only if it is still that head (``PostgresCommitStatements/
+/// StoreBatchIfHead``), outside a transaction: one round trip instead of five (BEGIN, lock the heads, read the latest
+/// versions, store, COMMIT).
+///
+/// Why it stays exact: a key's versions change only by commits, and every commit moves the namespace's head. While the
+/// head in the database is the cached one, no other daemon (and no import) committed since, so the cached versions are
+/// the database's. The statement checks that under the head row's lock; when another commit moved it, nothing is
+/// stored, the cache is dropped and the batch takes the locking path, which fills the cache again.
+struct PostgresCommitCache: Sendable {
+    struct Key: Hashable, Sendable {
+        var agentID: String
+        var key: String
+    }
+
+    var namespaceID: Int64
+    var head: LogHead
+    /// The latest version of each key known here; `nil` for a key that has none.
+    var latest: [Key: StoredVersionState?]
+
+    /// The most keys kept per namespace; past it the namespace starts over from the keys of its next batch (the cache
+    /// saves round trips, not reads of cold keys).
+    static let maximumKeys = 1 << 18
+
+    /// Whether `batch` can be decided from this cache alone: one namespace, keys all known, and nothing the resolver
+    /// would ask the database about (an agent's last commit, an idempotency key) or that writes search documents in
+    /// another statement (agent events, commit metadata, indexed state).
+    func canDecide(_ batch: [CommitRequest], indexState: Bool) -> Bool {
+        guard !indexState, !batch.isEmpty else { return false }
+        for request in batch {
+            guard request.namespace == self.head.namespace, request.scopeConditions.isEmpty,
+                request.idempotencyKey == nil, request.metadata.isEmpty
+            else { return false }
+            for operation in request.operations {
+                guard operation.agentID != ReservedNames.eventsAgent,
+                    self.latest[Key(agentID: operation.agentID, key: operation.key)] != nil
+                else { return false }
+            }
+            for condition in request.conditions
+            where self.latest[Key(agentID: condition.agentID, key: condition.key)] == nil {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Moves the cache to `head`, which `events` (stored on top of its head) made.
+    mutating func advance(by events: [Event], to head: LogHead) {
+        self.head = head
+        self.record(events)
+    }
+
+    /// Notes the versions `events` wrote.
+    mutating func record(_ events: [Event]) {
+        for event in events {
+            for operation in event.operations {
+                self.latest[Key(agentID: operation.agentID, key: operation.key)] = .some(
+                    StoredVersionState(
+                        version: operation.version, deleted: operation.kind == .delete, expiresAt: operation.expiresAt))
+            }
+        }
+        if self.latest.count > Self.maximumKeys { self.latest = [:] }
+    }
+}
+
+/// A key's latest version as stored. Expiry is applied when a batch asks, since a cached put can expire meanwhile.
+struct StoredVersionState: Sendable, Hashable {
+    var version: Version
+    var deleted: Bool
+    var expiresAt: Microseconds?
+
+    /// What conditions see at `now`: a put whose expiry has passed counts as deleted, as in the SQLite writer.
+    func state(now: Microseconds) -> KeyVersionState {
+        KeyVersionState(version: self.version, deleted: self.deleted || (self.expiresAt.map { $0 <= now } ?? false))
+    }
+}
+
+/// ``CommitResolver``'s questions answered from a ``PostgresCommitCache``.
+///
+/// An earlier commit of a transaction id is answered "none": the storing statement moves the head only when no event
+/// has one of the batch's ids, so a retry of a stored transaction makes the batch take the locking path, which returns
+/// the first result.
+struct CachedCommitState: CommitStateReader {
+    let cache: PostgresCommitCache
+    let now: Microseconds
+
+    private static func unasked(_ what: String) -> StatehouseError {
+        .internalError("internal storage error: a cached commit asked for \(what)")
+    }
+
+    func head(namespace: String) throws -> LogHead {
+        guard namespace == self.cache.head.namespace else { throw Self.unasked("another namespace's head") }
+        return self.cache.head
+    }
+
+    func latestVersion(namespace: String, agentID: String, key: String) throws -> KeyVersionState? {
+        guard namespace == self.cache.head.namespace,
+            let entry = self.cache.latest[PostgresCommitCache.Key(agentID: agentID, key: key)]
+        else { throw Self.unasked("a key it does not know") }
+        return entry?.state(now: self.now)
+    }
+
+    func lastCommitTS(namespace: String, agentID: String) throws -> CommitTS {
+        throw Self.unasked("an agent's last commit")
+    }
+
+    func committedResult(txnID: String) throws -> CommitResult? { nil }
+
+    func idempotentCommit(namespace: String, idempotencyKey: String) throws -> (digest: [UInt8], result: CommitResult)?
+    {
+        throw Self.unasked("an idempotency key")
+    }
+}
