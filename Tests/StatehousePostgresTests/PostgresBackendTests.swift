@@ -148,8 +148,8 @@ struct PostgresBackendTests {
     }
 
     @Test(
-        "a batch decided from the daemon's cache is stored in one statement; another daemon's commit, a retry or a "
-            + "failed condition sends it through the lock")
+        "a batch decided from a daemon's cache takes one statement; another daemon, a retry, a conflict take the lock"
+    )
     func cachedCommits() async throws {
         try await self.withBackends(2) { backends in
             let (a, b) = (backends[0], backends[1])
