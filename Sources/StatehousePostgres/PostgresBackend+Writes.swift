@@ -34,12 +34,14 @@ extension PostgresBackend {
         // are changed in place: a copy of one would copy every key it holds.
         self.commitCaches.withLock { caches in
             for (name, seed) in seeds {
-                if caches[name]?.head != seed.locked {
-                    caches[name] = PostgresCommitCache(namespaceID: seed.namespaceID, head: seed.locked, latest: [:])
+                caches.update(name) { cache in
+                    if cache?.head != seed.locked {
+                        cache = PostgresCommitCache(namespaceID: seed.namespaceID, head: seed.locked, latest: [:])
+                    }
+                    cache!.latest.merge(seed.latest) { $1 }
+                    let events = resolution.events.filter { $0.namespace == name }
+                    cache!.advance(by: events, to: resolution.heads[name] ?? seed.locked)
                 }
-                caches[name]!.latest.merge(seed.latest) { $1 }
-                caches[name]!.advance(
-                    by: resolution.events.filter { $0.namespace == name }, to: resolution.heads[name] ?? seed.locked)
             }
         }
         return resolution
@@ -88,8 +90,10 @@ extension PostgresBackend {
         self.countBatchCommittedFromCache()
         self.remember([namespace: (plan.head, plan.frontier)])
         self.commitCaches.withLock { caches in
-            guard caches[namespace]?.head == plan.expected else { return }
-            caches[namespace]!.advance(by: plan.resolution.events, to: plan.head)
+            caches.update(namespace) { cache in
+                guard cache?.head == plan.expected else { return }
+                cache!.advance(by: plan.resolution.events, to: plan.head)
+            }
         }
         return plan.resolution
     }
@@ -120,7 +124,7 @@ extension PostgresBackend {
     }
 
     private func forgetCommitCache(_ namespace: String) {
-        self.commitCaches.withLock { _ = $0.removeValue(forKey: namespace) }
+        self.commitCaches.withLock { $0.forget(namespace) }
     }
 
     /// Stores events an import decided and checked (``StatehouseCore/LogImport``), after checking under the

@@ -35,7 +35,7 @@ public final class PostgresBackend: Sendable {
     let knownNamespaces = Mutex<Set<String>>([])
     /// What this daemon knows of each namespace at the head its last commit made, to decide the next batch without
     /// reading (``PostgresCommitCache``).
-    let commitCaches = Mutex<[String: PostgresCommitCache]>([:])
+    let commitCaches = Mutex(PostgresCommitCaches())
     private let cachedBatches = Atomic<Int>(0)
 
     /// Commit batches this daemon decided from its cache and stored with one statement (the others locked the heads).

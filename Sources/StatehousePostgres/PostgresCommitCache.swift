@@ -22,10 +22,6 @@ struct PostgresCommitCache: Sendable {
     /// The latest version of each key known here; `nil` for a key that has none.
     var latest: [Key: StoredVersionState?]
 
-    /// The most keys kept per namespace; past it the namespace starts over from the keys of its next batch (the cache
-    /// saves round trips, not reads of cold keys).
-    static let maximumKeys = 1 << 18
-
     /// Whether `batch` can be decided from this cache alone: one namespace, keys all known, and nothing the resolver
     /// would ask the database about (an agent's last commit, an idempotency key) or that writes search documents in
     /// another statement (agent events, commit metadata, indexed state).
@@ -63,7 +59,37 @@ struct PostgresCommitCache: Sendable {
                         version: operation.version, deleted: operation.kind == .delete, expiresAt: operation.expiresAt))
             }
         }
-        if self.latest.count > Self.maximumKeys { self.latest = [:] }
+    }
+}
+
+/// This daemon's ``PostgresCommitCache`` of each namespace, within a budget of keys for all of them together: past
+/// it, the other namespaces' caches go first, then the namespace's own keys (it starts over from its next batch's).
+/// The cache saves round trips; it is not meant to hold every key of a large store.
+struct PostgresCommitCaches: Sendable {
+    /// About 30 MB of keys and versions at 100 bytes each.
+    static let maximumKeys = 1 << 18
+
+    private var namespaces: [String: PostgresCommitCache] = [:]
+    private var keys = 0
+
+    subscript(namespace: String) -> PostgresCommitCache? { self.namespaces[namespace] }
+
+    /// Changes the namespace's cache in place (a copy of a cache would copy every key it holds), then keeps the budget.
+    mutating func update(_ namespace: String, _ change: (inout PostgresCommitCache?) -> Void) {
+        let before = self.namespaces[namespace]?.latest.count ?? 0
+        change(&self.namespaces[namespace])
+        self.keys += (self.namespaces[namespace]?.latest.count ?? 0) - before
+        guard self.keys > Self.maximumKeys else { return }
+        for name in self.namespaces.keys where name != namespace {
+            self.keys -= self.namespaces.removeValue(forKey: name)?.latest.count ?? 0
+            if self.keys <= Self.maximumKeys { return }
+        }
+        self.namespaces[namespace]?.latest = [:]
+        self.keys = 0
+    }
+
+    mutating func forget(_ namespace: String) {
+        self.keys -= self.namespaces.removeValue(forKey: namespace)?.latest.count ?? 0
     }
 }
 
