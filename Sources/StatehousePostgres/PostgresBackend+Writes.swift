@@ -64,27 +64,56 @@ extension PostgresBackend {
         var rows: EventRows
     }
 
+    /// What the statement of a batch decided from the cache did.
+    private enum CachedStore: Sendable {
+        case stored
+        /// Another commit moved the head: nothing stored.
+        case headMoved
+        /// A transaction id of the batch was stored before (a retry): nothing stored.
+        case transactionStored
+    }
+
     /// Decides `batch` from this daemon's cache and stores it with one statement outside a transaction
     /// (``PostgresCommitStatements/StoreBatchIfHead``); `nil` when the batch must take the locking path: the cache
     /// cannot decide it, a transaction of it failed (a conflict is only reported from under the lock), or another
     /// commit moved the head (the cache is then dropped).
     private func commitFromCache(_ batch: [CommitRequest], now: Microseconds) async throws -> BatchResolution? {
+        guard let namespace = batch.first?.namespace,
+            let unknown = self.commitCaches.withLock({ caches in
+                caches.mayTry(namespace) ? caches[namespace]?.unknownKeys(batch, indexState: self.searchState) : nil
+            })
+        else { return nil }
+        if !unknown.isEmpty {
+            guard try await self.cacheLatestVersions(of: unknown, namespace: namespace) else { return nil }
+        }
         guard let plan = self.planFromCache(batch, now: now) else { return nil }
-        let namespace = plan.head.namespace
-        let stored: Bool
+        let outcome: CachedStore
         do {
-            stored = try await self.autocommit("committing") { connection in
-                try await plan.rows.store(
-                    ifHead: plan.expected, becomes: plan.head, namespaceID: plan.namespaceID, on: connection,
-                    logger: self.logger)
+            outcome = try await self.autocommit("committing") { connection in
+                do {
+                    let stored = try await plan.rows.store(
+                        ifHead: plan.expected, becomes: plan.head, namespaceID: plan.namespaceID, on: connection,
+                        logger: self.logger)
+                    return stored ? .stored : .headMoved
+                } catch let error as PSQLError
+                    where error.serverInfo?[.sqlState] == "23505"
+                    && error.serverInfo?[.constraintName] == "statehouse_events_by_txn"
+                {
+                    return .transactionStored
+                }
             }
         } catch {
             // The statement may or may not have committed: the next batch reads the head again.
             self.forgetCommitCache(namespace)
             throw error
         }
-        guard stored else {
-            self.forgetCommitCache(namespace)
+        switch outcome {
+        case .stored: break
+        case .headMoved:
+            self.commitCaches.withLock { $0.missed(namespace) }
+            return nil
+        case .transactionStored:
+            // Nothing was stored and the cache still holds; the lock finds the earlier commit and returns its result.
             return nil
         }
         self.countBatchCommittedFromCache()
@@ -96,6 +125,39 @@ extension PostgresBackend {
             }
         }
         return plan.resolution
+    }
+
+    /// Reads the latest versions of `keys` into the namespace's cache, with one statement outside a transaction that
+    /// also reads the head; `false` (the cache dropped and paused) when the head is no longer the cache's.
+    private func cacheLatestVersions(of keys: [PostgresCommitCache.Key], namespace: String) async throws -> Bool {
+        let known = self.commitCaches.withLock { caches in caches[namespace].map { ($0.namespaceID, $0.head) } }
+        guard let (namespaceID, head) = known else { return false }
+        let statement = PostgresCommitStatements.LatestVersionsAtHead(
+            agentIDs: keys.map(\.agentID), keys: keys.map(\.key), namespaceID: namespaceID)
+        let rows = try await self.read("committing") { connection in
+            var rows: [PostgresCommitStatements.LatestVersionsAtHead.Row] = []
+            for try await row in try await connection.execute(statement, logger: self.logger) { rows.append(row) }
+            return rows
+        }
+        guard rows.count == keys.count, rows.allSatisfy({ PostgresColumns.uint($0.0) == head.commitTS }) else {
+            self.commitCaches.withLock { $0.missed(namespace) }
+            return false
+        }
+        return self.commitCaches.withLock { caches in
+            var added = false
+            caches.update(namespace) { cache in
+                guard cache?.head == head else { return }
+                for (_, agentID, key, version, deleted, expiresAt) in rows {
+                    cache!.latest[PostgresCommitCache.Key(agentID: agentID, key: key)] = .some(
+                        version.map {
+                            StoredVersionState(
+                                version: PostgresColumns.uint($0), deleted: deleted ?? false, expiresAt: expiresAt)
+                        })
+                }
+                added = true
+            }
+            return added
+        }
     }
 
     /// The batch decided from the cache, with its rows; the copy of the cache it reads is gone when this returns, so

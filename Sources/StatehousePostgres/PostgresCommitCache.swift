@@ -5,7 +5,8 @@ import StatehouseModel
 /// every key its batches wrote or read there. A batch that only asks about those keys is decided from memory and
 /// stored with one statement that moves the head only if it is still that head (``PostgresCommitStatements/
 /// StoreBatchIfHead``), outside a transaction: one round trip instead of five (BEGIN, lock the heads, read the latest
-/// versions, store, COMMIT).
+/// versions, store, COMMIT). Keys it does not know yet are read first, with the head, in one statement
+/// (``PostgresCommitStatements/LatestVersionsAtHead``): two round trips.
 ///
 /// Why it stays exact: a key's versions change only by commits, and every commit moves the namespace's head. While the
 /// head in the database is the cached one, no other daemon (and no import) committed since, so the cached versions are
@@ -22,26 +23,34 @@ struct PostgresCommitCache: Sendable {
     /// The latest version of each key known here; `nil` for a key that has none.
     var latest: [Key: StoredVersionState?]
 
-    /// Whether `batch` can be decided from this cache alone: one namespace, keys all known, and nothing the resolver
-    /// would ask the database about (an agent's last commit, an idempotency key) or that writes search documents in
-    /// another statement (agent events, commit metadata, indexed state).
-    func canDecide(_ batch: [CommitRequest], indexState: Bool) -> Bool {
-        guard !indexState, !batch.isEmpty else { return false }
+    /// The keys `batch` asks about that this cache does not know (empty: it can decide the batch alone), or `nil`
+    /// when the batch cannot be decided from a cache at all: another namespace, or something the resolver would ask
+    /// the database about (an agent's last commit, an idempotency key) or that writes search documents in another
+    /// statement (agent events, commit metadata, indexed state).
+    func unknownKeys(_ batch: [CommitRequest], indexState: Bool) -> [Key]? {
+        guard !indexState, !batch.isEmpty else { return nil }
+        var unknown: [Key] = []
+        var seen: Set<Key> = []
         for request in batch {
             guard request.namespace == self.head.namespace, request.scopeConditions.isEmpty,
                 request.idempotencyKey == nil, request.metadata.isEmpty
-            else { return false }
+            else { return nil }
             for operation in request.operations {
-                guard operation.agentID != ReservedNames.eventsAgent,
-                    self.latest[Key(agentID: operation.agentID, key: operation.key)] != nil
-                else { return false }
+                guard operation.agentID != ReservedNames.eventsAgent else { return nil }
+                let key = Key(agentID: operation.agentID, key: operation.key)
+                if self.latest[key] == nil, seen.insert(key).inserted { unknown.append(key) }
             }
-            for condition in request.conditions
-            where self.latest[Key(agentID: condition.agentID, key: condition.key)] == nil {
-                return false
+            for condition in request.conditions {
+                let key = Key(agentID: condition.agentID, key: condition.key)
+                if self.latest[key] == nil, seen.insert(key).inserted { unknown.append(key) }
             }
         }
-        return true
+        return unknown
+    }
+
+    /// Whether `batch` can be decided from this cache alone.
+    func canDecide(_ batch: [CommitRequest], indexState: Bool) -> Bool {
+        self.unknownKeys(batch, indexState: indexState)?.isEmpty == true
     }
 
     /// Moves the cache to `head`, which `events` (stored on top of its head) made.
@@ -69,8 +78,15 @@ struct PostgresCommitCaches: Sendable {
     /// About 30 MB of keys and versions at 100 bytes each.
     static let maximumKeys = 1 << 18
 
+    /// Batches of a namespace that go straight to the lock after its cache missed (another daemon had moved the
+    /// head): where daemons share a namespace, trying the cache first would cost most batches a wasted statement,
+    /// often after waiting on another daemon's lock. One batch in `batchesAfterMiss + 1` tries again.
+    static let batchesAfterMiss = 32
+
     private var namespaces: [String: PostgresCommitCache] = [:]
     private var keys = 0
+    /// Namespaces whose cache missed, with the batches left before one tries it again.
+    private var paused: [String: Int] = [:]
 
     subscript(namespace: String) -> PostgresCommitCache? { self.namespaces[namespace] }
 
@@ -91,6 +107,21 @@ struct PostgresCommitCaches: Sendable {
     mutating func forget(_ namespace: String) {
         self.keys -= self.namespaces.removeValue(forKey: namespace)?.latest.count ?? 0
     }
+
+    /// Drops the namespace's cache after another commit moved its head, and pauses it for ``batchesAfterMiss``.
+    mutating func missed(_ namespace: String) {
+        self.forget(namespace)
+        // Many namespaces missing once each must not grow this without bound: they simply try again.
+        if self.paused.count >= Self.maximumKeys / 16 { self.paused.removeAll() }
+        self.paused[namespace] = Self.batchesAfterMiss
+    }
+
+    /// Whether the next batch of `namespace` may be decided from the cache; counts a paused namespace's batches down.
+    mutating func mayTry(_ namespace: String) -> Bool {
+        guard let left = self.paused[namespace] else { return true }
+        self.paused[namespace] = left > 1 ? left - 1 : nil
+        return false
+    }
 }
 
 /// A key's latest version as stored. Expiry is applied when a batch asks, since a cached put can expire meanwhile.
@@ -107,9 +138,9 @@ struct StoredVersionState: Sendable, Hashable {
 
 /// ``CommitResolver``'s questions answered from a ``PostgresCommitCache``.
 ///
-/// An earlier commit of a transaction id is answered "none": the storing statement moves the head only when no event
-/// has one of the batch's ids, so a retry of a stored transaction makes the batch take the locking path, which returns
-/// the first result.
+/// An earlier commit of a transaction id is answered "none": the unique index on transaction ids fails the storing
+/// statement for a retry of a stored transaction, and the batch then takes the locking path, which returns the first
+/// result.
 struct CachedCommitState: CommitStateReader {
     let cache: PostgresCommitCache
     let now: Microseconds

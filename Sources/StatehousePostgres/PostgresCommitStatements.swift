@@ -54,6 +54,39 @@ enum PostgresCommitStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
+    /// The latest version of each key of one namespace, each row with the namespace's head commit_ts, in one
+    /// statement (one snapshot): when that head is the one this daemon's cache is at, the versions are exact there and
+    /// join the cache (``PostgresCommitCache``). Keys without a version have NULL columns; a namespace without a row
+    /// returns no row.
+    struct LatestVersionsAtHead: PostgresPreparedStatement {
+        static let sql = """
+            SELECT n.last_commit_ts, k.agent_id, k.key, v.version, v.deleted, v.expires_at
+            FROM statehouse_namespaces AS n
+            CROSS JOIN unnest($1::text[], $2::text[]) AS k(agent_id, key)
+            LEFT JOIN LATERAL (
+                SELECT version, deleted, expires_at FROM statehouse_versions
+                WHERE ns_id = n.id AND agent_id = k.agent_id AND key = k.key
+                ORDER BY version DESC LIMIT 1
+            ) AS v ON true
+            WHERE n.id = $3
+            """
+        typealias Row = (Int64, String, String, Int64?, Bool?, Int64?)
+
+        var agentIDs: [String]
+        var keys: [String]
+        var namespaceID: Int64
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(self.agentIDs)
+            bindings.append(self.keys)
+            bindings.append(self.namespaceID)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
     /// A batch's events, their versions and the namespaces' new heads in one statement (one round trip), whose one
     /// row is the number of heads moved; watchers on other daemons hear of each moved head (PostgreSQL delivers a
     /// transaction's notifications at its commit, and none if it rolls back). The versions' foreign key on their event
@@ -102,19 +135,21 @@ enum PostgresCommitStatements {
     }
 
     /// ``StoreBatch`` for a batch of one namespace decided from this daemon's cache (``PostgresCommitCache``), run
-    /// outside a transaction: it moves the head only if it is still the one the batch was decided on ($25, $26) and no
-    /// stored event has one of the batch's transaction ids, and inserts the rows only if it moved it. Its one row is 1
-    /// when it stored the batch, 0 when it stored nothing. Parameters $1 to $23 are ``StoreBatch``'s.
+    /// outside a transaction: it moves the head only if it is still the one the batch was decided on ($25, $26), and
+    /// inserts the rows only if it moved it. Its one row is 1 when it stored the batch, 0 when it stored nothing.
+    /// Parameters $1 to $23 are ``StoreBatch``'s.
     ///
     /// A concurrent commit holding the head's row lock makes the UPDATE wait; once that commit is in, PostgreSQL
-    /// checks the row's new version against the condition (READ COMMITTED), finds another head and moves nothing.
+    /// checks the row's new version against the condition (READ COMMITTED), finds another head and moves nothing. A
+    /// transaction id already stored (a retry) fails the statement on `statehouse_events_by_txn`, and nothing of it
+    /// is stored. That unique index is the check: a lookup of the ids in the statement was planned as a scan of every
+    /// event once PostgreSQL kept a generic plan made while the table was small (measured: most of PostgreSQL's CPU).
     struct StoreBatchIfHead: PostgresPreparedStatement {
         static let sql = """
             WITH moved AS (
                 UPDATE statehouse_namespaces
                 SET last_commit_ts = $27, last_hash = $28, last_committed_at = $29
                 WHERE id = $24 AND last_commit_ts = $25 AND last_hash = $26
-                    AND NOT EXISTS (SELECT 1 FROM statehouse_events WHERE txn_id = ANY($3::text[]))
                 RETURNING name, last_commit_ts
             ), inserted_events AS (
                 INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata,

@@ -2,8 +2,9 @@ import Foundation
 import StatehouseCore
 import StatehouseLedger
 import StatehouseModel
-import StatehousePostgres
 import Testing
+
+@testable import StatehousePostgres
 
 /// The PostgreSQL backend's write path against a real server, with one and with several "daemons" (backends) over one
 /// database.
@@ -169,23 +170,33 @@ struct PostgresBackendTests {
             let fifth = try await a.commit([Self.put("a", "k", "5")], now: 5_000)
             #expect(version(fifth) == 5)
             #expect(a.batchesCommittedFromCache == 2)
-            // b's cache is at its own commit's head, which a moved: its statement stores nothing, and the lock decides.
+            // b's cache is at its own commit's head, which a moved: its statement stores nothing, the lock decides,
+            // and b's next batches there go straight to the lock for a while.
             #expect(version(try await b.commit([Self.put("a", "k", "6")], now: 6_000)) == 6)
             #expect(b.batchesCommittedFromCache == 0)
-            #expect(version(try await b.commit([Self.put("a", "k", "7")], now: 7_000)) == 7)
+            let paused = PostgresCommitCaches.batchesAfterMiss
+            for index in 0..<paused {
+                let expected = Version(7 + index)
+                #expect(version(try await b.commit([Self.put("a", "k", "\(expected)")], now: 7_000)) == expected)
+            }
+            #expect(b.batchesCommittedFromCache == 0)
+            let next = Version(7 + paused)
+            #expect(version(try await b.commit([Self.put("a", "k", "\(next)")], now: 8_000)) == next)
             #expect(b.batchesCommittedFromCache == 1)
-            // A retry of a stored transaction: the cache cannot know it, the statement refuses to move the head, and
-            // the lock returns the first result without storing anything.
-            let seventh = try await b.commit([Self.put("a", "k", "8")], now: 8_000)
+            // A retry of a stored transaction: the cache cannot know it, the unique index on transaction ids fails the
+            // statement, and the lock returns the first result without storing anything.
+            let last = try await b.commit([Self.put("a", "k", "\(next + 1)")], now: 9_000)
             #expect(b.batchesCommittedFromCache == 2)
             let retried = try await b.commit(
-                [Self.put("a", "k", "9", txnID: seventh.events[0].txnID, retry: true)], now: 9_000)
-            #expect(try retried.results[0].get() == (try seventh.results[0].get()))
+                [Self.put("a", "k", "0", txnID: last.events[0].txnID, retry: true)], now: 10_000)
+            #expect(try retried.results[0].get() == (try last.results[0].get()))
             #expect(retried.events.isEmpty)
             #expect(b.batchesCommittedFromCache == 2)
+            // The cache still holds after the retry: the next batch is decided from it.
+            #expect(version(try await b.commit([Self.put("a", "k", "x")], now: 11_000)) == next + 2)
+            #expect(b.batchesCommittedFromCache == 3)
             let events = try await Self.checkLog(a)
-            #expect(events.flatMap(\.operations).map(\.version) == Array(1...8))
-            #expect(try await b.head(namespace: "default").commitTS == 8)
+            #expect(events.flatMap(\.operations).map(\.version) == Array(1...(next + 2)))
         }
     }
 
