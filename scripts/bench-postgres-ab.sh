@@ -25,16 +25,7 @@ server="$(scripts/postgres.sh start "$work/pg")"
 server="${server%/postgres}"
 psql="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql"
 ticks="$(getconf CLK_TCK)"
-# PostgreSQL's CPU: the postmaster's own and its reaped children's, plus its live children's.
-pg_cpu() {
-    local postmaster total
-    postmaster="$(cat "$work/pg/pid")"
-    total="$(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat")"
-    for pid in $(pgrep -P "$postmaster"); do
-        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$total"
-}
+pg_cpu() { scripts/postgres.sh cpu "$work/pg"; }
 for round in $(seq "$rounds"); do
     for side in A B; do
         bin="$a_bin"

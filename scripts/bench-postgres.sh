@@ -30,17 +30,7 @@ server="$(scripts/postgres.sh start "$work/pg")"
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 ticks="$(getconf CLK_TCK)"
 cpu() { local total=0; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo "$total"; }
-# PostgreSQL's CPU: the postmaster's own and its reaped children's (fields 14-17), plus its live children's
-# (connections that exit, like pgbench's, are counted through the postmaster's fields once reaped).
-pg_cpu() {
-    local postmaster total
-    postmaster="$(cat "$work/pg/pid")"
-    total="$(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat")"
-    for pid in $(pgrep -P "$postmaster"); do
-        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$total"
-}
+pg_cpu() { scripts/postgres.sh cpu "$work/pg"; }
 
 start_daemon() {  # start_daemon NAME ARGS... -> sets daemon_port, daemon_pid
     local name="$1"

@@ -7,11 +7,15 @@
 #                                   connections; prints its URL (postgres://statehouse@127.0.0.1:PORT/postgres, trust
 #                                   authentication, loopback only) and writes it to DIR/url, the PID to DIR/pid
 #   scripts/postgres.sh stop DIR    stop the server started in DIR (SIGINT: fast shutdown) and wait for it to exit
+#   scripts/postgres.sh cpu DIR     print the CPU time (clock ticks) the server started in DIR has used: the
+#                                   postmaster's own and its reaped children's, plus its live children's (connections
+#                                   that exit are counted through the postmaster's fields once reaped); benchmarks
+#                                   take the difference around a run
 #
 # initdb refuses to run as root: as root the server runs as the `postgres` user the Debian package creates.
 set -euo pipefail
-command="${1:?usage: postgres.sh start|stop DIR}"
-dir="${2:?usage: postgres.sh start|stop DIR}"
+command="${1:?usage: postgres.sh start|stop|cpu DIR}"
+dir="${2:?usage: postgres.sh start|stop|cpu DIR}"
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
@@ -68,8 +72,16 @@ stop)
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
     rm -f "$dir/pid"
     ;;
+cpu)
+    postmaster="$(cat "$dir/pid")"
+    total="$(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat")"
+    for pid in $(pgrep -P "$postmaster"); do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+    ;;
 *)
-    echo "usage: postgres.sh start|stop DIR" >&2
+    echo "usage: postgres.sh start|stop|cpu DIR" >&2
     exit 2
     ;;
 esac

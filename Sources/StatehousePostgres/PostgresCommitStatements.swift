@@ -27,7 +27,7 @@ enum PostgresCommitStatements {
     }
 
     /// The latest version of each key of one namespace (keys without one return no row).
-    struct LatestVersions: PostgresPreparedStatement {
+    struct LatestVersions: NamespaceKeysStatement {
         static let sql = """
             SELECT k.agent_id, k.key, v.version, v.deleted, v.expires_at
             FROM unnest($1::text[], $2::text[]) AS k(agent_id, key)
@@ -43,14 +43,6 @@ enum PostgresCommitStatements {
         var keys: [String]
         var namespaceID: Int64
 
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 3)
-            bindings.append(self.agentIDs)
-            bindings.append(self.keys)
-            bindings.append(self.namespaceID)
-            return bindings
-        }
-
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
@@ -58,7 +50,7 @@ enum PostgresCommitStatements {
     /// statement (one snapshot): when that head is the one this daemon's cache is at, the versions are exact there and
     /// join the cache (``PostgresCommitCache``). Keys without a version have NULL columns; a namespace without a row
     /// returns no row.
-    struct LatestVersionsAtHead: PostgresPreparedStatement {
+    struct LatestVersionsAtHead: NamespaceKeysStatement {
         static let sql = """
             SELECT n.last_commit_ts, k.agent_id, k.key, v.version, v.deleted, v.expires_at
             FROM statehouse_namespaces AS n
@@ -76,14 +68,6 @@ enum PostgresCommitStatements {
         var keys: [String]
         var namespaceID: Int64
 
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 3)
-            bindings.append(self.agentIDs)
-            bindings.append(self.keys)
-            bindings.append(self.namespaceID)
-            return bindings
-        }
-
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
@@ -94,27 +78,7 @@ enum PostgresCommitStatements {
     /// (an array parameter cannot hold NULL through postgres-nio's encoders).
     struct StoreBatch: PostgresPreparedStatement {
         static let sql = """
-            WITH inserted_events AS (
-                INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata,
-                                              idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
-                SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
-                    NULLIF(idempotency_key, ''), CASE WHEN idempotency_key = '' THEN NULL ELSE request_digest END,
-                    prev_hash, hash, merkle_nodes
-                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[], $6::bytea[], $7::text[],
-                            $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[])
-                    AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
-                         prev_hash, hash, merkle_nodes)
-            ), inserted_versions AS (
-                INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at,
-                                                deleted, value, value_digest, expires_at)
-                SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                    CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
-                    CASE WHEN expires THEN expires_at END
-                FROM unnest($12::bigint[], $13::bigint[], $14::int[], $15::text[], $16::text[], $17::bigint[],
-                            $18::bigint[], $19::boolean[], $20::bytea[], $21::bytea[], $22::boolean[], $23::bigint[])
-                    AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
-                         expires, expires_at)
-            ), moved AS (
+            WITH \(PostgresCommitStatements.insertRows(when: nil)), moved AS (
                 UPDATE statehouse_namespaces AS n
                 SET last_commit_ts = h.commit_ts, last_hash = h.hash, last_committed_at = h.committed_at
                 FROM unnest($24::bigint[], $25::bigint[], $26::bytea[], $27::bigint[], $28::text[])
@@ -151,29 +115,7 @@ enum PostgresCommitStatements {
                 SET last_commit_ts = $27, last_hash = $28, last_committed_at = $29
                 WHERE id = $24 AND last_commit_ts = $25 AND last_hash = $26
                 RETURNING name, last_commit_ts
-            ), inserted_events AS (
-                INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata,
-                                              idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
-                SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
-                    NULLIF(idempotency_key, ''), CASE WHEN idempotency_key = '' THEN NULL ELSE request_digest END,
-                    prev_hash, hash, merkle_nodes
-                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[], $6::bytea[], $7::text[],
-                            $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[])
-                    AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
-                         prev_hash, hash, merkle_nodes)
-                WHERE EXISTS (SELECT 1 FROM moved)
-            ), inserted_versions AS (
-                INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at,
-                                                deleted, value, value_digest, expires_at)
-                SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
-                    CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
-                    CASE WHEN expires THEN expires_at END
-                FROM unnest($12::bigint[], $13::bigint[], $14::int[], $15::text[], $16::text[], $17::bigint[],
-                            $18::bigint[], $19::boolean[], $20::bytea[], $21::bytea[], $22::boolean[], $23::bigint[])
-                    AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
-                         expires, expires_at)
-                WHERE EXISTS (SELECT 1 FROM moved)
-            )
+            ), \(PostgresCommitStatements.insertRows(when: "EXISTS (SELECT 1 FROM moved)"))
             SELECT count(pg_notify($30, name || ' ' || last_commit_ts)) FROM moved
             """
         typealias Row = Int64
@@ -184,5 +126,52 @@ enum PostgresCommitStatements {
         func makeBindings() throws -> PostgresBindings { self.bindings }
 
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
+    }
+
+    /// The two CTEs both storing statements share, `inserted_events` and `inserted_versions`: a batch's events and
+    /// their versions from parameters $1 to $23 (`unnest` of arrays), each row only `when` that holds (a condition on
+    /// an earlier CTE; `nil`: always).
+    static func insertRows(when condition: String?) -> String {
+        let filter = condition.map { "\n    WHERE \($0)" } ?? ""
+        return """
+            inserted_events AS (
+                INSERT INTO statehouse_events(ns_id, commit_ts, txn_id, committed_at, op_count, metadata,
+                                              idempotency_key, request_digest, prev_hash, hash, merkle_nodes)
+                SELECT ns_id, commit_ts, txn_id, committed_at, op_count, NULLIF(metadata, ''::bytea),
+                    NULLIF(idempotency_key, ''), CASE WHEN idempotency_key = '' THEN NULL ELSE request_digest END,
+                    prev_hash, hash, merkle_nodes
+                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::int[], $6::bytea[], $7::text[],
+                            $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[])
+                    AS e(ns_id, commit_ts, txn_id, committed_at, op_count, metadata, idempotency_key, request_digest,
+                         prev_hash, hash, merkle_nodes)\(filter)
+            ), inserted_versions AS (
+                INSERT INTO statehouse_versions(ns_id, commit_ts, op_index, agent_id, key, version, committed_at,
+                                                deleted, value, value_digest, expires_at)
+                SELECT ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted,
+                    CASE WHEN deleted OR digest <> ''::bytea THEN NULL ELSE value END, NULLIF(digest, ''::bytea),
+                    CASE WHEN expires THEN expires_at END
+                FROM unnest($12::bigint[], $13::bigint[], $14::int[], $15::text[], $16::text[], $17::bigint[],
+                            $18::bigint[], $19::boolean[], $20::bytea[], $21::bytea[], $22::boolean[], $23::bigint[])
+                    AS v(ns_id, commit_ts, op_index, agent_id, key, version, committed_at, deleted, value, digest,
+                         expires, expires_at)\(filter)
+            )
+            """
+    }
+}
+
+/// A statement whose parameters are keys of one namespace: $1 their agents, $2 the keys, $3 the namespace's id.
+protocol NamespaceKeysStatement: PostgresPreparedStatement {
+    var agentIDs: [String] { get }
+    var keys: [String] { get }
+    var namespaceID: Int64 { get }
+}
+
+extension NamespaceKeysStatement {
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(self.agentIDs)
+        bindings.append(self.keys)
+        bindings.append(self.namespaceID)
+        return bindings
     }
 }
