@@ -31,14 +31,16 @@ extension PostgresBackend {
         }
         self.remember(frontiers)
         // What the batch read under the lock, and what it wrote, is each namespace's state at its new head. The caches
-        // are changed in place: a copy of one would copy every key it holds.
+        // are changed in place: a copy of one would copy every key it holds. With indexed state no batch can be
+        // decided from a cache, so none is kept.
+        guard !self.searchState else { return resolution }
         self.commitCaches.withLock { caches in
             for (name, seed) in seeds {
                 caches.update(name) { cache in
                     if cache?.head != seed.locked {
-                        cache = PostgresCommitCache(namespaceID: seed.namespaceID, head: seed.locked, latest: [:])
+                        cache = PostgresCommitCache(namespaceID: seed.namespaceID, head: seed.locked)
                     }
-                    cache!.latest.merge(seed.latest) { $1 }
+                    for (key, state) in seed.latest { cache!.note(key, state) }
                     let events = resolution.events.filter { $0.namespace == name }
                     cache!.advance(by: events, to: resolution.heads[name] ?? seed.locked)
                 }
@@ -139,7 +141,10 @@ extension PostgresBackend {
             for try await row in try await connection.execute(statement, logger: self.logger) { rows.append(row) }
             return rows
         }
-        guard rows.count == keys.count, rows.allSatisfy({ PostgresColumns.uint($0.0) == head.commitTS }) else {
+        let headHash = PostgresColumns.bytes(head.hash)
+        guard rows.count == keys.count,
+            rows.allSatisfy({ PostgresColumns.uint($0.0) == head.commitTS && $0.1 == headHash })
+        else {
             self.commitCaches.withLock { $0.missed(namespace) }
             return false
         }
@@ -147,8 +152,9 @@ extension PostgresBackend {
             var added = false
             caches.update(namespace) { cache in
                 guard cache?.head == head else { return }
-                for (_, agentID, key, version, deleted, expiresAt) in rows {
-                    cache!.latest[PostgresCommitCache.Key(agentID: agentID, key: key)] = .some(
+                for (_, _, agentID, key, version, deleted, expiresAt) in rows {
+                    cache!.note(
+                        PostgresCommitCache.Key(agentID: agentID, key: key),
                         version.map {
                             StoredVersionState(
                                 version: PostgresColumns.uint($0), deleted: deleted ?? false, expiresAt: expiresAt)

@@ -20,8 +20,32 @@ struct PostgresCommitCache: Sendable {
 
     var namespaceID: Int64
     var head: LogHead
-    /// The latest version of each key known here; `nil` for a key that has none.
-    var latest: [Key: StoredVersionState?]
+    /// The latest version of each key known here; `nil` for a key that has none. Changed through ``note(_:_:)``,
+    /// which keeps ``bytes``.
+    private(set) var latest: [Key: StoredVersionState?] = [:]
+    /// What ``latest`` holds, about: each key's agent and name in UTF-8 plus ``entryOverheadBytes``.
+    private(set) var bytes = 0
+
+    /// A dictionary entry's own memory beside its two strings (two string headers, the version, the hash table slot).
+    static let entryOverheadBytes = 96
+
+    init(namespaceID: Int64, head: LogHead) {
+        self.namespaceID = namespaceID
+        self.head = head
+    }
+
+    /// Sets a key's latest version (`nil`: the key has none).
+    mutating func note(_ key: Key, _ state: StoredVersionState?) {
+        if self.latest.updateValue(state, forKey: key) == nil {
+            self.bytes += key.agentID.utf8.count + key.key.utf8.count + Self.entryOverheadBytes
+        }
+    }
+
+    /// Forgets every key (the head stays).
+    mutating func forgetKeys() {
+        self.latest = [:]
+        self.bytes = 0
+    }
 
     /// The keys `batch` asks about that this cache does not know (empty: it can decide the batch alone), or `nil`
     /// when the batch cannot be decided from a cache at all: another namespace, or something the resolver would ask
@@ -63,7 +87,8 @@ struct PostgresCommitCache: Sendable {
     mutating func record(_ events: [Event]) {
         for event in events {
             for operation in event.operations {
-                self.latest[Key(agentID: operation.agentID, key: operation.key)] = .some(
+                self.note(
+                    Key(agentID: operation.agentID, key: operation.key),
                     StoredVersionState(
                         version: operation.version, deleted: operation.kind == .delete, expiresAt: operation.expiresAt))
             }
@@ -71,12 +96,12 @@ struct PostgresCommitCache: Sendable {
     }
 }
 
-/// This daemon's ``PostgresCommitCache`` of each namespace, within a budget of keys for all of them together: past
-/// it, the other namespaces' caches go first, then the namespace's own keys (it starts over from its next batch's).
-/// The cache saves round trips; it is not meant to hold every key of a large store.
+/// This daemon's ``PostgresCommitCache`` of each namespace, within one memory budget for all of them: past it, the
+/// other namespaces' caches go first, then the namespace's own keys (it starts over from its next batch's). The cache
+/// saves round trips; it is not meant to hold every key of a large store.
 struct PostgresCommitCaches: Sendable {
-    /// About 30 MB of keys and versions at 100 bytes each.
-    static let maximumKeys = 1 << 18
+    /// 32 MiB of keys: about 250,000 keys of 30 bytes, or 28,000 of the longest names the default limits allow.
+    static let maximumBytes = 32 << 20
 
     /// Batches of a namespace that go straight to the lock after its cache missed (another daemon had moved the
     /// head): where daemons share a namespace, trying the cache first would cost most batches a wasted statement,
@@ -84,7 +109,7 @@ struct PostgresCommitCaches: Sendable {
     static let batchesAfterMiss = 32
 
     private var namespaces: [String: PostgresCommitCache] = [:]
-    private var keys = 0
+    private var bytes = 0
     /// Namespaces whose cache missed, with the batches left before one tries it again.
     private var paused: [String: Int] = [:]
 
@@ -92,27 +117,27 @@ struct PostgresCommitCaches: Sendable {
 
     /// Changes the namespace's cache in place (a copy of a cache would copy every key it holds), then keeps the budget.
     mutating func update(_ namespace: String, _ change: (inout PostgresCommitCache?) -> Void) {
-        let before = self.namespaces[namespace]?.latest.count ?? 0
+        let before = self.namespaces[namespace]?.bytes ?? 0
         change(&self.namespaces[namespace])
-        self.keys += (self.namespaces[namespace]?.latest.count ?? 0) - before
-        guard self.keys > Self.maximumKeys else { return }
+        self.bytes += (self.namespaces[namespace]?.bytes ?? 0) - before
+        guard self.bytes > Self.maximumBytes else { return }
         for name in self.namespaces.keys where name != namespace {
-            self.keys -= self.namespaces.removeValue(forKey: name)?.latest.count ?? 0
-            if self.keys <= Self.maximumKeys { return }
+            self.bytes -= self.namespaces.removeValue(forKey: name)?.bytes ?? 0
+            if self.bytes <= Self.maximumBytes { return }
         }
-        self.namespaces[namespace]?.latest = [:]
-        self.keys = 0
+        self.namespaces[namespace]?.forgetKeys()
+        self.bytes = 0
     }
 
     mutating func forget(_ namespace: String) {
-        self.keys -= self.namespaces.removeValue(forKey: namespace)?.latest.count ?? 0
+        self.bytes -= self.namespaces.removeValue(forKey: namespace)?.bytes ?? 0
     }
 
     /// Drops the namespace's cache after another commit moved its head, and pauses it for ``batchesAfterMiss``.
     mutating func missed(_ namespace: String) {
         self.forget(namespace)
         // Many namespaces missing once each must not grow this without bound: they simply try again.
-        if self.paused.count >= Self.maximumKeys / 16 { self.paused.removeAll() }
+        if self.paused.count >= 1 << 14 { self.paused.removeAll() }
         self.paused[namespace] = Self.batchesAfterMiss
     }
 

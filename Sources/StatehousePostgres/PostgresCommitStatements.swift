@@ -46,13 +46,13 @@ enum PostgresCommitStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// The latest version of each key of one namespace, each row with the namespace's head commit_ts, in one
+    /// The latest version of each key of one namespace, each row with the namespace's head (commit_ts, hash), in one
     /// statement (one snapshot): when that head is the one this daemon's cache is at, the versions are exact there and
     /// join the cache (``PostgresCommitCache``). Keys without a version have NULL columns; a namespace without a row
     /// returns no row.
     struct LatestVersionsAtHead: NamespaceKeysStatement {
         static let sql = """
-            SELECT n.last_commit_ts, k.agent_id, k.key, v.version, v.deleted, v.expires_at
+            SELECT n.last_commit_ts, n.last_hash, k.agent_id, k.key, v.version, v.deleted, v.expires_at
             FROM statehouse_namespaces AS n
             CROSS JOIN unnest($1::text[], $2::text[]) AS k(agent_id, key)
             LEFT JOIN LATERAL (
@@ -62,7 +62,7 @@ enum PostgresCommitStatements {
             ) AS v ON true
             WHERE n.id = $3
             """
-        typealias Row = (Int64, String, String, Int64?, Bool?, Int64?)
+        typealias Row = (Int64, ByteBuffer, String, String, Int64?, Bool?, Int64?)
 
         var agentIDs: [String]
         var keys: [String]

@@ -200,6 +200,49 @@ struct PostgresBackendTests {
         }
     }
 
+    @Test("a key the cache does not know is read with the head; another daemon's commit in between makes it a miss")
+    func unknownKeys() async throws {
+        try await self.withBackends(2) { backends in
+            let (a, b) = (backends[0], backends[1])
+            _ = try await a.commit([Self.put("a", "k", "1")], now: 1_000)
+            // a's cache knows k; "fresh" is read with the head, which is still a's: the batch is decided from memory.
+            let fresh = try await a.commit(
+                [Self.put("a", "fresh", "1", expect: .expected(.absent)), Self.put("a", "k", "2")], now: 2_000)
+            #expect(fresh.events.flatMap(\.operations).map(\.version) == [1, 2])
+            #expect(a.batchesCommittedFromCache == 1)
+            // A key only a condition names is read too.
+            var conditioned = Self.put("a", "k", "3")
+            conditioned.conditions = [KeyCondition(agentID: "a", key: "never", requirement: .expected(.absent))]
+            #expect(try await a.commit([conditioned], now: 3_000).events.flatMap(\.operations).map(\.version) == [3])
+            #expect(a.batchesCommittedFromCache == 2)
+            // b moves the head: a's read of a key it does not know finds another head, and the lock decides.
+            _ = try await b.commit([Self.put("a", "other", "1")], now: 4_000)
+            let new = try await a.commit([Self.put("a", "other", "2", expect: .expected(.version(1)))], now: 5_000)
+            #expect((try? new.results[0].get())?.versions == [2])
+            #expect(a.batchesCommittedFromCache == 2)
+            _ = try await Self.checkLog(a)
+        }
+    }
+
+    @Test("a condition that holds against a stale cache still conflicts, decided under the lock")
+    func staleCondition() async throws {
+        try await self.withBackends(2) { backends in
+            let (a, b) = (backends[0], backends[1])
+            _ = try await a.commit([Self.put("a", "k", "1")], now: 1_000)
+            _ = try await b.commit([Self.put("a", "k", "2")], now: 2_000)
+            // a's cache says version 1, the database 2: the statement stores nothing and the lock finds the conflict.
+            let stale = try await a.commit([Self.put("a", "k", "3", expect: .expected(.version(1)))], now: 3_000)
+            guard case .failure(.conflict(_, _, _, let actual)) = stale.results[0] else {
+                Issue.record("a condition on a version another daemon replaced must conflict")
+                return
+            }
+            #expect(actual == 2)
+            #expect(stale.events.isEmpty)
+            #expect(a.batchesCommittedFromCache == 0)
+            #expect(try await Self.checkLog(a).count == 2)
+        }
+    }
+
     @Test("three daemons committing to one namespace at once keep commit_ts gap-free, versions in order and one chain")
     func threeDaemons() async throws {
         try await self.withBackends(3) { backends in

@@ -8,12 +8,26 @@ import Testing
 @Suite("PostgreSQL commit cache")
 struct PostgresCommitCacheTests {
     static func cache(_ namespace: String, keys: Range<Int>) -> PostgresCommitCache {
-        var latest: [PostgresCommitCache.Key: StoredVersionState?] = [:]
+        var cache = PostgresCommitCache(namespaceID: 1, head: .empty(namespace))
         for index in keys {
-            latest[PostgresCommitCache.Key(agentID: "a", key: "k\(index)")] = StoredVersionState(
-                version: 1, deleted: false, expiresAt: nil)
+            cache.note(
+                PostgresCommitCache.Key(agentID: "a", key: "k\(index)"),
+                StoredVersionState(version: 1, deleted: false, expiresAt: nil))
         }
-        return PostgresCommitCache(namespaceID: 1, head: .empty(namespace), latest: latest)
+        return cache
+    }
+
+    /// A cache of keys "k0", "k1", … holding as many as fit in `limit` bytes.
+    static func cache(_ namespace: String, bytesAtMost limit: Int) -> PostgresCommitCache {
+        var cache = PostgresCommitCache(namespaceID: 1, head: .empty(namespace))
+        var index = 0
+        while true {
+            let key = PostgresCommitCache.Key(agentID: "a", key: "k\(index)")
+            let cost = key.agentID.utf8.count + key.key.utf8.count + PostgresCommitCache.entryOverheadBytes
+            guard cache.bytes + cost <= limit else { return cache }
+            cache.note(key, StoredVersionState(version: 1, deleted: false, expiresAt: nil))
+            index += 1
+        }
     }
 
     static func put(_ key: String, namespace: String = "n") -> CommitRequest {
@@ -27,6 +41,11 @@ struct PostgresCommitCacheTests {
         let cache = Self.cache("n", keys: 0..<2)
         #expect(cache.canDecide([Self.put("k0"), Self.put("k1")], indexState: false))
         #expect(!cache.canDecide([Self.put("k0"), Self.put("k2")], indexState: false))
+        // Unknown keys are read first (each once); a batch the cache can never decide has no list at all.
+        #expect(
+            cache.unknownKeys([Self.put("k2"), Self.put("k0"), Self.put("k2")], indexState: false)
+                == [PostgresCommitCache.Key(agentID: "a", key: "k2")])
+        #expect(cache.unknownKeys([Self.put("k2")], indexState: true) == nil)
         #expect(!cache.canDecide([Self.put("k0", namespace: "other")], indexState: false))
         #expect(!cache.canDecide([Self.put("k0")], indexState: true))
         #expect(!cache.canDecide([], indexState: false))
@@ -57,18 +76,26 @@ struct PostgresCommitCacheTests {
         #expect(stored.state(now: 1_000) == KeyVersionState(version: 3, deleted: true))
     }
 
-    @Test("past the key budget, other namespaces go first, then the namespace's own keys")
+    @Test("past the memory budget, other namespaces go first, then the namespace's own keys")
     func budget() {
-        let half = PostgresCommitCaches.maximumKeys / 2
+        let half = Self.cache("a", bytesAtMost: PostgresCommitCaches.maximumBytes / 2)
         var caches = PostgresCommitCaches()
-        caches.update("a") { $0 = Self.cache("a", keys: 0..<half) }
-        caches.update("b") { $0 = Self.cache("b", keys: 0..<half) }
-        #expect(caches["a"]?.latest.count == half)
-        #expect(caches["b"]?.latest.count == half)
-        caches.update("c") { $0 = Self.cache("c", keys: 0..<10) }
-        #expect(caches["c"]?.latest.count == 10)
+        caches.update("a") { $0 = half }
+        caches.update("b") { $0 = half }
+        #expect(caches["a"]?.latest.count == half.latest.count)
+        #expect(caches["b"]?.latest.count == half.latest.count)
+        // Both fill the budget to within a key each: 1,000 more keys are past it.
+        caches.update("c") { $0 = Self.cache("c", keys: 0..<1000) }
+        #expect(caches["c"]?.latest.count == 1000)
         #expect([caches["a"], caches["b"]].compactMap { $0 }.count == 1)
-        caches.update("c") { $0 = Self.cache("c", keys: 0..<(PostgresCommitCaches.maximumKeys + 1)) }
+        // Long names count for what they take: fewer of them fit.
+        var long = PostgresCommitCache(namespaceID: 1, head: .empty("c"))
+        let name = String(repeating: "x", count: 1024)
+        for index in 0..<(PostgresCommitCaches.maximumBytes / 1024 + 1) {
+            long.note(PostgresCommitCache.Key(agentID: "a", key: name + "\(index)"), nil)
+        }
+        #expect(long.bytes > PostgresCommitCaches.maximumBytes)
+        caches.update("c") { $0 = long }
         #expect(caches["a"] == nil && caches["b"] == nil)
         #expect(caches["c"]?.latest.isEmpty == true)
         caches.update("d") { $0 = Self.cache("d", keys: 0..<5) }
