@@ -167,11 +167,12 @@ extension PostgresBackend {
     }
 
     /// The batch decided from the cache, with its rows; the copy of the cache it reads is gone when this returns, so
-    /// that the cache is then changed in place.
+    /// that the cache is then changed in place. ``commitFromCache(_:now:)`` already checked that the batch may be
+    /// decided from a cache; a key missing after all (the budget dropped it) makes the resolver's question throw,
+    /// and the batch takes the lock.
     private func planFromCache(_ batch: [CommitRequest], now: Microseconds) -> CachedPlan? {
         guard let namespace = batch.first?.namespace,
             let cache = self.commitCaches.withLock({ $0[namespace] }),
-            cache.canDecide(batch, indexState: self.searchState),
             let cachedTree = self.frontiers.withLock({ $0[namespace] }), cachedTree.head == cache.head,
             let resolution = try? CommitResolver.resolve(
                 batch, reader: CachedCommitState(cache: cache, now: now), now: now),
