@@ -35,8 +35,8 @@ public struct RPCMetricsInterceptor: ServerInterceptor {
     }
 }
 
-/// The handles of each method, made on its first call.
-private final class RPCMetricHandles: Sendable {
+/// The handles of each method, made on its first call (shared with ``DirectUnaryCalls``).
+final class RPCMetricHandles: Sendable {
     private let timers = MetricHandleCache<CoreMetrics.Timer>()
     private let errors = MetricHandleCache<CoreMetrics.Counter>()
 

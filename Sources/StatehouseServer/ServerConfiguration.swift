@@ -60,6 +60,10 @@ public struct ServerConfiguration: Sendable {
     /// Time every gRPC call by method (`statehouse_rpc_duration_seconds`, `statehouse_rpc_errors_total`). The default
     /// is `true`; the interceptor costs about 11 µs of daemon CPU per unary call (docs/benchmarks.md).
     public var rpcMetrics = true
+    /// Answer plain unary calls straight from their HTTP/2 frames (``UnaryFastPathHandler``) instead of through
+    /// grpc-swift's per-call machinery. The default is `true`; responses are the same either way, so `false` is for
+    /// comparing the two. Mutual TLS (``tlsClientCAPath``) always takes grpc-swift's path.
+    public var grpcDirectUnary = true
     /// Where the HTTP API, probes, metrics and console listen; `nil` serves no HTTP. The default is 127.0.0.1:8080.
     public var httpListen: HostAndPort? = HostAndPort(host: "127.0.0.1", port: 8080)
     /// Seconds between `: keep-alive` comments on an idle HTTP watch stream. The default is 15 s.

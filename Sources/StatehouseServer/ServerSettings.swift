@@ -390,6 +390,15 @@ public struct ServerSettings: Sendable {
             configuration.rpcMetrics = try Self.bool(value, name: "rpc-metrics")
         },
         Setting(
+            name: "grpc-direct-unary", environment: "STATEHOUSE_GRPC_DIRECT_UNARY",
+            help: "Answer plain unary gRPC calls (gets, one-shot commits, the original API's transaction calls) "
+                + "straight from their HTTP/2 frames instead of through grpc-swift's per-call machinery; the same "
+                + "responses for less daemon CPU. false sends every call through grpc-swift.",
+            example: "true", isSwitch: false
+        ) { configuration, value in
+            configuration.grpcDirectUnary = try Self.bool(value, name: "grpc-direct-unary")
+        },
+        Setting(
             name: "http-listen", environment: "STATEHOUSE_HTTP_LISTEN",
             help: "Serve the HTTP/JSON API, /metrics, /healthz, /readyz and the web console on this HOST:PORT; off "
                 + "serves no HTTP.",

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 public import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import StatehouseAccess
@@ -133,6 +134,14 @@ public enum StatehouseDaemon {
                 $0.http2.targetWindowSize = Self.http2WindowBytes
                 $0.http2.maxFrameSize = Self.http2MaxFrameBytes
                 $0.connection.flushCoalescing = .init(maxFlushDelay: Self.flushCoalescingDelay, maxBytes: 64 << 10)
+                if configuration.grpcDirectUnary, configuration.tlsClientCAPath == nil {
+                    $0.channelDebuggingCallbacks.onAcceptHTTP2Stream = Self.directUnaryCalls(
+                        DirectUnaryCalls(
+                            service: service, v1Service: v1Service,
+                            authenticateWith: configuration.authRequired ? access : nil,
+                            recordMetrics: configuration.rpcMetrics),
+                        maxRequestBytes: configuration.maxMessageBytes)
+                }
             }
         )
         // grpc.health.v1 on the same port, for Kubernetes gRPC probes and grpc_health_probe.
@@ -229,6 +238,21 @@ extension StatehouseDaemon {
         }
         if configuration.rpcMetrics { interceptors.append(RPCMetricsInterceptor()) }
         return interceptors
+    }
+
+    /// Puts ``UnaryFastPathHandler`` first in each HTTP/2 stream's pipeline, in front of grpc-swift's handlers. Not
+    /// with mutual TLS: the fast path does not read the client certificate an access check may need.
+    static func directUnaryCalls(
+        _ calls: DirectUnaryCalls, maxRequestBytes: Int
+    ) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
+        let executor = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
+        return { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    UnaryFastPathHandler(calls: calls, maxRequestBytes: maxRequestBytes, executor: executor),
+                    position: .first)
+            }
+        }
     }
 
     /// The subject of the client certificate mutual TLS verified for a call, RFC 4514 style (`CN=agent-1,O=Acme`).
