@@ -83,6 +83,11 @@ public struct DirectUnaryCalls: Sendable {
         add(V1.GetStateAtVersion.descriptor, v1.getStateAtVersion)
         add(V1.ListKeys.descriptor, v1.listKeys)
         add(V1.ScanPrefix.descriptor, v1.scanPrefix)
+        self.init(methods: methods, authenticateWith: access, recordMetrics: recordMetrics)
+    }
+
+    /// A table of the given methods, keyed by `:path` (tests give it methods of their own).
+    init(methods: [String: Method], authenticateWith access: AccessControl?, recordMetrics: Bool) {
         self.methods = methods
         self.access = access
         self.metrics = recordMetrics ? RPCMetricHandles() : nil

@@ -20,9 +20,10 @@ import StatehouseGRPC
 ///
 /// Anything else (another method, a stream, compression, a malformed request) is replayed frame by frame to grpc-swift,
 /// which answers it as it always did, errors included; so is a request still arriving when a graceful shutdown
-/// begins. A call taken here runs in a task of its own, on the event
-/// loops' executor; a `grpc-timeout` cancels it when it expires, as grpc-swift's executor does, and so does a reset of
-/// the stream or the connection. The response is the same frames grpc-swift writes: headers, one length-prefixed
+/// begins. A call taken here runs in a task of its own, on the event loops' executor. A reset of the stream or the
+/// connection cancels it; so does its `grpc-timeout`, which also answers DEADLINE_EXCEEDED at once (grpc-swift only
+/// cancels the handler and answers when it returns; the client, past its deadline, no longer waits for either).
+/// The response is the same frames grpc-swift writes: headers, one length-prefixed
 /// message and the trailers, or trailers only for an error (status, percent-encoded message, the error's metadata).
 ///
 /// The task is unstructured (STYLE.md prefers task groups) because its lifetime is the stream's: a reset or a closed
@@ -226,8 +227,19 @@ final class UnaryFastPathHandler: ChannelInboundHandler {
             cancellation.cancel()
             task.cancel()
         }
-        let deadline = request.timeout.map { eventLoop.scheduleTask(in: $0, cancel) }
+        let deadline = request.timeout.map { timeout in
+            eventLoop.scheduleTask(in: timeout) { loopBound.value.0.deadlineExpired(context: loopBound.value.1) }
+        }
         self.state = .running(cancel: cancel, deadline: deadline)
+    }
+
+    /// The call's `grpc-timeout` expired first: it is cancelled and the client told DEADLINE_EXCEEDED, as gRPC servers
+    /// answer then (a commit already handed to the engine still lands: commits are never interrupted).
+    private func deadlineExpired(context: ChannelHandlerContext) {
+        guard case .running(let cancel, _) = self.state else { return }
+        cancel()
+        self.state = .finished
+        self.writeStatus(RPCError(code: .deadlineExceeded, message: "Deadline exceeded"), context: context)
     }
 
     private func respond(_ result: Result<[UInt8], RPCError>, context: ChannelHandlerContext) {
@@ -245,20 +257,25 @@ final class UnaryFastPathHandler: ChannelInboundHandler {
             context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: nil)
             let trailers: HPACKHeaders = ["grpc-status": "0"]
             context.write(self.wrapOutboundOut(.headers(.init(headers: trailers, endStream: true))), promise: nil)
+            context.flush()
         case .failure(let error):
-            var trailers: HPACKHeaders = [
-                ":status": "200", "content-type": "application/grpc",
-                "grpc-status": "\(Status.Code(error.code).rawValue)",
-            ]
-            if !error.message.isEmpty { trailers.add(name: "grpc-message", value: Self.percentEncoded(error.message)) }
-            for (key, value) in error.metadata {
-                switch value {
-                case .string(let string): trailers.add(name: key.lowercased(), value: string)
-                case .binary(let bytes): trailers.add(name: key.lowercased(), value: Data(bytes).base64EncodedString())
-                }
-            }
-            context.write(self.wrapOutboundOut(.headers(.init(headers: trailers, endStream: true))), promise: nil)
+            self.writeStatus(error, context: context)
         }
+    }
+
+    /// Trailers only: the error's status, message and metadata, ending the stream.
+    private func writeStatus(_ error: RPCError, context: ChannelHandlerContext) {
+        var trailers: HPACKHeaders = [
+            ":status": "200", "content-type": "application/grpc", "grpc-status": "\(Status.Code(error.code).rawValue)",
+        ]
+        if !error.message.isEmpty { trailers.add(name: "grpc-message", value: Self.percentEncoded(error.message)) }
+        for (key, value) in error.metadata {
+            switch value {
+            case .string(let string): trailers.add(name: key.lowercased(), value: string)
+            case .binary(let bytes): trailers.add(name: key.lowercased(), value: Data(bytes).base64EncodedString())
+            }
+        }
+        context.write(self.wrapOutboundOut(.headers(.init(headers: trailers, endStream: true))), promise: nil)
         context.flush()
     }
 

@@ -6,12 +6,13 @@ import NIOHPACK
 import NIOHTTP2
 import NIOPosix
 import StatehouseCore
-import StatehouseGRPC
 import StatehouseProto
 import StatehouseTesting
 import SwiftProtobuf
+import Synchronization
 import Testing
 
+@testable import StatehouseGRPC
 @testable import StatehouseServer
 
 /// The direct unary path's frame handling, driven frame by frame: what it answers itself, what it hands to grpc-swift,
@@ -215,6 +216,79 @@ struct UnaryFastPathTests {
                 #expect(forwarded.map { "\($0)" } == "\(frame)")
             }
             #expect(try await channel.testingEventLoop.executeInContext { seen.quiesced })
+            #expect(try await channel.readOutbound(as: HTTP2Frame.FramePayload.self) == nil)
+        }
+    }
+
+    /// A handler over one method that waits until it is cancelled, and records that it was.
+    func withWaitingCall(
+        _ body: (NIOAsyncTestingChannel, _ cancelled: @escaping @Sendable () -> Bool) async throws -> Void
+    ) async throws {
+        let cancelled = Mutex(false)
+        let descriptor = MethodDescriptor(fullyQualifiedService: "test.Waiting", method: "Wait")
+        let method = DirectUnaryCalls.Method(
+            descriptor: descriptor,
+            call: { _, context in
+                await withTaskCancellationHandler {
+                    try? await Task.sleep(for: .seconds(60))
+                } onCancel: {
+                    cancelled.withLock { $0 = true }
+                }
+                return []
+            },
+            isPublic: false)
+        let calls = DirectUnaryCalls(
+            methods: ["/test.Waiting/Wait": method], authenticateWith: nil, recordMetrics: false)
+        let channel = NIOAsyncTestingChannel()
+        try await channel.pipeline.addHandler(
+            UnaryFastPathHandler(
+                calls: calls, maxRequestBytes: 1 << 20,
+                executor: EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)))
+        try await body(channel) { cancelled.withLock { $0 } }
+        _ = try? await channel.finish()
+    }
+
+    /// Waits (at most 10 s) until `condition` holds.
+    func eventually(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<1000 {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    @Test("a call past its grpc-timeout is cancelled and answered DEADLINE_EXCEEDED")
+    func deadline() async throws {
+        try await withWaitingCall { channel, cancelled in
+            try await Self.deliver(
+                [
+                    Self.headers(path: "/test.Waiting/Wait", extra: [("grpc-timeout", "50m")]),
+                    try Self.data(Statehouse_V2_HealthRequest()),
+                ], to: channel)
+            #expect(try await channel.readOutbound(as: HTTP2Frame.FramePayload.self) == nil)
+            // The testing event loop's clock moves only when told to.
+            await channel.testingEventLoop.advanceTime(by: .milliseconds(50))
+            let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.FramePayload.self)
+            guard case .headers(let trailers) = frame else {
+                Issue.record("not trailers: \(frame)")
+                return
+            }
+            #expect(trailers.endStream)
+            #expect(trailers.headers.first(name: "grpc-status") == "4")
+            #expect(trailers.headers.first(name: "grpc-message") == "Deadline exceeded")
+            #expect(try await self.eventually(cancelled))
+            #expect(try await channel.readOutbound(as: HTTP2Frame.FramePayload.self) == nil)
+        }
+    }
+
+    @Test("a reset stream cancels its running call, and nothing is written")
+    func resetCancels() async throws {
+        try await withWaitingCall { channel, cancelled in
+            try await Self.deliver(
+                [Self.headers(path: "/test.Waiting/Wait"), try Self.data(Statehouse_V2_HealthRequest())], to: channel)
+            #expect(!cancelled())
+            try await Self.deliver([.rstStream(.cancel)], to: channel)
+            #expect(try await self.eventually(cancelled))
             #expect(try await channel.readOutbound(as: HTTP2Frame.FramePayload.self) == nil)
         }
     }
