@@ -104,17 +104,31 @@ public struct DirectUnaryCalls: Sendable {
     public func run(
         _ method: Method, request: [UInt8], authorization: String?, context: ServerContext
     ) async -> Result<[UInt8], RPCError> {
+        // In the order of the daemon's interceptors: access first (a call that fails authentication is not timed or
+        // counted, as RPCMetricsInterceptor never sees it), then the metrics, then the handler.
+        guard let access = self.access, !method.isPublic else {
+            return await self.timed(method) { try await method.call(request, context) }
+        }
+        do {
+            let principal = try await access.authenticate(authorization: authorization, certificateSubject: nil)
+            return try await AccessInterceptor.Binding.principal(principal).run {
+                await self.timed(method) { try await method.call(request, context) }
+            }
+        } catch {
+            return .failure(Self.status(error))
+        }
+    }
+
+    /// Runs `body` as ``RPCMetricsInterceptor`` times a call: its duration, and its status code when it fails.
+    private func timed(
+        _ method: Method, _ body: () async throws -> [UInt8]
+    ) async -> Result<[UInt8], RPCError> {
         let started = ContinuousClock.now
         let result: Result<[UInt8], RPCError>
         do {
-            result = .success(
-                try await self.authenticated(method, request: request, authorization: authorization, context: context))
-        } catch let error as RPCError {
-            result = .failure(error)
-        } catch let error as any RPCErrorConvertible {
-            result = .failure(RPCError(error))
+            result = .success(try await body())
         } catch {
-            result = .failure(RPCError(code: .unknown, message: "Service method threw an unknown error.", cause: error))
+            result = .failure(Self.status(error))
         }
         if let metrics = self.metrics {
             let name = method.descriptor.method
@@ -124,13 +138,13 @@ public struct DirectUnaryCalls: Sendable {
         return result
     }
 
-    /// The handler as ``AccessInterceptor`` runs it: authenticated unless public, bound to its principal.
-    private func authenticated(
-        _ method: Method, request: [UInt8], authorization: String?, context: ServerContext
-    ) async throws -> [UInt8] {
-        guard let access = self.access, !method.isPublic else { return try await method.call(request, context) }
-        let principal = try await access.authenticate(authorization: authorization, certificateSubject: nil)
-        return try await AccessInterceptor.Binding.principal(principal).run { try await method.call(request, context) }
+    /// A thrown error as grpc-swift's executor turns it into a status.
+    private static func status(_ error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError: error
+        case let error as any RPCErrorConvertible: RPCError(error)
+        default: RPCError(code: .unknown, message: "Service method threw an unknown error.", cause: error)
+        }
     }
 
     private static func decode<Request: SwiftProtobuf.Message>(_ bytes: [UInt8]) throws -> Request {
