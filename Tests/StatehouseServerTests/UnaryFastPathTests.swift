@@ -50,6 +50,16 @@ struct UnaryFastPathTests {
         }
     }
 
+    /// The next frame the handler writes, which must be a HEADERS frame (`#require` fails the test otherwise).
+    static func nextHeaders(_ channel: NIOAsyncTestingChannel) async throws -> HTTP2Frame.FramePayload.Headers {
+        let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.FramePayload.self)
+        guard case .headers(let headers) = frame else {
+            Issue.record("not a HEADERS frame: \(frame)")
+            throw CancellationError()
+        }
+        return headers
+    }
+
     static func headers(path: String = Self.getPath, extra: [(String, String)] = []) -> HTTP2Frame.FramePayload {
         var headers: HPACKHeaders = [
             ":method": "POST", ":scheme": "http", ":path": path, "content-type": "application/grpc", "te": "trailers",
@@ -87,11 +97,7 @@ struct UnaryFastPathTests {
                 [Self.headers(), .windowUpdate(windowSizeIncrement: 5), try Self.data(Self.getRequest("k"))],
                 to: channel)
 
-            let headers = try await channel.waitForOutboundWrite(as: HTTP2Frame.FramePayload.self)
-            guard case .headers(let responseHeaders) = headers else {
-                Issue.record("not headers: \(headers)")
-                return
-            }
+            let responseHeaders = try await Self.nextHeaders(channel)
             #expect(responseHeaders.headers.first(name: ":status") == "200")
             #expect(responseHeaders.headers.first(name: "content-type") == "application/grpc")
             #expect(!responseHeaders.endStream)
@@ -109,11 +115,7 @@ struct UnaryFastPathTests {
             #expect(String(decoding: response.record.value, as: UTF8.self) == #"{"n":1}"#)
             #expect(response.record.version == 1)
 
-            let trailers = try await channel.waitForOutboundWrite(as: HTTP2Frame.FramePayload.self)
-            guard case .headers(let trailerHeaders) = trailers else {
-                Issue.record("not trailers")
-                return
-            }
+            let trailerHeaders = try await Self.nextHeaders(channel)
             #expect(trailerHeaders.endStream)
             #expect(trailerHeaders.headers.first(name: "grpc-status") == "0")
             #expect(try await channel.readInbound(as: HTTP2Frame.FramePayload.self) == nil)
@@ -127,11 +129,7 @@ struct UnaryFastPathTests {
             request.txnID = "missing%é"
             try await Self.deliver(
                 [Self.headers(path: "/statehouse.v2.StatehouseService/Commit"), try Self.data(request)], to: channel)
-            let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.FramePayload.self)
-            guard case .headers(let trailers) = frame else {
-                Issue.record("not trailers: \(frame)")
-                return
-            }
+            let trailers = try await Self.nextHeaders(channel)
             #expect(trailers.endStream)
             #expect(trailers.headers.first(name: ":status") == "200")
             #expect(trailers.headers.first(name: "grpc-status") == "5")
@@ -151,11 +149,7 @@ struct UnaryFastPathTests {
             buffer.writeBytes([0xFF, 0xFF, 0xFF])
             try await Self.deliver(
                 [Self.headers(), .data(.init(data: .byteBuffer(buffer), endStream: true))], to: channel)
-            let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.FramePayload.self)
-            guard case .headers(let trailers) = frame else {
-                Issue.record("not trailers: \(frame)")
-                return
-            }
+            let trailers = try await Self.nextHeaders(channel)
             #expect(trailers.headers.first(name: "grpc-status") == "3")
             #expect(
                 trailers.headers.first(name: "grpc-message")
@@ -268,11 +262,7 @@ struct UnaryFastPathTests {
             #expect(try await channel.readOutbound(as: HTTP2Frame.FramePayload.self) == nil)
             // The testing event loop's clock moves only when told to.
             await channel.testingEventLoop.advanceTime(by: .milliseconds(50))
-            let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.FramePayload.self)
-            guard case .headers(let trailers) = frame else {
-                Issue.record("not trailers: \(frame)")
-                return
-            }
+            let trailers = try await Self.nextHeaders(channel)
             #expect(trailers.endStream)
             #expect(trailers.headers.first(name: "grpc-status") == "4")
             #expect(trailers.headers.first(name: "grpc-message") == "Deadline exceeded")
