@@ -10,6 +10,7 @@ not judge. Only loopback; every loop stops at the deadline.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -64,7 +65,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         metavar="ARG",
         help="passed to statehoused (repeat for each word), e.g. --daemon-arg=--cache-mib --daemon-arg=8",
     )
+    parser.add_argument(
+        "--json", metavar="FILE", help="also write every sample here, for scripts/plot-benchmarks.sh ('-': stdout)"
+    )
     args = parser.parse_args(argv)
+    samples: List[Dict[str, float]] = []
 
     work = Path(tempfile.mkdtemp(prefix="statehouse-soak-"))
     daemon = Daemon(work / "data", extra_args=args.daemon_arg).start()
@@ -170,12 +175,20 @@ def main(argv: Optional[List[str]] = None) -> int:
                 head = probe.head().commit_ts
             except StatehouseError:
                 head = -1
+            sample = {
+                "elapsed_s": time.monotonic() - started,
+                "rss_mib": rss_kib(pid) / 1024,
+                "fds": fds(pid),
+                "db_mib": file_mib(daemon.data_dir / "statehouse.db"),
+                "wal_mib": file_mib(daemon.data_dir / "statehouse.db-wal"),
+                "head": head,
+                **snapshot,
+            }
+            samples.append(sample)
             print(
-                f"{time.monotonic() - started:9.0f} {rss_kib(pid) / 1024:8.1f} {fds(pid):5d} "
-                f"{file_mib(daemon.data_dir / 'statehouse.db'):7.1f} "
-                f"{file_mib(daemon.data_dir / 'statehouse.db-wal'):7.1f} {head:8d} "
-                f"{snapshot['writes']:8d} {snapshot['reads']:8d} {snapshot['watched']:9d} "
-                f"{snapshot['replays']:7d} {snapshot['errors']:6d}",
+                f"{sample['elapsed_s']:9.0f} {sample['rss_mib']:8.1f} {sample['fds']:5d} {sample['db_mib']:7.1f} "
+                f"{sample['wal_mib']:7.1f} {head:8d} {snapshot['writes']:8d} {snapshot['reads']:8d} "
+                f"{snapshot['watched']:9d} {snapshot['replays']:7d} {snapshot['errors']:6d}",
                 flush=True,
             )
             if time.monotonic() >= deadline:
@@ -199,6 +212,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
     daemon.stop()
     shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        payload = json.dumps({"minutes": args.minutes, "writers": args.writers, "samples": samples}, indent=1)
+        if args.json == "-":
+            print(payload)
+        else:
+            Path(args.json).write_text(payload + "\n")
     return 0 if ok else 1
 
 
