@@ -130,10 +130,10 @@ public struct DirectUnaryCalls: Sendable {
         } catch {
             result = .failure(Self.status(error))
         }
-        if let metrics = self.metrics {
-            let name = method.descriptor.method
-            metrics.timer(name).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            if case .failure(let error) = result { metrics.error(method: name, code: error.code).increment() }
+        if case .failure(let error) = result {
+            self.metrics?.record(method.descriptor.method, since: started, failure: error.code)
+        } else {
+            self.metrics?.record(method.descriptor.method, since: started, failure: nil)
         }
         return result
     }

@@ -21,15 +21,15 @@ public struct RPCMetricsInterceptor: ServerInterceptor {
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            self.handles.timer(method).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             if case .failure(let error) = response.accepted {
-                self.handles.error(method: method, code: error.code).increment()
+                self.handles.record(method, since: started, failure: error.code)
+            } else {
+                self.handles.record(method, since: started, failure: nil)
             }
             return response
         } catch {
-            self.handles.timer(method).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             let code = (error as? RPCError)?.code ?? (error as? any RPCErrorConvertible)?.rpcErrorCode ?? .unknown
-            self.handles.error(method: method, code: code).increment()
+            self.handles.record(method, since: started, failure: code)
             throw error
         }
     }
@@ -48,6 +48,12 @@ final class RPCMetricHandles: Sendable {
             name.append(contentsOf: character.uppercased())
         }
         return name
+    }
+
+    /// One call of `method`: its duration since `started`, and its status code when it failed.
+    func record(_ method: String, since started: ContinuousClock.Instant, failure: RPCError.Code?) {
+        self.timer(method).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        if let failure { self.error(method: method, code: failure).increment() }
     }
 
     func timer(_ method: String) -> CoreMetrics.Timer {

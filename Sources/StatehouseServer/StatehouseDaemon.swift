@@ -123,6 +123,8 @@ public enum StatehouseDaemon {
             engine: engine, build: build, access: access, artifacts: artifacts, logger: logger)
         // The original Statehouse API on the same port, so that its clients work unchanged (docs/compatibility.md).
         let v1Service = StatehouseV1CompatibilityService(engine: engine, build: build, access: access, logger: logger)
+        // Where the server's tasks and the direct unary calls run (see ``EventLoopTaskExecutor``).
+        let executor = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
         let transport = HTTP2ServerTransport.Posix(
             address: socketAddress,
             transportSecurity: tls.map(Self.grpcSecurity) ?? .plaintext,
@@ -140,7 +142,7 @@ public enum StatehouseDaemon {
                             service: service, v1Service: v1Service,
                             authenticateWith: configuration.authRequired ? access : nil,
                             recordMetrics: configuration.rpcMetrics),
-                        maxRequestBytes: configuration.maxMessageBytes)
+                        maxRequestBytes: configuration.maxMessageBytes, executor: executor)
                 }
             }
         )
@@ -160,6 +162,7 @@ public enum StatehouseDaemon {
                     serving: serving,
                     gracePeriod: configuration.shutdownGracePeriod,
                     access: access,
+                    executor: executor,
                     onListening: onListening,
                     logger: logger
                 ),
@@ -243,10 +246,9 @@ extension StatehouseDaemon {
     /// Puts ``UnaryFastPathHandler`` first in each HTTP/2 stream's pipeline, in front of grpc-swift's handlers. Not
     /// with mutual TLS: the fast path does not read the client certificate an access check may need.
     static func directUnaryCalls(
-        _ calls: DirectUnaryCalls, maxRequestBytes: Int
+        _ calls: DirectUnaryCalls, maxRequestBytes: Int, executor: EventLoopTaskExecutor
     ) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
-        let executor = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
-        return { channel in
+        { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     UnaryFastPathHandler(calls: calls, maxRequestBytes: maxRequestBytes, executor: executor),
@@ -337,7 +339,7 @@ struct GRPCServerService: Service {
     /// Announced as listening only once access control is ready (the bootstrap token file written).
     let access: AccessControl
     /// Where the server's tasks run (see ``EventLoopTaskExecutor``).
-    let executor = EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)
+    let executor: EventLoopTaskExecutor
     let onListening: @Sendable (Int) -> Void
     let logger: Logger
 

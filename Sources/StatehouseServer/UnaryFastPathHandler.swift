@@ -82,6 +82,9 @@ final class UnaryFastPathHandler: ChannelInboundHandler {
             }
             self.state = .receiving(request)
         case .receiving(var request):
+            // Every branch below sets the state again; clearing it first leaves `request` the only owner of its
+            // frames, so appending does not copy them.
+            self.state = .idle
             request.frames.append(frame)
             switch frame {
             case .data(let data):
@@ -281,12 +284,12 @@ final class UnaryFastPathHandler: ChannelInboundHandler {
 
     /// A status message as `grpc-message` carries it: bytes outside printable ASCII, and `%`, as `%XX`.
     static func percentEncoded(_ message: String) -> String {
+        let hex = Array("0123456789ABCDEF".unicodeScalars)
         var encoded = ""
         for byte in message.utf8 {
             if byte >= 0x20, byte <= 0x7E, byte != UInt8(ascii: "%") {
                 encoded.unicodeScalars.append(Unicode.Scalar(byte))
             } else {
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
                 encoded.unicodeScalars.append("%")
                 encoded.unicodeScalars.append(hex[Int(byte >> 4)])
                 encoded.unicodeScalars.append(hex[Int(byte & 0x0F)])
