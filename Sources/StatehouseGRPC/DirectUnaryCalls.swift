@@ -98,11 +98,12 @@ public struct DirectUnaryCalls: Sendable {
         self.methods[path]
     }
 
-    /// Runs `method` on one serialized request message: authenticates `authorization` (when auth is on), runs the
-    /// handler bound to the principal, records the metrics, and returns the serialized response or the error status
-    /// with its trailing metadata.
+    /// Runs `method` on one serialized request message: authenticates `authorization` and the client certificate's
+    /// subject (when auth is on; `certificateSubject` is asked only then), runs the handler bound to the principal,
+    /// records the metrics, and returns the serialized response or the error status with its trailing metadata.
     public func run(
-        _ method: Method, request: [UInt8], authorization: String?, context: ServerContext
+        _ method: Method, request: [UInt8], authorization: String?,
+        certificateSubject: @Sendable () -> String? = { nil }, context: ServerContext
     ) async -> Result<[UInt8], RPCError> {
         // In the order of the daemon's interceptors: access first (a call that fails authentication is not timed or
         // counted, as RPCMetricsInterceptor never sees it), then the metrics, then the handler.
@@ -110,7 +111,8 @@ public struct DirectUnaryCalls: Sendable {
             return await self.timed(method) { try await method.call(request, context) }
         }
         do {
-            let principal = try await access.authenticate(authorization: authorization, certificateSubject: nil)
+            let principal = try await access.authenticate(
+                authorization: authorization, certificateSubject: certificateSubject())
             return try await AccessInterceptor.Binding.principal(principal).run {
                 await self.timed(method) { try await method.call(request, context) }
             }

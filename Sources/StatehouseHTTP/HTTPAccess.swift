@@ -1,6 +1,6 @@
 public import Hummingbird
 import NIOCore
-import NIOSSL
+public import NIOSSL
 public import StatehouseAccess
 import StatehouseModel
 import SwiftASN1
@@ -91,10 +91,19 @@ extension HTTPAPI {
 
     /// The subject of the client certificate mutual TLS verified on this connection, RFC 4514 style; nil without one.
     static func certificateSubject(_ channel: any Channel) async -> String? {
-        guard let certificate = try? await channel.nioSSL_peerCertificate().get(),
-            let bytes = try? certificate.toDERBytes(),
-            let parsed = try? Certificate(derEncoded: bytes)
-        else { return nil }
+        guard let certificate = try? await channel.nioSSL_peerCertificate().get() else { return nil }
+        return ClientCertificate.subject(of: certificate)
+    }
+}
+
+/// The client certificates mutual TLS verified, named as the daemon's listeners name them to access control.
+public enum ClientCertificate {
+    /// A client certificate's subject, RFC 4514 style (`CN=agent-1,O=Acme`), as gRPC's transport gives it to calls;
+    /// `nil` when it cannot be read. The HTTP listener and the gRPC listener's direct unary calls read it with this.
+    public static func subject(of certificate: NIOSSLCertificate) -> String? {
+        guard let bytes = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: bytes) else {
+            return nil
+        }
         return String(describing: parsed.subject)
     }
 }

@@ -62,7 +62,7 @@ public struct ServerConfiguration: Sendable {
     public var rpcMetrics = true
     /// Answer plain unary calls straight from their HTTP/2 frames (``UnaryFastPathHandler``) instead of through
     /// grpc-swift's per-call machinery. The default is `true`; responses are the same either way, so `false` is for
-    /// comparing the two. Mutual TLS (``tlsClientCAPath``) always takes grpc-swift's path.
+    /// comparing the two. With mutual TLS (``tlsClientCAPath``) both paths read a call's client certificate.
     public var grpcDirectUnary = true
     /// Where the HTTP API, probes, metrics and console listen; `nil` serves no HTTP. The default is 127.0.0.1:8080.
     public var httpListen: HostAndPort? = HostAndPort(host: "127.0.0.1", port: 8080)

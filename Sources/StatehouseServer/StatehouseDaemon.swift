@@ -136,13 +136,14 @@ public enum StatehouseDaemon {
                 $0.http2.targetWindowSize = Self.http2WindowBytes
                 $0.http2.maxFrameSize = Self.http2MaxFrameBytes
                 $0.connection.flushCoalescing = .init(maxFlushDelay: Self.flushCoalescingDelay, maxBytes: 64 << 10)
-                if configuration.grpcDirectUnary, configuration.tlsClientCAPath == nil {
+                if configuration.grpcDirectUnary {
                     $0.channelDebuggingCallbacks.onAcceptHTTP2Stream = Self.directUnaryCalls(
                         DirectUnaryCalls(
                             service: service, v1Service: v1Service,
                             authenticateWith: configuration.authRequired ? access : nil,
                             recordMetrics: configuration.rpcMetrics),
-                        maxRequestBytes: configuration.maxMessageBytes, executor: executor)
+                        maxRequestBytes: configuration.maxMessageBytes, executor: executor,
+                        readsClientCertificates: configuration.tlsClientCAPath != nil)
                 }
             }
         )
@@ -243,15 +244,17 @@ extension StatehouseDaemon {
         return interceptors
     }
 
-    /// Puts ``UnaryFastPathHandler`` first in each HTTP/2 stream's pipeline, in front of grpc-swift's handlers. Not
-    /// with mutual TLS: the fast path does not read the client certificate an access check may need.
+    /// Puts ``UnaryFastPathHandler`` first in each HTTP/2 stream's pipeline, in front of grpc-swift's handlers; with
+    /// mutual TLS it reads each call's client certificate from the connection (`readsClientCertificates`).
     static func directUnaryCalls(
-        _ calls: DirectUnaryCalls, maxRequestBytes: Int, executor: EventLoopTaskExecutor
+        _ calls: DirectUnaryCalls, maxRequestBytes: Int, executor: EventLoopTaskExecutor, readsClientCertificates: Bool
     ) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
         { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
-                    UnaryFastPathHandler(calls: calls, maxRequestBytes: maxRequestBytes, executor: executor),
+                    UnaryFastPathHandler(
+                        calls: calls, maxRequestBytes: maxRequestBytes, executor: executor,
+                        readsClientCertificates: readsClientCertificates),
                     position: .first)
             }
         }

@@ -3,7 +3,9 @@ import GRPCCore
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
+import NIOSSL
 import StatehouseGRPC
+import StatehouseHTTP
 
 /// Answers a plain unary call of ``StatehouseGRPC/DirectUnaryCalls`` straight from its HTTP/2 stream's frames, and
 /// hands every other stream to grpc-swift untouched.
@@ -25,6 +27,8 @@ import StatehouseGRPC
 /// cancels the handler and answers when it returns; the client, past its deadline, no longer waits for either).
 /// The response is the same frames grpc-swift writes: headers, one length-prefixed
 /// message and the trailers, or trailers only for an error (status, percent-encoded message, the error's metadata).
+/// With mutual TLS the call's client certificate comes from the connection's TLS handler, as the transport reads it
+/// for grpc-swift's calls.
 ///
 /// The task is unstructured (STYLE.md prefers task groups) because its lifetime is the stream's: a reset or a closed
 /// connection cancels it, and the stream stays open, holding the server's shutdown, until the response is written.
@@ -62,12 +66,15 @@ final class UnaryFastPathHandler: ChannelInboundHandler {
     private let calls: DirectUnaryCalls
     private let maxRequestBytes: Int
     private let executor: any TaskExecutor
+    /// With mutual TLS: a call's principal may be its client certificate's (``StatehouseAccess/AccessControl``).
+    private let readsClientCertificates: Bool
     private var state = State.idle
 
-    init(calls: DirectUnaryCalls, maxRequestBytes: Int, executor: any TaskExecutor) {
+    init(calls: DirectUnaryCalls, maxRequestBytes: Int, executor: any TaskExecutor, readsClientCertificates: Bool) {
         self.calls = calls
         self.maxRequestBytes = maxRequestBytes
         self.executor = executor
+        self.readsClientCertificates = readsClientCertificates
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -217,9 +224,15 @@ final class UnaryFastPathHandler: ChannelInboundHandler {
         let calls = self.calls
         let method = request.method
         let authorization = request.authorization
+        // The connection's TLS handler holds the certificate; it is read here, on the connection's event loop, and
+        // turned into a subject only if the call authenticates.
+        let certificate =
+            self.readsClientCertificates
+            ? (try? context.channel.parent?.pipeline.syncOperations.nioSSL_peerCertificate()) ?? nil : nil
         let task = Task(executorPreference: self.executor) {
             let result = await calls.run(
-                method, request: message, authorization: authorization, context: serverContext)
+                method, request: message, authorization: authorization,
+                certificateSubject: { certificate.flatMap(ClientCertificate.subject(of:)) }, context: serverContext)
             if eventLoop.inEventLoop {
                 loopBound.value.0.respond(result, context: loopBound.value.1)
             } else {

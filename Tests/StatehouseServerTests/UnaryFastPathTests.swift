@@ -36,7 +36,8 @@ struct UnaryFastPathTests {
             try await channel.pipeline.addHandler(
                 UnaryFastPathHandler(
                     calls: calls, maxRequestBytes: maxRequestBytes,
-                    executor: EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)))
+                    executor: EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup),
+                    readsClientCertificates: false))
             try await body(channel, engine)
             _ = try? await channel.finish()
         }
@@ -237,7 +238,8 @@ struct UnaryFastPathTests {
         try await channel.pipeline.addHandler(
             UnaryFastPathHandler(
                 calls: calls, maxRequestBytes: 1 << 20,
-                executor: EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup)))
+                executor: EventLoopTaskExecutor(group: .singletonMultiThreadedEventLoopGroup),
+                readsClientCertificates: false))
         try await body(channel) { cancelled.withLock { $0 } }
         _ = try? await channel.finish()
     }

@@ -1455,7 +1455,11 @@ def rfc2253_subject(certificate: Path) -> str:
     return printed.removeprefix("subject=")
 
 
-def test_a_certificate_principal_authenticates_without_a_token(tmp_path: Path, certificates: Path) -> None:
+@pytest.mark.parametrize("direct_unary", [True, False], ids=["direct-unary", "through-grpc-swift"])
+def test_a_certificate_principal_authenticates_without_a_token(
+    tmp_path: Path, certificates: Path, direct_unary: bool
+) -> None:
+    """The sync client's calls are unary: answered from their frames (direct-unary) or through grpc-swift, the same."""
     certs = certificates
 
     def tls(name: str) -> TLS:
@@ -1465,7 +1469,7 @@ def test_a_certificate_principal_authenticates_without_a_token(tmp_path: Path, c
 
     assert rfc2253_subject(certs / "agent-1.crt") == "CN=agent-1"
     args = ["--auth", "required", "--tls-cert", str(certs / "server.crt"), "--tls-key", str(certs / "server.key")]
-    args += ["--tls-client-ca", str(certs / "ca.crt")]
+    args += ["--tls-client-ca", str(certs / "ca.crt"), "--grpc-direct-unary", "true" if direct_unary else "false"]
     daemon = Daemon(tmp_path / "data", args, client_tls=tls("operator")).start()
     try:
         admin_token = (daemon.data_dir / "admin.token").read_text().strip()
