@@ -70,6 +70,28 @@ public struct DirectUnaryCalls: Sendable {
         add(V2.GetMany.descriptor, v2.getMany)
         add(V2.ListKeys.descriptor, v2.listKeys)
         add(V2.ScanPrefix.descriptor, v2.scanPrefix)
+        // What agents, SDKs and the MCP server read and record besides state: history, the log and its proofs, agent
+        // records, events, sessions, tasks, search, and who the caller is.
+        add(V2.History.descriptor, v2.history)
+        add(V2.ListAgents.descriptor, v2.listAgents)
+        add(V2.ListNamespaces.descriptor, v2.listNamespaces)
+        add(V2.GetHead.descriptor, v2.getHead)
+        add(V2.ReadLog.descriptor, v2.readLog)
+        add(V2.GetTreeHead.descriptor, v2.getTreeHead)
+        add(V2.GetInclusionProof.descriptor, v2.getInclusionProof)
+        add(V2.GetConsistencyProof.descriptor, v2.getConsistencyProof)
+        add(V2.GetVerifiedState.descriptor, v2.getVerifiedState)
+        add(V2.GetAgent.descriptor, v2.getAgent)
+        add(V2.ListAgentRecords.descriptor, v2.listAgentRecords)
+        add(V2.RecordEvents.descriptor, v2.recordEvents)
+        add(V2.GetEvents.descriptor, v2.getEvents)
+        add(V2.GetEvent.descriptor, v2.getEvent)
+        add(V2.Search.descriptor, v2.search)
+        add(V2.GetSession.descriptor, v2.getSession)
+        add(V2.ListSessions.descriptor, v2.listSessions)
+        add(V2.GetTask.descriptor, v2.getTask)
+        add(V2.ListTasks.descriptor, v2.listTasks)
+        add(V2.WhoAmI.descriptor, v2.whoAmI)
         let v1 = v1Service.implementation
         typealias V1 = Statehouse_V1_StatehouseService.Method
         add(V1.Health.descriptor, v1.health)

@@ -19,10 +19,13 @@ from test_metrics import scrape
 
 V2 = "/statehouse.v2.StatehouseService/"
 V1 = "/statehouse.v1.StatehouseService/"
-# Fields that differ between two daemons doing the same thing: ids, clocks and what hashes them.
-VOLATILE_FIELDS = {"txn_id", "committed_at_micros", "hash", "git_sha", "expires_at_micros"}
+# Fields that differ between two daemons doing the same thing: ids, clocks, what hashes them and each daemon's key.
+VOLATILE_FIELDS = {"txn_id", "git_sha", "signature", "key_id", "public_key", "proof", "audit_path"}
+VOLATILE_SUFFIXES = ("hash", "hashes", "_micros")
 TXN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TXN_ID_BYTES = re.compile(TXN_ID.pattern.encode())
+# Each daemon makes its own admin token: its id shows in WhoAmI and in the principal tag of commit metadata.
+TOKEN_ID = re.compile(r"tok_[0-9a-f]+")
 
 Outcome = Tuple[str, str, Tuple[Tuple[str, Any], ...], Any]
 
@@ -32,9 +35,15 @@ def normalized(message: Any) -> Any:
 
     def without_volatile(item: Any) -> Any:
         if isinstance(item, dict):
-            return {key: without_volatile(value) for key, value in item.items() if key not in VOLATILE_FIELDS}
+            return {
+                key: without_volatile(value)
+                for key, value in item.items()
+                if key not in VOLATILE_FIELDS and not key.endswith(VOLATILE_SUFFIXES)
+            }
         if isinstance(item, list):
             return [without_volatile(value) for value in item]
+        if isinstance(item, str):
+            return TOKEN_ID.sub("<token>", item)
         return item
 
     return without_volatile(MessageToDict(message, preserving_proto_field_name=True))
@@ -116,6 +125,40 @@ def run_calls(caller: Caller, token: Optional[str] = None) -> List[Outcome]:
     # Invalid arguments: a value that is not JSON, a namespace that is not a name.
     call(V2 + "Apply", pb.ApplyRequest(namespace="d", operations=[put("k", b"{not json")]), pb.CommitResponse)
     call(V2 + "GetState", pb.GetStateRequest(namespace="bad name!", agent_id="a", key="k"), pb.GetStateResponse)
+    # History, the log and its proofs, agent records, events, sessions, tasks, search and the caller.
+    call(
+        V2 + "History", pb.HistoryRequest(namespace="d", agent_id="a", key="k", with_metadata=True), pb.HistoryResponse
+    )
+    call(V2 + "ListAgents", pb.ListAgentsRequest(namespace="d"), pb.ListAgentsResponse)
+    call(V2 + "ListNamespaces", pb.ListNamespacesRequest(), pb.ListNamespacesResponse)
+    call(V2 + "GetHead", pb.GetHeadRequest(namespace="d"), pb.LogHead)
+    call(V2 + "ReadLog", pb.ReadLogRequest(filter=pb.LogFilter(namespace="d"), limit=10), pb.ReadLogResponse)
+    call(V2 + "GetTreeHead", pb.GetTreeHeadRequest(namespace="d"), pb.SignedTreeHead)
+    proof = pb.GetInclusionProofRequest(namespace="d", commit_ts=1, tree_size=2)
+    call(V2 + "GetInclusionProof", proof, pb.InclusionProof)
+    call(V2 + "GetInclusionProof", pb.GetInclusionProofRequest(namespace="d", commit_ts=99), pb.InclusionProof)
+    consistency = pb.GetConsistencyProofRequest(namespace="d", old_size=1, new_size=2)
+    call(V2 + "GetConsistencyProof", consistency, pb.ConsistencyProof)
+    call(V2 + "GetVerifiedState", pb.GetVerifiedStateRequest(namespace="d", agent_id="a", key="k"), pb.VerifiedState)
+    call(V2 + "GetAgent", pb.GetAgentRequest(namespace="d", agent_id="a"), pb.AgentRecord)
+    call(V2 + "ListAgentRecords", pb.ListAgentRecordsRequest(namespace="d"), pb.ListAgentRecordsResponse)
+    event_id = "01890a5d-ac96-774b-bcce-b302099a8057"  # chosen by the recorder, so the same on both daemons
+    note = pb.AgentEventDraft(
+        id=event_id, agent_id="a", type="note", session_id="s1", content=b'{"text":"hello world"}'
+    )
+    call(V2 + "RecordEvents", pb.RecordEventsRequest(namespace="d", events=[note]), pb.RecordEventsResponse)
+    untyped = pb.AgentEventDraft(agent_id="a", content=b"{}")
+    call(V2 + "RecordEvents", pb.RecordEventsRequest(namespace="d", events=[untyped]), pb.RecordEventsResponse)
+    by_session = pb.GetEventsRequest(namespace="d", filter=pb.AgentEventFilter(session_id="s1"))
+    call(V2 + "GetEvents", by_session, pb.GetEventsResponse)
+    call(V2 + "GetEvent", pb.GetEventRequest(namespace="d", id=event_id), pb.AgentEvent)
+    call(V2 + "Search", pb.SearchRequest(namespace="d", query="hello"), pb.SearchResponse)
+    call(V2 + "Search", pb.SearchRequest(namespace="d", query='"unterminated'), pb.SearchResponse)
+    call(V2 + "GetSession", pb.GetSessionRequest(namespace="d", id="none"), pb.AgentSession)
+    call(V2 + "ListSessions", pb.ListSessionsRequest(namespace="d"), pb.ListSessionsResponse)
+    call(V2 + "GetTask", pb.GetTaskRequest(namespace="d", id="none"), pb.AgentTask)
+    call(V2 + "ListTasks", pb.ListTasksRequest(namespace="d"), pb.ListTasksResponse)
+    call(V2 + "WhoAmI", pb.WhoAmIRequest(), pb.WhoAmIResponse)
     # The interactive transaction of the v2 API.
     begun = call(V2 + "BeginTransaction", pb.BeginTransactionRequest(namespace="d"), pb.BeginTransactionResponse)
     txn = begun.txn_id if begun is not None else ""
@@ -208,6 +251,10 @@ def refusals(daemon: Daemon) -> List[Outcome]:
         outcome, _ = caller.call(V1 + "BeginTransaction", b"")
         assert outcome[0] == "UNAUTHENTICATED"
         outcomes.append(outcome)
+        for path, message in ((V2 + "WhoAmI", pb.WhoAmIRequest()), (V2 + "Search", pb.SearchRequest(query="x"))):
+            outcome, _ = caller.call(path, message.SerializeToString())
+            assert outcome[0] == "UNAUTHENTICATED", path
+            outcomes.append(outcome)
         outcome, _ = caller.call(V2 + "Health", pb.HealthRequest().SerializeToString(), pb.HealthResponse)
         assert outcome[0] == "OK"
         outcomes.append(outcome)
