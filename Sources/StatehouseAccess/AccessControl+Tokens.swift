@@ -36,6 +36,13 @@ extension AccessControl {
         await self.registry.loaded()
     }
 
+    /// What the Health calls wait for before they answer "ok": with auth on, ``ready()``, so that a client that waits
+    /// for Health and then reads the bootstrap token file finds it written; with auth off, nothing.
+    public func readyToServe() async {
+        guard self.authRequired else { return }
+        await self.ready()
+    }
+
     // MARK: Token administration
 
     /// Creates a token (or, with `certificateSubject`, a certificate principal) for the current request.

@@ -87,6 +87,7 @@ struct ServiceImplementation: Statehouse_V2_StatehouseService.SimpleServiceProto
     ) async throws
         -> Statehouse_V2_HealthResponse
     {
+        await self.access.readyToServe()
         var response = Statehouse_V2_HealthResponse()
         response.status = "ok"
         return response

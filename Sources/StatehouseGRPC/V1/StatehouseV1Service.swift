@@ -60,6 +60,7 @@ struct V1ServiceImplementation: Statehouse_V1_StatehouseService.SimpleServicePro
     ) async throws
         -> Statehouse_V1_HealthResponse
     {
+        await self.access.readyToServe()
         var response = Statehouse_V1_HealthResponse()
         response.status = "ok"
         return response
