@@ -143,7 +143,7 @@ public enum StatehouseDaemon {
                             authenticateWith: configuration.authRequired ? access : nil,
                             recordMetrics: configuration.rpcMetrics),
                         maxRequestBytes: configuration.maxMessageBytes, executor: executor,
-                        readsClientCertificates: configuration.tlsClientCAPath != nil)
+                        readsClientCertificates: configuration.tlsClientCAPath != nil && configuration.authRequired)
                 }
             }
         )
@@ -245,7 +245,8 @@ extension StatehouseDaemon {
     }
 
     /// Puts ``UnaryFastPathHandler`` first in each HTTP/2 stream's pipeline, in front of grpc-swift's handlers; with
-    /// mutual TLS it reads each call's client certificate from the connection (`readsClientCertificates`).
+    /// mutual TLS and auth on it reads each call's client certificate from the connection (`readsClientCertificates`:
+    /// with auth off nothing looks at it).
     static func directUnaryCalls(
         _ calls: DirectUnaryCalls, maxRequestBytes: Int, executor: EventLoopTaskExecutor, readsClientCertificates: Bool
     ) -> @Sendable (any Channel) -> EventLoopFuture<Void> {

@@ -25,17 +25,19 @@ matplotlib.use("svg")
 matplotlib.rcParams["svg.fonttype"] = "none"
 matplotlib.rcParams["svg.hashsalt"] = "statehouse"
 import matplotlib.pyplot as plt  # noqa: E402
+from vs_etcd import STATEHOUSE_OPS  # noqa: E402  (this directory is on the path of a script run from it)
 
-# The same labels as vs_etcd.py's tables, shortened for an axis.
-VS_ETCD_OPS = [
-    ("session-put", "etcd-put", "1-write commit\nsession"),
-    ("unary-apply", "etcd-put", "1-write commit\nunary"),
-    ("v1-begin-write-commit", "etcd-put", "original API\nbegin+write+commit"),
-    ("session-get", "etcd-range", "point get\nsession"),
-    ("unary-get", "etcd-range", "point get\nunary"),
-    ("session-txn10", "etcd-txn10", "10-write commit\nsession"),
-    ("unary-txn10", "etcd-txn10", "10-write commit\nunary"),
-]
+# vs_etcd.py's rows, their labels shortened for an axis.
+AXIS_LABELS = {
+    "session-put": "1-write commit\nsession",
+    "unary-apply": "1-write commit\nunary",
+    "v1-begin-write-commit": "original API\nbegin+write+commit",
+    "session-get": "point get\nsession",
+    "unary-get": "point get\nunary",
+    "session-txn10": "10-write commit\nsession",
+    "unary-txn10": "10-write commit\nunary",
+}
+VS_ETCD_OPS = [(ours, theirs, AXIS_LABELS[ours]) for ours, _, theirs in STATEHOUSE_OPS]
 
 
 def save(figure: Any, out: Path) -> None:
